@@ -1,0 +1,21 @@
+"""modelcard-spec: a machine-readable model card for pre-trained models in AI medical devices.
+
+Library entry point::
+
+    import modelcard_spec
+    report = modelcard_spec.validate("examples/ct-foundation-encoder/card.yaml")
+    report.valid, report.to_dict()
+
+The package never imports LinkML at run time: it reads the artifacts generated from ``schema/``.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "validate"]
+
+
+def validate(paths, **kwargs):
+    """Validate one or more cards (files, folders or glob patterns) and return the report."""
+    from .validator import validate as _validate
+
+    return _validate(paths, **kwargs)

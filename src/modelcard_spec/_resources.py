@@ -1,0 +1,44 @@
+"""Access to the generated artifacts shipped inside the package (never fetched from a network)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+ARTIFACTS = {
+    "json-schema": "modelcard.schema.json",
+    "catalogue-schema": "catalogue.schema.json",
+    "shacl": "modelcard.shacl.ttl",
+    "owl": "modelcard.owl.ttl",
+    "jsonld-context": "modelcard.context.jsonld",
+    "catalogue": "catalogue.json",
+    "index": "schema_index.json",
+}
+
+
+def artifact_text(name: str) -> str:
+    """Text of a generated artifact, by file name or by one of the keys of ``ARTIFACTS``."""
+    file_name = ARTIFACTS.get(name, name)
+    return resources.files("modelcard_spec.generated").joinpath(file_name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def artifact_json(name: str):
+    return json.loads(artifact_text(name))
+
+
+def card_schema() -> dict:
+    return artifact_json("json-schema")
+
+
+def schema_index() -> dict:
+    return artifact_json("index")
+
+
+def catalogue_data() -> dict:
+    return artifact_json("catalogue")
+
+
+def schema_version() -> str:
+    return schema_index()["schema_version"]

@@ -1,0 +1,195 @@
+"""The requirement catalogue and the card paths that connect requirements to fields.
+
+Everything here is read from the generated ``catalogue.json`` and ``schema_index.json``; no list of
+field names or requirement IDs is written in code.
+
+Card paths are dotted field names from the card root with ``[]`` after a list, for example
+``model_parameters.weight_files[].sha256``. A JSON Pointer such as
+``/model_parameters/weight_files/0/sha256`` has that path as its *template*.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ._resources import catalogue_data, schema_index
+
+_INDEX = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    area: str
+    title: str
+    title_zh: str
+    statement: str
+    statement_zh: str
+    obligation: str
+    provider_kinds: tuple[str, ...]
+    evaluation_methods: tuple[str, ...]
+    fields: tuple[str, ...]
+    related_fields: tuple[str, ...]
+    applies_if: str | None
+    condition: str | None
+    condition_zh: str | None
+    raw: dict
+
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        return self.fields + self.related_fields
+
+
+@lru_cache(maxsize=None)
+def requirements() -> tuple[Requirement, ...]:
+    out = []
+    for r in catalogue_data()["requirements"]:
+        out.append(Requirement(
+            id=r["id"], area=r["area"], title=r["title"], title_zh=r["title_zh"],
+            statement=r["statement"], statement_zh=r["statement_zh"], obligation=r["obligation"],
+            provider_kinds=tuple(r["provider_kinds"]), evaluation_methods=tuple(r["evaluation_methods"]),
+            fields=tuple(r.get("fields") or ()), related_fields=tuple(r.get("related_fields") or ()),
+            applies_if=r.get("applies_if"), condition=r.get("condition"), condition_zh=r.get("condition_zh"),
+            raw=r,
+        ))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def by_id() -> dict[str, Requirement]:
+    return {r.id: r for r in requirements()}
+
+
+def areas() -> list[dict]:
+    return catalogue_data()["areas"]
+
+
+def catalogue_version() -> str:
+    return catalogue_data()["catalogue_version"]
+
+
+# --------------------------------------------------------------------------- pointers and paths
+
+
+def unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def pointer_tokens(pointer: str) -> list[str]:
+    return [unescape(t) for t in pointer.split("/")[1:]] if pointer else []
+
+
+def template_of(pointer: str) -> str:
+    """``/a/b/0/c`` -> ``a.b[].c`` (list indices become ``[]``)."""
+    parts: list[str] = []
+    for token in pointer_tokens(pointer):
+        if _INDEX.match(token) and parts:
+            parts[-1] += "[]"
+        else:
+            parts.append(token)
+    return ".".join(parts)
+
+
+@lru_cache(maxsize=None)
+def _path_requirements() -> dict[str, tuple[str, ...]]:
+    """Every catalogue path and each of its prefixes -> requirement IDs, most specific first."""
+    exact: dict[str, list[str]] = {}
+    prefix: dict[str, list[str]] = {}
+    for req in requirements():
+        for path in req.all_fields:
+            exact.setdefault(path, []).append(req.id)
+            parts = path.split(".")
+            for i in range(1, len(parts)):
+                p = ".".join(parts[:i])
+                for candidate in (p, p.removesuffix("[]")):
+                    prefix.setdefault(candidate, [])
+                    if req.id not in prefix[candidate]:
+                        prefix[candidate].append(req.id)
+    merged = {k: tuple(v) for k, v in prefix.items()}
+    merged.update({k: tuple(v) for k, v in exact.items()})
+    return merged
+
+
+def requirements_for_pointer(pointer: str, provider_kind: str | None = None) -> tuple[str, ...]:
+    """Requirement IDs served by the field at ``pointer`` (or by its nearest mapped ancestor)."""
+    mapping = _path_requirements()
+    template = template_of(pointer)
+    while template:
+        for candidate in (template, template.removesuffix("[]")):
+            ids = mapping.get(candidate)
+            if ids:
+                if provider_kind:
+                    applicable = tuple(i for i in ids if provider_kind in by_id()[i].provider_kinds)
+                    ids = applicable or ids
+                return ids
+        template = template.rsplit(".", 1)[0] if "." in template else ""
+    return ()
+
+
+def primary_requirement(pointer: str, provider_kind: str | None = None) -> str | None:
+    ids = requirements_for_pointer(pointer, provider_kind)
+    return ids[0] if ids else None
+
+
+_MISSING = object()
+
+
+def resolve(data, path: str) -> list[tuple[str, object]]:
+    """All (pointer, value) pairs a card path reaches; lists marked ``[]`` fan out.
+
+    A missing field yields ``(pointer, _MISSING)`` so callers can report where it should be; an
+    empty list marked ``[]`` yields its own pointer with ``_MISSING``.
+    """
+    results: list[tuple[str, object]] = [("", data)]
+    for part in path.split("."):
+        is_list = part.endswith("[]")
+        name = part[:-2] if is_list else part
+        nxt: list[tuple[str, object]] = []
+        for pointer, value in results:
+            here = f"{pointer}/{name}"
+            if value is _MISSING or not isinstance(value, dict) or value.get(name) is None:
+                nxt.append((here, _MISSING))
+                continue
+            child = value[name]
+            if is_list:
+                if not isinstance(child, list) or not child:
+                    nxt.append((here, _MISSING))
+                    continue
+                nxt.extend((f"{here}/{i}", item) for i, item in enumerate(child))
+            else:
+                nxt.append((here, child))
+        results = nxt
+    return results
+
+
+def is_missing(value) -> bool:
+    return value is _MISSING or value is None or value == "" or value == [] or value == {}
+
+
+def condition_holds(data, expression: str | None) -> bool:
+    """Evaluate an ``applies_if`` expression: ``path`` (present somewhere) or ``path == value``."""
+    if not expression:
+        return True
+    path, _, expected = (part.strip() for part in expression.partition("=="))
+    values = [v for _, v in resolve(data, path) if not is_missing(v)]
+    if not expected:
+        return bool(values)
+    return any(v == expected or (isinstance(v, list) and expected in v) for v in values)
+
+
+def field_label(template: str) -> tuple[str, str]:
+    """English and Chinese titles of the field at a card path (for messages)."""
+    cls = schema_index()["root_class"]
+    title, title_zh = template, template
+    for part in template.split("."):
+        name = part.removesuffix("[]")
+        slot = schema_index()["classes"].get(cls, {}).get("slots", {}).get(name)
+        if slot is None:
+            return title, title_zh
+        title, title_zh = slot["title"], slot["title_zh"] or slot["title"]
+        if slot["kind"] != "class":
+            break
+        cls = slot["range"]
+    return title, title_zh

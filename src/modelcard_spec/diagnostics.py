@@ -1,0 +1,74 @@
+"""Diagnostic objects shared by every layer: one located, bilingual problem report each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEVERITIES = ("error", "warning", "info")
+
+# Exit codes of the command line, documented in the README.
+EXIT_OK = 0
+EXIT_NONCONFORMING = 1
+EXIT_UNREADABLE = 2
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a card.
+
+    ``path`` is a JSON Pointer into the card; ``requirement`` the catalogue ID the field serves
+    (``None`` if the field serves none); ``rule`` the ID of the check that found it.
+    """
+
+    severity: str
+    rule: str
+    path: str
+    message: str
+    message_zh: str
+    requirement: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict:
+        data = {
+            "severity": self.severity,
+            "requirement": self.requirement,
+            "path": self.path,
+            "rule": self.rule,
+            "message": self.message,
+            "message_zh": self.message_zh,
+        }
+        if self.line is not None:
+            data["line"] = self.line
+            data["column"] = self.column
+        return data
+
+    def sort_key(self) -> tuple:
+        return (self.line or 0, self.column or 0, self.path, self.rule, self.message)
+
+
+@dataclass
+class CardResult:
+    """The outcome of validating one card file."""
+
+    card: str
+    issues: list[Issue] = field(default_factory=list)
+    readable: bool = True
+    sha256: str | None = None
+    requirements: list[dict] | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.readable and not any(i.severity == "error" for i in self.issues)
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for i in self.issues if i.severity == s) for s in SEVERITIES}
+
+
+class CardLoadError(Exception):
+    """A card file that cannot be read as a model card at all (exit code 2)."""
+
+    def __init__(self, rule: str, message: str, message_zh: str, line: int | None = None,
+                 column: int | None = None, path: str = ""):
+        super().__init__(message)
+        self.issue = Issue("error", rule, path, message, message_zh, None, line, column)

@@ -1,0 +1,158 @@
+"""Structural validation of a card against the generated JSON Schema.
+
+Each JSON Schema error becomes one :class:`Issue` with a JSON Pointer to the offending field (for a
+missing field: to where it belongs), the catalogue requirement that field serves, and a message
+in English and Chinese built from the error's validator and the schema's own bilingual labels.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+
+from . import catalogue
+from ._resources import card_schema, schema_index
+from .diagnostics import Issue
+from .loading import escape_pointer_token
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
+_TYPE_ZH = {"string": "字符串", "integer": "整数", "number": "数值", "boolean": "布尔值",
+            "array": "列表", "object": "映射", "null": "空值"}
+_TYPE_EN = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
+            "array": "a list", "object": "a mapping of fields", "null": "empty"}
+
+
+@lru_cache(maxsize=None)
+def _validator():
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=("date",))
+    checker.checks("uri")(lambda value: not isinstance(value, str) or bool(_URI.match(value)))
+    cls = jsonschema.validators.validator_for(card_schema())
+    return cls(card_schema(), format_checker=checker)
+
+
+@lru_cache(maxsize=None)
+def _fast_validator():
+    """A compiled validator used to accept valid cards quickly (optional dependency)."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - jsonschema_rs is a declared dependency
+        return None
+    return jsonschema_rs.validator_for(card_schema(), validate_formats=True)
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _class_at(pointer: str) -> str | None:
+    """Schema class of the object at ``pointer``."""
+    index = schema_index()
+    cls = index["root_class"]
+    for token in catalogue.pointer_tokens(pointer):
+        if token.isdigit():
+            continue
+        slot = index["classes"].get(cls, {}).get("slots", {}).get(token)
+        if slot is None or slot["kind"] != "class":
+            return None
+        cls = slot["range"]
+    return cls
+
+
+def _labels(pointer: str) -> tuple[str, str]:
+    return catalogue.field_label(catalogue.template_of(pointer))
+
+
+def _message(error, pointer: str) -> tuple[str, str, str]:
+    """(pointer, English, Chinese) for one jsonschema error."""
+    v = error.validator
+    value = error.instance
+    title, title_zh = _labels(pointer)
+    if v == "required":
+        missing = next((f for f in error.validator_value if isinstance(value, dict) and f not in value), "?")
+        pointer = f"{pointer}/{escape_pointer_token(missing)}"
+        title, title_zh = _labels(pointer)
+        return (pointer, f"missing required field '{missing}' ({title})",
+                f"缺少必填字段“{missing}”（{title_zh}）")
+    if v == "additionalProperties":
+        cls = _class_at(pointer)
+        known = sorted(schema_index()["classes"].get(cls, {}).get("slots", {})) if cls else []
+        extras = sorted(k for k in value if k not in error.schema.get("properties", {}))
+        extra = extras[0] if extras else "?"
+        hint = difflib.get_close_matches(extra, known, n=1)
+        pointer = f"{pointer}/{escape_pointer_token(extra)}"
+        en = f"unknown field '{extra}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
+        zh = f"未知字段“{extra}”" + (f"；是否应为“{hint[0]}”？" if hint else "")
+        return pointer, en, zh
+    if v == "type":
+        expected = [t for t in (error.validator_value if isinstance(error.validator_value, list)
+                                else [error.validator_value]) if t != "null"]
+        got = _json_type(value)
+        return (pointer, f"{title} must be {' or '.join(_TYPE_EN[t] for t in expected)}, not {_TYPE_EN[got]} ({_short(value)})",
+                f"{title_zh}应为{'或'.join(_TYPE_ZH[t] for t in expected)}，而不是{_TYPE_ZH[got]}（{_short(value)}）")
+    if v == "enum":
+        allowed = [str(a) for a in error.validator_value]
+        shown = ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
+        hint = difflib.get_close_matches(str(value), allowed, n=1)
+        tail_en = f"; did you mean '{hint[0]}'?" if hint else ""
+        tail_zh = f"；是否应为“{hint[0]}”？" if hint else ""
+        return (pointer, f"{_short(value)} is not an allowed value of {title} (allowed: {shown}){tail_en}",
+                f"{_short(value)} 不是{title_zh}的允许取值（允许：{shown}）{tail_zh}")
+    if v == "pattern":
+        return (pointer, f"{_short(value)} is not in the required form for {title} (pattern {error.validator_value})",
+                f"{_short(value)} 不符合{title_zh}要求的格式（模式 {error.validator_value}）")
+    if v == "format":
+        form = {"date": "a date written YYYY-MM-DD", "uri": "an absolute URI such as https://…"}.get(
+            error.validator_value, error.validator_value)
+        form_zh = {"date": "YYYY-MM-DD 格式的日期", "uri": "绝对 URI，例如 https://…"}.get(
+            error.validator_value, error.validator_value)
+        return pointer, f"{_short(value)} is not {form} ({title})", f"{_short(value)} 不是{form_zh}（{title_zh}）"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = {"minimum": ("at least", "不小于"), "maximum": ("at most", "不大于"),
+                "exclusiveMinimum": ("greater than", "大于"), "exclusiveMaximum": ("less than", "小于")}[v]
+        return (pointer, f"{title} must be {word[0]} {error.validator_value}, not {_short(value)}",
+                f"{title_zh}应{word[1]} {error.validator_value}，而不是 {_short(value)}")
+    if v in ("minItems", "maxItems"):
+        return (pointer, f"{title} must have {'at least' if v == 'minItems' else 'at most'} {error.validator_value} item(s)",
+                f"{title_zh}应{'至少' if v == 'minItems' else '至多'}有 {error.validator_value} 项")
+    if v in ("anyOf", "oneOf"):
+        if pointer and catalogue.template_of(pointer).endswith("shape[]") or "shape" in pointer:
+            return (pointer, f"{_short(value)} is not a dimension: use a positive integer or a symbol such as batch or H",
+                    f"{_short(value)} 不是有效维度：应为正整数或 batch、H 等符号")
+        return pointer, f"{_short(value)} matches none of the allowed forms of {title}", f"{_short(value)} 不符合{title_zh}的任何允许形式"
+    return pointer, f"{title}: {error.message}", f"{title_zh}：{error.message}"
+
+
+def check(data: dict, provider_kind: str | None = None) -> list[Issue]:
+    """Structural issues of a card (empty if it conforms to the JSON Schema)."""
+    fast = _fast_validator()
+    if fast is not None and fast.is_valid(data):
+        return []
+    issues: dict[tuple[str, str], Issue] = {}
+    for error in _validator().iter_errors(data):
+        pointer = "".join(f"/{escape_pointer_token(t)}" for t in error.absolute_path)
+        pointer, en, zh = _message(error, pointer)
+        requirement = catalogue.primary_requirement(pointer, provider_kind)
+        key = (pointer, en)
+        if key not in issues:
+            issues[key] = Issue("error", f"schema.{error.validator}", pointer, en, zh, requirement)
+    return list(issues.values())

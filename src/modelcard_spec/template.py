@@ -1,0 +1,75 @@
+"""A commented template card, written from the schema index (``modelcard-spec init``)."""
+
+from __future__ import annotations
+
+from . import catalogue
+from ._resources import schema_index
+
+
+def _comment(slot: dict, lang: str) -> str:
+    if lang == "zh":
+        title, desc = slot["title_zh"] or slot["title"], slot["description_zh"] or slot["description"]
+    else:
+        title, desc = slot["title"], slot["description"]
+    flags = []
+    if slot["required"]:
+        flags.append("必填" if lang == "zh" else "required")
+    if slot["requirements"]:
+        flags.append(" ".join(slot["requirements"]))
+    suffix = f" [{'; '.join(flags)}]" if flags else ""
+    return f"{title}: {desc}{suffix}"
+
+
+def _enum_hint(slot: dict, lang: str) -> str | None:
+    if slot["kind"] != "enum":
+        return None
+    values = schema_index()["enums"][slot["range"]]["values"]
+    return ("取值：" if lang == "zh" else "one of: ") + ", ".join(values)
+
+
+def _emit(cls: str, indent: int, lang: str, out: list[str], first_prefix: str = "") -> None:
+    info = schema_index()["classes"][cls]
+    pad = " " * indent
+    first = True
+    for name in info["slot_order"]:
+        slot = info["slots"][name]
+        prefix = first_prefix if first else ""
+        first = False
+        lead = pad[: len(pad) - len(prefix)] + prefix if prefix else pad
+        out.append(f"{pad}# {_comment(slot, lang)}")
+        hint = _enum_hint(slot, lang)
+        if hint:
+            out.append(f"{pad}# {hint}")
+        if slot["kind"] == "class" and slot["inlined"]:
+            if slot["multivalued"]:
+                out.append(f"{lead}{name}:")
+                _emit(slot["range"], indent + 4, lang, out, first_prefix="  - ")
+            else:
+                out.append(f"{lead}{name}:")
+                _emit(slot["range"], indent + 2, lang, out)
+        elif slot["multivalued"]:
+            out.append(f"{lead}{name}: []")
+        else:
+            out.append(f"{lead}{name}:")
+
+
+def render_template(lang: str = "en") -> str:
+    index = schema_index()
+    head = (
+        ["# 模型卡模板（modelcard-spec）。填写各字段后运行：modelcard-spec validate card.yaml",
+         "# 方括号中为必填标记和该字段服务的要求编号（本工具包自定编号，并非标准条款号）。"]
+        if lang == "zh" else
+        ["# Model card template (modelcard-spec). Fill in the fields, then run: modelcard-spec validate card.yaml",
+         "# Brackets show whether a field is required and the requirement IDs it serves (the kit's own IDs,",
+         "# not clause numbers of the standard)."]
+    )
+    body: list[str] = []
+    _emit(index["root_class"], 0, lang, body)
+    prefilled = {
+        "schema_version:": f"schema_version: {index['schema_version']}",
+        "  standard:": "  standard: YY/T 1833.5-2024",
+        "  catalogue_version:": f"  catalogue_version: {catalogue.catalogue_version()}",
+        "  claim_all:": "  claim_all: true",
+    }
+    body = [prefilled.get(line, line) for line in body]
+    return "\n".join(head + body) + "\n"

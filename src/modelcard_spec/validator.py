@@ -1,0 +1,112 @@
+"""The validation pipeline: load -> structure -> semantic rules -> conformity, per card."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, structural
+from ._resources import schema_version
+from .diagnostics import CardLoadError, CardResult, Issue
+from .loading import MAX_BYTES, LoadedCard, read_card
+
+CARD_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class Report:
+    """The result of validating one or more cards."""
+
+    results: list[CardResult] = field(default_factory=list)
+    tool_version: str = __version__
+    schema_version: str = field(default_factory=schema_version)
+
+    @property
+    def valid(self) -> bool:
+        return all(r.valid for r in self.results)
+
+    @property
+    def readable(self) -> bool:
+        return all(r.readable for r in self.results)
+
+    def to_dict(self) -> dict:
+        out = []
+        for r in self.results:
+            entry = {"card": r.card, "valid": r.valid, "sha256": r.sha256,
+                     "issues": [i.to_dict() for i in r.issues]}
+            if r.requirements is not None:
+                entry["requirements"] = r.requirements
+            out.append(entry)
+        return {"tool": {"name": "modelcard-spec", "version": self.tool_version},
+                "schema_version": self.schema_version, "results": out}
+
+
+def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[CardResult]]:
+    """Files, folders (searched recursively for cards) and glob patterns -> card files, in order."""
+    files: list[Path] = []
+    problems: list[CardResult] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in CARD_SUFFIXES and q.is_file())
+            files.extend(found)
+        elif p.exists() or p.is_symlink():
+            files.append(p)
+        elif glob.has_magic(item):
+            matched = sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())
+            if matched:
+                files.extend(matched)
+            else:
+                problems.append(_unreadable(item, "load.no-match", f"no file matches {item!r}",
+                                            f"没有与“{item}”匹配的文件"))
+        else:
+            problems.append(_unreadable(item, "load.io", "no such file", "文件不存在"))
+    seen: set[str] = set()
+    unique = []
+    for f in files:
+        key = os.path.normpath(str(f))
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, problems
+
+
+def _unreadable(card: str, rule: str, en: str, zh: str) -> CardResult:
+    return CardResult(card=card, readable=False, issues=[Issue("error", rule, "", en, zh)])
+
+
+def check_loaded(card: LoadedCard) -> list[Issue]:
+    """All issues of a loaded card, located, sorted and without duplicates."""
+    data = card.data
+    provider_kind = data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
+    issues = structural.check(data, provider_kind)
+    located = []
+    for issue in issues:
+        line, column = card.locate(issue.path)
+        located.append(Issue(issue.severity, issue.rule, issue.path, issue.message, issue.message_zh,
+                             issue.requirement, line, column))
+    return sorted(located, key=Issue.sort_key)
+
+
+def validate_file(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> CardResult:
+    name = str(path)
+    try:
+        card = read_card(path, max_bytes)
+    except CardLoadError as exc:
+        return CardResult(card=name, readable=False, issues=[exc.issue])
+    result = CardResult(card=name, sha256=card.sha256)
+    result.issues = check_loaded(card)
+    return result
+
+
+def validate(paths, max_bytes: int = MAX_BYTES) -> Report:
+    """Validate cards given as files, folders or glob patterns; return a :class:`Report`."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files, problems = expand_inputs([str(p) for p in paths])
+    report = Report()
+    report.results.extend(problems)
+    report.results.extend(validate_file(f, max_bytes) for f in files)
+    return report
