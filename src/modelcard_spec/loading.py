@@ -294,7 +294,7 @@ def build(text: str, track: dict | None = None):
                     raise _error("load.multi-document", "the file holds more than one YAML document",
                                  "文件包含多个 YAML 文档", event.start_mark)
                 continue
-            if stack and stack[-1][5] and stack[-1][1] is _NO_KEY:
+            if stack and stack[-1][5] and stack[-1][1] is _NO_KEY and etype is not yaml.MappingEndEvent:
                 # This event is a mapping key.
                 if etype is not yaml.ScalarEvent:
                     raise _error("load.key", "mapping keys must be plain strings", "映射的键必须是普通字符串",

@@ -16,6 +16,7 @@ from ._resources import card_schema, schema_index
 from .diagnostics import Issue
 from .loading import escape_pointer_token
 
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
 _TYPE_ZH = {"string": "字符串", "integer": "整数", "number": "数值", "boolean": "布尔值",
             "array": "列表", "object": "映射", "null": "空值"}
@@ -88,7 +89,9 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
     value = error.instance
     title, title_zh = _labels(pointer)
     if v == "required":
-        missing = next((f for f in error.validator_value if isinstance(value, dict) and f not in value), "?")
+        named = _REQUIRED.match(error.message)
+        missing = named.group(1) if named else next(
+            (f for f in error.validator_value if isinstance(value, dict) and f not in value), "?")
         pointer = f"{pointer}/{escape_pointer_token(missing)}"
         title, title_zh = _labels(pointer)
         return (pointer, f"missing required field '{missing}' ({title})",
@@ -102,6 +105,10 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
         pointer = f"{pointer}/{escape_pointer_token(extra)}"
         en = f"unknown field '{extra}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
         zh = f"未知字段“{extra}”" + (f"；是否应为“{hint[0]}”？" if hint else "")
+        if not hint and value.get(extra) is None and (" " in extra or extra.endswith(".")):
+            # `{name: Foo, Ltd.}`: an unquoted comma inside a flow mapping split the text.
+            en += "; it looks like text split by a comma inside { } - quote the value"
+            zh += "；这似乎是 { } 中的逗号把文本拆开了——请给该值加引号"
         return pointer, en, zh
     if v == "type":
         expected = [t for t in (error.validator_value if isinstance(error.validator_value, list)
@@ -142,13 +149,33 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
     return pointer, f"{title}: {error.message}", f"{title_zh}：{error.message}"
 
 
+def _is_null_branch(schema) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "null" and len(schema) == 1
+
+
+def _flatten(error):
+    """Yield the errors a user should see: the nullable ``anyOf`` wrappers LinkML emits for
+    optional objects are replaced by the errors of their one real branch, recursively."""
+    if error.validator in ("anyOf", "oneOf") and error.instance is not None:
+        branches = error.validator_value
+        real = [i for i, b in enumerate(branches) if not _is_null_branch(b)]
+        if len(real) == 1:
+            inner = [e for e in error.context if e.schema_path and e.schema_path[0] == real[0]]
+            if inner:
+                for e in inner:
+                    yield from _flatten(e)
+                return
+    yield error
+
+
 def check(data: dict, provider_kind: str | None = None) -> list[Issue]:
     """Structural issues of a card (empty if it conforms to the JSON Schema)."""
     fast = _fast_validator()
     if fast is not None and fast.is_valid(data):
         return []
     issues: dict[tuple[str, str], Issue] = {}
-    for error in _validator().iter_errors(data):
+    errors = (flat for error in _validator().iter_errors(data) for flat in _flatten(error))
+    for error in errors:
         pointer = "".join(f"/{escape_pointer_token(t)}" for t in error.absolute_path)
         pointer, en, zh = _message(error, pointer)
         requirement = catalogue.primary_requirement(pointer, provider_kind)

@@ -15,6 +15,12 @@ from .loading import MAX_BYTES, LoadedCard, read_card
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def is_card_name(path: Path) -> bool:
+    """In a folder, cards are ``card.yaml`` (``.yml``, ``.json``) or ``NAME.card.yaml`` (...)."""
+    name = path.name.lower()
+    return any(name == f"card{s}" or name.endswith(f".card{s}") for s in CARD_SUFFIXES)
+
+
 @dataclass
 class Report:
     """The result of validating one or more cards."""
@@ -44,13 +50,13 @@ class Report:
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[CardResult]]:
-    """Files, folders (searched recursively for cards) and glob patterns -> card files, in order."""
+    """Files, folders (searched recursively for card files) and glob patterns -> card files."""
     files: list[Path] = []
     problems: list[CardResult] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in CARD_SUFFIXES and q.is_file())
+            found = sorted(q for q in p.rglob("*") if is_card_name(q) and q.is_file())
             files.extend(found)
         elif p.exists() or p.is_symlink():
             files.append(p)
