@@ -262,7 +262,7 @@ def _scalar(event):
                          event.start_mark)
         return number
     if tag in (None, "float") and (_FLOAT.match(value) or _NONFINITE.match(value)):
-        number = float(value)
+        number = float("nan") if _NONFINITE.match(value) else float(value)
         if number != number or number in (float("inf"), float("-inf")):
             raise _error("load.non-finite", f"{value} is not a finite number; NaN and infinities are not allowed",
                          f"{value} 不是有限数值；不允许出现 NaN 和无穷大", event.start_mark)

@@ -2147,7 +2147,7 @@ class ModelStructure(ConfiguredBaseModel):
                                                 'value': '基于注意力的模型每层的注意力头数。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '注意力头数'}},
          'domain_of': ['ModelStructure']} })
-    patch_size: Optional[list[int]] = Field(default=None, title="Patch size", description="""Patch size per spatial axis, for patch-based models.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    patch_size: Optional[list[int]] = Field(default=None, title="Patch size", description="""Patch size per spatial axis, for patch-based models.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '基于图块的模型在各空间轴上的图块尺寸。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '图块尺寸'}},
          'domain_of': ['ModelStructure']} })
@@ -4368,7 +4368,7 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发布日期'}},
-         'domain_of': ['ModelCard']} })
+         'domain_of': ['ModelCard', 'ChangeEntry']} })
     change_history: Optional[list[ChangeEntry]] = Field(default=None, title="Change history", description="""Released versions, newest first, including this one.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '已发布的版本（含本版本），按时间倒序排列。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4486,12 +4486,12 @@ class ChangeEntry(ConfiguredBaseModel):
                        'ChangeEntry',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    date: date = Field(default=..., title="Date", description="""Release date.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '发布日期。'},
+    release_date: date = Field(default=..., title="Release date", description="""Date the version was released.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该版本的发布日期。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-04'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '日期'}},
-         'domain_of': ['ChangeEntry']} })
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发布日期'}},
+         'domain_of': ['ModelCard', 'ChangeEntry']} })
     update_type: UpdateType = Field(default=..., title="Update type", description="""Major or minor update.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '重大更新或轻微更新。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',

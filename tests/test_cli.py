@@ -1,0 +1,97 @@
+"""The command line as a user types it: commands, formats, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, INVALID_CARDS, ROOT, VALID_CARDS
+from modelcard_spec import __version__
+from modelcard_spec._resources import artifact_text
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, encoding="utf-8")
+
+
+def test_version():
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"modelcard-spec {__version__}"
+
+
+def test_validate_exit_codes_and_json_shape(tmp_path):
+    ok = run("validate", str(VALID_CARDS[0]), "--format", "json")
+    assert ok.returncode == 0, ok.stdout
+    data = json.loads(ok.stdout)
+    assert data["tool"] == {"name": "modelcard-spec", "version": __version__}
+    assert data["schema_version"] == "0.1.0"
+    assert data["results"][0]["valid"] is True and data["results"][0]["issues"] == []
+
+    bad = run("validate", str(INVALID_CARDS[0]), "--format", "json")
+    assert bad.returncode == 1
+    issue = json.loads(bad.stdout)["results"][0]["issues"][0]
+    assert set(issue) >= {"severity", "requirement", "path", "rule", "message", "message_zh"}
+
+    missing = run("validate", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and "no such file" in missing.stdout
+    usage = run("validate", "--format", "xml", str(VALID_CARDS[0]))
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_validate_folder_and_glob_and_chinese_output():
+    folder = run("validate", str(EXAMPLES / "invalid"), "--lang", "zh")
+    assert folder.returncode == 1
+    assert f"共检查 {len(INVALID_CARDS)} 个模型卡" in folder.stdout
+    glob = run("validate", str(EXAMPLES / "*" / "card.yaml"))
+    assert glob.returncode == 0 and f"{len(VALID_CARDS)} card(s) checked" in glob.stdout
+
+
+def test_text_output_is_located_like_a_compiler():
+    proc = run("validate", str(EXAMPLES / "invalid" / "parameter-count-as-text.card.yaml"))
+    line = proc.stdout.splitlines()[0]
+    assert line.startswith(f"{EXAMPLES / 'invalid' / 'parameter-count-as-text.card.yaml'}:10:3: error schema.type [MCS-PA-01]")
+    assert "(at /model_parameters/total_parameters)" in line
+
+
+def test_requirements_json_covers_every_area_with_what_reviewers_need():
+    proc = run("requirements", "--format", "json")
+    data = json.loads(proc.stdout)
+    areas = {a["id"] for a in data["areas"]}
+    assert {"model_framework", "model_nodes", "model_parameters", "input_output", "explainability",
+            "source_task_data", "training_process", "applicability"} <= areas
+    for req in data["requirements"]:
+        assert req["title"] and req["title_zh"] and req["evaluation_methods"] and req["sources"]
+        assert req.get("fields") or req.get("related_fields")
+
+
+def test_requirements_markdown_in_both_languages():
+    en = run("requirements", "--format", "md").stdout
+    zh = run("requirements", "--format", "md", "--lang", "zh").stdout
+    assert "### MCS-TR-04 — Splits pairwise disjoint, verified" in en
+    assert "### MCS-TR-04 — 各子集两两无交集并经查重验证" in zh
+    assert "`training_process.data_splits.disjoint`" in en
+
+
+@pytest.mark.parametrize("fmt,key", [("json-schema", "json-schema"), ("shacl", "shacl"), ("owl", "owl"),
+                                     ("jsonld-context", "jsonld-context")])
+def test_schema_prints_the_shipped_artifact(fmt, key):
+    proc = run("schema", "--format", fmt)
+    assert proc.returncode == 0 and proc.stdout == artifact_text(key)
+
+
+@pytest.mark.parametrize("lang,needle", [("en", "# Schema version:"), ("zh", "# 规范版本:")])
+def test_init_writes_a_commented_template_that_parses(lang, needle, tmp_path):
+    target = tmp_path / "card.yaml"
+    assert run("init", "--lang", lang, "-o", str(target)).returncode == 0
+    text = target.read_text(encoding="utf-8")
+    assert needle in text
+    data = yaml.safe_load(text)
+    assert data["schema_version"] == "0.1.0" and data["conformity"]["claim_all"] is True
+    assert {"model_framework", "source_task_data", "applicability", "conformity"} <= set(data)
+    again = run("init", "-o", str(target))
+    assert again.returncode == 2 and target.read_text(encoding="utf-8") == text
