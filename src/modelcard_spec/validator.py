@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, structural
+from . import __version__, conformity, structural
+from .rules import Context, RULES
 from ._resources import schema_version
 from .diagnostics import CardLoadError, CardResult, Issue
 from .loading import MAX_BYTES, LoadedCard, read_card
@@ -83,17 +84,46 @@ def _unreadable(card: str, rule: str, en: str, zh: str) -> CardResult:
     return CardResult(card=card, readable=False, issues=[Issue("error", rule, "", en, zh)])
 
 
-def check_loaded(card: LoadedCard) -> list[Issue]:
-    """All issues of a loaded card, located, sorted and without duplicates."""
-    data = card.data
+def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
+    ctx = Context(data, folder)
+    issues = []
+    for rule in RULES.values():
+        try:
+            for f in rule.check(ctx):
+                issues.append(Issue(f.severity or rule.severity, rule.id, f.path, f.message, f.message_zh,
+                                    f.requirement or rule.requirements[0]))
+        except Exception as exc:  # a bug in a rule must not hide the other results
+            issues.append(Issue("warning", "internal.rule-failed", "",
+                                f"rule {rule.id} could not run on this card ({type(exc).__name__}); please report it",
+                                f"规则 {rule.id} 无法在此模型卡上运行（{type(exc).__name__}）；请报告此问题"))
+    return issues
+
+
+def check_data(data: dict, folder: Path | None = None) -> tuple[list[Issue], list[dict]]:
+    """Issues (unlocated) and per-requirement statuses of a card's data."""
     provider_kind = data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
     issues = structural.check(data, provider_kind)
+    issues += _rule_issues(data, folder)
+    issues += conformity.declaration_issues(data, provider_kind)
+    # A field the JSON Schema already reports at the same place is not reported again as missing.
+    reported = {i.path for i in issues}
+    issues += [i for i in conformity.field_issues(data, provider_kind) if i.path not in reported]
+    unique: dict[tuple, Issue] = {}
+    for issue in issues:
+        unique.setdefault((issue.path, issue.rule, issue.message), issue)
+    issues = list(unique.values())
+    return issues, conformity.statuses(data, issues, provider_kind)
+
+
+def check_loaded(card: LoadedCard) -> tuple[list[Issue], list[dict]]:
+    """All issues of a loaded card, located and sorted, and its requirement statuses."""
+    issues, statuses = check_data(card.data, card.path.parent)
     located = []
     for issue in issues:
         line, column = card.locate(issue.path)
         located.append(Issue(issue.severity, issue.rule, issue.path, issue.message, issue.message_zh,
                              issue.requirement, line, column))
-    return sorted(located, key=Issue.sort_key)
+    return sorted(located, key=Issue.sort_key), statuses
 
 
 def validate_file(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> CardResult:
@@ -103,7 +133,7 @@ def validate_file(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> CardRe
     except CardLoadError as exc:
         return CardResult(card=name, readable=False, issues=[exc.issue])
     result = CardResult(card=name, sha256=card.sha256)
-    result.issues = check_loaded(card)
+    result.issues, result.requirements = check_loaded(card)
     return result
 
 

@@ -1,0 +1,518 @@
+"""Semantic rules: checks of meaning that the JSON Schema cannot express.
+
+Each rule is a small function registered with :func:`rule`, which gives it an ID, the catalogue
+requirement(s) it serves, a default severity and a one-line bilingual title. A rule receives a
+:class:`Context` and yields :class:`Finding` objects (pointer + English and Chinese message).
+
+Rules find the objects they check by schema class (``ctx.instances("MetricResult")``) using the
+generated schema index, so they do not depend on where in the card an object sits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import catalogue
+from ._resources import schema_index
+from .loading import escape_pointer_token
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    message: str
+    message_zh: str
+    severity: str | None = None  # overrides the rule's default
+    requirement: str | None = None  # overrides the rule's first requirement
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    requirements: tuple[str, ...]
+    severity: str
+    title: str
+    title_zh: str
+    check: Callable[["Context"], Iterator[Finding]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, requirements: tuple[str, ...], severity: str, title: str, title_zh: str):
+    def register(fn):
+        RULES[rule_id] = Rule(rule_id, requirements, severity, title, title_zh, fn)
+        return fn
+    return register
+
+
+@dataclass
+class Context:
+    data: dict
+    folder: Path | None = None
+    _instances: dict | None = field(default=None, repr=False)
+
+    @property
+    def provider_kind(self) -> str | None:
+        kind = self.data.get("provider_kind")
+        return kind if isinstance(kind, str) else None
+
+    def instances(self, class_name: str) -> list[tuple[str, dict]]:
+        """(pointer, object) for every object of a schema class in the card, in document order."""
+        if self._instances is None:
+            self._instances = {}
+            for pointer, cls, obj in walk(self.data):
+                self._instances.setdefault(cls, []).append((pointer, obj))
+        return self._instances.get(class_name, [])
+
+    def ids(self, class_name: str) -> set[str]:
+        return {o["id"] for _, o in self.instances(class_name) if isinstance(o.get("id"), str)}
+
+
+def walk(data: dict, cls: str | None = None, pointer: str = "") -> Iterator[tuple[str, str, dict]]:
+    """Every inlined class instance in ``data`` with its pointer and schema class."""
+    index = schema_index()
+    cls = cls or index["root_class"]
+    stack = [(pointer, cls, data)]
+    while stack:
+        ptr, name, obj = stack.pop(0)
+        if not isinstance(obj, dict):
+            continue
+        yield ptr, name, obj
+        slots = index["classes"].get(name, {}).get("slots", {})
+        for key, value in obj.items():
+            slot = slots.get(key)
+            if slot is None or slot["kind"] != "class" or not slot["inlined"]:
+                continue
+            child = f"{ptr}/{escape_pointer_token(key)}"
+            if isinstance(value, list):
+                stack.extend((f"{child}/{i}", slot["range"], item) for i, item in enumerate(value))
+            else:
+                stack.append((child, slot["range"], value))
+
+
+def _num(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _decimals(value: float) -> int:
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+# --------------------------------------------------------------------------- metric results
+
+_FROM_COUNTS: dict[str, Callable[[int, int, int, int], float | None]] = {
+    "sensitivity": lambda tp, fp, tn, fn: tp / (tp + fn) if tp + fn else None,
+    "specificity": lambda tp, fp, tn, fn: tn / (tn + fp) if tn + fp else None,
+    "miss_rate": lambda tp, fp, tn, fn: fn / (tp + fn) if tp + fn else None,
+    "positive_predictive_value": lambda tp, fp, tn, fn: tp / (tp + fp) if tp + fp else None,
+    "negative_predictive_value": lambda tp, fp, tn, fn: tn / (tn + fn) if tn + fn else None,
+    "accuracy": lambda tp, fp, tn, fn: (tp + tn) / (tp + fp + tn + fn) if tp + fp + tn + fn else None,
+    "f1_measure": lambda tp, fp, tn, fn: 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else None,
+    "youden_index": lambda tp, fp, tn, fn: (tp / (tp + fn) + tn / (tn + fp) - 1) if tp + fn and tn + fp else None,
+    "balanced_accuracy": lambda tp, fp, tn, fn: (tp / (tp + fn) + tn / (tn + fp)) / 2 if tp + fn and tn + fp else None,
+}
+_COUNT_KEYS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+
+
+@rule("metric.confusion-matrix", ("MCS-AP-03",), "error",
+      "Metrics agree with their confusion-matrix counts", "指标与混淆矩阵计数一致")
+def metric_confusion_matrix(ctx: Context):
+    for ptr, m in ctx.instances("MetricResult"):
+        cm = m.get("confusion_matrix")
+        metric, value = m.get("metric"), m.get("value")
+        if not isinstance(cm, dict) or not all(isinstance(cm.get(k), int) for k in _COUNT_KEYS):
+            continue
+        tp, fp, tn, fn = (cm[k] for k in _COUNT_KEYS)
+        total = tp + fp + tn + fn
+        if isinstance(m.get("sample_size"), int) and m["sample_size"] != total:
+            yield Finding(f"{ptr}/sample_size",
+                          f"sample size {m['sample_size']} differs from the confusion-matrix total {total}",
+                          f"样本量 {m['sample_size']} 与混淆矩阵总数 {total} 不一致")
+        fn_ = _FROM_COUNTS.get(metric)
+        if fn_ is None or not _num(value):
+            continue
+        expected = fn_(tp, fp, tn, fn)
+        if expected is None:
+            continue
+        tolerance = 0.5 * 10 ** -_decimals(float(value)) + 1e-9
+        if abs(expected - value) > tolerance:
+            yield Finding(f"{ptr}/value",
+                          f"{metric} {value} disagrees with the confusion matrix (TP {tp}, FP {fp}, TN {tn}, FN {fn} give {expected:.4f})",
+                          f"{metric} {value} 与混淆矩阵不一致（TP {tp}、FP {fp}、TN {tn}、FN {fn} 计算得 {expected:.4f}）")
+
+
+@rule("metric.interval", ("MCS-AP-03",), "error",
+      "An estimate lies inside its confidence interval, whose level is in (0, 1)",
+      "点估计位于置信区间内，且置信水平在 (0, 1) 内")
+def metric_interval(ctx: Context):
+    for ptr, m in ctx.instances("MetricResult"):
+        ci, value = m.get("confidence_interval"), m.get("value")
+        if not isinstance(ci, dict):
+            continue
+        lower, upper, level = ci.get("lower"), ci.get("upper"), ci.get("level")
+        if _num(level) and not 0 < level < 1:
+            hint = " (write 0.95, not 95)" if level > 1 else ""
+            yield Finding(f"{ptr}/confidence_interval/level",
+                          f"confidence level {level} is not strictly between 0 and 1{hint}",
+                          f"置信水平 {level} 不在 0 与 1 之间（不含端点）" + ("（应写 0.95 而非 95）" if level > 1 else ""))
+        if _num(lower) and _num(upper) and lower > upper:
+            yield Finding(f"{ptr}/confidence_interval", f"interval lower bound {lower} exceeds its upper bound {upper}",
+                          f"置信区间下限 {lower} 大于上限 {upper}")
+        elif _num(lower) and _num(upper) and _num(value) and not lower <= value <= upper:
+            yield Finding(f"{ptr}/value", f"estimate {value} lies outside its confidence interval [{lower}, {upper}]",
+                          f"点估计 {value} 不在其置信区间 [{lower}, {upper}] 内")
+
+
+@rule("metric.proportion-range", ("MCS-AP-03",), "error",
+      "Proportions are written as fractions between 0 and 1", "比例类指标以 0 到 1 之间的小数表示")
+def metric_proportion_range(ctx: Context):
+    values = schema_index()["enums"]["Metric"]["values"]
+    for ptr, m in ctx.instances("MetricResult"):
+        spec = values.get(m.get("metric"))
+        value = m.get("value")
+        if spec and spec["annotations"].get("kind") == "proportion" and _num(value) and not 0 <= value <= 1:
+            yield Finding(f"{ptr}/value", f"{m['metric']} is a proportion but its value is {value} (write 0.91, not 91)",
+                          f"{m['metric']} 为比例类指标，但数值为 {value}（应写 0.91 而非 91）")
+
+
+@rule("metric.subgroup-size", ("MCS-AP-03",), "error",
+      "Subgroup and result sample sizes do not exceed their totals", "亚组及结果的样本量不超过总量")
+def metric_subgroup_size(ctx: Context):
+    datasets = {o.get("id"): o for _, o in ctx.instances("Dataset")}
+    totals: dict[tuple, int] = {}
+    results = ctx.instances("MetricResult")
+    for _, m in results:
+        if not m.get("subgroup") and isinstance(m.get("sample_size"), int):
+            key = (m.get("dataset"), m.get("task"))
+            totals[key] = max(totals.get(key, 0), m["sample_size"])
+    for ptr, m in results:
+        size = m.get("sample_size")
+        if not isinstance(size, int):
+            continue
+        total = totals.get((m.get("dataset"), m.get("task")))
+        if m.get("subgroup") and total is not None and size > total:
+            yield Finding(f"{ptr}/sample_size",
+                          f"subgroup '{m['subgroup']}' has {size} samples, more than the {total} of the whole result",
+                          f"亚组“{m['subgroup']}”样本量 {size} 超过整体结果的样本量 {total}")
+        used = datasets.get(m.get("dataset"), {}).get("amount_used")
+        if isinstance(used, int) and size > used:
+            yield Finding(f"{ptr}/sample_size",
+                          f"sample size {size} exceeds the {used} samples used from dataset '{m['dataset']}'",
+                          f"样本量 {size} 超过数据集“{m['dataset']}”的使用量 {used}")
+
+
+# --------------------------------------------------------------------------- references
+
+
+@rule("reference.unknown", ("MCS-LC-05",), "error",
+      "References name a dataset or evidence declared in the card", "引用指向模型卡中已声明的数据集或证据")
+def reference_unknown(ctx: Context):
+    index = schema_index()["classes"]
+    declared = {cls: ctx.ids(cls) for cls in ("Dataset", "Evidence")}
+    for ptr, cls, obj in walk(ctx.data):
+        for key, slot in index[cls]["slots"].items():
+            if slot["kind"] != "class" or slot["inlined"] or key not in obj:
+                continue
+            targets = obj[key] if isinstance(obj[key], list) else [obj[key]]
+            known = declared.get(slot["range"], set())
+            for i, target in enumerate(targets):
+                if isinstance(target, str) and target not in known:
+                    where = f"{ptr}/{key}" + (f"/{i}" if isinstance(obj[key], list) else "")
+                    kind, kind_zh = ("dataset", "数据集") if slot["range"] == "Dataset" else ("evidence", "证据")
+                    requirement = catalogue.primary_requirement(where, ctx.provider_kind)
+                    yield Finding(where, f"no {kind} with id '{target}' is declared in the card",
+                                  f"模型卡中未声明标识为“{target}”的{kind_zh}", requirement=requirement)
+
+
+@rule("reference.duplicate-id", ("MCS-LC-05",), "error",
+      "Identifiers of datasets and evidence are unique", "数据集和证据的标识唯一")
+def reference_duplicate_id(ctx: Context):
+    for cls in ("Dataset", "Evidence"):
+        seen: dict[str, str] = {}
+        for ptr, obj in ctx.instances(cls):
+            ident = obj.get("id")
+            if isinstance(ident, str):
+                if ident in seen:
+                    yield Finding(f"{ptr}/id", f"id '{ident}' is already used at {seen[ident]}",
+                                  f"标识“{ident}”已在 {seen[ident]} 使用")
+                seen.setdefault(ident, ptr)
+
+
+# --------------------------------------------------------------------------- data splits and augmentation
+
+
+@rule("splits.ratio-sum", ("MCS-TR-03",), "error", "Split ratios sum to 1", "数据划分比例之和为 1")
+def splits_ratio_sum(ctx: Context):
+    for ptr, s in ctx.instances("DataSplits"):
+        ratios = [x.get("ratio") for x in s.get("splits") or [] if isinstance(x, dict)]
+        if ratios and all(_num(r) for r in ratios) and abs(sum(ratios) - 1) > 1e-3:
+            yield Finding(f"{ptr}/splits", f"split ratios sum to {sum(ratios):g}, not 1",
+                          f"数据划分比例之和为 {sum(ratios):g}，而不是 1")
+
+
+@rule("splits.disjoint", ("MCS-TR-04",), "error",
+      "Training, tuning and test sets are pairwise disjoint, in declaration and in fact",
+      "训练集、调优集、测试集在声明上和事实上两两无交集")
+def splits_disjoint(ctx: Context):
+    evidence = {o.get("id"): o for _, o in ctx.instances("Evidence")}
+    for ptr, s in ctx.instances("DataSplits"):
+        if s.get("disjoint") is False:
+            yield Finding(f"{ptr}/disjoint", "the splits are declared not disjoint; they must not share samples",
+                          "声明各子集存在交集；各子集不得共享样本")
+        members: list[tuple[int, str, set[str]]] = []
+        for i, split in enumerate(s.get("splits") or []):
+            if not isinstance(split, dict):
+                continue
+            ev = evidence.get(split.get("sample_list"))
+            path = _local_evidence(ctx, ev)
+            if path is None:
+                continue
+            try:
+                with path.open("r", encoding="utf-8", errors="replace") as fh:
+                    ids = {line.strip() for line in fh if line.strip()}
+            except OSError:
+                continue
+            members.append((i, split.get("role", "?"), ids))
+        for a in range(len(members)):
+            for b in range(a + 1, len(members)):
+                (ia, ra, sa), (ib, rb, sb) = members[a], members[b]
+                shared = sa & sb
+                if shared:
+                    example = sorted(shared)[0]
+                    yield Finding(f"{ptr}/splits/{ib}/sample_list",
+                                  f"the {ra} and {rb} sample lists share {len(shared)} sample(s), e.g. {example}",
+                                  f"{ra} 与 {rb} 的样本清单有 {len(shared)} 个共同样本，例如 {example}")
+
+
+@rule("augmentation.test-set", ("MCS-TR-02",), "error",
+      "The test set is not augmented (except adversarial test sets)", "除对抗测试外不得对测试集进行扩增")
+def augmentation_test_set(ctx: Context):
+    for ptr, a in ctx.instances("Augmentation"):
+        if a.get("object") == "test_set":
+            yield Finding(f"{ptr}/object", "the test set is augmented; only adversarial test sets may be",
+                          "对测试集进行了扩增；仅对抗测试集可以扩增")
+
+
+# --------------------------------------------------------------------------- parameters, dates, versions
+
+
+@rule("parameters.trainable", ("MCS-PA-01",), "error",
+      "Trainable parameters do not exceed the total", "可训练参数量不超过参数总量")
+def parameters_trainable(ctx: Context):
+    for ptr, p in ctx.instances("ModelParameters"):
+        total, trainable = p.get("total_parameters"), p.get("trainable_parameters")
+        if isinstance(total, int) and isinstance(trainable, int) and trainable > total:
+            yield Finding(f"{ptr}/trainable_parameters",
+                          f"trainable parameters ({trainable}) exceed the total ({total})",
+                          f"可训练参数量（{trainable}）超过参数总量（{total}）")
+
+
+@rule("compression.none-alone", ("MCS-PA-04",), "error",
+      "'none' is not combined with a compression method", "“无”不与其他压缩方法并列")
+def compression_none_alone(ctx: Context):
+    for ptr, c in ctx.instances("Compression"):
+        methods = c.get("methods") or []
+        if "none" in methods and len(methods) > 1:
+            yield Finding(f"{ptr}/methods", "compression lists 'none' together with other methods",
+                          "压缩方法同时列出了“无”和其他方法")
+
+
+@rule("dates.order", ("MCS-GEN-04",), "error",
+      "Release follows training; periods start before they end", "发布晚于训练结束；时间段起点早于终点")
+def dates_order(ctx: Context):
+    release = ctx.data.get("release_date")
+    for ptr, t in ctx.instances("TrainingProcess"):
+        start, end = t.get("training_start_date"), t.get("training_end_date")
+        if isinstance(start, str) and isinstance(end, str) and start > end:
+            yield Finding(f"{ptr}/training_end_date", f"training ends ({end}) before it starts ({start})",
+                          f"训练结束日期（{end}）早于开始日期（{start}）", requirement="MCS-TR-01")
+        if isinstance(release, str) and isinstance(end, str) and release < end:
+            yield Finding("/release_date", f"the release date {release} is before training ended ({end})",
+                          f"发布日期 {release} 早于训练结束日期 {end}")
+    for ptr, d in ctx.instances("Dataset"):
+        start, end = d.get("time_span_start"), d.get("time_span_end")
+        if isinstance(start, str) and isinstance(end, str) and start > end:
+            yield Finding(f"{ptr}/time_span_end", f"data collection ends ({end}) before it starts ({start})",
+                          f"数据采集截止日期（{end}）早于起始日期（{start}）", requirement="MCS-SD-02")
+
+
+@rule("version.in-history", ("MCS-GEN-04",), "error",
+      "The card's version appears in its change history", "模型卡版本出现在变更历史中")
+def version_in_history(ctx: Context):
+    history = ctx.data.get("change_history")
+    version = ctx.data.get("version")
+    if isinstance(history, list) and history and isinstance(version, str):
+        versions = [h.get("version") for h in history if isinstance(h, dict)]
+        if version not in versions:
+            yield Finding("/change_history", f"version {version} is not in the change history ({', '.join(map(str, versions))})",
+                          f"版本 {version} 未出现在变更历史中（{', '.join(map(str, versions))}）")
+
+
+# --------------------------------------------------------------------------- weights, learning, annotation
+
+
+@rule("weights.pickle-safe-loading", ("MCS-PA-06",), "warning",
+      "Pickle-based weight files state how to load them safely", "基于 pickle 的权重文件说明安全加载方式")
+def weights_pickle_safe_loading(ctx: Context):
+    formats = schema_index()["enums"]["WeightFormat"]["values"]
+    for ptr, w in ctx.instances("WeightFile"):
+        fmt = w.get("format")
+        if formats.get(fmt, {}).get("annotations", {}).get("pickle_based") == "true" and not w.get("safe_loading"):
+            yield Finding(f"{ptr}/safe_loading",
+                          f"{w.get('file_name', 'weight file')} is {fmt} (pickle-based, can run code when loaded) and has no safe-loading statement",
+                          f"{w.get('file_name', '权重文件')} 为 {fmt} 格式（基于 pickle，加载时可执行代码），但未给出安全加载说明")
+
+
+@rule("learning.self-learning-off", ("MCS-LC-04",), "error",
+      "A model able to keep learning has self-learning off at deployment, with a record",
+      "具备持续学习能力的模型在部署时关闭自学习并有记录")
+def learning_self_learning_off(ctx: Context):
+    for ptr, c in ctx.instances("ContinuousLearning"):
+        if c.get("capable") is True:
+            if c.get("disabled_at_deployment") is not True:
+                yield Finding(f"{ptr}/disabled_at_deployment",
+                              "the model can keep learning, but self-learning is not stated as disabled at deployment",
+                              "模型具备持续学习能力，但未声明部署时已关闭自学习功能")
+            if not c.get("confirmation_record"):
+                yield Finding(f"{ptr}/confirmation_record",
+                              "no record confirms that self-learning was switched off at deployment",
+                              "缺少确认部署时已关闭自学习功能的记录")
+
+
+@rule("annotation.roles", ("MCS-SD-07",), "error",
+      "Annotation has primary annotators, and one person never holds two roles on a case",
+      "标注有初级标注人员，且同一例数据的角色不由同一人兼任")
+def annotation_roles(ctx: Context):
+    for ptr, a in ctx.instances("AnnotationProcess"):
+        roles = [r.get("role") for r in a.get("roles") or [] if isinstance(r, dict)]
+        if roles and "primary_annotator" not in roles:
+            yield Finding(f"{ptr}/roles", "the annotation roles include no primary annotator",
+                          "标注人员角色中没有初级标注人员")
+        if a.get("roles_independent") is False:
+            yield Finding(f"{ptr}/roles_independent",
+                          "primary annotation, review and arbitration of one case must be done by different people",
+                          "同一例数据的初级标注、审核和仲裁人员不可相互兼任")
+
+
+@rule("io.node-names", ("MCS-IO-01", "MCS-IO-04"), "error",
+      "Input/output specifications name declared nodes", "输入输出规格所指节点均已声明")
+def io_node_names(ctx: Context):
+    nodes = ctx.data.get("model_nodes") if isinstance(ctx.data.get("model_nodes"), dict) else {}
+    io = ctx.data.get("input_output") if isinstance(ctx.data.get("input_output"), dict) else {}
+    for spec_key, node_key, req in (("inputs", "input_nodes", "MCS-IO-01"), ("outputs", "output_nodes", "MCS-IO-04")):
+        declared = {n.get("name") for n in nodes.get(node_key) or [] if isinstance(n, dict)}
+        if not declared:
+            continue
+        for i, spec in enumerate(io.get(spec_key) or []):
+            if isinstance(spec, dict) and isinstance(spec.get("node"), str) and spec["node"] not in declared:
+                yield Finding(f"/input_output/{spec_key}/{i}/node",
+                              f"'{spec['node']}' is not one of the declared {node_key.replace('_', ' ')} ({', '.join(sorted(declared))})",
+                              f"“{spec['node']}”不是已声明的节点（{', '.join(sorted(declared))}）", requirement=req)
+
+
+@rule("adaptation.recommended-supported", ("MCS-AP-02",), "warning",
+      "The recommended adaptation is among the supported ones", "推荐的适配方式属于支持的适配方式")
+def adaptation_recommended_supported(ctx: Context):
+    app = ctx.data.get("applicability") if isinstance(ctx.data.get("applicability"), dict) else {}
+    nodes = ctx.data.get("model_nodes") if isinstance(ctx.data.get("model_nodes"), dict) else {}
+    rec, supported = app.get("recommended_adaptation"), nodes.get("supported_adaptations")
+    if isinstance(rec, str) and isinstance(supported, list) and supported and rec not in supported:
+        yield Finding("/applicability/recommended_adaptation",
+                      f"recommended adaptation '{rec}' is not among the supported adaptations ({', '.join(supported)})",
+                      f"推荐的适配方式“{rec}”不在支持的适配方式中（{', '.join(supported)}）")
+
+
+@rule("dataset.amount-used", ("MCS-SD-02",), "error",
+      "The amount used does not exceed the dataset's total size", "使用量不超过数据总量")
+def dataset_amount_used(ctx: Context):
+    for ptr, d in ctx.instances("Dataset"):
+        total, used = d.get("total_size"), d.get("amount_used")
+        if isinstance(total, int) and isinstance(used, int) and used > total:
+            yield Finding(f"{ptr}/amount_used", f"amount used ({used}) exceeds the dataset's total size ({total})",
+                          f"使用量（{used}）超过数据总量（{total}）")
+
+
+# --------------------------------------------------------------------------- evidence files
+
+
+def _local_evidence(ctx: Context, evidence) -> Path | None:
+    """The file an evidence path names, if it is a safe relative path that exists."""
+    if not isinstance(evidence, dict) or not isinstance(evidence.get("path"), str) or ctx.folder is None:
+        return None
+    if _path_problem(ctx.folder, evidence["path"]):
+        return None
+    target = ctx.folder / evidence["path"]
+    return target if target.is_file() else None
+
+
+def _path_problem(folder: Path, rel: str) -> tuple[str, str] | None:
+    if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":") or os.path.isabs(rel):
+        return ("is absolute; evidence paths are relative to the card's folder", "为绝对路径；证据路径应相对于模型卡所在文件夹")
+    if "://" in rel:
+        return ("is a URL; put URLs in the url field", "为 URL；URL 应填写在 url 字段中")
+    root = folder.resolve()
+    try:
+        resolved = (folder / rel).resolve()
+    except (OSError, RuntimeError):
+        return ("cannot be resolved", "无法解析")
+    if resolved != root and root not in resolved.parents:
+        return ("leaves the card's folder", "超出了模型卡所在文件夹")
+    return None
+
+
+@rule("evidence.path", ("MCS-LC-05",), "error",
+      "Evidence paths are relative and stay inside the card's folder", "证据路径为相对路径且不超出模型卡所在文件夹")
+def evidence_path(ctx: Context):
+    if ctx.folder is None:
+        return
+    for ptr, e in ctx.instances("Evidence"):
+        rel = e.get("path")
+        if isinstance(rel, str):
+            problem = _path_problem(ctx.folder, rel)
+            if problem:
+                yield Finding(f"{ptr}/path", f"evidence path '{rel}' {problem[0]}", f"证据路径“{rel}”{problem[1]}")
+
+
+@rule("evidence.sha256", ("MCS-LC-05",), "error",
+      "Evidence files present match their SHA-256", "现有证据文件与其 SHA-256 一致")
+def evidence_sha256(ctx: Context):
+    if ctx.folder is None:
+        return
+    for ptr, e in ctx.instances("Evidence"):
+        rel, declared = e.get("path"), e.get("sha256")
+        if not isinstance(rel, str) or _path_problem(ctx.folder, rel):
+            continue
+        target = ctx.folder / rel
+        if not target.is_file():
+            yield Finding(f"{ptr}/path", f"evidence file '{rel}' is not present beside the card",
+                          f"证据文件“{rel}”不在模型卡旁", severity="warning")
+            continue
+        if not isinstance(declared, str):
+            continue
+        digest = hashlib.sha256()
+        with target.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != declared:
+            yield Finding(f"{ptr}/sha256", f"evidence file '{rel}' has SHA-256 {digest.hexdigest()}, not the declared one",
+                          f"证据文件“{rel}”的 SHA-256 为 {digest.hexdigest()}，与声明值不符")
+
+
+def run_rules(ctx: Context) -> list[tuple[Rule, Finding]]:
+    out = []
+    for r in RULES.values():
+        for finding in r.check(ctx):
+            out.append((r, finding))
+    return out
+
+
+def is_finite_number(value) -> bool:
+    return _num(value) and math.isfinite(value)
