@@ -28,9 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="validate model cards (files, folders, globs)")
     p.add_argument("cards", nargs="+", metavar="CARD")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "sarif", "markdown"), default="text")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("--jobs", type=int, default=0,
+                   help="processes to use (default: all cores for batches of 16 or more cards, else 1)")
+    p.add_argument("--no-summary", action="store_true", help="do not end text output with the summary table")
     p.add_argument("--max-bytes", type=int, default=None, help="largest card file accepted (default 10 MiB)")
+
+    p = sub.add_parser("report", help="full conformity report of one card")
+    p.add_argument("card", metavar="CARD")
+    p.add_argument("--format", choices=("md", "html", "json"), default="md")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("-o", "--output", help="write the report to this file instead of standard output")
 
     p = sub.add_parser("requirements", help="print the requirement catalogue")
     p.add_argument("--format", choices=("json", "md"), default="md")
@@ -50,16 +59,83 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
-def cmd_validate(args) -> int:
-    from .loading import MAX_BYTES
-    from .render import report_text, to_json
-    from .validator import validate
+def _progress_bar():
+    """A one-line progress bar on standard error, only when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
 
-    report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES)
-    _write(to_json(report.to_dict()) if args.format == "json" else report_text(report, args.lang))
+    def show(done: int, total: int) -> None:
+        if total < 2:
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+def _exit_code(report) -> int:
     if not report.readable:
         return EXIT_UNREADABLE
     return EXIT_OK if report.valid else EXIT_NONCONFORMING
+
+
+def cmd_validate(args) -> int:
+    import os
+
+    from . import render
+    from .loading import MAX_BYTES
+    from .validator import expand_inputs, validate
+
+    if args.max_bytes is not None and args.max_bytes < 1:
+        raise _UsageError("--max-bytes must be a positive number of bytes")
+    jobs = args.jobs
+    if jobs <= 0:
+        files, _ = expand_inputs(args.cards)
+        jobs = (os.cpu_count() or 1) if len(files) >= 16 else 1
+    report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=jobs, progress=_progress_bar())
+    if args.format == "json":
+        _write(render.to_json(report.to_dict()))
+    elif args.format == "sarif":
+        _write(render.report_sarif(report, base=os.getcwd()))
+    elif args.format == "markdown":
+        _write(render.report_markdown(report, args.lang))
+    else:
+        _write(render.report_text(report, args.lang))
+        if len(report.results) > 1 and not args.no_summary:
+            _write("\n" + render.summary_table(report, args.lang))
+    return _exit_code(report)
+
+
+def cmd_report(args) -> int:
+    from . import render, report as rep
+    from .diagnostics import CardLoadError
+    from .loading import read_card
+    from .validator import validate_file
+
+    result = validate_file(args.card)
+    try:
+        data = read_card(args.card).data if result.readable else None
+    except CardLoadError:
+        data = None
+    built = rep.build(result, data)
+    if args.format == "json":
+        text = render.to_json(built)
+    elif args.format == "html":
+        text = rep.html_page(built, args.lang)
+    else:
+        text = rep.markdown(built, args.lang)
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        _write(text)
+    if not result.readable:
+        return EXIT_UNREADABLE
+    return EXIT_OK if result.valid else EXIT_NONCONFORMING
 
 
 def cmd_requirements(args) -> int:
@@ -94,7 +170,12 @@ def cmd_init(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": cmd_validate, "requirements": cmd_requirements, "schema": cmd_schema, "init": cmd_init}
+class _UsageError(Exception):
+    pass
+
+
+COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
+            "schema": cmd_schema, "init": cmd_init}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNREADABLE
     try:
         return COMMANDS[args.command](args)
+    except _UsageError as exc:
+        parser.error(str(exc))
+        return EXIT_UNREADABLE
     except BrokenPipeError:  # e.g. piped into `head`
         return EXIT_OK
     except KeyboardInterrupt:

@@ -12,6 +12,31 @@ EXIT_NONCONFORMING = 1
 EXIT_UNREADABLE = 2
 
 
+# Titles of the checks that are not rule functions (structure, loading, conformity).
+CHECK_TITLES = {
+    "load": ("The file can be read as a model card", "文件可作为模型卡读取"),
+    "schema": ("The card conforms to the JSON Schema generated from the specification", "模型卡符合由规范生成的 JSON Schema"),
+    "conformity.missing-field": ("A claimed requirement has all its fields", "已声明采用的要求具备其全部字段"),
+    "conformity.unknown-requirement": ("Claims name requirements of the catalogue", "声明的要求存在于要求目录中"),
+    "conformity.duplicate": ("Each requirement is declared once", "每项要求只声明一次"),
+    "conformity.justification": ("A requirement not applied is justified", "不采用的要求须说明理由"),
+    "conformity.kind": ("Claims apply to the card's provider kind", "所声明的要求适用于该提供方类型"),
+    "conformity.catalogue-version": ("Claims refer to this catalogue version", "声明引用本要求目录版本"),
+    "internal": ("The validator ran every check", "验证工具执行了全部检查"),
+}
+
+
+def check_title(rule_id: str) -> tuple[str, str]:
+    from .rules import RULES
+
+    if rule_id in RULES:
+        return RULES[rule_id].title, RULES[rule_id].title_zh
+    for key in (rule_id, rule_id.split(".")[0]):
+        if key in CHECK_TITLES:
+            return CHECK_TITLES[key]
+    return rule_id, rule_id
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem found in a card.

@@ -42,6 +42,104 @@ def report_text(report, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary_table(report, lang: str = "en") -> str:
+    """A table of the cards of a batch run: errors, warnings, and conformity counts."""
+    zh = lang == "zh"
+    head = ("模型卡", "结果", "错误", "警告", "符合", "不符合", "完整度") if zh else \
+        ("card", "result", "errors", "warnings", "conforms", "nonconforming", "completeness")
+    rows = []
+    from . import conformity
+
+    for r in report.results:
+        counts = r.counts()
+        summ = conformity.summary(r.requirements) if r.requirements else None
+        verdict = ("通过" if r.valid else "未通过") if zh else ("pass" if r.valid else "FAIL")
+        if not r.readable:
+            verdict = "无法读取" if zh else "UNREADABLE"
+        rows.append((r.card, verdict, str(counts["error"]), str(counts["warning"]),
+                     str(summ["totals"]["conforms"]) if summ else "-",
+                     str(summ["totals"]["nonconforming"]) if summ else "-",
+                     f"{summ['completeness']:.0%}" if summ else "-"))
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]) + "\n"
+
+
+def report_markdown(report, lang: str = "en") -> str:
+    """Validation results as Markdown (for pull-request comments and review notes)."""
+    zh = lang == "zh"
+    out = ["# " + ("模型卡验证结果" if zh else "Model card validation"), ""]
+    out.append(f"modelcard-spec {report.tool_version}, " + ("规范版本" if zh else "schema") + f" {report.schema_version}")
+    out.append("")
+    for r in report.results:
+        mark = "✅" if r.valid else "❌"
+        out += [f"## {mark} `{r.card}`", ""]
+        if not r.issues:
+            out += ["没有问题。" if zh else "No issues.", ""]
+            continue
+        out += ["| " + " | ".join(("位置", "级别", "要求", "检查", "说明") if zh else
+                                 ("Location", "Severity", "Requirement", "Check", "Message")) + " |",
+                "|---|---|---|---|---|"]
+        for i in r.issues:
+            where = f"{i.line}:{i.column} " if i.line is not None else ""
+            msg = (i.message_zh if zh else i.message).replace("|", "\\|")
+            out.append(f"| {where}`{i.path or '/'}` | {i.severity} | {i.requirement or ''} | `{i.rule}` | {msg} |")
+        out.append("")
+    out.append(summary_table(report, lang).join(["```\n", "```"]))
+    return "\n".join(out) + "\n"
+
+
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def report_sarif(report, base: str | None = None) -> str:
+    """SARIF 2.1.0 for code-scanning tools; JSON Pointers go in logical locations."""
+    import os
+
+    from .diagnostics import check_title
+    from .rules import RULES
+
+    rule_ids = sorted({i.rule for r in report.results for i in r.issues})
+    rules = []
+    for rid in rule_ids:
+        title, title_zh = check_title(rid)
+        reqs = list(RULES[rid].requirements) if rid in RULES else []
+        rules.append({"id": rid, "name": rid, "shortDescription": {"text": title},
+                      "helpUri": f"{DOCS_BASE}/rules/#{rid}",
+                      "properties": {"title_zh": title_zh, "requirements": reqs}})
+    index = {rid: n for n, rid in enumerate(rule_ids)}
+    results = []
+    for r in report.results:
+        uri = r.card if os.path.isabs(r.card) or base is None else os.path.relpath(r.card, base)
+        for i in r.issues:
+            location: dict = {"physicalLocation": {"artifactLocation": {"uri": uri.replace(os.sep, "/")}}}
+            if i.line is not None:
+                region = {"startLine": i.line}
+                if i.column is not None:
+                    region["startColumn"] = i.column
+                location["physicalLocation"]["region"] = region
+            if i.path:
+                location["logicalLocations"] = [{"fullyQualifiedName": i.path, "kind": "member"}]
+            result = {"ruleId": i.rule, "ruleIndex": index[i.rule], "level": _SARIF_LEVEL[i.severity],
+                      "message": {"text": (f"[{i.requirement}] " if i.requirement else "") + i.message},
+                      "locations": [location],
+                      "properties": {"requirement": i.requirement, "pointer": i.path, "message_zh": i.message_zh}}
+            results.append(result)
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "modelcard-spec", "version": report.tool_version,
+                                "semanticVersion": report.tool_version, "informationUri": DOCS_BASE,
+                                "rules": rules}},
+            "columnKind": "unicodeCodePoints",
+            "properties": {"schema_version": report.schema_version},
+            "results": results,
+        }],
+    }
+    return to_json(sarif)
+
+
 def requirements_json() -> str:
     from ._resources import catalogue_data
 
