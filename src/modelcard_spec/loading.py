@@ -190,20 +190,57 @@ def _load_json(text: str):
         raise CardLoadError("load.syntax", f"invalid JSON: {exc.msg}", f"JSON 语法错误：{exc.msg}",
                             exc.lineno, exc.colno) from None
     except RecursionError:
-        raise CardLoadError("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
-                            f"文档嵌套超过 {MAX_DEPTH} 层", None, None) from None
-    _check_depth(data)
+        raise _json_too_deep(text) from None
+    try:
+        _check_depth(data)
+    except CardLoadError:
+        raise _json_too_deep(text) from None
     return data
 
 
+_JSON_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+
+
 def _with_json_location(exc: CardLoadError, text: str) -> CardLoadError:
-    """Find the location of a JSON problem by reading the text with the YAML event walker."""
+    """Locate a JSON problem the standard library reports without a position."""
+    issue = exc.issue
+    if issue.rule == "load.non-finite":
+        for match in _JSON_CONSTANT.finditer(text):
+            if match.group(1):
+                line, column = _offset_location(text, match.start(1))
+                return CardLoadError(issue.rule, issue.message, issue.message_zh, line, column)
     try:
         build(text)
     except CardLoadError as located:
-        if located.issue.rule == exc.issue.rule:
+        if located.issue.rule == issue.rule:
             return located
     return exc
+
+
+def _json_too_deep(text: str) -> CardLoadError:
+    """The location where a JSON text first nests deeper than MAX_DEPTH (strings skipped)."""
+    depth, in_string, escaped = 0, False, False
+    for offset, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line, column = _offset_location(text, offset)
+                break
+        elif ch in "]}":
+            depth -= 1
+    else:
+        line, column = None, None
+    return CardLoadError("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
+                        f"文档嵌套超过 {MAX_DEPTH} 层", line, column)
 
 
 def _check_depth(data) -> None:
@@ -275,7 +312,6 @@ def _scalar(event):
 
 def build(text: str, track: dict | None = None):
     """Build plain data from YAML text; if ``track`` is a dict, fill it with pointer -> (line, col)."""
-    parser = _Parser(text)
     anchors: dict[str, tuple[object, int]] = {}
     # Each frame: [container, pending_key, size, anchor, pointer, is_mapping, key_mark]
     stack: list[list] = []
@@ -283,6 +319,7 @@ def build(text: str, track: dict | None = None):
     total = 0
     documents = 0
     try:
+        parser = _Parser(text)
         while parser.check_event():
             event = parser.get_event()
             etype = type(event)
@@ -356,9 +393,18 @@ def build(text: str, track: dict | None = None):
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         raise _error("load.syntax", f"invalid YAML: {problem}", f"YAML 语法错误：{problem}", mark) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _offset_location(text, exc.position)
+        raise CardLoadError("load.encoding", f"the file contains the control character {exc.character!r}, which YAML does not allow",
+                            f"文件含有 YAML 不允许的控制字符 {exc.character!r}", line, column) from None
     except yaml.YAMLError as exc:
         raise CardLoadError("load.syntax", f"invalid YAML: {exc}", f"YAML 语法错误：{exc}") from None
     return root
+
+
+def _offset_location(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 class _NoKey:

@@ -71,8 +71,16 @@ class Context:
                 self._instances.setdefault(cls, []).append((pointer, obj))
         return self._instances.get(class_name, [])
 
+    def by_id(self, class_name: str) -> dict[str, dict]:
+        """Objects of a class keyed by their (string) identifier; the first one wins."""
+        out: dict[str, dict] = {}
+        for _, obj in self.instances(class_name):
+            if isinstance(obj.get("id"), str):
+                out.setdefault(obj["id"], obj)
+        return out
+
     def ids(self, class_name: str) -> set[str]:
-        return {o["id"] for _, o in self.instances(class_name) if isinstance(o.get("id"), str)}
+        return set(self.by_id(class_name))
 
 
 def walk(data: dict, cls: str | None = None, pointer: str = "") -> Iterator[tuple[str, str, dict]]:
@@ -95,6 +103,18 @@ def walk(data: dict, cls: str | None = None, pointer: str = "") -> Iterator[tupl
                 stack.extend((f"{child}/{i}", slot["range"], item) for i, item in enumerate(value))
             else:
                 stack.append((child, slot["range"], value))
+
+
+def _enum_annotation(enum: str, value, key: str) -> str | None:
+    """An annotation of an enum's permissible value (e.g. Metric ``kind``), None if not a value."""
+    if not isinstance(value, str):
+        return None
+    spec = schema_index()["enums"][enum]["values"].get(value)
+    return spec["annotations"].get(key) if spec else None
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _num(value) -> bool:
@@ -136,7 +156,7 @@ def metric_confusion_matrix(ctx: Context):
             yield Finding(f"{ptr}/sample_size",
                           f"sample size {m['sample_size']} differs from the confusion-matrix total {total}",
                           f"样本量 {m['sample_size']} 与混淆矩阵总数 {total} 不一致")
-        fn_ = _FROM_COUNTS.get(metric)
+        fn_ = _FROM_COUNTS.get(metric) if isinstance(metric, str) else None
         if fn_ is None or not _num(value):
             continue
         expected = fn_(tp, fp, tn, fn)
@@ -174,11 +194,9 @@ def metric_interval(ctx: Context):
 @rule("metric.proportion-range", ("MCS-AP-03",), "error",
       "Proportions are written as fractions between 0 and 1", "比例类指标以 0 到 1 之间的小数表示")
 def metric_proportion_range(ctx: Context):
-    values = schema_index()["enums"]["Metric"]["values"]
     for ptr, m in ctx.instances("MetricResult"):
-        spec = values.get(m.get("metric"))
         value = m.get("value")
-        if spec and spec["annotations"].get("kind") == "proportion" and _num(value) and not 0 <= value <= 1:
+        if _enum_annotation("Metric", m.get("metric"), "kind") == "proportion" and _num(value) and not 0 <= value <= 1:
             yield Finding(f"{ptr}/value", f"{m['metric']} is a proportion but its value is {value} (write 0.91, not 91)",
                           f"{m['metric']} 为比例类指标，但数值为 {value}（应写 0.91 而非 91）")
 
@@ -186,23 +204,23 @@ def metric_proportion_range(ctx: Context):
 @rule("metric.subgroup-size", ("MCS-AP-03",), "error",
       "Subgroup and result sample sizes do not exceed their totals", "亚组及结果的样本量不超过总量")
 def metric_subgroup_size(ctx: Context):
-    datasets = {o.get("id"): o for _, o in ctx.instances("Dataset")}
+    datasets = ctx.by_id("Dataset")
     totals: dict[tuple, int] = {}
     results = ctx.instances("MetricResult")
     for _, m in results:
         if not m.get("subgroup") and isinstance(m.get("sample_size"), int):
-            key = (m.get("dataset"), m.get("task"))
+            key = (_text(m.get("dataset")), _text(m.get("task")))
             totals[key] = max(totals.get(key, 0), m["sample_size"])
     for ptr, m in results:
         size = m.get("sample_size")
         if not isinstance(size, int):
             continue
-        total = totals.get((m.get("dataset"), m.get("task")))
+        total = totals.get((_text(m.get("dataset")), _text(m.get("task"))))
         if m.get("subgroup") and total is not None and size > total:
             yield Finding(f"{ptr}/sample_size",
                           f"subgroup '{m['subgroup']}' has {size} samples, more than the {total} of the whole result",
                           f"亚组“{m['subgroup']}”样本量 {size} 超过整体结果的样本量 {total}")
-        used = datasets.get(m.get("dataset"), {}).get("amount_used")
+        used = datasets.get(_text(m.get("dataset")), {}).get("amount_used")
         if isinstance(used, int) and size > used:
             yield Finding(f"{ptr}/sample_size",
                           f"sample size {size} exceeds the {used} samples used from dataset '{m['dataset']}'",
@@ -252,7 +270,8 @@ def reference_duplicate_id(ctx: Context):
 @rule("splits.ratio-sum", ("MCS-TR-03",), "error", "Split ratios sum to 1", "数据划分比例之和为 1")
 def splits_ratio_sum(ctx: Context):
     for ptr, s in ctx.instances("DataSplits"):
-        ratios = [x.get("ratio") for x in s.get("splits") or [] if isinstance(x, dict)]
+        splits = s.get("splits") if isinstance(s.get("splits"), list) else []
+        ratios = [x.get("ratio") for x in splits if isinstance(x, dict)]
         if ratios and all(_num(r) for r in ratios) and abs(sum(ratios) - 1) > 1e-3:
             yield Finding(f"{ptr}/splits", f"split ratios sum to {sum(ratios):g}, not 1",
                           f"数据划分比例之和为 {sum(ratios):g}，而不是 1")
@@ -262,16 +281,16 @@ def splits_ratio_sum(ctx: Context):
       "Training, tuning and test sets are pairwise disjoint, in declaration and in fact",
       "训练集、调优集、测试集在声明上和事实上两两无交集")
 def splits_disjoint(ctx: Context):
-    evidence = {o.get("id"): o for _, o in ctx.instances("Evidence")}
+    evidence = ctx.by_id("Evidence")
     for ptr, s in ctx.instances("DataSplits"):
         if s.get("disjoint") is False:
             yield Finding(f"{ptr}/disjoint", "the splits are declared not disjoint; they must not share samples",
                           "声明各子集存在交集；各子集不得共享样本")
         members: list[tuple[int, str, set[str]]] = []
-        for i, split in enumerate(s.get("splits") or []):
+        for i, split in enumerate(s.get("splits") if isinstance(s.get("splits"), list) else []):
             if not isinstance(split, dict):
                 continue
-            ev = evidence.get(split.get("sample_list"))
+            ev = evidence.get(split.get("sample_list")) if isinstance(split.get("sample_list"), str) else None
             path = _local_evidence(ctx, ev)
             if path is None:
                 continue
@@ -319,7 +338,7 @@ def parameters_trainable(ctx: Context):
       "'none' is not combined with a compression method", "“无”不与其他压缩方法并列")
 def compression_none_alone(ctx: Context):
     for ptr, c in ctx.instances("Compression"):
-        methods = c.get("methods") or []
+        methods = c.get("methods") if isinstance(c.get("methods"), list) else []
         if "none" in methods and len(methods) > 1:
             yield Finding(f"{ptr}/methods", "compression lists 'none' together with other methods",
                           "压缩方法同时列出了“无”和其他方法")
@@ -362,10 +381,9 @@ def version_in_history(ctx: Context):
 @rule("weights.pickle-safe-loading", ("MCS-PA-06",), "warning",
       "Pickle-based weight files state how to load them safely", "基于 pickle 的权重文件说明安全加载方式")
 def weights_pickle_safe_loading(ctx: Context):
-    formats = schema_index()["enums"]["WeightFormat"]["values"]
     for ptr, w in ctx.instances("WeightFile"):
         fmt = w.get("format")
-        if formats.get(fmt, {}).get("annotations", {}).get("pickle_based") == "true" and not w.get("safe_loading"):
+        if _enum_annotation("WeightFormat", fmt, "pickle_based") == "true" and not w.get("safe_loading"):
             yield Finding(f"{ptr}/safe_loading",
                           f"{w.get('file_name', 'weight file')} is {fmt} (pickle-based, can run code when loaded) and has no safe-loading statement",
                           f"{w.get('file_name', '权重文件')} 为 {fmt} 格式（基于 pickle，加载时可执行代码），但未给出安全加载说明")
@@ -392,7 +410,7 @@ def learning_self_learning_off(ctx: Context):
       "标注有初级标注人员，且同一例数据的角色不由同一人兼任")
 def annotation_roles(ctx: Context):
     for ptr, a in ctx.instances("AnnotationProcess"):
-        roles = [r.get("role") for r in a.get("roles") or [] if isinstance(r, dict)]
+        roles = [r.get("role") for r in (a.get("roles") if isinstance(a.get("roles"), list) else []) if isinstance(r, dict)]
         if roles and "primary_annotator" not in roles:
             yield Finding(f"{ptr}/roles", "the annotation roles include no primary annotator",
                           "标注人员角色中没有初级标注人员")
@@ -408,10 +426,10 @@ def io_node_names(ctx: Context):
     nodes = ctx.data.get("model_nodes") if isinstance(ctx.data.get("model_nodes"), dict) else {}
     io = ctx.data.get("input_output") if isinstance(ctx.data.get("input_output"), dict) else {}
     for spec_key, node_key, req in (("inputs", "input_nodes", "MCS-IO-01"), ("outputs", "output_nodes", "MCS-IO-04")):
-        declared = {n.get("name") for n in nodes.get(node_key) or [] if isinstance(n, dict)}
+        declared = {n["name"] for n in (nodes.get(node_key) if isinstance(nodes.get(node_key), list) else []) if isinstance(n, dict) and isinstance(n.get("name"), str)}
         if not declared:
             continue
-        for i, spec in enumerate(io.get(spec_key) or []):
+        for i, spec in enumerate(io.get(spec_key) if isinstance(io.get(spec_key), list) else []):
             if isinstance(spec, dict) and isinstance(spec.get("node"), str) and spec["node"] not in declared:
                 yield Finding(f"/input_output/{spec_key}/{i}/node",
                               f"'{spec['node']}' is not one of the declared {node_key.replace('_', ' ')} ({', '.join(sorted(declared))})",
@@ -426,8 +444,8 @@ def adaptation_recommended_supported(ctx: Context):
     rec, supported = app.get("recommended_adaptation"), nodes.get("supported_adaptations")
     if isinstance(rec, str) and isinstance(supported, list) and supported and rec not in supported:
         yield Finding("/applicability/recommended_adaptation",
-                      f"recommended adaptation '{rec}' is not among the supported adaptations ({', '.join(supported)})",
-                      f"推荐的适配方式“{rec}”不在支持的适配方式中（{', '.join(supported)}）")
+                      f"recommended adaptation '{rec}' is not among the supported adaptations ({', '.join(map(str, supported))})",
+                      f"推荐的适配方式“{rec}”不在支持的适配方式中（{', '.join(map(str, supported))}）")
 
 
 @rule("dataset.amount-used", ("MCS-SD-02",), "error",

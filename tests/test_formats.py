@@ -1,0 +1,88 @@
+"""Output formats: JSON requirement statuses, SARIF 2.1.0, Markdown, the conformity report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import EXAMPLES, INVALID_CARDS, ROOT, VALID_CARDS
+from modelcard_spec import catalogue
+
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json").read_text(encoding="utf-8"))
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+
+
+def test_json_output_has_a_status_for_every_requirement():
+    data = json.loads(run("validate", str(VALID_CARDS[1]), "--format", "json").stdout)
+    entries = data["results"][0]["requirements"]
+    assert [e["id"] for e in entries] == [r.id for r in catalogue.requirements()]
+    assert {e["status"] for e in entries} <= {"conforms", "nonconforming", "not_applicable", "not_claimed"}
+    assert all(e.get("justification") for e in entries if e["status"] == "not_applicable")
+
+
+def test_sarif_is_valid_sarif_2_1_0_with_locations_and_requirements():
+    proc = run("validate", str(EXAMPLES / "invalid"), "--format", "sarif")
+    assert proc.returncode == 1
+    sarif = json.loads(proc.stdout)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    assert len(results) >= len(INVALID_CARDS)
+    first = results[0]
+    region = first["locations"][0]["physicalLocation"]["region"]
+    assert region["startLine"] >= 1 and first["properties"]["requirement"].startswith("MCS-")
+    assert first["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith("/")
+    rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert first["ruleId"] == rules[first["ruleIndex"]]["id"]
+
+
+def test_markdown_output_lists_issues_and_summary():
+    text = run("validate", str(EXAMPLES / "invalid" / "split-ratio-above-one.card.yaml"), "--format", "markdown").stdout
+    assert "## ❌" in text and "`/training_process/data_splits/splits/0/ratio`" in text and "MCS-TR-03" in text
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json"])
+def test_report_shows_every_requirement_status_and_the_card_hash(fmt):
+    card = VALID_CARDS[0]
+    proc = run("report", str(card), "--format", fmt)
+    assert proc.returncode == 0
+    digest = hashlib.sha256(card.read_bytes()).hexdigest()
+    assert digest in proc.stdout
+    for req in catalogue.requirements():
+        assert req.id in proc.stdout
+    if fmt == "json":
+        rep = json.loads(proc.stdout)
+        assert rep["header"]["tool"]["name"] == "modelcard-spec" and rep["header"]["card_sha256"] == digest
+        assert rep["summary"]["completeness"] == 1.0
+        assert set(rep["summary"]["areas"]) == {a["id"] for a in catalogue.areas()}
+
+
+def test_report_in_chinese_and_for_a_failing_card():
+    proc = run("report", str(EXAMPLES / "invalid" / "metric-not-in-vocabulary.card.yaml"), "--lang", "zh")
+    assert proc.returncode == 1
+    assert "符合性报告" in proc.stdout and "不符合" in proc.stdout and "auroc" in proc.stdout
+
+
+def test_outputs_are_byte_identical_across_runs_and_job_counts():
+    a = run("validate", str(EXAMPLES), "--format", "json", "--jobs", "1").stdout
+    b = run("validate", str(EXAMPLES), "--format", "json", "--jobs", "2").stdout
+    assert a == b
+    r1 = run("report", str(VALID_CARDS[2]), "--format", "html").stdout
+    assert r1 == run("report", str(VALID_CARDS[2]), "--format", "html").stdout
+
+
+def test_python_api_returns_the_report_object():
+    import modelcard_spec
+
+    report = modelcard_spec.validate([str(EXAMPLES / "invalid")], jobs=2)
+    assert not report.valid and len(report.results) == len(INVALID_CARDS)
+    assert report.to_dict()["results"][0]["issues"][0]["requirement"]

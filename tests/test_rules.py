@@ -1,0 +1,166 @@
+"""Every semantic and conformity check has a failing and a passing card.
+
+Failing cards are small, realistic mutations of the valid examples; the passing card for each
+check is the unmutated example, which must not trigger it.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+
+import pytest
+
+from conftest import EXAMPLES
+from modelcard_spec.loading import read_card
+from modelcard_spec.rules import RULES
+from modelcard_spec.validator import check_data, validate_file
+
+CXR = EXAMPLES / "cxr-classification-backbone"
+CT = EXAMPLES / "ct-foundation-encoder"
+
+
+def cxr():
+    return copy.deepcopy(read_card(CXR / "card.yaml").data)
+
+
+def ct():
+    return copy.deepcopy(read_card(CT / "card.yaml").data)
+
+
+def perf(d, i=0):
+    return d["applicability"]["transfer_performance"][i]
+
+
+def _set(d, path, value):
+    *head, last = path
+    for k in head:
+        d = d[k]
+    d[last] = value
+    return d
+
+
+MUTATIONS = {
+    # rule id: (base card, mutation, requirement expected on the issue, severity)
+    "metric.confusion-matrix": (cxr, lambda d: _set(perf(d, 1), ["value"], 0.95) and None, "MCS-AP-03", "error"),
+    "metric.interval": (cxr, lambda d: _set(perf(d, 0), ["confidence_interval", "level"], 95), "MCS-AP-03", "error"),
+    "metric.proportion-range": (cxr, lambda d: _set(perf(d, 0), ["value"], 91), "MCS-AP-03", "error"),
+    "metric.subgroup-size": (cxr, lambda d: _set(perf(d, 4), ["sample_size"], 1500), "MCS-AP-03", "error"),
+    "reference.unknown": (cxr, lambda d: _set(perf(d, 3), ["dataset"], "ds-typo"), "MCS-AP-03", "error"),
+    "reference.duplicate-id": (cxr, lambda d: d["evidence"].append(dict(d["evidence"][0])), "MCS-LC-05", "error"),
+    "splits.ratio-sum": (cxr, lambda d: _set(d["training_process"]["data_splits"]["splits"][2], ["ratio"], 0.15), "MCS-TR-03", "error"),
+    "splits.disjoint": (cxr, lambda d: _set(d["training_process"]["data_splits"], ["disjoint"], False), "MCS-TR-04", "error"),
+    "augmentation.test-set": (cxr, lambda d: _set(d["training_process"]["augmentations"][0], ["object"], "test_set"), "MCS-TR-02", "error"),
+    "parameters.trainable": (cxr, lambda d: _set(d["model_parameters"], ["trainable_parameters"], 10**9), "MCS-PA-01", "error"),
+    "compression.none-alone": (cxr, lambda d: _set(d["model_parameters"]["compression"], ["methods"], ["none", "pruning"]), "MCS-PA-04", "error"),
+    "dates.order": (cxr, lambda d: _set(d, ["release_date"], "2024-06-01"), "MCS-GEN-04", "error"),
+    "version.in-history": (cxr, lambda d: _set(d, ["version"], "3.1.0"), "MCS-GEN-04", "error"),
+    "weights.pickle-safe-loading": (cxr, lambda d: d["model_parameters"]["weight_files"][0].pop("safe_loading"), "MCS-PA-06", "warning"),
+    "learning.self-learning-off": (cxr, lambda d: _set(d["lifecycle"]["continuous_learning"], ["capable"], True), "MCS-LC-04", "error"),
+    "annotation.roles": (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles_independent"], False), "MCS-SD-07", "error"),
+    "io.node-names": (cxr, lambda d: _set(d["input_output"]["inputs"][0], ["node"], "input"), "MCS-IO-01", "error"),
+    "adaptation.recommended-supported": (cxr, lambda d: _set(d["applicability"], ["recommended_adaptation"], "adapter"), "MCS-AP-02", "warning"),
+    "dataset.amount-used": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0], ["amount_used"], 200000), "MCS-SD-02", "error"),
+    "evidence.path": (cxr, lambda d: _set(d["evidence"][0], ["path"], "../../etc/passwd"), "MCS-LC-05", "error"),
+    "conformity.missing-field": (cxr, lambda d: d["model_framework"].pop("flowchart"), "MCS-FW-05", "error"),
+    "conformity.unknown-requirement": (cxr, lambda d: d["conformity"]["requirements"].append({"requirement": "MCS-ZZ-99", "status": "claimed"}), "MCS-GEN-07", "error"),
+    "conformity.duplicate": (cxr, lambda d: d["conformity"]["requirements"].append(dict(d["conformity"]["requirements"][1])), "MCS-GEN-07", "error"),
+    "conformity.justification": (cxr, lambda d: _set(d["conformity"]["requirements"][0], ["justification"], "n/a"), "MCS-GEN-07", "error"),
+    "conformity.kind": (cxr, lambda d: d["conformity"]["requirements"].append({"requirement": "MCS-GEN-09", "status": "claimed"}), "MCS-GEN-07", "warning"),
+    "conformity.catalogue-version": (cxr, lambda d: _set(d["conformity"], ["catalogue_version"], "0.0.9"), "MCS-GEN-07", "warning"),
+}
+
+
+def issues_of(data, rule_id, folder=CXR):
+    issues, _ = check_data(data, folder)
+    return [i for i in issues if i.rule == rule_id]
+
+
+@pytest.mark.parametrize("rule_id", sorted(MUTATIONS))
+def test_failing_card_triggers_the_check(rule_id):
+    base, mutate, requirement, severity = MUTATIONS[rule_id]
+    data = base()
+    mutate(data)
+    found = issues_of(data, rule_id)
+    assert found, f"{rule_id} did not fire"
+    assert found[0].requirement == requirement and found[0].severity == severity
+    assert found[0].path.startswith("/") and found[0].message_zh
+
+
+@pytest.mark.parametrize("rule_id", sorted(MUTATIONS))
+def test_passing_card_does_not_trigger_the_check(rule_id):
+    base, *_ = MUTATIONS[rule_id]
+    assert issues_of(base(), rule_id) == []
+
+
+def test_every_registered_rule_has_a_failing_card():
+    file_based = {"evidence.sha256"}  # covered by the file tests below
+    assert set(RULES) - file_based <= set(MUTATIONS)
+
+
+def test_a_claimed_requirement_that_is_wrong_makes_its_status_nonconforming():
+    data = cxr()
+    _set(perf(data, 1), ["value"], 0.95)
+    _, statuses = check_data(data, CXR)
+    assert {s["id"]: s["status"] for s in statuses}["MCS-AP-03"] == "nonconforming"
+
+
+def test_not_applied_requirement_is_not_applicable_with_its_justification():
+    _, statuses = check_data(cxr(), CXR)
+    entry = next(s for s in statuses if s["id"] == "MCS-ND-04")
+    assert entry["status"] == "not_applicable" and "state dict" in entry["justification"]
+
+
+def test_conditional_requirement_only_applies_when_its_condition_holds():
+    data = ct()  # white box? no: black box, so MCS-EX-03 applies
+    _, statuses = check_data(data, CT)
+    assert {s["id"]: s["status"] for s in statuses}["MCS-EX-03"] == "conforms"
+    data["model_framework"]["algorithm_type"]["transparency"] = "white_box"
+    del data["explainability"]["factor_analysis"]
+    _, statuses = check_data(data, CT)
+    assert {s["id"]: s["status"] for s in statuses}["MCS-EX-03"] == "not_applicable"
+
+
+def test_open_source_provision_is_required_of_open_source_cards_even_if_not_claimed():
+    data = ct()
+    data["conformity"]["claim_all"] = False
+    del data["model_parameters"]["weight_files"][0]["download_url"]
+    found = issues_of(data, "conformity.missing-field", CT)
+    assert [i.requirement for i in found] == ["MCS-GEN-08"]
+
+
+def copy_example(tmp_path, example=CT):
+    target = tmp_path / example.name
+    shutil.copytree(example, target)
+    return target
+
+
+def test_splits_that_share_samples_in_fact_are_reported(tmp_path):
+    folder = copy_example(tmp_path)
+    first = (folder / "evidence" / "split_training.txt").read_text().splitlines()[0]
+    with (folder / "evidence" / "split_tuning.txt").open("a") as fh:
+        fh.write(first + "\n")
+    data = read_card(folder / "card.yaml").data
+    found = issues_of(data, "splits.disjoint", folder)
+    assert found and "share 1 sample" in found[0].message and first in found[0].message
+    assert issues_of(read_card(CT / "card.yaml").data, "splits.disjoint", CT) == []
+
+
+def test_evidence_hash_mismatch_is_an_error_and_missing_file_a_warning(tmp_path):
+    folder = copy_example(tmp_path)
+    (folder / "evidence" / "flowchart.md").write_text("edited\n")
+    (folder / "evidence" / "factor_analysis.md").unlink()
+    result = validate_file(folder / "card.yaml")
+    found = {(i.severity, i.path) for i in result.issues if i.rule == "evidence.sha256"}
+    assert found == {("error", "/evidence/0/sha256"), ("warning", "/evidence/4/path")}
+
+
+def test_symlink_leaving_the_folder_is_an_error(tmp_path):
+    folder = copy_example(tmp_path)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("outside\n")
+    link = folder / "evidence" / "flowchart.md"
+    link.unlink()
+    link.symlink_to(outside)
+    result = validate_file(folder / "card.yaml")
+    assert any(i.rule == "evidence.path" and "leaves the card's folder" in i.message for i in result.issues)
