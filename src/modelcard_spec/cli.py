@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "md"), default="md")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
 
+    p = sub.add_parser("rules", help="list the semantic checks with the requirements they serve")
+    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+
     p = sub.add_parser("schema", help="print a shipped schema artifact")
     p.add_argument("--format", choices=tuple(SCHEMA_FORMATS), default="json-schema")
 
@@ -145,6 +149,13 @@ def cmd_requirements(args) -> int:
     return EXIT_OK
 
 
+def cmd_rules(args) -> int:
+    from .render import rules_json, rules_markdown
+
+    _write(rules_json() if args.format == "json" else rules_markdown(args.lang))
+    return EXIT_OK
+
+
 def cmd_schema(args) -> int:
     from ._resources import artifact_text
 
@@ -175,7 +186,7 @@ class _UsageError(Exception):
 
 
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
-            "schema": cmd_schema, "init": cmd_init}
+            "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,17 +12,21 @@ EXIT_NONCONFORMING = 1
 EXIT_UNREADABLE = 2
 
 
-# Titles of the checks that are not rule functions (structure, loading, conformity).
-CHECK_TITLES = {
-    "load": ("The file can be read as a model card", "文件可作为模型卡读取"),
-    "schema": ("The card conforms to the JSON Schema generated from the specification", "模型卡符合由规范生成的 JSON Schema"),
-    "conformity.missing-field": ("A claimed requirement has all its fields", "已声明采用的要求具备其全部字段"),
-    "conformity.unknown-requirement": ("Claims name requirements of the catalogue", "声明的要求存在于要求目录中"),
-    "conformity.duplicate": ("Each requirement is declared once", "每项要求只声明一次"),
-    "conformity.justification": ("A requirement not applied is justified", "不采用的要求须说明理由"),
-    "conformity.kind": ("Claims apply to the card's provider kind", "所声明的要求适用于该提供方类型"),
-    "conformity.catalogue-version": ("Claims refer to this catalogue version", "声明引用本要求目录版本"),
-    "internal": ("The validator ran every check", "验证工具执行了全部检查"),
+# The checks that are not rule functions (loading, structure, conformity):
+# id -> (title, Chinese title, default severity, requirements it reports against).
+CHECKS = {
+    "load": ("The file can be read as a model card", "文件可作为模型卡读取", "error", "-"),
+    "schema": ("The card conforms to the JSON Schema generated from the specification",
+               "模型卡符合由规范生成的 JSON Schema", "error", "the requirement the field serves"),
+    "conformity.missing-field": ("A claimed requirement has all its fields", "已声明采用的要求具备其全部字段",
+                                 "error (warning if recommended)", "the claimed requirement"),
+    "conformity.unknown-requirement": ("Claims name requirements of the catalogue", "声明的要求存在于要求目录中",
+                                       "error", "MCS-GEN-07"),
+    "conformity.duplicate": ("Each requirement is declared once", "每项要求只声明一次", "error", "MCS-GEN-07"),
+    "conformity.justification": ("A requirement not applied is justified", "不采用的要求须说明理由", "error", "MCS-GEN-07"),
+    "conformity.kind": ("Claims apply to the card's provider kind", "所声明的要求适用于该提供方类型", "warning", "MCS-GEN-07"),
+    "conformity.catalogue-version": ("Claims refer to this catalogue version", "声明引用本要求目录版本", "warning", "MCS-GEN-07"),
+    "internal": ("The validator ran every check", "验证工具执行了全部检查", "warning", "-"),
 }
 
 
@@ -32,8 +36,8 @@ def check_title(rule_id: str) -> tuple[str, str]:
     if rule_id in RULES:
         return RULES[rule_id].title, RULES[rule_id].title_zh
     for key in (rule_id, rule_id.split(".")[0]):
-        if key in CHECK_TITLES:
-            return CHECK_TITLES[key]
+        if key in CHECKS:
+            return CHECKS[key][:2]
     return rule_id, rule_id
 
 

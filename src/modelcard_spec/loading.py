@@ -30,7 +30,7 @@ import yaml
 from .diagnostics import CardLoadError
 
 try:  # libyaml's C parser; the pure-Python parser gives the same events, more slowly
-    from yaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml.parser import Parser as _Parser  # type: ignore[assignment]
     from yaml.reader import Reader as _Reader
@@ -268,11 +268,16 @@ def _error(rule: str, en: str, zh: str, mark) -> CardLoadError:
     return CardLoadError(rule, en, zh, line, column)
 
 
+_MAYBE_NOT_STR = frozenset("-+.0123456789~nNtTfF")
+
+
 def _scalar(event):
     tag = event.tag
     value = event.value
     if tag is None or tag == "!":
         if not event.implicit[0]:  # quoted, or a plain scalar with the non-specific tag '!'
+            return value
+        if value and value[0] not in _MAYBE_NOT_STR:  # cannot be null, bool or a number
             return value
         tag = None
     elif not tag.startswith(_CORE):
@@ -310,7 +315,7 @@ def _scalar(event):
                  event.start_mark)
 
 
-def build(text: str, track: dict | None = None):
+def build(text: str, track: dict | None = None):  # noqa: C901 - one pass over the event stream
     """Build plain data from YAML text; if ``track`` is a dict, fill it with pointer -> (line, col)."""
     anchors: dict[str, tuple[object, int]] = {}
     # Each frame: [container, pending_key, size, anchor, pointer, is_mapping, key_mark]
@@ -359,8 +364,9 @@ def build(text: str, track: dict | None = None):
                 if len(stack) >= MAX_DEPTH:
                     raise _error("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
                                  f"文档嵌套超过 {MAX_DEPTH} 层", event.start_mark)
-                pointer = _child_pointer(stack)
+                pointer = None
                 if track is not None:
+                    pointer = _child_pointer(stack)
                     track[pointer] = _mark(_key_or_value_mark(stack, event))
                 container = {} if expected == "map" else []
                 stack.append([container, _NO_KEY, 1, event.anchor, pointer, expected == "map", None])

@@ -140,6 +140,30 @@ def report_sarif(report, base: str | None = None) -> str:
     return to_json(sarif)
 
 
+def _rule_rows():
+    from .diagnostics import CHECKS
+    from .rules import RULES
+
+    rows = [(k + (".*" if k in ("load", "schema") else ""), reqs, sev, en, zh)
+            for k, (en, zh, sev, reqs) in CHECKS.items() if k != "internal"]
+    rows += [(r.id, ", ".join(r.requirements), r.severity, r.title, r.title_zh) for r in RULES.values()]
+    return rows
+
+
+def rules_markdown(lang: str = "en") -> str:
+    zh = lang == "zh"
+    head = "| 检查 | 要求 | 默认级别 | 说明 |" if zh else "| Check | Requirements | Default severity | What it checks |"
+    lines = [head, "|---|---|---|---|"]
+    for rid, reqs, sev, en, zh_title in _rule_rows():
+        lines.append(f"| `{rid}` | {reqs} | {sev} | {zh_title if zh else en} |")
+    return "\n".join(lines) + "\n"
+
+
+def rules_json() -> str:
+    return to_json([{"id": r[0], "requirements": r[1].split(", ") if r[1].startswith("MCS-") else [], "severity": r[2],
+                     "title": r[3], "title_zh": r[4]} for r in _rule_rows()])
+
+
 def requirements_json() -> str:
     from ._resources import catalogue_data
 

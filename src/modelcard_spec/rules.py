@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
@@ -57,6 +59,13 @@ class Context:
     data: dict
     folder: Path | None = None
     _instances: dict | None = field(default=None, repr=False)
+    _walked: list | None = field(default=None, repr=False)
+
+    def walked(self) -> list[tuple[str, str, dict]]:
+        """Every class instance of the card with its pointer and class (computed once)."""
+        if self._walked is None:
+            self._walked = list(walk(self.data))
+        return self._walked
 
     @property
     def provider_kind(self) -> str | None:
@@ -67,7 +76,7 @@ class Context:
         """(pointer, object) for every object of a schema class in the card, in document order."""
         if self._instances is None:
             self._instances = {}
-            for pointer, cls, obj in walk(self.data):
+            for pointer, cls, obj in self.walked():
                 self._instances.setdefault(cls, []).append((pointer, obj))
         return self._instances.get(class_name, [])
 
@@ -87,9 +96,9 @@ def walk(data: dict, cls: str | None = None, pointer: str = "") -> Iterator[tupl
     """Every inlined class instance in ``data`` with its pointer and schema class."""
     index = schema_index()
     cls = cls or index["root_class"]
-    stack = [(pointer, cls, data)]
-    while stack:
-        ptr, name, obj = stack.pop(0)
+    queue = deque([(pointer, cls, data)])
+    while queue:
+        ptr, name, obj = queue.popleft()
         if not isinstance(obj, dict):
             continue
         yield ptr, name, obj
@@ -100,9 +109,9 @@ def walk(data: dict, cls: str | None = None, pointer: str = "") -> Iterator[tupl
                 continue
             child = f"{ptr}/{escape_pointer_token(key)}"
             if isinstance(value, list):
-                stack.extend((f"{child}/{i}", slot["range"], item) for i, item in enumerate(value))
+                queue.extend((f"{child}/{i}", slot["range"], item) for i, item in enumerate(value))
             else:
-                stack.append((child, slot["range"], value))
+                queue.append((child, slot["range"], value))
 
 
 def _enum_annotation(enum: str, value, key: str) -> str | None:
@@ -235,7 +244,7 @@ def metric_subgroup_size(ctx: Context):
 def reference_unknown(ctx: Context):
     index = schema_index()["classes"]
     declared = {cls: ctx.ids(cls) for cls in ("Dataset", "Evidence")}
-    for ptr, cls, obj in walk(ctx.data):
+    for ptr, cls, obj in ctx.walked():
         for key, slot in index[cls]["slots"].items():
             if slot["kind"] != "class" or slot["inlined"] or key not in obj:
                 continue
@@ -295,8 +304,7 @@ def splits_disjoint(ctx: Context):
             if path is None:
                 continue
             try:
-                with path.open("r", encoding="utf-8", errors="replace") as fh:
-                    ids = {line.strip() for line in fh if line.strip()}
+                ids = _lines_of(_file_key(path))
             except OSError:
                 continue
             members.append((i, split.get("role", "?"), ids))
@@ -461,6 +469,27 @@ def dataset_amount_used(ctx: Context):
 # --------------------------------------------------------------------------- evidence files
 
 
+def _file_key(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=4096)
+def _sha256_of(key: tuple) -> str:
+    """SHA-256 of a file, streamed; cached by (real path, size, mtime) for batch runs."""
+    digest = hashlib.sha256()
+    with open(key[0], "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1024)
+def _lines_of(key: tuple) -> frozenset[str]:
+    with open(key[0], "r", encoding="utf-8", errors="replace") as fh:
+        return frozenset(line.strip() for line in fh if line.strip())
+
+
 def _local_evidence(ctx: Context, evidence) -> Path | None:
     """The file an evidence path names, if it is a safe relative path that exists."""
     if not isinstance(evidence, dict) or not isinstance(evidence.get("path"), str) or ctx.folder is None:
@@ -471,6 +500,7 @@ def _local_evidence(ctx: Context, evidence) -> Path | None:
     return target if target.is_file() else None
 
 
+@lru_cache(maxsize=8192)
 def _path_problem(folder: Path, rel: str) -> tuple[str, str] | None:
     if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":") or os.path.isabs(rel):
         return ("is absolute; evidence paths are relative to the card's folder", "为绝对路径；证据路径应相对于模型卡所在文件夹")
@@ -515,13 +545,10 @@ def evidence_sha256(ctx: Context):
             continue
         if not isinstance(declared, str):
             continue
-        digest = hashlib.sha256()
-        with target.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != declared:
-            yield Finding(f"{ptr}/sha256", f"evidence file '{rel}' has SHA-256 {digest.hexdigest()}, not the declared one",
-                          f"证据文件“{rel}”的 SHA-256 为 {digest.hexdigest()}，与声明值不符")
+        actual = _sha256_of(_file_key(target))
+        if actual != declared:
+            yield Finding(f"{ptr}/sha256", f"evidence file '{rel}' has SHA-256 {actual}, not the declared one",
+                          f"证据文件“{rel}”的 SHA-256 为 {actual}，与声明值不符")
 
 
 def run_rules(ctx: Context) -> list[tuple[Rule, Finding]]:
