@@ -86,3 +86,10 @@ def test_python_api_returns_the_report_object():
     report = modelcard_spec.validate([str(EXAMPLES / "invalid")], jobs=2)
     assert not report.valid and len(report.results) == len(INVALID_CARDS)
     assert report.to_dict()["results"][0]["issues"][0]["requirement"]
+
+
+def test_automatic_justifications_are_given_in_both_languages():
+    zh = run("report", str(VALID_CARDS[1]), "--lang", "zh").stdout
+    en = run("report", str(VALID_CARDS[1])).stdout
+    assert "仅适用于：open_source" in zh and "applies only to: open_source" not in zh
+    assert "applies only to: open_source" in en

@@ -134,7 +134,8 @@ def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
 
 
 def statuses(data: dict, issues: list[Issue], provider_kind: str | None) -> list[dict]:
-    """One entry per catalogue requirement: ``{"id", "status", "justification"?}``."""
+    """One entry per catalogue requirement: ``{"id", "status", "justification"?, "justification_zh"?}``
+    (the provider's own justification is repeated as given in both)."""
     decl = declaration(data)
     erroneous = {i.requirement for i in issues if i.severity == "error" and i.requirement}
     out = []
@@ -145,13 +146,15 @@ def statuses(data: dict, issues: list[Issue], provider_kind: str | None) -> list
         elif not applies_to_kind(req, provider_kind):
             entry["status"] = "not_applicable"
             entry["justification"] = f"applies only to: {', '.join(req.provider_kinds)}"
+            entry["justification_zh"] = f"仅适用于：{', '.join(req.provider_kinds)}"
         elif req.id in decl.not_applied:
             entry["status"] = "not_applicable"
-            entry["justification"] = decl.not_applied[req.id]
+            entry["justification"] = entry["justification_zh"] = decl.not_applied[req.id]
         elif is_claimed(req, decl, provider_kind):
             if not condition_holds(data, req.applies_if):
                 entry["status"] = "not_applicable"
                 entry["justification"] = f"condition not met: {req.condition}"
+                entry["justification_zh"] = f"适用条件不成立：{req.condition_zh}"
             else:
                 entry["status"] = "conforms"
         else:

@@ -33,6 +33,7 @@ def build(result: CardResult, data: dict | None) -> dict:
                 "status": e["status"], "issues": issues_by_req.get(req.id, [])}
         if "justification" in e:
             item["justification"] = e["justification"]
+            item["justification_zh"] = e["justification_zh"]
         requirements.append(item)
     conf = data.get("conformity") if isinstance(data.get("conformity"), dict) else {}
     return {
@@ -90,7 +91,7 @@ def markdown(rep: dict, lang: str = "en") -> str:
     for r in rep["requirements"]:
         notes = []
         if r.get("justification"):
-            notes.append(r["justification"])
+            notes.append(r["justification_zh"] if zh else r["justification"])
         for i in r["issues"]:
             notes.append(f"{i['severity']}: {i['message_zh'] if zh else i['message']} (`{i['path']}`)")
         cell = "<br>".join(n.replace("|", "\\|") for n in notes)
