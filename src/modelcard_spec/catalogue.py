@@ -179,17 +179,21 @@ def condition_holds(data, expression: str | None) -> bool:
     return any(v == expected or (isinstance(v, list) and expected in v) for v in values)
 
 
+def field_slot(template: str) -> dict | None:
+    """The schema index entry of the field at a card path (None if the path is not a field)."""
+    cls = schema_index()["root_class"]
+    slot = None
+    for part in template.split("."):
+        slot = schema_index()["classes"].get(cls, {}).get("slots", {}).get(part.removesuffix("[]"))
+        if slot is None or slot["kind"] != "class":
+            return slot
+        cls = slot["range"]
+    return slot
+
+
 def field_label(template: str) -> tuple[str, str]:
     """English and Chinese titles of the field at a card path (for messages)."""
-    cls = schema_index()["root_class"]
-    title, title_zh = template, template
-    for part in template.split("."):
-        name = part.removesuffix("[]")
-        slot = schema_index()["classes"].get(cls, {}).get("slots", {}).get(name)
-        if slot is None:
-            return title, title_zh
-        title, title_zh = slot["title"], slot["title_zh"] or slot["title"]
-        if slot["kind"] != "class":
-            break
-        cls = slot["range"]
-    return title, title_zh
+    slot = field_slot(template)
+    if slot is None:
+        return template, template
+    return slot["title"], slot["title_zh"] or slot["title"]

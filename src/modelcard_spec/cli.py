@@ -91,15 +91,11 @@ def cmd_validate(args) -> int:
 
     from . import render
     from .loading import MAX_BYTES
-    from .validator import expand_inputs, validate
+    from .validator import validate
 
     if args.max_bytes is not None and args.max_bytes < 1:
         raise _UsageError("--max-bytes must be a positive number of bytes")
-    jobs = args.jobs
-    if jobs <= 0:
-        files, _ = expand_inputs(args.cards)
-        jobs = (os.cpu_count() or 1) if len(files) >= 16 else 1
-    report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=jobs, progress=_progress_bar())
+    report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar())
     if args.format == "json":
         _write(render.to_json(report.to_dict()))
     elif args.format == "sarif":
@@ -115,16 +111,10 @@ def cmd_validate(args) -> int:
 
 def cmd_report(args) -> int:
     from . import render, report as rep
-    from .diagnostics import CardLoadError
-    from .loading import read_card
-    from .validator import validate_file
+    from .validator import validate_card
 
-    result = validate_file(args.card)
-    try:
-        data = read_card(args.card).data if result.readable else None
-    except CardLoadError:
-        data = None
-    built = rep.build(result, data)
+    result, card = validate_card(args.card)
+    built = rep.build(result, card.data if card else None)
     if args.format == "json":
         text = render.to_json(built)
     elif args.format == "html":

@@ -11,7 +11,6 @@ generated schema index, so they do not depend on where in the card an object sit
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 from collections import deque
 from dataclasses import dataclass, field
@@ -551,13 +550,4 @@ def evidence_sha256(ctx: Context):
                           f"证据文件“{rel}”的 SHA-256 为 {actual}，与声明值不符")
 
 
-def run_rules(ctx: Context) -> list[tuple[Rule, Finding]]:
-    out = []
-    for r in RULES.values():
-        for finding in r.check(ctx):
-            out.append((r, finding))
-    return out
 
-
-def is_finite_number(value) -> bool:
-    return _num(value) and math.isfinite(value)

@@ -142,10 +142,11 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
         return (pointer, f"{title} must have {'at least' if v == 'minItems' else 'at most'} {error.validator_value} item(s)",
                 f"{title_zh}应{'至少' if v == 'minItems' else '至多'}有 {error.validator_value} 项")
     if v in ("anyOf", "oneOf"):
-        if pointer and catalogue.template_of(pointer).endswith("shape[]") or "shape" in pointer:
-            return (pointer, f"{_short(value)} is not a dimension: use a positive integer or a symbol such as batch or H",
-                    f"{_short(value)} 不是有效维度：应为正整数或 batch、H 等符号")
-        return pointer, f"{_short(value)} matches none of the allowed forms of {title}", f"{_short(value)} 不符合{title_zh}的任何允许形式"
+        # Explain with the field's own description from the schema (e.g. what a shape may hold).
+        slot = catalogue.field_slot(catalogue.template_of(pointer)) or {}
+        desc, desc_zh = slot.get("description") or "", slot.get("description_zh") or ""
+        return (pointer, f"{_short(value)} is not a valid {title}" + (f": {desc}" if desc else ""),
+                f"{_short(value)} 不是有效的{title_zh}" + (f"：{desc_zh}" if desc_zh else ""))
     return pointer, f"{title}: {error.message}", f"{title_zh}：{error.message}"
 
 

@@ -126,15 +126,20 @@ def check_loaded(card: LoadedCard) -> tuple[list[Issue], list[dict]]:
     return sorted(located, key=Issue.sort_key), statuses
 
 
-def validate_file(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> CardResult:
+def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> tuple[CardResult, LoadedCard | None]:
+    """The result for one card file, and the loaded card (None if it could not be read)."""
     name = str(path)
     try:
         card = read_card(path, max_bytes)
     except CardLoadError as exc:
-        return CardResult(card=name, readable=False, issues=[exc.issue])
+        return CardResult(card=name, readable=False, issues=[exc.issue]), None
     result = CardResult(card=name, sha256=card.sha256)
     result.issues, result.requirements = check_loaded(card)
-    return result
+    return result, card
+
+
+def validate_file(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> CardResult:
+    return validate_card(path, max_bytes)[0]
 
 
 def _validate_many(args: tuple[list[str], int]) -> list[CardResult]:
@@ -142,10 +147,14 @@ def _validate_many(args: tuple[list[str], int]) -> list[CardResult]:
     return [validate_file(n, max_bytes) for n in names]
 
 
+AUTO_JOBS_FROM = 16
+
+
 def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None) -> Report:
     """Validate cards given as files, folders or glob patterns; return a :class:`Report`.
 
     ``jobs`` > 1 spreads the cards over that many processes (results keep the input order);
+    ``jobs`` <= 0 uses every core for batches of ``AUTO_JOBS_FROM`` cards or more, else one;
     ``progress`` is called with (done, total) after each batch of cards.
     """
     if isinstance(paths, (str, os.PathLike)):
@@ -155,6 +164,8 @@ def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None) ->
     report.results.extend(problems)
     total = len(files)
     names = [str(f) for f in files]
+    if jobs <= 0:
+        jobs = (os.cpu_count() or 1) if total >= AUTO_JOBS_FROM else 1
     if jobs > 1 and total > 1:
         from concurrent.futures import ProcessPoolExecutor
 
