@@ -67,16 +67,11 @@ def _short(value, limit: int = 60) -> str:
 
 def _class_at(pointer: str) -> str | None:
     """Schema class of the object at ``pointer``."""
-    index = schema_index()
-    cls = index["root_class"]
-    for token in catalogue.pointer_tokens(pointer):
-        if token.isdigit():
-            continue
-        slot = index["classes"].get(cls, {}).get("slots", {}).get(token)
-        if slot is None or slot["kind"] != "class":
-            return None
-        cls = slot["range"]
-    return cls
+    template = catalogue.template_of(pointer)
+    if not template:
+        return schema_index()["root_class"]
+    slot = catalogue.field_slot(template)
+    return slot["range"] if slot and slot["kind"] == "class" else None
 
 
 def _labels(pointer: str) -> tuple[str, str]:
