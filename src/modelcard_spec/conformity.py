@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 from . import catalogue
 from .catalogue import Requirement, condition_holds, is_missing, resolve
+from ._resources import schema_index
 from .diagnostics import Issue
 
-STATUSES = ("conforms", "nonconforming", "not_applicable", "not_claimed")
+# The verdicts, in the order the schema's Verdict enum lists them.
+STATUSES = tuple(schema_index()["enums"]["Verdict"]["values"])
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,12 @@ from __future__ import annotations
 import html
 
 from . import __version__, catalogue, conformity
-from ._resources import schema_version
+from ._resources import schema_index, schema_version
 from .diagnostics import CardResult
 
-STATUS_LABELS = {
-    "conforms": ("conforms", "符合"),
-    "nonconforming": ("nonconforming", "不符合"),
-    "not_applicable": ("not applicable", "不适用"),
-    "not_claimed": ("not claimed", "未声明"),
-}
+# Labels of the verdicts, from the schema's Verdict enum (English title in lower case, Chinese title).
+STATUS_LABELS = {value: (meta["title"].lower(), meta["title_zh"])
+                 for value, meta in schema_index()["enums"]["Verdict"]["values"].items()}
 
 
 def build(result: CardResult, data: dict | None) -> dict:

@@ -1368,6 +1368,28 @@ class EvaluationMethod(str, Enum):
     """
 
 
+class Verdict(str, Enum):
+    """
+    The status the validator gives each requirement of the catalogue for one card.
+    """
+    Conforms = "conforms"
+    """
+    Claimed, and no error is tied to it.
+    """
+    Nonconforming = "nonconforming"
+    """
+    An error is tied to it.
+    """
+    Not_applicable = "not_applicable"
+    """
+    Not for this provider kind, declared not applied with a justification, or its condition does not hold.
+    """
+    Not_claimed = "not_claimed"
+    """
+    Applicable, but the provider does not claim it.
+    """
+
+
 class ProviderKind(str, Enum):
     """
     The four kinds of source of pre-trained models that the standard names.
@@ -1503,6 +1525,28 @@ class DeploymentMode(str, Enum):
     Embedded = "embedded"
     """
     Inside an imaging device or other hardware.
+    """
+
+
+class ValueOrigin(str, Enum):
+    """
+    How a value in a card was obtained.
+    """
+    Declared = "declared"
+    """
+    Written by the provider.
+    """
+    Extracted = "extracted"
+    """
+    Read from the model file by a tool (modelcard-spec inspect).
+    """
+    Measured = "measured"
+    """
+    Obtained by running the model or computing over files (modelcard-spec verify).
+    """
+    Imported = "imported"
+    """
+    Converted from another description format (modelcard-spec import).
     """
 
 
@@ -2026,6 +2070,7 @@ class MetricResult(ConfiguredBaseModel):
          'domain_of': ['MetricResult',
                        'Flowchart',
                        'ExplanationMethod',
+                       'RequirementVerdict',
                        'ModelCard',
                        'RequirementClaim']} })
 
@@ -2193,6 +2238,7 @@ class Flowchart(ConfiguredBaseModel):
          'domain_of': ['MetricResult',
                        'Flowchart',
                        'ExplanationMethod',
+                       'RequirementVerdict',
                        'ModelCard',
                        'RequirementClaim']} })
     description: Optional[str] = Field(default=None, title="Description", description="""The flowchart's steps in words.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -2655,7 +2701,7 @@ class Initialisation(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源检查点'}},
-         'domain_of': ['Initialisation', 'OpenSourceComponent']} })
+         'domain_of': ['Initialisation', 'FieldProvenance', 'OpenSourceComponent']} })
 
 
 class InputOutput(ConfiguredBaseModel):
@@ -2842,7 +2888,7 @@ class ProcessingStep(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具'}},
-         'domain_of': ['ProcessingStep']} })
+         'domain_of': ['ProcessingStep', 'ConformityAssessment']} })
 
 
 class OutputSpec(ConfiguredBaseModel):
@@ -3045,6 +3091,7 @@ class ExplanationMethod(ConfiguredBaseModel):
          'domain_of': ['MetricResult',
                        'Flowchart',
                        'ExplanationMethod',
+                       'RequirementVerdict',
                        'ModelCard',
                        'RequirementClaim']} })
 
@@ -4080,7 +4127,9 @@ class RequirementCatalogue(ConfiguredBaseModel):
     catalogue_version: str = Field(default=..., title="Catalogue version", description="""Version of the catalogue.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目录版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '目录版本'}},
-         'domain_of': ['RequirementCatalogue', 'ConformityDeclaration']} })
+         'domain_of': ['RequirementCatalogue',
+                       'ConformityAssessment',
+                       'ConformityDeclaration']} })
     standard: str = Field(default=..., title="Standard", description="""The standard the catalogue encodes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目录所编码的标准。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标准'}},
@@ -4132,7 +4181,7 @@ class SourceDocument(ConfiguredBaseModel):
     status: str = Field(default=..., title="Status", description="""How the project holds the document (full text, extract, or catalogue facts only).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本项目持有该文件的形式（全文、摘录或仅目录信息）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
-         'domain_of': ['SourceDocument', 'RequirementClaim']} })
+         'domain_of': ['SourceDocument', 'RequirementVerdict', 'RequirementClaim']} })
 
 
 class Requirement(ConfiguredBaseModel):
@@ -4281,6 +4330,92 @@ class SourceLocator(ConfiguredBaseModel):
          'domain_of': ['SourceLocator']} })
 
 
+class ConformityAssessment(ConfiguredBaseModel):
+    """
+    The result of checking one model card against the requirement catalogue with this kit: a verdict for every requirement. Exported as RDF next to the card.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '用本工具包对照要求目录检查一张模型卡的结果：对每项要求给出结论。与模型卡一同导出为 '
+                                                         'RDF。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '符合性评价结果'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/requirement',
+         'title': 'Conformity assessment'})
+
+    assessed_card: str = Field(default=..., title="Assessed card", description="""IRI of the model card that was assessed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '被评价模型卡的 IRI。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型卡'}},
+         'domain_of': ['ConformityAssessment']} })
+    tool: str = Field(default=..., title="Tool", description="""Name and version of the tool that made the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '进行评价的工具名称和版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具'}},
+         'domain_of': ['ProcessingStep', 'ConformityAssessment']} })
+    schema_version: str = Field(default=..., title="Schema version", description="""Version of the card schema used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所用模型卡模式的版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+         'domain_of': ['ConformityAssessment', 'ModelCard']} })
+    catalogue_version: str = Field(default=..., title="Catalogue version", description="""Version of the requirement catalogue used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所用要求目录的版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '目录版本'}},
+         'domain_of': ['RequirementCatalogue',
+                       'ConformityAssessment',
+                       'ConformityDeclaration']} })
+    card_sha256: str = Field(default=..., title="Card SHA-256", description="""SHA-256 of the card file as it was assessed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '被评价时模型卡文件的 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '模型卡 SHA-256'}},
+         'domain_of': ['ConformityAssessment']} })
+    completeness: Optional[float] = Field(default=None, title="Completeness", description="""Share of the claimed requirements that conform.""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所声明要求中符合的比例。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '完整度'}},
+         'domain_of': ['ConformityAssessment']} })
+    verdicts: Optional[list[RequirementVerdict]] = Field(default=None, title="Verdicts", description="""One verdict per requirement of the catalogue.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '要求目录中每项要求一条结论。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结论'}},
+         'domain_of': ['ConformityAssessment']} })
+
+
+class RequirementVerdict(ConfiguredBaseModel):
+    """
+    The verdict on one requirement for one card, with the findings behind it.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '一张模型卡针对一项要求的结论及其依据的发现。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求结论'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/requirement',
+         'title': 'Requirement verdict'})
+
+    requirement: str = Field(default=..., title="Requirement", description="""IRI of the requirement (in the mcsr namespace).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '要求的 IRI（mcsr 命名空间）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求'}},
+         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+    status: Verdict = Field(default=..., title="Status", description="""The verdict.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '结论。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
+         'domain_of': ['SourceDocument', 'RequirementVerdict', 'RequirementClaim']} })
+    justification: Optional[str] = Field(default=None, title="Justification", description="""Why the requirement does not apply, in English.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '要求不适用的理由（英文）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由（英文）'}},
+         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+    justification_zh: Optional[str] = Field(default=None, title="Justification (Chinese)", description="""Why the requirement does not apply, in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '要求不适用的理由（中文）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由'}},
+         'domain_of': ['RequirementVerdict']} })
+    findings: Optional[list[str]] = Field(default=None, title="Findings", description="""The errors tied to the requirement, each as \"JSON Pointer — message\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '与该要求相关的错误，每条写作“JSON Pointer '
+                                                         '— 消息”。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现的问题'}},
+         'domain_of': ['RequirementVerdict']} })
+    evidence: Optional[list[str]] = Field(default=None, title="Evidence", description="""IRIs of the card's evidence that supports the requirement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '卡片中支持该要求的证据的 IRI。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '证据'}},
+         'domain_of': ['MetricResult',
+                       'Flowchart',
+                       'ExplanationMethod',
+                       'RequirementVerdict',
+                       'ModelCard',
+                       'RequirementClaim']} })
+
+
 class ModelCard(ConfiguredBaseModel):
     """
     A model card of one version of a pre-trained model, as delivered by its provider, for those who build AI medical devices on it and for those who review it.
@@ -4298,7 +4433,7 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
-         'domain_of': ['ModelCard']} })
+         'domain_of': ['ConformityAssessment', 'ModelCard']} })
     identifier: str = Field(default=..., title="Identifier", description="""Unique, stable identifier of the model, for example a reverse domain name such as cn.example.ct-encoder.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型唯一且稳定的标识，例如反向域名形式 '
                                                          'cn.example.ct-encoder。'},
@@ -4437,6 +4572,7 @@ class ModelCard(ConfiguredBaseModel):
          'domain_of': ['MetricResult',
                        'Flowchart',
                        'ExplanationMethod',
+                       'RequirementVerdict',
                        'ModelCard',
                        'RequirementClaim']} })
     conformity: ConformityDeclaration = Field(default=..., title="Conformity declaration", description="""Which requirements the provider claims and why others are not applied.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4448,6 +4584,10 @@ class ModelCard(ConfiguredBaseModel):
     extensions: Optional[list[NamedValue]] = Field(default=None, title="Extensions", description="""Information from a source format that has no field in this specification (kept by importers, never interpreted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '来源格式中在本规范内没有对应字段的信息（由导入工具保留，不作解释）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩展信息'}},
+         'domain_of': ['ModelCard']} })
+    provenance: Optional[list[FieldProvenance]] = Field(default=None, title="Field provenance", description="""Where values of this card came from when they were not written by the provider: extracted from the model file, measured by a run, or imported from another format. A value with no entry here is declared by the provider.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本卡中不由提供方填写的值的来源：从模型文件提取、由运行实测，或从其他格式导入。此处未列出的值均为提供方声明。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '字段来源'}},
          'domain_of': ['ModelCard']} })
 
     @field_validator('identifier')
@@ -4462,6 +4602,37 @@ class ModelCard(ConfiguredBaseModel):
             err_msg = f"Invalid identifier format: {v}"
             raise ValueError(err_msg)
         return v
+
+
+class FieldProvenance(ConfiguredBaseModel):
+    """
+    The origin of the value at one place of the card.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '卡片中某一位置上的值的来源。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '字段来源记录'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema',
+         'title': 'Field provenance'})
+
+    pointer: str = Field(default=..., title="Location", description="""JSON Pointer (RFC 6901) to the value or to the object whose values share this origin.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '指向该值或指向其值同源的对象的 JSON '
+                                                         'Pointer（RFC 6901）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
+         'domain_of': ['FieldProvenance']} })
+    origin: ValueOrigin = Field(default=..., title="Origin", description="""How the value was obtained.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该值的获得方式。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源方式'}},
+         'domain_of': ['FieldProvenance']} })
+    source: Optional[str] = Field(default=None, title="Source", description="""The tool, version and input the value came from, for example \"modelcard-spec inspect 0.1.0, model.onnx\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该值所出自的工具、版本和输入，例如“modelcard-spec '
+                                                         'inspect 0.1.0, model.onnx”。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源'}},
+         'domain_of': ['Initialisation', 'FieldProvenance', 'OpenSourceComponent']} })
+    source_sha256: Optional[str] = Field(default=None, title="Source SHA-256", description="""SHA-256 of the input file the value came from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该值所出自的输入文件的 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '来源 SHA-256'}},
+         'domain_of': ['FieldProvenance']} })
 
 
 class ChangeEntry(ConfiguredBaseModel):
@@ -4863,7 +5034,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源'}},
-         'domain_of': ['Initialisation', 'OpenSourceComponent']} })
+         'domain_of': ['Initialisation', 'FieldProvenance', 'OpenSourceComponent']} })
     download_url: str = Field(default=..., title="Download address", description="""Where it was downloaded from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '组件的下载地址。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4946,7 +5117,9 @@ class ConformityDeclaration(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求目录版本'}},
-         'domain_of': ['RequirementCatalogue', 'ConformityDeclaration']} })
+         'domain_of': ['RequirementCatalogue',
+                       'ConformityAssessment',
+                       'ConformityDeclaration']} })
     claim_all: bool = Field(default=..., title="Claims all applicable requirements", description="""True if the card claims every requirement that applies to its provider kind, except those listed as not applied; false if it claims only those listed as claimed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '为 true '
                                                          '时，模型卡声明符合适用于其提供方类型的全部要求（列为不采用的除外）；为 '
@@ -4986,26 +5159,27 @@ class RequirementClaim(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求'}},
-         'domain_of': ['RequirementClaim']} })
+         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
     status: ClaimStatus = Field(default=..., title="Status", description="""Claimed or not applied.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采用或不采用。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
-         'domain_of': ['SourceDocument', 'RequirementClaim']} })
+         'domain_of': ['SourceDocument', 'RequirementVerdict', 'RequirementClaim']} })
     justification: Optional[str] = Field(default=None, title="Justification", description="""Why the requirement is not applied (required when status is not_applied).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '不采用该要求的理由（状态为 not_applied '
                                                          '时必填）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由'}},
-         'domain_of': ['RequirementClaim']} })
+         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
     evidence: Optional[list[str]] = Field(default=None, title="Evidence", description="""Identifiers of evidence for the claim.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '支持该声明的证据标识。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '证据'}},
          'domain_of': ['MetricResult',
                        'Flowchart',
                        'ExplanationMethod',
+                       'RequirementVerdict',
                        'ModelCard',
                        'RequirementClaim']} })
 
@@ -5070,7 +5244,10 @@ RequirementCatalogue.model_rebuild()
 SourceDocument.model_rebuild()
 Requirement.model_rebuild()
 SourceLocator.model_rebuild()
+ConformityAssessment.model_rebuild()
+RequirementVerdict.model_rebuild()
 ModelCard.model_rebuild()
+FieldProvenance.model_rebuild()
 ChangeEntry.model_rebuild()
 Lineage.model_rebuild()
 License.model_rebuild()
