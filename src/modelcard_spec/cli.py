@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes to use (default: all cores for batches of 16 or more cards, else 1)")
     p.add_argument("--no-summary", action="store_true", help="do not end text output with the summary table")
     p.add_argument("--max-bytes", type=int, default=None, help="largest card file accepted (default 10 MiB)")
+    p.add_argument("--model", action="append", default=[], metavar="FILE",
+                   help="compare the card with this model file (repeatable; one card only)")
 
     p = sub.add_parser("report", help="full conformity report of one card")
     p.add_argument("card", metavar="CARD")
@@ -51,6 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print a shipped schema artifact")
     p.add_argument("--format", choices=tuple(SCHEMA_FORMATS), default="json-schema")
+
+    p = sub.add_parser("inspect", help="read a model file and print the card fields it determines")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", choices=("yaml", "json"), default="yaml")
+
+    p = sub.add_parser("verify", help="run an ONNX model on the card's input examples and compare outputs")
+    p.add_argument("card", metavar="CARD")
+    p.add_argument("--model", required=True, metavar="FILE", help="the ONNX model file")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("-o", "--output-dir", default="verify-output",
+                   help="folder for the produced outputs (default: ./verify-output); never the card's files")
+    p.add_argument("--no-save", action="store_true", help="do not write the produced outputs")
 
     p = sub.add_parser("init", help="print a commented template card")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
@@ -95,7 +110,13 @@ def cmd_validate(args) -> int:
 
     if args.max_bytes is not None and args.max_bytes < 1:
         raise _UsageError("--max-bytes must be a positive number of bytes")
-    report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar())
+    if args.model and len(args.cards) != 1:
+        raise _UsageError("--model compares one card with its model files; give exactly one CARD")
+    for model in args.model:
+        if not os.path.isfile(model):
+            raise _UsageError(f"--model {model}: no such file")
+    report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar(),
+                      models=tuple(args.model))
     if args.format == "json":
         _write(render.to_json(report.to_dict()))
     elif args.format == "sarif":
@@ -171,12 +192,88 @@ def cmd_init(args) -> int:
     return EXIT_OK
 
 
+def _fail(en: str, zh: str, where: str) -> int:
+    sys.stderr.write(f"{where}: error: {en}\n{where}: 错误：{zh}\n")
+    return EXIT_UNREADABLE
+
+
+def cmd_inspect(args) -> int:
+    import json
+
+    from . import modelfile
+    from .render import to_json
+
+    try:
+        info = modelfile.inspect_file(args.file)
+    except modelfile.ModelFileError as exc:
+        return _fail(f"cannot inspect the model file: {exc}", f"无法检查模型文件：{exc}", args.file)
+    except OSError as exc:
+        return _fail(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}", args.file)
+    fragment = modelfile.card_fragment(info, f"modelcard-spec inspect {__version__}")
+    if args.format == "json":
+        _write(to_json({"card_fragment": fragment, "inspection": modelfile.summary(info)}))
+    else:
+        import yaml
+
+        head = [f"# Card fields read from {info.path} by modelcard-spec inspect {__version__}",
+                f"# ({info.container}; {info.framework or ''} {info.framework_version or ''}).".replace(" )", ")")]
+        head += [f"# {note}" for note in info.notes]
+        if info.buffer_elements:
+            head.append(f"# {info.buffer_elements} elements of normalisation buffers (running statistics) are not counted as parameters.")
+        if info.pickle_based:
+            head.append(f"# Pickle scan: {len(info.globals)} imported global(s), {len(info.findings)} finding(s).")
+        _write("\n".join(head) + "\n" + yaml.safe_dump(json.loads(json.dumps(fragment)), sort_keys=False,
+                                                      allow_unicode=True, width=100))
+    for f in info.findings:
+        kind = "known dangerous" if f.classification == "dangerous" else "not on the allow-list"
+        kind_zh = "已知危险" if f.classification == "dangerous" else "不在允许列表中"
+        sys.stderr.write(f"{args.file}: critical [MCS-PA-06] {f.stream} imports {f.name} ({kind}) at byte {f.offset}; "
+                         f"loading this file with pickle could run code\n"
+                         f"{args.file}: 严重 [MCS-PA-06] {f.stream} 在第 {f.offset} 字节导入 {f.name}（{kind_zh}）；"
+                         f"用 pickle 加载此文件可能执行代码\n")
+    return EXIT_NONCONFORMING if info.findings else EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    from pathlib import Path
+
+    from . import verify as vf
+    from .loading import read_card
+    from .diagnostics import CardLoadError
+    from .modelfile import sha256_file
+
+    model = Path(args.model)
+    if not model.is_file():
+        return _fail("no such model file", "模型文件不存在", args.model)
+    try:
+        card = read_card(args.card)
+    except CardLoadError as exc:
+        return _fail(exc.issue.message, exc.issue.message_zh, args.card)
+    out_dir = None if args.no_save else Path(args.output_dir)
+    if out_dir is not None:
+        card_dir = card.path.parent.resolve()
+        if out_dir.resolve() == card_dir or card_dir in out_dir.resolve().parents and \
+                any(p.name == "evidence" for p in [out_dir.resolve(), *out_dir.resolve().parents]):
+            raise _UsageError("--output-dir must not be the card's own folder or its evidence folder")
+    try:
+        results = vf.verify(card.data, card.path, model, out_dir)
+    except vf.VerifyError as exc:
+        return _fail(str(exc), str(exc), args.model)
+    if not results:
+        return _fail("the card declares no input/output examples (input_output.examples)",
+                     "模型卡未声明输入输出示例（input_output.examples）", args.card)
+    fragment = vf.evidence_fragment(results, model.name, sha256_file(model), card.path.parent)
+    _write(vf.to_json(results, fragment, model.name) if args.format == "json" else vf.to_text(results, args.lang))
+    return EXIT_OK if all(r.status == "reproduces" for r in results) else EXIT_NONCONFORMING
+
+
 class _UsageError(Exception):
     pass
 
 
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
-            "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init}
+            "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init, "inspect": cmd_inspect,
+            "verify": cmd_verify}
 
 
 def main(argv: list[str] | None = None) -> int:

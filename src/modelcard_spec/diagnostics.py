@@ -26,6 +26,10 @@ CHECKS = {
     "conformity.justification": ("A requirement not applied is justified", "不采用的要求须说明理由", "error", "MCS-GEN-07"),
     "conformity.kind": ("Claims apply to the card's provider kind", "所声明的要求适用于该提供方类型", "warning", "MCS-GEN-07"),
     "conformity.catalogue-version": ("Claims refer to this catalogue version", "声明引用本要求目录版本", "warning", "MCS-GEN-07"),
+    "model": ("The card agrees with the delivered model file (validate --model): digest, size, format, "
+              "parameter count, precision, nodes, opset, operators, no unsafe pickle globals",
+              "模型卡与交付的模型文件一致（validate --model）：摘要、大小、格式、参数量、精度、节点、算子集、算子、无不安全的 pickle 全局对象",
+              "error", "MCS-PA-01, MCS-PA-02, MCS-PA-03, MCS-PA-06, MCS-ND-01, MCS-ND-04"),
     "internal": ("The validator ran every check", "验证工具执行了全部检查", "warning", "-"),
 }
 

@@ -144,7 +144,7 @@ def _rule_rows():
     from .diagnostics import CHECKS
     from .rules import RULES
 
-    rows = [(k + (".*" if k in ("load", "schema") else ""), reqs, sev, en, zh)
+    rows = [(k + (".*" if k in ("load", "schema", "model") else ""), reqs, sev, en, zh)
             for k, (en, zh, sev, reqs) in CHECKS.items() if k != "internal"]
     rows += [(r.id, ", ".join(r.requirements), r.severity, r.title, r.title_zh) for r in RULES.values()]
     return rows

@@ -115,9 +115,18 @@ def check_data(data: dict, folder: Path | None = None) -> tuple[list[Issue], lis
     return issues, conformity.statuses(data, issues, provider_kind)
 
 
-def check_loaded(card: LoadedCard) -> tuple[list[Issue], list[dict]]:
-    """All issues of a loaded card, located and sorted, and its requirement statuses."""
+def check_loaded(card: LoadedCard, models: tuple = ()) -> tuple[list[Issue], list[dict]]:
+    """All issues of a loaded card, located and sorted, and its requirement statuses.
+
+    ``models``: model files to compare the card with (:mod:`.crosscheck`)."""
     issues, statuses = check_data(card.data, card.path.parent)
+    if models:
+        from .crosscheck import model_issues
+
+        for model in models:
+            issues += model_issues(card.data, str(model))[0]
+        provider_kind = card.data.get("provider_kind") if isinstance(card.data.get("provider_kind"), str) else None
+        statuses = conformity.statuses(card.data, issues, provider_kind)
     located = []
     for issue in issues:
         line, column = card.locate(issue.path)
@@ -126,7 +135,8 @@ def check_loaded(card: LoadedCard) -> tuple[list[Issue], list[dict]]:
     return sorted(located, key=Issue.sort_key), statuses
 
 
-def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> tuple[CardResult, LoadedCard | None]:
+def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
+                  models: tuple = ()) -> tuple[CardResult, LoadedCard | None]:
     """The result for one card file, and the loaded card (None if it could not be read)."""
     name = str(path)
     try:
@@ -134,7 +144,7 @@ def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> tuple[
     except CardLoadError as exc:
         return CardResult(card=name, readable=False, issues=[exc.issue]), None
     result = CardResult(card=name, sha256=card.sha256)
-    result.issues, result.requirements = check_loaded(card)
+    result.issues, result.requirements = check_loaded(card, models)
     return result, card
 
 
@@ -150,12 +160,13 @@ def _validate_many(args: tuple[list[str], int]) -> list[CardResult]:
 AUTO_JOBS_FROM = 16
 
 
-def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None) -> Report:
+def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None, models: tuple = ()) -> Report:
     """Validate cards given as files, folders or glob patterns; return a :class:`Report`.
 
     ``jobs`` > 1 spreads the cards over that many processes (results keep the input order);
     ``jobs`` <= 0 uses every core for batches of ``AUTO_JOBS_FROM`` cards or more, else one;
-    ``progress`` is called with (done, total) after each batch of cards.
+    ``progress`` is called with (done, total) after each batch of cards;
+    ``models`` are model files every card is compared with (used with one card).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -166,7 +177,7 @@ def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None) ->
     names = [str(f) for f in files]
     if jobs <= 0:
         jobs = (os.cpu_count() or 1) if total >= AUTO_JOBS_FROM else 1
-    if jobs > 1 and total > 1:
+    if jobs > 1 and total > 1 and not models:
         from concurrent.futures import ProcessPoolExecutor
 
         size = max(1, min(64, total // (jobs * 4) or 1))
@@ -180,7 +191,7 @@ def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None) ->
                     progress(done, total)
     else:
         for n, name in enumerate(names, 1):
-            report.results.append(validate_file(name, max_bytes))
+            report.results.append(validate_card(name, max_bytes, tuple(models))[0])
             if progress:
                 progress(n, total)
     return report

@@ -2552,6 +2552,12 @@ class ModelParameters(ConfiguredBaseModel):
                                               'value': 'MCS-PA-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '参数总量'}},
          'domain_of': ['ModelParameters']} })
+    parameters_by_dtype: Optional[list[NamedValue]] = Field(default=None, title="Parameters by data type", description="""Number of parameters stored in each data type (name is the data type, value the count), as read from the weight file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '以各数据类型存储的参数数量（名称为数据类型，值为数量），从权重文件读出。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-PA-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '按数据类型的参数量'}},
+         'domain_of': ['ModelParameters']} })
     trainable_parameters: Optional[int] = Field(default=None, title="Trainable parameters", description="""Number of parameters that are trainable in the delivered configuration.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '交付配置下可训练的参数数量。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',

@@ -1,0 +1,141 @@
+"""Symbolic tensor dimensions such as ``batch``, ``H/16`` or ``2*n+1``: a tiny, safe grammar.
+
+Grammar (no ``eval``; integers and names only)::
+
+    expr   := term (('+' | '-') term)*
+    term   := factor (('*' | '/') factor)*
+    factor := INTEGER | NAME | '(' expr ')'
+
+``/`` is exact integer division: a dimension that does not divide evenly does not match.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(.))")
+MAX_LENGTH = 200
+
+
+class ShapeError(ValueError):
+    pass
+
+
+def _tokens(text: str) -> list:
+    if len(text) > MAX_LENGTH:
+        raise ShapeError("dimension expression too long")
+    out = []
+    for number, name, other in _TOKEN.findall(text):
+        if number:
+            out.append(("int", int(number)))
+        elif name:
+            out.append(("name", name))
+        elif other.strip():
+            if other not in "+-*/()":
+                raise ShapeError(f"unexpected character {other!r} in {text!r}")
+            out.append(("op", other))
+    return out
+
+
+def parse(text: str):
+    """Parse an expression into nested tuples ``("int", n) | ("name", s) | (op, left, right)``."""
+    tokens = _tokens(text)
+    pos = 0
+
+    def peek():
+        return tokens[pos] if pos < len(tokens) else (None, None)
+
+    def factor():
+        nonlocal pos
+        kind, value = peek()
+        if kind in ("int", "name"):
+            pos += 1
+            return (kind, value)
+        if (kind, value) == ("op", "("):
+            pos += 1
+            node = expr()
+            if peek() != ("op", ")"):
+                raise ShapeError(f"missing ')' in {text!r}")
+            pos += 1
+            return node
+        raise ShapeError(f"expected a number or a name in {text!r}")
+
+    def term():
+        nonlocal pos
+        node = factor()
+        while peek() in (("op", "*"), ("op", "/")):
+            op = peek()[1]
+            pos += 1
+            node = (op, node, factor())
+        return node
+
+    def expr():
+        nonlocal pos
+        node = term()
+        while peek() in (("op", "+"), ("op", "-")):
+            op = peek()[1]
+            pos += 1
+            node = (op, node, term())
+        return node
+
+    if not tokens:
+        raise ShapeError("empty dimension expression")
+    tree = expr()
+    if pos != len(tokens):
+        raise ShapeError(f"unexpected {tokens[pos][1]!r} in {text!r}")
+    return tree
+
+
+def names(tree) -> set[str]:
+    if tree[0] == "name":
+        return {tree[1]}
+    if tree[0] == "int":
+        return set()
+    return names(tree[1]) | names(tree[2])
+
+
+def evaluate(tree, env: dict[str, int]) -> int | None:
+    """The value of ``tree`` with ``env``'s names; None if a name is unbound or a division is inexact."""
+    kind = tree[0]
+    if kind == "int":
+        return tree[1]
+    if kind == "name":
+        return env.get(tree[1])
+    left, right = evaluate(tree[1], env), evaluate(tree[2], env)
+    if left is None or right is None:
+        return None
+    if kind == "+":
+        return left + right
+    if kind == "-":
+        return left - right
+    if kind == "*":
+        return left * right
+    if right == 0 or left % right:
+        return None
+    return left // right
+
+
+def match(declared: list, actual: tuple, env: dict[str, int]) -> str | None:
+    """Check an actual shape against a declared one, binding single-name symbols in ``env``.
+
+    Returns None when the shape matches, else a message naming the first offending axis."""
+    if len(declared) != len(actual):
+        return f"rank {len(actual)}, declared rank {len(declared)}"
+    for axis, (want, got) in enumerate(zip(declared, actual)):
+        if isinstance(want, int):
+            if want != got:
+                return f"axis {axis} is {got}, declared {want}"
+            continue
+        tree = parse(str(want))
+        if tree[0] == "name" and tree[1] not in env:
+            env[tree[1]] = got
+            continue
+        value = evaluate(tree, env)
+        if value is None:
+            unbound = sorted(n for n in names(tree) if n not in env)
+            if unbound:
+                continue  # an expression over names no input fixes: nothing to check
+            return f"axis {axis} is {got}, but {want} does not divide evenly"
+        if value != got:
+            return f"axis {axis} is {got}, declared {want} = {value}"
+    return None

@@ -1,0 +1,214 @@
+"""The card against its model file: `validate --model` mismatches and the `verify` reproduction run,
+on the shipped runnable example (examples/wdbc-cytology-mlp)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import EXAMPLES
+
+EXAMPLE = EXAMPLES / "wdbc-cytology-mlp"
+MODEL = EXAMPLE / "model" / "wdbc_cytology_mlp_1.0.0.onnx"
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *map(str, args)], capture_output=True,
+                          text=True, encoding="utf-8", cwd=cwd, timeout=120)
+
+
+@pytest.fixture()
+def copy(tmp_path):
+    dest = tmp_path / "card"
+    shutil.copytree(EXAMPLE, dest)
+    return dest
+
+
+def edit(folder, change):
+    path = folder / "card.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def model_issues(card, model=MODEL):
+    proc = cli("validate", card, "--model", model, "--format", "json")
+    assert "Traceback" not in proc.stderr
+    result = json.loads(proc.stdout)["results"][0]
+    return proc.returncode, [(i["rule"], i["path"], i["requirement"]) for i in result["issues"]], result
+
+
+def test_shipped_example_agrees_with_its_model_file():
+    code, issues, result = model_issues(EXAMPLE / "card.yaml")
+    assert code == 0 and issues == []
+    statuses = {r["id"]: r["status"] for r in result["requirements"]}
+    assert statuses["MCS-ND-01"] == statuses["MCS-PA-03"] == "conforms"
+
+
+MUTATIONS = [
+    ("model.sha256", "/model_parameters/weight_files/0/sha256", "MCS-PA-03",
+     lambda d: d["model_parameters"]["weight_files"][0].update(sha256="0" * 64)),
+    ("model.size", "/model_parameters/weight_files/0/size_bytes", "MCS-PA-03",
+     lambda d: d["model_parameters"]["weight_files"][0].update(size_bytes=1234)),
+    ("model.format", "/model_parameters/weight_files/0/format", "MCS-PA-03",
+     lambda d: d["model_parameters"]["weight_files"][0].update(format="pt")),
+    ("model.unlisted", "/model_parameters/weight_files", "MCS-PA-03",
+     lambda d: d["model_parameters"]["weight_files"][0].update(file_name="other.onnx", sha256="1" * 64)),
+    ("model.parameters", "/model_parameters/total_parameters", "MCS-PA-01",
+     lambda d: d["model_parameters"].update(total_parameters=600)),
+    ("model.precision", "/model_parameters/precision", "MCS-PA-02",
+     lambda d: d["model_parameters"].update(precision="fp16")),
+    ("model.node-missing", "/model_nodes/input_nodes/0/name", "MCS-ND-01",
+     lambda d: d["model_nodes"]["input_nodes"][0].update(name="x")),
+    ("model.node-dtype", "/model_nodes/output_nodes/0/dtype", "MCS-ND-01",
+     lambda d: d["model_nodes"]["output_nodes"][0].update(dtype="float16")),
+    ("model.node-shape", "/model_nodes/input_nodes/0/shape", "MCS-ND-01",
+     lambda d: d["model_nodes"]["input_nodes"][0].update(shape=["batch", 31])),
+    ("model.node-shape", "/model_nodes/output_nodes/1/shape", "MCS-ND-01",
+     lambda d: d["model_nodes"]["output_nodes"][1].update(shape=["batch", 16, 1])),
+    ("model.node-shape", "/model_nodes/input_nodes/0/shape", "MCS-ND-01",
+     lambda d: d["model_nodes"]["input_nodes"][0].update(shape=[1, 30])),
+    ("model.node-undeclared", "/model_nodes/output_nodes", "MCS-ND-01",
+     lambda d: d["model_nodes"]["output_nodes"].pop(1)),
+    ("model.opset", "/model_nodes/operators/opset_version", "MCS-ND-04",
+     lambda d: d["model_nodes"]["operators"].update(opset_version=13)),
+    ("model.operator-count", "/model_nodes/operators/operator_counts/1/value", "MCS-ND-04",
+     lambda d: d["model_nodes"]["operators"]["operator_counts"][1].update(value="3")),
+]
+
+
+@pytest.mark.parametrize("rule,path,req,change", MUTATIONS, ids=[f"{m[0]}-{i}" for i, m in enumerate(MUTATIONS)])
+def test_each_kind_of_mismatch_is_reported_at_its_field(copy, rule, path, req, change):
+    card = edit(copy, change)
+    code, issues, _ = model_issues(card)
+    assert code == 1
+    assert (rule, path, req) in issues, issues
+
+
+def test_undeclared_custom_operator_is_reported(copy, tmp_path):
+    import onnx
+    from onnx import helper
+    model = onnx.load(MODEL)
+    model.graph.node.append(helper.make_node("Calibrate", ["probabilities"], ["calibrated"], domain="com.example"))
+    model.opset_import.append(helper.make_opsetid("com.example", 1))
+    path = copy / "model" / "wdbc_cytology_mlp_1.0.0.onnx"
+    onnx.save(model, path)
+    code, issues, _ = model_issues(copy / "card.yaml", path)
+    assert ("model.custom-operator", "/model_nodes/operators/custom_operators", "MCS-ND-04") in issues
+
+
+def test_validate_model_usage_errors():
+    proc = cli("validate", EXAMPLE / "card.yaml", EXAMPLE / "card.yaml", "--model", MODEL)
+    assert proc.returncode == 2 and "exactly one CARD" in proc.stderr
+    proc = cli("validate", EXAMPLE / "card.yaml", "--model", "nope.onnx")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_unreadable_model_file_is_a_located_issue(copy):
+    bad = copy / "model" / "broken.onnx"
+    bad.write_bytes(b"\x08\x08\x3a\x7f")
+    code, issues, _ = model_issues(copy / "card.yaml", bad)
+    assert code == 1 and ("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03") in issues
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+def _tree_digest(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_verify_reproduces_the_shipped_example_and_saves_deterministic_outputs(tmp_path):
+    before = _tree_digest(EXAMPLE)
+    out1, out2 = tmp_path / "run1", tmp_path / "run2"
+    p1 = cli("verify", EXAMPLE / "card.yaml", "--model", MODEL, "-o", out1, "--format", "json")
+    p2 = cli("verify", EXAMPLE / "card.yaml", "--model", MODEL, "-o", out2, "--format", "json")
+    assert p1.returncode == 0, p1.stdout + p1.stderr
+    report = json.loads(p1.stdout)
+    assert [e["status"] for e in report["examples"]] == ["reproduces"]
+    outputs = {o["name"]: o for o in report["examples"][0]["outputs"]}
+    assert outputs["probabilities"]["compared"] == 16 and outputs["probabilities"]["mismatched"] == 0
+    saved = (out1 / "wdbc-test-first-8.outputs.npz").read_bytes()
+    assert saved == (out2 / "wdbc-test-first-8.outputs.npz").read_bytes()
+    frag = report["card_fragment"]
+    assert frag["evidence"][0]["sha256"] == hashlib.sha256(saved).hexdigest()
+    assert frag["provenance"][0]["origin"] == "measured"
+    assert _tree_digest(EXAMPLE) == before  # the card and its evidence are never changed
+    text = cli("verify", EXAMPLE / "card.yaml", "--model", MODEL, "--no-save", "--lang", "zh")
+    assert text.returncode == 0 and "复现" in text.stdout
+
+
+def test_verify_reports_runs_with_worst_mismatch_locations(copy):
+    exp = copy / "evidence" / "test_expected.npz"
+    arrays = dict(np.load(exp))
+    arrays["probabilities"][5, 1] += 0.25
+    np.savez(exp, **arrays)
+    digest = hashlib.sha256(exp.read_bytes()).hexdigest()
+    edit(copy, lambda d: [e.update(sha256=digest) for e in d["evidence"] if e["id"] == "ev-test-expected"])
+    proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
+    assert proc.returncode == 1
+    ex = json.loads(proc.stdout)["examples"][0]
+    assert ex["status"] == "runs"
+    probs = next(o for o in ex["outputs"] if o["name"] == "probabilities")
+    assert probs["mismatched"] == 1 and probs["worst"][0]["index"] == [5, 1]
+    text = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save")
+    assert "at [5, 1]" in text.stdout and "1/16 elements outside tolerance" in text.stdout
+
+
+def test_verify_checks_declared_value_ranges_and_shapes(copy):
+    def change(d):
+        d["input_output"]["outputs"][0]["value_range"] = {"minimum": 0.0, "maximum": 0.5, "unit": "1"}
+        d["model_nodes"]["output_nodes"][1]["shape"] = ["batch", 8]
+    edit(copy, change)
+    proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
+    ex = json.loads(proc.stdout)["examples"][0]
+    problems = " ".join(p["message"] for o in ex["outputs"] for p in o["problems"])
+    assert ex["status"] == "runs" and "outside the declared range" in problems and "axis 1 is 16" in problems
+
+
+def test_verify_fails_an_example_whose_evidence_was_altered(copy):
+    (copy / "evidence" / "test_inputs.npy").write_bytes(np.zeros((8, 30), np.float32).tobytes())
+    proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
+    ex = json.loads(proc.stdout)["examples"][0]
+    assert proc.returncode == 1 and ex["status"] == "fails" and "SHA-256" in ex["problems"][0]["message"]
+
+
+def test_verify_refuses_pickled_arrays(copy):
+    evil = copy / "evidence" / "test_inputs.npy"
+    np.save(evil, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    digest = hashlib.sha256(evil.read_bytes()).hexdigest()
+    edit(copy, lambda d: [e.update(sha256=digest) for e in d["evidence"] if e["id"] == "ev-test-inputs"])
+    proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
+    ex = json.loads(proc.stdout)["examples"][0]
+    assert ex["status"] == "fails" and "cannot read the example arrays" in ex["problems"][0]["message"]
+
+
+def test_verify_with_a_model_it_cannot_load_exits_2(copy):
+    bad = copy / "model" / "x.onnx"
+    bad.write_bytes(b"not onnx")
+    proc = cli("verify", copy / "card.yaml", "--model", bad)
+    assert proc.returncode == 2 and "ONNX Runtime cannot load" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_inspect_cli_formats_and_exit_codes(tmp_path):
+    proc = cli("inspect", MODEL)
+    assert proc.returncode == 0
+    frag = yaml.safe_load(proc.stdout)
+    assert frag["model_parameters"]["total_parameters"] == 590
+    assert frag["model_nodes"]["input_nodes"] == [{"name": "features", "shape": ["batch", 30], "dtype": "float32"}]
+    js = json.loads(cli("inspect", MODEL, "--format", "json").stdout)
+    assert js["inspection"]["opsets"] == {"ai.onnx": 17} and js["inspection"]["findings"] == []
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00" * 32)
+    bad = cli("inspect", junk)
+    assert bad.returncode == 2 and "cannot inspect" in bad.stderr and "无法检查" in bad.stderr
+    missing = cli("inspect", tmp_path / "none.onnx")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr

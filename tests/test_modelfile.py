@@ -1,0 +1,218 @@
+"""Model-file inspection: counts, nodes and operators read without running or unpickling the file.
+
+ONNX and safetensors files are built here with their own libraries, which also serve as the oracle;
+the PyTorch files in tests/data/models were written by real PyTorch (tools/make_model_fixtures.py)
+with PyTorch's own counts in expected.json."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from conftest import ROOT
+from modelcard_spec import modelfile, shapes
+from modelcard_spec._resources import schema_index
+
+MODELS = ROOT / "tests" / "data" / "models"
+EXPECTED = json.loads((MODELS / "expected.json").read_text())
+
+
+def build_onnx(path, *, custom=False, with_if=False, dims=("batch", 3), ir_version=None):
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.standard_normal((3, 4)).astype(np.float32), "fc.weight"),
+             numpy_helper.from_array(np.zeros(4, np.float16), "fc.bias"),
+             numpy_helper.from_array(np.zeros(4, np.float32), "bn.running_mean")]
+    nodes = [helper.make_node("MatMul", ["x", "fc.weight"], ["h"]),
+             helper.make_node("Cast", ["fc.bias"], ["b32"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["h", "b32"], ["h2"]),
+             helper.make_node("Sub", ["h2", "bn.running_mean"], ["y"])]
+    if custom:
+        nodes.append(helper.make_node("FancyNorm", ["y"], ["y_custom"], domain="com.example.ops"))
+    if with_if:
+        then_g = helper.make_graph([helper.make_node("Relu", ["y"], ["t"])], "then", [],
+                                   [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)])
+        else_g = helper.make_graph([helper.make_node("Neg", ["y"], ["e"])], "else", [],
+                                   [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)])
+        cond = numpy_helper.from_array(np.array(True), "cond")
+        inits.append(cond)
+        nodes.append(helper.make_node("If", ["cond"], ["z"], then_branch=then_g, else_branch=else_g))
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [dims[0], 4])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(dims))],
+                              outputs, inits)
+    opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid("com.example.ops", 1)] if custom else [])
+    kwargs = {"ir_version": ir_version} if ir_version else {}
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="pytest", **kwargs)
+    onnx.save(model, path)
+    return model
+
+
+def oracle_counts(model):
+    """Operator counts and initializer element counts by onnx's own object model."""
+    counts = {}
+
+    def walk(graph):
+        for node in graph.node:
+            key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
+            counts[key] = counts.get(key, 0) + 1
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    walk(attr.g)
+    walk(model.graph)
+    params = sum(int(np.prod(t.dims)) for t in model.graph.initializer if not t.name.endswith("running_mean"))
+    return counts, params
+
+
+@pytest.mark.parametrize("custom,with_if", [(False, False), (True, False), (False, True)])
+def test_onnx_counts_nodes_and_operators_match_onnx(tmp_path, custom, with_if):
+    path = tmp_path / "m.onnx"
+    model = build_onnx(path, custom=custom, with_if=with_if)
+    info = modelfile.inspect_file(path)
+    counts, params = oracle_counts(model)
+    assert info.container == "onnx" and info.format == "onnx"
+    assert info.operator_counts == counts
+    assert info.total_parameters == params
+    assert info.buffer_elements == 4
+    assert info.opset_version == 17 and info.ir_version == model.ir_version
+    assert info.custom_operators == (["com.example.ops::FancyNorm"] if custom else [])
+    assert [(n.name, n.shape, n.dtype) for n in info.inputs] == [("x", ["batch", 3], "float32")]
+    assert [(n.name, n.shape, n.dtype) for n in info.outputs] == [("y", ["batch", 4], "float32")]
+    assert info.parameters_by_dtype["float32"] == 12 and info.parameters_by_dtype["float16"] == 4
+    assert info.precision == "mixed"
+    import hashlib
+    assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() and info.size_bytes == path.stat().st_size
+
+
+def test_onnx_old_ir_lists_initializers_as_inputs_but_they_are_not_nodes(tmp_path):
+    path = tmp_path / "old.onnx"
+    model = build_onnx(path, ir_version=3)
+    model.graph.input.append(helper.make_tensor_value_info("fc.weight", TensorProto.FLOAT, [3, 4]))
+    onnx.save(model, path)
+    info = modelfile.inspect_file(path)
+    assert [n.name for n in info.inputs] == ["x"]
+
+
+def test_onnx_unnamed_dynamic_axis_becomes_a_symbol_in_the_fragment(tmp_path):
+    path = tmp_path / "m.onnx"
+    build_onnx(path, dims=(None, 3))
+    info = modelfile.inspect_file(path)
+    assert info.inputs[0].shape == [None, 3]
+    frag = modelfile.card_fragment(info, "test")
+    assert frag["model_nodes"]["input_nodes"][0]["shape"] == ["d0", 3]
+
+
+def test_card_fragment_uses_schema_values_and_marks_every_value_extracted(tmp_path):
+    path = tmp_path / "m.onnx"
+    build_onnx(path)
+    info = modelfile.inspect_file(path)
+    frag = modelfile.card_fragment(info, "modelcard-spec inspect test")
+    enums = schema_index()["enums"]
+    assert frag["model_parameters"]["weight_files"][0]["format"] in enums["WeightFormat"]["values"]
+    assert frag["model_parameters"]["precision"] in enums["Precision"]["values"]
+    assert {p["origin"] for p in frag["provenance"]} == {"extracted"}
+    pointers = {p["pointer"] for p in frag["provenance"]}
+    assert {"/model_nodes/input_nodes", "/model_parameters/total_parameters", "/model_parameters/weight_files/0"} <= pointers
+    # every provenance pointer resolves inside the fragment
+    for p in pointers:
+        node = frag
+        for part in p.strip("/").split("/"):
+            node = node[int(part)] if isinstance(node, list) else node[part]
+
+
+def test_file_dtype_names_map_onto_the_schema_dtype_enum():
+    dtypes = set(schema_index()["enums"]["DType"]["values"])
+    for mapped in (modelfile.ONNX_DTYPES[1], modelfile.ONNX_DTYPES[10], modelfile.ONNX_DTYPES[16],
+                   modelfile.SAFETENSORS_DTYPES["F32"], modelfile.SAFETENSORS_DTYPES["I64"]):
+        assert mapped in dtypes
+
+
+def test_safetensors_header_gives_counts(tmp_path):
+    from safetensors.numpy import save_file
+
+    tensors = {"encoder.weight": np.zeros((8, 4), np.float16), "encoder.bias": np.zeros(8, np.float16),
+               "bn.running_var": np.ones(8, np.float32)}
+    path = tmp_path / "w.safetensors"
+    save_file(tensors, str(path))
+    info = modelfile.inspect_file(path)
+    assert info.container == "safetensors" and info.format == "safetensors"
+    assert info.total_parameters == 40 and info.buffer_elements == 8
+    assert info.parameters_by_dtype == {"float16": 40} and info.precision == "fp16"
+    assert not info.pickle_based and info.findings == []
+
+
+def test_safetensors_with_offsets_outside_the_file_is_rejected(tmp_path):
+    header = json.dumps({"w": {"dtype": "F32", "shape": [1000], "data_offsets": [0, 4000]}}).encode()
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 16)
+    with pytest.raises(modelfile.ModelFileError, match="outside"):
+        modelfile.inspect_file(path)
+
+
+@pytest.mark.parametrize("name", sorted(k for k in EXPECTED if not k.startswith("_")))
+def test_pytorch_files_written_by_real_pytorch(name):
+    want = EXPECTED[name]
+    info = modelfile.inspect_file(MODELS / name)
+    assert info.container == want["container"] and info.pickle_based
+    if "total_parameters" in want:
+        assert info.total_parameters == want["total_parameters"] == EXPECTED["_model"]["parameters"]
+        assert info.tensor_count == want["tensors"]
+        assert info.buffer_elements == EXPECTED["_model"]["buffer_elements"]
+    assert info.precision == want.get("precision", "fp32")
+    if "findings" in want:
+        assert [f.name for f in info.findings] == want["findings"]
+    for g in want.get("findings_include", []):
+        assert g in [f.name for f in info.findings]
+
+
+def test_garbage_and_truncated_files_are_clear_errors(tmp_path):
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\x08\x07\x3a\xff\xff\xff\xff\x0f")  # a graph field longer than the file
+    with pytest.raises(modelfile.ModelFileError):
+        modelfile.inspect_file(junk)
+    text = tmp_path / "notes.bin"
+    text.write_text("not a model")
+    with pytest.raises(modelfile.ModelFileError, match="unknown model file format"):
+        modelfile.inspect_file(text)
+    whole = (MODELS / "tiny_cnn_legacy.pth").read_bytes()
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(whole[:200])
+    with pytest.raises(modelfile.ModelFileError, match="pickle"):
+        modelfile.inspect_file(cut)
+
+
+def test_inspecting_a_large_onnx_file_does_not_copy_its_payload(tmp_path):
+    path = tmp_path / "big.onnx"
+    big = numpy_helper.from_array(np.zeros((64, 1024, 1024), np.float32), "big.weight")  # 256 MiB
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [big])
+    onnx.save(helper.make_model(graph), path)
+    del big, graph
+    tracemalloc.start()
+    info = modelfile.inspect_file(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert info.total_parameters == 64 * 1024 * 1024
+    assert peak < 16 << 20, f"peak Python allocation {peak / 2**20:.1f} MiB"
+
+
+# --- shape expressions --------------------------------------------------------------------------
+
+def test_shape_grammar_evaluates_and_binds_symbols():
+    env = {}
+    assert shapes.match(["batch", 3, "H", "W"], (2, 3, 64, 48), env) is None
+    assert env == {"batch": 2, "H": 64, "W": 48}
+    assert shapes.match(["batch", "H/16", "W / 16", "2*batch+1"], (2, 4, 3, 5), env) is None
+    assert "axis 1" in shapes.match(["batch", "H/16"], (2, 5), env)
+    assert "rank" in shapes.match(["batch"], (2, 3), env)
+    assert shapes.evaluate(shapes.parse("(H+2)*3"), {"H": 4}) == 18
+
+
+@pytest.mark.parametrize("text", ["__import__('os').system('x')", "H**2", "H;1", "", "H +", "lambda: 1", "H[0]"])
+def test_shape_grammar_rejects_anything_but_arithmetic(text):
+    with pytest.raises(shapes.ShapeError):
+        shapes.parse(text)
