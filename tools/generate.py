@@ -12,6 +12,7 @@ Artifacts (all deterministic, byte-identical for the same schema):
 * ``modelcard.shacl.ttl``       SHACL shapes
 * ``modelcard.context.jsonld``  JSON-LD context
 * ``catalogue.json``            the requirement catalogue (validated against the schema)
+* ``vocabularies.skos.ttl``     SKOS concept schemes: the metric vocabulary and the requirements (zh/en)
 * ``schema_index.json``         classes, slots, enums and labels the runtime reads instead of LinkML
 * ``MANIFEST.json``             SHA-256 of every schema source and artifact (drift check)
 
@@ -201,6 +202,7 @@ def build_index(sv, version: str) -> dict:
             reqs = (_ann(slot, REQS) or "").split()
             slots[slot.name] = {
                 "range": rng,
+                "uri": sv.get_uri(slot, expand=True),
                 "any_of": any_of,
                 "kind": "class" if rng in sv.all_classes() else "enum" if rng in sv.all_enums() else "type",
                 "inlined": bool(slot.inlined or slot.inlined_as_list) or bool(rng in sv.all_classes() and not _has_identifier(sv, rng)),
@@ -249,6 +251,13 @@ def build_index(sv, version: str) -> dict:
             "uri": sv.get_uri(enum, expand=True),
             "values": values,
         }
+    types = {}
+    for tname in sorted(sv.all_types()):
+        t = sv.get_type(tname)
+        base = t
+        while base.uri is None and base.typeof:
+            base = sv.get_type(base.typeof)
+        types[tname] = {"uri": sv.expand_curie(base.uri) if base.uri else None}
     root = next(c for c, cls in sv.all_classes().items() if cls.tree_root)
     return {
         "$comment": HEADER,
@@ -256,6 +265,7 @@ def build_index(sv, version: str) -> dict:
         "root_class": root,
         "classes": classes,
         "enums": enums,
+        "types": types,
     }
 
 
@@ -290,6 +300,65 @@ def build_catalogue(catalogue_schema: dict, index: dict) -> dict:
     return data
 
 
+def generate_skos(index: dict, catalogue: dict) -> str:
+    """The metric vocabulary and the requirement catalogue as SKOS concept schemes, zh and en."""
+    from rdflib import Graph, Literal, Namespace, URIRef
+    from rdflib.namespace import DCTERMS, RDF, SKOS
+
+    g = Graph()
+    mcs = Namespace("https://w3id.org/modelcard-spec/vocab/")
+    g.bind("skos", SKOS)
+    g.bind("dcterms", DCTERMS)
+    g.bind("mcs", mcs)
+    g.bind("mcsm", "https://w3id.org/modelcard-spec/metric/")
+    g.bind("mcsr", "https://w3id.org/modelcard-spec/requirement/")
+
+    def labelled(node, title, title_zh, desc, desc_zh):
+        g.add((node, SKOS.prefLabel, Literal(title, lang="en")))
+        g.add((node, SKOS.prefLabel, Literal(title_zh, lang="zh")))
+        if desc:
+            g.add((node, SKOS.definition, Literal(desc, lang="en")))
+        if desc_zh:
+            g.add((node, SKOS.definition, Literal(desc_zh, lang="zh")))
+
+    metric = index["enums"]["Metric"]
+    scheme = URIRef("https://w3id.org/modelcard-spec/metric/")
+    g.add((scheme, RDF.type, SKOS.ConceptScheme))
+    labelled(scheme, metric["title"], metric["title_zh"], metric["description"], metric["description_zh"])
+    for name, v in metric["values"].items():
+        c = URIRef(v["meaning"])
+        g.add((c, RDF.type, SKOS.Concept))
+        g.add((c, SKOS.inScheme, scheme))
+        g.add((c, SKOS.notation, Literal(name)))
+        labelled(c, v["title"], v["title_zh"], v["description"], v["description_zh"])
+        for alias in v["aliases"]:
+            g.add((c, SKOS.altLabel, Literal(alias)))
+        if v["annotations"].get("source"):
+            g.add((c, DCTERMS.source, Literal(v["annotations"]["source"])))
+    req_scheme = URIRef(f"https://w3id.org/modelcard-spec/requirement/catalogue/{catalogue['catalogue_version']}")
+    g.add((req_scheme, RDF.type, SKOS.ConceptScheme))
+    g.add((req_scheme, SKOS.prefLabel, Literal("modelcard-spec requirement catalogue", lang="en")))
+    g.add((req_scheme, SKOS.prefLabel, Literal("modelcard-spec 要求目录", lang="zh")))
+    areas = {a["id"]: a for a in catalogue["areas"]}
+    for area_id, area in areas.items():
+        a = URIRef(f"https://w3id.org/modelcard-spec/requirement/area/{area_id}")
+        g.add((a, RDF.type, SKOS.Concept))
+        g.add((a, SKOS.inScheme, req_scheme))
+        g.add((a, SKOS.topConceptOf, req_scheme))
+        labelled(a, area["title"], area["title_zh"], None, None)
+    for r in catalogue["requirements"]:
+        c = URIRef(f"https://w3id.org/modelcard-spec/requirement/{r['id']}")
+        g.add((c, RDF.type, SKOS.Concept))
+        g.add((c, SKOS.inScheme, req_scheme))
+        g.add((c, SKOS.notation, Literal(r["id"])))
+        g.add((c, SKOS.broader, URIRef(f"https://w3id.org/modelcard-spec/requirement/area/{r['area']}")))
+        labelled(c, r["title"], r["title_zh"], r["statement"], r["statement_zh"])
+        g.add((c, mcs.obligation, Literal(r["obligation"])))
+        for kind in r["provider_kinds"]:
+            g.add((c, mcs.provider_kinds, Literal(kind)))
+    return g.serialize(format="turtle")
+
+
 def generate(out: Path) -> None:
     _quiet_linkml()
     from linkml_runtime.utils.schemaview import SchemaView
@@ -309,6 +378,8 @@ def generate(out: Path) -> None:
     _dump_json(out / "modelcard.context.jsonld", generate_context())
     (out / "modelcard.owl.ttl").write_text(generate_owl(version, sv), encoding="utf-8")
     (out / "modelcard.shacl.ttl").write_text(generate_shacl(), encoding="utf-8")
+    (out / "vocabularies.skos.ttl").write_text(generate_skos(index, json.loads((out / "catalogue.json").read_text())),
+                                               encoding="utf-8")
     (out / "model.py").write_text(generate_pydantic(), encoding="utf-8")
     (out / "__init__.py").write_text(f'"""{HEADER}"""\n', encoding="utf-8")
 

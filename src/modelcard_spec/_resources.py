@@ -14,6 +14,7 @@ ARTIFACTS = {
     "jsonld-context": "modelcard.context.jsonld",
     "catalogue": "catalogue.json",
     "index": "schema_index.json",
+    "skos": "vocabularies.skos.ttl",
 }
 
 

@@ -67,6 +67,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for the produced outputs (default: ./verify-output); never the card's files")
     p.add_argument("--no-save", action="store_true", help="do not write the produced outputs")
 
+    p = sub.add_parser("export", help="export cards and their conformity verdicts as RDF")
+    p.add_argument("cards", nargs="+", metavar="CARD")
+    p.add_argument("--to", choices=("ttl", "jsonld", "nt"), default="ttl")
+    p.add_argument("--no-assessment", action="store_true", help="leave out the conformity assessment")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+    p = sub.add_parser("kg", help="knowledge graph: load cards into a store, query it, push to a server")
+    kg = p.add_subparsers(dest="kg_command", parser_class=_Parser, required=True)
+    q = kg.add_parser("load", help="load cards into an embedded on-disk store, one named graph per card")
+    q.add_argument("cards", nargs="+", metavar="CARD")
+    q.add_argument("--store", required=True, metavar="DIR")
+    q.add_argument("--bulk", action="store_true",
+                   help="bulk-load cards new to the store (faster; an interrupted batch is partly loaded)")
+    q = kg.add_parser("query", help="run a SPARQL query (a shipped query's name, a .rq file or the text)")
+    q.add_argument("query", metavar="QUERY")
+    q.add_argument("--store", required=True, metavar="DIR")
+    q.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    q = kg.add_parser("queries", help="list the shipped queries")
+    q.add_argument("--lang", choices=("en", "zh"), default="en")
+    q = kg.add_parser("push", help="PUT cards to a SPARQL 1.1 Graph Store Protocol endpoint")
+    q.add_argument("cards", nargs="+", metavar="CARD")
+    q.add_argument("--endpoint", required=True, metavar="URL",
+                   help="the Graph Store endpoint, e.g. http://localhost:7878/store (Oxigraph)")
+    q.add_argument("--user", help="user name for HTTP basic authentication")
+    q.add_argument("--password-env", default="MCS_KG_PASSWORD", metavar="VAR",
+                   help="environment variable holding the basic-auth password (default MCS_KG_PASSWORD)")
+    q.add_argument("--token-env", metavar="VAR", help="environment variable holding a bearer token")
+    q.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    q.add_argument("--no-vocabulary", action="store_true", help="do not push the SKOS vocabularies graph")
+
     p = sub.add_parser("init", help="print a commented template card")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write the template to this file (never overwrites)")
@@ -267,13 +297,77 @@ def cmd_verify(args) -> int:
     return EXIT_OK if all(r.status == "reproduces" for r in results) else EXIT_NONCONFORMING
 
 
+def cmd_export(args) -> int:
+    from . import kg, rdf
+    from .diagnostics import CardLoadError
+    from .loading import read_card
+    from .validator import expand_inputs
+
+    files, problems = expand_inputs(args.cards)
+    if problems:
+        return _fail(problems[0].issues[0].message, problems[0].issues[0].message_zh, problems[0].card)
+    lines: set[str] = set()
+    for f in files:
+        try:
+            if args.no_assessment:
+                lines.update(rdf.card_triples(read_card(f).data))
+            else:
+                lines.update(kg.card_graph(str(f)).lines)
+        except CardLoadError as exc:
+            return _fail(exc.issue.message, exc.issue.message_zh, str(f))
+        except kg.KgError as exc:
+            return _fail(str(exc), f"导出失败：{exc}", str(f))
+    try:
+        text = rdf.serialise(sorted(lines), args.to)
+    except ImportError:
+        return _fail("Turtle and JSON-LD need pyoxigraph: pip install 'modelcard-spec[kg]' (or use --to nt)",
+                     "Turtle 和 JSON-LD 需要 pyoxigraph：pip install 'modelcard-spec[kg]'（或使用 --to nt）", "export")
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        _write(text)
+    return EXIT_OK
+
+
+def cmd_kg(args) -> int:
+    import os
+
+    from . import kg
+
+    try:
+        if args.kg_command == "load":
+            loaded = kg.load(args.cards, args.store, progress=_progress_bar(), bulk=args.bulk)
+            bad = sum(1 for c in loaded if not c.valid)
+            _write(f"loaded {len(loaded)} card(s) into {args.store} ({bad} with errors, kept with their verdicts)\n")
+            return EXIT_OK
+        if args.kg_command == "query":
+            _write(kg.render(kg.query(args.store, kg.resolve_query(args.query)), args.format))
+            return EXIT_OK
+        if args.kg_command == "queries":
+            for name, q in kg.shipped_queries().items():
+                _write(f"{name}\n    {q['title_zh'] if args.lang == 'zh' else q['title']}\n")
+            return EXIT_OK
+        token = os.environ.get(args.token_env) if args.token_env else None
+        if args.token_env and not token:
+            raise _UsageError(f"--token-env {args.token_env}: the variable is not set")
+        password = os.environ.get(args.password_env) if args.user is not None else None
+        for card, graph, status in kg.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
+                                           not args.no_vocabulary):
+            _write(f"{status} {graph} <- {card}\n")
+        return EXIT_OK
+    except kg.KgError as exc:
+        return _fail(str(exc), f"知识图谱操作失败：{exc}", f"kg {args.kg_command}")
+
+
 class _UsageError(Exception):
     pass
 
 
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
             "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init, "inspect": cmd_inspect,
-            "verify": cmd_verify}
+            "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg}
 
 
 def main(argv: list[str] | None = None) -> int:

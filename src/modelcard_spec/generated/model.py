@@ -1631,7 +1631,8 @@ class Organization(ConfiguredBaseModel):
                        'ModelCard',
                        'License',
                        'DeploymentModule',
-                       'OpenSourceComponent']} })
+                       'OpenSourceComponent'],
+         'exact_mappings': ['schema:name']} })
     name_zh: Optional[str] = Field(default=None, title="Chinese name", description="""Registered Chinese name of the organisation, if it has one.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '机构的中文注册名称（如有）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '中文名称'}},
@@ -1654,7 +1655,8 @@ class Organization(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '电子邮箱'}},
-         'domain_of': ['Organization']} })
+         'domain_of': ['Organization'],
+         'exact_mappings': ['schema:email']} })
     phone: Optional[str] = Field(default=None, title="Telephone", description="""Telephone number for questions about the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '用于咨询该模型的电话号码。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '电话'}},
@@ -1872,7 +1874,8 @@ class Evidence(ConfiguredBaseModel):
     title: str = Field(default=..., title="Title", description="""Title of the evidence.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '证据的标题。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标题'}},
-         'domain_of': ['Evidence', 'SourceDocument', 'Requirement']} })
+         'domain_of': ['Evidence', 'SourceDocument', 'Requirement'],
+         'exact_mappings': ['dcterms:title']} })
     kind: EvidenceKind = Field(default=..., title="Kind", description="""What kind of evidence this is.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '证据的类别。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '类别'}},
@@ -1896,7 +1899,8 @@ class Evidence(ConfiguredBaseModel):
     url: Optional[str] = Field(default=None, title="URL", description="""Web address where the evidence can be read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '可获取该证据的网址。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网址'}},
-         'domain_of': ['Evidence', 'Dataset', 'License']} })
+         'domain_of': ['Evidence', 'Dataset', 'License'],
+         'exact_mappings': ['prov:atLocation']} })
     doi: Optional[str] = Field(default=None, title="DOI", description="""DOI of a published document.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '已发表文档的 DOI。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': 'DOI'}},
@@ -2017,14 +2021,16 @@ class MetricResult(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03 MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '指标'}},
-         'domain_of': ['MetricResult']} })
+         'domain_of': ['MetricResult'],
+         'exact_mappings': ['dqv:isMeasurementOf']} })
     value: float = Field(default=..., title="Value", description="""Point estimate of the metric, as a fraction for proportions (0.91, not 91).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '指标的点估计值；比例类指标以小数表示（0.91 而非 '
                                                          '91）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03 MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数值'}},
-         'domain_of': ['NamedValue', 'MetricResult']} })
+         'domain_of': ['NamedValue', 'MetricResult'],
+         'exact_mappings': ['dqv:value']} })
     unit: Optional[str] = Field(default=None, title="Unit", description="""Unit for metrics that have one, for example mm for a distance.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '有单位的指标的单位，例如距离的 mm。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '单位'}},
@@ -2046,7 +2052,8 @@ class MetricResult(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据集'}},
-         'domain_of': ['MetricResult']} })
+         'domain_of': ['MetricResult'],
+         'exact_mappings': ['dqv:computedOn']} })
     subgroup: Optional[str] = Field(default=None, title="Subgroup", description="""Subgroup of the dataset, for example \"female, age 60-79\" or \"site B\"; empty for the whole dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集中的亚组，例如“女性，60-79 岁”或“B '
                                                          '中心”；整个数据集则留空。'},
@@ -3250,7 +3257,8 @@ class Dataset(ConfiguredBaseModel):
                        'ModelCard',
                        'License',
                        'DeploymentModule',
-                       'OpenSourceComponent']} })
+                       'OpenSourceComponent'],
+         'exact_mappings': ['dcterms:title']} })
     version: Optional[str] = Field(default=None, title="Version", description="""Version or release of the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集的版本或发布号。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3262,17 +3270,20 @@ class Dataset(ConfiguredBaseModel):
                        'ModelCard',
                        'ChangeEntry',
                        'DeploymentModule',
-                       'OpenSourceComponent']} })
+                       'OpenSourceComponent'],
+         'exact_mappings': ['dcat:version']} })
     creator: Optional[str] = Field(default=None, title="Creator", description="""Organisation or consortium that created the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '创建数据集的机构或联盟。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '创建者'}},
-         'domain_of': ['Dataset']} })
+         'domain_of': ['Dataset'],
+         'exact_mappings': ['dcterms:creator']} })
     url: Optional[str] = Field(default=None, title="URL", description="""Where the dataset is described or obtained.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集的说明或获取网址。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网址'}},
-         'domain_of': ['Evidence', 'Dataset', 'License']} })
+         'domain_of': ['Evidence', 'Dataset', 'License'],
+         'exact_mappings': ['dcat:landingPage']} })
     total_size: Optional[int] = Field(default=None, title="Total size", description="""Number of samples in the dataset, in the stated unit.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集的样本总数（以所述单位计）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4344,6 +4355,7 @@ class ConformityAssessment(ConfiguredBaseModel):
                                                 'value': '用本工具包对照要求目录检查一张模型卡的结果：对每项要求给出结论。与模型卡一同导出为 '
                                                          'RDF。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '符合性评价结果'}},
+         'exact_mappings': ['prov:Activity'],
          'from_schema': 'https://w3id.org/modelcard-spec/schema/requirement',
          'title': 'Conformity assessment'})
 
@@ -4370,8 +4382,8 @@ class ConformityAssessment(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh',
                                           'value': '模型卡 SHA-256'}},
          'domain_of': ['ConformityAssessment']} })
-    completeness: Optional[float] = Field(default=None, title="Completeness", description="""Share of the claimed requirements that conform.""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '所声明要求中符合的比例。'},
+    completeness: Optional[float] = Field(default=None, title="Completeness", description="""Share of the requirements that apply to the card (all but not applicable) that it conforms to.""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '适用于该模型卡的要求（除不适用者外）中符合的比例。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '完整度'}},
          'domain_of': ['ConformityAssessment']} })
     verdicts: Optional[list[RequirementVerdict]] = Field(default=None, title="Verdicts", description="""One verdict per requirement of the catalogue.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4387,6 +4399,7 @@ class RequirementVerdict(ConfiguredBaseModel):
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '一张模型卡针对一项要求的结论及其依据的发现。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求结论'}},
+         'exact_mappings': ['dqv:QualityAnnotation'],
          'from_schema': 'https://w3id.org/modelcard-spec/schema/requirement',
          'title': 'Requirement verdict'})
 
@@ -4446,7 +4459,8 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '唯一标识'}},
-         'domain_of': ['ModelCard']} })
+         'domain_of': ['ModelCard'],
+         'exact_mappings': ['dcterms:identifier']} })
     name: str = Field(default=..., title="Name", description="""Name of the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4465,7 +4479,8 @@ class ModelCard(ConfiguredBaseModel):
                        'ModelCard',
                        'License',
                        'DeploymentModule',
-                       'OpenSourceComponent']} })
+                       'OpenSourceComponent'],
+         'exact_mappings': ['schema:name']} })
     name_zh: Optional[str] = Field(default=None, title="Chinese name", description="""Chinese name of the model, if it has one.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型的中文名称（如有）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '中文名称'}},
@@ -4481,7 +4496,8 @@ class ModelCard(ConfiguredBaseModel):
                        'ModelCard',
                        'ChangeEntry',
                        'DeploymentModule',
-                       'OpenSourceComponent']} })
+                       'OpenSourceComponent'],
+         'exact_mappings': ['schema:version']} })
     summary: Optional[str] = Field(default=None, title="Summary", description="""What the model is, in a few sentences.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '用几句话说明该模型是什么。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '概述'}},
@@ -4491,7 +4507,8 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '提供方'}},
-         'domain_of': ['ModelCard']} })
+         'domain_of': ['ModelCard'],
+         'exact_mappings': ['prov:wasAttributedTo']} })
     provider_kind: ProviderKind = Field(default=..., title="Provider kind", description="""Which of the four kinds of source the standard names the model comes from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型属于标准所列四类来源中的哪一类。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4509,7 +4526,8 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发布日期'}},
-         'domain_of': ['ModelCard', 'ChangeEntry']} })
+         'domain_of': ['ModelCard', 'ChangeEntry'],
+         'exact_mappings': ['dcterms:issued']} })
     change_history: Optional[list[ChangeEntry]] = Field(default=None, title="Change history", description="""Released versions, newest first, including this one.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '已发布的版本（含本版本），按时间倒序排列。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4527,7 +4545,8 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-06 MCS-GEN-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可'}},
-         'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent']} })
+         'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent'],
+         'exact_mappings': ['dcterms:license']} })
     service_platform: Optional[ServicePlatform] = Field(default=None, title="Service platform", description="""For models provided through a third-party service platform, the platform and service.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '通过第三方服务平台提供的模型，其平台和服务信息。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4580,7 +4599,8 @@ class ModelCard(ConfiguredBaseModel):
                        'ExplanationMethod',
                        'RequirementVerdict',
                        'ModelCard',
-                       'RequirementClaim']} })
+                       'RequirementClaim'],
+         'exact_mappings': ['prov:wasDerivedFrom']} })
     conformity: ConformityDeclaration = Field(default=..., title="Conformity declaration", description="""Which requirements the provider claims and why others are not applied.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '提供方声明符合的要求以及不采用其他要求的理由。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4714,7 +4734,8 @@ class Lineage(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '基础模型'}},
-         'domain_of': ['Lineage']} })
+         'domain_of': ['Lineage'],
+         'exact_mappings': ['prov:entity']} })
     base_model_version: Optional[str] = Field(default=None, title="Base model version", description="""Version or checkpoint of the base model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '基础模型的版本或检查点。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',

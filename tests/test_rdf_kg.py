@@ -1,0 +1,367 @@
+"""Cards as linked data: RDF export that conforms to the shipped SHACL shapes, the embedded store,
+the shipped SPARQL queries, and pushing to a real Oxigraph server on loopback."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import http.server
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pyshacl
+import pytest
+import rdflib
+import yaml
+from rdflib.compare import isomorphic
+
+from conftest import EXAMPLES, VALID_CARDS
+from modelcard_spec import kg, rdf
+from modelcard_spec._resources import artifact_text
+from modelcard_spec.loading import read_card
+
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *map(str, args)], capture_output=True,
+                          text=True, encoding="utf-8", timeout=120, env=env)
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return rdflib.Graph().parse(data=artifact_text("shacl"), format="turtle")
+
+
+def shacl(lines, shapes):
+    g = rdflib.Graph().parse(data="\n".join(lines), format="nt")
+    conforms, report, _ = pyshacl.validate(g, shacl_graph=shapes)
+    return conforms, report
+
+
+@pytest.mark.parametrize("card", VALID_CARDS, ids=lambda p: p.parent.name)
+def test_every_valid_example_exports_and_conforms_to_the_shacl_shapes(card, shapes):
+    cg = kg.card_graph(str(card))
+    conforms, report = shacl(cg.lines, shapes)
+    assert conforms, report.serialize(format="turtle")
+    data = read_card(card).data
+    g = rdflib.Graph().parse(data="\n".join(cg.lines), format="nt")
+    card_node = rdflib.URIRef(rdf.card_iri(data))
+    assert (card_node, rdflib.RDF.type, rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/ModelCard")) in g
+    assessment = rdflib.URIRef(str(card_node) + "/assessment")
+    assert (assessment, rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/assessed_card"), card_node) in g
+
+
+def _mutated_lines(change):
+    data = copy.deepcopy(read_card(VALID_CARDS[0]).data)
+    change(data)
+    return rdf.card_triples(data)
+
+
+@pytest.mark.parametrize("change,component,path", [
+    (lambda d: d.pop("name"), "MinCountConstraintComponent", "name"),
+    (lambda d: d.update(provider_kind="vendor"), "InConstraintComponent", "provider_kind"),
+    (lambda d: d["applicability"]["transfer_performance"][0].update(metric="dice_score"), "InConstraintComponent", "metric"),
+    (lambda d: d["model_parameters"].update(total_parameters="19 M"), "DatatypeConstraintComponent", "total_parameters"),
+    (lambda d: d.update(release_date="18 March 2024"), "DatatypeConstraintComponent", "release_date"),
+])
+def test_cards_made_invalid_fail_with_the_expected_shape(shapes, change, component, path):
+    conforms, report = shacl(_mutated_lines(change), shapes)
+    assert not conforms
+    results = list(report.subjects(rdflib.RDF.type, SH.ValidationResult))
+    found = {(str(report.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[-1],
+              str(report.value(r, SH.resultPath)).rsplit("/", 1)[-1]) for r in results}
+    assert (f"{component}", path) in found, found
+
+
+def test_iris_are_stable_and_documented():
+    data = read_card(VALID_CARDS[0]).data
+    iri = rdf.card_iri(data)
+    assert iri == f"https://w3id.org/modelcard-spec/id/card/{data['identifier']}/{data['version']}"
+    lines = "\n".join(rdf.card_triples(data))
+    ev = data["evidence"][0]["id"]
+    assert f"<{iri}/evidence/{ev}>" in lines
+    assert f"<{iri}/dataset/{data['source_task_data']['datasets'][0]['id']}>" in lines
+    assert f"<{iri}/model_parameters/weight_files/0>" in lines
+    assert rdf.card_iri({"identifier": "a b/c", "version": "1.0"}).endswith("card/a%20b%2Fc/1.0")
+
+
+@pytest.mark.parametrize("fmt,parse_as", [("ttl", "turtle"), ("jsonld", "json-ld"), ("nt", "nt")])
+def test_export_formats_are_the_same_graph_and_byte_deterministic(tmp_path, fmt, parse_as):
+    card = VALID_CARDS[-1]
+    a = cli("export", card, "--to", fmt)
+    b = cli("export", card, "--to", fmt)
+    assert a.returncode == 0 and a.stdout == b.stdout, a.stderr
+    nt = cli("export", card, "--to", "nt").stdout
+    assert isomorphic(rdflib.Graph().parse(data=a.stdout, format=parse_as), rdflib.Graph().parse(data=nt, format="nt"))
+
+
+def test_export_of_an_unreadable_card_exits_2(tmp_path):
+    bad = tmp_path / "bad.card.yaml"
+    bad.write_text("a: [\n")
+    proc = cli("export", bad)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "错误" in proc.stderr
+
+
+def test_vocabularies_are_skos_with_both_languages():
+    g = rdflib.Graph().parse(data=artifact_text("skos"), format="turtle")
+    auc = rdflib.URIRef("https://w3id.org/modelcard-spec/metric/auc")
+    labels = {(str(o), o.language) for o in g.objects(auc, rdflib.SKOS.prefLabel)}
+    assert {lang for _, lang in labels} == {"en", "zh"}
+    assert (auc, rdflib.SKOS.inScheme, rdflib.URIRef("https://w3id.org/modelcard-spec/metric/")) in g
+    req = rdflib.URIRef("https://w3id.org/modelcard-spec/requirement/MCS-TR-04")
+    assert {o.language for o in g.objects(req, rdflib.SKOS.definition)} == {"en", "zh"}
+
+
+def test_schema_reuses_prov_dcat_dqv_by_class_and_mapping():
+    owl = rdflib.Graph().parse(data=artifact_text("owl"), format="turtle")
+    matches = {str(o) for o in owl.objects(None, rdflib.SKOS.exactMatch)}
+    # slot names used by one class only keep their mapping in the OWL vocabulary
+    for term in ("http://www.w3.org/ns/dqv#isMeasurementOf", "http://www.w3.org/ns/dqv#computedOn",
+                 "http://www.w3.org/ns/prov#wasAttributedTo", "http://www.w3.org/ns/dcat#Dataset"):
+        assert term in matches
+    lines = "\n".join(kg.card_graph(str(VALID_CARDS[0])).lines)
+    for cls in ("http://www.w3.org/ns/dcat#Dataset", "http://www.w3.org/ns/prov#Entity",
+                "http://www.w3.org/ns/dqv#QualityMeasurement"):
+        assert f"<{cls}>" in lines
+
+
+# --- the embedded store ------------------------------------------------------------------------
+
+def _dump(store_dir):
+    import pyoxigraph as ox
+    store = ox.Store(str(store_dir))
+    return sorted(str(q) for q in store)
+
+
+def _graphs(store_dir):
+    import pyoxigraph as ox
+    return {str(q.graph_name) for q in ox.Store(str(store_dir))}
+
+
+def _rows(store, name):
+    proc = cli("kg", "query", name, "--store", store, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    base = tmp_path_factory.mktemp("kg")
+    cards = base / "cards"
+    shutil.copytree(EXAMPLES, cards, ignore=shutil.ignore_patterns("model"))
+    # an open-source card whose weight file has lost its digest, and one with no explanation methods
+    ct = yaml.safe_load((cards / "ct-foundation-encoder" / "card.yaml").read_text())
+    ct["identifier"] += ".nohash"
+    ct["name"] = "CT encoder without digest"
+    for wf in ct["model_parameters"]["weight_files"]:
+        wf.pop("sha256")
+    (cards / "nohash.card.yaml").write_text(yaml.safe_dump(ct, allow_unicode=True))
+    cxr = yaml.safe_load((cards / "cxr-classification-backbone" / "card.yaml").read_text())
+    cxr["identifier"] += ".noexplain"
+    cxr["name"] = "CXR backbone without explanations"
+    cxr["explainability"].pop("methods")
+    (cards / "noexplain.card.yaml").write_text(yaml.safe_dump(cxr, allow_unicode=True))
+    store = base / "store"
+    inputs = [str(p) for p in sorted(cards.glob("*/card.yaml"))] + [str(cards / "nohash.card.yaml"), str(cards / "noexplain.card.yaml")]
+    proc = cli("kg", "load", *inputs, "--store", store)
+    assert proc.returncode == 0, proc.stderr
+    return store, inputs
+
+
+def test_loading_twice_gives_the_same_store(store):
+    store_dir, inputs = store
+    before = _dump(store_dir)
+    assert cli("kg", "load", *inputs, "--store", store_dir).returncode == 0
+    assert _dump(store_dir) == before
+    assert len(_graphs(store_dir)) == len(inputs) + 1  # one graph per card, plus the vocabularies
+
+
+def test_bulk_load_into_an_empty_store_gives_the_same_store(store, tmp_path):
+    store_dir, inputs = store
+    bulk = tmp_path / "bulk"
+    assert cli("kg", "load", *inputs, "--store", bulk, "--bulk").returncode == 0
+    assert _dump(bulk) == _dump(store_dir)
+
+
+def test_reloading_a_changed_card_replaces_its_graph(tmp_path):
+    card = tmp_path / "card"
+    shutil.copytree(EXAMPLES / "pathology-foundation-api", card)
+    st = tmp_path / "st"
+    assert cli("kg", "load", card / "card.yaml", "--store", st).returncode == 0
+    data = yaml.safe_load((card / "card.yaml").read_text())
+    old_summary = data["summary"]
+    data["summary"] = "Changed summary."
+    (card / "card.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    assert cli("kg", "load", card / "card.yaml", "--store", st).returncode == 0
+    dump = "\n".join(_dump(st))
+    assert "Changed summary." in dump and old_summary not in dump
+
+
+def test_models_by_dataset(store):
+    rows = _rows(store[0], "models-by-dataset")
+    pairs = {(r["model"], r["dataset_name"]) for r in rows}
+    assert ("WDBC-Cytology-MLP", "Breast Cancer Wisconsin (Diagnostic)") in pairs
+    assert ("CXR-ResNet50-MultiLabel", "CheXpert") in pairs
+    assert ("CT-SwinEncoder-Base", "LUNA16") in pairs
+
+
+def test_open_source_models_without_weight_hash(store):
+    rows = _rows(store[0], "open-source-without-weight-hash")
+    assert {r["model"] for r in rows} == {"CT encoder without digest"}
+    assert len(rows) == 2  # both of its weight files
+
+
+def test_explainability_failures_by_provider(store):
+    rows = _rows(store[0], "explainability-failures-by-provider")
+    assert {(r["model"], r["requirement"]) for r in rows} == {("CXR backbone without explanations", "MCS-EX-01")}
+    assert rows[0]["provider"] == "RadVision Medical AI Co., Ltd. (example)"
+    assert any("/explainability/methods" in r.get("finding", "") for r in rows)
+
+
+def test_verdicts_by_card_agree_with_the_validator(store):
+    from modelcard_spec.validator import validate_file
+    rows = {r["model"]: r for r in _rows(store[0], "verdicts-by-card")}
+    for path in store[1]:
+        result = validate_file(path)
+        name = read_card(path).data["name"]
+        counts = {s: sum(1 for e in result.requirements if e["status"] == s)
+                  for s in ("conforms", "nonconforming", "not_applicable", "not_claimed")}
+        assert {s: int(rows[name][s]) for s in counts} == counts
+
+
+def test_nonconforming_requirements_and_metric_labels(store):
+    rows = _rows(store[0], "nonconforming-requirements")
+    by_id = {r["requirement"]: r for r in rows}
+    assert by_id["MCS-EX-01"]["title_zh"] and int(by_id["MCS-EX-01"]["cards"]) == 1
+    metrics = _rows(store[0], "metric-results")
+    assert any(r["metric_zh"] == "曲线下面积" and r["model"] == "WDBC-Cytology-MLP" for r in metrics)
+
+
+def test_standard_vocabularies_view_restates_cards_in_prov_dcat_dqv(store):
+    proc = cli("kg", "query", "standard-vocabularies-view", "--store", store[0])
+    assert proc.returncode == 0, proc.stderr
+    g = rdflib.Graph().parse(data=proc.stdout, format="nt")
+    dcat, dqv = rdflib.Namespace("http://www.w3.org/ns/dcat#"), rdflib.Namespace("http://www.w3.org/ns/dqv#")
+    pages = {str(o) for o in g.objects(None, dcat.landingPage)}
+    assert "https://archive.ics.uci.edu/dataset/17/breast+cancer+wisconsin+diagnostic" in pages
+    values = {float(o) for o in g.objects(None, dqv.value)}
+    assert 0.9997 in {round(v, 4) for v in values}
+    assert set(g.objects(None, dqv.isMeasurementOf)) >= {rdflib.URIRef("https://w3id.org/modelcard-spec/metric/auc")}
+
+
+def test_query_formats_and_errors(store, tmp_path):
+    st = store[0]
+    csv_out = cli("kg", "query", "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/modelcard-spec/vocab/ModelCard> }",
+                  "--store", st, "--format", "csv")
+    assert csv_out.stdout.splitlines() == ["n", str(len(store[1]))]
+    qfile = tmp_path / "ask.rq"
+    qfile.write_text("ASK { ?c <https://w3id.org/modelcard-spec/vocab/provider_kind> \"open_source\" }")
+    assert cli("kg", "query", qfile, "--store", st).stdout.strip() == "true"
+    table = cli("kg", "query", "verdicts-by-card", "--store", st)
+    assert table.stdout.splitlines()[0].startswith("model") and "rows)" in table.stdout
+    bad = cli("kg", "query", "SELECT WHERE {", "--store", st)
+    assert bad.returncode == 2 and "SPARQL syntax error" in bad.stderr and "Traceback" not in bad.stderr
+    missing = cli("kg", "query", "verdicts-by-card", "--store", tmp_path / "nowhere")
+    assert missing.returncode == 2 and "kg load" in missing.stderr
+    listing = cli("kg", "queries", "--lang", "zh")
+    assert "models-by-dataset" in listing.stdout and "模型及其预训练所用的数据集" in listing.stdout
+
+
+# --- remote store ------------------------------------------------------------------------------
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def oxigraph_server(tmp_path):
+    exe = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    if exe is None:
+        pytest.fail("the oxigraph server (PyPI package 'oxigraph') is a test dependency and must be installed")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "serve", "--location", str(tmp_path / "server"), "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _sparql(base, query):
+    url = base + "/query?" + urllib.parse.urlencode({"query": query})
+    req = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())["results"]["bindings"]
+
+
+def test_push_to_a_real_oxigraph_server_is_idempotent(oxigraph_server):
+    cards = [str(c) for c in VALID_CARDS]
+    proc = cli("kg", "push", *cards, "--endpoint", oxigraph_server + "/store")
+    assert proc.returncode == 0, proc.stderr
+    assert all(line.split()[0] in ("201", "204") for line in proc.stdout.splitlines())
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    first = int(_sparql(oxigraph_server, count)[0]["n"]["value"])
+    graphs = _sparql(oxigraph_server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert len(graphs) == len(cards) + 1
+    assert cli("kg", "push", *cards, "--endpoint", oxigraph_server + "/store").returncode == 0
+    assert int(_sparql(oxigraph_server, count)[0]["n"]["value"]) == first
+    expected = sum(len(kg.card_graph(c).lines) for c in cards) + len(kg.vocabulary_lines())
+    assert first == expected
+    names = _sparql(oxigraph_server, "SELECT ?n WHERE { GRAPH ?g { ?c a <https://w3id.org/modelcard-spec/vocab/ModelCard> ; "
+                                     "<https://w3id.org/modelcard-spec/vocab/name> ?n } } ORDER BY ?n")
+    assert "WDBC-Cytology-MLP" in [b["n"]["value"] for b in names]
+
+
+class _AuthHandler(http.server.BaseHTTPRequestHandler):
+    expected = "Basic " + base64.b64encode(b"reviewer:s3cret").decode()
+    seen: list = []
+
+    def do_PUT(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).seen.append((self.path, self.headers.get("Authorization"), self.headers.get("Content-Type")))
+        self.send_response(204 if self.headers.get("Authorization") == self.expected else 401)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_push_sends_basic_auth_and_reports_refusals(monkeypatch):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _AuthHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/store"
+    try:
+        card = str(VALID_CARDS[0])
+        denied = cli("kg", "push", card, "--endpoint", url, "--no-vocabulary")
+        assert denied.returncode == 2 and "HTTP 401" in denied.stderr and "--user" in denied.stderr
+        import os
+        env = dict(os.environ, MCS_KG_PASSWORD="s3cret")
+        ok = cli("kg", "push", card, "--endpoint", url, "--user", "reviewer", "--no-vocabulary", env=env)
+        assert ok.returncode == 0, ok.stderr
+        path, auth, ctype = _AuthHandler.seen[-1]
+        assert auth == _AuthHandler.expected and ctype.startswith("application/n-triples")
+        assert urllib.parse.unquote(path.split("graph=")[1]) == rdf.card_iri(read_card(card).data)
+    finally:
+        server.shutdown()
+    unreachable = cli("kg", "push", card, "--endpoint", f"http://127.0.0.1:{_free_port()}/store", "--timeout", "2")
+    assert unreachable.returncode == 2 and "cannot reach" in unreachable.stderr
