@@ -69,9 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export cards and their conformity verdicts as RDF")
     p.add_argument("cards", nargs="+", metavar="CARD")
-    p.add_argument("--to", choices=("ttl", "jsonld", "nt"), default="ttl")
+    p.add_argument("--to", choices=("ttl", "jsonld", "nt", "cyclonedx"), default="ttl",
+                   help="RDF (ttl, jsonld, nt) or a CycloneDX 1.6 ML-BOM (cyclonedx, one card)")
     p.add_argument("--no-assessment", action="store_true", help="leave out the conformity assessment")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+    p = sub.add_parser("import", help="make a first card from a MONAI bundle or a Hugging Face model card")
+    p.add_argument("kind", choices=("monai", "huggingface"))
+    p.add_argument("source", metavar="SOURCE", help="metadata.json / README.md, a bundle folder, or a folder of sources")
+    p.add_argument("-o", "--output", help="card file to write (folder for a batch); never overwrites")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("--version", dest="model_version", help="declare the model version if the source has none")
+    p.add_argument("--provider", help="declare the provider's name if the source has none")
+    p.add_argument("--provider-kind", choices=("manufacturer", "third_party_supplier",
+                                               "third_party_service_platform", "open_source"),
+                   help="declare the provider kind if the source does not imply one")
 
     p = sub.add_parser("kg", help="knowledge graph: load cards into a store, query it, push to a server")
     kg = p.add_subparsers(dest="kg_command", parser_class=_Parser, required=True)
@@ -297,6 +309,77 @@ def cmd_verify(args) -> int:
     return EXIT_OK if all(r.status == "reproduces" for r in results) else EXIT_NONCONFORMING
 
 
+def cmd_import(args) -> int:
+    from pathlib import Path
+
+    from . import catalogue, importers
+
+    src = Path(args.source)
+    if not src.exists():
+        return _fail("no such file or folder", "文件或文件夹不存在", args.source)
+    single = src.is_file() or (args.kind == "monai" and (src / "configs" / "metadata.json").is_file())
+    zh = args.lang == "zh"
+    declared = {"version": args.model_version, "provider_name": args.provider, "provider_kind": args.provider_kind}
+    if single:
+        try:
+            card = importers.import_source(args.kind, src, declared)
+        except (importers.ImportError_, OSError) as exc:
+            return _fail(f"cannot import: {exc}", f"无法导入：{exc}", args.source)
+        text = importers.dump(card)
+        if args.output:
+            target = Path(args.output)
+            if target.exists():
+                return _fail("exists; not overwriting", "已存在，不会覆盖", args.output)
+            target.write_text(text, encoding="utf-8")
+        else:
+            _write(text)
+        from . import structural
+
+        missing = [i.path for i in structural.check(card, card.get("provider_kind")) if i.rule == "schema.required"]
+        if missing:
+            sys.stderr.write(f"the source does not give {', '.join(missing)}: declare them with --version, --provider "
+                             f"or --provider-kind, or add them to the card\n"
+                             f"来源未提供 {', '.join(missing)}：请用 --version、--provider 或 --provider-kind 声明，或在卡片中补充\n")
+        _, statuses = importers.coverage(card)
+        gaps = [e["id"] for e in statuses if e["status"] == "nonconforming"]
+        sys.stderr.write((f"导入完成：{len(gaps)} 项要求存在缺口（modelcard-spec report 查看详情）：" if zh else
+                          f"imported; {len(gaps)} requirement(s) with gaps (see modelcard-spec report): ")
+                         + ", ".join(gaps) + "\n")
+        return EXIT_OK
+    if not args.output:
+        raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards")
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    areas = catalogue.areas()
+    head = "| " + ("来源" if zh else "Source") + " | " + " | ".join(
+        (a["title_zh"] if zh else a["title"]) for a in areas) + " | " + ("完整度" if zh else "Completeness") + " |"
+    rows = [head, "|---" * (len(areas) + 2) + "|"]
+    failed = 0
+    for path in importers.sources(args.kind, src):
+        stem = importers.stem_of(path)
+        target = out / f"{stem}.card.yaml"
+        try:
+            card = importers.import_source(args.kind, path, declared)
+        except (importers.ImportError_, OSError) as exc:
+            failed += 1
+            sys.stderr.write(f"{path}: error: cannot import: {exc}\n{path}: 错误：无法导入：{exc}\n")
+            continue
+        if target.exists():
+            sys.stderr.write(f"{target}: exists; not overwriting\n{target}：已存在，不会覆盖\n")
+            failed += 1
+            continue
+        target.write_text(importers.dump(card), encoding="utf-8")
+        cov, _ = importers.coverage(card)
+        done = sum(c for c, _ in cov.values())
+        total = sum(n for _, n in cov.values())
+        rows.append(f"| {stem} | " + " | ".join(f"{cov[a['id']][0]}/{cov[a['id']][1]}" for a in areas)
+                    + f" | {done / total:.0%} |")
+    _write("\n".join(rows) + "\n")
+    _write(("\n每格：已具备的适用要求数/适用要求数。\n" if zh else
+            "\nEach cell: applicable requirements the imported card meets / applicable requirements.\n"))
+    return EXIT_UNREADABLE if failed else EXIT_OK
+
+
 def cmd_export(args) -> int:
     from . import kg, rdf
     from .diagnostics import CardLoadError
@@ -306,6 +389,22 @@ def cmd_export(args) -> int:
     files, problems = expand_inputs(args.cards)
     if problems:
         return _fail(problems[0].issues[0].message, problems[0].issues[0].message_zh, problems[0].card)
+    if args.to == "cyclonedx":
+        from . import cyclonedx
+
+        if len(files) != 1:
+            raise _UsageError("--to cyclonedx exports one card; give exactly one CARD")
+        try:
+            text = cyclonedx.to_json(cyclonedx.to_bom(read_card(files[0]).data))
+        except CardLoadError as exc:
+            return _fail(exc.issue.message, exc.issue.message_zh, str(files[0]))
+        if args.output:
+            from pathlib import Path
+
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            _write(text)
+        return EXIT_OK
     lines: set[str] = set()
     for f in files:
         try:
@@ -367,7 +466,7 @@ class _UsageError(Exception):
 
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
             "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init, "inspect": cmd_inspect,
-            "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg}
+            "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg, "import": cmd_import}
 
 
 def main(argv: list[str] | None = None) -> int:

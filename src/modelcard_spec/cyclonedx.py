@@ -1,0 +1,150 @@
+"""A model card as a CycloneDX 1.6 ML-BOM (``export --to cyclonedx``).
+
+The model is one ``machine-learning-model`` component with its CycloneDX ``modelCard``
+(approach, task, architecture, datasets, inputs/outputs, performance metrics with confidence
+intervals, considerations); the weight files are ``file`` components with their SHA-256; the
+source datasets are ``data`` components. Output is deterministic: the serial number is a UUID-5 of
+the card's IRI and content, and no timestamp is written. ``validate`` checks the document against
+the CycloneDX 1.6 JSON schema shipped by ``cyclonedx-python-lib`` (imported only then).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from . import __version__
+from .rdf import card_iri
+
+APPROACH = {"supervised": "supervised", "unsupervised": "unsupervised", "self_supervised": "self-supervised",
+            "semi_supervised": "semi-supervised", "reinforcement": "reinforcement-learning"}
+
+
+def _get(d, *keys):
+    for k in keys:
+        d = d.get(k) if isinstance(d, dict) else None
+    return d
+
+
+def to_bom(card: dict) -> dict:
+    iri = card_iri(card)
+    digest = hashlib.sha256(json.dumps(card, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    model: dict = {"type": "machine-learning-model", "bom-ref": iri, "name": str(card.get("name", "")),
+                   "version": str(card.get("version", ""))}
+    if card.get("summary"):
+        model["description"] = str(card["summary"])
+    provider = card.get("provider") if isinstance(card.get("provider"), dict) else {}
+    if provider.get("name"):
+        supplier = {"name": str(provider["name"])}
+        if provider.get("website"):
+            supplier["url"] = [str(provider["website"])]
+        if provider.get("email") or provider.get("contact_name"):
+            supplier["contact"] = [{k: str(v) for k, v in (("name", provider.get("contact_name")),
+                                                           ("email", provider.get("email"))) if v}]
+        model["supplier"] = supplier
+    lic = card.get("license") if isinstance(card.get("license"), dict) else {}
+    if lic.get("spdx_id") and not str(lic["spdx_id"]).startswith("LicenseRef-"):
+        model["licenses"] = [{"license": {"id": str(lic["spdx_id"])}}]
+    elif lic.get("name"):
+        model["licenses"] = [{"license": {"name": str(lic["name"])}}]
+    files = _get(card, "model_parameters", "weight_files") or []
+    components, datasets = [], []
+    for i, wf in enumerate(f for f in files if isinstance(f, dict)):
+        comp = {"type": "file", "bom-ref": f"{iri}/model_parameters/weight_files/{i}", "name": str(wf.get("file_name", ""))}
+        if wf.get("sha256"):
+            comp["hashes"] = [{"alg": "SHA-256", "content": str(wf["sha256"])}]
+        if wf.get("download_url"):
+            comp["externalReferences"] = [{"type": "distribution", "url": str(wf["download_url"])}]
+        components.append(comp)
+    params: dict = {}
+    strategy = _get(card, "model_framework", "algorithm_type", "learning_strategy")
+    if strategy in APPROACH:
+        params["approach"] = {"type": APPROACH[strategy]}
+    tasks = _get(card, "applicability", "intended_tasks") or []
+    if tasks and isinstance(tasks[0], dict) and tasks[0].get("task_type"):
+        params["task"] = str(tasks[0]["task_type"])
+    if _get(card, "model_framework", "architecture_family"):
+        params["architectureFamily"] = str(_get(card, "model_framework", "architecture_family"))
+    if _get(card, "model_framework", "architecture_name"):
+        params["modelArchitecture"] = str(_get(card, "model_framework", "architecture_name"))
+    for ds in _get(card, "source_task_data", "datasets") or []:
+        if not isinstance(ds, dict) or not ds.get("name"):
+            continue
+        ref = f"{iri}/dataset/{ds.get('id', len(datasets))}"
+        data = {"type": "dataset", "bom-ref": ref, "name": str(ds["name"])}
+        if ds.get("url"):
+            data["contents"] = {"url": str(ds["url"])}
+        if ds.get("creator"):
+            data["governance"] = {"owners": [{"organization": {"name": str(ds["creator"])}}]}
+        datasets.append({"type": "data", "bom-ref": ref + "#component", "name": str(ds["name"]), "data": [data]})
+    if datasets:
+        params["datasets"] = [{"ref": d["data"][0]["bom-ref"]} for d in datasets]
+    ins = [n for n in _get(card, "model_nodes", "input_nodes") or [] if isinstance(n, dict)]
+    outs = [n for n in _get(card, "model_nodes", "output_nodes") or [] if isinstance(n, dict)]
+    if ins:
+        params["inputs"] = [{"format": _tensor(n)} for n in ins]
+    if outs:
+        params["outputs"] = [{"format": _tensor(n)} for n in outs]
+    model_card: dict = {}
+    if params:
+        model_card["modelParameters"] = params
+    metrics = []
+    for r in _get(card, "applicability", "transfer_performance") or []:
+        if not isinstance(r, dict) or "metric" not in r:
+            continue
+        m = {"type": str(r["metric"]), "value": str(r.get("value"))}
+        sl = " / ".join(str(x) for x in (r.get("task"), r.get("dataset"), r.get("subgroup")) if x)
+        if sl:
+            m["slice"] = sl
+        ci = r.get("confidence_interval")
+        if isinstance(ci, dict) and "lower" in ci and "upper" in ci:
+            m["confidenceInterval"] = {"lowerBound": str(ci["lower"]), "upperBound": str(ci["upper"])}
+        metrics.append(m)
+    if metrics:
+        model_card["quantitativeAnalysis"] = {"performanceMetrics": metrics}
+    considerations: dict = {}
+    uses = [str(t.get("description")) for t in tasks if isinstance(t, dict) and t.get("description")]
+    if uses:
+        considerations["useCases"] = uses
+    limits = [str(x) for x in (_get(card, "applicability", "limitations") or [])]
+    limits += [f"Unsupported use: {x}" for x in (_get(card, "applicability", "unsupported_uses") or [])]
+    if limits:
+        considerations["technicalLimitations"] = limits
+    biases = _get(card, "applicability", "biases") or []
+    if biases:
+        considerations["ethicalConsiderations"] = [{"name": str(b)} for b in biases]
+    if considerations:
+        model_card["considerations"] = considerations
+    if model_card:
+        model["modelCard"] = model_card
+    if components or datasets:
+        model["components"] = components
+    bom = {
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "serialNumber": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, iri + '#' + digest)}",
+        "version": 1,
+        "metadata": {"tools": {"components": [{"type": "application", "name": "modelcard-spec", "version": __version__}]},
+                     "component": {"type": "machine-learning-model", "bom-ref": iri + "#metadata",
+                                   "name": model["name"], "version": model["version"]}},
+        "components": [model] + datasets,
+    }
+    return bom
+
+
+def _tensor(node: dict) -> str:
+    shape = ", ".join(str(d) for d in node.get("shape") or [])
+    return f"{node.get('name')}: {node.get('dtype', '?')}[{shape}]"
+
+
+def to_json(bom: dict) -> str:
+    return json.dumps(bom, ensure_ascii=False, indent=2) + "\n"
+
+
+def validate(text: str) -> str | None:
+    """None if ``text`` is a valid CycloneDX 1.6 JSON document, else the first error."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
+    return None if error is None else str(error)

@@ -1,0 +1,488 @@
+"""Import third-party model descriptions — MONAI bundle metadata and Hugging Face model cards — as
+a first model card.
+
+Principles: every value taken from the source is recorded under ``provenance`` with
+``origin: imported``; nothing is invented; what has no place in the schema is kept verbatim in
+``extensions`` (name ``<source>:<key>``, value the JSON text). Where a schema object needs a field
+the source does not give (an enum such as a task kind, a required name), the object cannot be
+formed: it is moved to ``extensions`` too, so the card always passes the structural check and the
+conformity report lists what is missing as gaps. The card claims all requirements
+(``claim_all: true``) so that the report shows every gap.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from . import __version__, structural
+from ._resources import catalogue_data, schema_index
+
+IMPORTER = f"modelcard-spec import {__version__}"
+
+MODALITIES = {"ct": "ct", "mr": "mr", "mri": "mr", "xray": "radiography", "x-ray": "radiography", "cxr": "radiography",
+              "us": "ultrasound", "ultrasound": "ultrasound", "pet": "pet", "endoscopy": "endoscopy",
+              "wsi": "whole_slide_imaging", "histopathology": "whole_slide_imaging", "pathology": "whole_slide_imaging",
+              "mammography": "mammography", "oct": "optical_coherence_tomography", "fundus": "ophthalmic_photography"}
+TASKS = [("segment", "segmentation"), ("classif", "classification"), ("detect", "detection"),
+         ("registration", "registration"), ("generat", "image_generation"), ("regress", "regression")]
+PRETRAINING = {"segmentation": "supervised_segmentation", "classification": "supervised_classification"}
+OUTPUT_SEMANTICS = {"segmentation": "segmentation_logits", "classification": "logits", "probabilities": "class_probabilities",
+                    "heatmap": "heatmap", "image": "image", "hounsfield": "image", "magnitude": "image"}
+HF_PIPELINE_TASKS = {"image-classification": "classification", "image-segmentation": "segmentation",
+                     "object-detection": "detection", "text-classification": "classification",
+                     "text-to-image": "image_generation", "image-to-text": "report_generation",
+                     "zero-shot-image-classification": "classification"}
+HF_PRETRAINING = {"image-classification": "supervised_classification", "text-classification": "supervised_classification",
+                  "image-segmentation": "supervised_segmentation", "fill-mask": "language_modeling",
+                  "text-generation": "language_modeling"}
+HF_SECTIONS = {  # known Markdown headings (lower case) -> where their text goes
+    "limitations": "limitations", "bias, risks, and limitations": "limitations", "limitations and bias": "limitations",
+    "out-of-scope use": "unsupported_uses", "intended uses & limitations": "intended_use", "intended use": "intended_use",
+    "direct use": "intended_use", "training data": "training_data", "training procedure": "training_procedure",
+    "model description": "description", "model details": "description",
+}
+
+
+class ImportError_(Exception):
+    """The source cannot be read."""
+
+
+class _Card:
+    def __init__(self, source_name: str, source_sha256: str | None):
+        self.data: dict = {"schema_version": schema_index()["schema_version"]}
+        self.pointers: list[str] = []
+        self.extensions: list[dict] = []
+        self.source = f"{IMPORTER}, {source_name}"
+        self.sha = source_sha256
+
+    def put(self, pointer: str, value) -> None:
+        if value in (None, "", [], {}):
+            return
+        node = self.data
+        parts = pointer.strip("/").split("/")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        self.pointers.append(pointer)
+
+    def keep(self, name: str, value) -> None:
+        if value in (None, "", [], {}):
+            return
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        self.extensions.append({"name": name, "value": text})
+
+    def finish(self) -> dict:
+        self.data["conformity"] = {"standard": "YY/T 1833.5", "catalogue_version": catalogue_data()["catalogue_version"],
+                                   "claim_all": True}
+        _make_structurally_valid(self)
+        if self.extensions:
+            self.data["extensions"] = self.extensions
+        prov = []
+        for p in sorted(set(self.pointers)):
+            if _resolves(self.data, p):
+                entry = {"pointer": p, "origin": "imported", "source": self.source}
+                if self.sha:
+                    entry["source_sha256"] = self.sha
+                prov.append(entry)
+        self.data["provenance"] = prov
+        order = schema_index()["classes"]["ModelCard"]["slot_order"]
+        return {k: self.data[k] for k in order if k in self.data}
+
+
+def _resolves(data, pointer: str) -> bool:
+    node = data
+    for part in pointer.strip("/").split("/"):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
+
+
+def _make_structurally_valid(card: _Card) -> None:
+    """Move every object the schema rejects (a required field missing, a value out of its enum)
+    into ``extensions`` until the card passes the structural check."""
+    for _ in range(200):
+        issues = [i for i in structural.check(card.data, card.data.get("provider_kind")) if i.severity == "error"]
+        if not issues:
+            return
+        issue = issues[0]
+        parts = [x.replace("~1", "/").replace("~0", "~") for x in issue.path.strip("/").split("/")]
+        # a missing field: the object that lacks it cannot be formed; a bad value: drop the value
+        target = parts[:-1] if issue.rule.endswith("required") else parts
+        if not target or target == [""] or not _resolves(card.data, "/" + "/".join(target)) \
+                or (len(target) == 1 and target[0] in schema_index()["classes"]["ModelCard"]["slots"]
+                    and schema_index()["classes"]["ModelCard"]["slots"][target[0]]["required"]):
+            return  # a required part of the card itself is missing: validation will report it
+        parent = card.data
+        for part in target[:-1]:
+            parent = parent[int(part)] if isinstance(parent, list) else parent[part]
+        key = int(target[-1]) if isinstance(parent, list) else target[-1]
+        removed = parent.pop(key)
+        card.keep(f"unplaced:/{'/'.join(target)}", removed)
+        _prune_empty(card.data)
+
+
+def _prune_empty(node) -> None:
+    if isinstance(node, dict):
+        for k in list(node):
+            _prune_empty(node[k])
+            if node[k] in ({}, []) and k not in ("limitations", "unsupported_uses"):
+                del node[k]
+    elif isinstance(node, list):
+        for item in node:
+            _prune_empty(item)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
+
+
+def _metric(key: str) -> str | None:
+    """The schema's Metric value a source metric name denotes, by name, title or alias."""
+    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    norm = re.sub(r"^(mean|avg|average|val|test|eval)", "", norm)
+    enum = schema_index()["enums"]["Metric"]["values"]
+    for value, meta in enum.items():
+        names = {value, meta["title"], *meta.get("aliases", [])}
+        for n in names:
+            n_norm = re.sub(r"[^a-z0-9]", "", n.lower())
+            if norm and (norm == n_norm or norm + "coefficient" == n_norm or norm + "score" == n_norm):
+                return value
+    return {"dice": "dice_coefficient", "f1": "f1_measure", "iou": "intersection_over_union",
+            "acc": "accuracy", "auroc": "auc", "hd95": "hausdorff_distance_95", "psnr": "peak_signal_to_noise_ratio",
+            "ssim": "structural_similarity", "kappa": "kappa_coefficient", "fid": "frechet_inception_distance"}.get(norm)
+
+
+def _task_type(text: str) -> str | None:
+    low = text.lower()
+    return next((t for key, t in TASKS if key in low), None)
+
+
+# --- MONAI -------------------------------------------------------------------------------------
+
+def import_monai(path: str | Path, declared: dict | None = None) -> dict:
+    p = Path(path)
+    if p.is_dir():
+        cand = [p / "configs" / "metadata.json", p / "metadata.json"]
+        p = next((c for c in cand if c.is_file()), None)
+        if p is None:
+            raise ImportError_("no configs/metadata.json in the bundle folder")
+    raw = p.read_bytes()
+    try:
+        meta = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ImportError_(f"not JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ImportError_("MONAI metadata must be a JSON object")
+    import hashlib
+
+    stem = p.name[: -len(".metadata.json")] if p.name.endswith(".metadata.json") else (
+        p.parent.parent.name if p.parent.name == "configs" else _slug(str(meta.get("name", "bundle"))))
+    card = _Card(p.name, hashlib.sha256(raw).hexdigest())
+    used = set()
+
+    def take(key):
+        used.add(key)
+        return meta.get(key)
+
+    card.put("/identifier", f"monai.model-zoo.{_slug(stem)}")
+    card.put("/name", take("name"))
+    version = take("version")
+    card.put("/version", str(version) if version is not None else None)
+    card.put("/summary", take("description"))
+    card.put("/provider/name", take("authors"))
+    card.put("/provider_kind", "open_source")       # the MONAI Model Zoo publishes bundles openly
+    card.put("/delivery_form", "weights_file")      # a bundle is weights with the configs that load them
+    lic = take("license")
+    if isinstance(lic, str):
+        card.put("/license/name", lic)
+    card.keep("monai:copyright", take("copyright"))
+    card.keep("monai:changelog", take("changelog"))  # no release dates or update types: kept verbatim
+    card.keep("monai:schema", take("schema"))
+    card.keep("monai:references", take("references"))
+
+    software = []
+    for key, name in (("monai_version", "MONAI"), ("pytorch_version", "PyTorch"), ("numpy_version", "NumPy")):
+        if take(key):
+            software.append({"name": name, "version": str(meta[key])})
+    for group in ("optional_packages_version", "required_packages_version"):
+        pkgs = take(group)
+        if isinstance(pkgs, dict):
+            software += [{"name": k, "version": str(v)} for k, v in sorted(pkgs.items())]
+    if software:
+        # The metadata does not name the network: the field stays empty and is reported as a gap.
+        card.data.setdefault("model_framework", {})["architecture_name"] = ""
+        card.put("/model_framework/runtime_environment/software", software)
+
+    task = take("task") or ""
+    fmt = take("network_data_format") or take("autoencoder_data_format") or take("generator_data_format")
+    for key in ("network_data_format", "autoencoder_data_format", "generator_data_format"):
+        if key != "network_data_format" and meta.get(key) is not None and meta.get(key) is not fmt:
+            card.keep(f"monai:{key}", meta[key])
+    if isinstance(fmt, dict):
+        _monai_nodes(card, fmt)
+    card.keep("monai:data_type", take("data_type"))
+    card.keep("monai:image_classes", take("image_classes"))
+    card.keep("monai:label_classes", take("label_classes"))
+    card.keep("monai:pred_classes", take("pred_classes"))
+
+    source = take("data_source")
+    if isinstance(source, str) and source.strip():
+        card.put("/source_task_data/datasets", [{"id": "ds-1", "name": source.strip()}])
+        kind = PRETRAINING.get(_task_type(task) or "")
+        if kind:
+            card.put("/source_task_data/pretraining_task", {"kind": kind, "description": task})
+
+    tt = _task_type(f"{task} {meta.get('name', '')}")
+    results = []
+    metrics = take("eval_metrics")
+    if isinstance(metrics, dict):
+        for key, value in sorted(metrics.items()):
+            m = _metric(key)
+            if m and isinstance(value, (int, float)) and not isinstance(value, bool):
+                results.append({"metric": m, "value": value, "task": f"{task} ({key})" if task else key})
+            else:
+                card.keep(f"monai:eval_metrics.{key}", value)
+    intended = take("intended_use")
+    if tt or results:
+        card.put("/applicability/intended_tasks", [{"task_type": tt, "description": task}] if tt and task else None)
+        card.put("/applicability/transfer_performance", results or None)
+        card.data.setdefault("applicability", {}).setdefault("limitations", [])
+        card.data["applicability"].setdefault("unsupported_uses", [])
+    if isinstance(intended, str) and intended.strip():
+        card.put("/license/use_restrictions", [intended.strip()])
+    card.keep("monai:supported_apps", take("supported_apps"))
+    for key in sorted(set(meta) - used - {"network_data_format", "autoencoder_data_format", "generator_data_format"}):
+        card.keep(f"monai:{key}", meta[key])
+    _declare(card, declared)
+    return card.finish()
+
+
+def _dim(value):
+    if isinstance(value, int) and value > 0:
+        return value
+    if isinstance(value, str):
+        text = value.replace(" ", "")
+        m = re.fullmatch(r"(\d+)\*([A-Za-z_]\w*)", text)  # MONAI writes 16*n; the schema wants n*16
+        if m:
+            return f"{m.group(2)}*{m.group(1)}"
+        if re.fullmatch(r"[A-Za-z_]\w*([-+*/]([A-Za-z_]\w*|\d+))*", text):
+            return text
+    return None
+
+
+def _monai_nodes(card: _Card, fmt: dict) -> None:
+    dtypes = set(schema_index()["enums"]["DType"]["values"])
+    for side, node_key, spec_key in (("inputs", "input_nodes", "inputs"), ("outputs", "output_nodes", "outputs")):
+        nodes, specs = [], []
+        for name, item in (fmt.get(side) or {}).items():
+            if not isinstance(item, dict):
+                continue
+            shape = None
+            spatial = item.get("spatial_shape")
+            if isinstance(spatial, list) and isinstance(item.get("num_channels"), int):
+                dims = [_dim(d) for d in spatial]
+                if all(d is not None for d in dims):
+                    shape = ["batch", item["num_channels"], *dims]  # MONAI networks are batch-first, channel-first
+            node = {"name": name, "shape": shape, "dtype": item.get("dtype") if item.get("dtype") in dtypes else None}
+            nodes.append({k: v for k, v in node.items() if v is not None})
+            spec: dict = {"node": name}
+            vr = item.get("value_range")
+            if isinstance(vr, list) and len(vr) == 2 and all(isinstance(v, (int, float)) for v in vr):
+                spec["value_range"] = {"minimum": vr[0], "maximum": vr[1]}
+            cdef = item.get("channel_def")
+            if isinstance(cdef, dict) and cdef:
+                pairs = [{"name": str(k), "value": str(v)} for k, v in cdef.items()]
+                spec["channels" if side == "inputs" else "label_map"] = pairs
+            if side == "inputs":
+                modality = MODALITIES.get(str(item.get("modality", "")).lower())
+                if modality:
+                    spec["modality"] = modality
+            else:
+                sem = OUTPUT_SEMANTICS.get(str(item.get("format", "")).lower())
+                if sem:
+                    spec["semantics"] = sem
+            specs.append(spec)
+            extra = {k: v for k, v in item.items() if k not in ("spatial_shape", "num_channels", "dtype", "value_range",
+                                                               "channel_def", "modality", "format")}
+            extra.update({k: item[k] for k in ("format", "modality") if k in item})
+            card.keep(f"monai:network_data_format.{side}.{name}", extra)
+        card.put(f"/model_nodes/{node_key}", nodes or None)
+        card.put(f"/input_output/{spec_key}", specs or None)
+
+
+# --- Hugging Face ------------------------------------------------------------------------------
+
+def import_huggingface(path: str | Path, declared: dict | None = None) -> dict:
+    """``declared``: values the user states that a README does not hold (version, provider name,
+    provider kind); they are the user's declaration, not imported."""
+    import hashlib
+
+    p = Path(path)
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"not UTF-8 text: {exc}") from None
+    front, body = {}, text
+    m = re.match(r"^---\s*\n(.*?)\n---\s*\n?(.*)$", text, flags=re.S)
+    if m:
+        try:
+            front = yaml.safe_load(m.group(1)) or {}
+        except yaml.YAMLError as exc:
+            raise ImportError_(f"the YAML front matter cannot be parsed: {exc}") from None
+        if not isinstance(front, dict):
+            raise ImportError_("the YAML front matter is not a mapping")
+        body = m.group(2)
+    card = _Card(p.name, hashlib.sha256(raw).hexdigest())
+    title = re.search(r"^#\s+(.+)$", body, flags=re.M)
+    index_name = None
+    if isinstance(front.get("model-index"), list) and front["model-index"] and isinstance(front["model-index"][0], dict):
+        index_name = front["model-index"][0].get("name")
+    model_name = front.get("model_name") or index_name or (title.group(1).strip() if title else None)
+    card.put("/name", model_name)
+    if model_name:
+        card.put("/identifier", f"huggingface.{_slug(model_name)}")
+    lic = front.get("license")
+    if isinstance(lic, str):
+        card.put("/license/name", front.get("license_name") or lic)
+        if lic.lower() not in ("other", "unknown"):
+            card.put("/license/spdx_id", _spdx(lic))
+    base = front.get("base_model")
+    if isinstance(base, list):
+        base = base[0] if base else None
+    if isinstance(base, str):
+        rel = {"finetune": "fine_tuned_from", "quantized": "quantised_from", "distillation": "distilled_from"}.get(
+            str(front.get("base_model_relation", "")).lower(), "fine_tuned_from")
+        card.put("/lineage", {"base_model": base, "base_model_url": f"https://huggingface.co/{base}", "relation": rel})
+    tag = front.get("pipeline_tag")
+    datasets = front.get("datasets")
+    if isinstance(datasets, str):
+        datasets = [datasets]
+    if isinstance(datasets, list) and datasets:
+        card.put("/source_task_data/datasets", [{"id": f"ds-{i + 1}", "name": str(d),
+                                                 "url": f"https://huggingface.co/datasets/{d}"} for i, d in enumerate(datasets)])
+        if tag in HF_PRETRAINING:
+            card.put("/source_task_data/pretraining_task", {"kind": HF_PRETRAINING[tag], "description": f"Hugging Face pipeline_tag {tag}"})
+    sections = _sections(body)
+    if sections.get("description"):
+        card.put("/summary", sections["description"][:2000])
+    results = []
+    for entry in front.get("model-index") or []:
+        for res in (entry or {}).get("results") or []:
+            task = ((res or {}).get("task") or {}).get("name") or ((res or {}).get("task") or {}).get("type")
+            ds = ((res or {}).get("dataset") or {}).get("name")
+            for metric in (res or {}).get("metrics") or []:
+                m = _metric(str(metric.get("type") or metric.get("name") or ""))
+                val = metric.get("value")
+                if m and isinstance(val, (int, float)) and not isinstance(val, bool):
+                    results.append({"metric": m, "value": val, "task": " / ".join(x for x in (task, ds) if x) or None})
+                else:
+                    card.keep("huggingface:model-index.metric", metric)
+    results = [{k: v for k, v in r.items() if v is not None} for r in results]
+    task_type = HF_PIPELINE_TASKS.get(tag)
+    if results or task_type or sections.get("limitations") or sections.get("unsupported_uses"):
+        if task_type:
+            card.put("/applicability/intended_tasks", [{"task_type": task_type,
+                                                        "description": sections.get("intended_use") or f"pipeline_tag {tag}"}])
+        card.put("/applicability/transfer_performance", results or None)
+        card.put("/applicability/limitations", [sections["limitations"]] if sections.get("limitations") else None)
+        card.put("/applicability/unsupported_uses", [sections["unsupported_uses"]] if sections.get("unsupported_uses") else None)
+        card.data.setdefault("applicability", {}).setdefault("limitations", [])
+        card.data["applicability"].setdefault("unsupported_uses", [])
+    if sections.get("training_procedure"):
+        card.keep("huggingface:section.training_procedure", sections["training_procedure"])
+    if sections.get("training_data"):
+        card.keep("huggingface:section.training_data", sections["training_data"])
+    for key in sorted(set(front) - {"license", "license_name", "base_model", "base_model_relation", "pipeline_tag",
+                                     "datasets", "model-index", "model_name"}):
+        card.keep(f"huggingface:{key}", front[key])
+    card.keep("huggingface:pipeline_tag", tag)
+    _declare(card, declared)
+    return card.finish()
+
+
+def _declare(card: _Card, declared: dict | None) -> None:
+    for key, value in (declared or {}).items():
+        if value is None:
+            continue
+        if key == "provider_name":
+            card.data.setdefault("provider", {})["name"] = value
+        else:
+            card.data[key] = value
+
+
+def _spdx(hf_license: str) -> str:
+    known = {"apache-2.0": "Apache-2.0", "mit": "MIT", "bsd-3-clause": "BSD-3-Clause", "cc-by-4.0": "CC-BY-4.0",
+             "cc-by-nc-4.0": "CC-BY-NC-4.0", "cc-by-sa-4.0": "CC-BY-SA-4.0", "gpl-3.0": "GPL-3.0-only",
+             "openrail": "LicenseRef-OpenRAIL", "llama2": "LicenseRef-Llama2", "cc-by-nc-sa-4.0": "CC-BY-NC-SA-4.0"}
+    return known.get(hf_license.lower(), "LicenseRef-" + re.sub(r"[^A-Za-z0-9.-]", "-", hf_license))
+
+
+def _sections(body: str) -> dict[str, str]:
+    """Text of the known sections; a section runs to the next heading of the same or a higher level."""
+    out: dict[str, str] = {}
+    heads = [(m.start(), m.end(), len(m.group(1)), m.group(2)) for m in
+             re.finditer(r"^(#{2,4})\s+(.+?)\s*$", body, flags=re.M)]
+    for i, (_, end, level, heading) in enumerate(heads):
+        key = HF_SECTIONS.get(heading.strip().lower().rstrip(":"))
+        if not key:
+            continue
+        stop = next((h[0] for h in heads[i + 1:] if h[2] <= level), len(body))
+        text = body[end:stop].strip()
+        if text and "[More Information Needed]" not in text and text.lower() != "more information needed":
+            out.setdefault(key, re.sub(r"\s+", " ", text)[:2000])
+    return out
+
+
+# --- batch -------------------------------------------------------------------------------------
+
+def dump(card: dict) -> str:
+    return yaml.safe_dump(card, allow_unicode=True, sort_keys=False, width=100)
+
+
+def sources(kind: str, folder: Path) -> list[Path]:
+    """The sources a batch import reads from a folder."""
+    if kind == "monai":
+        found = sorted(folder.glob("*.json")) + sorted(folder.glob("*/configs/metadata.json"))
+    else:
+        found = sorted(folder.glob("*.md")) + sorted(folder.glob("*/README.md"))
+    return [p for p in found if p.is_file()]
+
+
+def import_source(kind: str, path: Path, declared: dict | None = None) -> dict:
+    return import_monai(path, declared) if kind == "monai" else import_huggingface(path, declared)
+
+
+def coverage(card: dict) -> tuple[dict, list[dict]]:
+    """Per area (conforms, applicable) counts of the imported card, and its requirement statuses."""
+    from . import catalogue, conformity
+    from .validator import check_data
+
+    _, statuses = check_data(card)
+    by_id = catalogue.by_id()
+    areas: dict[str, list[int]] = {a["id"]: [0, 0] for a in catalogue.areas()}
+    for entry in statuses:
+        if entry["status"] == "not_applicable":
+            continue
+        cell = areas[by_id[entry["id"]].area]
+        cell[1] += 1
+        cell[0] += entry["status"] == "conforms"
+    return {k: tuple(v) for k, v in areas.items()}, statuses
+
+
+def stem_of(path: Path) -> str:
+    name = path.name
+    for suffix in (".metadata.json", ".json", ".md"):
+        if name.endswith(suffix) and name not in ("README.md",):
+            return name[: -len(suffix)]
+    if path.parent.name == "configs":
+        return path.parent.parent.name
+    return path.parent.name

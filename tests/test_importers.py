@@ -1,0 +1,165 @@
+"""Importing MONAI bundles and Hugging Face model cards, and exporting CycloneDX ML-BOMs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, VALID_CARDS
+from modelcard_spec import cyclonedx, importers, structural
+from modelcard_spec.loading import read_card
+from modelcard_spec.validator import check_data
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "monai-bundles"
+MONAI_FILES = sorted(CORPUS.glob("*.metadata.json"))
+HF_README = ROOT / "tests" / "data" / "huggingface" / "README.md"
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *map(str, args)], capture_output=True,
+                          text=True, encoding="utf-8", cwd=cwd, timeout=300)
+
+
+def statuses(card):
+    return {e["id"]: e["status"] for e in check_data(card)[1]}
+
+
+def _resolve(data, pointer):
+    node = data
+    for part in pointer.strip("/").split("/"):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def test_the_corpus_is_present():
+    assert len(MONAI_FILES) == 23
+
+
+@pytest.mark.parametrize("path", MONAI_FILES, ids=lambda p: p.name.split(".")[0])
+def test_every_monai_bundle_imports_to_a_structurally_valid_card_with_provenance(path):
+    card = importers.import_monai(path)
+    assert [i for i in structural.check(card, card["provider_kind"]) if i.severity == "error"] == []
+    assert card["provenance"] and {p["origin"] for p in card["provenance"]} == {"imported"}
+    for p in card["provenance"]:
+        _resolve(card, p["pointer"])
+    meta = json.loads(path.read_text())
+    names = {e["name"] for e in card.get("extensions", [])}
+    assert "monai:changelog" in names  # kept verbatim: it has no release dates or update types
+    assert ("monai:copyright" in names) == bool(meta.get("copyright"))
+    assert json.loads(next(e["value"] for e in card["extensions"] if e["name"] == "monai:changelog")) == meta["changelog"]
+    st = statuses(card)
+    # no licence in the metadata is a gap, not an invented Apache-2.0
+    assert st["MCS-GEN-06"] == ("conforms" if meta.get("license") else "nonconforming")
+    # nothing about de-identification (or, without a data source, about datasets at all)
+    assert "nonconforming" in (st["MCS-SD-02"], st["MCS-SD-05"])
+
+
+def test_spleen_bundle_values_are_mapped_exactly():
+    card = importers.import_monai(CORPUS / "spleen_ct_segmentation.metadata.json")
+    assert card["name"] == "Spleen CT segmentation" and card["version"] == "0.5.9"
+    assert card["provider"] == {"name": "MONAI team"}
+    assert card["model_nodes"]["input_nodes"] == [{"name": "image", "shape": ["batch", 1, 96, 96, 96], "dtype": "float32"}]
+    inp = card["input_output"]["inputs"][0]
+    assert inp["modality"] == "ct" and inp["value_range"] == {"minimum": 0, "maximum": 1}
+    out = card["input_output"]["outputs"][0]
+    assert out["label_map"] == [{"name": "0", "value": "background"}, {"name": "1", "value": "spleen"}]
+    assert card["applicability"]["transfer_performance"] == [
+        {"metric": "dice_coefficient", "value": 0.961, "task": "Decathlon spleen segmentation (mean_dice)"}]
+    software = {s["name"]: s["version"] for s in card["model_framework"]["runtime_environment"]["software"]}
+    assert software == {"MONAI": "1.4.0", "PyTorch": "2.4.0", "NumPy": "1.24.4", "nibabel": "5.2.1", "pytorch-ignite": "0.4.11"}
+    assert card["source_task_data"]["datasets"] == [{"id": "ds-1", "name": "Task09_Spleen.tar from http://medicaldecathlon.com/"}]
+    # the intended-use sentence needs a licence to sit in; with none given it is kept in extensions
+    unplaced = next(e for e in card["extensions"] if e["name"] == "unplaced:/license")
+    assert "not to be used for diagnostic purposes" in unplaced["value"] and "license" not in card
+    st = statuses(card)
+    assert st["MCS-ND-01"] == "conforms" and st["MCS-FW-01"] == "nonconforming"  # the network is not named
+
+
+def test_symbolic_monai_dimensions_follow_the_schema_grammar():
+    card = importers.import_monai(CORPUS / "swin_unetr_btcv_segmentation.metadata.json")
+    shapes = [n["shape"] for n in card["model_nodes"]["input_nodes"]]
+    meta = json.loads((CORPUS / "swin_unetr_btcv_segmentation.metadata.json").read_text())
+    spatial = meta["network_data_format"]["inputs"]["image"]["spatial_shape"]
+    assert shapes[0][2:] == [importers._dim(d) for d in spatial]
+
+
+def test_huggingface_without_declared_version_and_provider_lacks_them():
+    card = importers.import_huggingface(HF_README)
+    missing = {i.path for i in structural.check(card, None) if i.rule == "schema.required"}
+    assert missing == {"/version", "/provider", "/provider_kind"}  # never invented
+
+
+def test_huggingface_front_matter_and_sections():
+    card = importers.import_huggingface(HF_README, {"version": "1.0.0", "provider_name": "Example Lab",
+                                                    "provider_kind": "open_source"})
+    assert card["name"] == "vit-chest-xray-pneumonia"
+    assert card["license"] == {"name": "apache-2.0", "spdx_id": "Apache-2.0"}
+    assert card["lineage"]["base_model"] == "google/vit-base-patch16-224-in21k"
+    assert card["lineage"]["relation"] == "fine_tuned_from"
+    results = {r["metric"]: r["value"] for r in card["applicability"]["transfer_performance"]}
+    assert results == {"accuracy": 0.9673, "f1_measure": 0.9712}  # loss is not a metric of the vocabulary
+    assert card["applicability"]["intended_tasks"][0]["task_type"] == "classification"
+    assert card["source_task_data"]["datasets"][0]["name"] == "keremberke/chest-xray-classification"
+    assert card["summary"].startswith("A Vision Transformer")
+    names = {e["name"] for e in card["extensions"]}
+    assert {"huggingface:tags", "huggingface:section.training_procedure", "huggingface:model-index.metric"} <= names
+    assert [i for i in structural.check(card, card.get("provider_kind")) if i.severity == "error"] == []
+    st = statuses(card)
+    assert st["MCS-GEN-05"] != "nonconforming" and st["MCS-SD-05"] == "nonconforming"
+
+
+def test_import_cli_single_batch_and_errors(tmp_path):
+    one = cli("import", "monai", CORPUS / "spleen_ct_segmentation.metadata.json")
+    assert one.returncode == 0 and "requirement(s) with gaps" in one.stderr
+    assert yaml.safe_load(one.stdout)["identifier"] == "monai.model-zoo.spleen-ct-segmentation"
+    out = tmp_path / "cards"
+    batch = cli("import", "monai", CORPUS, "-o", out)
+    assert batch.returncode == 0, batch.stderr
+    table = [line for line in batch.stdout.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + 23 and "Completeness" in table[0]
+    assert len(list(out.glob("*.card.yaml"))) == 23
+    val = cli("validate", out, "--format", "json")
+    results = json.loads(val.stdout)["results"]
+    assert not any(i["rule"].startswith("schema") for r in results for i in r["issues"])
+    again = cli("import", "monai", CORPUS, "-o", out)
+    assert again.returncode == 2 and "not overwriting" in again.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2")
+    err = cli("import", "monai", bad)
+    assert err.returncode == 2 and "无法导入" in err.stderr and "Traceback" not in err.stderr
+    hf = cli("import", "huggingface", HF_README, "-o", tmp_path / "hf.card.yaml")
+    assert hf.returncode == 0 and "--provider" in hf.stderr
+    hf2 = cli("import", "huggingface", HF_README, "--version", "1.0.0", "--provider", "Example Lab",
+              "--provider-kind", "open_source", "-o", tmp_path / "hf2.card.yaml")
+    assert hf2.returncode == 0 and "--provider" not in hf2.stderr
+    checked = cli("validate", tmp_path / "hf2.card.yaml", "--format", "json")
+    issues = json.loads(checked.stdout)["results"][0]["issues"]
+    assert checked.returncode == 1 and issues and not any(i["rule"].startswith("schema") for i in issues)
+
+
+@pytest.mark.parametrize("card", VALID_CARDS, ids=lambda p: p.parent.name)
+def test_cyclonedx_export_validates_against_the_1_6_schema(card):
+    proc = cli("export", card, "--to", "cyclonedx")
+    assert proc.returncode == 0, proc.stderr
+    assert cyclonedx.validate(proc.stdout) is None
+    bom = json.loads(proc.stdout)
+    model = bom["components"][0]
+    assert bom["specVersion"] == "1.6" and model["type"] == "machine-learning-model"
+    data = read_card(card).data
+    assert model["name"] == data["name"] and model["version"] == data["version"]
+    metrics = model["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
+    assert len(metrics) == len(data["applicability"]["transfer_performance"])
+    assert proc.stdout == cli("export", card, "--to", "cyclonedx").stdout
+
+
+def test_cyclonedx_validator_rejects_a_broken_bom_and_imported_cards_export():
+    text = cyclonedx.to_json(cyclonedx.to_bom(importers.import_monai(MONAI_FILES[0])))
+    assert cyclonedx.validate(text) is None
+    broken = json.loads(text)
+    broken["components"][0]["type"] = "neural-network"
+    assert cyclonedx.validate(json.dumps(broken)) is not None
