@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: generate check-generated test install
+.PHONY: generate check-generated test install docs
 
 ## Regenerate every artifact in src/modelcard_spec/generated from schema/ (needs ".[build]").
 generate:
@@ -16,3 +16,8 @@ test:
 
 install:
 	$(PYTHON) -m pip install -e ".[test]"
+
+## Build the specification site into site/ (needs ".[docs]"): generated pages, then a strict MkDocs build.
+docs:
+	$(PYTHON) tools/build_docs.py
+	NO_MKDOCS_2_WARNING=1 $(PYTHON) -m mkdocs build --strict

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-assessment", action="store_true", help="leave out the conformity assessment")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
 
+    p = sub.add_parser("render", help="render a card for reading, with bilingual labels (Markdown or HTML)")
+    p.add_argument("card", metavar="CARD")
+    p.add_argument("--to", choices=("md", "html"), default="md")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+
     p = sub.add_parser("import", help="make a first card from a MONAI bundle or a Hugging Face model card")
     p.add_argument("kind", choices=("monai", "huggingface"))
     p.add_argument("source", metavar="SOURCE", help="metadata.json / README.md, a bundle folder, or a folder of sources")
@@ -309,6 +314,25 @@ def cmd_verify(args) -> int:
     return EXIT_OK if all(r.status == "reproduces" for r in results) else EXIT_NONCONFORMING
 
 
+def cmd_render(args) -> int:
+    from . import cardview
+    from .diagnostics import CardLoadError
+    from .loading import read_card
+
+    try:
+        card = read_card(args.card)
+    except CardLoadError as exc:
+        return _fail(exc.issue.message, exc.issue.message_zh, args.card)
+    text = cardview.markdown(card.data) if args.to == "md" else cardview.html_page(card.data)
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        _write(text)
+    return EXIT_OK
+
+
 def cmd_import(args) -> int:
     from pathlib import Path
 
@@ -466,7 +490,8 @@ class _UsageError(Exception):
 
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
             "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init, "inspect": cmd_inspect,
-            "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg, "import": cmd_import}
+            "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg, "import": cmd_import,
+            "render": cmd_render}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,137 @@
+"""A model card rendered for people to read (``modelcard-spec render``), in Markdown or HTML.
+
+Every heading and field label is bilingual ("English / 中文"), taken from the schema index; enum
+values show their English and Chinese titles; the layout follows the schema's slot order, so a new
+field appears without changes here.
+"""
+
+from __future__ import annotations
+
+import html
+
+from ._resources import schema_index
+
+
+def _label(meta: dict) -> str:
+    zh = meta.get("title_zh")
+    return f"{meta['title']} / {zh}" if zh and zh != meta["title"] else meta["title"]
+
+
+def _enum_text(enum: str, value) -> str:
+    meta = schema_index()["enums"][enum]["values"].get(str(value))
+    if not meta:
+        return str(value)
+    return f"{meta['title']} / {meta['title_zh']}" if meta.get("title_zh") else meta["title"]
+
+
+def _scalar(slot: dict, value) -> str:
+    if slot["kind"] == "enum":
+        return _enum_text(slot["range"], value)
+    if isinstance(value, bool):
+        return "yes / 是" if value else "no / 否"
+    return str(value)
+
+
+def _is_flat(cls: str, items: list) -> bool:
+    slots = schema_index()["classes"][cls]["slots"]
+    return all(isinstance(i, dict) for i in items) and all(
+        not (slots.get(k, {}).get("kind") == "class" and slots[k]["inlined"]) and not isinstance(v, (dict, list))
+        or (isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v))
+        for i in items for k, v in i.items())
+
+
+def _blocks(cls: str, data: dict, depth: int):
+    """Yield ("heading", depth, text) | ("pairs", [(label, text)]) | ("table", headers, rows)."""
+    classes = schema_index()["classes"]
+    meta = classes[cls]
+    pairs = []
+    nested = []
+    for name in meta["slot_order"]:
+        if name not in data or data[name] in (None, "", [], {}):
+            continue
+        slot, value = meta["slots"][name], data[name]
+        if slot["kind"] == "class" and slot["inlined"]:
+            nested.append((slot, value))
+        elif isinstance(value, list):
+            pairs.append((_label(slot), "; ".join(_scalar(slot, v) for v in value)))
+        else:
+            pairs.append((_label(slot), _scalar(slot, value)))
+    if pairs:
+        yield ("pairs", pairs)
+    for slot, value in nested:
+        yield ("heading", depth, _label(slot))
+        rng = slot["range"]
+        if isinstance(value, list):
+            if value and _is_flat(rng, value):
+                cols = [c for c in classes[rng]["slot_order"] if any(c in v for v in value)]
+                headers = [_label(classes[rng]["slots"][c]) for c in cols]
+                rows = []
+                for v in value:
+                    row = []
+                    for c in cols:
+                        cell = v.get(c)
+                        s = classes[rng]["slots"][c]
+                        row.append("" if cell is None else "; ".join(_scalar(s, x) for x in cell) if isinstance(cell, list)
+                                   else _scalar(s, cell))
+                    rows.append(row)
+                yield ("table", headers, rows)
+            else:
+                for i, item in enumerate(value, 1):
+                    if isinstance(item, dict):
+                        yield ("heading", depth + 1, f"{i}")
+                        yield from _blocks(rng, item, depth + 2)
+        elif isinstance(value, dict):
+            yield from _blocks(rng, value, depth + 1)
+
+
+def markdown(card: dict) -> str:
+    index = schema_index()
+    root = index["root_class"]
+    title = card.get("name", "")
+    if card.get("name_zh"):
+        title += f" / {card['name_zh']}"
+    out = [f"# {title}", ""]
+    if card.get("summary"):
+        out += [str(card["summary"]), ""]
+    for block in _blocks(root, card, 2):
+        if block[0] == "heading":
+            out += [f"{'#' * min(block[1], 6)} {block[2]}", ""]
+        elif block[0] == "pairs":
+            out += ["| Field / 字段 | Value / 值 |", "|---|---|"]
+            out += [f"| {k} | {_md(v)} |" for k, v in block[1]]
+            out.append("")
+        else:
+            out += ["| " + " | ".join(block[1]) + " |", "|---" * len(block[1]) + "|"]
+            out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in block[2]]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def html_page(card: dict) -> str:
+    e = html.escape
+    root = schema_index()["root_class"]
+    title = card.get("name", "") + (f" / {card['name_zh']}" if card.get("name_zh") else "")
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{e(title)}</title>",
+             "<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
+             "table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;"
+             "vertical-align:top;text-align:left}th{background:#f3f3f3}</style></head>\n<body>",
+             f"<h1>{e(title)}</h1>"]
+    if card.get("summary"):
+        parts.append(f"<p>{e(str(card['summary']))}</p>")
+    for block in _blocks(root, card, 2):
+        if block[0] == "heading":
+            level = min(block[1], 6)
+            parts.append(f"<h{level}>{e(block[2])}</h{level}>")
+        elif block[0] == "pairs":
+            rows = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in block[1])
+            parts.append(f"<table>{rows}</table>")
+        else:
+            head = "".join(f"<th>{e(h)}</th>" for h in block[1])
+            rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in block[2])
+            parts.append(f"<table><tr>{head}</tr>{rows}</table>")
+    parts.append("</body>\n</html>\n")
+    return "\n".join(parts)
