@@ -15,7 +15,9 @@ from modelcard_spec import cyclonedx, importers, structural
 from modelcard_spec.loading import read_card
 from modelcard_spec.validator import check_data
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "monai-bundles"
+# A copy of ../shared/corpus/monai-bundles (Project-MONAI/model-zoo, Apache-2.0; see its README.md),
+# vendored so the tests run wherever the checkout is.
+CORPUS = ROOT / "tests" / "data" / "monai-bundles"
 MONAI_FILES = sorted(CORPUS.glob("*.metadata.json"))
 HF_README = ROOT / "tests" / "data" / "huggingface" / "README.md"
 
