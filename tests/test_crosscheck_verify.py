@@ -212,3 +212,11 @@ def test_inspect_cli_formats_and_exit_codes(tmp_path):
     assert bad.returncode == 2 and "cannot inspect" in bad.stderr and "无法检查" in bad.stderr
     missing = cli("inspect", tmp_path / "none.onnx")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_verify_never_writes_into_the_card_folder_or_its_evidence():
+    before = _tree_digest(EXAMPLE)
+    for target in (EXAMPLE, EXAMPLE / "evidence", EXAMPLE / "evidence" / "runs"):
+        proc = cli("verify", EXAMPLE / "card.yaml", "--model", MODEL, "-o", target)
+        assert proc.returncode == 2 and "--output-dir" in proc.stderr
+    assert _tree_digest(EXAMPLE) == before

@@ -298,9 +298,9 @@ def cmd_verify(args) -> int:
         return _fail(exc.issue.message, exc.issue.message_zh, args.card)
     out_dir = None if args.no_save else Path(args.output_dir)
     if out_dir is not None:
-        card_dir = card.path.parent.resolve()
-        if out_dir.resolve() == card_dir or card_dir in out_dir.resolve().parents and \
-                any(p.name == "evidence" for p in [out_dir.resolve(), *out_dir.resolve().parents]):
+        card_dir, target = card.path.parent.resolve(), out_dir.resolve()
+        evidence = card_dir / "evidence"
+        if target == card_dir or target == evidence or evidence in target.parents:
             raise _UsageError("--output-dir must not be the card's own folder or its evidence folder")
     try:
         results = vf.verify(card.data, card.path, model, out_dir)
@@ -347,7 +347,7 @@ def cmd_import(args) -> int:
     if single:
         try:
             card = importers.import_source(args.kind, src, declared)
-        except (importers.ImportError_, OSError) as exc:
+        except (importers.SourceError, OSError) as exc:
             return _fail(f"cannot import: {exc}", f"无法导入：{exc}", args.source)
         text = importers.dump(card)
         if args.output:
@@ -384,7 +384,7 @@ def cmd_import(args) -> int:
         target = out / f"{stem}.card.yaml"
         try:
             card = importers.import_source(args.kind, path, declared)
-        except (importers.ImportError_, OSError) as exc:
+        except (importers.SourceError, OSError) as exc:
             failed += 1
             sys.stderr.write(f"{path}: error: cannot import: {exc}\n{path}: 错误：无法导入：{exc}\n")
             continue

@@ -47,7 +47,7 @@ HF_SECTIONS = {  # known Markdown headings (lower case) -> where their text goes
 }
 
 
-class ImportError_(Exception):
+class SourceError(Exception):
     """The source cannot be read."""
 
 
@@ -173,14 +173,14 @@ def import_monai(path: str | Path, declared: dict | None = None) -> dict:
         cand = [p / "configs" / "metadata.json", p / "metadata.json"]
         p = next((c for c in cand if c.is_file()), None)
         if p is None:
-            raise ImportError_("no configs/metadata.json in the bundle folder")
+            raise SourceError("no configs/metadata.json in the bundle folder")
     raw = p.read_bytes()
     try:
         meta = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ImportError_(f"not JSON: {exc}") from None
+        raise SourceError(f"not JSON: {exc}") from None
     if not isinstance(meta, dict):
-        raise ImportError_("MONAI metadata must be a JSON object")
+        raise SourceError("MONAI metadata must be a JSON object")
     import hashlib
 
     stem = p.name[: -len(".metadata.json")] if p.name.endswith(".metadata.json") else (
@@ -330,16 +330,16 @@ def import_huggingface(path: str | Path, declared: dict | None = None) -> dict:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ImportError_(f"not UTF-8 text: {exc}") from None
+        raise SourceError(f"not UTF-8 text: {exc}") from None
     front, body = {}, text
     m = re.match(r"^---\s*\n(.*?)\n---\s*\n?(.*)$", text, flags=re.S)
     if m:
         try:
             front = yaml.safe_load(m.group(1)) or {}
         except yaml.YAMLError as exc:
-            raise ImportError_(f"the YAML front matter cannot be parsed: {exc}") from None
+            raise SourceError(f"the YAML front matter cannot be parsed: {exc}") from None
         if not isinstance(front, dict):
-            raise ImportError_("the YAML front matter is not a mapping")
+            raise SourceError("the YAML front matter is not a mapping")
         body = m.group(2)
     card = _Card(p.name, hashlib.sha256(raw).hexdigest())
     title = re.search(r"^#\s+(.+)$", body, flags=re.M)

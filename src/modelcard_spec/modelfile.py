@@ -153,7 +153,7 @@ def inspect_file(path: str | os.PathLike) -> ModelInfo:
     elif container == "pickle":
         info.pickle_based = True
         with open(p, "rb") as fh:
-            _scan_pickles(fh, info, size, labels=[p.name])
+            _scan_pickles(fh, info, labels=[p.name])
     else:
         raise ModelFileError(f"{container} files are recognised but not yet inspected")
     return info
@@ -366,7 +366,7 @@ def _inspect_safetensors(path: Path, info: ModelInfo) -> None:
 
 # --- PyTorch -----------------------------------------------------------------------------------
 
-def _scan_pickles(fh, info: ModelInfo, limit: int, labels: list[str], count: int = 1) -> picklescan.ScanResult:
+def _scan_pickles(fh, info: ModelInfo, labels: list[str], count: int = 1) -> picklescan.ScanResult:
     result = picklescan.ScanResult()
     for i in range(count):
         label = labels[i] if i < len(labels) else f"{labels[0]}#{i}"
@@ -412,7 +412,7 @@ def _inspect_torch_legacy(path: Path, info: ModelInfo) -> None:
     info.pickle_based = True
     with open(path, "rb") as fh:
         # magic number, protocol version, system info, the object, the storage keys
-        result = _scan_pickles(fh, info, info.size_bytes, labels=["magic", "protocol", "sys_info", "data", "storage_keys"], count=5)
+        result = _scan_pickles(fh, info, labels=["magic", "protocol", "sys_info", "data", "storage_keys"], count=5)
     refs = picklescan.tensors(result.roots[3])
     _summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
 
