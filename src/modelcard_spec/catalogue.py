@@ -136,6 +136,18 @@ def primary_requirement(pointer: str, provider_kind: str | None = None) -> str |
 _MISSING = object()
 
 
+def get_in(data, *keys):
+    """``data[k1][k2]...`` through dicts and lists, or None where a step is missing."""
+    for key in keys:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
 def resolve(data, path: str) -> list[tuple[str, object]]:
     """All (pointer, value) pairs a card path reaches; lists marked ``[]`` fan out.
 

@@ -125,6 +125,16 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
+def _emit(text: str, output: str | None) -> None:
+    """Write a command's result to ``output`` if given, else to standard output."""
+    if output:
+        from pathlib import Path
+
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        _write(text)
+
+
 def _progress_bar():
     """A one-line progress bar on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
@@ -189,12 +199,7 @@ def cmd_report(args) -> int:
         text = rep.html_page(built, args.lang)
     else:
         text = rep.markdown(built, args.lang)
-    if args.output:
-        from pathlib import Path
-
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        _write(text)
+    _emit(text, args.output)
     if not result.readable:
         return EXIT_UNREADABLE
     return EXIT_OK if result.valid else EXIT_NONCONFORMING
@@ -324,12 +329,7 @@ def cmd_render(args) -> int:
     except CardLoadError as exc:
         return _fail(exc.issue.message, exc.issue.message_zh, args.card)
     text = cardview.markdown(card.data) if args.to == "md" else cardview.html_page(card.data)
-    if args.output:
-        from pathlib import Path
-
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        _write(text)
+    _emit(text, args.output)
     return EXIT_OK
 
 
@@ -422,12 +422,7 @@ def cmd_export(args) -> int:
             text = cyclonedx.to_json(cyclonedx.to_bom(read_card(files[0]).data))
         except CardLoadError as exc:
             return _fail(exc.issue.message, exc.issue.message_zh, str(files[0]))
-        if args.output:
-            from pathlib import Path
-
-            Path(args.output).write_text(text, encoding="utf-8")
-        else:
-            _write(text)
+        _emit(text, args.output)
         return EXIT_OK
     lines: set[str] = set()
     for f in files:
@@ -445,12 +440,7 @@ def cmd_export(args) -> int:
     except ImportError:
         return _fail("Turtle and JSON-LD need pyoxigraph: pip install 'modelcard-spec[kg]' (or use --to nt)",
                      "Turtle 和 JSON-LD 需要 pyoxigraph：pip install 'modelcard-spec[kg]'（或使用 --to nt）", "export")
-    if args.output:
-        from pathlib import Path
-
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        _write(text)
+    _emit(text, args.output)
     return EXIT_OK
 
 

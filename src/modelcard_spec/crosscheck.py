@@ -11,25 +11,17 @@ from pathlib import Path
 from .diagnostics import Issue
 from .modelfile import ModelFileError, ModelInfo, inspect_file
 from . import shapes
+from .catalogue import get_in
 
 
 def _issue(rule: str, path: str, req: str, en: str, zh: str, severity: str = "error") -> Issue:
     return Issue(severity, rule, path, en, zh, req)
 
 
-def _get(data, *keys):
-    for key in keys:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
 
 
 def _weight_entry(data: dict, info: ModelInfo) -> tuple[int | None, dict | None]:
-    files = _get(data, "model_parameters", "weight_files")
+    files = get_in(data, "model_parameters", "weight_files")
     if not isinstance(files, list):
         return None, None
     name = Path(info.path).name
@@ -88,7 +80,7 @@ def _zh_class(classification: str) -> str:
 
 def _parameter_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
     out = []
-    declared = _get(data, "model_parameters", "total_parameters")
+    declared = get_in(data, "model_parameters", "total_parameters")
     if isinstance(declared, int) and info.total_parameters is not None and info.tensor_count:
         accepted = {info.total_parameters, info.total_parameters + info.buffer_elements}
         if declared not in accepted:
@@ -97,7 +89,7 @@ def _parameter_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
             out.append(_issue("model.parameters", "/model_parameters/total_parameters", "MCS-PA-01",
                               f"{name} holds {info.total_parameters} parameters{extra}, the card declares {declared}",
                               f"{name} 含 {info.total_parameters} 个参数{extra_zh}，模型卡声明为 {declared}"))
-    precision = _get(data, "model_parameters", "precision")
+    precision = get_in(data, "model_parameters", "precision")
     if isinstance(precision, str) and info.precision and precision != info.precision:
         out.append(_issue("model.precision", "/model_parameters/precision", "MCS-PA-02",
                           f"{name} stores its parameters as {info.precision} ({_dtypes(info)}), the card declares {precision}",
@@ -112,7 +104,7 @@ def _dtypes(info: ModelInfo) -> str:
 def _node_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
     out: list[Issue] = []
     for kind, actual in (("input_nodes", info.inputs), ("output_nodes", info.outputs)):
-        declared = _get(data, "model_nodes", kind)
+        declared = get_in(data, "model_nodes", kind)
         if not isinstance(declared, list):
             continue
         by_name = {n.name: n for n in actual}
@@ -169,7 +161,7 @@ def _compare_shape(declared: list, actual: list) -> tuple[str, str] | None:
 
 def _operator_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
     out = []
-    ops = _get(data, "model_nodes", "operators")
+    ops = get_in(data, "model_nodes", "operators")
     if not isinstance(ops, dict):
         return out
     opset = ops.get("opset_version")

@@ -15,16 +15,13 @@ import json
 import uuid
 
 from . import __version__
+from .catalogue import get_in
 from .rdf import card_iri
 
 APPROACH = {"supervised": "supervised", "unsupervised": "unsupervised", "self_supervised": "self-supervised",
             "semi_supervised": "semi-supervised", "reinforcement": "reinforcement-learning"}
 
 
-def _get(d, *keys):
-    for k in keys:
-        d = d.get(k) if isinstance(d, dict) else None
-    return d
 
 
 def to_bom(card: dict) -> dict:
@@ -48,7 +45,7 @@ def to_bom(card: dict) -> dict:
         model["licenses"] = [{"license": {"id": str(lic["spdx_id"])}}]
     elif lic.get("name"):
         model["licenses"] = [{"license": {"name": str(lic["name"])}}]
-    files = _get(card, "model_parameters", "weight_files") or []
+    files = get_in(card, "model_parameters", "weight_files") or []
     components, datasets = [], []
     for i, wf in enumerate(f for f in files if isinstance(f, dict)):
         comp = {"type": "file", "bom-ref": f"{iri}/model_parameters/weight_files/{i}", "name": str(wf.get("file_name", ""))}
@@ -58,17 +55,17 @@ def to_bom(card: dict) -> dict:
             comp["externalReferences"] = [{"type": "distribution", "url": str(wf["download_url"])}]
         components.append(comp)
     params: dict = {}
-    strategy = _get(card, "model_framework", "algorithm_type", "learning_strategy")
+    strategy = get_in(card, "model_framework", "algorithm_type", "learning_strategy")
     if strategy in APPROACH:
         params["approach"] = {"type": APPROACH[strategy]}
-    tasks = _get(card, "applicability", "intended_tasks") or []
+    tasks = get_in(card, "applicability", "intended_tasks") or []
     if tasks and isinstance(tasks[0], dict) and tasks[0].get("task_type"):
         params["task"] = str(tasks[0]["task_type"])
-    if _get(card, "model_framework", "architecture_family"):
-        params["architectureFamily"] = str(_get(card, "model_framework", "architecture_family"))
-    if _get(card, "model_framework", "architecture_name"):
-        params["modelArchitecture"] = str(_get(card, "model_framework", "architecture_name"))
-    for ds in _get(card, "source_task_data", "datasets") or []:
+    if get_in(card, "model_framework", "architecture_family"):
+        params["architectureFamily"] = str(get_in(card, "model_framework", "architecture_family"))
+    if get_in(card, "model_framework", "architecture_name"):
+        params["modelArchitecture"] = str(get_in(card, "model_framework", "architecture_name"))
+    for ds in get_in(card, "source_task_data", "datasets") or []:
         if not isinstance(ds, dict) or not ds.get("name"):
             continue
         ref = f"{iri}/dataset/{ds.get('id', len(datasets))}"
@@ -80,8 +77,8 @@ def to_bom(card: dict) -> dict:
         datasets.append({"type": "data", "bom-ref": ref + "#component", "name": str(ds["name"]), "data": [data]})
     if datasets:
         params["datasets"] = [{"ref": d["data"][0]["bom-ref"]} for d in datasets]
-    ins = [n for n in _get(card, "model_nodes", "input_nodes") or [] if isinstance(n, dict)]
-    outs = [n for n in _get(card, "model_nodes", "output_nodes") or [] if isinstance(n, dict)]
+    ins = [n for n in get_in(card, "model_nodes", "input_nodes") or [] if isinstance(n, dict)]
+    outs = [n for n in get_in(card, "model_nodes", "output_nodes") or [] if isinstance(n, dict)]
     if ins:
         params["inputs"] = [{"format": _tensor(n)} for n in ins]
     if outs:
@@ -90,7 +87,7 @@ def to_bom(card: dict) -> dict:
     if params:
         model_card["modelParameters"] = params
     metrics = []
-    for r in _get(card, "applicability", "transfer_performance") or []:
+    for r in get_in(card, "applicability", "transfer_performance") or []:
         if not isinstance(r, dict) or "metric" not in r:
             continue
         m = {"type": str(r["metric"]), "value": str(r.get("value"))}
@@ -107,11 +104,11 @@ def to_bom(card: dict) -> dict:
     uses = [str(t.get("description")) for t in tasks if isinstance(t, dict) and t.get("description")]
     if uses:
         considerations["useCases"] = uses
-    limits = [str(x) for x in (_get(card, "applicability", "limitations") or [])]
-    limits += [f"Unsupported use: {x}" for x in (_get(card, "applicability", "unsupported_uses") or [])]
+    limits = [str(x) for x in (get_in(card, "applicability", "limitations") or [])]
+    limits += [f"Unsupported use: {x}" for x in (get_in(card, "applicability", "unsupported_uses") or [])]
     if limits:
         considerations["technicalLimitations"] = limits
-    biases = _get(card, "applicability", "biases") or []
+    biases = get_in(card, "applicability", "biases") or []
     if biases:
         considerations["ethicalConsiderations"] = [{"name": str(b)} for b in biases]
     if considerations:
