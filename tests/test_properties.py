@@ -81,3 +81,23 @@ def test_corrupted_card_text_is_loaded_or_refused_with_a_located_error(which, po
         return
     issues, _ = check_data(loaded.data, card.path.parent)
     assert not [i for i in issues if i.rule.startswith("internal")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.text(max_size=40),
+    st.builds(lambda scheme, rest: f"{scheme}:{rest}",
+              st.sampled_from(["https", "http", "urn", "file", "mailto", "x-y.z+1"]),
+              st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)),
+    st.builds(lambda host, path: f"https://{host}/{path}",
+              st.text(alphabet="ab0:.[]%@-~!", max_size=12), st.text(alphabet="ab/%?#[]{}|^` 7F\\:", max_size=12)),
+))
+def test_every_uri_the_validator_accepts_is_an_iri_rdf_stores_accept(value):
+    """The structural check's notion of an absolute IRI is never looser than the RDF store's, so an
+    accepted card always exports and loads."""
+    import pyoxigraph as ox
+
+    from modelcard_spec.structural import is_absolute_iri
+
+    if is_absolute_iri(value):
+        ox.NamedNode(value)  # raises ValueError on an invalid IRI

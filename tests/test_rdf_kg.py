@@ -186,11 +186,110 @@ def test_loading_twice_gives_the_same_store(store):
     assert len(_graphs(store_dir)) == len(inputs) + 1  # one graph per card, plus the vocabularies
 
 
-def test_bulk_load_into_an_empty_store_gives_the_same_store(store, tmp_path):
+def test_each_graph_in_the_store_is_exactly_the_cards_export(store):
+    import pyoxigraph as ox
+
     store_dir, inputs = store
-    bulk = tmp_path / "bulk"
-    assert cli("kg", "load", *inputs, "--store", bulk, "--bulk").returncode == 0
-    assert _dump(bulk) == _dump(store_dir)
+    st = ox.Store(str(store_dir))
+    for card in inputs:
+        cg = kg.card_graph(card)
+        graph = ox.NamedNode(cg.graph)
+        in_store = sorted(str(q) for q in st.quads_for_pattern(None, None, None, graph))
+        alone = ox.Store()  # the export on its own, with the store's canonical literal forms
+        alone.load(input="\n".join(cg.lines), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        assert in_store == sorted(str(q) for q in alone), card
+
+
+def test_serial_parallel_and_batched_loads_give_the_same_store(store, tmp_path, monkeypatch):
+    store_dir, inputs = store
+    assert cli("kg", "load", *inputs, "--store", tmp_path / "serial", "--jobs", "1").returncode == 0
+    assert cli("kg", "load", *inputs, "--store", tmp_path / "parallel", "--jobs", "2").returncode == 0
+    monkeypatch.setattr(kg, "BATCH_QUADS", 1500)  # about one card per bulk write
+    kg.load(inputs, str(tmp_path / "batched"), jobs=2)
+    expected = _dump(store_dir)
+    for name in ("serial", "parallel", "batched"):
+        assert _dump(tmp_path / name) == expected, name
+
+
+def test_two_files_of_the_same_card_in_one_load_are_one_graph(store, tmp_path):
+    store_dir, inputs = store
+    copies = []
+    for i, card in enumerate(inputs[:2]):  # same identifier and version, another file
+        copies.append(tmp_path / f"copy{i}.card.yaml")
+        copies[-1].write_text(Path(card).read_text(encoding="utf-8"), encoding="utf-8")
+    loaded = kg.load(inputs + copies, str(tmp_path / "twice"), jobs=1)
+    assert len(loaded) == len(inputs) + 2
+    assert _dump(tmp_path / "twice") == _dump(store_dir)
+
+
+def test_folders_and_globs_are_expanded(store, tmp_path):
+    store_dir, inputs = store
+    folder = tmp_path / "submissions"
+    (folder / "a" / "b").mkdir(parents=True)
+    shutil.copy(inputs[-1], folder / "one.card.yaml")
+    shutil.copy(inputs[-2], folder / "a" / "b" / "two.card.yaml")
+    (folder / "notes.txt").write_text("not a card", encoding="utf-8")
+    proc = cli("kg", "load", folder, "--store", tmp_path / "st")
+    assert proc.returncode == 0, proc.stderr
+    assert _graphs(tmp_path / "st") == {f"<{kg.VOCAB_GRAPH}>"} | {f"<{kg.card_graph(c).graph}>" for c in inputs[-2:]}
+    by_glob = cli("kg", "load", str(folder / "**" / "*.card.yaml"), "--store", tmp_path / "st2")
+    assert by_glob.returncode == 0, by_glob.stderr
+    assert _dump(tmp_path / "st2") == _dump(tmp_path / "st")
+    missing = cli("kg", "load", str(folder / "nothing-*.yaml"), "--store", tmp_path / "st3")
+    assert missing.returncode == 2 and "no file matches" in missing.stderr
+
+
+def test_pyoxigraph_bulk_writes_are_atomic(tmp_path):
+    """kg load relies on this: a bulk write that fails leaves nothing of its batch in the store."""
+    import pyoxigraph as ox
+
+    st = ox.Store(str(tmp_path / "st"))
+    good = "".join(f"<urn:g:{i}> {{ <urn:s:{i}> <urn:p> \"{i}\" . }}\n" for i in range(300_000))
+    with pytest.raises(SyntaxError):
+        st.bulk_load(input=(good + "<urn:g:x> { <urn:s> <urn:p> \"unterminated }\n").encode(), format=ox.RdfFormat.TRIG)
+    assert len(st) == 0
+
+
+def test_a_failed_batch_leaves_none_of_its_cards_and_the_error_is_reported(store, tmp_path, monkeypatch):
+    store_dir, inputs = store
+    real = kg._build_many
+
+    def broken(names):
+        out = real(names)
+        for built in out:
+            if built.card == inputs[2]:
+                built.trig = built.trig.replace(b"}\n", b"")  # the block is never closed
+        return out
+
+    monkeypatch.setattr(kg, "_build_many", broken)
+    monkeypatch.setattr(kg, "BATCH_QUADS", 10**9)  # all cards in one batch
+    with pytest.raises(kg.KgError, match="writing to the store failed"):
+        kg.load(inputs, str(tmp_path / "st"), jobs=1)
+    assert _graphs(tmp_path / "st") == {f"<{kg.VOCAB_GRAPH}>"}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_unreadable_card_stops_the_load_after_the_cards_before_it(store, tmp_path, jobs):
+    store_dir, inputs = store
+    bad = tmp_path / "broken.card.yaml"
+    bad.write_text("identifier: [unclosed\n", encoding="utf-8")
+    cards = inputs[:3] + [str(bad)] + inputs[3:]
+    with pytest.raises(kg.KgError, match="broken.card.yaml"):
+        kg.load(cards, str(tmp_path / "st"), jobs=jobs)
+    assert _graphs(tmp_path / "st") == {f"<{kg.VOCAB_GRAPH}>"} | {f"<{kg.card_graph(c).graph}>" for c in inputs[:3]}
+
+
+def test_a_card_with_an_invalid_uri_still_exports_and_loads(tmp_path):
+    data = yaml.safe_load((EXAMPLES / "pathology-foundation-api" / "card.yaml").read_text())
+    data["provider"]["website"] = "not a {uri}"
+    card = tmp_path / "bad-uri.card.yaml"
+    card.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    validated = cli("validate", card)
+    assert validated.returncode == 1 and "/provider/website" in validated.stdout
+    ttl = cli("export", card, "--to", "ttl")
+    assert ttl.returncode == 0, ttl.stderr
+    assert '"not a {uri}"' in ttl.stdout  # kept as a literal, the card's verdicts say why
+    assert cli("kg", "load", card, "--store", tmp_path / "st").returncode == 0
 
 
 def test_reloading_a_changed_card_replaces_its_graph(tmp_path):
@@ -205,6 +304,35 @@ def test_reloading_a_changed_card_replaces_its_graph(tmp_path):
     assert cli("kg", "load", card / "card.yaml", "--store", st).returncode == 0
     dump = "\n".join(_dump(st))
     assert "Changed summary." in dump and old_summary not in dump
+
+
+def test_reloading_leaves_unchanged_cards_alone_and_updates_changed_ones_in_place(store, tmp_path):
+    store_dir, inputs = store
+    cards = tmp_path / "cards"
+    shutil.copytree(Path(inputs[0]).parent.parent, cards)
+    mine = [str(cards / Path(c).relative_to(Path(inputs[0]).parent.parent)) for c in inputs]
+    st = tmp_path / "st"
+    first = kg.load(mine, str(st), jobs=1)
+    assert {c.action for c in first} == {"added"}
+    again = kg.load(mine, str(st), jobs=1)
+    assert {c.action for c in again} == {"unchanged"}
+    data = yaml.safe_load(Path(mine[1]).read_text(encoding="utf-8"))
+    data["summary"] = "A new summary."
+    Path(mine[1]).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    changed = kg.load(mine, str(st), jobs=2)
+    assert [c.action for c in changed] == ["unchanged", "replaced"] + ["unchanged"] * (len(mine) - 2)
+    fresh = tmp_path / "fresh"
+    kg.load(mine, str(fresh), jobs=1)
+    assert _dump(st) == _dump(fresh)
+
+
+def test_graph_sha256_is_the_digest_of_the_rest_of_the_graph():
+    import hashlib
+
+    cg = kg.card_graph(str(EXAMPLES / "wdbc-cytology-mlp" / "card.yaml"))
+    digest = rdf.graph_sha256(cg.lines, cg.graph)
+    rest = "".join(line + "\n" for line in cg.lines if "/vocab/graph_sha256>" not in line)
+    assert digest == hashlib.sha256(rest.encode("utf-8")).hexdigest()
 
 
 def test_models_by_dataset(store):

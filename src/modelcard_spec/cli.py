@@ -93,10 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kg", help="knowledge graph: load cards into a store, query it, push to a server")
     kg = p.add_subparsers(dest="kg_command", parser_class=_Parser, required=True)
     q = kg.add_parser("load", help="load cards into an embedded on-disk store, one named graph per card")
-    q.add_argument("cards", nargs="+", metavar="CARD")
+    q.add_argument("cards", nargs="+", metavar="CARD", help="card files, folders or glob patterns")
     q.add_argument("--store", required=True, metavar="DIR")
-    q.add_argument("--bulk", action="store_true",
-                   help="bulk-load cards new to the store (faster; an interrupted batch is partly loaded)")
+    q.add_argument("--jobs", type=int, default=0,
+                   help="processes building the graphs (default: all cores for 16 or more cards, else 1)")
     q = kg.add_parser("query", help="run a SPARQL query (a shipped query's name, a .rq file or the text)")
     q.add_argument("query", metavar="QUERY")
     q.add_argument("--store", required=True, metavar="DIR")
@@ -451,9 +451,11 @@ def cmd_kg(args) -> int:
 
     try:
         if args.kg_command == "load":
-            loaded = kg.load(args.cards, args.store, progress=_progress_bar(), bulk=args.bulk)
+            loaded = kg.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs)
             bad = sum(1 for c in loaded if not c.valid)
-            _write(f"loaded {len(loaded)} card(s) into {args.store} ({bad} with errors, kept with their verdicts)\n")
+            done = {a: sum(1 for c in loaded if c.action == a) for a in ("added", "replaced", "unchanged")}
+            _write(f"loaded {len(loaded)} card(s) into {args.store}: {done['added']} added, {done['replaced']} replaced, "
+                   f"{done['unchanged']} unchanged; {bad} with errors, kept with their verdicts\n")
             return EXIT_OK
         if args.kg_command == "query":
             _write(kg.render(kg.query(args.store, kg.resolve_query(args.query)), args.format))

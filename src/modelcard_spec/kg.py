@@ -2,10 +2,12 @@
 pushing to a remote store over the SPARQL 1.1 Graph Store HTTP Protocol.
 
 Each card lives in its own named graph, named by the card's IRI (:func:`.rdf.card_iri`), holding
-the card, its evidence and the validator's conformity assessment. Loading a card replaces its graph
-in one SPARQL update (``DROP SILENT GRAPH`` + ``INSERT DATA``), which the store runs as one
-transaction, so a card is loaded atomically and loading twice gives the same store. The SKOS
-vocabularies (metrics, requirements) go into the graph ``VOCAB_GRAPH``, replaced the same way.
+the card, its evidence and the validator's conformity assessment. Cards new to the store are written
+in batches by the store's bulk loader, each batch one atomic write; a card already in the store is
+left alone if its graph is unchanged (``graph_sha256``) and otherwise brought up to date by one SPARQL
+update (``DELETE DATA`` + ``INSERT DATA`` of the triples that differ), also atomic. So a card is
+never half-loaded, and loading twice gives the same store. The SKOS vocabularies (metrics,
+requirements) go into the graph ``VOCAB_GRAPH``, replaced the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import base64
 import csv
 import io
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__, conformity, rdf
-from ._resources import artifact_text, catalogue_data, schema_version
+from ._resources import artifact_text, catalogue_data, schema_index, schema_version
 
 VOCAB_GRAPH = "https://w3id.org/modelcard-spec/vocabularies/" + schema_version()
 
@@ -37,6 +40,7 @@ class CardGraph:
     graph: str       # the card IRI, also the graph name
     lines: list[str]  # sorted N-Triples
     valid: bool
+    action: str = ""  # what kg load did: added, replaced or unchanged
 
 
 def card_graph(path: str) -> CardGraph:
@@ -74,57 +78,250 @@ def open_store(directory: str):
         raise KgError(f"cannot open the store {directory}: {exc}") from None
 
 
+def graph_changes(store, graph: str, lines: list[str]) -> str:
+    """The SPARQL update that turns the store's graph ``graph`` into exactly ``lines`` (N-Triples),
+    touching only the triples that differ; "" when there is nothing to change. Run as one update it
+    is one transaction, so the graph goes from the old content to the new at once."""
+    import pyoxigraph as ox
+
+    alone = ox.Store()  # gives the new triples the store's canonical literal forms
+    alone.load(input="\n".join(lines), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    new = {q.triple for q in alone}
+    old = {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+    parts = []
+    for verb, triples in (("DELETE", old - new), ("INSERT", new - old)):
+        if triples:
+            body = "\n".join(sorted(f"{t} ." for t in triples))
+            parts.append(f"{verb} DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+    return " ;\n".join(parts)
+
+
 def replace_graph(store, graph: str, lines: list[str]) -> None:
-    """Put ``lines`` as the named graph ``graph``, atomically.
+    """Make the named graph ``graph`` hold exactly ``lines``, in one transaction."""
+    update = graph_changes(store, graph, lines)
+    if update:
+        store.update(update)
 
-    A new graph is added with one ``Store.extend`` (a single transaction); an existing graph is
-    replaced by one SPARQL update (``DROP`` + ``INSERT DATA``, also a single transaction)."""
-    import pyoxigraph as ox
 
-    name = ox.NamedNode(graph)
-    body = "\n".join(lines)
-    if store.contains_named_graph(name):
-        store.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+# Quads per bulk write. Each write is one atomic ingestion into the store; with this size a write
+# takes well under a second and the loader's buffers stay small (see benchmarks/kg_bench.py).
+BATCH_QUADS = 50_000
+AUTO_JOBS_FROM = 16
+
+
+@dataclass
+class _Built:
+    card: str
+    graph: str | None
+    valid: bool
+    quads: int = 0
+    digest: str | None = None
+    trig: bytes = b""  # the graph as one TriG block ("<graph> {", the N-Triples lines, "}")
+    error: str | None = None
+
+    def lines(self) -> list[str]:
+        return self.trig.decode("utf-8").split("\n")[1:-2]
+
+
+def _build_many(names: list[str]) -> list[_Built]:
+    out = []
+    for name in names:
+        try:
+            cg = card_graph(name)
+        except KgError as exc:
+            out.append(_Built(name, None, False, error=str(exc)))
+            continue
+        # The graph IRI and the lines come from rdf.py, which writes only well-formed terms.
+        trig = (f"<{cg.graph}> {{\n" + "\n".join(cg.lines) + "\n}\n").encode("utf-8")
+        out.append(_Built(name, cg.graph, cg.valid, len(cg.lines), rdf.graph_sha256(cg.lines, cg.graph), trig))
+    return out
+
+
+def _built(names: list[str], jobs: int):
+    """Each card's graph, in input order. With ``jobs`` > 1 the cards are validated and turned into
+    triples in that many processes, at most a few chunks ahead of the consumer (bounded memory)."""
+    if jobs <= 1 or len(names) < 2:
+        for name in names:
+            yield from _build_many([name])
         return
-    store.extend(ox.parse(_nquads(graph, lines), format=ox.RdfFormat.N_QUADS))
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, min(16, len(names) // (jobs * 4) or 1))
+    chunks = iter([names[i:i + size] for i in range(0, len(names), size)])
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        window = deque()
+        for chunk in chunks:
+            window.append(pool.submit(_build_many, chunk))
+            if len(window) >= jobs * 2:
+                break
+        while window:
+            results = window.popleft().result()
+            nxt = next(chunks, None)
+            if nxt is not None:
+                window.append(pool.submit(_build_many, nxt))
+            yield from results
 
 
-def _nquads(graph: str, lines: list[str]) -> bytes:
-    suffix = f" <{graph}> ."
-    return "\n".join(line[:-2] + suffix for line in lines).encode("utf-8")
+class _BatchWriter:
+    """Writes batches on a background thread, so that writing overlaps with building the next cards.
+
+    Cards new to the store go through the bulk loader; cards whose graph changed are updated by one
+    SPARQL update per batch (``DELETE DATA`` + ``INSERT DATA`` of what differs, per card). pyoxigraph
+    (0.5+) applies each bulk load and each update atomically: a batch is in the store entirely or not
+    at all (tested in tests/test_rdf_kg.py). Batches are written in the order they are submitted."""
+
+    def __init__(self, store):
+        import queue
+        import threading
+
+        self.store = store
+        self.new: list[bytes] = []
+        self.new_quads = 0
+        self.changed: list[str] = []
+        self.changed_quads = 0
+        self.error: str | None = None
+        self.queue: queue.Queue = queue.Queue(maxsize=1)
+        self.thread = threading.Thread(target=self._run, name="kg-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import pyoxigraph as ox
+
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                if self.error is None and isinstance(item, bytes):
+                    # rdf.py writes only well-formed terms, so the loader need not re-check every IRI
+                    self.store.bulk_load(input=item, format=ox.RdfFormat.TRIG, lenient=True)
+                elif self.error is None:
+                    self.store.update(item)
+            except BaseException as exc:  # reported by the caller's thread
+                self.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                self.queue.task_done()
+
+    def add(self, built: "_Built") -> None:
+        """A card new to the store."""
+        self.new.append(built.trig)
+        self.new_quads += built.quads
+        if self.new_quads >= BATCH_QUADS:
+            self._submit_new()
+
+    def replace(self, update: str, quads: int) -> None:
+        """The update (from :func:`graph_changes`) of a card whose graph is in the store."""
+        self.changed.append(update)
+        self.changed_quads += quads
+        if self.changed_quads >= BATCH_QUADS:
+            self._submit_changed()
+
+    def wait(self) -> None:
+        """Write everything pending and wait until it is in the store."""
+        self._submit_new()
+        self._submit_changed()
+        self.queue.join()
+        self._check()
+
+    def _submit_new(self) -> None:
+        if self.new:
+            self.queue.put(b"".join(self.new))
+            self.new, self.new_quads = [], 0
+        self._check()
+
+    def _submit_changed(self) -> None:
+        if self.changed:
+            self.queue.put(" ;\n".join(self.changed))
+            self.changed, self.changed_quads = [], 0
+        self._check()
+
+    def close(self) -> None:
+        """Write everything pending, wait for it, then stop the thread."""
+        try:
+            self.wait()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop the thread; what is not yet written is dropped (each batch is all or nothing)."""
+        if self.thread.is_alive():
+            self.new, self.changed = [], []
+            self.queue.put(None)
+            self.thread.join()
+        self.store = None
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise KgError(f"writing to the store failed: {self.error}")
 
 
-def load(paths: list[str], directory: str, progress=None, bulk: bool = False) -> list[CardGraph]:
-    """Load cards into the store at ``directory``, one named graph each.
-
-    By default every card is its own transaction. ``bulk=True`` is for large first loads: cards new
-    to the store go through the store's bulk loader in batches (several times faster, but a batch
-    interrupted half-way leaves part of it loaded; run the load again to complete it), while cards
-    already in the store are still replaced one transaction each."""
+def _stored_digest(store, graph: str) -> str | None:
     import pyoxigraph as ox
 
+    for quad in store.quads_for_pattern(ox.NamedNode(graph + "/assessment"), ox.NamedNode(_digest_iri()), None,
+                                        ox.NamedNode(graph)):
+        return quad.object.value
+    return None
+
+
+def _digest_iri() -> str:
+    return schema_index()["classes"]["ConformityAssessment"]["slots"]["graph_sha256"]["uri"]
+
+
+def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list[CardGraph]:
+    """Load cards (files, folders or glob patterns) into the store at ``directory``, one named graph each.
+
+    A card new to the store is added; a card already there is left alone when its graph is unchanged
+    (same ``graph_sha256``) and otherwise replaced by changing only the triples that differ; of two
+    files of the same card the later wins.
+    Writes go in batches, each applied atomically, so a card is never half-loaded, and loading the
+    same cards again gives the same store. Each returned :class:`CardGraph` says what was done.
+    ``jobs`` > 1 builds the graphs in that many processes; ``jobs`` <= 0 uses every core for 16 or
+    more cards. Raises :class:`KgError` on the first card that cannot be read; the cards before it
+    are loaded."""
+    import pyoxigraph as ox
+
+    from .validator import expand_inputs
+
+    files, problems = expand_inputs([str(p) for p in paths])
+    if problems:
+        issue = problems[0].issues[0]
+        raise KgError(f"{problems[0].card}: {issue.message} / {issue.message_zh}")
+    names = [str(f) for f in files]
+    if jobs <= 0:
+        jobs = (os.cpu_count() or 1) if len(names) >= AUTO_JOBS_FROM else 1
     store = open_store(directory)
     replace_graph(store, VOCAB_GRAPH, vocabulary_lines())
-    loaded, batch = [], []
-
-    def flush_batch():
-        if batch:
-            store.bulk_extend(q for item in batch for q in ox.parse(item, format=ox.RdfFormat.N_QUADS))
-            batch.clear()
-
-    for n, path in enumerate(paths, 1):
-        cg = card_graph(path)
-        if bulk and not store.contains_named_graph(ox.NamedNode(cg.graph)):
-            batch.append(_nquads(cg.graph, cg.lines))
-            if len(batch) >= 500:
-                flush_batch()
-        else:
-            replace_graph(store, cg.graph, cg.lines)
-        cg.lines = []
-        loaded.append(cg)
-        if progress:
-            progress(n, len(paths))
-    flush_batch()
+    writer = _BatchWriter(store)
+    loaded: list[CardGraph] = []
+    seen: set[str] = set()
+    try:
+        for n, built in enumerate(_built(names, jobs), 1):
+            if built.error is not None:
+                writer.close()  # the cards before this one are written
+                raise KgError(built.error)
+            if built.graph in seen:
+                writer.wait()  # the earlier file of the same card must be in the store first
+            if built.graph in seen or store.contains_named_graph(ox.NamedNode(built.graph)):
+                action = "unchanged"
+                if built.graph in seen or _stored_digest(store, built.graph) != built.digest:
+                    update = graph_changes(store, built.graph, built.lines())
+                    if update:
+                        action = "replaced"
+                        writer.replace(update, update.count("\n"))
+            else:
+                action = "added"
+                writer.add(built)
+            seen.add(built.graph)
+            loaded.append(CardGraph(built.card, built.graph, [], built.valid, action))
+            if progress:
+                progress(n, len(names))
+        writer.close()
+    except BaseException:
+        writer.stop()
+        store = writer = None  # noqa: F841 - release the store (and its lock) while the exception lives on
+        raise
     store.flush()
     return loaded
 

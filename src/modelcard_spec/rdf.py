@@ -23,11 +23,15 @@ with pyoxigraph (imported only then).
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import json
 import math
+from functools import lru_cache
 from urllib.parse import quote
 
 from ._resources import schema_index
+from .structural import is_absolute_iri
 
 ID_BASE = "https://w3id.org/modelcard-spec/id/"
 REQ_BASE = "https://w3id.org/modelcard-spec/requirement/"
@@ -58,6 +62,7 @@ def card_iri(data: dict) -> str:
 
 
 def _iri(value: str) -> str:
+    """An IRI we built ourselves (card IRI plus JSON Pointer tokens): only these can need escaping."""
     return "<" + value.replace(">", "%3E").replace(" ", "%20").replace('"', "%22").replace("\\", "%5C") + ">"
 
 
@@ -69,35 +74,60 @@ def _literal(value, datatype: str | None = None) -> str:
     return f'"{escaped}"'
 
 
+def _uri_value(value: str) -> str:
+    """A URI slot's value: an IRI when it is an absolute IRI, else (an invalid card) a plain literal,
+    so that the output is always well-formed whatever the card holds."""
+    expanded = _expand(value)
+    if is_absolute_iri(expanded):
+        return f"<{expanded}>"
+    return _literal(value)
+
+
+_NUMERIC = (XSD + "float", XSD + "double", XSD + "decimal")
+
+
+class _Slot:
+    """How one slot of one class becomes triples, worked out once from the schema index."""
+
+    __slots__ = ("name", "predicate", "token", "multivalued", "kind", "range", "enum_iris",
+                 "integer_alt", "any_of", "datatype")
+
+    def __init__(self, name: str, meta: dict, index: dict):
+        self.name = name
+        self.predicate = f" <{meta['uri']}> "
+        self.token = "/" + _pointer_token(name)
+        self.multivalued = meta["multivalued"]
+        self.kind = meta["kind"]
+        self.range = meta["range"]
+        self.any_of = bool(meta["any_of"])
+        self.integer_alt = "integer" in meta["any_of"]
+        self.enum_iris = ({value: f"<{m['meaning']}>" for value, m in index["enums"][self.range]["values"].items()
+                           if m.get("meaning")} if self.kind == "enum" else {})
+        self.datatype = index["types"].get(self.range, {}).get("uri") or XSD + "string"
+
+
+class _Class:
+    __slots__ = ("type_triple", "slots", "identifier")
+
+    def __init__(self, meta: dict, index: dict):
+        self.type_triple = f" <{RDF_TYPE}> <{meta['uri']}> ."
+        self.slots = [_Slot(name, slot, index) for name, slot in meta["slots"].items()]
+        self.identifier = next((name for name, slot in meta["slots"].items() if slot["identifier"]), None)
+
+
+@lru_cache(maxsize=None)
+def _plan() -> dict[str, _Class]:
+    index = schema_index()
+    return {name: _Class(meta, index) for name, meta in index["classes"].items()}
+
+
 class _Writer:
     def __init__(self):
-        self.index = schema_index()
-        self.lines: set[str] = set()
+        self.plan = _plan()
+        self.lines: list[str] = []
 
     def add(self, s: str, p: str, o: str) -> None:
-        self.lines.add(f"{s} {p} {o} .")
-
-    # -- values --------------------------------------------------------------------------------
-    def _type_literal(self, value, type_name: str) -> str | None:
-        uri = self.index["types"].get(type_name, {}).get("uri") or XSD + "string"
-        if isinstance(value, bool):
-            return _literal("true" if value else "false", XSD + "boolean")
-        if uri in (XSD + "integer",) and isinstance(value, int):
-            return _literal(value, uri)
-        if uri in (XSD + "float", XSD + "double", XSD + "decimal") and isinstance(value, (int, float)):
-            if isinstance(value, float) and not math.isfinite(value):
-                return None
-            return _literal(repr(float(value)) if uri != XSD + "decimal" else value, uri)
-        if uri == XSD + "anyURI":
-            return None  # handled as an IRI by the caller
-        return _literal(value, uri)
-
-    def object_iri(self, cls: str, value: dict, pointer: str, card: str) -> str:
-        slots = self.index["classes"][cls]["slots"]
-        ident = next((name for name, s in slots.items() if s["identifier"]), None)
-        if ident and isinstance(value.get(ident), str):
-            return self.ref_iri(cls, value[ident], card)
-        return card + pointer
+        self.lines.append(f"{s} {p} {o} .")
 
     def ref_iri(self, cls: str, ident: str, card: str) -> str:
         if cls == "Requirement":
@@ -105,42 +135,60 @@ class _Writer:
         return f"{card}/{cls.lower() if cls != 'Dataset' else 'dataset'}/{_seg(ident)}"
 
     def node(self, cls: str, value: dict, subject: str, pointer: str, card: str) -> None:
-        meta = self.index["classes"][cls]
+        plan = self.plan[cls]
         s = _iri(subject)
-        self.add(s, _iri(RDF_TYPE), _iri(meta["uri"]))
-        for name, slot in meta["slots"].items():
-            if name not in value or value[name] is None:
+        out = self.lines
+        out.append(s + plan.type_triple)
+        for slot in plan.slots:
+            item = value.get(slot.name)
+            if item is None:
                 continue
-            items = value[name] if slot["multivalued"] and isinstance(value[name], list) else [value[name]]
-            for i, item in enumerate(items):
-                ptr = f"{pointer}/{_pointer_token(name)}" + (f"/{i}" if slot["multivalued"] else "")
-                obj = self.value(slot, item, ptr, card)
+            if slot.multivalued:
+                items = item if isinstance(item, list) else [item]
+                base = pointer + slot.token + "/"
+                for i, one in enumerate(items):
+                    obj = self.value(slot, one, base + str(i), card)
+                    if obj is not None:
+                        out.append(f"{s}{slot.predicate}{obj} .")
+            else:
+                obj = self.value(slot, item, pointer + slot.token, card)
                 if obj is not None:
-                    self.add(s, _iri(slot["uri"]), obj)
+                    out.append(f"{s}{slot.predicate}{obj} .")
 
-    def value(self, slot: dict, item, pointer: str, card: str) -> str | None:
-        kind, rng = slot["kind"], slot["range"]
+    def value(self, slot: _Slot, item, pointer: str, card: str) -> str | None:
+        kind = slot.kind
         if kind == "class":
             if isinstance(item, dict):
-                iri = self.object_iri(rng, item, pointer, card)
-                self.node(rng, item, iri, pointer, card)
+                ident = self.plan[slot.range].identifier
+                if ident and isinstance(item.get(ident), str):
+                    iri = self.ref_iri(slot.range, item[ident], card)
+                else:
+                    iri = card + pointer
+                self.node(slot.range, item, iri, pointer, card)
                 return _iri(iri)
             if isinstance(item, str):
-                return _iri(self.ref_iri(rng, item, card))
+                return _iri(self.ref_iri(slot.range, item, card))
             return None
         if kind == "enum":
-            meta = self.index["enums"][rng]["values"].get(str(item))
-            if meta and meta.get("meaning"):
-                return _iri(meta["meaning"])
+            return slot.enum_iris.get(str(item)) or _literal(item)
+        if slot.any_of:
+            if slot.integer_alt and isinstance(item, int) and not isinstance(item, bool):
+                return _literal(item, XSD + "integer")
             return _literal(item)
-        if slot["any_of"]:
-            for alt in slot["any_of"]:
-                if alt == "integer" and isinstance(item, int) and not isinstance(item, bool):
-                    return _literal(item, XSD + "integer")
-            return _literal(item)
-        if rng in ("uri", "uriorcurie"):
-            return _iri(_expand(str(item)))
-        return self._type_literal(item, rng)
+        if slot.range in ("uri", "uriorcurie"):
+            return _uri_value(str(item))
+        uri = slot.datatype
+        if isinstance(item, bool):
+            return _literal("true" if item else "false", XSD + "boolean")
+        if uri == XSD + "integer" and isinstance(item, int):
+            return _literal(item, uri)
+        if uri in _NUMERIC and isinstance(item, (int, float)):
+            if isinstance(item, float) and not math.isfinite(item):
+                return None
+            return _literal(repr(float(item)) if uri != XSD + "decimal" else item, uri)
+        if uri == XSD + "anyURI":
+            return None
+        return _literal(item, uri)
 
 
 def _pointer_token(name: str) -> str:
@@ -159,10 +207,29 @@ def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | 
     """Sorted N-Triples lines of one card (and of its conformity assessment, when given)."""
     w = _Writer()
     card = card_iri(data)
-    w.node(w.index["root_class"], data, card, "", card)
-    if verdicts is not None:
-        _assessment(w, data, card, verdicts, issues or [], meta or {})
-    return sorted(w.lines)
+    w.node(schema_index()["root_class"], data, card, "", card)
+    if verdicts is None:
+        return sorted(set(w.lines))
+    _assessment(w, data, card, verdicts, issues or [], meta or {})
+    lines = sorted(set(w.lines))
+    digest = hashlib.sha256("".join(line + "\n" for line in lines).encode("utf-8")).hexdigest()
+    bisect.insort(lines, f"{_iri(card + '/assessment')} {_digest_predicate()} {_literal(digest)} .")
+    return lines
+
+
+@lru_cache(maxsize=None)
+def _digest_predicate() -> str:
+    return f"<{schema_index()['classes']['ConformityAssessment']['slots']['graph_sha256']['uri']}>"
+
+
+def graph_sha256(lines: list[str], card: str) -> str | None:
+    """The ``graph_sha256`` recorded in the lines of the card with IRI ``card`` (None when exported
+    without the assessment)."""
+    head = f"{_iri(card + '/assessment')} {_digest_predicate()} \""
+    for line in lines:
+        if line.startswith(head):
+            return line[len(head):len(head) + 64]
+    return None
 
 
 def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues: list, meta: dict) -> None:
@@ -192,7 +259,7 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
     value = {k: x for k, x in value.items() if x is not None}
     subject = f"{card}/assessment"
     # verdict nodes are named by requirement, not by list position
-    verdict_slot = w.index["classes"]["ConformityAssessment"]["slots"]["verdicts"]
+    verdict_slot = schema_index()["classes"]["ConformityAssessment"]["slots"]["verdicts"]
     s = _iri(subject)
     rest = {k: x for k, x in value.items() if k != "verdicts"}
     w.node("ConformityAssessment", rest, subject, "/assessment", card)

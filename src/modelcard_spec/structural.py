@@ -17,7 +17,44 @@ from .diagnostics import Issue
 from .loading import escape_pointer_token
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
+# An absolute IRI as RFC 3987 defines it (scheme, optional authority, path, query, fragment; no spaces,
+# controls or <>"{}|^`\ ; percent signs only as %HH). The structural check accepts a "uri" value only
+# when it is one, and the RDF export relies on that: every accepted value is a valid RDF IRI.
+_UCS = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
+    f"{chr(plane << 16)}-{chr((plane << 16) | 0xFFFD)}" for plane in range(1, 15))
+_PRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+_PCT = "%[0-9A-Fa-f]{2}"
+_SUB = "!$&'()*+,;="
+_IPCHAR = f"(?:[A-Za-z0-9\\-._~{_SUB}:@{_UCS}]|{_PCT})"
+_IRI = re.compile(
+    "[A-Za-z][A-Za-z0-9+.\\-]*:"
+    "(?:"
+    f"//(?:(?:[A-Za-z0-9\\-._~{_SUB}:{_UCS}]|{_PCT})*@)?"              # userinfo
+    f"(?P<host>\\[[0-9A-Fa-f:.]+\\]|(?:[A-Za-z0-9\\-._~{_SUB}{_UCS}]|{_PCT})*)"  # IP literal or name
+    "(?::[0-9]*)?"                                                    # port
+    f"(?:/{_IPCHAR}*)*"
+    f"|/?(?:{_IPCHAR}+(?:/{_IPCHAR}*)*)?"                               # no authority
+    ")"
+    f"(?:\\?(?:{_IPCHAR}|[/?{_PRIVATE}])*)?"
+    f"(?:#(?:{_IPCHAR}|[/?])*)?")
+
+
+def is_absolute_iri(value: str) -> bool:
+    """True when ``value`` is an absolute IRI (RFC 3987) with something after the scheme."""
+    match = _IRI.fullmatch(value)
+    if not match or value.endswith(":") and value.count(":") == 1:
+        return False
+    host = match.group("host")
+    if host and host.startswith("["):
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+    return True
+
+
 _TYPE_ZH = {"string": "字符串", "integer": "整数", "number": "数值", "boolean": "布尔值",
             "array": "列表", "object": "映射", "null": "空值"}
 _TYPE_EN = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
@@ -29,7 +66,7 @@ def _validator():
     import jsonschema
 
     checker = jsonschema.FormatChecker(formats=("date",))
-    checker.checks("uri")(lambda value: not isinstance(value, str) or bool(_URI.match(value)))
+    checker.checks("uri")(lambda value: not isinstance(value, str) or is_absolute_iri(value))
     cls = jsonschema.validators.validator_for(card_schema())
     return cls(card_schema(), format_checker=checker)
 

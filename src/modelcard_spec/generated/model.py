@@ -4382,6 +4382,15 @@ class ConformityAssessment(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh',
                                           'value': '模型卡 SHA-256'}},
          'domain_of': ['ConformityAssessment']} })
+    graph_sha256: str = Field(default=..., title="Graph SHA-256", description="""SHA-256 of the card's RDF graph as exported with this assessment: its N-Triples lines other than this one, sorted, each ending with a line feed, in UTF-8. It changes whenever the card, its evidence files, the tool or the schema change what the graph says; `kg load` uses it to leave unchanged cards alone, and a reader can use it to check a graph is complete.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '与本评价结果一同导出的模型卡 RDF 图的 '
+                                                         'SHA-256：除本条以外的全部 N-Triples '
+                                                         '行，排序后每行以换行符结尾，按 UTF-8 '
+                                                         '编码计算。模型卡、证据文件、工具或模式的变化凡改变图的内容，它即随之改变；`kg '
+                                                         'load` '
+                                                         '据此跳过未变化的模型卡，读者也可据此检查图是否完整。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '图 SHA-256'}},
+         'domain_of': ['ConformityAssessment']} })
     completeness: Optional[float] = Field(default=None, title="Completeness", description="""Share of the requirements that apply to the card (all but not applicable) that it conforms to.""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '适用于该模型卡的要求（除不适用者外）中符合的比例。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '完整度'}},
