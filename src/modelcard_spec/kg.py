@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
 import os
 import urllib.error
@@ -81,17 +82,18 @@ def open_store(directory: str):
 def graph_changes(store, graph: str, lines: list[str]) -> str:
     """The SPARQL update that turns the store's graph ``graph`` into exactly ``lines`` (N-Triples),
     touching only the triples that differ; "" when there is nothing to change. Run as one update it
-    is one transaction, so the graph goes from the old content to the new at once."""
+    is one transaction, so the graph goes from the old content to the new at once.
+
+    The store keeps some literals in a canonical form ("80"^^xsd:float for "80.0"); such a triple
+    shows up as deleted and inserted again, which the update (deletions first) turns into a no-op."""
     import pyoxigraph as ox
 
-    alone = ox.Store()  # gives the new triples the store's canonical literal forms
-    alone.load(input="\n".join(lines), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-    new = {q.triple for q in alone}
-    old = {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+    new = set(lines)
+    old = set(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)).decode("utf-8").splitlines())
     parts = []
     for verb, triples in (("DELETE", old - new), ("INSERT", new - old)):
         if triples:
-            body = "\n".join(sorted(f"{t} ." for t in triples))
+            body = "\n".join(sorted(triples))
             parts.append(f"{verb} DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
     return " ;\n".join(parts)
 
@@ -106,6 +108,8 @@ def replace_graph(store, graph: str, lines: list[str]) -> None:
 # Quads per bulk write. Each write is one atomic ingestion into the store; with this size a write
 # takes well under a second and the loader's buffers stay small (see benchmarks/kg_bench.py).
 BATCH_QUADS = 50_000
+# Changed cards per update: an update is one transaction, held in memory until it commits.
+CHANGED_PER_UPDATE = 200
 AUTO_JOBS_FROM = 16
 
 
@@ -214,7 +218,7 @@ class _BatchWriter:
         """The update (from :func:`graph_changes`) of a card whose graph is in the store."""
         self.changed.append(update)
         self.changed_quads += quads
-        if self.changed_quads >= BATCH_QUADS:
+        if self.changed_quads >= BATCH_QUADS or len(self.changed) >= CHANGED_PER_UPDATE:
             self._submit_changed()
 
     def wait(self) -> None:
@@ -291,13 +295,18 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
     names = [str(f) for f in files]
     if jobs <= 0:
         jobs = (os.cpu_count() or 1) if len(names) >= AUTO_JOBS_FROM else 1
+    graphs = _built(names, jobs)
+    # Take the first card before the store and its writer thread exist: that forks the worker
+    # processes while this process has a single thread and no open database.
+    first = next(graphs, None)
+    graphs = itertools.chain([first] if first else [], graphs)
     store = open_store(directory)
     replace_graph(store, VOCAB_GRAPH, vocabulary_lines())
     writer = _BatchWriter(store)
     loaded: list[CardGraph] = []
     seen: set[str] = set()
     try:
-        for n, built in enumerate(_built(names, jobs), 1):
+        for n, built in enumerate(graphs, 1):
             if built.error is not None:
                 writer.close()  # the cards before this one are written
                 raise KgError(built.error)
