@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validate_bench import make_corpus  # noqa: E402
 
 EXPORT_TRIG = """
-import sys
 from modelcard_spec import kg
 names = open({listing!r}).read().split()
 with open({out!r}, 'wb') as f:

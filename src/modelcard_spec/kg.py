@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__, conformity, rdf
-from ._resources import artifact_text, catalogue_data, schema_index, schema_version
+from ._resources import artifact_text, catalogue_data, schema_version
 
 VOCAB_GRAPH = "https://w3id.org/modelcard-spec/vocabularies/" + schema_version()
 
@@ -263,14 +263,10 @@ class _BatchWriter:
 def _stored_digest(store, graph: str) -> str | None:
     import pyoxigraph as ox
 
-    for quad in store.quads_for_pattern(ox.NamedNode(graph + "/assessment"), ox.NamedNode(_digest_iri()), None,
+    for quad in store.quads_for_pattern(ox.NamedNode(graph + "/assessment"), ox.NamedNode(rdf.graph_sha256_predicate()), None,
                                         ox.NamedNode(graph)):
         return quad.object.value
     return None
-
-
-def _digest_iri() -> str:
-    return schema_index()["classes"]["ConformityAssessment"]["slots"]["graph_sha256"]["uri"]
 
 
 def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list[CardGraph]:
@@ -312,9 +308,9 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
                 raise KgError(built.error)
             if built.graph in seen:
                 writer.wait()  # the earlier file of the same card must be in the store first
-            if built.graph in seen or store.contains_named_graph(ox.NamedNode(built.graph)):
+            if store.contains_named_graph(ox.NamedNode(built.graph)):
                 action = "unchanged"
-                if built.graph in seen or _stored_digest(store, built.graph) != built.digest:
+                if _stored_digest(store, built.graph) != built.digest:
                     update = graph_changes(store, built.graph, built.lines())
                     if update:
                         action = "replaced"

@@ -217,9 +217,13 @@ def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | 
     return lines
 
 
-@lru_cache(maxsize=None)
+def graph_sha256_predicate() -> str:
+    """IRI of the ``graph_sha256`` slot of the conformity assessment."""
+    return schema_index()["classes"]["ConformityAssessment"]["slots"]["graph_sha256"]["uri"]
+
+
 def _digest_predicate() -> str:
-    return f"<{schema_index()['classes']['ConformityAssessment']['slots']['graph_sha256']['uri']}>"
+    return f"<{graph_sha256_predicate()}>"
 
 
 def graph_sha256(lines: list[str], card: str) -> str | None:
