@@ -367,6 +367,22 @@ def test_verdicts_by_card_agree_with_the_validator(store):
         assert {s: int(rows[name][s]) for s in counts} == counts
 
 
+def test_verdicts_by_card_keeps_cards_with_the_same_name_and_version_apart(tmp_path):
+    from modelcard_spec.validator import validate_file
+    base = yaml.safe_load((EXAMPLES / "wdbc-cytology-mlp" / "card.yaml").read_text(encoding="utf-8"))
+    shutil.copytree(EXAMPLES / "wdbc-cytology-mlp" / "evidence", tmp_path / "evidence")
+    paths = []
+    for site in ("a", "b"):  # two sites publish the same model name and version under their own identifiers
+        paths.append(tmp_path / f"{site}.card.yaml")
+        paths[-1].write_text(yaml.safe_dump(dict(base, identifier=f"{base['identifier']}.site-{site}"),
+                                            allow_unicode=True), encoding="utf-8")
+    kg.load([str(p) for p in paths], str(tmp_path / "st"), jobs=1)
+    rows = _rows(tmp_path / "st", "verdicts-by-card")
+    assert [r["identifier"] for r in rows] == [f"{base['identifier']}.site-a", f"{base['identifier']}.site-b"]
+    conforms = sum(1 for e in validate_file(str(paths[0])).requirements if e["status"] == "conforms")
+    assert [int(r["conforms"]) for r in rows] == [conforms, conforms]
+
+
 def test_nonconforming_requirements_and_metric_labels(store):
     rows = _rows(store[0], "nonconforming-requirements")
     by_id = {r["requirement"]: r for r in rows}
