@@ -174,6 +174,14 @@ def test_verify_checks_declared_value_ranges_and_shapes(copy):
     assert ex["status"] == "runs" and "outside the declared range" in problems and "axis 1 is 16" in problems
 
 
+def test_verify_reports_an_input_that_does_not_fit_its_declared_shape(copy):
+    edit(copy, lambda d: d["model_nodes"]["input_nodes"][0].update(shape=["batch", 31]))
+    proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
+    ex = json.loads(proc.stdout)["examples"][0]
+    assert any("input 'features' does not fit the declared shape ['batch', 31]" in p["message"]
+               and "输入 'features' 不符合声明的形状" in p["message_zh"] for p in ex["problems"])
+
+
 def test_verify_fails_an_example_whose_evidence_was_altered(copy):
     (copy / "evidence" / "test_inputs.npy").write_bytes(np.zeros((8, 30), np.float32).tobytes())
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")

@@ -61,6 +61,16 @@ def _ann(element, tag: str):
     return str(value) if value is not None else None
 
 
+def _labels(element, default: str) -> dict:
+    """The English and Chinese title and description of a schema element (title defaults to its name)."""
+    return {
+        "title": element.title or default,
+        "title_zh": _ann(element, ZH_TITLE),
+        "description": element.description,
+        "description_zh": _ann(element, ZH_DESC),
+    }
+
+
 def _dump_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -210,16 +220,10 @@ def build_index(sv, version: str) -> dict:
                 "required": bool(slot.required),
                 "identifier": bool(slot.identifier),
                 "requirements": reqs,
-                "title": slot.title or slot.name,
-                "title_zh": _ann(slot, ZH_TITLE),
-                "description": slot.description,
-                "description_zh": _ann(slot, ZH_DESC),
+                **_labels(slot, slot.name),
             }
         classes[cname] = {
-            "title": cls.title or cname,
-            "title_zh": _ann(cls, ZH_TITLE),
-            "description": cls.description,
-            "description_zh": _ann(cls, ZH_DESC),
+            **_labels(cls, cname),
             "uri": sv.get_uri(cls, expand=True),
             "slot_order": [s.name for s in sv.class_induced_slots(cname)],
             "slots": slots,
@@ -235,19 +239,13 @@ def build_index(sv, version: str) -> dict:
                 if k not in (ZH_TITLE, ZH_DESC)
             }
             values[text] = {
-                "title": pv.title or text,
-                "title_zh": _ann(pv, ZH_TITLE),
-                "description": pv.description,
-                "description_zh": _ann(pv, ZH_DESC),
+                **_labels(pv, text),
                 "meaning": sv.expand_curie(pv.meaning) if pv.meaning else None,
                 "aliases": list(pv.aliases or []),
                 "annotations": {k.split(":", 1)[-1]: v for k, v in sorted(extra.items())},
             }
         enums[ename] = {
-            "title": enum.title or ename,
-            "title_zh": _ann(enum, ZH_TITLE),
-            "description": enum.description,
-            "description_zh": _ann(enum, ZH_DESC),
+            **_labels(enum, ename),
             "uri": sv.get_uri(enum, expand=True),
             "values": values,
         }

@@ -113,6 +113,18 @@ def _value_ranges(card: dict) -> dict:
     return out
 
 
+def _shape_problem(kind: tuple[str, str], name: str, node: dict | None, shape, env: dict) -> tuple[str, str] | None:
+    """(en, zh) when the tensor ``name`` (an input or output, ``kind`` in English and Chinese) does
+    not fit the shape its card node declares; dimension names are bound in ``env`` across tensors."""
+    if not node or not isinstance(node.get("shape"), list):
+        return None
+    msg = shapes.match(node["shape"], shape, env)
+    if not msg:
+        return None
+    return (f"{kind[0]} {name!r} does not fit the declared shape {node['shape']}: {msg}",
+            f"{kind[1]} {name!r} 不符合声明的形状 {node['shape']}：{msg}")
+
+
 def _compare(np, name: str, produced, expected, tol: dict, check: OutputCheck) -> None:
     atol = float(tol.get("absolute") or 0.0)
     rtol = float(tol.get("relative") or 0.0)
@@ -197,12 +209,9 @@ def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None) 
             continue
         env: dict[str, int] = {}
         for name, arr in inputs.items():
-            node = declared_in.get(name)
-            if node and isinstance(node.get("shape"), list):
-                msg = shapes.match(node["shape"], arr.shape, env)
-                if msg:
-                    res.problems.append((f"input {name!r} does not fit the declared shape {node['shape']}: {msg}",
-                                         f"输入 {name!r} 不符合声明的形状 {node['shape']}：{msg}"))
+            problem = _shape_problem(("input", "输入"), name, declared_in.get(name), arr.shape, env)
+            if problem:
+                res.problems.append(problem)
         if "" in expected:
             expected = {output_names[0]: expected[""]}
         try:
@@ -218,12 +227,9 @@ def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None) 
             arr = produced_by_name[name]
             check = OutputCheck(name, list(arr.shape))
             res.outputs.append(check)
-            node = declared_out.get(name)
-            if node and isinstance(node.get("shape"), list):
-                msg = shapes.match(node["shape"], arr.shape, env)
-                if msg:
-                    check.problems.append((f"output {name!r} does not fit the declared shape {node['shape']}: {msg}",
-                                           f"输出 {name!r} 不符合声明的形状 {node['shape']}：{msg}"))
+            problem = _shape_problem(("output", "输出"), name, declared_out.get(name), arr.shape, env)
+            if problem:
+                check.problems.append(problem)
             vr = ranges.get(name)
             if vr and arr.size and np.issubdtype(arr.dtype, np.number):
                 lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
