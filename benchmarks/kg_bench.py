@@ -1,5 +1,5 @@
 """Benchmark: export + load of N cards into the embedded store, and the latency of the shipped
-queries over them. Compared in the same run with two floors on the same cards:
+queries over them. Compared in the same run with three floors on the same cards:
 
 * validating them alone (``validate --jobs`` with the same number of processes), since every card
   is validated to produce its conformity assessment;
