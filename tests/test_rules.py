@@ -93,6 +93,15 @@ def test_passing_card_does_not_trigger_the_check(rule_id):
     assert issues_of(base(), rule_id) == []
 
 
+def test_an_unknown_reference_names_the_kind_of_object_in_both_languages():
+    data = cxr()
+    _set(perf(data, 3), ["dataset"], "ds-typo")
+    data["explainability"]["factor_analysis"]["report"] = "ev-typo"
+    found = {i.message: i.message_zh for i in issues_of(data, "reference.unknown")}
+    assert found == {"no dataset with id 'ds-typo' is declared in the card": "模型卡中未声明标识为“ds-typo”的数据集",
+                     "no evidence with id 'ev-typo' is declared in the card": "模型卡中未声明标识为“ev-typo”的证据"}
+
+
 def test_every_registered_rule_has_a_failing_card():
     file_based = {"evidence.sha256"}  # covered by the file tests below
     assert set(RULES) - file_based <= set(MUTATIONS)

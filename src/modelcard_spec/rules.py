@@ -238,30 +238,36 @@ def metric_subgroup_size(ctx: Context):
 # --------------------------------------------------------------------------- references
 
 
+@lru_cache(maxsize=1)
+def _referenced_classes() -> tuple[str, ...]:
+    """Classes the schema lets a card refer to by id (ranges of slots that are not inlined)."""
+    return tuple(sorted({slot["range"] for c in schema_index()["classes"].values() for slot in c["slots"].values()
+                         if slot["kind"] == "class" and not slot["inlined"]}))
+
+
 @rule("reference.unknown", ("MCS-LC-05",), "error",
       "References name a dataset or evidence declared in the card", "引用指向模型卡中已声明的数据集或证据")
 def reference_unknown(ctx: Context):
     index = schema_index()["classes"]
-    declared = {cls: ctx.ids(cls) for cls in ("Dataset", "Evidence")}
+    declared = {cls: ctx.ids(cls) for cls in _referenced_classes()}
     for ptr, cls, obj in ctx.walked():
         for key, slot in index[cls]["slots"].items():
             if slot["kind"] != "class" or slot["inlined"] or key not in obj:
                 continue
             targets = obj[key] if isinstance(obj[key], list) else [obj[key]]
-            known = declared.get(slot["range"], set())
+            target_class = index[slot["range"]]
             for i, target in enumerate(targets):
-                if isinstance(target, str) and target not in known:
+                if isinstance(target, str) and target not in declared[slot["range"]]:
                     where = f"{ptr}/{key}" + (f"/{i}" if isinstance(obj[key], list) else "")
-                    kind, kind_zh = ("dataset", "数据集") if slot["range"] == "Dataset" else ("evidence", "证据")
                     requirement = catalogue.primary_requirement(where, ctx.provider_kind)
-                    yield Finding(where, f"no {kind} with id '{target}' is declared in the card",
-                                  f"模型卡中未声明标识为“{target}”的{kind_zh}", requirement=requirement)
+                    yield Finding(where, f"no {target_class['title'].lower()} with id '{target}' is declared in the card",
+                                  f"模型卡中未声明标识为“{target}”的{target_class['title_zh']}", requirement=requirement)
 
 
 @rule("reference.duplicate-id", ("MCS-LC-05",), "error",
       "Identifiers of datasets and evidence are unique", "数据集和证据的标识唯一")
 def reference_duplicate_id(ctx: Context):
-    for cls in ("Dataset", "Evidence"):
+    for cls in _referenced_classes():
         seen: dict[str, str] = {}
         for ptr, obj in ctx.instances(cls):
             ident = obj.get("id")
