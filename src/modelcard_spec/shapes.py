@@ -60,23 +60,20 @@ def parse(text: str):
             return node
         raise ShapeError(f"expected a number or a name in {text!r}")
 
-    def term():
-        nonlocal pos
-        node = factor()
-        while peek() in (("op", "*"), ("op", "/")):
-            op = peek()[1]
-            pos += 1
-            node = (op, node, factor())
-        return node
+    def left_assoc(operand, ops):
+        """A precedence level: ``operand (op operand)*`` with ``ops``, grouped from the left."""
+        def level():
+            nonlocal pos
+            node = operand()
+            while peek()[0] == "op" and peek()[1] in ops:
+                op = peek()[1]
+                pos += 1
+                node = (op, node, operand())
+            return node
+        return level
 
-    def expr():
-        nonlocal pos
-        node = term()
-        while peek() in (("op", "+"), ("op", "-")):
-            op = peek()[1]
-            pos += 1
-            node = (op, node, term())
-        return node
+    term = left_assoc(factor, "*/")
+    expr = left_assoc(term, "+-")
 
     if not tokens:
         raise ShapeError("empty dimension expression")
