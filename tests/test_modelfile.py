@@ -210,6 +210,10 @@ def test_shape_grammar_evaluates_and_binds_symbols():
     assert "axis 1" in shapes.match(["batch", "H/16"], (2, 5), env)
     assert "rank" in shapes.match(["batch"], (2, 3), env)
     assert shapes.evaluate(shapes.parse("(H+2)*3"), {"H": 4}) == 18
+    # the same operator groups from the left; * and / bind tighter than + and -
+    assert shapes.evaluate(shapes.parse("H-2-1"), {"H": 8}) == 5
+    assert shapes.evaluate(shapes.parse("H/2/2"), {"H": 8}) == 2
+    assert shapes.evaluate(shapes.parse("H-2*3"), {"H": 8}) == 2
 
 
 @pytest.mark.parametrize("text", ["__import__('os').system('x')", "H**2", "H;1", "", "H +", "lambda: 1", "H[0]"])
