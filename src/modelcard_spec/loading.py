@@ -398,6 +398,9 @@ def build(text: str, track: dict | None = None):  # noqa: C901 - one pass over t
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:  # libyaml (0.2.5+) stops deep flow nesting itself, ahead of our events
+            raise _error("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
+                         f"文档嵌套超过 {MAX_DEPTH} 层", mark) from None
         raise _error("load.syntax", f"invalid YAML: {problem}", f"YAML 语法错误：{problem}", mark) from None
     except yaml.reader.ReaderError as exc:
         line, column = _offset_location(text, exc.position)
