@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: generate check-generated test install docs
+.PHONY: generate check-generated test install docs constraints
 
 ## Regenerate every artifact in src/modelcard_spec/generated from schema/ (needs ".[build]").
 generate:
@@ -15,7 +15,13 @@ test:
 	$(PYTHON) -m pytest -q
 
 install:
-	$(PYTHON) -m pip install -e ".[test]"
+	$(PYTHON) -m pip install -c constraints.txt -e ".[test]"
+
+## Pin the versions of the current environment (after a green test run) into constraints.txt.
+constraints:
+	{ echo "# Versions the test suite was last run with (CPython 3.11, Linux): written by 'make constraints'."; \
+	  echo "# Used by the README's Quick start and CI: pip install -c constraints.txt ..."; \
+	  $(PYTHON) -m pip freeze --exclude-editable | grep -iv '^modelcard.spec'; } > constraints.txt
 
 ## Build the specification site into site/ (needs ".[docs]"): generated pages, then a strict MkDocs build.
 docs:
