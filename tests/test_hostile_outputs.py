@@ -153,6 +153,20 @@ def test_each_unreadable_evidence_path_is_its_own_located_error(card, kind):
     assert tree(card) == before
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root reads any file (tests/test_rules.py covers this case with a refused open)")
+def test_an_unreadable_evidence_file_is_its_own_located_error(card):
+    locked = card / "evidence" / "performance.json"
+    locked.chmod(0)
+    try:
+        issues, status = validate(card)
+    finally:
+        locked.chmod(0o644)
+    own = errors_at(issues, "/evidence/7/path")
+    assert own and "permission denied" in own[0]["message"] and "无访问权限" in own[0]["message_zh"]
+    assert status["MCS-LC-05"] == "nonconforming"
+
+
 def test_a_fifo_is_refused_without_blocking_in_verify(card):
     os.mkfifo(card / "evidence" / "inputs.npy")
     set_evidence_path(card, "ev-test-inputs", "evidence/inputs.npy")
