@@ -95,3 +95,12 @@ def test_init_writes_a_commented_template_that_parses(lang, needle, tmp_path):
     assert {"model_framework", "source_task_data", "applicability", "conformity"} <= set(data)
     again = run("init", "-o", str(target))
     assert again.returncode == 2 and target.read_text(encoding="utf-8") == text
+    assert "--force" in again.stderr and "已存在" in again.stderr
+    target.write_text("edited\n", encoding="utf-8")
+    forced = run("init", "--lang", lang, "-o", str(target), "--force")
+    assert forced.returncode == 0 and target.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("command", ["report", "render", "export", "import", "init", "verify"])
+def test_every_command_that_writes_a_file_offers_force(command):
+    assert "--force" in run(command, "--help").stdout

@@ -228,3 +228,17 @@ def test_verify_never_writes_into_the_card_folder_or_its_evidence():
         proc = cli("verify", EXAMPLE / "card.yaml", "--model", MODEL, "-o", target)
         assert proc.returncode == 2 and "--output-dir" in proc.stderr
     assert _tree_digest(EXAMPLE) == before
+
+
+def test_output_names_are_distinct_for_distinct_examples_and_safe():
+    import re
+
+    from modelcard_spec.verify import output_stems
+
+    names = ["a:b", "a/b", "A/B", "a_b", "a_b--x", "wdbc-test-first-8", "x", "x", "X1", "x1", ".", "", "-lead",
+             "é", "../../etc/passwd", "a" * 200]
+    stems = output_stems(names)
+    assert len({s.casefold() for s in stems}) == len(names)  # distinct even where case is ignored
+    assert stems[3] == "a_b" and stems[5] == "wdbc-test-first-8"  # plain names are kept
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", s) for s in stems)  # one path component, no dot file
+    assert output_stems(names) == stems and output_stems(["a:b"]) == [stems[0]]  # deterministic

@@ -173,3 +173,96 @@ def test_symlink_leaving_the_folder_is_an_error(tmp_path):
     link.symlink_to(outside)
     result = validate_file(folder / "card.yaml")
     assert any(i.rule == "evidence.path" and "leaves the card's folder" in i.message for i in result.issues)
+
+
+# --- evidence files: one containment rule, every entry on its own, a check that cannot finish fails
+
+def test_a_rule_that_cannot_finish_makes_its_requirements_nonconforming(monkeypatch):
+    from modelcard_spec.rules import Rule
+
+    def broken(ctx):
+        yield from ()
+        raise OSError(36, "File name too long")
+
+    original = RULES["splits.disjoint"]
+    monkeypatch.setitem(RULES, "splits.disjoint", Rule(original.id, ("MCS-TR-04", "MCS-TR-03"), "error",
+                                                       original.title, original.title_zh, broken))
+    issues, statuses = check_data(cxr(), CXR)
+    failed = [i for i in issues if i.rule == "internal.rule-failed"]
+    assert {(i.severity, i.requirement) for i in failed} == {("error", "MCS-TR-04"), ("error", "MCS-TR-03")}
+    assert all("could not be completed" in i.message and "未能完成" in i.message_zh for i in failed)
+    status = {s["id"]: s["status"] for s in statuses}
+    assert status["MCS-TR-04"] == status["MCS-TR-03"] == "nonconforming"
+
+
+@pytest.mark.parametrize("rel,reason", [("evidence/a\x00b.md", "cannot hold"), ("evidence/\ud800.md", "cannot hold"),
+                                        ("/etc/passwd", "absolute"), ("../outside.md", "leaves the card's folder")])
+def test_open_evidence_refuses_paths_it_cannot_contain(tmp_path, rel, reason):
+    from modelcard_spec.rules import EvidenceError, open_evidence
+
+    folder = copy_example(tmp_path)
+    with pytest.raises(EvidenceError) as info:
+        open_evidence(folder, rel)
+    assert reason in info.value.reason and info.value.reason_zh and not info.value.missing
+
+
+def test_an_unreadable_evidence_file_is_a_located_error(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from modelcard_spec import rules
+
+    folder = copy_example(tmp_path)
+    real_open = os.open
+
+    def denied(path, flags, *args, **kwargs):  # the tests may run as root, who can read any file
+        if str(path).endswith("flowchart.md"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(rules.os, "open", denied)
+    result = validate_file(folder / "card.yaml")
+    found = [i for i in result.issues if i.rule == "evidence.sha256"]
+    assert [(i.severity, i.path) for i in found] == [("error", "/evidence/0/path")]
+    assert "permission denied" in found[0].message and "无访问权限" in found[0].message_zh
+
+
+def test_a_folder_swapped_for_a_link_while_the_file_is_opened_is_refused(tmp_path, monkeypatch):
+    """The race that resolving first and opening later leaves: a folder on the resolved path is
+    replaced by a link to outside between the two. Containment is checked again on what was opened."""
+    import os
+
+    from modelcard_spec import rules
+
+    folder = copy_example(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "flowchart.md").write_text("outside-secret\n")
+    evidence = folder / "evidence"
+    real_stat = os.stat
+
+    def swap_then_stat(path, *args, **kwargs):
+        if str(path).endswith("flowchart.md") and not evidence.is_symlink():
+            os.rename(evidence, folder / "evidence-moved")
+            evidence.symlink_to(outside)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(rules.os, "stat", swap_then_stat)
+    with pytest.raises(rules.EvidenceError) as info:
+        rules.open_evidence(folder, "evidence/flowchart.md")
+    assert "leaves the card's folder" in info.value.reason
+
+
+def test_nothing_is_cached_across_validations(tmp_path):
+    """A file changed in place, keeping its size and modification time, is read again."""
+    import os
+
+    folder = copy_example(tmp_path)
+    evidence = folder / "evidence" / "flowchart.md"
+    assert validate_file(folder / "card.yaml").valid
+    st = evidence.stat()
+    data = evidence.read_bytes()
+    evidence.write_bytes(bytes([data[0] ^ 1]) + data[1:])
+    os.utime(evidence, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert [i.path for i in validate_file(folder / "card.yaml").issues if i.rule == "evidence.sha256"] == \
+        ["/evidence/0/sha256"]

@@ -11,6 +11,8 @@ import sys
 from . import __version__
 from .diagnostics import EXIT_NONCONFORMING, EXIT_OK, EXIT_UNREADABLE
 
+FORCE_HELP = ("replace an existing output file (never an input of the command, never a symbolic link; "
+              "see 'Output files' in the README)")
 SCHEMA_FORMATS = {"json-schema": "json-schema", "shacl": "shacl", "owl": "owl", "jsonld-context": "jsonld-context"}
 
 
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("md", "html", "json"), default="md")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write the report to this file instead of standard output")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("requirements", help="print the requirement catalogue")
     p.add_argument("--format", choices=("json", "md"), default="md")
@@ -64,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output-dir", default="verify-output",
-                   help="folder for the produced outputs (default: ./verify-output); never the card's files")
+                   help="folder for the produced outputs (default: ./verify-output); never the card's folder")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--no-save", action="store_true", help="do not write the produced outputs")
 
     p = sub.add_parser("export", help="export cards and their conformity verdicts as RDF")
@@ -73,16 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="RDF (ttl, jsonld, nt) or a CycloneDX 1.6 ML-BOM (cyclonedx, one card)")
     p.add_argument("--no-assessment", action="store_true", help="leave out the conformity assessment")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("render", help="render a card for reading, with bilingual labels (Markdown or HTML)")
     p.add_argument("card", metavar="CARD")
     p.add_argument("--to", choices=("md", "html"), default="md")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("import", help="make a first card from a MONAI bundle or a Hugging Face model card")
     p.add_argument("kind", choices=("monai", "huggingface"))
     p.add_argument("source", metavar="SOURCE", help="metadata.json / README.md, a bundle folder, or a folder of sources")
-    p.add_argument("-o", "--output", help="card file to write (folder for a batch); never overwrites")
+    p.add_argument("-o", "--output", help="card file to write (folder for a batch)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("--version", dest="model_version", help="declare the model version if the source has none")
     p.add_argument("--provider", help="declare the provider's name if the source has none")
@@ -116,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="print a commented template card")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
-    p.add_argument("-o", "--output", help="write the template to this file (never overwrites)")
+    p.add_argument("-o", "--output", help="write the template to this file")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     return parser
 
 
@@ -125,14 +133,44 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
-def _emit(text: str, output: str | None) -> None:
-    """Write a command's result to ``output`` if given, else to standard output."""
-    if output:
-        from pathlib import Path
-
-        Path(output).write_text(text, encoding="utf-8")
-    else:
+def _emit(text: str, output: str | None, inputs=(), force: bool = False) -> int | None:
+    """Write a command's result to ``output`` if given (under the output policy of
+    :mod:`.safewrite`; ``inputs`` are the files the command read), else to standard output.
+    Returns an exit code if the file may not be written."""
+    if not output:
         _write(text)
+        return None
+    from .safewrite import OutputError, write_file
+
+    try:  # a lone surrogate cannot be encoded: it is written as its \uXXXX escape
+        write_file(output, text.encode("utf-8", errors="backslashreplace"), inputs, force)
+    except OutputError as exc:
+        return _refused(exc)
+    return None
+
+
+def _refused(exc) -> int:
+    """Exit code 2 for an output file the policy does not let a command write."""
+    return _fail(exc.message, exc.message_zh, exc.path)
+
+
+def _card_inputs(cards, data=None) -> list:
+    """The files a card command reads: the cards and the evidence files they name (``data``: the
+    one card's data if already loaded; else the cards are read again, only to list evidence)."""
+    import os
+
+    from .diagnostics import CardLoadError
+    from .loading import read_card
+    from .rules import evidence_files
+
+    found = [str(c) for c in cards]
+    for card in cards:
+        try:
+            loaded = data if data is not None else read_card(card).data
+        except CardLoadError:
+            continue
+        found += evidence_files(os.path.dirname(os.path.abspath(card)), loaded)
+    return found
 
 
 def _progress_bar():
@@ -199,7 +237,9 @@ def cmd_report(args) -> int:
         text = rep.html_page(built, args.lang)
     else:
         text = rep.markdown(built, args.lang)
-    _emit(text, args.output)
+    refused = _emit(text, args.output, _card_inputs([args.card], card.data if card else {}), args.force)
+    if refused:
+        return refused
     if not result.readable:
         return EXIT_UNREADABLE
     return EXIT_OK if result.valid else EXIT_NONCONFORMING
@@ -230,18 +270,7 @@ def cmd_init(args) -> int:
     from .template import render_template
 
     text = render_template(args.lang)
-    if args.output:
-        from pathlib import Path
-
-        target = Path(args.output)
-        if target.exists():
-            sys.stderr.write(f"modelcard-spec: {target} exists; not overwriting\n"
-                             f"modelcard-spec：{target} 已存在，不会覆盖\n")
-            return EXIT_UNREADABLE
-        target.write_text(text, encoding="utf-8")
-        return EXIT_OK
-    _write(text)
-    return EXIT_OK
+    return _emit(text, args.output, (), args.force) or EXIT_OK
 
 
 def _fail(en: str, zh: str, where: str) -> int:
@@ -287,15 +316,17 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_verify(args) -> int:
+    import os
     from pathlib import Path
 
     from . import verify as vf
     from .loading import read_card
     from .diagnostics import CardLoadError
     from .modelfile import sha256_file
+    from .safewrite import OutputError
 
     model = Path(args.model)
-    if not model.is_file():
+    if not os.path.isfile(model):
         return _fail("no such model file", "模型文件不存在", args.model)
     try:
         card = read_card(args.card)
@@ -308,9 +339,11 @@ def cmd_verify(args) -> int:
         if target == card_dir or target == evidence or evidence in target.parents:
             raise _UsageError("--output-dir must not be the card's own folder or its evidence folder")
     try:
-        results = vf.verify(card.data, card.path, model, out_dir)
+        results = vf.verify(card.data, card.path, model, out_dir, args.force)
     except vf.VerifyError as exc:
-        return _fail(str(exc), str(exc), args.model)
+        return _fail(exc.message, exc.message_zh, args.model)
+    except OutputError as exc:
+        return _refused(exc)
     if not results:
         return _fail("the card declares no input/output examples (input_output.examples)",
                      "模型卡未声明输入输出示例（input_output.examples）", args.card)
@@ -329,8 +362,7 @@ def cmd_render(args) -> int:
     except CardLoadError as exc:
         return _fail(exc.issue.message, exc.issue.message_zh, args.card)
     text = cardview.markdown(card.data) if args.to == "md" else cardview.html_page(card.data)
-    _emit(text, args.output)
-    return EXIT_OK
+    return _emit(text, args.output, _card_inputs([args.card], card.data), args.force) or EXIT_OK
 
 
 def cmd_import(args) -> int:
@@ -349,14 +381,9 @@ def cmd_import(args) -> int:
             card = importers.import_source(args.kind, src, declared)
         except (importers.SourceError, OSError) as exc:
             return _fail(f"cannot import: {exc}", f"无法导入：{exc}", args.source)
-        text = importers.dump(card)
-        if args.output:
-            target = Path(args.output)
-            if target.exists():
-                return _fail("exists; not overwriting", "已存在，不会覆盖", args.output)
-            target.write_text(text, encoding="utf-8")
-        else:
-            _write(text)
+        refused = _emit(importers.dump(card), args.output, _import_inputs(src), args.force)
+        if refused:
+            return refused
         from . import structural
 
         missing = [i.path for i in structural.check(card, card.get("provider_kind")) if i.rule == "schema.required"]
@@ -372,8 +399,13 @@ def cmd_import(args) -> int:
         return EXIT_OK
     if not args.output:
         raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards")
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    from .safewrite import OutputError, prepare_folder, write_file
+
+    try:
+        out = prepare_folder(args.output)
+    except OutputError as exc:
+        return _refused(exc)
+    written: set[str] = set()
     areas = catalogue.areas()
     head = "| " + ("来源" if zh else "Source") + " | " + " | ".join(
         (a["title_zh"] if zh else a["title"]) for a in areas) + " | " + ("完整度" if zh else "Completeness") + " |"
@@ -388,11 +420,19 @@ def cmd_import(args) -> int:
             failed += 1
             sys.stderr.write(f"{path}: error: cannot import: {exc}\n{path}: 错误：无法导入：{exc}\n")
             continue
-        if target.exists():
-            sys.stderr.write(f"{target}: exists; not overwriting\n{target}：已存在，不会覆盖\n")
+        if target.name in written:  # two sources with one stem: the second never replaces the first
+            _refused(OutputError(target, f"is also the card of an earlier source; {path} not written",
+                                 f"也是前一来源的卡片；未写入 {path}"))
             failed += 1
             continue
-        target.write_text(importers.dump(card), encoding="utf-8")
+        try:
+            write_file(target, importers.dump(card).encode("utf-8", errors="backslashreplace"),
+                       _import_inputs(path), args.force)
+        except OutputError as exc:
+            _refused(exc)
+            failed += 1
+            continue
+        written.add(target.name)
         cov, _ = importers.coverage(card)
         done = sum(c for c, _ in cov.values())
         total = sum(n for _, n in cov.values())
@@ -402,6 +442,14 @@ def cmd_import(args) -> int:
     _write(("\n每格：已具备的适用要求数/适用要求数。\n" if zh else
             "\nEach cell: applicable requirements the imported card meets / applicable requirements.\n"))
     return EXIT_UNREADABLE if failed else EXIT_OK
+
+
+def _import_inputs(src) -> list:
+    """The files an import reads from ``src`` (a file, or a bundle folder and its metadata)."""
+    from pathlib import Path
+
+    src = Path(src)
+    return [src, src / "configs" / "metadata.json", src / "metadata.json"] if src.is_dir() else [src]
 
 
 def cmd_export(args) -> int:
@@ -422,8 +470,7 @@ def cmd_export(args) -> int:
             text = cyclonedx.to_json(cyclonedx.to_bom(read_card(files[0]).data))
         except CardLoadError as exc:
             return _fail(exc.issue.message, exc.issue.message_zh, str(files[0]))
-        _emit(text, args.output)
-        return EXIT_OK
+        return _emit(text, args.output, _export_inputs(files, args.output), args.force) or EXIT_OK
     lines: set[str] = set()
     for f in files:
         try:
@@ -440,8 +487,17 @@ def cmd_export(args) -> int:
     except ImportError:
         return _fail("Turtle and JSON-LD need pyoxigraph: pip install 'modelcard-spec[kg]' (or use --to nt)",
                      "Turtle 和 JSON-LD 需要 pyoxigraph：pip install 'modelcard-spec[kg]'（或使用 --to nt）", "export")
-    _emit(text, args.output)
-    return EXIT_OK
+    return _emit(text, args.output, _export_inputs(files, args.output), args.force) or EXIT_OK
+
+
+def _export_inputs(files, output: str | None) -> list:
+    """The inputs of an export; the cards are read again for their evidence only if the output
+    file exists (a file that does not exist cannot be one of them)."""
+    import os
+
+    if not output or not os.path.lexists(output):
+        return [str(f) for f in files]
+    return _card_inputs(files)
 
 
 def cmd_kg(args) -> int:

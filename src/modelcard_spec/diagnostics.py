@@ -30,7 +30,7 @@ CHECKS = {
               "parameter count, precision, nodes, opset, operators, no unsafe pickle globals",
               "模型卡与交付的模型文件一致（validate --model）：摘要、大小、格式、参数量、精度、节点、算子集、算子、无不安全的 pickle 全局对象",
               "error", "MCS-PA-01, MCS-PA-02, MCS-PA-03, MCS-PA-06, MCS-ND-01, MCS-ND-04"),
-    "internal": ("The validator ran every check", "验证工具执行了全部检查", "warning", "-"),
+    "internal": ("The validator ran every check", "验证工具执行了全部检查", "error", "the requirements of the check that failed"),
 }
 
 

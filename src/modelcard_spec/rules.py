@@ -10,8 +10,10 @@ generated schema index, so they do not depend on where in the card an object sit
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -300,25 +302,30 @@ def splits_disjoint(ctx: Context):
         if s.get("disjoint") is False:
             yield Finding(f"{ptr}/disjoint", "the splits are declared not disjoint; they must not share samples",
                           "声明各子集存在交集；各子集不得共享样本")
-        members: list[tuple[int, str, set[str]]] = []
+        members: list[tuple[int, str, frozenset[str]]] = []
         for i, split in enumerate(s.get("splits") if isinstance(s.get("splits"), list) else []):
             if not isinstance(split, dict):
                 continue
             ev = evidence.get(split.get("sample_list")) if isinstance(split.get("sample_list"), str) else None
-            path = _local_evidence(ctx, ev)
-            if path is None:
+            rel = ev.get("path") if isinstance(ev, dict) else None
+            if not isinstance(rel, str) or ctx.folder is None:
                 continue
+            role = split.get("role", "?")
             try:
-                ids = _lines_of(_file_key(path))
-            except OSError:
+                ids = sample_ids(ctx.folder, rel)
+            except EvidenceError as exc:  # each list on its own: one bad list does not stop the others
+                if not exc.missing:  # a missing file is reported by evidence.sha256
+                    yield Finding(f"{ptr}/splits/{i}/sample_list",
+                                  f"the {role} sample list '{rel}' {exc.reason}, so whether the splits share samples could not be checked",
+                                  f"{role} 的样本清单“{rel}”{exc.reason_zh}，无法核验各子集是否共享样本")
                 continue
-            members.append((i, split.get("role", "?"), ids))
+            members.append((i, role, ids))
         for a in range(len(members)):
             for b in range(a + 1, len(members)):
                 (ia, ra, sa), (ib, rb, sb) = members[a], members[b]
                 shared = sa & sb
                 if shared:
-                    example = sorted(shared)[0]
+                    example = min(shared)
                     yield Finding(f"{ptr}/splits/{ib}/sample_list",
                                   f"the {ra} and {rb} sample lists share {len(shared)} sample(s), e.g. {example}",
                                   f"{ra} 与 {rb} 的样本清单有 {len(shared)} 个共同样本，例如 {example}")
@@ -472,53 +479,152 @@ def dataset_amount_used(ctx: Context):
 
 
 # --------------------------------------------------------------------------- evidence files
+#
+# One containment rule for every command that reads a card's evidence (validate, report, export,
+# kg, verify): the path is relative, its real location after every symbolic link is resolved lies
+# inside the card's folder, and it is a regular file. The file is opened without following a final
+# symbolic link and without blocking (a FIFO is refused before it is opened, and O_NONBLOCK covers a
+# swap in between); containment is then checked again on what was actually opened. Nothing is
+# cached across calls: a file changed between two validations is read again.
+
+MAX_SAMPLE_LIST_BYTES = 16 << 20
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
+_LEAVES = ("leaves the card's folder", "超出了模型卡所在文件夹")
 
 
-def _file_key(path: Path) -> tuple:
-    st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+class EvidenceError(Exception):
+    """An evidence path that cannot be read. ``reason``/``reason_zh`` complete the sentence
+    "evidence file 'x' ..." / "证据文件“x”..."; ``missing`` when the file is simply not there."""
+
+    def __init__(self, reason: str, reason_zh: str, missing: bool = False):
+        super().__init__(reason)
+        self.reason, self.reason_zh, self.missing = reason, reason_zh, missing
 
 
-@lru_cache(maxsize=4096)
-def _sha256_of(key: tuple) -> str:
-    """SHA-256 of a file, streamed; cached by (real path, size, mtime) for batch runs."""
-    digest = hashlib.sha256()
-    with open(key[0], "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+_OS_REASONS = {
+    errno.ENOENT: ("does not exist", "不存在"),
+    errno.ENAMETOOLONG: ("has a name too long for the file system", "的名称超出文件系统允许的长度"),
+    errno.ELOOP: ("is a loop of symbolic links", "为循环的符号链接"),
+    errno.EACCES: ("cannot be read (permission denied)", "无法读取（无访问权限）"),
+    errno.EPERM: ("cannot be read (permission denied)", "无法读取（无访问权限）"),
+    errno.ENOTDIR: ("has a part that is not a folder", "的路径中有一部分不是文件夹"),
+}
 
 
-@lru_cache(maxsize=1024)
-def _lines_of(key: tuple) -> frozenset[str]:
-    with open(key[0], "r", encoding="utf-8", errors="replace") as fh:
-        return frozenset(line.strip() for line in fh if line.strip())
+def _os_error(exc: OSError) -> EvidenceError:
+    code = errno.errorcode.get(exc.errno, str(exc.errno))
+    en, zh = _OS_REASONS.get(exc.errno, (f"cannot be opened ({code})", f"无法打开（{code}）"))
+    return EvidenceError(en, zh, missing=exc.errno == errno.ENOENT)
 
 
-def _local_evidence(ctx: Context, evidence) -> Path | None:
-    """The file an evidence path names, if it is a safe relative path that exists."""
-    if not isinstance(evidence, dict) or not isinstance(evidence.get("path"), str) or ctx.folder is None:
-        return None
-    if _path_problem(ctx.folder, evidence["path"]):
-        return None
-    target = ctx.folder / evidence["path"]
-    return target if target.is_file() else None
+def _inside(root: str, path: str | None) -> bool:
+    return path is not None and (path == root or path.startswith(root.rstrip(os.sep) + os.sep))
 
 
-@lru_cache(maxsize=8192)
 def _path_problem(folder: Path, rel: str) -> tuple[str, str] | None:
+    """Why ``rel`` is not a path inside ``folder`` (en, zh), judged now; None if it is one."""
     if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":") or os.path.isabs(rel):
         return ("is absolute; evidence paths are relative to the card's folder", "为绝对路径；证据路径应相对于模型卡所在文件夹")
     if "://" in rel:
         return ("is a URL; put URLs in the url field", "为 URL；URL 应填写在 url 字段中")
-    root = folder.resolve()
     try:
-        resolved = (folder / rel).resolve()
-    except (OSError, RuntimeError):
+        root = os.path.realpath(folder)
+        resolved = os.path.realpath(os.path.join(root, rel))
+    except ValueError:  # NUL, or a lone surrogate that has no bytes in the file system's encoding
+        return ("contains a character that file names cannot hold", "含有文件名中不能使用的字符")
+    except OSError:
         return ("cannot be resolved", "无法解析")
-    if resolved != root and root not in resolved.parents:
-        return ("leaves the card's folder", "超出了模型卡所在文件夹")
-    return None
+    return None if _inside(root, resolved) else _LEAVES
+
+
+def _require_regular(st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise EvidenceError("is a folder, not a file", "为文件夹，而非文件")
+    if not stat.S_ISREG(st.st_mode):
+        raise EvidenceError("is not a regular file (a FIFO, device or socket)", "不是普通文件（而是命名管道、设备或套接字）")
+
+
+def _opened_path(fd: int, expected: str) -> str | None:
+    """The real path of what ``fd`` is open on: from /proc where the system has it; elsewhere the
+    path resolved again, if it is still the same file; None if it is not."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        again = os.path.realpath(expected)
+        try:
+            return again if os.path.samestat(os.fstat(fd), os.stat(again)) else None
+        except OSError:
+            return None
+
+
+def open_evidence(folder: Path, rel: str) -> int:
+    """A read-only descriptor of the regular file that ``rel`` names inside ``folder``.
+
+    Raises :class:`EvidenceError` (never OSError or ValueError) for any path that is not such a file."""
+    problem = _path_problem(folder, rel)
+    if problem:
+        raise EvidenceError(*problem)
+    root = os.path.realpath(folder)
+    real = os.path.realpath(os.path.join(root, rel))
+    try:
+        _require_regular(os.stat(real))
+        fd = os.open(real, _READ_FLAGS)
+    except OSError as exc:
+        raise _os_error(exc) from None
+    try:
+        _require_regular(os.fstat(fd))
+        if not _inside(root, _opened_path(fd, real)):
+            raise EvidenceError(*_LEAVES)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_evidence(fd: int, limit: int | None):
+    """Blocks of an open evidence file (closed at the end); at most ``limit`` bytes, else an error."""
+    with os.fdopen(fd, "rb") as fh:
+        if limit is not None and os.fstat(fh.fileno()).st_size > limit:
+            raise EvidenceError(f"is larger than the {limit:,} bytes read at most",
+                                f"大于读取上限 {limit:,} 字节")
+        total = 0
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            total += len(block)
+            if limit is not None and total > limit:
+                raise EvidenceError(f"is larger than the {limit:,} bytes read at most",
+                                    f"大于读取上限 {limit:,} 字节")
+            yield block
+
+
+def evidence_digest(folder: Path, rel: str) -> str:
+    """SHA-256 of the evidence file ``rel`` of a card in ``folder``, streamed."""
+    digest = hashlib.sha256()
+    for block in _read_evidence(open_evidence(folder, rel), None):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def evidence_bytes(folder: Path, rel: str, limit: int) -> bytes:
+    """The content of the evidence file ``rel``, refused if it is over ``limit`` bytes."""
+    return b"".join(_read_evidence(open_evidence(folder, rel), limit))
+
+
+def sample_ids(folder: Path, rel: str) -> frozenset[str]:
+    """The non-blank lines of a sample list, stripped."""
+    text = evidence_bytes(folder, rel, MAX_SAMPLE_LIST_BYTES).decode("utf-8", errors="replace")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+def evidence_files(folder: Path, data: dict) -> list[str]:
+    """Real paths of the evidence files a card names inside its folder: the inputs a command that
+    writes files must never overwrite."""
+    found = []
+    for _, e in Context(data, folder).instances("Evidence"):
+        rel = e.get("path")
+        if isinstance(rel, str) and not _path_problem(folder, rel):
+            found.append(os.path.realpath(os.path.join(os.path.realpath(folder), rel)))
+    return found
 
 
 @rule("evidence.path", ("MCS-LC-05",), "error",
@@ -542,18 +648,17 @@ def evidence_sha256(ctx: Context):
     for ptr, e in ctx.instances("Evidence"):
         rel, declared = e.get("path"), e.get("sha256")
         if not isinstance(rel, str) or _path_problem(ctx.folder, rel):
+            continue  # reported by evidence.path
+        try:
+            actual = evidence_digest(ctx.folder, rel)
+        except EvidenceError as exc:
+            if exc.missing:
+                yield Finding(f"{ptr}/path", f"evidence file '{rel}' is not present beside the card",
+                              f"证据文件“{rel}”不在模型卡旁", severity="warning")
+            else:
+                yield Finding(f"{ptr}/path", f"evidence file '{rel}' {exc.reason}, so it could not be checked",
+                              f"证据文件“{rel}”{exc.reason_zh}，无法核验")
             continue
-        target = ctx.folder / rel
-        if not target.is_file():
-            yield Finding(f"{ptr}/path", f"evidence file '{rel}' is not present beside the card",
-                          f"证据文件“{rel}”不在模型卡旁", severity="warning")
-            continue
-        if not isinstance(declared, str):
-            continue
-        actual = _sha256_of(_file_key(target))
-        if actual != declared:
+        if isinstance(declared, str) and actual != declared:
             yield Finding(f"{ptr}/sha256", f"evidence file '{rel}' has SHA-256 {actual}, not the declared one",
                           f"证据文件“{rel}”的 SHA-256 为 {actual}，与声明值不符")
-
-
-

@@ -92,10 +92,14 @@ def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
             for f in rule.check(ctx):
                 issues.append(Issue(f.severity or rule.severity, rule.id, f.path, f.message, f.message_zh,
                                     f.requirement or rule.requirements[0]))
-        except Exception as exc:  # a bug in a rule must not hide the other results
-            issues.append(Issue("warning", "internal.rule-failed", "",
-                                f"rule {rule.id} could not run on this card ({type(exc).__name__}); please report it",
-                                f"规则 {rule.id} 无法在此模型卡上运行（{type(exc).__name__}）；请报告此问题"))
+        except Exception as exc:  # a check that could not finish is not a check passed: its requirements fail
+            name = type(exc).__name__
+            for requirement in rule.requirements:
+                issues.append(Issue("error", "internal.rule-failed", "",
+                                    f"the check {rule.id} could not be completed ({name}), so {requirement} "
+                                    f"cannot be shown to be met; please report this",
+                                    f"检查 {rule.id} 未能完成（{name}），无法确认是否符合 {requirement}；请报告此问题",
+                                    requirement))
     return issues
 
 

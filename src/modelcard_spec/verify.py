@@ -10,9 +10,16 @@ Per example the verdict is
 * ``fails`` — the example could not be run (missing or altered evidence, unreadable arrays, a
   runtime error).
 
-Arrays are read with ``numpy.load(allow_pickle=False)``; evidence digests are checked before use.
-Produced outputs are written to the output folder with their SHA-256, as new evidence, and never
-over the card's own files.
+Evidence files are found by the same containment rule as ``validate`` (:func:`.rules.open_evidence`:
+relative, inside the card's folder, a regular file), read once, and their SHA-256 checked on the
+bytes that are then used. Arrays are parsed without pickle and within a size limit
+(:data:`MAX_ARRAY_BYTES`): every ``.npy`` header's shape x dtype, and every ``.npz`` member's
+declared uncompressed size, is checked against it before any data is read or inflated, and only
+numeric and boolean arrays are accepted.
+
+Produced outputs are written to the output folder under the policy of :mod:`.safewrite` (never an
+input, never through a symbolic link, an existing file only with ``force``), one file per example
+whose name :func:`output_stems` makes distinct for distinct examples.
 """
 
 from __future__ import annotations
@@ -20,13 +27,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
+import re
+import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, shapes
+from . import __version__, safewrite, shapes
 from .modelfile import sha256_file
+from .rules import EvidenceError, evidence_bytes, evidence_files
 
 WORST = 3
+# Largest example array file read, and largest total of array bytes it may declare (decoded).
+MAX_ARRAY_BYTES = 256 << 20
+MAX_NPZ_MEMBERS = 1024
+OUTPUT_SUFFIX = ".outputs.npz"
 
 
 @dataclass
@@ -59,7 +75,16 @@ class ExampleResult:
 
 
 class VerifyError(Exception):
-    """The run cannot start at all (no numpy/onnxruntime, the model cannot be loaded)."""
+    """The run cannot start at all (no numpy/onnxruntime, the model cannot be loaded): (en, zh)."""
+
+    def __init__(self, message: str, message_zh: str):
+        super().__init__(message)
+        self.message, self.message_zh = message, message_zh
+
+
+def _first_line(exc: Exception) -> str:
+    """The first line of an exception's message (at most 300 characters), or its type's name."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _np():
@@ -67,36 +92,121 @@ def _np():
         import numpy
         return numpy
     except ImportError:  # pragma: no cover - numpy comes with onnxruntime
-        raise VerifyError("verify needs numpy and onnxruntime: pip install 'modelcard-spec[verify]'") from None
+        raise VerifyError("verify needs numpy and onnxruntime: pip install 'modelcard-spec[verify]'",
+                          "verify 需要 numpy 和 onnxruntime：pip install 'modelcard-spec[verify]'") from None
 
 
-def _load_arrays(np, path: Path) -> dict:
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    obj = np.load(io.BytesIO(raw), allow_pickle=False)
-    if hasattr(obj, "files"):
-        return {k: obj[k] for k in obj.files}
-    return {"": obj}
+class ArrayRefused(Exception):
+    """An example array file that is not read: (en, zh)."""
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.en, self.zh = en, zh
+
+
+def _read_npy(np, fh, budget: int):
+    """One ``.npy`` array from ``fh``, whose header is checked before its data is read: numeric or
+    boolean dtype, shape x itemsize within ``budget``."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    if version == (1, 0):
+        shape, fortran, dtype = fmt.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, fortran, dtype = fmt.read_array_header_2_0(fh)
+    else:
+        raise ArrayRefused(f".npy format version {version[0]}.{version[1]} is not read",
+                           f"不读取 .npy 格式版本 {version[0]}.{version[1]}")
+    if dtype.hasobject or dtype.kind not in "biuf":
+        raise ArrayRefused(f"an array has dtype {dtype}; only numeric and boolean arrays are read",
+                           f"数组的数据类型为 {dtype}；只读取数值和布尔数组")
+    if any(d < 0 for d in shape):
+        raise ArrayRefused(f"an array declares a negative dimension {list(shape)}", f"数组声明了负的维度 {list(shape)}")
+    count = math.prod(shape)
+    nbytes = count * dtype.itemsize
+    if nbytes > budget:
+        raise ArrayRefused(f"an array declares shape {list(shape)} of {dtype}, {nbytes:,} bytes, over the limit of "
+                           f"{budget:,} bytes", f"数组声明的形状为 {list(shape)}（{dtype}），共 {nbytes:,} 字节，超过上限 {budget:,} 字节")
+    data = fh.read(nbytes)
+    if len(data) != nbytes:
+        raise ArrayRefused("an array holds less data than its header declares", "数组的数据少于其头部声明的数量")
+    array = np.frombuffer(data, dtype=dtype, count=count)
+    return array.reshape(shape[::-1]).transpose() if fortran else array.reshape(shape)
+
+
+def _load_arrays(np, raw: bytes, limit: int = MAX_ARRAY_BYTES) -> dict:
+    """The arrays of an example file (``.npy``: one array under the name ""; ``.npz``: by member
+    name), with at most ``limit`` bytes of array data in all, checked before anything is inflated."""
+    if raw.startswith(b"\x93NUMPY"):
+        return {"": _read_npy(np, io.BytesIO(raw), limit)}
+    if not raw.startswith(b"PK"):
+        raise ArrayRefused("the file is neither a .npy array nor a .npz archive", "该文件既不是 .npy 数组也不是 .npz 归档")
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_NPZ_MEMBERS:
+            raise ArrayRefused(f"the archive has {len(members)} members, more than {MAX_NPZ_MEMBERS}",
+                               f"归档中有 {len(members)} 个成员，超过 {MAX_NPZ_MEMBERS} 个")
+        declared = sum(m.file_size for m in members)
+        if declared > limit:
+            raise ArrayRefused(f"the archive declares {declared:,} bytes uncompressed, over the limit of {limit:,} bytes",
+                               f"归档声明的解压后大小为 {declared:,} 字节，超过上限 {limit:,} 字节")
+        arrays = {}
+        for member in members:
+            if not member.filename.endswith(".npy"):
+                raise ArrayRefused(f"archive member {member.filename!r} is not a .npy array",
+                                   f"归档成员 {member.filename!r} 不是 .npy 数组")
+            with archive.open(member) as fh:
+                arrays[member.filename[:-4]] = _read_npy(np, fh, limit)
+        return arrays
 
 
 def _evidence_file(card: dict, folder: Path, ev_id, label: tuple[str, str]):
-    """(path, problem) for an evidence id; problem is (en, zh) or None."""
+    """(content, problem) for an evidence id; problem is (en, zh) or None.
+
+    The file is found by the same containment rule as ``validate``, read once, and its SHA-256
+    checked on the bytes returned."""
     items = card.get("evidence") if isinstance(card.get("evidence"), list) else []
     ev = next((e for e in items if isinstance(e, dict) and e.get("id") == ev_id), None)
     if ev is None:
         return None, (f"{label[0]} evidence {ev_id!r} is not in the card's evidence list",
                       f"{label[1]}证据 {ev_id!r} 不在模型卡的证据列表中")
-    if not isinstance(ev.get("path"), str):
+    rel = ev.get("path")
+    if not isinstance(rel, str):
         return None, (f"{label[0]} evidence {ev_id!r} has no local path to run on",
                       f"{label[1]}证据 {ev_id!r} 没有可供运行的本地路径")
-    path = (folder / ev["path"]).resolve()
-    if not path.is_file():
-        return None, (f"{label[0]} file {ev['path']} does not exist", f"{label[1]}文件 {ev['path']} 不存在")
-    digest = sha256_file(path)
+    try:
+        raw = evidence_bytes(folder, rel, MAX_ARRAY_BYTES)
+    except EvidenceError as exc:
+        return None, (f"{label[0]} file '{rel}' {exc.reason}", f"{label[1]}文件“{rel}”{exc.reason_zh}")
+    digest = hashlib.sha256(raw).hexdigest()
     if isinstance(ev.get("sha256"), str) and ev["sha256"] != digest:
-        return None, (f"{label[0]} file {ev['path']} has SHA-256 {digest}, the card declares {ev['sha256']}",
-                      f"{label[1]}文件 {ev['path']} 的 SHA-256 为 {digest}，模型卡声明为 {ev['sha256']}")
-    return path, None
+        return None, (f"{label[0]} file '{rel}' has SHA-256 {digest}, the card declares {ev['sha256']}",
+                      f"{label[1]}文件“{rel}”的 SHA-256 为 {digest}，模型卡声明为 {ev['sha256']}")
+    return raw, None
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def output_stems(names: list[str]) -> list[str]:
+    """A file stem per example name, distinct for distinct examples (also where case is ignored).
+
+    A name of at most 64 letters, digits, ``.``, ``_`` and ``-`` that starts with a letter or digit,
+    has no ``--`` and is the only one of its spelling ignoring case is kept as it is; any other
+    becomes ``SANITISED--HASH`` (characters outside that set replaced by ``_``, 12 hex digits of the
+    SHA-256 of the name, and of its position when two examples have the same name). Kept names have
+    no ``--``, so they never meet a changed one."""
+    folded = Counter(n.casefold() for n in names)
+    exact = Counter(names)
+    stems = []
+    for i, name in enumerate(names):
+        if _PLAIN_NAME.fullmatch(name) and "--" not in name and folded[name.casefold()] == 1:
+            stems.append(name)
+            continue
+        key = f"{i}\n{name}" if exact[name] > 1 else name
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip("._-")[:48] or "example"
+        stems.append(f"{safe}--{digest}")
+    return stems
 
 
 def _declared_nodes(card: dict, kind: str) -> dict:
@@ -157,68 +267,106 @@ def _compare(np, name: str, produced, expected, tol: dict, check: OutputCheck) -
                                f"允许 {allowed} 个）；最大差值 {check.max_abs_diff:.3g}"))
 
 
-def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None) -> list[ExampleResult]:
+def _examples(card: dict) -> list[tuple[int, dict]]:
+    io_ = card.get("input_output") if isinstance(card.get("input_output"), dict) else {}
+    examples = io_.get("examples") if isinstance(io_.get("examples"), list) else []
+    return [(i, ex) for i, ex in enumerate(examples) if isinstance(ex, dict)]
+
+
+def _example_name(i: int, ex: dict) -> str:
+    return str(ex.get("name", i))
+
+
+def _inputs(card: dict, card_path: Path, model_path: Path) -> list:
+    """The files a run reads, which its outputs must never overwrite."""
+    return [card_path, model_path, *evidence_files(card_path.parent, card)]
+
+
+def output_targets(card: dict, card_path: Path, model_path: Path, out_dir: Path, force: bool = False) -> list[Path]:
+    """The output file of each example in ``out_dir``, checked against the output policy
+    (:class:`.safewrite.OutputError` if one may not be written); nothing is created yet."""
+    names = [_example_name(i, ex) for i, ex in _examples(card)]
+    targets = [out_dir / f"{stem}{OUTPUT_SUFFIX}" for stem in output_stems(names)]
+    safewrite.prepare_folder(out_dir, create=False)  # a link or a file there is refused
+    if out_dir.is_dir():
+        inputs = _inputs(card, card_path, model_path)
+        for target in targets:
+            safewrite.check_target(target, inputs, force)
+    return targets
+
+
+def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None,
+           force: bool = False) -> list[ExampleResult]:
+    """Run every example; save the outputs to ``out_dir`` (None: not saved) under the output policy,
+    replacing existing files only with ``force``. Raises :class:`VerifyError` if the run cannot start
+    and :class:`.safewrite.OutputError` (before anything runs) if an output may not be written."""
+    targets = output_targets(card, card_path, model_path, out_dir, force) if out_dir is not None else None
+    inputs = _inputs(card, card_path, model_path)
     np = _np()
     try:
         import onnxruntime as ort
     except ImportError:
-        raise VerifyError("verify needs onnxruntime: pip install 'modelcard-spec[verify]'") from None
+        raise VerifyError("verify needs onnxruntime: pip install 'modelcard-spec[verify]'",
+                          "verify 需要 onnxruntime：pip install 'modelcard-spec[verify]'") from None
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.intra_op_num_threads = 1
     try:
         session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types
-        raise VerifyError(f"ONNX Runtime cannot load {model_path.name}: {str(exc).splitlines()[0][:300]}") from None
+        reason = _first_line(exc)
+        raise VerifyError(f"ONNX Runtime cannot load {model_path.name}: {reason}",
+                          f"ONNX Runtime 无法加载 {model_path.name}：{reason}") from None
     input_names = [i.name for i in session.get_inputs()]
     output_names = [o.name for o in session.get_outputs()]
     folder = card_path.parent
     declared_in = _declared_nodes(card, "input_nodes")
     declared_out = _declared_nodes(card, "output_nodes")
     ranges = _value_ranges(card)
-    io_ = card.get("input_output") if isinstance(card.get("input_output"), dict) else {}
-    examples = io_.get("examples") if isinstance(io_.get("examples"), list) else []
     results = []
-    for i, ex in enumerate(examples):
-        if not isinstance(ex, dict):
-            continue
-        res = ExampleResult(str(ex.get("name", i)), f"/input_output/examples/{i}")
+    for position, (i, ex) in enumerate(_examples(card)):
+        res = ExampleResult(_example_name(i, ex), f"/input_output/examples/{i}")
         results.append(res)
-        in_path, problem = _evidence_file(card, folder, ex.get("input"), ("input", "输入"))
-        exp_path, problem2 = (None, None)
+        in_raw, problem = _evidence_file(card, folder, ex.get("input"), ("input", "输入"))
+        exp_raw, problem2 = (None, None)
         if problem is None:
-            exp_path, problem2 = _evidence_file(card, folder, ex.get("expected_output"), ("expected output", "预期输出"))
+            exp_raw, problem2 = _evidence_file(card, folder, ex.get("expected_output"), ("expected output", "预期输出"))
         if problem or problem2:
             res.problems.append(problem or problem2)
             continue
         try:
-            inputs = _load_arrays(np, in_path)
-            expected = _load_arrays(np, exp_path)
-        except Exception as exc:  # numpy raises ValueError/OSError/EOFError/zipfile errors for bad files
-            res.problems.append((f"cannot read the example arrays: {exc}", f"无法读取示例数组：{exc}"))
+            arrays = _load_arrays(np, in_raw)
+            expected = _load_arrays(np, exp_raw)
+        except ArrayRefused as exc:
+            res.problems.append((f"cannot read the example arrays: {exc.en}", f"无法读取示例数组：{exc.zh}"))
             continue
-        if "" in inputs:
+        except Exception as exc:  # numpy and zipfile raise ValueError/EOFError/BadZipFile/... for bad files
+            reason = _first_line(exc)
+            res.problems.append((f"cannot read the example arrays: {reason}", f"无法读取示例数组：{reason}"))
+            continue
+        del in_raw, exp_raw
+        if "" in arrays:
             if len(input_names) != 1:
                 res.problems.append((f"the input is one .npy array but the model has {len(input_names)} inputs; use .npz with one array per input name",
                                      f"输入是单个 .npy 数组，但模型有 {len(input_names)} 个输入；请用 .npz 为每个输入名各存一个数组"))
                 continue
-            inputs = {input_names[0]: inputs[""]}
-        missing = [n for n in input_names if n not in inputs]
+            arrays = {input_names[0]: arrays[""]}
+        missing = [n for n in input_names if n not in arrays]
         if missing:
             res.problems.append((f"no array for model input(s) {', '.join(missing)}", f"缺少模型输入 {', '.join(missing)} 的数组"))
             continue
         env: dict[str, int] = {}
-        for name, arr in inputs.items():
+        for name, arr in arrays.items():
             problem = _shape_problem(("input", "输入"), name, declared_in.get(name), arr.shape, env)
             if problem:
                 res.problems.append(problem)
         if "" in expected:
             expected = {output_names[0]: expected[""]}
         try:
-            produced = session.run(None, {n: inputs[n] for n in input_names})
+            produced = session.run(None, {n: arrays[n] for n in input_names})
         except Exception as exc:
-            res.problems.append((f"ONNX Runtime failed: {str(exc).splitlines()[0][:300]}",
-                                 f"ONNX Runtime 运行失败：{str(exc).splitlines()[0][:300]}"))
+            reason = _first_line(exc)
+            res.problems.append((f"ONNX Runtime failed: {reason}", f"ONNX Runtime 运行失败：{reason}"))
             continue
         res.status = "runs"
         produced_by_name = dict(zip(output_names, produced))
@@ -246,14 +394,12 @@ def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None) 
         if not any(o.name in expected for o in res.outputs):
             res.problems.append(("no expected array matches a model output, so nothing was compared",
                                  "没有预期数组与模型输出对应，未作任何比对"))
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            target = out_dir / f"{_safe(res.name)}.outputs.npz"
+        if targets is not None:
             buf = io.BytesIO()
             np.savez(buf, **{n: produced_by_name[n] for n in output_names})
-            data = _deterministic_npz(buf.getvalue())
-            target.write_bytes(data)
-            res.saved = str(target)
+            safewrite.prepare_folder(out_dir)
+            safewrite.write_file(targets[position], _deterministic_npz(buf.getvalue()), inputs, force)
+            res.saved = str(targets[position])
             for o in res.outputs:
                 o.sha256 = hashlib.sha256(np.ascontiguousarray(produced_by_name[o.name]).tobytes()).hexdigest()
         if not res.problems and not any(o.problems for o in res.outputs):
@@ -261,14 +407,8 @@ def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None) 
     return results
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:100] or "example"
-
-
 def _deterministic_npz(data: bytes) -> bytes:
     """Rewrite numpy's zip with fixed timestamps, so the same outputs give the same file."""
-    import zipfile
-
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as dst:
@@ -289,7 +429,7 @@ def evidence_fragment(results: list[ExampleResult], model_name: str, model_sha25
             rel = path.resolve().relative_to(card_dir.resolve()).as_posix()
         except ValueError:
             rel = path.as_posix()
-        ev_id = f"ev-verify-{_safe(res.name)}"
+        ev_id = f"ev-verify-{path.name[:-len(OUTPUT_SUFFIX)]}"
         evidence.append({"id": ev_id, "title": f"Outputs of {model_name} on example {res.name} ({res.status})",
                          "kind": "example_output", "path": rel, "sha256": sha256_file(path), "supports": ["MCS-IO-05"]})
         provenance.append({"pointer": f"/evidence/{ev_id}", "origin": "measured",

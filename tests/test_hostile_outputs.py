@@ -1,0 +1,498 @@
+"""Hostile evidence and hostile output paths, through the command line (one measured process each).
+
+Every case: exit 1 or 2, a message in English and Chinese, no traceback, the inputs byte-identical,
+nothing outside the card's folder read or quoted, within the hostile-input budget. Evidence cases
+use a copy of the runnable example (examples/wdbc-cytology-mlp): three sample lists, seven local
+evidence files, two example arrays and an ONNX model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, run_measured
+
+WDBC = EXAMPLES / "wdbc-cytology-mlp"
+MODEL = "model/wdbc_cytology_mlp_1.0.0.onnx"
+LONG = "a" * 300  # one path component over the 255 bytes file systems allow
+SECRET = "outside-secret-line-7f3a"  # a line of a file outside the card's folder, never to be quoted
+
+
+def tree(folder: Path) -> dict:
+    """Every entry under ``folder`` (symbolic links as their target text, files by digest)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        key = p.relative_to(folder).as_posix()
+        if p.is_symlink():
+            out[key] = "-> " + os.readlink(p)
+        elif p.is_file():
+            out[key] = hashlib.sha256(p.read_bytes()).hexdigest()
+        elif p.is_dir():
+            out[key] = "dir"
+        else:
+            out[key] = "special"
+    return out
+
+
+@pytest.fixture()
+def card(tmp_path):
+    """A copy of the runnable example, and a file outside its folder that holds SECRET."""
+    dest = tmp_path / "card"
+    shutil.copytree(WDBC, dest)
+    (tmp_path / "outside.txt").write_text(f"{SECRET}\nwdbc-000\n", encoding="utf-8")
+    return dest
+
+
+def add_evidence(folder: Path, *entries: str) -> list[int]:
+    """Append evidence entries (YAML flow mappings) to the card; their indexes in /evidence."""
+    path = folder / "card.yaml"
+    text = path.read_text(encoding="utf-8")
+    head, tail = text.split("\nconformity:", 1)
+    before = head.count("\n  - {id: ev-")
+    head += "".join(f"\n  - {e}" for e in entries)
+    path.write_text(head + "\nconformity:" + tail, encoding="utf-8")
+    return list(range(before, before + len(entries)))
+
+
+def set_evidence_path(folder: Path, ev_id: str, rel: str, sha256: str | None = None) -> None:
+    """Point evidence ``ev_id`` at ``rel`` (and declare ``sha256``, or drop the declared one)."""
+    path = folder / "card.yaml"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    for n, line in enumerate(lines):
+        if line.startswith(f"  - {{id: {ev_id},"):
+            start = line.index("path: ")
+            end = line.index(", supports:")
+            digest = f", sha256: {sha256}" if sha256 else ""
+            lines[n] = line[:start] + f"path: {json.dumps(rel)}{digest}" + line[end:]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def tamper(folder: Path) -> None:
+    with (folder / "evidence" / "training_curves.json").open("a", encoding="utf-8") as fh:
+        fh.write(" ")
+
+
+def check_process(m, *codes) -> None:
+    assert m.returncode in (codes or (1, 2)), m
+    assert "Traceback" not in m.stdout + m.stderr, m
+    assert SECRET not in m.stdout + m.stderr, m
+    assert m.within_budget(), m
+
+
+def validate(folder: Path):
+    m = run_measured(["validate", folder / "card.yaml", "--format", "json"])
+    check_process(m, 1)
+    result = json.loads(m.stdout)["results"][0]
+    assert all(i["message"] and i["message_zh"] for i in result["issues"])
+    status = {r["id"]: r["status"] for r in result["requirements"]}
+    return result["issues"], status
+
+
+def errors_at(issues, path):
+    return [i for i in issues if i["path"] == path and i["severity"] == "error"]
+
+
+# --------------------------------------------------------------------------- evidence checks
+
+
+def test_a_decoy_entry_does_not_switch_the_evidence_check_off(card):
+    [decoy] = add_evidence(card, f"{{id: ev-decoy, title: Decoy, kind: report, path: evidence/{LONG}.txt}}")
+    tamper(card)
+    before = tree(card)
+    issues, status = validate(card)
+    assert errors_at(issues, f"/evidence/{decoy}/path"), issues  # the decoy's own located error
+    tampered = errors_at(issues, "/evidence/6/sha256")  # the other entries are still hashed
+    assert tampered and tampered[0]["rule"] == "evidence.sha256"
+    assert "名称超出文件系统允许的长度" in errors_at(issues, f"/evidence/{decoy}/path")[0]["message_zh"]
+    assert status["MCS-LC-05"] == "nonconforming"
+    assert tree(card) == before
+
+
+def _special(card: Path, kind: str) -> str:
+    """Make an evidence path of the given hostile kind inside ``card``; return it."""
+    ev = card / "evidence"
+    if kind == "folder":
+        (ev / "sub").mkdir()
+        return "evidence/sub"
+    if kind == "fifo":
+        os.mkfifo(ev / "pipe.txt")
+        return "evidence/pipe.txt"
+    if kind == "symlink-loop":
+        (ev / "loop-a").symlink_to("loop-b")
+        (ev / "loop-b").symlink_to("loop-a")
+        return "evidence/loop-a"
+    if kind == "file-as-folder":
+        return "evidence/performance.json/x"
+    if kind == "long-component":
+        return f"evidence/{LONG}/x.txt"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "symlink-loop", "file-as-folder", "long-component"])
+def test_each_unreadable_evidence_path_is_its_own_located_error(card, kind):
+    rel = _special(card, kind)
+    [index] = add_evidence(card, f"{{id: ev-odd, title: Odd, kind: report, path: {json.dumps(rel)}}}")
+    tamper(card)
+    before = tree(card)
+    issues, status = validate(card)
+    own = errors_at(issues, f"/evidence/{index}/path")
+    assert own and own[0]["requirement"] == "MCS-LC-05" and "could not be checked" in own[0]["message"], issues
+    assert "无法核验" in own[0]["message_zh"]
+    assert errors_at(issues, "/evidence/6/sha256")  # the tampered file is still found
+    assert status["MCS-LC-05"] == "nonconforming"
+    assert tree(card) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root reads any file (tests/test_rules.py covers this case with a refused open)")
+def test_an_unreadable_evidence_file_is_its_own_located_error(card):
+    locked = card / "evidence" / "performance.json"
+    locked.chmod(0)
+    try:
+        issues, status = validate(card)
+    finally:
+        locked.chmod(0o644)
+    own = errors_at(issues, "/evidence/7/path")
+    assert own and "permission denied" in own[0]["message"] and "无访问权限" in own[0]["message_zh"]
+    assert status["MCS-LC-05"] == "nonconforming"
+
+
+def test_a_fifo_is_refused_without_blocking_in_verify(card):
+    os.mkfifo(card / "evidence" / "inputs.npy")
+    set_evidence_path(card, "ev-test-inputs", "evidence/inputs.npy")
+    before = tree(card)
+    m = run_measured(["verify", card / "card.yaml", "--model", card / MODEL, "--no-save", "--format", "json"],
+                     timeout=20)
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert "not a regular file" in problem["message"] and "命名管道" in problem["message_zh"]
+    assert tree(card) == before
+
+
+def test_an_unreadable_sample_list_does_not_switch_the_disjointness_check_off(card):
+    set_evidence_path(card, "ev-split-validation", f"evidence/{LONG}.txt")
+    train = (card / "evidence" / "split_train.txt").read_text().split()[0]
+    with (card / "evidence" / "split_test.txt").open("a") as fh:
+        fh.write(train + "\n")
+    before = tree(card)
+    issues, status = validate(card)
+    unread = errors_at(issues, "/training_process/data_splits/splits/1/sample_list")
+    assert unread and unread[0]["rule"] == "splits.disjoint" and "could not be checked" in unread[0]["message"]
+    shared = errors_at(issues, "/training_process/data_splits/splits/2/sample_list")
+    assert shared and train in shared[0]["message"] and train in shared[0]["message_zh"]
+    assert status["MCS-TR-04"] == "nonconforming"
+    assert tree(card) == before
+
+
+def test_a_sample_list_outside_the_card_folder_is_neither_read_nor_quoted(card, tmp_path):
+    link = card / "evidence" / "split_validation.txt"
+    link.unlink()
+    link.symlink_to(tmp_path / "outside.txt")  # shares wdbc-000 with the training list
+    issues, status = validate(card)
+    assert errors_at(issues, "/training_process/data_splits/splits/1/sample_list")
+    assert not any("wdbc-000" in i["message"] for i in issues)
+    assert status["MCS-TR-04"] == "nonconforming"
+
+
+def test_a_symlink_swapped_between_two_validations_is_seen_in_a_long_running_process(card, tmp_path):
+    from modelcard_spec import validate as validate_api
+
+    link = card / "evidence" / "split_validation.txt"
+    inside = card / "evidence" / "validation_copy.txt"
+    shutil.copy(link, inside)
+    link.unlink()
+    link.symlink_to(inside)
+    first = validate_api(card / "card.yaml").results[0]
+    assert first.valid, [i.message for i in first.issues]
+    link.unlink()
+    link.symlink_to(tmp_path / "outside.txt")  # swapped after the first validation
+    second = validate_api(card / "card.yaml").results[0]
+    messages = [i.message + i.message_zh for i in second.issues]
+    assert not any(SECRET in m or "wdbc-000" in m for m in messages), messages
+    assert any(i.rule == "evidence.path" and "leaves the card's folder" in i.message for i in second.issues)
+    status = {r["id"]: r["status"] for r in second.requirements}
+    assert status["MCS-TR-04"] == "nonconforming" and status["MCS-LC-05"] == "nonconforming"
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def _verify(card: Path, *extra):
+    return run_measured(["verify", card / "card.yaml", "--model", card / MODEL, "--format", "json", *extra])
+
+
+def test_verify_never_reads_evidence_outside_the_card_folder(card, tmp_path):
+    outside = tmp_path / "outside.txt"
+    set_evidence_path(card, "ev-test-inputs", os.path.relpath(outside, card))
+    before = tree(card)
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    assert hashlib.sha256(outside.read_bytes()).hexdigest() not in m.stdout
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert "leaves the card's folder" in problem["message"] and "超出了模型卡所在文件夹" in problem["message_zh"]
+    assert tree(card) == before
+
+
+def test_verify_reports_an_over_long_path_component(card):
+    set_evidence_path(card, "ev-test-inputs", f"evidence/{LONG}.npy")
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert "name too long" in problem["message"] and "名称超出" in problem["message_zh"]
+
+
+def npz_bomb(path: Path, count: int = 400_000_000) -> None:
+    """A ~1.5 MB .npz whose one float32 member of zeros inflates to 1.6 GB (a valid zip and CRC)."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (count,)})
+    head, size, chunk = header.getvalue(), 4 * count, 1 << 20
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
+    piece = deflate.compress(bytes(chunk)) + deflate.flush(zlib.Z_FULL_FLUSH)  # the same bytes every time
+    blocks, rest = divmod(size, chunk)
+    data = first + piece * blocks + deflate.compress(bytes(rest)) + deflate.flush()
+    crc = zlib.crc32(head)
+    for _ in range(blocks):
+        crc = zlib.crc32(bytes(chunk), crc)
+    crc = zlib.crc32(bytes(rest), crc)
+    name = b"features.npy"
+    total = len(head) + size
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), total, len(name), 0) + name
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), total,
+                          len(name), 0, 0, 0, 0, 0, 0) + name
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(data), 0)
+    path.write_bytes(local + data + central + end)
+
+
+def test_verify_refuses_an_npz_bomb_before_inflating_it(card):
+    bomb = card / "evidence" / "bomb.npz"
+    npz_bomb(bomb)
+    assert bomb.stat().st_size < 2_000_000
+    set_evidence_path(card, "ev-test-inputs", "evidence/bomb.npz", hashlib.sha256(bomb.read_bytes()).hexdigest())
+    before = tree(card)
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert "1,600,000,128 bytes uncompressed" in problem["message"] and "解压后大小" in problem["message_zh"]
+    assert tree(card) == before
+
+
+def test_verify_refuses_an_npy_header_declaring_a_huge_shape(card):
+    npy = card / "evidence" / "huge.npy"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)})
+    npy.write_bytes(header.getvalue() + bytes(64))
+    set_evidence_path(card, "ev-test-inputs", "evidence/huge.npy", hashlib.sha256(npy.read_bytes()).hexdigest())
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert "over the limit" in problem["message"] and "超过上限" in problem["message_zh"]
+
+
+def _two_examples(card: Path, first: str, second: str) -> None:
+    path = card / "card.yaml"
+    text = path.read_text(encoding="utf-8")
+    example = text[text.index("    - name: wdbc-test-first-8\n"):text.index("  invalid_input_behaviour:")]
+    both = example.replace("wdbc-test-first-8", json.dumps(first)) + example.replace("wdbc-test-first-8", json.dumps(second))
+    path.write_text(text.replace(example, both), encoding="utf-8")
+
+
+def test_verify_output_names_of_different_examples_never_collide(card, tmp_path):
+    _two_examples(card, "a:b", "a/b")
+    out = tmp_path / "out"
+    m = _verify(card, "-o", out)
+    check_process(m, 0)
+    report = json.loads(m.stdout)
+    saved = [Path(e["saved"]) for e in report["examples"]]
+    assert len(set(saved)) == 2 and sorted(p.name for p in out.iterdir()) == sorted(p.name for p in saved)
+    assert all(p.parent == out and p.name.startswith("a_b--") for p in saved)
+    ids = [e["id"] for e in report["card_fragment"]["evidence"]]
+    assert len(set(ids)) == 2
+
+
+def test_verify_never_overwrites_an_existing_output(card, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    existing = out / "wdbc-test-first-8.outputs.npz"
+    existing.write_bytes(b"earlier results")
+    m = _verify(card, "-o", out)
+    check_process(m, 2)
+    assert "exists" in m.stderr and "已存在" in m.stderr and str(existing) in m.stderr
+    assert existing.read_bytes() == b"earlier results"
+    forced = _verify(card, "-o", out, "--force")
+    assert forced.returncode == 0 and existing.read_bytes() != b"earlier results"
+
+
+@pytest.mark.parametrize("where", ["folder", "file"])
+def test_verify_never_writes_through_a_symbolic_link(card, tmp_path, where):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "wdbc-test-first-8.outputs.npz").write_bytes(b"victim")
+    if where == "folder":
+        out = tmp_path / "out-link"
+        out.symlink_to(victim)
+    else:
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "wdbc-test-first-8.outputs.npz").symlink_to(victim / "wdbc-test-first-8.outputs.npz")
+    before = tree(victim)
+    for force in ([], ["--force"]):
+        m = _verify(card, "-o", out, *force)
+        check_process(m, 2)
+        assert "symbolic link" in m.stderr and "符号链接" in m.stderr
+    assert tree(victim) == before
+
+
+# --------------------------------------------------------------------------- -o of every command
+
+
+def _writers(card: Path, tmp_path: Path):
+    """(command line writing to OUT, the inputs it reads) for every command that writes a file."""
+    source = tmp_path / "metadata.json"
+    source.write_text(json.dumps({"name": "Spleen", "version": "1.0.0", "task": "segmentation"}), encoding="utf-8")
+    c = card / "card.yaml"
+    return {
+        "report": (["report", c, "-o"], [c]),
+        "report-html": (["report", c, "--format", "html", "-o"], [c]),
+        "render": (["render", c, "-o"], [c]),
+        "export": (["export", c, "--to", "nt", "-o"], [c]),
+        "export-cyclonedx": (["export", c, "--to", "cyclonedx", "-o"], [c]),
+        "init": (["init", "-o"], []),
+        "import": (["import", "monai", source, "-o"], [source]),
+    }
+
+
+COMMANDS = ["report", "report-html", "render", "export", "export-cyclonedx", "init", "import"]
+CARD_COMMANDS = [c for c in COMMANDS if c not in ("init", "import")]
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+@pytest.mark.parametrize("command", CARD_COMMANDS + ["import"])
+def test_no_command_overwrites_its_input(card, tmp_path, command, force):
+    args, inputs = _writers(card, tmp_path)[command]
+    target = inputs[0]
+    before = target.read_bytes()
+    m = run_measured([*args, target, *force])
+    check_process(m, 2)
+    assert "is an input of this command" in m.stderr and "输入文件不会被覆盖" in m.stderr and str(target) in m.stderr
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["report", "render", "export"])
+def test_an_input_reached_by_another_path_or_a_hard_link_is_not_overwritten(card, tmp_path, command):
+    args, [target] = _writers(card, tmp_path)[command]
+    link = tmp_path / "hard.yaml"
+    os.link(target, link)
+    before = target.read_bytes()
+    for force in ([], ["--force"]):
+        for out in (link, f"{card}/./card.yaml", card / "evidence" / "performance.json"):
+            m = run_measured([*args, out, *force])
+            check_process(m, 2)
+            assert "is an input" in m.stderr and "输入文件" in m.stderr
+    assert target.read_bytes() == before
+    assert hashlib.sha256((card / "evidence" / "performance.json").read_bytes()).hexdigest() == \
+        "9f7ff31f3501b896588b43d3e909c544254f8234388e9db46724bbbaa5a6b8d8"
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_command_writes_through_a_symbolic_link(card, tmp_path, command, dangling):
+    args, _ = _writers(card, tmp_path)[command]
+    victim = tmp_path / "victim.txt"
+    if not dangling:
+        victim.write_text("precious\n")
+    link = tmp_path / "out.txt"
+    link.symlink_to(victim)
+    for force in ([], ["--force"]):
+        m = run_measured([*args, link, *force])
+        check_process(m, 2)
+        assert "symbolic link" in m.stderr and "符号链接" in m.stderr and str(link) in m.stderr
+    assert os.readlink(link) == str(victim)
+    if dangling:
+        assert not victim.exists()  # init -o on a dangling link used to create the link's target
+    else:
+        assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_existing_file_is_replaced_only_with_force(card, tmp_path, command):
+    args, _ = _writers(card, tmp_path)[command]
+    target = tmp_path / "existing.out"
+    target.write_text("earlier\n")
+    m = run_measured([*args, target])
+    check_process(m, 2)
+    assert "exists" in m.stderr and "已存在" in m.stderr and "--force" in m.stderr
+    assert target.read_text() == "earlier\n"
+    forced = run_measured([*args, target, "--force"])
+    assert forced.returncode in (0, 1) and "Traceback" not in forced.stderr, forced
+    assert target.read_text(encoding="utf-8") != "earlier\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".existing.out")] == []
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_output_in_a_missing_folder_or_on_a_special_file_is_refused(card, tmp_path, command):
+    args, _ = _writers(card, tmp_path)[command]
+    m = run_measured([*args, tmp_path / "no-such-folder" / "out.txt"])
+    check_process(m, 2)
+    assert "does not exist" in m.stderr and "不存在" in m.stderr
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for force in ([], ["--force"]):
+        m = run_measured([*args, fifo, *force], timeout=20)
+        check_process(m, 2)
+        assert "not a regular file" in m.stderr and "不是普通文件" in m.stderr
+        m = run_measured([*args, tmp_path, *force])
+        check_process(m, 2)
+        assert "is a folder" in m.stderr and "文件夹" in m.stderr
+
+
+def test_batch_import_never_overwrites_and_never_writes_through_links(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for name in ("alpha", "beta"):
+        (sources / f"{name}.json").write_text(json.dumps({"name": name, "version": "1.0.0"}), encoding="utf-8")
+    out = tmp_path / "cards"
+    out.mkdir()
+    (out / "alpha.card.yaml").write_text("earlier\n")
+    victim = tmp_path / "victim.yaml"
+    victim.write_text("precious\n")
+    (out / "beta.card.yaml").symlink_to(victim)
+    m = run_measured(["import", "monai", sources, "-o", out, "--force"])
+    check_process(m, 2)
+    assert "symbolic link" in m.stderr and "符号链接" in m.stderr
+    assert victim.read_text() == "precious\n"
+    assert (out / "alpha.card.yaml").read_text() != "earlier\n"  # --force replaced the regular file
+    (out / "alpha.card.yaml").write_text("earlier\n")
+    m = run_measured(["import", "monai", sources, "-o", out])
+    check_process(m, 2)
+    assert (out / "alpha.card.yaml").read_text() == "earlier\n"
+    link = tmp_path / "cards-link"
+    link.symlink_to(out)
+    m = run_measured(["import", "monai", sources, "-o", link])
+    check_process(m, 2)
+    assert "symbolic link" in m.stderr
+
+
+def test_a_failed_write_leaves_neither_a_half_file_nor_a_temporary_file(tmp_path, monkeypatch):
+    from modelcard_spec import safewrite
+
+    target = tmp_path / "report.md"
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safewrite.os, "fsync", full_disk)
+    with pytest.raises(safewrite.OutputError) as info:
+        safewrite.write_file(target, b"x" * 100_000)
+    assert "No space left" in info.value.message and info.value.message_zh
+    assert list(tmp_path.iterdir()) == []
