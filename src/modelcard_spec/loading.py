@@ -76,7 +76,7 @@ class LoadedCard:
         if self._index is None:
             positions: dict = {}
             try:  # a JSON card's locations come from reading its text as YAML, when a problem is reported
-                self._index = (build(self.text, positions), positions)
+                self._index = (build(self.text, positions, 4 * len(self.text)), positions)
             except CardLoadError:  # locations are best effort; the data was already loaded
                 self._index = (None, {})
         node, positions = self._index
@@ -207,7 +207,7 @@ def _load_json(text: str):
                             exc.lineno, exc.colno) from None
     except RecursionError:
         raise _json_too_deep(text, blank) from None
-    _check_lone_surrogates(text)
+    _check_lone_surrogates(text, blank)
     values = _count_json_values(data)
     if values is None:
         raise _json_too_deep(text, blank)
@@ -263,33 +263,24 @@ def _count_json_values(data) -> int | None:
     return count
 
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or one of the latter not preceded by one of
+# the former: the json module pairs escapes exactly so, and decodes an unpaired one to a lone surrogate.
+_LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
-def _check_lone_surrogates(text: str) -> None:
-    """Refuse a ``\\uD800``-``\\uDFFF`` escape that is not half of a surrogate pair: it decodes to no
-    character, and a card is UTF-8 text (JSON is the only way one can get in: UTF-8 cannot encode it
-    and the YAML reader refuses the escape). Pairs are matched as the json module matches them."""
-    paired = -1
-    for match in _SURROGATE_ESCAPE.finditer(text):
-        start = match.start()
-        if start == paired:
-            continue
-        backslashes = 0
-        while start - backslashes - 1 >= 0 and text[start - backslashes - 1] == "\\":
-            backslashes += 1
-        if backslashes % 2:  # an escaped backslash followed by the letters "ud800": plain text
-            continue
-        if int(match.group()[2:], 16) < 0xDC00:
-            following = _SURROGATE_ESCAPE.match(text, match.end())
-            if following and int(following.group()[2:], 16) >= 0xDC00:
-                paired = match.end()
-                continue
-        line, column = _offset_location(text, start)
+def _check_lone_surrogates(text: str, blank: str) -> None:
+    """Refuse an escape that decodes to a lone UTF-16 surrogate: it is no character, and a card is UTF-8
+    text (JSON escapes are the only way one can get in: UTF-8 cannot encode it and the YAML reader
+    refuses the escape). Searched in the text with escaped backslashes blanked out, where every
+    backslash left starts an escape."""
+    match = _LONE_SURROGATE.search(blank)
+    if match:
+        line, column = _offset_location(text, match.start())
         escape = match.group()
         raise CardLoadError("load.encoding",
                             f"the escape {escape} is a lone UTF-16 surrogate, not a character; a model card is UTF-8 text",
-                            f"转义序列 {escape} 是孤立的 UTF-16 代理项，不是字符；模型卡必须是 UTF-8 文本",
+                            f"转义序列 {escape} 是孤立的 UTF-16 代理项，不是字符；模型卡应为 UTF-8 文本",
                             line, column)
 
 

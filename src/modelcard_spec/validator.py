@@ -122,8 +122,8 @@ def _check(data: dict, folder: Path | None) -> tuple[list[Issue], list[dict], bo
     issues += conformity.declaration_issues(data, provider_kind)
     # A field the JSON Schema already reports at the same place is not reported again as missing.
     reported = {i.path for i in issues}
-    missing = [i for i in itertools.islice((i for i in conformity.field_issues(data, provider_kind)
-                                            if i.path not in reported), MAX_ISSUES + 1)]
+    missing = list(itertools.islice((i for i in conformity.field_issues(data, provider_kind) if i.path not in reported),
+                                    MAX_ISSUES + 1))
     complete = complete and len(missing) <= MAX_ISSUES
     issues += missing
     unique: dict[tuple, Issue] = {}
@@ -177,7 +177,7 @@ def _limited(issues: list[Issue], complete: bool) -> list[Issue]:
         en = (f"at least {len(rest):,} more issue(s) from here on are not listed: checking stopped after more "
               f"than {MAX_ISSUES:,} issues, so no requirement is reported as conforming")
         zh = (f"自此处起另有至少 {len(rest):,} 个问题未列出：检查在发现超过 {MAX_ISSUES:,} 个问题后停止，"
-              f"因此不报告任何要求为符合")
+              f"因此不将任何要求判定为符合")
     return issues[:MAX_ISSUES] + [Issue(severity, "internal.issue-limit", first.path, en, zh, None,
                                         first.line, first.column)]
 
@@ -199,7 +199,7 @@ def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
     except Exception as exc:  # noqa: BLE001 - reported as this card's result
         result.issues = [Issue("error", "internal.check-failed", "",
                                f"the checks could not finish on this card ({type(exc).__name__}); please report it",
-                               f"检查未能在此模型卡上完成（{type(exc).__name__}）；请报告此问题")]
+                               f"对此模型卡的检查未能完成（{type(exc).__name__}）；请报告此问题")]
         result.requirements = None
     return result, card
 
