@@ -9,11 +9,14 @@ every problem:
   error and no Python object is ever constructed; dates stay strings;
 * duplicate keys are errors; keys are strings;
 * NaN, infinities and integers beyond 64 bits are errors;
-* limits on file size, nesting depth and alias expansion (billion-laughs documents fail fast);
+* limits on file size, and on nesting depth, values and text of the document as its aliases
+  expand it (billion-laughs documents and deep or large alias chains fail fast);
 * invalid encodings are reported with their byte offset (UTF-8, with or without a BOM).
 
-JSON files are parsed by the standard library with the same rules. Line/column locations of JSON
-Pointers are computed lazily, only when a problem has to be reported.
+JSON files are parsed by the standard library with the same rules, after a count of their commas,
+brackets and strings has ruled out a document far over the value limit; an escape that decodes to a
+lone surrogate is refused. Where each value was written is recorded while a YAML card is read; for
+a JSON card it is worked out only when a problem has to be reported.
 """
 
 from __future__ import annotations
