@@ -114,3 +114,142 @@ def test_no_network_is_used_for_urls_in_cards(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     report = validate(EXAMPLES / "ct-foundation-encoder" / "card.yaml")
     assert report.valid
+
+
+# --------------------------------------------------------------------------- hostile cards, every command
+
+
+def _deep_aliases() -> str:
+    """Under 3 KB: each anchor nests 60 levels (under the limit), but each refers to the one before."""
+    lines = ["a0: &a0 " + "[" * 60 + "x" + "]" * 60]
+    lines += [f"a{i}: &a{i} " + "[" * 60 + f"*a{i - 1}" + "]" * 60 for i in range(1, 20)]
+    return MINIMAL + "anchors:\n" + "".join(f"  {line}\n" for line in lines) + "extensions:\n  - {name: deep, value: *a19}\n"
+
+
+def _json_card(**extra) -> dict:
+    import yaml
+
+    return {**yaml.safe_load(MINIMAL), **extra}
+
+
+def _card_cases() -> dict[str, bytes]:
+    """Cards that once crashed or exhausted a command (issue 13), built when a test needs them."""
+    from modelcard_spec.loading import MAX_NODES
+
+    website = MINIMAL.replace("provider: {name: Example, email: a@example.cn}",
+                              "provider: {name: Example, email: a@example.cn, website: \"%s\"}")
+    return {
+        "conformity-requirements-float.yaml": MINIMAL.replace("claim_all: false}", "claim_all: false, requirements: 1.5}").encode(),
+        "alias-deep.yaml": _deep_aliases().encode(),
+        "alias-big-string.yaml": (MINIMAL + "summary: &s " + "x" * 1_000_000 + "\nlicense: {name: MIT, use_restrictions: ["
+                                  + ", ".join(["*s"] * 5000) + "]}\n").encode(),
+        "surrogate-key.json": json.dumps(_json_card()).replace('"name"', '"\\ud800"', 1).encode(),
+        "surrogate-value.json": json.dumps(_json_card(summary=["ok", "\udc00"]), ensure_ascii=True).encode(),
+        "keys-900k.yaml": (MINIMAL + "".join(f"k{i:x}: 0\n" for i in range(900_000))).encode(),
+        "items-300k.yaml": (MINIMAL + "change_history: [" + ",".join(["1"] * 300_000) + "]\n").encode(),
+        "items-at-limit.yaml": (MINIMAL + "change_history: [" + ",".join(["1"] * (MAX_NODES - 100)) + "]\n").encode(),
+        "keys-at-limit.json": json.dumps(_json_card(**{f"k{i:x}": 0 for i in range(MAX_NODES - 100)})).encode(),
+        "schema-version-unknown.yaml": MINIMAL.replace("schema_version: 0.1.0", "schema_version: 9.9.9").encode(),
+        "iri-plane-14.yaml": (website % "https://example.org/\U000e0001").encode(),
+        "iri-scheme-only.yaml": (website % "x:").encode(),
+    }
+
+
+# What `validate` says of each: exit code and a rule among its diagnostics.
+CARD_EXPECTED = {
+    "conformity-requirements-float.yaml": (1, "schema.type"),
+    "alias-deep.yaml": (2, "load.too-deep"),
+    "alias-big-string.yaml": (2, "load.alias-expansion"),
+    "surrogate-key.json": (2, "load.encoding"),
+    "surrogate-value.json": (2, "load.encoding"),
+    "keys-900k.yaml": (2, "load.too-large"),
+    "items-300k.yaml": (2, "load.too-large"),
+    "items-at-limit.yaml": (1, "internal.issue-limit"),
+    "keys-at-limit.json": (1, "schema.additionalProperties"),
+    "schema-version-unknown.yaml": (1, "schema.version"),
+    "iri-plane-14.yaml": (1, "schema.format"),
+    "iri-scheme-only.yaml": (1, "schema.format"),
+}
+CARD_CASES = sorted(CARD_EXPECTED)
+
+
+def _bilingual(text: str) -> bool:
+    return any("a" <= c.lower() <= "z" for c in text) and any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+@pytest.mark.parametrize("name", CARD_CASES)
+def test_hostile_card_through_every_command(tmp_path, name):
+    """validate (JSON, text), report, render, export and kg load each finish within the per-process
+    budget, with no traceback and the card unchanged; validate and report exit 1 or 2 with located,
+    bilingual diagnostics; the other commands exit 0 or, for an unreadable card, 2 with a bilingual
+    message."""
+    raw = _card_cases()[name]
+    card = tmp_path / name
+    card.write_bytes(raw)
+    before = hashlib.sha256(raw).hexdigest()
+    runs = {
+        "validate-json": ["validate", card, "--format", "json"],
+        "validate-text": ["validate", card, "--lang", "zh"],
+        "report": ["report", card, "--format", "json"],
+        "render": ["render", card],
+        "export": ["export", card, "--to", "nt"],
+        "kg-load": ["kg", "load", card, "--store", tmp_path / "store"],
+    }
+    results = {}
+    for what, args in runs.items():
+        run = run_measured(args, cwd=tmp_path)
+        results[what] = run
+        assert "Traceback" not in run.stdout + run.stderr, (what, run)
+        assert run.within_budget(), (what, run)
+        assert hashlib.sha256(card.read_bytes()).hexdigest() == before, what
+    validated = results["validate-json"]
+    assert validated.returncode in (1, 2), validated
+    issues = json.loads(validated.stdout)["results"][0]["issues"]
+    assert issues and all(i["message"] and i["message_zh"] for i in issues)
+    assert all(i["path"] or i.get("line") for i in issues if i["severity"] == "error"
+               and i["rule"] not in ("load.too-large", "internal.check-failed")), issues
+    assert results["validate-text"].returncode == validated.returncode
+    assert _bilingual(results["validate-text"].stdout)
+    assert results["report"].returncode == validated.returncode
+    reported = json.loads(results["report"].stdout)
+    assert all(i["message_zh"] for r in reported["requirements"] for i in r["issues"])
+    unreadable = validated.returncode == 2
+    for what in ("render", "export", "kg-load"):
+        run = results[what]
+        assert run.returncode in ((2,) if unreadable else (0, 1, 2)), (what, run)
+        if run.returncode:
+            assert _bilingual(run.stderr), (what, run)
+
+
+def test_the_cards_that_used_to_crash_or_exhaust_now_get_the_right_diagnostics(tmp_path):
+    from modelcard_spec.loading import MAX_NODES
+    from modelcard_spec.validator import MAX_ISSUES
+
+    cases = _card_cases()
+    assert sorted(cases) == CARD_CASES
+    for name, (code, rule) in CARD_EXPECTED.items():
+        (tmp_path / name).write_bytes(cases[name])
+        proc = run_cli(tmp_path / name, tmp_path)
+        assert proc.returncode == code, (name, proc.stdout[-500:], proc.stderr[-500:])
+        issues = json.loads(proc.stdout)["results"][0]["issues"]
+        assert rule in {i["rule"] for i in issues}, (name, issues[:3])
+        assert len(issues) <= MAX_ISSUES + 1
+    assert f"{MAX_NODES:,}" in json.loads(run_cli(tmp_path / "items-300k.yaml", tmp_path).stdout)["results"][0]["issues"][0]["message"]
+
+
+def test_an_iri_outside_rfc_3987_is_a_literal_in_every_export_and_in_the_store(tmp_path):
+    """U+E0001 is not an IRI character: the card is invalid, Turtle export works, and the store holds
+    the website as a string, not as a bad IRI."""
+    pyoxigraph = pytest.importorskip("pyoxigraph")
+    card = tmp_path / "card.yaml"
+    card.write_bytes(_card_cases()["iri-plane-14.yaml"])
+    bad = "https://example.org/\U000e0001"
+    for fmt in ("nt", "ttl"):
+        run = run_measured(["export", card, "--to", fmt], cwd=tmp_path)
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run
+        assert f"<{bad}>" not in run.stdout and f'"{bad}"' in run.stdout
+    run = run_measured(["kg", "load", card, "--store", tmp_path / "store"], cwd=tmp_path)
+    assert run.returncode == 0, run
+    store = pyoxigraph.Store.read_only(str(tmp_path / "store"))
+    websites = [q.object for q in store.quads_for_pattern(None, pyoxigraph.NamedNode("https://w3id.org/modelcard-spec/vocab/website"), None)]
+    assert websites and all(isinstance(o, pyoxigraph.Literal) and o.value == bad for o in websites)

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from modelcard_spec.diagnostics import CardLoadError
-from modelcard_spec.loading import MAX_DEPTH, build, read_card
+from modelcard_spec.loading import MAX_BYTES, MAX_DEPTH, MAX_NODES, build, read_card
 
 
 def load_text(tmp_path, text, name="card.yaml"):
@@ -112,3 +112,89 @@ def test_loading_never_changes_the_file(tmp_path):
     with pytest.raises(CardLoadError):
         read_card(p)
     assert hashlib.sha256(p.read_bytes()).hexdigest() == before
+
+
+# --------------------------------------------------------------------------- limits of the expanded document
+
+
+def test_aliases_count_towards_the_nesting_depth(tmp_path):
+    """Each anchor nests 60 levels, under the limit; expanded through aliases it nests 180."""
+    inner = "[" * 60 + "x" + "]" * 60
+    text = (f"a: &a {inner}\n"
+            f"b: &b {'[' * 60}*a{']' * 60}\n"
+            f"c: &c {'[' * 60}*b{']' * 60}\n")
+    issue = error_of(tmp_path, text)
+    assert issue.rule == "load.too-deep" and issue.line == 2 and issue.column == 67
+    assert "aliases" in issue.message and "别名" in issue.message_zh
+
+
+def test_aliases_to_large_text_count_their_bytes(tmp_path):
+    """A 1 MB string used 11 times expands past the 10 MiB of text a card may hold."""
+    text = "s: &s " + "x" * 1_000_000 + "\nl: [" + ", ".join(["*s"] * 11) + "]\n"
+    issue = error_of(tmp_path, text)
+    assert issue.rule == "load.alias-expansion" and issue.line == 2
+    assert f"{MAX_BYTES:,} bytes" in issue.message and "字节" in issue.message_zh
+    ten = "s: &s " + "x" * 1_000_000 + "\nl: [" + ", ".join(["*s"] * 9) + "]\n"
+    assert len(load_text(tmp_path, ten).data["l"]) == 9
+
+
+def test_the_value_limit_holds_without_aliases_and_is_located(tmp_path):
+    text = "l: [" + ",".join(["1"] * MAX_NODES) + "]\n"
+    issue = error_of(tmp_path, text)
+    assert issue.rule == "load.too-large" and issue.line == 1 and issue.column > 1
+    assert f"{MAX_NODES:,}" in issue.message and f"{MAX_NODES:,}" in issue.message_zh
+    assert len(load_text(tmp_path, "l: [" + ",".join(["1"] * (MAX_NODES - 2)) + "]\n").data["l"]) == MAX_NODES - 2
+
+
+@pytest.mark.parametrize("body", ["0,", '"",', "{},", "[],", '"k": 1, '])
+def test_json_with_too_many_values_is_refused_before_parsing(tmp_path, body):
+    """10 MiB of tiny JSON values would take seconds and hundreds of MB to build: refused at once."""
+    import resource
+    import time
+
+    inner = body * ((MAX_BYTES - 100) // len(body))
+    text = ("{" + inner + '"z": 0}') if ":" in body else ('{"a": [' + inner + "0]}")
+    start, rss = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    issue = error_of(tmp_path, text, "card.json")
+    assert issue.rule == "load.too-large" and issue.message_zh
+    assert time.process_time() - start < 1.5
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss) / 1024 < 200
+
+
+def test_json_values_are_counted_exactly_below_the_quick_estimate(tmp_path):
+    just_over = '{"a": [' + ",".join(["0"] * MAX_NODES) + "]}"
+    assert error_of(tmp_path, just_over, "card.json").rule == "load.too-large"
+    commas_in_strings = '{"a": ["' + "," * (2 * MAX_NODES) + '"]}'
+    assert load_text(tmp_path, commas_in_strings, "card.json").data["a"][0].count(",") == 2 * MAX_NODES
+
+
+def test_json_nesting_limit_matches_yaml(tmp_path):
+    ok = '{"x": ' + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1) + "}"
+    assert load_text(tmp_path, ok, "card.json").data
+    issue = error_of(tmp_path, '{"x": ' + "[" * MAX_DEPTH + "1" + "]" * MAX_DEPTH + "}", "card.json")
+    assert issue.rule == "load.too-deep" and (issue.line, issue.column) == (1, 6 + MAX_DEPTH)
+
+
+# --------------------------------------------------------------------------- text that is not characters
+
+
+@pytest.mark.parametrize("text,column", [('{"\\ud800": 1}', 3), ('{"a": "ok \\udc00"}', 11),
+                                         ('{"a": ["x",\n "\\uDBFF\\u0041"]}', 3),
+                                         ('{"a": "\\ud83d\\ud83d\\ude00"}', 8)])
+def test_lone_surrogates_in_json_are_refused_with_their_location(tmp_path, text, column):
+    issue = error_of(tmp_path, text, "card.json")
+    assert issue.rule == "load.encoding" and issue.column == column
+    assert "surrogate" in issue.message and "代理项" in issue.message_zh
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_text(tmp_path):
+    data = load_text(tmp_path, '{"a": "\\ud83d\\ude00", "b": "\\\\ud800", "c": "\\\\\\ud83d\\ude00"}', "card.json").data
+    assert data == {"a": "😀", "b": "\\ud800", "c": "\\😀"}
+
+
+def test_locations_follow_aliases_to_where_the_text_is(tmp_path):
+    card = load_text(tmp_path, "base: &b\n  x: 1\n  y: [2, 3]\ncopy: *b\n")
+    assert card.locate("/copy") == (4, 1)
+    assert card.locate("/copy/y/1") == (3, 10)
+    json_card = load_text(tmp_path, '{"a": {"b": [1,\n  2]}}', "card.json")
+    assert json_card.locate("/a/b/1") == (2, 3) and json_card.locate("/a/zz") == (1, 2)

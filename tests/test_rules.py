@@ -266,3 +266,175 @@ def test_nothing_is_cached_across_validations(tmp_path):
     os.utime(evidence, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert [i.path for i in validate_file(folder / "card.yaml").issues if i.rule == "evidence.sha256"] == \
         ["/evidence/0/sha256"]
+
+
+# --------------------------------------------------------------------------- declared versions
+
+
+def test_an_unknown_schema_version_is_an_error_naming_the_known_versions():
+    from modelcard_spec._resources import known_schema_versions
+
+    data = cxr()
+    data["schema_version"] = "9.9.9"
+    (issue,) = issues_of(data, "schema.version")
+    assert issue.severity == "error" and issue.path == "/schema_version" and issue.requirement == "MCS-GEN-01"
+    for version in known_schema_versions():
+        assert version in issue.message and version in issue.message_zh
+    assert "'9.9.9'" in issue.message and "已知" in issue.message_zh
+    assert not issues_of(cxr(), "schema.version")
+
+
+# --------------------------------------------------------------------------- declarations of any shape
+
+
+@pytest.mark.parametrize("conformity", [
+    {"standard": "YY/T 1833.5-2024", "catalogue_version": "0.1.0", "claim_all": True, "requirements": 1.5},
+    {"standard": "YY/T 1833.5-2024", "catalogue_version": "0.1.0", "claim_all": True, "requirements": "MCS-GEN-01"},
+    {"standard": "YY/T 1833.5-2024", "catalogue_version": "0.1.0", "claim_all": True, "requirements": {"a": 1}},
+    {"standard": "YY/T 1833.5-2024", "catalogue_version": "0.1.0", "claim_all": True,
+     "requirements": [1, None, ["MCS-GEN-01"], {"requirement": ["MCS-GEN-01"]}, {"requirement": "MCS-GEN-02", "status": []}]},
+    [1, 2], "claimed", 7,
+])
+def test_a_declaration_of_the_wrong_shape_gets_its_diagnostics(conformity):
+    data = cxr()
+    data["conformity"] = conformity
+    issues, statuses = check_data(data, CXR)
+    assert any(i.rule.startswith("schema.") and i.path.startswith("/conformity") for i in issues)
+    assert not [i for i in issues if i.rule.startswith("internal")]
+    assert {s["id"]: s["status"] for s in statuses}["MCS-GEN-07"] == "nonconforming"
+
+
+# --------------------------------------------------------------------------- at most 1,000 diagnostics
+
+
+def _card_with(tmp_path, name, mutate):
+    """The CXR example, mutated, written as JSON beside a copy of its evidence."""
+    import json
+
+    data = cxr()
+    mutate(data)
+    path = tmp_path / "card" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(CXR / "evidence", path.parent / "evidence", dirs_exist_ok=True)
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return path
+
+
+def test_diagnostics_stop_at_1000_then_say_how_many_more(tmp_path):
+    """994 schema errors and dozens of missing fields: every check ran, so the count is exact."""
+    from modelcard_spec.validator import MAX_ISSUES, check_data, validate_card
+
+    def mutate(data):
+        data["license"]["use_restrictions"] = list(range(990))
+        for key in ("model_framework", "input_output", "training_process", "applicability"):
+            data.pop(key)
+
+    path = _card_with(tmp_path, "card.json", mutate)
+    everything, _ = check_data(read_card(path).data, path.parent)
+    assert len(everything) > MAX_ISSUES
+    result, _ = validate_card(path)
+    assert len(result.issues) == MAX_ISSUES + 1
+    last = result.issues[-1]
+    assert last.rule == "internal.issue-limit" and last.severity == "error" and last.line
+    more = len(everything) - MAX_ISSUES
+    assert f"{more:,} more issue" in last.message and f"另有 {more:,} 个问题未列出" in last.message_zh
+    assert "conforms" in {s["status"] for s in result.requirements}
+
+
+def test_a_card_with_a_flood_of_errors_is_checked_only_up_to_the_limit(tmp_path):
+    """15,000 wrong items: checking stops after 1,001 schema errors, and then no requirement is
+    reported as conforming, since not every field was checked."""
+    import time
+
+    from modelcard_spec.validator import MAX_ISSUES, validate_card
+
+    path = _card_with(tmp_path, "card.json", lambda d: d["license"].__setitem__("use_restrictions", [1] * 15_000))
+    start = time.process_time()
+    result, _ = validate_card(path)
+    assert time.process_time() - start < 1.5
+    assert len(result.issues) == MAX_ISSUES + 1 and not result.valid
+    last = result.issues[-1]
+    assert last.rule == "internal.issue-limit" and last.severity == "error"
+    assert "at least" in last.message and "至少" in last.message_zh and "conforming" in last.message
+    statuses = {s["status"] for s in result.requirements}
+    assert "conforms" not in statuses and "nonconforming" in statuses
+    unchecked = [s for s in result.requirements if s.get("justification", "").startswith("not every field")]
+    assert unchecked and all(s["justification_zh"] for s in unchecked)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "sarif", "markdown"])
+def test_the_limit_diagnostic_appears_in_every_format_and_language(tmp_path, fmt):
+    import subprocess
+    import sys
+
+    path = _card_with(tmp_path, "card.json", lambda d: d["license"].__setitem__("use_restrictions", [1] * 1500))
+    for lang, words in (("en", "more issue(s) from here on are not listed"), ("zh", "个问题未列出")):
+        proc = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "validate", str(path), "--format", fmt,
+                               "--lang", lang], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert "internal.issue-limit" in proc.stdout
+        if fmt in ("json", "sarif"):
+            assert "more issue(s) from here on are not listed" in proc.stdout and "个问题未列出" in proc.stdout
+        else:
+            assert words in proc.stdout
+
+
+# --------------------------------------------------------------------------- one card's failure is its own
+
+
+def test_a_failure_of_the_checks_fails_that_card_only_even_in_a_batch(tmp_path, monkeypatch, capsys):
+    """A bug that raises on one card gives that card an internal.check-failed error (exit 1); the
+    other cards of a --jobs batch are checked as usual (the pool's worker processes are forked after
+    the patch, so they share it)."""
+    from modelcard_spec import cli, conformity
+    from modelcard_spec.validator import validate
+
+    real = conformity.declaration_issues
+
+    def broken(data, provider_kind):
+        if data.get("name") == "boom":
+            raise TypeError("a bug")
+        return real(data, provider_kind)
+
+    monkeypatch.setattr(conformity, "declaration_issues", broken)
+    paths = []
+    for i in range(4):
+        path = _card_with(tmp_path / str(i), "card.json", (lambda d: d.__setitem__("name", "boom")) if i == 1 else (lambda d: None))
+        paths.append(str(path))
+    report = validate(paths, jobs=2)
+    assert [r.card for r in report.results] == paths
+    boom = report.results[1]
+    assert [i.rule for i in boom.issues] == ["internal.check-failed"] and not boom.valid and boom.readable
+    assert "TypeError" in boom.issues[0].message and "请报告" in boom.issues[0].message_zh
+    assert all(r.valid for i, r in enumerate(report.results) if i != 1)
+    assert cli.main(["validate", *paths, "--jobs", "2", "--format", "json"]) == 1
+    assert "internal.check-failed" in capsys.readouterr().out
+
+
+def test_the_compiled_validators_errors_are_reported_when_the_explaining_one_finds_none(monkeypatch):
+    """The compiled validator decides whether a card is valid: should the pure-Python one, which words the
+    messages, find nothing wrong with a card the compiled one rejects, the compiled one's errors are
+    reported, so the card is never both rejected and without diagnostics."""
+    import jsonschema
+
+    from modelcard_spec import structural
+
+    data = cxr()
+    data["name"] = 42
+    data["version"] = "1.0.0\n"
+    monkeypatch.setattr(structural, "_validator", lambda: jsonschema.Draft201909Validator({}))
+    issues = {i.path: i for i in structural.check(data)}
+    assert issues["/name"].rule == "schema.type" and issues["/name"].requirement == "MCS-GEN-01"
+    assert issues["/version"].rule == "schema.pattern" and "格式" in issues["/version"].message_zh
+
+
+def test_patterns_end_where_the_text_ends_on_both_paths():
+    """JSON Schema patterns are ECMA-262: '$' does not match before a final newline, on the compiled
+    path and on the explaining path alike (here taken because the name is wrong too)."""
+    from modelcard_spec import structural
+
+    data = cxr()
+    data["version"] = "1.0.0\n"
+    assert [i.path for i in structural.check(data)] == ["/version"]
+    data["name"] = 42
+    assert sorted(i.path for i in structural.check(data)) == ["/name", "/version"]

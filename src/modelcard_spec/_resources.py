@@ -43,3 +43,8 @@ def catalogue_data() -> dict:
 
 def schema_version() -> str:
     return schema_index()["schema_version"]
+
+
+def known_schema_versions() -> tuple[str, ...]:
+    """The specification versions a card may declare: those whose generated artifacts ship here."""
+    return (schema_version(),)

@@ -34,12 +34,22 @@ class Declaration:
     not_applied: dict[str, str]
 
 
+def _declared(data: dict) -> tuple[dict, list[tuple[int, dict]]]:
+    """The card's conformity section ({} unless it is a mapping) and its claim entries that name a
+    requirement, with their positions. Anything of another type is the schema check's to report:
+    conformity reads only what has the declared shape."""
+    conf = data.get("conformity")
+    conf = conf if isinstance(conf, dict) else {}
+    items = conf.get("requirements")
+    items = items if isinstance(items, list) else []
+    return conf, [(i, item) for i, item in enumerate(items)
+                  if isinstance(item, dict) and isinstance(item.get("requirement"), str)]
+
+
 def declaration(data: dict) -> Declaration:
-    conf = data.get("conformity") if isinstance(data.get("conformity"), dict) else {}
+    conf, items = _declared(data)
     claimed, not_applied = set(), {}
-    for item in conf.get("requirements") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("requirement"), str):
-            continue
+    for _, item in items:
         if item.get("status") == "claimed":
             claimed.add(item["requirement"])
         elif item.get("status") == "not_applied":
@@ -77,34 +87,29 @@ def _scoped(data: dict, path: str, applies_if: str | None):
     return resolve(data, path)
 
 
-def field_issues(data: dict, provider_kind: str | None) -> list[Issue]:
-    """A claimed requirement needs its fields: one issue per missing field."""
+def field_issues(data: dict, provider_kind: str | None):
+    """A claimed requirement needs its fields: one issue per missing field, produced one by one."""
     decl = declaration(data)
-    issues = []
     for req in catalogue.requirements():
         if not is_claimed(req, decl, provider_kind) or not condition_holds(data, req.applies_if):
             continue
         severity = "warning" if req.obligation == "recommended" else "error"
         for path in req.fields:
+            title, title_zh = catalogue.field_label(path)
             for pointer, value in _scoped(data, path, req.applies_if):
                 if is_missing(value):
-                    title, title_zh = catalogue.field_label(path)
-                    issues.append(Issue(
-                        severity, "conformity.missing-field", pointer,
-                        f"{req.id} ({req.title}) is claimed but '{path}' ({title}) is missing",
-                        f"已声明采用 {req.id}（{req.title_zh}），但缺少“{path}”（{title_zh}）",
-                        req.id))
-    return issues
+                    yield Issue(severity, "conformity.missing-field", pointer,
+                                f"{req.id} ({req.title}) is claimed but '{path}' ({title}) is missing",
+                                f"已声明采用 {req.id}（{req.title_zh}），但缺少“{path}”（{title_zh}）",
+                                req.id)
 
 
 def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
     """Problems of the declaration itself: unknown, duplicated or ill-justified entries."""
-    conf = data.get("conformity") if isinstance(data.get("conformity"), dict) else {}
+    conf, items = _declared(data)
     known = catalogue.by_id()
     issues, seen = [], {}
-    for i, item in enumerate(conf.get("requirements") or []):
-        if not isinstance(item, dict) or not isinstance(item.get("requirement"), str):
-            continue
+    for i, item in items:
         rid, ptr = item["requirement"], f"/conformity/requirements/{i}"
         if rid not in known:
             issues.append(Issue("error", "conformity.unknown-requirement", f"{ptr}/requirement",
@@ -135,9 +140,12 @@ def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
     return issues
 
 
-def statuses(data: dict, issues: list[Issue], provider_kind: str | None) -> list[dict]:
+def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complete: bool = True) -> list[dict]:
     """One entry per catalogue requirement: ``{"id", "status", "justification"?, "justification_zh"?}``
-    (the provider's own justification is repeated as given in both)."""
+    (the provider's own justification is repeated as given in both).
+
+    ``complete`` False: not every field was checked (checking stopped early), so a requirement that
+    would conform is reported nonconforming instead, with that as its justification."""
     decl = declaration(data)
     erroneous = {i.requirement for i in issues if i.severity == "error" and i.requirement}
     out = []
@@ -157,8 +165,12 @@ def statuses(data: dict, issues: list[Issue], provider_kind: str | None) -> list
                 entry["status"] = "not_applicable"
                 entry["justification"] = f"condition not met: {req.condition}"
                 entry["justification_zh"] = f"适用条件不成立：{req.condition_zh}"
-            else:
+            elif complete:
                 entry["status"] = "conforms"
+            else:
+                entry["status"] = "nonconforming"
+                entry["justification"] = "not every field of the card was checked: checking stopped early"
+                entry["justification_zh"] = "模型卡的字段未全部检查：检查已提前停止"
         else:
             entry["status"] = "not_claimed"
         out.append(entry)

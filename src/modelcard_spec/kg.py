@@ -198,7 +198,8 @@ class _BatchWriter:
                 if item is None:
                     return
                 if self.error is None and isinstance(item, bytes):
-                    # rdf.py writes only well-formed terms, so the loader need not re-check every IRI
+                    # rdf.py writes only well-formed terms (IRIs from a card pass structural.is_absolute_iri,
+                    # never looser than the store: tests/test_properties.py), so the loader need not re-check them
                     self.store.bulk_load(input=item, format=ox.RdfFormat.TRIG, lenient=True)
                 elif self.error is None:
                     self.store.update(item)

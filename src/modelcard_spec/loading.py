@@ -9,11 +9,14 @@ every problem:
   error and no Python object is ever constructed; dates stay strings;
 * duplicate keys are errors; keys are strings;
 * NaN, infinities and integers beyond 64 bits are errors;
-* limits on file size, nesting depth and alias expansion (billion-laughs documents fail fast);
+* limits on file size, and on nesting depth, values and text of the document as its aliases
+  expand it (billion-laughs documents and deep or large alias chains fail fast);
 * invalid encodings are reported with their byte offset (UTF-8, with or without a BOM).
 
-JSON files are parsed by the standard library with the same rules. Line/column locations of JSON
-Pointers are computed lazily, only when a problem has to be reported.
+JSON files are parsed by the standard library with the same rules, after a count of their commas,
+brackets and strings has ruled out a document far over the value limit; an escape that decodes to a
+lone surrogate is refused. Where each value was written is recorded while a YAML card is read; for
+a JSON card it is worked out only when a problem has to be reported.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_NODES = 1_000_000
+MAX_NODES = 20_000
 INT_LIMIT = 2**63 - 1
 
 _CORE = "tag:yaml.org,2002:"
@@ -64,7 +67,8 @@ class LoadedCard:
     data: dict
     text: str
     sha256: str
-    _locations: dict | None = field(default=None, repr=False)
+    # (the data as built from the text, where each value was written): see build()
+    _index: tuple | None = field(default=None, repr=False)
 
     @property
     def is_json(self) -> bool:
@@ -72,18 +76,28 @@ class LoadedCard:
 
     def locate(self, pointer: str) -> tuple[int | None, int | None]:
         """1-based line and column of the value at ``pointer`` (or of its nearest ancestor)."""
-        if self._locations is None:
-            try:
-                self._locations = _locations(self.text)
-            except Exception:  # locations are best effort; the data was already loaded
-                self._locations = {}
-        probe = pointer
-        while True:
-            if probe in self._locations:
-                return self._locations[probe]
-            if not probe:
-                return (None, None)
-            probe = probe.rsplit("/", 1)[0]
+        if self._index is None:
+            positions: dict = {}
+            try:  # a JSON card's locations come from reading its text as YAML, when a problem is reported
+                self._index = (build(self.text, positions, 4 * len(self.text)), positions)
+            except CardLoadError:  # locations are best effort; the data was already loaded
+                self._index = (None, {})
+        node, positions = self._index
+        found = positions.get(None)
+        for token in pointer.split("/")[1:] if pointer else ():
+            children = positions.get(id(node))
+            if children is None:
+                break
+            if isinstance(node, dict):
+                token = token.replace("~1", "/").replace("~0", "~")
+                if token not in children:
+                    break
+                found, node = children[token], node[token]
+            else:
+                if not token.isdigit() or int(token) >= len(children):
+                    break
+                found, node = children[int(token)], node[int(token)]
+        return _unpack(found) if found is not None else (None, None)
 
 
 def escape_pointer_token(token: str) -> str:
@@ -111,25 +125,27 @@ def read_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> LoadedCard
     except OSError as exc:
         raise CardLoadError("load.io", f"cannot read the file: {exc.strerror}",
                             f"无法读取文件：{exc.strerror}") from None
-    return parse_card_bytes(raw, p)
+    return parse_card_bytes(raw, p, max_bytes)
 
 
-def parse_card_bytes(raw: bytes, path: Path) -> LoadedCard:
+def parse_card_bytes(raw: bytes, path: Path, max_bytes: int = MAX_BYTES) -> LoadedCard:
     digest = hashlib.sha256(raw).hexdigest()
     text = _decode(raw)
     if not text.strip():
         raise CardLoadError("load.empty", "the file is empty", "文件为空", 1, 1)
+    positions: dict | None = None
     if path.suffix.lower() == ".json":
         data = _load_json(text)
     else:
-        data = build(text)
+        positions = {}
+        data = build(text, positions, max_bytes)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         kind_zh = "列表" if isinstance(data, list) else "单个值"
         raise CardLoadError("load.not-a-mapping",
                             f"the top level of a model card must be a mapping of fields, not {kind}",
                             f"模型卡的顶层必须是字段映射，而不是{kind_zh}", 1, 1)
-    return LoadedCard(path, data, text, digest)
+    return LoadedCard(path, data, text, digest, (data, positions) if positions is not None else None)
 
 
 def _decode(raw: bytes) -> str:
@@ -156,6 +172,9 @@ def _decode(raw: bytes) -> str:
 
 
 def _load_json(text: str):
+    blank = _blank_escapes(text)
+    _check_json_size(blank)
+
     def pairs(items):
         out = {}
         for key, value in items:
@@ -185,27 +204,97 @@ def _load_json(text: str):
         data = json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_int=integer,
                           parse_float=number)
     except CardLoadError as exc:
-        raise _with_json_location(exc, text) from None
+        raise _with_json_location(exc, text, blank) from None
     except json.JSONDecodeError as exc:
         raise CardLoadError("load.syntax", f"invalid JSON: {exc.msg}", f"JSON 语法错误：{exc.msg}",
                             exc.lineno, exc.colno) from None
     except RecursionError:
-        raise _json_too_deep(text) from None
-    try:
-        _check_depth(data)
-    except CardLoadError:
-        raise _json_too_deep(text) from None
+        raise _json_too_deep(text, blank) from None
+    _check_lone_surrogates(text, blank)
+    values = _count_json_values(data)
+    if values is None:
+        raise _json_too_deep(text, blank)
+    if values > MAX_NODES:
+        raise _json_too_many()
     return data
 
 
-_JSON_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+# A JSON string in a text whose \\ and \" escapes are blanked out (_blank_escapes): one quantifier over
+# a character class, so matching takes linear time and constant memory whatever the text holds.
+_JSON_STRING = re.compile(r'"[^"]*"')
 
 
-def _with_json_location(exc: CardLoadError, text: str) -> CardLoadError:
+def _blank_escapes(text: str) -> str:
+    """``text`` with each ``\\`` and ``\"`` escape replaced by two spaces (offsets unchanged), so that
+    every remaining quote of a valid JSON text opens or closes a string."""
+    return text.replace("\\\\", "  ").replace('\\"', "  ")
+
+
+def _check_json_size(blank: str) -> None:
+    """Refuse, before parsing, a JSON text that certainly holds more than MAX_NODES values.
+
+    Every value but the first follows a comma outside strings, every ``[``/``{`` opens a value, and
+    at least every other string is a value (the others are keys); counting these with ``str.count``
+    keeps parsing from building millions of objects first."""
+    if blank.count('"') // 4 > MAX_NODES:
+        raise _json_too_many()
+    if blank.count(",") + blank.count("[") + blank.count("{") >= MAX_NODES:  # strings may hold some of them
+        bare = _JSON_STRING.sub("", blank)
+        if bare.count(",") >= MAX_NODES or bare.count("[") + bare.count("{") > MAX_NODES:
+            raise _json_too_many()
+
+
+def _json_too_many() -> CardLoadError:
+    return CardLoadError("load.too-large",
+                         f"the document holds more than {MAX_NODES:,} values; model cards are limited to {MAX_NODES:,}",
+                         f"文档包含超过 {MAX_NODES:,} 个值；模型卡不得超过 {MAX_NODES:,} 个值")
+
+
+def _count_json_values(data) -> int | None:
+    """How many values ``data`` holds, or None if mappings and lists nest more than MAX_DEPTH deep."""
+    count = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                return None
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+            count += sum(1 for child in children if not isinstance(child, (dict, list)))
+    return count
+
+
+# A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or one of the latter not preceded by one of
+# the former: the json module pairs escapes exactly so, and decodes an unpaired one to a lone surrogate.
+_LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _check_lone_surrogates(text: str, blank: str) -> None:
+    """Refuse an escape that decodes to a lone UTF-16 surrogate: it is no character, and a card is UTF-8
+    text (JSON escapes are the only way one can get in: UTF-8 cannot encode it and the YAML reader
+    refuses the escape). Searched in the text with escaped backslashes blanked out, where every
+    backslash left starts an escape."""
+    match = _LONE_SURROGATE.search(blank)
+    if match:
+        line, column = _offset_location(text, match.start())
+        escape = match.group()
+        raise CardLoadError("load.encoding",
+                            f"the escape {escape} is a lone UTF-16 surrogate, not a character; a model card is UTF-8 text",
+                            f"转义序列 {escape} 是孤立的 UTF-16 代理项，不是字符；模型卡应为 UTF-8 文本",
+                            line, column)
+
+
+_JSON_CONSTANT = re.compile(r'"[^"]*"|(-?Infinity|NaN)')
+
+
+def _with_json_location(exc: CardLoadError, text: str, blank: str) -> CardLoadError:
     """Locate a JSON problem the standard library reports without a position."""
     issue = exc.issue
     if issue.rule == "load.non-finite":
-        for match in _JSON_CONSTANT.finditer(text):
+        for match in _JSON_CONSTANT.finditer(blank):
             if match.group(1):
                 line, column = _offset_location(text, match.start(1))
                 return CardLoadError(issue.rule, issue.message, issue.message_zh, line, column)
@@ -217,43 +306,24 @@ def _with_json_location(exc: CardLoadError, text: str) -> CardLoadError:
     return exc
 
 
-def _json_too_deep(text: str) -> CardLoadError:
+_JSON_BRACKET = re.compile(r'"[^"]*"|[\[\]{}]')
+
+
+def _json_too_deep(text: str, blank: str) -> CardLoadError:
     """The location where a JSON text first nests deeper than MAX_DEPTH (strings skipped)."""
-    depth, in_string, escaped = 0, False, False
-    for offset, ch in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
+    depth = 0
+    line = column = None
+    for match in _JSON_BRACKET.finditer(blank):
+        ch = match.group()
+        if ch in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                line, column = _offset_location(text, offset)
+                line, column = _offset_location(text, match.start())
                 break
         elif ch in "]}":
             depth -= 1
-    else:
-        line, column = None, None
     return CardLoadError("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
-                        f"文档嵌套超过 {MAX_DEPTH} 层", line, column)
-
-
-def _check_depth(data) -> None:
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise CardLoadError("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
-                                f"文档嵌套超过 {MAX_DEPTH} 层")
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
+                         f"文档嵌套超过 {MAX_DEPTH} 层", line, column)
 
 
 # --------------------------------------------------------------------------- YAML
@@ -315,13 +385,24 @@ def _scalar(event):
                  event.start_mark)
 
 
-def build(text: str, track: dict | None = None):  # noqa: C901 - one pass over the event stream
-    """Build plain data from YAML text; if ``track`` is a dict, fill it with pointer -> (line, col)."""
-    anchors: dict[str, tuple[object, int]] = {}
-    # Each frame: [container, pending_key, size, anchor, pointer, is_mapping, key_mark]
+def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES):  # noqa: C901 - one pass over the events
+    """Build plain data from YAML text.
+
+    The limits apply to the document as its aliases expand it: at most ``MAX_NODES`` values, ``MAX_DEPTH``
+    levels of nesting and ``max_text`` bytes of keys and scalar text (UTF-8). A document without aliases
+    never holds more text than its file, so only aliases can reach that limit.
+
+    If ``positions`` is a dict, it is filled with where each value was written: for every mapping and
+    list (by ``id``), the packed line and column (:func:`_unpack`) of each of its entries, and under
+    the key ``None`` those of the root.
+    """
+    anchors: dict[str, tuple] = {}  # name -> (value, values, text bytes, height)
+    # Each frame: [container, pending key, anchor, is_mapping, key mark, values before, bytes before,
+    #              height of the tallest child, positions of the children (or None)]
     stack: list[list] = []
     root = None
-    total = 0
+    values = text_bytes = 0
+    aliased = False
     documents = 0
     try:
         parser = _Parser(text)
@@ -336,25 +417,39 @@ def build(text: str, track: dict | None = None):  # noqa: C901 - one pass over t
                     raise _error("load.multi-document", "the file holds more than one YAML document",
                                  "文件包含多个 YAML 文档", event.start_mark)
                 continue
-            if stack and stack[-1][5] and stack[-1][1] is _NO_KEY and etype is not yaml.MappingEndEvent:
+            if stack and stack[-1][3] and stack[-1][1] is _NO_KEY and etype is not yaml.MappingEndEvent:
                 # This event is a mapping key.
                 if etype is not yaml.ScalarEvent:
                     raise _error("load.key", "mapping keys must be plain strings", "映射的键必须是普通字符串",
                                  event.start_mark)
                 key = event.value
-                if key in stack[-1][0]:
+                frame = stack[-1]
+                if key in frame[0]:
                     raise _error("load.duplicate-key", f"duplicate key {key!r}", f"重复的键“{key}”",
                                  event.start_mark)
-                stack[-1][1] = key
-                stack[-1][6] = event.start_mark
+                frame[1] = key
+                frame[4] = event.start_mark
+                text_bytes += len(key) if key.isascii() else _utf8_len(key)
                 continue
             if etype is yaml.ScalarEvent:
-                value, size = _scalar(event), 1
+                scalar_text = event.value
+                value = _scalar(event)
+                size_bytes = len(scalar_text) if scalar_text.isascii() else _utf8_len(scalar_text)
+                values += 1
+                text_bytes += size_bytes
+                height = 0
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1, size_bytes, 0)
             elif etype is yaml.AliasEvent:
                 if event.anchor not in anchors:
                     raise _error("load.alias", f"unknown alias *{event.anchor}", f"未知的别名 *{event.anchor}",
                                  event.start_mark)
-                value, size = anchors[event.anchor]
+                value, size, size_bytes, height = anchors[event.anchor]
+                aliased = True
+                if len(stack) + height > MAX_DEPTH:
+                    raise _too_deep(event.start_mark, aliased=True)
+                values += size
+                text_bytes += size_bytes
             elif etype is yaml.MappingStartEvent or etype is yaml.SequenceStartEvent:
                 tag = event.tag
                 expected = "map" if etype is yaml.MappingStartEvent else "seq"
@@ -362,45 +457,51 @@ def build(text: str, track: dict | None = None):  # noqa: C901 - one pass over t
                     raise _error("load.tag", f"the tag {tag} is not allowed; cards use plain YAML values only",
                                  f"不允许使用标签 {tag}；模型卡只能使用普通 YAML 值", event.start_mark)
                 if len(stack) >= MAX_DEPTH:
-                    raise _error("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
-                                 f"文档嵌套超过 {MAX_DEPTH} 层", event.start_mark)
-                pointer = None
-                if track is not None:
-                    pointer = _child_pointer(stack)
-                    track[pointer] = _mark(_key_or_value_mark(stack, event))
+                    raise _too_deep(event.start_mark)
+                values += 1
+                if values > MAX_NODES:
+                    raise _too_large(values, text_bytes, max_text, aliased, event)
                 container = {} if expected == "map" else []
-                stack.append([container, _NO_KEY, 1, event.anchor, pointer, expected == "map", None])
+                children = None
+                if positions is not None:
+                    children = positions[id(container)] = {} if expected == "map" else []
+                    if stack:
+                        _record(stack[-1], event)
+                    else:
+                        positions[None] = _pack(event.start_mark)
+                stack.append([container, _NO_KEY, event.anchor, expected == "map", None, values - 1, text_bytes,
+                              0, children])
                 continue
             elif etype is yaml.MappingEndEvent or etype is yaml.SequenceEndEvent:
-                container, _, size, anchor, _, _, _ = stack.pop()
-                value = container
-                if anchor is not None:
-                    anchors[anchor] = (value, size)
-                _attach(stack, value, size)
+                frame = stack.pop()
+                value, height = frame[0], frame[7] + 1
+                if frame[2] is not None:
+                    anchors[frame[2]] = (value, values - frame[5], text_bytes - frame[6], height)
                 if not stack:
                     root = value
-                continue
+                    continue
             else:  # pragma: no cover - no other event types exist
                 continue
-            total += size
-            if total > MAX_NODES:
-                raise _error("load.alias-expansion",
-                             f"the document expands to more than {MAX_NODES} values (aliases are limited)",
-                             f"文档展开后超过 {MAX_NODES} 个值（别名展开受限）", event.start_mark)
-            if etype is yaml.ScalarEvent and event.anchor is not None:
-                anchors[event.anchor] = (value, size)
-            if track is not None:
-                track[_child_pointer(stack)] = _mark(_key_or_value_mark(stack, event))
+            if values > MAX_NODES or text_bytes > max_text:
+                raise _too_large(values, text_bytes, max_text, aliased, event)
             if not stack:
                 root = value
+                continue
+            frame = stack[-1]
+            if positions is not None and etype is not yaml.MappingEndEvent and etype is not yaml.SequenceEndEvent:
+                _record(frame, event)
+            if frame[3]:
+                frame[0][frame[1]] = value
+                frame[1] = _NO_KEY
             else:
-                _attach(stack, value, size)
+                frame[0].append(value)
+            if height > frame[7]:
+                frame[7] = height
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if "nesting depth" in problem:  # libyaml (0.2.5+) stops deep flow nesting itself, ahead of our events
-            raise _error("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
-                         f"文档嵌套超过 {MAX_DEPTH} 层", mark) from None
+            raise _too_deep(mark) from None
         raise _error("load.syntax", f"invalid YAML: {problem}", f"YAML 语法错误：{problem}", mark) from None
     except yaml.reader.ReaderError as exc:
         line, column = _offset_location(text, exc.position)
@@ -409,6 +510,31 @@ def build(text: str, track: dict | None = None):  # noqa: C901 - one pass over t
     except yaml.YAMLError as exc:
         raise CardLoadError("load.syntax", f"invalid YAML: {exc}", f"YAML 语法错误：{exc}") from None
     return root
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _too_deep(mark, aliased: bool = False) -> CardLoadError:
+    via_en, via_zh = (" once its aliases are expanded", "（按别名展开后计）") if aliased else ("", "")
+    return _error("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep{via_en}",
+                  f"文档嵌套超过 {MAX_DEPTH} 层{via_zh}", mark)
+
+
+def _too_large(values: int, text_bytes: int, max_text: int, aliased: bool, event) -> CardLoadError:
+    """The error for an expanded document over the limits (aliases count as often as they are used)."""
+    if values > MAX_NODES:
+        if aliased:
+            return _error("load.alias-expansion",
+                          f"the document expands to more than {MAX_NODES:,} values (aliases are limited)",
+                          f"文档展开后超过 {MAX_NODES:,} 个值（别名展开受限）", event.start_mark)
+        return _error("load.too-large", f"the document holds more than {MAX_NODES:,} values; model cards are limited to {MAX_NODES:,}",
+                      f"文档包含超过 {MAX_NODES:,} 个值；模型卡不得超过 {MAX_NODES:,} 个值", event.start_mark)
+    # only reachable through aliases: without them the text fits in the file
+    return _error("load.alias-expansion",
+                  f"the document expands to more than {max_text:,} bytes of text (aliases are limited)",
+                  f"文档展开后文本超过 {max_text:,} 字节（别名展开受限）", event.start_mark)
 
 
 def _offset_location(text: str, offset: int) -> tuple[int, int]:
@@ -423,38 +549,18 @@ class _NoKey:
 _NO_KEY = _NoKey()
 
 
-def _child_pointer(stack: list[list]) -> str:
-    if not stack:
-        return ""
-    frame = stack[-1]
-    token = frame[1] if frame[5] else len(frame[0])
-    return f"{frame[4]}/{escape_pointer_token(token)}"
+def _pack(mark) -> int:
+    return (mark.line + 1) << 32 | (mark.column + 1)
 
 
-def _key_or_value_mark(stack, event):
-    # Point a mapping value at its key: that is where a reader looks for "field X".
-    if stack and stack[-1][5] and stack[-1][6] is not None:
-        return stack[-1][6]
-    return event.start_mark
+def _unpack(packed: int) -> tuple[int, int]:
+    return packed >> 32, packed & 0xFFFFFFFF
 
 
-def _attach(stack: list[list], value, size: int) -> None:
-    if not stack:
-        return
-    frame = stack[-1]
-    if frame[5]:
-        frame[0][frame[1]] = value
-        frame[1] = _NO_KEY
+def _record(frame: list, event) -> None:
+    """Record in ``frame`` where its entry that ``event`` starts was written: a mapping value at its key
+    (that is where a reader looks for "field X"), a list item where it starts."""
+    if frame[3]:
+        frame[8][frame[1]] = _pack(frame[4])
     else:
-        frame[0].append(value)
-    frame[2] += size
-    if frame[2] > MAX_NODES:
-        raise CardLoadError("load.alias-expansion",
-                            f"the document expands to more than {MAX_NODES} values (aliases are limited)",
-                            f"文档展开后超过 {MAX_NODES} 个值（别名展开受限）")
-
-
-def _locations(text: str) -> dict:
-    track: dict = {}
-    build(text, track)
-    return track
+        frame[8].append(_pack(event.start_mark))

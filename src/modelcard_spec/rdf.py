@@ -76,7 +76,9 @@ def _literal(value, datatype: str | None = None) -> str:
 
 def _uri_value(value: str) -> str:
     """A URI slot's value: an IRI when it is an absolute IRI, else (an invalid card) a plain literal,
-    so that the output is always well-formed whatever the card holds."""
+    so that the output is always well-formed whatever the card holds. The test is the schema's own
+    ``uri`` rule (:func:`.structural.is_absolute_iri`): a value is an IRI here exactly when the
+    validator accepted it as one."""
     expanded = _expand(value)
     if is_absolute_iri(expanded):
         return f"<{expanded}>"

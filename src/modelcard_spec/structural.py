@@ -7,12 +7,14 @@ in English and Chinese built from the error's validator and the schema's own bil
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import itertools
 import re
 from functools import lru_cache
 
 from . import catalogue
-from ._resources import card_schema, schema_index
+from ._resources import card_schema, known_schema_versions, schema_index
 from .diagnostics import Issue
 from .loading import escape_pointer_token
 
@@ -20,8 +22,10 @@ _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 # An absolute IRI as RFC 3987 defines it (scheme, optional authority, path, query, fragment; no spaces,
 # controls or <>"{}|^`\ ; percent signs only as %HH). The structural check accepts a "uri" value only
 # when it is one, and the RDF export relies on that: every accepted value is a valid RDF IRI.
+# ucschar: planes 1-13 up to xFFFD each, and plane 14 from E1000 (E0000-E0FFF, the tag and variation
+# selector block, is excluded); iprivate is allowed in queries only.
 _UCS = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
-    f"{chr(plane << 16)}-{chr((plane << 16) | 0xFFFD)}" for plane in range(1, 15))
+    f"{chr(plane << 16)}-{chr((plane << 16) | 0xFFFD)}" for plane in range(1, 14)) + "\U000e1000-\U000efffd"
 _PRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
 _PCT = "%[0-9A-Fa-f]{2}"
 _SUB = "!$&'()*+,;="
@@ -40,7 +44,10 @@ _IRI = re.compile(
 
 
 def is_absolute_iri(value: str) -> bool:
-    """True when ``value`` is an absolute IRI (RFC 3987) with something after the scheme."""
+    """True when ``value`` is an absolute IRI (RFC 3987) with something after the scheme.
+
+    The one IRI rule of the package: the schema's ``uri`` format (both validators), the RDF writer
+    and so the store all use it."""
     match = _IRI.fullmatch(value)
     if not match or value.endswith(":") and value.count(":") == 1:
         return False
@@ -61,13 +68,65 @@ _TYPE_EN = {"string": "a string", "integer": "an integer", "number": "a number",
             "array": "a list", "object": "a mapping of fields", "null": "empty"}
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def is_date(value: str) -> bool:
+    """True when ``value`` is a calendar date written YYYY-MM-DD (RFC 3339 full-date)."""
+    if not _DATE.fullmatch(value):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# The formats the schema uses, checked by our own functions in both validators, so that the compiled
+# validator that accepts a card and the one that explains what is wrong with it cannot disagree on them.
+FORMATS = {"uri": is_absolute_iri, "date": is_date}
+
+
+def _format_check(function):
+    return lambda value: not isinstance(value, str) or function(value)
+
+
+@lru_cache(maxsize=None)
+def _ecma_pattern(pattern: str) -> re.Pattern:
+    """``pattern`` compiled so that ``$`` means the end of the text, as in ECMA-262 (the dialect of JSON
+    Schema and of the compiled validator), not also "before a final newline" as in Python."""
+    out, escaped, in_class = [], False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "$":
+            ch = "\\Z"
+        out.append(ch)
+    return re.compile("".join(out))
+
+
+def _pattern_keyword(validator, pattern, instance, schema):
+    import jsonschema
+
+    if validator.is_type(instance, "string") and not _ecma_pattern(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @lru_cache(maxsize=None)
 def _validator():
     import jsonschema
 
-    checker = jsonschema.FormatChecker(formats=("date",))
-    checker.checks("uri")(lambda value: not isinstance(value, str) or is_absolute_iri(value))
-    cls = jsonschema.validators.validator_for(card_schema())
+    checker = jsonschema.FormatChecker(formats=())
+    for name, function in FORMATS.items():
+        checker.checks(name)(_format_check(function))
+    cls = jsonschema.validators.extend(jsonschema.validators.validator_for(card_schema()),
+                                       {"pattern": _pattern_keyword})
     return cls(card_schema(), format_checker=checker)
 
 
@@ -78,7 +137,8 @@ def _fast_validator():
         import jsonschema_rs
     except ImportError:  # pragma: no cover - jsonschema_rs is a declared dependency
         return None
-    return jsonschema_rs.validator_for(card_schema(), validate_formats=True)
+    return jsonschema_rs.validator_for(card_schema(), validate_formats=True,
+                                       formats={name: _format_check(f) for name, f in FORMATS.items()})
 
 
 def _json_type(value) -> str:
@@ -157,8 +217,7 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
         return (pointer, f"{_short(value)} is not an allowed value of {title} (allowed: {shown}){tail_en}",
                 f"{_short(value)} 不是{title_zh}的允许取值（允许：{shown}）{tail_zh}")
     if v == "pattern":
-        return (pointer, f"{_short(value)} is not in the required form for {title} (pattern {error.validator_value})",
-                f"{_short(value)} 不符合{title_zh}要求的格式（模式 {error.validator_value}）")
+        return (pointer, *_pattern_message(value, error.validator_value, title, title_zh))
     if v == "format":
         form = {"date": "a date written YYYY-MM-DD", "uri": "an absolute URI such as https://…"}.get(
             error.validator_value, error.validator_value)
@@ -182,6 +241,11 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
     return pointer, f"{title}: {error.message}", f"{title_zh}：{error.message}"
 
 
+def _pattern_message(value, pattern: str, title: str, title_zh: str) -> tuple[str, str]:
+    return (f"{_short(value)} is not in the required form for {title} (pattern {pattern})",
+            f"{_short(value)} 不符合{title_zh}要求的格式（模式 {pattern}）")
+
+
 def _is_null_branch(schema) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "null" and len(schema) == 1
 
@@ -201,18 +265,60 @@ def _flatten(error):
     yield error
 
 
-def check(data: dict, provider_kind: str | None = None) -> list[Issue]:
-    """Structural issues of a card (empty if it conforms to the JSON Schema)."""
+def check(data: dict, provider_kind: str | None = None, limit: int | None = None) -> list[Issue]:
+    """Structural issues of a card (empty if it conforms to the JSON Schema and declares a known
+    specification version). With ``limit``, at most ``limit`` issues: the errors are produced one by
+    one and checking stops there."""
+    issues = list(itertools.islice(iter_issues(data, provider_kind), limit))
+    if limit is None or len(issues) < limit:
+        issues += _version_issues(data, issues, provider_kind)
+    return issues[:limit] if limit is not None else issues
+
+
+def iter_issues(data: dict, provider_kind: str | None = None):
+    """The JSON Schema issues of a card, one by one (deduplicated), in a stable order.
+
+    The compiled validator decides whether the card is valid; the pure-Python one explains the errors in
+    both languages. Both check formats with the same functions (FORMATS); should they still disagree
+    on a card the compiled one rejects (its regular expressions follow ECMA-262, e.g. ``$`` does not
+    match before a final newline), its own errors are reported, so a card is never valid for one path
+    and invalid for the other."""
     fast = _fast_validator()
     if fast is not None and fast.is_valid(data):
-        return []
-    issues: dict[tuple[str, str], Issue] = {}
+        return
+    seen: set[tuple[str, str]] = set()
     errors = (flat for error in _validator().iter_errors(data) for flat in _flatten(error))
     for error in errors:
         pointer = "".join(f"/{escape_pointer_token(t)}" for t in error.absolute_path)
         pointer, en, zh = _message(error, pointer)
-        requirement = catalogue.primary_requirement(pointer, provider_kind)
-        key = (pointer, en)
-        if key not in issues:
-            issues[key] = Issue("error", f"schema.{error.validator}", pointer, en, zh, requirement)
-    return list(issues.values())
+        if (pointer, en) not in seen:
+            seen.add((pointer, en))
+            yield Issue("error", f"schema.{error.validator}", pointer, en, zh,
+                        catalogue.primary_requirement(pointer, provider_kind))
+    if not seen and fast is not None:
+        for error in fast.iter_errors(data):
+            pointer = "".join(f"/{escape_pointer_token(t)}" for t in error.instance_path)
+            title, title_zh = _labels(pointer)
+            kind = type(error.kind).__name__  # ValidationErrorKind.Pattern -> "Pattern"
+            if kind == "Pattern":
+                en, zh = _pattern_message(error.instance, error.kind.pattern, title, title_zh)
+            else:
+                en, zh = f"{title}: {error.message}", f"{title_zh}：{error.message}"
+            if (pointer, en) not in seen:
+                seen.add((pointer, en))
+                yield Issue("error", f"schema.{kind[:1].lower()}{kind[1:]}", pointer, en, zh,
+                            catalogue.primary_requirement(pointer, provider_kind))
+
+
+def _version_issues(data: dict, issues: list[Issue], provider_kind: str | None) -> list[Issue]:
+    """An error when the card declares a specification version this tool has no schema for."""
+    version = data.get("schema_version")
+    if not isinstance(version, str) or version in known_schema_versions() \
+            or any(i.path == "/schema_version" for i in issues):
+        return []
+    known = ", ".join(known_schema_versions())
+    return [Issue("error", "schema.version", "/schema_version",
+                  f"{_short(version)} is not a version of this specification that this tool knows ({known}); "
+                  f"the card was checked against {known_schema_versions()[-1]}",
+                  f"{_short(version)} 不是本工具已知的规范版本（{known}）；本模型卡已按 {known_schema_versions()[-1]} 检查",
+                  catalogue.primary_requirement("/schema_version", provider_kind))]

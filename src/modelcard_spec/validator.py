@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,52 +104,107 @@ def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
     return issues
 
 
+# Diagnostics listed per card: the first MAX_ISSUES in the order they are reported (by line and column),
+# then one diagnostic that says how many more there are. The schema check stops after MAX_ISSUES + 1
+# errors, so a card holding a hundred thousand wrong values costs no more than one holding a thousand.
+MAX_ISSUES = 1000
+
+
 def check_data(data: dict, folder: Path | None = None) -> tuple[list[Issue], list[dict]]:
     """Issues (unlocated) and per-requirement statuses of a card's data."""
-    provider_kind = data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
-    issues = structural.check(data, provider_kind)
+    issues, statuses, _ = _check(data, folder)
+    return issues, statuses
+
+
+def _check(data: dict, folder: Path | None) -> tuple[list[Issue], list[dict], bool]:
+    """Issues, statuses and whether every check ran to the end (False: the schema check or the
+    conformity check stopped after MAX_ISSUES + 1 issues)."""
+    provider_kind = _provider_kind(data)
+    issues = structural.check(data, provider_kind, limit=MAX_ISSUES + 1)
+    complete = len(issues) <= MAX_ISSUES
     issues += _rule_issues(data, folder)
     issues += conformity.declaration_issues(data, provider_kind)
     # A field the JSON Schema already reports at the same place is not reported again as missing.
     reported = {i.path for i in issues}
-    issues += [i for i in conformity.field_issues(data, provider_kind) if i.path not in reported]
+    missing = list(itertools.islice((i for i in conformity.field_issues(data, provider_kind) if i.path not in reported),
+                                    MAX_ISSUES + 1))
+    complete = complete and len(missing) <= MAX_ISSUES
+    issues += missing
     unique: dict[tuple, Issue] = {}
     for issue in issues:
         unique.setdefault((issue.path, issue.rule, issue.message), issue)
     issues = list(unique.values())
-    return issues, conformity.statuses(data, issues, provider_kind)
+    return issues, conformity.statuses(data, issues, provider_kind, complete), complete
+
+
+def _provider_kind(data: dict) -> str | None:
+    return data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
 
 
 def check_loaded(card: LoadedCard, models: tuple = ()) -> tuple[list[Issue], list[dict]]:
-    """All issues of a loaded card, located and sorted, and its requirement statuses.
+    """All issues of a loaded card, located and sorted (at most MAX_ISSUES + 1: see
+    :func:`_limited`), and its requirement statuses.
 
     ``models``: model files to compare the card with (:mod:`.crosscheck`)."""
-    issues, statuses = check_data(card.data, card.path.parent)
+    issues, statuses, complete = _check(card.data, card.path.parent)
     if models:
         from .crosscheck import model_issues
 
         for model in models:
             issues += model_issues(card.data, str(model))[0]
-        provider_kind = card.data.get("provider_kind") if isinstance(card.data.get("provider_kind"), str) else None
-        statuses = conformity.statuses(card.data, issues, provider_kind)
+        statuses = conformity.statuses(card.data, issues, _provider_kind(card.data), complete)
     located = []
     for issue in issues:
         line, column = card.locate(issue.path)
         located.append(Issue(issue.severity, issue.rule, issue.path, issue.message, issue.message_zh,
                              issue.requirement, line, column))
-    return sorted(located, key=Issue.sort_key), statuses
+    return _limited(sorted(located, key=Issue.sort_key), complete), statuses
+
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def _limited(issues: list[Issue], complete: bool) -> list[Issue]:
+    """The first MAX_ISSUES issues, then one issue standing for the rest: located where the first of
+    them is, as severe as the most severe of them (an error if checking stopped early)."""
+    if len(issues) <= MAX_ISSUES:
+        return issues
+    rest = issues[MAX_ISSUES:]
+    first = rest[0]
+    if complete:
+        severity = min((i.severity for i in rest), key=_SEVERITY_RANK.__getitem__)
+        en = (f"{len(rest):,} more issue(s) from here on are not listed: "
+              f"the diagnostics of a card stop at the first {MAX_ISSUES:,}")
+        zh = f"自此处起另有 {len(rest):,} 个问题未列出：每张模型卡最多列出前 {MAX_ISSUES:,} 个问题"
+    else:
+        severity = "error"
+        en = (f"at least {len(rest):,} more issue(s) from here on are not listed: checking stopped after more "
+              f"than {MAX_ISSUES:,} issues, so no requirement is reported as conforming")
+        zh = (f"自此处起另有至少 {len(rest):,} 个问题未列出：检查在发现超过 {MAX_ISSUES:,} 个问题后停止，"
+              f"因此不将任何要求判定为符合")
+    return issues[:MAX_ISSUES] + [Issue(severity, "internal.issue-limit", first.path, en, zh, None,
+                                        first.line, first.column)]
 
 
 def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
                   models: tuple = ()) -> tuple[CardResult, LoadedCard | None]:
-    """The result for one card file, and the loaded card (None if it could not be read)."""
+    """The result for one card file, and the loaded card (None if it could not be read).
+
+    A failure of the checks themselves (a bug) fails this card with an ``internal.check-failed``
+    error; it never stops the other cards of a batch."""
     name = str(path)
     try:
         card = read_card(path, max_bytes)
     except CardLoadError as exc:
         return CardResult(card=name, readable=False, issues=[exc.issue]), None
     result = CardResult(card=name, sha256=card.sha256)
-    result.issues, result.requirements = check_loaded(card, models)
+    try:
+        result.issues, result.requirements = check_loaded(card, models)
+    except Exception as exc:  # noqa: BLE001 - reported as this card's result
+        result.issues = [Issue("error", "internal.check-failed", "",
+                               f"the checks could not finish on this card ({type(exc).__name__}); please report it",
+                               f"对此模型卡的检查未能完成（{type(exc).__name__}）；请报告此问题")]
+        result.requirements = None
     return result, card
 
 
