@@ -54,10 +54,29 @@ class Measured:
                 f"peak={self.peak_mib:.0f}MiB, stdout={self.stdout[-2000:]!r}, stderr={self.stderr[-2000:]!r})")
 
 
-def run_measured(args, cwd=None, timeout: float = 60, input: str | None = None, env=None) -> Measured:
-    """Run ``python -m modelcard_spec.cli *args`` and measure that one process.
+# The measured process reports its own peak from inside: /proc/self/status's VmHWM counts only the
+# memory mapped since exec, while the ru_maxrss that wait4 returns keeps the peak of the address
+# space before exec, which with vfork (or fork) is the whole test process. Processes it started
+# itself (a --jobs pool) are included through RUSAGE_CHILDREN.
+_MEASURE = """
+import atexit, os, resource, sys
+def _peak():
+    with open('/proc/self/status') as fh:
+        own = next(int(line.split()[1]) for line in fh if line.startswith('VmHWM:'))
+    with open(os.environ['MCS_MEASURE_FILE'], 'w') as fh:
+        fh.write(str(max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)))
+atexit.register(_peak)
+from modelcard_spec.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
-    The child is killed after ``timeout`` seconds of wall time (the test then fails on the budget)."""
+
+def run_measured(args, cwd=None, timeout: float = 60, input: str | None = None, env=None) -> Measured:
+    """Run the command line (``modelcard-spec *args``) and measure that one process.
+
+    CPU time is the process's and its children's (os.wait4); peak memory is read by the process
+    itself at exit (see _MEASURE). The child is killed after ``timeout`` seconds of wall time; it
+    then has no peak and fails the budget."""
     import os
     import signal
     import subprocess
@@ -65,9 +84,12 @@ def run_measured(args, cwd=None, timeout: float = 60, input: str | None = None, 
     import tempfile
     import threading
 
-    argv = [sys.executable, "-m", "modelcard_spec.cli", *map(str, args)]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, env=env,
+    argv = [sys.executable, "-c", _MEASURE, *map(str, args)]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as scratch:
+        peak_file = os.path.join(scratch, "peak")
+        child_env = dict(os.environ if env is None else env, MCS_MEASURE_FILE=peak_file)
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, env=child_env,
                                 stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL)
         if input is not None:
             proc.stdin.write(input.encode())
@@ -79,11 +101,16 @@ def run_measured(args, cwd=None, timeout: float = 60, input: str | None = None, 
         finally:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
+        try:
+            with open(peak_file) as fh:
+                peak_kib = int(fh.read())
+        except (OSError, ValueError):  # killed, or exited without running atexit handlers
+            peak_kib = float("inf")
         out.seek(0)
         err.seek(0)
-        return Measured(argv[3:], proc.returncode, out.read().decode("utf-8", "replace"),
+        return Measured(list(map(str, args)), proc.returncode, out.read().decode("utf-8", "replace"),
                         err.read().decode("utf-8", "replace"), usage.ru_utime + usage.ru_stime,
-                        usage.ru_maxrss / 1024)
+                        peak_kib / 1024)
 
 
 @pytest.fixture(scope="session", autouse=True)
