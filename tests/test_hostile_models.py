@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import os
 import struct
@@ -79,13 +80,15 @@ def deflate_repeated(head: bytes, block: bytes, times: int, tail: bytes = b"") -
     return stream, crc, len(head) + len(block) * times + len(tail)
 
 
-def write_zip(path: Path, members: list[dict]) -> Path:
+def write_zip(path: Path, members) -> Path:
     """A zip written field by field, so that tests can set what zipfile would not write: a member is
     ``{"name", "data"}`` (stored) or also ``"raw"`` (the bytes as written), ``"method"``, ``"crc"``,
     ``"size"`` (uncompressed), and ``"zeros"`` (that many zero bytes after ``data``, written sparse)."""
-    central = b""
+    central = []
+    count = 0
     with open(path, "wb") as fh:
         for m in members:
+            count += 1
             name = m["name"].encode()
             data = m.get("data", b"")
             zeros = m.get("zeros", 0)
@@ -103,11 +106,12 @@ def write_zip(path: Path, members: list[dict]) -> Path:
             fh.write(name + raw)
             if zeros and "raw" not in m:
                 fh.seek(zeros, os.SEEK_CUR)
-            central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc, csize, size,
-                                   len(name), 0, 0, 0, 0, 0, offset) + name
+            central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc, csize, size,
+                                       len(name), 0, 0, 0, 0, 0, offset) + name)
         start = fh.tell()
-        fh.write(central)
-        fh.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), start, 0))
+        directory = b"".join(central)
+        fh.write(directory)
+        fh.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count & 0xFFFF, count & 0xFFFF, len(directory), start, 0))
     return path
 
 
@@ -157,6 +161,31 @@ def _upper_only(path):
 def _pickle_by_content(path):
     protocol0 = b"cos\nsystem\n(S'touch " + MARKER.encode() + b"'\ntR."
     return write_zip(path, torch_members(tensor_pickle()) + [{"name": "archive/extra/hook", "data": protocol0}])
+
+
+def _pickle_by_content_padded(path):
+    protocol0 = b"N0" * 200 + b"cos\nsystem\n(S'touch " + MARKER.encode() + b"'\ntR."
+    return write_zip(path, torch_members(tensor_pickle()) + [{"name": "archive/extra/hook", "data": protocol0}])
+
+
+def _second_pickle(path):
+    # pickle.load(f) twice runs the second one
+    path.write_bytes(b"\x80\x02}q\x00." + payload())
+    return path
+
+
+def _many_pickles(path):
+    path.write_bytes(b"N." * 200_000)
+    return path
+
+
+def _safetensors_header_limit(path):
+    n = 64 << 20
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<Q", n) + b'{"a":"')
+        fh.seek(n - 8, os.SEEK_CUR)
+        fh.write(b'"}')
+    return path
 
 
 def _deep_tuple_key(path):
@@ -291,17 +320,13 @@ def _zip_bomb_pickle(path):
 
 
 def _too_many_members(path):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("archive/data.pkl", payload())
-        for i in range(picklescan.Budget().max_members + 1):
-            zf.writestr(f"archive/data/{i}", b"")
-    path.write_bytes(buf.getvalue())
-    return path
+    # zipfile builds an object for every central-directory entry before anything can be checked
+    empty = ({"name": f"archive/data/{i}", "crc": 0} for i in range(150_000))
+    return write_zip(path, itertools.chain([{"name": "archive/data.pkl", "data": payload()}], empty))
 
 
 def _many_globals(path):
-    body = b"".join(b"cm%d\nf\n0" % i for i in range(picklescan.Budget().max_globals + 1))
+    body = b"".join(b"cm%d\nf\n0" % i for i in range(10_001))  # one more than Budget.max_globals
     path.write_bytes(b"\x80\x02" + body + b"N.")
     return path
 
@@ -315,6 +340,10 @@ HOSTILE = {
     "decoy-data-pkl": ("model.pt", _decoy, 1, ["archive/DATA.PKL", "os.system"]),
     "data-pkl-in-other-case": ("model.pt", _upper_only, 1, ["archive/Data.Pkl", "os.system"]),
     "pickle-by-content": ("model.pt", _pickle_by_content, 1, ["archive/extra/hook", "os.system"]),
+    "pickle-by-content-padded": ("model.pt", _pickle_by_content_padded, 1, ["archive/extra/hook", "os.system"]),
+    "second-pickle-in-file": ("two.pkl", _second_pickle, 1, ["two.pkl#1", "os.system"]),
+    "200k-pickles-in-one-file": ("many.pkl", _many_pickles, 2, ["many.pkl#100000", "pickle streams"]),
+    "safetensors-64MiB-header": ("big.safetensors", _safetensors_header_limit, 2, ["byte 0", "bytes of JSON header"]),
     "deep-tuple-key": ("model.pt", _deep_tuple_key, 2, ["archive/data.pkl", "byte", "levels of nesting"]),
     "deep-list-key": ("deep.pkl", _deep_list_key, 2, ["byte", "levels of nesting"]),
     "memo-shared-list-key": ("shared.pkl", _shared_list_key, 2, ["byte", "dict key"]),
@@ -341,7 +370,8 @@ HOSTILE = {
     "truncated-legacy": ("cut.pth", _truncated_legacy, 2, ["byte"]),
 }
 # Small enough (under 64 KiB) to seed the mutation fuzzer.
-SEEDS = ("decoy-data-pkl", "data-pkl-in-other-case", "pickle-by-content", "memo-shared-list-key", "shared-dicts-walk",
+SEEDS = ("decoy-data-pkl", "data-pkl-in-other-case", "pickle-by-content", "pickle-by-content-padded",
+         "second-pickle-in-file", "memo-shared-list-key", "shared-dicts-walk",
          "corrupt-zip", "bad-crc", "deflate64-member", "binbytes8-2**62", "binbytes8-2**62-in-zip",
          "onnx-beyond-int64", "onnx-raw-data-short", "safetensors-10**12-in-84-bytes", "safetensors-overlap",
          "storage-smaller-than-declared", "storage-missing", "opcodes-over-many-streams", "truncated-legacy")
@@ -451,6 +481,11 @@ def test_a_card_declaring_the_trillion_parameters_of_an_84_byte_file_does_not_pa
     issues = json.loads(run.stdout)["results"][0]["issues"]
     unreadable = [i for i in issues if i["rule"] == "model.unreadable"]
     assert unreadable and "data_offsets" in unreadable[0]["message"] and "data_offsets" in unreadable[0]["message_zh"]
+
+
+def test_the_crafted_limits_are_past_the_defaults():
+    budget = picklescan.Budget()
+    assert budget.max_members < 150_000 and budget.max_globals == 10_000
 
 
 def test_the_crafted_payloads_are_real(tmp_path):

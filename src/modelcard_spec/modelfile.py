@@ -160,8 +160,8 @@ def _zip_entry_count(fh, size: int, limit: int) -> int:
         return 0
     try:
         rec = end_record(fh)
-    except OSError:
-        return 0
+    except ZIP_ERRORS:
+        return 0  # zipfile says what is wrong when it opens the file
     if not rec:
         return 0  # zipfile says what is wrong
     size_cd, offset_cd, location = rec[zipfile._ECD_SIZE], rec[zipfile._ECD_OFFSET], rec[zipfile._ECD_LOCATION]
@@ -170,7 +170,7 @@ def _zip_entry_count(fh, size: int, limit: int) -> int:
         concat -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
     pos = start = offset_cd + concat
     count = 0
-    while pos - start < size_cd and count <= limit:
+    while 0 <= pos and pos - start < size_cd and count <= limit:
         fh.seek(pos)
         head = fh.read(46)
         if len(head) != 46 or head[:4] != b"PK\x01\x02":
@@ -575,7 +575,7 @@ def _inspect_safetensors(path: Path, info: ModelInfo, budget: picklescan.Budget)
     with open(path, "rb") as fh:
         (n,) = struct.unpack("<Q", fh.read(8))
         if n > budget.max_json_bytes:
-            raise ModelFileError(*_limit_text(budget, "json"), offset=0)
+            raise ModelFileError(*_limit_text(budget, "json_bytes"), offset=0)
         raw = fh.read(n)
     if len(raw) != n:
         raise ModelFileError("safetensors header is truncated", "safetensors 头部被截断", offset=8)
@@ -691,11 +691,11 @@ def _inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: picklescan.
     result = picklescan.ScanResult()
     data_root = fallback_root = None
     for item in sorted(items, key=lambda i: i.filename):
-        if item.is_dir():
+        if item.filename.endswith("/"):  # a folder (ZipInfo.is_dir fails on an empty name)
             continue
         lower = item.filename.lower()
         named = lower.endswith(".pkl")
-        if not named and not picklescan.sniff(_member_head(zf, item, budget, SNIFF_BYTES)):
+        if not named and not picklescan.sniff(_member_head(zf, item, budget, SNIFF_BYTES), budget):
             continue
         mark = result.mark()
         try:
@@ -749,6 +749,10 @@ def _check_storage(ref: picklescan.TensorRef, held: list, record: str, offset: i
     itemsize = picklescan.ITEMSIZE.get(ref.dtype)
     if itemsize is None:
         return
+    _numel(ref.shape, f"tensor {_printable_name(ref.name)!r}", f"张量 {_printable_name(ref.name)!r}")
+    if ref.offset > INT64_MAX or any(s > INT64_MAX for s in ref.stride or ()):
+        raise ModelFileError(f"tensor {_printable_name(ref.name)!r} has an offset or stride beyond 2^63-1",
+                             f"张量 {_printable_name(ref.name)!r} 的偏移或步长超过 2^63-1", member=record, offset=offset)
     reach = ref.extent() * itemsize
     if reach > need:
         raise ModelFileError(f"tensor {_printable_name(ref.name)!r} (shape {list(ref.shape)}, offset {ref.offset:,}) "
@@ -808,12 +812,14 @@ def _check_legacy_storages(fh, pos: int, size: int, refs: list, keys) -> None:
             raise ModelFileError(f"the file ends before storage {key}", f"文件在存储 {key} 之前结束", offset=pos)
         fh.seek(pos)
         numel = int.from_bytes(fh.read(8), "little", signed=True)
-        need = tied[0].storage_numel * tied[0].storage_itemsize
-        if numel != tied[0].storage_numel or pos + 8 + need > size:
-            raise ModelFileError(f"storage {key} declares {numel:,} elements, its tensors {tied[0].storage_numel:,}, "
-                                 f"and the file has {max(size - pos - 8, 0):,} bytes left",
-                                 f"存储 {key} 声明 {numel:,} 个元素，其张量声明 {tied[0].storage_numel:,} 个，"
-                                 f"文件剩余 {max(size - pos - 8, 0):,} 字节", offset=pos)
+        declared = tied[0].storage_numel
+        if numel != declared:
+            raise ModelFileError(f"storage {key} holds {numel:,} elements, its tensors' persistent id declares {declared:,}",
+                                 f"存储 {key} 含 {numel:,} 个元素，其张量的持久化标识声明为 {declared:,} 个", offset=pos)
+        need = declared * tied[0].storage_itemsize
+        if pos + 8 + need > size:
+            raise ModelFileError(f"storage {key} needs {need:,} bytes, the file has {max(size - pos - 8, 0):,} left",
+                                 f"存储 {key} 需要 {need:,} 字节，文件只剩 {max(size - pos - 8, 0):,} 字节", offset=pos)
         for ref in tied:
             _check_storage(ref, [need], f"storage {key}", pos)
         pos += 8 + need

@@ -93,6 +93,10 @@ class PickleError(ValueError):
         self.en, self.zh, self.offset = en, zh or en, offset
 
 
+class TruncatedError(PickleError):
+    """The data ends before the pickle does."""
+
+
 class ReadError(PickleError):
     """The bytes under the pickle cannot be read (a zip member's CRC, its compressed data): it is
     located at the member, not at an opcode."""
@@ -115,8 +119,9 @@ _UNITS = {
     "objects": ("objects in the walk over its tensors", "遍历张量时访问的对象数"),
     "globals": ("distinct imported globals", "导入的不同全局对象数"),
     "fields": ("protobuf fields", "protobuf 字段数"),
-    "json": ("bytes of JSON header", "JSON 头部字节数"),
+    "json_bytes": ("bytes of JSON header", "JSON 头部字节数"),
     "members": ("zip members", "zip 成员数"),
+    "streams": ("pickle streams", "pickle 数据流数"),
     "seconds": ("seconds of inspection", "检查用时（秒）"),
 }
 
@@ -137,10 +142,20 @@ class Budget:
     max_fields: int = 5_000_000
     max_json_bytes: int = 16 << 20
     max_members: int = 20_000
+    max_streams: int = 100_000      # pickles in one file (each costs more than its opcodes)
     max_seconds: float = 30.0
     used: dict = field(default_factory=dict, init=False, repr=False)
     deadline: float | None = field(default=None, init=False, repr=False)
     _machine: object = field(default=None, init=False, repr=False, compare=False)
+    _sniffer: object = field(default=None, init=False, repr=False, compare=False)
+
+    def sniffer(self) -> "Budget":
+        """A small budget of its own for telling whether a member's first bytes are a pickle (made
+        once per file, its counts cleared for each use)."""
+        if self._sniffer is None:
+            self._sniffer = Budget(max_opcodes=256, max_bytes=1 << 16, max_seconds=float("inf"))
+        self._sniffer.used.clear()
+        return self._sniffer
 
     def machine(self) -> "_Machine":
         """The pickle machine of this file (made once, reused for each of its pickles)."""
@@ -344,8 +359,8 @@ class Reader:
         return self.base + self.pos
 
     def eof_error(self) -> PickleError:
-        return PickleError("the data ends in the middle of an opcode or before its STOP opcode",
-                           "数据在某个操作码中途或 STOP 操作码之前结束")
+        return TruncatedError("the data ends in the middle of an opcode or before its STOP opcode",
+                              "数据在某个操作码中途或 STOP 操作码之前结束")
 
     def _read(self, n: int) -> bytes:
         try:
@@ -484,6 +499,7 @@ def scan_stream(stream, result: ScanResult, label: str, budget: Budget | None = 
     budget.start()
     r = stream if isinstance(stream, Reader) else Reader(stream, budget)
     try:
+        budget.spend("streams", 1, r.offset)
         budget.machine().run(r, result, label)
     except (PickleError, LimitExceeded) as exc:
         if exc.offset is None and not isinstance(exc, ReadError):
@@ -999,19 +1015,23 @@ def scan_bytes(data: bytes, label: str = "#0", budget: Budget | None = None) -> 
     return result
 
 
-def sniff(head: bytes) -> bool:
+def sniff(head: bytes, budget: Budget | None = None) -> bool:
     """Whether data starting with ``head`` may be a pickle by its content: a protocol 2-5 header, or
-    protocol 0/1 opcodes that parse up to an import (GLOBAL, INST) or a whole pickle within ``head``.
-    A candidate counts as a pickle only if it then scans to its STOP opcode."""
+    protocol 0/1 opcodes that parse without error to the end of ``head`` (or to a STOP), or up to an
+    import (GLOBAL, INST). A candidate counts as a pickle only if it then scans to its STOP opcode.
+    ``budget`` is the file's: its :meth:`Budget.sniffer` is used."""
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
     if not head or head[0] not in _CODE or head[0] == 0x80:
         return False
     probe = ScanResult()
-    budget = Budget(max_opcodes=256, max_bytes=len(head) + 1)
+    small = budget.sniffer() if budget is not None else Budget(max_opcodes=256, max_bytes=1 << 16,
+                                                                max_seconds=float("inf"))
     try:
-        scan_stream(Reader(io.BytesIO(head), budget, size=len(head), seekable=True), probe, "sniff", budget)
-    except (PickleError, LimitExceeded):
+        scan_stream(Reader(io.BytesIO(head), small, size=len(head), seekable=True), probe, "sniff", small)
+    except (TruncatedError, LimitExceeded):
+        return True  # every opcode so far was valid
+    except PickleError:
         return bool(probe.globals)
     return True
 
