@@ -331,7 +331,7 @@ def _fields(buf, start: int, end: int, budget: picklescan.Budget):
         elif wire == 5:
             value, pos = pos, pos + 4
         else:
-            raise ModelFileError(f"unsupported protobuf wire type {wire}", f"不支持的 protobuf 线路类型 {wire}", offset=at)
+            raise ModelFileError(f"unsupported protobuf wire type {wire}", f"不支持的 protobuf 编码类型 {wire}", offset=at)
         if pos > end:
             raise ModelFileError("protobuf field runs past the end of its message", "protobuf 字段超出其所在消息的末尾",
                                  offset=at)
@@ -648,7 +648,7 @@ def _check_method(item: zipfile.ZipInfo) -> None:
         method = ZIP_METHOD_NAMES.get(item.compress_type, "unknown")
         raise ModelFileError(f"compression method {item.compress_type} ({method}) is not supported "
                              "(PyTorch writes stored or deflated members)",
-                             f"不支持压缩方法 {item.compress_type}（{method}）（PyTorch 只写入存储或 deflate 压缩的成员）",
+                             f"不支持压缩方法 {item.compress_type}（{method}）（PyTorch 只写入未压缩或 deflate 压缩的成员）",
                              member=item.filename)
 
 
