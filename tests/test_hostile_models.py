@@ -9,13 +9,11 @@ payload never runs, no network, the file unchanged, under 2 s of CPU and 256 MiB
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import json
 import os
 import struct
 import sys
-import zipfile
 import zlib
 from pathlib import Path
 

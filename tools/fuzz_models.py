@@ -32,7 +32,6 @@ import functools
 import hashlib
 import io
 import json
-import os
 import pickletools
 import random
 import resource
