@@ -156,3 +156,139 @@ def test_unknown_but_harmless_globals_are_not_allow_listed():
 def test_malformed_pickles_raise_a_clear_error(data):
     with pytest.raises(picklescan.PickleError):
         picklescan.scan_bytes(data)
+
+
+# --- every member PyTorch could load as the pickle, and every pickle by content -------------------
+
+def _zip_with(members: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+_HARMLESS = pickle.dumps({"w": [1.0]}, protocol=2)
+_PAYLOAD2 = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueR."
+_PAYLOAD0 = b"cos\nsystem\n(S'true'\ntR."
+
+
+@pytest.mark.parametrize("members", [
+    # PyTorch (miniz) finds <first folder>/data.pkl comparing names case-insensitively
+    {"archive/DATA.PKL": _PAYLOAD2, "archive/decoy_data.pkl": _HARMLESS, "archive/version": b"3\n"},
+    {"archive/Data.Pkl": _PAYLOAD2, "archive/version": b"3\n"},
+    {"archive/data.pkl": _HARMLESS, "archive/constants.PKL": _PAYLOAD2},
+    {"archive/data.pkl": _HARMLESS, "archive/extra/blob": _PAYLOAD2},                # a pickle by its header
+    {"archive/data.pkl": _HARMLESS, "archive/extra/blob": _PAYLOAD0},                # protocol 0, by its opcodes
+    {"archive/data.pkl": _HARMLESS, "archive/extra/blob": b"N0" * 300 + _PAYLOAD0},  # ... past the first bytes
+])
+def test_every_member_that_could_be_loaded_as_a_pickle_is_scanned(tmp_path, members):
+    path = tmp_path / "model.pt"
+    path.write_bytes(_zip_with(members))
+    info = modelfile.inspect_file(path)
+    assert [f.name for f in info.findings] == ["os.system"]
+    assert info.findings[0].stream in members
+
+
+def test_members_that_only_look_like_pickles_are_not_findings(tmp_path):
+    """Storage bytes that start like a pickle but are not one (a float16 of 0x0280, text) are left alone."""
+    members = {"archive/data.pkl": _HARMLESS, "archive/data/0": b"\x80\x02\xff\xfe" * 8,
+               "archive/code/model.py": b"class Model(Module):\n  x = 1\n", "archive/byteorder": b"little"}
+    path = tmp_path / "model.pt"
+    path.write_bytes(_zip_with(members))
+    info = modelfile.inspect_file(path)
+    assert info.findings == [] and info.globals == []
+
+
+@pytest.mark.parametrize("head,expected", [
+    (b"\x80\x02}q\x00.", True), (b"\x80\x05\x95", True), (b"\x80\x09", False), (b"cos\nsystem\n", True),
+    (b"N0" * 128, True), (b"\x00\x00\x80?", False), (b"3\n", False), (b"little", False), (b"", False),
+])
+def test_sniffing_a_pickle_by_its_content(head, expected):
+    assert picklescan.sniff(head) is expected
+
+
+def _globals_by_pickletools(data: bytes) -> list[str]:
+    """Oracle: the imports pickletools' own disassembler sees (with a symbolic stack for STACK_GLOBAL)."""
+    import pickletools
+
+    out, strings = [], []
+    for op, arg, _ in pickletools.genops(data):
+        if op.name in ("GLOBAL", "INST"):
+            out.append(arg.replace(" ", "."))
+        elif op.name == "STACK_GLOBAL":
+            out.append(f"{strings[-2]}.{strings[-1]}")
+        if isinstance(arg, str) and op.name.endswith("UNICODE"):
+            strings.append(arg)
+    return list(dict.fromkeys(out))
+
+
+@pytest.mark.parametrize("protocol", range(6))
+def test_the_opcode_reader_agrees_with_pickletools(protocol):
+    import argparse
+    import collections
+    import datetime
+    import decimal
+    import fractions
+
+    objects = [
+        {"a": [1, 2.5, "x" * 300, b"y" * 300, None, True, 10 ** 40, -(10 ** 40)], ("t", 1): frozenset({1, 2})},
+        collections.OrderedDict(w=[1.0] * 5, b=bytearray(b"zz")), argparse.Namespace(lr=0.1, name="é\u4e2d"),
+        [datetime.date(2024, 1, 2), decimal.Decimal("1.5"), fractions.Fraction(1, 3), {1, 2, 3}, complex(1, 2)],
+        collections.defaultdict(list, a=[1]), list(range(3000)), {"s": "\U0001F600", "n": float("nan")},
+    ]
+    for obj in objects:
+        data = pickle.dumps(obj, protocol=protocol)
+        result = picklescan.scan_bytes(data)
+        assert result.globals == _globals_by_pickletools(data), obj
+        assert len(result.roots) == 1
+
+
+def test_a_payload_is_never_read_into_memory(tmp_path):
+    import tracemalloc
+
+    n = 300 << 20
+    path = tmp_path / "big.pkl"
+    with open(path, "wb") as fh:  # sparse: BINBYTES8 of 300 MiB, then an import
+        fh.write(b"\x80\x04\x8e" + n.to_bytes(8, "little"))
+        fh.seek(n, os.SEEK_CUR)
+        fh.write(b"0" + _PAYLOAD2[2:])
+    tracemalloc.start()
+    info = modelfile.inspect_file(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [f.name for f in info.findings] == ["os.system"] and info.findings[0].offset == 11 + n + 1
+    assert peak < 8 << 20, f"peak Python allocation {peak / 2**20:.1f} MiB"
+
+
+def test_keys_are_never_hashed_or_printed_deeply():
+    # a 2,000-deep tuple as a dict key: the depth limit stops it, hashing never happens
+    deep = b"\x80\x02}(" + b")" + b"\x85" * 2000 + b"K\x01u."
+    with pytest.raises(picklescan.LimitExceeded, match="levels of nesting"):
+        picklescan.scan_bytes(deep)
+    # a list key, shared 2**30 times through the memo: refused as pickle.load refuses it, never repr'd
+    shared = b"\x80\x02}(]q\x000" + b"".join(b"(h%ch%clq%c0" % (i - 1, i - 1, i) for i in range(1, 31)) + b"h\x1eK\x01u."
+    with pytest.raises(picklescan.PickleError, match="dict key"):
+        picklescan.scan_bytes(shared)
+    # a tuple of scalars is a fine key
+    ok = picklescan.scan_bytes(pickle.dumps({(1, "a"): 2, frozenset({3}): 4}, protocol=2))
+    assert len(ok.roots[0]) == 2
+
+
+def test_a_shared_object_graph_is_walked_once(tmp_path):
+    # d0 holds a tensor; d(i) = {"a": d(i-1), "b": d(i-1)}: 2**60 paths, 61 dicts
+    from modelcard_spec.picklescan import Budget
+
+    import time
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_hostile_models import tensor_pickle, torch_members, write_zip
+
+    inner = tensor_pickle()[2:-1]
+    body = inner + b"q\x000" + b"".join(b"}(X\x01\x00\x00\x00ah%cX\x01\x00\x00\x00bh%cuq%c0" % (i - 1, i - 1, i)
+                                       for i in range(1, 61)) + b"h\x3c"
+    path = write_zip(tmp_path / "m.pt", torch_members(b"\x80\x02" + body + b"."))
+    start = time.process_time()
+    info = modelfile.inspect_file(path, budget=Budget(max_objects=1000))
+    assert time.process_time() - start < 1
+    assert (info.tensor_count, info.total_parameters) == (1, 1)

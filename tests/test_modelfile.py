@@ -220,3 +220,159 @@ def test_shape_grammar_evaluates_and_binds_symbols():
 def test_shape_grammar_rejects_anything_but_arithmetic(text):
     with pytest.raises(shapes.ShapeError):
         shapes.parse(text)
+
+
+# --- declared shapes are checked against the bytes that hold them ---------------------------------
+
+def _onnx_backend_models():
+    import glob
+    import os
+
+    folder = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data")
+    return sorted(glob.glob(os.path.join(folder, "**", "*.onnx"), recursive=True))
+
+
+def test_onnx_data_size_checks_accept_every_model_onnx_ships():
+    """Oracle: onnx's own parser. Every model in onnx's backend test data is accepted, with the
+    initializer element count that onnx reports."""
+    paths = _onnx_backend_models()
+    assert len(paths) > 50
+    for path in paths:
+        model = onnx.load(path, load_external_data=False)
+        info = modelfile.inspect_file(path)
+        want = sum(int(np.prod(t.dims)) for t in model.graph.initializer
+                   if t.name.rsplit(".", 1)[-1] not in modelfile.BUFFER_SUFFIXES)
+        assert info.total_parameters == want, path
+
+
+def _safetensors_file(tmp_path, header, data_size):
+    raw = json.dumps(header).encode()
+    path = tmp_path / "t.safetensors"
+    path.write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * data_size)
+    return path
+
+
+@pytest.mark.parametrize("header,data_size", [
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, 8),                     # well formed
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+      "b": {"dtype": "I8", "shape": [3], "data_offsets": [8, 11]}}, 11),                    # two, in order
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}, 4),                     # too few bytes
+    ({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}}, 8),                     # too many bytes
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+      "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, 12),                   # overlap
+    ({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, 8),                     # gap
+    ({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, 8),                     # trailing bytes
+    ({"a": {"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 0]}}, 0),      # 10**12 in 0 bytes
+    ({"a": {"dtype": "F4", "shape": [3], "data_offsets": [0, 2]}}, 2),                      # half bytes
+    ({"a": {"dtype": "X9", "shape": [1], "data_offsets": [0, 1]}}, 1),                      # unknown dtype
+])
+def test_safetensors_checks_agree_with_the_safetensors_library(tmp_path, header, data_size):
+    """Oracle: the safetensors library opens exactly the files inspect accepts."""
+    from safetensors import safe_open
+
+    path = _safetensors_file(tmp_path, header, data_size)
+    try:
+        with safe_open(str(path), framework="numpy") as fh:
+            list(fh.keys())
+        library_accepts = True
+    except Exception:  # noqa: BLE001 - any refusal by the library
+        library_accepts = False
+    try:
+        modelfile.inspect_file(path)
+        we_accept = True
+    except modelfile.ModelFileError as exc:
+        assert exc.message_zh != exc.message
+        we_accept = False
+    assert we_accept == library_accepts
+
+
+def test_onnx_total_beyond_int64_is_an_error_not_a_number(tmp_path):
+    big = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1 << 40, 1 << 40])
+    big.data_location = TensorProto.EXTERNAL
+    big.external_data.add(key="location", value="w.bin")
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [big])
+    path = tmp_path / "m.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    with pytest.raises(modelfile.ModelFileError, match="2\\^63-1"):
+        modelfile.inspect_file(path)
+
+
+def test_onnx_initializer_whose_data_disagrees_with_its_dims_is_an_error(tmp_path):
+    t = numpy_helper.from_array(np.zeros((2, 3), np.float32), "w")
+    t.dims[:] = [2000, 3000]  # the same 24 bytes of raw_data now claim 6 million elements
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [t])
+    path = tmp_path / "m.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    with pytest.raises(modelfile.ModelFileError, match="raw_data") as caught:
+        modelfile.inspect_file(path)
+    assert "raw_data" in caught.value.message_zh and caught.value.offset is not None
+
+
+def test_torch_storage_sizes_are_checked_against_the_archive(tmp_path):
+    import zipfile
+
+    src = MODELS / "tiny_cnn_state_dict.pt"
+    with zipfile.ZipFile(src) as zf:
+        members = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    path = tmp_path / "m.pt"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members:
+            zf.writestr(name, data[:-4] if name.endswith("/data/7") else data)  # conv2.weight loses one float
+    with pytest.raises(modelfile.ModelFileError, match="holds 4,604 bytes") as caught:
+        modelfile.inspect_file(path)
+    assert caught.value.member == "tiny_cnn_state_dict/data/7"
+
+
+def test_legacy_storages_are_checked_against_the_file(tmp_path):
+    whole = (MODELS / "tiny_cnn_legacy.pth").read_bytes()
+    path = tmp_path / "cut.pth"
+    path.write_bytes(whole[:-8])
+    with pytest.raises(modelfile.ModelFileError, match="needs .* bytes, the file has"):
+        modelfile.inspect_file(path)
+
+
+# --- one budget for the whole file ----------------------------------------------------------------
+
+def test_the_budget_is_for_the_whole_file_not_each_stream(tmp_path):
+    import zipfile
+
+    from modelcard_spec import picklescan
+
+    stream = b"\x80\x02" + b"N0" * 300 + b"N."  # 602 opcodes
+    path = tmp_path / "m.pt"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", stream)
+        zf.writestr("archive/extra/a.pkl", stream)
+    assert modelfile.inspect_file(path, budget=picklescan.Budget(max_opcodes=1300)).pickle_based
+    with pytest.raises(modelfile.ModelFileError, match="1,000 pickle opcodes") as caught:
+        modelfile.inspect_file(path, budget=picklescan.Budget(max_opcodes=1000))
+    assert caught.value.member == "archive/extra/a.pkl" and "操作码" in caught.value.message_zh
+
+
+def test_the_budget_has_a_deadline(tmp_path):
+    from modelcard_spec import picklescan
+
+    path = tmp_path / "slow.pkl"
+    path.write_bytes(b"\x80\x02" + b"N0" * 50_000 + b"N.")
+    with pytest.raises(modelfile.ModelFileError, match="seconds of inspection"):
+        modelfile.inspect_file(path, budget=picklescan.Budget(max_seconds=0))
+
+
+@pytest.mark.parametrize("limit,data,needle", [
+    ("max_memo", b"\x80\x02N" + b"p%d\n" % 0 + b"".join(b"p%d\n" % i for i in range(1, 20)) + b".", "memo entries"),
+    ("max_depth", b"\x80\x02" + b"]" + b"\x85" * 30 + b".", "levels of nesting"),
+    ("max_bytes", b"\x80\x02" + b"N0" * 5000 + b"N.", "bytes of pickle data"),
+])
+def test_each_limit_gives_a_clear_bilingual_error(tmp_path, limit, data, needle):
+    from modelcard_spec import picklescan
+
+    path = tmp_path / "m.pkl"
+    path.write_bytes(data)
+    modelfile.inspect_file(path)  # within the default budget
+    with pytest.raises(modelfile.ModelFileError, match=needle) as caught:
+        modelfile.inspect_file(path, budget=picklescan.Budget(**{limit: 10}))
+    assert "检查上限" in caught.value.message_zh

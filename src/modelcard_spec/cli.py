@@ -287,7 +287,7 @@ def cmd_inspect(args) -> int:
     try:
         info = modelfile.inspect_file(args.file)
     except modelfile.ModelFileError as exc:
-        return _fail(f"cannot inspect the model file: {exc}", f"无法检查模型文件：{exc}", args.file)
+        return _fail(f"cannot inspect the model file: {exc.message}", f"无法检查模型文件：{exc.message_zh}", args.file)
     except OSError as exc:
         return _fail(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}", args.file)
     fragment = modelfile.card_fragment(info, f"modelcard-spec inspect {__version__}")

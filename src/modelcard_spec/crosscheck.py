@@ -36,10 +36,14 @@ def model_issues(data: dict, model_path: str) -> tuple[list[Issue], ModelInfo | 
     name = Path(model_path).name
     try:
         info = inspect_file(model_path)
-    except (ModelFileError, OSError) as exc:
+    except ModelFileError as exc:
         return [_issue("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03",
-                       f"model file {name} cannot be inspected: {exc}",
-                       f"无法检查模型文件 {name}：{exc}")], None
+                       f"model file {name} cannot be inspected: {exc.message}",
+                       f"无法检查模型文件 {name}：{exc.message_zh}")], None
+    except OSError as exc:
+        return [_issue("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03",
+                       f"model file {name} cannot be read: {exc.strerror or exc}",
+                       f"无法读取模型文件 {name}：{exc.strerror or exc}")], None
     issues: list[Issue] = []
     index, entry = _weight_entry(data, info)
     if entry is None:

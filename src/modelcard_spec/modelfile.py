@@ -21,16 +21,23 @@ import hashlib
 import json
 import mmap
 import os
+import re
 import struct
 import zipfile
+import zlib
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:
+    import lzma
+except ImportError:  # pragma: no cover - Python built without lzma
+    lzma = None
 
 from . import picklescan
 
 HASH_BLOCK = 1 << 20
-MAX_SAFETENSORS_HEADER = 100 << 20
-MAX_PICKLE_BYTES = 512 << 20
+MAX_SAFETENSORS_HEADER = 100 << 20  # the format's own limit; inspect reads at most Budget.max_json_bytes
 
 # Names of tensors that are running statistics, not parameters (BatchNorm buffers).
 BUFFER_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
@@ -52,7 +59,36 @@ _PRECISION_OF = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8
 
 
 class ModelFileError(Exception):
-    """The file cannot be read as the format it claims to be."""
+    """The file cannot be read as the format it claims to be, or reading it would cost more than its
+    :class:`~.picklescan.Budget`.
+
+    ``en`` and ``zh`` say what is wrong; ``member`` (a zip member or pickle stream) and ``offset``
+    (a byte offset in that member, or in the file) say where. ``message`` and ``message_zh`` are the
+    located sentences; ``str()`` is ``message``."""
+
+    def __init__(self, en: str, zh: str | None = None, *, member: str | None = None, offset: int | None = None):
+        self.en, self.zh, self.member, self.offset = en, zh or en, member, offset
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = ", ".join(([self.member] if self.member else []) + ([f"byte {self.offset}"] if self.offset is not None else []))
+        return f"{where}: {self.en}" if where else self.en
+
+    @property
+    def message_zh(self) -> str:
+        where = " ".join(([self.member] if self.member else []) + ([f"第 {self.offset} 字节"] if self.offset is not None else []))
+        return f"{where}：{self.zh}" if where else self.zh
+
+
+def _scan_error(exc: Exception, member: str | None) -> ModelFileError:
+    """A scanner error as a located ModelFileError."""
+    if isinstance(exc, picklescan.ReadError):
+        return ModelFileError(exc.en, exc.zh, member=member)
+    if isinstance(exc, picklescan.PickleError):
+        return ModelFileError(f"cannot follow the pickle stream: {exc.en}", f"无法解析 pickle 数据流：{exc.zh}",
+                              member=member, offset=exc.offset)
+    return ModelFileError(exc.en, exc.zh, member=member, offset=getattr(exc, "offset", None))
 
 
 @dataclass
@@ -100,72 +136,164 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def detect(path: Path) -> str:
-    """The container kind, from the file's first bytes (then its suffix)."""
+# What reading a zip archive can raise on a damaged or unusual member (and what we turn into a
+# located ModelFileError): bad headers and CRCs, truncated or invalid compressed data, encryption.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, zlib.error,
+              EOFError, OSError, ValueError, struct.error, UnicodeDecodeError) + (
+              (lzma.LZMAError,) if lzma is not None else ())
+# Compression methods zipfile reads (PyTorch itself writes only stored and deflated members).
+ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated", zipfile.ZIP_BZIP2: "bzip2",
+               zipfile.ZIP_LZMA: "lzma"}
+ZIP_METHOD_NAMES = {9: "deflate64", 6: "implode", 93: "zstd", 98: "ppmd"}
+INT64_MAX = (1 << 63) - 1
+
+
+def _zip_error(exc: Exception, member: str | None = None) -> ModelFileError:
+    return ModelFileError(f"cannot read the zip archive: {exc}", f"无法读取 zip 归档：{exc}", member=member)
+
+
+def _zip_entry_count(fh, size: int, limit: int) -> int:
+    """How many central-directory entries zipfile would read, counted up to ``limit + 1``, found the
+    way zipfile finds them, before zipfile builds an object for each."""
+    end_record = getattr(zipfile, "_EndRecData", None)
+    if end_record is None:  # pragma: no cover - present in every CPython 3
+        return 0
+    try:
+        rec = end_record(fh)
+    except ZIP_ERRORS:
+        return 0  # zipfile says what is wrong when it opens the file
+    if not rec:
+        return 0  # zipfile says what is wrong
+    size_cd, offset_cd, location = rec[zipfile._ECD_SIZE], rec[zipfile._ECD_OFFSET], rec[zipfile._ECD_LOCATION]
+    concat = location - size_cd - offset_cd
+    if rec[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:
+        concat -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
+    pos = start = offset_cd + concat
+    count = 0
+    while 0 <= pos and pos - start < size_cd and count <= limit:
+        fh.seek(pos)
+        head = fh.read(46)
+        if len(head) != 46 or head[:4] != b"PK\x01\x02":
+            break
+        pos += 46 + sum(struct.unpack_from("<3H", head, 28))
+        count += 1
+    return count
+
+
+def _open_zip(path: Path, budget: picklescan.Budget) -> zipfile.ZipFile:
+    with open(path, "rb") as fh:
+        if _zip_entry_count(fh, path.stat().st_size, budget.max_members) > budget.max_members:
+            raise _zip_error_limit(budget)
+    try:
+        return zipfile.ZipFile(path)
+    except ZIP_ERRORS as exc:
+        raise _zip_error(exc) from None
+
+
+def _zip_error_limit(budget: picklescan.Budget) -> ModelFileError:
+    exc = budget.exceeded("members")
+    return ModelFileError(exc.en, exc.zh)
+
+
+def _zip_kind(zf: zipfile.ZipFile) -> str:
+    base = {n.lower().rsplit("/", 1)[-1] for n in zf.namelist()}
+    if "constants.pkl" in base:
+        return "torchscript"
+    if "data.pkl" in base:
+        return "pytorch-zip"
+    names = zf.namelist()
+    if "config.json" in names and any(n.endswith(".weights.h5") for n in names):
+        return "keras"
+    raise ModelFileError("a zip archive that is neither a PyTorch checkpoint (no data.pkl) nor a Keras model",
+                         "该 zip 归档既不是 PyTorch 检查点（没有 data.pkl），也不是 Keras 模型")
+
+
+def _detect(path: Path, budget: picklescan.Budget) -> tuple[str, zipfile.ZipFile | None]:
     with open(path, "rb") as fh:
         head = fh.read(16)
     if head[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-        if any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names):
-            return "torchscript"
-        if any(n.endswith("data.pkl") for n in names):
-            return "pytorch-zip"
-        if "config.json" in names and any(n.endswith(".weights.h5") for n in names):
-            return "keras"
-        raise ModelFileError("a zip archive that is neither a PyTorch checkpoint nor a Keras model")
+        zf = _open_zip(path, budget)
+        try:
+            return _zip_kind(zf), zf
+        except BaseException:
+            zf.close()
+            raise
     if len(head) >= 8:
         (n,) = struct.unpack("<Q", head[:8])
         if 2 <= n <= MAX_SAFETENSORS_HEADER and head[8:9] == b"{":
-            return "safetensors"
+            return "safetensors", None
     if head[:1] == b"\x80" and head[1:2] and head[1] <= 5:
         # torch's legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c
-        return "pytorch-legacy" if head[2:3] == b"\x8a" else "pickle"
+        return ("pytorch-legacy" if head[2:3] == b"\x8a" else "pickle"), None
     suffix = path.suffix.lower()
     if suffix == ".onnx" or head[:1] == b"\x08":  # ModelProto starts with field 1 (ir_version)
-        return "onnx"
+        return "onnx", None
     if suffix in (".pkl", ".pickle"):
-        return "pickle"
-    raise ModelFileError("unknown model file format (supported: ONNX, safetensors, PyTorch, pickle)")
+        return "pickle", None
+    raise ModelFileError("unknown model file format (supported: ONNX, safetensors, PyTorch, pickle)",
+                         "未知的模型文件格式（支持 ONNX、safetensors、PyTorch、pickle）")
 
 
-def inspect_file(path: str | os.PathLike) -> ModelInfo:
-    """Inspect one model file. Raises :class:`ModelFileError` or :class:`OSError`."""
+def detect(path: Path) -> str:
+    """The container kind, from the file's first bytes (then its suffix)."""
+    container, zf = _detect(Path(path), picklescan.Budget())
+    if zf is not None:
+        zf.close()
+    return container
+
+
+def inspect_file(path: str | os.PathLike, budget: picklescan.Budget | None = None) -> ModelInfo:
+    """Inspect one model file within ``budget`` (default limits when None).
+
+    Raises :class:`ModelFileError` (the file is not a readable model, or reading it would exceed the
+    budget) or :class:`OSError` (the file cannot be opened)."""
     p = Path(path)
     if not p.is_file():
-        raise ModelFileError("not a regular file")
-    container = detect(p)
-    size = p.stat().st_size
-    suffix = p.suffix.lower().lstrip(".")
-    fmt = {"onnx": "onnx", "safetensors": "safetensors", "torchscript": "torchscript",
-           "keras": "keras"}.get(container)
-    if fmt is None:
-        fmt = suffix if suffix in ("pt", "pth", "bin", "ckpt", "pkl") else ("pkl" if container == "pickle" else "pt")
-    info = ModelInfo(path=str(p), format=fmt, container=container, size_bytes=size, sha256=sha256_file(p))
-    if container == "onnx":
-        _inspect_onnx(p, info)
-    elif container == "safetensors":
-        _inspect_safetensors(p, info)
-    elif container in ("pytorch-zip", "torchscript"):
-        _inspect_torch_zip(p, info)
-    elif container == "pytorch-legacy":
-        _inspect_torch_legacy(p, info)
-    elif container == "pickle":
-        info.pickle_based = True
-        with open(p, "rb") as fh:
-            _scan_pickles(fh, info, labels=[p.name])
-    else:
-        raise ModelFileError(f"{container} files are recognised but not yet inspected")
+        raise ModelFileError("not a regular file", "不是常规文件")
+    budget = budget or picklescan.Budget()
+    container, zf = _detect(p, budget)
+    try:
+        size = p.stat().st_size
+        suffix = p.suffix.lower().lstrip(".")
+        fmt = {"onnx": "onnx", "safetensors": "safetensors", "torchscript": "torchscript",
+               "keras": "keras"}.get(container)
+        if fmt is None:
+            fmt = suffix if suffix in ("pt", "pth", "bin", "ckpt", "pkl") else ("pkl" if container == "pickle" else "pt")
+        info = ModelInfo(path=str(p), format=fmt, container=container, size_bytes=size, sha256=sha256_file(p))
+        budget.start()  # the digest is linear in the file size; the budget is for what follows
+        if container == "onnx":
+            _inspect_onnx(p, info, budget)
+        elif container == "safetensors":
+            _inspect_safetensors(p, info, budget)
+        elif container in ("pytorch-zip", "torchscript"):
+            _inspect_torch_zip(zf, info, budget)
+        elif container == "pytorch-legacy":
+            _inspect_torch_legacy(p, info, budget)
+        elif container == "pickle":
+            _inspect_pickle(p, info, budget)
+        else:
+            raise ModelFileError(f"{container} files are recognised but not yet inspected",
+                                 f"可识别 {container} 文件，但尚不能检查其内容")
+    except picklescan.LimitExceeded as exc:
+        raise _scan_error(exc, None) from None
+    finally:
+        if zf is not None:
+            zf.close()
     return info
 
 
 # --- ONNX: a protobuf wire-format reader that skips payloads -------------------------------------
 
+MAX_ONNX_STRING = 1 << 16  # longest name, type or domain read (they are identifiers, not data)
+_LOW_BYTES = bytes(range(128))
+
+
 def _varint(buf, pos: int, end: int) -> tuple[int, int]:
     result = shift = 0
+    start = pos
     while True:
         if pos >= end:
-            raise ModelFileError("truncated protobuf varint")
+            raise ModelFileError("truncated protobuf varint", "protobuf 变长整数被截断", offset=start)
         b = buf[pos]
         pos += 1
         result |= (b & 0x7F) << shift
@@ -173,14 +301,23 @@ def _varint(buf, pos: int, end: int) -> tuple[int, int]:
             return result, pos
         shift += 7
         if shift > 70:
-            raise ModelFileError("malformed protobuf varint")
+            raise ModelFileError("malformed protobuf varint", "protobuf 变长整数格式错误", offset=start)
 
 
-def _fields(buf, start: int, end: int):
-    """Yield (field number, wire type, value) of one message; length-delimited values are
-    (offset, end) pairs into ``buf``, never copies."""
+def _fields(buf, start: int, end: int, budget: picklescan.Budget):
+    """Yield (field number, wire type, value, offset) of one message; length-delimited values are
+    (offset, end) pairs into ``buf``, never copies. Each field is charged to ``budget``."""
     pos = start
+    used = budget.used
+    limit = budget.max_fields
     while pos < end:
+        at = pos
+        n = used.get("fields", 0) + 1
+        used["fields"] = n
+        if n > limit:
+            raise ModelFileError(*_limit_text(budget, "fields"), offset=at)
+        if not n & 0xFFFF:
+            budget.check_time(at)
         key, pos = _varint(buf, pos, end)
         number, wire = key >> 3, key & 7
         if wire == 0:
@@ -194,19 +331,30 @@ def _fields(buf, start: int, end: int):
         elif wire == 5:
             value, pos = pos, pos + 4
         else:
-            raise ModelFileError(f"unsupported protobuf wire type {wire}")
+            raise ModelFileError(f"unsupported protobuf wire type {wire}", f"不支持的 protobuf 编码类型 {wire}", offset=at)
         if pos > end:
-            raise ModelFileError("protobuf field runs past the end of its message")
-        yield number, wire, value
+            raise ModelFileError("protobuf field runs past the end of its message", "protobuf 字段超出其所在消息的末尾",
+                                 offset=at)
+        yield number, wire, value, at
+
+
+def _limit_text(budget: picklescan.Budget, kind: str) -> tuple[str, str]:
+    exc = budget.exceeded(kind)
+    return exc.en, exc.zh
 
 
 def _str(buf, span) -> str:
+    if span[1] - span[0] > MAX_ONNX_STRING:
+        raise ModelFileError(f"a name of {span[1] - span[0]:,} bytes is longer than {MAX_ONNX_STRING:,} bytes",
+                             f"名称长 {span[1] - span[0]:,} 字节，超过 {MAX_ONNX_STRING:,} 字节", offset=span[0])
     return bytes(buf[span[0]:span[1]]).decode("utf-8", errors="replace")
 
 
 def _packed_or_single(buf, wire, value) -> list[int]:
     if wire == 0:
         return [value]
+    if wire != 2:
+        return []
     out, pos = [], value[0]
     while pos < value[1]:
         v, pos = _varint(buf, pos, value[1])
@@ -215,27 +363,28 @@ def _packed_or_single(buf, wire, value) -> list[int]:
 
 
 def _signed64(v: int) -> int:
+    v &= (1 << 64) - 1
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
-def _onnx_value_info(buf, span) -> Node:
+def _onnx_value_info(buf, span, budget) -> Node:
     name, dtype, shape = "", None, None
-    for num, wire, val in _fields(buf, *span):
+    for num, wire, val, _ in _fields(buf, *span, budget):
         if num == 1 and wire == 2:
             name = _str(buf, val)
         elif num == 2 and wire == 2:  # TypeProto
-            for tnum, twire, tval in _fields(buf, *val):
+            for tnum, twire, tval, _ in _fields(buf, *val, budget):
                 if tnum == 1 and twire == 2:  # tensor_type
-                    for fnum, fwire, fval in _fields(buf, *tval):
+                    for fnum, fwire, fval, _ in _fields(buf, *tval, budget):
                         if fnum == 1 and fwire == 0:
                             dtype = ONNX_DTYPES.get(fval, f"onnx-type-{fval}")
                         elif fnum == 2 and fwire == 2:
                             shape = []
-                            for dnum, dwire, dval in _fields(buf, *fval):
+                            for dnum, dwire, dval, _ in _fields(buf, *fval, budget):
                                 if dnum != 1 or dwire != 2:
                                     continue
                                 dim = None
-                                for xnum, xwire, xval in _fields(buf, *dval):
+                                for xnum, xwire, xval, _ in _fields(buf, *dval, budget):
                                     if xnum == 1 and xwire == 0:
                                         dim = _signed64(xval)
                                     elif xnum == 2 and xwire == 2:
@@ -244,66 +393,131 @@ def _onnx_value_info(buf, span) -> Node:
     return Node(name, shape, dtype)
 
 
-def _onnx_tensor(buf, span) -> tuple[str, str, int]:
-    name, dtype, dims = "", None, []
-    for num, wire, val in _fields(buf, *span):
+# Bits per element of each TensorProto.DataType with a fixed size (strings have none).
+_ONNX_BITS = {1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 14: 64,
+              15: 128, 16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4}
+# Which typed value field of TensorProto holds each data type, and how many values make one element:
+# float_data (4), int32_data (5), int64_data (7), double_data (10), uint64_data (11).
+_ONNX_VALUE_FIELD = {1: (4, 1), 14: (4, 2), 2: (5, 1), 3: (5, 1), 4: (5, 1), 5: (5, 1), 6: (5, 1), 9: (5, 1),
+                     10: (5, 1), 16: (5, 1), 17: (5, 1), 18: (5, 1), 19: (5, 1), 20: (5, 1), 7: (7, 1),
+                     11: (10, 1), 15: (10, 2), 12: (11, 1), 13: (11, 1)}
+_FIXED_WIDTH = {4: 4, 10: 8}  # packed float_data and double_data; the others are varints
+
+
+def _count_values(buf, number: int, wire: int, value) -> int:
+    """How many values one occurrence of a repeated numeric field holds (packed or not)."""
+    if wire != 2:
+        return 1
+    start, end = value
+    width = _FIXED_WIDTH.get(number)
+    if width:
+        return (end - start) // width
+    count = 0  # varints: one value ends at each byte below 0x80
+    for a in range(start, end, 1 << 24):
+        chunk = bytes(buf[a:min(a + (1 << 24), end)])
+        count += len(chunk) - len(chunk.translate(None, _LOW_BYTES))
+    return count
+
+
+def _onnx_tensor(buf, span, budget) -> tuple[str, str, tuple]:
+    """An initializer's name, dtype and dims, after checking that the data it stores in the file
+    agrees with its dims (data kept in external files cannot be checked here)."""
+    name, code, dims = "", None, []
+    raw = None
+    values = {}
+    external = False
+    for num, wire, val, at in _fields(buf, *span, budget):
         if num == 1:
             dims.extend(_signed64(v) for v in _packed_or_single(buf, wire, val))
         elif num == 2 and wire == 0:
-            dtype = ONNX_DTYPES.get(val, f"onnx-type-{val}")
+            code = val
         elif num == 8 and wire == 2:
             name = _str(buf, val)
-    numel = 1
-    for d in dims:
-        numel *= max(d, 0)
-    return name, dtype or "unknown", numel
+        elif num == 9 and wire == 2:
+            raw = (raw or 0) + val[1] - val[0]
+        elif num in (4, 5, 7, 10, 11):
+            values[num] = values.get(num, 0) + _count_values(buf, num, wire, val)
+        elif num == 13 or (num == 14 and wire == 0 and val == 1):
+            external = True
+    dtype = ONNX_DTYPES.get(code, f"onnx-type-{code}") if code is not None else "unknown"
+    if any(d < 0 for d in dims):
+        raise ModelFileError(f"initializer {name!r} has a negative dimension {dims}",
+                             f"初始化器 {name!r} 的维度为负数 {dims}", offset=span[0])
+    numel = _numel(dims, f"initializer {name!r}", f"初始化器 {name!r}", span[0])
+    if external or code not in _ONNX_BITS:
+        return name, dtype, tuple(dims)
+    if raw is not None:
+        need = (numel * _ONNX_BITS[code] + 7) // 8
+        if raw != need:
+            raise ModelFileError(f"initializer {name!r} ({dtype}, dims {dims}) needs {need:,} bytes of raw_data, "
+                                 f"the file holds {raw:,}",
+                                 f"初始化器 {name!r}（{dtype}，维度 {dims}）需要 {need:,} 字节的 raw_data，"
+                                 f"文件中为 {raw:,} 字节", offset=span[0])
+    elif code in _ONNX_VALUE_FIELD and code not in (21, 22):
+        number, per = _ONNX_VALUE_FIELD[code]
+        held = values.get(number, 0)
+        if held != numel * per:
+            raise ModelFileError(f"initializer {name!r} ({dtype}, dims {dims}) has {numel:,} elements, "
+                                 f"the file stores {held // per if per else held:,}",
+                                 f"初始化器 {name!r}（{dtype}，维度 {dims}）应有 {numel:,} 个元素，"
+                                 f"文件中存储了 {held // per if per else held:,} 个", offset=span[0])
+    return name, dtype, tuple(dims)
 
 
-def _onnx_graph(buf, span, info: ModelInfo, tensors: list, top: bool) -> None:
-    inputs, outputs, initializer_names = [], [], set()
-    for num, wire, val in _fields(buf, *span):
-        if wire != 2:
-            continue
-        if num == 1:  # NodeProto
-            op_type, domain = "", ""
-            for nnum, nwire, nval in _fields(buf, *val):
-                if nnum == 4 and nwire == 2:
-                    op_type = _str(buf, nval)
-                elif nnum == 7 and nwire == 2:
-                    domain = _str(buf, nval)
-                elif nnum == 5 and nwire == 2:  # AttributeProto: sub-graphs of If, Loop, Scan
-                    for anum, awire, aval in _fields(buf, *nval):
-                        if anum in (6, 11) and awire == 2:
-                            _onnx_graph(buf, aval, info, tensors, top=False)
-            key = op_type if domain in ("", "ai.onnx") else f"{domain}::{op_type}"
-            info.operator_counts[key] = info.operator_counts.get(key, 0) + 1
-            if domain not in STANDARD_DOMAINS and key not in info.custom_operators:
-                info.custom_operators.append(key)
-        elif num == 5:  # initializer
-            t = _onnx_tensor(buf, val)
-            initializer_names.add(t[0])
-            tensors.append(t)
-        elif num == 11 and top:
-            inputs.append(_onnx_value_info(buf, val))
-        elif num == 12 and top:
-            outputs.append(_onnx_value_info(buf, val))
-    if top:
-        # Before IR version 4, initializers were also listed as graph inputs.
-        info.inputs = [n for n in inputs if n.name not in initializer_names]
-        info.outputs = outputs
+def _onnx_graphs(buf, span, info: ModelInfo, tensors: list, budget: picklescan.Budget) -> None:
+    """The top graph and, level by level, every sub-graph (If, Loop, Scan bodies) below it."""
+    pending = deque([(span, 1)])
+    custom = set(info.custom_operators)
+    while pending:
+        graph, level = pending.popleft()
+        top = level == 1
+        inputs, outputs, initializer_names = [], [], set()
+        for num, wire, val, at in _fields(buf, *graph, budget):
+            if wire != 2:
+                continue
+            if num == 1:  # NodeProto
+                op_type, domain = "", ""
+                for nnum, nwire, nval, nat in _fields(buf, *val, budget):
+                    if nnum == 4 and nwire == 2:
+                        op_type = _str(buf, nval)
+                    elif nnum == 7 and nwire == 2:
+                        domain = _str(buf, nval)
+                    elif nnum == 5 and nwire == 2:  # AttributeProto: sub-graphs of If, Loop, Scan
+                        for anum, awire, aval, aat in _fields(buf, *nval, budget):
+                            if anum in (6, 11) and awire == 2:
+                                if level + 1 > budget.max_depth:
+                                    raise ModelFileError(*_limit_text(budget, "depth"), offset=aat)
+                                pending.append((aval, level + 1))
+                key = op_type if domain in ("", "ai.onnx") else f"{domain}::{op_type}"
+                info.operator_counts[key] = info.operator_counts.get(key, 0) + 1
+                if domain not in STANDARD_DOMAINS and key not in custom:
+                    custom.add(key)
+                    info.custom_operators.append(key)
+            elif num == 5:  # initializer
+                t = _onnx_tensor(buf, val, budget)
+                initializer_names.add(t[0])
+                tensors.append(t)
+            elif num == 11 and top:
+                inputs.append(_onnx_value_info(buf, val, budget))
+            elif num == 12 and top:
+                outputs.append(_onnx_value_info(buf, val, budget))
+        if top:
+            # Before IR version 4, initializers were also listed as graph inputs.
+            info.inputs = [n for n in inputs if n.name not in initializer_names]
+            info.outputs = outputs
 
 
-def _inspect_onnx(path: Path, info: ModelInfo) -> None:
+def _inspect_onnx(path: Path, info: ModelInfo, budget: picklescan.Budget) -> None:
     info.framework = "ONNX"
     if info.size_bytes == 0:
-        raise ModelFileError("empty file")
+        raise ModelFileError("empty file", "文件为空")
     tensors: list = []
     producer = producer_version = None
     graph_seen = False
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         buf = memoryview(mm)
         try:
-            for num, wire, val in _fields(buf, 0, len(buf)):
+            for num, wire, val, _ in _fields(buf, 0, len(buf), budget):
                 if num == 1 and wire == 0:
                     info.ir_version = val
                 elif num == 2 and wire == 2:
@@ -312,10 +526,10 @@ def _inspect_onnx(path: Path, info: ModelInfo) -> None:
                     producer_version = _str(buf, val)
                 elif num == 7 and wire == 2:
                     graph_seen = True
-                    _onnx_graph(buf, val, info, tensors, top=True)
+                    _onnx_graphs(buf, val, info, tensors, budget)
                 elif num == 8 and wire == 2:
                     domain, version = "", None
-                    for onum, owire, oval in _fields(buf, *val):
+                    for onum, owire, oval, _ in _fields(buf, *val, budget):
                         if onum == 1 and owire == 2:
                             domain = _str(buf, oval)
                         elif onum == 2 and owire == 0:
@@ -324,113 +538,355 @@ def _inspect_onnx(path: Path, info: ModelInfo) -> None:
         finally:
             buf.release()
     if not graph_seen or info.ir_version is None:
-        raise ModelFileError("not an ONNX model: no ir_version or graph")
+        raise ModelFileError("not an ONNX model: no ir_version or graph", "不是 ONNX 模型：缺少 ir_version 或 graph")
     if producer:
         info.notes.append(f"produced by {producer} {producer_version or ''}".strip())
     info.opset_version = info.opsets.get("ai.onnx")
     info.framework_version = f"IR version {info.ir_version}"
-    _summarise_tensors(info, [(name, dtype, (numel,)) for name, dtype, numel in tensors])
+    _summarise_tensors(info, tensors)
 
 
 # --- safetensors -------------------------------------------------------------------------------
 
-def _inspect_safetensors(path: Path, info: ModelInfo) -> None:
+# Bits per element of each safetensors dtype (the format's own table, sub-byte types included).
+SAFETENSORS_BITS = {"F64": 64, "F32": 32, "F16": 16, "BF16": 16, "I64": 64, "I32": 32, "I16": 16, "I8": 8,
+                    "U8": 8, "U16": 16, "U32": 32, "U64": 64, "BOOL": 8, "F8_E4M3": 8, "F8_E5M2": 8,
+                    "F8_E8M0": 8, "F6_E2M3": 6, "F6_E3M2": 6, "F4": 4, "C64": 64}
+
+
+def _unique_keys(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise ModelFileError(f"safetensors header names {key!r} twice", f"safetensors 头部两次出现 {key!r}")
+        out[key] = value
+    return out
+
+
+def _is_count(v) -> bool:
+    return type(v) is int and v >= 0
+
+
+def _inspect_safetensors(path: Path, info: ModelInfo, budget: picklescan.Budget) -> None:
+    """The JSON header, checked as the safetensors library checks it: every entry has a known dtype,
+    a shape and data offsets whose span is exactly dtype x shape bytes, and the spans tile the data
+    section without gaps or overlaps."""
     info.framework = "safetensors"
     with open(path, "rb") as fh:
         (n,) = struct.unpack("<Q", fh.read(8))
+        if n > budget.max_json_bytes:
+            raise ModelFileError(*_limit_text(budget, "json_bytes"), offset=0)
         raw = fh.read(n)
     if len(raw) != n:
-        raise ModelFileError("safetensors header is truncated")
+        raise ModelFileError("safetensors header is truncated", "safetensors 头部被截断", offset=8)
     try:
-        header = json.loads(raw)
+        header = json.loads(raw, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise ModelFileError("safetensors header is nested too deeply", "safetensors 头部嵌套过深", offset=8) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"safetensors header is not JSON: {exc}") from None
+        raise ModelFileError(f"safetensors header is not JSON: {exc}", f"safetensors 头部不是 JSON：{exc}", offset=8) from None
     if not isinstance(header, dict):
-        raise ModelFileError("safetensors header is not a JSON object")
+        raise ModelFileError("safetensors header is not a JSON object", "safetensors 头部不是 JSON 对象", offset=8)
     data_size = info.size_bytes - 8 - n
-    entries = []
+    metadata = header.get("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise ModelFileError("safetensors __metadata__ is not a map of strings", "safetensors 的 __metadata__ 不是字符串映射",
+                             offset=8)
+    entries, spans = [], []
     for name, meta in sorted(header.items()):
         if name == "__metadata__":
             continue
+        label = _printable_name(name)
         if not isinstance(meta, dict) or not isinstance(meta.get("shape"), list):
-            raise ModelFileError(f"safetensors entry {name!r} has no shape")
-        shape = meta["shape"]
-        if not all(isinstance(d, int) and d >= 0 for d in shape):
-            raise ModelFileError(f"safetensors entry {name!r} has an invalid shape")
-        offsets = meta.get("data_offsets")
-        if not (isinstance(offsets, list) and len(offsets) == 2 and 0 <= offsets[0] <= offsets[1] <= data_size):
-            raise ModelFileError(f"safetensors entry {name!r} points outside the file")
-        entries.append((name, SAFETENSORS_DTYPES.get(meta.get("dtype"), str(meta.get("dtype"))), tuple(shape)))
+            raise ModelFileError(f"safetensors entry {label!r} has no shape", f"safetensors 条目 {label!r} 没有形状", offset=8)
+        shape, dtype, offsets = meta["shape"], meta.get("dtype"), meta.get("data_offsets")
+        if not all(_is_count(d) for d in shape):
+            raise ModelFileError(f"safetensors entry {label!r} has an invalid shape", f"safetensors 条目 {label!r} 的形状无效",
+                                 offset=8)
+        if not isinstance(dtype, str) or dtype not in SAFETENSORS_BITS:
+            raise ModelFileError(f"safetensors entry {label!r} has an unknown dtype", f"safetensors 条目 {label!r} 的数据类型未知",
+                                 offset=8)
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_count(o) for o in offsets)
+                and offsets[0] <= offsets[1] <= data_size):
+            raise ModelFileError(f"safetensors entry {label!r} points outside the file",
+                                 f"safetensors 条目 {label!r} 指向文件之外", offset=8)
+        numel = _numel(shape, f"safetensors entry {label!r}", f"safetensors 条目 {label!r}", 8)
+        bits = numel * SAFETENSORS_BITS[dtype]
+        if bits % 8 or bits // 8 != offsets[1] - offsets[0]:
+            raise ModelFileError(f"safetensors entry {label!r} ({dtype}, shape {shape}) needs {bits / 8:,.0f} bytes, "
+                                 f"its data_offsets span {offsets[1] - offsets[0]:,}",
+                                 f"safetensors 条目 {label!r}（{dtype}，形状 {shape}）需要 {bits / 8:,.0f} 字节，"
+                                 f"其 data_offsets 跨度为 {offsets[1] - offsets[0]:,} 字节", offset=8)
+        spans.append((offsets[0], offsets[1], label))
+        entries.append((name, SAFETENSORS_DTYPES.get(dtype, dtype), tuple(shape)))
+    end = 0
+    for begin, stop, label in sorted(spans):
+        if begin != end:
+            what, what_zh = ("overlaps the tensor before it", "与前一个张量重叠") if begin < end else (
+                "leaves a gap after the tensor before it", "与前一个张量之间有空隙")
+            raise ModelFileError(f"safetensors entry {label!r} (bytes {begin:,}-{stop:,} of the data) {what}",
+                                 f"safetensors 条目 {label!r}（数据区第 {begin:,}-{stop:,} 字节）{what_zh}", offset=8 + n + begin)
+        end = stop
+    if end != data_size:
+        raise ModelFileError(f"the tensors cover {end:,} of the {data_size:,} data bytes",
+                             f"张量只覆盖了数据区 {data_size:,} 字节中的 {end:,} 字节", offset=8 + n + end)
     _summarise_tensors(info, entries)
+
+
+def _printable_name(name: str) -> str:
+    text = picklescan._printable(name)
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 # --- PyTorch -----------------------------------------------------------------------------------
 
-def _scan_pickles(fh, info: ModelInfo, labels: list[str], count: int = 1) -> picklescan.ScanResult:
+SNIFF_BYTES = 256  # the head of each zip member read to tell whether it is a pickle by content
+
+
+def _check_method(item: zipfile.ZipInfo) -> None:
+    if item.compress_type not in ZIP_METHODS:
+        method = ZIP_METHOD_NAMES.get(item.compress_type, "unknown")
+        raise ModelFileError(f"compression method {item.compress_type} ({method}) is not supported "
+                             "(PyTorch writes stored or deflated members)",
+                             f"不支持压缩方法 {item.compress_type}（{method}）（PyTorch 只写入未压缩或 deflate 压缩的成员）",
+                             member=item.filename)
+
+
+def _member_head(zf: zipfile.ZipFile, item: zipfile.ZipInfo, budget: picklescan.Budget, n: int) -> bytes:
+    _check_method(item)
+    try:
+        with zf.open(item) as fh:
+            head = fh.read(n)
+    except ZIP_ERRORS as exc:
+        raise _zip_error(exc, item.filename) from None
+    budget.spend("bytes", len(head))
+    return head
+
+
+def _scan_member(zf: zipfile.ZipFile, item: zipfile.ZipInfo, result: picklescan.ScanResult,
+                 budget: picklescan.Budget) -> None:
+    """Scan the pickle at the start of one member, then read the member to its end so that zipfile
+    checks its CRC (PyTorch's reader checks it too)."""
+    _check_method(item)
+    try:
+        fh = zf.open(item)
+    except ZIP_ERRORS as exc:
+        raise _zip_error(exc, item.filename) from None
+    with fh:
+        reader = picklescan.Reader(fh, budget, size=item.file_size, errors=ZIP_ERRORS)
+        picklescan.scan_stream(reader, result, item.filename, budget)
+        reader.drain()
+
+
+def _inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: picklescan.Budget) -> None:
+    """Every member PyTorch could load as a pickle is scanned: PyTorch finds a record such as
+    ``data.pkl`` under the folder of the archive's first entry, comparing names case-insensitively
+    (miniz), so every member whose name ends in ``.pkl`` in any case is scanned, and so is every
+    other member that is a pickle by its content."""
+    info.framework = "PyTorch"
+    info.pickle_based = True
+    items = zf.infolist()
+    first = items[0].filename if items else ""
+    prefix = first.split("/", 1)[0].lower() if "/" in first else ""
     result = picklescan.ScanResult()
-    for i in range(count):
-        label = labels[i] if i < len(labels) else f"{labels[0]}#{i}"
+    data_root = fallback_root = None
+    for item in sorted(items, key=lambda i: i.filename):
+        if item.filename.endswith("/"):  # a folder (ZipInfo.is_dir fails on an empty name)
+            continue
+        lower = item.filename.lower()
+        named = lower.endswith(".pkl")
+        if not named and not picklescan.sniff(_member_head(zf, item, budget, SNIFF_BYTES), budget):
+            continue
+        mark = result.mark()
         try:
-            picklescan.scan_stream(fh, result, label)
+            _scan_member(zf, item, result, budget)
         except picklescan.PickleError as exc:
-            raise ModelFileError(f"cannot follow the pickle stream ({label}): {exc}") from None
-    info.globals = result.globals
-    info.findings = result.findings
-    return result
-
-
-def _inspect_torch_zip(path: Path, info: ModelInfo) -> None:
-    info.framework = "PyTorch"
-    info.pickle_based = True
-    result = picklescan.ScanResult()
-    data_root = None
-    with zipfile.ZipFile(path) as zf:
-        for item in sorted(zf.infolist(), key=lambda i: i.filename):
-            if not item.filename.endswith(".pkl"):
-                continue
-            if item.file_size > MAX_PICKLE_BYTES:
-                raise ModelFileError(f"{item.filename} is larger than {MAX_PICKLE_BYTES >> 20} MiB")
-            with zf.open(item) as fh:
-                try:
-                    picklescan.scan_stream(fh, result, item.filename)
-                except picklescan.PickleError as exc:
-                    raise ModelFileError(f"cannot follow the pickle stream ({item.filename}): {exc}") from None
-            if item.filename.endswith("data.pkl") and data_root is None:
-                data_root = result.roots[-1]
-        version = next((n for n in zf.namelist() if n.endswith("/version") or n == "version"), None)
-        if version:
-            info.framework_version = "archive format " + zf.read(version).decode("ascii", "replace").strip()
+            if named:
+                raise _scan_error(exc, item.filename) from None
+            result.rollback(mark)  # it only looked like a pickle
+            continue
+        except picklescan.LimitExceeded as exc:
+            raise _scan_error(exc, item.filename) from None
+        if lower == f"{prefix}/data.pkl" and data_root is None:
+            data_root = result.roots[-1]
+        elif lower.rsplit("/", 1)[-1] == "data.pkl" and fallback_root is None:
+            fallback_root = result.roots[-1]
     info.globals, info.findings = result.globals, result.findings
-    if data_root is not None:
-        refs = picklescan.tensors(data_root)
-        _summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
-
-
-def _inspect_torch_legacy(path: Path, info: ModelInfo) -> None:
-    info.framework = "PyTorch"
-    info.framework_version = "legacy (pre-1.6) serialisation"
-    info.pickle_based = True
-    with open(path, "rb") as fh:
-        # magic number, protocol version, system info, the object, the storage keys
-        result = _scan_pickles(fh, info, labels=["magic", "protocol", "sys_info", "data", "storage_keys"], count=5)
-    refs = picklescan.tensors(result.roots[3])
+    _read_archive_version(zf, items, prefix, info, budget)
+    root = data_root if data_root is not None else fallback_root
+    if root is None:
+        return
+    refs = picklescan.tensors(root, budget=budget)
+    if info.container == "pytorch-zip":
+        sizes: dict = {}
+        for item in items:
+            sizes.setdefault(item.filename.lower(), []).append(item.file_size)
+        for ref in refs:
+            key = ref.storage_key
+            if key is None or ref.storage_numel is None or ref.storage_itemsize is None:
+                continue
+            record = f"{prefix}/data/{key}".lower()
+            if record not in sizes:
+                raise ModelFileError(f"tensor {_printable_name(ref.name)!r} refers to storage data/{key}, "
+                                     "which the archive does not contain",
+                                     f"张量 {_printable_name(ref.name)!r} 引用的存储 data/{key} 不在归档中",
+                                     member=f"{prefix}/data.pkl")
+            _check_storage(ref, sizes[record], f"{prefix}/data/{key}")
     _summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
 
 
+def _check_storage(ref: picklescan.TensorRef, held: list, record: str, offset: int | None = None) -> None:
+    """A storage record holds numel x itemsize bytes, and the tensor lies inside its storage (both
+    are what PyTorch checks when it loads the tensor)."""
+    need = ref.storage_numel * ref.storage_itemsize
+    for size in held:
+        if size != need:
+            raise ModelFileError(f"storage of tensor {_printable_name(ref.name)!r} holds {size:,} bytes, "
+                                 f"its persistent id declares {ref.storage_numel:,} x {ref.storage_itemsize} = {need:,}",
+                                 f"张量 {_printable_name(ref.name)!r} 的存储为 {size:,} 字节，"
+                                 f"其持久化标识声明为 {ref.storage_numel:,} × {ref.storage_itemsize} = {need:,} 字节",
+                                 member=record, offset=offset)
+    itemsize = picklescan.ITEMSIZE.get(ref.dtype)
+    if itemsize is None:
+        return
+    _numel(ref.shape, f"tensor {_printable_name(ref.name)!r}", f"张量 {_printable_name(ref.name)!r}")
+    if ref.offset > INT64_MAX or any(s > INT64_MAX for s in ref.stride or ()):
+        raise ModelFileError(f"tensor {_printable_name(ref.name)!r} has an offset or stride beyond 2^63-1",
+                             f"张量 {_printable_name(ref.name)!r} 的偏移或步长超过 2^63-1", member=record, offset=offset)
+    reach = ref.extent() * itemsize
+    if reach > need:
+        raise ModelFileError(f"tensor {_printable_name(ref.name)!r} (shape {list(ref.shape)}, offset {ref.offset:,}) "
+                             f"reaches {reach:,} bytes into a storage of {need:,} bytes",
+                             f"张量 {_printable_name(ref.name)!r}（形状 {list(ref.shape)}，偏移 {ref.offset:,}）"
+                             f"需要 {reach:,} 字节，而其存储只有 {need:,} 字节", member=record, offset=offset)
+
+
+def _read_archive_version(zf, items, prefix: str, info: ModelInfo, budget: picklescan.Budget) -> None:
+    """The archive format version: a small decimal number (never more than 64 bytes are read)."""
+    wanted = (f"{prefix}/.data/version", f"{prefix}/version")
+    found = [i for i in items if i.filename.lower() in wanted]
+    found.sort(key=lambda i: wanted.index(i.filename.lower()))
+    if not found:
+        return
+    head = _member_head(zf, found[0], budget, 65)
+    match = re.fullmatch(rb"\s*(\d{1,18})\s*", head)
+    if match and found[0].file_size <= 64:
+        info.framework_version = f"archive format {int(match.group(1))}"
+    else:
+        info.notes.append(f"{found[0].filename} ({found[0].file_size:,} bytes) is not a version number; not read")
+
+
+def _inspect_torch_legacy(path: Path, info: ModelInfo, budget: picklescan.Budget) -> None:
+    """Five pickles (magic number, protocol, system info, the object, the storage keys), then each
+    storage as an int64 element count and its bytes."""
+    info.framework = "PyTorch"
+    info.framework_version = "legacy (pre-1.6) serialisation"
+    info.pickle_based = True
+    result = picklescan.ScanResult()
+    with open(path, "rb") as fh:
+        reader = picklescan.Reader(fh, budget, size=info.size_bytes, seekable=True)
+        for label in ("magic", "protocol", "sys_info", "data", "storage_keys"):
+            try:
+                picklescan.scan_stream(reader, result, label, budget)
+            except (picklescan.PickleError, picklescan.LimitExceeded) as exc:
+                raise _scan_error(exc, label) from None
+        info.globals, info.findings = result.globals, result.findings
+        refs = picklescan.tensors(result.roots[3], budget=budget)
+        _check_legacy_storages(fh, reader.offset, info.size_bytes, refs, result.roots[4])
+    _summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
+
+
+def _check_legacy_storages(fh, pos: int, size: int, refs: list, keys) -> None:
+    """Walk the storages after the pickles, one seek each, as far as their element sizes are known."""
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        return
+    by_key: dict = {}
+    for ref in refs:
+        if ref.storage_key is not None and ref.storage_itemsize is not None and ref.storage_numel is not None:
+            by_key.setdefault(ref.storage_key, []).append(ref)
+    for key in keys:
+        tied = by_key.get(key)
+        if not tied:
+            return  # a storage no tensor describes: its length in bytes is unknown, so stop here
+        if pos + 8 > size:
+            raise ModelFileError(f"the file ends before storage {key}", f"文件在存储 {key} 之前结束", offset=pos)
+        fh.seek(pos)
+        numel = int.from_bytes(fh.read(8), "little", signed=True)
+        declared = tied[0].storage_numel
+        if numel != declared:
+            raise ModelFileError(f"storage {key} holds {numel:,} elements, its tensors' persistent id declares {declared:,}",
+                                 f"存储 {key} 含 {numel:,} 个元素，其张量的持久化标识声明为 {declared:,} 个", offset=pos)
+        need = declared * tied[0].storage_itemsize
+        if pos + 8 + need > size:
+            raise ModelFileError(f"storage {key} needs {need:,} bytes, the file has {max(size - pos - 8, 0):,} left",
+                                 f"存储 {key} 需要 {need:,} 字节，文件只剩 {max(size - pos - 8, 0):,} 字节", offset=pos)
+        for ref in tied:
+            _check_storage(ref, [need], f"storage {key}", pos)
+        pos += 8 + need
+
+
+def _inspect_pickle(path: Path, info: ModelInfo, budget: picklescan.Budget) -> None:
+    """Every pickle in the file, one after another (``pickle.load`` called again reads the next);
+    trailing bytes that are not a pickle at all are noted, not guessed at."""
+    info.pickle_based = True
+    result = picklescan.ScanResult()
+    with open(path, "rb") as fh:
+        reader = picklescan.Reader(fh, budget, size=info.size_bytes, seekable=True)
+        index = 0
+        while True:
+            label = path.name if index == 0 else f"{path.name}#{index}"
+            mark, start = result.mark(), reader.offset
+            try:
+                picklescan.scan_stream(reader, result, label, budget)
+                more = reader.fill(1)
+            except picklescan.PickleError as exc:
+                if index == 0 or len(result.globals) > mark[0] or len(result.findings) > mark[1]:
+                    raise _scan_error(exc, label) from None
+                result.rollback(mark)
+                info.notes.append(f"{info.size_bytes - start:,} bytes after the pickle (from byte {start:,}) "
+                                  "are not a pickle; not inspected")
+                break
+            except picklescan.LimitExceeded as exc:
+                raise _scan_error(exc, label) from None
+            if not more:
+                break
+            index += 1
+    info.globals, info.findings = result.globals, result.findings
+
+
 # --- summary -----------------------------------------------------------------------------------
+
+def _numel(shape, what: str, what_zh: str, offset: int | None = None) -> int:
+    """Elements of a shape; more than a 64-bit count can hold is an error, not a number."""
+    if any(d == 0 for d in shape):
+        return 0
+    n = 1
+    for d in shape:
+        n *= d
+        if n > INT64_MAX:
+            raise ModelFileError(f"{what} declares more than 2^63-1 elements (shape {_short(shape)})",
+                                 f"{what_zh} 声明的元素超过 2^63-1 个（形状 {_short(shape)}）", offset=offset)
+    return n
+
+
+def _short(shape) -> str:
+    text = str(list(shape[:8]))
+    return text if len(shape) <= 8 else text[:-1] + ", ...]"
+
 
 def _summarise_tensors(info: ModelInfo, entries) -> None:
     total = buffers = 0
     by_dtype: dict[str, int] = {}
     for name, dtype, shape in entries:
-        numel = 1
-        for d in shape:
-            numel *= d
+        numel = _numel(shape, f"tensor {_printable_name(name)!r}", f"张量 {_printable_name(name)!r}")
         if name.rsplit(".", 1)[-1] in BUFFER_SUFFIXES:
             buffers += numel
             continue
         total += numel
         by_dtype[dtype] = by_dtype.get(dtype, 0) + numel
+    if total > INT64_MAX or buffers > INT64_MAX:
+        raise ModelFileError(f"the file declares {max(total, buffers):,} parameters, more than a 64-bit count holds",
+                             f"文件声明了 {max(total, buffers):,} 个参数，超过 64 位计数的上限")
     info.tensor_count = len(entries)
     info.total_parameters = total
     info.buffer_elements = buffers

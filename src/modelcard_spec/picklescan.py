@@ -2,21 +2,29 @@
 
 A pickle is a small program: its GLOBAL / STACK_GLOBAL / INST opcodes import any callable and REDUCE
 calls it, so loading an untrusted ``.pt``/``.pth``/``.bin``/``.ckpt``/``.pkl`` file can run any code.
-This module never calls :mod:`pickle`'s loader. It walks the opcode stream with
-:func:`pickletools.genops` (a disassembler) and runs a *symbolic* stack machine in which every
-import becomes an inert :class:`Global` and every call an inert :class:`Call`. That gives
+This module never calls :mod:`pickle`'s loader. It reads the opcode stream itself (the opcode table
+is :mod:`pickletools`') and runs a *symbolic* stack machine in which every import becomes an inert
+:class:`Global` and every call an inert :class:`Call`. That gives
 
 * every imported global, classified against an allow-list of what PyTorch's and NumPy's own
   serialisation needs (the tensor-rebuild functions, storage types, ``OrderedDict``, NumPy array
   reconstruction, ...); anything else is a critical finding;
 * the tensors a PyTorch checkpoint holds (``_rebuild_tensor_v2(storage, offset, size, ...)``
   with the storage's dtype from its persistent id), so parameters can be counted without torch.
+
+Nothing in the file is trusted: payloads longer than :data:`KEEP_BYTES` are skipped, never read, and
+a length that runs past the end of the data is an error; every cost (bytes, opcodes, memo entries,
+nesting, objects walked, time) is charged to one :class:`Budget` per model file; dict keys that are
+not scalars are never hashed or printed, and no walk recurses.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import pickletools
+import struct
+import time
 from dataclasses import dataclass, field
 
 # What PyTorch's weights-only unpickler and NumPy's array pickling need, and nothing that can reach
@@ -73,12 +81,121 @@ DANGEROUS_BUILTINS = {
     "execfile", "reload", "file",
 }
 
-MAX_OPCODES = 50_000_000
-
+# --- errors and limits --------------------------------------------------------------------------
 
 class PickleError(ValueError):
-    """The stream is not a pickle this scanner can follow."""
+    """The stream is not a pickle this scanner can follow.
 
+    ``en`` and ``zh`` say why; ``offset`` is the byte offset in the stream where it was found."""
+
+    def __init__(self, en: str, zh: str | None = None, offset: int | None = None):
+        super().__init__(en)
+        self.en, self.zh, self.offset = en, zh or en, offset
+
+
+class TruncatedError(PickleError):
+    """The data ends before the pickle does."""
+
+
+class ReadError(PickleError):
+    """The bytes under the pickle cannot be read (a zip member's CRC, its compressed data): it is
+    located at the member, not at an opcode."""
+
+
+class LimitExceeded(Exception):
+    """Reading the file would cost more than its :class:`Budget` allows."""
+
+    def __init__(self, en: str, zh: str, offset: int | None = None):
+        super().__init__(en)
+        self.en, self.zh, self.offset = en, zh, offset
+
+
+# What each limit counts, for its message: (English unit, Chinese unit).
+_UNITS = {
+    "bytes": ("bytes of pickle data", "pickle 数据字节数"),
+    "opcodes": ("pickle opcodes", "pickle 操作码数"),
+    "memo": ("memo entries", "备忘录（memo）条目数"),
+    "depth": ("levels of nesting", "嵌套层数"),
+    "objects": ("objects in the walk over its tensors", "遍历张量时访问的对象数"),
+    "globals": ("distinct imported globals", "导入的不同全局对象数"),
+    "fields": ("protobuf fields", "protobuf 字段数"),
+    "json_bytes": ("bytes of JSON header", "JSON 头部字节数"),
+    "members": ("zip members", "zip 成员数"),
+    "streams": ("pickle streams", "pickle 数据流数"),
+    "seconds": ("seconds of inspection", "检查用时（秒）"),
+}
+
+
+@dataclass
+class Budget:
+    """What reading one model file may cost, summed over every stream, member and walk in it.
+
+    The defaults admit real checkpoints (a data.pkl of some 30 opcodes per tensor, ONNX graphs of
+    a few hundred thousand nodes) and stop crafted files long before they cost seconds or memory."""
+
+    max_bytes: int = 256 << 20      # pickle bytes read or skipped by reading (decompressed)
+    max_opcodes: int = 1_000_000
+    max_memo: int = 1_000_000
+    max_depth: int = 1_000          # what Python's own pickler can write (its recursion limit)
+    max_objects: int = 2_000_000
+    max_globals: int = 10_000
+    max_fields: int = 5_000_000
+    max_json_bytes: int = 16 << 20
+    max_members: int = 20_000
+    max_streams: int = 100_000      # pickles in one file (each costs more than its opcodes)
+    max_seconds: float = 30.0
+    used: dict = field(default_factory=dict, init=False, repr=False)
+    deadline: float | None = field(default=None, init=False, repr=False)
+    _machine: object = field(default=None, init=False, repr=False, compare=False)
+    _sniffer: object = field(default=None, init=False, repr=False, compare=False)
+
+    def sniffer(self) -> "Budget":
+        """A small budget of its own for telling whether a member's first bytes are a pickle (made
+        once per file, its counts cleared for each use)."""
+        if self._sniffer is None:
+            self._sniffer = Budget(max_opcodes=256, max_bytes=1 << 16, max_seconds=float("inf"))
+        self._sniffer.used.clear()
+        return self._sniffer
+
+    def machine(self) -> "_Machine":
+        """The pickle machine of this file (made once, reused for each of its pickles)."""
+        if self._machine is None:
+            self._machine = _Machine(self)
+        return self._machine
+
+    def start(self) -> None:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.max_seconds
+
+    def exceeded(self, kind: str, offset: int | None = None) -> LimitExceeded:
+        limit = self.max_seconds if kind == "seconds" else getattr(self, f"max_{kind}")
+        en_unit, zh_unit = _UNITS[kind]
+        return LimitExceeded(f"reading it needs more than {limit:,} {en_unit}, the inspection limit for one model file",
+                             f"读取该文件所需的{zh_unit}超过单个模型文件的检查上限 {limit:,}", offset)
+
+    def spend(self, kind: str, n: int = 1, offset: int | None = None) -> None:
+        total = self.used.get(kind, 0) + n
+        self.used[kind] = total
+        if total > getattr(self, f"max_{kind}"):
+            raise self.exceeded(kind, offset)
+
+    def left(self, kind: str) -> int:
+        return getattr(self, f"max_{kind}") - self.used.get(kind, 0)
+
+    def check_time(self, offset: int | None = None) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise self.exceeded("seconds", offset)
+
+
+# String and bytes values up to this size are kept; longer payloads are skipped and become a Blob.
+KEEP_BYTES = 1 << 16
+# The longest protocol-0 text argument that names something (a global, a memo key, a number).
+MAX_NAME_LINE = 1 << 16
+MAX_NUMBER_LINE = 4096
+_STREAM_ERRORS: tuple = (OSError, EOFError, ValueError)
+
+
+# --- symbolic values ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Global:
@@ -97,11 +214,77 @@ class Call:
     state: object = None                      # set by BUILD
     items: dict = field(default_factory=dict)  # set by SETITEM(S) on an object built by a call
     elements: list = field(default_factory=list)  # set by APPEND(S)
+    depth: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PersistentRef:
     pid: object
+
+
+@dataclass(eq=False)
+class Blob:
+    """A string or bytes payload that was skipped, not read: only its kind and length are known."""
+    kind: str
+    length: int
+
+    def __str__(self) -> str:
+        return f"<{self.kind} of {self.length:,} bytes>" if self.length >= 0 else f"<long {self.kind}>"
+
+
+class Seq(list):
+    """A symbolic tuple, list, set or frozenset, with its nesting depth and whether Python could
+    hash it (a tuple holding a list cannot be a dict key)."""
+    __slots__ = ("kind", "depth", "hashable")
+
+
+class Map(dict):
+    """A symbolic dict, with its nesting depth; keys other than scalars are :class:`OpaqueKey`."""
+    __slots__ = ("depth",)
+
+
+class OpaqueKey:
+    """Stands for a dict key that is not a scalar: it is never hashed, compared or printed."""
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return f"<{self.kind}>"
+
+
+_SCALAR_KEYS = frozenset((str, int, float, bool, type(None), bytes, Global))
+
+
+def _key(key):
+    return key if type(key) in _SCALAR_KEYS else OpaqueKey(getattr(key, "kind", type(key).__name__))
+
+
+def _depth(obj) -> int:
+    t = type(obj)
+    return obj.depth if t is Seq or t is Map or t is Call else 0
+
+
+def _hashable(obj) -> bool:
+    t = type(obj)
+    if t is Seq:
+        return obj.hashable
+    return t is not Map
+
+
+def _deepest(items, but=None) -> int:
+    """The largest depth among ``items`` (0 for scalars), leaving out the object ``but``."""
+    d = 0
+    for i in items:
+        t = type(i)
+        if (t is Seq or t is Map or t is Call) and i.depth > d and i is not but:
+            d = i.depth
+    return d
+
+
+def is_tuple(obj) -> bool:
+    return type(obj) is Seq and obj.kind == "tuple"
 
 
 @dataclass(frozen=True)
@@ -117,10 +300,21 @@ class ScanResult:
     globals: list[str] = field(default_factory=list)     # every distinct global, in first-seen order
     findings: list[Finding] = field(default_factory=list)
     roots: list[object] = field(default_factory=list)    # the symbolic object of each pickle
+    _seen: set = field(default_factory=set, repr=False)
+    _reported: set = field(default_factory=set, repr=False)
 
     @property
     def critical(self) -> bool:
         return bool(self.findings)
+
+    def mark(self) -> tuple[int, int, int]:
+        return len(self.globals), len(self.findings), len(self.roots)
+
+    def rollback(self, mark: tuple[int, int, int]) -> None:
+        """Forget what a stream added since ``mark`` (a member that turned out not to be a pickle)."""
+        del self.globals[mark[0]:], self.findings[mark[1]:], self.roots[mark[2]:]
+        self._seen = set(self.globals)
+        self._reported = {(f.name, f.stream) for f in self.findings}
 
 
 def classify(module: str, name: str) -> str | None:
@@ -137,200 +331,720 @@ def classify(module: str, name: str) -> str | None:
     return "not-allow-listed"
 
 
-class _Mark:
-    pass
+def _printable(text: str) -> str:
+    """A name from the file as text that can always be encoded (lone surrogates are escaped)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-_MARK = _Mark()
+# --- reading ------------------------------------------------------------------------------------
+
+class Reader:
+    """Buffered reading of one byte stream within a :class:`Budget`.
+
+    ``size`` is what the stream says it holds from here (a file's remaining bytes, a zip member's
+    declared size): a length field asking for more than that is an error before anything is read.
+    ``seekable`` streams skip payloads with ``seek``; others read and discard them, which counts."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, stream, budget: Budget, size: int | None = None, seekable: bool = False,
+                 errors: tuple = _STREAM_ERRORS):
+        self.stream, self.budget, self.seekable, self.errors = stream, budget, seekable, errors
+        self.base = stream.tell() if seekable else 0  # offset of buf[0] in the stream
+        self.end = None if size is None else self.base + size
+        self.buf, self.pos, self.eof = b"", 0, False
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.pos
+
+    def eof_error(self) -> PickleError:
+        return TruncatedError("the data ends in the middle of an opcode or before its STOP opcode",
+                              "数据在某个操作码中途或 STOP 操作码之前结束")
+
+    def _read(self, n: int) -> bytes:
+        try:
+            chunk = self.stream.read(n)
+        except self.errors as exc:
+            raise ReadError(f"cannot read the data: {exc}", f"无法读取数据：{exc}") from None
+        self.budget.spend("bytes", len(chunk))
+        return chunk
+
+    def fill(self, need: int) -> bool:
+        """Make ``need`` bytes available from ``pos``; False if the stream ends first."""
+        avail = len(self.buf) - self.pos
+        if avail >= need:
+            return True
+        parts = [self.buf[self.pos:]]
+        while avail < need and not self.eof:
+            chunk = self._read(max(self.CHUNK, need - avail))
+            if not chunk:
+                self.eof = True
+                break
+            parts.append(chunk)
+            avail += len(chunk)
+        self.base += self.pos
+        self.buf, self.pos = b"".join(parts), 0
+        return avail >= need
+
+    def take(self, n: int) -> bytes:
+        pos = self.pos
+        end = pos + n
+        if end <= len(self.buf):
+            self.pos = end
+            return self.buf[pos:end]
+        if not self.fill(n):
+            raise self.eof_error()
+        data = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return data
+
+    def uint(self, n: int) -> int:
+        return int.from_bytes(self.take(n), "little")
+
+    def u1(self) -> int:
+        pos = self.pos
+        if pos < len(self.buf):
+            self.pos = pos + 1
+            return self.buf[pos]
+        return self.take(1)[0]
+
+    def payload(self, n: int, keep: int = KEEP_BYTES) -> bytes | None:
+        """The next ``n`` bytes when ``n <= keep``; otherwise they are skipped and None is returned."""
+        if self.end is not None and self.offset + n > self.end:
+            left = max(self.end - self.offset, 0)
+            raise PickleError(f"a length field declares {n:,} bytes but only {left:,} remain",
+                              f"长度字段声明了 {n:,} 字节，但其后仅剩 {left:,} 字节")
+        if n <= keep:
+            return self.take(n)
+        self.skip(n)
+        return None
+
+    def skip(self, n: int) -> None:
+        avail = len(self.buf) - self.pos
+        if n <= avail:
+            self.pos += n
+            return
+        n -= avail
+        self.base += len(self.buf)
+        self.buf, self.pos = b"", 0
+        if self.seekable and self.end is not None:
+            if self.base + n > self.end:
+                raise self.eof_error()
+            try:
+                self.stream.seek(self.base + n)
+            except self.errors as exc:
+                raise ReadError(f"cannot read the data: {exc}", f"无法读取数据：{exc}") from None
+            self.base += n
+            return
+        while n > 0:
+            chunk = self._read(min(n, 1 << 20))
+            if not chunk:
+                raise self.eof_error()
+            n -= len(chunk)
+            self.base += len(chunk)
+
+    def drain(self) -> None:
+        """Read (and count) the rest of the stream: zipfile checks a member's CRC at its end."""
+        self.base += len(self.buf)
+        self.buf, self.pos = b"", 0
+        while True:
+            chunk = self._read(1 << 20)
+            if not chunk:
+                return
+            self.base += len(chunk)
+
+    def line(self, limit: int) -> bytes | None:
+        """The bytes before the next newline (which is consumed), or None when there are more than
+        ``limit`` of them (the line is then skipped)."""
+        look = self.pos
+        while True:
+            i = self.buf.find(b"\n", look)
+            if i >= 0:
+                if i - self.pos > limit:
+                    self.pos = i + 1
+                    return None
+                data = self.buf[self.pos:i]
+                self.pos = i + 1
+                return data
+            if len(self.buf) - self.pos > limit:  # too long: skip to the newline, chunk by chunk
+                while True:
+                    self.base += len(self.buf)
+                    self.buf, self.pos = self._read(self.CHUNK), 0
+                    if not self.buf:
+                        raise self.eof_error()
+                    i = self.buf.find(b"\n")
+                    if i >= 0:
+                        self.pos = i + 1
+                        return None
+            look = len(self.buf)
+            before = self.pos
+            if not self.fill(len(self.buf) - self.pos + 1):
+                raise self.eof_error()
+            look -= before  # fill moved the unread bytes to the start of the buffer
 
 
-def _pop_to_mark(stack: list) -> list:
-    for i in range(len(stack) - 1, -1, -1):
-        if stack[i] is _MARK:
-            items = stack[i + 1:]
-            del stack[i:]
-            return items
-    raise PickleError("MARK expected but not found")
+# --- the symbolic machine -----------------------------------------------------------------------
+
+_CODE = {op.code.encode("latin-1")[0]: op.name for op in pickletools.opcodes}
 
 
-def scan_stream(stream: io.BufferedIOBase, result: ScanResult, label: str) -> None:
-    """Follow one pickle (up to its STOP opcode) from ``stream``, adding to ``result``."""
-    stack: list = []
-    memo: dict = {}
-    seen = set(result.globals)
-    count = 0
+def scan_stream(stream, result: ScanResult, label: str, budget: Budget | None = None) -> None:
+    """Follow one pickle (up to its STOP opcode), adding to ``result``.
 
-    def note_global(module: str, name: str, pos: int) -> Global:
-        g = Global(str(module), str(name))
-        if g.dotted not in seen:
-            seen.add(g.dotted)
-            result.globals.append(g.dotted)
-        verdict = classify(g.module, g.name)
-        if verdict and not any(f.name == g.dotted and f.stream == label for f in result.findings):
-            result.findings.append(Finding(g.dotted, verdict, pos, label))
+    ``stream`` is a :class:`Reader` (which keeps its place for the next pickle in the same data) or a
+    binary file object. Raises :class:`PickleError` or :class:`LimitExceeded`."""
+    if budget is None:
+        budget = stream.budget if isinstance(stream, Reader) else Budget()
+    budget.start()
+    r = stream if isinstance(stream, Reader) else Reader(stream, budget)
+    try:
+        budget.spend("streams", 1, r.offset)
+        budget.machine().run(r, result, label)
+    except (PickleError, LimitExceeded) as exc:
+        if exc.offset is None and not isinstance(exc, ReadError):
+            exc.offset = r.offset
+        raise
+
+
+class _Machine:
+    """The symbolic stack machine: imports become :class:`Global`, calls :class:`Call`. One machine
+    serves every pickle of a file (building its opcode table costs more than a tiny pickle)."""
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.r: Reader | None = None
+        self.result, self.label = ScanResult(), ""
+        self.stack: list = []
+        self.marks: list[int] = []
+        self.memo: dict = {}
+        self.globals_seen: dict = {}  # (module, name) -> Global already noted in this stream
+        self.raw_globals: dict = {}   # the two text lines of a GLOBAL already seen -> its Global
+        self.at = 0  # offset of the current opcode
+        self.table, self.set_reader = self.handlers()
+
+    # -- helpers --
+    def fail(self, en: str, zh: str):
+        return PickleError(en, zh, self.at)
+
+    def fence(self) -> int:
+        return self.marks[-1] if self.marks else 0
+
+    def pop(self):
+        if len(self.stack) <= self.fence():
+            raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+        return self.stack.pop()
+
+    def top(self):
+        if len(self.stack) <= self.fence():
+            raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+        return self.stack[-1]
+
+    def pop_mark(self) -> list:
+        if not self.marks:
+            raise self.fail("MARK expected but not found", "缺少所需的 MARK 标记")
+        k = self.marks.pop()
+        items = self.stack[k:]
+        del self.stack[k:]
+        return items
+
+    def deeper(self, depth: int) -> int:
+        if depth > self.budget.max_depth:
+            raise self.budget.exceeded("depth", self.at)
+        return depth
+
+    def seq(self, items, kind: str) -> Seq:
+        s = Seq(items)
+        s.kind = kind
+        s.hashable = kind == "frozenset" or (kind == "tuple" and all(map(_hashable, items)))
+        d = _deepest(items) + 1
+        s.depth = d if d <= self.budget.max_depth else self.deeper(d)
+        return s
+
+    def call(self, func, args) -> Call:
+        c = Call(func, args)
+        c.depth = self.deeper(1 + max(_depth(func), _depth(args)))
+        return c
+
+    def grow(self, target, items) -> None:
+        """``target`` now holds ``items`` too: its depth is at least one more than theirs (a container
+        holding itself is not counted as deeper each time)."""
+        t = type(target)
+        if (t is Seq or t is Map or t is Call) and items:
+            d = _deepest(items, but=target) + 1
+            if d > target.depth:
+                target.depth = self.deeper(d)
+
+    def note_global(self, module, name) -> Global:
+        known = self.globals_seen.get((module, name)) if type(module) is str and type(name) is str else None
+        if known is not None:
+            return known
+        g = self._note_global(module, name)
+        if type(module) is str and type(name) is str:
+            self.globals_seen[(module, name)] = g
         return g
 
-    try:
-        for op, arg, pos in pickletools.genops(stream):
-            count += 1
-            if count > MAX_OPCODES:
-                raise PickleError(f"more than {MAX_OPCODES} opcodes")
-            name = op.name
-            if name in ("PROTO", "FRAME"):
-                continue
-            if name == "STOP":
-                result.roots.append(stack.pop() if stack else None)
+    def _note_global(self, module, name) -> Global:
+        module = _printable(module) if isinstance(module, str) else str(module)
+        name = _printable(name) if isinstance(name, str) else str(name)
+        g = Global(module, name)
+        dotted = g.dotted
+        res = self.result
+        if dotted not in res._seen:
+            self.budget.spend("globals", 1, self.at)
+            res._seen.add(dotted)
+            res.globals.append(dotted)
+        verdict = classify(module, name)
+        if verdict and (dotted, self.label) not in res._reported:
+            res._reported.add((dotted, self.label))
+            res.findings.append(Finding(dotted, verdict, self.at, self.label))
+        return g
+
+    def text_line(self, limit: int, what: str) -> str:
+        data = self.r.line(limit)
+        if data is None:
+            raise self.fail(f"the text argument of {what} is longer than {limit:,} bytes",
+                            f"{what} 的文本参数超过 {limit:,} 字节")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.fail(f"the text argument of {what} is not UTF-8", f"{what} 的文本参数不是 UTF-8 编码") from None
+
+    def number_line(self, what: str, kind=int):
+        text = self.text_line(MAX_NUMBER_LINE, what).strip()
+        if kind is int and text.endswith("L"):
+            text = text[:-1]
+        try:
+            return kind(text)
+        except ValueError:
+            raise self.fail(f"{what} has an invalid number {text[:40]!r}", f"{what} 的数值无效：{text[:40]!r}") from None
+
+    def counted(self, n: int, kind: str):
+        """A length-prefixed payload: kept when small, else skipped as a Blob."""
+        data = self.r.payload(n)
+        if data is None:
+            return Blob(kind, n)
+        if kind == "str":
+            try:
+                return data.decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                raise self.fail("a string is not valid UTF-8", "字符串不是有效的 UTF-8") from None
+        if kind == "latin-1":
+            return data.decode("latin-1")
+        return data
+
+    def memo_put(self, key) -> None:
+        if key not in self.memo:
+            self.budget.spend("memo", 1, self.at)
+        self.memo[key] = self.top()
+
+    def memo_get(self, key) -> None:
+        if key not in self.memo:
+            raise self.fail(f"memo key {key} is read before it is written", f"备忘录键 {key} 在写入之前被读取")
+        self.stack.append(self.memo[key])
+
+    # -- the loop --
+    def run(self, reader: Reader, result: ScanResult, label: str) -> None:
+        """Follow one pickle from ``reader`` up to its STOP opcode."""
+        self.r, self.result, self.label, self.at = reader, result, label, reader.offset
+        self.set_reader(reader)
+        for state in (self.stack, self.marks, self.memo, self.globals_seen, self.raw_globals):
+            state.clear()
+        r, budget, handlers = reader, self.budget, self.table
+        limit = budget.left("opcodes")
+        count = 0
+        try:
+            while True:
+                if r.pos >= len(r.buf) and not r.fill(1):
+                    self.at = r.offset
+                    raise r.eof_error()
+                code = r.buf[r.pos]
+                self.at = r.base + r.pos
+                r.pos += 1
+                count += 1
+                if count > limit:
+                    raise budget.exceeded("opcodes", self.at)
+                if not count & 0xFFF:
+                    budget.check_time(self.at)
+                handler = handlers[code]
+                if handler is None:
+                    raise self.fail(f"unknown opcode 0x{code:02x}", f"未知的操作码 0x{code:02x}")
+                if handler():
+                    return
+        except (PickleError, LimitExceeded) as exc:
+            if exc.offset is None and not isinstance(exc, ReadError):
+                exc.offset = self.at  # errors from reading an argument are located at their opcode
+            raise
+        finally:
+            budget.used["opcodes"] = budget.used.get("opcodes", 0) + min(count, limit + 1)
+
+    def handlers(self) -> tuple:
+        """The handler of each opcode byte (None for bytes that are not opcodes), and the function
+        that points them at the next stream's reader."""
+        r, stack, memo = self.r, self.stack, self.memo
+
+        def set_reader(new: Reader) -> None:
+            nonlocal r
+            r = new
+        push = stack.append
+        seq, pop, top = self.seq, self.pop, self.top
+
+        def stop():
+            self.result.roots.append(pop())  # like CPython, ignore what is left under the result
+            return True
+
+        def proto():
+            v = r.uint(1)
+            if v > 5:
+                raise self.fail(f"unsupported pickle protocol {v}", f"不支持的 pickle 协议 {v}")
+
+        def frame():
+            r.uint(8)  # a framing hint only; the opcodes inside are read one by one
+
+        def mark():
+            self.marks.append(len(stack))
+
+        def pop_mark():
+            self.pop_mark()
+
+        def pop_op():
+            if self.marks and self.marks[-1] == len(stack):
+                self.marks.pop()  # CPython: POP right after MARK discards the mark
+            else:
+                pop()
+
+        def tuple_n(n):
+            def op():
+                if len(stack) - n < (marks[-1] if marks else 0):
+                    raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+                if n:
+                    items = stack[-n:]
+                    del stack[-n:]
+                    push(seq(items, "tuple"))
+                else:
+                    push(seq((), "tuple"))
+            return op
+
+        def unhashable_key():
+            return self.fail("a dict key is a list, dict or set (or a tuple holding one), which pickle.load "
+                             "refuses", "字典的键是列表、字典或集合（或含有它们的元组），pickle.load 会拒绝")
+
+        def setitems(items, target):
+            if len(items) % 2:
+                raise self.fail("odd number of items in a dictionary", "字典的项数为奇数")
+            if type(target) is Map:
+                if not all(map(_hashable, items[::2])):
+                    raise unhashable_key()
+                dest = target
+            elif type(target) is Call:
+                dest = target.items
+            else:
                 return
-            if name == "MARK":
-                stack.append(_MARK)
-            elif name == "NONE":
-                stack.append(None)
-            elif name in ("NEWTRUE", "NEWFALSE"):
-                stack.append(name == "NEWTRUE")
-            elif name in ("INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT",
-                          "BINFLOAT", "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE",
-                          "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8", "BINBYTES",
-                          "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"):
-                stack.append(arg)
-            elif name == "EMPTY_LIST":
-                stack.append([])
-            elif name == "EMPTY_DICT":
-                stack.append({})
-            elif name == "EMPTY_TUPLE":
-                stack.append(())
-            elif name == "EMPTY_SET":
-                stack.append([])
-            elif name == "TUPLE":
-                stack.append(tuple(_pop_to_mark(stack)))
-            elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-                n = int(name[-1])
-                items = stack[-n:]
-                del stack[-n:]
-                stack.append(tuple(items))
-            elif name == "LIST":
-                stack.append(list(_pop_to_mark(stack)))
-            elif name == "DICT":
-                items = _pop_to_mark(stack)
-                stack.append(_pairs(items))
-            elif name == "FROZENSET":
-                stack.append(list(_pop_to_mark(stack)))
-            elif name == "APPEND":
-                value = stack.pop()
-                _append(stack[-1], [value])
-            elif name in ("APPENDS", "ADDITEMS"):
-                items = _pop_to_mark(stack)
-                _append(stack[-1], items)
-            elif name == "SETITEM":
-                value = stack.pop()
-                key = stack.pop()
-                _setitems(stack[-1], [key, value])
-            elif name == "SETITEMS":
-                items = _pop_to_mark(stack)
-                _setitems(stack[-1], items)
-            elif name == "GLOBAL":
-                module, _, gname = str(arg).partition(" ")
-                stack.append(note_global(module, gname, pos))
-            elif name == "STACK_GLOBAL":
-                gname = stack.pop()
-                module = stack.pop()
-                stack.append(note_global(module, gname, pos))
-            elif name == "INST":
-                module, _, gname = str(arg).partition(" ")
-                args = _pop_to_mark(stack)
-                stack.append(Call(note_global(module, gname, pos), tuple(args)))
-            elif name == "OBJ":
-                items = _pop_to_mark(stack)
-                if not items:
-                    raise PickleError("OBJ without a class")
-                stack.append(Call(items[0], tuple(items[1:])))
-            elif name == "REDUCE":
-                args = stack.pop()
-                func = stack.pop()
-                stack.append(Call(func, args))
-            elif name == "NEWOBJ":
-                args = stack.pop()
-                cls = stack.pop()
-                stack.append(Call(cls, args))
-            elif name == "NEWOBJ_EX":
-                kwargs = stack.pop()
-                args = stack.pop()
-                cls = stack.pop()
-                stack.append(Call(cls, (args, kwargs)))
-            elif name == "BUILD":
-                state = stack.pop()
-                if isinstance(stack[-1], Call):
-                    stack[-1].state = state
-            elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-                memo[arg] = stack[-1]
-            elif name == "MEMOIZE":
-                memo[len(memo)] = stack[-1]
-            elif name in ("GET", "BINGET", "LONG_BINGET"):
-                if arg not in memo:
-                    raise PickleError(f"memo key {arg} is read before it is written")
-                stack.append(memo[arg])
-            elif name == "POP":
-                stack.pop()
-            elif name == "POP_MARK":
-                _pop_to_mark(stack)
-            elif name == "DUP":
-                stack.append(stack[-1])
-            elif name == "PERSID":
-                stack.append(PersistentRef(arg))
-            elif name == "BINPERSID":
-                stack.append(PersistentRef(stack.pop()))
-            elif name in ("EXT1", "EXT2", "EXT4"):
-                # The copyreg extension registry maps a code to any global: treat it as unknown.
-                stack.append(note_global("copyreg.extension", str(arg), pos))
-            elif name in ("NEXT_BUFFER", "READONLY_BUFFER"):
-                if name == "NEXT_BUFFER":
-                    stack.append(None)
-            else:  # pragma: no cover - every opcode of protocols 0-5 is handled above
-                raise PickleError(f"unsupported opcode {name}")
-    except PickleError:
-        raise
-    except IndexError as exc:
-        raise PickleError("the opcode stream pops more than it pushed") from exc
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError, EOFError) as exc:
-        raise PickleError(str(exc) or exc.__class__.__name__) from exc
-    raise PickleError("the stream ends before its STOP opcode")
+            self.grow(target, items)
+            for i in range(0, len(items), 2):
+                dest[_key(items[i])] = items[i + 1]
+
+        def appends(items, target):
+            if type(target) is Seq:
+                self.grow(target, items)
+                target.extend(items)
+            elif type(target) is Call:
+                self.grow(target, items)
+                target.elements.extend(items)
+
+        def dict_op():
+            items = self.pop_mark()
+            d = Map()
+            d.depth = 1
+            setitems(items, d)
+            push(d)
+
+        def empty_dict():
+            d = Map()
+            d.depth = 1
+            push(d)
+
+        def setitem():  # written out like append
+            if len(stack) - 3 < (marks[-1] if marks else 0):
+                raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+            value = stack.pop()
+            key = stack.pop()
+            target = stack[-1]
+            t = type(target)
+            if t is Map and not _hashable(key):
+                raise unhashable_key()
+            if t is Map or t is Call:
+                d = max(_depth(key), _depth(value)) + 1
+                if d > target.depth and value is not target and key is not target:
+                    target.depth = self.deeper(d)
+                (target if t is Map else target.items)[_key(key)] = value
+
+        raw_globals = self.raw_globals
+
+        def global_op():
+            buf, pos = r.buf, r.pos
+            i = buf.find(b"\n", pos, pos + MAX_NAME_LINE + 1)
+            j = buf.find(b"\n", i + 1, i + MAX_NAME_LINE + 2) if i >= 0 else -1
+            known = raw_globals.get(buf[pos:j]) if j >= 0 else None
+            if known is not None:  # the same import again: no need to decode it
+                r.pos = j + 1
+                push(known)
+                return
+            module = self.text_line(MAX_NAME_LINE, "GLOBAL")
+            name = self.text_line(MAX_NAME_LINE, "GLOBAL")
+            g = self.note_global(module, name)
+            if j >= 0:
+                raw_globals[buf[pos:j]] = g
+            push(g)
+
+        def inst():
+            module = self.text_line(MAX_NAME_LINE, "INST")
+            name = self.text_line(MAX_NAME_LINE, "INST")
+            args = self.pop_mark()
+            push(self.call(self.note_global(module, name), seq(args, "tuple")))
+
+        def stack_global():
+            if len(stack) - 2 < (marks[-1] if marks else 0):
+                raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+            name = stack.pop()
+            module = stack.pop()
+            known = self.globals_seen.get((module, name)) if type(module) is str and type(name) is str else None
+            if known is not None:
+                push(known)
+                return
+            if not all(type(x) is str or (type(x) is Blob and x.kind == "str") for x in (module, name)):
+                raise self.fail("STACK_GLOBAL requires two strings", "STACK_GLOBAL 需要两个字符串")
+            push(self.note_global(module, name))
+
+        def obj():
+            items = self.pop_mark()
+            if not items:
+                raise self.fail("OBJ without a class", "OBJ 缺少类")
+            push(self.call(items[0], seq(items[1:], "tuple")))
+
+        def reduce():
+            args = pop()
+            func = pop()
+            push(self.call(func, args))
+
+        def newobj_ex():
+            kwargs = pop()
+            args = pop()
+            cls = pop()
+            push(self.call(cls, seq([args, kwargs], "tuple")))
+
+        def build():
+            state = pop()
+            target = top()
+            if type(target) is Call:
+                self.grow(target, [state])
+                target.state = state
+
+        def string_nl():
+            data = r.line(KEEP_BYTES)
+            if data is None:
+                push(Blob("str", -1))
+                return
+            data = data.rstrip(b"\r")
+            if len(data) < 2 or data[:1] not in (b"'", b'"') or data[-1:] != data[:1]:
+                raise self.fail("the STRING argument is not quoted", "STRING 的参数未加引号")
+            try:
+                push(codecs.escape_decode(data[1:-1])[0].decode("latin-1"))
+            except ValueError:
+                raise self.fail("the STRING argument has an invalid escape", "STRING 的参数含无效转义") from None
+
+        def unicode_nl():
+            data = r.line(KEEP_BYTES)
+            if data is None:
+                push(Blob("str", -1))
+                return
+            try:
+                push(data.decode("raw-unicode-escape"))
+            except UnicodeDecodeError:
+                raise self.fail("the UNICODE argument has an invalid escape", "UNICODE 的参数含无效转义") from None
+
+        def long_n(width, signed_len):
+            def op():
+                n = int.from_bytes(r.take(width), "little", signed=signed_len)
+                if n < 0:
+                    raise self.fail("negative length", "长度为负数")
+                data = r.payload(n, keep=64)
+                push(Blob("int", n) if data is None else int.from_bytes(data, "little", signed=True))
+            return op
+
+        def counted(width, kind, signed_len=False):
+            def op():
+                n = r.u1() if width == 1 else int.from_bytes(r.take(width), "little", signed=signed_len)
+                if n < 0:
+                    raise self.fail("negative length", "长度为负数")
+                pos = r.pos
+                if kind == "str" and pos + n <= len(r.buf) and n <= KEEP_BYTES:  # the common case, inline
+                    r.pos = pos + n
+                    try:
+                        push(r.buf[pos:pos + n].decode("utf-8", "surrogatepass"))
+                    except UnicodeDecodeError:
+                        raise self.fail("a string is not valid UTF-8", "字符串不是有效的 UTF-8") from None
+                else:
+                    push(self.counted(n, kind))
+            return op
+
+        def int_nl():
+            text = self.text_line(MAX_NUMBER_LINE, "INT").strip()
+            if text in ("00", "01"):
+                push(text == "01")
+                return
+            try:
+                push(int(text))
+            except ValueError:
+                raise self.fail(f"INT has an invalid number {text[:40]!r}", f"INT 的数值无效：{text[:40]!r}") from None
+
+        def persid():
+            push(PersistentRef(self.text_line(MAX_NAME_LINE, "PERSID")))
+
+        def ext(width, signed):
+            def op():
+                code = int.from_bytes(r.take(width), "little", signed=signed)
+                push(self.note_global("copyreg.extension", str(code)))
+            return op
+
+        def frozenset_op():
+            push(seq(self.pop_mark(), "frozenset"))
+
+        def empty_set():
+            s = Seq()
+            s.kind, s.depth, s.hashable = "set", 1, False
+            push(s)
+
+        def empty_list():
+            s = Seq()
+            s.kind, s.depth, s.hashable = "list", 1, False
+            push(s)
+
+        def readonly_buffer():
+            top()
+
+        def dup():
+            push(top())
+
+        marks = self.marks
+
+        def append():  # the commonest container opcode, so written out
+            if len(stack) - 1 <= (marks[-1] if marks else 0):
+                raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+            value = stack.pop()
+            target = stack[-1]
+            t = type(target)
+            if t is Seq or t is Call:
+                d = _depth(value) + 1
+                if d > target.depth and value is not target:
+                    target.depth = self.deeper(d)
+                (target if t is Seq else target.elements).append(value)
+
+        def appends_op():
+            items = self.pop_mark()
+            appends(items, top())
+
+        def newobj():
+            args = pop()
+            cls = pop()
+            push(self.call(cls, args))
+
+        def binpersid():
+            push(PersistentRef(pop()))
+
+        def memoize():
+            self.memo_put(len(memo))
+
+        def binget():
+            key = r.u1()
+            if key in memo:
+                push(memo[key])
+            else:
+                self.memo_get(key)
+
+        def binput():
+            key = r.u1()
+            if key in memo and len(stack) > (marks[-1] if marks else 0):
+                memo[key] = stack[-1]
+            else:
+                self.memo_put(key)
+
+        table = {
+            "STOP": stop, "PROTO": proto, "FRAME": frame, "MARK": mark, "POP": pop_op,
+            "POP_MARK": pop_mark, "DUP": dup,
+            "NONE": lambda: push(None), "NEWTRUE": lambda: push(True), "NEWFALSE": lambda: push(False),
+            "INT": int_nl, "BININT": lambda: push(int.from_bytes(r.take(4), "little", signed=True)),
+            "BININT1": lambda: push(r.u1()), "BININT2": lambda: push(r.uint(2)),
+            "LONG": lambda: push(self.number_line("LONG")), "LONG1": long_n(1, False), "LONG4": long_n(4, True),
+            "FLOAT": lambda: push(self.number_line("FLOAT", float)),
+            "BINFLOAT": lambda: push(struct.unpack(">d", r.take(8))[0]),
+            "STRING": string_nl, "BINSTRING": counted(4, "latin-1", True), "SHORT_BINSTRING": counted(1, "latin-1"),
+            "UNICODE": unicode_nl, "BINUNICODE": counted(4, "str"), "SHORT_BINUNICODE": counted(1, "str"),
+            "BINUNICODE8": counted(8, "str"), "BINBYTES": counted(4, "bytes"), "SHORT_BINBYTES": counted(1, "bytes"),
+            "BINBYTES8": counted(8, "bytes"), "BYTEARRAY8": counted(8, "bytes"),
+            "NEXT_BUFFER": lambda: push(None), "READONLY_BUFFER": readonly_buffer,
+            "EMPTY_LIST": empty_list, "APPEND": append, "APPENDS": appends_op,
+            "LIST": lambda: push(seq(self.pop_mark(), "list")),
+            "EMPTY_TUPLE": tuple_n(0), "TUPLE": lambda: push(seq(self.pop_mark(), "tuple")),
+            "TUPLE1": tuple_n(1), "TUPLE2": tuple_n(2), "TUPLE3": tuple_n(3),
+            "EMPTY_DICT": empty_dict, "DICT": dict_op, "SETITEM": setitem,
+            "SETITEMS": lambda: setitems(self.pop_mark(), top()),
+            "EMPTY_SET": empty_set, "ADDITEMS": appends_op, "FROZENSET": frozenset_op,
+            "GET": lambda: self.memo_get(self.number_line("GET")), "BINGET": binget,
+            "LONG_BINGET": lambda: self.memo_get(r.uint(4)),
+            "PUT": lambda: self.memo_put(self.number_line("PUT")), "BINPUT": binput,
+            "LONG_BINPUT": lambda: self.memo_put(r.uint(4)), "MEMOIZE": memoize,
+            "EXT1": ext(1, False), "EXT2": ext(2, False), "EXT4": ext(4, True),
+            "GLOBAL": global_op, "STACK_GLOBAL": stack_global, "INST": inst, "OBJ": obj,
+            "REDUCE": reduce, "NEWOBJ": newobj, "NEWOBJ_EX": newobj_ex, "BUILD": build,
+            "PERSID": persid, "BINPERSID": binpersid,
+        }
+        missing = set(_CODE.values()) - set(table)
+        assert not missing, missing  # every opcode of protocols 0-5 has a handler
+        handlers = [None] * 256
+        for code, name in _CODE.items():
+            handlers[code] = table[name]
+        return handlers, set_reader
 
 
-def _pairs(items: list) -> dict:
-    out: dict = {}
-    _setitems(out, items)
-    return out
-
-
-def _hashable(key):
-    try:
-        hash(key)
-        return key
-    except TypeError:
-        return repr(key)
-
-
-def _setitems(target, items: list) -> None:
-    if len(items) % 2:
-        raise PickleError("odd number of items in a dictionary")
-    if isinstance(target, dict):
-        for i in range(0, len(items), 2):
-            target[_hashable(items[i])] = items[i + 1]
-    elif isinstance(target, Call):
-        for i in range(0, len(items), 2):
-            target.items[_hashable(items[i])] = items[i + 1]
-
-
-def _append(target, items: list) -> None:
-    if isinstance(target, list):
-        target.extend(items)
-    elif isinstance(target, Call):
-        target.elements.extend(items)
-
-
-def scan_bytes(data: bytes, label: str = "#0") -> ScanResult:
+def scan_bytes(data: bytes, label: str = "#0", budget: Budget | None = None) -> ScanResult:
+    """Scan the one pickle at the start of ``data``."""
+    budget = budget or Budget()
     result = ScanResult()
-    scan_stream(io.BytesIO(data), result, label)
+    scan_stream(Reader(io.BytesIO(data), budget, size=len(data), seekable=True), result, label, budget)
     return result
+
+
+def sniff(head: bytes, budget: Budget | None = None) -> bool:
+    """Whether data starting with ``head`` may be a pickle by its content: a protocol 2-5 header, or
+    protocol 0/1 opcodes that parse without error to the end of ``head`` (or to a STOP), or up to an
+    import (GLOBAL, INST). A candidate counts as a pickle only if it then scans to its STOP opcode.
+    ``budget`` is the file's: its :meth:`Budget.sniffer` is used."""
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return True
+    if not head or head[0] not in _CODE or head[0] == 0x80:
+        return False
+    probe = ScanResult()
+    small = budget.sniffer() if budget is not None else Budget(max_opcodes=256, max_bytes=1 << 16,
+                                                                max_seconds=float("inf"))
+    try:
+        scan_stream(Reader(io.BytesIO(head), small, size=len(head), seekable=True), probe, "sniff", small)
+    except (TruncatedError, LimitExceeded):
+        return True  # every opcode so far was valid
+    except PickleError:
+        return bool(probe.globals)
+    return True
+
+
+# --- tensors ------------------------------------------------------------------------------------
+
+# Bytes per element of each dtype name used here (storage types and torch dtypes).
+ITEMSIZE = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2, "int64": 8, "int32": 4, "int16": 2,
+            "int8": 1, "uint8": 1, "bool": 1, "complex64": 8, "complex128": 16, "qint8": 1, "quint8": 1,
+            "qint32": 4, "float8_e4m3fn": 1, "float8_e5m2": 1, "uint16": 2, "uint32": 4, "uint64": 8}
+# torch dtype attribute names (torch.float, torch.half, ...) to the names above.
+_TORCH_DTYPE_NAMES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
+                      "int": "int32", "short": "int16"}
 
 
 @dataclass(frozen=True)
@@ -339,6 +1053,10 @@ class TensorRef:
     dtype: str
     shape: tuple
     storage_key: str | None
+    storage_numel: int | None = None   # elements of the storage type, from the persistent id
+    storage_itemsize: int | None = None
+    offset: int = 0                    # storage offset, in elements of the tensor's dtype
+    stride: tuple | None = None
 
     @property
     def numel(self) -> int:
@@ -347,58 +1065,96 @@ class TensorRef:
             n *= d
         return n
 
+    def extent(self) -> int:
+        """Elements of storage the tensor reaches from its offset (0 for an empty tensor)."""
+        if any(d == 0 for d in self.shape):
+            return 0
+        stride = self.stride if self.stride is not None and len(self.stride) == len(self.shape) else None
+        if stride is None:
+            return self.offset + self.numel
+        return self.offset + 1 + sum((d - 1) * s for d, s in zip(self.shape, stride))
 
-def tensors(root, storage_dtype_of=None) -> list[TensorRef]:
+
+MAX_PATH = 512  # longest dotted tensor name kept (the tail: it ends with the parameter's own name)
+
+
+def tensors(root, storage_dtype_of=None, budget: Budget | None = None) -> list[TensorRef]:
     """The tensors of a symbolic PyTorch object tree, named by their dotted key path.
 
     Each ``_rebuild_tensor*`` call is one tensor: its storage (a persistent reference whose tuple
-    names the storage type) gives the dtype, its ``size`` argument the shape. A tensor reached
-    twice (shared weights) is counted once."""
+    names the storage type) gives the dtype, its ``size`` argument the shape. Every object is
+    visited once, however often it is shared, so a tensor reached twice (shared weights) is counted
+    once and a graph of shared containers costs its size, not the number of paths through it."""
+    budget = budget or Budget()
+    budget.start()
     out: list[TensorRef] = []
     seen: set[int] = set()
-    stack = [("", root)]
-    visited = 0
-    while stack:
-        path, obj = stack.pop()
-        visited += 1
-        if visited > 5_000_000:
-            break
-        if isinstance(obj, Call):
+    walk = [("", None, root, 0)]  # (parent path, key or None, object, depth)
+    while walk:
+        parent, key, obj, depth = walk.pop()
+        t = type(obj)
+        if t is not Seq and t is not Map and t is not Call:
+            continue
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        budget.spend("objects")
+        if depth > budget.max_depth:
+            raise budget.exceeded("depth")
+        if not budget.used["objects"] & 0xFFF:
+            budget.check_time()
+        path = parent if key is None else _join(parent, key)
+        if t is Call:
             func = obj.func
             if isinstance(func, Global) and func.module == "torch._utils" and func.name.startswith("_rebuild_tensor"):
-                if id(obj) in seen:
-                    continue
-                seen.add(id(obj))
                 ref = _tensor_from_call(path, obj)
                 if ref is not None:
                     out.append(ref)
                 continue
-            if obj.elements:
-                stack.append((path, obj.elements))
-            if obj.items:
-                stack.append((path, obj.items))
-            if obj.state is not None:
-                stack.append((path, obj.state))
-            stack.append((path, obj.args))
-        elif isinstance(obj, dict):
-            for key, value in reversed(list(obj.items())):
-                stack.append((f"{path}.{key}" if path else str(key), value))
-        elif isinstance(obj, (list, tuple)):
-            for value in reversed(obj):
-                stack.append((path, value))
+            # an object built by a call: its arguments, state, and the items and elements set on it
+            walk.extend((path, None, v, depth + 1) for v in reversed(obj.elements))
+            walk.extend((path, k, v, depth + 1) for k, v in reversed(list(obj.items.items())))
+            walk.append((path, None, obj.state, depth + 1))
+            walk.append((path, None, obj.args, depth + 1))
+        elif t is Map:
+            walk.extend((path, k, v, depth + 1) for k, v in reversed(list(obj.items())))
+        else:
+            walk.extend((path, None, v, depth + 1) for v in reversed(obj))
     return out
 
 
+def _join(parent: str, key) -> str:
+    text = _printable(key) if isinstance(key, str) else (key.dotted if isinstance(key, Global) else str(key))
+    path = f"{parent}.{text}" if parent else text
+    return path if len(path) <= MAX_PATH else "…" + path[-MAX_PATH:]
+
+
+def _ints(obj) -> tuple | None:
+    if not is_tuple(obj) and not (type(obj) is Seq and obj.kind == "list"):
+        return None
+    if not all(type(d) is int and d >= 0 for d in obj):
+        return None
+    return tuple(obj)
+
+
 def _tensor_from_call(path: str, call: Call) -> TensorRef | None:
-    args = call.args if isinstance(call.args, tuple) else ()
+    args = call.args if is_tuple(call.args) else ()
     if len(args) < 3 or not isinstance(args[0], PersistentRef):
         return None
     pid = args[0].pid
-    size = args[2]
-    if not (isinstance(pid, tuple) and len(pid) >= 5 and isinstance(size, tuple)):
+    size = _ints(args[2])
+    if not (is_tuple(pid) and len(pid) >= 5) or size is None:
         return None
     storage_type = pid[1]
-    dtype = STORAGE_DTYPES.get(storage_type.name) if isinstance(storage_type, Global) else None
-    if not all(isinstance(d, int) and d >= 0 for d in size):
-        return None
-    return TensorRef(path, dtype or "unknown", tuple(size), str(pid[2]))
+    storage_dtype = STORAGE_DTYPES.get(storage_type.name) if isinstance(storage_type, Global) else None
+    if isinstance(storage_type, Global) and storage_type.name == "UntypedStorage":
+        storage_dtype = "uint8"
+    dtype = storage_dtype
+    if call.func.name == "_rebuild_tensor_v3" and len(args) > 6 and isinstance(args[6], Global):
+        name = args[6].name
+        dtype = _TORCH_DTYPE_NAMES.get(name, name)
+    offset = args[1] if type(args[1]) is int and args[1] >= 0 else 0
+    stride = _ints(args[3]) if len(args) > 3 else None
+    numel = pid[4] if type(pid[4]) is int and pid[4] >= 0 else None
+    key = pid[2] if isinstance(pid[2], str) else str(pid[2]) if isinstance(pid[2], (int, Blob)) else None
+    return TensorRef(path, dtype or "unknown", size, key, numel, ITEMSIZE.get(storage_dtype or ""), offset, stride)

@@ -1,0 +1,530 @@
+"""Hostile model files: crafted pickles, zips, ONNX and safetensors files that crashed, hung, exhausted
+memory or fooled ``inspect`` before. Each is built here (large ones as sparse files or repeated
+compressed blocks, nothing big is committed) and run through the command line in its own process:
+exit 1 (a finding) or 2 (unreadable), a located message in English and Chinese, no traceback, the
+payload never runs, no network, the file unchanged, under 2 s of CPU and 256 MiB.
+
+``HOSTILE`` is also a seed corpus for tools/fuzz_models.py."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_measured
+from modelcard_spec import modelfile, picklescan
+
+MARKER = "PAYLOAD_RAN"
+NETWORK_MARKER = "NETWORK_USED"
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+def payload(marker: Path | str = MARKER) -> bytes:
+    """A protocol-2 pickle whose loading runs ``os.system('touch <marker>')``."""
+    cmd = f"touch {marker}".encode()
+    return b"\x80\x02cos\nsystem\n" + b"X" + struct.pack("<I", len(cmd)) + cmd + b"\x85R."
+
+
+def _binunicode(text: str) -> bytes:
+    data = text.encode()
+    return b"X" + struct.pack("<I", len(data)) + data
+
+
+def _int(n: int) -> bytes:
+    if -(1 << 31) <= n < 1 << 31:
+        return b"J" + struct.pack("<i", n)
+    data = n.to_bytes((n.bit_length() + 8) // 8, "little", signed=True)
+    return b"\x8a" + bytes([len(data)]) + data
+
+
+def tensor_pickle(numel: int = 1, shape=(1,), key: str = "0", extra: bytes = b"") -> bytes:
+    """A PyTorch-style data.pkl: ``{"w": _rebuild_tensor_v2(storage, 0, shape, stride, False, {})}``;
+    ``extra`` (an object) is stored under the key "x" when given."""
+    dims = b"".join(_int(d) for d in shape)
+    pid = (b"(" + _binunicode("storage") + b"ctorch\nFloatStorage\n" + _binunicode(key) + _binunicode("cpu")
+           + _int(numel) + b"tQ")
+    tensor = (b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + b"K\x00(" + dims + b"t(" + b"K\x01" * len(shape)
+              + b"t\x89}tR")
+    body = b"\x80\x02}(" + _binunicode("w") + tensor + ((_binunicode("x") + extra) if extra else b"") + b"u."
+    return body
+
+
+def _deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+def deflate_repeated(head: bytes, block: bytes, times: int, tail: bytes = b"") -> tuple[bytes, int, int]:
+    """A raw deflate stream of head + block * times + tail, built from one compressed block repeated
+    (each copy starts fresh after a sync flush), with its CRC-32 and size: a zip bomb in seconds."""
+    def part(data: bytes) -> bytes:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    packed = part(block)
+    crc = zlib.crc32(head)
+    for _ in range(times):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(tail, crc)
+    stream = part(head) + packed * times + part(tail) + b"\x03\x00"  # an empty final block
+    return stream, crc, len(head) + len(block) * times + len(tail)
+
+
+def write_zip(path: Path, members) -> Path:
+    """A zip written field by field, so that tests can set what zipfile would not write: a member is
+    ``{"name", "data"}`` (stored) or also ``"raw"`` (the bytes as written), ``"method"``, ``"crc"``,
+    ``"size"`` (uncompressed), and ``"zeros"`` (that many zero bytes after ``data``, written sparse)."""
+    central = []
+    count = 0
+    with open(path, "wb") as fh:
+        for m in members:
+            count += 1
+            name = m["name"].encode()
+            data = m.get("data", b"")
+            zeros = m.get("zeros", 0)
+            raw = m.get("raw", data)
+            crc = m.get("crc")
+            if crc is None:
+                crc = zlib.crc32(data)
+                for start in range(0, zeros, 1 << 24):
+                    crc = zlib.crc32(bytes(min(1 << 24, zeros - start)), crc)
+            size = m.get("size", len(data) + zeros)
+            csize = len(raw) + (zeros if "raw" not in m else 0)
+            method = m.get("method", 0)
+            offset = fh.tell()
+            fh.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, csize, size, len(name), 0))
+            fh.write(name + raw)
+            if zeros and "raw" not in m:
+                fh.seek(zeros, os.SEEK_CUR)
+            central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc, csize, size,
+                                       len(name), 0, 0, 0, 0, 0, offset) + name)
+        start = fh.tell()
+        directory = b"".join(central)
+        fh.write(directory)
+        fh.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count & 0xFFFF, count & 0xFFFF, len(directory), start, 0))
+    return path
+
+
+def torch_members(data_pkl: bytes, storages: dict | None = None, prefix: str = "archive") -> list[dict]:
+    members = [{"name": f"{prefix}/data.pkl", "data": data_pkl}, {"name": f"{prefix}/version", "data": b"3\n"}]
+    for key, data in (storages or {"0": b"\0" * 4}).items():
+        members.append({"name": f"{prefix}/data/{key}", "data": data})
+    return members
+
+
+def protobuf(number: int, value) -> bytes:
+    """One protobuf field: an int (varint) or bytes (length-delimited)."""
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+    if isinstance(value, int):
+        return varint(number << 3) + varint(value)
+    return varint(number << 3 | 2) + varint(len(value)) + value
+
+
+def onnx_model(graph: bytes) -> bytes:
+    return protobuf(1, 8) + protobuf(7, graph) + protobuf(8, protobuf(2, 17))
+
+
+def safetensors(header: dict | bytes, data: bytes = b"") -> bytes:
+    raw = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return struct.pack("<Q", len(raw)) + raw + data
+
+
+# --- the corpus -----------------------------------------------------------------------------------
+# name -> (file name, builder(path), expected exit code, text the message must contain)
+
+def _decoy(path):
+    return write_zip(path, [{"name": "archive/DATA.PKL", "data": payload()},
+                            {"name": "archive/decoy_data.pkl", "data": tensor_pickle()},
+                            {"name": "archive/version", "data": b"3\n"}, {"name": "archive/data/0", "data": b"\0" * 4}])
+
+
+def _upper_only(path):
+    return write_zip(path, [{"name": "archive/Data.Pkl", "data": payload()}, {"name": "archive/version", "data": b"3\n"}])
+
+
+def _pickle_by_content(path):
+    protocol0 = b"cos\nsystem\n(S'touch " + MARKER.encode() + b"'\ntR."
+    return write_zip(path, torch_members(tensor_pickle()) + [{"name": "archive/extra/hook", "data": protocol0}])
+
+
+def _pickle_by_content_padded(path):
+    protocol0 = b"N0" * 200 + b"cos\nsystem\n(S'touch " + MARKER.encode() + b"'\ntR."
+    return write_zip(path, torch_members(tensor_pickle()) + [{"name": "archive/extra/hook", "data": protocol0}])
+
+
+def _second_pickle(path):
+    # pickle.load(f) twice runs the second one
+    path.write_bytes(b"\x80\x02}q\x00." + payload())
+    return path
+
+
+def _many_pickles(path):
+    path.write_bytes(b"N." * 200_000)
+    return path
+
+
+def _safetensors_header_limit(path):
+    n = 64 << 20
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<Q", n) + b'{"a":"')
+        fh.seek(n - 8, os.SEEK_CUR)
+        fh.write(b'"}')
+    return path
+
+
+def _deep_tuple_key(path):
+    data = b"\x80\x02}(" + b")" + b"\x85" * 200_000 + b"K\x01u."
+    return write_zip(path, [{"name": "archive/data.pkl", "raw": _deflate(data), "method": 8, "crc": zlib.crc32(data),
+                             "size": len(data)}, {"name": "archive/version", "data": b"3\n"}])
+
+
+def _deep_list_key(path):
+    path.write_bytes(b"\x80\x02}(" + b"(" * 100_000 + b"l" * 100_000 + b"K\x01u.")
+    return path
+
+
+def _shared_list_key(path):
+    # l0 = []; l(i) = [l(i-1), l(i-1)]; {l30: 1}: repr(l30) has 2**30 parts
+    body = b"]q\x000" + b"".join(b"(h%ch%clq%c0" % (i - 1, i - 1, i) for i in range(1, 31)) + b"h\x1e"
+    path.write_bytes(b"\x80\x02}(" + body + b"K\x01u.")
+    return path
+
+
+def _shared_dicts_pt(path):
+    # d0 = {"w": tensor}; d(i) = {"a": d(i-1), "b": d(i-1)}: 2**40 paths to one tensor, and a payload
+    inner = tensor_pickle()[len(b"\x80\x02"):-1]  # the dict object, without PROTO and STOP
+    body = inner + b"q\x000" + b"".join(b"}(" + _binunicode("a") + b"h" + bytes([i - 1]) + _binunicode("b") + b"h"
+                                        + bytes([i - 1]) + b"uq" + bytes([i]) + b"0" for i in range(1, 41)) + b"h\x28"
+    data = b"\x80\x02}(" + _binunicode("model") + body + _binunicode("hook") + payload()[2:-1] + b"u."
+    return write_zip(path, torch_members(data))
+
+
+def _corrupt_zip(path):
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    return path
+
+
+def _bad_crc(path):
+    data = tensor_pickle()
+    return write_zip(path, [{"name": "archive/data.pkl", "data": data, "crc": zlib.crc32(data) ^ 1}]
+                     + torch_members(b"")[1:])
+
+
+def _deflate64(path):
+    data = tensor_pickle()
+    return write_zip(path, [{"name": "archive/data.pkl", "raw": _deflate(data), "method": 9, "crc": zlib.crc32(data),
+                             "size": len(data)}] + torch_members(b"")[1:])
+
+
+def _binbytes8_huge(path):
+    path.write_bytes(b"\x80\x04\x8e" + struct.pack("<Q", 1 << 62) + b"xx" + payload()[2:])
+    return path
+
+
+def _binbytes8_huge_in_zip(path):
+    return write_zip(path, torch_members(b"\x80\x04\x8e" + struct.pack("<Q", 1 << 62) + b"xx."))
+
+
+def _nested_if(path):
+    graph = b""
+    for _ in range(3000):
+        attribute = protobuf(1, b"then_branch") + protobuf(20, 5) + protobuf(6, graph)
+        graph = protobuf(1, protobuf(4, b"If") + protobuf(5, attribute))
+    path.write_bytes(onnx_model(graph))
+    return path
+
+
+def _onnx_beyond_int64(path):
+    tensor = (protobuf(1, 1 << 40) + protobuf(1, 1 << 40) + protobuf(2, 1) + protobuf(8, b"w")
+              + protobuf(13, protobuf(1, b"location") + protobuf(2, b"w.bin")) + protobuf(14, 1))
+    path.write_bytes(onnx_model(protobuf(5, tensor) + protobuf(1, protobuf(4, b"Identity"))))
+    return path
+
+
+def _onnx_raw_data_short(path):
+    tensor = protobuf(1, 1_000_000) + protobuf(1, 1_000_000) + protobuf(2, 1) + protobuf(8, b"w") + protobuf(9, b"\0" * 8)
+    path.write_bytes(onnx_model(protobuf(5, tensor) + protobuf(1, protobuf(4, b"Identity"))))
+    return path
+
+
+def _deep_safetensors(path):
+    path.write_bytes(safetensors(b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}"))
+    return path
+
+
+def _safetensors_trillion(path):
+    # 84 bytes that declare 10**12 float32 parameters in no data at all
+    path.write_bytes(safetensors({"w": {"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 0]}}))
+    return path
+
+
+def _safetensors_overlap(path):
+    path.write_bytes(safetensors({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                  "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, b"\0" * 12))
+    return path
+
+
+def _storage_too_small(path):
+    return write_zip(path, torch_members(tensor_pickle(numel=10 ** 12, shape=(10 ** 6, 10 ** 6))))
+
+
+def _storage_missing(path):
+    return write_zip(path, torch_members(tensor_pickle(key="7")))
+
+
+def _opcodes_over_many_streams(path):
+    members = torch_members(tensor_pickle())
+    for i in range(40):
+        stream, crc, size = deflate_repeated(b"\x80\x02", b"N0" * 4096, 64, b"N.")
+        members.append({"name": f"archive/extra/{i}.pkl", "raw": stream, "method": 8, "crc": crc, "size": size})
+    return write_zip(path, members)
+
+
+def _huge_version(path):
+    stream, crc, size = deflate_repeated(b"3\n", bytes(1 << 20), 1024)
+    members = torch_members(payload())
+    members[1] = {"name": "archive/version", "raw": stream, "method": 8, "crc": crc, "size": size}
+    return write_zip(path, members)
+
+
+def _binbytes_400mib(path):
+    n = 400 << 20
+    with open(path, "wb") as fh:
+        fh.write(b"\x80\x04\x8e" + struct.pack("<Q", n))
+        fh.seek(n, os.SEEK_CUR)
+        fh.write(b"0" + payload()[2:])
+    return path
+
+
+def _zip_bomb_pickle(path):
+    stream, crc, size = deflate_repeated(b"\x80\x04\x8e" + struct.pack("<Q", 300 << 20), bytes(1 << 20), 300, b"N.")
+    members = torch_members(b"")
+    members[0] = {"name": "archive/data.pkl", "raw": stream, "method": 8, "crc": crc, "size": size}
+    return write_zip(path, members)
+
+
+def _too_many_members(path):
+    # zipfile builds an object for every central-directory entry before anything can be checked
+    empty = ({"name": f"archive/data/{i}", "crc": 0} for i in range(150_000))
+    return write_zip(path, itertools.chain([{"name": "archive/data.pkl", "data": payload()}], empty))
+
+
+def _many_globals(path):
+    body = b"".join(b"cm%d\nf\n0" % i for i in range(10_001))  # one more than Budget.max_globals
+    path.write_bytes(b"\x80\x02" + body + b"N.")
+    return path
+
+
+def _truncated_legacy(path):
+    path.write_bytes((ROOT / "tests" / "data" / "models" / "tiny_cnn_legacy.pth").read_bytes()[:-100])
+    return path
+
+
+HOSTILE = {
+    "decoy-data-pkl": ("model.pt", _decoy, 1, ["archive/DATA.PKL", "os.system"]),
+    "data-pkl-in-other-case": ("model.pt", _upper_only, 1, ["archive/Data.Pkl", "os.system"]),
+    "pickle-by-content": ("model.pt", _pickle_by_content, 1, ["archive/extra/hook", "os.system"]),
+    "pickle-by-content-padded": ("model.pt", _pickle_by_content_padded, 1, ["archive/extra/hook", "os.system"]),
+    "second-pickle-in-file": ("two.pkl", _second_pickle, 1, ["two.pkl#1", "os.system"]),
+    "200k-pickles-in-one-file": ("many.pkl", _many_pickles, 2, ["many.pkl#100000", "pickle streams"]),
+    "safetensors-64MiB-header": ("big.safetensors", _safetensors_header_limit, 2, ["byte 0", "bytes of JSON header"]),
+    "deep-tuple-key": ("model.pt", _deep_tuple_key, 2, ["archive/data.pkl", "byte", "levels of nesting"]),
+    "deep-list-key": ("deep.pkl", _deep_list_key, 2, ["byte", "levels of nesting"]),
+    "memo-shared-list-key": ("shared.pkl", _shared_list_key, 2, ["byte", "dict key"]),
+    "shared-dicts-walk": ("shared.pt", _shared_dicts_pt, 1, ["archive/data.pkl", "os.system"]),
+    "corrupt-zip": ("model.pt", _corrupt_zip, 2, ["zip archive"]),
+    "bad-crc": ("model.pt", _bad_crc, 2, ["archive/data.pkl", "CRC"]),
+    "deflate64-member": ("model.pt", _deflate64, 2, ["archive/data.pkl", "deflate64"]),
+    "binbytes8-2**62": ("huge.pkl", _binbytes8_huge, 2, ["byte 2", "4,611,686,018,427,387,904 bytes"]),
+    "binbytes8-2**62-in-zip": ("model.pt", _binbytes8_huge_in_zip, 2, ["archive/data.pkl", "byte 2"]),
+    "onnx-3000-nested-if": ("nested.onnx", _nested_if, 2, ["byte", "levels of nesting"]),
+    "onnx-beyond-int64": ("huge.onnx", _onnx_beyond_int64, 2, ["byte", "2^63-1"]),
+    "onnx-raw-data-short": ("short.onnx", _onnx_raw_data_short, 2, ["byte", "raw_data"]),
+    "safetensors-deep-header": ("deep.safetensors", _deep_safetensors, 2, ["byte 8", "nested too deeply"]),
+    "safetensors-10**12-in-84-bytes": ("w.safetensors", _safetensors_trillion, 2, ["'w'", "data_offsets"]),
+    "safetensors-overlap": ("w.safetensors", _safetensors_overlap, 2, ["'b'", "overlaps"]),
+    "storage-smaller-than-declared": ("model.pt", _storage_too_small, 2, ["archive/data/0", "4,000,000,000,000"]),
+    "storage-missing": ("model.pt", _storage_missing, 2, ["archive/data.pkl", "data/7"]),
+    "opcodes-over-many-streams": ("model.pt", _opcodes_over_many_streams, 2, ["archive/extra/", "pickle opcodes"]),
+    "version-member-1GiB": ("model.pt", _huge_version, 1, ["archive/data.pkl", "os.system"]),
+    "binbytes-400MiB": ("big.pkl", _binbytes_400mib, 1, ["big.pkl", "os.system"]),
+    "zip-bomb-pickle-300MiB": ("model.pt", _zip_bomb_pickle, 2, ["archive/data.pkl", "bytes of pickle data"]),
+    "too-many-zip-members": ("model.pt", _too_many_members, 2, ["zip members"]),
+    "too-many-globals": ("globals.pkl", _many_globals, 2, ["globals.pkl", "distinct imported globals"]),
+    "truncated-legacy": ("cut.pth", _truncated_legacy, 2, ["byte"]),
+}
+# Small enough (under 64 KiB) to seed the mutation fuzzer.
+SEEDS = ("decoy-data-pkl", "data-pkl-in-other-case", "pickle-by-content", "pickle-by-content-padded",
+         "second-pickle-in-file", "memo-shared-list-key", "shared-dicts-walk",
+         "corrupt-zip", "bad-crc", "deflate64-member", "binbytes8-2**62", "binbytes8-2**62-in-zip",
+         "onnx-beyond-int64", "onnx-raw-data-short", "safetensors-10**12-in-84-bytes", "safetensors-overlap",
+         "storage-smaller-than-declared", "storage-missing", "opcodes-over-many-streams", "truncated-legacy")
+
+
+def build(name: str, folder: Path) -> Path:
+    file_name, builder, _, _ = HOSTILE[name]
+    folder.mkdir(parents=True, exist_ok=True)
+    return builder(folder / file_name)
+
+
+def _network_guard(folder: Path) -> dict:
+    """An environment whose Python records (and refuses) any attempt to open a network connection."""
+    guard = folder / "netguard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(
+        "import socket\n"
+        f"def _refuse(*a, **k):\n    open({str(folder / NETWORK_MARKER)!r}, 'w').close()\n"
+        "    raise OSError('network use refused by the test')\n"
+        "socket.socket.connect = _refuse\nsocket.create_connection = _refuse\nsocket.getaddrinfo = _refuse\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(guard), str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 24), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# --- the promise, per file ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_model_file_through_inspect(tmp_path, name):
+    path = build(name, tmp_path / "in")
+    _, _, code, needles = HOSTILE[name]
+    before = _digest(path)
+    run = run_measured(["inspect", path], cwd=tmp_path, env=_network_guard(tmp_path))
+    assert run.returncode == code, run
+    assert "Traceback" not in run.stdout + run.stderr, run
+    lines = run.stderr.splitlines()
+    if code == 2:
+        assert any(": error: " in line for line in lines) and any("错误：" in line for line in lines), run
+    else:
+        assert any("critical [MCS-PA-06]" in line for line in lines) and any("严重" in line for line in lines), run
+    assert str(path) in run.stderr, run
+    for needle in needles:
+        assert needle in run.stderr, (needle, run)
+    assert not (tmp_path / MARKER).exists() and not (tmp_path / "in" / MARKER).exists()
+    assert not (tmp_path / NETWORK_MARKER).exists()
+    assert _digest(path) == before
+    assert run.within_budget(), run
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_model_file_through_the_api(tmp_path, name):
+    """The library gives the documented error (or the findings), never another exception."""
+    path = build(name, tmp_path)
+    _, _, code, _ = HOSTILE[name]
+    if code == 2:
+        with pytest.raises(modelfile.ModelFileError) as caught:
+            modelfile.inspect_file(path)
+        assert caught.value.message and caught.value.message_zh != caught.value.message
+    else:
+        info = modelfile.inspect_file(path)
+        assert any(f.name == "os.system" for f in info.findings)
+        modelfile.summary(info), modelfile.card_fragment(info, "test")
+
+
+def _card_for(tmp_path: Path, model: Path, **params) -> Path:
+    import shutil
+
+    import yaml
+
+    folder = tmp_path / "card"
+    shutil.copytree(ROOT / "examples" / "cxr-classification-backbone", folder)
+    card = yaml.safe_load((folder / "card.yaml").read_text(encoding="utf-8"))
+    card["model_parameters"].update(params)
+    card["model_parameters"]["weight_files"][0].update(file_name=model.name, size_bytes=model.stat().st_size,
+                                                       sha256=modelfile.sha256_file(model))
+    (folder / "card.yaml").write_text(yaml.safe_dump(card, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder / "card.yaml"
+
+
+@pytest.mark.parametrize("name", ["decoy-data-pkl", "deep-tuple-key", "onnx-3000-nested-if", "safetensors-deep-header",
+                                  "bad-crc"])
+def test_hostile_model_file_through_validate_model(tmp_path, name):
+    path = build(name, tmp_path / "in")
+    card = _card_for(tmp_path, path)
+    run = run_measured(["validate", card, "--model", path, "--format", "json"], cwd=tmp_path)
+    assert run.returncode == 1 and "Traceback" not in run.stderr and run.within_budget(), run
+    issues = json.loads(run.stdout)["results"][0]["issues"]
+    model_issues = [i for i in issues if i["rule"].startswith("model.")]
+    rule = "model.pickle-global" if HOSTILE[name][2] == 1 else "model.unreadable"
+    assert any(i["rule"] == rule and i["message"] and i["message_zh"] for i in model_issues), model_issues
+
+
+def test_a_card_declaring_the_trillion_parameters_of_an_84_byte_file_does_not_pass(tmp_path):
+    path = build("safetensors-10**12-in-84-bytes", tmp_path / "in")
+    assert path.stat().st_size == 84
+    card = _card_for(tmp_path, path, total_parameters=10 ** 12)
+    run = run_measured(["validate", card, "--model", path, "--format", "json"], cwd=tmp_path)
+    assert run.returncode == 1, run
+    issues = json.loads(run.stdout)["results"][0]["issues"]
+    unreadable = [i for i in issues if i["rule"] == "model.unreadable"]
+    assert unreadable and "data_offsets" in unreadable[0]["message"] and "data_offsets" in unreadable[0]["message_zh"]
+
+
+def test_the_crafted_limits_are_past_the_defaults():
+    budget = picklescan.Budget()
+    assert budget.max_members < 150_000 and budget.max_globals == 10_000
+
+
+def test_the_crafted_payloads_are_real(tmp_path):
+    """Control: the payload pickle does run when unpickled (in a child process)."""
+    import subprocess
+
+    (tmp_path / "p.pkl").write_bytes(payload(tmp_path / MARKER))
+    subprocess.run([sys.executable, "-c", f"import pickle; pickle.load(open({str(tmp_path / 'p.pkl')!r}, 'rb'))"],
+                   capture_output=True, timeout=60)
+    assert (tmp_path / MARKER).exists()
+
+
+def test_tensor_pickle_builder_matches_the_real_layout(tmp_path):
+    """Control for the crafted checkpoints: a well-formed one inspects cleanly with its one parameter."""
+    path = write_zip(tmp_path / "ok.pt", torch_members(tensor_pickle()))
+    info = modelfile.inspect_file(path)
+    assert (info.total_parameters, info.tensor_count, info.findings) == (1, 1, [])
+    assert info.framework_version == "archive format 3"
+
+
+# --- a short, deterministic slice of the model-file fuzzer -----------------------------------------
+
+def _fuzzer():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fuzz_models", ROOT / "tools" / "fuzz_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fuzz_slice_of_mutated_model_files_finds_no_crash():
+    """200 mutated model files (fixed seed) through inspect in process, every 20th through the CLI;
+    tools/fuzz_models.py runs the long campaign (see docs/benchmarks.md)."""
+    report = _fuzzer().fuzz(200, seed=20260101, time_limit=20, slow=5, cli_every=20)
+    assert report["cases"] == 200 and report["seeds"] > 20
+    assert not report["crashes"] and not report["hangs"] and not report["memory"], report
+    assert report["cli_cases"] == 10 and set(report["outcomes"]) <= {"clean", "finding", "unreadable"}
+
+
+def test_fuzzer_cases_are_deterministic_for_a_seed():
+    fuzz = _fuzzer().fuzz
+    assert fuzz(25, seed=7, cli_every=0)["digest"] == fuzz(25, seed=7, cli_every=0)["digest"]
+    assert fuzz(25, seed=7, cli_every=0)["digest"] != fuzz(25, seed=8, cli_every=0)["digest"]
