@@ -341,14 +341,16 @@ def cmd_import(args) -> int:
     src = Path(args.source)
     if not src.exists():
         return _fail("no such file or folder", "文件或文件夹不存在", args.source)
+    if not (src.is_file() or src.is_dir()):
+        return _fail("not a regular file or folder", "不是普通文件或文件夹", args.source)
     single = src.is_file() or (args.kind == "monai" and (src / "configs" / "metadata.json").is_file())
     zh = args.lang == "zh"
     declared = {"version": args.model_version, "provider_name": args.provider, "provider_kind": args.provider_kind}
     if single:
         try:
             card = importers.import_source(args.kind, src, declared)
-        except (importers.SourceError, OSError) as exc:
-            return _fail(f"cannot import: {exc}", f"无法导入：{exc}", args.source)
+        except importers.SourceError as exc:
+            return _fail(f"cannot import: {exc}", f"无法导入：{exc.message_zh}", args.source)
         text = importers.dump(card)
         if args.output:
             target = Path(args.output)
@@ -384,9 +386,9 @@ def cmd_import(args) -> int:
         target = out / f"{stem}.card.yaml"
         try:
             card = importers.import_source(args.kind, path, declared)
-        except (importers.SourceError, OSError) as exc:
+        except importers.SourceError as exc:
             failed += 1
-            sys.stderr.write(f"{path}: error: cannot import: {exc}\n{path}: 错误：无法导入：{exc}\n")
+            sys.stderr.write(f"{path}: error: cannot import: {exc}\n{path}: 错误：无法导入：{exc.message_zh}\n")
             continue
         if target.exists():
             sys.stderr.write(f"{target}: exists; not overwriting\n{target}：已存在，不会覆盖\n")
