@@ -256,8 +256,8 @@ def test_sources_at_the_limits_import_within_budget_and_beyond_are_refused(tmp_p
     source.write_text(_json(data))
     run = run_measured(["import", "monai", source], cwd=tmp_path)
     _assert_refused(run, codes=(code,))
-    if code == 0:
-        assert yaml.safe_load(run.stdout)["identifier"]
+    if code == 0:  # the text only: parsing megabytes here would grow this process, whose peak its children inherit
+        assert "\nidentifier: monai.model-zoo." in run.stdout
     else:
         assert "more than" in run.stderr and "超过" in run.stderr
 
@@ -466,10 +466,10 @@ def test_load_writes_a_store_only_into_a_new_or_empty_folder_or_a_store(store, t
 
 
 def test_long_literals_in_a_table_are_clipped_in_linear_time(tmp_path):
-    card = tmp_path / "long.card.yaml"
+    card = tmp_path / "long.card.json"
     data = yaml.safe_load(CARD.read_text(encoding="utf-8"))
     data["summary"] = "wide 宽 " * 150_000
-    card.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    card.write_text(_json(data), encoding="utf-8")
     folder = tmp_path / "store"
     assert run_measured(["kg", "load", card, "--store", folder], cwd=tmp_path, timeout=120).returncode == 0
     text = "SELECT ?s WHERE { ?c <https://w3id.org/modelcard-spec/vocab/summary> ?s }"
