@@ -101,13 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     kg = p.add_subparsers(dest="kg_command", parser_class=_Parser, required=True)
     q = kg.add_parser("load", help="load cards into an embedded on-disk store, one named graph per card")
     q.add_argument("cards", nargs="+", metavar="CARD", help="card files, folders or glob patterns")
-    q.add_argument("--store", required=True, metavar="DIR")
+    q.add_argument("--store", required=True, metavar="DIR",
+                   help="the store: an existing store, or a new or empty folder (any other folder is refused)")
     q.add_argument("--jobs", type=int, default=0,
                    help="processes building the graphs (default: all cores for 16 or more cards, else 1)")
     q = kg.add_parser("query", help="run a SPARQL query (a shipped query's name, a .rq file or the text)")
     q.add_argument("query", metavar="QUERY")
-    q.add_argument("--store", required=True, metavar="DIR")
+    q.add_argument("--store", required=True, metavar="DIR", help="a store made by kg load, opened read-only")
     q.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    q.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds the query may run (default 60; 0 for no limit)")
+    q.add_argument("--allow-service", action="store_true",
+                   help="run a query with SERVICE, letting the store send parts of it to the remote services it names")
     q = kg.add_parser("queries", help="list the shipped queries")
     q.add_argument("--lang", choices=("en", "zh"), default="en")
     q = kg.add_parser("push", help="PUT cards to a SPARQL 1.1 Graph Store Protocol endpoint")
@@ -118,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--password-env", default="MCS_KG_PASSWORD", metavar="VAR",
                    help="environment variable holding the basic-auth password (default MCS_KG_PASSWORD)")
     q.add_argument("--token-env", metavar="VAR", help="environment variable holding a bearer token")
-    q.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    q.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds each request may take in all, from connecting to the end of the reply (default 30)")
     q.add_argument("--no-vocabulary", action="store_true", help="do not push the SKOS vocabularies graph")
 
     p = sub.add_parser("init", help="print a commented template card")
@@ -373,14 +379,16 @@ def cmd_import(args) -> int:
     src = Path(args.source)
     if not src.exists():
         return _fail("no such file or folder", "文件或文件夹不存在", args.source)
+    if not (src.is_file() or src.is_dir()):
+        return _fail("not a regular file or folder", "不是普通文件或文件夹", args.source)
     single = src.is_file() or (args.kind == "monai" and (src / "configs" / "metadata.json").is_file())
     zh = args.lang == "zh"
     declared = {"version": args.model_version, "provider_name": args.provider, "provider_kind": args.provider_kind}
     if single:
         try:
             card = importers.import_source(args.kind, src, declared)
-        except (importers.SourceError, OSError) as exc:
-            return _fail(f"cannot import: {exc}", f"无法导入：{exc}", args.source)
+        except importers.SourceError as exc:
+            return _fail(f"cannot import: {exc}", f"无法导入：{exc.message_zh}", args.source)
         refused = _emit(importers.dump(card), args.output, _import_inputs(src), args.force)
         if refused:
             return refused
@@ -416,9 +424,9 @@ def cmd_import(args) -> int:
         target = out / f"{stem}.card.yaml"
         try:
             card = importers.import_source(args.kind, path, declared)
-        except (importers.SourceError, OSError) as exc:
+        except importers.SourceError as exc:
             failed += 1
-            sys.stderr.write(f"{path}: error: cannot import: {exc}\n{path}: 错误：无法导入：{exc}\n")
+            sys.stderr.write(f"{path}: error: cannot import: {exc}\n{path}: 错误：无法导入：{exc.message_zh}\n")
             continue
         if target.name in written:  # two sources with one stem: the second never replaces the first
             _refused(OutputError(target, f"is also the card of an earlier source; {path} not written",
@@ -514,7 +522,9 @@ def cmd_kg(args) -> int:
                    f"{done['unchanged']} unchanged; {bad} with errors, kept with their verdicts\n")
             return EXIT_OK
         if args.kg_command == "query":
-            _write(kg.render(kg.query(args.store, kg.resolve_query(args.query)), args.format))
+            result = kg.query(args.store, kg.resolve_query(args.query), allow_service=args.allow_service,
+                              timeout=args.timeout or None)
+            _write(kg.render(result, args.format))
             return EXIT_OK
         if args.kg_command == "queries":
             for name, q in kg.shipped_queries().items():
@@ -529,7 +539,7 @@ def cmd_kg(args) -> int:
             _write(f"{status} {graph} <- {card}\n")
         return EXIT_OK
     except kg.KgError as exc:
-        return _fail(str(exc), f"知识图谱操作失败：{exc}", f"kg {args.kg_command}")
+        return _fail(str(exc), exc.message_zh, f"kg {args.kg_command}")
 
 
 class _UsageError(Exception):

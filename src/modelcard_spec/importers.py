@@ -12,14 +12,18 @@ conformity report lists what is missing as gaps. The card claims all requirement
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from . import __version__, structural
+from . import __version__, loading, structural
 from ._resources import catalogue_data, schema_index
+from .diagnostics import CardLoadError
 
 IMPORTER = f"modelcard-spec import {__version__}"
 
@@ -47,8 +51,118 @@ HF_SECTIONS = {  # known Markdown headings (lower case) -> where their text goes
 }
 
 
+# Bounds on what a source may hold. Real ones are far below: the largest MONAI metadata of the Model
+# Zoo holds about 400 values and a few dozen that go to extensions. Cards made from sources many
+# times larger would take seconds to check and print, for no use.
+MAX_SOURCE_VALUES = 5000
+MAX_EXTENSIONS = 1000
+
+
 class SourceError(Exception):
-    """The source cannot be read."""
+    """The source cannot be read (exit code 2). ``str()`` is the English message."""
+
+    def __init__(self, message: str, message_zh: str):
+        super().__init__(message)
+        self.message_zh = message_zh
+
+
+def _read_source(path: Path) -> bytes:
+    """The bytes of a source file, under the size limit of cards; only regular files are read."""
+    try:
+        if not path.is_file():
+            raise SourceError("not a regular file", "不是普通文件")
+        size = path.stat().st_size
+        if size > loading.MAX_BYTES:
+            raise SourceError(f"the file is {size} bytes; sources are limited to {loading.MAX_BYTES} bytes",
+                              f"文件大小为 {size} 字节；来源文件不得超过 {loading.MAX_BYTES} 字节")
+        with path.open("rb") as fh:
+            raw = fh.read(loading.MAX_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}") from None
+    if len(raw) > loading.MAX_BYTES:  # it grew while being read
+        raise SourceError(f"the file is larger than {loading.MAX_BYTES} bytes",
+                          f"文件大于 {loading.MAX_BYTES} 字节")
+    return raw
+
+
+def _parse(text: str, is_json: bool, what: str, what_zh: str, first_line: int = 1):
+    """Parse source text with the card loader's rules and limits; problems become located SourceErrors."""
+    try:
+        data = loading.parse_untrusted(text, is_json)
+    except CardLoadError as exc:
+        raise _located(exc, what, what_zh, first_line) from None
+    _check_bounds(data, what, what_zh)
+    return data
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        text = loading.decode_untrusted(raw)
+    except CardLoadError as exc:
+        raise _located(exc, "the file", "文件", 1) from None
+    if not text.strip():
+        raise SourceError("the file is empty", "文件为空")
+    return text
+
+
+def _located(exc: CardLoadError, what: str, what_zh: str, first_line: int) -> SourceError:
+    issue = exc.issue
+    if issue.line is None:
+        return SourceError(f"{what}: {issue.message}", f"{what_zh}：{issue.message_zh}")
+    line = issue.line + first_line - 1
+    col = f", column {issue.column}" if issue.column else ""
+    col_zh = f"第 {issue.column} 列" if issue.column else ""
+    return SourceError(f"{what}, line {line}{col}: {issue.message}", f"{what_zh}第 {line} 行{col_zh}：{issue.message_zh}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_bounds(data, what: str, what_zh: str) -> None:
+    """Refuse data that, with its aliases expanded, holds more values than a model description does
+    or is larger than a card may be (the importer copies values into the card and its extensions),
+    or that holds lone surrogates (not Unicode text). Shared values are measured once, so this takes
+    time in proportion to the parsed source."""
+    memo: dict[int, tuple[int, int]] = {}
+
+    def measure(value) -> tuple[int, int]:  # (characters, values)
+        known = memo.get(id(value))
+        if known is not None:
+            return known
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise SourceError(f"{what} holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
+                                  f"{what_zh}含有单独的代理码元（\\ud800-\\udfff），不是有效的 Unicode 文本")
+            size, count = len(value) + 2, 1
+        elif isinstance(value, (dict, list)):
+            parts = [measure(v) for v in (itertools.chain.from_iterable(value.items()) if isinstance(value, dict) else value)]
+            size, count = sum(p[0] for p in parts) + 2, sum(p[1] for p in parts) + 1
+        else:
+            size, count = len(repr(value)), 1
+        if count > MAX_SOURCE_VALUES:
+            raise SourceError(f"{what} holds more than {MAX_SOURCE_VALUES} values (aliases expanded); model descriptions "
+                              f"hold a few hundred",
+                              f"{what_zh}含有超过 {MAX_SOURCE_VALUES} 个值（别名已展开）；模型描述通常只有几百个值")
+        if size > loading.MAX_BYTES:
+            raise SourceError(f"{what} expands to more than {loading.MAX_BYTES} characters (aliases are limited)",
+                              f"{what_zh}展开后超过 {loading.MAX_BYTES} 个字符（别名展开受限）")
+        if isinstance(value, (str, dict, list)):
+            memo[id(value)] = (size, count)
+        return size, count
+
+    measure(data)
+
+
+def _obj(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class _Card:
@@ -72,6 +186,11 @@ class _Card:
     def keep(self, name: str, value) -> None:
         if value in (None, "", [], {}):
             return
+        if len(self.extensions) >= MAX_EXTENSIONS:
+            raise SourceError(f"the source holds more than {MAX_EXTENSIONS} values that have no place in a model card "
+                              f"(they would be kept in extensions); it is not a model description this importer can use",
+                              f"来源中有超过 {MAX_EXTENSIONS} 个值在模型卡中没有对应位置（须保留在 extensions 中）；"
+                              f"它不是本导入工具可用的模型描述")
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
         self.extensions.append({"name": name, "value": text})
 
@@ -107,25 +226,36 @@ def _resolves(data, pointer: str) -> bool:
 
 def _make_structurally_valid(card: _Card) -> None:
     """Move every object the schema rejects (a required field missing, a value out of its enum)
-    into ``extensions`` until the card passes the structural check."""
-    for _ in range(200):
-        issues = [i for i in structural.check(card.data, card.data.get("provider_kind")) if i.severity == "error"]
-        if not issues:
+    into ``extensions`` until the card passes the structural check. Each round moves everything the
+    check reports, deepest first, so a source with many such objects takes a few rounds, not one each."""
+    for _ in range(20):
+        targets = set()
+        for issue in structural.check(card.data, card.data.get("provider_kind")):
+            if issue.severity != "error":
+                continue
+            parts = tuple(x.replace("~1", "/").replace("~0", "~") for x in issue.path.strip("/").split("/"))
+            # a missing field: the object that lacks it cannot be formed; a bad value: drop the value
+            target = parts[:-1] if issue.rule.endswith("required") else parts
+            if not target or target == ("",):
+                continue  # a required part of the card itself is missing: validation will report it
+            targets.add(target)
+        # an object inside another one that moves goes with it; list items go last index first
+        targets = {t for t in targets if not any(t[:n] in targets for n in range(1, len(t)))}
+        moved = []
+        for target in sorted(targets, key=lambda t: [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in t],
+                             reverse=True):
+            pointer = "/" + "/".join(target)
+            if not _resolves(card.data, pointer):
+                continue
+            parent = card.data
+            for part in target[:-1]:
+                parent = parent[int(part)] if isinstance(parent, list) else parent[part]
+            key = int(target[-1]) if isinstance(parent, list) else target[-1]
+            moved.append((pointer, parent.pop(key)))
+        if not moved:
             return
-        issue = issues[0]
-        parts = [x.replace("~1", "/").replace("~0", "~") for x in issue.path.strip("/").split("/")]
-        # a missing field: the object that lacks it cannot be formed; a bad value: drop the value
-        target = parts[:-1] if issue.rule.endswith("required") else parts
-        if not target or target == [""] or not _resolves(card.data, "/" + "/".join(target)) \
-                or (len(target) == 1 and target[0] in schema_index()["classes"]["ModelCard"]["slots"]
-                    and schema_index()["classes"]["ModelCard"]["slots"][target[0]]["required"]):
-            return  # a required part of the card itself is missing: validation will report it
-        parent = card.data
-        for part in target[:-1]:
-            parent = parent[int(part)] if isinstance(parent, list) else parent[part]
-        key = int(target[-1]) if isinstance(parent, list) else target[-1]
-        removed = parent.pop(key)
-        card.keep(f"unplaced:/{'/'.join(target)}", removed)
+        for pointer, value in reversed(moved):  # in document order
+            card.keep(f"unplaced:{pointer}", value)
         _prune_empty(card.data)
 
 
@@ -144,17 +274,25 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
 
 
+@lru_cache(maxsize=1)
+def _metric_names() -> dict[str, str]:
+    """Normalised name, title or alias (also + "coefficient" / + "score" dropped) -> Metric value."""
+    table: dict[str, str] = {}
+    for value, meta in schema_index()["enums"]["Metric"]["values"].items():
+        for name in (value, meta["title"], *meta.get("aliases", [])):
+            norm = re.sub(r"[^a-z0-9]", "", name.lower())
+            for suffix in ("", "coefficient", "score"):
+                if suffix == "" or (norm.endswith(suffix) and len(norm) > len(suffix)):
+                    table.setdefault(norm[: len(norm) - len(suffix)], value)
+    return table
+
+
 def _metric(key: str) -> str | None:
     """The schema's Metric value a source metric name denotes, by name, title or alias."""
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
     norm = re.sub(r"^(mean|avg|average|val|test|eval)", "", norm)
-    enum = schema_index()["enums"]["Metric"]["values"]
-    for value, meta in enum.items():
-        names = {value, meta["title"], *meta.get("aliases", [])}
-        for n in names:
-            n_norm = re.sub(r"[^a-z0-9]", "", n.lower())
-            if norm and (norm == n_norm or norm + "coefficient" == n_norm or norm + "score" == n_norm):
-                return value
+    if norm and norm in _metric_names():
+        return _metric_names()[norm]
     return {"dice": "dice_coefficient", "f1": "f1_measure", "iou": "intersection_over_union",
             "acc": "accuracy", "auroc": "auc", "hd95": "hausdorff_distance_95", "psnr": "peak_signal_to_noise_ratio",
             "ssim": "structural_similarity", "kappa": "kappa_coefficient", "fid": "frechet_inception_distance"}.get(norm)
@@ -173,36 +311,35 @@ def import_monai(path: str | Path, declared: dict | None = None) -> dict:
         cand = [p / "configs" / "metadata.json", p / "metadata.json"]
         p = next((c for c in cand if c.is_file()), None)
         if p is None:
-            raise SourceError("no configs/metadata.json in the bundle folder")
-    raw = p.read_bytes()
-    try:
-        meta = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"not JSON: {exc}") from None
+            raise SourceError("no configs/metadata.json in the bundle folder", "MONAI 模型包文件夹中没有 configs/metadata.json")
+    raw = _read_source(p)
+    meta = _parse(_decode(raw), True, "the JSON", "JSON")
     if not isinstance(meta, dict):
-        raise SourceError("MONAI metadata must be a JSON object")
-    import hashlib
+        raise SourceError("MONAI metadata must be a JSON object, not " + ("a list" if isinstance(meta, list) else "a single value"),
+                          "MONAI 元数据必须是 JSON 对象，而不是" + ("列表" if isinstance(meta, list) else "单个值"))
 
     stem = p.name[: -len(".metadata.json")] if p.name.endswith(".metadata.json") else (
         p.parent.parent.name if p.parent.name == "configs" else _slug(str(meta.get("name", "bundle"))))
     card = _Card(p.name, hashlib.sha256(raw).hexdigest())
-    used = set()
+    used = set()  # keys read into the card; the others are kept verbatim in extensions
 
-    def take(key):
+    def take(key, *types):
+        """The value of ``key`` if it has one of ``types`` (any if none given), else None."""
+        value = meta.get(key)
+        if types and not (isinstance(value, types) and not isinstance(value, bool)):
+            return None
         used.add(key)
-        return meta.get(key)
+        return value
 
     card.put("/identifier", f"monai.model-zoo.{_slug(stem)}")
-    card.put("/name", take("name"))
-    version = take("version")
+    card.put("/name", take("name", str))
+    version = take("version", str, int, float)
     card.put("/version", str(version) if version is not None else None)
-    card.put("/summary", take("description"))
-    card.put("/provider/name", take("authors"))
+    card.put("/summary", take("description", str))
+    card.put("/provider/name", take("authors", str))
     card.put("/provider_kind", "open_source")       # the MONAI Model Zoo publishes bundles openly
     card.put("/delivery_form", "weights_file")      # a bundle is weights with the configs that load them
-    lic = take("license")
-    if isinstance(lic, str):
-        card.put("/license/name", lic)
+    card.put("/license/name", take("license", str))
     card.keep("monai:copyright", take("copyright"))
     card.keep("monai:changelog", take("changelog"))  # no release dates or update types: kept verbatim
     card.keep("monai:schema", take("schema"))
@@ -210,21 +347,24 @@ def import_monai(path: str | Path, declared: dict | None = None) -> dict:
 
     software = []
     for key, name in (("monai_version", "MONAI"), ("pytorch_version", "PyTorch"), ("numpy_version", "NumPy")):
-        if take(key):
+        if take(key, str, int, float):
             software.append({"name": name, "version": str(meta[key])})
     for group in ("optional_packages_version", "required_packages_version"):
-        pkgs = take(group)
-        if isinstance(pkgs, dict):
+        pkgs = meta.get(group)
+        if isinstance(pkgs, dict) and all(isinstance(v, (str, int, float)) for v in pkgs.values()):
+            used.add(group)
             software += [{"name": k, "version": str(v)} for k, v in sorted(pkgs.items())]
     if software:
         # The metadata does not name the network: the field stays empty and is reported as a gap.
         card.data.setdefault("model_framework", {})["architecture_name"] = ""
         card.put("/model_framework/runtime_environment/software", software)
 
-    task = take("task") or ""
-    fmt = take("network_data_format") or take("autoencoder_data_format") or take("generator_data_format")
-    for key in ("network_data_format", "autoencoder_data_format", "generator_data_format"):
-        if key != "network_data_format" and meta.get(key) is not None and meta.get(key) is not fmt:
+    task = take("task", str) or ""
+    formats = ("network_data_format", "autoencoder_data_format", "generator_data_format")
+    fmt = next((meta[key] for key in formats if meta.get(key)), None)
+    for key in formats:
+        used.add(key)
+        if meta.get(key) is not None and (meta[key] is not fmt or not isinstance(fmt, dict)):
             card.keep(f"monai:{key}", meta[key])
     if isinstance(fmt, dict):
         _monai_nodes(card, fmt)
@@ -233,16 +373,16 @@ def import_monai(path: str | Path, declared: dict | None = None) -> dict:
     card.keep("monai:label_classes", take("label_classes"))
     card.keep("monai:pred_classes", take("pred_classes"))
 
-    source = take("data_source")
+    source = take("data_source", str)
     if isinstance(source, str) and source.strip():
         card.put("/source_task_data/datasets", [{"id": "ds-1", "name": source.strip()}])
         kind = PRETRAINING.get(_task_type(task) or "")
         if kind:
             card.put("/source_task_data/pretraining_task", {"kind": kind, "description": task})
 
-    tt = _task_type(f"{task} {meta.get('name', '')}")
+    tt = _task_type(f"{task} {_text(meta.get('name')) or ''}")
     results = []
-    metrics = take("eval_metrics")
+    metrics = take("eval_metrics", dict)
     if isinstance(metrics, dict):
         for key, value in sorted(metrics.items()):
             m = _metric(key)
@@ -250,7 +390,7 @@ def import_monai(path: str | Path, declared: dict | None = None) -> dict:
                 results.append({"metric": m, "value": value, "task": f"{task} ({key})" if task else key})
             else:
                 card.keep(f"monai:eval_metrics.{key}", value)
-    intended = take("intended_use")
+    intended = take("intended_use", str)
     if tt or results:
         card.put("/applicability/intended_tasks", [{"task_type": tt, "description": task}] if tt and task else None)
         card.put("/applicability/transfer_performance", results or None)
@@ -259,7 +399,7 @@ def import_monai(path: str | Path, declared: dict | None = None) -> dict:
     if isinstance(intended, str) and intended.strip():
         card.put("/license/use_restrictions", [intended.strip()])
     card.keep("monai:supported_apps", take("supported_apps"))
-    for key in sorted(set(meta) - used - {"network_data_format", "autoencoder_data_format", "generator_data_format"}):
+    for key in sorted(set(meta) - used):
         card.keep(f"monai:{key}", meta[key])
     _declare(card, declared)
     return card.finish()
@@ -282,20 +422,22 @@ def _monai_nodes(card: _Card, fmt: dict) -> None:
     dtypes = set(schema_index()["enums"]["DType"]["values"])
     for side, node_key, spec_key in (("inputs", "input_nodes", "inputs"), ("outputs", "output_nodes", "outputs")):
         nodes, specs = [], []
-        for name, item in (fmt.get(side) or {}).items():
+        for name, item in _obj(fmt.get(side)).items():
             if not isinstance(item, dict):
                 continue
             shape = None
             spatial = item.get("spatial_shape")
-            if isinstance(spatial, list) and isinstance(item.get("num_channels"), int):
+            channels = item.get("num_channels")
+            if isinstance(spatial, list) and isinstance(channels, int) and not isinstance(channels, bool):
                 dims = [_dim(d) for d in spatial]
                 if all(d is not None for d in dims):
                     shape = ["batch", item["num_channels"], *dims]  # MONAI networks are batch-first, channel-first
-            node = {"name": name, "shape": shape, "dtype": item.get("dtype") if item.get("dtype") in dtypes else None}
+            dtype = _text(item.get("dtype"))
+            node = {"name": name, "shape": shape, "dtype": dtype if dtype in dtypes else None}
             nodes.append({k: v for k, v in node.items() if v is not None})
             spec: dict = {"node": name}
             vr = item.get("value_range")
-            if isinstance(vr, list) and len(vr) == 2 and all(isinstance(v, (int, float)) for v in vr):
+            if isinstance(vr, list) and len(vr) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vr):
                 spec["value_range"] = {"minimum": vr[0], "maximum": vr[1]}
             cdef = item.get("channel_def")
             if isinstance(cdef, dict) and cdef:
@@ -323,35 +465,23 @@ def _monai_nodes(card: _Card, fmt: dict) -> None:
 def import_huggingface(path: str | Path, declared: dict | None = None) -> dict:
     """``declared``: values the user states that a README does not hold (version, provider name,
     provider kind); they are the user's declaration, not imported."""
-    import hashlib
-
     p = Path(path)
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 text: {exc}") from None
-    front, body = {}, text
-    m = re.match(r"^---\s*\n(.*?)\n---\s*\n?(.*)$", text, flags=re.S)
-    if m:
-        try:
-            front = yaml.safe_load(m.group(1)) or {}
-        except yaml.YAMLError as exc:
-            raise SourceError(f"the YAML front matter cannot be parsed: {exc}") from None
-        if not isinstance(front, dict):
-            raise SourceError("the YAML front matter is not a mapping")
-        body = m.group(2)
+    raw = _read_source(p)
+    text = _decode(raw)
+    front, body = _front_matter(text)
     card = _Card(p.name, hashlib.sha256(raw).hexdigest())
-    title = re.search(r"^#\s+(.+)$", body, flags=re.M)
-    index_name = None
-    if isinstance(front.get("model-index"), list) and front["model-index"] and isinstance(front["model-index"][0], dict):
-        index_name = front["model-index"][0].get("name")
-    model_name = front.get("model_name") or index_name or (title.group(1).strip() if title else None)
+    title = re.search(r"^#[ \t]+(\S.*)$", body, flags=re.M)
+    used = set()  # front-matter keys read into the card; the others are kept verbatim in extensions
+    index = _items(front.get("model-index"))
+    index_name = _text(_obj(index[0]).get("name")) if index else None
+    model_name = _text(front.get("model_name")) or index_name or (title.group(1).strip() if title else None)
+    used |= {"model_name"} if _text(front.get("model_name")) else set()
     card.put("/name", model_name)
     if model_name:
         card.put("/identifier", f"huggingface.{_slug(model_name)}")
-    lic = front.get("license")
-    if isinstance(lic, str):
+    lic = _text(front.get("license"))
+    if lic:
+        used |= {"license", "license_name"}
         card.put("/license/name", front.get("license_name") or lic)
         if lic.lower() not in ("other", "unknown"):
             card.put("/license/spdx_id", _spdx(lic))
@@ -359,14 +489,16 @@ def import_huggingface(path: str | Path, declared: dict | None = None) -> dict:
     if isinstance(base, list):
         base = base[0] if base else None
     if isinstance(base, str):
+        used |= {"base_model", "base_model_relation"}
         rel = {"finetune": "fine_tuned_from", "quantized": "quantised_from", "distillation": "distilled_from"}.get(
             str(front.get("base_model_relation", "")).lower(), "fine_tuned_from")
         card.put("/lineage", {"base_model": base, "base_model_url": f"https://huggingface.co/{base}", "relation": rel})
-    tag = front.get("pipeline_tag")
+    tag = _text(front.get("pipeline_tag"))
     datasets = front.get("datasets")
     if isinstance(datasets, str):
         datasets = [datasets]
-    if isinstance(datasets, list) and datasets:
+    if isinstance(datasets, list) and datasets and all(isinstance(d, str) for d in datasets):
+        used.add("datasets")
         card.put("/source_task_data/datasets", [{"id": f"ds-{i + 1}", "name": str(d),
                                                  "url": f"https://huggingface.co/datasets/{d}"} for i, d in enumerate(datasets)])
         if tag in HF_PRETRAINING:
@@ -375,15 +507,16 @@ def import_huggingface(path: str | Path, declared: dict | None = None) -> dict:
     if sections.get("description"):
         card.put("/summary", sections["description"][:2000])
     results = []
-    for entry in front.get("model-index") or []:
-        for res in (entry or {}).get("results") or []:
-            task = ((res or {}).get("task") or {}).get("name") or ((res or {}).get("task") or {}).get("type")
-            ds = ((res or {}).get("dataset") or {}).get("name")
-            for metric in (res or {}).get("metrics") or []:
-                m = _metric(str(metric.get("type") or metric.get("name") or ""))
-                val = metric.get("value")
+    for entry in index:
+        for res in _items(_obj(entry).get("results")):
+            task = _obj(_obj(res).get("task"))
+            task_name = _text(task.get("name")) or _text(task.get("type"))
+            ds = _text(_obj(_obj(res).get("dataset")).get("name"))
+            for metric in _items(_obj(res).get("metrics")):
+                m = _metric(_text(_obj(metric).get("type")) or _text(_obj(metric).get("name")) or "")
+                val = _obj(metric).get("value")
                 if m and isinstance(val, (int, float)) and not isinstance(val, bool):
-                    results.append({"metric": m, "value": val, "task": " / ".join(x for x in (task, ds) if x) or None})
+                    results.append({"metric": m, "value": val, "task": " / ".join(x for x in (task_name, ds) if x) or None})
                 else:
                     card.keep("huggingface:model-index.metric", metric)
     results = [{k: v for k, v in r.items() if v is not None} for r in results]
@@ -401,12 +534,31 @@ def import_huggingface(path: str | Path, declared: dict | None = None) -> dict:
         card.keep("huggingface:section.training_procedure", sections["training_procedure"])
     if sections.get("training_data"):
         card.keep("huggingface:section.training_data", sections["training_data"])
-    for key in sorted(set(front) - {"license", "license_name", "base_model", "base_model_relation", "pipeline_tag",
-                                     "datasets", "model-index", "model_name"}):
+    used |= {"model-index"} if isinstance(front.get("model-index"), list) else set()
+    for key in sorted(set(front) - used - {"pipeline_tag"}):
         card.keep(f"huggingface:{key}", front[key])
-    card.keep("huggingface:pipeline_tag", tag)
+    card.keep("huggingface:pipeline_tag", front.get("pipeline_tag"))
     _declare(card, declared)
     return card.finish()
+
+
+_FRONT_OPEN = re.compile(r"---[ \t]*\r?\n")
+_FRONT_CLOSE = re.compile(r"^---[ \t]*\r?$", flags=re.M)
+
+
+def _front_matter(text: str) -> tuple[dict, str]:
+    """The YAML front matter (between a first line ``---`` and the next line ``---``) parsed with the
+    card loader's rules and limits, and the Markdown body after it."""
+    opening = _FRONT_OPEN.match(text)
+    closing = _FRONT_CLOSE.search(text, opening.end()) if opening else None
+    if closing is None:
+        return {}, text
+    front = _parse(text[opening.end():closing.start()], False, "the YAML front matter", "YAML 前置元数据", 2)
+    if front is None:
+        front = {}
+    if not isinstance(front, dict):
+        raise SourceError("the YAML front matter is not a mapping", "YAML 前置元数据不是映射")
+    return front, text[closing.end():].lstrip("\r\n")
 
 
 def _declare(card: _Card, declared: dict | None) -> None:
@@ -427,25 +579,28 @@ def _spdx(hf_license: str) -> str:
 
 
 def _sections(body: str) -> dict[str, str]:
-    """Text of the known sections; a section runs to the next heading of the same or a higher level."""
+    """Text of the known sections (the first of each); a section runs to the next heading of the same
+    or a higher level."""
     out: dict[str, str] = {}
-    heads = [(m.start(), m.end(), len(m.group(1)), m.group(2)) for m in
-             re.finditer(r"^(#{2,4})\s+(.+?)\s*$", body, flags=re.M)]
+    heads = [(m.start(), m.end(), len(m.group(1)), m.group(2).strip()) for m in
+             re.finditer(r"^(#{2,4})[ \t]+(.*)$", body, flags=re.M)]
     for i, (_, end, level, heading) in enumerate(heads):
-        key = HF_SECTIONS.get(heading.strip().lower().rstrip(":"))
-        if not key:
+        key = HF_SECTIONS.get(heading.lower().rstrip(":"))
+        if not key or key in out:
             continue
-        stop = next((h[0] for h in heads[i + 1:] if h[2] <= level), len(body))
+        stop = next((heads[j][0] for j in range(i + 1, len(heads)) if heads[j][2] <= level), len(body))
         text = body[end:stop].strip()
         if text and "[More Information Needed]" not in text and text.lower() != "more information needed":
-            out.setdefault(key, re.sub(r"\s+", " ", text)[:2000])
+            out[key] = re.sub(r"\s+", " ", text)[:2000]
     return out
 
 
 # --- batch -------------------------------------------------------------------------------------
 
 def dump(card: dict) -> str:
-    return yaml.safe_dump(card, allow_unicode=True, sort_keys=False, width=100)
+    # libyaml's emitter where PyYAML has it: the same text as the pure-Python one, in linear time
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(card, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def sources(kind: str, folder: Path) -> list[Path]:
@@ -454,11 +609,15 @@ def sources(kind: str, folder: Path) -> list[Path]:
         found = sorted(folder.glob("*.json")) + sorted(folder.glob("*/configs/metadata.json"))
     else:
         found = sorted(folder.glob("*.md")) + sorted(folder.glob("*/README.md"))
-    return [p for p in found if p.is_file()]
+    return [p for p in found if not p.is_dir()]  # what is not a regular file is reported, not skipped
 
 
 def import_source(kind: str, path: Path, declared: dict | None = None) -> dict:
-    return import_monai(path, declared) if kind == "monai" else import_huggingface(path, declared)
+    """The card imported from one source; raises :class:`SourceError` if the source cannot be read."""
+    try:
+        return import_monai(path, declared) if kind == "monai" else import_huggingface(path, declared)
+    except OSError as exc:
+        raise SourceError(f"cannot read the source: {exc.strerror or exc}", f"无法读取来源：{exc.strerror or exc}") from None
 
 
 def coverage(card: dict) -> tuple[dict, list[dict]]:

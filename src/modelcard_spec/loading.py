@@ -148,6 +148,18 @@ def parse_card_bytes(raw: bytes, path: Path, max_bytes: int = MAX_BYTES) -> Load
     return LoadedCard(path, data, text, digest, (data, positions) if positions is not None else None)
 
 
+def parse_untrusted(text: str, is_json: bool):
+    """Parse other untrusted YAML or JSON (importer sources) under the rules and limits of cards:
+    core schema only, no duplicate keys, finite numbers, bounded depth and alias expansion. Unlike
+    :func:`parse_card_bytes` the top level may be any value. Raises :class:`CardLoadError`."""
+    return _load_json(text) if is_json else build(text)
+
+
+def decode_untrusted(raw: bytes) -> str:
+    """``raw`` as text under the encoding rules of cards (UTF-8, optional BOM; UTF-16 and NUL refused)."""
+    return _decode(raw)
+
+
 def _decode(raw: bytes) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
