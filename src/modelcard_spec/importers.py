@@ -316,7 +316,7 @@ def import_monai(path: str | Path, declared: dict | None = None) -> dict:
     meta = _parse(_decode(raw), True, "the JSON", "JSON")
     if not isinstance(meta, dict):
         raise SourceError("MONAI metadata must be a JSON object, not " + ("a list" if isinstance(meta, list) else "a single value"),
-                          "MONAI 元数据必须是 JSON 对象，而不是" + ("列表" if isinstance(meta, list) else "单个值"))
+                          "MONAI 元数据应为 JSON 对象，而不是" + ("列表" if isinstance(meta, list) else "单个值"))
 
     stem = p.name[: -len(".metadata.json")] if p.name.endswith(".metadata.json") else (
         p.parent.parent.name if p.parent.name == "configs" else _slug(str(meta.get("name", "bundle"))))

@@ -554,7 +554,7 @@ def _with_time_limit(func, timeout: float | None):
         return func()
     if not (timeout > 0 and math.isfinite(timeout)):
         raise KgError("--timeout must be a positive number of seconds, or 0 for no limit",
-                      "--timeout 必须是正的秒数，或 0 表示不限时")
+                      "--timeout 应为正的秒数，或为 0（表示不限时）")
     import threading
 
     box: dict = {}
@@ -658,9 +658,9 @@ def push(paths: list[str], endpoint: str, user: str | None = None, password: str
     parsed = urllib.parse.urlparse(endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise KgError(f"--endpoint must be an http(s) URL of a Graph Store Protocol service, not {endpoint!r}",
-                      f"--endpoint 必须是 Graph Store Protocol 服务的 http(s) URL，而不是 {endpoint!r}")
+                      f"--endpoint 应为 Graph Store Protocol 服务的 http(s) URL，而不是 {endpoint!r}")
     if not (timeout > 0 and math.isfinite(timeout)):
-        raise KgError("--timeout must be a positive number of seconds", "--timeout 必须是正的秒数")
+        raise KgError("--timeout must be a positive number of seconds", "--timeout 应为正的秒数")
     headers = {"Content-Type": "application/n-triples; charset=utf-8", "User-Agent": f"modelcard-spec/{__version__}"}
     if token:
         headers["Authorization"] = f"Bearer {token}"

@@ -144,7 +144,7 @@ def parse_card_bytes(raw: bytes, path: Path, max_bytes: int = MAX_BYTES) -> Load
         kind_zh = "列表" if isinstance(data, list) else "单个值"
         raise CardLoadError("load.not-a-mapping",
                             f"the top level of a model card must be a mapping of fields, not {kind}",
-                            f"模型卡的顶层必须是字段映射，而不是{kind_zh}", 1, 1)
+                            f"模型卡的顶层应为字段映射，而不是{kind_zh}", 1, 1)
     return LoadedCard(path, data, text, digest, (data, positions) if positions is not None else None)
 
 
@@ -165,7 +165,7 @@ def _decode(raw: bytes) -> str:
         raw = raw[3:]
     elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CardLoadError("load.encoding", "the file is UTF-16; model cards must be UTF-8",
-                            "文件为 UTF-16 编码；模型卡必须使用 UTF-8 编码", 1, 1)
+                            "文件为 UTF-16 编码；模型卡应使用 UTF-8 编码", 1, 1)
     nul = raw.find(b"\x00")
     if nul != -1:
         line = raw.count(b"\n", 0, nul) + 1
@@ -432,7 +432,7 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
             if stack and stack[-1][3] and stack[-1][1] is _NO_KEY and etype is not yaml.MappingEndEvent:
                 # This event is a mapping key.
                 if etype is not yaml.ScalarEvent:
-                    raise _error("load.key", "mapping keys must be plain strings", "映射的键必须是普通字符串",
+                    raise _error("load.key", "mapping keys must be plain strings", "映射的键应为普通字符串",
                                  event.start_mark)
                 key = event.value
                 frame = stack[-1]

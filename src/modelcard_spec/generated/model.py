@@ -4237,7 +4237,7 @@ class Requirement(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求内容（中文）'}},
          'domain_of': ['Requirement']} })
     obligation: Obligation = Field(default=..., title="Obligation", description="""Whether a card claiming the requirement must, should, or must under a condition meet it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '声明采用该要求的模型卡是必须、宜或在特定条件下必须满足它。'},
+                                                'value': '声明采用该要求的模型卡应满足、宜满足，还是在特定条件成立时应满足该要求。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '约束程度'}},
          'domain_of': ['Requirement']} })
     condition: Optional[str] = Field(default=None, title="Condition", description="""For conditional requirements, when the requirement applies (English).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4274,7 +4274,7 @@ class Requirement(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '适用条件表达式'}},
          'domain_of': ['Requirement']} })
     fields: Optional[list[str]] = Field(default=None, title="Required fields", description="""Card fields a card claiming the requirement must fill, as dotted paths from the card root with [] after a list (every item must have the field and the list must not be empty).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '声明采用该要求的模型卡必须填写的字段，以自模型卡根起的点分路径表示，列表后加 '
+                                                'value': '声明采用该要求的模型卡应填写的字段，以自模型卡根起的点分路径表示，列表后加 '
                                                          '[]（列表不得为空，且每一项都须有该字段）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '必填字段'}},
          'domain_of': ['Requirement']} })
