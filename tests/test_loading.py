@@ -156,9 +156,14 @@ def test_json_with_too_many_values_is_refused_before_parsing(tmp_path, body):
     text = ("{" + inner + '"z": 0}') if ":" in body else ('{"a": [' + inner + "0]}")
     start, rss = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     issue = error_of(tmp_path, text, "card.json")
-    assert issue.rule == "load.too-large" and issue.message_zh
+    assert issue.rule == "load.too-large" and issue.message_zh and issue.line == 1 and issue.column > 1
     assert time.process_time() - start < 1.5
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss) / 1024 < 200
+
+
+def test_json_too_deep_and_too_large_at_once_is_reported_as_too_deep_where_it_crosses(tmp_path):
+    issue = error_of(tmp_path, '{"x": ' + "[" * 200_000 + "]" * 200_000 + "}", "card.json")
+    assert (issue.rule, issue.line, issue.column) == ("load.too-deep", 1, 7 + MAX_DEPTH - 1)
 
 
 def test_json_values_are_counted_exactly_below_the_quick_estimate(tmp_path):

@@ -185,7 +185,7 @@ def _decode(raw: bytes) -> str:
 
 def _load_json(text: str):
     blank = _blank_escapes(text)
-    _check_json_size(blank)
+    _check_json_size(text, blank)
 
     def pairs(items):
         out = {}
@@ -227,7 +227,7 @@ def _load_json(text: str):
     if values is None:
         raise _json_too_deep(text, blank)
     if values > MAX_NODES:
-        raise _json_too_many()
+        raise _json_too_many(text, blank)
     return data
 
 
@@ -242,24 +242,50 @@ def _blank_escapes(text: str) -> str:
     return text.replace("\\\\", "  ").replace('\\"', "  ")
 
 
-def _check_json_size(blank: str) -> None:
+def _check_json_size(text: str, blank: str) -> None:
     """Refuse, before parsing, a JSON text that certainly holds more than MAX_NODES values.
 
     Every value but the first follows a comma outside strings, every ``[``/``{`` opens a value, and
     at least every other string is a value (the others are keys); counting these with ``str.count``
-    keeps parsing from building millions of objects first."""
+    keeps parsing from building millions of objects first. A text that nests too deep is reported as
+    such, at the bracket that crosses the depth limit."""
     if blank.count('"') // 4 > MAX_NODES:
-        raise _json_too_many()
+        raise _json_too_many(text, blank)
     if blank.count(",") + blank.count("[") + blank.count("{") >= MAX_NODES:  # strings may hold some of them
         bare = _JSON_STRING.sub("", blank)
         if bare.count(",") >= MAX_NODES or bare.count("[") + bare.count("{") > MAX_NODES:
-            raise _json_too_many()
+            raise _json_too_many(text, blank)
 
 
-def _json_too_many() -> CardLoadError:
+# A string, or a comma or bracket outside strings.
+_JSON_TOKEN = re.compile(r'"[^"]*"|[,\[\]{}]')
+
+
+def _json_too_many(text: str, blank: str) -> CardLoadError:
+    """The value-limit error, located where the text has certainly started more than MAX_NODES values;
+    or the depth error, if the text first nests deeper than MAX_DEPTH (one pass, stopping at the first)."""
+    depth = brackets = strings = 0
+    for match in _JSON_TOKEN.finditer(blank):
+        ch = match.group()[0]
+        if ch == '"':
+            strings += 1
+        elif ch in "]}":
+            depth -= 1
+            continue
+        else:
+            brackets += 1
+            if ch != ",":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _json_depth_error(*_offset_location(text, match.start()))
+        if brackets >= MAX_NODES or strings // 4 > MAX_NODES:
+            line, column = _offset_location(text, match.start())
+            break
+    else:
+        line = column = None
     return CardLoadError("load.too-large",
                          f"the document holds more than {MAX_NODES:,} values; model cards are limited to {MAX_NODES:,}",
-                         f"文档包含超过 {MAX_NODES:,} 个值；模型卡不得超过 {MAX_NODES:,} 个值")
+                         f"文档包含超过 {MAX_NODES:,} 个值；模型卡不得超过 {MAX_NODES:,} 个值", line, column)
 
 
 def _count_json_values(data) -> int | None:
@@ -334,6 +360,10 @@ def _json_too_deep(text: str, blank: str) -> CardLoadError:
                 break
         elif ch in "]}":
             depth -= 1
+    return _json_depth_error(line, column)
+
+
+def _json_depth_error(line: int | None, column: int | None) -> CardLoadError:
     return CardLoadError("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
                          f"文档嵌套超过 {MAX_DEPTH} 层", line, column)
 
