@@ -224,6 +224,159 @@ def test_a_symlink_swapped_between_two_validations_is_seen_in_a_long_running_pro
     assert status["MCS-TR-04"] == "nonconforming" and status["MCS-LC-05"] == "nonconforming"
 
 
+# --------------------------------------------------------------------------- evidence budgets
+
+
+def stamp(folder: Path) -> dict:
+    """Every entry under ``folder`` by size and modification time (for folders of large files)."""
+    return {p.relative_to(folder).as_posix(): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+
+
+def sparse(path: Path, size: int) -> str:
+    """A file of ``size`` zero bytes that takes no disk space; its SHA-256."""
+    with path.open("wb") as fh:
+        fh.truncate(size)
+    digest, block = hashlib.sha256(), bytes(1 << 20)
+    for _ in range(size >> 20):
+        digest.update(block)
+    digest.update(bytes(size & ((1 << 20) - 1)))
+    return digest.hexdigest()
+
+
+def _card_command(command: str, card: Path, tmp_path: Path) -> list:
+    c = card / "card.yaml"
+    return {"validate": ["validate", c, "--format", "json"], "report": ["report", c, "--format", "json"],
+            "export": ["export", c, "--to", "nt"], "kg load": ["kg", "load", c, "--store", tmp_path / "store"]}[command]
+
+
+@pytest.mark.parametrize("command", ["validate", "report", "export", "kg load"])
+def test_one_evidence_file_named_thousands_of_times_is_hashed_once(card, tmp_path, command):
+    """3,000 entries name one 8 MiB file, 300 of them through hard links: each real file is hashed
+    once per validation (device and inode of what was opened), and every entry is still compared."""
+    big = card / "evidence" / "big.bin"
+    digest = sparse(big, 8 << 20)
+    (card / "evidence" / "links").mkdir()
+    entries = []
+    for i in range(300):
+        os.link(big, card / "evidence" / "links" / f"l{i}.bin")
+        entries.append(f"{{id: ev-l{i}, title: L, kind: report, path: evidence/links/l{i}.bin, sha256: {digest}}}")
+    for i in range(2700):
+        sha = f", sha256: {digest}" if i % 2 else ""
+        entries.append(f"{{id: ev-b{i}, title: B, kind: report, path: evidence/big.bin{sha}}}")
+    [*_, wrong] = add_evidence(card, *entries, f"{{id: ev-wrong, title: W, kind: report, path: evidence/links/l7.bin, sha256: {'f' * 64}}}")
+    before = stamp(card)
+    m = run_measured(_card_command(command, card, tmp_path), timeout=30)
+    check_process(m, 0, 1)
+    assert stamp(card) == before
+    if command == "validate":
+        issues = json.loads(m.stdout)["results"][0]["issues"]
+        assert [(i["path"], i["rule"]) for i in issues if i["rule"].startswith("evidence.")] == \
+            [(f"/evidence/{wrong}/sha256", "evidence.sha256")], issues
+
+
+def test_evidence_beyond_the_hashing_budget_is_an_error_never_a_pass(card):
+    from modelcard_spec.rules import MAX_HASHED_BYTES
+
+    ev = card / "evidence"
+    whole = sparse(ev / "whole.bin", MAX_HASHED_BYTES + 1)  # more than a card may hash
+    part = sparse(ev / "a.bin", MAX_HASHED_BYTES * 3 // 4)
+    shutil.copy(ev / "a.bin", ev / "b.bin")  # the same bytes in another file: hashed again, and too many
+    os.link(ev / "a.bin", ev / "a-link.bin")  # the same file: not hashed again
+    first, a, b, link = add_evidence(
+        card, f"{{id: ev-whole, title: W, kind: report, path: evidence/whole.bin, sha256: {whole}}}",
+        *(f"{{id: ev-{n}, title: P, kind: report, path: evidence/{n}.bin, sha256: {part}}}" for n in ("a", "b", "a-link")))
+    tamper(card)
+    before = stamp(card)
+    issues, status = validate(card)
+    budget = f"{MAX_HASHED_BYTES:,}"
+    over = errors_at(issues, f"/evidence/{first}/path")
+    assert over and f"more than the {budget} bytes of evidence hashed per card" in over[0]["message"], issues
+    left = errors_at(issues, f"/evidence/{b}/path")
+    assert left and f"left of the {budget} bytes of evidence hashed per card" in left[0]["message"], issues
+    for found in (over[0], left[0]):
+        assert found["rule"] == "evidence.sha256" and found["requirement"] == "MCS-LC-05"
+        assert "SHA-256 could not be checked" in found["message"] and "无法核验其 SHA-256" in found["message_zh"]
+        assert "证据摘要计算量" in found["message_zh"]
+    assert not errors_at(issues, f"/evidence/{a}/path") + errors_at(issues, f"/evidence/{link}/path")
+    assert errors_at(issues, "/evidence/6/sha256")  # the other entries are still hashed
+    assert status["MCS-LC-05"] == "nonconforming"
+    assert stamp(card) == before
+
+
+def _sample_lists(card: Path, texts: list[str], role: str = "test") -> list[int]:
+    """Replace the card's splits by one split per text (a sample list each); their indexes."""
+    path = card / "card.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    splits:\n") + len("    splits:\n")
+    end = text.index("    disjoint: true")
+    splits = "".join(f"      - {{role: {role}, size: 1, ratio: 0.1, datasets: [ds-wdbc], sample_list: ev-list{k}}}\n"
+                     for k in range(len(texts)))
+    path.write_text(text[:start] + splits + text[end:], encoding="utf-8")
+    for k, content in enumerate(texts):
+        (card / "evidence" / f"list{k}.txt").write_text(content, encoding="utf-8")
+    add_evidence(card, *(f"{{id: ev-list{k}, title: L, kind: data_list, path: evidence/list{k}.txt}}"
+                         for k in range(len(texts))))
+    return list(range(len(texts)))
+
+
+def test_sample_lists_beyond_the_reading_budget_are_an_error_never_a_pass(card):
+    """Three lists of 2,090,000 distinct 7-digit IDs (16.7 MB each) took 704 MiB."""
+    from modelcard_spec.rules import MAX_SAMPLE_LINES
+
+    texts = ["".join(f"{i}\n" for i in range(1_000_000 + k * 2_090_000, 1_000_000 + (k + 1) * 2_090_000))
+             for k in range(3)]
+    indexes = _sample_lists(card, texts)
+    before = tree(card)
+    issues, status = validate(card)
+    for i in indexes:
+        found = errors_at(issues, f"/training_process/data_splits/splits/{i}/sample_list")
+        assert found and found[0]["rule"] == "splits.disjoint" and found[0]["requirement"] == "MCS-TR-04", issues
+        assert f"has 2,090,000 lines, more than the {MAX_SAMPLE_LINES:,} lines of sample lists read per card" in \
+            found[0]["message"] and "could not be checked" in found[0]["message"]
+        assert "样本清单读取量" in found[0]["message_zh"] and "无法核验" in found[0]["message_zh"]
+    assert status["MCS-TR-04"] == "nonconforming"
+    assert tree(card) == before
+
+
+def test_sample_lists_at_the_limits_are_compared_within_the_budget(card):
+    """The most a card may make the check do: MAX_SAMPLE_LISTS lists holding MAX_SAMPLE_LINES lines
+    and nearly MAX_SAMPLE_BYTES in all, every pair sharing every ID; one list more is not compared."""
+    from modelcard_spec.rules import MAX_SAMPLE_BYTES, MAX_SAMPLE_LINES, MAX_SAMPLE_LISTS
+
+    lines = MAX_SAMPLE_LINES // MAX_SAMPLE_LISTS
+    width = MAX_SAMPLE_BYTES // MAX_SAMPLE_LINES - 2
+    same = "".join(f"{i:0{width}d}\n" for i in range(lines))
+    indexes = _sample_lists(card, [same] * (MAX_SAMPLE_LISTS + 1))
+    m = run_measured(["validate", card / "card.yaml", "--format", "json"])
+    check_process(m, 1)
+    issues = [i for i in json.loads(m.stdout)["results"][0]["issues"] if i["rule"] == "splits.disjoint"]
+    shared = [i for i in issues if f"share {lines} sample(s), e.g. {0:0{width}d}" in i["message"]]
+    assert len(shared) == MAX_SAMPLE_LISTS * (MAX_SAMPLE_LISTS - 1) // 2, issues
+    last = [i for i in issues if i["path"] == f"/training_process/data_splits/splits/{indexes[-1]}/sample_list"]
+    assert len(last) == 1 and "were not compared" in last[0]["message"] and "未参与比对" in last[0]["message_zh"]
+    assert {i["requirement"] for i in issues} == {"MCS-TR-04"}
+
+
+def test_one_sample_list_named_twice_is_read_once(card):
+    """Two splits naming one file by two paths (a hard link) read it once: the budget is not spent twice."""
+    from modelcard_spec.rules import MAX_SAMPLE_LINES
+
+    count = MAX_SAMPLE_LINES * 3 // 4
+    _sample_lists(card, ["".join(f"id-{i}\n" for i in range(count))])
+    os.link(card / "evidence" / "list0.txt", card / "evidence" / "list0-link.txt")
+    path = card / "card.yaml"
+    text = path.read_text(encoding="utf-8")
+    split = "      - {role: test, size: 1, ratio: 0.1, datasets: [ds-wdbc], sample_list: ev-list0}\n"
+    path.write_text(text.replace(split, split + split.replace("ev-list0", "ev-link")), encoding="utf-8")
+    add_evidence(card, "{id: ev-link, title: L, kind: data_list, path: evidence/list0-link.txt}")
+    issues, status = validate(card)
+    found = [i for i in issues if i["rule"] == "splits.disjoint"]
+    assert [(i["path"], i["message"]) for i in found] == [
+        ("/training_process/data_splits/splits/1/sample_list",
+         f"the test sample list 'evidence/list0.txt' and the test sample list 'evidence/list0-link.txt' share {count} "
+         "sample(s), e.g. id-0")]
+
+
 # --------------------------------------------------------------------------- verify
 
 
