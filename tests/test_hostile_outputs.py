@@ -404,10 +404,14 @@ def test_verify_reports_an_over_long_path_component(card):
     assert "name too long" in problem["message"] and "名称超出" in problem["message_zh"]
 
 
-def npz_bomb(path: Path, count: int = 400_000_000) -> None:
-    """A ~1.5 MB .npz whose one float32 member of zeros inflates to 1.6 GB (a valid zip and CRC)."""
+def npz_bomb(path: Path, shape=(400_000_000,), bad_crc: bool = False) -> None:
+    """A small .npz whose one float32 member ``features`` of zeros inflates to 4 bytes per element
+    of ``shape`` (400 million: 1.5 MB inflating to 1.6 GB; a valid zip and CRC unless ``bad_crc``)."""
+    count = 1
+    for d in shape:
+        count *= d
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (count,)})
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": tuple(shape)})
     head, size, chunk = header.getvalue(), 4 * count, 1 << 20
     deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
     first = deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
@@ -417,7 +421,7 @@ def npz_bomb(path: Path, count: int = 400_000_000) -> None:
     crc = zlib.crc32(head)
     for _ in range(blocks):
         crc = zlib.crc32(bytes(chunk), crc)
-    crc = zlib.crc32(bytes(rest), crc)
+    crc = zlib.crc32(bytes(rest), crc) ^ (1 if bad_crc else 0)
     name = b"features.npy"
     total = len(head) + size
     local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), total, len(name), 0) + name
@@ -425,6 +429,11 @@ def npz_bomb(path: Path, count: int = 400_000_000) -> None:
                           len(name), 0, 0, 0, 0, 0, 0) + name
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(data), 0)
     path.write_bytes(local + data + central + end)
+
+
+def use_inputs(card: Path, path: Path) -> None:
+    """Make ``path`` (in the card's evidence folder) the example's input, with its SHA-256."""
+    set_evidence_path(card, "ev-test-inputs", f"evidence/{path.name}", hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 def test_verify_refuses_an_npz_bomb_before_inflating_it(card):
@@ -438,6 +447,88 @@ def test_verify_refuses_an_npz_bomb_before_inflating_it(card):
     problem = json.loads(m.stdout)["examples"][0]["problems"][0]
     assert "1,600,000,128 bytes uncompressed" in problem["message"] and "解压后大小" in problem["message_zh"]
     assert tree(card) == before
+
+
+def test_verify_refuses_a_deflated_npz_that_fits_the_old_limit_before_inflating_it(card):
+    """255 KB of deflated float32 zeros of the declared shape [batch, 30], 250 MiB inflated (under the
+    old 256 MiB limit): verify took 2.3 s and 454 MiB."""
+    from modelcard_spec.verify import MAX_ARRAY_BYTES
+
+    bomb = card / "evidence" / "zeros.npz"
+    npz_bomb(bomb, ((250 << 20) // 120, 30))
+    assert bomb.stat().st_size < 300_000
+    use_inputs(card, bomb)
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert f"over the limit of {MAX_ARRAY_BYTES:,} bytes for the arrays of one example" in problem["message"]
+    assert f"超过上限 {MAX_ARRAY_BYTES:,} 字节" in problem["message_zh"]
+
+
+@pytest.mark.parametrize("shape,why", [((1 << 20,), "rank 1, declared rank 2"), ((1 << 15, 31), "axis 1 is 31, declared 30")])
+def test_verify_refuses_an_input_of_the_wrong_shape_before_reading_its_data(card, shape, why):
+    """The header's shape is checked against the declared node before the member is inflated: the
+    member's CRC is wrong, which reading its data would report instead."""
+    bomb = card / "evidence" / "wrong.npz"
+    npz_bomb(bomb, shape, bad_crc=True)
+    use_inputs(card, bomb)
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    example = json.loads(m.stdout)["examples"][0]
+    assert example["status"] == "fails" and example["outputs"] == []
+    [problem] = example["problems"]
+    assert problem["message"] == f"input 'features' does not fit the declared shape ['batch', 30]: {why}; its data was not read"
+    assert "不符合声明的形状" in problem["message_zh"] and "未读取其数据" in problem["message_zh"]
+
+
+def test_verify_counts_the_input_against_the_limit_of_its_expected_output(card):
+    from modelcard_spec.verify import MAX_ARRAY_BYTES
+
+    rows = (MAX_ARRAY_BYTES - 10) // 120  # leaves less than the 64 bytes of the expected probabilities
+    npy = card / "evidence" / "big.npy"
+    np.save(npy, np.zeros((rows, 30), np.float32))
+    use_inputs(card, npy)
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert f"of which the arrays read before hold {rows * 120:,}" in problem["message"], problem
+    assert f"其中此前读取的数组已占 {rows * 120:,} 字节" in problem["message_zh"]
+
+
+def test_an_example_at_the_array_limit_reproduces_within_the_budget(card, tmp_path):
+    """Input and expected outputs of the example model holding MAX_ARRAY_BYTES together: run,
+    compared element by element and saved in one process under 2 s and 256 MiB."""
+    import onnxruntime as ort
+
+    from modelcard_spec.verify import MAX_ARRAY_BYTES
+
+    rows = MAX_ARRAY_BYTES // (4 * (30 + 2 + 16))
+    features = np.random.default_rng(5).random((rows, 30), dtype=np.float32) * 100
+    session = ort.InferenceSession(str(card / MODEL), providers=["CPUExecutionProvider"])
+    probabilities, hidden = session.run(["probabilities", "hidden"], {"features": features})
+    np.save(card / "evidence" / "rows.npy", features)
+    np.savez_compressed(card / "evidence" / "rows-expected.npz", probabilities=probabilities, hidden=hidden)
+    assert features.nbytes + probabilities.nbytes + hidden.nbytes <= MAX_ARRAY_BYTES
+    use_inputs(card, card / "evidence" / "rows.npy")
+    expected = card / "evidence" / "rows-expected.npz"
+    set_evidence_path(card, "ev-test-expected", "evidence/rows-expected.npz", hashlib.sha256(expected.read_bytes()).hexdigest())
+    m = _verify(card, "-o", tmp_path / "out")
+    assert m.returncode == 0 and m.within_budget(), m
+    outputs = {o["name"]: o for o in json.loads(m.stdout)["examples"][0]["outputs"]}
+    assert outputs["hidden"]["compared"] == rows * 16 and outputs["hidden"]["mismatched"] == 0
+
+
+@pytest.mark.parametrize("change", [
+    lambda t: t.replace("tolerance: {absolute: 1.0e-5,", 'tolerance: {absolute: "tight",'),
+    lambda t: t.replace("shape: [batch, 30]", 'shape: ["batch$", 30]'),
+])
+def test_verify_survives_tolerances_and_shapes_that_are_not_numbers(card, change):
+    path = card / "card.yaml"
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    example = json.loads(m.stdout)["examples"][0]
+    assert example["status"] != "reproduces" and all(p["message"] and p["message_zh"] for p in example["problems"])
 
 
 def test_verify_refuses_an_npy_header_declaring_a_huge_shape(card):
@@ -649,3 +740,26 @@ def test_a_failed_write_leaves_neither_a_half_file_nor_a_temporary_file(tmp_path
         safewrite.write_file(target, b"x" * 100_000)
     assert "No space left" in info.value.message and info.value.message_zh
     assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_survives_a_model_whose_outputs_are_not_numeric_arrays(card, tmp_path):
+    """ONNX Runtime returns a string tensor as an object array: reported, neither compared nor saved."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["features"], ["probabilities"]),
+         helper.make_node("Constant", [], ["label"], value=helper.make_tensor("v", TensorProto.STRING, [1], [b"benign"]))],
+        "strings", [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 30])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 30]),
+         helper.make_tensor_value_info("label", TensorProto.STRING, [1])])
+    model = tmp_path / "strings.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), model)
+    out = tmp_path / "out"
+    m = run_measured(["verify", card / "card.yaml", "--model", model, "--format", "json", "-o", out])
+    check_process(m, 1)
+    outputs = {o["name"]: o for o in json.loads(m.stdout)["examples"][0]["outputs"]}
+    assert "not a numeric array" in outputs["label"]["problems"][0]["message"]
+    assert "不是数值数组" in outputs["label"]["problems"][0]["message_zh"]
+    with np.load(next(out.iterdir())) as saved:
+        assert saved.files == ["probabilities"]
