@@ -669,6 +669,26 @@ def test_no_command_writes_through_a_symbolic_link(card, tmp_path, command, dang
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+def test_folders_leading_to_an_output_are_followed_and_inputs_are_still_recognised(card, tmp_path, command):
+    """The policy is about the output file: a linked folder on the way to it is followed (as the
+    README says), and an input reached through a linked folder is still never overwritten."""
+    args, inputs = _writers(card, tmp_path)[command]
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "dirlink").symlink_to(real)
+    m = run_measured([*args, tmp_path / "dirlink" / "out.txt"])
+    assert m.returncode in (0, 1) and "Traceback" not in m.stderr and m.within_budget(), m
+    assert (real / "out.txt").is_file() and not (real / "out.txt").is_symlink()
+    if inputs:
+        (tmp_path / "inputs-link").symlink_to(inputs[0].parent)
+        before = inputs[0].read_bytes()
+        m = run_measured([*args, tmp_path / "inputs-link" / inputs[0].name, "--force"])
+        check_process(m, 2)
+        assert "is an input of this command" in m.stderr and "输入文件不会被覆盖" in m.stderr
+        assert inputs[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_an_existing_file_is_replaced_only_with_force(card, tmp_path, command):
     args, _ = _writers(card, tmp_path)[command]
     target = tmp_path / "existing.out"
