@@ -242,3 +242,42 @@ def test_output_names_are_distinct_for_distinct_examples_and_safe():
     assert stems[3] == "a_b" and stems[5] == "wdbc-test-first-8"  # plain names are kept
     assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", s) for s in stems)  # one path component, no dot file
     assert output_stems(names) == stems and output_stems(["a:b"]) == [stems[0]]  # deterministic
+
+
+def _compare_whole(produced, expected, atol, rtol):
+    """The comparison over whole arrays at once, as verify made it before it worked in chunks."""
+    a, b = produced.astype(np.float64), expected.astype(np.float64)
+    diff = np.abs(a - b)
+    bad = ~(diff <= atol + rtol * np.abs(b))
+    bad |= np.isnan(a) != np.isnan(b)
+    finite = np.where(np.isfinite(diff), diff, np.inf)
+    mismatched = int(bad.sum())
+    worst = []
+    for flat in np.argsort(-finite, axis=None, kind="stable")[:3]:
+        idx = np.unravel_index(int(flat), a.shape)
+        if not bad[idx] and mismatched:
+            continue
+        worst.append({"index": [int(i) for i in idx], "produced": float(a[idx]), "expected": float(b[idx])})
+    return mismatched, float(finite.max()) if a.size else 0.0, worst
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_outputs_compared_in_chunks_agree_with_the_whole_array_comparison(monkeypatch, seed):
+    from modelcard_spec import verify as vf
+
+    monkeypatch.setattr(vf, "COMPARE_CHUNK", 7)
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(d) for d in rng.integers(0, 6, size=rng.integers(1, 4)))
+    expected = rng.normal(size=shape).astype(np.float32)
+    produced = expected + rng.normal(scale=1e-3, size=shape).astype(np.float32) * (rng.random(shape) < 0.3)
+    flat = produced.reshape(-1)
+    for value in (np.nan, np.inf, 0.5):  # non-finite differences, and a tie of equal differences
+        if flat.size:
+            flat[rng.integers(flat.size)] = value
+    if seed % 3 == 0:
+        produced = expected.copy()  # nothing out of tolerance: the largest differences are listed anyway
+    check = vf.OutputCheck("y", list(shape))
+    vf._compare(np, "y", produced, np.asfortranarray(expected), (1e-4, 1e-3, 0.0), check)
+    mismatched, largest, worst = _compare_whole(produced, expected, 1e-4, 1e-3)
+    assert (check.compared, check.mismatched, check.max_abs_diff) == (produced.size, mismatched, largest)
+    assert json.dumps(check.worst) == json.dumps(worst)  # NaN compares unequal to itself, not in JSON

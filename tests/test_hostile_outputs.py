@@ -224,6 +224,159 @@ def test_a_symlink_swapped_between_two_validations_is_seen_in_a_long_running_pro
     assert status["MCS-TR-04"] == "nonconforming" and status["MCS-LC-05"] == "nonconforming"
 
 
+# --------------------------------------------------------------------------- evidence budgets
+
+
+def stamp(folder: Path) -> dict:
+    """Every entry under ``folder`` by size and modification time (for folders of large files)."""
+    return {p.relative_to(folder).as_posix(): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+
+
+def sparse(path: Path, size: int) -> str:
+    """A file of ``size`` zero bytes that takes no disk space; its SHA-256."""
+    with path.open("wb") as fh:
+        fh.truncate(size)
+    digest, block = hashlib.sha256(), bytes(1 << 20)
+    for _ in range(size >> 20):
+        digest.update(block)
+    digest.update(bytes(size & ((1 << 20) - 1)))
+    return digest.hexdigest()
+
+
+def _card_command(command: str, card: Path, tmp_path: Path) -> list:
+    c = card / "card.yaml"
+    return {"validate": ["validate", c, "--format", "json"], "report": ["report", c, "--format", "json"],
+            "export": ["export", c, "--to", "nt"], "kg load": ["kg", "load", c, "--store", tmp_path / "store"]}[command]
+
+
+@pytest.mark.parametrize("command", ["validate", "report", "export", "kg load"])
+def test_one_evidence_file_named_thousands_of_times_is_hashed_once(card, tmp_path, command):
+    """3,000 entries name one 8 MiB file, 300 of them through hard links: each real file is hashed
+    once per validation (device and inode of what was opened), and every entry is still compared."""
+    big = card / "evidence" / "big.bin"
+    digest = sparse(big, 8 << 20)
+    (card / "evidence" / "links").mkdir()
+    entries = []
+    for i in range(300):
+        os.link(big, card / "evidence" / "links" / f"l{i}.bin")
+        entries.append(f"{{id: ev-l{i}, title: L, kind: report, path: evidence/links/l{i}.bin, sha256: {digest}}}")
+    for i in range(2700):
+        sha = f", sha256: {digest}" if i % 2 else ""
+        entries.append(f"{{id: ev-b{i}, title: B, kind: report, path: evidence/big.bin{sha}}}")
+    [*_, wrong] = add_evidence(card, *entries, f"{{id: ev-wrong, title: W, kind: report, path: evidence/links/l7.bin, sha256: {'f' * 64}}}")
+    before = stamp(card)
+    m = run_measured(_card_command(command, card, tmp_path), timeout=30)
+    check_process(m, 0, 1)
+    assert stamp(card) == before
+    if command == "validate":
+        issues = json.loads(m.stdout)["results"][0]["issues"]
+        assert [(i["path"], i["rule"]) for i in issues if i["rule"].startswith("evidence.")] == \
+            [(f"/evidence/{wrong}/sha256", "evidence.sha256")], issues
+
+
+def test_evidence_beyond_the_hashing_budget_is_an_error_never_a_pass(card):
+    from modelcard_spec.rules import MAX_HASHED_BYTES
+
+    ev = card / "evidence"
+    whole = sparse(ev / "whole.bin", MAX_HASHED_BYTES + 1)  # more than a card may hash
+    part = sparse(ev / "a.bin", MAX_HASHED_BYTES * 3 // 4)
+    shutil.copy(ev / "a.bin", ev / "b.bin")  # the same bytes in another file: hashed again, and too many
+    os.link(ev / "a.bin", ev / "a-link.bin")  # the same file: not hashed again
+    first, a, b, link = add_evidence(
+        card, f"{{id: ev-whole, title: W, kind: report, path: evidence/whole.bin, sha256: {whole}}}",
+        *(f"{{id: ev-{n}, title: P, kind: report, path: evidence/{n}.bin, sha256: {part}}}" for n in ("a", "b", "a-link")))
+    tamper(card)
+    before = stamp(card)
+    issues, status = validate(card)
+    budget = f"{MAX_HASHED_BYTES:,}"
+    over = errors_at(issues, f"/evidence/{first}/path")
+    assert over and f"more than the {budget} bytes of evidence hashed per card" in over[0]["message"], issues
+    left = errors_at(issues, f"/evidence/{b}/path")
+    assert left and f"left of the {budget} bytes of evidence hashed per card" in left[0]["message"], issues
+    for found in (over[0], left[0]):
+        assert found["rule"] == "evidence.sha256" and found["requirement"] == "MCS-LC-05"
+        assert "SHA-256 could not be checked" in found["message"] and "无法核验其 SHA-256" in found["message_zh"]
+        assert "证据摘要计算量" in found["message_zh"]
+    assert not errors_at(issues, f"/evidence/{a}/path") + errors_at(issues, f"/evidence/{link}/path")
+    assert errors_at(issues, "/evidence/6/sha256")  # the other entries are still hashed
+    assert status["MCS-LC-05"] == "nonconforming"
+    assert stamp(card) == before
+
+
+def _sample_lists(card: Path, texts: list[str], role: str = "test") -> list[int]:
+    """Replace the card's splits by one split per text (a sample list each); their indexes."""
+    path = card / "card.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    splits:\n") + len("    splits:\n")
+    end = text.index("    disjoint: true")
+    splits = "".join(f"      - {{role: {role}, size: 1, ratio: 0.1, datasets: [ds-wdbc], sample_list: ev-list{k}}}\n"
+                     for k in range(len(texts)))
+    path.write_text(text[:start] + splits + text[end:], encoding="utf-8")
+    for k, content in enumerate(texts):
+        (card / "evidence" / f"list{k}.txt").write_text(content, encoding="utf-8")
+    add_evidence(card, *(f"{{id: ev-list{k}, title: L, kind: data_list, path: evidence/list{k}.txt}}"
+                         for k in range(len(texts))))
+    return list(range(len(texts)))
+
+
+def test_sample_lists_beyond_the_reading_budget_are_an_error_never_a_pass(card):
+    """Three lists of 2,090,000 distinct 7-digit IDs (16.7 MB each) took 704 MiB."""
+    from modelcard_spec.rules import MAX_SAMPLE_LINES
+
+    texts = ["".join(f"{i}\n" for i in range(1_000_000 + k * 2_090_000, 1_000_000 + (k + 1) * 2_090_000))
+             for k in range(3)]
+    indexes = _sample_lists(card, texts)
+    before = tree(card)
+    issues, status = validate(card)
+    for i in indexes:
+        found = errors_at(issues, f"/training_process/data_splits/splits/{i}/sample_list")
+        assert found and found[0]["rule"] == "splits.disjoint" and found[0]["requirement"] == "MCS-TR-04", issues
+        assert f"has 2,090,000 lines, more than the {MAX_SAMPLE_LINES:,} lines of sample lists read per card" in \
+            found[0]["message"] and "could not be checked" in found[0]["message"]
+        assert "样本清单读取量" in found[0]["message_zh"] and "无法核验" in found[0]["message_zh"]
+    assert status["MCS-TR-04"] == "nonconforming"
+    assert tree(card) == before
+
+
+def test_sample_lists_at_the_limits_are_compared_within_the_budget(card):
+    """The most a card may make the check do: MAX_SAMPLE_LISTS lists holding MAX_SAMPLE_LINES lines
+    and nearly MAX_SAMPLE_BYTES in all, every pair sharing every ID; one list more is not compared."""
+    from modelcard_spec.rules import MAX_SAMPLE_BYTES, MAX_SAMPLE_LINES, MAX_SAMPLE_LISTS
+
+    lines = MAX_SAMPLE_LINES // MAX_SAMPLE_LISTS
+    width = MAX_SAMPLE_BYTES // MAX_SAMPLE_LINES - 2
+    same = "".join(f"{i:0{width}d}\n" for i in range(lines))
+    indexes = _sample_lists(card, [same] * (MAX_SAMPLE_LISTS + 1))
+    m = run_measured(["validate", card / "card.yaml", "--format", "json"])
+    check_process(m, 1)
+    issues = [i for i in json.loads(m.stdout)["results"][0]["issues"] if i["rule"] == "splits.disjoint"]
+    shared = [i for i in issues if f"share {lines} sample(s), e.g. {0:0{width}d}" in i["message"]]
+    assert len(shared) == MAX_SAMPLE_LISTS * (MAX_SAMPLE_LISTS - 1) // 2, issues
+    last = [i for i in issues if i["path"] == f"/training_process/data_splits/splits/{indexes[-1]}/sample_list"]
+    assert len(last) == 1 and "were not compared" in last[0]["message"] and "未参与比对" in last[0]["message_zh"]
+    assert {i["requirement"] for i in issues} == {"MCS-TR-04"}
+
+
+def test_one_sample_list_named_twice_is_read_once(card):
+    """Two splits naming one file by two paths (a hard link) read it once: the budget is not spent twice."""
+    from modelcard_spec.rules import MAX_SAMPLE_LINES
+
+    count = MAX_SAMPLE_LINES * 3 // 4
+    _sample_lists(card, ["".join(f"id-{i}\n" for i in range(count))])
+    os.link(card / "evidence" / "list0.txt", card / "evidence" / "list0-link.txt")
+    path = card / "card.yaml"
+    text = path.read_text(encoding="utf-8")
+    split = "      - {role: test, size: 1, ratio: 0.1, datasets: [ds-wdbc], sample_list: ev-list0}\n"
+    path.write_text(text.replace(split, split + split.replace("ev-list0", "ev-link")), encoding="utf-8")
+    add_evidence(card, "{id: ev-link, title: L, kind: data_list, path: evidence/list0-link.txt}")
+    issues, status = validate(card)
+    found = [i for i in issues if i["rule"] == "splits.disjoint"]
+    assert [(i["path"], i["message"]) for i in found] == [
+        ("/training_process/data_splits/splits/1/sample_list",
+         f"the test sample list 'evidence/list0.txt' and the test sample list 'evidence/list0-link.txt' share {count} "
+         "sample(s), e.g. id-0")]
+
+
 # --------------------------------------------------------------------------- verify
 
 
@@ -251,10 +404,14 @@ def test_verify_reports_an_over_long_path_component(card):
     assert "name too long" in problem["message"] and "名称超出" in problem["message_zh"]
 
 
-def npz_bomb(path: Path, count: int = 400_000_000) -> None:
-    """A ~1.5 MB .npz whose one float32 member of zeros inflates to 1.6 GB (a valid zip and CRC)."""
+def npz_bomb(path: Path, shape=(400_000_000,), bad_crc: bool = False) -> None:
+    """A small .npz whose one float32 member ``features`` of zeros inflates to 4 bytes per element
+    of ``shape`` (400 million: 1.5 MB inflating to 1.6 GB; a valid zip and CRC unless ``bad_crc``)."""
+    count = 1
+    for d in shape:
+        count *= d
     header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (count,)})
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": tuple(shape)})
     head, size, chunk = header.getvalue(), 4 * count, 1 << 20
     deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
     first = deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
@@ -264,7 +421,7 @@ def npz_bomb(path: Path, count: int = 400_000_000) -> None:
     crc = zlib.crc32(head)
     for _ in range(blocks):
         crc = zlib.crc32(bytes(chunk), crc)
-    crc = zlib.crc32(bytes(rest), crc)
+    crc = zlib.crc32(bytes(rest), crc) ^ (1 if bad_crc else 0)
     name = b"features.npy"
     total = len(head) + size
     local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), total, len(name), 0) + name
@@ -272,6 +429,11 @@ def npz_bomb(path: Path, count: int = 400_000_000) -> None:
                           len(name), 0, 0, 0, 0, 0, 0) + name
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(data), 0)
     path.write_bytes(local + data + central + end)
+
+
+def use_inputs(card: Path, path: Path) -> None:
+    """Make ``path`` (in the card's evidence folder) the example's input, with its SHA-256."""
+    set_evidence_path(card, "ev-test-inputs", f"evidence/{path.name}", hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 def test_verify_refuses_an_npz_bomb_before_inflating_it(card):
@@ -285,6 +447,88 @@ def test_verify_refuses_an_npz_bomb_before_inflating_it(card):
     problem = json.loads(m.stdout)["examples"][0]["problems"][0]
     assert "1,600,000,128 bytes uncompressed" in problem["message"] and "解压后大小" in problem["message_zh"]
     assert tree(card) == before
+
+
+def test_verify_refuses_a_deflated_npz_that_fits_the_old_limit_before_inflating_it(card):
+    """255 KB of deflated float32 zeros of the declared shape [batch, 30], 250 MiB inflated (under the
+    old 256 MiB limit): verify took 2.3 s and 454 MiB."""
+    from modelcard_spec.verify import MAX_ARRAY_BYTES
+
+    bomb = card / "evidence" / "zeros.npz"
+    npz_bomb(bomb, ((250 << 20) // 120, 30))
+    assert bomb.stat().st_size < 300_000
+    use_inputs(card, bomb)
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert f"over the limit of {MAX_ARRAY_BYTES:,} bytes for the arrays of one example" in problem["message"]
+    assert f"超过上限 {MAX_ARRAY_BYTES:,} 字节" in problem["message_zh"]
+
+
+@pytest.mark.parametrize("shape,why", [((1 << 20,), "rank 1, declared rank 2"), ((1 << 15, 31), "axis 1 is 31, declared 30")])
+def test_verify_refuses_an_input_of_the_wrong_shape_before_reading_its_data(card, shape, why):
+    """The header's shape is checked against the declared node before the member is inflated: the
+    member's CRC is wrong, which reading its data would report instead."""
+    bomb = card / "evidence" / "wrong.npz"
+    npz_bomb(bomb, shape, bad_crc=True)
+    use_inputs(card, bomb)
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    example = json.loads(m.stdout)["examples"][0]
+    assert example["status"] == "fails" and example["outputs"] == []
+    [problem] = example["problems"]
+    assert problem["message"] == f"input 'features' does not fit the declared shape ['batch', 30]: {why}; its data was not read"
+    assert "不符合声明的形状" in problem["message_zh"] and "未读取其数据" in problem["message_zh"]
+
+
+def test_verify_counts_the_input_against_the_limit_of_its_expected_output(card):
+    from modelcard_spec.verify import MAX_ARRAY_BYTES
+
+    rows = (MAX_ARRAY_BYTES - 10) // 120  # leaves less than the 64 bytes of the expected probabilities
+    npy = card / "evidence" / "big.npy"
+    np.save(npy, np.zeros((rows, 30), np.float32))
+    use_inputs(card, npy)
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert f"of which the arrays read before hold {rows * 120:,}" in problem["message"], problem
+    assert f"其中此前读取的数组已占 {rows * 120:,} 字节" in problem["message_zh"]
+
+
+def test_an_example_at_the_array_limit_reproduces_within_the_budget(card, tmp_path):
+    """Input and expected outputs of the example model holding MAX_ARRAY_BYTES together: run,
+    compared element by element and saved in one process under 2 s and 256 MiB."""
+    import onnxruntime as ort
+
+    from modelcard_spec.verify import MAX_ARRAY_BYTES
+
+    rows = MAX_ARRAY_BYTES // (4 * (30 + 2 + 16))
+    features = np.random.default_rng(5).random((rows, 30), dtype=np.float32) * 100
+    session = ort.InferenceSession(str(card / MODEL), providers=["CPUExecutionProvider"])
+    probabilities, hidden = session.run(["probabilities", "hidden"], {"features": features})
+    np.save(card / "evidence" / "rows.npy", features)
+    np.savez_compressed(card / "evidence" / "rows-expected.npz", probabilities=probabilities, hidden=hidden)
+    assert features.nbytes + probabilities.nbytes + hidden.nbytes <= MAX_ARRAY_BYTES
+    use_inputs(card, card / "evidence" / "rows.npy")
+    expected = card / "evidence" / "rows-expected.npz"
+    set_evidence_path(card, "ev-test-expected", "evidence/rows-expected.npz", hashlib.sha256(expected.read_bytes()).hexdigest())
+    m = _verify(card, "-o", tmp_path / "out")
+    assert m.returncode == 0 and m.within_budget(), m
+    outputs = {o["name"]: o for o in json.loads(m.stdout)["examples"][0]["outputs"]}
+    assert outputs["hidden"]["compared"] == rows * 16 and outputs["hidden"]["mismatched"] == 0
+
+
+@pytest.mark.parametrize("change", [
+    lambda t: t.replace("tolerance: {absolute: 1.0e-5,", 'tolerance: {absolute: "tight",'),
+    lambda t: t.replace("shape: [batch, 30]", 'shape: ["batch$", 30]'),
+])
+def test_verify_survives_tolerances_and_shapes_that_are_not_numbers(card, change):
+    path = card / "card.yaml"
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    example = json.loads(m.stdout)["examples"][0]
+    assert example["status"] != "reproduces" and all(p["message"] and p["message_zh"] for p in example["problems"])
 
 
 def test_verify_refuses_an_npy_header_declaring_a_huge_shape(card):
@@ -425,6 +669,26 @@ def test_no_command_writes_through_a_symbolic_link(card, tmp_path, command, dang
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+def test_folders_leading_to_an_output_are_followed_and_inputs_are_still_recognised(card, tmp_path, command):
+    """The policy is about the output file: a linked folder on the way to it is followed (as the
+    README says), and an input reached through a linked folder is still never overwritten."""
+    args, inputs = _writers(card, tmp_path)[command]
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "dirlink").symlink_to(real)
+    m = run_measured([*args, tmp_path / "dirlink" / "out.txt"])
+    assert m.returncode in (0, 1) and "Traceback" not in m.stderr and m.within_budget(), m
+    assert (real / "out.txt").is_file() and not (real / "out.txt").is_symlink()
+    if inputs:
+        (tmp_path / "inputs-link").symlink_to(inputs[0].parent)
+        before = inputs[0].read_bytes()
+        m = run_measured([*args, tmp_path / "inputs-link" / inputs[0].name, "--force"])
+        check_process(m, 2)
+        assert "is an input of this command" in m.stderr and "输入文件不会被覆盖" in m.stderr
+        assert inputs[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_an_existing_file_is_replaced_only_with_force(card, tmp_path, command):
     args, _ = _writers(card, tmp_path)[command]
     target = tmp_path / "existing.out"
@@ -496,3 +760,26 @@ def test_a_failed_write_leaves_neither_a_half_file_nor_a_temporary_file(tmp_path
         safewrite.write_file(target, b"x" * 100_000)
     assert "No space left" in info.value.message and info.value.message_zh
     assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_survives_a_model_whose_outputs_are_not_numeric_arrays(card, tmp_path):
+    """ONNX Runtime returns a string tensor as an object array: reported, neither compared nor saved."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["features"], ["probabilities"]),
+         helper.make_node("Constant", [], ["label"], value=helper.make_tensor("v", TensorProto.STRING, [1], [b"benign"]))],
+        "strings", [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 30])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 30]),
+         helper.make_tensor_value_info("label", TensorProto.STRING, [1])])
+    model = tmp_path / "strings.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), model)
+    out = tmp_path / "out"
+    m = run_measured(["verify", card / "card.yaml", "--model", model, "--format", "json", "-o", out])
+    check_process(m, 1)
+    outputs = {o["name"]: o for o in json.loads(m.stdout)["examples"][0]["outputs"]}
+    assert "not a numeric array" in outputs["label"]["problems"][0]["message"]
+    assert "不是数值数组" in outputs["label"]["problems"][0]["message_zh"]
+    with np.load(next(out.iterdir())) as saved:
+        assert saved.files == ["probabilities"]

@@ -268,6 +268,48 @@ def test_nothing_is_cached_across_validations(tmp_path):
         ["/evidence/0/sha256"]
 
 
+def test_a_sample_list_changed_between_validations_is_read_again(tmp_path):
+    """Sample lists, like hashes, are remembered only within one validation."""
+    folder = copy_example(tmp_path)
+    first = (folder / "evidence" / "split_training.txt").read_text().splitlines()[0]
+    assert issues_of(read_card(folder / "card.yaml").data, "splits.disjoint", folder) == []
+    with (folder / "evidence" / "split_tuning.txt").open("a") as fh:
+        fh.write(first + "\n")
+    assert issues_of(read_card(folder / "card.yaml").data, "splits.disjoint", folder)
+
+
+def test_paths_are_resolved_as_realpath_resolves_them(tmp_path):
+    """The fast resolution below the card's real folder agrees with os.path.realpath."""
+    import os
+
+    from modelcard_spec.rules import _real_below
+
+    root = os.path.realpath(tmp_path)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "f").write_text("x")
+    (tmp_path / "a" / "l").symlink_to("b")
+    (tmp_path / "a" / "out").symlink_to("/etc")
+    (tmp_path / "a" / "b" / "g").symlink_to("../b/f")
+    (tmp_path / "a" / "loop").symlink_to("loop")
+    for rel in ("a/b/f", "a/l/f", "a/out/passwd", "a/b/g", "a/b/g/", "a/b/../b/f", "./a//b/f", "a/missing/x",
+                "a/b/f/x", "..", "a/../../x", "a/l/../b/f", "a/loop/x", "a/" + "x" * 300 + "/f", "", ".", "a\\b"):
+        assert _real_below(root, rel) == os.path.realpath(os.path.join(root, rel)), rel
+
+
+def test_lines_are_counted_as_splitlines_splits_them():
+    """Sample lists are measured in lines before they are split; the count is exact."""
+    import random
+
+    from modelcard_spec.rules import _line_count
+
+    pieces = ["a", "b", " ", "\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
+              "\u2029", "\u3000"]
+    rng = random.Random(13)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(8)))
+        assert _line_count(text) == len(text.splitlines()), repr(text)
+
+
 # --------------------------------------------------------------------------- declared versions
 
 

@@ -57,10 +57,21 @@ def rule(rule_id: str, requirements: tuple[str, ...], severity: str, title: str,
 
 @dataclass
 class Context:
+    """One validation of one card. The evidence read during it is remembered only here (see
+    :class:`EvidenceReader`), never across validations."""
+
     data: dict
     folder: Path | None = None
     _instances: dict | None = field(default=None, repr=False)
     _walked: list | None = field(default=None, repr=False)
+    _evidence: "EvidenceReader | None" = field(default=None, repr=False)
+
+    @property
+    def evidence(self) -> "EvidenceReader":
+        """The card's evidence files as read during this validation (``folder`` must be set)."""
+        if self._evidence is None:
+            self._evidence = EvidenceReader(self.folder)
+        return self._evidence
 
     def walked(self) -> list[tuple[str, str, dict]]:
         """Every class instance of the card with its pointer and class (computed once)."""
@@ -302,33 +313,40 @@ def splits_disjoint(ctx: Context):
         if s.get("disjoint") is False:
             yield Finding(f"{ptr}/disjoint", "the splits are declared not disjoint; they must not share samples",
                           "声明各子集存在交集；各子集不得共享样本")
-        members: list[tuple[int, str, frozenset[str]]] = []
+        if ctx.folder is None:
+            continue
+        lists = []  # (index, role, path) of every split that names a local sample list
         for i, split in enumerate(s.get("splits") if isinstance(s.get("splits"), list) else []):
-            if not isinstance(split, dict):
-                continue
-            ev = evidence.get(split.get("sample_list")) if isinstance(split.get("sample_list"), str) else None
-            rel = ev.get("path") if isinstance(ev, dict) else None
-            if not isinstance(rel, str) or ctx.folder is None:
-                continue
-            role = split.get("role", "?")
+            if isinstance(split, dict) and isinstance(split.get("sample_list"), str):
+                ev = evidence.get(split["sample_list"])
+                if isinstance(ev, dict) and isinstance(ev.get("path"), str):
+                    lists.append((i, split.get("role", "?"), ev["path"]))
+        if len(lists) > MAX_SAMPLE_LISTS:
+            i, role, rel = lists[MAX_SAMPLE_LISTS]
+            rest = len(lists) - MAX_SAMPLE_LISTS
+            yield Finding(f"{ptr}/splits/{i}/sample_list",
+                          f"{rest} sample list(s), from the {role} sample list '{rel}' on, were not compared with the others: "
+                          f"at most {MAX_SAMPLE_LISTS} sample lists are compared per card, so whether the splits share samples "
+                          f"could not be checked",
+                          f"自 {role} 的样本清单“{rel}”起，有 {rest} 个样本清单未参与比对：每张模型卡最多比对 "
+                          f"{MAX_SAMPLE_LISTS} 个样本清单，无法核验各子集是否共享样本")
+        members = []
+        for i, role, rel in lists[:MAX_SAMPLE_LISTS]:
             try:
-                ids = sample_ids(ctx.folder, rel)
+                members.append((i, role, rel, ctx.evidence.sample_list(rel)))
             except EvidenceError as exc:  # each list on its own: one bad list does not stop the others
                 if not exc.missing:  # a missing file is reported by evidence.sha256
                     yield Finding(f"{ptr}/splits/{i}/sample_list",
                                   f"the {role} sample list '{rel}' {exc.reason}, so whether the splits share samples could not be checked",
                                   f"{role} 的样本清单“{rel}”{exc.reason_zh}，无法核验各子集是否共享样本")
-                continue
-            members.append((i, role, ids))
         for a in range(len(members)):
             for b in range(a + 1, len(members)):
-                (ia, ra, sa), (ib, rb, sb) = members[a], members[b]
-                shared = sa & sb
+                (_, ra, pa, la), (ib, rb, pb, lb) = members[a], members[b]
+                shared, example = la.shared_with(lb)
                 if shared:
-                    example = min(shared)
                     yield Finding(f"{ptr}/splits/{ib}/sample_list",
-                                  f"the {ra} and {rb} sample lists share {len(shared)} sample(s), e.g. {example}",
-                                  f"{ra} 与 {rb} 的样本清单有 {len(shared)} 个共同样本，例如 {example}")
+                                  f"the {ra} sample list '{pa}' and the {rb} sample list '{pb}' share {shared} sample(s), e.g. {example}",
+                                  f"{ra} 的样本清单“{pa}”与 {rb} 的样本清单“{pb}”有 {shared} 个共同样本，例如 {example}")
 
 
 @rule("augmentation.test-set", ("MCS-TR-02",), "error",
@@ -486,8 +504,17 @@ def dataset_amount_used(ctx: Context):
 # symbolic link and without blocking (a FIFO is refused before it is opened, and O_NONBLOCK covers a
 # swap in between); containment is then checked again on what was actually opened. Nothing is
 # cached across calls: a file changed between two validations is read again.
+#
+# Within one validation each file is hashed, and each sample list read, once (keyed by the device
+# and inode of the opened file, so another path to the same file costs nothing more), and what one
+# card can make the tool read is bounded, so that every card the loader accepts is checked within
+# about a second of CPU time and 256 MiB of memory. What a budget leaves unchecked is an error of
+# the check, never a pass.
 
-MAX_SAMPLE_LIST_BYTES = 16 << 20
+MAX_HASHED_BYTES = 256 << 20   # evidence files hashed per card, in all
+MAX_SAMPLE_BYTES = 16 << 20    # sample lists read per card, in all
+MAX_SAMPLE_LINES = 500_000     # lines of those sample lists, in all
+MAX_SAMPLE_LISTS = 8           # sample lists compared with one another per card
 _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
                | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
 _LEAVES = ("leaves the card's folder", "超出了模型卡所在文件夹")
@@ -522,20 +549,43 @@ def _inside(root: str, path: str | None) -> bool:
     return path is not None and (path == root or path.startswith(root.rstrip(os.sep) + os.sep))
 
 
-def _path_problem(folder: Path, rel: str) -> tuple[str, str] | None:
-    """Why ``rel`` is not a path inside ``folder`` (en, zh), judged now; None if it is one."""
+def _real_below(root: str, rel: str) -> str:
+    """``os.path.realpath(os.path.join(root, rel))`` for a ``root`` that is a real path already:
+    where no part of ``rel`` is a symbolic link or "..", only the parts of ``rel`` are looked at
+    (a card may name thousands of files)."""
+    whole = os.path.join(root, rel)
+    if os.name != "posix":
+        return os.path.realpath(whole)
+    path = root
+    for part in rel.split("/"):
+        if part in ("", "."):
+            continue
+        path = os.path.join(path, part)
+        try:
+            if part == ".." or stat.S_ISLNK(os.lstat(path).st_mode):
+                return os.path.realpath(whole)
+        except OSError:
+            return os.path.realpath(whole)
+    return path
+
+
+def _resolve(folder: Path, rel: str, root: str | None = None) -> tuple[str, str]:
+    """(real folder, real path) of ``rel``, judged now; :class:`EvidenceError` if it is not a path
+    inside ``folder`` (``root``: the folder's real path, if known)."""
     if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":") or os.path.isabs(rel):
-        return ("is absolute; evidence paths are relative to the card's folder", "为绝对路径；证据路径应相对于模型卡所在文件夹")
+        raise EvidenceError("is absolute; evidence paths are relative to the card's folder", "为绝对路径；证据路径应相对于模型卡所在文件夹")
     if "://" in rel:
-        return ("is a URL; put URLs in the url field", "为 URL；URL 应填写在 url 字段中")
+        raise EvidenceError("is a URL; put URLs in the url field", "为 URL；URL 应填写在 url 字段中")
     try:
-        root = os.path.realpath(folder)
-        resolved = os.path.realpath(os.path.join(root, rel))
+        root = root or os.path.realpath(folder)
+        real = _real_below(root, rel)
     except ValueError:  # NUL, or a lone surrogate that has no bytes in the file system's encoding
-        return ("contains a character that file names cannot hold", "含有文件名中不能使用的字符")
+        raise EvidenceError("contains a character that file names cannot hold", "含有文件名中不能使用的字符") from None
     except OSError:
-        return ("cannot be resolved", "无法解析")
-    return None if _inside(root, resolved) else _LEAVES
+        raise EvidenceError("cannot be resolved", "无法解析") from None
+    if not _inside(root, real):
+        raise EvidenceError(*_LEAVES)
+    return root, real
 
 
 def _require_regular(st: os.stat_result) -> None:
@@ -558,51 +608,50 @@ def _opened_path(fd: int, expected: str) -> str | None:
             return None
 
 
-def open_evidence(folder: Path, rel: str) -> int:
-    """A read-only descriptor of the regular file that ``rel`` names inside ``folder``.
-
-    Raises :class:`EvidenceError` (never OSError or ValueError) for any path that is not such a file."""
-    problem = _path_problem(folder, rel)
-    if problem:
-        raise EvidenceError(*problem)
-    root = os.path.realpath(folder)
-    real = os.path.realpath(os.path.join(root, rel))
+def _open_resolved(root: str, real: str) -> tuple[int, os.stat_result]:
+    """A read-only descriptor of the regular file at the resolved path ``real`` inside ``root``,
+    and the status of what it is open on."""
     try:
         _require_regular(os.stat(real))
         fd = os.open(real, _READ_FLAGS)
     except OSError as exc:
         raise _os_error(exc) from None
     try:
-        _require_regular(os.fstat(fd))
+        st = os.fstat(fd)
+        _require_regular(st)
         if not _inside(root, _opened_path(fd, real)):
             raise EvidenceError(*_LEAVES)
+    except OSError as exc:
+        os.close(fd)
+        raise _os_error(exc) from None
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, st
 
 
-def _read_evidence(fd: int, limit: int | None):
+def open_evidence(folder: Path, rel: str) -> int:
+    """A read-only descriptor of the regular file that ``rel`` names inside ``folder``.
+
+    Raises :class:`EvidenceError` (never OSError or ValueError) for any path that is not such a file."""
+    return _open_resolved(*_resolve(folder, rel))[0]
+
+
+def _read_evidence(fd: int, limit: int):
     """Blocks of an open evidence file (closed at the end); at most ``limit`` bytes, else an error."""
-    with os.fdopen(fd, "rb") as fh:
-        if limit is not None and os.fstat(fh.fileno()).st_size > limit:
-            raise EvidenceError(f"is larger than the {limit:,} bytes read at most",
-                                f"大于读取上限 {limit:,} 字节")
+    try:
+        if os.fstat(fd).st_size > limit:
+            raise EvidenceError(f"is larger than the {limit:,} bytes read at most", f"大于读取上限 {limit:,} 字节")
         total = 0
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        while block := os.read(fd, 1 << 20):
             total += len(block)
-            if limit is not None and total > limit:
-                raise EvidenceError(f"is larger than the {limit:,} bytes read at most",
-                                    f"大于读取上限 {limit:,} 字节")
+            if total > limit:
+                raise EvidenceError(f"is larger than the {limit:,} bytes read at most", f"大于读取上限 {limit:,} 字节")
             yield block
-
-
-def evidence_digest(folder: Path, rel: str) -> str:
-    """SHA-256 of the evidence file ``rel`` of a card in ``folder``, streamed."""
-    digest = hashlib.sha256()
-    for block in _read_evidence(open_evidence(folder, rel), None):
-        digest.update(block)
-    return digest.hexdigest()
+    except OSError as exc:
+        raise _os_error(exc) from None
+    finally:
+        os.close(fd)
 
 
 def evidence_bytes(folder: Path, rel: str, limit: int) -> bytes:
@@ -610,20 +659,143 @@ def evidence_bytes(folder: Path, rel: str, limit: int) -> bytes:
     return b"".join(_read_evidence(open_evidence(folder, rel), limit))
 
 
-def sample_ids(folder: Path, rel: str) -> frozenset[str]:
-    """The non-blank lines of a sample list, stripped."""
-    text = evidence_bytes(folder, rel, MAX_SAMPLE_LIST_BYTES).decode("utf-8", errors="replace")
-    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+def _over_budget(size: int, left: int, total: int, unit: str, unit_zh: str, what: str, what_zh: str) -> EvidenceError:
+    """The error for a file of ``size`` units that does not fit what is ``left`` of a card's budget."""
+    if size > total or left == total:
+        return EvidenceError(f"has {size:,} {unit}, more than the {total:,} {unit} of {what} per card",
+                             f"有 {size:,} {unit_zh}，超过每张模型卡{what_zh}的上限 {total:,} {unit_zh}")
+    return EvidenceError(f"has {size:,} {unit}, more than the {left:,} left of the {total:,} {unit} of {what} per card",
+                         f"有 {size:,} {unit_zh}，超过每张模型卡{what_zh}上限（{total:,} {unit_zh}）中剩余的 {left:,} {unit_zh}")
+
+
+def _raise(found):
+    """``found``, unless it is a remembered error: then a new one like it is raised (an exception
+    raised again would keep growing its traceback)."""
+    if isinstance(found, EvidenceError):
+        raise EvidenceError(found.reason, found.reason_zh, found.missing)
+    return found
+
+
+_LINE_BREAKS = ("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _line_count(text: str) -> int:
+    """``len(text.splitlines())``, counted without splitting ("\r\n" is one line break)."""
+    return sum(map(text.count, _LINE_BREAKS)) - text.count("\r\n") + (text[-1:] not in ("", *_LINE_BREAKS))
+
+
+class SampleList:
+    """The sample IDs of one sample-list file: its non-blank lines, stripped, in file order and as a set."""
+
+    def __init__(self, key: tuple[int, int], ids: list[str]):
+        self.key, self.order, self.ids = key, ids, set(ids)
+
+    def shared_with(self, other: "SampleList") -> tuple[int, str | None]:
+        """How many IDs two lists share, and the first of them in the smaller list's order."""
+        if self.key == other.key:  # one file named twice
+            return len(self.ids), (self.order[0] if self.order else None)
+        small, big = sorted((self, other), key=lambda x: len(x.ids))
+        if small.ids.isdisjoint(big.ids):
+            return 0, None
+        return len(small.ids & big.ids), next(filter(big.ids.__contains__, small.order))
+
+
+class EvidenceReader:
+    """The evidence files of one card during one validation: each path resolved once, each file
+    (the device and inode of what was opened) hashed once and each sample list read once, within
+    the budgets of one card. Nothing is kept beyond the validation."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._root: str | None = None
+        self._resolved: dict[str, tuple[str, str] | EvidenceError] = {}
+        self._digests: dict[tuple[int, int], str] = {}
+        self._lists: dict[tuple[int, int], SampleList | EvidenceError] = {}
+        self.hash_left = MAX_HASHED_BYTES
+        self.sample_bytes_left, self.sample_lines_left = MAX_SAMPLE_BYTES, MAX_SAMPLE_LINES
+
+    def resolve(self, rel: str) -> tuple[str, str]:
+        """(real folder, real path) of ``rel``, or :class:`EvidenceError` if it is not inside."""
+        if rel not in self._resolved:
+            try:
+                self._resolved[rel] = _resolve(self.folder, rel, self._root)
+                self._root = self._resolved[rel][0]
+            except EvidenceError as exc:
+                self._resolved[rel] = exc
+        return _raise(self._resolved[rel])
+
+    def problem(self, rel: str) -> tuple[str, str] | None:
+        """Why ``rel`` is not a path inside the card's folder (en, zh); None if it is one."""
+        try:
+            self.resolve(rel)
+        except EvidenceError as exc:
+            return exc.reason, exc.reason_zh
+        return None
+
+    def open(self, rel: str) -> tuple[int, tuple[int, int], int]:
+        """A read-only descriptor of the regular file ``rel`` (see :func:`open_evidence`), the
+        file's device and inode, and its size."""
+        fd, st = _open_resolved(*self.resolve(rel))
+        return fd, (st.st_dev, st.st_ino), st.st_size
+
+    def digest(self, rel: str) -> str:
+        """The SHA-256 of the evidence file ``rel``; :class:`EvidenceError` if it cannot be read or
+        does not fit in what is left of MAX_HASHED_BYTES."""
+        fd, key, size = self.open(rel)
+        if key in self._digests:
+            os.close(fd)
+            return self._digests[key]
+        if size > self.hash_left:
+            os.close(fd)
+            raise _over_budget(size, self.hash_left, MAX_HASHED_BYTES, "bytes", "字节", "evidence hashed", "证据摘要计算量")
+        digest, read = hashlib.sha256(), 0
+        for block in _read_evidence(fd, self.hash_left):
+            digest.update(block)
+            read += len(block)
+        self.hash_left -= read
+        self._digests[key] = digest.hexdigest()
+        return self._digests[key]
+
+    def sample_list(self, rel: str) -> SampleList:
+        """The sample list ``rel``; :class:`EvidenceError` if it cannot be read or does not fit in
+        what is left of MAX_SAMPLE_BYTES and MAX_SAMPLE_LINES (it then uses none of them)."""
+        fd, key, size = self.open(rel)
+        if key in self._lists:
+            os.close(fd)
+        else:
+            self._lists[key] = self._read_list(key, fd, size)
+        return _raise(self._lists[key])
+
+    def _read_list(self, key: tuple[int, int], fd: int, size: int) -> SampleList | EvidenceError:
+        """An open sample list (``fd`` is closed) split into IDs, or the error that refuses it."""
+        if size > self.sample_bytes_left:
+            os.close(fd)
+            return _over_budget(size, self.sample_bytes_left, MAX_SAMPLE_BYTES, "bytes", "字节",
+                                "sample lists read", "样本清单读取量")
+        try:
+            data = b"".join(_read_evidence(fd, self.sample_bytes_left))
+        except EvidenceError as exc:
+            return exc
+        read, text = len(data), data.decode("utf-8", errors="replace")
+        del data
+        lines = _line_count(text)
+        if lines > self.sample_lines_left:
+            return _over_budget(lines, self.sample_lines_left, MAX_SAMPLE_LINES, "lines", "行",
+                                "sample lists read", "样本清单读取量")
+        self.sample_bytes_left -= read
+        self.sample_lines_left -= lines
+        return SampleList(key, list(filter(None, map(str.strip, text.splitlines()))))
 
 
 def evidence_files(folder: Path, data: dict) -> list[str]:
     """Real paths of the evidence files a card names inside its folder: the inputs a command that
     writes files must never overwrite."""
+    ctx = Context(data, folder)
     found = []
-    for _, e in Context(data, folder).instances("Evidence"):
+    for _, e in ctx.instances("Evidence"):
         rel = e.get("path")
-        if isinstance(rel, str) and not _path_problem(folder, rel):
-            found.append(os.path.realpath(os.path.join(os.path.realpath(folder), rel)))
+        if isinstance(rel, str) and not ctx.evidence.problem(rel):
+            found.append(ctx.evidence.resolve(rel)[1])
     return found
 
 
@@ -635,7 +807,7 @@ def evidence_path(ctx: Context):
     for ptr, e in ctx.instances("Evidence"):
         rel = e.get("path")
         if isinstance(rel, str):
-            problem = _path_problem(ctx.folder, rel)
+            problem = ctx.evidence.problem(rel)
             if problem:
                 yield Finding(f"{ptr}/path", f"evidence path '{rel}' {problem[0]}", f"证据路径“{rel}”{problem[1]}")
 
@@ -647,18 +819,21 @@ def evidence_sha256(ctx: Context):
         return
     for ptr, e in ctx.instances("Evidence"):
         rel, declared = e.get("path"), e.get("sha256")
-        if not isinstance(rel, str) or _path_problem(ctx.folder, rel):
+        if not isinstance(rel, str) or ctx.evidence.problem(rel):
             continue  # reported by evidence.path
         try:
-            actual = evidence_digest(ctx.folder, rel)
+            if not isinstance(declared, str):  # nothing to compare with: present and readable is all
+                os.close(ctx.evidence.open(rel)[0])
+                continue
+            actual = ctx.evidence.digest(rel)
         except EvidenceError as exc:
             if exc.missing:
                 yield Finding(f"{ptr}/path", f"evidence file '{rel}' is not present beside the card",
                               f"证据文件“{rel}”不在模型卡旁", severity="warning")
             else:
-                yield Finding(f"{ptr}/path", f"evidence file '{rel}' {exc.reason}, so it could not be checked",
-                              f"证据文件“{rel}”{exc.reason_zh}，无法核验")
+                yield Finding(f"{ptr}/path", f"evidence file '{rel}' {exc.reason}, so its SHA-256 could not be checked",
+                              f"证据文件“{rel}”{exc.reason_zh}，无法核验其 SHA-256")
             continue
-        if isinstance(declared, str) and actual != declared:
+        if actual != declared:
             yield Finding(f"{ptr}/sha256", f"evidence file '{rel}' has SHA-256 {actual}, not the declared one",
                           f"证据文件“{rel}”的 SHA-256 为 {actual}，与声明值不符")

@@ -4,7 +4,10 @@
 * an input of the command (the card, its evidence, the model, an import source) is never
   written, not even with ``--force`` (compared as the same file: same device and inode, so a hard
   link or another spelling of the path is caught too);
-* an existing symbolic link is never written through or replaced, even a dangling one;
+* an existing symbolic link at the output path (its last component, or the output folder given to
+  :func:`prepare_folder`) is never written through or replaced, even a dangling one; the folders
+  leading to it are followed as the operating system resolves them (a linked home folder, ``/tmp``
+  on macOS), the user having chosen them;
 * an existing folder, FIFO, device or socket is never replaced;
 * an existing regular file is replaced only when the user passes ``--force``;
 * the content is written to a new temporary file in the same folder (created with ``O_EXCL``)

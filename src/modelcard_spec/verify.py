@@ -7,15 +7,17 @@ Per example the verdict is
   ``mismatch_budget`` of its elements outside ``|produced - expected| <= absolute + relative * |expected|``),
   its shape fits the declared node shape and its values lie in the declared value range;
 * ``runs`` — the model ran but an output differs, has the wrong shape or leaves its range;
-* ``fails`` — the example could not be run (missing or altered evidence, unreadable arrays, a
-  runtime error).
+* ``fails`` — the example could not be run (missing or altered evidence, unreadable arrays, an
+  input array that does not fit its declared node, a runtime error).
 
 Evidence files are found by the same containment rule as ``validate`` (:func:`.rules.open_evidence`:
 relative, inside the card's folder, a regular file), read once, and their SHA-256 checked on the
 bytes that are then used. Arrays are parsed without pickle and within a size limit
-(:data:`MAX_ARRAY_BYTES`): every ``.npy`` header's shape x dtype, and every ``.npz`` member's
-declared uncompressed size, is checked against it before any data is read or inflated, and only
-numeric and boolean arrays are accepted.
+(:data:`MAX_ARRAY_BYTES` for the input and expected output of one example together): every
+``.npy`` header's shape x dtype, and every ``.npz`` member's declared uncompressed size, is checked
+against it before any data is read or inflated, every input header's shape against its declared
+node (binding symbols such as ``batch``), and only numeric and boolean arrays are accepted. Outputs
+are compared a chunk at a time, so the comparison needs little memory beyond the arrays.
 
 Produced outputs are written to the output folder under the policy of :mod:`.safewrite` (never an
 input, never through a symbolic link, an existing file only with ``force``), one file per example
@@ -39,9 +41,13 @@ from .modelfile import sha256_file
 from .rules import EvidenceError, evidence_bytes, evidence_files
 
 WORST = 3
-# Largest example array file read, and largest total of array bytes it may declare (decoded).
-MAX_ARRAY_BYTES = 256 << 20
+# Most array data (decoded) the input and expected output of one example may declare together;
+# see the README for what it leaves for ONNX Runtime.
+MAX_ARRAY_BYTES = 16 << 20
+MAX_FILE_BYTES = MAX_ARRAY_BYTES + (1 << 20)  # an example file: its arrays, their headers and the zip structure
+COMPARE_CHUNK = 1 << 18  # elements compared at a time
 MAX_NPZ_MEMBERS = 1024
+NPY_HEADER_BYTES = 65_546  # the longest header of a version 1.0 .npy file (magic, length, text)
 OUTPUT_SUFFIX = ".outputs.npz"
 
 
@@ -104,9 +110,25 @@ class ArrayRefused(Exception):
         self.en, self.zh = en, zh
 
 
-def _read_npy(np, fh, budget: int):
+class ShapeRefused(ArrayRefused):
+    """An example array whose header shape does not fit its declared node: not read, let alone inflated."""
+
+
+def _over_limit(used: int) -> tuple[str, str]:
+    """The words for an array-data limit that was passed (en, zh), when the arrays read before
+    for the same example hold ``used`` bytes."""
+    en = f"over the limit of {MAX_ARRAY_BYTES:,} bytes for the arrays of one example (input and expected output together)"
+    zh = f"超过上限 {MAX_ARRAY_BYTES:,} 字节（一个示例的输入与预期输出数组合计"
+    if used:
+        return f"{en}, of which the arrays read before hold {used:,}", f"{zh}，其中此前读取的数组已占 {used:,} 字节）"
+    return en, zh + "）"
+
+
+def _read_npy(np, fh, used: int = 0, check=None, raw: bytes | None = None):
     """One ``.npy`` array from ``fh``, whose header is checked before its data is read: numeric or
-    boolean dtype, shape x itemsize within ``budget``."""
+    boolean dtype, shape x itemsize within what ``used`` leaves of MAX_ARRAY_BYTES, and
+    ``check(shape)`` (an (en, zh) problem, or None) passed. ``raw``: the bytes ``fh`` reads, used in
+    place instead of copied."""
     fmt = np.lib.format
     version = fmt.read_magic(fh)
     if version == (1, 0):
@@ -123,21 +145,35 @@ def _read_npy(np, fh, budget: int):
         raise ArrayRefused(f"an array declares a negative dimension {list(shape)}", f"数组声明了负的维度 {list(shape)}")
     count = math.prod(shape)
     nbytes = count * dtype.itemsize
-    if nbytes > budget:
-        raise ArrayRefused(f"an array declares shape {list(shape)} of {dtype}, {nbytes:,} bytes, over the limit of "
-                           f"{budget:,} bytes", f"数组声明的形状为 {list(shape)}（{dtype}），共 {nbytes:,} 字节，超过上限 {budget:,} 字节")
-    data = fh.read(nbytes)
-    if len(data) != nbytes:
-        raise ArrayRefused("an array holds less data than its header declares", "数组的数据少于其头部声明的数量")
-    array = np.frombuffer(data, dtype=dtype, count=count)
+    if nbytes > MAX_ARRAY_BYTES - used:
+        over = _over_limit(used)
+        raise ArrayRefused(f"an array declares shape {list(shape)} of {dtype}, {nbytes:,} bytes, {over[0]}",
+                           f"数组声明的形状为 {list(shape)}（{dtype}），共 {nbytes:,} 字节，{over[1]}")
+    problem = check(shape) if check else None
+    if problem:
+        raise ShapeRefused(f"{problem[0]}; its data was not read", f"{problem[1]}；未读取其数据")
+    if raw is not None:
+        if len(raw) - fh.tell() < nbytes:
+            raise ArrayRefused("an array holds less data than its header declares", "数组的数据少于其头部声明的数量")
+        array = np.frombuffer(raw, dtype=dtype, count=count, offset=fh.tell())
+    else:
+        data = fh.read(nbytes)
+        if len(data) != nbytes:
+            raise ArrayRefused("an array holds less data than its header declares", "数组的数据少于其头部声明的数量")
+        array = np.frombuffer(data, dtype=dtype, count=count)
     return array.reshape(shape[::-1]).transpose() if fortran else array.reshape(shape)
 
 
-def _load_arrays(np, raw: bytes, limit: int = MAX_ARRAY_BYTES) -> dict:
+def _load_arrays(np, raw: bytes, used: int = 0, check=None) -> dict:
     """The arrays of an example file (``.npy``: one array under the name ""; ``.npz``: by member
-    name), with at most ``limit`` bytes of array data in all, checked before anything is inflated."""
+    name), holding at most what ``used`` bytes leave of MAX_ARRAY_BYTES, checked before anything
+    is inflated; ``check(name, shape)`` (an (en, zh) problem, or None) is asked about each array's
+    header before its data is read."""
+    def fits(name):
+        return (lambda shape: check(name, shape)) if check else None
+
     if raw.startswith(b"\x93NUMPY"):
-        return {"": _read_npy(np, io.BytesIO(raw), limit)}
+        return {"": _read_npy(np, io.BytesIO(raw), used, fits(""), raw)}
     if not raw.startswith(b"PK"):
         raise ArrayRefused("the file is neither a .npy array nor a .npz archive", "该文件既不是 .npy 数组也不是 .npz 归档")
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:
@@ -146,16 +182,18 @@ def _load_arrays(np, raw: bytes, limit: int = MAX_ARRAY_BYTES) -> dict:
             raise ArrayRefused(f"the archive has {len(members)} members, more than {MAX_NPZ_MEMBERS}",
                                f"归档中有 {len(members)} 个成员，超过 {MAX_NPZ_MEMBERS} 个")
         declared = sum(m.file_size for m in members)
-        if declared > limit:
-            raise ArrayRefused(f"the archive declares {declared:,} bytes uncompressed, over the limit of {limit:,} bytes",
-                               f"归档声明的解压后大小为 {declared:,} 字节，超过上限 {limit:,} 字节")
+        if declared > MAX_ARRAY_BYTES - used + NPY_HEADER_BYTES * len(members):
+            over = _over_limit(used)
+            raise ArrayRefused(f"the archive declares {declared:,} bytes uncompressed, {over[0]}",
+                               f"归档声明的解压后大小为 {declared:,} 字节，{over[1]}")
         arrays = {}
         for member in members:
             if not member.filename.endswith(".npy"):
                 raise ArrayRefused(f"archive member {member.filename!r} is not a .npy array",
                                    f"归档成员 {member.filename!r} 不是 .npy 数组")
             with archive.open(member) as fh:
-                arrays[member.filename[:-4]] = _read_npy(np, fh, limit)
+                array = arrays[member.filename[:-4]] = _read_npy(np, fh, used, fits(member.filename[:-4]))
+            used += array.nbytes
         return arrays
 
 
@@ -174,7 +212,7 @@ def _evidence_file(card: dict, folder: Path, ev_id, label: tuple[str, str]):
         return None, (f"{label[0]} evidence {ev_id!r} has no local path to run on",
                       f"{label[1]}证据 {ev_id!r} 没有可供运行的本地路径")
     try:
-        raw = evidence_bytes(folder, rel, MAX_ARRAY_BYTES)
+        raw = evidence_bytes(folder, rel, MAX_FILE_BYTES)
     except EvidenceError as exc:
         return None, (f"{label[0]} file '{rel}' {exc.reason}", f"{label[1]}文件“{rel}”{exc.reason_zh}")
     digest = hashlib.sha256(raw).hexdigest()
@@ -228,42 +266,63 @@ def _shape_problem(kind: tuple[str, str], name: str, node: dict | None, shape, e
     not fit the shape its card node declares; dimension names are bound in ``env`` across tensors."""
     if not node or not isinstance(node.get("shape"), list):
         return None
-    msg = shapes.match(node["shape"], shape, env)
+    try:
+        msg = shapes.match(node["shape"], shape, env)
+    except shapes.ShapeError as exc:
+        msg = f"the declared shape cannot be read ({exc})"
     if not msg:
         return None
     return (f"{kind[0]} {name!r} does not fit the declared shape {node['shape']}: {msg}",
             f"{kind[1]} {name!r} 不符合声明的形状 {node['shape']}：{msg}")
 
 
-def _compare(np, name: str, produced, expected, tol: dict, check: OutputCheck) -> None:
-    atol = float(tol.get("absolute") or 0.0)
-    rtol = float(tol.get("relative") or 0.0)
-    budget = float(tol.get("mismatch_budget") or 0.0)
+def _tolerances(tol: dict) -> tuple[tuple[float, float, float], tuple[str, str] | None]:
+    """(absolute, relative, mismatch_budget) of an example's tolerance, missing ones 0; and a
+    problem (en, zh) if one of them is not a number."""
+    values = []
+    for key in ("absolute", "relative", "mismatch_budget"):
+        value = tol.get(key)
+        if value is None:
+            value = 0.0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return (0.0, 0.0, 0.0), (f"the tolerance's {key} {value!r} is not a number, so no output was compared",
+                                     f"容差的 {key} {value!r} 不是数值，未比对任何输出")
+        values.append(float(value))
+    return tuple(values), None
+
+
+def _compare(np, name: str, produced, expected, tolerance: tuple[float, float, float], check: OutputCheck) -> None:
+    """Compare one output element-wise, :data:`COMPARE_CHUNK` elements at a time (the float64
+    temporaries stay small whatever the size of the arrays)."""
+    atol, rtol, budget = tolerance
     if produced.shape != expected.shape:
         check.problems.append((f"output {name!r} has shape {list(produced.shape)}, the expected array {list(expected.shape)}",
                                f"输出 {name!r} 的形状为 {list(produced.shape)}，预期数组为 {list(expected.shape)}"))
         return
-    a = produced.astype(np.float64, copy=False)
-    b = expected.astype(np.float64, copy=False)
-    diff = np.abs(a - b)
-    bad = ~(diff <= atol + rtol * np.abs(b))
-    bad |= np.isnan(a) != np.isnan(b)
-    check.compared = int(a.size)
-    check.mismatched = int(bad.sum())
-    finite = np.where(np.isfinite(diff), diff, np.inf)
-    check.max_abs_diff = float(finite.max()) if a.size else 0.0
-    if a.size:
-        order = np.argsort(-finite, axis=None, kind="stable")[:WORST]
-        for flat in order:
-            idx = np.unravel_index(int(flat), a.shape)
-            if not bad[idx] and check.mismatched:
-                continue
-            check.worst.append({"index": [int(i) for i in idx], "produced": float(a[idx]), "expected": float(b[idx])})
-    allowed = int(budget * a.size)
+    a_all, b_all = np.ascontiguousarray(produced).reshape(-1), np.ascontiguousarray(expected).reshape(-1)
+    worst = []  # (-difference, flat index, mismatched, produced, expected) of each chunk's largest differences
+    for start in range(0, a_all.size, COMPARE_CHUNK):
+        a = a_all[start:start + COMPARE_CHUNK].astype(np.float64)
+        b = b_all[start:start + COMPARE_CHUNK].astype(np.float64)
+        diff = np.abs(a - b)
+        bad = ~(diff <= atol + rtol * np.abs(b))
+        bad |= np.isnan(a) != np.isnan(b)
+        check.mismatched += int(bad.sum())
+        finite = np.where(np.isfinite(diff), diff, np.inf)
+        check.max_abs_diff = max(check.max_abs_diff, float(finite.max()))
+        for k in np.argsort(-finite, kind="stable")[:WORST]:
+            worst.append((-float(finite[k]), start + int(k), bool(bad[k]), float(a[k]), float(b[k])))
+    check.compared = int(a_all.size)
+    for _, flat, mismatched, x, y in sorted(worst)[:WORST]:  # the largest differences of all, first index first
+        if not mismatched and check.mismatched:
+            continue
+        index = np.unravel_index(flat, produced.shape)
+        check.worst.append({"index": [int(i) for i in index], "produced": x, "expected": y})
+    allowed = int(budget * a_all.size)
     if check.mismatched > allowed:
-        check.problems.append((f"output {name!r}: {check.mismatched} of {a.size} elements outside the tolerances "
+        check.problems.append((f"output {name!r}: {check.mismatched} of {a_all.size} elements outside the tolerances "
                                f"(absolute {atol}, relative {rtol}; budget {allowed}); largest difference {check.max_abs_diff:.3g}",
-                               f"输出 {name!r}：{a.size} 个元素中有 {check.mismatched} 个超出容差（绝对 {atol}，相对 {rtol}；"
+                               f"输出 {name!r}：{a_all.size} 个元素中有 {check.mismatched} 个超出容差（绝对 {atol}，相对 {rtol}；"
                                f"允许 {allowed} 个）；最大差值 {check.max_abs_diff:.3g}"))
 
 
@@ -295,6 +354,20 @@ def output_targets(card: dict, card_path: Path, model_path: Path, out_dir: Path,
     return targets
 
 
+@dataclass
+class _Run:
+    """What every example of one run shares."""
+    np: object
+    session: object
+    card: dict
+    folder: Path
+    input_names: list
+    output_names: list
+    declared_in: dict
+    declared_out: dict
+    ranges: dict
+
+
 def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None,
            force: bool = False) -> list[ExampleResult]:
     """Run every example; save the outputs to ``out_dir`` (None: not saved) under the output policy,
@@ -311,110 +384,135 @@ def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None,
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.intra_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # memory as the model needs it, not grown in doubling blocks
     try:
         session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types
         reason = _first_line(exc)
         raise VerifyError(f"ONNX Runtime cannot load {model_path.name}: {reason}",
                           f"ONNX Runtime 无法加载 {model_path.name}：{reason}") from None
-    input_names = [i.name for i in session.get_inputs()]
-    output_names = [o.name for o in session.get_outputs()]
-    folder = card_path.parent
-    declared_in = _declared_nodes(card, "input_nodes")
-    declared_out = _declared_nodes(card, "output_nodes")
-    ranges = _value_ranges(card)
+    run = _Run(np, session, card, card_path.parent, [i.name for i in session.get_inputs()],
+               [o.name for o in session.get_outputs()], _declared_nodes(card, "input_nodes"),
+               _declared_nodes(card, "output_nodes"), _value_ranges(card))
     results = []
     for position, (i, ex) in enumerate(_examples(card)):
         res = ExampleResult(_example_name(i, ex), f"/input_output/examples/{i}")
         results.append(res)
-        in_raw, problem = _evidence_file(card, folder, ex.get("input"), ("input", "输入"))
-        exp_raw, problem2 = (None, None)
-        if problem is None:
-            exp_raw, problem2 = _evidence_file(card, folder, ex.get("expected_output"), ("expected output", "预期输出"))
-        if problem or problem2:
-            res.problems.append(problem or problem2)
+        produced = _run_example(run, ex, res)
+        if produced is None:
             continue
-        try:
-            arrays = _load_arrays(np, in_raw)
-            expected = _load_arrays(np, exp_raw)
-        except ArrayRefused as exc:
-            res.problems.append((f"cannot read the example arrays: {exc.en}", f"无法读取示例数组：{exc.zh}"))
-            continue
-        except Exception as exc:  # numpy and zipfile raise ValueError/EOFError/BadZipFile/... for bad files
-            reason = _first_line(exc)
-            res.problems.append((f"cannot read the example arrays: {reason}", f"无法读取示例数组：{reason}"))
-            continue
-        del in_raw, exp_raw
-        if "" in arrays:
-            if len(input_names) != 1:
-                res.problems.append((f"the input is one .npy array but the model has {len(input_names)} inputs; use .npz with one array per input name",
-                                     f"输入是单个 .npy 数组，但模型有 {len(input_names)} 个输入；请用 .npz 为每个输入名各存一个数组"))
-                continue
-            arrays = {input_names[0]: arrays[""]}
-        missing = [n for n in input_names if n not in arrays]
-        if missing:
-            res.problems.append((f"no array for model input(s) {', '.join(missing)}", f"缺少模型输入 {', '.join(missing)} 的数组"))
-            continue
-        env: dict[str, int] = {}
-        for name, arr in arrays.items():
-            problem = _shape_problem(("input", "输入"), name, declared_in.get(name), arr.shape, env)
-            if problem:
-                res.problems.append(problem)
-        if "" in expected:
-            expected = {output_names[0]: expected[""]}
-        try:
-            produced = session.run(None, {n: arrays[n] for n in input_names})
-        except Exception as exc:
-            reason = _first_line(exc)
-            res.problems.append((f"ONNX Runtime failed: {reason}", f"ONNX Runtime 运行失败：{reason}"))
-            continue
-        res.status = "runs"
-        produced_by_name = dict(zip(output_names, produced))
-        tol = ex.get("tolerance") if isinstance(ex.get("tolerance"), dict) else {}
-        for name in output_names:
-            arr = produced_by_name[name]
-            check = OutputCheck(name, list(arr.shape))
-            res.outputs.append(check)
-            problem = _shape_problem(("output", "输出"), name, declared_out.get(name), arr.shape, env)
-            if problem:
-                check.problems.append(problem)
-            vr = ranges.get(name)
-            if vr and arr.size and np.issubdtype(arr.dtype, np.number):
-                lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-                if (isinstance(vr.get("minimum"), (int, float)) and lo < vr["minimum"]) or \
-                        (isinstance(vr.get("maximum"), (int, float)) and hi > vr["maximum"]):
-                    check.problems.append((f"output {name!r} spans [{lo:.6g}, {hi:.6g}], outside the declared range [{vr.get('minimum')}, {vr.get('maximum')}]",
-                                           f"输出 {name!r} 的取值范围为 [{lo:.6g}, {hi:.6g}]，超出声明的范围 [{vr.get('minimum')}, {vr.get('maximum')}]"))
-            if name in expected:
-                _compare(np, name, arr, expected[name], tol, check)
-        unknown = sorted(set(expected) - set(output_names))
-        if unknown:
-            res.problems.append((f"expected arrays {', '.join(unknown)} name no model output",
-                                 f"预期数组 {', '.join(unknown)} 不对应任何模型输出"))
-        if not any(o.name in expected for o in res.outputs):
-            res.problems.append(("no expected array matches a model output, so nothing was compared",
-                                 "没有预期数组与模型输出对应，未作任何比对"))
         if targets is not None:
-            buf = io.BytesIO()
-            np.savez(buf, **{n: produced_by_name[n] for n in output_names})
             safewrite.prepare_folder(out_dir)
-            safewrite.write_file(targets[position], _deterministic_npz(buf.getvalue()), inputs, force)
+            safewrite.write_file(targets[position], _outputs_npz(np, produced), inputs, force)
             res.saved = str(targets[position])
             for o in res.outputs:
-                o.sha256 = hashlib.sha256(np.ascontiguousarray(produced_by_name[o.name]).tobytes()).hexdigest()
+                if o.name in produced:
+                    o.sha256 = hashlib.sha256(np.ascontiguousarray(produced[o.name]).tobytes()).hexdigest()
         if not res.problems and not any(o.problems for o in res.outputs):
             res.status = "reproduces"
     return results
 
 
-def _deterministic_npz(data: bytes) -> bytes:
-    """Rewrite numpy's zip with fixed timestamps, so the same outputs give the same file."""
-    src = zipfile.ZipFile(io.BytesIO(data))
+def _example_arrays(run: _Run, ev_id, label: tuple[str, str], used: int, check):
+    """(arrays, problem) of an example's input or expected-output evidence: at most what ``used``
+    bytes leave of MAX_ARRAY_BYTES, every header asked ``check(name, shape)`` before its data is read."""
+    raw, problem = _evidence_file(run.card, run.folder, ev_id, label)
+    if problem:
+        return None, problem
+    try:
+        return _load_arrays(run.np, raw, used, check), None
+    except ShapeRefused as exc:
+        return None, (exc.en, exc.zh)
+    except ArrayRefused as exc:
+        return None, (f"cannot read the example arrays: {exc.en}", f"无法读取示例数组：{exc.zh}")
+    except Exception as exc:  # numpy and zipfile raise ValueError/EOFError/BadZipFile/... for bad files
+        reason = _first_line(exc)
+        return None, (f"cannot read the example arrays: {reason}", f"无法读取示例数组：{reason}")
+
+
+def _run_example(run: _Run, ex: dict, res: ExampleResult) -> dict | None:
+    """Read, run and compare one example into ``res``; the produced outputs by name, or None if the
+    model did not run. The input and expected arrays together hold at most MAX_ARRAY_BYTES, and an
+    input array whose header does not fit its declared node is refused before its data is read."""
+    np, env = run.np, {}
+    single_input = run.input_names[0] if len(run.input_names) == 1 else None
+
+    def input_fits(name, shape):
+        name = name or single_input
+        return _shape_problem(("input", "输入"), name, run.declared_in.get(name), shape, env)
+
+    arrays, problem = _example_arrays(run, ex.get("input"), ("input", "输入"), 0, input_fits)
+    if problem:
+        res.problems.append(problem)
+        return None
+    used = sum(a.nbytes for a in arrays.values())
+    expected, problem = _example_arrays(run, ex.get("expected_output"), ("expected output", "预期输出"), used, None)
+    if problem:
+        res.problems.append(problem)
+        return None
+    if "" in arrays:
+        if single_input is None:
+            res.problems.append((f"the input is one .npy array but the model has {len(run.input_names)} inputs; use .npz with one array per input name",
+                                 f"输入是单个 .npy 数组，但模型有 {len(run.input_names)} 个输入；请用 .npz 为每个输入名各存一个数组"))
+            return None
+        arrays = {single_input: arrays[""]}
+    missing = [n for n in run.input_names if n not in arrays]
+    if missing:
+        res.problems.append((f"no array for model input(s) {', '.join(missing)}", f"缺少模型输入 {', '.join(missing)} 的数组"))
+        return None
+    if "" in expected:
+        expected = {run.output_names[0]: expected[""]}
+    try:
+        produced = dict(zip(run.output_names, run.session.run(None, {n: arrays[n] for n in run.input_names})))
+    except Exception as exc:
+        reason = _first_line(exc)
+        res.problems.append((f"ONNX Runtime failed: {reason}", f"ONNX Runtime 运行失败：{reason}"))
+        return None
+    del arrays
+    res.status = "runs"
+    tolerance, unusable = _tolerances(ex.get("tolerance") if isinstance(ex.get("tolerance"), dict) else {})
+    if unusable:
+        res.problems.append(unusable)
+    for name in run.output_names:
+        arr = produced[name]
+        if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":  # a string tensor, a sequence or a map
+            del produced[name]
+            res.outputs.append(OutputCheck(name, [], problems=[(
+                f"output {name!r} is not a numeric array, so it was neither checked nor saved",
+                f"输出 {name!r} 不是数值数组，未核验也未保存")]))
+            continue
+        check = OutputCheck(name, list(arr.shape))
+        res.outputs.append(check)
+        problem = _shape_problem(("output", "输出"), name, run.declared_out.get(name), arr.shape, env)
+        if problem:
+            check.problems.append(problem)
+        vr = run.ranges.get(name)
+        if vr and arr.size and np.issubdtype(arr.dtype, np.number):
+            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+            if (isinstance(vr.get("minimum"), (int, float)) and lo < vr["minimum"]) or \
+                    (isinstance(vr.get("maximum"), (int, float)) and hi > vr["maximum"]):
+                check.problems.append((f"output {name!r} spans [{lo:.6g}, {hi:.6g}], outside the declared range [{vr.get('minimum')}, {vr.get('maximum')}]",
+                                       f"输出 {name!r} 的取值范围为 [{lo:.6g}, {hi:.6g}]，超出声明的范围 [{vr.get('minimum')}, {vr.get('maximum')}]"))
+        if name in expected and not unusable:
+            _compare(np, name, arr, expected[name], tolerance, check)
+    unknown = sorted(set(expected) - set(run.output_names))
+    if unknown:
+        res.problems.append((f"expected arrays {', '.join(unknown)} name no model output",
+                             f"预期数组 {', '.join(unknown)} 不对应任何模型输出"))
+    if not any(o.name in expected for o in res.outputs):
+        res.problems.append(("no expected array matches a model output, so nothing was compared",
+                             "没有预期数组与模型输出对应，未作任何比对"))
+    return produced
+
+
+def _outputs_npz(np, arrays: dict) -> bytes:
+    """The produced outputs as an ``.npz`` with members in name order, stored, at a fixed date: the
+    same outputs always give the same bytes."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as dst:
-        for info in sorted(src.infolist(), key=lambda i: i.filename):
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            dst.writestr(fixed, src.read(info.filename))
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name in sorted(arrays):
+            with archive.open(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w") as fh:
+                np.lib.format.write_array(fh, np.asanyarray(arrays[name]), allow_pickle=False)
     return out.getvalue()
 
 
