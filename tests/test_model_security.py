@@ -292,3 +292,79 @@ def test_a_shared_object_graph_is_walked_once(tmp_path):
     info = modelfile.inspect_file(path, budget=Budget(max_objects=1000))
     assert time.process_time() - start < 1
     assert (info.tensor_count, info.total_parameters) == (1, 1)
+
+
+# --- numbers written as text: read exactly as CPython reads them -----------------------------------
+
+def _cpython_reads(data: bytes):
+    """(accepted by the C or the pure-Python unpickler, the C unpickler's value or None)."""
+    values = []
+    for load in (pickle.loads, pickle._loads):
+        try:
+            values.append((True, load(data)))
+        except Exception:  # noqa: BLE001 - every refusal counts the same
+            values.append((False, None))
+    return values[0][0] or values[1][0], values[0][1]
+
+
+def _scanner_reads(data: bytes):
+    try:
+        return True, picklescan.scan_bytes(data).roots[0]
+    except picklescan.PickleError:
+        return False, None
+
+
+_NUMBER_EDGES = [b"0x10", b"0X1f", b"\x00", b"\x00junk", b"1\x00junk", b" 1", b"1 ", b"+0", b"-0", b"010", b"09",
+                 b"0o17", b"0b11", b"1_000", b"0" * 5000 + b"1", b"1" * 5000, b"0x", b"0x_1", b"0_0", b"\x1c1",
+                 b"\xa01", b" ", b"", b"00", b"01", b"07" * 12, b"9223372036854775807", b"9223372036854775808",
+                 b"-9223372036854775808", b"0x10L", b"1LL", b"L", b"1.5\x00x", b" 1.5", b"1_0.5", b"1e999", b"inf",
+                 b"-Infinity", b"nan", b"0x1p3", b".5", b"5.", b"1e", b"\t\x0b\x0c\r1"]
+_NUMBER_ALPHABET = b"0123456789abcdefxXoObBlL_+-. \t\x0b\x0c\r\x00eEinfINFaty\x1c\xa0"
+
+
+@pytest.mark.parametrize("opcode", [b"I", b"L", b"F", b"p"])
+def test_numbers_written_as_text_are_read_as_cpython_reads_them(opcode):
+    """Oracle: CPython's two unpicklers. The scanner accepts a number line exactly when one of them
+    does (so it follows every stream a loader follows: the 4,300-digit limit of int() is lifted, as
+    in Python before 3.11), and reads INT and LONG to the C unpickler's value."""
+    import random
+
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        rng = random.Random(1833)
+        lines = _NUMBER_EDGES + [bytes(rng.choice(_NUMBER_ALPHABET) for _ in range(rng.randint(0, rng.choice((3, 8, 24)))))
+                                 for _ in range(4000)]
+        for line in lines:
+            # PUT then GET with the same text: the memo index is read as CPython reads it
+            data = b"Np" + line + b"\n0g" + line + b"\n." if opcode == b"p" else opcode + line + b"\n."
+            theirs, value = _cpython_reads(data)
+            ours, our_value = _scanner_reads(data)
+            assert ours == theirs, data
+            if theirs and value is not None and opcode in (b"I", b"L"):
+                assert our_value == value and type(our_value) is type(value), data
+    finally:
+        sys.set_int_max_str_digits(previous)
+
+
+def test_a_number_line_is_limited_by_the_budget_not_dropped():
+    data = b"I" + b"0" * 5000 + b"1\n."
+    assert picklescan.scan_bytes(data).roots == [1]
+    with pytest.raises(picklescan.LimitExceeded, match="text argument") as caught:
+        picklescan.scan_bytes(data, budget=picklescan.Budget(max_line=4096))
+    assert caught.value.offset == 0 and "操作码文本参数" in caught.value.zh
+    # what follows a NUL is never kept, however long
+    assert picklescan.scan_bytes(b"I7\0" + b"x" * (3 << 20) + b"\n.").roots == [7]
+
+
+def test_each_global_is_one_finding_with_its_count_and_first_places():
+    data = b"cos\nsystem\n." * 5 + b"\x80\x02cos\nsystem\ncsubprocess\ncall\ncos\nsystem\n."
+    result = picklescan.scan_bytes(data)
+    assert [(f.name, f.count) for f in result.findings] == [("os.system", 1)]  # scan_bytes: the first pickle
+    path_result = picklescan.ScanResult()
+    reader = picklescan.Reader(io.BytesIO(data), picklescan.Budget(), size=len(data), seekable=True)
+    for i in range(6):
+        picklescan.scan_stream(reader, path_result, f"#{i}")
+    assert [(f.name, f.count) for f in path_result.findings] == [("os.system", 6), ("subprocess.call", 1)]
+    assert path_result.findings[0].locations == [("#0", 0), ("#1", 12), ("#2", 24)]
+    assert path_result.globals == ["os.system", "subprocess.call"]
