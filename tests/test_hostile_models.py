@@ -409,6 +409,11 @@ def _tar_legacy_storages(path):
     return write_tar(path, legacy_tar_members(storages=payload()))
 
 
+def _tar_and_pickle(path):
+    # a complete tar checkpoint whose first member's name is a pickle: pickle.load runs it
+    return write_tar(path, [tar_member(_protocol0_payload().decode())] + legacy_tar_members())
+
+
 def _tar_link(path):
     members = legacy_tar_members()
     members[1] = tar_member("pickle", type=tarfile.SYMTYPE, linkname="sys_info")
@@ -491,12 +496,13 @@ HOSTILE = {
     "tar-legacy-pickle-member": ("model.pt", _tar_legacy, 1, ["pickle", "os.system"]),
     "tar-legacy-storages-member": ("model.pt", _tar_legacy_storages, 1, ["storages", "os.system", "not a count"]),
     "tar-link-member": ("model.pt", _tar_link, 2, ["pickle", "link"]),
+    "tar-that-is-also-a-pickle": ("model.pt", _tar_and_pickle, 1, ["model.pt", "os.system"]),
     "tar-300MiB-pax-header": ("model.pt", _tar_huge_pax_header, 2, ["tar header block"]),
     "tar-too-many-members": ("model.pt", _tar_many_members, 2, ["archive members"]),
 }
 # Files whose error comes with findings read before it: exit 1, the error and the findings printed.
 PARTIAL = {"too-many-globals", "legacy-finding-then-garbage", "zip-member-finding-then-bad-opcode",
-           "pickle-finding-then-bad-opcode", "tar-legacy-storages-member"}
+           "pickle-finding-then-bad-opcode", "tar-legacy-storages-member", "tar-that-is-also-a-pickle"}
 # Small enough (under 64 KiB) to seed the mutation fuzzer.
 SEEDS = ("decoy-data-pkl", "data-pkl-in-other-case", "pickle-by-content", "pickle-by-content-padded",
          "second-pickle-in-file", "memo-shared-list-key", "shared-dicts-walk",
@@ -505,7 +511,8 @@ SEEDS = ("decoy-data-pkl", "data-pkl-in-other-case", "pickle-by-content", "pickl
          "storage-smaller-than-declared", "storage-missing", "opcodes-over-many-streams", "truncated-legacy",
          "after-hex-int", "after-5000-digit-int", "after-hex-long", "after-int-ending-at-nul", "import-after-a-bad-byte",
          "legacy-finding-then-garbage", "zip-member-finding-then-bad-opcode", "pickle-finding-then-bad-opcode",
-         "protocol-0-pt", "tar-legacy-pickle-member", "tar-legacy-storages-member", "tar-link-member")
+         "protocol-0-pt", "tar-legacy-pickle-member", "tar-legacy-storages-member", "tar-link-member",
+         "tar-that-is-also-a-pickle")
 
 
 def build(name: str, folder: Path) -> Path:
@@ -691,7 +698,8 @@ with tarfile.open(sys.argv[1], 'r:') as tar:  # what torch's legacy_load reads f
 
 
 @pytest.mark.parametrize("name", ["after-hex-int", "after-5000-digit-int", "after-hex-long", "after-int-ending-at-nul",
-                                  "import-after-a-bad-byte", "protocol-0-pt", "pickle-finding-then-bad-opcode"])
+                                  "import-after-a-bad-byte", "protocol-0-pt", "pickle-finding-then-bad-opcode",
+                                  "tar-that-is-also-a-pickle"])
 def test_the_crafted_pickles_run_under_pickle_load(tmp_path, name):
     """Control: a loader that calls pickle.load until the data ends (going on after an error) runs
     the payload of every file the scanner reports, or refuses, as loadable."""

@@ -877,6 +877,7 @@ def _inspect_torch_tar(path: Path, info: ModelInfo, budget: picklescan.Budget) -
     info.pickle_based = True
     result = picklescan.ScanResult()
     info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
+    error = None
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
         fh.seek(0)  # tarfile starts where the file is
@@ -889,10 +890,15 @@ def _inspect_torch_tar(path: Path, info: ModelInfo, budget: picklescan.Budget) -
                                              f"该 tar 归档缺少旧版 PyTorch 检查点的成员 {name!r}")
                     _scan_tar_record(tar, records[name], result, budget)
         except TAR_ERRORS as exc:
-            raise ModelFileError(f"cannot read the tar archive: {exc}", f"无法读取 tar 归档：{exc}") from None
-    info.notes.append("tensors of the tar format are not counted")
+            error = ModelFileError(f"cannot read the tar archive: {exc}", f"无法读取 tar 归档：{exc}")
+        except ModelFileError as exc:
+            error = exc
+    # torch.load reads a file whose tar archive fails as a pickle; pickle.load reads any file as one
     if picklescan.sniff(head, budget):
         _scan_pickles(path, info, result, budget)
+    if error is not None:
+        raise error
+    info.notes.append("tensors of the tar format are not counted")
 
 
 def _tar_records(tar: tarfile.TarFile, budget: picklescan.Budget) -> dict:
@@ -1053,7 +1059,7 @@ def _check_trailing(fh, start: int, info: ModelInfo, exc: picklescan.PickleError
                          f"({exc.en}{at}), yet pickle.load could run code from them: byte {where:,} "
                          "is an import opcode; the file cannot be shown safe to load",
                          f"最后一个完整 pickle 之后的 {rest:,} 字节（自第 {start:,} 字节起）不是 pickle"
-                         f"（{exc.zh}{at_zh}），但 pickle.load 仍可能由其执行代码："
+                         f"（{exc.zh}{at_zh}），但 pickle.load 仍可能从中执行代码："
                          f"第 {where:,} 字节是导入操作码；无法证明加载该文件是安全的",
                          member=label, offset=start)
 

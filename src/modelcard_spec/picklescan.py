@@ -809,8 +809,9 @@ class _Machine:
 
     def memo_get(self, key) -> None:
         if key not in self.memo:
-            shown = key if type(key) is int and abs(key) < 1 << 64 else "(a long number)"
-            raise self.fail(f"memo key {shown} is read before it is written", f"备忘录键 {shown} 在写入之前被读取")
+            short = type(key) is int and abs(key) < 1 << 64
+            raise self.fail(f"memo key {key if short else '(a long number)'} is read before it is written",
+                            f"备忘录键 {key if short else '（一个很长的数）'} 在写入之前被读取")
         self.stack.append(self.memo[key])
 
     # -- the loop --
