@@ -368,3 +368,120 @@ def test_each_global_is_one_finding_with_its_count_and_first_places():
     assert [(f.name, f.count) for f in path_result.findings] == [("os.system", 6), ("subprocess.call", 1)]
     assert path_result.findings[0].locations == [("#0", 0), ("#1", 12), ("#2", 24)]
     assert path_result.globals == ["os.system", "subprocess.call"]
+
+
+class _Inert:
+    """Stands for every global the recording unpickler is asked for: calling, building, appending or
+    setting items on it does nothing."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return _Inert()
+
+    def __setstate__(self, state):
+        pass
+
+    def append(self, item):
+        pass
+
+    def extend(self, items):
+        pass
+
+    def add(self, item):
+        pass
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def _imports_when_loaded(data: bytes) -> list[str]:
+    """The globals CPython's unpickler imports from ``data`` read as a loader that calls pickle.load
+    until the data ends, going on after each error from where the failed load stopped."""
+    seen: list[str] = []
+
+    class Recorder(pickle.Unpickler):
+        def find_class(self, module, name):
+            seen.append(f"{module}.{name}")
+            return _Inert
+
+    f = io.BytesIO(data)
+    while f.tell() < len(data):
+        before = f.tell()
+        try:
+            Recorder(f).load()
+        except Exception:  # noqa: BLE001 - any refusal: go on from where it stopped
+            if f.tell() == before:
+                break
+    return seen
+
+
+_TOKENS = [b"N", b"(", b"t", b"l", b"d", b"s", b"a", b"0", b"1", b"2", b"R", b"b", b".", b".", b".", b")", b"]", b"}",
+           b"e", b"u", b"\x85", b"K\x01", b"J\x01\x00\x00\x00", b"S'x'\n", b"V\\u0041\n", b"X\x01\x00\x00\x00a",
+           b"q\x01", b"h\x01", b"\x80\x02", b"o", b"\x81", b"cos\nsystem\n", b"ccollections\nOrderedDict\n",
+           b"cbuiltins\neval\n", b"ctorch._utils\n_rebuild_tensor_v2\n", b"ios\nsystem\n",
+           b"X\x02\x00\x00\x00osX\x06\x00\x00\x00system\x93", b"\x82\x01"]
+
+
+_STREAMS = [b"cos\nsystem\n(S'x'\ntR.", b"ccollections\nOrderedDict\n)R.", b"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x00x\x85R.",
+            b"\x80\x04\x8c\x02os\x8c\x06system\x93.", b"(S'x'\nios\nsystem\n.", b"N.", b"]q\x01(K\x01h\x01e.",
+            pickle.dumps({"w": [1.5, "x"], 2: (None, True)}, protocol=0), pickle.dumps([1, {2}], protocol=1),
+            pickle.dumps(__import__("collections").OrderedDict(a=1), protocol=2)]
+
+
+def _random_ops(rng, n: int, imports: bool = True) -> bytes:
+    """Opcodes and text numbers at random (with or without the import opcodes)."""
+    out = []
+    tokens = _TOKENS if imports else [t for t in _TOKENS if not t.startswith((b"c", b"i", b"X\x02", b"\x82"))]
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.6:
+            out.append(rng.choice(tokens))
+        elif r < 0.8:  # a number written as text
+            text = bytes(rng.choice(_NUMBER_ALPHABET) for _ in range(rng.randint(0, 6)))
+            out.append(rng.choice((b"I", b"L", b"F")) + text + b"\n")
+        elif r < 0.9:  # a small memo index written as text
+            out.append(rng.choice((b"p", b"g")) + rng.choice((b"1", b" 2", b"0_1", b"+3", b"1\x00x", b"-1")) + b"\n")
+        else:
+            byte = rng.randrange(256)
+            out.append(bytes([byte]) if imports or byte not in b"ci\x93\x82\x83\x84" else b"\n")
+    return b"".join(out)
+
+
+def _random_pickles(rng) -> bytes:
+    """A pickle, then pickles, opcodes and bytes at random: what follows the first pickle is
+    sometimes free of import opcodes, the case the scanner lets pass with a note."""
+    out = [rng.choice(_STREAMS)]
+    for _ in range(rng.randint(0, 4)):
+        r = rng.random()
+        if r < 0.4:
+            out.append(rng.choice(_STREAMS))
+        elif r < 0.7:  # a text number that must be read as CPython reads it, then a stream
+            text = bytes(rng.choice(_NUMBER_ALPHABET) for _ in range(rng.randint(1, 6)))
+            out.append(rng.choice((b"I", b"L", b"F")) + text + b"\n0" + rng.choice(_STREAMS))
+        else:
+            out.append(_random_ops(rng, rng.randint(1, 12), imports=rng.random() < 0.3))
+    return b"".join(out)
+
+
+def test_whatever_a_loader_imports_the_scanner_lists_when_it_calls_the_file_readable(tmp_path):
+    """Oracle: CPython's own unpickler with an inert find_class. For random protocol 0-2 opcode
+    sequences (several pickles, text numbers, garbage bytes), whenever inspect does not refuse the
+    file, every global the loader imports (retrying after errors) is among the globals it lists."""
+    import random
+
+    rng = random.Random(20260)
+    path = tmp_path / "r.pkl"
+    readable = 0
+    for _ in range(3000):
+        data = _random_pickles(rng)
+        path.write_bytes(data)
+        try:
+            info = modelfile.inspect_file(path)
+        except modelfile.ModelFileError:
+            continue
+        readable += 1
+        loaded = set(_imports_when_loaded(data))
+        assert loaded <= set(info.globals), (data, loaded, info.globals)
+    assert readable > 300  # the property was exercised
