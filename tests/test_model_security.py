@@ -292,3 +292,196 @@ def test_a_shared_object_graph_is_walked_once(tmp_path):
     info = modelfile.inspect_file(path, budget=Budget(max_objects=1000))
     assert time.process_time() - start < 1
     assert (info.tensor_count, info.total_parameters) == (1, 1)
+
+
+# --- numbers written as text: read exactly as CPython reads them -----------------------------------
+
+def _cpython_reads(data: bytes):
+    """(accepted by the C or the pure-Python unpickler, the C unpickler's value or None)."""
+    values = []
+    for load in (pickle.loads, pickle._loads):
+        try:
+            values.append((True, load(data)))
+        except Exception:  # noqa: BLE001 - every refusal counts the same
+            values.append((False, None))
+    return values[0][0] or values[1][0], values[0][1]
+
+
+def _scanner_reads(data: bytes):
+    try:
+        return True, picklescan.scan_bytes(data).roots[0]
+    except picklescan.PickleError:
+        return False, None
+
+
+_NUMBER_EDGES = [b"0x10", b"0X1f", b"\x00", b"\x00junk", b"1\x00junk", b" 1", b"1 ", b"+0", b"-0", b"010", b"09",
+                 b"0o17", b"0b11", b"1_000", b"0" * 5000 + b"1", b"1" * 5000, b"0x", b"0x_1", b"0_0", b"\x1c1",
+                 b"\xa01", b" ", b"", b"00", b"01", b"07" * 12, b"9223372036854775807", b"9223372036854775808",
+                 b"-9223372036854775808", b"0x10L", b"1LL", b"L", b"1.5\x00x", b" 1.5", b"1_0.5", b"1e999", b"inf",
+                 b"-Infinity", b"nan", b"0x1p3", b".5", b"5.", b"1e", b"\t\x0b\x0c\r1"]
+_NUMBER_ALPHABET = b"0123456789abcdefxXoObBlL_+-. \t\x0b\x0c\r\x00eEinfINFaty\x1c\xa0"
+
+
+@pytest.mark.parametrize("opcode", [b"I", b"L", b"F", b"p"])
+def test_numbers_written_as_text_are_read_as_cpython_reads_them(opcode):
+    """Oracle: CPython's two unpicklers. The scanner accepts a number line exactly when one of them
+    does (so it follows every stream a loader follows: the 4,300-digit limit of int() is lifted, as
+    in Python before 3.11), and reads INT and LONG to the C unpickler's value."""
+    import random
+
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        rng = random.Random(1833)
+        lines = _NUMBER_EDGES + [bytes(rng.choice(_NUMBER_ALPHABET) for _ in range(rng.randint(0, rng.choice((3, 8, 24)))))
+                                 for _ in range(4000)]
+        for line in lines:
+            # PUT then GET with the same text: the memo index is read as CPython reads it
+            data = b"Np" + line + b"\n0g" + line + b"\n." if opcode == b"p" else opcode + line + b"\n."
+            theirs, value = _cpython_reads(data)
+            ours, our_value = _scanner_reads(data)
+            assert ours == theirs, data
+            if theirs and value is not None and opcode in (b"I", b"L"):
+                assert our_value == value and type(our_value) is type(value), data
+    finally:
+        sys.set_int_max_str_digits(previous)
+
+
+def test_a_number_line_is_limited_by_the_budget_not_dropped():
+    data = b"I" + b"0" * 5000 + b"1\n."
+    assert picklescan.scan_bytes(data).roots == [1]
+    with pytest.raises(picklescan.LimitExceeded, match="text argument") as caught:
+        picklescan.scan_bytes(data, budget=picklescan.Budget(max_line=4096))
+    assert caught.value.offset == 0 and "操作码文本参数" in caught.value.zh
+    # what follows a NUL is never kept, however long
+    assert picklescan.scan_bytes(b"I7\0" + b"x" * (3 << 20) + b"\n.").roots == [7]
+
+
+def test_each_global_is_one_finding_with_its_count_and_first_places():
+    data = b"cos\nsystem\n." * 5 + b"\x80\x02cos\nsystem\ncsubprocess\ncall\ncos\nsystem\n."
+    result = picklescan.scan_bytes(data)
+    assert [(f.name, f.count) for f in result.findings] == [("os.system", 1)]  # scan_bytes: the first pickle
+    path_result = picklescan.ScanResult()
+    reader = picklescan.Reader(io.BytesIO(data), picklescan.Budget(), size=len(data), seekable=True)
+    for i in range(6):
+        picklescan.scan_stream(reader, path_result, f"#{i}")
+    assert [(f.name, f.count) for f in path_result.findings] == [("os.system", 6), ("subprocess.call", 1)]
+    assert path_result.findings[0].locations == [("#0", 0), ("#1", 12), ("#2", 24)]
+    assert path_result.globals == ["os.system", "subprocess.call"]
+
+
+class _Inert:
+    """Stands for every global the recording unpickler is asked for: calling, building, appending or
+    setting items on it does nothing."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return _Inert()
+
+    def __setstate__(self, state):
+        pass
+
+    def append(self, item):
+        pass
+
+    def extend(self, items):
+        pass
+
+    def add(self, item):
+        pass
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def _imports_when_loaded(data: bytes) -> list[str]:
+    """The globals CPython's unpickler imports from ``data`` read as a loader that calls pickle.load
+    until the data ends, going on after each error from where the failed load stopped."""
+    seen: list[str] = []
+
+    class Recorder(pickle.Unpickler):
+        def find_class(self, module, name):
+            seen.append(f"{module}.{name}")
+            return _Inert
+
+    f = io.BytesIO(data)
+    while f.tell() < len(data):
+        before = f.tell()
+        try:
+            Recorder(f).load()
+        except Exception:  # noqa: BLE001 - any refusal: go on from where it stopped
+            if f.tell() == before:
+                break
+    return seen
+
+
+_TOKENS = [b"N", b"(", b"t", b"l", b"d", b"s", b"a", b"0", b"1", b"2", b"R", b"b", b".", b".", b".", b")", b"]", b"}",
+           b"e", b"u", b"\x85", b"K\x01", b"J\x01\x00\x00\x00", b"S'x'\n", b"V\\u0041\n", b"X\x01\x00\x00\x00a",
+           b"q\x01", b"h\x01", b"\x80\x02", b"o", b"\x81", b"cos\nsystem\n", b"ccollections\nOrderedDict\n",
+           b"cbuiltins\neval\n", b"ctorch._utils\n_rebuild_tensor_v2\n", b"ios\nsystem\n",
+           b"X\x02\x00\x00\x00osX\x06\x00\x00\x00system\x93", b"\x82\x01"]
+
+
+_STREAMS = [b"cos\nsystem\n(S'x'\ntR.", b"ccollections\nOrderedDict\n)R.", b"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x00x\x85R.",
+            b"\x80\x04\x8c\x02os\x8c\x06system\x93.", b"(S'x'\nios\nsystem\n.", b"N.", b"]q\x01(K\x01h\x01e.",
+            pickle.dumps({"w": [1.5, "x"], 2: (None, True)}, protocol=0), pickle.dumps([1, {2}], protocol=1),
+            pickle.dumps(__import__("collections").OrderedDict(a=1), protocol=2)]
+
+
+def _random_ops(rng, n: int, imports: bool = True) -> bytes:
+    """Opcodes and text numbers at random (with or without the import opcodes)."""
+    out = []
+    tokens = _TOKENS if imports else [t for t in _TOKENS if not t.startswith((b"c", b"i", b"X\x02", b"\x82"))]
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.6:
+            out.append(rng.choice(tokens))
+        elif r < 0.8:  # a number written as text
+            text = bytes(rng.choice(_NUMBER_ALPHABET) for _ in range(rng.randint(0, 6)))
+            out.append(rng.choice((b"I", b"L", b"F")) + text + b"\n")
+        elif r < 0.9:  # a small memo index written as text
+            out.append(rng.choice((b"p", b"g")) + rng.choice((b"1", b" 2", b"0_1", b"+3", b"1\x00x", b"-1")) + b"\n")
+        else:
+            byte = rng.randrange(256)
+            out.append(bytes([byte]) if imports or byte not in b"ci\x93\x82\x83\x84" else b"\n")
+    return b"".join(out)
+
+
+def _random_pickles(rng) -> bytes:
+    """A pickle, then pickles, opcodes and bytes at random: what follows the first pickle is
+    sometimes free of import opcodes, the case the scanner lets pass with a note."""
+    out = [rng.choice(_STREAMS)]
+    for _ in range(rng.randint(0, 4)):
+        r = rng.random()
+        if r < 0.4:
+            out.append(rng.choice(_STREAMS))
+        elif r < 0.7:  # a text number that must be read as CPython reads it, then a stream
+            text = bytes(rng.choice(_NUMBER_ALPHABET) for _ in range(rng.randint(1, 6)))
+            out.append(rng.choice((b"I", b"L", b"F")) + text + b"\n0" + rng.choice(_STREAMS))
+        else:
+            out.append(_random_ops(rng, rng.randint(1, 12), imports=rng.random() < 0.3))
+    return b"".join(out)
+
+
+def test_whatever_a_loader_imports_the_scanner_lists_when_it_calls_the_file_readable(tmp_path):
+    """Oracle: CPython's own unpickler with an inert find_class. For random protocol 0-2 opcode
+    sequences (several pickles, text numbers, garbage bytes), whenever inspect does not refuse the
+    file, every global the loader imports (retrying after errors) is among the globals it lists."""
+    import random
+
+    rng = random.Random(20260)
+    path = tmp_path / "r.pkl"
+    readable = 0
+    for _ in range(3000):
+        data = _random_pickles(rng)
+        path.write_bytes(data)
+        try:
+            info = modelfile.inspect_file(path)
+        except modelfile.ModelFileError:
+            continue
+        readable += 1
+        loaded = set(_imports_when_loaded(data))
+        assert loaded <= set(info.globals), (data, loaded, info.globals)
+    assert readable > 300  # the property was exercised

@@ -376,3 +376,107 @@ def test_each_limit_gives_a_clear_bilingual_error(tmp_path, limit, data, needle)
     with pytest.raises(modelfile.ModelFileError, match=needle) as caught:
         modelfile.inspect_file(path, budget=picklescan.Budget(**{limit: 10}))
     assert "检查上限" in caught.value.message_zh
+
+
+def test_limit_messages_space_a_latin_word_in_chinese(tmp_path):
+    from modelcard_spec import picklescan
+
+    zh = picklescan.Budget().exceeded("opcodes").zh
+    assert "所需的 pickle 操作码数超过" in zh
+    assert "所需的嵌套层数超过" in picklescan.Budget().exceeded("depth").zh
+
+
+# --- what pickle.load could read: trailing bytes, pickles of any protocol and suffix, the tar format ---
+
+def _pickle2(obj) -> bytes:
+    import pickle
+
+    return pickle.dumps(obj, protocol=2)
+
+
+@pytest.mark.parametrize("tail", [b"\n", b"\r\n", b"\0" * 4096, b"\xff\xfe\n\x00", b"N"])
+def test_trailing_bytes_without_an_import_opcode_are_a_note(tmp_path, tail):
+    """No pickle.load can run code from them, wherever it starts: they name nothing to call."""
+    path = tmp_path / "m.pkl"
+    path.write_bytes(_pickle2({"w": [1.0]}) + tail)
+    info = modelfile.inspect_file(path)
+    assert info.findings == [] and info.globals == []
+    assert any("hold no import opcode" in note for note in info.notes), info.notes
+
+
+@pytest.mark.parametrize("tail,where", [(b"\xffcos\nsystem\n", 1), (b"Nabc", 3), (b"\0" * 100 + b"\x93", 100)])
+def test_trailing_bytes_with_an_import_opcode_are_an_error(tmp_path, tail, where):
+    path = tmp_path / "m.pkl"
+    head = _pickle2({"w": [1.0]})
+    path.write_bytes(head + tail)
+    with pytest.raises(modelfile.ModelFileError, match="import opcode") as caught:
+        modelfile.inspect_file(path)
+    assert caught.value.member == "m.pkl#1" and caught.value.offset == len(head)
+    assert f"byte {len(head) + where:,} is an import opcode" in caught.value.message
+    assert "导入操作码" in caught.value.message_zh and caught.value.info.pickle_based
+
+
+def test_inspect_header_names_the_container_alone_when_there_is_no_framework(tmp_path):
+    from conftest import run_measured
+
+    path = tmp_path / "m.pkl"
+    path.write_bytes(_pickle2([1, 2]))
+    run = run_measured(["inspect", path], cwd=tmp_path)
+    assert run.returncode == 0, run
+    assert run.stdout.splitlines()[1] == "# (pickle).", run.stdout
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".pth", ".bin", ".ckpt", ".pkl", ".weights", ""])
+def test_pickles_of_protocol_0_and_1_are_recognised_by_content(tmp_path, suffix):
+    import pickle
+
+    for protocol in (0, 1):
+        path = tmp_path / f"model{suffix}"
+        path.write_bytes(pickle.dumps({"w": [1.5, 2]}, protocol=protocol))
+        info = modelfile.inspect_file(path)
+        assert (info.container, info.pickle_based, info.findings) == ("pickle", True, [])
+
+
+def test_the_legacy_format_is_recognised_by_its_magic_number_in_any_protocol(tmp_path):
+    import pickle
+
+    whole = (MODELS / "tiny_cnn_legacy.pth").read_bytes()
+    assert modelfile.detect(MODELS / "tiny_cnn_legacy.pth") == "pytorch-legacy"
+    magic = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)
+    assert whole.startswith(magic)
+    zero = tmp_path / "zero.pth"
+    zero.write_bytes(pickle.dumps(0x1950A86A20F9469CFC6C, protocol=0) + whole[len(magic):])
+    info = modelfile.inspect_file(zero)
+    assert info.container == "pytorch-legacy" and info.total_parameters == EXPECTED["_model"]["parameters"]
+    other = tmp_path / "big_int.pkl"  # a pickle of another big number is a pickle, not a checkpoint
+    other.write_bytes(pickle.dumps(10 ** 30, protocol=2))
+    assert modelfile.inspect_file(other).container == "pickle"
+
+
+def _legacy_tar(tmp_path, **kwargs):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_hostile_models import legacy_tar_members, write_tar
+
+    return write_tar(tmp_path / "old.pt", legacy_tar_members(**kwargs))
+
+
+def test_the_tar_format_is_scanned_member_by_member(tmp_path):
+    path = _legacy_tar(tmp_path)
+    info = modelfile.inspect_file(path)
+    assert (info.container, info.format, info.pickle_based) == ("pytorch-tar", "pt", True)
+    assert info.findings == [] and info.globals == ["torch.FloatStorage"]
+    assert info.framework_version == "legacy (tar) serialisation"
+
+
+@pytest.mark.parametrize("storages,needle", [
+    (_pickle2(2) + _pickle2((0, "cpu", None)), "storage 1 does not name a known storage type"),
+    (_pickle2(1) + b"\x80\x02(K\x00X\x03\x00\x00\x00cpuctorch\nFloatStorage\nt." + (5).to_bytes(8, "little"),
+     "the member ends in the data of storage 1"),
+    (_pickle2("x"), "the first pickle of 'storages' is not a count"),
+])
+def test_a_tar_checkpoint_that_does_not_follow_the_format_is_an_error(tmp_path, storages, needle):
+    with pytest.raises(modelfile.ModelFileError, match=needle) as caught:
+        modelfile.inspect_file(_legacy_tar(tmp_path, storages=storages))
+    assert caught.value.member and caught.value.message_zh != caught.value.message

@@ -6,11 +6,13 @@ packages ship, such as onnx's backend test models) and crafted ones (well-formed
 safetensors files, and the hostile files of tests/test_hostile_models.py). Each case applies one (half
 the time) to four mutations to one seed: bit flips, interesting bytes and integers, insertions, deletions,
 duplications, truncation, splices with another seed, pickle opcodes; for zip archives a mutation
-of one member re-packed with valid CRCs, a renamed, recompressed or added member; for safetensors
-a mutated JSON header. The case goes through :func:`modelfile.inspect_file`,
+of one member re-packed with valid CRCs, a renamed, recompressed or added member; for tar archives
+(PyTorch's oldest format) a mutated, renamed, retyped (link, folder) or added member; for
+safetensors a mutated JSON header. The case goes through :func:`modelfile.inspect_file`,
 :func:`modelfile.card_fragment`, :func:`modelfile.summary` and the JSON and YAML serialisers, and
 every ``--cli-every``-th case also through the command line's ``main`` (output captured).
 
+Outcomes: *clean*, *finding* (a critical import, also when an error follows it), *unreadable*.
 A *crash* is any exception other than :class:`modelfile.ModelFileError` (or an exit code outside
 0-2, or a traceback, from ``main``); a *slow* case takes longer than ``--slow`` seconds, a *hang*
 hits ``--time-limit``; a *memory* case raises the process's peak resident memory more than
@@ -38,6 +40,7 @@ import resource
 import signal
 import struct
 import sys
+import tarfile
 import tempfile
 import time
 import traceback
@@ -99,6 +102,7 @@ def crafted_seeds(max_bytes: int) -> dict[str, bytes]:
         header = {"__metadata__": {"format": "pt"}, "a": {"dtype": "F16", "shape": [2, 2], "data_offsets": [0, 8]},
                   "b": {"dtype": "I8", "shape": [3], "data_offsets": [8, 11]}}
         out["crafted:good.safetensors"] = hostile.safetensors(header, bytes(11))
+        out["crafted:legacy-tar.pt"] = hostile.write_tar(folder / "old.pt", hostile.legacy_tar_members()).read_bytes()
         out["crafted:plain.pkl"] = b"\x80\x04\x95\x1a\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01a\x94K\x01\x8c\x01b\x94]\x94(K\x02G?\xf0\x00\x00\x00\x00\x00\x00eu."
         for name in hostile.SEEDS:
             path = hostile.build(name, folder / name)
@@ -213,6 +217,38 @@ def zip_member(rng, data, seeds):
     return out.getvalue()
 
 
+def tar_member(rng, data, seeds):
+    """Mutate one member of a tar archive (its content, its name, its type) or add one, and write the
+    archive again, so that headers and checksums stay valid."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            members = [(m, tar.extractfile(m).read() if m.isreg() else b"") for m in tar.getmembers()]
+    except Exception:  # a seed or earlier mutation that is no longer a readable tar
+        return rng.choice(BYTE_MUTATIONS)(rng, data, seeds)
+    if not members:
+        return data
+    k = rng.randrange(len(members))
+    info, content = members[k]
+    action = rng.randrange(4)
+    if action == 0:
+        content = rng.choice(BYTE_MUTATIONS)(rng, content, seeds)
+    elif action == 1:
+        info.name = rng.choice(("pickle", "storages", "tensors", "sys_info", "./pickle", "pickle/"))
+    elif action == 2:
+        info.type = rng.choice((tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.DIRTYPE, tarfile.FIFOTYPE))
+        info.linkname, content = rng.choice(members)[0].name, b""
+    else:
+        extra = tarfile.TarInfo(rng.choice(("pickle", "storages", "tensors")))
+        members.append((extra, seeds[rng.choice(sorted(seeds))][:4096]))
+    members[k] = (info, content)
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for info, content in members:
+            info.size = len(content) if info.isreg() else 0
+            tar.addfile(info, io.BytesIO(content) if info.isreg() else None)
+    return out.getvalue()
+
+
 def safetensors_header(rng, data, seeds):
     """Mutate one value of a safetensors JSON header and write the header back."""
     try:
@@ -240,6 +276,8 @@ def kind(data: bytes) -> str:
     """The seed's family, so that each family is drawn equally often whatever its number of seeds."""
     if data[:4] == b"PK\x03\x04":
         return "zip"
+    if data[257:262] == b"ustar":
+        return "tar"
     if data[8:9] == b"{":
         return "safetensors"
     if data[:1] == b"\x80" or data[:1] in b"(c]}":
@@ -251,6 +289,8 @@ def mutate(rng: random.Random, data: bytes, seeds: dict) -> bytes:
     for _ in range(1 if rng.random() < 0.5 else rng.randint(2, 4)):
         if data[:4] == b"PK\x03\x04" and rng.random() < 0.5:
             data = zip_member(rng, data, seeds)
+        elif data[257:262] == b"ustar" and rng.random() < 0.5:
+            data = tar_member(rng, data, seeds)
         elif data[8:9] == b"{" and rng.random() < 0.5:
             data = safetensors_header(rng, data, seeds)
         else:
@@ -297,7 +337,8 @@ def run_case(path: Path) -> str:
         info = modelfile.inspect_file(path)
     except modelfile.ModelFileError as exc:
         assert exc.message and exc.message_zh
-        return "unreadable"
+        # findings read before the error are reported with it (inspect exits 1)
+        return "finding" if exc.info is not None and exc.info.findings else "unreadable"
     fragment = modelfile.card_fragment(info, "fuzz")
     text = json.dumps({"card_fragment": fragment, "inspection": modelfile.summary(info)}, ensure_ascii=False)
     text.encode("utf-8")

@@ -293,7 +293,12 @@ def cmd_inspect(args) -> int:
     try:
         info = modelfile.inspect_file(args.file)
     except modelfile.ModelFileError as exc:
-        return _fail(f"cannot inspect the model file: {exc.message}", f"无法检查模型文件：{exc.message_zh}", args.file)
+        code = _fail(f"cannot inspect the model file: {exc.message}", f"无法检查模型文件：{exc.message_zh}", args.file)
+        # what was found before the error stands: a file that imports os.system is not made safe by
+        # a broken byte after it
+        found = exc.info.findings if exc.info is not None else []
+        _report_findings(args.file, found)
+        return EXIT_NONCONFORMING if found else code
     except OSError as exc:
         return _fail(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}", args.file)
     fragment = modelfile.card_fragment(info, f"modelcard-spec inspect {__version__}")
@@ -302,8 +307,9 @@ def cmd_inspect(args) -> int:
     else:
         import yaml
 
+        detail = " ".join(x for x in (info.framework, info.framework_version) if x)
         head = [f"# Card fields read from {info.path} by modelcard-spec inspect {__version__}",
-                f"# ({info.container}; {info.framework or ''} {info.framework_version or ''}).".replace(" )", ")")]
+                f"# ({info.container}; {detail})." if detail else f"# ({info.container})."]
         head += [f"# {note}" for note in info.notes]
         if info.buffer_elements:
             head.append(f"# {info.buffer_elements} elements of normalisation buffers (running statistics) are not counted as parameters.")
@@ -311,14 +317,34 @@ def cmd_inspect(args) -> int:
             head.append(f"# Pickle scan: {len(info.globals)} imported global(s), {len(info.findings)} finding(s).")
         _write("\n".join(head) + "\n" + yaml.safe_dump(json.loads(json.dumps(fragment)), sort_keys=False,
                                                       allow_unicode=True, width=100))
-    for f in info.findings:
+    _report_findings(args.file, info.findings)
+    return EXIT_NONCONFORMING if info.findings else EXIT_OK
+
+
+MAX_FINDINGS_SHOWN = 1000
+
+
+def _report_findings(where: str, findings: list) -> None:
+    """One critical line (English, then Chinese) per imported global that is not allow-listed, with
+    how many pickle streams import it and where the first of them do."""
+    for f in findings[:MAX_FINDINGS_SHOWN]:
         kind = "known dangerous" if f.classification == "dangerous" else "not on the allow-list"
         kind_zh = "已知危险" if f.classification == "dangerous" else "不在允许列表中"
-        sys.stderr.write(f"{args.file}: critical [MCS-PA-06] {f.stream} imports {f.name} ({kind}) at byte {f.offset}; "
-                         f"loading this file with pickle could run code\n"
-                         f"{args.file}: 严重 [MCS-PA-06] {f.stream} 在第 {f.offset} 字节导入 {f.name}（{kind_zh}）；"
-                         f"用 pickle 加载此文件可能执行代码\n")
-    return EXIT_NONCONFORMING if info.findings else EXIT_OK
+        if f.count == 1:
+            en, zh = (f"{f.stream} imports {f.name} ({kind}) at byte {f.offset}",
+                      f"{f.stream} 在第 {f.offset} 字节导入 {f.name}（{kind_zh}）")
+        else:
+            more, more_zh = (", ..." if f.count > len(f.locations) else "", "等" if f.count > len(f.locations) else "")
+            en = (f"{f.count:,} pickle streams import {f.name} ({kind}), first "
+                  + ", ".join(f"{st} at byte {at}" for st, at in f.locations) + more)
+            zh = (f"共有 {f.count:,} 个 pickle 数据流导入 {f.name}（{kind_zh}），前几处位于 "
+                  + "、".join(f"{st} 第 {at} 字节" for st, at in f.locations) + more_zh)
+        sys.stderr.write(f"{where}: critical [MCS-PA-06] {en}; loading this file with pickle could run code\n"
+                         f"{where}: 严重 [MCS-PA-06] {zh}；用 pickle 加载此文件可能执行代码\n")
+    if len(findings) > MAX_FINDINGS_SHOWN:
+        rest = len(findings) - MAX_FINDINGS_SHOWN
+        sys.stderr.write(f"{where}: critical [MCS-PA-06] and {rest:,} more imported globals that are not allow-listed\n"
+                         f"{where}: 严重 [MCS-PA-06] 另有 {rest:,} 个导入的全局对象不在允许列表中\n")
 
 
 def cmd_verify(args) -> int:

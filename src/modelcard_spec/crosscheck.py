@@ -31,15 +31,18 @@ def _weight_entry(data: dict, info: ModelInfo) -> tuple[int | None, dict | None]
     return None, None
 
 
+# Suffixes of the pickle-based formats (MCS-PA-06): a file with one of them that cannot be read to its
+# end is not shown to be free of code-running imports.
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
+
+
 def model_issues(data: dict, model_path: str) -> tuple[list[Issue], ModelInfo | None]:
     """Issues from comparing the card's data with one model file."""
     name = Path(model_path).name
     try:
         info = inspect_file(model_path)
     except ModelFileError as exc:
-        return [_issue("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03",
-                       f"model file {name} cannot be inspected: {exc.message}",
-                       f"无法检查模型文件 {name}：{exc.message_zh}")], None
+        return _unreadable_issues(data, name, exc), None
     except OSError as exc:
         return [_issue("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03",
                        f"model file {name} cannot be read: {exc.strerror or exc}",
@@ -64,18 +67,47 @@ def model_issues(data: dict, model_path: str) -> tuple[list[Issue], ModelInfo | 
             issues.append(_issue("model.format", base + "/format", "MCS-PA-03",
                                  f"{name} is a {info.format} file ({info.container}), the card declares {entry.get('format')}",
                                  f"{name} 是 {info.format} 文件（{info.container}），模型卡声明为 {entry.get('format')}"))
-    for finding in info.findings:
-        where = f"/model_parameters/weight_files/{index}" if index is not None else "/model_parameters/weight_files"
-        issues.append(_issue("model.pickle-global", where, "MCS-PA-06",
-                             f"{name} imports {finding.name} ({finding.classification}) in {finding.stream}: "
-                             "loading it with pickle could run code",
-                             f"{name} 在 {finding.stream} 中导入了 {finding.name}（{_zh_class(finding.classification)}）："
-                             "用 pickle 加载可能执行代码", "error"))
+    issues += _finding_issues(info, index, name)
     issues += _parameter_issues(data, info, name)
     if info.container == "onnx":
         issues += _node_issues(data, info, name)
         issues += _operator_issues(data, info, name)
     return issues, info
+
+
+def _unreadable_issues(data: dict, name: str, exc: ModelFileError) -> list[Issue]:
+    """A file that cannot be inspected: that error (MCS-PA-03); the unsafe imports found before it;
+    and for a pickle-based file, that it is not shown safe to load (MCS-PA-06), so that the
+    requirement cannot conform on a file whose scan did not finish."""
+    issues = [_issue("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03",
+                     f"model file {name} cannot be inspected: {exc.message}",
+                     f"无法检查模型文件 {name}：{exc.message_zh}")]
+    partial = exc.info
+    index = _weight_entry(data, partial)[0] if partial is not None else None
+    if partial is not None:
+        issues += _finding_issues(partial, index, name)
+    if partial.pickle_based if partial is not None else Path(name).suffix.lower() in PICKLE_SUFFIXES:
+        where = f"/model_parameters/weight_files/{index}" if index is not None else "/model_parameters/weight_files"
+        issues.append(_issue("model.pickle-unscanned", where, "MCS-PA-06",
+                             f"{name} is pickle-based and its scan did not finish, so it is not shown that loading it "
+                             "runs no code",
+                             f"{name} 基于 pickle，且扫描未能完成，因此无法证明加载它不会执行代码"))
+    return issues
+
+
+def _finding_issues(info: ModelInfo, index: int | None, name: str) -> list[Issue]:
+    """One issue per imported global that is not allow-listed, however many streams import it."""
+    where = f"/model_parameters/weight_files/{index}" if index is not None else "/model_parameters/weight_files"
+    out = []
+    for f in info.findings:
+        if f.count == 1:
+            en, zh = f"in {f.stream}", f"在 {f.stream} 中"
+        else:
+            en, zh = f"in {f.count:,} pickle streams (first {f.stream})", f"在 {f.count:,} 个 pickle 数据流中（首个为 {f.stream}）"
+        out.append(_issue("model.pickle-global", where, "MCS-PA-06",
+                          f"{name} imports {f.name} ({f.classification}) {en}: loading it with pickle could run code",
+                          f"{name} {zh}导入了 {f.name}（{_zh_class(f.classification)}）：用 pickle 加载可能执行代码"))
+    return out
 
 
 def _zh_class(classification: str) -> str:

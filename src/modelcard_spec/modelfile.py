@@ -7,10 +7,12 @@ Supported formats:
   operator counts (sub-graphs included), custom-domain operators, graph inputs and outputs with
   symbolic dimensions, initializers and their dtypes.
 * **safetensors** — the JSON header only.
-* **PyTorch checkpoints** — zip (``torch.save`` since 1.6, TorchScript) and legacy (concatenated
-  pickles). The pickles are never unpickled: :mod:`.picklescan` follows their opcodes symbolically,
-  which lists the imported globals (unsafe ones are findings) and the tensors with dtype and shape.
-* **plain pickle** (``.pkl``) — scanned for globals only.
+* **PyTorch checkpoints** — zip (``torch.save`` since 1.6, TorchScript), legacy (concatenated
+  pickles) and the oldest tar format. The pickles are never unpickled: :mod:`.picklescan` follows
+  their opcodes symbolically, which lists the imported globals (unsafe ones are findings) and the
+  tensors with dtype and shape.
+* **plain pickle** (any protocol, recognised by its content whatever the file's suffix) — scanned
+  for globals only.
 
 The SHA-256 is computed by streaming the file in 1 MiB blocks.
 """
@@ -23,6 +25,7 @@ import mmap
 import os
 import re
 import struct
+import tarfile
 import zipfile
 import zlib
 from collections import deque
@@ -64,7 +67,10 @@ class ModelFileError(Exception):
 
     ``en`` and ``zh`` say what is wrong; ``member`` (a zip member or pickle stream) and ``offset``
     (a byte offset in that member, or in the file) say where. ``message`` and ``message_zh`` are the
-    located sentences; ``str()`` is ``message``."""
+    located sentences; ``str()`` is ``message``. ``info`` is what was read before the error (its
+    ``findings`` are imports found so far, which loading the file would run), or None."""
+
+    info: "ModelInfo | None" = None
 
     def __init__(self, en: str, zh: str | None = None, *, member: str | None = None, offset: int | None = None):
         self.en, self.zh, self.member, self.offset = en, zh or en, member, offset
@@ -208,9 +214,17 @@ def _zip_kind(zf: zipfile.ZipFile) -> str:
                          "该 zip 归档既不是 PyTorch 检查点（没有 data.pkl），也不是 Keras 模型")
 
 
+TORCH_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of torch's legacy format
+HEAD_BYTES = 512  # a tar header
+
+
 def _detect(path: Path, budget: picklescan.Budget) -> tuple[str, zipfile.ZipFile | None]:
+    """The container kind, in the order ``torch.load`` tries them: a zip by its first bytes, then a
+    tar archive (the oldest torch format), then a pickle; safetensors and ONNX by their headers. A
+    pickle of any protocol is recognised by its content whatever the file's suffix, since
+    ``pickle.load`` and ``torch.load`` read it whatever the file is called."""
     with open(path, "rb") as fh:
-        head = fh.read(16)
+        head = fh.read(HEAD_BYTES)
     if head[:4] == b"PK\x03\x04":
         zf = _open_zip(path, budget)
         try:
@@ -222,16 +236,34 @@ def _detect(path: Path, budget: picklescan.Budget) -> tuple[str, zipfile.ZipFile
         (n,) = struct.unpack("<Q", head[:8])
         if 2 <= n <= MAX_SAFETENSORS_HEADER and head[8:9] == b"{":
             return "safetensors", None
-    if head[:1] == b"\x80" and head[1:2] and head[1] <= 5:
-        # torch's legacy format starts with the pickled magic number 0x1950a86a20f9469cfc6c
-        return ("pytorch-legacy" if head[2:3] == b"\x8a" else "pickle"), None
+    if _is_tar(head):
+        return "pytorch-tar", None
     suffix = path.suffix.lower()
     if suffix == ".onnx" or head[:1] == b"\x08":  # ModelProto starts with field 1 (ir_version)
         return "onnx", None
-    if suffix in (".pkl", ".pickle"):
-        return "pickle", None
+    if picklescan.sniff(head[:SNIFF_BYTES], budget) or suffix in (".pkl", ".pickle"):
+        return ("pytorch-legacy" if _is_torch_legacy(head, budget) else "pickle"), None
     raise ModelFileError("unknown model file format (supported: ONNX, safetensors, PyTorch, pickle)",
                          "未知的模型文件格式（支持 ONNX、safetensors、PyTorch、pickle）")
+
+
+def _is_tar(head: bytes) -> bool:
+    """Whether tarfile (which torch.load tries first on a file that is not a zip) reads ``head`` as a
+    tar header: a block whose checksum is right."""
+    try:
+        tarfile.TarInfo.frombuf(head, "utf-8", "surrogateescape")
+    except (tarfile.HeaderError, ValueError):
+        return False
+    return True
+
+
+def _is_torch_legacy(head: bytes, budget: picklescan.Budget) -> bool:
+    """Whether the first pickle is torch's magic number (torch.load then reads four more)."""
+    try:
+        roots = picklescan.scan_bytes(head, "magic", budget.sniffer()).roots
+    except (picklescan.PickleError, picklescan.LimitExceeded):
+        return False
+    return type(roots[0]) is int and roots[0] == TORCH_MAGIC
 
 
 def detect(path: Path) -> str:
@@ -252,6 +284,7 @@ def inspect_file(path: str | os.PathLike, budget: picklescan.Budget | None = Non
         raise ModelFileError("not a regular file", "不是常规文件")
     budget = budget or picklescan.Budget()
     container, zf = _detect(p, budget)
+    info = None
     try:
         size = p.stat().st_size
         suffix = p.suffix.lower().lstrip(".")
@@ -269,13 +302,20 @@ def inspect_file(path: str | os.PathLike, budget: picklescan.Budget | None = Non
             _inspect_torch_zip(zf, info, budget)
         elif container == "pytorch-legacy":
             _inspect_torch_legacy(p, info, budget)
+        elif container == "pytorch-tar":
+            _inspect_torch_tar(p, info, budget)
         elif container == "pickle":
             _inspect_pickle(p, info, budget)
         else:
             raise ModelFileError(f"{container} files are recognised but not yet inspected",
                                  f"可识别 {container} 文件，但尚不能检查其内容")
     except picklescan.LimitExceeded as exc:
-        raise _scan_error(exc, None) from None
+        error = _scan_error(exc, None)
+        error.info = info
+        raise error from None
+    except ModelFileError as exc:
+        exc.info = info  # with the findings read before the error
+        raise
     finally:
         if zf is not None:
             zf.close()
@@ -689,6 +729,7 @@ def _inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: picklescan.
     first = items[0].filename if items else ""
     prefix = first.split("/", 1)[0].lower() if "/" in first else ""
     result = picklescan.ScanResult()
+    info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
     data_root = fallback_root = None
     for item in sorted(items, key=lambda i: i.filename):
         if item.filename.endswith("/"):  # a folder (ZipInfo.is_dir fails on an empty name)
@@ -697,21 +738,22 @@ def _inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: picklescan.
         named = lower.endswith(".pkl")
         if not named and not picklescan.sniff(_member_head(zf, item, budget, SNIFF_BYTES), budget):
             continue
-        mark = result.mark()
+        member = picklescan.ScanResult()
         try:
-            _scan_member(zf, item, result, budget)
+            _scan_member(zf, item, member, budget)
         except picklescan.PickleError as exc:
             if named:
+                result.merge(member)  # torch.load imports these before the error stops it
                 raise _scan_error(exc, item.filename) from None
-            result.rollback(mark)  # it only looked like a pickle
-            continue
+            continue  # it only looked like a pickle (source code starting "class", a storage's bytes)
         except picklescan.LimitExceeded as exc:
+            result.merge(member)
             raise _scan_error(exc, item.filename) from None
+        result.merge(member)
         if lower == f"{prefix}/data.pkl" and data_root is None:
             data_root = result.roots[-1]
         elif lower.rsplit("/", 1)[-1] == "data.pkl" and fallback_root is None:
             fallback_root = result.roots[-1]
-    info.globals, info.findings = result.globals, result.findings
     _read_archive_version(zf, items, prefix, info, budget)
     root = data_root if data_root is not None else fallback_root
     if root is None:
@@ -783,6 +825,7 @@ def _inspect_torch_legacy(path: Path, info: ModelInfo, budget: picklescan.Budget
     info.framework_version = "legacy (pre-1.6) serialisation"
     info.pickle_based = True
     result = picklescan.ScanResult()
+    info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
     with open(path, "rb") as fh:
         reader = picklescan.Reader(fh, budget, size=info.size_bytes, seekable=True)
         for label in ("magic", "protocol", "sys_info", "data", "storage_keys"):
@@ -790,10 +833,147 @@ def _inspect_torch_legacy(path: Path, info: ModelInfo, budget: picklescan.Budget
                 picklescan.scan_stream(reader, result, label, budget)
             except (picklescan.PickleError, picklescan.LimitExceeded) as exc:
                 raise _scan_error(exc, label) from None
-        info.globals, info.findings = result.globals, result.findings
         refs = picklescan.tensors(result.roots[3], budget=budget)
         _check_legacy_storages(fh, reader.offset, info.size_bytes, refs, result.roots[4])
     _summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
+
+
+TAR_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError, UnicodeError)
+TAR_RECORDS = ("storages", "tensors", "pickle")  # in the order torch.load reads them
+MAX_TAR_READ = 2 << 20  # the largest single read tarfile may make (an extended header is read whole)
+
+
+class _BoundedReads:
+    """A file whose ``read`` refuses to return more than ``limit`` bytes at once. tarfile reads a
+    member's extended header (pax, GNU long name) whole, so a header claiming a gigabyte is an
+    error here rather than a gigabyte of memory; member data is read in small blocks."""
+
+    def __init__(self, fh, limit: int):
+        self.fh, self.limit = fh, limit
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0 or n > self.limit:
+            raise ModelFileError(f"a tar header block larger than {self.limit:,} bytes", f"tar 头部块超过 {self.limit:,} 字节",
+                                 offset=self.fh.tell())
+        return self.fh.read(n)
+
+    def seek(self, *args) -> int:
+        return self.fh.seek(*args)
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+
+def _inspect_torch_tar(path: Path, info: ModelInfo, budget: picklescan.Budget) -> None:
+    """PyTorch's oldest format, a tar archive. ``torch.load`` tries it first on any file that is not
+    a zip: it unpickles the member ``storages`` (a count; per storage a pickle, an int64 element
+    count and the bytes; a pickle of views), then ``tensors`` (a count; per tensor a pickle, then
+    its rank and sizes), then ``pickle`` (the object), each the last member of that exact name.
+    Members are read in place, never extracted, within the file's budget; their tensors are not
+    counted. A file whose first bytes are also a pickle is scanned as one too (``pickle.load``
+    reads it)."""
+    info.framework = "PyTorch"
+    info.framework_version = "legacy (tar) serialisation"
+    info.pickle_based = True
+    result = picklescan.ScanResult()
+    info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
+    error = None
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+        fh.seek(0)  # tarfile starts where the file is
+        try:
+            with tarfile.open(fileobj=_BoundedReads(fh, MAX_TAR_READ), mode="r:") as tar:
+                records = _tar_records(tar, budget)
+                for name in TAR_RECORDS:
+                    if name not in records:
+                        raise ModelFileError(f"a tar archive without the member {name!r} of a legacy PyTorch checkpoint",
+                                             f"该 tar 归档缺少旧版 PyTorch 检查点的成员 {name!r}")
+                    _scan_tar_record(tar, records[name], result, budget)
+        except TAR_ERRORS as exc:
+            error = ModelFileError(f"cannot read the tar archive: {exc}", f"无法读取 tar 归档：{exc}")
+        except ModelFileError as exc:
+            error = exc
+    # torch.load reads a file whose tar archive fails as a pickle; pickle.load reads any file as one
+    if picklescan.sniff(head, budget):
+        _scan_pickles(path, info, result, budget)
+    if error is not None:
+        raise error
+    info.notes.append("tensors of the tar format are not counted")
+
+
+def _tar_records(tar: tarfile.TarFile, budget: picklescan.Budget) -> dict:
+    """The members torch.load reads, by name (the last of each name, as ``TarFile.getmember``
+    finds it), after reading every header within the budget's member limit."""
+    found: dict = {}
+    while True:
+        member = tar.next()
+        if member is None:
+            return found
+        budget.spend("members", 1, member.offset)
+        if not budget.used["members"] & 0xFF:
+            budget.check_time(member.offset)
+        if member.name in TAR_RECORDS:
+            found[member.name] = member
+
+
+def _scan_tar_record(tar: tarfile.TarFile, member: tarfile.TarInfo, result: picklescan.ScanResult,
+                     budget: picklescan.Budget) -> None:
+    """The pickles of one member, with the binary data torch.load reads between them skipped."""
+    name = member.name
+    if not member.isreg():
+        raise ModelFileError("the member is a link or not a regular file; it is not followed",
+                             "该成员是链接或不是常规文件，不予跟随", member=name)
+    fh = tar.extractfile(member)
+    reader = picklescan.Reader(fh, budget, size=member.size, seekable=True, errors=TAR_ERRORS)
+
+    def scan(label: str):
+        try:
+            picklescan.scan_stream(reader, result, label, budget)
+        except (picklescan.PickleError, picklescan.LimitExceeded) as exc:
+            raise _scan_error(exc, label) from None
+        return result.roots[-1]
+
+    def take(n: int, what: str, what_zh: str) -> bytes:
+        try:
+            return reader.take(n) if n <= 64 else (reader.payload(n, keep=0) or b"")
+        except picklescan.PickleError:
+            raise ModelFileError(f"the member ends in {what}", f"该成员在{what_zh}处结束", member=name,
+                                 offset=reader.offset) from None
+
+    if name == "pickle":
+        scan(name)
+        return
+    count = scan(name)
+    if type(count) is not int or count < 0:
+        raise ModelFileError(f"the first pickle of {name!r} is not a count", f"{name!r} 的第一个 pickle 不是计数",
+                             member=name)
+    for i in range(1, count + 1):
+        args = scan(f"{name}#{i}")
+        if name == "storages":
+            itemsize = _tar_storage_itemsize(args)
+            if itemsize is None:
+                raise ModelFileError(f"storage {i} does not name a known storage type", f"第 {i} 个存储未指明已知的存储类型",
+                                     member=f"{name}#{i}")
+            numel = int.from_bytes(take(8, f"the size of storage {i}", f"第 {i} 个存储的大小"), "little", signed=True)
+            if numel < 0:
+                raise ModelFileError(f"storage {i} has a negative size", f"第 {i} 个存储的大小为负数", member=name,
+                                     offset=reader.offset - 8)
+            take(numel * itemsize, f"the data of storage {i}", f"第 {i} 个存储的数据")
+        else:
+            ndim = int.from_bytes(take(4, f"the rank of tensor {i}", f"第 {i} 个张量的秩"), "little", signed=True)
+            if ndim < 0:
+                raise ModelFileError(f"tensor {i} has a negative rank", f"第 {i} 个张量的秩为负数", member=name,
+                                     offset=reader.offset - 4)
+            take(4 + 16 * ndim + 8, f"the sizes of tensor {i}", f"第 {i} 个张量的尺寸")
+    if name == "storages":
+        scan(f"{name}#views")
+
+
+def _tar_storage_itemsize(args) -> int | None:
+    """Bytes per element of the storage type that a storage's pickle ``(key, location, type)`` names."""
+    if not picklescan.is_tuple(args) or len(args) != 3 or not isinstance(args[2], picklescan.Global):
+        return None
+    return picklescan.ITEMSIZE.get(picklescan.STORAGE_DTYPES.get(args[2].name, ""))
 
 
 def _check_legacy_storages(fh, pos: int, size: int, refs: list, keys) -> None:
@@ -826,32 +1006,78 @@ def _check_legacy_storages(fh, pos: int, size: int, refs: list, keys) -> None:
 
 
 def _inspect_pickle(path: Path, info: ModelInfo, budget: picklescan.Budget) -> None:
-    """Every pickle in the file, one after another (``pickle.load`` called again reads the next);
-    trailing bytes that are not a pickle at all are noted, not guessed at."""
+    """Every pickle in the file, one after another (``pickle.load`` called again reads the next)."""
     info.pickle_based = True
     result = picklescan.ScanResult()
+    info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
+    _scan_pickles(path, info, result, budget)
+
+
+# The opcodes that import (GLOBAL, INST, STACK_GLOBAL, EXT1, EXT2, EXT4). Without an import there is
+# nothing to call: every other opcode builds plain data (str, bytes, numbers, containers), and
+# calling, building or appending to plain data runs only built-in code.
+IMPORT_OPCODES = b"ci\x93\x82\x83\x84"
+
+
+def _scan_pickles(path: Path, info: ModelInfo, result: picklescan.ScanResult, budget: picklescan.Budget) -> None:
+    """Scan the pickles of a file from its start to its end. Bytes after the last complete pickle
+    are an error unless no ``pickle.load`` can run code from them, whichever byte it starts at: they
+    hold no import opcode. A loader that catches the error and calls ``pickle.load`` again goes on
+    from wherever the failed load stopped, so nothing less than every remaining byte is proof."""
     with open(path, "rb") as fh:
         reader = picklescan.Reader(fh, budget, size=info.size_bytes, seekable=True)
         index = 0
         while True:
             label = path.name if index == 0 else f"{path.name}#{index}"
-            mark, start = result.mark(), reader.offset
+            start = reader.offset
             try:
                 picklescan.scan_stream(reader, result, label, budget)
-                more = reader.fill(1)
             except picklescan.PickleError as exc:
-                if index == 0 or len(result.globals) > mark[0] or len(result.findings) > mark[1]:
+                if index == 0 or isinstance(exc, picklescan.ReadError):
                     raise _scan_error(exc, label) from None
-                result.rollback(mark)
-                info.notes.append(f"{info.size_bytes - start:,} bytes after the pickle (from byte {start:,}) "
-                                  "are not a pickle; not inspected")
-                break
+                _check_trailing(fh, start, info, exc, label, budget)
+                return
             except picklescan.LimitExceeded as exc:
                 raise _scan_error(exc, label) from None
-            if not more:
-                break
+            if not reader.fill(1):
+                return
             index += 1
-    info.globals, info.findings = result.globals, result.findings
+
+
+def _check_trailing(fh, start: int, info: ModelInfo, exc: picklescan.PickleError, label: str,
+                    budget: picklescan.Budget) -> None:
+    """The bytes from ``start`` to the end of the file are not a complete pickle (``exc`` says why):
+    a note when none of them is an import opcode, else an error."""
+    rest = info.size_bytes - start
+    at, at_zh = (f", at byte {exc.offset:,}", f"，位于第 {exc.offset:,} 字节") if exc.offset is not None else ("", "")
+    where = _first_import_opcode(fh, start, info.size_bytes, budget)
+    if where is None:
+        info.notes.append(f"{rest:,} bytes after the last pickle (from byte {start:,}) are not a pickle and hold "
+                          "no import opcode, so pickle.load cannot run code from them")
+        return
+    raise ModelFileError(f"the {rest:,} bytes after the last complete pickle (from byte {start:,}) are not a pickle "
+                         f"({exc.en}{at}), yet pickle.load could run code from them: byte {where:,} "
+                         "is an import opcode; the file cannot be shown safe to load",
+                         f"最后一个完整 pickle 之后的 {rest:,} 字节（自第 {start:,} 字节起）不是 pickle"
+                         f"（{exc.zh}{at_zh}），但 pickle.load 仍可能从中执行代码："
+                         f"第 {where:,} 字节是导入操作码；无法证明加载该文件是安全的",
+                         member=label, offset=start)
+
+
+def _first_import_opcode(fh, start: int, end: int, budget: picklescan.Budget) -> int | None:
+    """The offset of the first import opcode byte in ``fh`` from ``start`` to ``end``, or None."""
+    fh.seek(start)
+    pos = start
+    while pos < end:
+        block = fh.read(min(HASH_BLOCK, end - pos))
+        if not block:
+            return None
+        hits = [i for i in map(block.find, (bytes([b]) for b in IMPORT_OPCODES)) if i >= 0]
+        if hits:
+            return pos + min(hits)
+        pos += len(block)
+        budget.check_time(pos)
+    return None
 
 
 # --- summary -----------------------------------------------------------------------------------
@@ -959,5 +1185,7 @@ def summary(info: ModelInfo) -> dict:
         "buffer_elements": info.buffer_elements, "parameters_by_dtype": info.parameters_by_dtype,
         "precision": info.precision, "pickle_based": info.pickle_based, "globals": info.globals,
         "findings": [{"global": f.name, "classification": f.classification, "stream": f.stream,
-                      "offset": f.offset} for f in info.findings],
+                      "offset": f.offset, "count": f.count,
+                      "locations": [{"stream": st, "offset": at} for st, at in f.locations]}
+                     for f in info.findings],
     }

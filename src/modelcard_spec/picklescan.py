@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import io
 import pickletools
+import re
 import struct
 import time
 from dataclasses import dataclass, field
@@ -120,9 +121,10 @@ _UNITS = {
     "globals": ("distinct imported globals", "导入的不同全局对象数"),
     "fields": ("protobuf fields", "protobuf 字段数"),
     "json_bytes": ("bytes of JSON header", "JSON 头部字节数"),
-    "members": ("zip members", "zip 成员数"),
+    "members": ("archive members", "归档成员数"),
     "streams": ("pickle streams", "pickle 数据流数"),
     "seconds": ("seconds of inspection", "检查用时（秒）"),
+    "line": ("bytes in one text argument of an opcode", "单个操作码文本参数的字节数"),
 }
 
 
@@ -144,6 +146,7 @@ class Budget:
     max_members: int = 20_000
     max_streams: int = 100_000      # pickles in one file (each costs more than its opcodes)
     max_seconds: float = 30.0
+    max_line: int = 1 << 20         # a number written as text (INT, LONG, FLOAT, GET, PUT), before any NUL
     used: dict = field(default_factory=dict, init=False, repr=False)
     deadline: float | None = field(default=None, init=False, repr=False)
     _machine: object = field(default=None, init=False, repr=False, compare=False)
@@ -170,8 +173,9 @@ class Budget:
     def exceeded(self, kind: str, offset: int | None = None) -> LimitExceeded:
         limit = self.max_seconds if kind == "seconds" else getattr(self, f"max_{kind}")
         en_unit, zh_unit = _UNITS[kind]
+        space = " " if zh_unit[:1].isascii() else ""  # a space between Chinese and a Latin word
         return LimitExceeded(f"reading it needs more than {limit:,} {en_unit}, the inspection limit for one model file",
-                             f"读取该文件所需的{zh_unit}超过单个模型文件的检查上限 {limit:,}", offset)
+                             f"读取该文件所需的{space}{zh_unit}超过单个模型文件的检查上限 {limit:,}", offset)
 
     def spend(self, kind: str, n: int = 1, offset: int | None = None) -> None:
         total = self.used.get(kind, 0) + n
@@ -191,7 +195,6 @@ class Budget:
 KEEP_BYTES = 1 << 16
 # The longest protocol-0 text argument that names something (a global, a memo key, a number).
 MAX_NAME_LINE = 1 << 16
-MAX_NUMBER_LINE = 4096
 _STREAM_ERRORS: tuple = (OSError, EOFError, ValueError)
 
 
@@ -287,34 +290,64 @@ def is_tuple(obj) -> bool:
     return type(obj) is Seq and obj.kind == "tuple"
 
 
-@dataclass(frozen=True)
+MAX_LOCATIONS = 3  # places kept per finding; the rest are counted
+
+
+@dataclass(eq=False)
 class Finding:
-    name: str          # dotted name of the imported global
+    """One imported global that is not allow-listed, however often the file imports it."""
+    name: str            # dotted name of the imported global
     classification: str  # "dangerous" or "not-allow-listed"
-    offset: int        # byte offset of the opcode in the pickle stream
-    stream: str        # which pickle (file name inside an archive, or "#N" for concatenated pickles)
+    offset: int          # byte offset of its first import in ``stream``
+    stream: str          # the pickle of that import (file name inside an archive, or "#N" for concatenated pickles)
+    count: int = 1       # pickle streams (or archive members) that import it
+    locations: list = field(default_factory=list)  # (stream, offset) of the first MAX_LOCATIONS of them
 
 
 @dataclass
 class ScanResult:
     globals: list[str] = field(default_factory=list)     # every distinct global, in first-seen order
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # one per global, in first-seen order
     roots: list[object] = field(default_factory=list)    # the symbolic object of each pickle
     _seen: set = field(default_factory=set, repr=False)
-    _reported: set = field(default_factory=set, repr=False)
+    _by_name: dict = field(default_factory=dict, repr=False)
 
     @property
     def critical(self) -> bool:
         return bool(self.findings)
 
-    def mark(self) -> tuple[int, int, int]:
-        return len(self.globals), len(self.findings), len(self.roots)
+    def note(self, dotted: str, verdict: str | None, offset: int, stream: str) -> None:
+        """``stream`` imports ``dotted`` at ``offset`` (called once per global and stream)."""
+        if dotted not in self._seen:
+            self._seen.add(dotted)
+            self.globals.append(dotted)
+        if verdict:
+            found = self._by_name.get(dotted)
+            if found is None:
+                self._count(dotted, verdict, 1, [(stream, offset)])
+                return
+            found.count += 1  # the common case of many streams written out
+            if len(found.locations) < MAX_LOCATIONS:
+                found.locations.append((stream, offset))
 
-    def rollback(self, mark: tuple[int, int, int]) -> None:
-        """Forget what a stream added since ``mark`` (a member that turned out not to be a pickle)."""
-        del self.globals[mark[0]:], self.findings[mark[1]:], self.roots[mark[2]:]
-        self._seen = set(self.globals)
-        self._reported = {(f.name, f.stream) for f in self.findings}
+    def _count(self, dotted: str, verdict: str, count: int, locations: list) -> None:
+        found = self._by_name.get(dotted)
+        if found is None:
+            stream, offset = locations[0]
+            found = self._by_name[dotted] = Finding(dotted, verdict, offset, stream, 0, [])
+            self.findings.append(found)
+        found.count += count
+        found.locations.extend(locations[:MAX_LOCATIONS - len(found.locations)])
+
+    def merge(self, other: "ScanResult") -> None:
+        """Add what ``other`` found (a member scanned on its own) to this result."""
+        for dotted in other.globals:
+            if dotted not in self._seen:
+                self._seen.add(dotted)
+                self.globals.append(dotted)
+        for f in other.findings:
+            self._count(f.name, f.classification, f.count, f.locations)
+        self.roots.extend(other.roots)
 
 
 def classify(module: str, name: str) -> str | None:
@@ -454,6 +487,36 @@ class Reader:
                 return
             self.base += len(chunk)
 
+    def number_line(self, limit: int) -> tuple[bytes, int, bool]:
+        """The next line as CPython's number parsers see it: its bytes before the first NUL (all of
+        them when it has none), the line's length and whether it holds a NUL. The line and its
+        newline are consumed; what follows a NUL is skipped unread. More than ``limit`` bytes before
+        the NUL (or the newline) exceed the budget's ``line`` limit."""
+        kept: list[bytes] = []
+        size = length = 0
+        nul = False
+        while True:
+            buf, pos = self.buf, self.pos
+            newline = buf.find(b"\n", pos)
+            end = newline if newline >= 0 else len(buf)
+            if not nul:
+                zero = buf.find(b"\0", pos, end)
+                stop = zero if zero >= 0 else end
+                size += stop - pos
+                if size > limit:
+                    raise self.budget.exceeded("line")
+                kept.append(buf[pos:stop])
+                nul = zero >= 0
+            length += end - pos
+            if newline >= 0:
+                self.pos = newline + 1
+                return b"".join(kept), length, nul
+            self.base += len(buf)
+            self.buf, self.pos = self._read(self.CHUNK), 0
+            if not self.buf:
+                self.eof = True
+                raise self.eof_error()
+
     def line(self, limit: int) -> bytes | None:
         """The bytes before the next newline (which is consumed), or None when there are more than
         ``limit`` of them (the line is then skipped)."""
@@ -484,6 +547,103 @@ class Reader:
             look -= before  # fill moved the unread bytes to the start of the buffer
 
 
+# --- numbers written as text (protocols 0 and 1) --------------------------------------------------
+# The scanner must follow every stream that CPython's unpickler follows, so the text arguments of
+# INT, LONG, FLOAT, GET and PUT are accepted exactly when CPython accepts them. _pickle.c reads the
+# line whatever its length and parses it as a C string, which ends at the first NUL byte:
+#   INT   strtol(s, &end, 0) (C syntax: 0x for hex, a leading 0 for octal), accepted when it stops at
+#         the newline or at a NUL and fits a C long; otherwise PyLong_FromString(s, NULL, 0), Python's
+#         int literal syntax (0x, 0o, 0b, underscores, surrounding whitespace); a line of two bytes
+#         holding 0 or 1 is False or True;
+#   LONG  a trailing "L" dropped, then PyLong_FromString(s, NULL, 0);
+#   GET, PUT  PyLong_FromString(s, NULL, 10) (PUT refuses a negative index);
+#   FLOAT PyOS_string_to_double, accepted when it stops at the newline or at a NUL.
+# The pure-Python unpickler (pickle._Unpickler) accepts a subset of this, except that its float()
+# also takes whitespace, underscores and overflow: the union is accepted. So is a decimal number past
+# int()'s 4,300-digit limit of Python 3.11+, which earlier versions read. Accepting what one CPython
+# refuses only makes the scan follow a stream further than that loader would, never less far.
+_SPACE = rb"[ \t\n\v\f\r]*"  # isspace() of the C locale, and Py_ISSPACE
+_STRTOL = re.compile(rb"[ \t\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))")
+_PY_INT = re.compile(_SPACE + rb"[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?0)*"
+                     rb"|[1-9](?:_?[0-9])*)" + _SPACE)
+_PY_DECIMAL = re.compile(_SPACE + rb"([+-]?)([0-9](?:_?[0-9])*)" + _SPACE)
+_C_FLOAT = re.compile(rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf(?:inity)?|nan)", re.IGNORECASE)
+_DIGITS = rb"[0-9](?:_?[0-9])*"
+_PY_FLOAT = re.compile(_SPACE + rb"[+-]?(?:(?:" + _DIGITS + rb"(?:\.(?:" + _DIGITS + rb")?)?|\." + _DIGITS + rb")(?:e[+-]?"
+                       + _DIGITS + rb")?|inf(?:inity)?|nan)" + _SPACE, re.IGNORECASE)
+LONG_MAX = (1 << 63) - 1  # a C long where it is widest (LP64); narrower ones fall back to PyLong_FromString
+_INT_DIGITS = 4000  # longer decimal numbers stay opaque: int() refuses them past 4,300 digits (3.11+)
+
+
+def _big_int(text: bytes, base: int):
+    """int(text, base) for text that the syntax allows, or an opaque value past int()'s digit limit."""
+    try:
+        return int(text, base)
+    except ValueError:
+        return Blob("int", -1)
+
+
+def _strtol(text: bytes) -> int | None:
+    """strtol(text, &end, 0) when it reads all of ``text`` and the value fits a C long, else None."""
+    m = _STRTOL.fullmatch(text)
+    if m is None:
+        return None
+    sign, hexa, octal, decimal = m.groups()
+    base, digits = (16, hexa) if hexa is not None else (8, octal) if octal is not None else (10, decimal)
+    digits = digits.lstrip(b"0") or b"0"
+    if len(digits) > 22:  # more than 64 bits in any of the three bases
+        return None
+    value = int(digits, base)
+    if value > LONG_MAX + (sign == b"-"):
+        return None
+    return -value if sign == b"-" else value
+
+
+def int_argument(text: bytes, length: int, nul: bool):
+    """What INT pushes for a line of ``length`` bytes whose part before any NUL is ``text``, or None
+    when CPython refuses it."""
+    if length == 0:
+        return None  # "pickle data was truncated"
+    value = _strtol(text) if text else 0  # with no text, strtol reads nothing and stops at the NUL
+    if value is not None:
+        return bool(value) if length == 2 and value in (0, 1) else value
+    return _big_int(text, 0) if _PY_INT.fullmatch(text) else None
+
+
+def long_argument(text: bytes, length: int, nul: bool):
+    """What LONG pushes (see :func:`int_argument`)."""
+    if length == 0:
+        return None
+    if not nul and text.endswith(b"L"):
+        text = text[:-1]  # the "L" before the newline becomes the string's end
+    return _big_int(text, 0) if _PY_INT.fullmatch(text) else None
+
+
+def float_argument(text: bytes, length: int, nul: bool):
+    """What FLOAT pushes (see :func:`int_argument`)."""
+    if length == 0 or not (_C_FLOAT.fullmatch(text) or (not nul and _PY_FLOAT.fullmatch(text))):
+        return None
+    try:
+        return float(text)
+    except (ValueError, OverflowError):
+        return float("nan")
+
+
+def index_argument(text: bytes, length: int, nul: bool):
+    """The memo index of GET or PUT (see :func:`int_argument`): an int, or for a number too long for
+    int() its digits (a key no binary opcode can name)."""
+    m = _PY_DECIMAL.fullmatch(text) if length else None
+    if m is None:
+        return None
+    sign, digits = m.groups()
+    digits = digits.replace(b"_", b"").lstrip(b"0") or b"0"
+    if digits == b"0":
+        return 0
+    if len(digits) > _INT_DIGITS:
+        return sign + digits
+    return -int(digits) if sign == b"-" else int(digits)
+
+
 # --- the symbolic machine -----------------------------------------------------------------------
 
 _CODE = {op.code.encode("latin-1")[0]: op.name for op in pickletools.opcodes}
@@ -500,6 +660,8 @@ def scan_stream(stream, result: ScanResult, label: str, budget: Budget | None = 
     r = stream if isinstance(stream, Reader) else Reader(stream, budget)
     try:
         budget.spend("streams", 1, r.offset)
+        if not budget.used["streams"] & 0xFF:  # many tiny streams never reach the machine's own check
+            budget.check_time(r.offset)
         budget.machine().run(r, result, label)
     except (PickleError, LimitExceeded) as exc:
         if exc.offset is None and not isinstance(exc, ReadError):
@@ -518,8 +680,12 @@ class _Machine:
         self.stack: list = []
         self.marks: list[int] = []
         self.memo: dict = {}
-        self.globals_seen: dict = {}  # (module, name) -> Global already noted in this stream
-        self.raw_globals: dict = {}   # the two text lines of a GLOBAL already seen -> its Global
+        # every import of the file, made and classified once: (module, name) or the raw text lines of
+        # a GLOBAL -> (Global, dotted name, verdict)
+        self.known: dict = {}
+        self.raw_globals: dict = {}
+        self.distinct: set = set()   # dotted names of the file (what the budget's "globals" counts)
+        self.in_stream: set = set()  # dotted names the current stream has imported
         self.at = 0  # offset of the current opcode
         self.table, self.set_reader = self.handlers()
 
@@ -576,28 +742,30 @@ class _Machine:
                 target.depth = self.deeper(d)
 
     def note_global(self, module, name) -> Global:
-        known = self.globals_seen.get((module, name)) if type(module) is str and type(name) is str else None
-        if known is not None:
-            return known
-        g = self._note_global(module, name)
-        if type(module) is str and type(name) is str:
-            self.globals_seen[(module, name)] = g
-        return g
+        """The Global an import names, noted as imported by the current stream."""
+        key = (module, name) if type(module) is str and type(name) is str else None
+        entry = self.known.get(key) if key is not None else None
+        if entry is None:
+            entry = self.new_global(module, name)
+            if key is not None:
+                self.known[key] = entry
+        return self.imported(entry)
 
-    def _note_global(self, module, name) -> Global:
+    def new_global(self, module, name) -> tuple:
         module = _printable(module) if isinstance(module, str) else str(module)
         name = _printable(name) if isinstance(name, str) else str(name)
         g = Global(module, name)
         dotted = g.dotted
-        res = self.result
-        if dotted not in res._seen:
+        if dotted not in self.distinct:
             self.budget.spend("globals", 1, self.at)
-            res._seen.add(dotted)
-            res.globals.append(dotted)
-        verdict = classify(module, name)
-        if verdict and (dotted, self.label) not in res._reported:
-            res._reported.add((dotted, self.label))
-            res.findings.append(Finding(dotted, verdict, self.at, self.label))
+            self.distinct.add(dotted)
+        return g, dotted, classify(module, name)
+
+    def imported(self, entry: tuple) -> Global:
+        g, dotted, verdict = entry
+        if dotted not in self.in_stream:
+            self.in_stream.add(dotted)
+            self.result.note(dotted, verdict, self.at, self.label)
         return g
 
     def text_line(self, limit: int, what: str) -> str:
@@ -610,14 +778,15 @@ class _Machine:
         except UnicodeDecodeError:
             raise self.fail(f"the text argument of {what} is not UTF-8", f"{what} 的文本参数不是 UTF-8 编码") from None
 
-    def number_line(self, what: str, kind=int):
-        text = self.text_line(MAX_NUMBER_LINE, what).strip()
-        if kind is int and text.endswith("L"):
-            text = text[:-1]
-        try:
-            return kind(text)
-        except ValueError:
-            raise self.fail(f"{what} has an invalid number {text[:40]!r}", f"{what} 的数值无效：{text[:40]!r}") from None
+    def number(self, what: str, parse):
+        """The argument of INT, LONG, FLOAT, GET or PUT, as ``parse`` (one of the ``*_argument``
+        functions) reads it; refused as CPython refuses it."""
+        text, length, nul = self.r.number_line(self.budget.max_line)
+        value = parse(text, length, nul)
+        if value is None:
+            shown = text[:40].decode("latin-1")
+            raise self.fail(f"{what} has an invalid number {shown!r}", f"{what} 的数值无效：{shown!r}")
+        return value
 
     def counted(self, n: int, kind: str):
         """A length-prefixed payload: kept when small, else skipped as a Blob."""
@@ -640,7 +809,9 @@ class _Machine:
 
     def memo_get(self, key) -> None:
         if key not in self.memo:
-            raise self.fail(f"memo key {key} is read before it is written", f"备忘录键 {key} 在写入之前被读取")
+            short = type(key) is int and abs(key) < 1 << 64
+            raise self.fail(f"memo key {key if short else '(a long number)'} is read before it is written",
+                            f"备忘录键 {key if short else '（一个很长的数）'} 在写入之前被读取")
         self.stack.append(self.memo[key])
 
     # -- the loop --
@@ -648,7 +819,7 @@ class _Machine:
         """Follow one pickle from ``reader`` up to its STOP opcode."""
         self.r, self.result, self.label, self.at = reader, result, label, reader.offset
         self.set_reader(reader)
-        for state in (self.stack, self.marks, self.memo, self.globals_seen, self.raw_globals):
+        for state in (self.stack, self.marks, self.memo, self.in_stream):
             state.clear()
         r, budget, handlers = reader, self.budget, self.table
         limit = budget.left("opcodes")
@@ -788,13 +959,13 @@ class _Machine:
             known = raw_globals.get(buf[pos:j]) if j >= 0 else None
             if known is not None:  # the same import again: no need to decode it
                 r.pos = j + 1
-                push(known)
+                push(self.imported(known))
                 return
             module = self.text_line(MAX_NAME_LINE, "GLOBAL")
             name = self.text_line(MAX_NAME_LINE, "GLOBAL")
             g = self.note_global(module, name)
             if j >= 0:
-                raw_globals[buf[pos:j]] = g
+                raw_globals[buf[pos:j]] = self.known[(module, name)]
             push(g)
 
         def inst():
@@ -808,10 +979,6 @@ class _Machine:
                 raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
             name = stack.pop()
             module = stack.pop()
-            known = self.globals_seen.get((module, name)) if type(module) is str and type(name) is str else None
-            if known is not None:
-                push(known)
-                return
             if not all(type(x) is str or (type(x) is Blob and x.kind == "str") for x in (module, name)):
                 raise self.fail("STACK_GLOBAL requires two strings", "STACK_GLOBAL 需要两个字符串")
             push(self.note_global(module, name))
@@ -888,15 +1055,11 @@ class _Machine:
                     push(self.counted(n, kind))
             return op
 
-        def int_nl():
-            text = self.text_line(MAX_NUMBER_LINE, "INT").strip()
-            if text in ("00", "01"):
-                push(text == "01")
-                return
-            try:
-                push(int(text))
-            except ValueError:
-                raise self.fail(f"INT has an invalid number {text[:40]!r}", f"INT 的数值无效：{text[:40]!r}") from None
+        def put_text():
+            key = self.number("PUT", index_argument)
+            if (type(key) is int and key < 0) or (type(key) is bytes and key[:1] == b"-"):
+                raise self.fail("negative PUT argument", "PUT 的参数为负数")
+            self.memo_put(key)
 
         def persid():
             push(PersistentRef(self.text_line(MAX_NAME_LINE, "PERSID")))
@@ -973,10 +1136,10 @@ class _Machine:
             "STOP": stop, "PROTO": proto, "FRAME": frame, "MARK": mark, "POP": pop_op,
             "POP_MARK": pop_mark, "DUP": dup,
             "NONE": lambda: push(None), "NEWTRUE": lambda: push(True), "NEWFALSE": lambda: push(False),
-            "INT": int_nl, "BININT": lambda: push(int.from_bytes(r.take(4), "little", signed=True)),
+            "INT": lambda: push(self.number("INT", int_argument)), "BININT": lambda: push(int.from_bytes(r.take(4), "little", signed=True)),
             "BININT1": lambda: push(r.u1()), "BININT2": lambda: push(r.uint(2)),
-            "LONG": lambda: push(self.number_line("LONG")), "LONG1": long_n(1, False), "LONG4": long_n(4, True),
-            "FLOAT": lambda: push(self.number_line("FLOAT", float)),
+            "LONG": lambda: push(self.number("LONG", long_argument)), "LONG1": long_n(1, False), "LONG4": long_n(4, True),
+            "FLOAT": lambda: push(self.number("FLOAT", float_argument)),
             "BINFLOAT": lambda: push(struct.unpack(">d", r.take(8))[0]),
             "STRING": string_nl, "BINSTRING": counted(4, "latin-1", True), "SHORT_BINSTRING": counted(1, "latin-1"),
             "UNICODE": unicode_nl, "BINUNICODE": counted(4, "str"), "SHORT_BINUNICODE": counted(1, "str"),
@@ -990,9 +1153,9 @@ class _Machine:
             "EMPTY_DICT": empty_dict, "DICT": dict_op, "SETITEM": setitem,
             "SETITEMS": lambda: setitems(self.pop_mark(), top()),
             "EMPTY_SET": empty_set, "ADDITEMS": appends_op, "FROZENSET": frozenset_op,
-            "GET": lambda: self.memo_get(self.number_line("GET")), "BINGET": binget,
+            "GET": lambda: self.memo_get(self.number("GET", index_argument)), "BINGET": binget,
             "LONG_BINGET": lambda: self.memo_get(r.uint(4)),
-            "PUT": lambda: self.memo_put(self.number_line("PUT")), "BINPUT": binput,
+            "PUT": put_text, "BINPUT": binput,
             "LONG_BINPUT": lambda: self.memo_put(r.uint(4)), "MEMOIZE": memoize,
             "EXT1": ext(1, False), "EXT2": ext(2, False), "EXT4": ext(4, True),
             "GLOBAL": global_op, "STACK_GLOBAL": stack_global, "INST": inst, "OBJ": obj,
