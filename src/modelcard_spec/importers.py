@@ -445,7 +445,9 @@ def _sections(body: str) -> dict[str, str]:
 # --- batch -------------------------------------------------------------------------------------
 
 def dump(card: dict) -> str:
-    return yaml.safe_dump(card, allow_unicode=True, sort_keys=False, width=100)
+    from .textsafe import yaml_dump
+
+    return yaml_dump(card, sort_keys=False, width=100)  # reordering characters as escapes, never raw
 
 
 def sources(kind: str, folder: Path) -> list[Path]:
