@@ -126,11 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _out(stream, text: str) -> None:
     """The one writer of everything the command line prints: control, reordering and invisible
-    characters and lone surrogates are shown as escapes (:mod:`.textsafe`); a character the stream's
-    encoding cannot hold (a non-UTF-8 locale) is written as a backslash escape, never an error."""
-    from .textsafe import terminal
+    characters and lone surrogates are shown as ``\\uXXXX`` escapes (:mod:`.textsafe`; the writers of
+    JSON, YAML, RDF, Markdown and HTML have already written them in their own syntax, and these
+    escapes are JSON's too); a character the stream's encoding cannot hold (a non-UTF-8 locale) is
+    written as a backslash escape, never an error."""
+    from .textsafe import json_text
 
-    text = terminal(text)
+    text = json_text(text)
     try:
         stream.write(text)
     except UnicodeEncodeError:

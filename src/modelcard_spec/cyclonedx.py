@@ -39,7 +39,8 @@ class ExportError(Exception):
 def _require_conforming(card: dict) -> None:
     from .structural import check
 
-    issues = check(card)
+    kind = card.get("provider_kind")
+    issues = check(card, kind if isinstance(kind, str) else None)
     if issues:
         first = issues[0]
         raise ExportError(

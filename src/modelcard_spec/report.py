@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from . import __version__, catalogue, conformity
 from ._resources import schema_index, schema_version
 from .diagnostics import CardResult
@@ -102,13 +104,17 @@ def markdown(rep: dict, lang: str = "en") -> str:
     return "\n".join(out) + "\n"
 
 
-def html_page(rep: dict, lang: str = "en") -> str:
-    """A self-contained HTML page (no scripts, no external resources)."""
+@lru_cache(maxsize=1)
+def _template():
     from jinja2 import Environment, PackageLoader
 
+    # Autoescaping makes every value text; the template quotes every attribute.
     env = Environment(loader=PackageLoader("modelcard_spec", "templates"), autoescape=True)
-    template = env.get_template("report.html")
-    # Autoescaping makes every value text (its attributes are quoted); terminal() then shows control,
-    # reordering and invisible characters as escapes, which are plain text in HTML.
-    return terminal(template.render(rep=rep, zh=lang == "zh", labels=STATUS_LABELS, statuses=conformity.STATUSES,
-                                    areas=_area_titles()))
+    return env.get_template("report.html")
+
+
+def html_page(rep: dict, lang: str = "en") -> str:
+    """A self-contained HTML page (no scripts, no links, no external resources). Control, reordering
+    and invisible characters are shown as escapes, which are plain text in HTML."""
+    return terminal(_template().render(rep=rep, zh=lang == "zh", labels=STATUS_LABELS, statuses=conformity.STATUSES,
+                                       areas=_area_titles()))
