@@ -376,35 +376,35 @@ class Memo:
         cli.build_parser = self._originals["cli.build_parser"]
         structural.check = self._originals["structural.check"]
 
-    def _read_card(self, path, max_bytes=loading.MAX_BYTES):
-        key = str(path)
-        if key not in self.read:
+    def _once(self, cache: dict, key: str, compute, kept=()):
+        """``compute()`` once per file: a documented error (``kept``) is raised again each time, as
+        the command would meet it; a crash is not kept, so each command meets it itself."""
+        if key not in cache:
             start = time.perf_counter()
             try:
-                card = self._originals["loading.read_card"](path, max_bytes)
-                if key in self.inject:
-                    card.data = self.inject[key]
-                self.read[key] = card
-            except loading.CardLoadError as exc:
-                self.read[key] = exc
-            self.fill_seconds[key] = self.fill_seconds.get(key, 0) + time.perf_counter() - start
-        value = self.read[key]
-        if isinstance(value, Exception):
-            raise value
-        return value
-
-    def _validate_card(self, path, max_bytes=loading.MAX_BYTES, models=()):
-        key = str(path)
-        if key not in self.validated:
-            start = time.perf_counter()
-            try:
-                self.validated[key] = self._originals["validator.validate_card"](path, max_bytes, models)
+                cache[key] = compute()
+            except kept as exc:
+                cache[key] = exc
             except Exception:
                 self.failed.add(key)
                 raise
             finally:
                 self.fill_seconds[key] = self.fill_seconds.get(key, 0) + time.perf_counter() - start
-        return self.validated[key]
+        value = cache[key]
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    def _read_card(self, path, max_bytes=loading.MAX_BYTES):
+        def read():
+            card = self._originals["loading.read_card"](path, max_bytes)
+            card.data = self.inject.get(str(path), card.data)
+            return card
+        return self._once(self.read, str(path), read, loading.CardLoadError)
+
+    def _validate_card(self, path, max_bytes=loading.MAX_BYTES, models=()):
+        return self._once(self.validated, str(path),
+                          lambda: self._originals["validator.validate_card"](path, max_bytes, models))
 
     def _structural(self, data, provider_kind=None):
         key = (id(data), provider_kind)
@@ -413,18 +413,7 @@ class Memo:
         return list(self.structure[key][1])
 
     def _card_graph(self, path):
-        key = str(path)
-        if key not in self.graphs:
-            start = time.perf_counter()
-            try:
-                self.graphs[key] = self._originals["kg.card_graph"](path)
-            except kg.KgError as exc:
-                self.graphs[key] = exc
-            self.fill_seconds[key] = self.fill_seconds.get(key, 0) + time.perf_counter() - start
-        value = self.graphs[key]
-        if isinstance(value, Exception):
-            raise value
-        return value
+        return self._once(self.graphs, str(path), lambda: self._originals["kg.card_graph"](path), kg.KgError)
 
 
 # --------------------------------------------------------------------------- output checks
