@@ -178,7 +178,8 @@ def test_rdf_export_and_kg_load_take_any_readable_card(tmp_path, fmt, shape):
 
 
 @pytest.mark.parametrize("to", ["md", "html"])
-def test_render_takes_a_card_whose_name_is_not_text(tmp_path, to):
-    card = _variant(tmp_path, lambda d: d.__setitem__("name", 5))
+@pytest.mark.parametrize("name", [5, None])
+def test_render_takes_a_card_whose_name_is_not_text(tmp_path, to, name):
+    card = _variant(tmp_path, lambda d: d.__setitem__("name", name))
     proc = _measured("render", card, "--to", to)
-    assert proc.returncode == 0 and "5 / 乳腺细针穿刺细胞学多层感知机" in proc.stdout
+    assert proc.returncode == 0 and f"{'' if name is None else name} / 乳腺细针穿刺细胞学多层感知机" in proc.stdout

@@ -86,7 +86,8 @@ def _blocks(cls: str, data: dict, depth: int):
 
 
 def _title(card: dict) -> str:
-    title = str(card.get("name", ""))
+    name = card.get("name")
+    title = "" if name is None else str(name)
     if card.get("name_zh"):
         title += f" / {card['name_zh']}"
     return title
