@@ -292,6 +292,21 @@ def test_inspect_and_import_yaml_carry_no_raw_reordering_characters(tmp_path):
     assert yaml.safe_load(proc.stdout)["provider"]["name"] == "Lab \u202eX"
 
 
+def test_textsafe_escapes_what_a_reader_must_not_get_and_nothing_else():
+    from modelcard_spec import textsafe
+
+    assert textsafe.terminal("a\x1b[2Jb\rc\r\nd\te\u202ef") == "a\\u001b[2Jb\\u000dc\r\nd\te\\u202ef"
+    assert textsafe.one_line("a\nb\tc") == "a\\u000ab\\u0009c"
+    assert textsafe.terminal("x\U000e0041\ud800") == "x\\U000e0041\\ud800"
+    assert json.loads(textsafe.json_text(json.dumps("x\U000e0041\ud800\x9b", ensure_ascii=False))) == "x\U000e0041\ud800\x9b"
+    assert textsafe.terminal("乳腺 é 😀 e\u0301") == "乳腺 é 😀 e\u0301"
+    md = textsafe.markdown
+    assert md("a|b <i>&amp; *x* _y_ [l](u) `c` #h ~~s~~ {: x }") == \
+        "a\\|b &lt;i&gt;&amp;amp; \\*x\\* \\_y\\_ \\[l\\](u) \\`c\\` \\#h &#126;&#126;s&#126;&#126; \\{: x \\}"
+    assert md("1. x") == "1\\. x" and md("- x") == "\\- x" and md("  + x") == "\\+ x" and md("1.5 kg") == "1.5 kg"
+    assert md("a\r\nb\nc") == "a<br>b<br>c" and md("a\nb", " ") == "a b"
+
+
 # --------------------------------------------------------------------------- the library's writers
 
 SURROGATE_CARD = {"schema_version": "0.1.0", "identifier": "x\ud800", "name": "n\udcff", "version": "1.0.0",

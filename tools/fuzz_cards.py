@@ -67,9 +67,9 @@ from modelcard_spec._resources import schema_index  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 # What must never reach a reader raw: C0 controls but newline and tab, DEL, C1, bidirectional controls,
-# line/paragraph separators, BOM, invisible tag characters (the tool shows them as \\u escapes).
-RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff"
-                 "\U000e0000-\U000e007f]")
+# line/paragraph separators, BOM, invisible tag characters, a CR not ending a line (shown as \\u escapes).
+RAW = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff"
+                 "\U000e0000-\U000e007f]|\r(?!\n)")
 PACKAGE = str(Path(cli.__file__).resolve().parent)
 MAX_DEPTH = loading.MAX_DEPTH
 

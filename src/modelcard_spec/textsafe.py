@@ -30,7 +30,8 @@ from functools import lru_cache
 # characters (U+2060..206F); BOM/ZWNBSP; the invisible tag characters; lone surrogates.
 _HIDDEN = ("\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
            "\U000e0000-\U000e007f\ud800-\udfff")
-_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f{_HIDDEN}]")
+# terminal() keeps newline, tab and the CR of a CRLF line end (CSV); a lone CR could overwrite a line.
+_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]|\r(?!\n)")
 _UNSAFE_LINE = re.compile(f"[\x00-\x1f{_HIDDEN}]")
 
 
@@ -48,7 +49,7 @@ def _escape_json(match: re.Match) -> str:
 
 
 def terminal(text: str) -> str:
-    """``text`` with every control or reordering character but newline and tab escaped."""
+    """``text`` with every control or reordering character but newline, tab and CRLF escaped."""
     return _UNSAFE.sub(_escape, text)
 
 
