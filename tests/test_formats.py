@@ -47,7 +47,11 @@ def test_sarif_is_valid_sarif_2_1_0_with_locations_and_requirements():
 
 def test_markdown_output_lists_issues_and_summary():
     text = run("validate", str(EXAMPLES / "invalid" / "split-ratio-above-one.card.yaml"), "--format", "markdown").stdout
-    assert "## ❌" in text and "`/training_process/data_splits/splits/0/ratio`" in text and "MCS-TR-03" in text
+    assert "## ❌" in text and "<code>/training\\_process/data\\_splits/splits/0/ratio</code>" in text and "MCS-TR-03" in text
+    import markdown
+
+    html = markdown.markdown(text, extensions=["tables"])
+    assert "<code>/training_process/data_splits/splits/0/ratio</code>" in html
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "json"])
@@ -91,5 +95,91 @@ def test_python_api_returns_the_report_object():
 def test_automatic_justifications_are_given_in_both_languages():
     zh = run("report", str(VALID_CARDS[1]), "--lang", "zh").stdout
     en = run("report", str(VALID_CARDS[1])).stdout
-    assert "仅适用于：open_source" in zh and "applies only to: open_source" not in zh
-    assert "applies only to: open_source" in en
+    assert "仅适用于：open\\_source" in zh and "applies only to: open\\_source" not in zh
+    assert "applies only to: open\\_source" in en
+
+
+# --------------------------------------------------------------------------- exports and render of any readable card
+
+def _variant(tmp_path, change, name="variant.card.yaml"):
+    import yaml
+
+    data = yaml.safe_load((EXAMPLES / "wdbc-cytology-mlp" / "card.yaml").read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _measured(*args):
+    from conftest import run_measured
+
+    proc = run_measured(args, cwd=ROOT)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc
+    assert proc.within_budget(), proc
+    return proc
+
+
+# Shapes a card can have that the schema rejects, each of which made `export --to cyclonedx` crash.
+SCHEMA_INVALID = {
+    "input-nodes-a-number": lambda d: d["model_nodes"].__setitem__("input_nodes", 5),
+    "shape-a-number": lambda d: d["model_nodes"]["input_nodes"][0].__setitem__("shape", 7),
+    "metrics-true": lambda d: d["applicability"].__setitem__("transfer_performance", True),
+    "datasets-a-number": lambda d: d["source_task_data"].__setitem__("datasets", 3),
+    "tasks-a-mapping": lambda d: d["applicability"].__setitem__("intended_tasks", {"a": 1}),
+    "limitations-a-number": lambda d: d["applicability"].__setitem__("limitations", 5),
+    "weight-files-a-number": lambda d: d["model_parameters"].__setitem__("weight_files", 2),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SCHEMA_INVALID))
+def test_cyclonedx_export_refuses_a_card_with_structural_errors(tmp_path, shape):
+    card = _variant(tmp_path, SCHEMA_INVALID[shape])
+    before = card.read_bytes()
+    proc = _measured("export", card, "--to", "cyclonedx")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "does not conform to the schema" in proc.stderr and "模型卡不符合规范" in proc.stderr
+    assert card.read_bytes() == before
+
+
+def test_cyclonedx_bom_of_a_valid_card_is_valid_whatever_its_licence_id_and_dataset_ids(tmp_path):
+    pytest.importorskip("cyclonedx")
+    from modelcard_spec import cyclonedx
+
+    def change(d):
+        d["license"]["spdx_id"] = "Example-Licence-1.0"  # matches the schema's pattern, not on the SPDX list
+        datasets = d["source_task_data"]["datasets"]
+        datasets.append(dict(datasets[0], name="Second copy"))  # the same id twice: a rule error, not a schema one
+    card = _variant(tmp_path, change)
+    proc = _measured("export", card, "--to", "cyclonedx")
+    assert proc.returncode == 0, proc
+    assert cyclonedx.validate(proc.stdout) is None
+    bom = json.loads(proc.stdout)
+    refs = [c["bom-ref"] for c in bom["components"]] + [d["bom-ref"] for c in bom["components"] for d in c.get("data", [])]
+    assert len(refs) == len(set(refs))
+    assert bom["components"][0]["licenses"] == [{"expression": "Example-Licence-1.0"}]
+
+
+@pytest.mark.parametrize("fmt", ["nt", "ttl", "jsonld"])
+@pytest.mark.parametrize("shape", ["evidence-a-number", "supports-a-number"])
+def test_rdf_export_and_kg_load_take_any_readable_card(tmp_path, fmt, shape):
+    pyoxigraph = pytest.importorskip("pyoxigraph")
+    change = {"evidence-a-number": lambda d: d.__setitem__("evidence", 5),
+              "supports-a-number": lambda d: d["evidence"][0].__setitem__("supports", 3)}[shape]
+    card = _variant(tmp_path, change)
+    proc = _measured("export", card, "--to", fmt)
+    assert proc.returncode == 0, proc
+    syntax = {"nt": pyoxigraph.RdfFormat.N_TRIPLES, "ttl": pyoxigraph.RdfFormat.TURTLE,
+              "jsonld": pyoxigraph.RdfFormat.JSON_LD}[fmt]
+    assert list(pyoxigraph.parse(proc.stdout.encode(), format=syntax))
+    if fmt == "nt":
+        loaded = _measured("kg", "load", card, "--store", tmp_path / "store")
+        assert loaded.returncode == 0 and "1 with errors" in loaded.stdout
+
+
+@pytest.mark.parametrize("to", ["md", "html"])
+@pytest.mark.parametrize("name", [5, None])
+def test_render_takes_a_card_whose_name_is_not_text(tmp_path, to, name):
+    card = _variant(tmp_path, lambda d: d.__setitem__("name", name))
+    proc = _measured("render", card, "--to", to)
+    assert proc.returncode == 0 and f"{'' if name is None else name} / 乳腺细针穿刺细胞学多层感知机" in proc.stdout

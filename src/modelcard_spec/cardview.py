@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 from ._resources import schema_index
+from .textsafe import markdown as _md, terminal
 
 
 def _label(meta: dict) -> str:
@@ -84,37 +85,42 @@ def _blocks(cls: str, data: dict, depth: int):
             yield from _blocks(rng, value, depth + 1)
 
 
-def markdown(card: dict) -> str:
-    index = schema_index()
-    root = index["root_class"]
-    title = card.get("name", "")
+def _title(card: dict) -> str:
+    name = card.get("name")
+    title = "" if name is None else str(name)
     if card.get("name_zh"):
         title += f" / {card['name_zh']}"
-    out = [f"# {title}", ""]
+    return title
+
+
+def markdown(card: dict) -> str:
+    """The card as Markdown. Every value is text (:func:`.textsafe.markdown`): HTML in a card is
+    shown, never passed through, and no value can add a heading, a row, a link or an image."""
+    index = schema_index()
+    root = index["root_class"]
+    out = [f"# {_md(_title(card), ' ')}", ""]
     if card.get("summary"):
-        out += [str(card["summary"]), ""]
+        out += [_md(card["summary"]), ""]
     for block in _blocks(root, card, 2):
         if block[0] == "heading":
-            out += [f"{'#' * min(block[1], 6)} {block[2]}", ""]
+            out += [f"{'#' * min(block[1], 6)} {_md(block[2], ' ')}", ""]
         elif block[0] == "pairs":
             out += ["| Field / 字段 | Value / 值 |", "|---|---|"]
-            out += [f"| {k} | {_md(v)} |" for k, v in block[1]]
+            out += [f"| {_md(k)} | {_md(v)} |" for k, v in block[1]]
             out.append("")
         else:
-            out += ["| " + " | ".join(block[1]) + " |", "|---" * len(block[1]) + "|"]
+            out += ["| " + " | ".join(_md(h) for h in block[1]) + " |", "|---" * len(block[1]) + "|"]
             out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in block[2]]
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def html_page(card: dict) -> str:
+    """The card as one HTML page: every value escaped (attributes are ours and quoted), no script,
+    no link; control, reordering and invisible characters shown as escapes."""
     e = html.escape
     root = schema_index()["root_class"]
-    title = card.get("name", "") + (f" / {card['name_zh']}" if card.get("name_zh") else "")
+    title = _title(card)
     parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{e(title)}</title>",
              "<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
              "table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;"
@@ -134,4 +140,4 @@ def html_page(card: dict) -> str:
             rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in block[2])
             parts.append(f"<table><tr>{head}</tr>{rows}</table>")
     parts.append("</body>\n</html>\n")
-    return "\n".join(parts)
+    return terminal("\n".join(parts))

@@ -17,6 +17,10 @@ SCHEMA_FORMATS = {"json-schema": "json-schema", "shacl": "shacl", "owl": "owl", 
 
 
 class _Parser(argparse.ArgumentParser):
+    def _print_message(self, message, file=None):  # usage, help and errors, which echo arguments
+        if message:
+            _out(file or sys.stderr, message)
+
     def error(self, message):  # usage errors: exit 2 with a bilingual hint, never a traceback
         self.print_usage(sys.stderr)
         self.exit(EXIT_UNREADABLE, f"{self.prog}: error: {message}\n{self.prog}: 用法错误：{message}\n")
@@ -134,9 +138,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _out(stream, text: str) -> None:
+    """The one writer of everything the command line prints: control, reordering and invisible
+    characters and lone surrogates are shown as ``\\uXXXX`` escapes (:mod:`.textsafe`; the writers of
+    JSON, YAML, RDF, Markdown and HTML have already written them in their own syntax, and these
+    escapes are JSON's too); a character the stream's encoding cannot hold (a non-UTF-8 locale) is
+    written as a backslash escape, never an error."""
+    from .textsafe import json_text
+
+    text = json_text(text)
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()
+
+
 def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    """A command's result on standard output (JSON stays valid: the escapes are JSON escapes)."""
+    _out(sys.stdout, text)
+
+
+def _stderr(*lines: str) -> None:
+    """A message on standard error, each of ``lines`` kept on one line (a card key, file name, pickle
+    global or server reply holding a newline cannot add a line that looks like the tool's own)."""
+    from .textsafe import one_line
+
+    _out(sys.stderr, "".join(one_line(line) + "\n" for line in lines))
 
 
 def _emit(text: str, output: str | None, inputs=(), force: bool = False) -> int | None:
@@ -280,7 +309,7 @@ def cmd_init(args) -> int:
 
 
 def _fail(en: str, zh: str, where: str) -> int:
-    sys.stderr.write(f"{where}: error: {en}\n{where}: 错误：{zh}\n")
+    _stderr(f"{where}: error: {en}", f"{where}: 错误：{zh}")
     return EXIT_UNREADABLE
 
 
@@ -305,7 +334,7 @@ def cmd_inspect(args) -> int:
     if args.format == "json":
         _write(to_json({"card_fragment": fragment, "inspection": modelfile.summary(info)}))
     else:
-        import yaml
+        from .textsafe import one_line, yaml_dump
 
         detail = " ".join(x for x in (info.framework, info.framework_version) if x)
         head = [f"# Card fields read from {info.path} by modelcard-spec inspect {__version__}",
@@ -315,8 +344,8 @@ def cmd_inspect(args) -> int:
             head.append(f"# {info.buffer_elements} elements of normalisation buffers (running statistics) are not counted as parameters.")
         if info.pickle_based:
             head.append(f"# Pickle scan: {len(info.globals)} imported global(s), {len(info.findings)} finding(s).")
-        _write("\n".join(head) + "\n" + yaml.safe_dump(json.loads(json.dumps(fragment)), sort_keys=False,
-                                                      allow_unicode=True, width=100))
+        _write("".join(one_line(h) + "\n" for h in head) + yaml_dump(json.loads(json.dumps(fragment)), sort_keys=False,
+                                                                     width=100))
     _report_findings(args.file, info.findings)
     return EXIT_NONCONFORMING if info.findings else EXIT_OK
 
@@ -339,12 +368,12 @@ def _report_findings(where: str, findings: list) -> None:
                   + ", ".join(f"{st} at byte {at}" for st, at in f.locations) + more)
             zh = (f"共有 {f.count:,} 个 pickle 数据流导入 {f.name}（{kind_zh}），前几处位于 "
                   + "、".join(f"{st} 第 {at} 字节" for st, at in f.locations) + more_zh)
-        sys.stderr.write(f"{where}: critical [MCS-PA-06] {en}; loading this file with pickle could run code\n"
-                         f"{where}: 严重 [MCS-PA-06] {zh}；用 pickle 加载此文件可能执行代码\n")
+        _stderr(f"{where}: critical [MCS-PA-06] {en}; loading this file with pickle could run code",
+                f"{where}: 严重 [MCS-PA-06] {zh}；用 pickle 加载此文件可能执行代码")
     if len(findings) > MAX_FINDINGS_SHOWN:
         rest = len(findings) - MAX_FINDINGS_SHOWN
-        sys.stderr.write(f"{where}: critical [MCS-PA-06] and {rest:,} more imported globals that are not allow-listed\n"
-                         f"{where}: 严重 [MCS-PA-06] 另有 {rest:,} 个导入的全局对象不在允许列表中\n")
+        _stderr(f"{where}: critical [MCS-PA-06] and {rest:,} more imported globals that are not allow-listed",
+                f"{where}: 严重 [MCS-PA-06] 另有 {rest:,} 个导入的全局对象不在允许列表中")
 
 
 def cmd_verify(args) -> int:
@@ -422,14 +451,13 @@ def cmd_import(args) -> int:
 
         missing = [i.path for i in structural.check(card, card.get("provider_kind")) if i.rule == "schema.required"]
         if missing:
-            sys.stderr.write(f"the source does not give {', '.join(missing)}: declare them with --version, --provider "
-                             f"or --provider-kind, or add them to the card\n"
-                             f"来源未提供 {', '.join(missing)}：请用 --version、--provider 或 --provider-kind 声明，或在卡片中补充\n")
+            _stderr(f"the source does not give {', '.join(missing)}: declare them with --version, --provider "
+                    f"or --provider-kind, or add them to the card",
+                    f"来源未提供 {', '.join(missing)}：请用 --version、--provider 或 --provider-kind 声明，或在卡片中补充")
         _, statuses = importers.coverage(card)
         gaps = [e["id"] for e in statuses if e["status"] == "nonconforming"]
-        sys.stderr.write((f"导入完成：{len(gaps)} 项要求存在缺口（modelcard-spec report 查看详情）：" if zh else
-                          f"imported; {len(gaps)} requirement(s) with gaps (see modelcard-spec report): ")
-                         + ", ".join(gaps) + "\n")
+        _stderr((f"导入完成：{len(gaps)} 项要求存在缺口（modelcard-spec report 查看详情）：" if zh else
+                 f"imported; {len(gaps)} requirement(s) with gaps (see modelcard-spec report): ") + ", ".join(gaps))
         return EXIT_OK
     if not args.output:
         raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards")
@@ -452,7 +480,7 @@ def cmd_import(args) -> int:
             card = importers.import_source(args.kind, path, declared)
         except importers.SourceError as exc:
             failed += 1
-            sys.stderr.write(f"{path}: error: cannot import: {exc}\n{path}: 错误：无法导入：{exc.message_zh}\n")
+            _stderr(f"{path}: error: cannot import: {exc}", f"{path}: 错误：无法导入：{exc.message_zh}")
             continue
         if target.name in written:  # two sources with one stem: the second never replaces the first
             _refused(OutputError(target, f"is also the card of an earlier source; {path} not written",
@@ -504,6 +532,8 @@ def cmd_export(args) -> int:
             text = cyclonedx.to_json(cyclonedx.to_bom(read_card(files[0]).data))
         except CardLoadError as exc:
             return _fail(exc.issue.message, exc.issue.message_zh, str(files[0]))
+        except cyclonedx.ExportError as exc:
+            return _fail(exc.message, exc.message_zh, str(files[0]))
         return _emit(text, args.output, _export_inputs(files, args.output), args.force) or EXIT_OK
     lines: set[str] = set()
     for f in files:

@@ -6,6 +6,11 @@ intervals, considerations); the weight files are ``file`` components with their 
 source datasets are ``data`` components. Output is deterministic: the serial number is a UUID-5 of
 the card's IRI and content, and no timestamp is written. ``validate`` checks the document against
 the CycloneDX 1.6 JSON schema shipped by ``cyclonedx-python-lib`` (imported only then).
+
+Only a card that conforms to the schema is exported (:class:`ExportError` otherwise): a BOM states
+facts about a model, and a card with structural errors does not say them in a form we can map.
+The semantic rules (dates in order, ratios summing to one, ...) do not stop an export; ``validate``
+reports them.
 """
 
 from __future__ import annotations
@@ -16,17 +21,42 @@ import uuid
 
 from . import __version__
 from .catalogue import get_in
-from .rdf import card_iri
+from .rdf import _seg, card_iri
+from .textsafe import json_text
 
 APPROACH = {"supervised": "supervised", "unsupervised": "unsupervised", "self_supervised": "self-supervised",
             "semi_supervised": "semi-supervised", "reinforcement": "reinforcement-learning"}
 
 
+class ExportError(Exception):
+    """A card that cannot be exported as a BOM (exit code 2), with the reason in English and Chinese."""
+
+    def __init__(self, message: str, message_zh: str):
+        super().__init__(message)
+        self.message, self.message_zh = message, message_zh
+
+
+def _require_conforming(card: dict) -> None:
+    from .structural import check
+
+    kind = card.get("provider_kind")
+    issues = check(card, kind if isinstance(kind, str) else None)
+    if issues:
+        first = issues[0]
+        raise ExportError(
+            f"the card does not conform to the schema ({len(issues)} structural error(s); first at "
+            f"{first.path or '/'}: {first.message}); a CycloneDX BOM is exported only from a card that does "
+            f"(see modelcard-spec validate)",
+            f"模型卡不符合规范（{len(issues)} 个结构错误；第一个位于 {first.path or '/'}：{first.message_zh}）；"
+            f"只有符合规范的模型卡才能导出 CycloneDX BOM（请用 modelcard-spec validate 查看）")
 
 
 def to_bom(card: dict) -> dict:
+    """The BOM of a card that conforms to the schema; :class:`ExportError` for one that does not."""
+    _require_conforming(card)
     iri = card_iri(card)
-    digest = hashlib.sha256(json.dumps(card, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    text = json.dumps(card, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     model: dict = {"type": "machine-learning-model", "bom-ref": iri, "name": str(card.get("name", "")),
                    "version": str(card.get("version", ""))}
     if card.get("summary"):
@@ -42,7 +72,8 @@ def to_bom(card: dict) -> dict:
         model["supplier"] = supplier
     lic = card.get("license") if isinstance(card.get("license"), dict) else {}
     if lic.get("spdx_id") and not str(lic["spdx_id"]).startswith("LicenseRef-"):
-        model["licenses"] = [{"license": {"id": str(lic["spdx_id"])}}]
+        # an SPDX expression: the card's identifier need not be on the SPDX list CycloneDX's "id" requires
+        model["licenses"] = [{"expression": str(lic["spdx_id"])}]
     elif lic.get("name"):
         model["licenses"] = [{"license": {"name": str(lic["name"])}}]
     files = get_in(card, "model_parameters", "weight_files") or []
@@ -65,10 +96,14 @@ def to_bom(card: dict) -> dict:
         params["architectureFamily"] = str(get_in(card, "model_framework", "architecture_family"))
     if get_in(card, "model_framework", "architecture_name"):
         params["modelArchitecture"] = str(get_in(card, "model_framework", "architecture_name"))
-    for ds in get_in(card, "source_task_data", "datasets") or []:
+    refs: set[str] = set()
+    for n, ds in enumerate(get_in(card, "source_task_data", "datasets") or []):
         if not isinstance(ds, dict) or not ds.get("name"):
             continue
-        ref = f"{iri}/dataset/{ds.get('id', len(datasets))}"
+        ref = f"{iri}/dataset/{_seg(ds['id'])}" if isinstance(ds.get("id"), str) else ""
+        if not ref or ref in refs:  # a bom-ref names one thing: a repeated or missing id gets the position
+            ref = f"{iri}/source_task_data/datasets/{n}"
+        refs.add(ref)
         data = {"type": "dataset", "bom-ref": ref, "name": str(ds["name"])}
         if ds.get("url"):
             data["contents"] = {"url": str(ds["url"])}
@@ -135,7 +170,7 @@ def _tensor(node: dict) -> str:
 
 
 def to_json(bom: dict) -> str:
-    return json.dumps(bom, ensure_ascii=False, indent=2) + "\n"
+    return json_text(json.dumps(bom, ensure_ascii=False, indent=2)) + "\n"
 
 
 def validate(text: str) -> str | None:

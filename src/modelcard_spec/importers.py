@@ -598,9 +598,9 @@ def _sections(body: str) -> dict[str, str]:
 # --- batch -------------------------------------------------------------------------------------
 
 def dump(card: dict) -> str:
-    # libyaml's emitter where PyYAML has it: the same text as the pure-Python one, in linear time
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(card, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
+    from .textsafe import yaml_dump
+
+    return yaml_dump(card, sort_keys=False, width=100)  # reordering characters as escapes, never raw
 
 
 def sources(kind: str, folder: Path) -> list[Path]:

@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 from ._resources import schema_index
 from .structural import is_absolute_iri
+from .textsafe import encodable, json_text, terminal
 
 ID_BASE = "https://w3id.org/modelcard-spec/id/"
 REQ_BASE = "https://w3id.org/modelcard-spec/requirement/"
@@ -54,7 +55,7 @@ FORMATS = {"nt": "N_TRIPLES", "ttl": "TURTLE", "jsonld": "JSON_LD", "nq": "N_QUA
 
 
 def _seg(text) -> str:
-    return quote(str(text), safe="-._~")
+    return quote(encodable(str(text)), safe="-._~")
 
 
 def card_iri(data: dict) -> str:
@@ -67,8 +68,10 @@ def _iri(value: str) -> str:
 
 
 def _literal(value, datatype: str | None = None) -> str:
-    text = str(value)
-    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r"))
+    """An N-Triples literal. A lone surrogate (no RDF string can hold one) becomes the text ``\\udXXX``;
+    control, reordering and invisible characters are written as ``\\uXXXX`` escapes (the same string)."""
+    text = encodable(str(value))
+    escaped = terminal(text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r"))
     if datatype and datatype != XSD + "string":
         return f'"{escaped}"^^<{datatype}>'
     return f'"{escaped}"'
@@ -244,9 +247,9 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
         if issue.requirement and issue.severity == "error":
             findings.setdefault(issue.requirement, []).append(f"{issue.path or '/'} — {issue.message}")
     supports: dict[str, list[str]] = {}
-    for ev in data.get("evidence") or []:
+    for ev in _items(data.get("evidence")):
         if isinstance(ev, dict) and isinstance(ev.get("id"), str):
-            for req in ev.get("supports") or []:
+            for req in _items(ev.get("supports")):
                 supports.setdefault(str(req), []).append(f"{card}/evidence/{_seg(ev['id'])}")
     value = {
         "assessed_card": card,
@@ -276,18 +279,29 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
         w.add(s, _iri(verdict_slot["uri"]), _iri(v_iri))
 
 
+def _items(value) -> list:
+    """A multivalued field's items; nothing when an invalid card holds something else there."""
+    return value if isinstance(value, list) else []
+
+
 def serialise(lines: list[str], fmt: str) -> str:
-    """N-Triples lines as ``nt`` (as is), ``ttl`` or ``jsonld`` (via pyoxigraph)."""
+    """N-Triples lines as ``nt`` (as is), ``ttl`` or ``jsonld`` (via pyoxigraph).
+
+    Control, reordering and invisible characters are written as escapes, which mean the same
+    characters in each format: literals already carry them so (:func:`_literal`); in an IRI (a card's
+    URL may hold one) ``\\uXXXX`` is an N-Triples and Turtle escape too, and Turtle then writes such
+    IRIs in full (no prefixed name, where escapes are not allowed)."""
     text = "\n".join(lines) + ("\n" if lines else "")
     if fmt == "nt":
-        return text
+        return terminal(text)
     import pyoxigraph as ox
 
     triples = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
     if fmt == "ttl":
-        out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        return out.decode("utf-8")
+        plain = terminal(text) == text
+        out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES if plain else {})
+        return terminal(out.decode("utf-8"))
     if fmt == "jsonld":
         out = ox.serialize(triples, format=ox.RdfFormat.JSON_LD)
-        return json.dumps(json.loads(out), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        return json_text(json.dumps(json.loads(out), ensure_ascii=False, indent=2, sort_keys=True)) + "\n"
     raise ValueError(f"unknown RDF format {fmt}")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 
 from . import catalogue
+from .textsafe import json_text, markdown, one_line
 
 DOCS_BASE = "https://w3id.org/modelcard-spec/docs"
 
 
 def to_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    """``data`` as indented JSON; control, reordering and invisible characters and lone surrogates of
+    untrusted strings are written as ``\\uXXXX`` escapes (:func:`.textsafe.json_text`)."""
+    return json_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)) + "\n"
 
 
 def _message(issue, lang: str) -> str:
@@ -18,7 +21,8 @@ def _message(issue, lang: str) -> str:
 
 
 def report_text(report, lang: str = "en") -> str:
-    """ruff-style lines: ``file:line:col: severity rule [REQ] message (at /pointer)``."""
+    """ruff-style lines: ``file:line:col: severity rule [REQ] message (at /pointer)``, one line per
+    issue whatever the file name, card keys and values hold (:func:`.textsafe.one_line`)."""
     lines: list[str] = []
     for result in report.results:
         for issue in result.issues:
@@ -29,7 +33,7 @@ def report_text(report, lang: str = "en") -> str:
             at = f" (at {issue.path})" if issue.path else ""
             if lang == "zh":
                 at = f"（位置 {issue.path}）" if issue.path else ""
-            lines.append(f"{where}: {issue.severity} {issue.rule}{req} {_message(issue, lang)}{at}")
+            lines.append(one_line(f"{where}: {issue.severity} {issue.rule}{req} {_message(issue, lang)}{at}"))
     cards = len(report.results)
     bad = sum(1 for r in report.results if not r.valid)
     errors = sum(r.counts()["error"] for r in report.results)
@@ -56,7 +60,7 @@ def summary_table(report, lang: str = "en") -> str:
         verdict = ("通过" if r.valid else "未通过") if zh else ("pass" if r.valid else "FAIL")
         if not r.readable:
             verdict = "无法读取" if zh else "UNREADABLE"
-        rows.append((r.card, verdict, str(counts["error"]), str(counts["warning"]),
+        rows.append((one_line(r.card), verdict, str(counts["error"]), str(counts["warning"]),
                      str(summ["totals"]["conforms"]) if summ else "-",
                      str(summ["totals"]["nonconforming"]) if summ else "-",
                      f"{summ['completeness']:.0%}" if summ else "-"))
@@ -66,14 +70,16 @@ def summary_table(report, lang: str = "en") -> str:
 
 
 def report_markdown(report, lang: str = "en") -> str:
-    """Validation results as Markdown (for pull-request comments and review notes)."""
+    """Validation results as Markdown (for pull-request comments and review notes). File names, card
+    keys and messages are untrusted: they go through :func:`.textsafe.markdown`, so none of them can
+    add a section, a row, a link or HTML."""
     zh = lang == "zh"
     out = ["# " + ("模型卡验证结果" if zh else "Model card validation"), ""]
     out.append(f"modelcard-spec {report.tool_version}, " + ("规范版本" if zh else "schema") + f" {report.schema_version}")
     out.append("")
     for r in report.results:
         mark = "✅" if r.valid else "❌"
-        out += [f"## {mark} `{r.card}`", ""]
+        out += [f"## {mark} <code>{markdown(r.card, ' ')}</code>", ""]
         if not r.issues:
             out += ["没有问题。" if zh else "No issues.", ""]
             continue
@@ -82,10 +88,13 @@ def report_markdown(report, lang: str = "en") -> str:
                 "|---|---|---|---|---|"]
         for i in r.issues:
             where = f"{i.line}:{i.column} " if i.line is not None else ""
-            msg = (i.message_zh if zh else i.message).replace("|", "\\|")
-            out.append(f"| {where}`{i.path or '/'}` | {i.severity} | {i.requirement or ''} | `{i.rule}` | {msg} |")
+            msg = markdown(i.message_zh if zh else i.message)
+            out.append(f"| {where}<code>{markdown(i.path or '/')}</code> | {i.severity} | {i.requirement or ''} | "
+                       f"`{i.rule}` | {msg} |")
         out.append("")
-    out.append(summary_table(report, lang).join(["```\n", "```"]))
+    # An indented code block, which every Markdown renderer shows as it is (the site's Python-Markdown
+    # has no ``` fences); its lines are one_line()d, so a file name cannot end it.
+    out += ["    " + line for line in summary_table(report, lang).splitlines()]
     return "\n".join(out) + "\n"
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import html
+from functools import lru_cache
 
 from . import __version__, catalogue, conformity
 from ._resources import schema_index, schema_version
 from .diagnostics import CardResult
+from .textsafe import markdown as md, terminal
 
 # Labels of the verdicts, from the schema's Verdict enum (English title in lower case, Chinese title).
 STATUS_LABELS = {value: (meta["title"].lower(), meta["title_zh"])
@@ -55,16 +56,19 @@ def _area_titles() -> dict[str, tuple[str, str]]:
 
 
 def markdown(rep: dict, lang: str = "en") -> str:
+    """The report as Markdown; every value from the card or its file name goes through
+    :func:`.textsafe.markdown`, so none can add a section, a row, a link or HTML."""
     zh = lang == "zh"
     h = rep["header"]
     model = h["model"]
-    out = [f"# {'符合性报告' if zh else 'Conformity report'}: {model.get('name') or h['card']} {model.get('version') or ''}".rstrip(), ""]
+    title = md(f"{model.get('name') or h['card']} {model.get('version') or ''}".rstrip(), " ")
+    out = [f"# {'符合性报告' if zh else 'Conformity report'}: {title}", ""]
     rows = [
-        ("模型卡" if zh else "Card", f"`{h['card']}`"),
+        ("模型卡" if zh else "Card", f"<code>{md(h['card'])}</code>"),
         ("模型卡 SHA-256" if zh else "Card SHA-256", f"`{h['card_sha256']}`"),
-        ("标识" if zh else "Identifier", f"`{model.get('identifier')}`"),
-        ("提供方类型" if zh else "Provider kind", str(model.get("provider_kind"))),
-        ("标准" if zh else "Standard", str(h.get("standard"))),
+        ("标识" if zh else "Identifier", f"<code>{md(model.get('identifier'))}</code>"),
+        ("提供方类型" if zh else "Provider kind", md(model.get("provider_kind"))),
+        ("标准" if zh else "Standard", md(h.get("standard"))),
         ("工具" if zh else "Tool", f"modelcard-spec {h['tool']['version']}"),
         ("规范 / 目录版本" if zh else "Schema / catalogue version", f"{h['schema_version']} / {h['catalogue_version']}"),
         ("结构和规则检查" if zh else "Validation", ("通过" if h["valid"] else "未通过") if zh else ("passed" if h["valid"] else "failed")),
@@ -88,23 +92,29 @@ def markdown(rep: dict, lang: str = "en") -> str:
     for r in rep["requirements"]:
         notes = []
         if r.get("justification"):
-            notes.append(r["justification_zh"] if zh else r["justification"])
+            notes.append(md(r["justification_zh"] if zh else r["justification"]))
         for i in r["issues"]:
-            notes.append(f"{i['severity']}: {i['message_zh'] if zh else i['message']} (`{i['path']}`)")
-        cell = "<br>".join(n.replace("|", "\\|") for n in notes)
+            notes.append(f"{i['severity']}: {md(i['message_zh'] if zh else i['message'])} (<code>{md(i['path'])}</code>)")
+        cell = "<br>".join(notes)
         out.append(f"| {r['id']} | {r['title_zh'] if zh else r['title']} | {STATUS_LABELS[r['status']][1 if zh else 0]} | {cell} |")
     if rep["unattributed_issues"]:
         out += ["", "## " + ("其他问题" if zh else "Other issues"), ""]
         for i in rep["unattributed_issues"]:
-            out.append(f"- {i['severity']} `{i['rule']}` {i['message_zh'] if zh else i['message']} (`{i['path']}`)")
+            out.append(f"- {i['severity']} `{i['rule']}` {md(i['message_zh'] if zh else i['message'])} (<code>{md(i['path'])}</code>)")
     return "\n".join(out) + "\n"
 
 
-def html_page(rep: dict, lang: str = "en") -> str:
-    """A self-contained HTML page (no scripts, no external resources)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+@lru_cache(maxsize=1)
+def _template():
+    from jinja2 import Environment, PackageLoader
 
-    env = Environment(loader=PackageLoader("modelcard_spec", "templates"), autoescape=select_autoescape(["html"]))
-    template = env.get_template("report.html")
-    return template.render(rep=rep, zh=lang == "zh", labels=STATUS_LABELS, statuses=conformity.STATUSES,
-                           areas=_area_titles(), escape=html.escape)
+    # Autoescaping makes every value text; the template quotes every attribute.
+    env = Environment(loader=PackageLoader("modelcard_spec", "templates"), autoescape=True)
+    return env.get_template("report.html")
+
+
+def html_page(rep: dict, lang: str = "en") -> str:
+    """A self-contained HTML page (no scripts, no links, no external resources). Control, reordering
+    and invisible characters are shown as escapes, which are plain text in HTML."""
+    return terminal(_template().render(rep=rep, zh=lang == "zh", labels=STATUS_LABELS, statuses=conformity.STATUSES,
+                                       areas=_area_titles()))

@@ -1,34 +1,55 @@
-"""Text from untrusted input made safe to show: no terminal control sequences, no hidden reordering.
+"""Text from untrusted input made safe to show: no terminal control sequences, no hidden reordering,
+no Markdown or HTML structure, and nothing that cannot be written as UTF-8.
 
-Card keys and values, names read from model files and bodies of server replies end up in what the
-command line prints. A raw ESC or CSI there can erase lines, recolour text or retitle the window
-(a malicious pickle could erase its own warning); bidirectional overrides can reorder what a reader
-sees. Every such character is shown as a visible ``\\uXXXX`` escape instead:
+Card keys and values, file names, names read from model files and bodies of server replies end up
+in what the command line prints and in the Markdown, HTML, JSON and YAML it writes. A raw ESC or CSI
+there can erase lines, recolour text or retitle the window (a malicious pickle could erase its own
+warning); bidirectional overrides and invisible characters can reorder or hide what a reader sees.
+Every such character is shown as a visible escape instead — ``\\u001b``, ``\\u202e``,
+``\\U000e0041`` — and so is a lone surrogate (``\\ud800``), which no UTF-8 output can hold (it comes
+from an undecodable file name or from data handed to the library):
 
 * :func:`terminal` for human-readable text (diagnostics, tables, messages on standard error);
-* :func:`json_text` for JSON already serialised: the same escapes are valid JSON string escapes,
-  so the document keeps its meaning and stays byte-deterministic.
-
-Newlines and tabs are kept in :func:`terminal` (they are the layout of the output itself); use
-:func:`one_line` for a value that must stay on one line (a card key inside a diagnostic).
+* :func:`one_line` for a value that must stay on one line (a card key inside a diagnostic);
+* :func:`json_text` for JSON already serialised: the escapes are JSON string escapes, so the
+  document keeps its meaning, stays valid JSON and byte-deterministic;
+* :func:`yaml_dump` for YAML: scalars holding such characters are double-quoted, where the same
+  escapes are YAML escapes;
+* :func:`markdown` for untrusted text inside Markdown (table cells, headings, paragraphs): the
+  HTML and Markdown structure characters are escaped, newlines become ``<br>`` (or spaces), so a
+  card value can neither add a section, a link or an image nor run script on a site built from it.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-# C0 controls but tab and newline, DEL, C1 controls, and the invisible formatting characters that
-# reorder or hide text: ALM, LRM/RLM, LRE..RLO, LRI..PDI, line/paragraph separators, BOM/ZWNBSP.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-_UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+# C0 controls but tab and newline, DEL, C1 controls; the bidirectional controls (ALM, LRM, RLM,
+# LRE..RLO, LRI..PDI); line/paragraph separators; invisible operators and the deprecated format
+# characters (U+2060..206F); BOM/ZWNBSP; the invisible tag characters; lone surrogates.
+_HIDDEN = ("\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+           "\U000e0000-\U000e007f\ud800-\udfff")
+# terminal() keeps newline, tab and the CR of a CRLF line end (CSV); a lone CR could overwrite a line.
+_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]|\r(?!\n)")
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f{_HIDDEN}]")
 
 
 def _escape(match: re.Match) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _escape_json(match: re.Match) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON writes a character beyond the BMP as its UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def terminal(text: str) -> str:
-    """``text`` with every control or reordering character but newline and tab escaped."""
+    """``text`` with every control or reordering character but newline, tab and CRLF escaped."""
     return _UNSAFE.sub(_escape, text)
 
 
@@ -37,9 +58,86 @@ def one_line(text: str) -> str:
     return _UNSAFE_LINE.sub(_escape, text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """``text`` with each lone surrogate written as the six characters ``\\udXXX``, as :func:`terminal`
+    shows it, and nothing else changed: for text that must be UTF-8 but keep every other character
+    (an RDF literal, an IRI segment before percent-encoding)."""
+    return _SURROGATE.sub(_escape, text)
+
+
 def json_text(text: str) -> str:
     """Serialised JSON with the characters :func:`terminal` escapes written as JSON escapes.
 
     Such characters can only occur inside JSON strings, where ``\\uXXXX`` means the same character;
-    ``json.dumps`` already escapes C0 controls, this adds DEL, C1 and the reordering characters."""
-    return _UNSAFE.sub(_escape, text)
+    ``json.dumps`` already escapes C0 controls, this adds DEL, C1, the reordering and invisible
+    characters, and lone surrogates (which ``ensure_ascii=False`` leaves raw and UTF-8 cannot hold)."""
+    return _UNSAFE.sub(_escape_json, text)
+
+
+# --------------------------------------------------------------------------- YAML
+
+def yaml_dump(data, **options) -> str:
+    """``yaml.safe_dump(data, allow_unicode=True, **options)`` with every character :func:`terminal`
+    escapes written as a YAML escape: a scalar holding one is double-quoted (PyYAML escapes controls
+    there itself; the reordering and invisible characters it would leave raw are escaped here)."""
+    import yaml
+
+    # libyaml's emitter where PyYAML has it (linear time); only text holding a character to escape
+    # needs the pure-Python emitter below, which double-quotes the scalars that hold one.
+    fast = getattr(yaml, "CSafeDumper", None)
+    if fast is not None:
+        text = yaml.dump(data, Dumper=fast, allow_unicode=True, **options)
+        if not _UNSAFE.search(text):
+            return text
+    return terminal(yaml.dump(data, Dumper=_dumper(), allow_unicode=True, **options))
+
+
+@lru_cache(maxsize=None)
+def _dumper():
+    import yaml
+
+    class SafeDumper(yaml.SafeDumper):
+        def analyze_scalar(self, scalar):
+            analysis = super().analyze_scalar(scalar)
+            if _UNSAFE.search(scalar):  # only double quotes can carry the escapes
+                analysis.allow_flow_plain = analysis.allow_block_plain = False
+                analysis.allow_single_quoted = analysis.allow_block = False
+            return analysis
+
+    return SafeDumper
+
+
+# --------------------------------------------------------------------------- Markdown
+
+# Escaped with a backslash wherever they are (CommonMark and Python-Markdown both honour these; the
+# pipe through the tables extension); as character references: the HTML specials, and the tilde
+# (strikethrough on GitHub, which Python-Markdown would show with its backslash).
+_MD_CHARS = re.compile(r"[\\`*_{}\[\]|#&<>~]")
+_MD_REPLACE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;"}
+# At the start of a line: a list marker or rule (- +), an ordered-list number then a blank or the end.
+_MD_LINE_START = re.compile(r"^(?:[-+]|\d+[.)](?= |$))")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def _md_char(match: re.Match) -> str:
+    char = match.group()
+    return _MD_REPLACE.get(char) or "\\" + char
+
+
+def markdown(text, newline: str = "<br>") -> str:
+    """Untrusted ``text`` as Markdown inline text that renders as exactly that text.
+
+    HTML specials become character references, Markdown structure characters are escaped, control
+    and reordering characters are shown as escapes (:func:`one_line`), and line breaks become
+    ``newline`` (``<br>`` in table cells and paragraphs, a space in headings), so the value stays in
+    its cell, heading or paragraph. Leading blanks are dropped (they could start a code block)."""
+    text = str(text).replace("\t", " ")
+    pieces = [_MD_CHARS.sub(_md_char, one_line(piece)) for piece in _NEWLINES.split(text)]
+    out = newline.join(pieces).lstrip(" ")
+    start = _MD_LINE_START.match(out)
+    if start:
+        out = out[:start.end() - 1] + "\\" + out[start.end() - 1:]
+    return out
