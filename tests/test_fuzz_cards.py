@@ -61,3 +61,22 @@ def test_the_fuzzer_sees_a_crash_an_unsafe_output_and_a_forged_heading(tmp_path,
     assert ("invalid-output", "render", "unescaped control/reordering character on stdout") in found
     assert ("invalid-output", "validate", "unescaped control/reordering character on stdout") in found
     assert any(kind == "invalid-output" and "render-md output" in detail for kind, _, detail in found)
+
+
+def test_the_fuzzer_reports_a_check_the_validator_turned_into_an_internal_error(tmp_path, monkeypatch):
+    """A rule that raises becomes the card's ``internal.rule-failed`` error in every command (so no
+    command crashes), yet it is a bug: the fuzzer must report it as a crash site."""
+    from modelcard_spec.rules import RULES, Rule
+
+    original = RULES["splits.ratio-sum"]
+
+    def broken(ctx):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(RULES, "splits.ratio-sum", Rule(original.id, original.requirements, original.severity,
+                                                        original.title, original.title_zh, broken))
+    fuzzer = fuzz_cards.Fuzzer(seed=13, workdir=tmp_path, check_every=1, batch=5, data_level=0.0)
+    fuzzer.run(0, 5, progress_every=0)
+    crashes = [f for f in fuzzer.report()["findings"] if f["kind"] == "crash"]
+    assert crashes and all(f["detail"].startswith("KeyError") for f in crashes)
+    assert any("broken" in frame for f in crashes for frame in f["frames"])

@@ -42,6 +42,7 @@ import argparse
 import contextlib
 import html.parser
 import io
+import logging
 import json
 import os
 import random
@@ -312,6 +313,7 @@ def run_cli(argv: list[str]) -> Outcome:
     sys.stdout, sys.stderr = so, se
     start = time.perf_counter()
     code, exc, tb = None, None, None
+    SWALLOWED.clear()
     try:
         code = cli.main(argv)
     except SystemExit as stop:  # argparse's usage errors
@@ -328,7 +330,26 @@ def run_cli(argv: list[str]) -> Outcome:
                 stream.flush()
             except Exception:  # noqa: BLE001 - a half-written character: the crash is already recorded
                 pass
+    if exc is None and SWALLOWED:  # a check that failed inside the validator is a crash site too
+        exc = SWALLOWED[0]
+        tb = traceback.extract_tb(exc.__traceback__)
     return Outcome(code, out.getvalue(), err.getvalue(), seconds, exc, tb)
+
+
+class _Swallowed(logging.Handler):
+    """Collects the exceptions the validator turns into ``internal.*`` errors of a card (it logs them
+    at DEBUG level): each is a bug the fuzzer must report, not a result."""
+
+    def emit(self, record):
+        if record.exc_info and record.exc_info[1] is not None:
+            SWALLOWED.append(record.exc_info[1])
+
+
+SWALLOWED: list = []
+_swallowed_log = logging.getLogger("modelcard_spec")
+_swallowed_log.addHandler(_Swallowed(logging.DEBUG))
+_swallowed_log.setLevel(logging.DEBUG)
+_swallowed_log.propagate = False
 
 
 class Memo:
@@ -406,10 +427,10 @@ class Memo:
         return self._once(self.validated, str(path),
                           lambda: self._originals["validator.validate_card"](path, max_bytes, models))
 
-    def _structural(self, data, provider_kind=None):
-        key = (id(data), provider_kind)
+    def _structural(self, data, provider_kind=None, limit=None):
+        key = (id(data), provider_kind, limit)
         if key not in self.structure:  # the data is kept, so its id is not reused within the batch
-            self.structure[key] = (data, self._originals["structural.check"](data, provider_kind))
+            self.structure[key] = (data, self._originals["structural.check"](data, provider_kind, limit))
         return list(self.structure[key][1])
 
     def _card_graph(self, path):
@@ -741,8 +762,13 @@ class Fuzzer:
                 group_command(argv, kind, rest, command)
 
         for c in cases:  # read and validate each card once, as the first command would
+            SWALLOWED.clear()
             with contextlib.suppress(Exception):
                 validator.validate_card(str(c["file"]))
+            for exc in SWALLOWED:  # a check that failed: every command meets it as an internal.* error
+                self.record("crash", "validate (checks)", f"{type(exc).__name__}: {str(exc)[:300]}", c,
+                            traceback.extract_tb(exc.__traceback__))
+            SWALLOWED.clear()
 
         for fmt, kind in (("text", "text"), ("json", "json"), ("sarif", "sarif"), ("markdown", "validate-md")):
             batch_command(["validate", "--format", fmt, "--jobs", "1", *lang], kind, cases)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import logging
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -13,6 +14,10 @@ from .rules import Context, RULES
 from ._resources import schema_version
 from .diagnostics import CardLoadError, CardResult, Issue
 from .loading import MAX_BYTES, LoadedCard, read_card
+
+# Failures of the checks themselves (bugs) are reported as the card's errors; their tracebacks go to
+# this logger at DEBUG level (silent unless a handler asks for them, as the card fuzzer does).
+_log = logging.getLogger(__name__)
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -94,6 +99,7 @@ def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
                 issues.append(Issue(f.severity or rule.severity, rule.id, f.path, f.message, f.message_zh,
                                     f.requirement or rule.requirements[0]))
         except Exception as exc:  # a check that could not finish is not a check passed: its requirements fail
+            _log.debug("the check %s could not finish", rule.id, exc_info=True)
             name = type(exc).__name__
             for requirement in rule.requirements:
                 issues.append(Issue("error", "internal.rule-failed", "",
@@ -201,6 +207,7 @@ def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
     try:
         result.issues, result.requirements = check_loaded(card, models)
     except Exception as exc:  # noqa: BLE001 - reported as this card's result
+        _log.debug("the checks could not finish on %s", name, exc_info=True)
         result.issues = [Issue("error", "internal.check-failed", "",
                                f"the checks could not finish on this card ({type(exc).__name__}); please report it",
                                f"对此模型卡的检查未能完成（{type(exc).__name__}）；请报告此问题")]
