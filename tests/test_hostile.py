@@ -247,7 +247,9 @@ def test_an_iri_outside_rfc_3987_is_a_literal_in_every_export_and_in_the_store(t
     for fmt in ("nt", "ttl"):
         run = run_measured(["export", card, "--to", fmt], cwd=tmp_path)
         assert run.returncode == 0 and "Traceback" not in run.stderr, run
-        assert f"<{bad}>" not in run.stdout and f'"{bad}"' in run.stdout
+        parsed = list(pyoxigraph.parse(run.stdout.encode(), pyoxigraph.RdfFormat.N_TRIPLES if fmt == "nt" else pyoxigraph.RdfFormat.TURTLE))
+        objects = [t.object for t in parsed if t.predicate.value.endswith("/vocab/website")]
+        assert objects and all(isinstance(o, pyoxigraph.Literal) and o.value == bad for o in objects)
     run = run_measured(["kg", "load", card, "--store", tmp_path / "store"], cwd=tmp_path)
     assert run.returncode == 0, run
     store = pyoxigraph.Store.read_only(str(tmp_path / "store"))
