@@ -480,3 +480,16 @@ def test_patterns_end_where_the_text_ends_on_both_paths():
     assert [i.path for i in structural.check(data)] == ["/version"]
     data["name"] = 42
     assert sorted(i.path for i in structural.check(data)) == ["/name", "/version"]
+
+
+def test_lone_surrogates_in_data_handed_to_the_library_are_located_errors():
+    """The loader refuses files holding a lone surrogate; data given to the library directly can still
+    hold one, and the compiled validator can neither encode nor judge it: each is a located error."""
+    data = cxr()
+    data["summary"] = "x\udcff"
+    data["x\ud800"] = 1
+    issues, statuses = check_data(data, CXR)
+    found = {(i.rule, i.path) for i in issues}
+    assert ("schema.text", "/summary") in found and ("schema.text", "/x\ud800") in found
+    assert not [i for i in issues if i.rule.startswith("internal")]
+    assert all(i.message_zh for i in issues if i.rule == "schema.text")

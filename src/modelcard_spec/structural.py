@@ -284,9 +284,15 @@ def iter_issues(data: dict, provider_kind: str | None = None):
     match before a final newline), its own errors are reported, so a card is never valid for one path
     and invalid for the other."""
     fast = _fast_validator()
+    seen: set[tuple[str, str]] = set()
+    # A lone surrogate is no character: the loader refuses files holding one, but data handed to the
+    # library can, and the compiled validator can neither encode nor judge it.
+    for issue in _surrogate_issues(data, provider_kind):
+        seen.add((issue.path, issue.message))
+        fast = None
+        yield issue
     if fast is not None and fast.is_valid(data):
         return
-    seen: set[tuple[str, str]] = set()
     errors = (flat for error in _validator().iter_errors(data) for flat in _flatten(error))
     for error in errors:
         pointer = "".join(f"/{escape_pointer_token(t)}" for t in error.absolute_path)
@@ -308,6 +314,34 @@ def iter_issues(data: dict, provider_kind: str | None = None):
                 seen.add((pointer, en))
                 yield Issue("error", f"schema.{kind[:1].lower()}{kind[1:]}", pointer, en, zh,
                             catalogue.primary_requirement(pointer, provider_kind))
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_issues(data, provider_kind: str | None = None):
+    """An error at each key or string value holding a lone UTF-16 surrogate: no character, so no text
+    of a card (the loader refuses such files; data handed to the library can still hold one)."""
+    stack = [("", data)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, str):
+            if _LONE_SURROGATE.search(value):
+                yield Issue("error", "schema.text", pointer,
+                            "the value holds a lone UTF-16 surrogate, which is not a character",
+                            "该值含有孤立的 UTF-16 代理项，不是字符",
+                            catalogue.primary_requirement(pointer, provider_kind))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{pointer}/{escape_pointer_token(key)}"
+                if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                    yield Issue("error", "schema.text", child,
+                                "the key holds a lone UTF-16 surrogate, which is not a character",
+                                "该键含有孤立的 UTF-16 代理项，不是字符",
+                                catalogue.primary_requirement(child, provider_kind))
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{n}", item) for n, item in enumerate(value))
 
 
 def _version_issues(data: dict, issues: list[Issue], provider_kind: str | None) -> list[Issue]:
