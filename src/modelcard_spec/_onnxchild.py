@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import struct
 import sys
 
@@ -148,12 +149,27 @@ def _inputs(np, head: dict, data: bytearray) -> dict:
     return feeds
 
 
+def _die_with_parent(parent: int) -> None:
+    """On Linux, have the kernel kill this process when the parent that started it ends (it
+    cannot then keep a deadline); the process ends now if that parent is gone already."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - a C library without prctl
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
 def main() -> None:
     """Serve one session: a config frame, then one frame per example, until the input ends."""
     channel = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # anything else written to standard output goes where the parent escapes it
     requests = sys.stdin.buffer
     config, _ = _receive(requests, 0)
+    _die_with_parent(config["parent"])
     try:
         import resource
     except ImportError:  # pragma: no cover - Windows: only the parent's deadline applies

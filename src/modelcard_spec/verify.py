@@ -452,7 +452,9 @@ class _Session:
                                      stderr=subprocess.PIPE, close_fds=True)
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             os.set_blocking(stream.fileno(), False)
-        config = {"model": str(Path(self.model).resolve()), "memory": self.limits.max_memory,
+        # absolute but not resolved: ONNX Runtime looks for external data next to the path it is given,
+        # as _check_external_data did
+        config = {"model": os.path.abspath(self.model), "parent": os.getpid(), "memory": self.limits.max_memory,
                   "cpu_seconds": self.limits.cpu_seconds, "max_input_bytes": MAX_ARRAY_BYTES,
                   "max_output_bytes": MAX_OUTPUT_BYTES}
         head, _ = self._exchange(pack(config), START_SECONDS, 0, "start")
@@ -707,6 +709,9 @@ def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None,
 
     if importlib.util.find_spec("onnxruntime") is None:
         raise _not_installed()
+    if os.name != "posix":
+        raise VerifyError("verify runs ONNX Runtime in a child process under limits, which needs Linux or macOS",
+                          "verify 在受限的子进程中运行 ONNX Runtime，这需要 Linux 或 macOS")
     _check_external_data(model_path)
     session = _Session(model_path, limits or Limits())
     try:
