@@ -200,10 +200,20 @@ def test_verify_refuses_pickled_arrays(copy):
 
 
 def test_verify_with_a_model_it_cannot_load_exits_2(copy):
+    from onnx import TensorProto, helper
+
     bad = copy / "model" / "x.onnx"
-    bad.write_bytes(b"not onnx")
+    bad.write_bytes(b"not onnx")  # refused by the reader inspect uses, before ONNX Runtime sees it
     proc = cli("verify", copy / "card.yaml", "--model", bad)
-    assert proc.returncode == 2 and "ONNX Runtime cannot load" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "cannot read x.onnx as an ONNX model" in proc.stderr and "无法将 x.onnx 作为 ONNX 模型读取" in proc.stderr
+    x = helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 30])
+    graph = helper.make_graph([helper.make_node("NoSuchOperator", ["features"], ["y"])], "g", [x],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    bad.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    proc = cli("verify", copy / "card.yaml", "--model", bad)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "ONNX Runtime cannot load x.onnx" in proc.stderr and "ONNX Runtime 无法加载 x.onnx" in proc.stderr
 
 
 def test_inspect_cli_formats_and_exit_codes(tmp_path):

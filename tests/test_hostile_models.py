@@ -771,3 +771,249 @@ def test_fuzzer_cases_are_deterministic_for_a_seed():
     fuzz = _fuzzer().fuzz
     assert fuzz(25, seed=7, cli_every=0)["digest"] == fuzz(25, seed=7, cli_every=0)["digest"]
     assert fuzz(25, seed=7, cli_every=0)["digest"] != fuzz(25, seed=8, cli_every=0)["digest"]
+
+
+# --- verify: models that run away, and what ONNX Runtime prints -----------------------------------
+# verify runs ONNX Runtime in a child process under a wall-clock deadline and address-space and CPU
+# limits; the measured figures include that child (the command line waits for it).
+
+ESCAPES = ("\x1b", "\x07", "\r", "\u202e")  # ESC (CSI, OSC), BEL, a lone CR, a bidi override
+EVIL = "n\x1b]0;PWNED\x07\x1b[2K\r\x1b[32mverify: every example reproduces\x1b[0m\u202e"
+
+
+def _onnx_graph(nodes, outputs, initializers=()) -> bytes:
+    from onnx import TensorProto, helper
+
+    features = helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 30])
+    graph = helper.make_graph(nodes, "g", [features], outputs, list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+def _loop_model() -> bytes:
+    """325 bytes: a Loop of 2^62 iterations whose body is two Identity nodes (ran until killed)."""
+    from onnx import TensorProto, helper
+
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["c2"]), helper.make_node("Identity", ["v"], ["v2"])], "b",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []), helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v", TensorProto.FLOAT, None)],
+        [helper.make_tensor_value_info("c2", TensorProto.BOOL, []), helper.make_tensor_value_info("v2", TensorProto.FLOAT, None)])
+    nodes = [helper.make_node("Constant", [], ["M"], value=helper.make_tensor("m", TensorProto.INT64, [], [2 ** 62])),
+             helper.make_node("Constant", [], ["C"], value=helper.make_tensor("cc", TensorProto.BOOL, [], [True])),
+             helper.make_node("Loop", ["M", "C", "features"], ["probabilities"], body=body)]
+    return _onnx_graph(nodes, [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 30])])
+
+
+def _allocating_model(rows: int, columns: int) -> bytes:
+    """ConstantOfShape([rows, columns]) of float ones, then ReduceSum (200000 x 10000: 242 bytes
+    that took 13.6 s and 7.7 GB)."""
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Constant", [], ["S"], value=helper.make_tensor("s", TensorProto.INT64, [2], [rows, columns])),
+             helper.make_node("ConstantOfShape", ["S"], ["big"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
+             helper.make_node("ReduceSum", ["big"], ["probabilities"], keepdims=0)]
+    return _onnx_graph(nodes, [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [])])
+
+
+def _failing_node_model(name: str) -> bytes:
+    """A Reshape node called ``name`` that fails when it runs (30 values into 7 x 7): ONNX Runtime
+    logs the failure with the node's name on standard error itself."""
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Constant", [], ["s"], value=helper.make_tensor("s", TensorProto.INT64, [2], [7, 7])),
+             helper.make_node("Reshape", ["features", "s"], ["probabilities"], name=name)]
+    return _onnx_graph(nodes, [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, None)])
+
+
+def _external_model(location: str, n: int = 30, name: str = "W", length: int | None = None) -> bytes:
+    """``probabilities = features + W``, the float32 initializer ``W`` of [n] kept in ``location``."""
+    from onnx import TensorProto, helper
+
+    w = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=[n], data_location=TensorProto.EXTERNAL)
+    for key, value in (("location", location), ("offset", "0"), ("length", str(4 * n if length is None else length))):
+        w.external_data.add(key=key, value=value)
+    return _onnx_graph([helper.make_node("Add", ["features", name], ["probabilities"])],
+                       [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 30])], [w])
+
+
+@pytest.fixture()
+def wdbc(tmp_path):
+    """A copy of the runnable example, whose card and evidence verify runs on."""
+    import shutil
+
+    dest = tmp_path / "card"
+    shutil.copytree(ROOT / "examples" / "wdbc-cytology-mlp", dest)
+    return dest
+
+
+def _children_left() -> list[str]:
+    """ONNX Runtime processes that this checkout's verify started and that still run (Linux)."""
+    mark = str(ROOT / "src").encode()
+    left = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"modelcard_spec._onnxchild" in cmd and mark in cmd:
+            left.append(entry.name)
+    return left
+
+
+def _verify_model(folder: Path, model: bytes, *extra, name: str = "m.onnx"):
+    path = folder / "model" / name
+    path.write_bytes(model)
+    before = _digest(path)
+    run = run_measured(["verify", folder / "card.yaml", "--model", path, "--no-save", *extra], cwd=folder.parent)
+    assert "Traceback" not in run.stdout + run.stderr, run
+    assert not any(c in run.stdout + run.stderr for c in ESCAPES), run
+    assert _digest(path) == before
+    return run
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="counts processes through /proc")
+def test_verify_stops_a_loop_of_2_62_iterations_at_its_deadline(wdbc):
+    """It ran until killed (52 s of CPU): now the example fails at --timeout, the ONNX Runtime process
+    is killed and collected, and everything is within the hostile-input budget."""
+    model = _loop_model()
+    assert len(model) < 400
+    run = _verify_model(wdbc, model, "--timeout", "0.5", "--format", "json")
+    assert run.returncode == 2 and run.within_budget(), run
+    if run.stdout:  # the model loaded within the deadline (it does unless the machine is very busy)
+        [example] = json.loads(run.stdout)["examples"]
+        [problem] = example["problems"]
+        en, zh = problem["message"], problem["message_zh"]
+        assert example["status"] == "fails" and example["over_limit"] is True
+        assert en.startswith("the model did not finish within the time limit of 0.5 s (--timeout)"), problem
+    else:
+        en, zh = run.stderr.splitlines()
+    assert "within the time limit of 0.5 s (--timeout)" in en and "时间上限 0.5 秒（--timeout）" in zh, run
+    assert not _children_left()
+
+
+def test_verify_stops_a_huge_allocation_at_the_memory_limit(wdbc):
+    """242 bytes asking for 8 GB (13.6 s and 7.7 GB before): refused at the default limit."""
+    model = _allocating_model(200_000, 10_000)
+    assert len(model) < 300
+    run = _verify_model(wdbc, model, "--format", "json")
+    assert run.returncode == 2 and run.within_budget(), run
+    [example] = json.loads(run.stdout)["examples"]
+    assert example["status"] == "fails" and example["over_limit"] is True
+    [problem] = example["problems"]
+    assert problem["message"].startswith("ONNX Runtime reached the memory limit of 1024 MiB (--max-memory)"), problem
+    assert problem["message_zh"].startswith("ONNX Runtime 达到内存上限 1024 MiB（--max-memory）"), problem
+
+
+def test_max_memory_lowers_the_memory_limit(wdbc):
+    """200 MB of ones fit the default limit; --max-memory 64 stops them."""
+    run = _verify_model(wdbc, _allocating_model(5_000, 10_000), "--max-memory", "64")
+    assert run.returncode == 2 and run.within_budget(), run
+    assert "memory limit of 64 MiB (--max-memory)" in run.stdout, run
+
+
+@pytest.mark.parametrize("option", [["--timeout", "0"], ["--timeout", "nan"], ["--max-memory", "0"]])
+def test_verify_limits_must_be_positive(wdbc, option):
+    run = run_measured(["verify", wdbc / "card.yaml", "--model", wdbc / "model" / "wdbc_cytology_mlp_1.0.0.onnx",
+                        "--no-save", *option])
+    assert run.returncode == 2 and "--timeout and --max-memory must be positive" in run.stderr, run
+
+
+def test_onnx_runtime_log_never_reaches_the_terminal_raw(wdbc):
+    """ONNX Runtime logged a failing node's name (with OSC, CSI, a CR and a bidi override) to standard
+    error itself, past the escaping writer: now its log is fatal-only and the child's standard error
+    is captured; the failure is reported once, escaped."""
+    for options, said in ((["--format", "text"], "ONNX Runtime failed: "), (["--lang", "zh"], "ONNX Runtime 运行失败："),
+                          (["--format", "json"], "ONNX Runtime 运行失败：")):
+        run = _verify_model(wdbc, _failing_node_model(EVIL), *options)
+        assert run.returncode == 1 and run.within_budget(), run
+        assert said in run.stdout and "\\u001b]0;PWNED\\u0007" in run.stdout, run
+        assert run.stderr == "", run
+
+
+@pytest.mark.parametrize("location,why", [
+    ("/etc/passwd", "by an absolute path"),
+    ("../outside.bin", "through '..'"),
+    ("sub/../w.bin", "through '..'"),
+    ("link.bin", "which leaves the model's folder"),
+    ("missing.bin", "which does not exist"),
+    ("sub", "which is a folder, not a file"),
+    ("fifo", "which is not a regular file"),
+    ("short.bin", "needs 120 bytes from byte 0 of 'short.bin', which has 8 bytes"),
+])
+def test_verify_refuses_external_data_it_does_not_accept(wdbc, location, why):
+    """External data must be a regular file inside the model's folder, named without '..', holding
+    the bytes of dtype x dims: checked before ONNX Runtime opens anything (whatever its own checks),
+    a located error naming the initializer (its name escaped), exit 2."""
+    models = wdbc / "model"
+    (wdbc / "outside.bin").write_bytes(bytes(120))
+    (models / "sub").mkdir()
+    (models / "w.bin").write_bytes(bytes(120))
+    (models / "link.bin").symlink_to("../outside.bin")
+    (models / "short.bin").write_bytes(bytes(8))
+    os.mkfifo(models / "fifo")
+    run = _verify_model(wdbc, _external_model(location, name="W" + EVIL), "--timeout", "5")
+    assert run.returncode == 2 and run.within_budget(), run
+    assert run.stdout == "", run
+    en, zh = [line for line in run.stderr.splitlines() if line.strip()]
+    assert ": error: m.onnx is not run: initializer 'W" in en and "\\x1b]0;PWNED" in en and why in en, run
+    assert "不运行 m.onnx：初始化器" in zh, run
+    if "'..'" in why or "absolute" in why:
+        assert "external data must lie in the model's folder" in en and "外部数据应位于模型所在文件夹内" in zh
+
+
+def test_verify_runs_a_model_whose_external_data_it_accepts(wdbc):
+    """Control: W (30 zeros) next to the model in its folder: the model runs (its output is not the
+    example's, so the example runs but differs)."""
+    (wdbc / "model" / "w.bin").write_bytes(bytes(120))
+    run = _verify_model(wdbc, _external_model("w.bin"), "--format", "json")
+    assert run.returncode == 1 and run.within_budget(), run
+    assert json.loads(run.stdout)["examples"][0]["status"] == "runs"
+
+
+def test_the_onnx_runtime_process_stops_itself_at_its_cpu_limit(tmp_path):
+    """Should the parent that keeps the deadline be gone, the process's own CPU limit (the timeout
+    rounded up, plus a second) stops the loop: SIGXCPU, within a few seconds."""
+    import signal
+    import subprocess
+
+    import numpy as np
+
+    from modelcard_spec import _onnxchild, verify
+
+    path = tmp_path / "loop.onnx"
+    path.write_bytes(_loop_model())
+    proc = subprocess.Popen(verify._child_argv(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    config = {"model": str(path), "parent": os.getpid(), "memory": 1 << 30, "cpu_seconds": 1,
+              "max_input_bytes": 1 << 20, "max_output_bytes": 1 << 20}
+    features = np.zeros((1, 30), np.float32)
+    request = _onnxchild.pack({"arrays": [{"name": "features", "dtype": "<f4", "shape": [1, 30]}]}, [features])
+    for part in _onnxchild.pack(config) + request:
+        proc.stdin.write(part)
+    proc.stdin.flush()
+    try:
+        assert proc.wait(timeout=60) == -signal.SIGXCPU
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_card_declaring_a_trillion_parameters_kept_in_a_missing_file_does_not_pass(tmp_path):
+    """An initializer of 10^12 floats whose external data file is not there: inspect reported
+    total_parameters 10^12 as extracted and validate --model accepted a card declaring it."""
+    path = tmp_path / "in" / "big.onnx"
+    path.parent.mkdir()
+    path.write_bytes(_external_model("nonexistent.bin", n=10 ** 12))
+    run = run_measured(["inspect", path], cwd=tmp_path)
+    assert run.returncode == 0 and run.within_budget(), run
+    assert "1000000000000" not in run.stdout and "total_parameters" not in run.stdout, run
+    assert "no parameter count is reported: initializer 'W'" in run.stdout and "does not exist" in run.stdout, run
+    card = _card_for(tmp_path, path, total_parameters=10 ** 12)
+    run = run_measured(["validate", card, "--model", path, "--format", "json"], cwd=tmp_path)
+    assert run.returncode == 1 and run.within_budget(), run
+    result = json.loads(run.stdout)["results"][0]
+    [issue] = [i for i in result["issues"] if i["rule"] == "model.parameters-unchecked"]
+    assert issue["path"] == "/model_parameters/total_parameters" and issue["requirement"] == "MCS-PA-01"
+    assert issue["severity"] == "error" and "'nonexistent.bin', which does not exist" in issue["message"]
+    assert "无法核对" in issue["message_zh"] and "不存在" in issue["message_zh"]
+    assert {r["id"]: r["status"] for r in result["requirements"]}["MCS-PA-01"] == "nonconforming"

@@ -7,6 +7,7 @@ with PyTorch's own counts in expected.json."""
 from __future__ import annotations
 
 import json
+import os
 import tracemalloc
 
 import numpy as np
@@ -480,3 +481,119 @@ def test_a_tar_checkpoint_that_does_not_follow_the_format_is_an_error(tmp_path, 
     with pytest.raises(modelfile.ModelFileError, match=needle) as caught:
         modelfile.inspect_file(_legacy_tar(tmp_path, storages=storages))
     assert caught.value.member and caught.value.message_zh != caught.value.message
+
+
+# --- ONNX external data ---------------------------------------------------------------------------
+
+def _external(name, location, n=30, offset="0", length=None, data_type=TensorProto.FLOAT, external=True):
+    t = TensorProto(name=name, data_type=data_type, dims=[n])
+    if external:
+        t.data_location = TensorProto.EXTERNAL
+    entries = [("location", location), ("offset", offset), ("length", str(4 * n) if length is None else length)]
+    for key, value in entries:
+        if value is not None:
+            t.external_data.add(key=key, value=value)
+    return t
+
+
+def _onnx_with(path, *initializers):
+    """``y = x + W`` (float32 [30]) with ``initializers`` and an embedded bias ``b`` of 2 elements."""
+    bias = numpy_helper.from_array(np.zeros(2, np.float32), "b")
+    graph = helper.make_graph([helper.make_node("Add", ["x", "W"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [30])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [30])], [*initializers, bias])
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    return path
+
+
+def _model_folder(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "w.bin").write_bytes(bytes(240))
+    (folder / "short.bin").write_bytes(bytes(8))
+    (folder / "sub").mkdir()
+    (tmp_path / "outside.bin").write_bytes(bytes(240))
+    (folder / "out.bin").symlink_to("../outside.bin")
+    (folder / "in.bin").symlink_to("w.bin")
+    os.mkfifo(folder / "fifo")
+    return folder
+
+
+def test_external_initializer_data_is_counted_when_its_file_holds_it(tmp_path):
+    folder = _model_folder(tmp_path)
+    path = _onnx_with(folder / "m.onnx", _external("W", "w.bin"), _external("V", "in.bin", offset="120"))
+    info = modelfile.inspect_file(path)
+    assert info.total_parameters == 62 and info.parameters_by_dtype == {"float32": 62}
+    assert [(e.name, e.problem) for e in info.external_data] == [("W", None), ("V", None)]
+    assert not any("external" in note for note in info.notes)
+    fragment = modelfile.card_fragment(info, "test")
+    assert fragment["model_parameters"]["total_parameters"] == 62
+    assert "/model_parameters/total_parameters" in [p["pointer"] for p in fragment["provenance"]]
+    assert [e["checked"] for e in modelfile.summary(info)["external_data"]] == [True, True]
+    # oracle: onnx's own loader reads the same data (it refuses every symbolic link, even one inside)
+    path = _onnx_with(folder / "m.onnx", _external("W", "w.bin"), _external("V", "w.bin", offset="120"))
+    assert modelfile.inspect_file(path).total_parameters == 62
+    model = onnx.load(str(path))
+    assert sum(numpy_helper.to_array(t).size for t in model.graph.initializer) == 62
+
+
+@pytest.mark.parametrize("initializers,why,why_zh", [
+    ([_external("W", "nonexistent.bin", n=10 ** 12)], "has the data file 'nonexistent.bin', which does not exist", "不存在"),
+    ([_external("W", "/etc/passwd")], "by an absolute path", "绝对路径"),
+    ([_external("W", "../outside.bin")], "through '..'", "“..”"),
+    ([_external("W", "sub/../w.bin")], "through '..'", "“..”"),
+    ([_external("W", "out.bin")], "which leaves the model's folder", "超出了模型所在文件夹"),
+    ([_external("W", "sub")], "which is a folder, not a file", "为文件夹"),
+    ([_external("W", "fifo")], "which is not a regular file", "不是普通文件"),
+    ([_external("W", "")], "names no data file", "未指明数据文件"),
+    ([_external("W", "short.bin")], "needs 120 bytes from byte 0 of 'short.bin', which has 8 bytes", "只有 8 字节"),
+    ([_external("W", "w.bin", offset="200")], "needs 120 bytes from byte 200 of 'w.bin', which has 240", "只有 240 字节"),
+    ([_external("W", "w.bin", length="4")], "declares 4 bytes of data in 'w.bin', its dtype and dims need 120",
+     "应为 120 字节"),
+    ([_external("W", "w.bin", offset="-4")], "has the offset '-4' in 'w.bin', which is not a byte count", "不是字节数"),
+    ([_external("W", "w.bin", data_type=TensorProto.STRING)], "has a data type of no fixed size", "没有固定长度"),
+    ([_external("W", "w.bin"), _external("V", "w.bin", offset="60")],
+     "has data (bytes 60 to 179 of 'w.bin') that overlaps that of 'W'", "重叠"),
+])
+def test_external_initializer_data_not_shown_leaves_the_count_out(tmp_path, initializers, why, why_zh):
+    """10^12 parameters in a file that is not there were reported as extracted, and a card declaring
+    them passed validate --model: now no count is reported (nor its provenance), and a note and the
+    JSON summary name the initializer and why."""
+    folder = _model_folder(tmp_path)
+    path = _onnx_with(folder / "m.onnx", *initializers)
+    info = modelfile.inspect_file(path)
+    assert info.total_parameters is None and info.parameters_by_dtype == {}
+    [note] = [n for n in info.notes if "no parameter count is reported" in n]
+    assert why in note, note
+    fragment = modelfile.card_fragment(info, "test")
+    assert "total_parameters" not in fragment["model_parameters"]
+    assert "parameters_by_dtype" not in fragment["model_parameters"]
+    assert not any(p["pointer"].startswith("/model_parameters/total") for p in fragment["provenance"])
+    unchecked = [e for e in modelfile.summary(info)["external_data"] if not e["checked"]]
+    assert unchecked and why in unchecked[0]["problem"] and why_zh in unchecked[0]["problem_zh"], unchecked
+
+
+def test_external_data_entries_count_only_with_the_external_location(tmp_path):
+    """ONNX Runtime reads external_data entries only when data_location is EXTERNAL: without it, the
+    tensor's data must be in the file like any other (10^12 elements in none is an error)."""
+    folder = _model_folder(tmp_path)
+    path = _onnx_with(folder / "m.onnx", _external("W", "w.bin", n=10 ** 12, external=False))
+    with pytest.raises(modelfile.ModelFileError, match="has 1,000,000,000,000 elements, the file stores 0"):
+        modelfile.inspect_file(path)
+
+
+def test_external_data_of_tensor_attributes_is_checked_but_not_counted(tmp_path):
+    """A Constant node's tensor with external data: ONNX Runtime loads it too, so its file is checked
+    (verify refuses it outside the folder), but it is not a parameter."""
+    folder = _model_folder(tmp_path)
+    constant = helper.make_node("Constant", [], ["W"], value=_external("c", "../outside.bin"))
+    graph = helper.make_graph([constant, helper.make_node("Add", ["x", "W"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [30])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [30])])
+    path = folder / "m.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    info = modelfile.inspect_file(path)
+    assert info.total_parameters == 0 and not any("no parameter count" in n for n in info.notes)
+    [ref] = modelfile.onnx_external_data(path)
+    assert not ref.initializer and "through '..'" in ref.problem[0]
+    assert modelfile.external_problem(ref)[0].startswith("tensor 'c' (byte ")

@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for the produced outputs (default: ./verify-output); never the card's folder")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--no-save", action="store_true", help="do not write the produced outputs")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="wall-clock seconds to load the model, and again to run each example (default 60)")
+    p.add_argument("--max-memory", type=int, default=1024, metavar="MIB",
+                   help="MiB of address space ONNX Runtime may add to its process (default 1024)")
 
     p = sub.add_parser("export", help="export cards and their conformity verdicts as RDF")
     p.add_argument("cards", nargs="+", metavar="CARD")
@@ -393,6 +397,8 @@ def cmd_verify(args) -> int:
         card = read_card(args.card)
     except CardLoadError as exc:
         return _fail(exc.issue.message, exc.issue.message_zh, args.card)
+    if not (0 < args.timeout < 1e6) or not 0 < args.max_memory <= 1 << 24:
+        raise _UsageError("--timeout and --max-memory must be positive")
     out_dir = None if args.no_save else Path(args.output_dir)
     if out_dir is not None:
         card_dir, target = card.path.parent.resolve(), out_dir.resolve()
@@ -400,7 +406,8 @@ def cmd_verify(args) -> int:
         if target == card_dir or target == evidence or evidence in target.parents:
             raise _UsageError("--output-dir must not be the card's own folder or its evidence folder")
     try:
-        results = vf.verify(card.data, card.path, model, out_dir, args.force)
+        results = vf.verify(card.data, card.path, model, out_dir, args.force,
+                            vf.Limits(args.timeout, args.max_memory << 20))
     except vf.VerifyError as exc:
         return _fail(exc.message, exc.message_zh, args.model)
     except OutputError as exc:
@@ -410,6 +417,8 @@ def cmd_verify(args) -> int:
                      "模型卡未声明输入输出示例（input_output.examples）", args.card)
     fragment = vf.evidence_fragment(results, model.name, sha256_file(model), card.path.parent)
     _write(vf.to_json(results, fragment, model.name) if args.format == "json" else vf.to_text(results, args.lang))
+    if any(r.over_limit for r in results):
+        return EXIT_UNREADABLE
     return EXIT_OK if all(r.status == "reproduces" for r in results) else EXIT_NONCONFORMING
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .diagnostics import Issue
-from .modelfile import ModelFileError, ModelInfo, inspect_file
+from .modelfile import ModelFileError, ModelInfo, external_problem, inspect_file
 from . import shapes
 from .catalogue import get_in
 
@@ -125,6 +125,15 @@ def _parameter_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
             out.append(_issue("model.parameters", "/model_parameters/total_parameters", "MCS-PA-01",
                               f"{name} holds {info.total_parameters} parameters{extra}, the card declares {declared}",
                               f"{name} 含 {info.total_parameters} 个参数{extra_zh}，模型卡声明为 {declared}"))
+    unchecked = [e for e in info.external_data if e.initializer and e.problem]
+    if isinstance(declared, int) and unchecked:
+        en, zh = external_problem(unchecked[0])
+        more = (f"; and {len(unchecked) - 1:,} more", f"；另有 {len(unchecked) - 1:,} 个") if len(unchecked) > 1 else ("", "")
+        out.append(_issue("model.parameters-unchecked", "/model_parameters/total_parameters", "MCS-PA-01",
+                          f"{name} keeps the data of {len(unchecked):,} initializer(s) in external files that could not "
+                          f"be checked, so the declared {declared} parameters are not shown by the file: {en}{more[0]}",
+                          f"{name} 有 {len(unchecked):,} 个初始化器的数据保存在无法核对的外部文件中，因此该文件不能证明"
+                          f"模型卡声明的 {declared} 个参数：{zh}{more[1]}"))
     precision = get_in(data, "model_parameters", "precision")
     if isinstance(precision, str) and info.precision and precision != info.precision:
         out.append(_issue("model.precision", "/model_parameters/precision", "MCS-PA-02",

@@ -129,6 +129,21 @@ class ModelInfo:
     globals: list = field(default_factory=list)
     findings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    external_data: list = field(default_factory=list)  # ExternalData of an ONNX file's initializers
+
+
+@dataclass
+class ExternalData:
+    """An ONNX initializer whose data is kept in another file (``data_location: EXTERNAL``)."""
+    name: str
+    location: str | None        # the external_data entries as written
+    offset: str | None
+    length: str | None
+    bits: int | None            # per element of its dtype (None: no fixed size)
+    numel: int
+    at: int                     # byte offset of the tensor in the model file
+    initializer: bool = True    # False: a tensor attribute or a sparse initializer (not counted)
+    problem: tuple | None = None  # why its data is not checked (en, zh); None once it is
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -459,13 +474,15 @@ def _count_values(buf, number: int, wire: int, value) -> int:
     return count
 
 
-def _onnx_tensor(buf, span, budget) -> tuple[str, str, tuple]:
-    """An initializer's name, dtype and dims, after checking that the data it stores in the file
-    agrees with its dims (data kept in external files cannot be checked here)."""
+def _onnx_tensor(buf, span, budget, externals: list, initializer: bool = True) -> tuple[str, str, tuple]:
+    """A tensor's name, dtype and dims, after checking that the data it stores in the file agrees
+    with its dims. One that keeps its data in another file (``data_location: EXTERNAL``, as ONNX
+    Runtime decides) is added to ``externals``, to be checked there."""
     name, code, dims = "", None, []
     raw = None
     values = {}
     external = False
+    entries = {}
     for num, wire, val, at in _fields(buf, *span, budget):
         if num == 1:
             dims.extend(_signed64(v) for v in _packed_or_single(buf, wire, val))
@@ -477,14 +494,26 @@ def _onnx_tensor(buf, span, budget) -> tuple[str, str, tuple]:
             raw = (raw or 0) + val[1] - val[0]
         elif num in (4, 5, 7, 10, 11):
             values[num] = values.get(num, 0) + _count_values(buf, num, wire, val)
-        elif num == 13 or (num == 14 and wire == 0 and val == 1):
-            external = True
+        elif num == 13 and wire == 2:  # StringStringEntryProto: location, offset, length, checksum
+            key = value = ""
+            for enum_, ewire, eval_, _ in _fields(buf, *val, budget):
+                if enum_ == 1 and ewire == 2:
+                    key = _str(buf, eval_)
+                elif enum_ == 2 and ewire == 2:
+                    value = _str(buf, eval_)
+            entries[key] = value  # the last entry of a key counts
+        elif num == 14 and wire == 0:
+            external = val == 1
     dtype = ONNX_DTYPES.get(code, f"onnx-type-{code}") if code is not None else "unknown"
     if any(d < 0 for d in dims):
         raise ModelFileError(f"initializer {name!r} has a negative dimension {dims}",
                              f"初始化器 {name!r} 的维度为负数 {dims}", offset=span[0])
     numel = _numel(dims, f"initializer {name!r}", f"初始化器 {name!r}", span[0])
-    if external or code not in _ONNX_BITS:
+    if external:
+        externals.append(ExternalData(name, entries.get("location"), entries.get("offset"), entries.get("length"),
+                                      _ONNX_BITS.get(code), numel, span[0], initializer))
+        return name, dtype, tuple(dims)
+    if code not in _ONNX_BITS:
         return name, dtype, tuple(dims)
     if raw is not None:
         need = (numel * _ONNX_BITS[code] + 7) // 8
@@ -502,6 +531,13 @@ def _onnx_tensor(buf, span, budget) -> tuple[str, str, tuple]:
                                  f"初始化器 {name!r}（{dtype}，维度 {dims}）应有 {numel:,} 个元素，"
                                  f"文件中存储了 {held // per if per else held:,} 个", offset=span[0])
     return name, dtype, tuple(dims)
+
+
+def _sparse_tensor(buf, span, budget, externals: list) -> None:
+    """The values and indices of a SparseTensorProto, for the external data they may name."""
+    for num, wire, val, _ in _fields(buf, *span, budget):
+        if num in (1, 2) and wire == 2:
+            _onnx_tensor(buf, val, budget, externals, initializer=False)
 
 
 def _onnx_graphs(buf, span, info: ModelInfo, tensors: list, budget: picklescan.Budget) -> None:
@@ -528,15 +564,21 @@ def _onnx_graphs(buf, span, info: ModelInfo, tensors: list, budget: picklescan.B
                                 if level + 1 > budget.max_depth:
                                     raise ModelFileError(*_limit_text(budget, "depth"), offset=aat)
                                 pending.append((aval, level + 1))
+                            elif anum in (5, 10) and awire == 2:  # a tensor value (Constant): not a parameter
+                                _onnx_tensor(buf, aval, budget, info.external_data, initializer=False)
+                            elif anum in (22, 23) and awire == 2:
+                                _sparse_tensor(buf, aval, budget, info.external_data)
                 key = op_type if domain in ("", "ai.onnx") else f"{domain}::{op_type}"
                 info.operator_counts[key] = info.operator_counts.get(key, 0) + 1
                 if domain not in STANDARD_DOMAINS and key not in custom:
                     custom.add(key)
                     info.custom_operators.append(key)
             elif num == 5:  # initializer
-                t = _onnx_tensor(buf, val, budget)
+                t = _onnx_tensor(buf, val, budget, info.external_data)
                 initializer_names.add(t[0])
                 tensors.append(t)
+            elif num == 15:  # sparse initializer (not counted as parameters)
+                _sparse_tensor(buf, val, budget, info.external_data)
             elif num == 11 and top:
                 inputs.append(_onnx_value_info(buf, val, budget))
             elif num == 12 and top:
@@ -584,6 +626,137 @@ def _inspect_onnx(path: Path, info: ModelInfo, budget: picklescan.Budget) -> Non
     info.opset_version = info.opsets.get("ai.onnx")
     info.framework_version = f"IR version {info.ir_version}"
     _summarise_tensors(info, tensors)
+    if info.external_data:
+        check_external_data(path.parent, info.external_data, budget)
+        _leave_out_unchecked(info)
+
+
+def onnx_external_data(path: str | os.PathLike) -> list[ExternalData]:
+    """Every tensor of the ONNX file ``path`` that keeps its data in another file, each checked by
+    :func:`check_external_data` (``problem`` set where it is refused). The file is read as
+    :func:`inspect_file` reads it, within the default budget (no SHA-256); raises
+    :class:`ModelFileError` or :class:`OSError` as it does."""
+    p = Path(path)
+    info = ModelInfo(path=str(p), format="onnx", container="onnx", size_bytes=p.stat().st_size, sha256="")
+    budget = picklescan.Budget()
+    budget.start()
+    try:
+        _inspect_onnx(p, info, budget)
+    except picklescan.LimitExceeded as exc:
+        raise _scan_error(exc, None) from None
+    return info.external_data
+
+
+def _external_file(folder: Path, location: str | None, known: dict):
+    """((device, inode), size) of an external data file, or the (en, zh) reason it is refused.
+
+    The file must lie in ``folder`` by the same containment rule as evidence files
+    (:func:`.rules.open_evidence`: relative, its real path inside the folder, a regular file), and
+    no part of ``location`` may be ".." (whether or not it stays inside)."""
+    from . import rules
+
+    if location in known:
+        return known[location]
+    shown = repr(_printable_name(location or ""))
+    if not location:
+        found = ("names no data file (no location entry)", "未指明数据文件（缺少 location 条目）")
+    elif location.startswith(("/", "\\")) or (len(location) > 1 and location[1] == ":") or os.path.isabs(location):
+        found = (f"names the data file {shown} by an absolute path; external data must lie in the model's folder",
+                 f"以绝对路径指明数据文件 {shown}；外部数据应位于模型所在文件夹内")
+    elif ".." in re.split(r"[/\\]", location):
+        found = (f"names the data file {shown} through '..'; external data must lie in the model's folder",
+                 f"经由“..”指明数据文件 {shown}；外部数据应位于模型所在文件夹内")
+    else:
+        try:
+            fd = rules.open_evidence(folder, location)
+        except rules.EvidenceError as exc:
+            reason = (exc.reason, exc.reason_zh)
+            if reason == rules._LEAVES:  # worded for a card's evidence
+                reason = ("leaves the model's folder", "超出了模型所在文件夹")
+            found = (f"has the data file {shown}, which {reason[0]}", f"的数据文件 {shown} {reason[1]}")
+        else:
+            try:
+                st = os.fstat(fd)
+            finally:
+                os.close(fd)
+            found = ((st.st_dev, st.st_ino), st.st_size)
+    known[location] = found
+    return found
+
+
+_BYTE_COUNT = re.compile(r"[0-9]{1,19}")
+
+
+def _external_problem(folder: Path, ref: ExternalData, known: dict, ranges: dict) -> tuple[str, str] | None:
+    """Why ``ref``'s data is not checked (en, zh), or None when its file holds it: inside
+    ``folder``, ``length`` (if given) equal to dtype x dims, the bytes within the file."""
+    found = _external_file(folder, ref.location, known)
+    if isinstance(found[1], str):
+        return found
+    key, size = found
+    shown = repr(_printable_name(ref.location))
+    for label, text in (("offset", ref.offset), ("length", ref.length)):
+        if text is not None and not _BYTE_COUNT.fullmatch(text):
+            return (f"has the {label} {_printable_name(text)!r} in {shown}, which is not a byte count",
+                    f"在 {shown} 中的 {label} 为 {_printable_name(text)!r}，不是字节数")
+    if ref.bits is None:
+        return (f"has a data type of no fixed size, so its data in {shown} cannot be checked",
+                f"的数据类型没有固定长度，无法核对其在 {shown} 中的数据")
+    need = (ref.numel * ref.bits + 7) // 8
+    offset = int(ref.offset or 0)
+    if ref.length is not None and int(ref.length) != need:
+        return (f"declares {int(ref.length):,} bytes of data in {shown}, its dtype and dims need {need:,}",
+                f"声明其在 {shown} 中的数据为 {int(ref.length):,} 字节，按数据类型和维度应为 {need:,} 字节")
+    if offset + need > size:
+        return (f"needs {need:,} bytes from byte {offset:,} of {shown}, which has {size:,} bytes",
+                f"需要 {shown} 自第 {offset:,} 字节起的 {need:,} 字节，但该文件只有 {size:,} 字节")
+    if need:
+        ranges.setdefault(key, []).append((offset, offset + need, ref))
+    return None
+
+
+def check_external_data(folder: Path, refs: list[ExternalData], budget: picklescan.Budget) -> None:
+    """Set each reference's ``problem`` where its data is not shown to be in its file: see
+    :func:`_external_problem`; and no two tensors may share bytes of one file (so that one block
+    of data cannot be counted as the parameters of many)."""
+    known: dict = {}
+    ranges: dict = {}
+    for ref in refs:
+        budget.check_time(ref.at)
+        ref.problem = _external_problem(folder, ref, known, ranges)
+    for spans in ranges.values():
+        spans.sort(key=lambda s: (s[0], s[1]))
+        reach, owner = 0, None
+        for start, end, ref in spans:
+            if start < reach:
+                ref.problem = (f"has data (bytes {start:,} to {end - 1:,} of {_printable_name(ref.location)!r}) "
+                               f"that overlaps that of {_printable_name(owner.name)!r}",
+                               f"的数据（{_printable_name(ref.location)!r} 的第 {start:,} 至 {end - 1:,} 字节）"
+                               f"与 {_printable_name(owner.name)!r} 的数据重叠")
+            if end > reach:
+                reach, owner = end, ref
+
+
+def external_problem(ref: ExternalData) -> tuple[str, str]:
+    """The located sentence (en, zh) of a reference's problem."""
+    kind = ("initializer", "初始化器") if ref.initializer else ("tensor", "张量")
+    name = repr(_printable_name(ref.name))
+    return (f"{kind[0]} {name} (byte {ref.at} of the model file) {ref.problem[0]}",
+            f"{kind[1]} {name}（模型文件第 {ref.at} 字节）{ref.problem[1]}")
+
+
+def _leave_out_unchecked(info: ModelInfo) -> None:
+    """A parameter count that rests on external data not checked is not reported, and a note says
+    which initializers it rests on."""
+    unchecked = [e for e in info.external_data if e.initializer and e.problem]
+    if not unchecked:
+        return
+    info.total_parameters = None
+    info.parameters_by_dtype = {}
+    named = "; ".join(external_problem(e)[0] for e in unchecked[:3])
+    more = f"; and {len(unchecked) - 3:,} more" if len(unchecked) > 3 else ""
+    info.notes.append(f"{len(unchecked):,} initializer(s) keep their data in external files that could not be "
+                      f"checked, so no parameter count is reported: {named}{more}")
 
 
 # --- safetensors -------------------------------------------------------------------------------
@@ -1188,4 +1361,8 @@ def summary(info: ModelInfo) -> dict:
                       "offset": f.offset, "count": f.count,
                       "locations": [{"stream": st, "offset": at} for st, at in f.locations]}
                      for f in info.findings],
+        "external_data": [{"tensor": e.name, "initializer": e.initializer, "location": e.location,
+                           "offset": e.offset, "length": e.length, "checked": e.problem is None,
+                           **({"problem": e.problem[0], "problem_zh": e.problem[1]} if e.problem else {})}
+                          for e in info.external_data],
     }

@@ -8,7 +8,17 @@ Per example the verdict is
   its shape fits the declared node shape and its values lie in the declared value range;
 * ``runs`` — the model ran but an output differs, has the wrong shape or leaves its range;
 * ``fails`` — the example could not be run (missing or altered evidence, unreadable arrays, an
-  input array that does not fit its declared node, a runtime error).
+  input array that does not fit its declared node, a runtime error, a limit of the run reached).
+
+The model never runs in this process. Before anything is loaded, the model file is read as
+``inspect`` reads it, and every tensor that keeps its data in another file must name a regular file
+inside the model's folder, by a relative path without "..", holding the bytes its dtype and dims
+need (:func:`.modelfile.onnx_external_data`); otherwise the model is not run. ONNX Runtime then runs
+in a child process (:mod:`._onnxchild`, :class:`_Session`) under :class:`Limits`: a wall-clock
+deadline for loading the model and for each example, after which the process is killed; an
+address-space limit and a CPU-time limit that the process sets on itself; at most
+:data:`MAX_OUTPUT_BYTES` of outputs per example. What ONNX Runtime prints never reaches the
+terminal: its log is set to fatal messages only and the process's standard error is captured.
 
 Evidence files are found by the same containment rule as ``validate`` (:func:`.rules.open_evidence`:
 relative, inside the card's folder, a regular file), read once, and their SHA-256 checked on the
@@ -30,14 +40,21 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
 import zipfile
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, safewrite, shapes
-from .modelfile import sha256_file
+from ._onnxchild import HEADER, MAX_HEAD, pack
+from .modelfile import ModelFileError, external_problem, onnx_external_data, sha256_file
 from .rules import EvidenceError, evidence_bytes, evidence_files
 
 WORST = 3
@@ -49,6 +66,12 @@ COMPARE_CHUNK = 1 << 18  # elements compared at a time
 MAX_NPZ_MEMBERS = 1024
 NPY_HEADER_BYTES = 65_546  # the longest header of a version 1.0 .npy file (magic, length, text)
 OUTPUT_SUFFIX = ".outputs.npz"
+# Limits of the ONNX Runtime process (see _Session and the README).
+DEFAULT_TIMEOUT = 60.0            # seconds of wall-clock time to load the model, and to run each example
+DEFAULT_MAX_MEMORY = 1 << 30      # bytes of address space beyond what the process holds after its imports
+MAX_OUTPUT_BYTES = 32 << 20       # the produced outputs of one example, all together
+START_SECONDS = 60.0              # to start Python and import numpy and ONNX Runtime (not the model's doing)
+STDERR_KEPT = 4096                # the last bytes the process wrote to standard error, kept to quote
 
 
 @dataclass
@@ -71,9 +94,10 @@ class ExampleResult:
     problems: list = field(default_factory=list)  # (en, zh)
     outputs: list = field(default_factory=list)
     saved: str | None = None
+    over_limit: bool = False  # stopped by a limit of the ONNX Runtime process (exit code 2)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "pointer": self.pointer, "status": self.status,
+        return {"name": self.name, "pointer": self.pointer, "status": self.status, "over_limit": self.over_limit,
                 "problems": [{"message": en, "message_zh": zh} for en, zh in self.problems],
                 "outputs": [o.__dict__ | {"problems": [{"message": en, "message_zh": zh} for en, zh in o.problems]}
                             for o in self.outputs],
@@ -93,13 +117,17 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:300]
 
 
+def _not_installed() -> VerifyError:
+    return VerifyError("verify needs numpy and onnxruntime: pip install 'modelcard-spec[verify]'",
+                       "verify 需要 numpy 和 onnxruntime：pip install 'modelcard-spec[verify]'")
+
+
 def _np():
     try:
         import numpy
         return numpy
     except ImportError:  # pragma: no cover - numpy comes with onnxruntime
-        raise VerifyError("verify needs numpy and onnxruntime: pip install 'modelcard-spec[verify]'",
-                          "verify 需要 numpy 和 onnxruntime：pip install 'modelcard-spec[verify]'") from None
+        raise _not_installed() from None
 
 
 class ArrayRefused(Exception):
@@ -354,6 +382,306 @@ def output_targets(card: dict, card_path: Path, model_path: Path, out_dir: Path,
     return targets
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What running the model may cost: ``timeout`` seconds of wall-clock time to load it and again
+    to run each example, and ``max_memory`` bytes of address space beyond what the ONNX Runtime
+    process holds once numpy and ONNX Runtime are imported."""
+    timeout: float = DEFAULT_TIMEOUT
+    max_memory: int = DEFAULT_MAX_MEMORY
+
+    @property
+    def cpu_seconds(self) -> int:
+        """The CPU time of one step after which the process stops itself (should the parent that
+        keeps the wall-clock deadline be gone): the timeout, rounded up, and a second more."""
+        return math.ceil(self.timeout) + 1
+
+
+class _Stopped(Exception):
+    """A step of the ONNX Runtime process that gave no result: (en, zh). ``limit`` when a limit
+    stopped it (the time, the memory, the size of the outputs) or the process ended abnormally."""
+
+    def __init__(self, en: str, zh: str, limit: bool):
+        super().__init__(en)
+        self.en, self.zh, self.limit = en, zh, limit
+
+
+_SIGNAL_WORDS = {getattr(signal, "SIGXCPU", None): ("its CPU time limit", "其 CPU 时间上限"),
+                 signal.SIGKILL: ("SIGKILL, perhaps by the system for lack of memory", "SIGKILL，可能因系统内存不足")}
+_DTYPE_STR = re.compile(r"[<>|][biuf][1-9][0-9]?")
+
+
+def _child_argv() -> list[str]:
+    """``python -I -B -c ...`` running :mod:`._onnxchild`: isolated from the environment, the user's
+    site and the current folder, with the folders that hold this package, numpy and ONNX Runtime
+    on its path."""
+    import importlib.util
+
+    folders = [str(Path(__file__).resolve().parent.parent)]
+    for name in ("numpy", "onnxruntime"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            folders.append(str(Path(spec.origin).resolve().parent.parent))
+    code = (f"import sys; sys.path[:0] = {list(dict.fromkeys(folders))!r}\n"
+            "from modelcard_spec._onnxchild import main; main()")
+    return [sys.executable, "-I", "-B", "-c", code]
+
+
+class _Session:
+    """One ONNX Runtime session in a child process (:mod:`._onnxchild`) under :class:`Limits`.
+
+    Every step — starting, loading the model, running an example — has a wall-clock deadline,
+    after which the process is killed; the process sets its own address-space and CPU limits. A
+    step that does not complete raises :class:`_Stopped`; a run after the process ended starts a
+    new one. Nothing the process writes to standard error reaches the terminal: the last
+    :data:`STDERR_KEPT` bytes are kept, and their last line is quoted (by the caller's escaping
+    writer) when the process ends abnormally."""
+
+    def __init__(self, model_path: Path, limits: Limits):
+        self.model, self.limits = model_path, limits
+        self.proc = None
+        self.input_names: list = []
+        self.output_names: list = []
+        self._stderr = b""
+
+    # --- steps -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the process and load the model: :class:`_Stopped` if that fails."""
+        self._stderr = b""
+        self.proc = subprocess.Popen(_child_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, close_fds=True)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            os.set_blocking(stream.fileno(), False)
+        # absolute but not resolved: ONNX Runtime looks for external data next to the path it is given,
+        # as _check_external_data did
+        config = {"model": os.path.abspath(self.model), "parent": os.getpid(), "memory": self.limits.max_memory,
+                  "cpu_seconds": self.limits.cpu_seconds, "max_input_bytes": MAX_ARRAY_BYTES,
+                  "max_output_bytes": MAX_OUTPUT_BYTES}
+        head, _ = self._exchange(pack(config), START_SECONDS, 0, "start")
+        if "started" not in head:
+            self.close()
+            raise _not_installed()
+        head, _ = self._exchange([], self.limits.timeout, 0, "load")
+        if "error" in head:
+            self.close()
+            raise self._error(head, "load")
+        names = [head.get("inputs"), head.get("outputs")]
+        if not all(isinstance(n, list) and all(isinstance(x, str) for x in n) for n in names):
+            raise self._malformed()
+        self.input_names, self.output_names = names
+
+    def run(self, feeds: dict) -> dict:
+        """The outputs of one run by name (a numeric array, or None for an output that is not one);
+        the process is started first if it is not running."""
+        if self.proc is None:
+            self.start()
+        arrays = {name: _contiguous(a) for name, a in feeds.items()}
+        specs = [{"name": n, "dtype": a.dtype.str, "shape": list(a.shape)} for n, a in arrays.items()]
+        head, data = self._exchange(pack({"arrays": specs}, arrays.values()), self.limits.timeout,
+                                    MAX_OUTPUT_BYTES, "run")
+        if "error" in head:
+            raise self._error(head, "run")
+        return self._outputs(head, data)
+
+    def close(self) -> None:
+        """Kill the process (if it still runs) and collect it."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+    # --- talking to the process -------------------------------------------------------------
+    def _exchange(self, frames: list, seconds: float, max_data: int, step: str) -> tuple[dict, bytearray]:
+        """Send ``frames`` and read one reply within ``seconds`` (the process is killed after that):
+        (head, data), the data at most ``max_data`` bytes."""
+        proc = self.proc
+        deadline = time.monotonic() + seconds
+        pending = deque(memoryview(f).cast("B") for f in frames if len(f))
+        reply = _Reply(max_data)
+        with selectors.DefaultSelector() as sel:
+            if pending:
+                sel.register(proc.stdin, selectors.EVENT_WRITE)
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            sel.register(proc.stderr, selectors.EVENT_READ)
+            while not reply.done:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.close()
+                    raise self._timed_out(step)
+                for key, _ in sel.select(left):
+                    if key.fileobj is proc.stdin:
+                        if not self._write(pending):
+                            sel.unregister(proc.stdin)
+                    elif key.fileobj is proc.stderr:
+                        chunk = _read(proc.stderr, 1 << 16)
+                        if chunk == b"":
+                            sel.unregister(proc.stderr)
+                        elif chunk:
+                            self._stderr = (self._stderr + chunk)[-STDERR_KEPT:]
+                    else:
+                        try:
+                            more = reply.feed(proc.stdout)
+                        except ValueError:
+                            raise self._malformed() from None
+                        if not more:  # the process closed its end: it has ended
+                            raise self._ended()
+        try:
+            return json.loads(reply.head), reply.data
+        except ValueError:
+            raise self._malformed() from None
+
+    def _write(self, pending: deque) -> bool:
+        """Write what the pipe takes of ``pending``; False once all of it is written (or the process
+        no longer reads, which its reply or its end will tell)."""
+        try:
+            n = os.write(self.proc.stdin.fileno(), pending[0][:1 << 20])
+        except BlockingIOError:
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            pending.clear()
+            return False
+        pending[0] = pending[0][n:]
+        if not pending[0]:
+            pending.popleft()
+        return bool(pending)
+
+    def _outputs(self, head: dict, data: bytearray) -> dict:
+        """The arrays a reply describes, as views into its data, each checked against the reply's
+        description (a malformed reply stops the process)."""
+        np = _np()
+        described = head.get("outputs")
+        if not isinstance(described, list) or len(described) != len(self.output_names):
+            raise self._malformed()
+        produced, pos = {}, 0
+        for name, spec in zip(self.output_names, described):
+            if not isinstance(spec, dict) or spec.get("name") != name:
+                raise self._malformed()
+            if spec.get("dtype") is None:
+                produced[name] = None
+                continue
+            dims = spec.get("shape")
+            if not (isinstance(spec["dtype"], str) and _DTYPE_STR.fullmatch(spec["dtype"]) and isinstance(dims, list)
+                    and all(type(d) is int and d >= 0 for d in dims)):
+                raise self._malformed()
+            dtype = np.dtype(spec["dtype"])
+            count = math.prod(dims)
+            if pos + count * dtype.itemsize > len(data):
+                raise self._malformed()
+            produced[name] = np.frombuffer(data, dtype=dtype, count=count, offset=pos).reshape(dims)
+            pos += count * dtype.itemsize
+        if pos != len(data):
+            raise self._malformed()
+        return produced
+
+    # --- what went wrong --------------------------------------------------------------------
+    def _error(self, head: dict, step: str) -> _Stopped:
+        """A reply that reports an error: ONNX Runtime's message, or a limit that was reached."""
+        reason = _one_line(head.get("error"))
+        if isinstance(head.get("over"), int):
+            return _Stopped(f"the outputs hold {head['over']:,} bytes, over the limit of {MAX_OUTPUT_BYTES:,} bytes "
+                            "for the outputs of one example, so they were not transferred",
+                            f"输出共 {head['over']:,} 字节，超过单个示例输出的上限 {MAX_OUTPUT_BYTES:,} 字节，因此未传回",
+                            True)
+        if head.get("memory"):
+            mib = self.limits.max_memory / (1 << 20)
+            return _Stopped(f"ONNX Runtime reached the memory limit of {mib:g} MiB (--max-memory): {reason}",
+                            f"ONNX Runtime 达到内存上限 {mib:g} MiB（--max-memory）：{reason}", True)
+        if step == "load":
+            return _Stopped(f"ONNX Runtime cannot load {self.model.name}: {reason}",
+                            f"ONNX Runtime 无法加载 {self.model.name}：{reason}", False)
+        return _Stopped(f"ONNX Runtime failed: {reason}", f"ONNX Runtime 运行失败：{reason}", False)
+
+    def _timed_out(self, step: str) -> _Stopped:
+        t = self.limits.timeout
+        if step == "start":
+            return _Stopped(f"the ONNX Runtime process did not start within {START_SECONDS:g} s, and was stopped",
+                            f"ONNX Runtime 进程未能在 {START_SECONDS:g} 秒内启动，已被终止", True)
+        if step == "load":
+            return _Stopped(f"ONNX Runtime did not load {self.model.name} within the time limit of {t:g} s (--timeout); "
+                            "its process was stopped",
+                            f"ONNX Runtime 未能在时间上限 {t:g} 秒（--timeout）内加载 {self.model.name}；已终止其进程", True)
+        return _Stopped(f"the model did not finish within the time limit of {t:g} s (--timeout); its ONNX Runtime "
+                        "process was stopped",
+                        f"模型未能在时间上限 {t:g} 秒（--timeout）内运行完毕；已终止其 ONNX Runtime 进程", True)
+
+    def _ended(self) -> _Stopped:
+        """The process ended without a reply: by which signal or with which status, and the last
+        line it wrote to standard error."""
+        proc = self.proc
+        try:
+            code = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.close()
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            words = _SIGNAL_WORDS.get(-code, (name, name))
+            how, how_zh = f"stopped by {words[0]}", f"被 {words[1]} 终止"
+        else:
+            how, how_zh = f"exit status {code}", f"退出状态 {code}"
+        lines = [ln for ln in self._stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+        last = _one_line(lines[-1]) if lines else ""
+        return _Stopped(f"the ONNX Runtime process ended without a result ({how})" + (f"; its last message: {last}" if last else ""),
+                        f"ONNX Runtime 进程未给出结果即终止（{how_zh}）" + (f"；其最后一条消息：{last}" if last else ""),
+                        True)
+
+    def _malformed(self) -> _Stopped:
+        self.close()
+        return _Stopped("the ONNX Runtime process sent a reply that cannot be read, and was stopped",
+                        "ONNX Runtime 进程返回了无法读取的数据，已被终止", True)
+
+
+class _Reply:
+    """One frame read from a pipe as it arrives, into a buffer of the size its header gives (the
+    data part at most ``max_data`` bytes, else ValueError): ``head`` (bytes) and ``data`` (a view)
+    once ``done``."""
+
+    def __init__(self, max_data: int):
+        self.max_data = max_data
+        self.buf, self.pos = bytearray(HEADER.size), 0
+        self.head_len = None
+        self.head = self.data = None
+        self.done = False
+
+    def feed(self, pipe) -> bool:
+        """Read what ``pipe`` has now; False at its end."""
+        try:
+            n = os.readv(pipe.fileno(), [memoryview(self.buf)[self.pos:]])
+        except BlockingIOError:
+            return True
+        if n == 0:
+            return False
+        self.pos += n
+        if self.pos == len(self.buf) and self.head_len is None:
+            self.head_len, data_len = HEADER.unpack(self.buf)
+            if self.head_len > MAX_HEAD or data_len > self.max_data:
+                raise ValueError("frame over its limits")
+            self.buf, self.pos = bytearray(self.head_len + data_len), 0
+        if self.pos == len(self.buf) and self.head_len is not None:
+            self.head = bytes(self.buf[:self.head_len])
+            self.data = memoryview(self.buf)[self.head_len:]
+            self.done = True
+        return True
+
+
+def _contiguous(array):
+    return _np().ascontiguousarray(array)
+
+
+def _one_line(text) -> str:
+    """The first line of a message from the ONNX Runtime process, at most 300 characters."""
+    return (str(text).splitlines() or [""])[0][:300] if text is not None else ""
+
+
 @dataclass
 class _Run:
     """What every example of one run shares."""
@@ -369,48 +697,72 @@ class _Run:
 
 
 def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None,
-           force: bool = False) -> list[ExampleResult]:
+           force: bool = False, limits: Limits | None = None) -> list[ExampleResult]:
     """Run every example; save the outputs to ``out_dir`` (None: not saved) under the output policy,
-    replacing existing files only with ``force``. Raises :class:`VerifyError` if the run cannot start
-    and :class:`.safewrite.OutputError` (before anything runs) if an output may not be written."""
+    replacing existing files only with ``force``. The model runs in a child process under
+    ``limits`` (default :class:`Limits`). Raises :class:`VerifyError` if the run cannot start and
+    :class:`.safewrite.OutputError` (before anything runs) if an output may not be written."""
     targets = output_targets(card, card_path, model_path, out_dir, force) if out_dir is not None else None
     inputs = _inputs(card, card_path, model_path)
     np = _np()
+    import importlib.util
+
+    if importlib.util.find_spec("onnxruntime") is None:
+        raise _not_installed()
+    if os.name != "posix":
+        raise VerifyError("verify runs ONNX Runtime in a child process under limits, which needs Linux or macOS",
+                          "verify 在受限的子进程中运行 ONNX Runtime，这需要 Linux 或 macOS")
+    _check_external_data(model_path)
+    session = _Session(model_path, limits or Limits())
     try:
-        import onnxruntime as ort
-    except ImportError:
-        raise VerifyError("verify needs onnxruntime: pip install 'modelcard-spec[verify]'",
-                          "verify 需要 onnxruntime：pip install 'modelcard-spec[verify]'") from None
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = 1
-    options.enable_cpu_mem_arena = False  # memory as the model needs it, not grown in doubling blocks
+        try:
+            session.start()
+        except _Stopped as exc:
+            raise VerifyError(exc.en, exc.zh) from None
+        run = _Run(np, session, card, card_path.parent, session.input_names, session.output_names,
+                   _declared_nodes(card, "input_nodes"), _declared_nodes(card, "output_nodes"), _value_ranges(card))
+        return [_verify_example(run, position, i, ex, targets, out_dir, inputs, force)
+                for position, (i, ex) in enumerate(_examples(card))]
+    finally:
+        session.close()
+
+
+def _verify_example(run: _Run, position: int, i: int, ex: dict, targets, out_dir, inputs, force) -> ExampleResult:
+    """Run, compare and save one example."""
+    np = run.np
+    res = ExampleResult(_example_name(i, ex), f"/input_output/examples/{i}")
+    produced = _run_example(run, ex, res)
+    if produced is None:
+        return res
+    if targets is not None:
+        safewrite.prepare_folder(out_dir)
+        safewrite.write_file(targets[position], _outputs_npz(np, produced), inputs, force)
+        res.saved = str(targets[position])
+        for o in res.outputs:
+            if o.name in produced:
+                o.sha256 = hashlib.sha256(np.ascontiguousarray(produced[o.name]).tobytes()).hexdigest()
+    if not res.problems and not any(o.problems for o in res.outputs):
+        res.status = "reproduces"
+    return res
+
+
+def _check_external_data(model_path: Path) -> None:
+    """Refuse (VerifyError) a model that the inspection reader cannot read, or whose tensors keep
+    their data in files it does not accept (outside the model's folder, through "..", not regular
+    files, too short): checked here, before ONNX Runtime opens anything, whatever its own checks."""
     try:
-        session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types
-        reason = _first_line(exc)
-        raise VerifyError(f"ONNX Runtime cannot load {model_path.name}: {reason}",
-                          f"ONNX Runtime 无法加载 {model_path.name}：{reason}") from None
-    run = _Run(np, session, card, card_path.parent, [i.name for i in session.get_inputs()],
-               [o.name for o in session.get_outputs()], _declared_nodes(card, "input_nodes"),
-               _declared_nodes(card, "output_nodes"), _value_ranges(card))
-    results = []
-    for position, (i, ex) in enumerate(_examples(card)):
-        res = ExampleResult(_example_name(i, ex), f"/input_output/examples/{i}")
-        results.append(res)
-        produced = _run_example(run, ex, res)
-        if produced is None:
-            continue
-        if targets is not None:
-            safewrite.prepare_folder(out_dir)
-            safewrite.write_file(targets[position], _outputs_npz(np, produced), inputs, force)
-            res.saved = str(targets[position])
-            for o in res.outputs:
-                if o.name in produced:
-                    o.sha256 = hashlib.sha256(np.ascontiguousarray(produced[o.name]).tobytes()).hexdigest()
-        if not res.problems and not any(o.problems for o in res.outputs):
-            res.status = "reproduces"
-    return results
+        refs = onnx_external_data(model_path)
+    except ModelFileError as exc:
+        raise VerifyError(f"cannot read {model_path.name} as an ONNX model: {exc.message}",
+                          f"无法将 {model_path.name} 作为 ONNX 模型读取：{exc.message_zh}") from None
+    except OSError as exc:
+        raise VerifyError(f"cannot read {model_path.name}: {exc.strerror or exc}",
+                          f"无法读取 {model_path.name}：{exc.strerror or exc}") from None
+    refused = [ref for ref in refs if ref.problem]
+    if refused:
+        en, zh = external_problem(refused[0])
+        more = (f"; and {len(refused) - 1:,} more", f"；另有 {len(refused) - 1:,} 个") if len(refused) > 1 else ("", "")
+        raise VerifyError(f"{model_path.name} is not run: {en}{more[0]}", f"不运行 {model_path.name}：{zh}{more[1]}")
 
 
 def _example_arrays(run: _Run, ev_id, label: tuple[str, str], used: int, check):
@@ -463,10 +815,10 @@ def _run_example(run: _Run, ex: dict, res: ExampleResult) -> dict | None:
     if "" in expected:
         expected = {run.output_names[0]: expected[""]}
     try:
-        produced = dict(zip(run.output_names, run.session.run(None, {n: arrays[n] for n in run.input_names})))
-    except Exception as exc:
-        reason = _first_line(exc)
-        res.problems.append((f"ONNX Runtime failed: {reason}", f"ONNX Runtime 运行失败：{reason}"))
+        produced = run.session.run({n: arrays[n] for n in run.input_names})
+    except _Stopped as exc:
+        res.problems.append((exc.en, exc.zh))
+        res.over_limit = exc.limit
         return None
     del arrays
     res.status = "runs"
