@@ -480,3 +480,18 @@ def test_patterns_end_where_the_text_ends_on_both_paths():
     assert [i.path for i in structural.check(data)] == ["/version"]
     data["name"] = 42
     assert sorted(i.path for i in structural.check(data)) == ["/name", "/version"]
+
+
+def test_an_absent_sample_list_leaves_disjointness_unchecked(tmp_path):
+    """A sample list that is not beside the card was only a warning of evidence.sha256 (MCS-LC-05)
+    and MCS-TR-04 conformed without the splits ever being compared: now splits.disjoint says the
+    check could not be made, an error under MCS-TR-04, located at the split's sample_list."""
+    folder = copy_example(tmp_path)
+    (folder / "evidence" / "split_tuning.txt").unlink()
+    result = validate_file(folder / "card.yaml")
+    [found] = [i for i in result.issues if i.rule == "splits.disjoint"]
+    assert found.severity == "error" and found.requirement == "MCS-TR-04"
+    assert found.path.startswith("/training_process/data_splits/splits/") and found.path.endswith("/sample_list")
+    assert "split_tuning.txt' does not exist, so whether the splits share samples could not be checked" in found.message
+    assert "不存在，无法核验各子集是否共享样本" in found.message_zh
+    assert [i.severity for i in result.issues if i.rule == "evidence.sha256"] == ["warning"]
