@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -255,3 +256,101 @@ def test_an_iri_outside_rfc_3987_is_a_literal_in_every_export_and_in_the_store(t
     store = pyoxigraph.Store.read_only(str(tmp_path / "store"))
     websites = [q.object for q in store.quads_for_pattern(None, pyoxigraph.NamedNode("https://w3id.org/modelcard-spec/vocab/website"), None)]
     assert websites and all(isinstance(o, pyoxigraph.Literal) and o.value == bad for o in websites)
+
+
+# --------------------------------------------------------------------------- folders and glob patterns
+
+INVALID_CARD = EXAMPLES / "invalid" / "parameter-count-as-text.card.yaml"
+
+
+def _looping_tree(root):
+    """S/a/card.yaml beside two links back up the tree: glob.glob(recursive=True) follows them and
+    finds the card 2**40 times."""
+    (root / "S" / "a").mkdir(parents=True)
+    (root / "S" / "a" / "card.yaml").write_bytes(INVALID_CARD.read_bytes())
+    (root / "S" / "a" / "u1").symlink_to("..")
+    (root / "S" / "a" / "u2").symlink_to("..")
+
+
+@pytest.mark.parametrize("argv", [["validate", "S/**/card.yaml", "--format", "json"],
+                                  ["validate", "S", "--format", "json"],
+                                  ["validate", "S/**", "S/*/card.yaml", "S/a/u1/a/card.yaml", "--format", "json"],
+                                  ["kg", "load", "S/**/card.yaml", "--store", "store"]])
+def test_a_search_never_enters_links_to_folders_and_finds_each_card_once(tmp_path, argv):
+    _looping_tree(tmp_path)
+    run = run_measured(argv, cwd=tmp_path, timeout=30)
+    assert run.within_budget() and "Traceback" not in run.stderr, run
+    if argv[0] == "validate":
+        assert run.returncode == 1, run
+        assert [r["card"] for r in json.loads(run.stdout)["results"]] == ["S/a/card.yaml"], run
+    else:
+        assert run.returncode == 0 and "1" in run.stderr + run.stdout, run
+
+
+def test_what_a_search_finds_that_is_not_a_regular_file_is_reported(tmp_path):
+    """A FIFO or a link to a device named like a card is an unreadable card (exit 2), not passed over."""
+    (tmp_path / "S" / "a").mkdir(parents=True)
+    (tmp_path / "S" / "a" / "card.yaml").write_bytes(INVALID_CARD.read_bytes())
+    os.mkfifo(tmp_path / "S" / "a" / "pipe.card.yaml")
+    (tmp_path / "S" / "card.yaml").symlink_to("/dev/zero")
+    (tmp_path / "S" / "gone.card.yaml").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "S" / "folder.card.yaml").mkdir()
+    for argv in (["S"], ["S/**/*.yaml"]):
+        run = run_measured(["validate", *argv, "--format", "json"], cwd=tmp_path, timeout=30)
+        assert run.returncode == 2 and run.within_budget(), run
+        results = {r["card"]: r["issues"][0] for r in json.loads(run.stdout)["results"]}
+        assert sorted(results) == ["S/a/card.yaml", "S/a/pipe.card.yaml", "S/card.yaml", "S/gone.card.yaml"], results
+        for name in ("S/a/pipe.card.yaml", "S/card.yaml", "S/gone.card.yaml"):
+            issue = results[name]
+            assert issue["rule"] == "load.io" and issue["message"] and issue["message_zh"], (name, issue)
+        assert results["S/card.yaml"]["message"] == "not a regular file"
+
+
+def test_a_file_found_twice_is_validated_once(tmp_path):
+    from modelcard_spec.validator import expand_inputs
+
+    (tmp_path / "a").mkdir()
+    card = tmp_path / "a" / "card.yaml"
+    card.write_bytes(INVALID_CARD.read_bytes())
+    os.link(card, tmp_path / "a" / "hard.card.yaml")
+    (tmp_path / "b.card.yaml").symlink_to(card)
+    files, problems = expand_inputs([str(tmp_path), str(card), str(tmp_path / "*" / "*.yaml"), str(tmp_path / "b.card.yaml")])
+    assert not problems and files == [card]
+
+
+def test_searches_follow_glob_syntax_and_hidden_name_rules(tmp_path):
+    import glob
+
+    from modelcard_spec.validator import expand_inputs
+
+    for rel in ("card.yaml", "x/card.yaml", "x/y/z.card.json", ".hidden/card.yaml", "x/.h/card.yaml", "x/[b]/card.yaml",
+                "x/other.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x: 1\n")
+    patterns = ["**/card.yaml", "**", "*/card.yaml", "x/**", ".*/card.yaml", "x/[[]b]/*", "x/*/", "**/*.card.json",
+                "x/?/*.json", "x/y/**/"]
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for pattern in patterns:
+            expected = sorted(p for p in glob.glob(pattern, recursive=True) if not os.path.isdir(p))
+            assert sorted(map(str, expand_inputs([pattern])[0])) == expected, pattern
+    finally:
+        os.chdir(cwd)
+    folder = sorted(str(p.relative_to(tmp_path)) for p in expand_inputs([str(tmp_path)])[0])
+    assert folder == [".hidden/card.yaml", "card.yaml", "x/.h/card.yaml", "x/[b]/card.yaml", "x/card.yaml", "x/y/z.card.json"]
+
+
+@pytest.mark.parametrize("bound", ["MAX_SEARCHED", "MAX_FILES"])
+def test_a_search_past_its_bounds_is_an_error_in_both_languages(tmp_path, monkeypatch, bound):
+    from modelcard_spec import validator
+
+    for i in range(30):
+        (tmp_path / f"d{i}").mkdir()
+        (tmp_path / f"d{i}" / "card.yaml").write_text("x: 1\n")
+    monkeypatch.setattr(validator, bound, 20)
+    files, problems = validator.expand_inputs([str(tmp_path / "d0" / "card.yaml"), str(tmp_path / "**" / "card.yaml")])
+    assert files == [] and len(problems) == 1, problems
+    issue = problems[0].issues[0]
+    assert problems[0].card.endswith("card.yaml") and issue.rule == "load.too-many" and not problems[0].readable
+    assert "20" in issue.message and "20" in issue.message_zh and _bilingual(issue.message + issue.message_zh)

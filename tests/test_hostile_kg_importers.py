@@ -290,6 +290,63 @@ def test_batch_import_goes_on_past_bad_sources(tmp_path):
     assert "| good |" in run.stdout
 
 
+
+SPLEEN = Path(__file__).parent / "data" / "monai-bundles" / "spleen_ct_segmentation.metadata.json"
+
+
+def test_a_link_in_a_source_folder_never_brings_an_outside_file_into_the_card(tmp_path):
+    """A symbolic link inside a bundle or batch folder is read only if it stays inside the folder
+    given (the evidence containment rule); a file named on the command line is read where it leads."""
+    secret = tmp_path / "secret" / "config.json"
+    secret.parent.mkdir()
+    secret.write_text('{"name": "x", "password": "hunter2-secret"}')
+    bundle = tmp_path / "bundle"
+    (bundle / "configs").mkdir(parents=True)
+    (bundle / "configs" / "metadata.json").symlink_to(secret)
+    run = run_measured(["import", "monai", bundle], cwd=tmp_path)
+    _assert_refused(run, codes=(2,))
+    assert "hunter2" not in run.stdout + run.stderr and "configs/metadata.json" in run.stderr, run
+    batch = tmp_path / "batch"
+    for name in ("A", "B", "C"):
+        (batch / name / "configs").mkdir(parents=True)
+    (batch / "A" / "configs" / "metadata.json").write_bytes(SPLEEN.read_bytes())
+    (batch / "B" / "configs" / "metadata.json").symlink_to(secret)
+    (batch / "C" / "configs" / "metadata.json").symlink_to("../../A/configs/metadata.json")  # inside: read
+    (batch / "D").symlink_to(bundle, target_is_directory=True)  # a linked bundle folder leads outside too
+    (batch / "evil.json").symlink_to(secret)
+    (batch / "hf").mkdir()
+    (batch / "hf" / "README.md").symlink_to(secret)
+    before = _digest(batch)
+    out = tmp_path / "out"
+    run = run_measured(["import", "monai", batch, "-o", out], cwd=tmp_path)
+    _assert_refused(run, (batch, before), codes=(2,))
+    assert sorted(p.name for p in out.iterdir()) == ["A.card.yaml", "C.card.yaml"], run
+    assert run.stderr.count("leads outside the folder given") == 3 and run.stderr.count("指向所给文件夹之外") == 3, run
+    for name in ("B/configs/metadata.json", "D/configs/metadata.json", "evil.json"):
+        assert f"{name} leads outside" in run.stderr, (name, run)
+    assert not any("hunter2" in p.read_text() for p in out.iterdir())
+    hf_out = tmp_path / "hf-out"
+    run = run_measured(["import", "huggingface", batch, "-o", hf_out], cwd=tmp_path)
+    _assert_refused(run, codes=(2,))
+    assert "hf/README.md leads outside" in run.stderr and not list(hf_out.iterdir()), run
+    explicit = run_measured(["import", "monai", bundle / "configs" / "metadata.json"], cwd=tmp_path)
+    assert explicit.returncode == 0 and "hunter2" in explicit.stdout, explicit  # the user's own choice
+
+
+def test_special_files_in_a_bundle_are_refused_with_the_path_in_the_folder(tmp_path):
+    bundle = tmp_path / "bundle"
+    (bundle / "configs").mkdir(parents=True)
+    os.mkfifo(bundle / "configs" / "metadata.json")
+    run = run_measured(["import", "monai", bundle], cwd=tmp_path, timeout=30)
+    _assert_refused(run, codes=(2,))
+    assert "configs/metadata.json is not a regular file" in run.stderr, run
+    (bundle / "configs" / "metadata.json").unlink()
+    (bundle / "configs" / "metadata.json").symlink_to("metadata.json")  # a loop
+    run = run_measured(["import", "monai", bundle], cwd=tmp_path, timeout=30)
+    _assert_refused(run, codes=(2,))
+    assert "configs/metadata.json" in run.stderr, run
+
+
 # --------------------------------------------------------------------------- kg load / kg query
 
 class _Server:

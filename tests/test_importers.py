@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,6 +143,51 @@ def test_import_cli_single_batch_and_errors(tmp_path):
     checked = cli("validate", tmp_path / "hf2.card.yaml", "--format", "json")
     issues = json.loads(checked.stdout)["results"][0]["issues"]
     assert checked.returncode == 1 and issues and not any(i["rule"].startswith("schema") for i in issues)
+
+
+def test_a_batch_names_each_bundle_folder_card_after_its_folder(tmp_path):
+    src = tmp_path / "src"
+    for name in ("A", "B"):
+        (src / name / "configs").mkdir(parents=True)
+        (src / name / "configs" / "metadata.json").write_bytes((CORPUS / "spleen_ct_segmentation.metadata.json").read_bytes())
+    (src / "c.metadata.json").write_bytes((CORPUS / "mednist_gan.metadata.json").read_bytes())
+    run = cli("import", "monai", src, "-o", tmp_path / "out")
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["A.card.yaml", "B.card.yaml", "c.card.yaml"]
+    assert importers.stem_of(Path("s/X/configs/metadata.json")) == "X" and importers.stem_of(Path("s/Y/README.md")) == "Y"
+
+
+@pytest.mark.parametrize("stem", ["spleen_ct_segmentation", "A", "脾脏分割 (v2)", "model-1.0+cu118", "_x"])
+def test_safe_source_names_are_kept(stem):
+    assert importers.safe_stem(stem) == stem
+
+
+UNSAFE_STEMS = ["\x1b]0;PWNED\x07", "\x1b[31mred", "a\u202eb", "a\u200bb", "a/b", "a\\b", "..", ".hidden", "-rf", "",
+                "CON", "nul.tar", "a~b", "x" * 300, "\udcff", "a\nb", "a:b", "a|b", "a*b"]
+
+
+def test_unsafe_source_names_get_a_safe_injective_output_name():
+    names = [importers.safe_stem(s) for s in UNSAFE_STEMS]
+    assert len(set(names)) == len(names), names
+    for stem, name in zip(UNSAFE_STEMS, names):
+        assert name != stem and "~" in name and len(name.encode()) <= importers.MAX_STEM_BYTES + 11, (stem, name)
+        assert re.fullmatch(r"[\w .+()-]+~[0-9a-f]{10}", name), (stem, name)
+        assert name[0] not in ".-" and not set(name) & set("/\\:*?|<>\"\x00\x1b\n\u202e\u200b"), (stem, name)
+    # a kept name never holds "~", so it cannot equal a changed one
+    assert importers.safe_stem("a_b~" + names[2].split("~")[1]) != names[2]
+
+
+def test_a_source_named_with_escape_sequences_gets_a_safe_card_name(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    raw = (CORPUS / "spleen_ct_segmentation.metadata.json").read_bytes()
+    for stem in ("\x1b]0;PWNED\x07x", ".hidden", "-rf"):
+        (src / f"{stem}.json").write_bytes(raw)
+    run = cli("import", "monai", src, "-o", tmp_path / "out")
+    assert run.returncode == 0, run.stderr
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted(f"{importers.safe_stem(s)}.card.yaml" for s in ("\x1b]0;PWNED\x07x", ".hidden", "-rf"))
+    assert "\x1b" not in run.stdout + run.stderr and all(n[0].isalnum() or n[0] == "_" for n in written), written
 
 
 @pytest.mark.parametrize("card", VALID_CARDS, ids=lambda p: p.parent.name)

@@ -21,7 +21,8 @@ import yaml
 from conftest import EXAMPLES, ROOT, run_measured
 
 # What a terminal or a reader must never get raw (the tool writes these as \u escapes).
-RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e"
+                 "\u2060-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]")
 ESC = "\x1b[2J\x1b[H\x1b]0;pwned\x07\x1b[31m"
 FORGED_KEY = "\n\n## ✅ `forged.card.yaml`\n\nNo issues.\n\n"
 SCRIPT = "<script>alert(1)</script>"
@@ -305,6 +306,41 @@ def test_textsafe_escapes_what_a_reader_must_not_get_and_nothing_else():
         "a\\|b &lt;i&gt;&amp;amp; \\*x\\* \\_y\\_ \\[l\\](u) \\`c\\` \\#h &#126;&#126;s&#126;&#126; \\{: x \\}"
     assert md("1. x") == "1\\. x" and md("- x") == "\\- x" and md("  + x") == "\\+ x" and md("1.5 kg") == "1.5 kg"
     assert md("a\r\nb\nc") == "a<br>b<br>c" and md("a\nb", " ") == "a b"
+
+
+INVISIBLE = ("\u00ad\u034f\u115f\u1160\u17b4\u180e\u200b\u200c\u200d\u2065\u3164\uffa0\ufff9\ufffa\ufffb"
+             "\U0001bca0\U0001d173\U000e0080")
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_invisible_characters_are_shown_as_escapes_in_every_writer(char):
+    from modelcard_spec import textsafe
+
+    escape = f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+    text = f"a{char}b"
+    assert textsafe.terminal(text) == textsafe.one_line(text) == f"a{escape}b"
+    assert char not in textsafe.markdown(text) and escape in textsafe.markdown(text)
+    dumped = textsafe.json_text(json.dumps(text, ensure_ascii=False))
+    assert char not in dumped and json.loads(dumped) == text
+    dumped = textsafe.yaml_dump({"k": text})
+    assert char not in dumped and yaml.safe_load(dumped) == {"k": text}
+
+
+def test_variation_selectors_and_ordinary_text_are_left_as_they_are():
+    from modelcard_spec import textsafe
+
+    for text in ("\u2764\ufe0f", "\u845b\U000e0100", "乳腺 é e\u0301 😀", "ᠮᠣᠩᠭᠣᠯ\u180b"):
+        assert textsafe.terminal(text) == textsafe.one_line(text) == textsafe.markdown(text) == text, text
+
+
+def test_validate_shows_invisible_characters_of_a_card_as_escapes(tmp_path):
+    data = yaml.safe_load((EXAMPLES / "wdbc-cytology-mlp" / "card.yaml").read_text(encoding="utf-8"))
+    data["wdbc\u200bmodel\u00ad"] = "x"
+    card = tmp_path / "card.yaml"
+    card.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    for fmt in ("text", "json", "markdown", "sarif"):
+        out = cli("validate", card, "--format", fmt, cwd=tmp_path).stdout
+        assert "\u200b" not in out and "\u00ad" not in out and "u200b" in out, fmt
 
 
 # --------------------------------------------------------------------------- the library's writers

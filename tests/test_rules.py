@@ -493,3 +493,18 @@ def test_lone_surrogates_in_data_handed_to_the_library_are_located_errors():
     assert ("schema.text", "/summary") in found and ("schema.text", "/x\ud800") in found
     assert not [i for i in issues if i.rule.startswith("internal")]
     assert all(i.message_zh for i in issues if i.rule == "schema.text")
+
+
+def test_an_absent_sample_list_leaves_disjointness_unchecked(tmp_path):
+    """A sample list that is not beside the card was only a warning of evidence.sha256 (MCS-LC-05)
+    and MCS-TR-04 conformed without the splits ever being compared: now splits.disjoint says the
+    check could not be made, an error under MCS-TR-04, located at the split's sample_list."""
+    folder = copy_example(tmp_path)
+    (folder / "evidence" / "split_tuning.txt").unlink()
+    result = validate_file(folder / "card.yaml")
+    [found] = [i for i in result.issues if i.rule == "splits.disjoint"]
+    assert found.severity == "error" and found.requirement == "MCS-TR-04"
+    assert found.path.startswith("/training_process/data_splits/splits/") and found.path.endswith("/sample_list")
+    assert "split_tuning.txt' does not exist, so whether the splits share samples could not be checked" in found.message
+    assert "不存在，无法核验各子集是否共享样本" in found.message_zh
+    assert [i.severity for i in result.issues if i.rule == "evidence.sha256"] == ["warning"]

@@ -436,6 +436,7 @@ def cmd_render(args) -> int:
 
 
 def cmd_import(args) -> int:
+    import os
     from pathlib import Path
 
     from . import catalogue, importers
@@ -445,7 +446,7 @@ def cmd_import(args) -> int:
         return _fail("no such file or folder", "文件或文件夹不存在", args.source)
     if not (src.is_file() or src.is_dir()):
         return _fail("not a regular file or folder", "不是普通文件或文件夹", args.source)
-    single = src.is_file() or (args.kind == "monai" and (src / "configs" / "metadata.json").is_file())
+    single = src.is_file() or (args.kind == "monai" and os.path.lexists(importers.bundle_metadata(src)[0]))
     zh = args.lang == "zh"
     declared = {"version": args.model_version, "provider_name": args.provider, "provider_kind": args.provider_kind}
     if single:
@@ -486,7 +487,7 @@ def cmd_import(args) -> int:
         stem = importers.stem_of(path)
         target = out / f"{stem}.card.yaml"
         try:
-            card = importers.import_source(args.kind, path, declared)
+            card = importers.import_source(args.kind, path, declared, folder=src)
         except importers.SourceError as exc:
             failed += 1
             _stderr(f"{path}: error: cannot import: {exc}", f"{path}: 错误：无法导入：{exc.message_zh}")

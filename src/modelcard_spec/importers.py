@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -66,23 +67,50 @@ class SourceError(Exception):
         self.message_zh = message_zh
 
 
-def _read_source(path: Path) -> bytes:
-    """The bytes of a source file, under the size limit of cards; only regular files are read."""
+def _read_source(path: Path, folder: Path | None = None) -> bytes:
+    """The bytes of a source file, under the size limit of cards; only regular files are read.
+
+    ``folder``: the folder given on the command line in which ``path`` was found. The file is then
+    read only if its real location, after every symbolic link, lies inside that folder — the
+    containment rule of evidence files (:func:`rules.open_evidence`), so a link in a bundle cannot
+    copy an outside file into the card. A file named on the command line itself is read where it
+    leads: that is the user's choice."""
     try:
-        if not path.is_file():
-            raise SourceError("not a regular file", "不是普通文件")
-        size = path.stat().st_size
-        if size > loading.MAX_BYTES:
-            raise SourceError(f"the file is {size} bytes; sources are limited to {loading.MAX_BYTES} bytes",
-                              f"文件大小为 {size} 字节；来源文件不得超过 {loading.MAX_BYTES} 字节")
-        with path.open("rb") as fh:
-            raw = fh.read(loading.MAX_BYTES + 1)
+        if folder is None:
+            if not path.is_file():
+                raise SourceError("not a regular file", "不是普通文件")
+            source = path.open("rb")
+        else:
+            source = os.fdopen(_open_inside(folder, path), "rb")
+        with source:
+            size = os.fstat(source.fileno()).st_size
+            if size > loading.MAX_BYTES:
+                raise SourceError(f"the file is {size} bytes; sources are limited to {loading.MAX_BYTES} bytes",
+                                  f"文件大小为 {size} 字节；来源文件不得超过 {loading.MAX_BYTES} 字节")
+            raw = source.read(loading.MAX_BYTES + 1)
     except OSError as exc:
         raise SourceError(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}") from None
     if len(raw) > loading.MAX_BYTES:  # it grew while being read
         raise SourceError(f"the file is larger than {loading.MAX_BYTES} bytes",
                           f"文件大于 {loading.MAX_BYTES} 字节")
     return raw
+
+
+def _open_inside(folder: Path, path: Path) -> int:
+    """A read-only descriptor of the regular file ``path`` found in ``folder``, whose real location
+    lies inside ``folder``; :class:`SourceError` naming the path within the folder otherwise."""
+    from .rules import _LEAVES, EvidenceError, open_evidence
+
+    rel = path.relative_to(folder).as_posix()
+    try:
+        return open_evidence(folder, rel)
+    except EvidenceError as exc:
+        if (exc.reason, exc.reason_zh) == _LEAVES:
+            raise SourceError(f"{rel} leads outside the folder given: a file found in a source folder is read only "
+                              f"if its real location, after symbolic links, lies inside that folder",
+                              f"{rel} 指向所给文件夹之外：来源文件夹中的文件，仅当其实际位置（解析符号链接后）"
+                              f"位于该文件夹内时才会读取") from None
+        raise SourceError(f"{rel} {exc.reason}", f"{rel} {exc.reason_zh}") from None
 
 
 def _parse(text: str, is_json: bool, what: str, what_zh: str, first_line: int = 1):
@@ -305,14 +333,16 @@ def _task_type(text: str) -> str | None:
 
 # --- MONAI -------------------------------------------------------------------------------------
 
-def import_monai(path: str | Path, declared: dict | None = None) -> dict:
+def import_monai(path: str | Path, declared: dict | None = None, folder: Path | None = None) -> dict:
+    """``path``: a metadata file or a bundle folder (its ``configs/metadata.json``, else its
+    ``metadata.json``, read only inside the folder); ``folder``: see :func:`_read_source`."""
     p = Path(path)
     if p.is_dir():
-        cand = [p / "configs" / "metadata.json", p / "metadata.json"]
-        p = next((c for c in cand if c.is_file()), None)
+        folder = p
+        p = next((c for c in bundle_metadata(p) if os.path.lexists(c)), None)
         if p is None:
             raise SourceError("no configs/metadata.json in the bundle folder", "MONAI 模型包文件夹中没有 configs/metadata.json")
-    raw = _read_source(p)
+    raw = _read_source(p, folder)
     meta = _parse(_decode(raw), True, "the JSON", "JSON")
     if not isinstance(meta, dict):
         raise SourceError("MONAI metadata must be a JSON object, not " + ("a list" if isinstance(meta, list) else "a single value"),
@@ -462,11 +492,11 @@ def _monai_nodes(card: _Card, fmt: dict) -> None:
 
 # --- Hugging Face ------------------------------------------------------------------------------
 
-def import_huggingface(path: str | Path, declared: dict | None = None) -> dict:
+def import_huggingface(path: str | Path, declared: dict | None = None, folder: Path | None = None) -> dict:
     """``declared``: values the user states that a README does not hold (version, provider name,
-    provider kind); they are the user's declaration, not imported."""
+    provider kind); they are the user's declaration, not imported. ``folder``: see :func:`_read_source`."""
     p = Path(path)
-    raw = _read_source(p)
+    raw = _read_source(p, folder)
     text = _decode(raw)
     front, body = _front_matter(text)
     card = _Card(p.name, hashlib.sha256(raw).hexdigest())
@@ -612,10 +642,18 @@ def sources(kind: str, folder: Path) -> list[Path]:
     return [p for p in found if not p.is_dir()]  # what is not a regular file is reported, not skipped
 
 
-def import_source(kind: str, path: Path, declared: dict | None = None) -> dict:
-    """The card imported from one source; raises :class:`SourceError` if the source cannot be read."""
+def bundle_metadata(bundle: Path) -> list[Path]:
+    """Where a MONAI bundle folder keeps its metadata, in order of preference."""
+    return [bundle / "configs" / "metadata.json", bundle / "metadata.json"]
+
+
+def import_source(kind: str, path: Path, declared: dict | None = None, folder: Path | None = None) -> dict:
+    """The card imported from one source; raises :class:`SourceError` if the source cannot be read.
+    ``folder``: the folder of a batch, in which ``path`` was found (see :func:`_read_source`)."""
     try:
-        return import_monai(path, declared) if kind == "monai" else import_huggingface(path, declared)
+        if kind == "monai":
+            return import_monai(path, declared, folder)
+        return import_huggingface(path, declared, folder)
     except OSError as exc:
         raise SourceError(f"cannot read the source: {exc.strerror or exc}", f"无法读取来源：{exc.strerror or exc}") from None
 
@@ -638,10 +676,37 @@ def coverage(card: dict) -> tuple[dict, list[dict]]:
 
 
 def stem_of(path: Path) -> str:
+    """The name a batch gives the card of the source ``path`` (``<stem>.card.yaml``): the bundle's
+    folder for ``NAME/configs/metadata.json``, the folder for ``NAME/README.md``, else the file
+    name without ``.metadata.json``, ``.json`` or ``.md``; made safe by :func:`safe_stem`."""
     name = path.name
-    for suffix in (".metadata.json", ".json", ".md"):
-        if name.endswith(suffix) and name not in ("README.md",):
-            return name[: -len(suffix)]
-    if path.parent.name == "configs":
-        return path.parent.parent.name
-    return path.parent.name
+    if name == "metadata.json" and path.parent.name == "configs":
+        return safe_stem(path.parent.parent.name)
+    if name == "README.md":
+        return safe_stem(path.parent.name)
+    return safe_stem(next((name[: -len(s)] for s in (".metadata.json", ".json", ".md") if name.endswith(s)), name))
+
+
+# A stem is kept as it is if it is made of letters, digits (of any script), blanks and ._+-() only,
+# starts with a letter, digit or _, is not a name Windows reserves, and fits in a file name.
+_STEM_CHAR = re.compile(r"[\w .+()-]", flags=re.UNICODE)
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+MAX_STEM_BYTES = 200
+
+
+def safe_stem(stem: str) -> str:
+    """``stem`` if it is safe as the start of a file name, else its safe characters (others as
+    ``_``, at most MAX_STEM_BYTES of UTF-8) then ``~`` and 10 hex digits of its SHA-256.
+
+    Injective: a stem kept as it is never holds ``~``, and a changed one is told apart by its
+    digest, so two sources never get one name through the change (two sources with one stem are
+    refused by the batch). Nothing of the name can reach the terminal raw, leave the output folder,
+    hide the file (leading dot) or read as an option (leading ``-``)."""
+    if (stem[:1].isalnum() or stem[:1] == "_") and all(_STEM_CHAR.fullmatch(c) for c in stem) \
+            and len(stem.encode("utf-8", "surrogatepass")) <= MAX_STEM_BYTES \
+            and stem.split(".")[0].strip().upper() not in _WINDOWS_RESERVED:
+        return stem
+    safe = "".join(c if _STEM_CHAR.fullmatch(c) else "_" for c in stem)
+    safe = safe.encode("utf-8", "surrogatepass")[:MAX_STEM_BYTES].decode("utf-8", "ignore").lstrip(". -+()") or "source"
+    digest = hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{safe}~{digest}"

@@ -25,11 +25,20 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# C0 controls but tab and newline, DEL, C1 controls; the bidirectional controls (ALM, LRM, RLM,
-# LRE..RLO, LRI..PDI); line/paragraph separators; invisible operators and the deprecated format
-# characters (U+2060..206F); BOM/ZWNBSP; the invisible tag characters; lone surrogates.
-_HIDDEN = ("\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-           "\U000e0000-\U000e007f\ud800-\udfff")
+# DEL and C1 controls; the bidirectional controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI); line and
+# paragraph separators; lone surrogates; and the characters Unicode marks Default_Ignorable (drawn
+# as nothing): soft hyphen, combining grapheme joiner, Hangul fillers (U+115F, U+1160, U+3164,
+# U+FFA0), Khmer inherent vowels, Mongolian vowel separator, zero-width space, non-joiner and joiner,
+# word joiner and invisible operators (U+2060..206F), BOM/ZWNBSP, interlinear annotation controls
+# (U+FFF9..FFFB) and the reserved U+FFF0..FFF8, shorthand and musical format controls, tag
+# characters and the rest of plane 14 -- but not the variation selectors (U+180B..180D, U+180F,
+# U+FE00..FE0F, U+E0100..E01EF), which only choose the glyph of the character before them (emoji,
+# CJK ideograph variants) and hide nothing. The zero-width joiner and non-joiner are escaped too,
+# although emoji sequences and some scripts (Persian, the Indic scripts) use them: for this tool, a
+# name seen with ``\u200d`` is better than two names that look the same and differ.
+_HIDDEN = ("\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e"
+           "\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+           "\U000e0000-\U000e00ff\U000e01f0-\U000e0fff\ud800-\udfff")
 # terminal() keeps newline, tab and the CR of a CRLF line end (CSV); a lone CR could overwrite a line.
 _UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]|\r(?!\n)")
 _UNSAFE_LINE = re.compile(f"[\x00-\x1f{_HIDDEN}]")

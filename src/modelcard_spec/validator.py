@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import glob
-import logging
 import itertools
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from . import __version__, conformity, structural
 from .rules import Context, RULES
@@ -24,7 +27,11 @@ CARD_SUFFIXES = (".yaml", ".yml", ".json")
 
 def is_card_name(path: Path) -> bool:
     """In a folder, cards are ``card.yaml`` (``.yml``, ``.json``) or ``NAME.card.yaml`` (...)."""
-    name = path.name.lower()
+    return _card_name(path.name)
+
+
+def _card_name(name: str) -> bool:
+    name = name.lower()
     return any(name == f"card{s}" or name.endswith(f".card{s}") for s in CARD_SUFFIXES)
 
 
@@ -56,34 +63,175 @@ class Report:
                 "schema_version": self.schema_version, "results": out}
 
 
+# What finding the cards of one call may cost, all inputs together: folder entries looked at while
+# searching folders and patterns, and card files found. Searching never enters a symbolic link to
+# a folder, so each folder is searched once; these bounds turn a search of an enormous tree (or a
+# pattern such as **/**/** that lists one many times) into an error instead of a hang. Each bound
+# is reached in under a second of CPU time on the project's machine.
+MAX_SEARCHED = 200_000
+MAX_FILES = 20_000
+
+
+class _TooMany(Exception):
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.en, self.zh = en, zh
+
+
+class _Search:
+    """Folder listings within MAX_SEARCHED entries (each listing counts every entry it holds) and
+    card files within MAX_FILES (files found by earlier inputs count too); a symbolic link to a
+    folder is listed, never entered."""
+
+    def __init__(self):
+        self.entries_left = MAX_SEARCHED
+        self.files = 0
+
+    def entries(self, folder: str) -> list[tuple[str, bool, bool]]:
+        """(name, is a real folder, is a folder or a link to one) of each entry of ``folder``; none
+        if it cannot be listed."""
+        try:
+            with os.scandir(folder or os.curdir) as it:
+                listed = list(itertools.islice(it, self.entries_left + 1))
+        except OSError:
+            return []
+        self.entries_left -= len(listed)
+        if self.entries_left < 0:
+            raise _TooMany(f"the search for cards looked at more than {MAX_SEARCHED:,} folder entries (all inputs "
+                           f"together) and stopped; give a narrower folder or pattern",
+                           f"查找模型卡时查看的文件夹条目超过 {MAX_SEARCHED:,} 个（所有输入合计），已停止；"
+                           f"请指定范围更小的文件夹或模式")
+        return [(entry.name, *_kind(entry)) for entry in listed]
+
+    def tree(self, folder: str, hidden: bool) -> Iterator[tuple[str, bool, bool]]:
+        """Every path below ``folder`` (joined to it), with the flags of :meth:`entries`; names
+        starting with a dot, and what is below them, only if ``hidden``. Iterative: no depth limit."""
+        stack = [folder]
+        while stack:
+            here = stack.pop()
+            for name, real, is_dir in self.entries(here):
+                if hidden or name[0] != ".":
+                    path = os.path.join(here, name)
+                    yield path, real, is_dir
+                    if real:
+                        stack.append(path)
+
+    def glob(self, pattern: str, dironly: bool = False) -> Iterator[tuple[str, bool]]:
+        """What ``glob.glob(pattern, recursive=True)`` matches, each with whether it is a folder (or
+        a link to one): the same syntax, hidden-name and case rules, except that where a wildcard
+        component (``*``, ``?``, ``[...]``, ``**``) must match a folder, it matches only real
+        folders, so no symbolic link to a folder is entered and a link back up the tree cannot make
+        the search loop. A component written out is resolved as the system resolves it."""
+        head, tail = os.path.split(pattern)
+        if not glob.has_magic(pattern):
+            yield from self._written(pattern, tail, dironly)
+            return
+        folders = (f for f, _ in self.glob(head, dironly=True)) if head != pattern and glob.has_magic(head) else [head]
+        for folder in folders:
+            if tail == "**":
+                if not folder or os.path.isdir(folder):
+                    yield os.path.join(folder, ""), True
+                yield from ((path, is_dir) for path, real, is_dir in self.tree(folder, hidden=False)
+                            if real or not dironly)
+            elif glob.has_magic(tail):
+                kinds = {name: is_dir for name, real, is_dir in self.entries(folder)
+                         if (real or not dironly) and (name[0] != "." or tail[0] == ".")}
+                yield from ((os.path.join(folder, name), kinds[name]) for name in fnmatch.filter(kinds, tail))
+            else:
+                yield from self._written(os.path.join(folder, tail), tail, dironly)
+
+    @staticmethod
+    def _written(path: str, tail: str, dironly: bool) -> Iterator[tuple[str, bool]]:
+        """``path``, ending in a component written out (``tail``; empty after a final slash), if it
+        exists (as a folder, if one is needed)."""
+        is_dir = os.path.isdir(path)
+        if is_dir or (tail and not dironly and os.path.lexists(path)):
+            yield path, is_dir
+
+    def count(self, paths: Iterator[str]) -> list[str]:
+        """``paths``, counted as card files found."""
+        out = []
+        for path in paths:
+            self.files += 1
+            if self.files > MAX_FILES:
+                raise _TooMany(f"more than {MAX_FILES:,} card files given or found (all inputs together); "
+                               f"give fewer at a time",
+                               f"给出或找到的模型卡文件超过 {MAX_FILES:,} 个（所有输入合计）；请分批提供")
+            out.append(path)
+        return out
+
+
+def _kind(entry: os.DirEntry) -> tuple[bool, bool]:
+    """(is a real folder, is a folder or a link to one): from the listing, without a system call
+    but for symbolic links and file systems that do not give the type."""
+    try:
+        real = entry.is_dir(follow_symlinks=False)
+        return real, real or (entry.is_symlink() and entry.is_dir())
+    except OSError:
+        return False, False
+
+
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[CardResult]]:
-    """Files, folders (searched recursively for card files) and glob patterns -> card files."""
+    """Files, folders (searched recursively for card files) and glob patterns -> card files.
+
+    What a search finds that is not a folder is kept, a FIFO or a link to a device too, so that
+    it is reported as unreadable rather than passed over. A file found twice (by two patterns, or
+    through a link) is validated once: files are told apart by device and inode. Past MAX_SEARCHED
+    or MAX_FILES, no file is returned and the input that crossed the bound is the problem."""
     files: list[Path] = []
     problems: list[CardResult] = []
+    search = _Search()
+    seen: set = set()
     for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if is_card_name(q) and q.is_file())
-            files.extend(found)
-        elif p.exists() or p.is_symlink():
-            files.append(p)
-        elif glob.has_magic(item):
-            matched = sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())
-            if matched:
-                files.extend(matched)
+        try:
+            if os.path.isdir(item):
+                found = search.count(path for path, _, is_dir in search.tree(item, hidden=True)
+                                     if not is_dir and _card_name(os.path.basename(path)))
+            elif os.path.lexists(item):
+                found = search.count([item])
+            elif glob.has_magic(item):
+                found = search.count(path for path, is_dir in search.glob(item) if path and not is_dir)
+                if not found:
+                    problems.append(_unreadable(item, "load.no-match", f"no file matches {item!r}",
+                                                f"没有与“{item}”匹配的文件"))
             else:
-                problems.append(_unreadable(item, "load.no-match", f"no file matches {item!r}",
-                                            f"没有与“{item}”匹配的文件"))
-        else:
-            problems.append(_unreadable(item, "load.io", "no such file", "文件不存在"))
-    seen: set[str] = set()
-    unique = []
-    for f in files:
-        key = os.path.normpath(str(f))
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique, problems
+                problems.append(_unreadable(item, "load.io", *_absent(item)))
+                continue
+        except _TooMany as exc:
+            problems.append(_unreadable(item, "load.too-many", exc.en, exc.zh))
+            return [], problems
+        for name in sorted(set(found), key=_parts):
+            key = _identity(name)
+            if key not in seen:
+                seen.add(key)
+                files.append(Path(name))
+    return files, problems
+
+
+def _absent(name: str) -> tuple[str, str]:
+    """Why the path ``name``, which does not lead to a file, cannot be read (en, zh)."""
+    try:
+        os.lstat(name)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return f"cannot read the file: {exc.strerror}", f"无法读取文件：{exc.strerror}"
+    except ValueError:
+        return "the name holds a character file names cannot hold", "名称中含有文件名不能使用的字符"
+    return "no such file", "文件不存在"
+
+
+def _parts(name: str) -> list[str]:
+    """The sort key of a path found: its components in turn, as :class:`~pathlib.Path` orders paths."""
+    return os.path.normcase(name).split(os.sep)
+
+
+def _identity(name: str):
+    """The device and inode of the file ``name`` leads to; its normalised path if it leads nowhere."""
+    try:
+        st = os.stat(name)
+    except (OSError, ValueError):
+        return os.path.normpath(name)
+    return st.st_dev, st.st_ino
 
 
 def _unreadable(card: str, rule: str, en: str, zh: str) -> CardResult:
