@@ -21,9 +21,13 @@ class _Parser(argparse.ArgumentParser):
         if message:
             _out(file or sys.stderr, message)
 
-    def error(self, message):  # usage errors: exit 2 with a bilingual hint, never a traceback
+    def error(self, message):  # argparse's own usage errors, in English only: exit 2, never a traceback
+        self.usage_error(message, message)
+
+    def usage_error(self, message: str, message_zh: str):
+        """A usage error (exit 2): the usage, then the message in English and in Chinese."""
         self.print_usage(sys.stderr)
-        self.exit(EXIT_UNREADABLE, f"{self.prog}: error: {message}\n{self.prog}: 用法错误：{message}\n")
+        self.exit(EXIT_UNREADABLE, f"{self.prog}: error: {message}\n{self.prog}: 错误：{message_zh}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,12 +243,13 @@ def cmd_validate(args) -> int:
     from .validator import validate
 
     if args.max_bytes is not None and args.max_bytes < 1:
-        raise _UsageError("--max-bytes must be a positive number of bytes")
+        raise _UsageError("--max-bytes must be a positive number of bytes", "--max-bytes 应为正的字节数")
     if args.model and len(args.cards) != 1:
-        raise _UsageError("--model compares one card with its model files; give exactly one CARD")
+        raise _UsageError("--model compares one card with its model files; give exactly one CARD",
+                          "--model 用于将一张模型卡与其模型文件比对；请只给出一个 CARD")
     for model in args.model:
         if not os.path.isfile(model):
-            raise _UsageError(f"--model {model}: no such file")
+            raise _UsageError(f"--model {model}: no such file", f"--model {model}：文件不存在")
     report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar(),
                       models=tuple(args.model))
     if args.format == "json":
@@ -398,7 +403,8 @@ def cmd_verify(args) -> int:
         card_dir, target = card.path.parent.resolve(), out_dir.resolve()
         evidence = card_dir / "evidence"
         if target == card_dir or target == evidence or evidence in target.parents:
-            raise _UsageError("--output-dir must not be the card's own folder or its evidence folder")
+            raise _UsageError("--output-dir must not be the card's own folder or its evidence folder",
+                              "--output-dir 不应为模型卡所在文件夹或其证据文件夹")
     try:
         results = vf.verify(card.data, card.path, model, out_dir, args.force)
     except vf.VerifyError as exc:
@@ -460,7 +466,8 @@ def cmd_import(args) -> int:
                  f"imported; {len(gaps)} requirement(s) with gaps (see modelcard-spec report): ") + ", ".join(gaps))
         return EXIT_OK
     if not args.output:
-        raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards")
+        raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards",
+                          "导入来源文件夹时应用 -o OUTPUT_FOLDER 指定模型卡的输出文件夹")
     from .safewrite import OutputError, prepare_folder, write_file
 
     try:
@@ -527,7 +534,8 @@ def cmd_export(args) -> int:
         from . import cyclonedx
 
         if len(files) != 1:
-            raise _UsageError("--to cyclonedx exports one card; give exactly one CARD")
+            raise _UsageError("--to cyclonedx exports one card; give exactly one CARD",
+                              "--to cyclonedx 只导出一张模型卡；请只给出一个 CARD")
         try:
             text = cyclonedx.to_json(cyclonedx.to_bom(read_card(files[0]).data))
         except CardLoadError as exc:
@@ -545,7 +553,7 @@ def cmd_export(args) -> int:
         except CardLoadError as exc:
             return _fail(exc.issue.message, exc.issue.message_zh, str(f))
         except kg.KgError as exc:
-            return _fail(str(exc), f"导出失败：{exc}", str(f))
+            return _fail(str(exc), exc.message_zh, exc.where or str(f))
     try:
         text = rdf.serialise(sorted(lines), args.to)
     except ImportError:
@@ -588,18 +596,25 @@ def cmd_kg(args) -> int:
             return EXIT_OK
         token = os.environ.get(args.token_env) if args.token_env else None
         if args.token_env and not token:
-            raise _UsageError(f"--token-env {args.token_env}: the variable is not set")
+            raise _UsageError(f"--token-env {args.token_env}: the variable is not set",
+                              f"--token-env {args.token_env}：该环境变量未设置")
         password = os.environ.get(args.password_env) if args.user is not None else None
         for card, graph, status in kg.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
                                            not args.no_vocabulary):
             _write(f"{status} {graph} <- {card}\n")
         return EXIT_OK
     except kg.KgError as exc:
+        if exc.where:  # the card the message is about
+            return _fail(f"{exc.where}: {exc}", f"{exc.where}：{exc.message_zh}", f"kg {args.kg_command}")
         return _fail(str(exc), exc.message_zh, f"kg {args.kg_command}")
 
 
 class _UsageError(Exception):
-    pass
+    """A usage error the tool itself finds, in English and in Chinese (exit code 2)."""
+
+    def __init__(self, message: str, message_zh: str):
+        super().__init__(message)
+        self.message_zh = message_zh
 
 
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
@@ -617,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except _UsageError as exc:
-        parser.error(str(exc))
+        parser.usage_error(str(exc), exc.message_zh)
         return EXIT_UNREADABLE
     except BrokenPipeError:  # e.g. piped into `head`
         return EXIT_OK

@@ -37,11 +37,13 @@ VOCAB_GRAPH = "https://w3id.org/modelcard-spec/vocabularies/" + schema_version()
 
 class KgError(Exception):
     """A store, query or endpoint problem, reported with exit code 2. ``str()`` is the English
-    message, ``message_zh`` the Chinese one."""
+    message, ``message_zh`` the Chinese one; ``where`` is the card file a message is about, if any
+    (the messages do not name it again)."""
 
-    def __init__(self, message: str, message_zh: str | None = None):
+    def __init__(self, message: str, message_zh: str | None = None, where: str | None = None):
         super().__init__(message)
         self.message_zh = message_zh or message
+        self.where = where
 
 
 @dataclass
@@ -60,7 +62,7 @@ def card_graph(path: str) -> CardGraph:
     result, loaded = validate_card(path)
     if loaded is None:
         issue = result.issues[0]
-        raise KgError(f"{path}: {issue.message}", f"{path}：{issue.message_zh}")
+        raise KgError(issue.message, issue.message_zh, str(path))
     data = loaded.data
     summary = conformity.summary(result.requirements or [])
     meta = {"tool": f"modelcard-spec {__version__}", "schema_version": schema_version(),
@@ -167,7 +169,7 @@ class _Built:
     quads: int = 0
     digest: str | None = None
     trig: bytes = b""  # the graph as one TriG block ("<graph> {", the N-Triples lines, "}")
-    error: tuple[str, str] | None = None  # (English, Chinese)
+    error: tuple[str, str, str | None] | None = None  # (English, Chinese, the card file)
 
     def lines(self) -> list[str]:
         return self.trig.decode("utf-8").split("\n")[1:-2]
@@ -179,7 +181,7 @@ def _build_many(names: list[str]) -> list[_Built]:
         try:
             cg = card_graph(name)
         except KgError as exc:
-            out.append(_Built(name, None, False, error=(str(exc), exc.message_zh)))
+            out.append(_Built(name, None, False, error=(str(exc), exc.message_zh, exc.where)))
             continue
         # The graph IRI and the lines come from rdf.py, which writes only well-formed terms.
         trig = (f"<{cg.graph}> {{\n" + "\n".join(cg.lines) + "\n}\n").encode("utf-8")
@@ -335,7 +337,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
     files, problems = expand_inputs([str(p) for p in paths])
     if problems:
         issue = problems[0].issues[0]
-        raise KgError(f"{problems[0].card}: {issue.message}", f"{problems[0].card}：{issue.message_zh}")
+        raise KgError(issue.message, issue.message_zh, str(problems[0].card))
     names = [str(f) for f in files]
     if jobs <= 0:
         jobs = (os.cpu_count() or 1) if len(names) >= AUTO_JOBS_FROM else 1
