@@ -207,8 +207,25 @@ def test_shape_grammar_evaluates_and_binds_symbols():
     assert shapes.match(["batch", 3, "H", "W"], (2, 3, 64, 48), env) is None
     assert env == {"batch": 2, "H": 64, "W": 48}
     assert shapes.match(["batch", "H/16", "W / 16", "2*batch+1"], (2, 4, 3, 5), env) is None
-    assert "axis 1" in shapes.match(["batch", "H/16"], (2, 5), env)
-    assert "rank" in shapes.match(["batch"], (2, 3), env)
+    assert "axis 1" in shapes.match(["batch", "H/16"], (2, 5), env)[0]
+    assert "rank" in shapes.match(["batch"], (2, 3), env)[0]
+
+
+@pytest.mark.parametrize("declared,actual,en,zh", [
+    (["batch"], (2, 3), "rank is 2 [2, 3], the card declares rank 1 ['batch']", "秩为 2 [2, 3]，模型卡声明秩为 1 ['batch']"),
+    ([2, 3], (2, 4), "axis 1 is 4, the card declares 3", "第 1 维为 4，模型卡声明为 3"),
+    (["batch", "batch*2"], (2, 5), "axis 1 is 5, the card declares batch*2 = 4", "第 1 维为 5，模型卡声明为 batch*2 = 4"),
+    (["H", "H/16"], (40, 2), "axis 1 is 2, but H/16 does not divide evenly", "第 1 维为 2，但 H/16 中的除法不能整除"),
+])
+def test_shape_mismatches_are_told_in_english_and_in_chinese(declared, actual, en, zh):
+    assert shapes.match(declared, actual, {}) == (en, zh)
+
+
+def test_an_unreadable_shape_expression_is_told_in_chinese_too():
+    with pytest.raises(shapes.ShapeError) as caught:
+        shapes.parse("H$")
+    assert str(caught.value) == "unexpected character '$' in 'H$'"
+    assert caught.value.message_zh == "'H$' 中含有无法识别的字符 '$'"
     assert shapes.evaluate(shapes.parse("(H+2)*3"), {"H": 4}) == 18
     # the same operator groups from the left; * and / bind tighter than + and -
     assert shapes.evaluate(shapes.parse("H-2-1"), {"H": 8}) == 5

@@ -269,11 +269,11 @@ def _shape_problem(kind: tuple[str, str], name: str, node: dict | None, shape, e
     try:
         msg = shapes.match(node["shape"], shape, env)
     except shapes.ShapeError as exc:
-        msg = f"the declared shape cannot be read ({exc})"
+        msg = f"the declared shape cannot be read ({exc})", f"无法解析声明的形状（{exc.message_zh}）"
     if not msg:
         return None
-    return (f"{kind[0]} {name!r} does not fit the declared shape {node['shape']}: {msg}",
-            f"{kind[1]} {name!r} 不符合声明的形状 {node['shape']}：{msg}")
+    return (f"{kind[0]} {name!r} does not fit the declared shape {node['shape']}: {msg[0]}",
+            f"{kind[1]} {name!r} 不符合声明的形状 {node['shape']}：{msg[1]}")
 
 
 def _tolerances(tol: dict) -> tuple[tuple[float, float, float], tuple[str, str] | None]:
