@@ -459,10 +459,10 @@ def cmd_import(args) -> int:
         if missing:
             _stderr(f"the source does not give {', '.join(missing)}: declare them with --version, --provider "
                     f"or --provider-kind, or add them to the card",
-                    f"来源未提供 {', '.join(missing)}：请用 --version、--provider 或 --provider-kind 声明，或在卡片中补充")
+                    f"来源未提供 {', '.join(missing)}：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充")
         _, statuses = importers.coverage(card)
         gaps = [e["id"] for e in statuses if e["status"] == "nonconforming"]
-        _stderr((f"导入完成：{len(gaps)} 项要求存在缺口（modelcard-spec report 查看详情）：" if zh else
+        _stderr((f"导入完成：{len(gaps)} 项要求存在缺口（详见 modelcard-spec report）：" if zh else
                  f"imported; {len(gaps)} requirement(s) with gaps (see modelcard-spec report): ") + ", ".join(gaps))
         return EXIT_OK
     if not args.output:
@@ -490,8 +490,8 @@ def cmd_import(args) -> int:
             _stderr(f"{path}: error: cannot import: {exc}", f"{path}: 错误：无法导入：{exc.message_zh}")
             continue
         if target.name in written:  # two sources with one stem: the second never replaces the first
-            _refused(OutputError(target, f"is also the card of an earlier source; {path} not written",
-                                 f"也是前一来源的卡片；未写入 {path}"))
+            _refused(OutputError(target, f"is also the card of an earlier source; the card imported from {path} was not written",
+                                 f"也是此前某一来源的模型卡；由 {path} 导入的模型卡未写入"))
             failed += 1
             continue
         try:
