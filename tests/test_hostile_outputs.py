@@ -533,6 +533,19 @@ def test_verify_survives_tolerances_and_shapes_that_are_not_numbers(card, change
     assert example["status"] != "reproduces" and all(p["message"] and p["message_zh"] for p in example["problems"])
 
 
+def test_verify_refuses_an_npy_header_declaring_a_negative_dimension(card):
+    npy = card / "evidence" / "negative.npy"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (-1, 30)})
+    npy.write_bytes(header.getvalue())
+    set_evidence_path(card, "ev-test-inputs", "evidence/negative.npy", hashlib.sha256(npy.read_bytes()).hexdigest())
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert "an array declares a negative dimension [-1, 30]" in problem["message"]
+    assert "数组声明的维度 [-1, 30] 中有负数" in problem["message_zh"]
+
+
 def test_verify_refuses_an_npy_header_declaring_a_huge_shape(card):
     npy = card / "evidence" / "huge.npy"
     header = io.BytesIO()

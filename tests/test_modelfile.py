@@ -184,6 +184,19 @@ def test_garbage_and_truncated_files_are_clear_errors(tmp_path):
         modelfile.inspect_file(cut)
 
 
+def test_an_onnx_initializer_with_a_negative_dimension_is_an_error(tmp_path):
+    path = tmp_path / "negative.onnx"
+    weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[-1, 2])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [weight])
+    onnx.save(helper.make_model(graph), path)
+    with pytest.raises(modelfile.ModelFileError) as caught:
+        modelfile.inspect_file(path)
+    assert caught.value.en == "initializer 'w' has a negative dimension [-1, 2]"
+    assert caught.value.zh == "初始化器 'w' 的维度 [-1, 2] 中有负数"
+
+
 def test_inspecting_a_large_onnx_file_does_not_copy_its_payload(tmp_path):
     path = tmp_path / "big.onnx"
     big = numpy_helper.from_array(np.zeros((64, 1024, 1024), np.float32), "big.weight")  # 256 MiB
@@ -403,6 +416,14 @@ def test_limit_messages_space_a_latin_word_in_chinese(tmp_path):
     assert "所需的嵌套层数超过" in picklescan.Budget().exceeded("depth").zh
 
 
+def test_the_time_limit_gives_its_unit_after_the_number():
+    from modelcard_spec import picklescan
+
+    late = picklescan.Budget().exceeded("seconds")
+    assert late.zh == "读取该文件所需的检查用时超过单个模型文件的检查上限 30 秒"
+    assert late.en == "reading it needs more than 30 seconds of inspection, the inspection limit for one model file"
+
+
 # --- what pickle.load could read: trailing bytes, pickles of any protocol and suffix, the tar format ---
 
 def _pickle2(obj) -> bytes:
@@ -497,3 +518,10 @@ def test_a_tar_checkpoint_that_does_not_follow_the_format_is_an_error(tmp_path, 
     with pytest.raises(modelfile.ModelFileError, match=needle) as caught:
         modelfile.inspect_file(_legacy_tar(tmp_path, storages=storages))
     assert caught.value.member and caught.value.message_zh != caught.value.message
+
+
+def test_a_tar_member_that_ends_early_says_what_was_being_read(tmp_path):
+    storages = _pickle2(1) + b"\x80\x02(K\x00X\x03\x00\x00\x00cpuctorch\nFloatStorage\nt." + (5).to_bytes(8, "little")
+    with pytest.raises(modelfile.ModelFileError) as caught:
+        modelfile.inspect_file(_legacy_tar(tmp_path, storages=storages))
+    assert caught.value.zh == "该成员在读取第 1 个存储的数据时提前结束"

@@ -366,13 +366,13 @@ def _report_findings(where: str, findings: list) -> None:
         kind_zh = "已知危险" if f.classification == "dangerous" else "不在允许列表中"
         if f.count == 1:
             en, zh = (f"{f.stream} imports {f.name} ({kind}) at byte {f.offset}",
-                      f"{f.stream} 在第 {f.offset} 字节导入 {f.name}（{kind_zh}）")
+                      f"{f.stream} 在字节偏移 {f.offset} 处导入 {f.name}（{kind_zh}）")
         else:
             more, more_zh = (", ..." if f.count > len(f.locations) else "", "等" if f.count > len(f.locations) else "")
             en = (f"{f.count:,} pickle streams import {f.name} ({kind}), first "
                   + ", ".join(f"{st} at byte {at}" for st, at in f.locations) + more)
             zh = (f"共有 {f.count:,} 个 pickle 数据流导入 {f.name}（{kind_zh}），前几处位于 "
-                  + "、".join(f"{st} 第 {at} 字节" for st, at in f.locations) + more_zh)
+                  + "、".join(f"{st} 的字节偏移 {at}" for st, at in f.locations) + more_zh)
         _stderr(f"{where}: critical [MCS-PA-06] {en}; loading this file with pickle could run code",
                 f"{where}: 严重 [MCS-PA-06] {zh}；用 pickle 加载此文件可能执行代码")
     if len(findings) > MAX_FINDINGS_SHOWN:

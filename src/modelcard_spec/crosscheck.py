@@ -91,7 +91,7 @@ def _unreadable_issues(data: dict, name: str, exc: ModelFileError) -> list[Issue
         issues.append(_issue("model.pickle-unscanned", where, "MCS-PA-06",
                              f"{name} is pickle-based and its scan did not finish, so it is not shown that loading it "
                              "runs no code",
-                             f"{name} 基于 pickle，且扫描未能完成，因此无法证明加载它不会执行代码"))
+                             f"{name} 基于 pickle，且扫描未能完成，因此未能证明加载它不会执行代码"))
     return issues
 
 

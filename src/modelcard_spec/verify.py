@@ -142,7 +142,7 @@ def _read_npy(np, fh, used: int = 0, check=None, raw: bytes | None = None):
         raise ArrayRefused(f"an array has dtype {dtype}; only numeric and boolean arrays are read",
                            f"数组的数据类型为 {dtype}；只读取数值和布尔数组")
     if any(d < 0 for d in shape):
-        raise ArrayRefused(f"an array declares a negative dimension {list(shape)}", f"数组声明了负的维度 {list(shape)}")
+        raise ArrayRefused(f"an array declares a negative dimension {list(shape)}", f"数组声明的维度 {list(shape)} 中有负数")
     count = math.prod(shape)
     nbytes = count * dtype.itemsize
     if nbytes > MAX_ARRAY_BYTES - used:
