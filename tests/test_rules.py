@@ -155,6 +155,17 @@ def test_splits_that_share_samples_in_fact_are_reported(tmp_path):
     assert issues_of(read_card(CT / "card.yaml").data, "splits.disjoint", CT) == []
 
 
+def test_split_roles_are_named_by_their_chinese_titles_from_the_schema(tmp_path):
+    folder = copy_example(tmp_path)
+    first = (folder / "evidence" / "split_training.txt").read_text().splitlines()[0]
+    with (folder / "evidence" / "split_tuning.txt").open("a") as fh:
+        fh.write(first + "\n")
+    [found] = issues_of(read_card(folder / "card.yaml").data, "splits.disjoint", folder)
+    assert found.message_zh.startswith("训练集的样本清单“evidence/split_training.txt”与调优集的样本清单“evidence/split_tuning.txt”"
+                                       "有 1 个共同样本"), found.message_zh
+    assert "自 " not in found.message_zh and " 的样本清单" not in found.message_zh  # no raw role value
+
+
 def test_evidence_hash_mismatch_is_an_error_and_missing_file_a_warning(tmp_path):
     folder = copy_example(tmp_path)
     (folder / "evidence" / "flowchart.md").write_text("edited\n")
