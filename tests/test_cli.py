@@ -47,7 +47,7 @@ def test_validate_exit_codes_and_json_shape(tmp_path):
 def test_validate_folder_and_glob_and_chinese_output():
     folder = run("validate", str(EXAMPLES / "invalid"), "--lang", "zh")
     assert folder.returncode == 1
-    assert f"共检查 {len(INVALID_CARDS)} 个模型卡" in folder.stdout
+    assert f"共检查 {len(INVALID_CARDS)} 张模型卡：0 张通过" in folder.stdout
     glob = run("validate", str(EXAMPLES / "*" / "card.yaml"))
     assert glob.returncode == 0 and f"{len(VALID_CARDS)} card(s) checked" in glob.stdout
 

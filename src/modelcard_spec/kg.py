@@ -84,7 +84,7 @@ def _pyoxigraph():
         import pyoxigraph
     except ImportError:
         raise KgError("the embedded store needs pyoxigraph: pip install 'modelcard-spec[kg]'",
-                      "内嵌存储需要 pyoxigraph：pip install 'modelcard-spec[kg]'") from None
+                      "内嵌存储库需要 pyoxigraph：pip install 'modelcard-spec[kg]'") from None
     return pyoxigraph
 
 
@@ -97,7 +97,7 @@ def open_store(directory: str):
     try:
         return ox.Store(str(directory))
     except OSError as exc:
-        raise KgError(f"cannot open the store {directory}: {exc}", f"无法打开存储 {directory}：{exc}") from None
+        raise KgError(f"cannot open the store {directory}: {exc}", f"无法打开存储库 {directory}：{exc}") from None
 
 
 def check_store_folder(directory: str) -> None:
@@ -111,7 +111,7 @@ def check_store_folder(directory: str) -> None:
         except OSError:
             raise KgError(f"--store {directory} is a folder that holds other files, not a store; kg load creates a "
                           f"store only in a new or empty folder",
-                          f"--store {directory} 是含有其他文件的文件夹，不是存储；kg load 只在新的或空的文件夹中创建存储") from None
+                          f"--store {directory} 是含有其他文件的文件夹，不是存储库；kg load 只在新的或空的文件夹中创建存储库") from None
 
 
 def open_store_read_only(directory: str):
@@ -119,12 +119,12 @@ def open_store_read_only(directory: str):
     ox = _pyoxigraph()
     if not Path(directory).is_dir():
         raise KgError(f"no store at {directory}; create it with `modelcard-spec kg load CARD... --store {directory}`",
-                      f"{directory} 处没有存储；请用 `modelcard-spec kg load CARD... --store {directory}` 创建")
+                      f"{directory} 处没有存储库；请用 `modelcard-spec kg load CARD... --store {directory}` 创建")
     try:
         return ox.Store.read_only(str(directory))
     except OSError as exc:
         raise KgError(f"{directory} is not a store made by kg load, or cannot be read ({exc})",
-                      f"{directory} 不是由 kg load 创建的存储，或无法读取（{exc}）") from None
+                      f"{directory} 不是由 kg load 创建的存储库，或无法读取（{exc}）") from None
 
 
 def graph_changes(store, graph: str, lines: list[str]) -> str:
@@ -306,7 +306,7 @@ class _BatchWriter:
 
     def _check(self) -> None:
         if self.error is not None:
-            raise KgError(f"writing to the store failed: {self.error}", f"写入存储失败：{self.error}")
+            raise KgError(f"writing to the store failed: {self.error}", f"写入存储库失败：{self.error}")
 
 
 def _stored_digest(store, graph: str) -> str | None:
