@@ -123,6 +123,13 @@ def test_export_of_an_unreadable_card_says_why_in_chinese_and_names_it_once(tmp_
     assert re.search("[\u4e00-\u9fff]", reason_zh) and reason_en not in reason_zh
 
 
+def test_the_store_is_called_a_store_in_chinese(tmp_path):
+    proc = cli("kg", "query", "verdicts-by-card", "--store", tmp_path / "none")
+    zh = proc.stderr.splitlines()[-1]
+    assert proc.returncode == 2 and zh == (f"kg query: 错误：{tmp_path / 'none'} 处没有存储库；请用 "
+                                           f"`modelcard-spec kg load CARD... --store {tmp_path / 'none'}` 创建")
+
+
 def test_kg_load_names_the_unreadable_card(tmp_path):
     bad = tmp_path / "bad.card.yaml"
     bad.write_text("a: [\n")

@@ -207,3 +207,11 @@ def test_hand_written_pages_follow_nmpa_usage(word):
     found = [f"{page.relative_to(ROOT)}:{n}: {line}" for page in pages
              for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1) if word in line]
     assert not found, "\n".join(found)
+
+
+def test_check_and_rule_titles_use_ying_not_xu():
+    from modelcard_spec.diagnostics import CHECKS
+    from modelcard_spec.rules import RULES
+
+    titles = [t[1] for t in CHECKS.values()] + [r.title_zh for r in RULES.values()]
+    assert "不采用的要求应说明理由" in titles and not [t for t in titles if "须" in t]
