@@ -537,3 +537,11 @@ def test_push_sends_basic_auth_and_reports_refusals(monkeypatch):
         server.shutdown()
     unreachable = cli("kg", "push", card, "--endpoint", f"http://127.0.0.1:{_free_port()}/store", "--timeout", "2")
     assert unreachable.returncode == 2 and "cannot reach" in unreachable.stderr
+
+
+def test_the_query_file_limit_is_written_with_thousands_separators(tmp_path):
+    big = tmp_path / "big.rq"
+    big.write_text("#" * (kg.MAX_QUERY_BYTES + 1))
+    with pytest.raises(kg.KgError) as caught:
+        kg.resolve_query(str(big))
+    assert str(caught.value).endswith("is larger than 1,048,576 bytes") and caught.value.message_zh.endswith("大于 1,048,576 字节")

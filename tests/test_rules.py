@@ -491,3 +491,15 @@ def test_patterns_end_where_the_text_ends_on_both_paths():
     assert [i.path for i in structural.check(data)] == ["/version"]
     data["name"] = 42
     assert sorted(i.path for i in structural.check(data)) == ["/name", "/version"]
+
+
+def test_structural_messages_quote_field_titles_in_chinese():
+    """A title holding Latin text (SHA-256) is set off by quotation marks, never run into the Chinese."""
+    from modelcard_spec import structural
+
+    data = cxr()
+    data["model_parameters"]["weight_files"][0]["sha256"] = "zz"
+    data["model_parameters"]["total_parameters"] = "x"
+    issues = {i.path: i.message_zh for i in structural.check(data, data.get("provider_kind"))}
+    assert issues["/model_parameters/weight_files/0/sha256"] == "'zz' 不符合“SHA-256”的格式（模式 ^[a-f0-9]{64}$）"
+    assert issues["/model_parameters/total_parameters"] == "“参数总量”应为整数，而不是字符串（'x'）"

@@ -179,8 +179,8 @@ def _load_arrays(np, raw: bytes, used: int = 0, check=None) -> dict:
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:
         members = archive.infolist()
         if len(members) > MAX_NPZ_MEMBERS:
-            raise ArrayRefused(f"the archive has {len(members)} members, more than {MAX_NPZ_MEMBERS}",
-                               f"归档中有 {len(members)} 个成员，超过 {MAX_NPZ_MEMBERS} 个")
+            raise ArrayRefused(f"the archive has {len(members):,} members, more than {MAX_NPZ_MEMBERS:,}",
+                               f"归档中有 {len(members):,} 个成员，超过 {MAX_NPZ_MEMBERS:,} 个")
         declared = sum(m.file_size for m in members)
         if declared > MAX_ARRAY_BYTES - used + NPY_HEADER_BYTES * len(members):
             over = _over_limit(used)
