@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -46,7 +47,7 @@ def test_validate_exit_codes_and_json_shape(tmp_path):
 def test_validate_folder_and_glob_and_chinese_output():
     folder = run("validate", str(EXAMPLES / "invalid"), "--lang", "zh")
     assert folder.returncode == 1
-    assert f"共检查 {len(INVALID_CARDS)} 个模型卡" in folder.stdout
+    assert f"共检查 {len(INVALID_CARDS)} 张模型卡：0 张通过" in folder.stdout
     glob = run("validate", str(EXAMPLES / "*" / "card.yaml"))
     assert glob.returncode == 0 and f"{len(VALID_CARDS)} card(s) checked" in glob.stdout
 
@@ -104,3 +105,48 @@ def test_init_writes_a_commented_template_that_parses(lang, needle, tmp_path):
 @pytest.mark.parametrize("command", ["report", "render", "export", "import", "init", "verify"])
 def test_every_command_that_writes_a_file_offers_force(command):
     assert "--force" in run(command, "--help").stdout
+
+
+def _usage_error_cases(tmp_path):
+    card = str(VALID_CARDS[0])
+    empty = tmp_path / "sources"
+    empty.mkdir()
+    return {
+        "max-bytes": (["validate", card, "--max-bytes", "0"],
+                      "--max-bytes must be a positive number of bytes", "--max-bytes 应为正的字节数"),
+        "model-cards": (["validate", card, card, "--model", card],
+                        "--model compares one card with its model files; give exactly one CARD",
+                        "--model 用于将一张模型卡与其模型文件比对；请只给出一个 CARD"),
+        "model-missing": (["validate", card, "--model", "nope.onnx"],
+                          "--model nope.onnx: no such file", "--model nope.onnx：文件不存在"),
+        "output-dir": (["verify", card, "--model", card, "-o", str(VALID_CARDS[0].parent)],
+                       "--output-dir must not be the card's own folder or its evidence folder",
+                       "--output-dir 不应为模型卡所在文件夹或其证据文件夹"),
+        "import-folder": (["import", "monai", str(empty)], "a folder of sources needs -o OUTPUT_FOLDER for the cards",
+                          "导入来源文件夹时应用 -o OUTPUT_FOLDER 指定模型卡的输出文件夹"),
+        "cyclonedx": (["export", card, str(VALID_CARDS[1]), "--to", "cyclonedx"],
+                      "--to cyclonedx exports one card; give exactly one CARD",
+                      "--to cyclonedx 只导出一张模型卡；请只给出一个 CARD"),
+        "token-env": (["kg", "push", card, "--endpoint", "http://127.0.0.1:9/store", "--token-env", "MCS_TEST_UNSET"],
+                      "--token-env MCS_TEST_UNSET: the variable is not set", "--token-env MCS_TEST_UNSET：该环境变量未设置"),
+    }
+
+
+@pytest.mark.parametrize("case", ["max-bytes", "model-cards", "model-missing", "output-dir", "import-folder",
+                                  "cyclonedx", "token-env"])
+def test_the_tools_own_usage_errors_are_in_english_and_in_chinese(tmp_path, monkeypatch, case):
+    monkeypatch.delenv("MCS_TEST_UNSET", raising=False)
+    args, en, zh = _usage_error_cases(tmp_path)[case]
+    proc = run(*args, cwd=tmp_path)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert lines[-2] == f"modelcard-spec: error: {en}" and lines[-1] == f"modelcard-spec: 错误：{zh}"
+    chinese = lines[-1].split("错误：", 1)[1]
+    assert re.search("[\u4e00-\u9fff]", chinese) and en not in chinese
+
+
+def test_argparse_usage_errors_keep_their_english_under_the_chinese_label():
+    proc = run("validate", "--format", "xml", str(VALID_CARDS[0]))
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and lines[-2].startswith("modelcard-spec validate: error: argument --format")
+    assert lines[-1].startswith("modelcard-spec validate: 错误：argument --format")

@@ -182,6 +182,21 @@ def test_verify_reports_an_input_that_does_not_fit_its_declared_shape(copy):
                and "输入 'features' 不符合声明的形状" in p["message_zh"] for p in ex["problems"])
 
 
+def test_verify_tells_a_shape_mismatch_in_chinese_on_the_chinese_line(copy):
+    edit(copy, lambda d: d["model_nodes"]["input_nodes"][0].update(shape=["batch", 31]))
+    proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
+    [zh] = [p["message_zh"] for p in json.loads(proc.stdout)["examples"][0]["problems"] if "形状" in p["message_zh"]]
+    assert zh == "输入 'features' 不符合声明的形状 ['batch', 31]：第 1 维为 30，模型卡声明为 31；未读取其数据"
+
+
+def test_verify_tells_an_unreadable_declared_shape_in_chinese(copy):
+    edit(copy, lambda d: d["model_nodes"]["input_nodes"][0].update(shape=["batch$", 30]))
+    proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
+    [problem] = [p for p in json.loads(proc.stdout)["examples"][0]["problems"] if "形状" in p["message_zh"]]
+    assert "the declared shape cannot be read (unexpected character '$' in 'batch$')" in problem["message"]
+    assert "：无法解析声明的形状（'batch$' 中含有无法识别的字符 '$'）；" in problem["message_zh"]
+
+
 def test_verify_fails_an_example_whose_evidence_was_altered(copy):
     (copy / "evidence" / "test_inputs.npy").write_bytes(np.zeros((8, 30), np.float32).tobytes())
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")

@@ -138,7 +138,9 @@ def test_cyclonedx_export_refuses_a_card_with_structural_errors(tmp_path, shape)
     before = card.read_bytes()
     proc = _measured("export", card, "--to", "cyclonedx")
     assert proc.returncode == 2 and proc.stdout == ""
-    assert "does not conform to the schema" in proc.stderr and "模型卡不符合规范" in proc.stderr
+    assert "the card fails the structural check (it does not conform to the JSON Schema: " in proc.stderr
+    assert "模型卡未通过结构检查（不符合 JSON Schema，共 " in proc.stderr and "仅能从通过结构检查的模型卡导出" in proc.stderr
+    assert "不符合规范" not in proc.stderr
     assert card.read_bytes() == before
 
 

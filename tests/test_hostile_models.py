@@ -1017,3 +1017,16 @@ def test_a_card_declaring_a_trillion_parameters_kept_in_a_missing_file_does_not_
     assert issue["severity"] == "error" and "'nonexistent.bin', which does not exist" in issue["message"]
     assert "无法核对" in issue["message_zh"] and "不存在" in issue["message_zh"]
     assert {r["id"]: r["status"] for r in result["requirements"]}["MCS-PA-01"] == "nonconforming"
+
+
+@pytest.mark.parametrize("name,zh", [
+    ("deflate64-member", "archive/data.pkl：不支持压缩方法 9（deflate64）；PyTorch 只写入未压缩或以 deflate 压缩的成员"),
+    ("safetensors-overlap", "字节偏移 135：safetensors 条目 'b'（数据区字节偏移 4-12）与前一个张量重叠"),
+    ("binbytes8-2**62", "huge.pkl 字节偏移 2：无法解析 pickle 数据流：长度字段声明了 4,611,686,018,427,387,904 字节，"
+                        "但其后仅剩 38 字节"),
+])
+def test_model_file_errors_read_well_in_chinese(tmp_path, name, zh):
+    """Byte offsets count from 0: 字节偏移 N, never 第 N 字节 (which reads as counted from 1)."""
+    with pytest.raises(modelfile.ModelFileError) as caught:
+        modelfile.inspect_file(build(name, tmp_path))
+    assert caught.value.message_zh == zh

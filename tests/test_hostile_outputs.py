@@ -465,8 +465,10 @@ def test_verify_refuses_a_deflated_npz_that_fits_the_old_limit_before_inflating_
     assert f"超过上限 {MAX_ARRAY_BYTES:,} 字节" in problem["message_zh"]
 
 
-@pytest.mark.parametrize("shape,why", [((1 << 20,), "rank 1, declared rank 2"), ((1 << 15, 31), "axis 1 is 31, declared 30")])
-def test_verify_refuses_an_input_of_the_wrong_shape_before_reading_its_data(card, shape, why):
+@pytest.mark.parametrize("shape,why,why_zh", [
+    ((1 << 20,), "rank is 1 [1048576], the card declares rank 2 ['batch', 30]", "秩为 1 [1048576]，模型卡声明秩为 2 ['batch', 30]"),
+    ((1 << 15, 31), "axis 1 is 31, the card declares 30", "第 1 维为 31，模型卡声明为 30")])
+def test_verify_refuses_an_input_of_the_wrong_shape_before_reading_its_data(card, shape, why, why_zh):
     """The header's shape is checked against the declared node before the member is inflated: the
     member's CRC is wrong, which reading its data would report instead."""
     bomb = card / "evidence" / "wrong.npz"
@@ -478,7 +480,7 @@ def test_verify_refuses_an_input_of_the_wrong_shape_before_reading_its_data(card
     assert example["status"] == "fails" and example["outputs"] == []
     [problem] = example["problems"]
     assert problem["message"] == f"input 'features' does not fit the declared shape ['batch', 30]: {why}; its data was not read"
-    assert "不符合声明的形状" in problem["message_zh"] and "未读取其数据" in problem["message_zh"]
+    assert problem["message_zh"] == f"输入 'features' 不符合声明的形状 ['batch', 30]：{why_zh}；未读取其数据"
 
 
 def test_verify_counts_the_input_against_the_limit_of_its_expected_output(card):
@@ -529,6 +531,19 @@ def test_verify_survives_tolerances_and_shapes_that_are_not_numbers(card, change
     check_process(m, 1)
     example = json.loads(m.stdout)["examples"][0]
     assert example["status"] != "reproduces" and all(p["message"] and p["message_zh"] for p in example["problems"])
+
+
+def test_verify_refuses_an_npy_header_declaring_a_negative_dimension(card):
+    npy = card / "evidence" / "negative.npy"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (-1, 30)})
+    npy.write_bytes(header.getvalue())
+    set_evidence_path(card, "ev-test-inputs", "evidence/negative.npy", hashlib.sha256(npy.read_bytes()).hexdigest())
+    m = _verify(card, "--no-save")
+    check_process(m, 1)
+    problem = json.loads(m.stdout)["examples"][0]["problems"][0]
+    assert "an array declares a negative dimension [-1, 30]" in problem["message"]
+    assert "数组声明的维度 [-1, 30] 中有负数" in problem["message_zh"]
 
 
 def test_verify_refuses_an_npy_header_declaring_a_huge_shape(card):

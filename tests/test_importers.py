@@ -211,3 +211,51 @@ def test_cyclonedx_validator_rejects_a_broken_bom_and_imported_cards_export():
     broken = json.loads(text)
     broken["components"][0]["type"] = "neural-network"
     assert cyclonedx.validate(json.dumps(broken)) is not None
+
+
+def _refusal(tmp_path, name: str, raw: bytes) -> importers.SourceError:
+    source = tmp_path / name
+    source.write_bytes(raw)
+    with pytest.raises(importers.SourceError) as caught:
+        importers.import_source("monai", source)
+    return caught.value
+
+
+def test_refusals_of_sources_read_as_chinese(tmp_path, monkeypatch):
+    located = _refusal(tmp_path, "a.metadata.json", b'{"name": "m",\n "name": "n"}')
+    assert str(located).startswith("the MONAI metadata, line 2") and located.message_zh.startswith("MONAI 元数据第 2 行")
+    with pytest.raises(importers.SourceError) as caught:  # the loader refuses escapes; bounds check parsed values
+        importers._check_bounds({"name": "\ud800"}, "the MONAI metadata", "MONAI 元数据")
+    surrogate = caught.value
+    assert surrogate.message_zh == "MONAI 元数据含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本"
+    kept = _refusal(tmp_path, "c.metadata.json", json.dumps({f"key{i}": i for i in range(1_200)}).encode())
+    assert kept.message_zh == ("来源中有超过 1,000 个值在模型卡中没有对应位置（这些值将保留在 extensions 中）；"
+                               "该来源不是本导入工具可用的模型描述")
+    assert str(kept).startswith("the source holds more than 1,000 values that have no place in a model card")
+    monkeypatch.setattr(importers.loading, "MAX_BYTES", 10)
+    big = _refusal(tmp_path, "d.metadata.json", b'{"name": "a model"}')
+    assert big.message_zh == "文件大小为 19 字节，超过本工具对来源文件的上限（10 字节）"
+    assert str(big) == "the file is 19 bytes, over this tool's limit for a source file (10 bytes)"
+
+
+def test_batch_import_says_in_chinese_which_source_was_not_written(tmp_path):
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    meta = (CORPUS / "spleen_ct_segmentation.metadata.json").read_bytes()
+    (folder / "a.json").write_bytes(meta)
+    (folder / "a.metadata.json").write_bytes(meta)  # the same stem, so the same card file
+    out = tmp_path / "cards"
+    proc = cli("import", "monai", folder, "-o", out)
+    target, second = out / "a.card.yaml", folder / "a.metadata.json"
+    assert proc.returncode == 2 and [p.name for p in out.iterdir()] == ["a.card.yaml"]
+    assert (f"{target}: error: is also the card of an earlier source; the card imported from {second} was not written"
+            in proc.stderr.splitlines())
+    assert f"{target}: 错误：也是此前某一来源的模型卡；由 {second} 导入的模型卡未写入" in proc.stderr.splitlines()
+
+
+def test_import_points_to_the_report_in_chinese(tmp_path):
+    proc = cli("import", "monai", CORPUS / "spleen_ct_segmentation.metadata.json", "--lang", "zh",
+               "-o", tmp_path / "c.card.yaml")
+    assert proc.returncode == 0 and "项要求存在缺口（详见 modelcard-spec report）：" in proc.stderr
+    hf = cli("import", "huggingface", HF_README, "-o", tmp_path / "hf.card.yaml")
+    assert "或在模型卡中补充" in hf.stderr and "卡片" not in hf.stderr

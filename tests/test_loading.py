@@ -203,3 +203,17 @@ def test_locations_follow_aliases_to_where_the_text_is(tmp_path):
     assert card.locate("/copy/y/1") == (3, 10)
     json_card = load_text(tmp_path, '{"a": {"b": [1,\n  2]}}', "card.json")
     assert json_card.locate("/a/b/1") == (2, 3) and json_card.locate("/a/zz") == (1, 2)
+
+
+def test_limit_messages_name_the_tools_limit_not_a_prohibition(tmp_path):
+    p = tmp_path / "card.yaml"
+    p.write_text("a: 1\n" * 300, encoding="utf-8")
+    with pytest.raises(CardLoadError) as info:
+        read_card(p, max_bytes=1_000)
+    assert info.value.issue.message == "the file is 1,500 bytes, over this tool's limit for a model card (1,000 bytes)"
+    assert info.value.issue.message_zh == "文件大小为 1,500 字节，超过本工具对模型卡的上限（1,000 字节）"
+    for name, text in (("card.yaml", "l: [" + ",".join(["1"] * MAX_NODES) + "]\n"),
+                       ("card.json", '{"a": [' + ",".join(["0"] * MAX_NODES) + "]}")):
+        issue = error_of(tmp_path, text, name)
+        assert issue.message_zh == f"文档包含的值超过本工具对模型卡的上限（{MAX_NODES:,} 个值）"
+        assert issue.message == f"the document holds more values than this tool's limit for a model card ({MAX_NODES:,} values)"

@@ -185,6 +185,19 @@ def test_garbage_and_truncated_files_are_clear_errors(tmp_path):
         modelfile.inspect_file(cut)
 
 
+def test_an_onnx_initializer_with_a_negative_dimension_is_an_error(tmp_path):
+    path = tmp_path / "negative.onnx"
+    weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[-1, 2])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [weight])
+    onnx.save(helper.make_model(graph), path)
+    with pytest.raises(modelfile.ModelFileError) as caught:
+        modelfile.inspect_file(path)
+    assert caught.value.en == "initializer 'w' has a negative dimension [-1, 2]"
+    assert caught.value.zh == "初始化器 'w' 的维度 [-1, 2] 中有负数"
+
+
 def test_inspecting_a_large_onnx_file_does_not_copy_its_payload(tmp_path):
     path = tmp_path / "big.onnx"
     big = numpy_helper.from_array(np.zeros((64, 1024, 1024), np.float32), "big.weight")  # 256 MiB
@@ -208,8 +221,25 @@ def test_shape_grammar_evaluates_and_binds_symbols():
     assert shapes.match(["batch", 3, "H", "W"], (2, 3, 64, 48), env) is None
     assert env == {"batch": 2, "H": 64, "W": 48}
     assert shapes.match(["batch", "H/16", "W / 16", "2*batch+1"], (2, 4, 3, 5), env) is None
-    assert "axis 1" in shapes.match(["batch", "H/16"], (2, 5), env)
-    assert "rank" in shapes.match(["batch"], (2, 3), env)
+    assert "axis 1" in shapes.match(["batch", "H/16"], (2, 5), env)[0]
+    assert "rank" in shapes.match(["batch"], (2, 3), env)[0]
+
+
+@pytest.mark.parametrize("declared,actual,en,zh", [
+    (["batch"], (2, 3), "rank is 2 [2, 3], the card declares rank 1 ['batch']", "秩为 2 [2, 3]，模型卡声明秩为 1 ['batch']"),
+    ([2, 3], (2, 4), "axis 1 is 4, the card declares 3", "第 1 维为 4，模型卡声明为 3"),
+    (["batch", "batch*2"], (2, 5), "axis 1 is 5, the card declares batch*2 = 4", "第 1 维为 5，模型卡声明为 batch*2 = 4"),
+    (["H", "H/16"], (40, 2), "axis 1 is 2, but H/16 does not divide evenly", "第 1 维为 2，但 H/16 中的除法不能整除"),
+])
+def test_shape_mismatches_are_told_in_english_and_in_chinese(declared, actual, en, zh):
+    assert shapes.match(declared, actual, {}) == (en, zh)
+
+
+def test_an_unreadable_shape_expression_is_told_in_chinese_too():
+    with pytest.raises(shapes.ShapeError) as caught:
+        shapes.parse("H$")
+    assert str(caught.value) == "unexpected character '$' in 'H$'"
+    assert caught.value.message_zh == "'H$' 中含有无法识别的字符 '$'"
     assert shapes.evaluate(shapes.parse("(H+2)*3"), {"H": 4}) == 18
     # the same operator groups from the left; * and / bind tighter than + and -
     assert shapes.evaluate(shapes.parse("H-2-1"), {"H": 8}) == 5
@@ -385,6 +415,14 @@ def test_limit_messages_space_a_latin_word_in_chinese(tmp_path):
     zh = picklescan.Budget().exceeded("opcodes").zh
     assert "所需的 pickle 操作码数超过" in zh
     assert "所需的嵌套层数超过" in picklescan.Budget().exceeded("depth").zh
+
+
+def test_the_time_limit_gives_its_unit_after_the_number():
+    from modelcard_spec import picklescan
+
+    late = picklescan.Budget().exceeded("seconds")
+    assert late.zh == "读取该文件所需的检查用时超过单个模型文件的检查上限 30 秒"
+    assert late.en == "reading it needs more than 30 seconds of inspection, the inspection limit for one model file"
 
 
 # --- what pickle.load could read: trailing bytes, pickles of any protocol and suffix, the tar format ---
@@ -597,3 +635,10 @@ def test_external_data_of_tensor_attributes_is_checked_but_not_counted(tmp_path)
     [ref] = modelfile.onnx_external_data(path)
     assert not ref.initializer and "through '..'" in ref.problem[0]
     assert modelfile.external_problem(ref)[0].startswith("tensor 'c' (byte ")
+
+
+def test_a_tar_member_that_ends_early_says_what_was_being_read(tmp_path):
+    storages = _pickle2(1) + b"\x80\x02(K\x00X\x03\x00\x00\x00cpuctorch\nFloatStorage\nt." + (5).to_bytes(8, "little")
+    with pytest.raises(modelfile.ModelFileError) as caught:
+        modelfile.inspect_file(_legacy_tar(tmp_path, storages=storages))
+    assert caught.value.zh == "该成员在读取第 1 个存储的数据时提前结束"

@@ -7,6 +7,7 @@ import base64
 import copy
 import http.server
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -109,6 +110,32 @@ def test_export_of_an_unreadable_card_exits_2(tmp_path):
     bad.write_text("a: [\n")
     proc = cli("export", bad)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "错误" in proc.stderr
+
+
+def test_export_of_an_unreadable_card_says_why_in_chinese_and_names_it_once(tmp_path):
+    bad = tmp_path / "bad.card.yaml"
+    bad.write_text("a: [\n")
+    proc = cli("export", bad, "--to", "nt")
+    en, zh = proc.stderr.splitlines()
+    assert proc.returncode == 2 and en.startswith(f"{bad}: error: ") and zh.startswith(f"{bad}: 错误：")
+    assert en.count(str(bad)) == 1 and zh.count(str(bad)) == 1
+    reason_en, reason_zh = en.split(": error: ", 1)[1], zh.split(": 错误：", 1)[1]
+    assert re.search("[\u4e00-\u9fff]", reason_zh) and reason_en not in reason_zh
+
+
+def test_the_store_is_called_a_store_in_chinese(tmp_path):
+    proc = cli("kg", "query", "verdicts-by-card", "--store", tmp_path / "none")
+    zh = proc.stderr.splitlines()[-1]
+    assert proc.returncode == 2 and zh == (f"kg query: 错误：{tmp_path / 'none'} 处没有存储库；请用 "
+                                           f"`modelcard-spec kg load CARD... --store {tmp_path / 'none'}` 创建")
+
+
+def test_kg_load_names_the_unreadable_card(tmp_path):
+    bad = tmp_path / "bad.card.yaml"
+    bad.write_text("a: [\n")
+    proc = cli("kg", "load", bad, "--store", tmp_path / "st")
+    en, zh = proc.stderr.splitlines()
+    assert proc.returncode == 2 and en.startswith(f"kg load: error: {bad}: ") and zh.startswith(f"kg load: 错误：{bad}：")
 
 
 def test_vocabularies_are_skos_with_both_languages():
@@ -274,8 +301,9 @@ def test_an_unreadable_card_stops_the_load_after_the_cards_before_it(store, tmp_
     bad = tmp_path / "broken.card.yaml"
     bad.write_text("identifier: [unclosed\n", encoding="utf-8")
     cards = inputs[:3] + [str(bad)] + inputs[3:]
-    with pytest.raises(kg.KgError, match="broken.card.yaml"):
+    with pytest.raises(kg.KgError) as caught:
         kg.load(cards, str(tmp_path / "st"), jobs=jobs)
+    assert caught.value.where == str(bad)
     assert _graphs(tmp_path / "st") == {f"<{kg.VOCAB_GRAPH}>"} | {f"<{kg.card_graph(c).graph}>" for c in inputs[:3]}
 
 
@@ -509,3 +537,11 @@ def test_push_sends_basic_auth_and_reports_refusals(monkeypatch):
         server.shutdown()
     unreachable = cli("kg", "push", card, "--endpoint", f"http://127.0.0.1:{_free_port()}/store", "--timeout", "2")
     assert unreachable.returncode == 2 and "cannot reach" in unreachable.stderr
+
+
+def test_the_query_file_limit_is_written_with_thousands_separators(tmp_path):
+    big = tmp_path / "big.rq"
+    big.write_text("#" * (kg.MAX_QUERY_BYTES + 1))
+    with pytest.raises(kg.KgError) as caught:
+        kg.resolve_query(str(big))
+    assert str(caught.value).endswith("is larger than 1,048,576 bytes") and caught.value.message_zh.endswith("大于 1,048,576 字节")

@@ -155,6 +155,17 @@ def test_splits_that_share_samples_in_fact_are_reported(tmp_path):
     assert issues_of(read_card(CT / "card.yaml").data, "splits.disjoint", CT) == []
 
 
+def test_split_roles_are_named_by_their_chinese_titles_from_the_schema(tmp_path):
+    folder = copy_example(tmp_path)
+    first = (folder / "evidence" / "split_training.txt").read_text().splitlines()[0]
+    with (folder / "evidence" / "split_tuning.txt").open("a") as fh:
+        fh.write(first + "\n")
+    [found] = issues_of(read_card(folder / "card.yaml").data, "splits.disjoint", folder)
+    assert found.message_zh.startswith("训练集的样本清单“evidence/split_training.txt”与调优集的样本清单“evidence/split_tuning.txt”"
+                                       "有 1 个共同样本"), found.message_zh
+    assert "自 " not in found.message_zh and " 的样本清单" not in found.message_zh  # no raw role value
+
+
 def test_evidence_hash_mismatch_is_an_error_and_missing_file_a_warning(tmp_path):
     folder = copy_example(tmp_path)
     (folder / "evidence" / "flowchart.md").write_text("edited\n")
@@ -508,3 +519,15 @@ def test_an_absent_sample_list_leaves_disjointness_unchecked(tmp_path):
     assert "split_tuning.txt' does not exist, so whether the splits share samples could not be checked" in found.message
     assert "不存在，无法核验各子集是否共享样本" in found.message_zh
     assert [i.severity for i in result.issues if i.rule == "evidence.sha256"] == ["warning"]
+
+
+def test_structural_messages_quote_field_titles_in_chinese():
+    """A title holding Latin text (SHA-256) is set off by quotation marks, never run into the Chinese."""
+    from modelcard_spec import structural
+
+    data = cxr()
+    data["model_parameters"]["weight_files"][0]["sha256"] = "zz"
+    data["model_parameters"]["total_parameters"] = "x"
+    issues = {i.path: i.message_zh for i in structural.check(data, data.get("provider_kind"))}
+    assert issues["/model_parameters/weight_files/0/sha256"] == "'zz' 不符合“SHA-256”的格式（模式 ^[a-f0-9]{64}$）"
+    assert issues["/model_parameters/total_parameters"] == "“参数总量”应为整数，而不是字符串（'x'）"

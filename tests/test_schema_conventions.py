@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from conftest import SCHEMA_DIR, SEEDS
+from conftest import ROOT, SCHEMA_DIR, SEEDS
 from modelcard_spec import catalogue
 
 ZH = re.compile(r"[\u4e00-\u9fff]")
@@ -179,3 +179,39 @@ def test_metric_vocabulary_holds_every_annex2_metric_with_meaning(schema_view):
         assert _ann(pv, "mcs:source") in ("guide-annex-2", "kit-extension"), name
     annex = [pv for pv in values.values() if _ann(pv, "mcs:source") == "guide-annex-2"]
     assert len(annex) == len(ANNEX2_METRIC_TERMS)
+
+
+def _own_chinese_text(node, key=""):
+    """Every Chinese string of the schema in our own words (verbatim passages of sources left out)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k != "passage":
+                yield from _own_chinese_text(v, str(k))
+    elif isinstance(node, list):
+        for v in node:
+            yield from _own_chinese_text(v, key)
+    elif isinstance(node, str) and ZH.search(node):
+        yield key, node
+
+
+@pytest.mark.parametrize("word,use", [("审评", "审核 (our reviewers) or 评价"), ("须", "应 (GB/T 1.1)"), ("卡片", "模型卡")])
+def test_schema_chinese_follows_nmpa_usage(word, use):
+    found = [f"{path.name}: {key}: {text}" for path in sorted(SCHEMA_DIR.glob("*.yaml"))
+             for key, text in _own_chinese_text(yaml.safe_load(path.read_text(encoding="utf-8"))) if word in text]
+    assert not found, f"{word} -> {use}:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("word", ["审评", "须", "卡片"])
+def test_hand_written_pages_follow_nmpa_usage(word):
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs" / "guides").glob("*.md"))]
+    found = [f"{page.relative_to(ROOT)}:{n}: {line}" for page in pages
+             for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1) if word in line]
+    assert not found, "\n".join(found)
+
+
+def test_check_and_rule_titles_use_ying_not_xu():
+    from modelcard_spec.diagnostics import CHECKS
+    from modelcard_spec.rules import RULES
+
+    titles = [t[1] for t in CHECKS.values()] + [r.title_zh for r in RULES.values()]
+    assert "不采用的要求应说明理由" in titles and not [t for t in titles if "须" in t]

@@ -80,7 +80,7 @@ def requirement_pages(out: Path, cat: dict, slots_of: dict) -> list[str]:
                       '<div class="grid" markdown>', "",
                       f"**English.** {r['statement']}", "", f"**中文。** {r['statement_zh']}", "", "</div>", "",
                       "| | |", "|---|---|",
-                      f"| Obligation / 要求程度 | {obligations[r['obligation']]['title']} / {obligations[r['obligation']]['title_zh']} |",
+                      f"| Obligation / 约束程度 | {obligations[r['obligation']]['title']} / {obligations[r['obligation']]['title_zh']} |",
                       "| Provider kinds / 提供方类型 | " + "<br>".join(
                           f"{kinds[k]['title']} / {kinds[k]['title_zh']}" for k in r["provider_kinds"]) + " |",
                       "| Evaluation method / 评价方法 | " + "<br>".join(

@@ -21,9 +21,13 @@ class _Parser(argparse.ArgumentParser):
         if message:
             _out(file or sys.stderr, message)
 
-    def error(self, message):  # usage errors: exit 2 with a bilingual hint, never a traceback
+    def error(self, message):  # argparse's own usage errors, in English only: exit 2, never a traceback
+        self.usage_error(message, message)
+
+    def usage_error(self, message: str, message_zh: str):
+        """A usage error (exit 2): the usage, then the message in English and in Chinese."""
         self.print_usage(sys.stderr)
-        self.exit(EXIT_UNREADABLE, f"{self.prog}: error: {message}\n{self.prog}: 用法错误：{message}\n")
+        self.exit(EXIT_UNREADABLE, f"{self.prog}: error: {message}\n{self.prog}: 错误：{message_zh}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,12 +247,13 @@ def cmd_validate(args) -> int:
     from .validator import validate
 
     if args.max_bytes is not None and args.max_bytes < 1:
-        raise _UsageError("--max-bytes must be a positive number of bytes")
+        raise _UsageError("--max-bytes must be a positive number of bytes", "--max-bytes 应为正的字节数")
     if args.model and len(args.cards) != 1:
-        raise _UsageError("--model compares one card with its model files; give exactly one CARD")
+        raise _UsageError("--model compares one card with its model files; give exactly one CARD",
+                          "--model 用于将一张模型卡与其模型文件比对；请只给出一个 CARD")
     for model in args.model:
         if not os.path.isfile(model):
-            raise _UsageError(f"--model {model}: no such file")
+            raise _UsageError(f"--model {model}: no such file", f"--model {model}：文件不存在")
     report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar(),
                       models=tuple(args.model))
     if args.format == "json":
@@ -365,13 +370,13 @@ def _report_findings(where: str, findings: list) -> None:
         kind_zh = "已知危险" if f.classification == "dangerous" else "不在允许列表中"
         if f.count == 1:
             en, zh = (f"{f.stream} imports {f.name} ({kind}) at byte {f.offset}",
-                      f"{f.stream} 在第 {f.offset} 字节导入 {f.name}（{kind_zh}）")
+                      f"{f.stream} 在字节偏移 {f.offset} 处导入 {f.name}（{kind_zh}）")
         else:
             more, more_zh = (", ..." if f.count > len(f.locations) else "", "等" if f.count > len(f.locations) else "")
             en = (f"{f.count:,} pickle streams import {f.name} ({kind}), first "
                   + ", ".join(f"{st} at byte {at}" for st, at in f.locations) + more)
             zh = (f"共有 {f.count:,} 个 pickle 数据流导入 {f.name}（{kind_zh}），前几处位于 "
-                  + "、".join(f"{st} 第 {at} 字节" for st, at in f.locations) + more_zh)
+                  + "、".join(f"{st} 的字节偏移 {at}" for st, at in f.locations) + more_zh)
         _stderr(f"{where}: critical [MCS-PA-06] {en}; loading this file with pickle could run code",
                 f"{where}: 严重 [MCS-PA-06] {zh}；用 pickle 加载此文件可能执行代码")
     if len(findings) > MAX_FINDINGS_SHOWN:
@@ -404,7 +409,8 @@ def cmd_verify(args) -> int:
         card_dir, target = card.path.parent.resolve(), out_dir.resolve()
         evidence = card_dir / "evidence"
         if target == card_dir or target == evidence or evidence in target.parents:
-            raise _UsageError("--output-dir must not be the card's own folder or its evidence folder")
+            raise _UsageError("--output-dir must not be the card's own folder or its evidence folder",
+                              "--output-dir 不应为模型卡所在文件夹或其证据文件夹")
     try:
         results = vf.verify(card.data, card.path, model, out_dir, args.force,
                             vf.Limits(args.timeout, args.max_memory << 20))
@@ -463,14 +469,15 @@ def cmd_import(args) -> int:
         if missing:
             _stderr(f"the source does not give {', '.join(missing)}: declare them with --version, --provider "
                     f"or --provider-kind, or add them to the card",
-                    f"来源未提供 {', '.join(missing)}：请用 --version、--provider 或 --provider-kind 声明，或在卡片中补充")
+                    f"来源未提供 {', '.join(missing)}：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充")
         _, statuses = importers.coverage(card)
         gaps = [e["id"] for e in statuses if e["status"] == "nonconforming"]
-        _stderr((f"导入完成：{len(gaps)} 项要求存在缺口（modelcard-spec report 查看详情）：" if zh else
+        _stderr((f"导入完成：{len(gaps)} 项要求存在缺口（详见 modelcard-spec report）：" if zh else
                  f"imported; {len(gaps)} requirement(s) with gaps (see modelcard-spec report): ") + ", ".join(gaps))
         return EXIT_OK
     if not args.output:
-        raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards")
+        raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards",
+                          "导入来源文件夹时应用 -o OUTPUT_FOLDER 指定模型卡的输出文件夹")
     from .safewrite import OutputError, prepare_folder, write_file
 
     try:
@@ -493,8 +500,8 @@ def cmd_import(args) -> int:
             _stderr(f"{path}: error: cannot import: {exc}", f"{path}: 错误：无法导入：{exc.message_zh}")
             continue
         if target.name in written:  # two sources with one stem: the second never replaces the first
-            _refused(OutputError(target, f"is also the card of an earlier source; {path} not written",
-                                 f"也是前一来源的卡片；未写入 {path}"))
+            _refused(OutputError(target, f"is also the card of an earlier source; the card imported from {path} was not written",
+                                 f"也是此前某一来源的模型卡；由 {path} 导入的模型卡未写入"))
             failed += 1
             continue
         try:
@@ -537,7 +544,8 @@ def cmd_export(args) -> int:
         from . import cyclonedx
 
         if len(files) != 1:
-            raise _UsageError("--to cyclonedx exports one card; give exactly one CARD")
+            raise _UsageError("--to cyclonedx exports one card; give exactly one CARD",
+                              "--to cyclonedx 只导出一张模型卡；请只给出一个 CARD")
         try:
             text = cyclonedx.to_json(cyclonedx.to_bom(read_card(files[0]).data))
         except CardLoadError as exc:
@@ -555,7 +563,7 @@ def cmd_export(args) -> int:
         except CardLoadError as exc:
             return _fail(exc.issue.message, exc.issue.message_zh, str(f))
         except kg.KgError as exc:
-            return _fail(str(exc), f"导出失败：{exc}", str(f))
+            return _fail(str(exc), exc.message_zh, exc.where or str(f))
     try:
         text = rdf.serialise(sorted(lines), args.to)
     except ImportError:
@@ -598,18 +606,25 @@ def cmd_kg(args) -> int:
             return EXIT_OK
         token = os.environ.get(args.token_env) if args.token_env else None
         if args.token_env and not token:
-            raise _UsageError(f"--token-env {args.token_env}: the variable is not set")
+            raise _UsageError(f"--token-env {args.token_env}: the variable is not set",
+                              f"--token-env {args.token_env}：该环境变量未设置")
         password = os.environ.get(args.password_env) if args.user is not None else None
         for card, graph, status in kg.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
                                            not args.no_vocabulary):
             _write(f"{status} {graph} <- {card}\n")
         return EXIT_OK
     except kg.KgError as exc:
+        if exc.where:  # the card the message is about
+            return _fail(f"{exc.where}: {exc}", f"{exc.where}：{exc.message_zh}", f"kg {args.kg_command}")
         return _fail(str(exc), exc.message_zh, f"kg {args.kg_command}")
 
 
 class _UsageError(Exception):
-    pass
+    """A usage error the tool itself finds, in English and in Chinese (exit code 2)."""
+
+    def __init__(self, message: str, message_zh: str):
+        super().__init__(message)
+        self.message_zh = message_zh
 
 
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
@@ -627,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except _UsageError as exc:
-        parser.error(str(exc))
+        parser.usage_error(str(exc), exc.message_zh)
         return EXIT_UNREADABLE
     except BrokenPipeError:  # e.g. piped into `head`
         return EXIT_OK

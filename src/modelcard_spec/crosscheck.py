@@ -91,7 +91,7 @@ def _unreadable_issues(data: dict, name: str, exc: ModelFileError) -> list[Issue
         issues.append(_issue("model.pickle-unscanned", where, "MCS-PA-06",
                              f"{name} is pickle-based and its scan did not finish, so it is not shown that loading it "
                              "runs no code",
-                             f"{name} 基于 pickle，且扫描未能完成，因此无法证明加载它不会执行代码"))
+                             f"{name} 基于 pickle，且扫描未能完成，因此未能证明加载它不会执行代码"))
     return issues
 
 
@@ -186,11 +186,10 @@ def _node_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
 
 def _compare_shape(declared: list, actual: list) -> tuple[str, str] | None:
     if len(declared) != len(actual):
-        return (f"rank is {len(actual)} {actual}, the card declares rank {len(declared)} {declared}",
-                f"秩为 {len(actual)} {actual}，模型卡声明秩为 {len(declared)} {declared}")
+        return shapes.rank_mismatch(actual, declared)
     for axis, (want, got) in enumerate(zip(declared, actual)):
         if isinstance(want, int) and isinstance(got, int) and want != got:
-            return (f"axis {axis} is {got}, the card declares {want}", f"第 {axis} 维为 {got}，模型卡声明为 {want}")
+            return shapes.axis_mismatch(axis, got, want)
         if isinstance(want, int) and not isinstance(got, int):
             return (f"axis {axis} is dynamic ({got or 'unnamed'}) in the file, the card declares the fixed size {want}",
                     f"第 {axis} 维在文件中是动态的（{got or '未命名'}），模型卡声明为固定大小 {want}")

@@ -44,11 +44,11 @@ def _require_conforming(card: dict) -> None:
     if issues:
         first = issues[0]
         raise ExportError(
-            f"the card does not conform to the schema ({len(issues)} structural error(s); first at "
-            f"{first.path or '/'}: {first.message}); a CycloneDX BOM is exported only from a card that does "
-            f"(see modelcard-spec validate)",
-            f"模型卡不符合规范（{len(issues)} 个结构错误；第一个位于 {first.path or '/'}：{first.message_zh}）；"
-            f"只有符合规范的模型卡才能导出 CycloneDX BOM（请用 modelcard-spec validate 查看）")
+            f"the card fails the structural check (it does not conform to the JSON Schema: {len(issues):,} structural "
+            f"error(s), the first at {first.path or '/'}: {first.message}); a CycloneDX BOM is exported only from a "
+            f"card that passes the structural check (see modelcard-spec validate)",
+            f"模型卡未通过结构检查（不符合 JSON Schema，共 {len(issues):,} 个结构错误；第一个位于 {first.path or '/'}："
+            f"{first.message_zh}）；仅能从通过结构检查的模型卡导出 CycloneDX BOM（请用 modelcard-spec validate 查看）")
 
 
 def to_bom(card: dict) -> dict:

@@ -23,7 +23,7 @@ CHECKS = {
     "conformity.unknown-requirement": ("Claims name requirements of the catalogue", "声明的要求存在于要求目录中",
                                        "error", "MCS-GEN-07"),
     "conformity.duplicate": ("Each requirement is declared once", "每项要求只声明一次", "error", "MCS-GEN-07"),
-    "conformity.justification": ("A requirement not applied is justified", "不采用的要求须说明理由", "error", "MCS-GEN-07"),
+    "conformity.justification": ("A requirement not applied is justified", "不采用的要求应说明理由", "error", "MCS-GEN-07"),
     "conformity.kind": ("Claims apply to the card's provider kind", "所声明的要求适用于该提供方类型", "warning", "MCS-GEN-07"),
     "conformity.catalogue-version": ("Claims refer to this catalogue version", "声明引用本要求目录版本", "warning", "MCS-GEN-07"),
     "model": ("The card agrees with the delivered model file (validate --model): digest, size, format, "

@@ -85,14 +85,14 @@ def _read_source(path: Path, folder: Path | None = None) -> bytes:
         with source:
             size = os.fstat(source.fileno()).st_size
             if size > loading.MAX_BYTES:
-                raise SourceError(f"the file is {size} bytes; sources are limited to {loading.MAX_BYTES} bytes",
-                                  f"文件大小为 {size} 字节；来源文件不得超过 {loading.MAX_BYTES} 字节")
+                raise SourceError(f"the file is {size:,} bytes, over this tool's limit for a source file ({loading.MAX_BYTES:,} bytes)",
+                                  f"文件大小为 {size:,} 字节，超过本工具对来源文件的上限（{loading.MAX_BYTES:,} 字节）")
             raw = source.read(loading.MAX_BYTES + 1)
     except OSError as exc:
         raise SourceError(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}") from None
     if len(raw) > loading.MAX_BYTES:  # it grew while being read
-        raise SourceError(f"the file is larger than {loading.MAX_BYTES} bytes",
-                          f"文件大于 {loading.MAX_BYTES} 字节")
+        raise SourceError(f"the file is larger than this tool's limit for a source file ({loading.MAX_BYTES:,} bytes)",
+                          f"文件超过本工具对来源文件的上限（{loading.MAX_BYTES:,} 字节）")
     return raw
 
 
@@ -160,7 +160,7 @@ def _check_bounds(data, what: str, what_zh: str) -> None:
         if isinstance(value, str):
             if _SURROGATE.search(value):
                 raise SourceError(f"{what} holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
-                                  f"{what_zh}含有单独的代理码元（\\ud800-\\udfff），不是有效的 Unicode 文本")
+                                  f"{what_zh}含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本")
             size, count = len(value) + 2, 1
         elif isinstance(value, (dict, list)):
             parts = [measure(v) for v in (itertools.chain.from_iterable(value.items()) if isinstance(value, dict) else value)]
@@ -168,12 +168,12 @@ def _check_bounds(data, what: str, what_zh: str) -> None:
         else:
             size, count = len(repr(value)), 1
         if count > MAX_SOURCE_VALUES:
-            raise SourceError(f"{what} holds more than {MAX_SOURCE_VALUES} values (aliases expanded); model descriptions "
+            raise SourceError(f"{what} holds more than {MAX_SOURCE_VALUES:,} values (aliases expanded); model descriptions "
                               f"hold a few hundred",
-                              f"{what_zh}含有超过 {MAX_SOURCE_VALUES} 个值（别名已展开）；模型描述通常只有几百个值")
+                              f"{what_zh}含有超过 {MAX_SOURCE_VALUES:,} 个值（别名已展开）；模型描述通常只有几百个值")
         if size > loading.MAX_BYTES:
-            raise SourceError(f"{what} expands to more than {loading.MAX_BYTES} characters (aliases are limited)",
-                              f"{what_zh}展开后超过 {loading.MAX_BYTES} 个字符（别名展开受限）")
+            raise SourceError(f"{what} expands to more than {loading.MAX_BYTES:,} characters (aliases are limited)",
+                              f"{what_zh}展开后超过 {loading.MAX_BYTES:,} 个字符（别名展开受限）")
         if isinstance(value, (str, dict, list)):
             memo[id(value)] = (size, count)
         return size, count
@@ -215,10 +215,10 @@ class _Card:
         if value in (None, "", [], {}):
             return
         if len(self.extensions) >= MAX_EXTENSIONS:
-            raise SourceError(f"the source holds more than {MAX_EXTENSIONS} values that have no place in a model card "
+            raise SourceError(f"the source holds more than {MAX_EXTENSIONS:,} values that have no place in a model card "
                               f"(they would be kept in extensions); it is not a model description this importer can use",
-                              f"来源中有超过 {MAX_EXTENSIONS} 个值在模型卡中没有对应位置（须保留在 extensions 中）；"
-                              f"它不是本导入工具可用的模型描述")
+                              f"来源中有超过 {MAX_EXTENSIONS:,} 个值在模型卡中没有对应位置（这些值将保留在 extensions 中）；"
+                              f"该来源不是本导入工具可用的模型描述")
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
         self.extensions.append({"name": name, "value": text})
 
@@ -343,7 +343,7 @@ def import_monai(path: str | Path, declared: dict | None = None, folder: Path | 
         if p is None:
             raise SourceError("no configs/metadata.json in the bundle folder", "MONAI 模型包文件夹中没有 configs/metadata.json")
     raw = _read_source(p, folder)
-    meta = _parse(_decode(raw), True, "the JSON", "JSON")
+    meta = _parse(_decode(raw), True, "the MONAI metadata", "MONAI 元数据")
     if not isinstance(meta, dict):
         raise SourceError("MONAI metadata must be a JSON object, not " + ("a list" if isinstance(meta, list) else "a single value"),
                           "MONAI 元数据应为 JSON 对象，而不是" + ("列表" if isinstance(meta, list) else "单个值"))

@@ -37,11 +37,13 @@ VOCAB_GRAPH = "https://w3id.org/modelcard-spec/vocabularies/" + schema_version()
 
 class KgError(Exception):
     """A store, query or endpoint problem, reported with exit code 2. ``str()`` is the English
-    message, ``message_zh`` the Chinese one."""
+    message, ``message_zh`` the Chinese one; ``where`` is the card file a message is about, if any
+    (the messages do not name it again)."""
 
-    def __init__(self, message: str, message_zh: str | None = None):
+    def __init__(self, message: str, message_zh: str | None = None, where: str | None = None):
         super().__init__(message)
         self.message_zh = message_zh or message
+        self.where = where
 
 
 @dataclass
@@ -60,7 +62,7 @@ def card_graph(path: str) -> CardGraph:
     result, loaded = validate_card(path)
     if loaded is None:
         issue = result.issues[0]
-        raise KgError(f"{path}: {issue.message}", f"{path}：{issue.message_zh}")
+        raise KgError(issue.message, issue.message_zh, str(path))
     data = loaded.data
     summary = conformity.summary(result.requirements or [])
     meta = {"tool": f"modelcard-spec {__version__}", "schema_version": schema_version(),
@@ -82,7 +84,7 @@ def _pyoxigraph():
         import pyoxigraph
     except ImportError:
         raise KgError("the embedded store needs pyoxigraph: pip install 'modelcard-spec[kg]'",
-                      "内嵌存储需要 pyoxigraph：pip install 'modelcard-spec[kg]'") from None
+                      "内嵌存储库需要 pyoxigraph：pip install 'modelcard-spec[kg]'") from None
     return pyoxigraph
 
 
@@ -95,7 +97,7 @@ def open_store(directory: str):
     try:
         return ox.Store(str(directory))
     except OSError as exc:
-        raise KgError(f"cannot open the store {directory}: {exc}", f"无法打开存储 {directory}：{exc}") from None
+        raise KgError(f"cannot open the store {directory}: {exc}", f"无法打开存储库 {directory}：{exc}") from None
 
 
 def check_store_folder(directory: str) -> None:
@@ -109,7 +111,7 @@ def check_store_folder(directory: str) -> None:
         except OSError:
             raise KgError(f"--store {directory} is a folder that holds other files, not a store; kg load creates a "
                           f"store only in a new or empty folder",
-                          f"--store {directory} 是含有其他文件的文件夹，不是存储；kg load 只在新的或空的文件夹中创建存储") from None
+                          f"--store {directory} 是含有其他文件的文件夹，不是存储库；kg load 只在新的或空的文件夹中创建存储库") from None
 
 
 def open_store_read_only(directory: str):
@@ -117,12 +119,12 @@ def open_store_read_only(directory: str):
     ox = _pyoxigraph()
     if not Path(directory).is_dir():
         raise KgError(f"no store at {directory}; create it with `modelcard-spec kg load CARD... --store {directory}`",
-                      f"{directory} 处没有存储；请用 `modelcard-spec kg load CARD... --store {directory}` 创建")
+                      f"{directory} 处没有存储库；请用 `modelcard-spec kg load CARD... --store {directory}` 创建")
     try:
         return ox.Store.read_only(str(directory))
     except OSError as exc:
         raise KgError(f"{directory} is not a store made by kg load, or cannot be read ({exc})",
-                      f"{directory} 不是由 kg load 创建的存储，或无法读取（{exc}）") from None
+                      f"{directory} 不是由 kg load 创建的存储库，或无法读取（{exc}）") from None
 
 
 def graph_changes(store, graph: str, lines: list[str]) -> str:
@@ -167,7 +169,7 @@ class _Built:
     quads: int = 0
     digest: str | None = None
     trig: bytes = b""  # the graph as one TriG block ("<graph> {", the N-Triples lines, "}")
-    error: tuple[str, str] | None = None  # (English, Chinese)
+    error: tuple[str, str, str | None] | None = None  # (English, Chinese, the card file)
 
     def lines(self) -> list[str]:
         return self.trig.decode("utf-8").split("\n")[1:-2]
@@ -179,7 +181,7 @@ def _build_many(names: list[str]) -> list[_Built]:
         try:
             cg = card_graph(name)
         except KgError as exc:
-            out.append(_Built(name, None, False, error=(str(exc), exc.message_zh)))
+            out.append(_Built(name, None, False, error=(str(exc), exc.message_zh, exc.where)))
             continue
         # The graph IRI and the lines come from rdf.py, which writes only well-formed terms.
         trig = (f"<{cg.graph}> {{\n" + "\n".join(cg.lines) + "\n}\n").encode("utf-8")
@@ -304,7 +306,7 @@ class _BatchWriter:
 
     def _check(self) -> None:
         if self.error is not None:
-            raise KgError(f"writing to the store failed: {self.error}", f"写入存储失败：{self.error}")
+            raise KgError(f"writing to the store failed: {self.error}", f"写入存储库失败：{self.error}")
 
 
 def _stored_digest(store, graph: str) -> str | None:
@@ -335,7 +337,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
     files, problems = expand_inputs([str(p) for p in paths])
     if problems:
         issue = problems[0].issues[0]
-        raise KgError(f"{problems[0].card}: {issue.message}", f"{problems[0].card}：{issue.message_zh}")
+        raise KgError(issue.message, issue.message_zh, str(problems[0].card))
     names = [str(f) for f in files]
     if jobs <= 0:
         jobs = (os.cpu_count() or 1) if len(names) >= AUTO_JOBS_FROM else 1
@@ -417,8 +419,8 @@ def resolve_query(arg: str) -> str:
             raise KgError(f"cannot read the query file {arg}: {exc.strerror or exc}",
                           f"无法读取查询文件 {arg}：{exc.strerror or exc}") from None
         if len(raw) > MAX_QUERY_BYTES:
-            raise KgError(f"the query file {arg} is larger than {MAX_QUERY_BYTES} bytes",
-                          f"查询文件 {arg} 大于 {MAX_QUERY_BYTES} 字节")
+            raise KgError(f"the query file {arg} is larger than {MAX_QUERY_BYTES:,} bytes",
+                          f"查询文件 {arg} 大于 {MAX_QUERY_BYTES:,} 字节")
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -117,8 +117,8 @@ def read_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> LoadedCard
     if size > max_bytes:
         raise CardLoadError(
             "load.too-large",
-            f"the file is {size} bytes; model cards are limited to {max_bytes} bytes",
-            f"文件大小为 {size} 字节；模型卡不得超过 {max_bytes} 字节")
+            f"the file is {size:,} bytes, over this tool's limit for a model card ({max_bytes:,} bytes)",
+            f"文件大小为 {size:,} 字节，超过本工具对模型卡的上限（{max_bytes:,} 字节）")
     try:
         with p.open("rb") as fh:
             raw = fh.read(max_bytes + 1)
@@ -284,8 +284,8 @@ def _json_too_many(text: str, blank: str) -> CardLoadError:
     else:
         line = column = None
     return CardLoadError("load.too-large",
-                         f"the document holds more than {MAX_NODES:,} values; model cards are limited to {MAX_NODES:,}",
-                         f"文档包含超过 {MAX_NODES:,} 个值；模型卡不得超过 {MAX_NODES:,} 个值", line, column)
+                         f"the document holds more values than this tool's limit for a model card ({MAX_NODES:,} values)",
+                         f"文档包含的值超过本工具对模型卡的上限（{MAX_NODES:,} 个值）", line, column)
 
 
 def _count_json_values(data) -> int | None:
@@ -571,8 +571,9 @@ def _too_large(values: int, text_bytes: int, max_text: int, aliased: bool, event
             return _error("load.alias-expansion",
                           f"the document expands to more than {MAX_NODES:,} values (aliases are limited)",
                           f"文档展开后超过 {MAX_NODES:,} 个值（别名展开受限）", event.start_mark)
-        return _error("load.too-large", f"the document holds more than {MAX_NODES:,} values; model cards are limited to {MAX_NODES:,}",
-                      f"文档包含超过 {MAX_NODES:,} 个值；模型卡不得超过 {MAX_NODES:,} 个值", event.start_mark)
+        return _error("load.too-large",
+                      f"the document holds more values than this tool's limit for a model card ({MAX_NODES:,} values)",
+                      f"文档包含的值超过本工具对模型卡的上限（{MAX_NODES:,} 个值）", event.start_mark)
     # only reachable through aliases: without them the text fits in the file
     return _error("load.alias-expansion",
                   f"the document expands to more than {max_text:,} bytes of text (aliases are limited)",

@@ -83,7 +83,7 @@ class ModelFileError(Exception):
 
     @property
     def message_zh(self) -> str:
-        where = " ".join(([self.member] if self.member else []) + ([f"第 {self.offset} 字节"] if self.offset is not None else []))
+        where = " ".join(([self.member] if self.member else []) + ([f"字节偏移 {self.offset}"] if self.offset is not None else []))
         return f"{where}：{self.zh}" if where else self.zh
 
 
@@ -296,7 +296,7 @@ def inspect_file(path: str | os.PathLike, budget: picklescan.Budget | None = Non
     budget) or :class:`OSError` (the file cannot be opened)."""
     p = Path(path)
     if not p.is_file():
-        raise ModelFileError("not a regular file", "不是常规文件")
+        raise ModelFileError("not a regular file", "不是普通文件")
     budget = budget or picklescan.Budget()
     container, zf = _detect(p, budget)
     info = None
@@ -507,7 +507,7 @@ def _onnx_tensor(buf, span, budget, externals: list, initializer: bool = True) -
     dtype = ONNX_DTYPES.get(code, f"onnx-type-{code}") if code is not None else "unknown"
     if any(d < 0 for d in dims):
         raise ModelFileError(f"initializer {name!r} has a negative dimension {dims}",
-                             f"初始化器 {name!r} 的维度为负数 {dims}", offset=span[0])
+                             f"初始化器 {name!r} 的维度 {dims} 中有负数", offset=span[0])
     numel = _numel(dims, f"initializer {name!r}", f"初始化器 {name!r}", span[0])
     if external:
         externals.append(ExternalData(name, entries.get("location"), entries.get("offset"), entries.get("length"),
@@ -838,7 +838,7 @@ def _inspect_safetensors(path: Path, info: ModelInfo, budget: picklescan.Budget)
             what, what_zh = ("overlaps the tensor before it", "与前一个张量重叠") if begin < end else (
                 "leaves a gap after the tensor before it", "与前一个张量之间有空隙")
             raise ModelFileError(f"safetensors entry {label!r} (bytes {begin:,}-{stop:,} of the data) {what}",
-                                 f"safetensors 条目 {label!r}（数据区第 {begin:,}-{stop:,} 字节）{what_zh}", offset=8 + n + begin)
+                                 f"safetensors 条目 {label!r}（数据区字节偏移 {begin:,}-{stop:,}）{what_zh}", offset=8 + n + begin)
         end = stop
     if end != data_size:
         raise ModelFileError(f"the tensors cover {end:,} of the {data_size:,} data bytes",
@@ -859,9 +859,9 @@ SNIFF_BYTES = 256  # the head of each zip member read to tell whether it is a pi
 def _check_method(item: zipfile.ZipInfo) -> None:
     if item.compress_type not in ZIP_METHODS:
         method = ZIP_METHOD_NAMES.get(item.compress_type, "unknown")
-        raise ModelFileError(f"compression method {item.compress_type} ({method}) is not supported "
-                             "(PyTorch writes stored or deflated members)",
-                             f"不支持压缩方法 {item.compress_type}（{method}）（PyTorch 只写入未压缩或 deflate 压缩的成员）",
+        raise ModelFileError(f"compression method {item.compress_type} ({method}) is not supported; "
+                             "PyTorch writes stored or deflated members only",
+                             f"不支持压缩方法 {item.compress_type}（{method}）；PyTorch 只写入未压缩或以 deflate 压缩的成员",
                              member=item.filename)
 
 
@@ -1095,7 +1095,7 @@ def _scan_tar_record(tar: tarfile.TarFile, member: tarfile.TarInfo, result: pick
     name = member.name
     if not member.isreg():
         raise ModelFileError("the member is a link or not a regular file; it is not followed",
-                             "该成员是链接或不是常规文件，不予跟随", member=name)
+                             "该成员是链接或不是普通文件，不予跟随", member=name)
     fh = tar.extractfile(member)
     reader = picklescan.Reader(fh, budget, size=member.size, seekable=True, errors=TAR_ERRORS)
 
@@ -1110,7 +1110,7 @@ def _scan_tar_record(tar: tarfile.TarFile, member: tarfile.TarInfo, result: pick
         try:
             return reader.take(n) if n <= 64 else (reader.payload(n, keep=0) or b"")
         except picklescan.PickleError:
-            raise ModelFileError(f"the member ends in {what}", f"该成员在{what_zh}处结束", member=name,
+            raise ModelFileError(f"the member ends in {what}", f"该成员在读取{what_zh}时提前结束", member=name,
                                  offset=reader.offset) from None
 
     if name == "pickle":
@@ -1222,7 +1222,7 @@ def _check_trailing(fh, start: int, info: ModelInfo, exc: picklescan.PickleError
     """The bytes from ``start`` to the end of the file are not a complete pickle (``exc`` says why):
     a note when none of them is an import opcode, else an error."""
     rest = info.size_bytes - start
-    at, at_zh = (f", at byte {exc.offset:,}", f"，位于第 {exc.offset:,} 字节") if exc.offset is not None else ("", "")
+    at, at_zh = (f", at byte {exc.offset:,}", f"，位于字节偏移 {exc.offset:,} 处") if exc.offset is not None else ("", "")
     where = _first_import_opcode(fh, start, info.size_bytes, budget)
     if where is None:
         info.notes.append(f"{rest:,} bytes after the last pickle (from byte {start:,}) are not a pickle and hold "
@@ -1231,9 +1231,9 @@ def _check_trailing(fh, start: int, info: ModelInfo, exc: picklescan.PickleError
     raise ModelFileError(f"the {rest:,} bytes after the last complete pickle (from byte {start:,}) are not a pickle "
                          f"({exc.en}{at}), yet pickle.load could run code from them: byte {where:,} "
                          "is an import opcode; the file cannot be shown safe to load",
-                         f"最后一个完整 pickle 之后的 {rest:,} 字节（自第 {start:,} 字节起）不是 pickle"
+                         f"最后一个完整 pickle 之后的 {rest:,} 字节（自字节偏移 {start:,} 起）不是 pickle"
                          f"（{exc.zh}{at_zh}），但 pickle.load 仍可能从中执行代码："
-                         f"第 {where:,} 字节是导入操作码；无法证明加载该文件是安全的",
+                         f"字节偏移 {where:,} 处是导入操作码；未能证明加载该文件是安全的",
                          member=label, offset=start)
 
 

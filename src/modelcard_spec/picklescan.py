@@ -123,7 +123,7 @@ _UNITS = {
     "json_bytes": ("bytes of JSON header", "JSON 头部字节数"),
     "members": ("archive members", "归档成员数"),
     "streams": ("pickle streams", "pickle 数据流数"),
-    "seconds": ("seconds of inspection", "检查用时（秒）"),
+    "seconds": ("seconds of inspection", "检查用时"),
     "line": ("bytes in one text argument of an opcode", "单个操作码文本参数的字节数"),
 }
 
@@ -171,11 +171,12 @@ class Budget:
             self.deadline = time.monotonic() + self.max_seconds
 
     def exceeded(self, kind: str, offset: int | None = None) -> LimitExceeded:
-        limit = self.max_seconds if kind == "seconds" else getattr(self, f"max_{kind}")
         en_unit, zh_unit = _UNITS[kind]
+        # a count, or a duration with its unit after the number
+        limit, after = (f"{self.max_seconds:g}", " 秒") if kind == "seconds" else (f"{getattr(self, f'max_{kind}'):,}", "")
         space = " " if zh_unit[:1].isascii() else ""  # a space between Chinese and a Latin word
-        return LimitExceeded(f"reading it needs more than {limit:,} {en_unit}, the inspection limit for one model file",
-                             f"读取该文件所需的{space}{zh_unit}超过单个模型文件的检查上限 {limit:,}", offset)
+        return LimitExceeded(f"reading it needs more than {limit} {en_unit}, the inspection limit for one model file",
+                             f"读取该文件所需的{space}{zh_unit}超过单个模型文件的检查上限 {limit}{after}", offset)
 
     def spend(self, kind: str, n: int = 1, offset: int | None = None) -> None:
         total = self.used.get(kind, 0) + n

@@ -39,7 +39,7 @@ def report_text(report, lang: str = "en") -> str:
     errors = sum(r.counts()["error"] for r in report.results)
     warnings = sum(r.counts()["warning"] for r in report.results)
     if lang == "zh":
-        lines.append(f"共检查 {cards} 个模型卡：{cards - bad} 个通过，{bad} 个未通过；错误 {errors} 个，警告 {warnings} 个。")
+        lines.append(f"共检查 {cards} 张模型卡：{cards - bad} 张通过，{bad} 张未通过；错误 {errors} 个，警告 {warnings} 个。")
     else:
         lines.append(f"{cards} card(s) checked: {cards - bad} passed, {bad} failed; "
                      f"{errors} error(s), {warnings} warning(s).")

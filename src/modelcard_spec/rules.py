@@ -138,6 +138,13 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _sample_list_zh(role) -> str:
+    """"测试集的样本清单": the split role's Chinese title from the schema; a value that is not a role
+    is shown as written, set off by spaces (" foo 的样本清单")."""
+    spec = schema_index()["enums"]["SplitRole"]["values"].get(role) if isinstance(role, str) else None
+    return f"{spec['title_zh']}的样本清单" if spec else f" {role} 的样本清单"
+
+
 def _num(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -328,7 +335,7 @@ def splits_disjoint(ctx: Context):
                           f"{rest} sample list(s), from the {role} sample list '{rel}' on, were not compared with the others: "
                           f"at most {MAX_SAMPLE_LISTS} sample lists are compared per card, so whether the splits share samples "
                           f"could not be checked",
-                          f"自 {role} 的样本清单“{rel}”起，有 {rest} 个样本清单未参与比对：每张模型卡最多比对 "
+                          f"自{_sample_list_zh(role)}“{rel}”起，有 {rest} 个样本清单未参与比对：每张模型卡最多比对 "
                           f"{MAX_SAMPLE_LISTS} 个样本清单，无法核验各子集是否共享样本")
         members = []
         for i, role, rel in lists[:MAX_SAMPLE_LISTS]:
@@ -339,7 +346,7 @@ def splits_disjoint(ctx: Context):
                 # the disjointness "in fact" that MCS-TR-04 asks for was not checked
                 yield Finding(f"{ptr}/splits/{i}/sample_list",
                               f"the {role} sample list '{rel}' {exc.reason}, so whether the splits share samples could not be checked",
-                              f"{role} 的样本清单“{rel}”{exc.reason_zh}，无法核验各子集是否共享样本")
+                              f"{_sample_list_zh(role).lstrip()}“{rel}”{exc.reason_zh}，无法核验各子集是否共享样本")
         for a in range(len(members)):
             for b in range(a + 1, len(members)):
                 (_, ra, pa, la), (ib, rb, pb, lb) = members[a], members[b]
@@ -347,7 +354,7 @@ def splits_disjoint(ctx: Context):
                 if shared:
                     yield Finding(f"{ptr}/splits/{ib}/sample_list",
                                   f"the {ra} sample list '{pa}' and the {rb} sample list '{pb}' share {shared} sample(s), e.g. {example}",
-                                  f"{ra} 的样本清单“{pa}”与 {rb} 的样本清单“{pb}”有 {shared} 个共同样本，例如 {example}")
+                                  f"{_sample_list_zh(ra).lstrip()}“{pa}”与{_sample_list_zh(rb)}“{pb}”有 {shared} 个共同样本，例如 {example}")
 
 
 @rule("augmentation.test-set", ("MCS-TR-02",), "error",

@@ -18,12 +18,27 @@ MAX_LENGTH = 200
 
 
 class ShapeError(ValueError):
-    pass
+    """An expression that cannot be read: ``str()`` is the English message, ``message_zh`` the Chinese one."""
+
+    def __init__(self, message: str, message_zh: str):
+        super().__init__(message)
+        self.message_zh = message_zh
+
+
+def rank_mismatch(actual: list, declared: list) -> tuple[str, str]:
+    """(en, zh): a tensor's rank differs from the one the card declares."""
+    return (f"rank is {len(actual)} {actual}, the card declares rank {len(declared)} {declared}",
+            f"秩为 {len(actual)} {actual}，模型卡声明秩为 {len(declared)} {declared}")
+
+
+def axis_mismatch(axis: int, got, want) -> tuple[str, str]:
+    """(en, zh): a tensor's size on ``axis`` differs from the one the card declares."""
+    return f"axis {axis} is {got}, the card declares {want}", f"第 {axis} 维为 {got}，模型卡声明为 {want}"
 
 
 def _tokens(text: str) -> list:
     if len(text) > MAX_LENGTH:
-        raise ShapeError("dimension expression too long")
+        raise ShapeError("dimension expression too long", "维度表达式过长")
     out = []
     for number, name, other in _TOKEN.findall(text):
         if number:
@@ -32,7 +47,7 @@ def _tokens(text: str) -> list:
             out.append(("name", name))
         elif other.strip():
             if other not in "+-*/()":
-                raise ShapeError(f"unexpected character {other!r} in {text!r}")
+                raise ShapeError(f"unexpected character {other!r} in {text!r}", f"{text!r} 中含有无法识别的字符 {other!r}")
             out.append(("op", other))
     return out
 
@@ -55,10 +70,10 @@ def parse(text: str):
             pos += 1
             node = expr()
             if peek() != ("op", ")"):
-                raise ShapeError(f"missing ')' in {text!r}")
+                raise ShapeError(f"missing ')' in {text!r}", f"{text!r} 中缺少 ')'")
             pos += 1
             return node
-        raise ShapeError(f"expected a number or a name in {text!r}")
+        raise ShapeError(f"expected a number or a name in {text!r}", f"{text!r} 中缺少数字或名称")
 
     def left_assoc(operand, ops):
         """A precedence level: ``operand (op operand)*`` with ``ops``, grouped from the left."""
@@ -76,10 +91,10 @@ def parse(text: str):
     expr = left_assoc(term, "+-")
 
     if not tokens:
-        raise ShapeError("empty dimension expression")
+        raise ShapeError("empty dimension expression", "维度表达式为空")
     tree = expr()
     if pos != len(tokens):
-        raise ShapeError(f"unexpected {tokens[pos][1]!r} in {text!r}")
+        raise ShapeError(f"unexpected {tokens[pos][1]!r} in {text!r}", f"{text!r} 中有多余的 {tokens[pos][1]!r}")
     return tree
 
 
@@ -112,16 +127,16 @@ def evaluate(tree, env: dict[str, int]) -> int | None:
     return left // right
 
 
-def match(declared: list, actual: tuple, env: dict[str, int]) -> str | None:
+def match(declared: list, actual: tuple, env: dict[str, int]) -> tuple[str, str] | None:
     """Check an actual shape against a declared one, binding single-name symbols in ``env``.
 
-    Returns None when the shape matches, else a message naming the first offending axis."""
+    Returns None when the shape matches, else a message (en, zh) naming the first offending axis."""
     if len(declared) != len(actual):
-        return f"rank {len(actual)}, declared rank {len(declared)}"
+        return rank_mismatch(list(actual), list(declared))
     for axis, (want, got) in enumerate(zip(declared, actual)):
         if isinstance(want, int):
             if want != got:
-                return f"axis {axis} is {got}, declared {want}"
+                return axis_mismatch(axis, got, want)
             continue
         tree = parse(str(want))
         if tree[0] == "name" and tree[1] not in env:
@@ -132,7 +147,7 @@ def match(declared: list, actual: tuple, env: dict[str, int]) -> str | None:
             unbound = sorted(n for n in names(tree) if n not in env)
             if unbound:
                 continue  # an expression over names no input fixes: nothing to check
-            return f"axis {axis} is {got}, but {want} does not divide evenly"
+            return f"axis {axis} is {got}, but {want} does not divide evenly", f"第 {axis} 维为 {got}，但 {want} 中的除法不能整除"
         if value != got:
-            return f"axis {axis} is {got}, declared {want} = {value}"
+            return axis_mismatch(axis, got, f"{want} = {value}")
     return None

@@ -207,7 +207,7 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
                                 else [error.validator_value]) if t != "null"]
         got = _json_type(value)
         return (pointer, f"{title} must be {' or '.join(_TYPE_EN[t] for t in expected)}, not {_TYPE_EN[got]} ({_short(value)})",
-                f"{title_zh}应为{'或'.join(_TYPE_ZH[t] for t in expected)}，而不是{_TYPE_ZH[got]}（{_short(value)}）")
+                f"“{title_zh}”应为{'或'.join(_TYPE_ZH[t] for t in expected)}，而不是{_TYPE_ZH[got]}（{_short(value)}）")
     if v == "enum":
         allowed = [str(a) for a in error.validator_value]
         shown = ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
@@ -215,35 +215,35 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
         tail_en = f"; did you mean '{hint[0]}'?" if hint else ""
         tail_zh = f"；是否应为“{hint[0]}”？" if hint else ""
         return (pointer, f"{_short(value)} is not an allowed value of {title} (allowed: {shown}){tail_en}",
-                f"{_short(value)} 不是{title_zh}的允许取值（允许：{shown}）{tail_zh}")
+                f"{_short(value)} 不是“{title_zh}”的允许取值（允许：{shown}）{tail_zh}")
     if v == "pattern":
         return (pointer, *_pattern_message(value, error.validator_value, title, title_zh))
     if v == "format":
         form = {"date": "a date written YYYY-MM-DD", "uri": "an absolute URI such as https://…"}.get(
             error.validator_value, error.validator_value)
-        form_zh = {"date": "YYYY-MM-DD 格式的日期", "uri": "绝对 URI，例如 https://…"}.get(
-            error.validator_value, error.validator_value)
+        form_zh = {"date": "以 YYYY-MM-DD 格式书写的日期", "uri": "绝对 URI，例如 https://…"}.get(
+            error.validator_value, f"“{error.validator_value}”格式的值")
         return pointer, f"{_short(value)} is not {form} ({title})", f"{_short(value)} 不是{form_zh}（{title_zh}）"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         word = {"minimum": ("at least", "不小于"), "maximum": ("at most", "不大于"),
                 "exclusiveMinimum": ("greater than", "大于"), "exclusiveMaximum": ("less than", "小于")}[v]
         return (pointer, f"{title} must be {word[0]} {error.validator_value}, not {_short(value)}",
-                f"{title_zh}应{word[1]} {error.validator_value}，而不是 {_short(value)}")
+                f"“{title_zh}”应{word[1]} {error.validator_value}，而不是 {_short(value)}")
     if v in ("minItems", "maxItems"):
         return (pointer, f"{title} must have {'at least' if v == 'minItems' else 'at most'} {error.validator_value} item(s)",
-                f"{title_zh}应{'至少' if v == 'minItems' else '至多'}有 {error.validator_value} 项")
+                f"“{title_zh}”应{'至少' if v == 'minItems' else '至多'}有 {error.validator_value} 项")
     if v in ("anyOf", "oneOf"):
         # Explain with the field's own description from the schema (e.g. what a shape may hold).
         slot = catalogue.field_slot(catalogue.template_of(pointer)) or {}
         desc, desc_zh = slot.get("description") or "", slot.get("description_zh") or ""
         return (pointer, f"{_short(value)} is not a valid {title}" + (f": {desc}" if desc else ""),
-                f"{_short(value)} 不是有效的{title_zh}" + (f"：{desc_zh}" if desc_zh else ""))
+                f"{_short(value)} 不是有效的“{title_zh}”" + (f"：{desc_zh}" if desc_zh else ""))
     return pointer, f"{title}: {error.message}", f"{title_zh}：{error.message}"
 
 
 def _pattern_message(value, pattern: str, title: str, title_zh: str) -> tuple[str, str]:
     return (f"{_short(value)} is not in the required form for {title} (pattern {pattern})",
-            f"{_short(value)} 不符合{title_zh}要求的格式（模式 {pattern}）")
+            f"{_short(value)} 不符合“{title_zh}”的格式（模式 {pattern}）")
 
 
 def _is_null_branch(schema) -> bool:

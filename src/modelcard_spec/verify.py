@@ -170,7 +170,7 @@ def _read_npy(np, fh, used: int = 0, check=None, raw: bytes | None = None):
         raise ArrayRefused(f"an array has dtype {dtype}; only numeric and boolean arrays are read",
                            f"数组的数据类型为 {dtype}；只读取数值和布尔数组")
     if any(d < 0 for d in shape):
-        raise ArrayRefused(f"an array declares a negative dimension {list(shape)}", f"数组声明了负的维度 {list(shape)}")
+        raise ArrayRefused(f"an array declares a negative dimension {list(shape)}", f"数组声明的维度 {list(shape)} 中有负数")
     count = math.prod(shape)
     nbytes = count * dtype.itemsize
     if nbytes > MAX_ARRAY_BYTES - used:
@@ -207,8 +207,8 @@ def _load_arrays(np, raw: bytes, used: int = 0, check=None) -> dict:
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:
         members = archive.infolist()
         if len(members) > MAX_NPZ_MEMBERS:
-            raise ArrayRefused(f"the archive has {len(members)} members, more than {MAX_NPZ_MEMBERS}",
-                               f"归档中有 {len(members)} 个成员，超过 {MAX_NPZ_MEMBERS} 个")
+            raise ArrayRefused(f"the archive has {len(members):,} members, more than {MAX_NPZ_MEMBERS:,}",
+                               f"归档中有 {len(members):,} 个成员，超过 {MAX_NPZ_MEMBERS:,} 个")
         declared = sum(m.file_size for m in members)
         if declared > MAX_ARRAY_BYTES - used + NPY_HEADER_BYTES * len(members):
             over = _over_limit(used)
@@ -297,11 +297,11 @@ def _shape_problem(kind: tuple[str, str], name: str, node: dict | None, shape, e
     try:
         msg = shapes.match(node["shape"], shape, env)
     except shapes.ShapeError as exc:
-        msg = f"the declared shape cannot be read ({exc})"
+        msg = f"the declared shape cannot be read ({exc})", f"无法解析声明的形状（{exc.message_zh}）"
     if not msg:
         return None
-    return (f"{kind[0]} {name!r} does not fit the declared shape {node['shape']}: {msg}",
-            f"{kind[1]} {name!r} 不符合声明的形状 {node['shape']}：{msg}")
+    return (f"{kind[0]} {name!r} does not fit the declared shape {node['shape']}: {msg[0]}",
+            f"{kind[1]} {name!r} 不符合声明的形状 {node['shape']}：{msg[1]}")
 
 
 def _tolerances(tol: dict) -> tuple[tuple[float, float, float], tuple[str, str] | None]:

@@ -2048,7 +2048,7 @@ class MetricResult(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本量'}},
          'domain_of': ['MetricResult']} })
     dataset: Optional[str] = Field(default=None, title="Dataset", description="""Identifier of the dataset (declared in the card) the value was measured on.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '测量所用数据集的标识（须在模型卡中声明）。'},
+                                                'value': '测量所用数据集的标识（应在模型卡中声明）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据集'}},
@@ -2758,7 +2758,7 @@ class InputSpec(ConfiguredBaseModel):
     What one input of the model must be.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型某一输入须满足的规格。'},
+                                                'value': '模型某一输入应满足的规格。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '输入规格'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Input specification'})
@@ -2819,7 +2819,7 @@ class InputSpec(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预处理'}},
          'domain_of': ['InputSpec', 'Dataset']} })
     quality_rules: Optional[list[str]] = Field(default=None, title="Input quality rules", description="""Conditions an input must meet, for example \"slice thickness ≤ 5 mm\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '输入须满足的条件，例如“层厚 ≤ 5 mm”。'},
+                                                'value': '输入应满足的条件，例如“层厚 ≤ 5 mm”。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '输入质量规则'}},
@@ -2986,7 +2986,7 @@ class IOExample(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期输出'}},
          'domain_of': ['IOExample']} })
     tolerance: Tolerance = Field(default=..., title="Tolerance", description="""How closely a reproduction must match the expected output.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '复现结果与预期输出须达到的接近程度。'},
+                                                'value': '复现结果与预期输出应达到的接近程度。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '容差'}},
@@ -3509,7 +3509,7 @@ class AnnotationProcess(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '角色互不兼任'}},
          'domain_of': ['AnnotationProcess']} })
     automatic_annotation: Optional[SoftwareComponent] = Field(default=None, title="Automatic annotation software", description="""Software that pre-annotated the data, if any (its results must be reviewed by annotators).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '用于预标注的软件（如有）；其结果须经标注人员审核。'},
+                                                'value': '用于预标注的软件（如有）；其结果应经标注人员审核。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '自动标注软件'}},
          'domain_of': ['AnnotationProcess']} })
     quality: Optional[list[MetricResult]] = Field(default=None, title="Annotation quality", description="""Agreement or accuracy of the annotations, for example a kappa coefficient.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4229,15 +4229,15 @@ class Requirement(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标题（中文）'}},
          'domain_of': ['SourceDocument', 'Requirement']} })
     statement: str = Field(default=..., title="Statement", description="""What the card must say, in English (the kit's wording, not the standard's).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型卡须说明的内容，英文（本工具包的表述，并非标准原文）。'},
+                                                'value': '模型卡应说明的内容，英文（本工具包的表述，并非标准原文）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求内容（英文）'}},
          'domain_of': ['DataCompliance', 'Requirement']} })
     statement_zh: str = Field(default=..., title="Chinese statement", description="""What the card must say, in Chinese (the kit's wording, not the standard's).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型卡须说明的内容，中文（本工具包的表述，并非标准原文）。'},
+                                                'value': '模型卡应说明的内容，中文（本工具包的表述，并非标准原文）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求内容（中文）'}},
          'domain_of': ['Requirement']} })
     obligation: Obligation = Field(default=..., title="Obligation", description="""Whether a card claiming the requirement must, should, or must under a condition meet it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '声明采用该要求的模型卡应满足、宜满足，还是在特定条件成立时应满足该要求。'},
+                                                'value': '指明声明采用该要求的模型卡对该要求是应满足、宜满足，还是在特定条件成立时应满足。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '约束程度'}},
          'domain_of': ['Requirement']} })
     condition: Optional[str] = Field(default=None, title="Condition", description="""For conditional requirements, when the requirement applies (English).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4269,13 +4269,13 @@ class Requirement(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '出处'}},
          'domain_of': ['Requirement']} })
     applies_if: Optional[str] = Field(default=None, title="Applies if", description="""For conditional requirements, a machine-readable condition - a card path that must be present (with [] for \"in some item\"), optionally followed by == and an enum value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '条件性要求的机器可读条件——须存在的模型卡路径（[] '
-                                                         '表示“某一项中”），可在其后接 == 和一个枚举值。'},
+                                                'value': '条件性要求的机器可读条件——某一模型卡路径存在（[] '
+                                                         '表示“某一项中”），其后可接 == 和一个枚举值。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '适用条件表达式'}},
          'domain_of': ['Requirement']} })
     fields: Optional[list[str]] = Field(default=None, title="Required fields", description="""Card fields a card claiming the requirement must fill, as dotted paths from the card root with [] after a list (every item must have the field and the list must not be empty).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '声明采用该要求的模型卡应填写的字段，以自模型卡根起的点分路径表示，列表后加 '
-                                                         '[]（列表不得为空，且每一项都须有该字段）。'},
+                                                         '[]（列表不得为空，且每一项均应有该字段）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '必填字段'}},
          'domain_of': ['Requirement']} })
     related_fields: Optional[list[str]] = Field(default=None, title="Related fields", description="""Card fields that serve the requirement but are not required by it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4434,7 +4434,7 @@ class RequirementVerdict(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现的问题'}},
          'domain_of': ['RequirementVerdict']} })
     evidence: Optional[list[str]] = Field(default=None, title="Evidence", description="""IRIs of the card's evidence that supports the requirement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '卡片中支持该要求的证据的 IRI。'},
+                                                'value': '模型卡中支持该要求的证据的 IRI。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '证据'}},
          'domain_of': ['MetricResult',
                        'Flowchart',
@@ -4449,7 +4449,7 @@ class ModelCard(ConfiguredBaseModel):
     A model card of one version of a pre-trained model, as delivered by its provider, for those who build AI medical devices on it and for those who review it.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '预训练模型某一版本的模型卡，由提供方随模型交付，供基于该模型开发人工智能医疗器械者和审评者使用。'},
+                                                'value': '预训练模型某一版本的模型卡，由提供方随模型交付，供基于该模型开发人工智能医疗器械者和审核人员使用。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型卡'}},
          'class_uri': 'mcs:ModelCard',
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
@@ -4644,7 +4644,7 @@ class FieldProvenance(ConfiguredBaseModel):
     The origin of the value at one place of the card.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '卡片中某一位置上的值的来源。'},
+                                                'value': '模型卡中某一位置上的值的来源。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '字段来源记录'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Field provenance'})
@@ -5136,7 +5136,7 @@ class ConformityDeclaration(ConfiguredBaseModel):
     The provider's declaration of which requirements the card claims to meet. A provider may adopt some or all requirements; every requirement not applied needs a justification.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '提供方关于模型卡声明符合哪些要求的声明。提供方可采用部分或全部要求；每项不采用的要求都须说明理由。'},
+                                                'value': '提供方关于模型卡声明符合哪些要求的声明。提供方可采用部分或全部要求；每项不采用的要求都应说明理由。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '符合性声明'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Conformity declaration'})
