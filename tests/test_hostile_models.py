@@ -916,6 +916,7 @@ def test_verify_limits_must_be_positive(wdbc, option):
     run = run_measured(["verify", wdbc / "card.yaml", "--model", wdbc / "model" / "wdbc_cytology_mlp_1.0.0.onnx",
                         "--no-save", *option])
     assert run.returncode == 2 and "--timeout and --max-memory must be positive" in run.stderr, run
+    assert "--timeout 和 --max-memory 应为正数" in run.stderr, run
 
 
 def test_onnx_runtime_log_never_reaches_the_terminal_raw(wdbc):
@@ -956,7 +957,7 @@ def test_verify_refuses_external_data_it_does_not_accept(wdbc, location, why):
     assert run.stdout == "", run
     en, zh = [line for line in run.stderr.splitlines() if line.strip()]
     assert ": error: m.onnx is not run: initializer 'W" in en and "\\x1b]0;PWNED" in en and why in en, run
-    assert "不运行 m.onnx：初始化器" in zh, run
+    assert "未运行 m.onnx：初始化器" in zh, run
     if "'..'" in why or "absolute" in why:
         assert "external data must lie in the model's folder" in en and "外部数据应位于模型所在文件夹内" in zh
 

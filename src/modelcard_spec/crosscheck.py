@@ -132,7 +132,7 @@ def _parameter_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
         out.append(_issue("model.parameters-unchecked", "/model_parameters/total_parameters", "MCS-PA-01",
                           f"{name} keeps the data of {len(unchecked):,} initializer(s) in external files that could not "
                           f"be checked, so the declared {declared} parameters are not shown by the file: {en}{more[0]}",
-                          f"{name} 有 {len(unchecked):,} 个初始化器的数据保存在无法核对的外部文件中，因此该文件不能证明"
+                          f"{name} 有 {len(unchecked):,} 个初始化器的数据保存在无法核对的外部文件中，因此无法依据该文件核对"
                           f"模型卡声明的 {declared} 个参数：{zh}{more[1]}"))
     precision = get_in(data, "model_parameters", "precision")
     if isinstance(precision, str) and info.precision and precision != info.precision:

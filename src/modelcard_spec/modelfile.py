@@ -709,7 +709,7 @@ def _external_problem(folder: Path, ref: ExternalData, known: dict, ranges: dict
                 f"声明其在 {shown} 中的数据为 {int(ref.length):,} 字节，按数据类型和维度应为 {need:,} 字节")
     if offset + need > size:
         return (f"needs {need:,} bytes from byte {offset:,} of {shown}, which has {size:,} bytes",
-                f"需要 {shown} 自第 {offset:,} 字节起的 {need:,} 字节，但该文件只有 {size:,} 字节")
+                f"需要 {shown} 中自字节偏移 {offset:,} 起的 {need:,} 字节，但该文件只有 {size:,} 字节")
     if need:
         ranges.setdefault(key, []).append((offset, offset + need, ref))
     return None
@@ -731,7 +731,7 @@ def check_external_data(folder: Path, refs: list[ExternalData], budget: picklesc
             if start < reach:
                 ref.problem = (f"has data (bytes {start:,} to {end - 1:,} of {_printable_name(ref.location)!r}) "
                                f"that overlaps that of {_printable_name(owner.name)!r}",
-                               f"的数据（{_printable_name(ref.location)!r} 的第 {start:,} 至 {end - 1:,} 字节）"
+                               f"的数据（{_printable_name(ref.location)!r} 中字节偏移 {start:,} 至 {end - 1:,}）"
                                f"与 {_printable_name(owner.name)!r} 的数据重叠")
             if end > reach:
                 reach, owner = end, ref
@@ -742,7 +742,7 @@ def external_problem(ref: ExternalData) -> tuple[str, str]:
     kind = ("initializer", "初始化器") if ref.initializer else ("tensor", "张量")
     name = repr(_printable_name(ref.name))
     return (f"{kind[0]} {name} (byte {ref.at} of the model file) {ref.problem[0]}",
-            f"{kind[1]} {name}（模型文件第 {ref.at} 字节）{ref.problem[1]}")
+            f"{kind[1]} {name}（模型文件字节偏移 {ref.at}）{ref.problem[1]}")
 
 
 def _leave_out_unchecked(info: ModelInfo) -> None:

@@ -762,7 +762,7 @@ def _check_external_data(model_path: Path) -> None:
     if refused:
         en, zh = external_problem(refused[0])
         more = (f"; and {len(refused) - 1:,} more", f"；另有 {len(refused) - 1:,} 个") if len(refused) > 1 else ("", "")
-        raise VerifyError(f"{model_path.name} is not run: {en}{more[0]}", f"不运行 {model_path.name}：{zh}{more[1]}")
+        raise VerifyError(f"{model_path.name} is not run: {en}{more[0]}", f"未运行 {model_path.name}：{zh}{more[1]}")
 
 
 def _example_arrays(run: _Run, ev_id, label: tuple[str, str], used: int, check):
