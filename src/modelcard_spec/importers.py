@@ -158,7 +158,7 @@ def _check_bounds(data, what: str, what_zh: str) -> None:
         if known is not None:
             return known
         if isinstance(value, str):
-            if _SURROGATE.search(value):
+            if not value.isascii() and _SURROGATE.search(value):
                 raise SourceError(f"{what} holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
                                   f"{what_zh}含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本")
             size, count = len(value) + 2, 1

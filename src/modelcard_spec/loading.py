@@ -306,8 +306,9 @@ def _count_json_values(data) -> int | None:
 
 # A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or one of the latter not preceded by one of
 # the former: the json module pairs escapes exactly so, and decodes an unpaired one to a lone surrogate.
-_LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-                             r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+# The pattern begins with the literal \u, so that the search skips ahead from one to the next.
+_LONE_SURROGATE = re.compile(r"\\u(?:[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F][0-9a-fA-F]{2})")
 
 
 def _check_lone_surrogates(text: str, blank: str) -> None:

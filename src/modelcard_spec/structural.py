@@ -326,7 +326,7 @@ def _surrogate_issues(data, provider_kind: str | None = None):
     while stack:
         pointer, value = stack.pop()
         if isinstance(value, str):
-            if _LONE_SURROGATE.search(value):
+            if not value.isascii() and _LONE_SURROGATE.search(value):
                 yield Issue("error", "schema.text", pointer,
                             "the value holds a lone UTF-16 surrogate, which is not a character",
                             "该值含有孤立的 UTF-16 代理项，不是字符",
@@ -334,7 +334,7 @@ def _surrogate_issues(data, provider_kind: str | None = None):
         elif isinstance(value, dict):
             for key, item in value.items():
                 child = f"{pointer}/{escape_pointer_token(key)}"
-                if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                if isinstance(key, str) and not key.isascii() and _LONE_SURROGATE.search(key):
                     yield Issue("error", "schema.text", child,
                                 "the key holds a lone UTF-16 surrogate, which is not a character",
                                 "该键含有孤立的 UTF-16 代理项，不是字符",
