@@ -911,12 +911,13 @@ def test_max_memory_lowers_the_memory_limit(wdbc):
     assert "memory limit of 64 MiB (--max-memory)" in run.stdout, run
 
 
-@pytest.mark.parametrize("option", [["--timeout", "0"], ["--timeout", "nan"], ["--max-memory", "0"]])
+@pytest.mark.parametrize("option", [["--timeout", "0"], ["--timeout", "nan"], ["--timeout", "1e6"], ["--max-memory", "0"],
+                                    ["--max-memory", "16777217"]])
 def test_verify_limits_must_be_positive(wdbc, option):
     run = run_measured(["verify", wdbc / "card.yaml", "--model", wdbc / "model" / "wdbc_cytology_mlp_1.0.0.onnx",
                         "--no-save", *option])
-    assert run.returncode == 2 and "--timeout and --max-memory must be positive" in run.stderr, run
-    assert "--timeout 和 --max-memory 应为正数" in run.stderr, run
+    assert run.returncode == 2 and "--timeout must be more than 0 and less than 1,000,000 seconds" in run.stderr, run
+    assert "--timeout 应大于 0 且小于 1,000,000 秒，--max-memory 应为 1 至 16,777,216 MiB" in run.stderr, run
 
 
 def test_onnx_runtime_log_never_reaches_the_terminal_raw(wdbc):
@@ -1031,3 +1032,79 @@ def test_model_file_errors_read_well_in_chinese(tmp_path, name, zh):
     with pytest.raises(modelfile.ModelFileError) as caught:
         modelfile.inspect_file(build(name, tmp_path))
     assert caught.value.message_zh == zh
+
+
+def _identity_card(folder: Path, array) -> Path:
+    """A card whose one example feeds ``array`` to an Identity model and expects it back."""
+    import numpy as np
+    import yaml
+    from onnx import TensorProto, helper
+
+    (folder / "evidence").mkdir(parents=True)
+    np.save(folder / "evidence" / "a.npy", array)
+    digest = _digest(folder / "evidence" / "a.npy")
+    dims = list(array.shape)
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, dims)])
+    (folder / "m.onnx").write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    card = {"evidence": [{"id": "a", "path": "evidence/a.npy", "sha256": digest}],
+            "input_output": {"examples": [{"name": "e", "input": "a", "expected_output": "a",
+                                           "tolerance": {"absolute": 0}}]}}
+    (folder / "card.yaml").write_text(yaml.safe_dump(card), encoding="utf-8")
+    return folder / "card.yaml"
+
+
+@pytest.mark.parametrize("shape", [(), (0, 3)], ids=["0-d", "no-elements"])
+def test_verify_passes_arrays_of_no_dimensions_and_of_no_elements_unchanged(tmp_path, shape):
+    """A 0-d input came back from the ONNX Runtime process as [1] (a correct model 'ran but
+    differed'); an input of no elements crashed the transport with a traceback."""
+    import numpy as np
+
+    card = _identity_card(tmp_path / "c", np.full(shape, 1.5, np.float32))
+    run = run_measured(["verify", card, "--model", card.parent / "m.onnx", "--no-save", "--format", "json"],
+                       cwd=tmp_path)
+    assert run.returncode == 0 and run.within_budget(), run
+    [example] = json.loads(run.stdout)["examples"]
+    assert example["status"] == "reproduces", example
+
+
+def test_verify_keeps_the_hard_limits_it_was_started_under(wdbc):
+    """Under a hard CPU and address-space limit (ulimit -t, ulimit -v), the ONNX Runtime process
+    failed to set its own limits above them and every example failed: the limits it sets now stay
+    within them."""
+    import resource
+    import subprocess
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_CPU, (600, 600))
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    model = wdbc / "model" / "wdbc_cytology_mlp_1.0.0.onnx"
+    run = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "verify", wdbc / "card.yaml", "--model", model,
+                          "--no-save"], capture_output=True, text=True, preexec_fn=limits, timeout=120)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run
+    assert "reproduce" in run.stdout, run
+
+
+def test_what_the_onnx_runtime_process_wrote_last_is_quoted_when_it_ends(tmp_path, monkeypatch):
+    """The parent read the process's standard error through a helper that did not exist (NameError
+    whenever the process wrote there): its last line is now quoted, once, with how it ended."""
+    from modelcard_spec import verify
+
+    script = "import sys; sys.stderr.write('first\\nboom: the end\\n'); sys.stderr.flush(); sys.exit(3)"
+    monkeypatch.setattr(verify, "_child_argv", lambda: [sys.executable, "-c", script])
+    session = verify._Session(tmp_path / "m.onnx", verify.Limits())
+    with pytest.raises(verify._Stopped) as caught:
+        session.start()
+    assert caught.value.en == "the ONNX Runtime process ended without a result (exit status 3); its last message: boom: the end"
+    assert caught.value.zh == "ONNX Runtime 进程未给出结果即终止（退出状态 3）；其最后一条消息：boom: the end"
+    assert caught.value.limit and session.proc is None
+
+
+def test_an_onnx_runtime_process_that_cannot_be_started_is_a_located_failure(tmp_path, monkeypatch):
+    from modelcard_spec import verify
+
+    monkeypatch.setattr(verify, "_child_argv", lambda: [str(tmp_path / "no-such-python")])
+    with pytest.raises(verify._Stopped, match="the ONNX Runtime process could not be started: No such file"):
+        verify._Session(tmp_path / "m.onnx", verify.Limits()).start()

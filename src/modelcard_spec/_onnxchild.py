@@ -35,8 +35,19 @@ MAX_HEAD = 1 << 20             # a JSON head of either side (names of inputs and
 def pack(head: dict, parts=()) -> list:
     """A frame as a list of buffers: the header, the JSON head and each data part (not copied)."""
     text = json.dumps(head, ensure_ascii=True, sort_keys=True).encode("ascii")
-    views = [memoryview(p).cast("B") for p in parts]
+    views = [_bytes_of(p) for p in parts]
     return [HEADER.pack(len(text), sum(v.nbytes for v in views)), text, *views]
+
+
+def _bytes_of(part) -> memoryview:
+    """A flat byte view of a contiguous buffer (an array of no elements, or of no dimensions, too)."""
+    view = memoryview(part)
+    return view.cast("B") if view.nbytes else memoryview(b"")
+
+
+def contiguous(np, array):
+    """``array`` C-contiguous and of the same shape (``numpy.ascontiguousarray`` makes a 0-d array 1-d)."""
+    return np.ascontiguousarray(array).reshape(array.shape)
 
 
 def _read_exact(fh, n: int) -> bytearray | None:
@@ -83,10 +94,15 @@ def _address_space() -> int | None:
     return None
 
 
-def _limit(resource, kind: str, soft: int, hard: int | None = None) -> None:
+def _limit(resource, kind: str, soft: int, keep_hard: bool = False) -> None:
+    """Lower the limit ``kind`` to ``soft`` (never above a hard limit the process was started
+    with), and the hard limit with it unless ``keep_hard``."""
     code = getattr(resource, kind, None)
     if code is not None:
-        resource.setrlimit(code, (soft, soft if hard is None else hard))
+        hard = resource.getrlimit(code)[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(code, (soft, hard if keep_hard else soft))
 
 
 def _cpu_allowance(resource, seconds: int) -> None:
@@ -94,7 +110,7 @@ def _cpu_allowance(resource, seconds: int) -> None:
     if resource is not None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         used = int(usage.ru_utime + usage.ru_stime) + 1
-        _limit(resource, "RLIMIT_CPU", used + seconds, resource.RLIM_INFINITY)
+        _limit(resource, "RLIMIT_CPU", used + seconds, keep_hard=True)  # raised again before each step
 
 
 def _is_memory_error(exc: BaseException) -> bool:
@@ -126,7 +142,7 @@ def _outputs(np, names: list, values: list, max_bytes: int) -> tuple[dict, list]
     described, parts, total = [], [], 0
     for name, value in zip(names, values):
         if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-            value = np.ascontiguousarray(value)
+            value = contiguous(np, value)
             described.append({"name": name, "dtype": value.dtype.str, "shape": list(value.shape)})
             parts.append(value)
             total += value.nbytes

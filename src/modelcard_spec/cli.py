@@ -403,7 +403,8 @@ def cmd_verify(args) -> int:
     except CardLoadError as exc:
         return _fail(exc.issue.message, exc.issue.message_zh, args.card)
     if not (0 < args.timeout < 1e6) or not 0 < args.max_memory <= 1 << 24:
-        raise _UsageError("--timeout and --max-memory must be positive", "--timeout 和 --max-memory 应为正数")
+        raise _UsageError("--timeout must be more than 0 and less than 1,000,000 seconds, --max-memory from 1 to "
+                          "16,777,216 MiB", "--timeout 应大于 0 且小于 1,000,000 秒，--max-memory 应为 1 至 16,777,216 MiB")
     out_dir = None if args.no_save else Path(args.output_dir)
     if out_dir is not None:
         card_dir, target = card.path.parent.resolve(), out_dir.resolve()

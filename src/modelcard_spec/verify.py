@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, safewrite, shapes
-from ._onnxchild import HEADER, MAX_HEAD, pack
+from ._onnxchild import HEADER, MAX_HEAD, contiguous, pack
 from .modelfile import ModelFileError, external_problem, onnx_external_data, sha256_file
 from .rules import EvidenceError, evidence_bytes, evidence_files
 
@@ -207,8 +207,8 @@ def _load_arrays(np, raw: bytes, used: int = 0, check=None) -> dict:
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:
         members = archive.infolist()
         if len(members) > MAX_NPZ_MEMBERS:
-            raise ArrayRefused(f"the archive has {len(members):,} members, more than {MAX_NPZ_MEMBERS:,}",
-                               f"归档中有 {len(members):,} 个成员，超过 {MAX_NPZ_MEMBERS:,} 个")
+            raise ArrayRefused(f"the archive has {len(members):,} members, over this tool's limit of {MAX_NPZ_MEMBERS:,}",
+                               f"归档中有 {len(members):,} 个成员，超过本工具对归档成员数的上限（{MAX_NPZ_MEMBERS:,} 个）")
         declared = sum(m.file_size for m in members)
         if declared > MAX_ARRAY_BYTES - used + NPY_HEADER_BYTES * len(members):
             over = _over_limit(used)
@@ -406,8 +406,10 @@ class _Stopped(Exception):
         self.en, self.zh, self.limit = en, zh, limit
 
 
-_SIGNAL_WORDS = {getattr(signal, "SIGXCPU", None): ("its CPU time limit", "其 CPU 时间上限"),
-                 signal.SIGKILL: ("SIGKILL, perhaps by the system for lack of memory", "SIGKILL，可能因系统内存不足")}
+# how a signal that ended the ONNX Runtime process is told: (en, zh), whole clauses
+_SIGNAL_WORDS = {getattr(signal, "SIGXCPU", None): ("stopped at its CPU time limit", "因达到 CPU 时间上限而终止"),
+                 signal.SIGKILL: ("killed by SIGKILL, perhaps by the system for lack of memory",
+                                  "被 SIGKILL 终止，可能是系统内存不足所致")}
 _DTYPE_STR = re.compile(r"[<>|][biuf][1-9][0-9]?")
 
 
@@ -448,8 +450,13 @@ class _Session:
     def start(self) -> None:
         """Start the process and load the model: :class:`_Stopped` if that fails."""
         self._stderr = b""
-        self.proc = subprocess.Popen(_child_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, close_fds=True)
+        try:
+            self.proc = subprocess.Popen(_child_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, close_fds=True)
+        except OSError as exc:  # no process could be started (EAGAIN, EMFILE, ENOMEM)
+            reason = exc.strerror or type(exc).__name__
+            raise _Stopped(f"the ONNX Runtime process could not be started: {reason}",
+                           f"无法启动 ONNX Runtime 进程：{reason}", True) from None
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             os.set_blocking(stream.fileno(), False)
         # absolute but not resolved: ONNX Runtime looks for external data next to the path it is given,
@@ -475,7 +482,7 @@ class _Session:
         the process is started first if it is not running."""
         if self.proc is None:
             self.start()
-        arrays = {name: _contiguous(a) for name, a in feeds.items()}
+        arrays = {name: contiguous(_np(), a) for name, a in feeds.items()}
         specs = [{"name": n, "dtype": a.dtype.str, "shape": list(a.shape)} for n, a in arrays.items()]
         head, data = self._exchange(pack({"arrays": specs}, arrays.values()), self.limits.timeout,
                                     MAX_OUTPUT_BYTES, "run")
@@ -586,7 +593,7 @@ class _Session:
         if isinstance(head.get("over"), int):
             return _Stopped(f"the outputs hold {head['over']:,} bytes, over the limit of {MAX_OUTPUT_BYTES:,} bytes "
                             "for the outputs of one example, so they were not transferred",
-                            f"输出共 {head['over']:,} 字节，超过单个示例输出的上限 {MAX_OUTPUT_BYTES:,} 字节，因此未传回",
+                            f"输出共 {head['over']:,} 字节，超过本工具对单个示例输出的上限（{MAX_OUTPUT_BYTES:,} 字节），因此未传回",
                             True)
         if head.get("memory"):
             mib = self.limits.max_memory / (1 << 20)
@@ -618,14 +625,20 @@ class _Session:
             code = proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             code = None
+        for _ in range(64):  # what it wrote last and was not read yet (the pipe holds 64 KiB)
+            chunk = _read(proc.stderr, 1 << 16)
+            if not chunk:
+                break
+            self._stderr = (self._stderr + chunk)[-STDERR_KEPT:]
         self.close()
-        if code is not None and code < 0:
+        if code is None:
+            how, how_zh = "it did not end within 5 s and was killed", "5 秒内未结束，已被强制终止"
+        elif code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            words = _SIGNAL_WORDS.get(-code, (name, name))
-            how, how_zh = f"stopped by {words[0]}", f"被 {words[1]} 终止"
+            how, how_zh = _SIGNAL_WORDS.get(-code, (f"stopped by {name}", f"被信号 {name} 终止"))
         else:
             how, how_zh = f"exit status {code}", f"退出状态 {code}"
         lines = [ln for ln in self._stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
@@ -673,8 +686,12 @@ class _Reply:
         return True
 
 
-def _contiguous(array):
-    return _np().ascontiguousarray(array)
+def _read(pipe, n: int) -> bytes | None:
+    """Up to ``n`` bytes that a non-blocking ``pipe`` holds now: b"" at its end, None if none yet."""
+    try:
+        return os.read(pipe.fileno(), n)
+    except BlockingIOError:
+        return None
 
 
 def _one_line(text) -> str:
