@@ -642,3 +642,26 @@ def test_a_tar_member_that_ends_early_says_what_was_being_read(tmp_path):
     with pytest.raises(modelfile.ModelFileError) as caught:
         modelfile.inspect_file(_legacy_tar(tmp_path, storages=storages))
     assert caught.value.zh == "该成员在读取第 1 个存储的数据时提前结束"
+
+
+def test_external_data_in_model_local_functions_is_checked(tmp_path):
+    """A Constant inside a model-local function (ModelProto.functions) whose tensor keeps its data
+    outside the model's folder was never looked at; ONNX Runtime loads it with the model."""
+    folder = _model_folder(tmp_path)
+    constant = helper.make_node("Constant", [], ["c"], value=_external("c", "../outside.bin"))
+    default = helper.make_attribute("bias", _external("d", "/etc/passwd"))
+    function = onnx.FunctionProto(name="AddC", domain="local", input=["x"], output=["y"],
+                                  node=[constant, helper.make_node("Add", ["x", "c"], ["y"])],
+                                  opset_import=[helper.make_opsetid("", 17)], attribute_proto=[default])
+    graph = helper.make_graph([helper.make_node("AddC", ["x"], ["y"], domain="local")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [30])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [30])])
+    model = helper.make_model(graph, functions=[function],
+                              opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("local", 1)])
+    path = folder / "m.onnx"
+    path.write_bytes(model.SerializeToString())
+    info = modelfile.inspect_file(path)
+    assert info.total_parameters == 0 and info.operator_counts == {"local::AddC": 1}
+    refs = modelfile.onnx_external_data(path)
+    assert sorted((r.name, r.initializer) for r in refs) == [("c", False), ("d", False)]
+    assert all(r.problem for r in refs), refs

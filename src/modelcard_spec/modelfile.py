@@ -589,6 +589,41 @@ def _onnx_graphs(buf, span, info: ModelInfo, tensors: list, budget: picklescan.B
             info.outputs = outputs
 
 
+def _onnx_function(buf, span, info: ModelInfo, budget: picklescan.Budget) -> None:
+    """The tensors of a model-local function (ModelProto.functions): those in its nodes' attributes
+    and its default attributes, and in the sub-graphs below them. ONNX Runtime loads them with the
+    model, so their external data is checked like any other; they are not parameters of the model,
+    and the operators of a function body are not counted (the node that calls the function is)."""
+    pending = deque([(span, "function", 1)])
+    while pending:
+        span, kind, level = pending.popleft()
+        for num, wire, val, _ in _fields(buf, *span, budget):
+            if wire != 2:
+                continue
+            if (kind, num) in (("function", 7), ("graph", 1)):  # NodeProto: its attributes
+                attributes = [nval for nnum, nwire, nval, _ in _fields(buf, *val, budget) if nnum == 5 and nwire == 2]
+            elif (kind, num) == ("function", 11):  # a default AttributeProto
+                attributes = [val]
+            elif (kind, num) == ("graph", 5):  # a sub-graph's initializer
+                _onnx_tensor(buf, val, budget, info.external_data, initializer=False)
+                continue
+            elif (kind, num) == ("graph", 15):
+                _sparse_tensor(buf, val, budget, info.external_data)
+                continue
+            else:
+                continue
+            for attribute in attributes:
+                for anum, awire, aval, aat in _fields(buf, *attribute, budget):
+                    if anum in (6, 11) and awire == 2:
+                        if level + 1 > budget.max_depth:
+                            raise ModelFileError(*_limit_text(budget, "depth"), offset=aat)
+                        pending.append((aval, "graph", level + 1))
+                    elif anum in (5, 10) and awire == 2:
+                        _onnx_tensor(buf, aval, budget, info.external_data, initializer=False)
+                    elif anum in (22, 23) and awire == 2:
+                        _sparse_tensor(buf, aval, budget, info.external_data)
+
+
 def _inspect_onnx(path: Path, info: ModelInfo, budget: picklescan.Budget) -> None:
     info.framework = "ONNX"
     if info.size_bytes == 0:
@@ -609,6 +644,8 @@ def _inspect_onnx(path: Path, info: ModelInfo, budget: picklescan.Budget) -> Non
                 elif num == 7 and wire == 2:
                     graph_seen = True
                     _onnx_graphs(buf, val, info, tensors, budget)
+                elif num == 25 and wire == 2:  # FunctionProto
+                    _onnx_function(buf, val, info, budget)
                 elif num == 8 and wire == 2:
                     domain, version = "", None
                     for onum, owire, oval, _ in _fields(buf, *val, budget):
