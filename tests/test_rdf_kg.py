@@ -241,8 +241,9 @@ def test_serial_parallel_and_batched_loads_give_the_same_store(store, tmp_path, 
 def test_two_files_of_the_same_card_in_one_load_are_one_graph(store, tmp_path):
     store_dir, inputs = store
     copies = []
-    for i, card in enumerate(inputs[:2]):  # same identifier and version, another file
-        copies.append(tmp_path / f"copy{i}.card.yaml")
+    for i, card in enumerate(inputs[:2]):  # same identifier and version, another file (with its evidence)
+        shutil.copytree(Path(card).parent, tmp_path / f"copy{i}")
+        copies.append(tmp_path / f"copy{i}" / f"copy{i}.card.yaml")
         copies[-1].write_text(Path(card).read_text(encoding="utf-8"), encoding="utf-8")
     loaded = kg.load(inputs + copies, str(tmp_path / "twice"), jobs=1)
     assert len(loaded) == len(inputs) + 2
@@ -544,4 +545,5 @@ def test_the_query_file_limit_is_written_with_thousands_separators(tmp_path):
     big.write_text("#" * (kg.MAX_QUERY_BYTES + 1))
     with pytest.raises(kg.KgError) as caught:
         kg.resolve_query(str(big))
-    assert str(caught.value).endswith("is larger than 1,048,576 bytes") and caught.value.message_zh.endswith("大于 1,048,576 字节")
+    assert str(caught.value).endswith("is larger than this tool's limit for a query file (1,048,576 bytes)")
+    assert caught.value.message_zh.endswith("超过本工具对查询文件的上限（1,048,576 字节）")

@@ -419,8 +419,8 @@ def resolve_query(arg: str) -> str:
             raise KgError(f"cannot read the query file {arg}: {exc.strerror or exc}",
                           f"无法读取查询文件 {arg}：{exc.strerror or exc}") from None
         if len(raw) > MAX_QUERY_BYTES:
-            raise KgError(f"the query file {arg} is larger than {MAX_QUERY_BYTES:,} bytes",
-                          f"查询文件 {arg} 大于 {MAX_QUERY_BYTES:,} 字节")
+            raise KgError(f"the query file {arg} is larger than this tool's limit for a query file ({MAX_QUERY_BYTES:,} bytes)",
+                          f"查询文件 {arg} 超过本工具对查询文件的上限（{MAX_QUERY_BYTES:,} 字节）")
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
