@@ -1,6 +1,6 @@
 PYTHON ?= python3
 
-.PHONY: generate check-generated test install docs constraints
+.PHONY: generate check-generated test install docs constraints golden
 
 ## Regenerate every artifact in src/modelcard_spec/generated from schema/ (needs ".[build]").
 generate:
@@ -13,6 +13,10 @@ check-generated:
 ## Run the test suite (needs ".[test]").
 test:
 	$(PYTHON) -m pytest -q
+
+## Record what every command prints for the shipped examples into tests/golden/ (review the diff).
+golden:
+	$(PYTHON) tools/golden.py
 
 install:
 	$(PYTHON) -m pip install -c constraints.txt -e ".[test]"
