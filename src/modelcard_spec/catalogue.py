@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import pointers
 from ._resources import catalogue_data, schema_index
 
 _INDEX = re.compile(r"^\d+$")
@@ -73,18 +74,10 @@ def catalogue_version() -> str:
 # --------------------------------------------------------------------------- pointers and paths
 
 
-def unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
-def pointer_tokens(pointer: str) -> list[str]:
-    return [unescape(t) for t in pointer.split("/")[1:]] if pointer else []
-
-
 def template_of(pointer: str) -> str:
     """``/a/b/0/c`` -> ``a.b[].c`` (list indices become ``[]``)."""
     parts: list[str] = []
-    for token in pointer_tokens(pointer):
+    for token in pointers.tokens(pointer):
         if _INDEX.match(token) and parts:
             parts[-1] += "[]"
         else:

@@ -34,17 +34,6 @@ CHECKS = {
 }
 
 
-def check_title(rule_id: str) -> tuple[str, str]:
-    from .rules import RULES
-
-    if rule_id in RULES:
-        return RULES[rule_id].title, RULES[rule_id].title_zh
-    for key in (rule_id, rule_id.split(".")[0]):
-        if key in CHECKS:
-            return CHECKS[key][:2]
-    return rule_id, rule_id
-
-
 @dataclass(frozen=True)
 class Issue:
     """One problem found in a card.

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from . import __version__, loading, structural
+from . import __version__, loading, pointers, structural
 from ._resources import catalogue_data, schema_index
 from .diagnostics import CardLoadError
 
@@ -261,7 +261,7 @@ def _make_structurally_valid(card: _Card) -> None:
         for issue in structural.check(card.data, card.data.get("provider_kind")):
             if issue.severity != "error":
                 continue
-            parts = tuple(x.replace("~1", "/").replace("~0", "~") for x in issue.path.strip("/").split("/"))
+            parts = tuple(pointers.tokens(issue.path))
             # a missing field: the object that lacks it cannot be formed; a bad value: drop the value
             target = parts[:-1] if issue.rule.endswith("required") else parts
             if not target or target == ("",):

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from . import pointers
 from .diagnostics import CardLoadError
 
 try:  # libyaml's C parser; the pure-Python parser gives the same events, more slowly
@@ -89,7 +90,7 @@ class LoadedCard:
             if children is None:
                 break
             if isinstance(node, dict):
-                token = token.replace("~1", "/").replace("~0", "~")
+                token = pointers.unescape(token)
                 if token not in children:
                     break
                 found, node = children[token], node[token]
@@ -98,10 +99,6 @@ class LoadedCard:
                     break
                 found, node = children[int(token)], node[int(token)]
         return _unpack(found) if found is not None else (None, None)
-
-
-def escape_pointer_token(token: str) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
 
 
 def read_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> LoadedCard:

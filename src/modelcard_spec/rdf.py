@@ -30,6 +30,7 @@ import math
 from functools import lru_cache
 from urllib.parse import quote
 
+from . import pointers
 from ._resources import schema_index
 from .structural import is_absolute_iri
 from .textsafe import encodable, json_text, terminal
@@ -100,7 +101,7 @@ class _Slot:
     def __init__(self, name: str, meta: dict, index: dict):
         self.name = name
         self.predicate = f" <{meta['uri']}> "
-        self.token = "/" + _pointer_token(name)
+        self.token = "/" + pointers.escape(name)
         self.multivalued = meta["multivalued"]
         self.kind = meta["kind"]
         self.range = meta["range"]
@@ -194,10 +195,6 @@ class _Writer:
         if uri == XSD + "anyURI":
             return None
         return _literal(item, uri)
-
-
-def _pointer_token(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
 
 
 def _expand(value: str) -> str:

@@ -105,8 +105,7 @@ def report_sarif(report, base: str | None = None) -> str:
     """SARIF 2.1.0 for code-scanning tools; JSON Pointers go in logical locations."""
     import os
 
-    from .diagnostics import check_title
-    from .rules import RULES
+    from .rules import RULES, check_title
 
     rule_ids = sorted({i.rule for r in report.results for i in r.issues})
     rules = []

@@ -21,9 +21,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import catalogue
+from . import catalogue, pointers
 from ._resources import schema_index
-from .loading import escape_pointer_token
+from .diagnostics import CHECKS
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,17 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+
+
+def check_title(rule_id: str) -> tuple[str, str]:
+    """The (English, Chinese) title of a check: a rule's own, else that of its family in
+    :data:`.diagnostics.CHECKS` (``schema.enum`` -> ``schema``); the ID itself if it has none."""
+    if rule_id in RULES:
+        return RULES[rule_id].title, RULES[rule_id].title_zh
+    for key in (rule_id, rule_id.split(".")[0]):
+        if key in CHECKS:
+            return CHECKS[key][:2]
+    return rule_id, rule_id
 
 
 def rule(rule_id: str, requirements: tuple[str, ...], severity: str, title: str, title_zh: str):
@@ -119,7 +130,7 @@ def walk(data: dict, cls: str | None = None, pointer: str = "") -> Iterator[tupl
             slot = slots.get(key)
             if slot is None or slot["kind"] != "class" or not slot["inlined"]:
                 continue
-            child = f"{ptr}/{escape_pointer_token(key)}"
+            child = f"{ptr}/{pointers.escape(key)}"
             if isinstance(value, list):
                 queue.extend((f"{child}/{i}", slot["range"], item) for i, item in enumerate(value))
             else:

@@ -13,10 +13,9 @@ import itertools
 import re
 from functools import lru_cache
 
-from . import catalogue
+from . import catalogue, pointers
 from ._resources import card_schema, known_schema_versions, schema_index
 from .diagnostics import Issue
-from .loading import escape_pointer_token
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 # An absolute IRI as RFC 3987 defines it (scheme, optional authority, path, query, fragment; no spaces,
@@ -184,7 +183,7 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
         named = _REQUIRED.match(error.message)
         missing = named.group(1) if named else next(
             (f for f in error.validator_value if isinstance(value, dict) and f not in value), "?")
-        pointer = f"{pointer}/{escape_pointer_token(missing)}"
+        pointer = f"{pointer}/{pointers.escape(missing)}"
         title, title_zh = _labels(pointer)
         return (pointer, f"missing required field '{missing}' ({title})",
                 f"缺少必填字段“{missing}”（{title_zh}）")
@@ -194,7 +193,7 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
         extras = sorted(k for k in value if k not in error.schema.get("properties", {}))
         extra = extras[0] if extras else "?"
         hint = difflib.get_close_matches(extra, known, n=1)
-        pointer = f"{pointer}/{escape_pointer_token(extra)}"
+        pointer = f"{pointer}/{pointers.escape(extra)}"
         en = f"unknown field '{extra}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
         zh = f"未知字段“{extra}”" + (f"；是否应为“{hint[0]}”？" if hint else "")
         if not hint and value.get(extra) is None and (" " in extra or extra.endswith(".")):
@@ -295,7 +294,7 @@ def iter_issues(data: dict, provider_kind: str | None = None):
         return
     errors = (flat for error in _validator().iter_errors(data) for flat in _flatten(error))
     for error in errors:
-        pointer = "".join(f"/{escape_pointer_token(t)}" for t in error.absolute_path)
+        pointer = "".join(f"/{pointers.escape(t)}" for t in error.absolute_path)
         pointer, en, zh = _message(error, pointer)
         if (pointer, en) not in seen:
             seen.add((pointer, en))
@@ -303,7 +302,7 @@ def iter_issues(data: dict, provider_kind: str | None = None):
                         catalogue.primary_requirement(pointer, provider_kind))
     if not seen and fast is not None:
         for error in fast.iter_errors(data):
-            pointer = "".join(f"/{escape_pointer_token(t)}" for t in error.instance_path)
+            pointer = "".join(f"/{pointers.escape(t)}" for t in error.instance_path)
             title, title_zh = _labels(pointer)
             kind = type(error.kind).__name__  # ValidationErrorKind.Pattern -> "Pattern"
             if kind == "Pattern":
@@ -333,7 +332,7 @@ def _surrogate_issues(data, provider_kind: str | None = None):
                             catalogue.primary_requirement(pointer, provider_kind))
         elif isinstance(value, dict):
             for key, item in value.items():
-                child = f"{pointer}/{escape_pointer_token(key)}"
+                child = f"{pointer}/{pointers.escape(key)}"
                 if isinstance(key, str) and not key.isascii() and _LONE_SURROGATE.search(key):
                     yield Issue("error", "schema.text", child,
                                 "the key holds a lone UTF-16 surrogate, which is not a character",

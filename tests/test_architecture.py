@@ -1,0 +1,55 @@
+"""The package's import graph has no cycle, counting imports inside functions too (a lazy import
+hides a cycle from Python, not from the reader)."""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "src" / "modelcard_spec"
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (``from . import x``, ``from .x import y``,
+    ``from modelcard_spec.x import y``), anywhere in its code."""
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    graph = {}
+    for path in PACKAGE.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            module = node.module or ""
+            if node.level == 1 or module.startswith("modelcard_spec"):
+                parts = module.split(".")[1:] if module.startswith("modelcard_spec") else module.split(".")
+                names = [parts[0]] if parts and parts[0] else [a.name for a in node.names]
+                found.update(n for n in names if n in modules and n != path.stem)
+        graph[path.stem] = found
+    return graph
+
+
+def test_the_import_graph_has_no_cycle():
+    try:
+        list(graphlib.TopologicalSorter(_imports()).static_order())
+    except graphlib.CycleError as exc:
+        raise AssertionError(f"import cycle: {' -> '.join(exc.args[1])}") from None
+
+
+def test_the_cycle_check_can_fail():
+    graph = _imports()
+    graph["diagnostics"] = graph["diagnostics"] | {"rules"}  # the cycle there was: diagnostics -> rules -> loading
+    try:
+        list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError:
+        return
+    raise AssertionError("a cycle was not found")
+
+
+def test_json_pointer_tokens_are_escaped_in_one_place():
+    """RFC 6901 escaping is pointers.py's alone (there were four copies)."""
+    for path in PACKAGE.glob("*.py"):
+        if path.name != "pointers.py":
+            text = path.read_text(encoding="utf-8")
+            assert '"~0"' not in text and '"~1"' not in text, path.name
