@@ -53,3 +53,17 @@ def test_json_pointer_tokens_are_escaped_in_one_place():
         if path.name != "pointers.py":
             text = path.read_text(encoding="utf-8")
             assert '"~0"' not in text and '"~1"' not in text, path.name
+
+
+def test_one_process_pool():
+    """validate and kg load share batch.chunks_in_order (there were two pools)."""
+    users = sorted(p.name for p in PACKAGE.glob("*.py") if "ProcessPoolExecutor" in p.read_text(encoding="utf-8"))
+    assert users == ["batch.py"]
+
+
+def test_chunks_come_back_in_input_order_from_several_processes():
+    from modelcard_spec.batch import chunks_in_order
+
+    items = [str(i) for i in range(103)]
+    out = [x for chunk in chunks_in_order(list, items, jobs=2, max_chunk=4) for x in chunk]
+    assert out == items

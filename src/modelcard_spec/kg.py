@@ -31,6 +31,7 @@ from pathlib import Path
 
 from . import __version__, conformity, rdf
 from ._resources import artifact_text, catalogue_data, schema_version
+from .batch import chunks_in_order
 
 VOCAB_GRAPH = "https://w3id.org/modelcard-spec/vocabularies/" + schema_version()
 
@@ -192,27 +193,8 @@ def _build_many(names: list[str]) -> list[_Built]:
 def _built(names: list[str], jobs: int):
     """Each card's graph, in input order. With ``jobs`` > 1 the cards are validated and turned into
     triples in that many processes, at most a few chunks ahead of the consumer (bounded memory)."""
-    if jobs <= 1 or len(names) < 2:
-        for name in names:
-            yield from _build_many([name])
-        return
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = max(1, min(16, len(names) // (jobs * 4) or 1))
-    chunks = iter([names[i:i + size] for i in range(0, len(names), size)])
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        window = deque()
-        for chunk in chunks:
-            window.append(pool.submit(_build_many, chunk))
-            if len(window) >= jobs * 2:
-                break
-        while window:
-            results = window.popleft().result()
-            nxt = next(chunks, None)
-            if nxt is not None:
-                window.append(pool.submit(_build_many, nxt))
-            yield from results
+    for results in chunks_in_order(_build_many, names, jobs, 16):
+        yield from results
 
 
 class _BatchWriter:

@@ -71,10 +71,6 @@ class LoadedCard:
     # (the data as built from the text, where each value was written): see build()
     _index: tuple | None = field(default=None, repr=False)
 
-    @property
-    def is_json(self) -> bool:
-        return self.path.suffix.lower() == ".json"
-
     def locate(self, pointer: str) -> tuple[int | None, int | None]:
         """1-based line and column of the value at ``pointer`` (or of its nearest ancestor)."""
         if self._index is None:

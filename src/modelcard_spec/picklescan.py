@@ -313,10 +313,6 @@ class ScanResult:
     _seen: set = field(default_factory=set, repr=False)
     _by_name: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def critical(self) -> bool:
-        return bool(self.findings)
-
     def note(self, dotted: str, verdict: str | None, offset: int, stream: str) -> None:
         """``stream`` imports ``dotted`` at ``offset`` (called once per global and stream)."""
         if dotted not in self._seen:

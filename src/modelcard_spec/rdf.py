@@ -52,7 +52,6 @@ PREFIXES = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "xsd": XSD,
 }
-FORMATS = {"nt": "N_TRIPLES", "ttl": "TURTLE", "jsonld": "JSON_LD", "nq": "N_QUADS"}
 
 
 def _seg(text) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import functools
 import glob
 import itertools
 import logging
@@ -15,6 +16,7 @@ from typing import Iterator
 from . import __version__, conformity, structural
 from .rules import Context, RULES
 from ._resources import schema_version
+from .batch import chunks_in_order
 from .diagnostics import CardLoadError, CardResult, Issue
 from .loading import MAX_BYTES, LoadedCard, read_card
 
@@ -25,12 +27,8 @@ _log = logging.getLogger(__name__)
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def is_card_name(path: Path) -> bool:
-    """In a folder, cards are ``card.yaml`` (``.yml``, ``.json``) or ``NAME.card.yaml`` (...)."""
-    return _card_name(path.name)
-
-
 def _card_name(name: str) -> bool:
+    """In a folder, cards are ``card.yaml`` (``.yml``, ``.json``) or ``NAME.card.yaml`` (...)."""
     name = name.lower()
     return any(name == f"card{s}" or name.endswith(f".card{s}") for s in CARD_SUFFIXES)
 
@@ -367,9 +365,8 @@ def validate_file(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> CardRe
     return validate_card(path, max_bytes)[0]
 
 
-def _validate_many(args: tuple[list[str], int]) -> list[CardResult]:
-    names, max_bytes = args
-    return [validate_file(n, max_bytes) for n in names]
+def _validate_many(names: list[str], max_bytes: int, models: tuple = ()) -> list[CardResult]:
+    return [validate_card(n, max_bytes, models)[0] for n in names]
 
 
 AUTO_JOBS_FROM = 16
@@ -392,21 +389,13 @@ def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None, mo
     names = [str(f) for f in files]
     if jobs <= 0:
         jobs = (os.cpu_count() or 1) if total >= AUTO_JOBS_FROM else 1
-    if jobs > 1 and total > 1 and not models:
-        from concurrent.futures import ProcessPoolExecutor
-
-        size = max(1, min(64, total // (jobs * 4) or 1))
-        chunks = [names[i:i + size] for i in range(0, total, size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            done = 0
-            for results in pool.map(_validate_many, [(c, max_bytes) for c in chunks]):
-                report.results.extend(results)
-                done += len(results)
-                if progress:
-                    progress(done, total)
-    else:
-        for n, name in enumerate(names, 1):
-            report.results.append(validate_card(name, max_bytes, tuple(models))[0])
-            if progress:
-                progress(n, total)
+    if models:  # one card compared with its model files: in this process
+        jobs = 1
+    done = 0
+    for results in chunks_in_order(functools.partial(_validate_many, max_bytes=max_bytes, models=tuple(models)),
+                                   names, jobs, 64):
+        report.results.extend(results)
+        done += len(results)
+        if progress:
+            progress(done, total)
     return report
