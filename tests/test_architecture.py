@@ -67,3 +67,35 @@ def test_chunks_come_back_in_input_order_from_several_processes():
     items = [str(i) for i in range(103)]
     out = [x for chunk in chunks_in_order(list, items, jobs=2, max_chunk=4) for x in chunk]
     assert out == items
+
+
+# imports against the layers that docs/architecture.md names as known exceptions
+KNOWN_UPWARD = {("crosscheck", "modelfile"), ("crosscheck", "shapes")}
+
+
+def _layers() -> dict[str, int]:
+    """Module -> its layer's position, from the table in docs/architecture.md (so the page and the
+    code cannot drift apart)."""
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("| Layer | Modules |", 1)[1].split("\n\n", 1)[0]
+    layers = {}
+    rows = [row for row in table.splitlines()[2:] if row.startswith("|")]
+    for position, row in enumerate(rows):
+        for module in re.findall(r"`([a-z_]+)`", row.split("|")[2]):
+            assert module not in layers, f"{module} is in two layers"
+            layers[module] = position
+    return layers
+
+
+def test_every_module_is_in_one_layer_of_the_architecture_page():
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert set(_layers()) == modules
+
+
+def test_no_module_imports_from_a_layer_below_its_own():
+    layers = _layers()
+    upward = {(m, d) for m, deps in _imports().items() if m in layers
+              for d in deps if d in layers and layers[d] > layers[m]}
+    assert upward == KNOWN_UPWARD

@@ -21,7 +21,7 @@ import uuid
 
 from . import __version__
 from .catalogue import get_in
-from .rdf import _seg, card_iri
+from .iris import card_iri, segment
 from .textsafe import json_text
 
 APPROACH = {"supervised": "supervised", "unsupervised": "unsupervised", "self_supervised": "self-supervised",
@@ -100,7 +100,7 @@ def to_bom(card: dict) -> dict:
     for n, ds in enumerate(get_in(card, "source_task_data", "datasets") or []):
         if not isinstance(ds, dict) or not ds.get("name"):
             continue
-        ref = f"{iri}/dataset/{_seg(ds['id'])}" if isinstance(ds.get("id"), str) else ""
+        ref = f"{iri}/dataset/{segment(ds['id'])}" if isinstance(ds.get("id"), str) else ""
         if not ref or ref in refs:  # a bom-ref names one thing: a repeated or missing id gets the position
             ref = f"{iri}/source_task_data/datasets/{n}"
         refs.add(ref)

@@ -28,15 +28,13 @@ import hashlib
 import json
 import math
 from functools import lru_cache
-from urllib.parse import quote
 
 from . import pointers
+from .iris import ID_BASE, REQ_BASE, card_iri, segment
 from ._resources import schema_index
 from .structural import is_absolute_iri
 from .textsafe import encodable, json_text, terminal
 
-ID_BASE = "https://w3id.org/modelcard-spec/id/"
-REQ_BASE = "https://w3id.org/modelcard-spec/requirement/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PREFIXES = {
@@ -52,14 +50,6 @@ PREFIXES = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "xsd": XSD,
 }
-
-
-def _seg(text) -> str:
-    return quote(encodable(str(text)), safe="-._~")
-
-
-def card_iri(data: dict) -> str:
-    return f"{ID_BASE}card/{_seg(data.get('identifier', 'unidentified'))}/{_seg(data.get('version', '0'))}"
 
 
 def _iri(value: str) -> str:
@@ -136,8 +126,8 @@ class _Writer:
 
     def ref_iri(self, cls: str, ident: str, card: str) -> str:
         if cls == "Requirement":
-            return REQ_BASE + _seg(ident)
-        return f"{card}/{cls.lower() if cls != 'Dataset' else 'dataset'}/{_seg(ident)}"
+            return REQ_BASE + segment(ident)
+        return f"{card}/{cls.lower() if cls != 'Dataset' else 'dataset'}/{segment(ident)}"
 
     def node(self, cls: str, value: dict, subject: str, pointer: str, card: str) -> None:
         plan = self.plan[cls]
@@ -246,7 +236,7 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
     for ev in _items(data.get("evidence")):
         if isinstance(ev, dict) and isinstance(ev.get("id"), str):
             for req in _items(ev.get("supports")):
-                supports.setdefault(str(req), []).append(f"{card}/evidence/{_seg(ev['id'])}")
+                supports.setdefault(str(req), []).append(f"{card}/evidence/{segment(ev['id'])}")
     value = {
         "assessed_card": card,
         "tool": meta.get("tool", ""),
@@ -270,7 +260,7 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
     w.node("ConformityAssessment", rest, subject, "/assessment", card)
     for entry in value["verdicts"]:
         rid = entry["requirement"].rsplit("/", 1)[-1]
-        v_iri = f"{subject}/{_seg(rid)}"
+        v_iri = f"{subject}/{segment(rid)}"
         w.node("RequirementVerdict", entry, v_iri, f"/assessment/{rid}", card)
         w.add(s, _iri(verdict_slot["uri"]), _iri(v_iri))
 
