@@ -259,3 +259,18 @@ def test_import_points_to_the_report_in_chinese(tmp_path):
     assert proc.returncode == 0 and "项要求存在缺口（详见 modelcard-spec report）：" in proc.stderr
     hf = cli("import", "huggingface", HF_README, "-o", tmp_path / "hf.card.yaml")
     assert "或在模型卡中补充" in hf.stderr and "卡片" not in hf.stderr
+
+
+def test_provider_kind_is_checked_against_the_schema(tmp_path):
+    """The choices were typed out in cli.py; they are the schema's provider_kind values now."""
+    from modelcard_spec import cli as cli_module
+
+    source = "tests/data/monai-bundles/spleen_ct_segmentation.metadata.json"
+    bad = cli("import", "monai", ROOT / source, "--provider-kind", "vendor", cwd=tmp_path)
+    assert bad.returncode == 2 and "--provider-kind must be one of manufacturer, open_source" in bad.stderr
+    assert "--provider-kind 应为以下之一：manufacturer、open_source" in bad.stderr
+    assert set(cli_module._provider_kinds()) == {"manufacturer", "third_party_supplier", "third_party_service_platform",
+                                                 "open_source"}
+    good = cli("import", "monai", ROOT / source, "--provider-kind", "open_source", "--version", "1", "--provider", "X",
+               cwd=tmp_path)
+    assert good.returncode == 0 and "provider_kind: open_source" in good.stdout, good.stderr

@@ -105,9 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("--version", dest="model_version", help="declare the model version if the source has none")
     p.add_argument("--provider", help="declare the provider's name if the source has none")
-    p.add_argument("--provider-kind", choices=("manufacturer", "third_party_supplier",
-                                               "third_party_service_platform", "open_source"),
-                   help="declare the provider kind if the source does not imply one")
+    p.add_argument("--provider-kind", metavar="KIND",
+                   help="declare the provider kind if the source does not imply one (a value of the schema's "
+                        "provider_kind: manufacturer, third_party_supplier, ...; checked against the schema)")
 
     p = sub.add_parser("kg", help="knowledge graph: load cards into a store, query it, push to a server")
     kg = p.add_subparsers(dest="kg_command", parser_class=_Parser, required=True)
@@ -442,6 +442,15 @@ def cmd_render(args) -> int:
     return _emit(text, args.output, _card_inputs([args.card], card.data), args.force) or EXIT_OK
 
 
+def _provider_kinds() -> tuple[str, ...]:
+    """The values of the schema's provider_kind enum (read when needed: not every command loads
+    the schema index)."""
+    from ._resources import schema_index
+
+    index = schema_index()
+    return tuple(index["enums"][index["classes"]["ModelCard"]["slots"]["provider_kind"]["range"]]["values"])
+
+
 def cmd_import(args) -> int:
     import os
     from pathlib import Path
@@ -455,6 +464,10 @@ def cmd_import(args) -> int:
         return _fail("not a regular file or folder", "不是普通文件或文件夹", args.source)
     single = src.is_file() or (args.kind == "monai" and os.path.lexists(importers.bundle_metadata(src)[0]))
     zh = args.lang == "zh"
+    kinds = _provider_kinds()
+    if args.provider_kind is not None and args.provider_kind not in kinds:
+        raise _UsageError(f"--provider-kind must be one of {', '.join(kinds)}",
+                          f"--provider-kind 应为以下之一：{'、'.join(kinds)}")
     declared = {"version": args.model_version, "provider_name": args.provider, "provider_kind": args.provider_kind}
     if single:
         try:
