@@ -87,13 +87,18 @@ def run(argv: list[str]) -> tuple[int, bytes, bytes]:
     out, err = io.BytesIO(), io.BytesIO()
     so = io.TextIOWrapper(out, encoding="utf-8", errors="strict", newline="")
     se = io.TextIOWrapper(err, encoding="utf-8", errors="strict", newline="")
-    with contextlib.chdir(ROOT), contextlib.redirect_stdout(so), contextlib.redirect_stderr(se):
-        try:
-            code = cli.main(argv)
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 2
-        so.flush()
-        se.flush()
+    before = os.getcwd()
+    os.chdir(ROOT)  # contextlib.chdir needs Python 3.11; the package supports 3.10
+    try:
+        with contextlib.redirect_stdout(so), contextlib.redirect_stderr(se):
+            try:
+                code = cli.main(argv)
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else 2
+            so.flush()
+            se.flush()
+    finally:
+        os.chdir(before)
     return code or 0, out.getvalue(), err.getvalue()
 
 
