@@ -99,3 +99,9 @@ def test_no_module_imports_from_a_layer_below_its_own():
     upward = {(m, d) for m, deps in _imports().items() if m in layers
               for d in deps if d in layers and layers[d] > layers[m]}
     assert upward == KNOWN_UPWARD
+
+
+def test_one_streamed_digest():
+    """Files are hashed by digests.py alone (model files, outputs and evidence each had their own loop)."""
+    users = sorted(p.name for p in PACKAGE.glob("*.py") if "hashlib.sha256()" in p.read_text(encoding="utf-8"))
+    assert users == ["digests.py"]

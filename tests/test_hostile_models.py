@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_measured
-from modelcard_spec import modelfile, picklescan
+from modelcard_spec import digests, modelfile, picklescan
 
 MARKER = "PAYLOAD_RAN"
 NETWORK_MARKER = "NETWORK_USED"
@@ -595,7 +595,7 @@ def _card_for(tmp_path: Path, model: Path, **params) -> Path:
     card = yaml.safe_load((folder / "card.yaml").read_text(encoding="utf-8"))
     card["model_parameters"].update(params)
     card["model_parameters"]["weight_files"][0].update(file_name=model.name, size_bytes=model.stat().st_size,
-                                                       sha256=modelfile.sha256_file(model))
+                                                       sha256=digests.sha256_file(model))
     (folder / "card.yaml").write_text(yaml.safe_dump(card, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return folder / "card.yaml"
 

@@ -13,7 +13,7 @@ import zipfile
 import pytest
 
 from conftest import ROOT
-from modelcard_spec import modelfile, picklescan
+from modelcard_spec import digests, modelfile, picklescan
 
 
 class _Payload:
@@ -119,7 +119,7 @@ def test_validate_with_model_reports_the_unsafe_global_against_the_weight_file(t
     shutil.copytree(ROOT / "examples" / "cxr-classification-backbone", card_dir)
     card = yaml.safe_load((card_dir / "card.yaml").read_text())
     wf = card["model_parameters"]["weight_files"][0]
-    wf.update(file_name="model.pt", format="pt", size_bytes=path.stat().st_size, sha256=modelfile.sha256_file(path))
+    wf.update(file_name="model.pt", format="pt", size_bytes=path.stat().st_size, sha256=digests.sha256_file(path))
     (card_dir / "card.yaml").write_text(yaml.safe_dump(card, allow_unicode=True, sort_keys=False))
     proc = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "validate", str(card_dir / "card.yaml"),
                            "--model", str(path), "--format", "json"], capture_output=True, text=True, timeout=60)

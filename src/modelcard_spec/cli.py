@@ -392,7 +392,7 @@ def cmd_verify(args) -> int:
     from . import verify as vf
     from .loading import read_card
     from .diagnostics import CardLoadError
-    from .modelfile import sha256_file
+    from .digests import sha256_file
     from .safewrite import OutputError
 
     model = Path(args.model)

@@ -19,7 +19,6 @@ The SHA-256 is computed by streaming the file in 1 MiB blocks.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import mmap
 import os
@@ -38,8 +37,9 @@ except ImportError:  # pragma: no cover - Python built without lzma
     lzma = None
 
 from . import picklescan
+from .digests import sha256_file
 
-HASH_BLOCK = 1 << 20
+SCAN_BLOCK = 1 << 20  # bytes scanned at a time for import opcodes
 MAX_SAFETENSORS_HEADER = 100 << 20  # the format's own limit; inspect reads at most Budget.max_json_bytes
 
 # Names of tensors that are running statistics, not parameters (BatchNorm buffers).
@@ -144,17 +144,6 @@ class ExternalData:
     at: int                     # byte offset of the tensor in the model file
     initializer: bool = True    # False: a tensor attribute or a sparse initializer (not counted)
     problem: tuple | None = None  # why its data is not checked (en, zh); None once it is
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while True:
-            block = fh.read(HASH_BLOCK)
-            if not block:
-                break
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # What reading a zip archive can raise on a damaged or unusual member (and what we turn into a
@@ -1279,7 +1268,7 @@ def _first_import_opcode(fh, start: int, end: int, budget: picklescan.Budget) ->
     fh.seek(start)
     pos = start
     while pos < end:
-        block = fh.read(min(HASH_BLOCK, end - pos))
+        block = fh.read(min(SCAN_BLOCK, end - pos))
         if not block:
             return None
         hits = [i for i in map(block.find, (bytes([b]) for b in IMPORT_OPCODES)) if i >= 0]

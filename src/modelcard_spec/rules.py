@@ -11,7 +11,6 @@ generated schema index, so they do not depend on where in the card an object sit
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from collections import deque
@@ -24,6 +23,7 @@ from typing import Callable, Iterator
 from . import catalogue, pointers
 from ._resources import schema_index
 from .diagnostics import CHECKS
+from .digests import sha256_blocks
 
 
 @dataclass(frozen=True)
@@ -767,12 +767,8 @@ class EvidenceReader:
         if size > self.hash_left:
             os.close(fd)
             raise _over_budget(size, self.hash_left, MAX_HASHED_BYTES, "bytes", "字节", "evidence hashed", "证据摘要计算量")
-        digest, read = hashlib.sha256(), 0
-        for block in _read_evidence(fd, self.hash_left):
-            digest.update(block)
-            read += len(block)
+        self._digests[key], read = sha256_blocks(_read_evidence(fd, self.hash_left))
         self.hash_left -= read
-        self._digests[key] = digest.hexdigest()
         return self._digests[key]
 
     def sample_list(self, rel: str) -> SampleList:

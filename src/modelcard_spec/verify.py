@@ -54,7 +54,8 @@ from pathlib import Path
 
 from . import __version__, safewrite, shapes
 from ._onnxchild import HEADER, MAX_HEAD, contiguous, pack
-from .modelfile import ModelFileError, external_problem, onnx_external_data, sha256_file
+from .digests import sha256_file
+from .modelfile import ModelFileError, external_problem, onnx_external_data
 from .rules import EvidenceError, evidence_bytes, evidence_files
 
 WORST = 3
