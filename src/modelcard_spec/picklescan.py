@@ -564,7 +564,9 @@ _STRTOL = re.compile(rb"[ \t\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-
 _PY_INT = re.compile(_SPACE + rb"[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|0(?:_?0)*"
                      rb"|[1-9](?:_?[0-9])*)" + _SPACE)
 _PY_DECIMAL = re.compile(_SPACE + rb"([+-]?)([0-9](?:_?[0-9])*)" + _SPACE)
-_C_FLOAT = re.compile(rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf(?:inity)?|nan)", re.IGNORECASE)
+# unambiguous (each digit can be matched one way only), so a failed match of a long run of digits
+# takes linear time, not quadratic: FLOAT arguments are up to a line long
+_C_FLOAT = re.compile(rb"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf(?:inity)?|nan)", re.IGNORECASE)
 _DIGITS = rb"[0-9](?:_?[0-9])*"
 _PY_FLOAT = re.compile(_SPACE + rb"[+-]?(?:(?:" + _DIGITS + rb"(?:\.(?:" + _DIGITS + rb")?)?|\." + _DIGITS + rb")(?:e[+-]?"
                        + _DIGITS + rb")?|inf(?:inity)?|nan)" + _SPACE, re.IGNORECASE)
@@ -573,7 +575,11 @@ _INT_DIGITS = 4000  # longer decimal numbers stay opaque: int() refuses them pas
 
 
 def _big_int(text: bytes, base: int):
-    """int(text, base) for text that the syntax allows, or an opaque value past int()'s digit limit."""
+    """int(text, base) for text that the syntax allows, or an opaque value past int()'s digit limit
+    (checked here too: Python 3.10 has no limit, and converts a long decimal number in quadratic time)."""
+    digits = text.replace(b"_", b"").strip().lstrip(b"+-")
+    if len(digits) > _INT_DIGITS and not (base == 0 and digits[1:2] in (b"x", b"X", b"o", b"O", b"b", b"B")):
+        return Blob("int", -1)
     try:
         return int(text, base)
     except ValueError:
