@@ -46,8 +46,10 @@ def _bytes_of(part) -> memoryview:
 
 
 def contiguous(np, array):
-    """``array`` C-contiguous and of the same shape (``numpy.ascontiguousarray`` makes a 0-d array 1-d)."""
-    return np.ascontiguousarray(array).reshape(array.shape)
+    """``array`` C-contiguous, in the machine's byte order (ONNX Runtime reads raw bytes as native:
+    a big-endian ``>f4`` array would be fed as other numbers) and of the same shape
+    (``numpy.ascontiguousarray`` makes a 0-d array 1-d)."""
+    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("=")).reshape(array.shape)
 
 
 def _read_exact(fh, n: int) -> bytearray | None:
