@@ -1108,3 +1108,33 @@ def test_an_onnx_runtime_process_that_cannot_be_started_is_a_located_failure(tmp
     monkeypatch.setattr(verify, "_child_argv", lambda: [str(tmp_path / "no-such-python")])
     with pytest.raises(verify._Stopped, match="the ONNX Runtime process could not be started: No such file"):
         verify._Session(tmp_path / "m.onnx", verify.Limits()).start()
+
+
+def test_verify_feeds_a_big_endian_input_as_the_numbers_it_holds(tmp_path):
+    """A '>f4' input array travelled as raw bytes that ONNX Runtime read as native: [1.5, 2.0] was
+    fed as [6.9e-41, 9.0e-44] and a correct model 'ran but differed'."""
+    import numpy as np
+
+    card = _identity_card(tmp_path / "c", np.array([1.5, 2.0], dtype=">f4"))
+    run = run_measured(["verify", card, "--model", card.parent / "m.onnx", "--no-save", "--format", "json"],
+                       cwd=tmp_path)
+    assert run.returncode == 0 and run.within_budget(), run
+    [example] = json.loads(run.stdout)["examples"]
+    assert example["status"] == "reproduces", example
+
+
+def test_a_float_argument_of_100000_digits_is_refused_in_linear_time(tmp_path):
+    """The FLOAT argument's pattern was ambiguous: a failed match of n digits took time in n^2
+    (100,000 digits ran past 60 s, between two checks of the time budget)."""
+    path = tmp_path / "f.pkl"
+    path.write_bytes(b"\x80\x02F" + b"1" * 100_000 + b"x\n.")
+    run = run_measured(["inspect", path], cwd=tmp_path)
+    assert run.returncode == 2 and run.within_budget(), run
+    assert "FLOAT" in run.stderr and "Traceback" not in run.stderr, run
+
+
+def test_decimal_integers_past_4000_digits_stay_opaque():
+    """As memo indices do: Python 3.10 converts such a number in quadratic time, with no limit."""
+    assert isinstance(picklescan._big_int(b"9" * 4001, 0), picklescan.Blob)
+    assert picklescan._big_int(b"-1_000", 0) == -1000
+    assert picklescan._big_int(b"0x" + b"f" * 4001, 0) == int("f" * 4001, 16)
