@@ -95,7 +95,8 @@ def _title(card: dict) -> str:
 
 def markdown(card: dict) -> str:
     """The card as Markdown. Every value is text (:func:`.textsafe.markdown`): HTML in a card is
-    shown, never passed through, and no value can add a heading, a row, a link or an image."""
+    shown, never passed through, and no value can add a heading, a row, a link or an image (GitHub may
+    still turn a bare URL in a value into a link)."""
     index = schema_index()
     root = index["root_class"]
     out = [f"# {_md(_title(card), ' ')}", ""]

@@ -99,13 +99,13 @@ def _read_source(path: Path, folder: Path | None = None) -> bytes:
 def _open_inside(folder: Path, path: Path) -> int:
     """A read-only descriptor of the regular file ``path`` found in ``folder``, whose real location
     lies inside ``folder``; :class:`SourceError` naming the path within the folder otherwise."""
-    from .rules import _LEAVES, EvidenceError, open_evidence
+    from .rules import EvidenceError, open_evidence
 
     rel = path.relative_to(folder).as_posix()
     try:
         return open_evidence(folder, rel)
     except EvidenceError as exc:
-        if (exc.reason, exc.reason_zh) == _LEAVES:
+        if exc.outside:
             raise SourceError(f"{rel} leads outside the folder given: a file found in a source folder is read only "
                               f"if its real location, after symbolic links, lies inside that folder",
                               f"{rel} 指向所给文件夹之外：来源文件夹中的文件，仅当其实际位置（解析符号链接后）"

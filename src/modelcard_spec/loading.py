@@ -257,25 +257,32 @@ _JSON_TOKEN = re.compile(r'"[^"]*"|[,\[\]{}]')
 def _json_too_many(text: str, blank: str) -> CardLoadError:
     """The value-limit error, located where the text has certainly started more than MAX_NODES values;
     or the depth error, if the text first nests deeper than MAX_DEPTH (one pass, stopping at the first)."""
-    depth = brackets = strings = 0
+    return _json_scan(text, blank, count=True)
+
+
+def _json_scan(text: str, blank: str, count: bool) -> CardLoadError:
+    """One pass over the brackets and commas of a JSON text (strings skipped): the depth error where
+    it first nests deeper than MAX_DEPTH; else, with ``count``, the value-limit error where it has
+    started more than MAX_NODES values (each "[", "{" and "," starts one); unlocated if neither."""
+    depth = values = 0
     for match in _JSON_TOKEN.finditer(blank):
         ch = match.group()[0]
         if ch == '"':
-            strings += 1
-        elif ch in "]}":
+            continue
+        if ch in "]}":
             depth -= 1
             continue
-        else:
-            brackets += 1
-            if ch != ",":
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return _json_depth_error(*_offset_location(text, match.start()))
-        if brackets >= MAX_NODES or strings // 4 > MAX_NODES:
-            line, column = _offset_location(text, match.start())
-            break
-    else:
-        line = column = None
+        values += 1
+        if ch != ",":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _json_depth_error(*_offset_location(text, match.start()))
+        if count and values >= MAX_NODES:
+            return _json_too_large(*_offset_location(text, match.start()))
+    return _json_too_large(None, None) if count else _json_depth_error(None, None)
+
+
+def _json_too_large(line: int | None, column: int | None) -> CardLoadError:
     return CardLoadError("load.too-large",
                          f"the document holds more values than this tool's limit for a model card ({MAX_NODES:,} values)",
                          f"文档包含的值超过本工具对模型卡的上限（{MAX_NODES:,} 个值）", line, column)
@@ -338,23 +345,9 @@ def _with_json_location(exc: CardLoadError, text: str, blank: str) -> CardLoadEr
     return exc
 
 
-_JSON_BRACKET = re.compile(r'"[^"]*"|[\[\]{}]')
-
-
 def _json_too_deep(text: str, blank: str) -> CardLoadError:
-    """The location where a JSON text first nests deeper than MAX_DEPTH (strings skipped)."""
-    depth = 0
-    line = column = None
-    for match in _JSON_BRACKET.finditer(blank):
-        ch = match.group()
-        if ch in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                line, column = _offset_location(text, match.start())
-                break
-        elif ch in "]}":
-            depth -= 1
-    return _json_depth_error(line, column)
+    """The depth error, located where a JSON text first nests deeper than MAX_DEPTH."""
+    return _json_scan(text, blank, count=False)
 
 
 def _json_depth_error(line: int | None, column: int | None) -> CardLoadError:

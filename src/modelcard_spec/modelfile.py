@@ -697,7 +697,7 @@ def _external_file(folder: Path, location: str | None, known: dict):
             fd = rules.open_evidence(folder, location)
         except rules.EvidenceError as exc:
             reason = (exc.reason, exc.reason_zh)
-            if reason == rules._LEAVES:  # worded for a card's evidence
+            if exc.outside:  # the rule's message is worded for a card's evidence
                 reason = ("leaves the model's folder", "超出了模型所在文件夹")
             found = (f"has the data file {shown}, which {reason[0]}", f"的数据文件 {shown} {reason[1]}")
         else:

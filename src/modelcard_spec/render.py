@@ -72,7 +72,7 @@ def summary_table(report, lang: str = "en") -> str:
 def report_markdown(report, lang: str = "en") -> str:
     """Validation results as Markdown (for pull-request comments and review notes). File names, card
     keys and messages are untrusted: they go through :func:`.textsafe.markdown`, so none of them can
-    add a section, a row, a link or HTML."""
+    add a section, a row, link syntax or HTML."""
     zh = lang == "zh"
     out = ["# " + ("模型卡验证结果" if zh else "Model card validation"), ""]
     out.append(f"modelcard-spec {report.tool_version}, " + ("规范版本" if zh else "schema") + f" {report.schema_version}")

@@ -57,7 +57,7 @@ def _area_titles() -> dict[str, tuple[str, str]]:
 
 def markdown(rep: dict, lang: str = "en") -> str:
     """The report as Markdown; every value from the card or its file name goes through
-    :func:`.textsafe.markdown`, so none can add a section, a row, a link or HTML."""
+    :func:`.textsafe.markdown`, so none can add a section, a row, link syntax or HTML."""
     zh = lang == "zh"
     h = rep["header"]
     model = h["model"]

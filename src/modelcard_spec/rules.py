@@ -152,7 +152,9 @@ def _text(value) -> str | None:
 def _sample_list_zh(role) -> str:
     """"测试集的样本清单": the split role's Chinese title from the schema; a value that is not a role
     is shown as written, set off by spaces (" foo 的样本清单")."""
-    spec = schema_index()["enums"]["SplitRole"]["values"].get(role) if isinstance(role, str) else None
+    index = schema_index()
+    roles = index["enums"][index["classes"]["Split"]["slots"]["role"]["range"]]["values"]
+    spec = roles.get(role) if isinstance(role, str) else None
     return f"{spec['title_zh']}的样本清单" if spec else f" {role} 的样本清单"
 
 
@@ -536,16 +538,21 @@ MAX_SAMPLE_LINES = 500_000     # lines of those sample lists, in all
 MAX_SAMPLE_LISTS = 8           # sample lists compared with one another per card
 _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
                | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
-_LEAVES = ("leaves the card's folder", "超出了模型卡所在文件夹")
 
 
 class EvidenceError(Exception):
     """An evidence path that cannot be read. ``reason``/``reason_zh`` complete the sentence
-    "evidence file 'x' ..." / "证据文件“x”..."; ``missing`` when the file is simply not there."""
+    "evidence file 'x' ..." / "证据文件“x”..."; ``missing`` when the file is simply not there,
+    ``outside`` when its real location leaves the folder (callers that check other files by the same
+    rule word that case for their own folder)."""
 
-    def __init__(self, reason: str, reason_zh: str, missing: bool = False):
+    def __init__(self, reason: str, reason_zh: str, missing: bool = False, outside: bool = False):
         super().__init__(reason)
-        self.reason, self.reason_zh, self.missing = reason, reason_zh, missing
+        self.reason, self.reason_zh, self.missing, self.outside = reason, reason_zh, missing, outside
+
+
+def _leaves() -> EvidenceError:
+    return EvidenceError("leaves the card's folder", "超出了模型卡所在文件夹", outside=True)
 
 
 _OS_REASONS = {
@@ -603,7 +610,7 @@ def _resolve(folder: Path, rel: str, root: str | None = None) -> tuple[str, str]
     except OSError:
         raise EvidenceError("cannot be resolved", "无法解析") from None
     if not _inside(root, real):
-        raise EvidenceError(*_LEAVES)
+        raise _leaves()
     return root, real
 
 
@@ -639,7 +646,7 @@ def _open_resolved(root: str, real: str) -> tuple[int, os.stat_result]:
         st = os.fstat(fd)
         _require_regular(st)
         if not _inside(root, _opened_path(fd, real)):
-            raise EvidenceError(*_LEAVES)
+            raise _leaves()
     except OSError as exc:
         os.close(fd)
         raise _os_error(exc) from None

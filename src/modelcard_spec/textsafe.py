@@ -17,7 +17,8 @@ from an undecodable file name or from data handed to the library):
   escapes are YAML escapes;
 * :func:`markdown` for untrusted text inside Markdown (table cells, headings, paragraphs): the
   HTML and Markdown structure characters are escaped, newlines become ``<br>`` (or spaces), so a
-  card value can neither add a section, a link or an image nor run script on a site built from it.
+  card value can neither add a section, a link or an image (in Markdown or HTML syntax; a renderer
+  may still turn a bare URL into a link) nor run script on a site built from it.
 """
 
 from __future__ import annotations
