@@ -574,11 +574,16 @@ LONG_MAX = (1 << 63) - 1  # a C long where it is widest (LP64); narrower ones fa
 _INT_DIGITS = 4000  # longer decimal numbers stay opaque: int() refuses them past 4,300 digits (3.11+)
 
 
+_BIG_INT_DIGITS = 20_000  # int() converts a decimal number in time quadratic in its digits: 20,000 take ~10 ms
+
+
 def _big_int(text: bytes, base: int):
-    """int(text, base) for text that the syntax allows, or an opaque value past int()'s digit limit
-    (checked here too: Python 3.10 has no limit, and converts a long decimal number in quadratic time)."""
+    """int(text, base) for text that the syntax allows, or an opaque value past int()'s digit limit,
+    or past _BIG_INT_DIGITS significant decimal digits where int() has no limit (Python 3.10, or a
+    limit switched off), so that a line of a million digits cannot take seconds."""
     digits = text.replace(b"_", b"").strip().lstrip(b"+-")
-    if len(digits) > _INT_DIGITS and not (base == 0 and digits[1:2] in (b"x", b"X", b"o", b"O", b"b", b"B")):
+    if not (base == 0 and digits[1:2] in (b"x", b"X", b"o", b"O", b"b", b"B")) \
+            and len(digits.lstrip(b"0")) > _BIG_INT_DIGITS:
         return Blob("int", -1)
     try:
         return int(text, base)
