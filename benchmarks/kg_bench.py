@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validate_bench import make_corpus  # noqa: E402
 
 EXPORT_TRIG = """
-from modelcard_spec import kg
+from modelcard_spec.graph import kg
 names = open({listing!r}).read().split()
 with open({out!r}, 'wb') as f:
     for built in kg._built(names, 2):
@@ -43,7 +43,7 @@ with open({out!r}, 'wb') as f:
 
 WRITE_ONLY = """
 import pyoxigraph as ox
-from modelcard_spec import kg
+from modelcard_spec.graph import kg
 store = ox.Store({store!r})
 batch, quads = [], 0
 with open({trig!r}, 'rb') as f:
@@ -60,7 +60,7 @@ store.flush()
 
 QUERY = """
 import statistics, time
-from modelcard_spec import kg
+from modelcard_spec.graph import kg
 text = kg.resolve_query({name!r})
 times = []
 for _ in range({repeat}):
@@ -162,7 +162,7 @@ def main() -> int:
               f"| {l_t:.1f} s first load | {r_t / l_t:.2f}× | - |")
         print(f"| `kg load` after changing every card (all updated in place) | {c_t:.1f} s, peak memory {c_rss} MiB "
               f"| {l_t:.1f} s first load | {c_t / l_t:.2f}× | - |")
-        from modelcard_spec import kg
+        from modelcard_spec.graph import kg
         for name in kg.shipped_queries():
             proc = subprocess.run([sys.executable, "-c", QUERY.format(name=name, repeat=args.repeat, store=store)],
                                   capture_output=True, text=True, check=True)

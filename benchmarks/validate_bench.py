@@ -68,7 +68,7 @@ print('RSS=%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 VALIDATE = """
 import resource, time
-from modelcard_spec.validator import validate_file
+from modelcard_spec.check.pipeline import validate_file
 files = open({listing!r}).read().split()
 start = time.perf_counter()
 bad = sum(not validate_file(f).valid for f in files)

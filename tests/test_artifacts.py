@@ -6,12 +6,11 @@ import hashlib
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, SCHEMA_DIR
-from modelcard_spec._resources import artifact_text
+from modelcard_spec.spec.resources import artifact_text
 
 GENERATED = ROOT / "src" / "modelcard_spec" / "generated"
 

@@ -12,7 +12,7 @@ import yaml
 
 from conftest import EXAMPLES, INVALID_CARDS, ROOT, VALID_CARDS
 from modelcard_spec import __version__
-from modelcard_spec._resources import artifact_text
+from modelcard_spec.spec.resources import artifact_text
 
 
 def run(*args, cwd=ROOT):

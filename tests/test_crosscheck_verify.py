@@ -258,7 +258,7 @@ def test_verify_never_writes_into_the_card_folder_or_its_evidence():
 def test_output_names_are_distinct_for_distinct_examples_and_safe():
     import re
 
-    from modelcard_spec.verify import output_stems
+    from modelcard_spec.modelfiles.verify import output_stems
 
     names = ["a:b", "a/b", "A/B", "a_b", "a_b--x", "wdbc-test-first-8", "x", "x", "X1", "x1", ".", "", "-lead",
              "é", "../../etc/passwd", "a" * 200]
@@ -288,7 +288,7 @@ def _compare_whole(produced, expected, atol, rtol):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_outputs_compared_in_chunks_agree_with_the_whole_array_comparison(monkeypatch, seed):
-    from modelcard_spec import verify as vf
+    from modelcard_spec.modelfiles import verify as vf
 
     monkeypatch.setattr(vf, "COMPARE_CHUNK", 7)
     rng = np.random.default_rng(seed)

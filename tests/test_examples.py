@@ -6,7 +6,7 @@ import pytest
 
 from conftest import INVALID_CARDS, VALID_CARDS, expected_requirements
 from modelcard_spec import validate
-from modelcard_spec.loading import read_card
+from modelcard_spec.check.loading import read_card
 
 
 def test_there_are_at_least_three_valid_and_ten_invalid_examples():

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from conftest import EXAMPLES, INVALID_CARDS, ROOT, VALID_CARDS
-from modelcard_spec import catalogue
+from modelcard_spec.spec import catalogue
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json").read_text(encoding="utf-8"))
 
@@ -146,7 +146,7 @@ def test_cyclonedx_export_refuses_a_card_with_structural_errors(tmp_path, shape)
 
 def test_cyclonedx_bom_of_a_valid_card_is_valid_whatever_its_licence_id_and_dataset_ids(tmp_path):
     pytest.importorskip("cyclonedx")
-    from modelcard_spec import cyclonedx
+    from modelcard_spec.output import cyclonedx
 
     def change(d):
         d["license"]["spdx_id"] = "Example-Licence-1.0"  # matches the schema's pattern, not on the SPDX list

@@ -22,7 +22,7 @@ CASES = 150
 def _structure_takes_lone_surrogates() -> bool:
     """Whether the structural check survives a lone surrogate (the structural part of issue 13). Until
     it does, the slice leaves out the cases that put one into a card's data after loading."""
-    from modelcard_spec import structural
+    from modelcard_spec.check import structural
 
     try:
         structural.check({"name\ud800": "\udfff"})
@@ -47,7 +47,9 @@ def test_a_deterministic_slice_of_the_card_fuzzer_finds_nothing(tmp_path):
 def test_the_fuzzer_sees_a_crash_an_unsafe_output_and_a_forged_heading(tmp_path, monkeypatch):
     """The fuzzer's own checks can fail: a writer that raises, one that prints a raw escape and a
     Markdown output whose card text becomes a heading are each found."""
-    from modelcard_spec import cardview, cli, render
+    from modelcard_spec.output import card_view as cardview
+    from modelcard_spec.output import validation as render
+    from modelcard_spec import cli
 
     fuzzer = fuzz_cards.Fuzzer(seed=13, workdir=tmp_path, check_every=1, batch=5, data_level=0.0)
     monkeypatch.setattr(cardview, "html_page", lambda card: 1 / 0)
@@ -66,7 +68,7 @@ def test_the_fuzzer_sees_a_crash_an_unsafe_output_and_a_forged_heading(tmp_path,
 def test_the_fuzzer_reports_a_check_the_validator_turned_into_an_internal_error(tmp_path, monkeypatch):
     """A rule that raises becomes the card's ``internal.rule-failed`` error in every command (so no
     command crashes), yet it is a bug: the fuzzer must report it as a crash site."""
-    from modelcard_spec.rules import RULES, Rule
+    from modelcard_spec.check.rules import RULES, Rule
 
     original = RULES["splits.ratio-sum"]
 

@@ -24,7 +24,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_measured
-from modelcard_spec import digests, modelfile, picklescan
+from modelcard_spec.spec import digests
+from modelcard_spec.modelfiles import reader as modelfile
+from modelcard_spec.modelfiles import pickles as picklescan
 
 MARKER = "PAYLOAD_RAN"
 NETWORK_MARKER = "NETWORK_USED"
@@ -855,7 +857,7 @@ def _children_left() -> list[str]:
             cmd = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if b"modelcard_spec._onnxchild" in cmd and mark in cmd:
+        if b"modelcard_spec.modelfiles._onnxchild" in cmd and mark in cmd:
             left.append(entry.name)
     return left
 
@@ -980,7 +982,8 @@ def test_the_onnx_runtime_process_stops_itself_at_its_cpu_limit(tmp_path):
 
     import numpy as np
 
-    from modelcard_spec import _onnxchild, verify
+    from modelcard_spec.modelfiles import _onnxchild
+    from modelcard_spec.modelfiles import verify
 
     path = tmp_path / "loop.onnx"
     path.write_bytes(_loop_model())
@@ -1090,7 +1093,7 @@ def test_verify_keeps_the_hard_limits_it_was_started_under(wdbc):
 def test_what_the_onnx_runtime_process_wrote_last_is_quoted_when_it_ends(tmp_path, monkeypatch):
     """The parent read the process's standard error through a helper that did not exist (NameError
     whenever the process wrote there): its last line is now quoted, once, with how it ended."""
-    from modelcard_spec import verify
+    from modelcard_spec.modelfiles import verify
 
     script = "import sys; sys.stderr.write('first\\nboom: the end\\n'); sys.stderr.flush(); sys.exit(3)"
     monkeypatch.setattr(verify, "_child_argv", lambda: [sys.executable, "-c", script])
@@ -1103,7 +1106,7 @@ def test_what_the_onnx_runtime_process_wrote_last_is_quoted_when_it_ends(tmp_pat
 
 
 def test_an_onnx_runtime_process_that_cannot_be_started_is_a_located_failure(tmp_path, monkeypatch):
-    from modelcard_spec import verify
+    from modelcard_spec.modelfiles import verify
 
     monkeypatch.setattr(verify, "_child_argv", lambda: [str(tmp_path / "no-such-python")])
     with pytest.raises(verify._Stopped, match="the ONNX Runtime process could not be started: No such file"):

@@ -275,7 +275,7 @@ def test_one_evidence_file_named_thousands_of_times_is_hashed_once(card, tmp_pat
 
 
 def test_evidence_beyond_the_hashing_budget_is_an_error_never_a_pass(card):
-    from modelcard_spec.rules import MAX_HASHED_BYTES
+    from modelcard_spec.spec.evidence import MAX_HASHED_BYTES
 
     ev = card / "evidence"
     whole = sparse(ev / "whole.bin", MAX_HASHED_BYTES + 1)  # more than a card may hash
@@ -321,7 +321,7 @@ def _sample_lists(card: Path, texts: list[str], role: str = "test") -> list[int]
 
 def test_sample_lists_beyond_the_reading_budget_are_an_error_never_a_pass(card):
     """Three lists of 2,090,000 distinct 7-digit IDs (16.7 MB each) took 704 MiB."""
-    from modelcard_spec.rules import MAX_SAMPLE_LINES
+    from modelcard_spec.spec.evidence import MAX_SAMPLE_LINES
 
     texts = ["".join(f"{i}\n" for i in range(1_000_000 + k * 2_090_000, 1_000_000 + (k + 1) * 2_090_000))
              for k in range(3)]
@@ -341,7 +341,7 @@ def test_sample_lists_beyond_the_reading_budget_are_an_error_never_a_pass(card):
 def test_sample_lists_at_the_limits_are_compared_within_the_budget(card):
     """The most a card may make the check do: MAX_SAMPLE_LISTS lists holding MAX_SAMPLE_LINES lines
     and nearly MAX_SAMPLE_BYTES in all, every pair sharing every ID; one list more is not compared."""
-    from modelcard_spec.rules import MAX_SAMPLE_BYTES, MAX_SAMPLE_LINES, MAX_SAMPLE_LISTS
+    from modelcard_spec.spec.evidence import MAX_SAMPLE_BYTES, MAX_SAMPLE_LINES, MAX_SAMPLE_LISTS
 
     lines = MAX_SAMPLE_LINES // MAX_SAMPLE_LISTS
     width = MAX_SAMPLE_BYTES // MAX_SAMPLE_LINES - 2
@@ -359,7 +359,7 @@ def test_sample_lists_at_the_limits_are_compared_within_the_budget(card):
 
 def test_one_sample_list_named_twice_is_read_once(card):
     """Two splits naming one file by two paths (a hard link) read it once: the budget is not spent twice."""
-    from modelcard_spec.rules import MAX_SAMPLE_LINES
+    from modelcard_spec.spec.evidence import MAX_SAMPLE_LINES
 
     count = MAX_SAMPLE_LINES * 3 // 4
     _sample_lists(card, ["".join(f"id-{i}\n" for i in range(count))])
@@ -452,7 +452,7 @@ def test_verify_refuses_an_npz_bomb_before_inflating_it(card):
 def test_verify_refuses_a_deflated_npz_that_fits_the_old_limit_before_inflating_it(card):
     """255 KB of deflated float32 zeros of the declared shape [batch, 30], 250 MiB inflated (under the
     old 256 MiB limit): verify took 2.3 s and 454 MiB."""
-    from modelcard_spec.verify import MAX_ARRAY_BYTES
+    from modelcard_spec.modelfiles.verify import MAX_ARRAY_BYTES
 
     bomb = card / "evidence" / "zeros.npz"
     npz_bomb(bomb, ((250 << 20) // 120, 30))
@@ -484,7 +484,7 @@ def test_verify_refuses_an_input_of_the_wrong_shape_before_reading_its_data(card
 
 
 def test_verify_counts_the_input_against_the_limit_of_its_expected_output(card):
-    from modelcard_spec.verify import MAX_ARRAY_BYTES
+    from modelcard_spec.modelfiles.verify import MAX_ARRAY_BYTES
 
     rows = (MAX_ARRAY_BYTES - 10) // 120  # leaves less than the 64 bytes of the expected probabilities
     npy = card / "evidence" / "big.npy"
@@ -502,7 +502,7 @@ def test_an_example_at_the_array_limit_reproduces_within_the_budget(card, tmp_pa
     compared element by element and saved in one process under 2 s and 256 MiB."""
     import onnxruntime as ort
 
-    from modelcard_spec.verify import MAX_ARRAY_BYTES
+    from modelcard_spec.modelfiles.verify import MAX_ARRAY_BYTES
 
     rows = MAX_ARRAY_BYTES // (4 * (30 + 2 + 16))
     features = np.random.default_rng(5).random((rows, 30), dtype=np.float32) * 100
@@ -763,7 +763,7 @@ def test_batch_import_never_overwrites_and_never_writes_through_links(tmp_path):
 
 
 def test_a_failed_write_leaves_neither_a_half_file_nor_a_temporary_file(tmp_path, monkeypatch):
-    from modelcard_spec import safewrite
+    from modelcard_spec.spec import safewrite
 
     target = tmp_path / "report.md"
 

@@ -12,9 +12,11 @@ import pytest
 import yaml
 
 from conftest import ROOT, VALID_CARDS
-from modelcard_spec import cyclonedx, importers, structural
-from modelcard_spec.loading import read_card
-from modelcard_spec.validator import check_data
+from modelcard_spec.output import cyclonedx
+from modelcard_spec.check import structural
+from modelcard_spec import importers
+from modelcard_spec.check.loading import read_card
+from modelcard_spec.check.pipeline import check_data
 
 # A copy of ../shared/corpus/monai-bundles (Project-MONAI/model-zoo, Apache-2.0; see its README.md),
 # vendored so the tests run wherever the checkout is.

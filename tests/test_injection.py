@@ -172,7 +172,7 @@ def test_html_outputs_escape_every_card_value(tmp_path, args):
 
 
 def test_report_template_autoescapes():
-    from modelcard_spec import report
+    from modelcard_spec.output import conformity_report as report
 
     text = (ROOT / "src" / "modelcard_spec" / "templates" / "report.html").read_text(encoding="utf-8")
     assert "|safe" not in text.replace(" ", "") and "autoescape false" not in text
@@ -277,7 +277,7 @@ def test_kg_push_escapes_the_servers_error_body(tmp_path):
 
 
 def test_inspect_and_import_yaml_carry_no_raw_reordering_characters(tmp_path):
-    from modelcard_spec.textsafe import yaml_dump
+    from modelcard_spec.spec.textsafe import yaml_dump
 
     value = {"na\u202eme": "x\x1b[31m\u2066y\x85z\U000e0041", "plain": "乳腺"}
     text = yaml_dump(value, sort_keys=False)
@@ -294,7 +294,7 @@ def test_inspect_and_import_yaml_carry_no_raw_reordering_characters(tmp_path):
 
 
 def test_textsafe_escapes_what_a_reader_must_not_get_and_nothing_else():
-    from modelcard_spec import textsafe
+    from modelcard_spec.spec import textsafe
 
     assert textsafe.terminal("a\x1b[2Jb\rc\r\nd\te\u202ef") == "a\\u001b[2Jb\\u000dc\r\nd\te\\u202ef"
     assert textsafe.one_line("a\nb\tc") == "a\\u000ab\\u0009c"
@@ -314,7 +314,7 @@ INVISIBLE = ("\u00ad\u034f\u115f\u1160\u17b4\u180e\u200b\u200c\u200d\u2065\u3164
 
 @pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
 def test_invisible_characters_are_shown_as_escapes_in_every_writer(char):
-    from modelcard_spec import textsafe
+    from modelcard_spec.spec import textsafe
 
     escape = f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
     text = f"a{char}b"
@@ -327,7 +327,7 @@ def test_invisible_characters_are_shown_as_escapes_in_every_writer(char):
 
 
 def test_variation_selectors_and_ordinary_text_are_left_as_they_are():
-    from modelcard_spec import textsafe
+    from modelcard_spec.spec import textsafe
 
     for text in ("\u2764\ufe0f", "\u845b\U000e0100", "乳腺 é e\u0301 😀", "ᠮᠣᠩᠭᠣᠯ\u180b"):
         assert textsafe.terminal(text) == textsafe.one_line(text) == textsafe.markdown(text) == text, text
@@ -351,7 +351,9 @@ SURROGATE_CARD = {"schema_version": "0.1.0", "identifier": "x\ud800", "name": "n
 
 
 def test_lone_surrogates_reach_no_writer_raw():
-    from modelcard_spec import cardview, rdf, render
+    from modelcard_spec.output import card_view as cardview
+    from modelcard_spec.graph import rdf
+    from modelcard_spec.output import validation as render
 
     for text in (cardview.markdown(SURROGATE_CARD), cardview.html_page(SURROGATE_CARD),
                  render.to_json(SURROGATE_CARD)):
@@ -370,7 +372,7 @@ def test_lone_surrogates_reach_no_writer_raw():
 
 def test_rdf_keeps_escaped_characters_as_the_same_characters(tmp_path):
     pyoxigraph = pytest.importorskip("pyoxigraph")
-    from modelcard_spec import rdf
+    from modelcard_spec.graph import rdf
 
     card = {"identifier": "x", "version": "1", "name": "a\x1b[31m\u202eb\x9b",
             "provider": {"name": "p", "website": "https://example.org/\u061c\ufeff"}}

@@ -9,7 +9,7 @@ import sys
 
 import yaml
 
-from conftest import EXAMPLES, INVALID_CARDS, ROOT, VALID_CARDS
+from conftest import INVALID_CARDS, ROOT, VALID_CARDS
 
 
 def test_pre_commit_hook_selects_cards_and_runs_the_validator():

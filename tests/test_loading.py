@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from modelcard_spec.diagnostics import CardLoadError
-from modelcard_spec.loading import MAX_BYTES, MAX_DEPTH, MAX_NODES, build, read_card
+from modelcard_spec.spec.diagnostics import CardLoadError
+from modelcard_spec.check.loading import MAX_BYTES, MAX_DEPTH, MAX_NODES, build, read_card
 
 
 def load_text(tmp_path, text, name="card.yaml"):

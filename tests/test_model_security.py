@@ -13,7 +13,9 @@ import zipfile
 import pytest
 
 from conftest import ROOT
-from modelcard_spec import digests, modelfile, picklescan
+from modelcard_spec.spec import digests
+from modelcard_spec.modelfiles import reader as modelfile
+from modelcard_spec.modelfiles import pickles as picklescan
 
 
 class _Payload:
@@ -277,7 +279,7 @@ def test_keys_are_never_hashed_or_printed_deeply():
 
 def test_a_shared_object_graph_is_walked_once(tmp_path):
     # d0 holds a tensor; d(i) = {"a": d(i-1), "b": d(i-1)}: 2**60 paths, 61 dicts
-    from modelcard_spec.picklescan import Budget
+    from modelcard_spec.modelfiles.pickles import Budget
 
     import time
 
@@ -490,8 +492,8 @@ def test_whatever_a_loader_imports_the_scanner_lists_when_it_calls_the_file_read
 def test_byte_offsets_read_as_zero_based_offsets_in_chinese(capsys):
     """Offsets count from 0; "第 N 字节" would read as the N-th byte, counted from 1."""
     from modelcard_spec import cli
-    from modelcard_spec.modelfile import ModelFileError
-    from modelcard_spec.picklescan import Finding
+    from modelcard_spec.modelfiles.reader import ModelFileError
+    from modelcard_spec.modelfiles.pickles import Finding
 
     assert ModelFileError("bad", "坏", member="archive/data.pkl", offset=0).message_zh == "archive/data.pkl 字节偏移 0：坏"
     cli._report_findings("m.pt", [Finding("os.system", "dangerous", 17, "archive/data.pkl"),

@@ -16,8 +16,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from conftest import ROOT
-from modelcard_spec import modelfile, shapes
-from modelcard_spec._resources import schema_index
+from modelcard_spec.modelfiles import reader as modelfile
+from modelcard_spec.spec import shapes
+from modelcard_spec.spec.resources import schema_index
 
 MODELS = ROOT / "tests" / "data" / "models"
 EXPECTED = json.loads((MODELS / "expected.json").read_text())
@@ -371,7 +372,7 @@ def test_legacy_storages_are_checked_against_the_file(tmp_path):
 def test_the_budget_is_for_the_whole_file_not_each_stream(tmp_path):
     import zipfile
 
-    from modelcard_spec import picklescan
+    from modelcard_spec.modelfiles import pickles as picklescan
 
     stream = b"\x80\x02" + b"N0" * 300 + b"N."  # 602 opcodes
     path = tmp_path / "m.pt"
@@ -385,7 +386,7 @@ def test_the_budget_is_for_the_whole_file_not_each_stream(tmp_path):
 
 
 def test_the_budget_has_a_deadline(tmp_path):
-    from modelcard_spec import picklescan
+    from modelcard_spec.modelfiles import pickles as picklescan
 
     path = tmp_path / "slow.pkl"
     path.write_bytes(b"\x80\x02" + b"N0" * 50_000 + b"N.")
@@ -399,7 +400,7 @@ def test_the_budget_has_a_deadline(tmp_path):
     ("max_bytes", b"\x80\x02" + b"N0" * 5000 + b"N.", "bytes of pickle data"),
 ])
 def test_each_limit_gives_a_clear_bilingual_error(tmp_path, limit, data, needle):
-    from modelcard_spec import picklescan
+    from modelcard_spec.modelfiles import pickles as picklescan
 
     path = tmp_path / "m.pkl"
     path.write_bytes(data)
@@ -410,7 +411,7 @@ def test_each_limit_gives_a_clear_bilingual_error(tmp_path, limit, data, needle)
 
 
 def test_limit_messages_space_a_latin_word_in_chinese(tmp_path):
-    from modelcard_spec import picklescan
+    from modelcard_spec.modelfiles import pickles as picklescan
 
     zh = picklescan.Budget().exceeded("opcodes").zh
     assert "所需的 pickle 操作码数超过" in zh
@@ -418,7 +419,7 @@ def test_limit_messages_space_a_latin_word_in_chinese(tmp_path):
 
 
 def test_the_time_limit_gives_its_unit_after_the_number():
-    from modelcard_spec import picklescan
+    from modelcard_spec.modelfiles import pickles as picklescan
 
     late = picklescan.Budget().exceeded("seconds")
     assert late.zh == "读取该文件所需的检查用时超过单个模型文件的检查上限 30 秒"

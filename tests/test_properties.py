@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import VALID_CARDS
-from modelcard_spec import catalogue
-from modelcard_spec.diagnostics import CardLoadError
-from modelcard_spec.loading import parse_card_bytes, read_card
-from modelcard_spec.validator import check_data
+from modelcard_spec.spec import catalogue
+from modelcard_spec.spec.diagnostics import CardLoadError
+from modelcard_spec.check.loading import parse_card_bytes, read_card
+from modelcard_spec.check.pipeline import check_data
 
 CARDS = [read_card(p) for p in VALID_CARDS]
 EXAMPLES_PER_TEST = int(os.environ.get("MCS_HYPOTHESIS_EXAMPLES", "150"))
@@ -128,7 +128,7 @@ def test_every_uri_the_validator_accepts_is_an_iri_rdf_stores_accept(value):
     accepted card always exports and loads."""
     import pyoxigraph as ox
 
-    from modelcard_spec.structural import is_absolute_iri
+    from modelcard_spec.check.structural import is_absolute_iri
 
     if is_absolute_iri(value):
         ox.NamedNode(value)  # raises ValueError on an invalid IRI
@@ -173,7 +173,8 @@ TRICKY_IRIS = {
 def test_fast_and_slow_schema_paths_agree_on_iris(value):
     """A card's website is judged the same by the compiled validator that accepts cards, by the one that
     explains errors, by check() whether or not the card has other errors, and by the RDF writer."""
-    from modelcard_spec import rdf, structural
+    from modelcard_spec.graph import rdf
+    from modelcard_spec.check import structural
 
     data = copy.deepcopy(CARDS[0].data)
     data["provider"]["website"] = value

@@ -25,9 +25,10 @@ import yaml
 from rdflib.compare import isomorphic
 
 from conftest import EXAMPLES, VALID_CARDS
-from modelcard_spec import kg, rdf
-from modelcard_spec._resources import artifact_text
-from modelcard_spec.loading import read_card
+from modelcard_spec.graph import kg
+from modelcard_spec.graph import rdf
+from modelcard_spec.spec.resources import artifact_text
+from modelcard_spec.check.loading import read_card
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
@@ -386,7 +387,7 @@ def test_explainability_failures_by_provider(store):
 
 
 def test_verdicts_by_card_agree_with_the_validator(store):
-    from modelcard_spec.validator import validate_file
+    from modelcard_spec.check.pipeline import validate_file
     rows = {r["model"]: r for r in _rows(store[0], "verdicts-by-card")}
     for path in store[1]:
         result = validate_file(path)
@@ -397,7 +398,7 @@ def test_verdicts_by_card_agree_with_the_validator(store):
 
 
 def test_verdicts_by_card_keeps_cards_with_the_same_name_and_version_apart(tmp_path):
-    from modelcard_spec.validator import validate_file
+    from modelcard_spec.check.pipeline import validate_file
     base = yaml.safe_load((EXAMPLES / "wdbc-cytology-mlp" / "card.yaml").read_text(encoding="utf-8"))
     shutil.copytree(EXAMPLES / "wdbc-cytology-mlp" / "evidence", tmp_path / "evidence")
     paths = []

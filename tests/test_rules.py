@@ -12,9 +12,9 @@ import shutil
 import pytest
 
 from conftest import EXAMPLES
-from modelcard_spec.loading import read_card
-from modelcard_spec.rules import RULES
-from modelcard_spec.validator import check_data, validate_file
+from modelcard_spec.check.loading import read_card
+from modelcard_spec.check.rules import RULES
+from modelcard_spec.check.pipeline import check_data, validate_file
 
 CXR = EXAMPLES / "cxr-classification-backbone"
 CT = EXAMPLES / "ct-foundation-encoder"
@@ -189,7 +189,7 @@ def test_symlink_leaving_the_folder_is_an_error(tmp_path):
 # --- evidence files: one containment rule, every entry on its own, a check that cannot finish fails
 
 def test_a_rule_that_cannot_finish_makes_its_requirements_nonconforming(monkeypatch):
-    from modelcard_spec.rules import Rule
+    from modelcard_spec.check.rules import Rule
 
     def broken(ctx):
         yield from ()
@@ -209,7 +209,7 @@ def test_a_rule_that_cannot_finish_makes_its_requirements_nonconforming(monkeypa
 @pytest.mark.parametrize("rel,reason", [("evidence/a\x00b.md", "cannot hold"), ("evidence/\ud800.md", "cannot hold"),
                                         ("/etc/passwd", "absolute"), ("../outside.md", "leaves the card's folder")])
 def test_open_evidence_refuses_paths_it_cannot_contain(tmp_path, rel, reason):
-    from modelcard_spec.rules import EvidenceError, open_evidence
+    from modelcard_spec.spec.evidence import EvidenceError, open_evidence
 
     folder = copy_example(tmp_path)
     with pytest.raises(EvidenceError) as info:
@@ -221,7 +221,7 @@ def test_an_unreadable_evidence_file_is_a_located_error(tmp_path, monkeypatch):
     import errno
     import os
 
-    from modelcard_spec import rules
+    from modelcard_spec.spec import evidence
 
     folder = copy_example(tmp_path)
     real_open = os.open
@@ -231,7 +231,7 @@ def test_an_unreadable_evidence_file_is_a_located_error(tmp_path, monkeypatch):
             raise PermissionError(errno.EACCES, "Permission denied")
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(rules.os, "open", denied)
+    monkeypatch.setattr(evidence.os, "open", denied)
     result = validate_file(folder / "card.yaml")
     found = [i for i in result.issues if i.rule == "evidence.sha256"]
     assert [(i.severity, i.path) for i in found] == [("error", "/evidence/0/path")]
@@ -243,7 +243,7 @@ def test_a_folder_swapped_for_a_link_while_the_file_is_opened_is_refused(tmp_pat
     replaced by a link to outside between the two. Containment is checked again on what was opened."""
     import os
 
-    from modelcard_spec import rules
+    from modelcard_spec.spec import evidence as evidence_module
 
     folder = copy_example(tmp_path)
     outside = tmp_path / "outside"
@@ -258,9 +258,9 @@ def test_a_folder_swapped_for_a_link_while_the_file_is_opened_is_refused(tmp_pat
             evidence.symlink_to(outside)
         return real_stat(path, *args, **kwargs)
 
-    monkeypatch.setattr(rules.os, "stat", swap_then_stat)
-    with pytest.raises(rules.EvidenceError) as info:
-        rules.open_evidence(folder, "evidence/flowchart.md")
+    monkeypatch.setattr(evidence_module.os, "stat", swap_then_stat)
+    with pytest.raises(evidence_module.EvidenceError) as info:
+        evidence_module.open_evidence(folder, "evidence/flowchart.md")
     assert "leaves the card's folder" in info.value.reason
 
 
@@ -293,7 +293,7 @@ def test_paths_are_resolved_as_realpath_resolves_them(tmp_path):
     """The fast resolution below the card's real folder agrees with os.path.realpath."""
     import os
 
-    from modelcard_spec.rules import _real_below
+    from modelcard_spec.spec.evidence import _real_below
 
     root = os.path.realpath(tmp_path)
     (tmp_path / "a" / "b").mkdir(parents=True)
@@ -311,7 +311,7 @@ def test_lines_are_counted_as_splitlines_splits_them():
     """Sample lists are measured in lines before they are split; the count is exact."""
     import random
 
-    from modelcard_spec.rules import _line_count
+    from modelcard_spec.spec.evidence import _line_count
 
     pieces = ["a", "b", " ", "\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
               "\u2029", "\u3000"]
@@ -325,7 +325,7 @@ def test_lines_are_counted_as_splitlines_splits_them():
 
 
 def test_an_unknown_schema_version_is_an_error_naming_the_known_versions():
-    from modelcard_spec._resources import known_schema_versions
+    from modelcard_spec.spec.resources import known_schema_versions
 
     data = cxr()
     data["schema_version"] = "9.9.9"
@@ -375,7 +375,7 @@ def _card_with(tmp_path, name, mutate):
 
 def test_diagnostics_stop_at_1000_then_say_how_many_more(tmp_path):
     """994 schema errors and dozens of missing fields: every check ran, so the count is exact."""
-    from modelcard_spec.validator import MAX_ISSUES, check_data, validate_card
+    from modelcard_spec.check.pipeline import MAX_ISSUES, check_data, validate_card
 
     def mutate(data):
         data["license"]["use_restrictions"] = list(range(990))
@@ -399,7 +399,7 @@ def test_a_card_with_a_flood_of_errors_is_checked_only_up_to_the_limit(tmp_path)
     reported as conforming, since not every field was checked."""
     import time
 
-    from modelcard_spec.validator import MAX_ISSUES, validate_card
+    from modelcard_spec.check.pipeline import MAX_ISSUES, validate_card
 
     path = _card_with(tmp_path, "card.json", lambda d: d["license"].__setitem__("use_restrictions", [1] * 15_000))
     start = time.process_time()
@@ -439,8 +439,9 @@ def test_a_failure_of_the_checks_fails_that_card_only_even_in_a_batch(tmp_path, 
     """A bug that raises on one card gives that card an internal.check-failed error (exit 1); the
     other cards of a --jobs batch are checked as usual (the pool's worker processes are forked after
     the patch, so they share it)."""
-    from modelcard_spec import cli, conformity
-    from modelcard_spec.validator import validate
+    from modelcard_spec.check import conformity
+    from modelcard_spec import cli
+    from modelcard_spec.check.pipeline import validate
 
     real = conformity.declaration_issues
 
@@ -470,7 +471,7 @@ def test_the_compiled_validators_errors_are_reported_when_the_explaining_one_fin
     reported, so the card is never both rejected and without diagnostics."""
     import jsonschema
 
-    from modelcard_spec import structural
+    from modelcard_spec.check import structural
 
     data = cxr()
     data["name"] = 42
@@ -484,7 +485,7 @@ def test_the_compiled_validators_errors_are_reported_when_the_explaining_one_fin
 def test_patterns_end_where_the_text_ends_on_both_paths():
     """JSON Schema patterns are ECMA-262: '$' does not match before a final newline, on the compiled
     path and on the explaining path alike (here taken because the name is wrong too)."""
-    from modelcard_spec import structural
+    from modelcard_spec.check import structural
 
     data = cxr()
     data["version"] = "1.0.0\n"
@@ -523,7 +524,7 @@ def test_an_absent_sample_list_leaves_disjointness_unchecked(tmp_path):
 
 def test_structural_messages_quote_field_titles_in_chinese():
     """A title holding Latin text (SHA-256) is set off by quotation marks, never run into the Chinese."""
-    from modelcard_spec import structural
+    from modelcard_spec.check import structural
 
     data = cxr()
     data["model_parameters"]["weight_files"][0]["sha256"] = "zz"

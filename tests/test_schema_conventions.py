@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, SCHEMA_DIR, SEEDS
-from modelcard_spec import catalogue
+from modelcard_spec.spec import catalogue
 
 ZH = re.compile(r"[\u4e00-\u9fff]")
 
@@ -210,8 +210,8 @@ def test_hand_written_pages_follow_nmpa_usage(word):
 
 
 def test_check_and_rule_titles_use_ying_not_xu():
-    from modelcard_spec.diagnostics import CHECKS
-    from modelcard_spec.rules import RULES
+    from modelcard_spec.spec.diagnostics import CHECKS
+    from modelcard_spec.check.rules import RULES
 
     titles = [t[1] for t in CHECKS.values()] + [r.title_zh for r in RULES.values()]
     assert "不采用的要求应说明理由" in titles and not [t for t in titles if "须" in t]

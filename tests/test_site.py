@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from modelcard_spec._resources import catalogue_data, schema_index
+from modelcard_spec.spec.resources import catalogue_data, schema_index
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

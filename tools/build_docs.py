@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from modelcard_spec import cardview  # noqa: E402
-from modelcard_spec._resources import ARTIFACTS, artifact_text, catalogue_data, schema_index  # noqa: E402
-from modelcard_spec.loading import read_card  # noqa: E402
+from modelcard_spec.output import card_view as cardview
+from modelcard_spec.spec.resources import ARTIFACTS, artifact_text, catalogue_data, schema_index  # noqa: E402
+from modelcard_spec.check.loading import read_card  # noqa: E402
 
 DOWNLOADS = ["json-schema", "catalogue-schema", "shacl", "owl", "jsonld-context", "catalogue", "skos"]
 

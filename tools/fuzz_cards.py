@@ -63,8 +63,12 @@ import yaml  # noqa: E402
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-from modelcard_spec import cli, kg, loading, structural, validator  # noqa: E402
-from modelcard_spec._resources import schema_index  # noqa: E402
+from modelcard_spec.graph import kg
+from modelcard_spec.check import loading
+from modelcard_spec.check import structural
+from modelcard_spec.check import pipeline as validator
+from modelcard_spec import cli
+from modelcard_spec.spec.resources import schema_index  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 # What must never reach a reader raw: C0 controls but newline and tab, DEL, C1, bidirectional controls,
@@ -521,7 +525,7 @@ def markdown_to_html(text: str) -> str:
 
 
 def _schema_labels() -> set[str]:
-    from modelcard_spec.cardview import _label
+    from modelcard_spec.output.card_view import _label
 
     index = schema_index()
     return {_label(slot) for cls in index["classes"].values() for slot in cls["slots"].values()}
@@ -671,7 +675,7 @@ class Fuzzer:
             elif kind == "cyclonedx":
                 json.loads(out)
                 if sample:
-                    from modelcard_spec import cyclonedx
+                    from modelcard_spec.output import cyclonedx
 
                     error = cyclonedx.validate(out)
                     if error:

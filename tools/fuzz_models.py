@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from modelcard_spec import modelfile  # noqa: E402
+from modelcard_spec.modelfiles import reader as modelfile
 
 SUFFIXES = (".pt", ".pth", ".pkl", ".bin", ".ckpt", ".onnx", ".safetensors", "")
 MODEL_SUFFIXES = {".onnx", ".pt", ".pth", ".safetensors", ".pkl", ".pickle", ".ckpt"}

@@ -9,13 +9,13 @@ Library entry point::
 The package never imports LinkML at run time: it reads the artifacts generated from ``schema/``.
 """
 
-__version__ = "0.1.0"
+from .spec.version import __version__
 
 __all__ = ["__version__", "validate"]
 
 
 def validate(paths, **kwargs):
     """Validate one or more cards (files, folders or glob patterns) and return the report."""
-    from .validator import validate as _validate
+    from .check.pipeline import validate as _validate
 
     return _validate(paths, **kwargs)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
-from .diagnostics import EXIT_NONCONFORMING, EXIT_OK, EXIT_UNREADABLE
+from .spec.version import __version__
+from .spec.diagnostics import EXIT_NONCONFORMING, EXIT_OK, EXIT_UNREADABLE
 
 FORCE_HELP = ("replace an existing output file (never an input of the command, never a symbolic link; "
               "see 'Output files' in the README)")
@@ -152,7 +152,7 @@ def _out(stream, text: str) -> None:
     JSON, YAML, RDF, Markdown and HTML have already written them in their own syntax, and these
     escapes are JSON's too); a character the stream's encoding cannot hold (a non-UTF-8 locale) is
     written as a backslash escape, never an error."""
-    from .textsafe import json_text
+    from .spec.textsafe import json_text
 
     text = json_text(text)
     try:
@@ -171,7 +171,7 @@ def _write(text: str) -> None:
 def _stderr(*lines: str) -> None:
     """A message on standard error, each of ``lines`` kept on one line (a card key, file name, pickle
     global or server reply holding a newline cannot add a line that looks like the tool's own)."""
-    from .textsafe import one_line
+    from .spec.textsafe import one_line
 
     _out(sys.stderr, "".join(one_line(line) + "\n" for line in lines))
 
@@ -183,7 +183,7 @@ def _emit(text: str, output: str | None, inputs=(), force: bool = False) -> int 
     if not output:
         _write(text)
         return None
-    from .safewrite import OutputError, write_file
+    from .spec.safewrite import OutputError, write_file
 
     try:  # a lone surrogate cannot be encoded: it is written as its \uXXXX escape
         write_file(output, text.encode("utf-8", errors="backslashreplace"), inputs, force)
@@ -202,9 +202,9 @@ def _card_inputs(cards, data=None) -> list:
     one card's data if already loaded; else the cards are read again, only to list evidence)."""
     import os
 
-    from .diagnostics import CardLoadError
-    from .loading import read_card
-    from .rules import evidence_files
+    from .spec.diagnostics import CardLoadError
+    from .check.loading import read_card
+    from .spec.evidence import evidence_files
 
     found = [str(c) for c in cards]
     for card in cards:
@@ -242,9 +242,9 @@ def _exit_code(report) -> int:
 def cmd_validate(args) -> int:
     import os
 
-    from . import render
-    from .loading import MAX_BYTES
-    from .validator import validate
+    from .output import validation as render
+    from .check.loading import MAX_BYTES
+    from .check.pipeline import validate
 
     if args.max_bytes is not None and args.max_bytes < 1:
         raise _UsageError("--max-bytes must be a positive number of bytes", "--max-bytes 应为正的字节数")
@@ -270,8 +270,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from . import render, report as rep
-    from .validator import validate_card
+    from .output import validation as render
+    from .output import conformity_report as rep
+    from .check.pipeline import validate_card
 
     result, card = validate_card(args.card)
     built = rep.build(result, card.data if card else None)
@@ -290,28 +291,28 @@ def cmd_report(args) -> int:
 
 
 def cmd_requirements(args) -> int:
-    from .render import requirements_json, requirements_markdown
+    from .output.validation import requirements_json, requirements_markdown
 
     _write(requirements_json() if args.format == "json" else requirements_markdown(args.lang))
     return EXIT_OK
 
 
 def cmd_rules(args) -> int:
-    from .render import rules_json, rules_markdown
+    from .output.validation import rules_json, rules_markdown
 
     _write(rules_json() if args.format == "json" else rules_markdown(args.lang))
     return EXIT_OK
 
 
 def cmd_schema(args) -> int:
-    from ._resources import artifact_text
+    from .spec.resources import artifact_text
 
     _write(artifact_text(SCHEMA_FORMATS[args.format]))
     return EXIT_OK
 
 
 def cmd_init(args) -> int:
-    from .template import render_template
+    from .output.init_card import render_template
 
     text = render_template(args.lang)
     return _emit(text, args.output, (), args.force) or EXIT_OK
@@ -325,8 +326,8 @@ def _fail(en: str, zh: str, where: str) -> int:
 def cmd_inspect(args) -> int:
     import json
 
-    from . import modelfile
-    from .render import to_json
+    from .modelfiles import reader as modelfile
+    from .output.validation import to_json
 
     try:
         info = modelfile.inspect_file(args.file)
@@ -343,7 +344,7 @@ def cmd_inspect(args) -> int:
     if args.format == "json":
         _write(to_json({"card_fragment": fragment, "inspection": modelfile.summary(info)}))
     else:
-        from .textsafe import one_line, yaml_dump
+        from .spec.textsafe import one_line, yaml_dump
 
         detail = " ".join(x for x in (info.framework, info.framework_version) if x)
         head = [f"# Card fields read from {info.path} by modelcard-spec inspect {__version__}",
@@ -389,11 +390,11 @@ def cmd_verify(args) -> int:
     import os
     from pathlib import Path
 
-    from . import verify as vf
-    from .loading import read_card
-    from .diagnostics import CardLoadError
-    from .digests import sha256_file
-    from .safewrite import OutputError
+    from .modelfiles import verify as vf
+    from .check.loading import read_card
+    from .spec.diagnostics import CardLoadError
+    from .spec.digests import sha256_file
+    from .spec.safewrite import OutputError
 
     model = Path(args.model)
     if not os.path.isfile(model):
@@ -430,9 +431,9 @@ def cmd_verify(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from . import cardview
-    from .diagnostics import CardLoadError
-    from .loading import read_card
+    from .output import card_view as cardview
+    from .spec.diagnostics import CardLoadError
+    from .check.loading import read_card
 
     try:
         card = read_card(args.card)
@@ -445,7 +446,7 @@ def cmd_render(args) -> int:
 def _provider_kinds() -> tuple[str, ...]:
     """The values of the schema's provider_kind enum (read when needed: not every command loads
     the schema index)."""
-    from ._resources import schema_index
+    from .spec.resources import schema_index
 
     index = schema_index()
     return tuple(index["enums"][index["classes"]["ModelCard"]["slots"]["provider_kind"]["range"]]["values"])
@@ -455,7 +456,8 @@ def cmd_import(args) -> int:
     import os
     from pathlib import Path
 
-    from . import catalogue, importers
+    from .spec import catalogue
+    from . import importers
 
     src = Path(args.source)
     if not src.exists():
@@ -477,7 +479,7 @@ def cmd_import(args) -> int:
         refused = _emit(importers.dump(card), args.output, _import_inputs(src), args.force)
         if refused:
             return refused
-        from . import structural
+        from .check import structural
 
         missing = [i.path for i in structural.check(card, card.get("provider_kind")) if i.rule == "schema.required"]
         if missing:
@@ -492,7 +494,7 @@ def cmd_import(args) -> int:
     if not args.output:
         raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards",
                           "导入来源文件夹时应用 -o OUTPUT_FOLDER 指定模型卡的输出文件夹")
-    from .safewrite import OutputError, prepare_folder, write_file
+    from .spec.safewrite import OutputError, prepare_folder, write_file
 
     try:
         out = prepare_folder(args.output)
@@ -546,16 +548,17 @@ def _import_inputs(src) -> list:
 
 
 def cmd_export(args) -> int:
-    from . import kg, rdf
-    from .diagnostics import CardLoadError
-    from .loading import read_card
-    from .validator import expand_inputs
+    from .graph import kg
+    from .graph import rdf
+    from .spec.diagnostics import CardLoadError
+    from .check.loading import read_card
+    from .check.pipeline import expand_inputs
 
     files, problems = expand_inputs(args.cards)
     if problems:
         return _fail(problems[0].issues[0].message, problems[0].issues[0].message_zh, problems[0].card)
     if args.to == "cyclonedx":
-        from . import cyclonedx
+        from .output import cyclonedx
 
         if len(files) != 1:
             raise _UsageError("--to cyclonedx exports one card; give exactly one CARD",
@@ -599,7 +602,7 @@ def _export_inputs(files, output: str | None) -> list:
 def cmd_kg(args) -> int:
     import os
 
-    from . import kg
+    from .graph import kg
 
     try:
         if args.kg_command == "load":

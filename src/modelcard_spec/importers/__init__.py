@@ -20,11 +20,12 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from . import __version__, loading, pointers, structural
-from ._resources import catalogue_data, schema_index
-from .diagnostics import CardLoadError
+from ..spec.version import __version__
+from ..check import loading
+from ..spec import pointers
+from ..check import structural
+from ..spec.resources import catalogue_data, schema_index
+from ..spec.diagnostics import CardLoadError
 
 IMPORTER = f"modelcard-spec import {__version__}"
 
@@ -72,7 +73,7 @@ def _read_source(path: Path, folder: Path | None = None) -> bytes:
 
     ``folder``: the folder given on the command line in which ``path`` was found. The file is then
     read only if its real location, after every symbolic link, lies inside that folder — the
-    containment rule of evidence files (:func:`rules.open_evidence`), so a link in a bundle cannot
+    containment rule of evidence files (:func:`..spec.evidence.open_evidence`), so a link in a bundle cannot
     copy an outside file into the card. A file named on the command line itself is read where it
     leads: that is the user's choice."""
     try:
@@ -99,7 +100,7 @@ def _read_source(path: Path, folder: Path | None = None) -> bytes:
 def _open_inside(folder: Path, path: Path) -> int:
     """A read-only descriptor of the regular file ``path`` found in ``folder``, whose real location
     lies inside ``folder``; :class:`SourceError` naming the path within the folder otherwise."""
-    from .rules import EvidenceError, open_evidence
+    from ..spec.evidence import EvidenceError, open_evidence
 
     rel = path.relative_to(folder).as_posix()
     try:
@@ -628,7 +629,7 @@ def _sections(body: str) -> dict[str, str]:
 # --- batch -------------------------------------------------------------------------------------
 
 def dump(card: dict) -> str:
-    from .textsafe import yaml_dump
+    from ..spec.textsafe import yaml_dump
 
     return yaml_dump(card, sort_keys=False, width=100)  # reordering characters as escapes, never raw
 
@@ -660,8 +661,8 @@ def import_source(kind: str, path: Path, declared: dict | None = None, folder: P
 
 def coverage(card: dict) -> tuple[dict, list[dict]]:
     """Per area (conforms, applicable) counts of the imported card, and its requirement statuses."""
-    from . import catalogue, conformity
-    from .validator import check_data
+    from ..spec import catalogue
+    from ..check.pipeline import check_data
 
     _, statuses = check_data(card)
     by_id = catalogue.by_id()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import pointers
-from ._resources import catalogue_data, schema_index
+from .resources import catalogue_data, schema_index
 
 _INDEX = re.compile(r"^\d+$")
 

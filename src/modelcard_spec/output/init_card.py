@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import catalogue
-from ._resources import schema_index
+from ..spec import catalogue
+from ..spec.resources import schema_index
 
 
 def _comment(slot: dict, lang: str) -> str:

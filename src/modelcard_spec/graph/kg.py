@@ -29,9 +29,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from . import __version__, conformity, rdf
-from ._resources import artifact_text, catalogue_data, schema_version
-from .batch import chunks_in_order
+from ..spec.version import __version__
+from ..check import conformity
+from . import rdf
+from ..spec.resources import artifact_text, catalogue_data, schema_version
+from ..spec.batch import chunks_in_order
 
 VOCAB_GRAPH = "https://w3id.org/modelcard-spec/vocabularies/" + schema_version()
 
@@ -58,7 +60,7 @@ class CardGraph:
 
 def card_graph(path: str) -> CardGraph:
     """Validate a card and turn it and its assessment into N-Triples. Raises KgError if unreadable."""
-    from .validator import validate_card
+    from ..check.pipeline import validate_card
 
     result, loaded = validate_card(path)
     if loaded is None:
@@ -313,7 +315,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
     are loaded."""
     import pyoxigraph as ox
 
-    from .validator import expand_inputs
+    from ..check.pipeline import expand_inputs
 
     check_store_folder(directory)
     files, problems = expand_inputs([str(p) for p in paths])
@@ -368,7 +370,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
 def shipped_queries() -> dict[str, dict]:
     """Name -> {"title", "title_zh", "description", "text"} of the queries shipped in the package."""
     out = {}
-    for item in sorted(resources.files("modelcard_spec.queries").iterdir(), key=lambda p: p.name):
+    for item in sorted(resources.files("modelcard_spec.graph.queries").iterdir(), key=lambda p: p.name):
         if not item.name.endswith(".rq"):
             continue
         text = item.read_text(encoding="utf-8")

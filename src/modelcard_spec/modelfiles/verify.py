@@ -20,7 +20,7 @@ address-space limit and a CPU-time limit that the process sets on itself; at mos
 :data:`MAX_OUTPUT_BYTES` of outputs per example. What ONNX Runtime prints never reaches the
 terminal: its log is set to fatal messages only and the process's standard error is captured.
 
-Evidence files are found by the same containment rule as ``validate`` (:func:`.rules.open_evidence`:
+Evidence files are found by the same containment rule as ``validate`` (:func:`..spec.evidence.open_evidence`:
 relative, inside the card's folder, a regular file), read once, and their SHA-256 checked on the
 bytes that are then used. Arrays are parsed without pickle and within a size limit
 (:data:`MAX_ARRAY_BYTES` for the input and expected output of one example together): every
@@ -52,11 +52,13 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, safewrite, shapes
+from ..spec.version import __version__
+from ..spec import safewrite
+from ..spec import shapes
 from ._onnxchild import HEADER, MAX_HEAD, contiguous, pack
-from .digests import sha256_file
-from .modelfile import ModelFileError, external_problem, onnx_external_data
-from .rules import EvidenceError, evidence_bytes, evidence_files
+from ..spec.digests import sha256_file
+from .reader import ModelFileError, external_problem, onnx_external_data
+from ..spec.evidence import EvidenceError, evidence_bytes, evidence_files
 
 WORST = 3
 # Most array data (decoded) the input and expected output of one example may declare together;
@@ -420,13 +422,13 @@ def _child_argv() -> list[str]:
     on its path."""
     import importlib.util
 
-    folders = [str(Path(__file__).resolve().parent.parent)]
+    folders = [str(Path(__file__).resolve().parents[2])]  # the folder that holds the package
     for name in ("numpy", "onnxruntime"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             folders.append(str(Path(spec.origin).resolve().parent.parent))
     code = (f"import sys; sys.path[:0] = {list(dict.fromkeys(folders))!r}\n"
-            "from modelcard_spec._onnxchild import main; main()")
+            "from modelcard_spec.modelfiles._onnxchild import main; main()")
     return [sys.executable, "-I", "-B", "-c", code]
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 
-from ._resources import schema_index
-from .textsafe import markdown as _md, terminal
+from ..spec.resources import schema_index
+from ..spec.textsafe import markdown as _md, terminal
 
 
 def _label(meta: dict) -> str:

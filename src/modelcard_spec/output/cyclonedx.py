@@ -19,10 +19,10 @@ import hashlib
 import json
 import uuid
 
-from . import __version__
-from .catalogue import get_in
-from .iris import card_iri, segment
-from .textsafe import json_text
+from ..spec.version import __version__
+from ..spec.catalogue import get_in
+from ..spec.iris import card_iri, segment
+from ..spec.textsafe import json_text
 
 APPROACH = {"supervised": "supervised", "unsupervised": "unsupervised", "self_supervised": "self-supervised",
             "semi_supervised": "semi-supervised", "reinforcement": "reinforcement-learning"}
@@ -37,7 +37,7 @@ class ExportError(Exception):
 
 
 def _require_conforming(card: dict) -> None:
-    from .structural import check
+    from ..check.structural import check
 
     kind = card.get("provider_kind")
     issues = check(card, kind if isinstance(kind, str) else None)

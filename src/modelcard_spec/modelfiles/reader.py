@@ -36,8 +36,8 @@ try:
 except ImportError:  # pragma: no cover - Python built without lzma
     lzma = None
 
-from . import picklescan
-from .digests import sha256_file
+from . import pickles as picklescan
+from ..spec.digests import sha256_file
 
 SCAN_BLOCK = 1 << 20  # bytes scanned at a time for import opcodes
 MAX_SAFETENSORS_HEADER = 100 << 20  # the format's own limit; inspect reads at most Budget.max_json_bytes
@@ -677,9 +677,9 @@ def _external_file(folder: Path, location: str | None, known: dict):
     """((device, inode), size) of an external data file, or the (en, zh) reason it is refused.
 
     The file must lie in ``folder`` by the same containment rule as evidence files
-    (:func:`.rules.open_evidence`: relative, its real path inside the folder, a regular file), and
+    (:func:`..spec.evidence.open_evidence`: relative, its real path inside the folder, a regular file), and
     no part of ``location`` may be ".." (whether or not it stays inside)."""
-    from . import rules
+    from ..spec import evidence
 
     if location in known:
         return known[location]
@@ -694,8 +694,8 @@ def _external_file(folder: Path, location: str | None, known: dict):
                  f"经由“..”指明数据文件 {shown}；外部数据应位于模型所在文件夹内")
     else:
         try:
-            fd = rules.open_evidence(folder, location)
-        except rules.EvidenceError as exc:
+            fd = evidence.open_evidence(folder, location)
+        except evidence.EvidenceError as exc:
             reason = (exc.reason, exc.reason_zh)
             if exc.outside:  # the rule's message is worded for a card's evidence
                 reason = ("leaves the model's folder", "超出了模型所在文件夹")
@@ -1335,7 +1335,7 @@ def _node(node: Node, dtypes: set[str]) -> dict:
 
 def card_fragment(info: ModelInfo, tool: str) -> dict:
     """The card fields this file determines, with a provenance entry marking each as extracted."""
-    from ._resources import schema_index
+    from ..spec.resources import schema_index
 
     enums = schema_index()["enums"]
     dtypes = set(enums["DType"]["values"])

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .diagnostics import Issue
-from .modelfile import ModelFileError, ModelInfo, external_problem, inspect_file
-from . import shapes
-from .catalogue import get_in
+from ..spec.diagnostics import Issue
+from ..modelfiles.reader import ModelFileError, ModelInfo, external_problem, inspect_file
+from ..spec import shapes
+from ..spec.catalogue import get_in
 
 
 def _issue(rule: str, path: str, req: str, en: str, zh: str, severity: str = "error") -> Issue:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from . import __version__, conformity, structural
+from ..spec.version import __version__
+from . import conformity
+from . import structural
 from .rules import Context, RULES
-from ._resources import schema_version
-from .batch import chunks_in_order
-from .diagnostics import CardLoadError, CardResult, Issue
+from ..spec.resources import schema_version
+from ..spec.batch import chunks_in_order
+from ..spec.diagnostics import CardLoadError, CardResult, Issue
 from .loading import MAX_BYTES, LoadedCard, read_card
 
 # Failures of the checks themselves (bugs) are reported as the card's errors; their tracebacks go to

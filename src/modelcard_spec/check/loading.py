@@ -30,8 +30,8 @@ from pathlib import Path
 
 import yaml
 
-from . import pointers
-from .diagnostics import CardLoadError
+from ..spec import pointers
+from ..spec.diagnostics import CardLoadError
 
 try:  # libyaml's C parser; the pure-Python parser gives the same events, more slowly
     from yaml.cyaml import CParser as _Parser

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from . import __version__, catalogue, conformity
-from ._resources import schema_index, schema_version
-from .diagnostics import CardResult
-from .textsafe import markdown as md, terminal
+from ..spec.version import __version__
+from ..spec import catalogue
+from ..check import conformity
+from ..spec.resources import schema_index, schema_version
+from ..spec.diagnostics import CardResult
+from ..spec.textsafe import markdown as md, terminal
 
 # Labels of the verdicts, from the schema's Verdict enum (English title in lower case, Chinese title).
 STATUS_LABELS = {value: (meta["title"].lower(), meta["title_zh"])
@@ -109,7 +111,7 @@ def _template():
     from jinja2 import Environment, PackageLoader
 
     # Autoescaping makes every value text; the template quotes every attribute.
-    env = Environment(loader=PackageLoader("modelcard_spec", "templates"), autoescape=True)
+    env = Environment(loader=PackageLoader("modelcard_spec.output", "templates"), autoescape=True)
     return env.get_template("report.html")
 
 

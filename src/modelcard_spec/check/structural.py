@@ -13,9 +13,10 @@ import itertools
 import re
 from functools import lru_cache
 
-from . import catalogue, pointers
-from ._resources import card_schema, known_schema_versions, schema_index
-from .diagnostics import Issue
+from ..spec import catalogue
+from ..spec import pointers
+from ..spec.resources import card_schema, known_schema_versions, schema_index
+from ..spec.diagnostics import Issue
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 # An absolute IRI as RFC 3987 defines it (scheme, optional authority, path, query, fragment; no spaces,

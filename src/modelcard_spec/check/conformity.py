@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import catalogue
-from .catalogue import Requirement, condition_holds, is_missing, resolve
-from ._resources import schema_index
-from .diagnostics import Issue
+from ..spec import catalogue
+from ..spec.catalogue import Requirement, condition_holds, is_missing, resolve
+from ..spec.resources import schema_index
+from ..spec.diagnostics import Issue
 
 # The verdicts, in the order the schema's Verdict enum lists them.
 STATUSES = tuple(schema_index()["enums"]["Verdict"]["values"])

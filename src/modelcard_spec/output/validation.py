@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from . import catalogue
-from .textsafe import json_text, markdown, one_line
+from ..spec import catalogue
+from ..spec.textsafe import json_text, markdown, one_line
 
 DOCS_BASE = "https://w3id.org/modelcard-spec/docs"
 
@@ -52,7 +52,7 @@ def summary_table(report, lang: str = "en") -> str:
     head = ("模型卡", "结果", "错误", "警告", "符合", "不符合", "完整度") if zh else \
         ("card", "result", "errors", "warnings", "conforms", "nonconforming", "completeness")
     rows = []
-    from . import conformity
+    from ..check import conformity
 
     for r in report.results:
         counts = r.counts()
@@ -105,7 +105,7 @@ def report_sarif(report, base: str | None = None) -> str:
     """SARIF 2.1.0 for code-scanning tools; JSON Pointers go in logical locations."""
     import os
 
-    from .rules import RULES, check_title
+    from ..check.rules import RULES, check_title
 
     rule_ids = sorted({i.rule for r in report.results for i in r.issues})
     rules = []
@@ -149,8 +149,8 @@ def report_sarif(report, base: str | None = None) -> str:
 
 
 def _rule_rows():
-    from .diagnostics import CHECKS
-    from .rules import RULES
+    from ..spec.diagnostics import CHECKS
+    from ..check.rules import RULES
 
     rows = [(k + (".*" if k in ("load", "schema", "model") else ""), reqs, sev, en, zh)
             for k, (en, zh, sev, reqs) in CHECKS.items() if k != "internal"]
@@ -173,7 +173,7 @@ def rules_json() -> str:
 
 
 def requirements_json() -> str:
-    from ._resources import catalogue_data
+    from ..spec.resources import catalogue_data
 
     data = {k: v for k, v in catalogue_data().items() if k != "$comment"}
     return to_json(data)
