@@ -128,7 +128,7 @@ def test_every_uri_the_validator_accepts_is_an_iri_rdf_stores_accept(value):
     accepted card always exports and loads."""
     import pyoxigraph as ox
 
-    from modelcard_spec.check.structural import is_absolute_iri
+    from modelcard_spec.spec.iris import is_absolute_iri
 
     if is_absolute_iri(value):
         ox.NamedNode(value)  # raises ValueError on an invalid IRI

@@ -17,51 +17,9 @@ from ..spec import catalogue
 from ..spec import pointers
 from ..spec.resources import card_schema, known_schema_versions, schema_index
 from ..spec.diagnostics import Issue
+from ..spec.iris import is_absolute_iri
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
-# An absolute IRI as RFC 3987 defines it (scheme, optional authority, path, query, fragment; no spaces,
-# controls or <>"{}|^`\ ; percent signs only as %HH). The structural check accepts a "uri" value only
-# when it is one, and the RDF export relies on that: every accepted value is a valid RDF IRI.
-# ucschar: planes 1-13 up to xFFFD each, and plane 14 from E1000 (E0000-E0FFF, the tag and variation
-# selector block, is excluded); iprivate is allowed in queries only.
-_UCS = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
-    f"{chr(plane << 16)}-{chr((plane << 16) | 0xFFFD)}" for plane in range(1, 14)) + "\U000e1000-\U000efffd"
-_PRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
-_PCT = "%[0-9A-Fa-f]{2}"
-_SUB = "!$&'()*+,;="
-_IPCHAR = f"(?:[A-Za-z0-9\\-._~{_SUB}:@{_UCS}]|{_PCT})"
-_IRI = re.compile(
-    "[A-Za-z][A-Za-z0-9+.\\-]*:"
-    "(?:"
-    f"//(?:(?:[A-Za-z0-9\\-._~{_SUB}:{_UCS}]|{_PCT})*@)?"              # userinfo
-    f"(?P<host>\\[[0-9A-Fa-f:.]+\\]|(?:[A-Za-z0-9\\-._~{_SUB}{_UCS}]|{_PCT})*)"  # IP literal or name
-    "(?::[0-9]*)?"                                                    # port
-    f"(?:/{_IPCHAR}*)*"
-    f"|/?(?:{_IPCHAR}+(?:/{_IPCHAR}*)*)?"                               # no authority
-    ")"
-    f"(?:\\?(?:{_IPCHAR}|[/?{_PRIVATE}])*)?"
-    f"(?:#(?:{_IPCHAR}|[/?])*)?")
-
-
-def is_absolute_iri(value: str) -> bool:
-    """True when ``value`` is an absolute IRI (RFC 3987) with something after the scheme.
-
-    The one IRI rule of the package: the schema's ``uri`` format (both validators), the RDF writer
-    and so the store all use it."""
-    match = _IRI.fullmatch(value)
-    if not match or value.endswith(":") and value.count(":") == 1:
-        return False
-    host = match.group("host")
-    if host and host.startswith("["):
-        import ipaddress
-
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            return False
-    return True
-
-
 _TYPE_ZH = {"string": "字符串", "integer": "整数", "number": "数值", "boolean": "布尔值",
             "array": "列表", "object": "映射", "null": "空值"}
 _TYPE_EN = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",

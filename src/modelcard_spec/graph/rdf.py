@@ -32,7 +32,7 @@ from functools import lru_cache
 from ..spec import pointers
 from ..spec.iris import ID_BASE, REQ_BASE, card_iri, segment
 from ..spec.resources import schema_index
-from ..check.structural import is_absolute_iri
+from ..spec.iris import is_absolute_iri
 from ..spec.textsafe import encodable, json_text, terminal
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
