@@ -75,8 +75,7 @@ def test_the_fuzzer_reports_a_check_the_validator_turned_into_an_internal_error(
     def broken(ctx):
         raise KeyError("boom")
 
-    monkeypatch.setitem(RULES, "splits.ratio-sum", Rule(original.id, original.requirements, original.severity,
-                                                        original.title, original.title_zh, broken))
+    monkeypatch.setitem(RULES, "splits.ratio-sum", Rule(original.check, broken))
     fuzzer = fuzz_cards.Fuzzer(seed=13, workdir=tmp_path, check_every=1, batch=5, data_level=0.0)
     fuzzer.run(0, 5, progress_every=0)
     crashes = [f for f in fuzzer.report()["findings"] if f["kind"] == "crash"]

@@ -21,7 +21,33 @@ from dataclasses import dataclass
 from ..spec import catalogue
 from ..spec.catalogue import Requirement, condition_holds, is_missing, resolve
 from ..spec.resources import schema_index
-from ..spec.diagnostics import Issue
+from ..spec.diagnostics import Issue, diagnostic
+from ..spec.registry import Check, register
+
+register(Check("conformity.missing-field", "error",
+               "A claimed requirement has all its fields (a warning for a recommended requirement)",
+               "已声明采用的要求具备其全部字段（推荐性要求为警告）",
+               {"": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) is missing",
+                     "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{field}”（{field_title_zh}）")},
+               reports_against=("the claimed requirement", "所声明采用的要求")))
+_GEN07 = ("MCS-GEN-07",)
+register(Check("conformity.unknown-requirement", "error", "Claims name requirements of the catalogue",
+               "声明的要求存在于要求目录中",
+               {"": ("{requirement_id} is not a requirement of catalogue {catalogue_version}",
+                     "{requirement_id} 不是要求目录 {catalogue_version} 中的要求")}, _GEN07))
+register(Check("conformity.duplicate", "error", "Each requirement is declared once", "每项要求只声明一次",
+               {"": ("{requirement_id} is declared twice (first at {first})",
+                     "{requirement_id} 被重复声明（首次见于 {first}）")}, _GEN07))
+register(Check("conformity.justification", "error", "A requirement not applied is justified", "不采用的要求应说明理由",
+               {"": ("the justification for not applying {requirement_id} is too short to explain why",
+                     "不采用 {requirement_id} 的理由过短，未说明原因")}, _GEN07))
+register(Check("conformity.kind", "warning", "Claims apply to the card's provider kind", "所声明的要求适用于该提供方类型",
+               {"": ("{requirement_id} applies to {provider_kinds}, not to {provider_kind}",
+                     "{requirement_id} 适用于 {provider_kinds}，不适用于 {provider_kind}")}, _GEN07))
+register(Check("conformity.catalogue-version", "warning", "Claims refer to this catalogue version",
+               "声明引用本要求目录版本",
+               {"": ("claims refer to catalogue {declared}; this tool checks against {catalogue_version}",
+                     "声明引用的要求目录版本为 {declared}；本工具依据 {catalogue_version} 检查")}, _GEN07))
 
 # The verdicts, in the order the schema's Verdict enum lists them.
 STATUSES = tuple(schema_index()["enums"]["Verdict"]["values"])
@@ -98,10 +124,10 @@ def field_issues(data: dict, provider_kind: str | None):
             title, title_zh = catalogue.field_label(path)
             for pointer, value in _scoped(data, path, req.applies_if):
                 if is_missing(value):
-                    yield Issue(severity, "conformity.missing-field", pointer,
-                                f"{req.id} ({req.title}) is claimed but '{path}' ({title}) is missing",
-                                f"已声明采用 {req.id}（{req.title_zh}），但缺少“{path}”（{title_zh}）",
-                                req.id)
+                    yield diagnostic("conformity.missing-field", pointer, severity=severity, requirement=req.id,
+                                     requirement_id=req.id, requirement_title=req.title,
+                                     requirement_title_zh=req.title_zh, field=path, field_title=title,
+                                     field_title_zh=title_zh)
 
 
 def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
@@ -112,31 +138,23 @@ def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
     for i, item in items:
         rid, ptr = item["requirement"], f"/conformity/requirements/{i}"
         if rid not in known:
-            issues.append(Issue("error", "conformity.unknown-requirement", f"{ptr}/requirement",
-                                f"{rid} is not a requirement of catalogue {catalogue.catalogue_version()}",
-                                f"{rid} 不是要求目录 {catalogue.catalogue_version()} 中的要求", "MCS-GEN-07"))
+            issues.append(diagnostic("conformity.unknown-requirement", f"{ptr}/requirement", requirement_id=rid,
+                                     catalogue_version=catalogue.catalogue_version()))
             continue
         if rid in seen:
-            issues.append(Issue("error", "conformity.duplicate", f"{ptr}/requirement",
-                                f"{rid} is declared twice (first at {seen[rid]})",
-                                f"{rid} 被重复声明（首次见于 {seen[rid]}）", "MCS-GEN-07"))
+            issues.append(diagnostic("conformity.duplicate", f"{ptr}/requirement", requirement_id=rid,
+                                     first=seen[rid]))
         seen.setdefault(rid, ptr)
         if item.get("status") == "not_applied" and isinstance(item.get("justification"), str) \
                 and len(item["justification"].strip()) < 10:
-            issues.append(Issue("error", "conformity.justification", f"{ptr}/justification",
-                                f"the justification for not applying {rid} is too short to explain why",
-                                f"不采用 {rid} 的理由过短，未说明原因", "MCS-GEN-07"))
+            issues.append(diagnostic("conformity.justification", f"{ptr}/justification", requirement_id=rid))
         if item.get("status") == "claimed" and not applies_to_kind(known[rid], provider_kind):
-            issues.append(Issue("warning", "conformity.kind", f"{ptr}/requirement",
-                                f"{rid} applies to {', '.join(known[rid].provider_kinds)}, not to {provider_kind}",
-                                f"{rid} 适用于 {', '.join(known[rid].provider_kinds)}，不适用于 {provider_kind}",
-                                "MCS-GEN-07"))
+            issues.append(diagnostic("conformity.kind", f"{ptr}/requirement", requirement_id=rid,
+                                     provider_kinds=list(known[rid].provider_kinds), provider_kind=provider_kind))
     version = conf.get("catalogue_version")
     if isinstance(version, str) and version != catalogue.catalogue_version():
-        issues.append(Issue("warning", "conformity.catalogue-version", "/conformity/catalogue_version",
-                            f"claims refer to catalogue {version}; this tool checks against {catalogue.catalogue_version()}",
-                            f"声明引用的要求目录版本为 {version}；本工具依据 {catalogue.catalogue_version()} 检查",
-                            "MCS-GEN-07"))
+        issues.append(diagnostic("conformity.catalogue-version", "/conformity/catalogue_version", declared=version,
+                                 catalogue_version=catalogue.catalogue_version()))
     return issues
 
 

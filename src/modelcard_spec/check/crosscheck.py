@@ -9,9 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..spec.diagnostics import Issue
+from ..spec.registry import Check, register
+
 from ..modelfiles.reader import ModelFileError, ModelInfo, external_problem, inspect_file
 from ..spec import shapes
 from ..spec.catalogue import get_in
+
+# TRANSITIONAL: the model.* checks are registered as one family until each has its templates.
+register(Check("model", "error",
+               "The card agrees with the delivered model file (validate --model): digest, size, format, "
+               "parameter count, precision, nodes, opset, operators, no unsafe pickle globals",
+               "模型卡与交付的模型文件一致（validate --model）：摘要、大小、格式、参数量、精度、节点、算子集、算子、无不安全的 pickle 全局对象",
+               requirements=("MCS-PA-01", "MCS-PA-02", "MCS-PA-03", "MCS-PA-06", "MCS-ND-01", "MCS-ND-04"),
+               family=True))
 
 
 def _issue(rule: str, path: str, req: str, en: str, zh: str, severity: str = "error") -> Issue:

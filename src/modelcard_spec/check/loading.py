@@ -32,6 +32,15 @@ import yaml
 
 from ..spec import pointers
 from ..spec.diagnostics import CardLoadError
+from ..spec.registry import Check, register
+
+register(Check("load", "error", "The file can be read as a model card", "文件可作为模型卡读取",
+               family=True))  # TRANSITIONAL: until every load.* check below is registered with its templates
+register(Check("load.io", "error", "The file can be read", "文件可以读取",
+               {"os-error": ("cannot read the file: {reason}", "无法读取文件：{reason}"),
+                "not-regular": ("not a regular file", "不是普通文件"),
+                "no-such-file": ("no such file", "文件不存在"),
+                "bad-name": ("the name holds a character file names cannot hold", "名称中含有文件名不能使用的字符")}))
 
 try:  # libyaml's C parser; the pure-Python parser gives the same events, more slowly
     from yaml.cyaml import CParser as _Parser
@@ -103,10 +112,9 @@ def read_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> LoadedCard
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise CardLoadError("load.io", f"cannot read the file: {exc.strerror}",
-                            f"无法读取文件：{exc.strerror}") from None
+        raise CardLoadError("load.io", variant="os-error", reason=exc.strerror) from None
     if not p.is_file():
-        raise CardLoadError("load.io", "not a regular file", "不是普通文件")
+        raise CardLoadError("load.io", variant="not-regular")
     if size > max_bytes:
         raise CardLoadError(
             "load.too-large",
@@ -116,8 +124,7 @@ def read_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> LoadedCard
         with p.open("rb") as fh:
             raw = fh.read(max_bytes + 1)
     except OSError as exc:
-        raise CardLoadError("load.io", f"cannot read the file: {exc.strerror}",
-                            f"无法读取文件：{exc.strerror}") from None
+        raise CardLoadError("load.io", variant="os-error", reason=exc.strerror) from None
     return parse_card_bytes(raw, p, max_bytes)
 
 

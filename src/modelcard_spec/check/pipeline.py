@@ -19,7 +19,8 @@ from . import structural
 from .rules import Context, RULES
 from ..spec.resources import schema_version
 from ..spec.batch import chunks_in_order
-from ..spec.diagnostics import CardLoadError, CardResult, Issue
+from ..spec.diagnostics import CardLoadError, CardResult, Issue, diagnostic
+from ..spec.registry import Check, register
 from .loading import MAX_BYTES, LoadedCard, read_card
 
 # Failures of the checks themselves (bugs) are reported as the card's errors; their tracebacks go to
@@ -72,10 +73,39 @@ MAX_SEARCHED = 200_000
 MAX_FILES = 20_000
 
 
+register(Check("load.no-match", "error", "A pattern given matches a file", "给出的模式匹配到文件",
+               {"": ("no file matches {pattern!r}", "没有与“{pattern}”匹配的文件")}))
+register(Check("load.too-many", "error", "Finding the cards stays within the tool's bounds",
+               "查找模型卡不超出本工具的上限",
+               {"entries": ("the search for cards looked at more than {limit:,} folder entries (all inputs "
+                            "together) and stopped; give a narrower folder or pattern",
+                            "查找模型卡时查看的文件夹条目超过 {limit:,} 个（所有输入合计），已停止；"
+                            "请指定范围更小的文件夹或模式"),
+                "files": ("more than {limit:,} card files given or found (all inputs together); give fewer at a time",
+                          "给出或找到的模型卡文件超过 {limit:,} 个（所有输入合计）；请分批提供")}))
+register(Check("internal.rule-failed", "error", "The validator ran every check", "验证工具执行了全部检查",
+               {"": ("the check {check} could not be completed ({exception}), so {requirement_id} "
+                     "cannot be shown to be met; please report this",
+                     "检查 {check} 未能完成（{exception}），无法确认是否符合 {requirement_id}；请报告此问题")},
+               reports_against=("the requirements of the check that failed", "未完成的检查所对应的要求")))
+register(Check("internal.check-failed", "error", "The validator ran every check on the card",
+               "验证工具对模型卡执行了全部检查",
+               {"": ("the checks could not finish on this card ({exception}); please report it",
+                     "对此模型卡的检查未能完成（{exception}）；请报告此问题")}))
+register(Check("internal.issue-limit", "error", "Every issue of a card is listed", "列出模型卡的全部问题",
+               {"complete": ("{count:,} more issue(s) from here on are not listed: "
+                             "the diagnostics of a card stop at the first {limit:,}",
+                             "自此处起另有 {count:,} 个问题未列出：每张模型卡最多列出前 {limit:,} 个问题"),
+                "stopped": ("at least {count:,} more issue(s) from here on are not listed: checking stopped after more "
+                            "than {limit:,} issues, so no requirement is reported as conforming",
+                            "自此处起另有至少 {count:,} 个问题未列出：检查在发现超过 {limit:,} 个问题后停止，"
+                            "因此不将任何要求判定为符合")}))
+
+
 class _TooMany(Exception):
-    def __init__(self, en: str, zh: str):
-        super().__init__(en)
-        self.en, self.zh = en, zh
+    def __init__(self, variant: str, limit: int):
+        self.issue = diagnostic("load.too-many", "", variant, limit=limit)
+        super().__init__(self.issue.message)
 
 
 class _Search:
@@ -97,10 +127,7 @@ class _Search:
             return []
         self.entries_left -= len(listed)
         if self.entries_left < 0:
-            raise _TooMany(f"the search for cards looked at more than {MAX_SEARCHED:,} folder entries (all inputs "
-                           f"together) and stopped; give a narrower folder or pattern",
-                           f"查找模型卡时查看的文件夹条目超过 {MAX_SEARCHED:,} 个（所有输入合计），已停止；"
-                           f"请指定范围更小的文件夹或模式")
+            raise _TooMany("entries", MAX_SEARCHED)
         return [(entry.name, *_kind(entry)) for entry in listed]
 
     def tree(self, folder: str, hidden: bool) -> Iterator[tuple[str, bool, bool]]:
@@ -154,9 +181,7 @@ class _Search:
         for path in paths:
             self.files += 1
             if self.files > MAX_FILES:
-                raise _TooMany(f"more than {MAX_FILES:,} card files given or found (all inputs together); "
-                               f"give fewer at a time",
-                               f"给出或找到的模型卡文件超过 {MAX_FILES:,} 个（所有输入合计）；请分批提供")
+                raise _TooMany("files", MAX_FILES)
             out.append(path)
         return out
 
@@ -192,13 +217,12 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[CardResult]]:
             elif glob.has_magic(item):
                 found = search.count(path for path, is_dir in search.glob(item) if path and not is_dir)
                 if not found:
-                    problems.append(_unreadable(item, "load.no-match", f"no file matches {item!r}",
-                                                f"没有与“{item}”匹配的文件"))
+                    problems.append(_unreadable(item, diagnostic("load.no-match", pattern=item)))
             else:
-                problems.append(_unreadable(item, "load.io", *_absent(item)))
+                problems.append(_unreadable(item, _absent(item)))
                 continue
         except _TooMany as exc:
-            problems.append(_unreadable(item, "load.too-many", exc.en, exc.zh))
+            problems.append(_unreadable(item, exc.issue))
             return [], problems
         for name in sorted(set(found), key=_parts):
             key = _identity(name)
@@ -208,16 +232,16 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[CardResult]]:
     return files, problems
 
 
-def _absent(name: str) -> tuple[str, str]:
-    """Why the path ``name``, which does not lead to a file, cannot be read (en, zh)."""
+def _absent(name: str) -> Issue:
+    """Why the path ``name``, which does not lead to a file, cannot be read."""
     try:
         os.lstat(name)
     except OSError as exc:
         if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
-            return f"cannot read the file: {exc.strerror}", f"无法读取文件：{exc.strerror}"
+            return diagnostic("load.io", "", "os-error", reason=exc.strerror)
     except ValueError:
-        return "the name holds a character file names cannot hold", "名称中含有文件名不能使用的字符"
-    return "no such file", "文件不存在"
+        return diagnostic("load.io", "", "bad-name")
+    return diagnostic("load.io", "", "no-such-file")
 
 
 def _parts(name: str) -> list[str]:
@@ -234,8 +258,8 @@ def _identity(name: str):
     return st.st_dev, st.st_ino
 
 
-def _unreadable(card: str, rule: str, en: str, zh: str) -> CardResult:
-    return CardResult(card=card, readable=False, issues=[Issue("error", rule, "", en, zh)])
+def _unreadable(card: str, issue: Issue) -> CardResult:
+    return CardResult(card=card, readable=False, issues=[issue])
 
 
 def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
@@ -243,18 +267,19 @@ def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
     issues = []
     for rule in RULES.values():
         try:
-            for f in rule.check(ctx):
-                issues.append(Issue(f.severity or rule.severity, rule.id, f.path, f.message, f.message_zh,
-                                    f.requirement or rule.requirements[0]))
+            for f in rule.run(ctx):
+                if f.message is None:
+                    issues.append(diagnostic(rule.id, f.path, f.variant, severity=f.severity,
+                                             requirement=f.requirement, **(f.params or {})))
+                else:  # TRANSITIONAL: a rule that writes its own text
+                    issues.append(Issue(f.severity or rule.severity, rule.id, f.path, f.message, f.message_zh,
+                                        f.requirement or rule.requirements[0]))
         except Exception as exc:  # a check that could not finish is not a check passed: its requirements fail
             _log.debug("the check %s could not finish", rule.id, exc_info=True)
             name = type(exc).__name__
             for requirement in rule.requirements:
-                issues.append(Issue("error", "internal.rule-failed", "",
-                                    f"the check {rule.id} could not be completed ({name}), so {requirement} "
-                                    f"cannot be shown to be met; please report this",
-                                    f"检查 {rule.id} 未能完成（{name}），无法确认是否符合 {requirement}；请报告此问题",
-                                    requirement))
+                issues.append(diagnostic("internal.rule-failed", "", requirement=requirement,
+                                         check=rule.id, exception=name, requirement_id=requirement))
     return issues
 
 
@@ -310,8 +335,7 @@ def check_loaded(card: LoadedCard, models: tuple = ()) -> tuple[list[Issue], lis
     located = []
     for issue in issues:
         line, column = card.locate(issue.path)
-        located.append(Issue(issue.severity, issue.rule, issue.path, issue.message, issue.message_zh,
-                             issue.requirement, line, column))
+        located.append(issue.located(line, column))
     return _limited(sorted(located, key=Issue.sort_key), complete), statuses
 
 
@@ -325,19 +349,10 @@ def _limited(issues: list[Issue], complete: bool) -> list[Issue]:
         return issues
     rest = issues[MAX_ISSUES:]
     first = rest[0]
-    if complete:
-        severity = min((i.severity for i in rest), key=_SEVERITY_RANK.__getitem__)
-        en = (f"{len(rest):,} more issue(s) from here on are not listed: "
-              f"the diagnostics of a card stop at the first {MAX_ISSUES:,}")
-        zh = f"自此处起另有 {len(rest):,} 个问题未列出：每张模型卡最多列出前 {MAX_ISSUES:,} 个问题"
-    else:
-        severity = "error"
-        en = (f"at least {len(rest):,} more issue(s) from here on are not listed: checking stopped after more "
-              f"than {MAX_ISSUES:,} issues, so no requirement is reported as conforming")
-        zh = (f"自此处起另有至少 {len(rest):,} 个问题未列出：检查在发现超过 {MAX_ISSUES:,} 个问题后停止，"
-              f"因此不将任何要求判定为符合")
-    return issues[:MAX_ISSUES] + [Issue(severity, "internal.issue-limit", first.path, en, zh, None,
-                                        first.line, first.column)]
+    severity = min((i.severity for i in rest), key=_SEVERITY_RANK.__getitem__) if complete else "error"
+    return issues[:MAX_ISSUES] + [diagnostic("internal.issue-limit", first.path, "complete" if complete else "stopped",
+                                             severity=severity, line=first.line, column=first.column,
+                                             count=len(rest), limit=MAX_ISSUES)]
 
 
 def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
@@ -356,9 +371,7 @@ def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
         result.issues, result.requirements = check_loaded(card, models)
     except Exception as exc:  # noqa: BLE001 - reported as this card's result
         _log.debug("the checks could not finish on %s", name, exc_info=True)
-        result.issues = [Issue("error", "internal.check-failed", "",
-                               f"the checks could not finish on this card ({type(exc).__name__}); please report it",
-                               f"对此模型卡的检查未能完成（{type(exc).__name__}）；请报告此问题")]
+        result.issues = [diagnostic("internal.check-failed", exception=type(exc).__name__)]
         result.requirements = None
     return result, card
 

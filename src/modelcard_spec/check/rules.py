@@ -2,7 +2,8 @@
 
 Each rule is a small function registered with :func:`rule`, which gives it an ID, the catalogue
 requirement(s) it serves, a default severity and a one-line bilingual title. A rule receives a
-:class:`Context` and yields :class:`Finding` objects (pointer + English and Chinese message).
+:class:`Context` and yields :class:`Finding` objects (pointer, message variant and parameters),
+which the registry's templates render in English and Chinese.
 
 Rules find the objects they check by schema class (``ctx.instances("MetricResult")``) using the
 generated schema index, so they do not depend on where in the card an object sits.
@@ -15,51 +16,73 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 from ..spec import catalogue
 from ..spec.resources import schema_index
 from ..spec.schema import walk
-from ..spec.diagnostics import CHECKS
+from ..spec.registry import Check, register as register_check
 from ..spec.evidence import MAX_SAMPLE_LISTS, EvidenceError, EvidenceReader
 
 
 @dataclass(frozen=True)
 class Finding:
+    """What a rule found at ``path``: the variant of its message and the message's parameters
+    (rendered by the rule's templates in :mod:`..spec.registry`)."""
+
     path: str
-    message: str
-    message_zh: str
+    message: str | None = None     # TRANSITIONAL: text written by the rule; goes when every rule uses templates
+    message_zh: str | None = None  # TRANSITIONAL
     severity: str | None = None  # overrides the rule's default
     requirement: str | None = None  # overrides the rule's first requirement
+    variant: str = ""
+    params: Mapping | None = None
+
+
+def found(path: str, variant: str = "", *, severity: str | None = None, requirement: str | None = None,
+          **params) -> Finding:
+    """A finding at ``path`` with the message ``variant`` of its rule and its parameters."""
+    return Finding(path, severity=severity, requirement=requirement, variant=variant, params=params)
 
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
-    requirements: tuple[str, ...]
-    severity: str
-    title: str
-    title_zh: str
-    check: Callable[["Context"], Iterator[Finding]]
+    """A rule function and the check it reports as (its ID, requirements, severity, titles and
+    message templates live in the registry)."""
+
+    check: Check
+    run: Callable[["Context"], Iterator[Finding]]
+
+    @property
+    def id(self) -> str:
+        return self.check.id
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        return self.check.requirements
+
+    @property
+    def severity(self) -> str:
+        return self.check.severity
+
+    @property
+    def title(self) -> str:
+        return self.check.title
+
+    @property
+    def title_zh(self) -> str:
+        return self.check.title_zh
 
 
 RULES: dict[str, Rule] = {}
 
 
-def check_title(rule_id: str) -> tuple[str, str]:
-    """The (English, Chinese) title of a check: a rule's own, else that of its family in
-    :data:`.diagnostics.CHECKS` (``schema.enum`` -> ``schema``); the ID itself if it has none."""
-    if rule_id in RULES:
-        return RULES[rule_id].title, RULES[rule_id].title_zh
-    for key in (rule_id, rule_id.split(".")[0]):
-        if key in CHECKS:
-            return CHECKS[key][:2]
-    return rule_id, rule_id
-
-
-def rule(rule_id: str, requirements: tuple[str, ...], severity: str, title: str, title_zh: str):
+def rule(rule_id: str, requirements: tuple[str, ...], severity: str, title: str, title_zh: str,
+         messages: Mapping[str, tuple[str, str]] | None = None):
+    """Register a rule function under ``rule_id`` with its check (see :class:`..spec.registry.Check`)."""
     def register(fn):
-        RULES[rule_id] = Rule(rule_id, requirements, severity, title, title_zh, fn)
+        check = register_check(Check(rule_id, severity, title, title_zh, messages or {}, tuple(requirements)))
+        RULES[rule_id] = Rule(check, fn)
         return fn
     return register
 

@@ -18,6 +18,11 @@ from ..spec import pointers
 from ..spec.resources import card_schema, known_schema_versions, schema_index
 from ..spec.diagnostics import Issue
 from ..spec.iris import is_absolute_iri
+from ..spec.registry import Check, register
+
+register(Check("schema", "error", "The card conforms to the JSON Schema generated from the specification",
+               "模型卡符合由规范生成的 JSON Schema", family=True,
+               reports_against=("the requirement the field serves", "该字段所服务的要求")))
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 _TYPE_ZH = {"string": "字符串", "integer": "整数", "number": "数值", "boolean": "布尔值",

@@ -105,13 +105,14 @@ def report_sarif(report, base: str | None = None) -> str:
     """SARIF 2.1.0 for code-scanning tools; JSON Pointers go in logical locations."""
     import os
 
-    from ..check.rules import RULES, check_title
+    from ..spec.registry import lookup
 
     rule_ids = sorted({i.rule for r in report.results for i in r.issues})
     rules = []
     for rid in rule_ids:
-        title, title_zh = check_title(rid)
-        reqs = list(RULES[rid].requirements) if rid in RULES else []
+        check = lookup(rid)
+        title, title_zh = (check.title, check.title_zh) if check else (rid, rid)
+        reqs = list(check.requirements) if check else []
         rules.append({"id": rid, "name": rid, "shortDescription": {"text": title},
                       "helpUri": f"{DOCS_BASE}/rules/#{rid}",
                       "properties": {"title_zh": title_zh, "requirements": reqs}})
@@ -148,28 +149,36 @@ def report_sarif(report, base: str | None = None) -> str:
     return to_json(sarif)
 
 
-def _rule_rows():
-    from ..spec.diagnostics import CHECKS
-    from ..check.rules import RULES
-
-    rows = [(k + (".*" if k in ("load", "schema", "model") else ""), reqs, sev, en, zh)
-            for k, (en, zh, sev, reqs) in CHECKS.items() if k != "internal"]
-    rows += [(r.id, ", ".join(r.requirements), r.severity, r.title, r.title_zh) for r in RULES.values()]
-    return rows
+def _requirements_text(check, zh: bool) -> str:
+    if check.requirements:
+        return ", ".join(check.requirements)
+    if check.reports_against:
+        return check.reports_against[1] if zh else check.reports_against[0]
+    return "-"
 
 
 def rules_markdown(lang: str = "en") -> str:
+    """Every check of the registry as a Markdown table (``modelcard-spec rules``)."""
+    from ..check.checks import all_checks
+
     zh = lang == "zh"
     head = "| 检查 | 要求 | 默认级别 | 说明 |" if zh else "| Check | Requirements | Default severity | What it checks |"
     lines = [head, "|---|---|---|---|"]
-    for rid, reqs, sev, en, zh_title in _rule_rows():
-        lines.append(f"| `{rid}` | {reqs} | {sev} | {zh_title if zh else en} |")
+    for check in all_checks():
+        rid = check.id + (".*" if check.family else "")
+        lines.append(f"| `{rid}` | {_requirements_text(check, zh)} | {check.severity} | {check.title_zh if zh else check.title} |")
     return "\n".join(lines) + "\n"
 
 
 def rules_json() -> str:
-    return to_json([{"id": r[0], "requirements": r[1].split(", ") if r[1].startswith("MCS-") else [], "severity": r[2],
-                     "title": r[3], "title_zh": r[4]} for r in _rule_rows()])
+    """Every check of the registry with its message templates (``modelcard-spec rules --format json``)."""
+    from ..check.checks import all_checks
+
+    return to_json([{"id": c.id + (".*" if c.family else ""), "requirements": list(c.requirements),
+                     "reports_against": list(c.reports_against) if c.reports_against else None,
+                     "severity": c.severity, "title": c.title, "title_zh": c.title_zh,
+                     "messages": {variant: {"en": en, "zh": zh} for variant, (en, zh) in c.messages.items()}}
+                    for c in all_checks()])
 
 
 def requirements_json() -> str:
