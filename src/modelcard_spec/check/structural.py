@@ -16,13 +16,73 @@ from functools import lru_cache
 from ..spec import catalogue
 from ..spec import pointers
 from ..spec.resources import card_schema, known_schema_versions, schema_index
-from ..spec.diagnostics import Issue
+from ..spec.diagnostics import Issue, diagnostic
 from ..spec.iris import is_absolute_iri
 from ..spec.registry import Check, register
 
+_FIELD = ("the requirement the field serves", "该字段所服务的要求")
+
+
+def _schema_check(keyword: str, title: str, title_zh: str, messages: dict) -> None:
+    register(Check(f"schema.{keyword}", "error", title, title_zh, messages, reports_against=_FIELD))
+
+
+# One check per JSON Schema keyword with its own wording; any other keyword is reported by the
+# family's generic message, which shows the validator's own (English) text as ``detail``.
 register(Check("schema", "error", "The card conforms to the JSON Schema generated from the specification",
-               "模型卡符合由规范生成的 JSON Schema", family=True,
-               reports_against=("the requirement the field serves", "该字段所服务的要求")))
+               "模型卡符合由规范生成的 JSON Schema", family=True, reports_against=_FIELD,
+               messages={"": ("{field_title}: {detail}", "{field_title_zh}：{detail}")}))
+_schema_check("required", "Required fields are present", "必填字段齐全",
+              {"": ("missing required field '{field}' ({field_title})", "缺少必填字段“{field}”（{field_title_zh}）")})
+_schema_check("additionalProperties", "Every field is one the specification defines", "各字段均为规范所定义",
+              {"": ("unknown field '{field}'", "未知字段“{field}”"),
+               "suggestion": ("unknown field '{field}'; did you mean '{suggestion}'?",
+                              "未知字段“{field}”；是否应为“{suggestion}”？"),
+               "split-text": ("unknown field '{field}'; it looks like text split by a comma inside {{ }} - quote the value",
+                              "未知字段“{field}”；这似乎是 {{ }} 中的逗号把文本拆开了——请给该值加引号")})
+_schema_check("type", "Values have the type the specification defines", "取值类型符合规范",
+              {"": ("{field_title} must be {expected_text}, not {actual_text} ({value})",
+                    "“{field_title_zh}”应为{expected_text_zh}，而不是{actual_text_zh}（{value}）")})
+_schema_check("enum", "Coded values are among the allowed values", "编码取值属于允许取值",
+              {"": ("{value} is not an allowed value of {field_title} (allowed: {allowed}{more})",
+                    "{value} 不是“{field_title_zh}”的允许取值（允许：{allowed}{more}）"),
+               "suggestion": ("{value} is not an allowed value of {field_title} (allowed: {allowed}{more}); "
+                              "did you mean '{suggestion}'?",
+                              "{value} 不是“{field_title_zh}”的允许取值（允许：{allowed}{more}）；是否应为“{suggestion}”？")})
+_PATTERN = {"": ("{value} is not in the required form for {field_title} (pattern {pattern})",
+                 "{value} 不符合“{field_title_zh}”的格式（模式 {pattern}）")}
+_schema_check("pattern", "Values are in the form the specification defines", "取值符合规范规定的格式", _PATTERN)
+_schema_check("format", "Dates and URIs are well formed", "日期与 URI 格式正确",
+              {"date": ("{value} is not a date written YYYY-MM-DD ({field_title})",
+                        "{value} 不是以 YYYY-MM-DD 格式书写的日期（{field_title_zh}）"),
+               "uri": ("{value} is not an absolute URI such as https://… ({field_title})",
+                       "{value} 不是绝对 URI，例如 https://…（{field_title_zh}）"),
+               "": ("{value} is not {format} ({field_title})", "{value} 不是“{format}”格式的值（{field_title_zh}）")})
+for _keyword, _en, _zh in (("minimum", "at least", "不小于"), ("maximum", "at most", "不大于"),
+                           ("exclusiveMinimum", "greater than", "大于"), ("exclusiveMaximum", "less than", "小于")):
+    _schema_check(_keyword, "Numbers lie in the range the specification defines", "数值位于规范规定的范围内",
+                  {"": (f"{{field_title}} must be {_en} {{limit}}, not {{value}}",
+                        f"“{{field_title_zh}}”应{_zh} {{limit}}，而不是 {{value}}")})
+_schema_check("minItems", "Lists have at least the items the specification asks for", "列表项数不少于规范要求",
+              {"": ("{field_title} must have at least {limit} item(s)", "“{field_title_zh}”应至少有 {limit} 项")})
+_schema_check("maxItems", "Lists have at most the items the specification allows", "列表项数不多于规范允许",
+              {"": ("{field_title} must have at most {limit} item(s)", "“{field_title_zh}”应至多有 {limit} 项")})
+for _keyword in ("anyOf", "oneOf"):
+    _schema_check(_keyword, "Values take one of the forms the specification defines", "取值为规范所定义的形式之一",
+                  {"": ("{value} is not a valid {field_title}", "{value} 不是有效的“{field_title_zh}”"),
+                   "described": ("{value} is not a valid {field_title}: {description}",
+                                 "{value} 不是有效的“{field_title_zh}”：{description_zh}")})
+register(Check("schema.text", "error", "Text holds characters only", "文本仅由字符组成",
+               {"value": ("the value holds a lone UTF-16 surrogate, which is not a character",
+                          "该值含有孤立的 UTF-16 代理项，不是字符"),
+                "key": ("the key holds a lone UTF-16 surrogate, which is not a character",
+                        "该键含有孤立的 UTF-16 代理项，不是字符")}, reports_against=_FIELD))
+register(Check("schema.version", "error", "The card declares a specification version this tool knows",
+               "模型卡声明的规范版本为本工具所知",
+               {"": ("{declared} is not a version of this specification that this tool knows ({known}); "
+                     "the card was checked against {checked}",
+                     "{declared} 不是本工具已知的规范版本（{known}）；本模型卡已按 {checked} 检查")},
+               reports_against=_FIELD))
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 _TYPE_ZH = {"string": "字符串", "integer": "整数", "number": "数值", "boolean": "布尔值",
@@ -138,19 +198,19 @@ def _labels(pointer: str) -> tuple[str, str]:
     return catalogue.field_label(catalogue.template_of(pointer))
 
 
-def _message(error, pointer: str) -> tuple[str, str, str]:
-    """(pointer, English, Chinese) for one jsonschema error."""
+def _message(error, pointer: str) -> tuple[str, str, dict]:
+    """(pointer, check ID, variant, parameters) for one jsonschema error."""
     v = error.validator
     value = error.instance
     title, title_zh = _labels(pointer)
+    labels = {"field_title": title, "field_title_zh": title_zh}
     if v == "required":
         named = _REQUIRED.match(error.message)
         missing = named.group(1) if named else next(
             (f for f in error.validator_value if isinstance(value, dict) and f not in value), "?")
         pointer = f"{pointer}/{pointers.escape(missing)}"
         title, title_zh = _labels(pointer)
-        return (pointer, f"missing required field '{missing}' ({title})",
-                f"缺少必填字段“{missing}”（{title_zh}）")
+        return pointer, "schema.required", "", {"field": missing, "field_title": title, "field_title_zh": title_zh}
     if v == "additionalProperties":
         cls = _class_at(pointer)
         known = sorted(schema_index()["classes"].get(cls, {}).get("slots", {})) if cls else []
@@ -158,55 +218,51 @@ def _message(error, pointer: str) -> tuple[str, str, str]:
         extra = extras[0] if extras else "?"
         hint = difflib.get_close_matches(extra, known, n=1)
         pointer = f"{pointer}/{pointers.escape(extra)}"
-        en = f"unknown field '{extra}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
-        zh = f"未知字段“{extra}”" + (f"；是否应为“{hint[0]}”？" if hint else "")
-        if not hint and value.get(extra) is None and (" " in extra or extra.endswith(".")):
+        if hint:
+            return pointer, "schema.additionalProperties", "suggestion", {"field": extra, "suggestion": hint[0]}
+        if value.get(extra) is None and (" " in extra or extra.endswith(".")):
             # `{name: Foo, Ltd.}`: an unquoted comma inside a flow mapping split the text.
-            en += "; it looks like text split by a comma inside { } - quote the value"
-            zh += "；这似乎是 { } 中的逗号把文本拆开了——请给该值加引号"
-        return pointer, en, zh
+            return pointer, "schema.additionalProperties", "split-text", {"field": extra}
+        return pointer, "schema.additionalProperties", "", {"field": extra}
     if v == "type":
         expected = [t for t in (error.validator_value if isinstance(error.validator_value, list)
                                 else [error.validator_value]) if t != "null"]
         got = _json_type(value)
-        return (pointer, f"{title} must be {' or '.join(_TYPE_EN[t] for t in expected)}, not {_TYPE_EN[got]} ({_short(value)})",
-                f"“{title_zh}”应为{'或'.join(_TYPE_ZH[t] for t in expected)}，而不是{_TYPE_ZH[got]}（{_short(value)}）")
+        return pointer, "schema.type", "", {
+            **labels, "expected": expected, "actual": got, "value": _short(value),
+            "expected_text": " or ".join(_TYPE_EN[t] for t in expected), "actual_text": _TYPE_EN[got],
+            "expected_text_zh": "或".join(_TYPE_ZH[t] for t in expected), "actual_text_zh": _TYPE_ZH[got]}
     if v == "enum":
         allowed = [str(a) for a in error.validator_value]
-        shown = ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
         hint = difflib.get_close_matches(str(value), allowed, n=1)
-        tail_en = f"; did you mean '{hint[0]}'?" if hint else ""
-        tail_zh = f"；是否应为“{hint[0]}”？" if hint else ""
-        return (pointer, f"{_short(value)} is not an allowed value of {title} (allowed: {shown}){tail_en}",
-                f"{_short(value)} 不是“{title_zh}”的允许取值（允许：{shown}）{tail_zh}")
+        params = {**labels, "value": _short(value), "allowed": allowed[:12], "more": ", …" if len(allowed) > 12 else ""}
+        if hint:
+            return pointer, "schema.enum", "suggestion", {**params, "suggestion": hint[0]}
+        return pointer, "schema.enum", "", params
     if v == "pattern":
-        return (pointer, *_pattern_message(value, error.validator_value, title, title_zh))
+        return pointer, "schema.pattern", "", _pattern_params(value, error.validator_value, labels)
     if v == "format":
-        form = {"date": "a date written YYYY-MM-DD", "uri": "an absolute URI such as https://…"}.get(
-            error.validator_value, error.validator_value)
-        form_zh = {"date": "以 YYYY-MM-DD 格式书写的日期", "uri": "绝对 URI，例如 https://…"}.get(
-            error.validator_value, f"“{error.validator_value}”格式的值")
-        return pointer, f"{_short(value)} is not {form} ({title})", f"{_short(value)} 不是{form_zh}（{title_zh}）"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        word = {"minimum": ("at least", "不小于"), "maximum": ("at most", "不大于"),
-                "exclusiveMinimum": ("greater than", "大于"), "exclusiveMaximum": ("less than", "小于")}[v]
-        return (pointer, f"{title} must be {word[0]} {error.validator_value}, not {_short(value)}",
-                f"“{title_zh}”应{word[1]} {error.validator_value}，而不是 {_short(value)}")
-    if v in ("minItems", "maxItems"):
-        return (pointer, f"{title} must have {'at least' if v == 'minItems' else 'at most'} {error.validator_value} item(s)",
-                f"“{title_zh}”应{'至少' if v == 'minItems' else '至多'}有 {error.validator_value} 项")
+        form = error.validator_value
+        return (pointer, "schema.format", form if form in ("date", "uri") else "",
+                {**labels, "value": _short(value), "format": form})
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems"):
+        params = {**labels, "limit": error.validator_value}
+        if not v.endswith("Items"):
+            params["value"] = _short(value)
+        return pointer, f"schema.{v}", "", params
     if v in ("anyOf", "oneOf"):
         # Explain with the field's own description from the schema (e.g. what a shape may hold).
         slot = catalogue.field_slot(catalogue.template_of(pointer)) or {}
         desc, desc_zh = slot.get("description") or "", slot.get("description_zh") or ""
-        return (pointer, f"{_short(value)} is not a valid {title}" + (f": {desc}" if desc else ""),
-                f"{_short(value)} 不是有效的“{title_zh}”" + (f"：{desc_zh}" if desc_zh else ""))
-    return pointer, f"{title}: {error.message}", f"{title_zh}：{error.message}"
+        params = {**labels, "value": _short(value)}
+        if desc:
+            return pointer, f"schema.{v}", "described", {**params, "description": desc, "description_zh": desc_zh}
+        return pointer, f"schema.{v}", "", params
+    return pointer, f"schema.{v}", "", {**labels, "detail": error.message}
 
 
-def _pattern_message(value, pattern: str, title: str, title_zh: str) -> tuple[str, str]:
-    return (f"{_short(value)} is not in the required form for {title} (pattern {pattern})",
-            f"{_short(value)} 不符合“{title_zh}”的格式（模式 {pattern}）")
+def _pattern_params(value, pattern: str, labels: dict) -> dict:
+    return {**labels, "value": _short(value), "pattern": pattern}
 
 
 def _is_null_branch(schema) -> bool:
@@ -259,24 +315,25 @@ def iter_issues(data: dict, provider_kind: str | None = None):
     errors = (flat for error in _validator().iter_errors(data) for flat in _flatten(error))
     for error in errors:
         pointer = "".join(f"/{pointers.escape(t)}" for t in error.absolute_path)
-        pointer, en, zh = _message(error, pointer)
-        if (pointer, en) not in seen:
-            seen.add((pointer, en))
-            yield Issue("error", f"schema.{error.validator}", pointer, en, zh,
-                        catalogue.primary_requirement(pointer, provider_kind))
+        pointer, check_id, variant, params = _message(error, pointer)
+        issue = diagnostic(check_id, pointer, variant, requirement=catalogue.primary_requirement(pointer, provider_kind),
+                           **params)
+        if (pointer, issue.message) not in seen:
+            seen.add((pointer, issue.message))
+            yield issue
     if not seen and fast is not None:
         for error in fast.iter_errors(data):
             pointer = "".join(f"/{pointers.escape(t)}" for t in error.instance_path)
             title, title_zh = _labels(pointer)
+            labels = {"field_title": title, "field_title_zh": title_zh}
             kind = type(error.kind).__name__  # ValidationErrorKind.Pattern -> "Pattern"
-            if kind == "Pattern":
-                en, zh = _pattern_message(error.instance, error.kind.pattern, title, title_zh)
-            else:
-                en, zh = f"{title}: {error.message}", f"{title_zh}：{error.message}"
-            if (pointer, en) not in seen:
-                seen.add((pointer, en))
-                yield Issue("error", f"schema.{kind[:1].lower()}{kind[1:]}", pointer, en, zh,
-                            catalogue.primary_requirement(pointer, provider_kind))
+            params = (_pattern_params(error.instance, error.kind.pattern, labels) if kind == "Pattern"
+                      else {**labels, "detail": error.message})
+            issue = diagnostic(f"schema.{kind[:1].lower()}{kind[1:]}", pointer, "",
+                               requirement=catalogue.primary_requirement(pointer, provider_kind), **params)
+            if (pointer, issue.message) not in seen:
+                seen.add((pointer, issue.message))
+                yield issue
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -290,18 +347,14 @@ def _surrogate_issues(data, provider_kind: str | None = None):
         pointer, value = stack.pop()
         if isinstance(value, str):
             if not value.isascii() and _LONE_SURROGATE.search(value):
-                yield Issue("error", "schema.text", pointer,
-                            "the value holds a lone UTF-16 surrogate, which is not a character",
-                            "该值含有孤立的 UTF-16 代理项，不是字符",
-                            catalogue.primary_requirement(pointer, provider_kind))
+                yield diagnostic("schema.text", pointer, "value",
+                                 requirement=catalogue.primary_requirement(pointer, provider_kind))
         elif isinstance(value, dict):
             for key, item in value.items():
                 child = f"{pointer}/{pointers.escape(key)}"
                 if isinstance(key, str) and not key.isascii() and _LONE_SURROGATE.search(key):
-                    yield Issue("error", "schema.text", child,
-                                "the key holds a lone UTF-16 surrogate, which is not a character",
-                                "该键含有孤立的 UTF-16 代理项，不是字符",
-                                catalogue.primary_requirement(child, provider_kind))
+                    yield diagnostic("schema.text", child, "key",
+                                     requirement=catalogue.primary_requirement(child, provider_kind))
                 stack.append((child, item))
         elif isinstance(value, list):
             stack.extend((f"{pointer}/{n}", item) for n, item in enumerate(value))
@@ -313,9 +366,6 @@ def _version_issues(data: dict, issues: list[Issue], provider_kind: str | None) 
     if not isinstance(version, str) or version in known_schema_versions() \
             or any(i.path == "/schema_version" for i in issues):
         return []
-    known = ", ".join(known_schema_versions())
-    return [Issue("error", "schema.version", "/schema_version",
-                  f"{_short(version)} is not a version of this specification that this tool knows ({known}); "
-                  f"the card was checked against {known_schema_versions()[-1]}",
-                  f"{_short(version)} 不是本工具已知的规范版本（{known}）；本模型卡已按 {known_schema_versions()[-1]} 检查",
-                  catalogue.primary_requirement("/schema_version", provider_kind))]
+    return [diagnostic("schema.version", "/schema_version",
+                       requirement=catalogue.primary_requirement("/schema_version", provider_kind),
+                       declared=_short(version), known=list(known_schema_versions()), checked=known_schema_versions()[-1])]
