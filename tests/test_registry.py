@@ -1,0 +1,109 @@
+"""One registry of checks: every ID the code can report is registered once, with titles and message
+templates in both languages; diagnostics carry the parameters their two messages are rendered from."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from conftest import INVALID_CARDS, ROOT, VALID_CARDS
+from modelcard_spec.check.checks import all_checks
+from modelcard_spec.check.pipeline import validate_file
+from modelcard_spec.spec.diagnostics import diagnostic
+from modelcard_spec.spec.registry import CHECKS, Check, lookup, register
+
+PACKAGE = ROOT / "src" / "modelcard_spec"
+# calls whose first argument is a check ID
+_REPORTERS = {"diagnostic", "CardLoadError", "rule", "_issue"}
+
+
+def _reported_ids() -> dict[str, list[str]]:
+    """Check ID -> where it is written, for every string literal the code passes as a check ID:
+    the first argument of diagnostic(), CardLoadError(), @rule() and crosscheck's _issue(), and the
+    second of Issue(); an f-string ``f"schema.{x}"`` counts as its family."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "generated" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            index = 1 if name == "Issue" else 0 if name in _REPORTERS else None
+            if index is None or len(node.args) <= index:
+                continue
+            arg = node.args[index]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                check_id = arg.value
+            elif isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant):
+                check_id = arg.values[0].value.rstrip(".")
+            else:
+                continue
+            found.setdefault(check_id, []).append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    return found
+
+
+def test_every_check_id_written_in_the_code_is_registered():
+    all_checks()
+    unregistered = {check_id: where for check_id, where in _reported_ids().items() if lookup(check_id) is None}
+    assert unregistered == {}
+
+
+def test_the_scan_finds_the_reporters():
+    found = _reported_ids()
+    for check_id in ("load.io", "conformity.duplicate", "internal.issue-limit", "schema.version", "splits.ratio-sum"):
+        assert check_id in found, check_id
+
+
+@pytest.mark.parametrize("card", INVALID_CARDS + VALID_CARDS, ids=lambda p: p.name if p.parent.name == "invalid" else p.parent.name)
+def test_every_issue_reported_is_registered_and_rendered_from_its_parameters(card):
+    """Each issue's ID is registered; where the issue carries parameters, the registry's templates
+    render exactly its two messages from them."""
+    for issue in validate_file(card).issues:
+        check = lookup(issue.rule)
+        assert check is not None, issue.rule
+        if issue.params is None:
+            continue
+        rendered = set()
+        for variant in check.messages:
+            try:
+                rendered.add(check.render(variant, issue.params))
+            except KeyError:  # a variant that takes other parameters
+                pass
+        assert (issue.message, issue.message_zh) in rendered, issue
+
+
+def test_every_check_has_both_titles_and_a_known_severity():
+    checks = all_checks()
+    assert len({c.id for c in checks}) == len(checks)
+    for check in checks:
+        assert check.title and check.title_zh and check.title != check.title_zh, check.id
+        assert check.severity in ("error", "warning", "info"), check.id
+        for variant, (en, zh) in check.messages.items():
+            assert en and zh and en != zh, (check.id, variant)
+
+
+def test_a_check_is_registered_once():
+    with pytest.raises(ValueError, match="registered twice"):
+        register(Check("load.io", "error", "again", "再次"))
+
+
+def test_templates_of_the_two_languages_take_the_same_parameters():
+    with pytest.raises(ValueError, match="other parameters"):
+        register(Check("test.mismatch", "error", "t", "标题", {"": ("{a} and {b}", "{a}")}))
+    assert "test.mismatch" not in CHECKS
+
+
+def test_a_diagnostic_renders_both_languages_from_one_set_of_parameters():
+    issue = diagnostic("conformity.duplicate", "/conformity/requirements/3/requirement",
+                       requirement_id="MCS-FW-01", first="/conformity/requirements/0")
+    assert issue.message == "MCS-FW-01 is declared twice (first at /conformity/requirements/0)"
+    assert issue.message_zh == "MCS-FW-01 被重复声明（首次见于 /conformity/requirements/0）"
+    assert issue.requirement == "MCS-GEN-07" and issue.severity == "error"
+    assert issue.to_dict()["params"] == {"requirement_id": "MCS-FW-01", "first": "/conformity/requirements/0"}
+
+
+def test_an_unregistered_id_cannot_be_reported():
+    with pytest.raises(KeyError):
+        diagnostic("nowhere.check", "/x")
