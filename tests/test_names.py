@@ -1,0 +1,184 @@
+"""Names from the schema: every class, slot, pointer and requirement ID that the code names in a
+string literal exists in the schema (or the catalogue), so renaming a field in ``schema/`` cannot
+leave code that silently reads nothing.
+
+A key the code reads from a mapping (``x["key"]``, ``x.get("key")``) must be a slot, class, enum or
+enum value of the schema, a key of the generated schema index, or a key of a foreign format that
+the module is listed below as reading or writing. Pointers written whole (``"/model_parameters/
+weight_files"``) must lead from the card's root through the schema's classes; pointer tails in
+f-strings (``f"{ptr}/amount_used"``) must name slots."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from conftest import ROOT
+from modelcard_spec.spec import catalogue
+from modelcard_spec.spec.resources import schema_index
+
+PACKAGE = ROOT / "src" / "modelcard_spec"
+INDEX = schema_index()
+SLOTS = {s for c in INDEX["classes"].values() for s in c["slots"]}
+CLASSES = set(INDEX["classes"])
+ENUMS = set(INDEX["enums"])
+ENUM_VALUES = {v for e in INDEX["enums"].values() for v in e["values"]}
+
+# Keys of the generated schema index and catalogue (artifacts of schema/, read as data).
+INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_class", "slot_order",
+              "multivalued", "required", "description_zh", "annotations", "any_of", "meaning", "types",
+              "uri", "areas", "properties"}
+# Keys of formats that are not the card, by the module that reads or writes them.
+FOREIGN = {
+    "graph/kg.py": {"Authorization", "Location", "datatype", "error", "text", "xml:lang"},
+    "importers/__init__.py": {"aliases", "base_model_relation", "channel_def", "intended_use", "license_name",
+                              "metrics", "model-index", "model_name", "num_channels", "pipeline_tag",
+                              "spatial_shape", "training_data", "training_procedure"},
+    "modelfiles/_onnxchild.py": {"arrays", "cpu_seconds", "max_input_bytes", "max_output_bytes", "memory", "parent"},
+    "modelfiles/pickles.py": {"objects", "opcodes", "streams"},
+    "modelfiles/reader.py": {"__metadata__", "ai.onnx", "data_offsets", "length", "location", "members", "offset"},
+    "modelfiles/verify.py": {"", "error", "expected", "fails", "index", "memory", "over", "produced", "reproduces",
+                             "runs"},
+    "output/conformity_report.py": {"card", "header", "issues", "message", "message_zh", "rule", "severity",
+                                    "unattributed_issues", "valid"},
+    "output/cyclonedx.py": {"approach", "architectureFamily", "bom-ref", "components", "confidenceInterval",
+                            "considerations", "contact", "contents", "data", "ethicalConsiderations",
+                            "externalReferences", "governance", "hashes", "licenses", "modelArchitecture",
+                            "modelCard", "modelParameters", "quantitativeAnalysis", "slice", "supplier",
+                            "technicalLimitations", "useCases"},
+    "output/validation.py": {"error", "logicalLocations", "nonconforming", "physicalLocation", "startColumn",
+                             "totals", "warning"},
+    "spec/diagnostics.py": {"column", "line", "params"},
+    "cli.py": {"added", "replaced", "unchanged"},
+}
+# Strings shaped like pointers that are not pointers into a card, by module.
+FOREIGN_PATHS = {
+    "graph/kg.py": {"/assessment"},          # the path of an assessment's IRI
+    "graph/rdf.py": {"/assessment"},
+    "modelfiles/_onnxchild.py": {"/proc/self/status"},
+    "modelfiles/reader.py": {"/data"},       # the folder of a PyTorch archive's tensors
+}
+_POINTER = re.compile(r"(/[A-Za-z_][A-Za-z0-9_]*|/[0-9]+)+")
+_REQUIREMENT = re.compile(r"MCS-[A-Z]+-[0-9]+")
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "generated" not in path.parts:
+            yield path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _string(node) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _keys():
+    """(module, line, key) of every string key read from or written to a mapping."""
+    for module, tree in _modules():
+        for node in ast.walk(tree):
+            key = None
+            if isinstance(node, ast.Subscript):
+                key = _string(node.slice)
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("get", "setdefault", "pop") \
+                    and node.args:
+                key = _string(node.args[0])
+            if key is not None:
+                yield module, node.lineno, key
+
+
+def _pointers():
+    """(module, line, pointer, whole) of every pointer-like string: whole when written alone, a
+    tail when it follows a formatted value in an f-string."""
+    for module, tree in _modules():
+        tails = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                for before, part in zip(node.values, node.values[1:]):
+                    text = _string(part)
+                    if isinstance(before, ast.FormattedValue) and text:
+                        match = _POINTER.match(text)
+                        if match:
+                            tails.add(id(part))
+                            yield module, node.lineno, match.group(0), False
+                for part in node.values:
+                    tails.add(id(part))
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and _string(node.right):
+                match = _POINTER.fullmatch(_string(node.right))
+                if match:  # base + "/sha256"
+                    tails.add(id(node.right))
+                    yield module, node.lineno, match.group(0), False
+        for node in ast.walk(tree):
+            text = _string(node)
+            if text and id(node) not in tails and _POINTER.fullmatch(text) and text.count("/") >= 1 \
+                    and text[1:2].islower():
+                yield module, node.lineno, text, True
+
+
+def _resolves(pointer: str) -> bool:
+    """True when ``pointer`` leads from the root class through the schema's slots (list indexes allowed)."""
+    cls = INDEX["root_class"]
+    for token in pointer.strip("/").split("/"):
+        if token.isdigit():
+            continue
+        slot = INDEX["classes"].get(cls, {}).get("slots", {}).get(token) if cls else None
+        if slot is None:
+            return False
+        cls = slot["range"] if slot["kind"] == "class" else None
+    return True
+
+
+def test_every_key_the_code_reads_is_a_schema_name_or_a_listed_foreign_key():
+    known = SLOTS | CLASSES | ENUMS | ENUM_VALUES | INDEX_KEYS
+    stray = sorted((m, line, k) for m, line, k in _keys() if k not in known and k not in FOREIGN.get(m, set()))
+    assert stray == []
+
+
+def test_the_foreign_key_lists_hold_no_schema_name():
+    """A foreign key that is also a slot would escape the check above when the slot is renamed."""
+    assert {m: keys & SLOTS for m, keys in FOREIGN.items() if keys & SLOTS} == {}
+
+
+def test_every_whole_pointer_in_the_code_leads_through_the_schema():
+    wrong = sorted((m, line, p) for m, line, p, whole in _pointers()
+                   if whole and not _resolves(p) and p not in FOREIGN_PATHS.get(m, set()))
+    assert wrong == []
+
+
+def test_every_pointer_tail_in_the_code_names_slots():
+    wrong = sorted((m, line, p) for m, line, p, whole in _pointers() if not whole
+                   and p not in FOREIGN_PATHS.get(m, set())
+                   and any(not t.isdigit() and t not in SLOTS for t in p.strip("/").split("/")))
+    assert wrong == []
+
+
+def test_every_class_the_code_asks_for_exists():
+    wrong = []
+    for module, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("instances", "by_id", "ids") \
+                    and node.args and _string(node.args[0]) is not None and _string(node.args[0]) not in CLASSES:
+                wrong.append((module, node.lineno, _string(node.args[0])))
+    assert wrong == []
+
+
+def test_every_requirement_id_in_the_code_is_in_the_catalogue():
+    known = set(catalogue.by_id())
+    wrong = []
+    for module, tree in _modules():
+        for node in ast.walk(tree):
+            for found in _REQUIREMENT.findall(_string(node) or ""):
+                if found not in known:
+                    wrong.append((module, node.lineno, found))
+    assert wrong == []
+
+
+def test_the_name_checks_can_fail(monkeypatch):
+    """A renamed slot is caught: with ``amount_used`` taken out of the schema's names, the key and
+    pointer checks both fail (rules.py reads it and writes it in a pointer tail)."""
+    monkeypatch.setitem(globals(), "SLOTS", SLOTS - {"amount_used"})
+    with pytest.raises(AssertionError):
+        test_every_key_the_code_reads_is_a_schema_name_or_a_listed_foreign_key()
+    with pytest.raises(AssertionError):
+        test_every_pointer_tail_in_the_code_names_slots()
