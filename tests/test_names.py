@@ -182,3 +182,21 @@ def test_the_name_checks_can_fail(monkeypatch):
         test_every_key_the_code_reads_is_a_schema_name_or_a_listed_foreign_key()
     with pytest.raises(AssertionError):
         test_every_pointer_tail_in_the_code_names_slots()
+
+
+def test_the_requirement_a_rule_reports_is_one_the_catalogue_ties_to_the_field():
+    """Each rule's failing card (tests/test_rules.py): the requirement of every issue it reports is
+    tied by the catalogue to the field at the issue's path, or is a requirement with no fields of
+    its own (such as MCS-LC-05, traceability of evidence)."""
+    from test_rules import MUTATIONS, issues_of
+
+    requirements = catalogue.by_id()
+    wrong = []
+    for rule_id, (base, mutate, _, _) in sorted(MUTATIONS.items()):
+        data = base()
+        mutate(data)
+        for issue in issues_of(data, rule_id):
+            tied = catalogue.requirements_for_pointer(issue.path)
+            if issue.requirement not in tied and requirements[issue.requirement].fields:
+                wrong.append((rule_id, issue.path, issue.requirement, tied))
+    assert wrong == []
