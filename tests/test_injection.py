@@ -174,7 +174,7 @@ def test_html_outputs_escape_every_card_value(tmp_path, args):
 def test_report_template_autoescapes():
     from modelcard_spec.output import conformity_report as report
 
-    text = (ROOT / "src" / "modelcard_spec" / "templates" / "report.html").read_text(encoding="utf-8")
+    text = (ROOT / "src" / "modelcard_spec" / "output" / "templates" / "report.html").read_text(encoding="utf-8")
     assert "|safe" not in text.replace(" ", "") and "autoescape false" not in text
     assert re.findall(r'=\{\{', text) == [], "attribute values must be quoted"
     rep = {"header": {"tool": {"version": "0"}, "model": {"name": SCRIPT}, "card": ONERROR, "card_sha256": "x",
