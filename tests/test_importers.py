@@ -286,3 +286,16 @@ def test_every_source_format_the_command_line_offers_has_one_importer():
     sub = next(a for a in build_parser()._actions if a.choices and "import" in a.choices)
     kind = next(a for a in sub.choices["import"]._actions if a.dest == "kind")
     assert set(kind.choices) == set(importers.IMPORTERS)
+
+
+def test_imported_cards_and_the_card_template_declare_the_catalogue_s_standard():
+    """The standard was "YY/T 1833.5" in imported cards and "YY/T 1833.5-2024" in the template."""
+    from modelcard_spec.output.init_card import render_template
+    from modelcard_spec.spec.resources import catalogue_data
+
+    standard = catalogue_data()["standard"]
+    assert standard == "YY/T 1833.5-2024"
+    assert monai.import_monai(MONAI_FILES[0])["conformity"]["standard"] == standard
+    assert huggingface.import_huggingface(HF_README)["conformity"]["standard"] == standard
+    for lang in ("en", "zh"):
+        assert yaml.safe_load(render_template(lang))["conformity"]["standard"] == standard

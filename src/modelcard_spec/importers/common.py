@@ -194,7 +194,8 @@ class Card:
         self.extensions.append({"name": name, "value": text})
 
     def finish(self) -> dict:
-        self.data["conformity"] = {"standard": "YY/T 1833.5", "catalogue_version": catalogue_data()["catalogue_version"],
+        catalogue = catalogue_data()
+        self.data["conformity"] = {"standard": catalogue["standard"], "catalogue_version": catalogue["catalogue_version"],
                                    "claim_all": True}
         _make_structurally_valid(self)
         if self.extensions:
