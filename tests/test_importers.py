@@ -299,3 +299,40 @@ def test_imported_cards_and_the_card_template_declare_the_catalogue_s_standard()
     assert huggingface.import_huggingface(HF_README)["conformity"]["standard"] == standard
     for lang in ("en", "zh"):
         assert yaml.safe_load(render_template(lang))["conformity"]["standard"] == standard
+
+
+def test_the_values_and_fields_the_importers_write_are_the_schema_s():
+    """What the mapping tables give is a value of the field's enum, and every constant pointer an
+    importer writes to is a field (a value out of its enum would be moved to extensions unseen)."""
+    import ast
+
+    from modelcard_spec.spec import catalogue
+    from modelcard_spec.spec.resources import schema_index
+
+    def enum(path):
+        slot = catalogue.field_slot(path)
+        assert slot is not None and slot["kind"] == "enum", path
+        return set(schema_index()["enums"][slot["range"]]["values"])
+
+    tables = [(monai.MODALITIES.values(), "input_output.inputs[].modality"),
+              ((t for _, t in monai.TASKS), "applicability.intended_tasks[].task_type"),
+              (monai.PRETRAINING.values(), "source_task_data.pretraining_task.kind"),
+              (monai.OUTPUT_SEMANTICS.values(), "input_output.outputs[].semantics"),
+              (huggingface.PIPELINE_TASKS.values(), "applicability.intended_tasks[].task_type"),
+              (huggingface.PRETRAINING.values(), "source_task_data.pretraining_task.kind"),
+              (huggingface.RELATIONS.values(), "lineage.relation")]
+    for values, path in tables:
+        assert set(values) <= enum(path), path
+    puts = 0
+    for module in (monai, huggingface):
+        for node in ast.walk(ast.parse(Path(module.__file__).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "put" \
+                    and isinstance(node.args[0], ast.Constant):
+                path = catalogue.template_of(node.args[0].value)
+                slot = catalogue.field_slot(path)
+                assert slot is not None, (module.__name__, path)
+                value = node.args[1]
+                if slot["kind"] == "enum" and isinstance(value, ast.Constant):
+                    assert value.value in enum(path), (module.__name__, path, value.value)
+                puts += 1
+    assert puts > 15

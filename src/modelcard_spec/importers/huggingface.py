@@ -16,6 +16,7 @@ PIPELINE_TASKS = {"image-classification": "classification", "image-segmentation"
 PRETRAINING = {"image-classification": "supervised_classification", "text-classification": "supervised_classification",
                   "image-segmentation": "supervised_segmentation", "fill-mask": "language_modeling",
                   "text-generation": "language_modeling"}
+RELATIONS = {"finetune": "fine_tuned_from", "quantized": "quantised_from", "distillation": "distilled_from"}  # base_model_relation
 SECTIONS = {  # known Markdown headings (lower case) -> where their text goes
     "limitations": "limitations", "bias, risks, and limitations": "limitations", "limitations and bias": "limitations",
     "out-of-scope use": "unsupported_uses", "intended uses & limitations": "intended_use", "intended use": "intended_use",
@@ -52,8 +53,7 @@ def import_huggingface(path: str | Path, declared: dict | None = None, folder: P
         base = base[0] if base else None
     if isinstance(base, str):
         used |= {"base_model", "base_model_relation"}
-        rel = {"finetune": "fine_tuned_from", "quantized": "quantised_from", "distillation": "distilled_from"}.get(
-            str(front.get("base_model_relation", "")).lower(), "fine_tuned_from")
+        rel = RELATIONS.get(str(front.get("base_model_relation", "")).lower(), "fine_tuned_from")
         card.put("/lineage", {"base_model": base, "base_model_url": f"https://huggingface.co/{base}", "relation": rel})
     tag = as_str(front.get("pipeline_tag"))
     datasets = front.get("datasets")
