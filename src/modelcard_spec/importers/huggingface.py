@@ -10,12 +10,12 @@ from pathlib import Path
 from .common import Card, SourceError, as_dict, as_list, as_str, declare, decode, metric_of, parse, read_source, slug
 
 PIPELINE_TASKS = {"image-classification": "classification", "image-segmentation": "segmentation",
-                     "object-detection": "detection", "text-classification": "classification",
-                     "text-to-image": "image_generation", "image-to-text": "report_generation",
-                     "zero-shot-image-classification": "classification"}
+                  "object-detection": "detection", "text-classification": "classification",
+                  "text-to-image": "image_generation", "image-to-text": "report_generation",
+                  "zero-shot-image-classification": "classification"}
 PRETRAINING = {"image-classification": "supervised_classification", "text-classification": "supervised_classification",
-                  "image-segmentation": "supervised_segmentation", "fill-mask": "language_modeling",
-                  "text-generation": "language_modeling"}
+               "image-segmentation": "supervised_segmentation", "fill-mask": "language_modeling",
+               "text-generation": "language_modeling"}
 RELATIONS = {"finetune": "fine_tuned_from", "quantized": "quantised_from", "distillation": "distilled_from"}  # base_model_relation
 SECTIONS = {  # known Markdown headings (lower case) -> where their text goes
     "limitations": "limitations", "bias, risks, and limitations": "limitations", "limitations and bias": "limitations",
