@@ -162,6 +162,79 @@ def test_cyclonedx_bom_of_a_valid_card_is_valid_whatever_its_licence_id_and_data
     assert bom["components"][0]["licenses"] == [{"expression": "Example-Licence-1.0"}]
 
 
+def _learning_strategies() -> list[str]:
+    """The values of the schema's enum for the learning strategy, from the schema index."""
+    from modelcard_spec.output import cyclonedx
+    from modelcard_spec.spec.resources import schema_index
+
+    slot = catalogue.field_slot(".".join(cyclonedx.LEARNING_STRATEGY))
+    assert slot is not None and slot["kind"] == "enum"
+    return list(schema_index()["enums"][slot["range"]]["values"])
+
+
+def test_every_learning_strategy_of_the_schema_has_a_cyclonedx_approach_or_none():
+    """APPROACH silently left out weakly_supervised; it is total over the enum now, and what it maps
+    to is a learning type of CycloneDX 1.6 (or None: no type says it)."""
+    cyclonedx_schema = pytest.importorskip("cyclonedx.schema")
+    from cyclonedx.schema._res import BOM_JSON
+    from modelcard_spec.output import cyclonedx
+
+    assert set(cyclonedx.APPROACH) == set(_learning_strategies())
+    bom_schema = json.loads(Path(BOM_JSON[cyclonedx_schema.SchemaVersion.V1_6]).read_text(encoding="utf-8"))
+    approach = bom_schema["definitions"]["modelCard"]["properties"]["modelParameters"]["properties"]["approach"]
+    types = set(approach["properties"]["type"]["enum"])
+    assert {t for t in cyclonedx.APPROACH.values() if t is not None} <= types
+    assert cyclonedx.APPROACH["weakly_supervised"] is None  # not supervised, not semi-supervised
+
+
+@pytest.mark.parametrize("strategy", _learning_strategies())
+def test_every_learning_strategy_is_in_the_bom(strategy):
+    """A strategy with a CycloneDX learning type is the approach; one without is a property with
+    the card's value. Either way it is said, and the BOM is valid."""
+    pytest.importorskip("cyclonedx")
+    import yaml
+    from modelcard_spec.output import cyclonedx
+
+    data = yaml.safe_load((EXAMPLES / "wdbc-cytology-mlp" / "card.yaml").read_text(encoding="utf-8"))
+    data["model_framework"]["algorithm_type"]["learning_strategy"] = strategy
+    bom = cyclonedx.to_bom(data)
+    assert cyclonedx.validate(cyclonedx.to_json(bom)) is None
+    model_card = bom["components"][0]["modelCard"]
+    if cyclonedx.APPROACH[strategy]:
+        assert model_card["modelParameters"]["approach"] == {"type": cyclonedx.APPROACH[strategy]}
+        assert "properties" not in model_card
+    else:
+        assert "approach" not in model_card["modelParameters"]
+        assert model_card["properties"] == [{"name": "modelcard-spec:learning_strategy", "value": strategy}]
+
+
+def test_the_card_fields_the_cyclonedx_export_reads_are_in_the_schema():
+    """Every card path cyclonedx.py reads with get_in is a field of the schema, and every key it
+    reads from a part of the card (``x.get("key")``, ``"key" in x``) is a slot of a schema class.
+    (The class of ``x`` is not resolved: a key of another class would pass.)"""
+    import ast
+
+    from modelcard_spec.output import cyclonedx
+    from modelcard_spec.spec.resources import schema_index
+
+    slots = {name for cls in schema_index()["classes"].values() for name in cls["slots"]}
+    tree = ast.parse(Path(cyclonedx.__file__).read_text(encoding="utf-8"))
+    paths, keys = {".".join(cyclonedx.LEARNING_STRATEGY)}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "get_in":
+            if all(isinstance(a, ast.Constant) for a in node.args[1:]):
+                paths.add(".".join(a.value for a in node.args[1:]))
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "get" and node.args \
+                and isinstance(node.args[0], ast.Constant):
+            keys.add(node.args[0].value)
+        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) \
+                and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+            keys.add(node.left.value)
+    assert len(paths) > 10 and len(keys) > 20
+    assert [p for p in sorted(paths) if catalogue.field_slot(p) is None] == []
+    assert sorted(keys - slots) == []
+
+
 @pytest.mark.parametrize("fmt", ["nt", "ttl", "jsonld"])
 @pytest.mark.parametrize("shape", ["evidence-a-number", "supports-a-number"])
 def test_rdf_export_and_kg_load_take_any_readable_card(tmp_path, fmt, shape):

@@ -15,6 +15,8 @@ from conftest import ROOT, VALID_CARDS
 from modelcard_spec.output import cyclonedx
 from modelcard_spec.check import structural
 from modelcard_spec import importers
+from modelcard_spec.check import loading
+from modelcard_spec.importers import common, huggingface, monai
 from modelcard_spec.check.loading import read_card
 from modelcard_spec.check.pipeline import check_data
 
@@ -47,7 +49,7 @@ def test_the_corpus_is_present():
 
 @pytest.mark.parametrize("path", MONAI_FILES, ids=lambda p: p.name.split(".")[0])
 def test_every_monai_bundle_imports_to_a_structurally_valid_card_with_provenance(path):
-    card = importers.import_monai(path)
+    card = monai.import_monai(path)
     assert [i for i in structural.check(card, card["provider_kind"]) if i.severity == "error"] == []
     assert card["provenance"] and {p["origin"] for p in card["provenance"]} == {"imported"}
     for p in card["provenance"]:
@@ -65,7 +67,7 @@ def test_every_monai_bundle_imports_to_a_structurally_valid_card_with_provenance
 
 
 def test_spleen_bundle_values_are_mapped_exactly():
-    card = importers.import_monai(CORPUS / "spleen_ct_segmentation.metadata.json")
+    card = monai.import_monai(CORPUS / "spleen_ct_segmentation.metadata.json")
     assert card["name"] == "Spleen CT segmentation" and card["version"] == "0.5.9"
     assert card["provider"] == {"name": "MONAI team"}
     assert card["model_nodes"]["input_nodes"] == [{"name": "image", "shape": ["batch", 1, 96, 96, 96], "dtype": "float32"}]
@@ -86,21 +88,21 @@ def test_spleen_bundle_values_are_mapped_exactly():
 
 
 def test_symbolic_monai_dimensions_follow_the_schema_grammar():
-    card = importers.import_monai(CORPUS / "swin_unetr_btcv_segmentation.metadata.json")
+    card = monai.import_monai(CORPUS / "swin_unetr_btcv_segmentation.metadata.json")
     shapes = [n["shape"] for n in card["model_nodes"]["input_nodes"]]
     meta = json.loads((CORPUS / "swin_unetr_btcv_segmentation.metadata.json").read_text())
     spatial = meta["network_data_format"]["inputs"]["image"]["spatial_shape"]
-    assert shapes[0][2:] == [importers._dim(d) for d in spatial]
+    assert shapes[0][2:] == [monai._dim(d) for d in spatial]
 
 
 def test_huggingface_without_declared_version_and_provider_lacks_them():
-    card = importers.import_huggingface(HF_README)
+    card = huggingface.import_huggingface(HF_README)
     missing = {i.path for i in structural.check(card, None) if i.rule == "schema.required"}
     assert missing == {"/version", "/provider", "/provider_kind"}  # never invented
 
 
 def test_huggingface_front_matter_and_sections():
-    card = importers.import_huggingface(HF_README, {"version": "1.0.0", "provider_name": "Example Lab",
+    card = huggingface.import_huggingface(HF_README, {"version": "1.0.0", "provider_name": "Example Lab",
                                                     "provider_kind": "open_source"})
     assert card["name"] == "vit-chest-xray-pneumonia"
     assert card["license"] == {"name": "apache-2.0", "spdx_id": "Apache-2.0"}
@@ -156,12 +158,12 @@ def test_a_batch_names_each_bundle_folder_card_after_its_folder(tmp_path):
     run = cli("import", "monai", src, "-o", tmp_path / "out")
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["A.card.yaml", "B.card.yaml", "c.card.yaml"]
-    assert importers.stem_of(Path("s/X/configs/metadata.json")) == "X" and importers.stem_of(Path("s/Y/README.md")) == "Y"
+    assert common.stem_of(Path("s/X/configs/metadata.json")) == "X" and common.stem_of(Path("s/Y/README.md")) == "Y"
 
 
 @pytest.mark.parametrize("stem", ["spleen_ct_segmentation", "A", "脾脏分割 (v2)", "model-1.0+cu118", "_x"])
 def test_safe_source_names_are_kept(stem):
-    assert importers.safe_stem(stem) == stem
+    assert common.safe_stem(stem) == stem
 
 
 UNSAFE_STEMS = ["\x1b]0;PWNED\x07", "\x1b[31mred", "a\u202eb", "a\u200bb", "a/b", "a\\b", "..", ".hidden", "-rf", "",
@@ -169,14 +171,14 @@ UNSAFE_STEMS = ["\x1b]0;PWNED\x07", "\x1b[31mred", "a\u202eb", "a\u200bb", "a/b"
 
 
 def test_unsafe_source_names_get_a_safe_injective_output_name():
-    names = [importers.safe_stem(s) for s in UNSAFE_STEMS]
+    names = [common.safe_stem(s) for s in UNSAFE_STEMS]
     assert len(set(names)) == len(names), names
     for stem, name in zip(UNSAFE_STEMS, names):
-        assert name != stem and "~" in name and len(name.encode()) <= importers.MAX_STEM_BYTES + 11, (stem, name)
+        assert name != stem and "~" in name and len(name.encode()) <= common.MAX_STEM_BYTES + 11, (stem, name)
         assert re.fullmatch(r"[\w .+()-]+~[0-9a-f]{10}", name), (stem, name)
         assert name[0] not in ".-" and not set(name) & set("/\\:*?|<>\"\x00\x1b\n\u202e\u200b"), (stem, name)
     # a kept name never holds "~", so it cannot equal a changed one
-    assert importers.safe_stem("a_b~" + names[2].split("~")[1]) != names[2]
+    assert common.safe_stem("a_b~" + names[2].split("~")[1]) != names[2]
 
 
 def test_a_source_named_with_escape_sequences_gets_a_safe_card_name(tmp_path):
@@ -188,7 +190,7 @@ def test_a_source_named_with_escape_sequences_gets_a_safe_card_name(tmp_path):
     run = cli("import", "monai", src, "-o", tmp_path / "out")
     assert run.returncode == 0, run.stderr
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert written == sorted(f"{importers.safe_stem(s)}.card.yaml" for s in ("\x1b]0;PWNED\x07x", ".hidden", "-rf"))
+    assert written == sorted(f"{common.safe_stem(s)}.card.yaml" for s in ("\x1b]0;PWNED\x07x", ".hidden", "-rf"))
     assert "\x1b" not in run.stdout + run.stderr and all(n[0].isalnum() or n[0] == "_" for n in written), written
 
 
@@ -208,7 +210,7 @@ def test_cyclonedx_export_validates_against_the_1_6_schema(card):
 
 
 def test_cyclonedx_validator_rejects_a_broken_bom_and_imported_cards_export():
-    text = cyclonedx.to_json(cyclonedx.to_bom(importers.import_monai(MONAI_FILES[0])))
+    text = cyclonedx.to_json(cyclonedx.to_bom(monai.import_monai(MONAI_FILES[0])))
     assert cyclonedx.validate(text) is None
     broken = json.loads(text)
     broken["components"][0]["type"] = "neural-network"
@@ -227,14 +229,14 @@ def test_refusals_of_sources_read_as_chinese(tmp_path, monkeypatch):
     located = _refusal(tmp_path, "a.metadata.json", b'{"name": "m",\n "name": "n"}')
     assert str(located).startswith("the MONAI metadata, line 2") and located.message_zh.startswith("MONAI 元数据第 2 行")
     with pytest.raises(importers.SourceError) as caught:  # the loader refuses escapes; bounds check parsed values
-        importers._check_bounds({"name": "\ud800"}, "the MONAI metadata", "MONAI 元数据")
+        common._check_bounds({"name": "\ud800"}, "the MONAI metadata", "MONAI 元数据")
     surrogate = caught.value
     assert surrogate.message_zh == "MONAI 元数据含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本"
     kept = _refusal(tmp_path, "c.metadata.json", json.dumps({f"key{i}": i for i in range(1_200)}).encode())
     assert kept.message_zh == ("来源中有超过 1,000 个值在模型卡中没有对应位置（这些值将保留在 extensions 中）；"
                                "该来源不是本导入工具可用的模型描述")
     assert str(kept).startswith("the source holds more than 1,000 values that have no place in a model card")
-    monkeypatch.setattr(importers.loading, "MAX_BYTES", 10)
+    monkeypatch.setattr(loading, "MAX_BYTES", 10)
     big = _refusal(tmp_path, "d.metadata.json", b'{"name": "a model"}')
     assert big.message_zh == "文件大小为 19 字节，超过本工具对来源文件的上限（10 字节）"
     assert str(big) == "the file is 19 bytes, over this tool's limit for a source file (10 bytes)"
@@ -276,3 +278,61 @@ def test_provider_kind_is_checked_against_the_schema(tmp_path):
     good = cli("import", "monai", ROOT / source, "--provider-kind", "open_source", "--version", "1", "--provider", "X",
                cwd=tmp_path)
     assert good.returncode == 0 and "provider_kind: open_source" in good.stdout, good.stderr
+
+
+def test_every_source_format_the_command_line_offers_has_one_importer():
+    from modelcard_spec.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.choices and "import" in a.choices)
+    kind = next(a for a in sub.choices["import"]._actions if a.dest == "kind")
+    assert set(kind.choices) == set(importers.IMPORTERS)
+
+
+def test_imported_cards_and_the_card_template_declare_the_catalogue_s_standard():
+    """The standard was "YY/T 1833.5" in imported cards and "YY/T 1833.5-2024" in the template."""
+    from modelcard_spec.output.init_card import render_template
+    from modelcard_spec.spec.resources import catalogue_data
+
+    standard = catalogue_data()["standard"]
+    assert standard == "YY/T 1833.5-2024"
+    assert monai.import_monai(MONAI_FILES[0])["conformity"]["standard"] == standard
+    assert huggingface.import_huggingface(HF_README)["conformity"]["standard"] == standard
+    for lang in ("en", "zh"):
+        assert yaml.safe_load(render_template(lang))["conformity"]["standard"] == standard
+
+
+def test_the_values_and_fields_the_importers_write_are_the_schema_s():
+    """What the mapping tables give is a value of the field's enum, and every constant pointer an
+    importer writes to is a field (a value out of its enum would be moved to extensions unseen)."""
+    import ast
+
+    from modelcard_spec.spec import catalogue
+    from modelcard_spec.spec.resources import schema_index
+
+    def enum(path):
+        slot = catalogue.field_slot(path)
+        assert slot is not None and slot["kind"] == "enum", path
+        return set(schema_index()["enums"][slot["range"]]["values"])
+
+    tables = [(monai.MODALITIES.values(), "input_output.inputs[].modality"),
+              ((t for _, t in monai.TASKS), "applicability.intended_tasks[].task_type"),
+              (monai.PRETRAINING.values(), "source_task_data.pretraining_task.kind"),
+              (monai.OUTPUT_SEMANTICS.values(), "input_output.outputs[].semantics"),
+              (huggingface.PIPELINE_TASKS.values(), "applicability.intended_tasks[].task_type"),
+              (huggingface.PRETRAINING.values(), "source_task_data.pretraining_task.kind"),
+              (huggingface.RELATIONS.values(), "lineage.relation")]
+    for values, path in tables:
+        assert set(values) <= enum(path), path
+    puts = 0
+    for module in (monai, huggingface):
+        for node in ast.walk(ast.parse(Path(module.__file__).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "put" \
+                    and isinstance(node.args[0], ast.Constant):
+                path = catalogue.template_of(node.args[0].value)
+                slot = catalogue.field_slot(path)
+                assert slot is not None, (module.__name__, path)
+                value = node.args[1]
+                if slot["kind"] == "enum" and isinstance(value, ast.Constant):
+                    assert value.value in enum(path), (module.__name__, path, value.value)
+                puts += 1
+    assert puts > 15

@@ -4147,8 +4147,8 @@ class RequirementCatalogue(ConfiguredBaseModel):
          'domain_of': ['RequirementCatalogue',
                        'ConformityAssessment',
                        'ConformityDeclaration']} })
-    standard: str = Field(default=..., title="Standard", description="""The standard the catalogue encodes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '目录所编码的标准。'},
+    standard: str = Field(default=..., title="Standard", description="""The designation of the standard the catalogue encodes, as a card's conformity declaration (conformity.standard) names it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '目录所编码标准的标准编号，即模型卡符合性声明（conformity.standard）中所写的标准编号。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标准'}},
          'domain_of': ['RequirementCatalogue', 'ConformityDeclaration']} })
     note: str = Field(default=..., title="Note", description="""Status of the catalogue with respect to the official text.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',

@@ -2,7 +2,8 @@
 
 The model is one ``machine-learning-model`` component with its CycloneDX ``modelCard``
 (approach, task, architecture, datasets, inputs/outputs, performance metrics with confidence
-intervals, considerations); the weight files are ``file`` components with their SHA-256; the
+intervals, considerations; a learning strategy CycloneDX has no type for as a property, see
+:data:`APPROACH`); the weight files are ``file`` components with their SHA-256; the
 source datasets are ``data`` components. Output is deterministic: the serial number is a UUID-5 of
 the card's IRI and content, and no timestamp is written. ``validate`` checks the document against
 the CycloneDX 1.6 JSON schema shipped by ``cyclonedx-python-lib`` (imported only then).
@@ -24,8 +25,19 @@ from ..spec.catalogue import get_in
 from ..spec.iris import card_iri, segment
 from ..spec.textsafe import json_text
 
+# The card path of the learning strategy, whose values (the schema's enum) APPROACH maps.
+LEARNING_STRATEGY = ("model_framework", "algorithm_type", "learning_strategy")
+
+# Each value of the schema's learning-strategy enum -> the CycloneDX 1.6 learning type
+# (modelCard.modelParameters.approach.type: supervised, unsupervised, reinforcement-learning,
+# semi-supervised, self-supervised), or None where CycloneDX has no type for it. For those the BOM
+# states no approach, rather than a neighbouring type that says something else (weak supervision,
+# coarse or noisy labels for a finer task, is not training on labelled examples of the task, nor the
+# mix of labelled and unlabelled data CycloneDX calls semi-supervised), and names the card's value in
+# the model card's property "modelcard-spec:learning_strategy". tests/test_formats.py fails when a
+# value of the enum has no entry here.
 APPROACH = {"supervised": "supervised", "unsupervised": "unsupervised", "self_supervised": "self-supervised",
-            "semi_supervised": "semi-supervised", "reinforcement": "reinforcement-learning"}
+            "semi_supervised": "semi-supervised", "reinforcement": "reinforcement-learning", "weakly_supervised": None}
 
 
 class ExportError(Exception):
@@ -86,9 +98,13 @@ def to_bom(card: dict) -> dict:
             comp["externalReferences"] = [{"type": "distribution", "url": str(wf["download_url"])}]
         components.append(comp)
     params: dict = {}
-    strategy = get_in(card, "model_framework", "algorithm_type", "learning_strategy")
-    if strategy in APPROACH:
-        params["approach"] = {"type": APPROACH[strategy]}
+    properties: list[dict] = []
+    strategy = get_in(card, *LEARNING_STRATEGY)
+    if isinstance(strategy, str):
+        if APPROACH.get(strategy):
+            params["approach"] = {"type": APPROACH[strategy]}
+        else:  # no CycloneDX learning type says it: the card's value, never a near one
+            properties.append({"name": "modelcard-spec:learning_strategy", "value": strategy})
     tasks = get_in(card, "applicability", "intended_tasks") or []
     if tasks and isinstance(tasks[0], dict) and tasks[0].get("task_type"):
         params["task"] = str(tasks[0]["task_type"])
@@ -148,6 +164,8 @@ def to_bom(card: dict) -> dict:
         considerations["ethicalConsiderations"] = [{"name": str(b)} for b in biases]
     if considerations:
         model_card["considerations"] = considerations
+    if properties:
+        model_card["properties"] = properties
     if model_card:
         model["modelCard"] = model_card
     if components or datasets:

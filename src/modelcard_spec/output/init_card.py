@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..spec import catalogue
-from ..spec.resources import schema_index
+from ..spec.resources import catalogue_data, schema_index
 
 
 def _comment(slot: dict, lang: str) -> str:
@@ -67,7 +67,7 @@ def render_template(lang: str = "en") -> str:
     _emit(index["root_class"], 0, lang, body)
     prefilled = {
         "schema_version:": f"schema_version: {index['schema_version']}",
-        "  standard:": "  standard: YY/T 1833.5-2024",
+        "  standard:": f"  standard: {catalogue_data()['standard']}",
         "  catalogue_version:": f"  catalogue_version: {catalogue.catalogue_version()}",
         "  claim_all:": "  claim_all: true",
     }
