@@ -33,9 +33,10 @@ INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_c
 # Keys of formats that are not the card, by the module that reads or writes them.
 FOREIGN = {
     "graph/kg.py": {"Authorization", "Location", "datatype", "error", "text", "xml:lang"},
-    "importers/__init__.py": {"aliases", "base_model_relation", "channel_def", "intended_use", "license_name",
-                              "metrics", "model-index", "model_name", "num_channels", "pipeline_tag",
-                              "spatial_shape", "training_data", "training_procedure"},
+    "importers/common.py": {"aliases"},  # the metric vocabulary's annotations
+    "importers/huggingface.py": {"base_model_relation", "intended_use", "license_name", "metrics", "model-index",
+                                 "model_name", "pipeline_tag", "training_data", "training_procedure"},
+    "importers/monai.py": {"channel_def", "num_channels", "spatial_shape"},
     "modelfiles/_onnxchild.py": {"arrays", "cpu_seconds", "max_input_bytes", "max_output_bytes", "memory", "parent"},
     "modelfiles/pickles.py": {"objects", "opcodes", "streams"},
     "modelfiles/reader.py": {"__metadata__", "ai.onnx", "data_offsets", "length", "location", "members", "offset"},
