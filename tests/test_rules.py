@@ -7,13 +7,15 @@ check is the unmutated example, which must not trigger it.
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, INVALID_CARDS, VALID_CARDS
 from modelcard_spec.check.loading import read_card
-from modelcard_spec.check.rules import RULES
+from modelcard_spec.check.rules import RULES, Context
+from modelcard_spec.spec.evidence import MAX_SAMPLE_LISTS
 from modelcard_spec.check.pipeline import check_data, validate_file
 
 CXR = EXAMPLES / "cxr-classification-backbone"
@@ -534,3 +536,112 @@ def test_structural_messages_quote_field_titles_in_chinese():
     issues = {i.path: i.message_zh for i in structural.check(data, data.get("provider_kind"))}
     assert issues["/model_parameters/weight_files/0/sha256"] == "'zz' 不符合“SHA-256”的格式（模式 ^[a-f0-9]{64}$）"
     assert issues["/model_parameters/total_parameters"] == "“参数总量”应为整数，而不是字符串（'x'）"
+
+
+# --- messages: every variant of every rule renders in both languages from the parameters it is given
+
+def _evidence_folder(tmp_path):
+    """A copy of the CT example whose files give the file-based variants something to find: the tuning
+    list shares a sample with the training list, the flowchart was edited after it was hashed, the
+    factor analysis is gone, and there is a folder where a file could be named."""
+    folder = copy_example(tmp_path)
+    first = (folder / "evidence" / "split_training.txt").read_text().splitlines()[0]
+    with (folder / "evidence" / "split_tuning.txt").open("a") as fh:
+        fh.write(first + "\n")
+    (folder / "evidence" / "flowchart.md").write_text("edited\n")
+    (folder / "evidence" / "factor_analysis.md").unlink()
+    (folder / "evidence" / "a-folder").mkdir()
+    return folder
+
+
+def _splits(d):
+    return d["training_process"]["data_splits"]["splits"]
+
+
+def _evidence_of(d, ident):
+    return next(e for e in d["evidence"] if e["id"] == ident)
+
+
+VARIANTS = {
+    # (rule id, message variant): (base card, mutation) for the variants that neither the examples nor
+    # MUTATIONS reach; a base of None is the CT example in the folder of _evidence_folder
+    ("annotation.roles", "no-primary"):
+        (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles"], [{"role": "reviewer"}])),
+    ("dates.order", "training"): (cxr, lambda d: _set(d["training_process"], ["training_start_date"], "2030-01-01")),
+    ("dates.order", "collection"):
+        (cxr, lambda d: _set(d["source_task_data"]["datasets"][0], ["time_span_start"], "2999-01-01")),
+    ("io.node-names", "output"): (cxr, lambda d: _set(d["input_output"]["outputs"][0], ["node"], "pooled")),
+    ("metric.confusion-matrix", "sample-size"): (cxr, lambda d: _set(perf(d, 1), ["sample_size"], 1)),
+    ("metric.interval", "level"): (cxr, lambda d: _set(perf(d, 0), ["confidence_interval", "level"], 1)),
+    ("metric.interval", "inverted"): (cxr, lambda d: perf(d, 0)["confidence_interval"].update(lower=0.9, upper=0.1)),
+    ("weights.pickle-safe-loading", "unnamed"):
+        (cxr, lambda d: [d["model_parameters"]["weight_files"][0].pop(k) for k in ("safe_loading", "file_name")]),
+    ("splits.disjoint", "shared"): (None, lambda d: None),
+    ("splits.disjoint", "unreadable"): (None, lambda d: _set(_evidence_of(d, "ev-split-tuning"), ["path"], "evidence/absent.txt")),
+    ("splits.disjoint", "too-many"): (None, lambda d: _splits(d).extend([dict(_splits(d)[0])] * MAX_SAMPLE_LISTS)),
+    ("evidence.sha256", "mismatch"): (None, lambda d: None),
+    ("evidence.sha256", "missing"): (None, lambda d: None),
+    ("evidence.sha256", "unreadable"): (None, lambda d: _set(_evidence_of(d, "ev-config"), ["path"], "evidence/a-folder")),
+}
+
+
+def _renderings(check, params):
+    """The (English, Chinese) messages that some variant of ``check`` renders from ``params``."""
+    out = set()
+    for variant in check.messages:
+        try:
+            out.add(check.render(variant, params))
+        except KeyError:  # a parameter this variant takes is not among them
+            pass
+    return out
+
+
+def test_every_variant_of_every_rule_renders_in_both_languages_from_its_parameters(tmp_path):
+    """Run every rule over the examples, the invalid examples and the mutated cards: each issue of a rule
+    carries parameters (JSON values) from which the registry renders exactly its two messages, and every
+    message variant of every rule is reached this way."""
+    folder = _evidence_folder(tmp_path)
+    ct_in_folder = read_card(folder / "card.yaml").data
+    cards = [("example " + p.name, read_card(p).data, p.parent, None) for p in VALID_CARDS + INVALID_CARDS]
+    for rule_id, (base, mutate, *_) in sorted(MUTATIONS.items()):
+        data = base()
+        mutate(data)
+        cards.append((rule_id, data, CXR, None))
+    for key, (base, mutate) in VARIANTS.items():
+        data = base() if base else copy.deepcopy(ct_in_folder)
+        mutate(data)
+        cards.append((key, data, CXR if base else folder, key))
+    seen = set()
+    for label, data, where, wanted in cards:
+        issues, _ = check_data(data, where)
+        for issue in (i for i in issues if i.rule in RULES):
+            check = RULES[issue.rule].check
+            assert (issue.message, issue.message_zh) in _renderings(check, issue.params or {}), (label, issue)
+            assert json.loads(json.dumps(issue.params or {}, allow_nan=False)) == (issue.params or {}), (label, issue)
+        reported = {(i.rule, i.path, i.message, i.message_zh): i.params for i in issues}
+        ctx, found = Context(data, where), set()
+        for rule in RULES.values():
+            for finding in rule.run(ctx):
+                en, zh = rule.check.render(finding.variant, finding.params)
+                assert en and zh and reported[(rule.id, finding.path, en, zh)] == (finding.params or None), label
+                found.add((rule.id, finding.variant))
+        assert wanted is None or wanted in found, f"{label} did not reach its variant: {sorted(found)}"
+        seen |= found
+    assert seen == {(rule.id, variant) for rule in RULES.values() for variant in rule.check.messages}
+
+
+@pytest.mark.parametrize("rule_id,variant", [("compression.none-alone", "no-such-variant"),
+                                             ("metric.proportion-range", "")])  # a variant, its parameters
+def test_a_finding_the_rules_templates_cannot_render_fails_the_rule(monkeypatch, rule_id, variant):
+    from modelcard_spec.check.rules import Rule, found
+
+    original = RULES[rule_id]
+    with pytest.raises(KeyError):
+        original.check.render(variant, {})
+    monkeypatch.setitem(RULES, rule_id, Rule(original.check, lambda ctx: iter([found("/name", variant)])))
+    issues, statuses = check_data(cxr(), CXR)
+    assert not [i for i in issues if i.rule == rule_id]
+    failed = [i for i in issues if i.rule == "internal.rule-failed"]
+    assert [(i.requirement, i.params["check"], i.params["exception"]) for i in failed] == \
+        [(original.requirements[0], rule_id, "KeyError")]
+    assert {s["id"]: s["status"] for s in statuses}[original.requirements[0]] == "nonconforming"

@@ -268,12 +268,8 @@ def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
     for rule in RULES.values():
         try:
             for f in rule.run(ctx):
-                if f.message is None:
-                    issues.append(diagnostic(rule.id, f.path, f.variant, severity=f.severity,
-                                             requirement=f.requirement, **(f.params or {})))
-                else:  # TRANSITIONAL: a rule that writes its own text
-                    issues.append(Issue(f.severity or rule.severity, rule.id, f.path, f.message, f.message_zh,
-                                        f.requirement or rule.requirements[0]))
+                issues.append(diagnostic(rule.id, f.path, f.variant, severity=f.severity,
+                                         requirement=f.requirement, **(f.params or {})))
         except Exception as exc:  # a check that could not finish is not a check passed: its requirements fail
             _log.debug("the check %s could not finish", rule.id, exc_info=True)
             name = type(exc).__name__

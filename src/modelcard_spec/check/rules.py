@@ -28,15 +28,13 @@ from ..spec.evidence import MAX_SAMPLE_LISTS, EvidenceError, EvidenceReader
 @dataclass(frozen=True)
 class Finding:
     """What a rule found at ``path``: the variant of its message and the message's parameters
-    (rendered by the rule's templates in :mod:`..spec.registry`)."""
+    (rendered by the rule's templates in :mod:`..spec.registry`). Make one with :func:`found`."""
 
     path: str
-    message: str | None = None     # TRANSITIONAL: text written by the rule; goes when every rule uses templates
-    message_zh: str | None = None  # TRANSITIONAL
-    severity: str | None = None  # overrides the rule's default
-    requirement: str | None = None  # overrides the rule's first requirement
     variant: str = ""
     params: Mapping | None = None
+    severity: str | None = None  # overrides the rule's default
+    requirement: str | None = None  # overrides the rule's first requirement
 
 
 def found(path: str, variant: str = "", *, severity: str | None = None, requirement: str | None = None,
@@ -148,13 +146,21 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _sample_list_zh(role) -> str:
-    """"测试集的样本清单": the split role's Chinese title from the schema; a value that is not a role
-    is shown as written, set off by spaces (" foo 的样本清单")."""
+def _as_text(value) -> str:
+    """A card value the schema wants to be a string, as a message shows it: anything else as ``str()``
+    writes it (a list is not joined by ", "), so the parameter is a string whatever the card holds."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _role_zh(role, initial: bool = False) -> str:
+    """The Chinese wording of a split role before "的样本清单": its title from the schema ("测试集");
+    a value that is not a role is shown as written, set off by spaces (" foo "), but not at the start
+    of the message (``initial``: "foo ")."""
     index = schema_index()
     roles = index["enums"][index["classes"]["Split"]["slots"]["role"]["range"]]["values"]
     spec = roles.get(role) if isinstance(role, str) else None
-    return f"{spec['title_zh']}的样本清单" if spec else f" {role} 的样本清单"
+    wording = spec["title_zh"] if spec else f" {role} "
+    return wording.lstrip() if initial else wording
 
 
 def _num(value) -> bool:
@@ -183,35 +189,49 @@ _COUNT_KEYS = ("true_positives", "false_positives", "true_negatives", "false_neg
 
 
 @rule("metric.confusion-matrix", ("MCS-AP-03",), "error",
-      "Metrics agree with their confusion-matrix counts", "指标与混淆矩阵计数一致")
+      "Metrics agree with their confusion-matrix counts", "指标与混淆矩阵计数一致",
+      messages={
+          "sample-size": ("sample size {sample_size} differs from the confusion-matrix total {total}",
+                          "样本量 {sample_size} 与混淆矩阵总数 {total} 不一致"),
+          "value": ("{metric} {value} disagrees with the confusion matrix (TP {true_positives}, FP {false_positives}, "
+                    "TN {true_negatives}, FN {false_negatives} give {expected:.4f})",
+                    "{metric} {value} 与混淆矩阵不一致（TP {true_positives}、FP {false_positives}、"
+                    "TN {true_negatives}、FN {false_negatives} 计算得 {expected:.4f}）"),
+      })
 def metric_confusion_matrix(ctx: Context):
     for ptr, m in ctx.instances("MetricResult"):
         cm = m.get("confusion_matrix")
         metric, value = m.get("metric"), m.get("value")
         if not isinstance(cm, dict) or not all(isinstance(cm.get(k), int) for k in _COUNT_KEYS):
             continue
-        tp, fp, tn, fn = (cm[k] for k in _COUNT_KEYS)
-        total = tp + fp + tn + fn
+        counts = {k: cm[k] for k in _COUNT_KEYS}
+        total = sum(counts.values())
         if isinstance(m.get("sample_size"), int) and m["sample_size"] != total:
-            yield Finding(f"{ptr}/sample_size",
-                          f"sample size {m['sample_size']} differs from the confusion-matrix total {total}",
-                          f"样本量 {m['sample_size']} 与混淆矩阵总数 {total} 不一致")
-        fn_ = _FROM_COUNTS.get(metric) if isinstance(metric, str) else None
-        if fn_ is None or not _num(value):
+            yield found(f"{ptr}/sample_size", "sample-size", sample_size=m["sample_size"], total=total)
+        formula = _FROM_COUNTS.get(metric) if isinstance(metric, str) else None
+        if formula is None or not _num(value):
             continue
-        expected = fn_(tp, fp, tn, fn)
+        expected = formula(*counts.values())
         if expected is None:
             continue
         tolerance = 0.5 * 10 ** -_decimals(float(value)) + 1e-9
         if abs(expected - value) > tolerance:
-            yield Finding(f"{ptr}/value",
-                          f"{metric} {value} disagrees with the confusion matrix (TP {tp}, FP {fp}, TN {tn}, FN {fn} give {expected:.4f})",
-                          f"{metric} {value} 与混淆矩阵不一致（TP {tp}、FP {fp}、TN {tn}、FN {fn} 计算得 {expected:.4f}）")
+            yield found(f"{ptr}/value", "value", metric=metric, value=value, expected=expected, **counts)
 
 
 @rule("metric.interval", ("MCS-AP-03",), "error",
       "An estimate lies inside its confidence interval, whose level is in (0, 1)",
-      "点估计位于置信区间内，且置信水平在 (0, 1) 内")
+      "点估计位于置信区间内，且置信水平在 (0, 1) 内",
+      messages={
+          "level": ("confidence level {level} is not strictly between 0 and 1",
+                    "置信水平 {level} 不在 0 与 1 之间（不含端点）"),
+          "level-percent": ("confidence level {level} is not strictly between 0 and 1 (write 0.95, not 95)",
+                            "置信水平 {level} 不在 0 与 1 之间（不含端点）（应写 0.95 而非 95）"),
+          "inverted": ("interval lower bound {lower} exceeds its upper bound {upper}",
+                       "置信区间下限 {lower} 大于上限 {upper}"),
+          "outside": ("estimate {value} lies outside its confidence interval [{lower}, {upper}]",
+                      "点估计 {value} 不在其置信区间 [{lower}, {upper}] 内"),
+      })
 def metric_interval(ctx: Context):
     for ptr, m in ctx.instances("MetricResult"):
         ci, value = m.get("confidence_interval"), m.get("value")
@@ -219,30 +239,32 @@ def metric_interval(ctx: Context):
             continue
         lower, upper, level = ci.get("lower"), ci.get("upper"), ci.get("level")
         if _num(level) and not 0 < level < 1:
-            hint = " (write 0.95, not 95)" if level > 1 else ""
-            yield Finding(f"{ptr}/confidence_interval/level",
-                          f"confidence level {level} is not strictly between 0 and 1{hint}",
-                          f"置信水平 {level} 不在 0 与 1 之间（不含端点）" + ("（应写 0.95 而非 95）" if level > 1 else ""))
+            yield found(f"{ptr}/confidence_interval/level", "level-percent" if level > 1 else "level", level=level)
         if _num(lower) and _num(upper) and lower > upper:
-            yield Finding(f"{ptr}/confidence_interval", f"interval lower bound {lower} exceeds its upper bound {upper}",
-                          f"置信区间下限 {lower} 大于上限 {upper}")
+            yield found(f"{ptr}/confidence_interval", "inverted", lower=lower, upper=upper)
         elif _num(lower) and _num(upper) and _num(value) and not lower <= value <= upper:
-            yield Finding(f"{ptr}/value", f"estimate {value} lies outside its confidence interval [{lower}, {upper}]",
-                          f"点估计 {value} 不在其置信区间 [{lower}, {upper}] 内")
+            yield found(f"{ptr}/value", "outside", value=value, lower=lower, upper=upper)
 
 
 @rule("metric.proportion-range", ("MCS-AP-03",), "error",
-      "Proportions are written as fractions between 0 and 1", "比例类指标以 0 到 1 之间的小数表示")
+      "Proportions are written as fractions between 0 and 1", "比例类指标以 0 到 1 之间的小数表示",
+      messages={"": ("{metric} is a proportion but its value is {value} (write 0.91, not 91)",
+                     "{metric} 为比例类指标，但数值为 {value}（应写 0.91 而非 91）")})
 def metric_proportion_range(ctx: Context):
     for ptr, m in ctx.instances("MetricResult"):
         value = m.get("value")
         if _enum_annotation("Metric", m.get("metric"), "kind") == "proportion" and _num(value) and not 0 <= value <= 1:
-            yield Finding(f"{ptr}/value", f"{m['metric']} is a proportion but its value is {value} (write 0.91, not 91)",
-                          f"{m['metric']} 为比例类指标，但数值为 {value}（应写 0.91 而非 91）")
+            yield found(f"{ptr}/value", metric=m["metric"], value=value)
 
 
 @rule("metric.subgroup-size", ("MCS-AP-03",), "error",
-      "Subgroup and result sample sizes do not exceed their totals", "亚组及结果的样本量不超过总量")
+      "Subgroup and result sample sizes do not exceed their totals", "亚组及结果的样本量不超过总量",
+      messages={
+          "subgroup": ("subgroup '{subgroup}' has {sample_size} samples, more than the {total} of the whole result",
+                       "亚组“{subgroup}”样本量 {sample_size} 超过整体结果的样本量 {total}"),
+          "dataset": ("sample size {sample_size} exceeds the {amount_used} samples used from dataset '{dataset}'",
+                      "样本量 {sample_size} 超过数据集“{dataset}”的使用量 {amount_used}"),
+      })
 def metric_subgroup_size(ctx: Context):
     datasets = ctx.by_id("Dataset")
     totals: dict[tuple, int] = {}
@@ -257,14 +279,10 @@ def metric_subgroup_size(ctx: Context):
             continue
         total = totals.get((_text(m.get("dataset")), _text(m.get("task"))))
         if m.get("subgroup") and total is not None and size > total:
-            yield Finding(f"{ptr}/sample_size",
-                          f"subgroup '{m['subgroup']}' has {size} samples, more than the {total} of the whole result",
-                          f"亚组“{m['subgroup']}”样本量 {size} 超过整体结果的样本量 {total}")
+            yield found(f"{ptr}/sample_size", "subgroup", subgroup=_as_text(m["subgroup"]), sample_size=size, total=total)
         used = datasets.get(_text(m.get("dataset")), {}).get("amount_used")
         if isinstance(used, int) and size > used:
-            yield Finding(f"{ptr}/sample_size",
-                          f"sample size {size} exceeds the {used} samples used from dataset '{m['dataset']}'",
-                          f"样本量 {size} 超过数据集“{m['dataset']}”的使用量 {used}")
+            yield found(f"{ptr}/sample_size", "dataset", sample_size=size, amount_used=used, dataset=m["dataset"])
 
 
 # --------------------------------------------------------------------------- references
@@ -278,7 +296,9 @@ def _referenced_classes() -> tuple[str, ...]:
 
 
 @rule("reference.unknown", ("MCS-LC-05",), "error",
-      "References name a dataset or evidence declared in the card", "引用指向模型卡中已声明的数据集或证据")
+      "References name a dataset or evidence declared in the card", "引用指向模型卡中已声明的数据集或证据",
+      messages={"": ("no {target_title} with id '{target}' is declared in the card",
+                     "模型卡中未声明标识为“{target}”的{target_title_zh}")})
 def reference_unknown(ctx: Context):
     index = schema_index()["classes"]
     declared = {cls: ctx.ids(cls) for cls in _referenced_classes()}
@@ -292,12 +312,13 @@ def reference_unknown(ctx: Context):
                 if isinstance(target, str) and target not in declared[slot["range"]]:
                     where = f"{ptr}/{key}" + (f"/{i}" if isinstance(obj[key], list) else "")
                     requirement = catalogue.primary_requirement(where, ctx.provider_kind)
-                    yield Finding(where, f"no {target_class['title'].lower()} with id '{target}' is declared in the card",
-                                  f"模型卡中未声明标识为“{target}”的{target_class['title_zh']}", requirement=requirement)
+                    yield found(where, requirement=requirement, target=target, target_class=slot["range"],
+                                target_title=target_class["title"].lower(), target_title_zh=target_class["title_zh"])
 
 
 @rule("reference.duplicate-id", ("MCS-LC-05",), "error",
-      "Identifiers of datasets and evidence are unique", "数据集和证据的标识唯一")
+      "Identifiers of datasets and evidence are unique", "数据集和证据的标识唯一",
+      messages={"": ("id '{id}' is already used at {first}", "标识“{id}”已在 {first} 使用")})
 def reference_duplicate_id(ctx: Context):
     for cls in _referenced_classes():
         seen: dict[str, str] = {}
@@ -305,33 +326,49 @@ def reference_duplicate_id(ctx: Context):
             ident = obj.get("id")
             if isinstance(ident, str):
                 if ident in seen:
-                    yield Finding(f"{ptr}/id", f"id '{ident}' is already used at {seen[ident]}",
-                                  f"标识“{ident}”已在 {seen[ident]} 使用")
+                    yield found(f"{ptr}/id", id=ident, first=seen[ident])
                 seen.setdefault(ident, ptr)
 
 
 # --------------------------------------------------------------------------- data splits and augmentation
 
 
-@rule("splits.ratio-sum", ("MCS-TR-03",), "error", "Split ratios sum to 1", "数据划分比例之和为 1")
+@rule("splits.ratio-sum", ("MCS-TR-03",), "error", "Split ratios sum to 1", "数据划分比例之和为 1",
+      messages={"": ("split ratios sum to {sum:g}, not 1", "数据划分比例之和为 {sum:g}，而不是 1")})
 def splits_ratio_sum(ctx: Context):
     for ptr, s in ctx.instances("DataSplits"):
         splits = s.get("splits") if isinstance(s.get("splits"), list) else []
         ratios = [x.get("ratio") for x in splits if isinstance(x, dict)]
         if ratios and all(_num(r) for r in ratios) and abs(sum(ratios) - 1) > 1e-3:
-            yield Finding(f"{ptr}/splits", f"split ratios sum to {sum(ratios):g}, not 1",
-                          f"数据划分比例之和为 {sum(ratios):g}，而不是 1")
+            yield found(f"{ptr}/splits", sum=sum(ratios))
+
+
+_UNCHECKED = ", so whether the splits share samples could not be checked"
+_UNCHECKED_ZH = "，无法核验各子集是否共享样本"
 
 
 @rule("splits.disjoint", ("MCS-TR-04",), "error",
       "Training, tuning and test sets are pairwise disjoint, in declaration and in fact",
-      "训练集、调优集、测试集在声明上和事实上两两无交集")
+      "训练集、调优集、测试集在声明上和事实上两两无交集",
+      messages={
+          "declared": ("the splits are declared not disjoint; they must not share samples",
+                       "声明各子集存在交集；各子集不得共享样本"),
+          "too-many": ("{count} sample list(s), from the {role} sample list '{sample_list}' on, were not compared "
+                       "with the others: at most {limit} sample lists are compared per card" + _UNCHECKED,
+                       "自{role_zh}的样本清单“{sample_list}”起，有 {count} 个样本清单未参与比对：每张模型卡最多比对 "
+                       "{limit} 个样本清单" + _UNCHECKED_ZH),
+          "unreadable": ("the {role} sample list '{sample_list}' {reason}" + _UNCHECKED,
+                         "{role_zh}的样本清单“{sample_list}”{reason_zh}" + _UNCHECKED_ZH),
+          "shared": ("the {role} sample list '{sample_list}' and the {other_role} sample list "
+                     "'{other_sample_list}' share {count} sample(s), e.g. {example}",
+                     "{role_zh}的样本清单“{sample_list}”与{other_role_zh}的样本清单“{other_sample_list}”"
+                     "有 {count} 个共同样本，例如 {example}"),
+      })
 def splits_disjoint(ctx: Context):
     evidence = ctx.by_id("Evidence")
     for ptr, s in ctx.instances("DataSplits"):
         if s.get("disjoint") is False:
-            yield Finding(f"{ptr}/disjoint", "the splits are declared not disjoint; they must not share samples",
-                          "声明各子集存在交集；各子集不得共享样本")
+            yield found(f"{ptr}/disjoint", "declared")
         if ctx.folder is None:
             continue
         lists = []  # (index, role, path) of every split that names a local sample list
@@ -342,13 +379,8 @@ def splits_disjoint(ctx: Context):
                     lists.append((i, split.get("role", "?"), ev["path"]))
         if len(lists) > MAX_SAMPLE_LISTS:
             i, role, rel = lists[MAX_SAMPLE_LISTS]
-            rest = len(lists) - MAX_SAMPLE_LISTS
-            yield Finding(f"{ptr}/splits/{i}/sample_list",
-                          f"{rest} sample list(s), from the {role} sample list '{rel}' on, were not compared with the others: "
-                          f"at most {MAX_SAMPLE_LISTS} sample lists are compared per card, so whether the splits share samples "
-                          f"could not be checked",
-                          f"自{_sample_list_zh(role)}“{rel}”起，有 {rest} 个样本清单未参与比对：每张模型卡最多比对 "
-                          f"{MAX_SAMPLE_LISTS} 个样本清单，无法核验各子集是否共享样本")
+            yield found(f"{ptr}/splits/{i}/sample_list", "too-many", count=len(lists) - MAX_SAMPLE_LISTS,
+                        role=_as_text(role), role_zh=_role_zh(role), sample_list=rel, limit=MAX_SAMPLE_LISTS)
         members = []
         for i, role, rel in lists[:MAX_SAMPLE_LISTS]:
             try:
@@ -356,168 +388,193 @@ def splits_disjoint(ctx: Context):
             except EvidenceError as exc:  # each list on its own: one bad list does not stop the others
                 # an absent list too: evidence.sha256 warns that the file is not beside the card, but
                 # the disjointness "in fact" that MCS-TR-04 asks for was not checked
-                yield Finding(f"{ptr}/splits/{i}/sample_list",
-                              f"the {role} sample list '{rel}' {exc.reason}, so whether the splits share samples could not be checked",
-                              f"{_sample_list_zh(role).lstrip()}“{rel}”{exc.reason_zh}，无法核验各子集是否共享样本")
+                yield found(f"{ptr}/splits/{i}/sample_list", "unreadable", role=_as_text(role),
+                            role_zh=_role_zh(role, initial=True), sample_list=rel,
+                            reason=exc.reason, reason_zh=exc.reason_zh)
         for a in range(len(members)):
             for b in range(a + 1, len(members)):
                 (_, ra, pa, la), (ib, rb, pb, lb) = members[a], members[b]
                 shared, example = la.shared_with(lb)
                 if shared:
-                    yield Finding(f"{ptr}/splits/{ib}/sample_list",
-                                  f"the {ra} sample list '{pa}' and the {rb} sample list '{pb}' share {shared} sample(s), e.g. {example}",
-                                  f"{_sample_list_zh(ra).lstrip()}“{pa}”与{_sample_list_zh(rb)}“{pb}”有 {shared} 个共同样本，例如 {example}")
+                    yield found(f"{ptr}/splits/{ib}/sample_list", "shared",
+                                role=_as_text(ra), role_zh=_role_zh(ra, initial=True), sample_list=pa,
+                                other_role=_as_text(rb), other_role_zh=_role_zh(rb), other_sample_list=pb,
+                                count=shared, example=example)
 
 
 @rule("augmentation.test-set", ("MCS-TR-02",), "error",
-      "The test set is not augmented (except adversarial test sets)", "除对抗测试外不得对测试集进行扩增")
+      "The test set is not augmented (except adversarial test sets)", "除对抗测试外不得对测试集进行扩增",
+      messages={"": ("the test set is augmented; only adversarial test sets may be",
+                     "对测试集进行了扩增；仅对抗测试集可以扩增")})
 def augmentation_test_set(ctx: Context):
     for ptr, a in ctx.instances("Augmentation"):
         if a.get("object") == "test_set":
-            yield Finding(f"{ptr}/object", "the test set is augmented; only adversarial test sets may be",
-                          "对测试集进行了扩增；仅对抗测试集可以扩增")
+            yield found(f"{ptr}/object")
 
 
 # --------------------------------------------------------------------------- parameters, dates, versions
 
 
 @rule("parameters.trainable", ("MCS-PA-01",), "error",
-      "Trainable parameters do not exceed the total", "可训练参数量不超过参数总量")
+      "Trainable parameters do not exceed the total", "可训练参数量不超过参数总量",
+      messages={"": ("trainable parameters ({trainable_parameters}) exceed the total ({total_parameters})",
+                     "可训练参数量（{trainable_parameters}）超过参数总量（{total_parameters}）")})
 def parameters_trainable(ctx: Context):
     for ptr, p in ctx.instances("ModelParameters"):
         total, trainable = p.get("total_parameters"), p.get("trainable_parameters")
         if isinstance(total, int) and isinstance(trainable, int) and trainable > total:
-            yield Finding(f"{ptr}/trainable_parameters",
-                          f"trainable parameters ({trainable}) exceed the total ({total})",
-                          f"可训练参数量（{trainable}）超过参数总量（{total}）")
+            yield found(f"{ptr}/trainable_parameters", trainable_parameters=trainable, total_parameters=total)
 
 
 @rule("compression.none-alone", ("MCS-PA-04",), "error",
-      "'none' is not combined with a compression method", "“无”不与其他压缩方法并列")
+      "'none' is not combined with a compression method", "“无”不与其他压缩方法并列",
+      messages={"": ("compression lists 'none' together with other methods", "压缩方法同时列出了“无”和其他方法")})
 def compression_none_alone(ctx: Context):
     for ptr, c in ctx.instances("Compression"):
         methods = c.get("methods") if isinstance(c.get("methods"), list) else []
         if "none" in methods and len(methods) > 1:
-            yield Finding(f"{ptr}/methods", "compression lists 'none' together with other methods",
-                          "压缩方法同时列出了“无”和其他方法")
+            yield found(f"{ptr}/methods")
 
 
 @rule("dates.order", ("MCS-GEN-04",), "error",
-      "Release follows training; periods start before they end", "发布晚于训练结束；时间段起点早于终点")
+      "Release follows training; periods start before they end", "发布晚于训练结束；时间段起点早于终点",
+      messages={
+          "training": ("training ends ({end}) before it starts ({start})", "训练结束日期（{end}）早于开始日期（{start}）"),
+          "release": ("the release date {release} is before training ended ({end})",
+                      "发布日期 {release} 早于训练结束日期 {end}"),
+          "collection": ("data collection ends ({end}) before it starts ({start})",
+                         "数据采集截止日期（{end}）早于起始日期（{start}）"),
+      })
 def dates_order(ctx: Context):
     release = ctx.data.get("release_date")
     for ptr, t in ctx.instances("TrainingProcess"):
         start, end = t.get("training_start_date"), t.get("training_end_date")
         if isinstance(start, str) and isinstance(end, str) and start > end:
-            yield Finding(f"{ptr}/training_end_date", f"training ends ({end}) before it starts ({start})",
-                          f"训练结束日期（{end}）早于开始日期（{start}）", requirement="MCS-TR-01")
+            yield found(f"{ptr}/training_end_date", "training", requirement="MCS-TR-01", start=start, end=end)
         if isinstance(release, str) and isinstance(end, str) and release < end:
-            yield Finding("/release_date", f"the release date {release} is before training ended ({end})",
-                          f"发布日期 {release} 早于训练结束日期 {end}")
+            yield found("/release_date", "release", release=release, end=end)
     for ptr, d in ctx.instances("Dataset"):
         start, end = d.get("time_span_start"), d.get("time_span_end")
         if isinstance(start, str) and isinstance(end, str) and start > end:
-            yield Finding(f"{ptr}/time_span_end", f"data collection ends ({end}) before it starts ({start})",
-                          f"数据采集截止日期（{end}）早于起始日期（{start}）", requirement="MCS-SD-02")
+            yield found(f"{ptr}/time_span_end", "collection", requirement="MCS-SD-02", start=start, end=end)
 
 
 @rule("version.in-history", ("MCS-GEN-04",), "error",
-      "The card's version appears in its change history", "模型卡版本出现在变更历史中")
+      "The card's version appears in its change history", "模型卡版本出现在变更历史中",
+      messages={"": ("version {version} is not in the change history ({versions})",
+                     "版本 {version} 未出现在变更历史中（{versions}）")})
 def version_in_history(ctx: Context):
     history = ctx.data.get("change_history")
     version = ctx.data.get("version")
     if isinstance(history, list) and history and isinstance(version, str):
         versions = [h.get("version") for h in history if isinstance(h, dict)]
         if version not in versions:
-            yield Finding("/change_history", f"version {version} is not in the change history ({', '.join(map(str, versions))})",
-                          f"版本 {version} 未出现在变更历史中（{', '.join(map(str, versions))}）")
+            yield found("/change_history", version=version, versions=versions)
 
 
 # --------------------------------------------------------------------------- weights, learning, annotation
 
+_PICKLE_UNSAFE = " (pickle-based, can run code when loaded) and has no safe-loading statement"
+_PICKLE_UNSAFE_ZH = " 格式（基于 pickle，加载时可执行代码），但未给出安全加载说明"
+
 
 @rule("weights.pickle-safe-loading", ("MCS-PA-06",), "warning",
-      "Pickle-based weight files state how to load them safely", "基于 pickle 的权重文件说明安全加载方式")
+      "Pickle-based weight files state how to load them safely", "基于 pickle 的权重文件说明安全加载方式",
+      messages={
+          "": ("{file_name} is {format}" + _PICKLE_UNSAFE, "{file_name} 为 {format}" + _PICKLE_UNSAFE_ZH),
+          "unnamed": ("weight file is {format}" + _PICKLE_UNSAFE, "权重文件 为 {format}" + _PICKLE_UNSAFE_ZH),
+      })
 def weights_pickle_safe_loading(ctx: Context):
     for ptr, w in ctx.instances("WeightFile"):
         fmt = w.get("format")
         if _enum_annotation("WeightFormat", fmt, "pickle_based") == "true" and not w.get("safe_loading"):
-            yield Finding(f"{ptr}/safe_loading",
-                          f"{w.get('file_name', 'weight file')} is {fmt} (pickle-based, can run code when loaded) and has no safe-loading statement",
-                          f"{w.get('file_name', '权重文件')} 为 {fmt} 格式（基于 pickle，加载时可执行代码），但未给出安全加载说明")
+            if "file_name" in w:
+                yield found(f"{ptr}/safe_loading", file_name=_as_text(w["file_name"]), format=fmt)
+            else:
+                yield found(f"{ptr}/safe_loading", "unnamed", format=fmt)
 
 
 @rule("learning.self-learning-off", ("MCS-LC-04",), "error",
       "A model able to keep learning has self-learning off at deployment, with a record",
-      "具备持续学习能力的模型在部署时关闭自学习并有记录")
+      "具备持续学习能力的模型在部署时关闭自学习并有记录",
+      messages={
+          "not-disabled": ("the model can keep learning, but self-learning is not stated as disabled at deployment",
+                           "模型具备持续学习能力，但未声明部署时已关闭自学习功能"),
+          "no-record": ("no record confirms that self-learning was switched off at deployment",
+                        "缺少确认部署时已关闭自学习功能的记录"),
+      })
 def learning_self_learning_off(ctx: Context):
     for ptr, c in ctx.instances("ContinuousLearning"):
         if c.get("capable") is True:
             if c.get("disabled_at_deployment") is not True:
-                yield Finding(f"{ptr}/disabled_at_deployment",
-                              "the model can keep learning, but self-learning is not stated as disabled at deployment",
-                              "模型具备持续学习能力，但未声明部署时已关闭自学习功能")
+                yield found(f"{ptr}/disabled_at_deployment", "not-disabled")
             if not c.get("confirmation_record"):
-                yield Finding(f"{ptr}/confirmation_record",
-                              "no record confirms that self-learning was switched off at deployment",
-                              "缺少确认部署时已关闭自学习功能的记录")
+                yield found(f"{ptr}/confirmation_record", "no-record")
 
 
 @rule("annotation.roles", ("MCS-SD-07",), "error",
       "Annotation has primary annotators, and one person never holds two roles on a case",
-      "标注有初级标注人员，且同一例数据的角色不由同一人兼任")
+      "标注有初级标注人员，且同一例数据的角色不由同一人兼任",
+      messages={
+          "no-primary": ("the annotation roles include no primary annotator", "标注人员角色中没有初级标注人员"),
+          "not-independent": ("primary annotation, review and arbitration of one case must be done by different people",
+                              "同一例数据的初级标注、审核和仲裁人员不可相互兼任"),
+      })
 def annotation_roles(ctx: Context):
     for ptr, a in ctx.instances("AnnotationProcess"):
         roles = [r.get("role") for r in (a.get("roles") if isinstance(a.get("roles"), list) else []) if isinstance(r, dict)]
         if roles and "primary_annotator" not in roles:
-            yield Finding(f"{ptr}/roles", "the annotation roles include no primary annotator",
-                          "标注人员角色中没有初级标注人员")
+            yield found(f"{ptr}/roles", "no-primary")
         if a.get("roles_independent") is False:
-            yield Finding(f"{ptr}/roles_independent",
-                          "primary annotation, review and arbitration of one case must be done by different people",
-                          "同一例数据的初级标注、审核和仲裁人员不可相互兼任")
+            yield found(f"{ptr}/roles_independent", "not-independent")
 
 
 @rule("io.node-names", ("MCS-IO-01", "MCS-IO-04"), "error",
-      "Input/output specifications name declared nodes", "输入输出规格所指节点均已声明")
+      "Input/output specifications name declared nodes", "输入输出规格所指节点均已声明",
+      messages={
+          "input": ("'{node}' is not one of the declared input nodes ({declared})", "“{node}”不是已声明的节点（{declared}）"),
+          "output": ("'{node}' is not one of the declared output nodes ({declared})", "“{node}”不是已声明的节点（{declared}）"),
+      })
 def io_node_names(ctx: Context):
     nodes = ctx.data.get("model_nodes") if isinstance(ctx.data.get("model_nodes"), dict) else {}
     io = ctx.data.get("input_output") if isinstance(ctx.data.get("input_output"), dict) else {}
-    for spec_key, node_key, req in (("inputs", "input_nodes", "MCS-IO-01"), ("outputs", "output_nodes", "MCS-IO-04")):
+    for spec_key, node_key, variant, req in (("inputs", "input_nodes", "input", "MCS-IO-01"),
+                                             ("outputs", "output_nodes", "output", "MCS-IO-04")):
         declared = {n["name"] for n in (nodes.get(node_key) if isinstance(nodes.get(node_key), list) else []) if isinstance(n, dict) and isinstance(n.get("name"), str)}
         if not declared:
             continue
         for i, spec in enumerate(io.get(spec_key) if isinstance(io.get(spec_key), list) else []):
             if isinstance(spec, dict) and isinstance(spec.get("node"), str) and spec["node"] not in declared:
-                yield Finding(f"/input_output/{spec_key}/{i}/node",
-                              f"'{spec['node']}' is not one of the declared {node_key.replace('_', ' ')} ({', '.join(sorted(declared))})",
-                              f"“{spec['node']}”不是已声明的节点（{', '.join(sorted(declared))}）", requirement=req)
+                yield found(f"/input_output/{spec_key}/{i}/node", variant, requirement=req,
+                            node=spec["node"], declared=sorted(declared))
 
 
 @rule("adaptation.recommended-supported", ("MCS-AP-02",), "warning",
-      "The recommended adaptation is among the supported ones", "推荐的适配方式属于支持的适配方式")
+      "The recommended adaptation is among the supported ones", "推荐的适配方式属于支持的适配方式",
+      messages={"": ("recommended adaptation '{recommended}' is not among the supported adaptations ({supported})",
+                     "推荐的适配方式“{recommended}”不在支持的适配方式中（{supported}）")})
 def adaptation_recommended_supported(ctx: Context):
     app = ctx.data.get("applicability") if isinstance(ctx.data.get("applicability"), dict) else {}
     nodes = ctx.data.get("model_nodes") if isinstance(ctx.data.get("model_nodes"), dict) else {}
     rec, supported = app.get("recommended_adaptation"), nodes.get("supported_adaptations")
     if isinstance(rec, str) and isinstance(supported, list) and supported and rec not in supported:
-        yield Finding("/applicability/recommended_adaptation",
-                      f"recommended adaptation '{rec}' is not among the supported adaptations ({', '.join(map(str, supported))})",
-                      f"推荐的适配方式“{rec}”不在支持的适配方式中（{', '.join(map(str, supported))}）")
+        yield found("/applicability/recommended_adaptation", recommended=rec, supported=supported)
 
 
 @rule("dataset.amount-used", ("MCS-SD-02",), "error",
-      "The amount used does not exceed the dataset's total size", "使用量不超过数据总量")
+      "The amount used does not exceed the dataset's total size", "使用量不超过数据总量",
+      messages={"": ("amount used ({amount_used}) exceeds the dataset's total size ({total_size})",
+                     "使用量（{amount_used}）超过数据总量（{total_size}）")})
 def dataset_amount_used(ctx: Context):
     for ptr, d in ctx.instances("Dataset"):
         total, used = d.get("total_size"), d.get("amount_used")
         if isinstance(total, int) and isinstance(used, int) and used > total:
-            yield Finding(f"{ptr}/amount_used", f"amount used ({used}) exceeds the dataset's total size ({total})",
-                          f"使用量（{used}）超过数据总量（{total}）")
+            yield found(f"{ptr}/amount_used", amount_used=used, total_size=total)
 
 
 @rule("evidence.path", ("MCS-LC-05",), "error",
-      "Evidence paths are relative and stay inside the card's folder", "证据路径为相对路径且不超出模型卡所在文件夹")
+      "Evidence paths are relative and stay inside the card's folder", "证据路径为相对路径且不超出模型卡所在文件夹",
+      messages={"": ("evidence path '{file}' {reason}", "证据路径“{file}”{reason_zh}")})
 def evidence_path(ctx: Context):
     if ctx.folder is None:
         return
@@ -526,11 +583,18 @@ def evidence_path(ctx: Context):
         if isinstance(rel, str):
             problem = ctx.evidence.problem(rel)
             if problem:
-                yield Finding(f"{ptr}/path", f"evidence path '{rel}' {problem[0]}", f"证据路径“{rel}”{problem[1]}")
+                yield found(f"{ptr}/path", file=rel, reason=problem[0], reason_zh=problem[1])
 
 
 @rule("evidence.sha256", ("MCS-LC-05",), "error",
-      "Evidence files present match their SHA-256", "现有证据文件与其 SHA-256 一致")
+      "Evidence files present match their SHA-256", "现有证据文件与其 SHA-256 一致",
+      messages={
+          "missing": ("evidence file '{file}' is not present beside the card", "证据文件“{file}”不在模型卡旁"),
+          "unreadable": ("evidence file '{file}' {reason}, so its SHA-256 could not be checked",
+                         "证据文件“{file}”{reason_zh}，无法核验其 SHA-256"),
+          "mismatch": ("evidence file '{file}' has SHA-256 {actual}, not the declared one",
+                       "证据文件“{file}”的 SHA-256 为 {actual}，与声明值不符"),
+      })
 def evidence_sha256(ctx: Context):
     if ctx.folder is None:
         return
@@ -545,12 +609,9 @@ def evidence_sha256(ctx: Context):
             actual = ctx.evidence.digest(rel)
         except EvidenceError as exc:
             if exc.missing:
-                yield Finding(f"{ptr}/path", f"evidence file '{rel}' is not present beside the card",
-                              f"证据文件“{rel}”不在模型卡旁", severity="warning")
+                yield found(f"{ptr}/path", "missing", severity="warning", file=rel)
             else:
-                yield Finding(f"{ptr}/path", f"evidence file '{rel}' {exc.reason}, so its SHA-256 could not be checked",
-                              f"证据文件“{rel}”{exc.reason_zh}，无法核验其 SHA-256")
+                yield found(f"{ptr}/path", "unreadable", file=rel, reason=exc.reason, reason_zh=exc.reason_zh)
             continue
         if actual != declared:
-            yield Finding(f"{ptr}/sha256", f"evidence file '{rel}' has SHA-256 {actual}, not the declared one",
-                          f"证据文件“{rel}”的 SHA-256 为 {actual}，与声明值不符")
+            yield found(f"{ptr}/sha256", "mismatch", file=rel, actual=actual, expected=declared)
