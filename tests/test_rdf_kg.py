@@ -28,7 +28,7 @@ from conftest import EXAMPLES, VALID_CARDS
 from modelcard_spec.graph import assessment, rdf, sparql
 from modelcard_spec.graph import store as kg_store
 from modelcard_spec.graph.errors import KgError
-from modelcard_spec.spec.resources import artifact_text
+from modelcard_spec.spec.resources import artifact_text, schema_index
 from modelcard_spec.check.loading import read_card
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -549,3 +549,17 @@ def test_the_query_file_limit_is_written_with_thousands_separators(tmp_path):
         sparql.resolve_query(str(big))
     assert str(caught.value).endswith("is larger than this tool's limit for a query file (1,048,576 bytes)")
     assert caught.value.message_zh.endswith("超过本工具对查询文件的上限（1,048,576 字节）")
+
+
+def test_shipped_queries_use_the_schemas_prefixes_and_name_only_its_classes_and_slots():
+    """A renamed slot or class would leave a shipped query silently empty: each query declares the
+    schema's own prefixes, and every ``mcs:`` name in it is a class or slot IRI of the schema."""
+    index = schema_index()
+    known = {c["uri"] for c in index["classes"].values()}
+    known |= {s["uri"] for c in index["classes"].values() for s in c["slots"].values()}
+    for name, q in sparql.shipped_queries().items():
+        declared = dict(re.findall(r"^PREFIX (\w*): <([^>]*)>", q["text"], re.M))
+        assert declared and {p: index["prefixes"].get(p) for p in declared} == declared, name
+        code = "\n".join(line for line in q["text"].splitlines() if not line.lstrip().startswith("#"))
+        used = {declared["mcs"] + local for local in re.findall(r"(?<![\w?$])mcs:(\w+)", code)}
+        assert used and used <= known, (name, sorted(used - known))

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import KgError
+from .rdf import XSD
 from .store import open_store_read_only
 
 
@@ -232,7 +233,7 @@ def _json_term(term) -> dict:
     out = {"type": "literal", "value": term.value}
     if term.language:
         out["xml:lang"] = term.language
-    elif term.datatype and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+    elif term.datatype and term.datatype.value != XSD + "string":
         out["datatype"] = term.datatype.value
     return out
 

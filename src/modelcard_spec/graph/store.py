@@ -235,8 +235,8 @@ class _BatchWriter:
 def _stored_digest(store, graph: str) -> str | None:
     import pyoxigraph as ox
 
-    for quad in store.quads_for_pattern(ox.NamedNode(graph + "/assessment"), ox.NamedNode(rdf.graph_sha256_predicate()), None,
-                                        ox.NamedNode(graph)):
+    subject, predicate = ox.NamedNode(rdf.assessment_iri(graph)), ox.NamedNode(rdf.graph_sha256_predicate())
+    for quad in store.quads_for_pattern(subject, predicate, None, ox.NamedNode(graph)):
         return quad.object.value
     return None
 
