@@ -563,3 +563,13 @@ def test_shipped_queries_use_the_schemas_prefixes_and_name_only_its_classes_and_
         code = "\n".join(line for line in q["text"].splitlines() if not line.lstrip().startswith("#"))
         used = {declared["mcs"] + local for local in re.findall(r"(?<![\w?$])mcs:(\w+)", code)}
         assert used and used <= known, (name, sorted(used - known))
+
+
+def test_turtle_and_curies_use_the_schemas_prefixes():
+    schema_prefixes = schema_index()["prefixes"]
+    ttl = rdf.serialise(rdf.card_triples(read_card(VALID_CARDS[0]).data), "ttl")
+    for name, iri in schema_prefixes.items():
+        assert f"@prefix {name}: <{iri}> ." in ttl
+    card = copy.deepcopy(read_card(VALID_CARDS[0]).data)
+    card["provider"]["website"] = "dcm:CT"  # a CURIE in a URI field
+    assert f'<{schema_prefixes["dcm"]}CT>' in "\n".join(rdf.card_triples(card))

@@ -19,7 +19,8 @@ Stable IRIs, all under ``https://w3id.org/modelcard-spec/id/``:
   pointing to requirements as ``https://w3id.org/modelcard-spec/requirement/<ID>``.
 
 Triples are produced as sorted N-Triples lines with no library; Turtle and JSON-LD are serialised
-with pyoxigraph (imported only then).
+with pyoxigraph (imported only then). A CURIE in a URI field and Turtle's prefixed names use the
+schema's ``prefixes:`` (:func:`prefixes`).
 """
 
 from __future__ import annotations
@@ -38,19 +39,13 @@ from ..spec.textsafe import encodable, json_text, terminal
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-PREFIXES = {
-    "mcs": "https://w3id.org/modelcard-spec/vocab/",
-    "mcsm": "https://w3id.org/modelcard-spec/metric/",
-    "mcsr": REQ_BASE,
-    "mcsid": ID_BASE,
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dqv": "http://www.w3.org/ns/dqv#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "schema": "http://schema.org/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "xsd": XSD,
-}
+
+
+@lru_cache(maxsize=None)
+def prefixes() -> dict[str, str]:
+    """Prefix -> namespace for CURIEs in a card and for Turtle: the schema's ``prefixes:`` (from the
+    schema index), the IRIs this kit mints (``mcsid``) and XML Schema datatypes (``xsd``)."""
+    return {**schema_index()["prefixes"], "mcsid": ID_BASE, "xsd": XSD}
 
 
 def _iri(value: str) -> str:
@@ -187,8 +182,8 @@ class _Writer:
 
 def _expand(value: str) -> str:
     prefix, sep, rest = value.partition(":")
-    if sep and prefix in PREFIXES and not rest.startswith("//"):
-        return PREFIXES[prefix] + rest
+    if sep and prefix in prefixes() and not rest.startswith("//"):
+        return prefixes()[prefix] + rest
     return value
 
 
@@ -291,7 +286,7 @@ def serialise(lines: list[str], fmt: str) -> str:
     triples = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
     if fmt == "ttl":
         plain = terminal(text) == text
-        out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES if plain else {})
+        out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes() if plain else {})
         return terminal(out.decode("utf-8"))
     if fmt == "jsonld":
         out = ox.serialize(triples, format=ox.RdfFormat.JSON_LD)
