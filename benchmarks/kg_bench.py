@@ -6,7 +6,7 @@ queries over them. Compared in the same run with three floors on the same cards:
 * loading the very same quads, already written as a TriG file, with the store's own native bulk
   loader (``oxigraph load``), i.e. what the store costs with no Python at all;
 * writing the very same quads from that file with pyoxigraph in the batches ``kg load`` uses
-  (``kg.BATCH_QUADS``), i.e. the writer thread of ``kg load`` with nothing else to do.
+  (``graph.store.BATCH_QUADS``), i.e. the writer thread of ``kg load`` with nothing else to do.
 
     python3 benchmarks/kg_bench.py --cards 10000
 
@@ -34,23 +34,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validate_bench import make_corpus  # noqa: E402
 
 EXPORT_TRIG = """
-from modelcard_spec.graph import kg
+from modelcard_spec.graph import store as kg_store
 names = open({listing!r}).read().split()
 with open({out!r}, 'wb') as f:
-    for built in kg._built(names, 2):
+    for built in kg_store._built(names, 2):
         f.write(built.trig)
 """
 
 WRITE_ONLY = """
 import pyoxigraph as ox
-from modelcard_spec.graph import kg
+from modelcard_spec.graph.store import BATCH_QUADS
 store = ox.Store({store!r})
 batch, quads = [], 0
 with open({trig!r}, 'rb') as f:
     for line in f:  # one block per card: '<graph> {{', its lines, '}}'
         batch.append(line)
         quads += line.endswith(b' .\\n')
-        if line == b'}}\\n' and quads >= kg.BATCH_QUADS:
+        if line == b'}}\\n' and quads >= BATCH_QUADS:
             store.bulk_load(input=b''.join(batch), format=ox.RdfFormat.TRIG, lenient=True)
             batch, quads = [], 0
 if batch:
@@ -60,12 +60,12 @@ store.flush()
 
 QUERY = """
 import statistics, time
-from modelcard_spec.graph import kg
-text = kg.resolve_query({name!r})
+from modelcard_spec.graph import sparql
+text = sparql.resolve_query({name!r})
 times = []
 for _ in range({repeat}):
     start = time.perf_counter()
-    result = kg.query({store!r}, text)
+    result = sparql.query({store!r}, text)
     n = len(result[2]) if result[0] == 'select' else len(result[1]) if result[0] == 'graph' else 1
     times.append(time.perf_counter() - start)
 print('T=%f ROWS=%d' % (statistics.median(times), n))
@@ -162,8 +162,8 @@ def main() -> int:
               f"| {l_t:.1f} s first load | {r_t / l_t:.2f}× | - |")
         print(f"| `kg load` after changing every card (all updated in place) | {c_t:.1f} s, peak memory {c_rss} MiB "
               f"| {l_t:.1f} s first load | {c_t / l_t:.2f}× | - |")
-        from modelcard_spec.graph import kg
-        for name in kg.shipped_queries():
+        from modelcard_spec.graph import sparql
+        for name in sparql.shipped_queries():
             proc = subprocess.run([sys.executable, "-c", QUERY.format(name=name, repeat=args.repeat, store=store)],
                                   capture_output=True, text=True, check=True)
             q_t = float(proc.stdout.split("T=")[1].split()[0])

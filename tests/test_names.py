@@ -29,10 +29,11 @@ ENUM_VALUES = {v for e in INDEX["enums"].values() for v in e["values"]}
 # Keys of the generated schema index and catalogue (artifacts of schema/, read as data).
 INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_class", "slot_order",
               "multivalued", "required", "description_zh", "annotations", "any_of", "meaning", "types",
-              "uri", "areas", "properties"}
+              "uri", "areas", "properties", "prefixes"}
 # Keys of formats that are not the card, by the module that reads or writes them.
 FOREIGN = {
-    "graph/kg.py": {"Authorization", "Location", "datatype", "error", "text", "xml:lang"},
+    "graph/push.py": {"Authorization", "Location"},       # HTTP headers
+    "graph/sparql.py": {"datatype", "error", "xml:lang"},  # SPARQL results JSON
     "importers/common.py": {"aliases"},  # the metric vocabulary's annotations
     "importers/huggingface.py": {"base_model_relation", "intended_use", "license_name", "metrics", "model-index",
                                  "model_name", "pipeline_tag", "training_data", "training_procedure"},
@@ -56,8 +57,7 @@ FOREIGN = {
 }
 # Strings shaped like pointers that are not pointers into a card, by module.
 FOREIGN_PATHS = {
-    "graph/kg.py": {"/assessment"},          # the path of an assessment's IRI
-    "graph/rdf.py": {"/assessment"},
+    "graph/rdf.py": {"/assessment"},          # the path of an assessment's IRI
     "modelfiles/_onnxchild.py": {"/proc/self/status"},
     "modelfiles/reader.py": {"/data"},       # the folder of a PyTorch archive's tensors
 }

@@ -25,9 +25,10 @@ import yaml
 from rdflib.compare import isomorphic
 
 from conftest import EXAMPLES, VALID_CARDS
-from modelcard_spec.graph import kg
-from modelcard_spec.graph import rdf
-from modelcard_spec.spec.resources import artifact_text
+from modelcard_spec.graph import assessment, rdf, sparql
+from modelcard_spec.graph import store as kg_store
+from modelcard_spec.graph.errors import KgError
+from modelcard_spec.spec.resources import artifact_text, schema_index
 from modelcard_spec.check.loading import read_card
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -51,15 +52,15 @@ def shacl(lines, shapes):
 
 @pytest.mark.parametrize("card", VALID_CARDS, ids=lambda p: p.parent.name)
 def test_every_valid_example_exports_and_conforms_to_the_shacl_shapes(card, shapes):
-    cg = kg.card_graph(str(card))
+    cg = assessment.card_graph(str(card))
     conforms, report = shacl(cg.lines, shapes)
     assert conforms, report.serialize(format="turtle")
     data = read_card(card).data
     g = rdflib.Graph().parse(data="\n".join(cg.lines), format="nt")
     card_node = rdflib.URIRef(rdf.card_iri(data))
     assert (card_node, rdflib.RDF.type, rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/ModelCard")) in g
-    assessment = rdflib.URIRef(str(card_node) + "/assessment")
-    assert (assessment, rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/assessed_card"), card_node) in g
+    assessment_node = rdflib.URIRef(str(card_node) + "/assessment")
+    assert (assessment_node, rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/assessed_card"), card_node) in g
 
 
 def _mutated_lines(change):
@@ -156,7 +157,7 @@ def test_schema_reuses_prov_dcat_dqv_by_class_and_mapping():
     for term in ("http://www.w3.org/ns/dqv#isMeasurementOf", "http://www.w3.org/ns/dqv#computedOn",
                  "http://www.w3.org/ns/prov#wasAttributedTo", "http://www.w3.org/ns/dcat#Dataset"):
         assert term in matches
-    lines = "\n".join(kg.card_graph(str(VALID_CARDS[0])).lines)
+    lines = "\n".join(assessment.card_graph(str(VALID_CARDS[0])).lines)
     for cls in ("http://www.w3.org/ns/dcat#Dataset", "http://www.w3.org/ns/prov#Entity",
                 "http://www.w3.org/ns/dqv#QualityMeasurement"):
         assert f"<{cls}>" in lines
@@ -220,7 +221,7 @@ def test_each_graph_in_the_store_is_exactly_the_cards_export(store):
     store_dir, inputs = store
     st = ox.Store(str(store_dir))
     for card in inputs:
-        cg = kg.card_graph(card)
+        cg = assessment.card_graph(card)
         graph = ox.NamedNode(cg.graph)
         in_store = sorted(str(q) for q in st.quads_for_pattern(None, None, None, graph))
         alone = ox.Store()  # the export on its own, with the store's canonical literal forms
@@ -232,8 +233,8 @@ def test_serial_parallel_and_batched_loads_give_the_same_store(store, tmp_path, 
     store_dir, inputs = store
     assert cli("kg", "load", *inputs, "--store", tmp_path / "serial", "--jobs", "1").returncode == 0
     assert cli("kg", "load", *inputs, "--store", tmp_path / "parallel", "--jobs", "2").returncode == 0
-    monkeypatch.setattr(kg, "BATCH_QUADS", 1500)  # about one card per bulk write
-    kg.load(inputs, str(tmp_path / "batched"), jobs=2)
+    monkeypatch.setattr(kg_store, "BATCH_QUADS", 1500)  # about one card per bulk write
+    kg_store.load(inputs, str(tmp_path / "batched"), jobs=2)
     expected = _dump(store_dir)
     for name in ("serial", "parallel", "batched"):
         assert _dump(tmp_path / name) == expected, name
@@ -246,7 +247,7 @@ def test_two_files_of_the_same_card_in_one_load_are_one_graph(store, tmp_path):
         shutil.copytree(Path(card).parent, tmp_path / f"copy{i}")
         copies.append(tmp_path / f"copy{i}" / f"copy{i}.card.yaml")
         copies[-1].write_text(Path(card).read_text(encoding="utf-8"), encoding="utf-8")
-    loaded = kg.load(inputs + copies, str(tmp_path / "twice"), jobs=1)
+    loaded = kg_store.load(inputs + copies, str(tmp_path / "twice"), jobs=1)
     assert len(loaded) == len(inputs) + 2
     assert _dump(tmp_path / "twice") == _dump(store_dir)
 
@@ -260,7 +261,7 @@ def test_folders_and_globs_are_expanded(store, tmp_path):
     (folder / "notes.txt").write_text("not a card", encoding="utf-8")
     proc = cli("kg", "load", folder, "--store", tmp_path / "st")
     assert proc.returncode == 0, proc.stderr
-    assert _graphs(tmp_path / "st") == {f"<{kg.VOCAB_GRAPH}>"} | {f"<{kg.card_graph(c).graph}>" for c in inputs[-2:]}
+    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[-2:]}
     by_glob = cli("kg", "load", str(folder / "**" / "*.card.yaml"), "--store", tmp_path / "st2")
     assert by_glob.returncode == 0, by_glob.stderr
     assert _dump(tmp_path / "st2") == _dump(tmp_path / "st")
@@ -281,7 +282,7 @@ def test_pyoxigraph_bulk_writes_are_atomic(tmp_path):
 
 def test_a_failed_batch_leaves_none_of_its_cards_and_the_error_is_reported(store, tmp_path, monkeypatch):
     store_dir, inputs = store
-    real = kg._build_many
+    real = kg_store._build_many
 
     def broken(names):
         out = real(names)
@@ -290,11 +291,11 @@ def test_a_failed_batch_leaves_none_of_its_cards_and_the_error_is_reported(store
                 built.trig = built.trig.replace(b"}\n", b"")  # the block is never closed
         return out
 
-    monkeypatch.setattr(kg, "_build_many", broken)
-    monkeypatch.setattr(kg, "BATCH_QUADS", 10**9)  # all cards in one batch
-    with pytest.raises(kg.KgError, match="writing to the store failed"):
-        kg.load(inputs, str(tmp_path / "st"), jobs=1)
-    assert _graphs(tmp_path / "st") == {f"<{kg.VOCAB_GRAPH}>"}
+    monkeypatch.setattr(kg_store, "_build_many", broken)
+    monkeypatch.setattr(kg_store, "BATCH_QUADS", 10**9)  # all cards in one batch
+    with pytest.raises(KgError, match="writing to the store failed"):
+        kg_store.load(inputs, str(tmp_path / "st"), jobs=1)
+    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"}
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -303,10 +304,10 @@ def test_an_unreadable_card_stops_the_load_after_the_cards_before_it(store, tmp_
     bad = tmp_path / "broken.card.yaml"
     bad.write_text("identifier: [unclosed\n", encoding="utf-8")
     cards = inputs[:3] + [str(bad)] + inputs[3:]
-    with pytest.raises(kg.KgError) as caught:
-        kg.load(cards, str(tmp_path / "st"), jobs=jobs)
+    with pytest.raises(KgError) as caught:
+        kg_store.load(cards, str(tmp_path / "st"), jobs=jobs)
     assert caught.value.where == str(bad)
-    assert _graphs(tmp_path / "st") == {f"<{kg.VOCAB_GRAPH}>"} | {f"<{kg.card_graph(c).graph}>" for c in inputs[:3]}
+    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[:3]}
 
 
 def test_a_card_with_an_invalid_uri_still_exports_and_loads(tmp_path):
@@ -342,24 +343,24 @@ def test_reloading_leaves_unchanged_cards_alone_and_updates_changed_ones_in_plac
     shutil.copytree(Path(inputs[0]).parent.parent, cards)
     mine = [str(cards / Path(c).relative_to(Path(inputs[0]).parent.parent)) for c in inputs]
     st = tmp_path / "st"
-    first = kg.load(mine, str(st), jobs=1)
+    first = kg_store.load(mine, str(st), jobs=1)
     assert {c.action for c in first} == {"added"}
-    again = kg.load(mine, str(st), jobs=1)
+    again = kg_store.load(mine, str(st), jobs=1)
     assert {c.action for c in again} == {"unchanged"}
     data = yaml.safe_load(Path(mine[1]).read_text(encoding="utf-8"))
     data["summary"] = "A new summary."
     Path(mine[1]).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    changed = kg.load(mine, str(st), jobs=2)
+    changed = kg_store.load(mine, str(st), jobs=2)
     assert [c.action for c in changed] == ["unchanged", "replaced"] + ["unchanged"] * (len(mine) - 2)
     fresh = tmp_path / "fresh"
-    kg.load(mine, str(fresh), jobs=1)
+    kg_store.load(mine, str(fresh), jobs=1)
     assert _dump(st) == _dump(fresh)
 
 
 def test_graph_sha256_is_the_digest_of_the_rest_of_the_graph():
     import hashlib
 
-    cg = kg.card_graph(str(EXAMPLES / "wdbc-cytology-mlp" / "card.yaml"))
+    cg = assessment.card_graph(str(EXAMPLES / "wdbc-cytology-mlp" / "card.yaml"))
     digest = rdf.graph_sha256(cg.lines, cg.graph)
     rest = "".join(line + "\n" for line in cg.lines if "/vocab/graph_sha256>" not in line)
     assert digest == hashlib.sha256(rest.encode("utf-8")).hexdigest()
@@ -406,7 +407,7 @@ def test_verdicts_by_card_keeps_cards_with_the_same_name_and_version_apart(tmp_p
         paths.append(tmp_path / f"{site}.card.yaml")
         paths[-1].write_text(yaml.safe_dump(dict(base, identifier=f"{base['identifier']}.site-{site}"),
                                             allow_unicode=True), encoding="utf-8")
-    kg.load([str(p) for p in paths], str(tmp_path / "st"), jobs=1)
+    kg_store.load([str(p) for p in paths], str(tmp_path / "st"), jobs=1)
     rows = _rows(tmp_path / "st", "verdicts-by-card")
     assert [r["identifier"] for r in rows] == [f"{base['identifier']}.site-a", f"{base['identifier']}.site-b"]
     conforms = sum(1 for e in validate_file(str(paths[0])).requirements if e["status"] == "conforms")
@@ -499,7 +500,7 @@ def test_push_to_a_real_oxigraph_server_is_idempotent(oxigraph_server):
     assert len(graphs) == len(cards) + 1
     assert cli("kg", "push", *cards, "--endpoint", oxigraph_server + "/store").returncode == 0
     assert int(_sparql(oxigraph_server, count)[0]["n"]["value"]) == first
-    expected = sum(len(kg.card_graph(c).lines) for c in cards) + len(kg.vocabulary_lines())
+    expected = sum(len(assessment.card_graph(c).lines) for c in cards) + len(assessment.vocabulary_lines())
     assert first == expected
     names = _sparql(oxigraph_server, "SELECT ?n WHERE { GRAPH ?g { ?c a <https://w3id.org/modelcard-spec/vocab/ModelCard> ; "
                                      "<https://w3id.org/modelcard-spec/vocab/name> ?n } } ORDER BY ?n")
@@ -543,8 +544,32 @@ def test_push_sends_basic_auth_and_reports_refusals(monkeypatch):
 
 def test_the_query_file_limit_is_written_with_thousands_separators(tmp_path):
     big = tmp_path / "big.rq"
-    big.write_text("#" * (kg.MAX_QUERY_BYTES + 1))
-    with pytest.raises(kg.KgError) as caught:
-        kg.resolve_query(str(big))
+    big.write_text("#" * (sparql.MAX_QUERY_BYTES + 1))
+    with pytest.raises(KgError) as caught:
+        sparql.resolve_query(str(big))
     assert str(caught.value).endswith("is larger than this tool's limit for a query file (1,048,576 bytes)")
     assert caught.value.message_zh.endswith("超过本工具对查询文件的上限（1,048,576 字节）")
+
+
+def test_shipped_queries_use_the_schemas_prefixes_and_name_only_its_classes_and_slots():
+    """A renamed slot or class would leave a shipped query silently empty: each query declares the
+    schema's own prefixes, and every ``mcs:`` name in it is a class or slot IRI of the schema."""
+    index = schema_index()
+    known = {c["uri"] for c in index["classes"].values()}
+    known |= {s["uri"] for c in index["classes"].values() for s in c["slots"].values()}
+    for name, q in sparql.shipped_queries().items():
+        declared = dict(re.findall(r"^PREFIX (\w*): <([^>]*)>", q["text"], re.M))
+        assert declared and {p: index["prefixes"].get(p) for p in declared} == declared, name
+        code = "\n".join(line for line in q["text"].splitlines() if not line.lstrip().startswith("#"))
+        used = {declared["mcs"] + local for local in re.findall(r"(?<![\w?$])mcs:(\w+)", code)}
+        assert used and used <= known, (name, sorted(used - known))
+
+
+def test_turtle_and_curies_use_the_schemas_prefixes():
+    schema_prefixes = schema_index()["prefixes"]
+    ttl = rdf.serialise(rdf.card_triples(read_card(VALID_CARDS[0]).data), "ttl")
+    for name, iri in schema_prefixes.items():
+        assert f"@prefix {name}: <{iri}> ." in ttl
+    card = copy.deepcopy(read_card(VALID_CARDS[0]).data)
+    card["provider"]["website"] = "dcm:CT"  # a CURIE in a URI field
+    assert f'<{schema_prefixes["dcm"]}CT>' in "\n".join(rdf.card_triples(card))

@@ -63,7 +63,8 @@ import yaml  # noqa: E402
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-from modelcard_spec.graph import kg
+from modelcard_spec.graph import assessment
+from modelcard_spec.graph.errors import KgError
 from modelcard_spec.check import loading
 from modelcard_spec.check import structural
 from modelcard_spec.check import pipeline as validator
@@ -383,11 +384,11 @@ class Memo:
 
     def __enter__(self):
         self._originals = {"loading.read_card": loading.read_card, "validator.read_card": validator.read_card,
-                           "validator.validate_card": validator.validate_card, "kg.card_graph": kg.card_graph,
+                           "validator.validate_card": validator.validate_card, "assessment.card_graph": assessment.card_graph,
                            "cli.build_parser": cli.build_parser, "structural.check": structural.check}
         loading.read_card = validator.read_card = self._read_card
         validator.validate_card = self._validate_card
-        kg.card_graph = self._card_graph
+        assessment.card_graph = self._card_graph
         structural.check = self._structural
         parser = cli.build_parser()  # argparse parsers can be reused; building one costs more than most commands
         cli.build_parser = lambda: parser
@@ -397,7 +398,7 @@ class Memo:
         loading.read_card = self._originals["loading.read_card"]
         validator.read_card = self._originals["validator.read_card"]
         validator.validate_card = self._originals["validator.validate_card"]
-        kg.card_graph = self._originals["kg.card_graph"]
+        assessment.card_graph = self._originals["assessment.card_graph"]
         cli.build_parser = self._originals["cli.build_parser"]
         structural.check = self._originals["structural.check"]
 
@@ -438,7 +439,7 @@ class Memo:
         return list(self.structure[key][1])
 
     def _card_graph(self, path):
-        return self._once(self.graphs, str(path), lambda: self._originals["kg.card_graph"](path), kg.KgError)
+        return self._once(self.graphs, str(path), lambda: self._originals["assessment.card_graph"](path), KgError)
 
 
 # --------------------------------------------------------------------------- output checks

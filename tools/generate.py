@@ -13,7 +13,7 @@ Artifacts (all deterministic, byte-identical for the same schema):
 * ``modelcard.context.jsonld``  JSON-LD context
 * ``catalogue.json``            the requirement catalogue (validated against the schema)
 * ``vocabularies.skos.ttl``     SKOS concept schemes: the metric vocabulary and the requirements (zh/en)
-* ``schema_index.json``         classes, slots, enums and labels the runtime reads instead of LinkML
+* ``schema_index.json``         classes, slots, enums, labels and prefixes the runtime reads instead of LinkML
 * ``MANIFEST.json``             SHA-256 of every schema source and artifact (drift check)
 
 Usage: ``python tools/generate.py [--out DIR] [--check]``. ``--check`` regenerates into a temporary
@@ -40,7 +40,6 @@ SCHEMA_DIR = ROOT / "schema"
 ROOT_SCHEMA = SCHEMA_DIR / "modelcard_spec.yaml"
 CATALOGUE = SCHEMA_DIR / "requirements.yaml"
 OUT_DIR = ROOT / "src" / "modelcard_spec" / "generated"
-ID_BASE = "https://w3id.org/modelcard-spec/schema"
 
 ZH_TITLE = "mcs:title_zh"
 ZH_DESC = "mcs:description_zh"
@@ -80,13 +79,19 @@ def _quiet_linkml() -> None:
     logging.disable(logging.WARNING)
 
 
-def generate_json_schema(sv_path: Path, version: str, top_class: str | None, file_name: str) -> dict:
+def schema_prefixes(sv) -> dict[str, str]:
+    """The root schema's ``prefixes:``, name -> namespace IRI: every namespace the kit's IRIs use."""
+    return {p.prefix_prefix: p.prefix_reference for p in sv.schema.prefixes.values()}
+
+
+def generate_json_schema(sv, version: str, top_class: str | None, file_name: str) -> dict:
+    """JSON Schema of ``top_class``, its ``$id`` under the schema's own ``id``."""
     from linkml.generators.jsonschemagen import JsonSchemaGenerator
 
     kwargs = {"top_class": top_class} if top_class else {}
-    text = JsonSchemaGenerator(str(sv_path), **kwargs).serialize()
+    text = JsonSchemaGenerator(str(ROOT_SCHEMA), **kwargs).serialize()
     data = json.loads(text)
-    data["$id"] = f"{ID_BASE}/{version}/{file_name}"
+    data["$id"] = f"{sv.schema.id}/{version}/{file_name}"
     data["$comment"] = HEADER
     return data
 
@@ -105,7 +110,7 @@ def generate_owl(version: str, sv) -> str:
     ).serialize()
     g = Graph()
     g.parse(data=text, format="turtle")
-    mcs = Namespace("https://w3id.org/modelcard-spec/vocab/")
+    mcs = Namespace(schema_prefixes(sv)["mcs"])
     g.bind("mcs", mcs)
 
     def relabel(iri: URIRef, element) -> None:
@@ -261,6 +266,7 @@ def build_index(sv, version: str) -> dict:
         "$comment": HEADER,
         "schema_version": version,
         "root_class": root,
+        "prefixes": schema_prefixes(sv),
         "classes": classes,
         "enums": enums,
         "types": types,
@@ -303,13 +309,15 @@ def generate_skos(index: dict, catalogue: dict) -> str:
     from rdflib import Graph, Literal, Namespace, URIRef
     from rdflib.namespace import DCTERMS, RDF, SKOS
 
+    prefixes = index["prefixes"]
     g = Graph()
-    mcs = Namespace("https://w3id.org/modelcard-spec/vocab/")
+    mcs = Namespace(prefixes["mcs"])
+    mcsr = prefixes["mcsr"]
     g.bind("skos", SKOS)
     g.bind("dcterms", DCTERMS)
     g.bind("mcs", mcs)
-    g.bind("mcsm", "https://w3id.org/modelcard-spec/metric/")
-    g.bind("mcsr", "https://w3id.org/modelcard-spec/requirement/")
+    g.bind("mcsm", prefixes["mcsm"])
+    g.bind("mcsr", mcsr)
 
     def labelled(node, title, title_zh, desc, desc_zh):
         g.add((node, SKOS.prefLabel, Literal(title, lang="en")))
@@ -320,7 +328,7 @@ def generate_skos(index: dict, catalogue: dict) -> str:
             g.add((node, SKOS.definition, Literal(desc_zh, lang="zh")))
 
     metric = index["enums"]["Metric"]
-    scheme = URIRef("https://w3id.org/modelcard-spec/metric/")
+    scheme = URIRef(prefixes["mcsm"])
     g.add((scheme, RDF.type, SKOS.ConceptScheme))
     labelled(scheme, metric["title"], metric["title_zh"], metric["description"], metric["description_zh"])
     for name, v in metric["values"].items():
@@ -333,23 +341,23 @@ def generate_skos(index: dict, catalogue: dict) -> str:
             g.add((c, SKOS.altLabel, Literal(alias)))
         if v["annotations"].get("source"):
             g.add((c, DCTERMS.source, Literal(v["annotations"]["source"])))
-    req_scheme = URIRef(f"https://w3id.org/modelcard-spec/requirement/catalogue/{catalogue['catalogue_version']}")
+    req_scheme = URIRef(f"{mcsr}catalogue/{catalogue['catalogue_version']}")
     g.add((req_scheme, RDF.type, SKOS.ConceptScheme))
     g.add((req_scheme, SKOS.prefLabel, Literal("modelcard-spec requirement catalogue", lang="en")))
     g.add((req_scheme, SKOS.prefLabel, Literal("modelcard-spec 要求目录", lang="zh")))
     areas = {a["id"]: a for a in catalogue["areas"]}
     for area_id, area in areas.items():
-        a = URIRef(f"https://w3id.org/modelcard-spec/requirement/area/{area_id}")
+        a = URIRef(f"{mcsr}area/{area_id}")
         g.add((a, RDF.type, SKOS.Concept))
         g.add((a, SKOS.inScheme, req_scheme))
         g.add((a, SKOS.topConceptOf, req_scheme))
         labelled(a, area["title"], area["title_zh"], None, None)
     for r in catalogue["requirements"]:
-        c = URIRef(f"https://w3id.org/modelcard-spec/requirement/{r['id']}")
+        c = URIRef(f"{mcsr}{r['id']}")
         g.add((c, RDF.type, SKOS.Concept))
         g.add((c, SKOS.inScheme, req_scheme))
         g.add((c, SKOS.notation, Literal(r["id"])))
-        g.add((c, SKOS.broader, URIRef(f"https://w3id.org/modelcard-spec/requirement/area/{r['area']}")))
+        g.add((c, SKOS.broader, URIRef(f"{mcsr}area/{r['area']}")))
         labelled(c, r["title"], r["title_zh"], r["statement"], r["statement_zh"])
         g.add((c, mcs.obligation, Literal(r["obligation"])))
         for kind in r["provider_kinds"]:
@@ -365,8 +373,8 @@ def generate(out: Path) -> None:
     version = sv.schema.version
     out.mkdir(parents=True, exist_ok=True)
 
-    card_schema = generate_json_schema(ROOT_SCHEMA, version, "ModelCard", "modelcard.schema.json")
-    catalogue_schema = generate_json_schema(ROOT_SCHEMA, version, "RequirementCatalogue", "catalogue.schema.json")
+    card_schema = generate_json_schema(sv, version, "ModelCard", "modelcard.schema.json")
+    catalogue_schema = generate_json_schema(sv, version, "RequirementCatalogue", "catalogue.schema.json")
     index = build_index(sv, version)
 
     _dump_json(out / "modelcard.schema.json", card_schema)

@@ -548,8 +548,9 @@ def _import_inputs(src) -> list:
 
 
 def cmd_export(args) -> int:
-    from .graph import kg
+    from .graph import assessment
     from .graph import rdf
+    from .graph.errors import KgError
     from .spec.diagnostics import CardLoadError
     from .check.loading import read_card
     from .check.pipeline import expand_inputs
@@ -576,10 +577,10 @@ def cmd_export(args) -> int:
             if args.no_assessment:
                 lines.update(rdf.card_triples(read_card(f).data))
             else:
-                lines.update(kg.card_graph(str(f)).lines)
+                lines.update(assessment.card_graph(str(f)).lines)
         except CardLoadError as exc:
             return _fail(exc.issue.message, exc.issue.message_zh, str(f))
-        except kg.KgError as exc:
+        except KgError as exc:
             return _fail(str(exc), exc.message_zh, exc.where or str(f))
     try:
         text = rdf.serialise(sorted(lines), args.to)
@@ -602,23 +603,25 @@ def _export_inputs(files, output: str | None) -> list:
 def cmd_kg(args) -> int:
     import os
 
-    from .graph import kg
+    from .graph import push, sparql
+    from .graph import store as kg_store
+    from .graph.errors import KgError
 
     try:
         if args.kg_command == "load":
-            loaded = kg.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs)
+            loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs)
             bad = sum(1 for c in loaded if not c.valid)
             done = {a: sum(1 for c in loaded if c.action == a) for a in ("added", "replaced", "unchanged")}
             _write(f"loaded {len(loaded)} card(s) into {args.store}: {done['added']} added, {done['replaced']} replaced, "
                    f"{done['unchanged']} unchanged; {bad} with errors, kept with their verdicts\n")
             return EXIT_OK
         if args.kg_command == "query":
-            result = kg.query(args.store, kg.resolve_query(args.query), allow_service=args.allow_service,
-                              timeout=args.timeout or None)
-            _write(kg.render(result, args.format))
+            result = sparql.query(args.store, sparql.resolve_query(args.query), allow_service=args.allow_service,
+                                  timeout=args.timeout or None)
+            _write(sparql.render(result, args.format))
             return EXIT_OK
         if args.kg_command == "queries":
-            for name, q in kg.shipped_queries().items():
+            for name, q in sparql.shipped_queries().items():
                 _write(f"{name}\n    {q['title_zh'] if args.lang == 'zh' else q['title']}\n")
             return EXIT_OK
         token = os.environ.get(args.token_env) if args.token_env else None
@@ -626,11 +629,11 @@ def cmd_kg(args) -> int:
             raise _UsageError(f"--token-env {args.token_env}: the variable is not set",
                               f"--token-env {args.token_env}：该环境变量未设置")
         password = os.environ.get(args.password_env) if args.user is not None else None
-        for card, graph, status in kg.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
-                                           not args.no_vocabulary):
+        for card, graph, status in push.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
+                                             not args.no_vocabulary):
             _write(f"{status} {graph} <- {card}\n")
         return EXIT_OK
-    except kg.KgError as exc:
+    except KgError as exc:
         if exc.where:  # the card the message is about
             return _fail(f"{exc.where}: {exc}", f"{exc.where}：{exc.message_zh}", f"kg {args.kg_command}")
         return _fail(str(exc), exc.message_zh, f"kg {args.kg_command}")

@@ -12,13 +12,15 @@ enum meanings), so it follows the schema and conforms to the generated SHACL sha
 Stable IRIs, all under ``https://w3id.org/modelcard-spec/id/``:
 
 * card: ``card/<identifier>/<version>`` (percent-encoded);
-* evidence and datasets: ``<card>/evidence/<id>`` and ``<card>/dataset/<id>``;
+* evidence, datasets and other identified objects: ``<card>/<class name in lower case>/<id>``
+  (``<card>/evidence/<id>``, ``<card>/dataset/<id>``);
 * every other nested object: ``<card>`` + its JSON Pointer, e.g. ``<card>/model_parameters/weight_files/0``;
 * the conformity assessment: ``<card>/assessment``, its verdicts ``<card>/assessment/<requirement ID>``,
   pointing to requirements as ``https://w3id.org/modelcard-spec/requirement/<ID>``.
 
 Triples are produced as sorted N-Triples lines with no library; Turtle and JSON-LD are serialised
-with pyoxigraph (imported only then).
+with pyoxigraph (imported only then). A CURIE in a URI field and Turtle's prefixed names use the
+schema's ``prefixes:`` (:func:`prefixes`).
 """
 
 from __future__ import annotations
@@ -37,19 +39,13 @@ from ..spec.textsafe import encodable, json_text, terminal
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-PREFIXES = {
-    "mcs": "https://w3id.org/modelcard-spec/vocab/",
-    "mcsm": "https://w3id.org/modelcard-spec/metric/",
-    "mcsr": REQ_BASE,
-    "mcsid": ID_BASE,
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dqv": "http://www.w3.org/ns/dqv#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "schema": "http://schema.org/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "xsd": XSD,
-}
+
+
+@lru_cache(maxsize=None)
+def prefixes() -> dict[str, str]:
+    """Prefix -> namespace for CURIEs in a card and for Turtle: the schema's ``prefixes:`` (from the
+    schema index), the IRIs this kit mints (``mcsid``) and XML Schema datatypes (``xsd``)."""
+    return {**schema_index()["prefixes"], "mcsid": ID_BASE, "xsd": XSD}
 
 
 def _iri(value: str) -> str:
@@ -127,7 +123,7 @@ class _Writer:
     def ref_iri(self, cls: str, ident: str, card: str) -> str:
         if cls == "Requirement":
             return REQ_BASE + segment(ident)
-        return f"{card}/{cls.lower() if cls != 'Dataset' else 'dataset'}/{segment(ident)}"
+        return f"{card}/{cls.lower()}/{segment(ident)}"
 
     def node(self, cls: str, value: dict, subject: str, pointer: str, card: str) -> None:
         plan = self.plan[cls]
@@ -170,9 +166,9 @@ class _Writer:
             if slot.integer_alt and isinstance(item, int) and not isinstance(item, bool):
                 return _literal(item, XSD + "integer")
             return _literal(item)
-        if slot.range in ("uri", "uriorcurie"):
-            return _uri_value(str(item))
         uri = slot.datatype
+        if uri == XSD + "anyURI":  # the schema's uri and uriorcurie
+            return _uri_value(str(item))
         if isinstance(item, bool):
             return _literal("true" if item else "false", XSD + "boolean")
         if uri == XSD + "integer" and isinstance(item, int):
@@ -181,15 +177,13 @@ class _Writer:
             if isinstance(item, float) and not math.isfinite(item):
                 return None
             return _literal(repr(float(item)) if uri != XSD + "decimal" else item, uri)
-        if uri == XSD + "anyURI":
-            return None
         return _literal(item, uri)
 
 
 def _expand(value: str) -> str:
     prefix, sep, rest = value.partition(":")
-    if sep and prefix in PREFIXES and not rest.startswith("//"):
-        return PREFIXES[prefix] + rest
+    if sep and prefix in prefixes() and not rest.startswith("//"):
+        return prefixes()[prefix] + rest
     return value
 
 
@@ -204,8 +198,13 @@ def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | 
     _assessment(w, data, card, verdicts, issues or [], meta or {})
     lines = sorted(set(w.lines))
     digest = hashlib.sha256("".join(line + "\n" for line in lines).encode("utf-8")).hexdigest()
-    bisect.insort(lines, f"{_iri(card + '/assessment')} {_digest_predicate()} {_literal(digest)} .")
+    bisect.insort(lines, f"{_iri(assessment_iri(card))} {_digest_predicate()} {_literal(digest)} .")
     return lines
+
+
+def assessment_iri(card: str) -> str:
+    """IRI of the conformity assessment of the card with IRI ``card``."""
+    return card + "/assessment"
 
 
 def graph_sha256_predicate() -> str:
@@ -220,7 +219,7 @@ def _digest_predicate() -> str:
 def graph_sha256(lines: list[str], card: str) -> str | None:
     """The ``graph_sha256`` recorded in the lines of the card with IRI ``card`` (None when exported
     without the assessment)."""
-    head = f"{_iri(card + '/assessment')} {_digest_predicate()} \""
+    head = f"{_iri(assessment_iri(card))} {_digest_predicate()} \""
     for line in lines:
         if line.startswith(head):
             return line[len(head):len(head) + 64]
@@ -233,10 +232,12 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
         if issue.requirement and issue.severity == "error":
             findings.setdefault(issue.requirement, []).append(f"{issue.path or '/'} — {issue.message}")
     supports: dict[str, list[str]] = {}
+    evidence = schema_index()["classes"][schema_index()["root_class"]]["slots"]["evidence"]["range"]
+    ident = w.plan[evidence].identifier
     for ev in _items(data.get("evidence")):
-        if isinstance(ev, dict) and isinstance(ev.get("id"), str):
-            for req in _items(ev.get("supports")):
-                supports.setdefault(str(req), []).append(f"{card}/evidence/{segment(ev['id'])}")
+        if isinstance(ev, dict) and isinstance(ev.get(ident), str):
+            for req in _items(ev.get("supports")):  # the IRI the evidence node has in the card's graph
+                supports.setdefault(str(req), []).append(w.ref_iri(evidence, ev[ident], card))
     value = {
         "assessed_card": card,
         "tool": meta.get("tool", ""),
@@ -252,7 +253,7 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
                  "findings": findings.get(v["id"]) or None, "evidence": supports.get(v["id"]) or None}
         value["verdicts"].append({k: x for k, x in entry.items() if x is not None})
     value = {k: x for k, x in value.items() if x is not None}
-    subject = f"{card}/assessment"
+    subject = assessment_iri(card)
     # verdict nodes are named by requirement, not by list position
     verdict_slot = schema_index()["classes"]["ConformityAssessment"]["slots"]["verdicts"]
     s = _iri(subject)
@@ -261,7 +262,7 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
     for entry in value["verdicts"]:
         rid = entry["requirement"].rsplit("/", 1)[-1]
         v_iri = f"{subject}/{segment(rid)}"
-        w.node("RequirementVerdict", entry, v_iri, f"/assessment/{rid}", card)
+        w.node(verdict_slot["range"], entry, v_iri, f"/assessment/{rid}", card)
         w.add(s, _iri(verdict_slot["uri"]), _iri(v_iri))
 
 
@@ -285,7 +286,7 @@ def serialise(lines: list[str], fmt: str) -> str:
     triples = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
     if fmt == "ttl":
         plain = terminal(text) == text
-        out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES if plain else {})
+        out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes() if plain else {})
         return terminal(out.decode("utf-8"))
     if fmt == "jsonld":
         out = ox.serialize(triples, format=ox.RdfFormat.JSON_LD)

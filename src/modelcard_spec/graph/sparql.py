@@ -1,0 +1,278 @@
+"""SPARQL over the store: the shipped queries (``graph/queries/*.rq``), reading a query given by
+name, file or text, the check for remote-service calls, running a query read-only under a time
+limit, and rendering the results (table, CSV, SPARQL JSON)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from importlib import resources
+from pathlib import Path
+
+from .errors import KgError
+from .rdf import XSD
+from .store import open_store_read_only
+
+
+def shipped_queries() -> dict[str, dict]:
+    """Name -> {"title", "title_zh", "description", "text"} of the queries shipped in the package."""
+    out = {}
+    for item in sorted(resources.files("modelcard_spec.graph.queries").iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".rq"):
+            continue
+        text = item.read_text(encoding="utf-8")
+        head = {}
+        for line in text.splitlines():
+            if line.startswith("# ") and ":" in line:
+                key, _, value = line[2:].partition(":")
+                head[key.strip()] = value.strip()
+        out[item.name[:-3]] = {"title": head.get("title", ""), "title_zh": head.get("title_zh", ""),
+                               "description": head.get("description", ""), "text": text}
+    return out
+
+
+MAX_QUERY_BYTES = 1024 * 1024
+
+
+def resolve_query(arg: str) -> str:
+    """The text of a shipped query (by name), of a ``.rq``/``.sparql`` file, or ``arg`` itself."""
+    queries = shipped_queries()
+    if arg in queries:
+        return queries[arg]["text"]
+    p = Path(arg)
+    if len(arg) < 4096 and p.suffix in (".rq", ".sparql"):
+        if not p.is_file():
+            raise KgError(f"no such query file: {arg}", f"查询文件不存在：{arg}")
+        try:
+            with p.open("rb") as fh:
+                raw = fh.read(MAX_QUERY_BYTES + 1)
+        except OSError as exc:
+            raise KgError(f"cannot read the query file {arg}: {exc.strerror or exc}",
+                          f"无法读取查询文件 {arg}：{exc.strerror or exc}") from None
+        if len(raw) > MAX_QUERY_BYTES:
+            raise KgError(f"the query file {arg} is larger than this tool's limit for a query file ({MAX_QUERY_BYTES:,} bytes)",
+                          f"查询文件 {arg} 超过本工具对查询文件的上限（{MAX_QUERY_BYTES:,} 字节）")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise KgError(f"the query file {arg} is not valid UTF-8 (byte offset {exc.start})",
+                          f"查询文件 {arg} 不是有效的 UTF-8 编码（字节偏移 {exc.start}）") from None
+    return arg
+
+
+# --- federated queries (SERVICE) ------------------------------------------------------------------
+# pyoxigraph evaluates SERVICE by sending the inner pattern to the IRI it names, over HTTP, with no
+# time limit, and offers no switch to turn that off. kg query therefore refuses a query that may hold
+# a SERVICE clause unless the user allows it. pyoxigraph does not expose its parser either, so the
+# check reads the query itself, erring on the side of refusal: it finds the keyword (in any letter
+# case) wherever it could be read as code, outside comments, strings and IRIs, taking a "<" both as
+# the start of an IRI and as a less-than sign (only the parser knows which), a backslash both as an
+# escape and as itself, and reading the query both as written and with SPARQL 1.1 \u escapes
+# replaced (pyoxigraph builds may or may not apply them). A keyword that is part of a variable name
+# (?service) or of a prefixed name's local part (ex:service) is not one.
+
+_SERVICE_WORD = re.compile("service", re.IGNORECASE)
+_NOTABLE = re.compile("[#'\"<\\\\]|service", re.IGNORECASE)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# An IRI whose characters, read as code after a less-than sign, could neither start a string, a
+# comment or an escape nor hold a whole SERVICE clause (no spaces, braces or "<"): only such a
+# "<...>" is read as an IRI alone.
+_PLAIN_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20#']*>")
+_STRING_REST = {q: re.compile(rest, re.S) for q, rest in (
+    ("'", r"(?:[^'\\\r\n]|\\.)*'"), ('"', r'(?:[^"\\\r\n]|\\.)*"'),
+    ("'''", r"(?:[^'\\]|\\.|'(?!''))*'''"), ('"""', r'(?:[^"\\]|\\.|"(?!""))*"""'))}
+
+
+def may_call_service(text: str) -> bool:
+    """True unless ``text`` surely holds no SERVICE clause (see the comment above)."""
+    def codepoint(m: re.Match) -> str:
+        value = int(m.group(1) or m.group(2), 16)
+        return chr(value) if value <= 0x10FFFF else m.group(0)
+
+    unescaped = _CODEPOINT.sub(codepoint, text)
+    return any(_service_in_code(t) for t in {text, unescaped})
+
+
+def _service_in_code(text: str) -> bool:
+    """Whether the keyword SERVICE can be read as code in ``text``. Every way of reading an ambiguous
+    "<" or backslash is followed; a position read as code once need not be read again (what follows
+    it is the same), so the work is about proportional to the length of the query."""
+    if not _SERVICE_WORD.search(text):
+        return False
+    import bisect
+
+    n = len(text)
+    closers = [m.start() for m in re.finditer(">", text)]
+    line_ends = [m.start() for m in re.finditer("[\r\n]", text)]
+    budget = 30 * n + 10_000  # a query that needs more work is treated as holding SERVICE
+    seen = bytearray(n + 1)   # positions already read as code
+    todo = [0]
+    while todo:
+        i = todo.pop()
+        while i < n and budget > 0:
+            m = _NOTABLE.search(text, i)
+            k = m.start() if m else n
+            if seen.find(1, i, k + 1) != -1:
+                break  # read from there on already
+            seen[i:k + 1] = b"\x01" * (k + 1 - i)
+            budget -= 1
+            if k >= n:
+                break
+            c = text[k]
+            if len(m.group()) > 1:  # the word
+                start = k
+                while start > 0 and text[start - 1].isascii() and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                    start -= 1
+                budget -= k - start
+                if start == 0 or text[start - 1] not in "?$:":  # not in ?var, $var or prefix:local
+                    return True
+                i = k + 1
+            elif c == "#":  # a comment, to the end of the line
+                j = bisect.bisect_left(line_ends, k)
+                i = line_ends[j] if j < len(line_ends) else n
+            elif c in "'\"":
+                quote = c * 3 if text.startswith(c * 3, k) else c
+                rest = _STRING_REST[quote].match(text, k + len(quote))
+                budget -= (rest.end() if rest else n) - k
+                i = rest.end() if rest else k + 1  # an unterminated string is read as code
+            elif c == "<":
+                j = bisect.bisect_right(closers, k)
+                if j < len(closers):
+                    if not _PLAIN_IRI.fullmatch(text, k, closers[j] + 1):
+                        todo.append(k + 1)  # "<" as less-than
+                    i = closers[j] + 1      # "<...>" as an IRI
+                else:
+                    i = k + 1
+            else:  # a backslash
+                todo.append(k + 1)  # as itself
+                i = k + 2           # as the escape of the next character (ex:a\'b)
+    return budget <= 0
+
+
+def query(directory: str, text: str, allow_service: bool = False, timeout: float | None = None):
+    """Run a query over the union of all graphs of the store at ``directory``, opened read-only.
+
+    Returns ("select", vars, rows) | ("ask", bool) | ("graph", lines). A query that may call a remote
+    service (SERVICE) is refused unless ``allow_service``. With ``timeout`` (seconds), a query still
+    running after that long raises :class:`KgError`; pyoxigraph cannot cancel a query, so its thread
+    is left to finish (or to end with the process)."""
+    if not allow_service and may_call_service(text):
+        raise KgError("the query may call a remote service (SERVICE), which would send data over the network; "
+                      "kg query does that only with --allow-service",
+                      "该查询可能调用远程服务（SERVICE），会经网络发送数据；kg query 仅在指定 --allow-service 时执行此类查询")
+    store = open_store_read_only(directory)
+    return _with_time_limit(lambda: _evaluate(store, text), timeout)
+
+
+def _evaluate(store, text: str):
+    import pyoxigraph as ox
+
+    try:
+        result = store.query(text, use_default_graph_as_union=True)
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            return ("select", names, [[sol[name] for name in names] for sol in result])
+        if isinstance(result, ox.QueryBoolean):
+            return ("ask", bool(result))
+        return ("graph", sorted(f"{t} ." for t in result))
+    except SyntaxError as exc:
+        raise KgError(f"SPARQL syntax error: {exc}", f"SPARQL 语法错误：{exc}") from None
+    except (OSError, ValueError, RuntimeError) as exc:  # evaluation errors (a failing SERVICE call, ...)
+        raise KgError(f"the query failed: {exc}", f"查询执行失败：{exc}") from None
+
+
+def _with_time_limit(func, timeout: float | None):
+    """``func()``, or KgError when it has not returned after ``timeout`` seconds (None: no limit)."""
+    if not timeout:
+        return func()
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise KgError("--timeout must be a positive number of seconds, or 0 for no limit",
+                      "--timeout 应为正的秒数，或为 0（表示不限时）")
+    import threading
+
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = func()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="kg-query", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise KgError(f"the query did not finish within {timeout:g} s (--timeout)",
+                      f"查询未在 {timeout:g} 秒内完成（--timeout）")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _plain(term) -> str:
+    if term is None:
+        return ""
+    if not hasattr(term, "value"):  # an RDF 1.2 triple term
+        return str(term)
+    return str(term.value)
+
+
+def _json_term(term) -> dict:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Triple):  # SPARQL 1.2 results: a triple term
+        return {"type": "triple", "value": {"subject": _json_term(term.subject), "predicate": _json_term(term.predicate),
+                                            "object": _json_term(term.object)}}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype and term.datatype.value != XSD + "string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def render(result, fmt: str) -> str:
+    kind = result[0]
+    if kind == "ask":
+        return json.dumps({"head": {}, "boolean": result[1]}) + "\n" if fmt == "json" else f"{str(result[1]).lower()}\n"
+    if kind == "graph":
+        return "\n".join(result[1]) + ("\n" if result[1] else "")
+    names, rows = result[1], result[2]
+    if fmt == "json":
+        bindings = [{n: _json_term(v) for n, v in zip(names, row) if v is not None} for row in rows]
+        return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}},
+                          ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow([_plain(v) for v in row])
+        return buf.getvalue()
+    cells = [[_clip(_plain(v)) for v in row] for row in rows]
+    widths = [max([_width(n)] + [_width(r[i]) for r in cells]) for i, n in enumerate(names)]
+    fmt_row = lambda r: " | ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    lines = [fmt_row(names), "-+-".join("-" * w for w in widths)] + [fmt_row(r) for r in cells]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def _width(text: str) -> int:
+    """Display width: East Asian wide and full-width characters take two columns."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = text[:limit + 1].replace("\n", " ")  # every character is at least one column wide
+    while _width(text) > limit:
+        text = text[:-2] + "…"
+    return text

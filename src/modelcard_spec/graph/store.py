@@ -1,0 +1,304 @@
+"""The embedded on-disk store (pyoxigraph): opening it, and loading cards into it.
+
+Each card lives in its own named graph (:mod:`.assessment`). Cards new to the store are written
+in batches by the store's bulk loader, each batch one atomic write; a card already in the store is
+left alone if its graph is unchanged (``graph_sha256``) and otherwise brought up to date by one SPARQL
+update (``DELETE DATA`` + ``INSERT DATA`` of the triples that differ), also atomic. So a card is
+never half-loaded, and loading twice gives the same store. The SKOS vocabularies go into the graph
+``assessment.VOCAB_GRAPH``, replaced the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import assessment, rdf
+from .assessment import VOCAB_GRAPH, CardGraph, vocabulary_lines
+from .errors import KgError
+from ..spec.batch import chunks_in_order
+
+
+def _pyoxigraph():
+    try:
+        import pyoxigraph
+    except ImportError:
+        raise KgError("the embedded store needs pyoxigraph: pip install 'modelcard-spec[kg]'",
+                      "内嵌存储库需要 pyoxigraph：pip install 'modelcard-spec[kg]'") from None
+    return pyoxigraph
+
+
+def open_store(directory: str):
+    """Open the store at ``directory`` for writing, creating it if the folder does not exist or is
+    empty. An existing folder that holds anything but a store is refused: the store's database files
+    are never written into someone else's folder."""
+    ox = _pyoxigraph()
+    check_store_folder(directory)
+    try:
+        return ox.Store(str(directory))
+    except OSError as exc:
+        raise KgError(f"cannot open the store {directory}: {exc}", f"无法打开存储库 {directory}：{exc}") from None
+
+
+def check_store_folder(directory: str) -> None:
+    """Raise KgError unless ``directory`` is a store, an empty folder or does not exist yet."""
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise KgError(f"--store {directory} is not a folder", f"--store {directory} 不是文件夹")
+    if folder.is_dir() and any(folder.iterdir()):
+        try:
+            _pyoxigraph().Store.read_only(str(directory))  # writes nothing
+        except OSError:
+            raise KgError(f"--store {directory} is a folder that holds other files, not a store; kg load creates a "
+                          f"store only in a new or empty folder",
+                          f"--store {directory} 是含有其他文件的文件夹，不是存储库；kg load 只在新的或空的文件夹中创建存储库") from None
+
+
+def open_store_read_only(directory: str):
+    """Open the existing store at ``directory`` read-only; never creates or changes anything."""
+    ox = _pyoxigraph()
+    if not Path(directory).is_dir():
+        raise KgError(f"no store at {directory}; create it with `modelcard-spec kg load CARD... --store {directory}`",
+                      f"{directory} 处没有存储库；请用 `modelcard-spec kg load CARD... --store {directory}` 创建")
+    try:
+        return ox.Store.read_only(str(directory))
+    except OSError as exc:
+        raise KgError(f"{directory} is not a store made by kg load, or cannot be read ({exc})",
+                      f"{directory} 不是由 kg load 创建的存储库，或无法读取（{exc}）") from None
+
+
+def graph_changes(store, graph: str, lines: list[str]) -> str:
+    """The SPARQL update that turns the store's graph ``graph`` into exactly ``lines`` (N-Triples),
+    touching only the triples that differ; "" when there is nothing to change. Run as one update it
+    is one transaction, so the graph goes from the old content to the new at once.
+
+    The store keeps some literals in a canonical form ("80"^^xsd:float for "80.0"); such a triple
+    shows up as deleted and inserted again, which the update (deletions first) turns into a no-op."""
+    import pyoxigraph as ox
+
+    new = set(lines)
+    old = set(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)).decode("utf-8").splitlines())
+    parts = []
+    for verb, triples in (("DELETE", old - new), ("INSERT", new - old)):
+        if triples:
+            body = "\n".join(sorted(triples))
+            parts.append(f"{verb} DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+    return " ;\n".join(parts)
+
+
+def replace_graph(store, graph: str, lines: list[str]) -> None:
+    """Make the named graph ``graph`` hold exactly ``lines``, in one transaction."""
+    update = graph_changes(store, graph, lines)
+    if update:
+        store.update(update)
+
+
+# Quads per bulk write. Each write is one atomic ingestion into the store; with this size a write
+# takes well under a second and the loader's buffers stay small (see benchmarks/kg_bench.py).
+BATCH_QUADS = 50_000
+# Changed cards per update: an update is one transaction, held in memory until it commits.
+CHANGED_PER_UPDATE = 200
+AUTO_JOBS_FROM = 16
+
+
+@dataclass
+class _Built:
+    card: str
+    graph: str | None
+    valid: bool
+    quads: int = 0
+    digest: str | None = None
+    trig: bytes = b""  # the graph as one TriG block ("<graph> {", the N-Triples lines, "}")
+    error: tuple[str, str, str | None] | None = None  # (English, Chinese, the card file)
+
+    def lines(self) -> list[str]:
+        return self.trig.decode("utf-8").split("\n")[1:-2]
+
+
+def _build_many(names: list[str]) -> list[_Built]:
+    out = []
+    for name in names:
+        try:
+            cg = assessment.card_graph(name)
+        except KgError as exc:
+            out.append(_Built(name, None, False, error=(str(exc), exc.message_zh, exc.where)))
+            continue
+        # The graph IRI and the lines come from rdf.py, which writes only well-formed terms.
+        trig = (f"<{cg.graph}> {{\n" + "\n".join(cg.lines) + "\n}\n").encode("utf-8")
+        out.append(_Built(name, cg.graph, cg.valid, len(cg.lines), rdf.graph_sha256(cg.lines, cg.graph), trig))
+    return out
+
+
+def _built(names: list[str], jobs: int):
+    """Each card's graph, in input order. With ``jobs`` > 1 the cards are validated and turned into
+    triples in that many processes, at most a few chunks ahead of the consumer (bounded memory)."""
+    for results in chunks_in_order(_build_many, names, jobs, 16):
+        yield from results
+
+
+class _BatchWriter:
+    """Writes batches on a background thread, so that writing overlaps with building the next cards.
+
+    Cards new to the store go through the bulk loader; cards whose graph changed are updated by one
+    SPARQL update per batch (``DELETE DATA`` + ``INSERT DATA`` of what differs, per card). pyoxigraph
+    (0.5+) applies each bulk load and each update atomically: a batch is in the store entirely or not
+    at all (tested in tests/test_rdf_kg.py). Batches are written in the order they are submitted."""
+
+    def __init__(self, store):
+        import queue
+        import threading
+
+        self.store = store
+        self.new: list[bytes] = []
+        self.new_quads = 0
+        self.changed: list[str] = []
+        self.changed_quads = 0
+        self.error: str | None = None
+        self.queue: queue.Queue = queue.Queue(maxsize=1)
+        self.thread = threading.Thread(target=self._run, name="kg-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import pyoxigraph as ox
+
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                if self.error is None and isinstance(item, bytes):
+                    # rdf.py writes only well-formed terms (IRIs from a card pass structural.is_absolute_iri,
+                    # never looser than the store: tests/test_properties.py), so the loader need not re-check them
+                    self.store.bulk_load(input=item, format=ox.RdfFormat.TRIG, lenient=True)
+                elif self.error is None:
+                    self.store.update(item)
+            except BaseException as exc:  # reported by the caller's thread
+                self.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                self.queue.task_done()
+
+    def add(self, built: "_Built") -> None:
+        """A card new to the store."""
+        self.new.append(built.trig)
+        self.new_quads += built.quads
+        if self.new_quads >= BATCH_QUADS:
+            self._submit_new()
+
+    def replace(self, update: str, quads: int) -> None:
+        """The update (from :func:`graph_changes`) of a card whose graph is in the store."""
+        self.changed.append(update)
+        self.changed_quads += quads
+        if self.changed_quads >= BATCH_QUADS or len(self.changed) >= CHANGED_PER_UPDATE:
+            self._submit_changed()
+
+    def wait(self) -> None:
+        """Write everything pending and wait until it is in the store."""
+        self._submit_new()
+        self._submit_changed()
+        self.queue.join()
+        self._check()
+
+    def _submit_new(self) -> None:
+        if self.new:
+            self.queue.put(b"".join(self.new))
+            self.new, self.new_quads = [], 0
+        self._check()
+
+    def _submit_changed(self) -> None:
+        if self.changed:
+            self.queue.put(" ;\n".join(self.changed))
+            self.changed, self.changed_quads = [], 0
+        self._check()
+
+    def close(self) -> None:
+        """Write everything pending, wait for it, then stop the thread."""
+        try:
+            self.wait()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop the thread; what is not yet written is dropped (each batch is all or nothing)."""
+        if self.thread.is_alive():
+            self.new, self.changed = [], []
+            self.queue.put(None)
+            self.thread.join()
+        self.store = None
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise KgError(f"writing to the store failed: {self.error}", f"写入存储库失败：{self.error}")
+
+
+def _stored_digest(store, graph: str) -> str | None:
+    import pyoxigraph as ox
+
+    subject, predicate = ox.NamedNode(rdf.assessment_iri(graph)), ox.NamedNode(rdf.graph_sha256_predicate())
+    for quad in store.quads_for_pattern(subject, predicate, None, ox.NamedNode(graph)):
+        return quad.object.value
+    return None
+
+
+def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list[CardGraph]:
+    """Load cards (files, folders or glob patterns) into the store at ``directory``, one named graph each.
+
+    A card new to the store is added; a card already there is left alone when its graph is unchanged
+    (same ``graph_sha256``) and otherwise replaced by changing only the triples that differ; of two
+    files of the same card the later wins.
+    Writes go in batches, each applied atomically, so a card is never half-loaded, and loading the
+    same cards again gives the same store. Each returned :class:`CardGraph` says what was done.
+    ``jobs`` > 1 builds the graphs in that many processes; ``jobs`` <= 0 uses every core for 16 or
+    more cards. Raises :class:`KgError` on the first card that cannot be read; the cards before it
+    are loaded."""
+    import pyoxigraph as ox
+
+    from ..check.pipeline import expand_inputs
+
+    check_store_folder(directory)
+    files, problems = expand_inputs([str(p) for p in paths])
+    if problems:
+        issue = problems[0].issues[0]
+        raise KgError(issue.message, issue.message_zh, str(problems[0].card))
+    names = [str(f) for f in files]
+    if jobs <= 0:
+        jobs = (os.cpu_count() or 1) if len(names) >= AUTO_JOBS_FROM else 1
+    graphs = _built(names, jobs)
+    # Take the first card before the store and its writer thread exist: that forks the worker
+    # processes while this process has a single thread and no open database.
+    first = next(graphs, None)
+    graphs = itertools.chain([first] if first else [], graphs)
+    store = open_store(directory)
+    replace_graph(store, VOCAB_GRAPH, vocabulary_lines())
+    writer = _BatchWriter(store)
+    loaded: list[CardGraph] = []
+    seen: set[str] = set()
+    try:
+        for n, built in enumerate(graphs, 1):
+            if built.error is not None:
+                writer.close()  # the cards before this one are written
+                raise KgError(*built.error)
+            if built.graph in seen:
+                writer.wait()  # the earlier file of the same card must be in the store first
+            if store.contains_named_graph(ox.NamedNode(built.graph)):
+                action = "unchanged"
+                if _stored_digest(store, built.graph) != built.digest:
+                    update = graph_changes(store, built.graph, built.lines())
+                    if update:
+                        action = "replaced"
+                        writer.replace(update, update.count("\n"))
+            else:
+                action = "added"
+                writer.add(built)
+            seen.add(built.graph)
+            loaded.append(CardGraph(built.card, built.graph, [], built.valid, action))
+            if progress:
+                progress(n, len(names))
+        writer.close()
+    except BaseException:
+        writer.stop()
+        store = writer = None  # noqa: F841 - release the store (and its lock) while the exception lives on
+        raise
+    store.flush()
+    return loaded
