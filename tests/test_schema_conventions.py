@@ -209,9 +209,10 @@ def test_hand_written_pages_follow_nmpa_usage(word):
     assert not found, "\n".join(found)
 
 
-def test_check_and_rule_titles_use_ying_not_xu():
-    from modelcard_spec.spec.diagnostics import CHECKS
-    from modelcard_spec.check.rules import RULES
+def test_check_titles_and_messages_use_ying_not_xu():
+    from modelcard_spec.check.checks import all_checks
 
-    titles = [t[1] for t in CHECKS.values()] + [r.title_zh for r in RULES.values()]
-    assert "不采用的要求应说明理由" in titles and not [t for t in titles if "须" in t]
+    checks = all_checks()
+    titles = [c.title_zh for c in checks]
+    messages = [zh for c in checks for _, zh in c.messages.values()]
+    assert "不采用的要求应说明理由" in titles and not [t for t in titles + messages if "须" in t]
