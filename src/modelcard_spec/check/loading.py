@@ -34,13 +34,74 @@ from ..spec import pointers
 from ..spec.diagnostics import CardLoadError
 from ..spec.registry import Check, register
 
-register(Check("load", "error", "The file can be read as a model card", "文件可作为模型卡读取",
-               family=True))  # TRANSITIONAL: until every load.* check below is registered with its templates
+# The checks of reading a card, in the order a file meets them. ``reason`` (load.io) and ``detail``
+# (load.syntax) are what the operating system or the YAML/JSON parser said, in English: the Chinese
+# templates show them as such, after a Chinese statement of what went wrong.
 register(Check("load.io", "error", "The file can be read", "文件可以读取",
                {"os-error": ("cannot read the file: {reason}", "无法读取文件：{reason}"),
                 "not-regular": ("not a regular file", "不是普通文件"),
                 "no-such-file": ("no such file", "文件不存在"),
                 "bad-name": ("the name holds a character file names cannot hold", "名称中含有文件名不能使用的字符")}))
+register(Check("load.too-large", "error", "The card stays within the tool's size limits",
+               "模型卡不超出本工具的大小上限",
+               {"file": ("the file is {size:,} bytes, over this tool's limit for a model card ({limit:,} bytes)",
+                         "文件大小为 {size:,} 字节，超过本工具对模型卡的上限（{limit:,} 字节）"),
+                "values": ("the document holds more values than this tool's limit for a model card ({limit:,} values)",
+                           "文档包含的值超过本工具对模型卡的上限（{limit:,} 个值）")}))
+register(Check("load.encoding", "error", "The file is UTF-8 text", "文件为 UTF-8 文本",
+               {"utf-16": ("the file is UTF-16; model cards must be UTF-8", "文件为 UTF-16 编码；模型卡应使用 UTF-8 编码"),
+                "nul-byte": ("the file contains a NUL byte at offset {offset}; it is binary, not a text card",
+                             "文件在偏移 {offset} 处含有 NUL 字节，是二进制文件而非文本模型卡"),
+                "invalid-utf-8": ("the file is not valid UTF-8 (byte offset {offset})",
+                                  "文件不是有效的 UTF-8 编码（字节偏移 {offset}）"),
+                "lone-surrogate": ("the escape {escape} is a lone UTF-16 surrogate, not a character; "
+                                   "a model card is UTF-8 text",
+                                   "转义序列 {escape} 是孤立的 UTF-16 代理项，不是字符；模型卡应为 UTF-8 文本"),
+                "control-character": ("the file contains the control character {code_point}, which YAML does not allow",
+                                      "文件含有 YAML 不允许的控制字符 {code_point}")}))
+register(Check("load.empty", "error", "The file is not empty", "文件不为空",
+               {"": ("the file is empty", "文件为空")}))
+register(Check("load.syntax", "error", "The file is valid YAML or JSON", "文件符合 YAML 或 JSON 语法",
+               {"json": ("invalid JSON: {detail}", "JSON 语法错误：{detail}"),
+                "yaml": ("invalid YAML: {detail}", "YAML 语法错误：{detail}")}))
+register(Check("load.multi-document", "error", "The file holds one YAML document", "文件只包含一个 YAML 文档",
+               {"": ("the file holds more than one YAML document", "文件包含多个 YAML 文档")}))
+register(Check("load.not-a-mapping", "error", "The top level of the card is a mapping of fields",
+               "模型卡的顶层为字段映射",
+               {"list": ("the top level of a model card must be a mapping of fields, not a list",
+                         "模型卡的顶层应为字段映射，而不是列表"),
+                "scalar": ("the top level of a model card must be a mapping of fields, not a single value",
+                           "模型卡的顶层应为字段映射，而不是单个值")}))
+register(Check("load.key", "error", "Mapping keys are plain strings", "映射的键为普通字符串",
+               {"": ("mapping keys must be plain strings", "映射的键应为普通字符串")}))
+register(Check("load.duplicate-key", "error", "No key appears twice in a mapping", "同一映射中的键不重复",
+               {"": ("duplicate key {key!r}", "重复的键“{key}”")}))
+register(Check("load.tag", "error", "Values are plain YAML values (no tags beyond the core schema)",
+               "值为普通 YAML 值（不使用核心模式以外的标签）",
+               {"not-allowed": ("the tag {tag} is not allowed; cards use plain YAML values only",
+                                "不允许使用标签 {tag}；模型卡只能使用普通 YAML 值"),
+                "bad-value": ("{value!r} is not a valid {tag}", "“{value}”不是有效的 {tag}")}))
+register(Check("load.non-finite", "error", "Numbers are finite", "数值为有限值",
+               {"json-constant": ("{value} is not allowed in a model card", "模型卡中不允许出现 {value}"),
+                "json-overflow": ("the number {value} is too large to represent", "数值 {value} 过大，无法表示"),
+                "yaml": ("{value} is not a finite number; NaN and infinities are not allowed",
+                         "{value} 不是有限数值；不允许出现 NaN 和无穷大")}))
+register(Check("load.int-range", "error", "Integers fit in 64 bits", "整数在 64 位范围内",
+               {"": ("an integer exceeds the {bits}-bit range", "整数超出 {bits} 位范围")}))
+register(Check("load.alias", "error", "Every alias refers to an anchor defined before it",
+               "每个别名都引用在其之前定义的锚点",
+               {"": ("unknown alias *{alias}", "未知的别名 *{alias}")}))
+register(Check("load.too-deep", "error", "The document nests within the tool's depth limit",
+               "文档嵌套不超出本工具的层数上限",
+               {"": ("the document is nested more than {limit} levels deep", "文档嵌套超过 {limit} 层"),
+                "aliases": ("the document is nested more than {limit} levels deep once its aliases are expanded",
+                            "文档嵌套超过 {limit} 层（按别名展开后计）")}))
+register(Check("load.alias-expansion", "error", "The document with its aliases expanded stays within the tool's limits",
+               "按别名展开后的文档不超出本工具的上限",
+               {"values": ("the document expands to more than {limit:,} values (aliases are limited)",
+                           "文档展开后超过 {limit:,} 个值（别名展开受限）"),
+                "text": ("the document expands to more than {limit:,} bytes of text (aliases are limited)",
+                         "文档展开后文本超过 {limit:,} 字节（别名展开受限）")}))
 
 try:  # libyaml's C parser; the pure-Python parser gives the same events, more slowly
     from yaml.cyaml import CParser as _Parser
@@ -59,7 +120,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 20_000
-INT_LIMIT = 2**63 - 1
+INT_BITS = 64
+INT_LIMIT = 2 ** (INT_BITS - 1) - 1
 
 _CORE = "tag:yaml.org,2002:"
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -112,19 +174,16 @@ def read_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> LoadedCard
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise CardLoadError("load.io", variant="os-error", reason=exc.strerror) from None
+        raise CardLoadError("load.io", "os-error", reason=exc.strerror) from None
     if not p.is_file():
-        raise CardLoadError("load.io", variant="not-regular")
+        raise CardLoadError("load.io", "not-regular")
     if size > max_bytes:
-        raise CardLoadError(
-            "load.too-large",
-            f"the file is {size:,} bytes, over this tool's limit for a model card ({max_bytes:,} bytes)",
-            f"文件大小为 {size:,} 字节，超过本工具对模型卡的上限（{max_bytes:,} 字节）")
+        raise CardLoadError("load.too-large", "file", size=size, limit=max_bytes)
     try:
         with p.open("rb") as fh:
             raw = fh.read(max_bytes + 1)
     except OSError as exc:
-        raise CardLoadError("load.io", variant="os-error", reason=exc.strerror) from None
+        raise CardLoadError("load.io", "os-error", reason=exc.strerror) from None
     return parse_card_bytes(raw, p, max_bytes)
 
 
@@ -132,7 +191,7 @@ def parse_card_bytes(raw: bytes, path: Path, max_bytes: int = MAX_BYTES) -> Load
     digest = hashlib.sha256(raw).hexdigest()
     text = _decode(raw)
     if not text.strip():
-        raise CardLoadError("load.empty", "the file is empty", "文件为空", 1, 1)
+        raise CardLoadError("load.empty", line=1, column=1)
     positions: dict | None = None
     if path.suffix.lower() == ".json":
         data = _load_json(text)
@@ -140,11 +199,7 @@ def parse_card_bytes(raw: bytes, path: Path, max_bytes: int = MAX_BYTES) -> Load
         positions = {}
         data = build(text, positions, max_bytes)
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else "a single value"
-        kind_zh = "列表" if isinstance(data, list) else "单个值"
-        raise CardLoadError("load.not-a-mapping",
-                            f"the top level of a model card must be a mapping of fields, not {kind}",
-                            f"模型卡的顶层应为字段映射，而不是{kind_zh}", 1, 1)
+        raise CardLoadError("load.not-a-mapping", "list" if isinstance(data, list) else "scalar", line=1, column=1)
     return LoadedCard(path, data, text, digest, (data, positions) if positions is not None else None)
 
 
@@ -164,20 +219,17 @@ def _decode(raw: bytes) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CardLoadError("load.encoding", "the file is UTF-16; model cards must be UTF-8",
-                            "文件为 UTF-16 编码；模型卡应使用 UTF-8 编码", 1, 1)
+        raise CardLoadError("load.encoding", "utf-16", line=1, column=1)
     nul = raw.find(b"\x00")
     if nul != -1:
         line = raw.count(b"\n", 0, nul) + 1
-        raise CardLoadError("load.encoding", f"the file contains a NUL byte at offset {nul}; it is binary, not a text card",
-                            f"文件在偏移 {nul} 处含有 NUL 字节，是二进制文件而非文本模型卡", line, None)
+        raise CardLoadError("load.encoding", "nul-byte", line=line, offset=nul)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise CardLoadError("load.encoding", f"the file is not valid UTF-8 (byte offset {exc.start})",
-                            f"文件不是有效的 UTF-8 编码（字节偏移 {exc.start}）", line, column) from None
+        raise CardLoadError("load.encoding", "invalid-utf-8", line=line, column=column, offset=exc.start) from None
 
 
 # --------------------------------------------------------------------------- JSON
@@ -191,25 +243,22 @@ def _load_json(text: str):
         out = {}
         for key, value in items:
             if key in out:
-                raise CardLoadError("load.duplicate-key", f"duplicate key {key!r}", f"重复的键“{key}”")
+                raise CardLoadError("load.duplicate-key", key=key)
             out[key] = value
         return out
 
     def constant(name):
-        raise CardLoadError("load.non-finite", f"{name} is not allowed in a model card",
-                            f"模型卡中不允许出现 {name}")
+        raise CardLoadError("load.non-finite", "json-constant", value=name)
 
     def integer(digits: str):
         if len(digits.lstrip("-")) > 19 or abs(int(digits)) > INT_LIMIT:
-            raise CardLoadError("load.int-range", "an integer exceeds the 64-bit range",
-                                "整数超出 64 位范围")
+            raise CardLoadError("load.int-range", bits=INT_BITS)
         return int(digits)
 
     def number(digits: str):
         value = float(digits)
         if value in (float("inf"), float("-inf")):
-            raise CardLoadError("load.non-finite", f"the number {digits} is too large to represent",
-                                f"数值 {digits} 过大，无法表示")
+            raise CardLoadError("load.non-finite", "json-overflow", value=digits)
         return value
 
     try:
@@ -218,8 +267,7 @@ def _load_json(text: str):
     except CardLoadError as exc:
         raise _with_json_location(exc, text, blank) from None
     except json.JSONDecodeError as exc:
-        raise CardLoadError("load.syntax", f"invalid JSON: {exc.msg}", f"JSON 语法错误：{exc.msg}",
-                            exc.lineno, exc.colno) from None
+        raise CardLoadError("load.syntax", "json", line=exc.lineno, column=exc.colno, detail=exc.msg) from None
     except RecursionError:
         raise _json_too_deep(text, blank) from None
     _check_lone_surrogates(text, blank)
@@ -290,9 +338,7 @@ def _json_scan(text: str, blank: str, count: bool) -> CardLoadError:
 
 
 def _json_too_large(line: int | None, column: int | None) -> CardLoadError:
-    return CardLoadError("load.too-large",
-                         f"the document holds more values than this tool's limit for a model card ({MAX_NODES:,} values)",
-                         f"文档包含的值超过本工具对模型卡的上限（{MAX_NODES:,} 个值）", line, column)
+    return CardLoadError("load.too-large", "values", line=line, column=column, limit=MAX_NODES)
 
 
 def _count_json_values(data) -> int | None:
@@ -326,11 +372,7 @@ def _check_lone_surrogates(text: str, blank: str) -> None:
     match = _LONE_SURROGATE.search(blank)
     if match:
         line, column = _offset_location(text, match.start())
-        escape = match.group()
-        raise CardLoadError("load.encoding",
-                            f"the escape {escape} is a lone UTF-16 surrogate, not a character; a model card is UTF-8 text",
-                            f"转义序列 {escape} 是孤立的 UTF-16 代理项，不是字符；模型卡应为 UTF-8 文本",
-                            line, column)
+        raise CardLoadError("load.encoding", "lone-surrogate", line=line, column=column, escape=match.group())
 
 
 _JSON_CONSTANT = re.compile(r'"[^"]*"|(-?Infinity|NaN)')
@@ -342,8 +384,8 @@ def _with_json_location(exc: CardLoadError, text: str, blank: str) -> CardLoadEr
     if issue.rule == "load.non-finite":
         for match in _JSON_CONSTANT.finditer(blank):
             if match.group(1):
-                line, column = _offset_location(text, match.start(1))
-                return CardLoadError(issue.rule, issue.message, issue.message_zh, line, column)
+                exc.issue = issue.located(*_offset_location(text, match.start(1)))
+                return exc
     try:
         build(text)
     except CardLoadError as located:
@@ -358,8 +400,7 @@ def _json_too_deep(text: str, blank: str) -> CardLoadError:
 
 
 def _json_depth_error(line: int | None, column: int | None) -> CardLoadError:
-    return CardLoadError("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep",
-                         f"文档嵌套超过 {MAX_DEPTH} 层", line, column)
+    return CardLoadError("load.too-deep", line=line, column=column, limit=MAX_DEPTH)
 
 
 # --------------------------------------------------------------------------- YAML
@@ -369,9 +410,10 @@ def _mark(mark) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
-def _error(rule: str, en: str, zh: str, mark) -> CardLoadError:
+def _error(rule: str, mark, variant: str = "", **params) -> CardLoadError:
+    """The error of check ``rule`` at a YAML parser's ``mark`` (if any)."""
     line, column = _mark(mark) if mark is not None else (None, None)
-    return CardLoadError(rule, en, zh, line, column)
+    return CardLoadError(rule, variant, line=line, column=column, **params)
 
 
 _MAYBE_NOT_STR = frozenset("-+.0123456789~nNtTfF")
@@ -387,13 +429,11 @@ def _scalar(event):
             return value
         tag = None
     elif not tag.startswith(_CORE):
-        raise _error("load.tag", f"the tag {tag} is not allowed; cards use plain YAML values only",
-                     f"不允许使用标签 {tag}；模型卡只能使用普通 YAML 值", event.start_mark)
+        raise _error("load.tag", event.start_mark, "not-allowed", tag=tag)
     else:
         tag = tag[len(_CORE):]
         if tag not in ("str", "int", "float", "bool", "null"):
-            raise _error("load.tag", f"the tag !!{tag} is not allowed; cards use plain YAML values only",
-                         f"不允许使用标签 !!{tag}；模型卡只能使用普通 YAML 值", event.start_mark)
+            raise _error("load.tag", event.start_mark, "not-allowed", tag=f"!!{tag}")
         if tag == "str":
             return value
     if tag in (None, "null") and _NULL.match(value):
@@ -402,23 +442,19 @@ def _scalar(event):
         return _BOOL[value]
     if tag in (None, "int") and _INT.match(value):
         if len(value) > 21:
-            raise _error("load.int-range", "an integer exceeds the 64-bit range", "整数超出 64 位范围",
-                         event.start_mark)
+            raise _error("load.int-range", event.start_mark, bits=INT_BITS)
         number = int(value, 0) if value.startswith(("0o", "0x")) else int(value)
         if abs(number) > INT_LIMIT:
-            raise _error("load.int-range", "an integer exceeds the 64-bit range", "整数超出 64 位范围",
-                         event.start_mark)
+            raise _error("load.int-range", event.start_mark, bits=INT_BITS)
         return number
     if tag in (None, "float") and (_FLOAT.match(value) or _NONFINITE.match(value)):
         number = float("nan") if _NONFINITE.match(value) else float(value)
         if number != number or number in (float("inf"), float("-inf")):
-            raise _error("load.non-finite", f"{value} is not a finite number; NaN and infinities are not allowed",
-                         f"{value} 不是有限数值；不允许出现 NaN 和无穷大", event.start_mark)
+            raise _error("load.non-finite", event.start_mark, "yaml", value=value)
         return number
     if tag is None:
         return value
-    raise _error("load.tag", f"{value!r} is not a valid !!{tag}", f"“{value}”不是有效的 !!{tag}",
-                 event.start_mark)
+    raise _error("load.tag", event.start_mark, "bad-value", value=value, tag=f"!!{tag}")
 
 
 def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES):  # noqa: C901 - one pass over the events
@@ -450,19 +486,16 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
             if etype is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    raise _error("load.multi-document", "the file holds more than one YAML document",
-                                 "文件包含多个 YAML 文档", event.start_mark)
+                    raise _error("load.multi-document", event.start_mark)
                 continue
             if stack and stack[-1][3] and stack[-1][1] is _NO_KEY and etype is not yaml.MappingEndEvent:
                 # This event is a mapping key.
                 if etype is not yaml.ScalarEvent:
-                    raise _error("load.key", "mapping keys must be plain strings", "映射的键应为普通字符串",
-                                 event.start_mark)
+                    raise _error("load.key", event.start_mark)
                 key = event.value
                 frame = stack[-1]
                 if key in frame[0]:
-                    raise _error("load.duplicate-key", f"duplicate key {key!r}", f"重复的键“{key}”",
-                                 event.start_mark)
+                    raise _error("load.duplicate-key", event.start_mark, key=key)
                 frame[1] = key
                 frame[4] = event.start_mark
                 text_bytes += len(key) if key.isascii() else _utf8_len(key)
@@ -478,8 +511,7 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
                     anchors[event.anchor] = (value, 1, size_bytes, 0)
             elif etype is yaml.AliasEvent:
                 if event.anchor not in anchors:
-                    raise _error("load.alias", f"unknown alias *{event.anchor}", f"未知的别名 *{event.anchor}",
-                                 event.start_mark)
+                    raise _error("load.alias", event.start_mark, alias=event.anchor)
                 value, size, size_bytes, height = anchors[event.anchor]
                 aliased = True
                 if len(stack) + height > MAX_DEPTH:
@@ -490,8 +522,7 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
                 tag = event.tag
                 expected = "map" if etype is yaml.MappingStartEvent else "seq"
                 if tag not in (None, "!", _CORE + expected):
-                    raise _error("load.tag", f"the tag {tag} is not allowed; cards use plain YAML values only",
-                                 f"不允许使用标签 {tag}；模型卡只能使用普通 YAML 值", event.start_mark)
+                    raise _error("load.tag", event.start_mark, "not-allowed", tag=tag)
                 if len(stack) >= MAX_DEPTH:
                     raise _too_deep(event.start_mark)
                 values += 1
@@ -538,13 +569,13 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
         problem = exc.problem or exc.context or "invalid YAML"
         if "nesting depth" in problem:  # libyaml (0.2.5+) stops deep flow nesting itself, ahead of our events
             raise _too_deep(mark) from None
-        raise _error("load.syntax", f"invalid YAML: {problem}", f"YAML 语法错误：{problem}", mark) from None
+        raise _error("load.syntax", mark, "yaml", detail=problem) from None
     except yaml.reader.ReaderError as exc:
         line, column = _offset_location(text, exc.position)
-        raise CardLoadError("load.encoding", f"the file contains the control character {exc.character!r}, which YAML does not allow",
-                            f"文件含有 YAML 不允许的控制字符 {exc.character!r}", line, column) from None
+        raise CardLoadError("load.encoding", "control-character", line=line, column=column,
+                            code_point=exc.character) from None  # the reader gives the code point (an int)
     except yaml.YAMLError as exc:
-        raise CardLoadError("load.syntax", f"invalid YAML: {exc}", f"YAML 语法错误：{exc}") from None
+        raise CardLoadError("load.syntax", "yaml", detail=str(exc)) from None
     return root
 
 
@@ -553,25 +584,17 @@ def _utf8_len(text: str) -> int:
 
 
 def _too_deep(mark, aliased: bool = False) -> CardLoadError:
-    via_en, via_zh = (" once its aliases are expanded", "（按别名展开后计）") if aliased else ("", "")
-    return _error("load.too-deep", f"the document is nested more than {MAX_DEPTH} levels deep{via_en}",
-                  f"文档嵌套超过 {MAX_DEPTH} 层{via_zh}", mark)
+    return _error("load.too-deep", mark, "aliases" if aliased else "", limit=MAX_DEPTH)
 
 
 def _too_large(values: int, text_bytes: int, max_text: int, aliased: bool, event) -> CardLoadError:
     """The error for an expanded document over the limits (aliases count as often as they are used)."""
     if values > MAX_NODES:
         if aliased:
-            return _error("load.alias-expansion",
-                          f"the document expands to more than {MAX_NODES:,} values (aliases are limited)",
-                          f"文档展开后超过 {MAX_NODES:,} 个值（别名展开受限）", event.start_mark)
-        return _error("load.too-large",
-                      f"the document holds more values than this tool's limit for a model card ({MAX_NODES:,} values)",
-                      f"文档包含的值超过本工具对模型卡的上限（{MAX_NODES:,} 个值）", event.start_mark)
+            return _error("load.alias-expansion", event.start_mark, "values", limit=MAX_NODES)
+        return _error("load.too-large", event.start_mark, "values", limit=MAX_NODES)
     # only reachable through aliases: without them the text fits in the file
-    return _error("load.alias-expansion",
-                  f"the document expands to more than {max_text:,} bytes of text (aliases are limited)",
-                  f"文档展开后文本超过 {max_text:,} 字节（别名展开受限）", event.start_mark)
+    return _error("load.alias-expansion", event.start_mark, "text", limit=max_text)
 
 
 def _offset_location(text: str, offset: int) -> tuple[int, int]:

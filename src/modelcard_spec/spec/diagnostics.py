@@ -92,13 +92,10 @@ def diagnostic(check_id: str, path: str = "", variant: str = "", *, severity: st
 
 
 class CardLoadError(Exception):
-    """A card file that cannot be read as a model card at all (exit code 2)."""
+    """A card file that cannot be read as a model card at all (exit code 2): ``issue`` is the
+    diagnostic of the registered check ``check_id`` (see :func:`diagnostic`)."""
 
-    def __init__(self, check_id: str, message: str | None = None, message_zh: str | None = None,
-                 line: int | None = None, column: int | None = None, path: str = "", *, variant: str = "",
-                 **params):
-        if message is None:
-            self.issue = diagnostic(check_id, path, variant, line=line, column=column, **params)
-        else:  # TRANSITIONAL: text written by the caller; goes when loading.py uses templates
-            self.issue = Issue("error", check_id, path, message, message_zh, None, line, column)
+    def __init__(self, check_id: str, variant: str = "", *, line: int | None = None, column: int | None = None,
+                 path: str = "", **params):
+        self.issue = diagnostic(check_id, path, variant, line=line, column=column, **params)
         super().__init__(self.issue.message)
