@@ -4,6 +4,7 @@ templates in both languages; diagnostics carry the parameters their two messages
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 
@@ -14,8 +15,21 @@ from modelcard_spec.spec.diagnostics import diagnostic
 from modelcard_spec.spec.registry import CHECKS, Check, lookup, register
 
 PACKAGE = ROOT / "src" / "modelcard_spec"
-# calls whose first argument is a check ID
-_REPORTERS = {"diagnostic", "CardLoadError", "rule", "_issue"}
+# calls whose first argument is a check ID (and every error class: ``XError("check.id", ...)``)
+_REPORTERS = {"diagnostic", "rule", "_issue"}
+_CHECK_ID = re.compile(r"[a-z]+(\.[a-zA-Z0-9-]+)+")
+
+
+def _import_everything():
+    """Import every module of the package, so that every check registered anywhere is."""
+    import importlib
+    import pkgutil
+
+    import modelcard_spec
+
+    for module in pkgutil.walk_packages(modelcard_spec.__path__, "modelcard_spec."):
+        if not module.name.endswith("_onnxchild"):
+            importlib.import_module(module.name)
 
 
 def _reported_ids() -> dict[str, list[str]]:
@@ -30,12 +44,14 @@ def _reported_ids() -> dict[str, list[str]]:
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            index = 1 if name == "Issue" else 0 if name in _REPORTERS else None
+            index = 1 if name == "Issue" else 0 if name in _REPORTERS or (name or "").endswith("Error") else None
             if index is None or len(node.args) <= index:
                 continue
             arg = node.args[index]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 check_id = arg.value
+                if not _CHECK_ID.fullmatch(check_id):
+                    continue
             elif isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant):
                 check_id = arg.values[0].value.rstrip(".")
             else:
@@ -45,7 +61,7 @@ def _reported_ids() -> dict[str, list[str]]:
 
 
 def test_every_check_id_written_in_the_code_is_registered():
-    all_checks()
+    _import_everything()
     unregistered = {check_id: where for check_id, where in _reported_ids().items() if lookup(check_id) is None}
     assert unregistered == {}
 
@@ -107,3 +123,14 @@ def test_a_diagnostic_renders_both_languages_from_one_set_of_parameters():
 def test_an_unregistered_id_cannot_be_reported():
     with pytest.raises(KeyError):
         diagnostic("nowhere.check", "/x")
+
+
+def test_a_diagnostic_error_survives_pickling():
+    """A worker process can raise one; the parent must get the same diagnostic back."""
+    import pickle
+
+    from modelcard_spec.spec.diagnostics import CardLoadError
+
+    error = CardLoadError("load.io", "os-error", reason="Permission denied")
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is CardLoadError and back.issue == error.issue and str(back) == str(error)

@@ -7,11 +7,14 @@ from ..spec.registry import CHECKS, Check
 
 
 def all_checks() -> list[Check]:
-    """Every registered check, in the order of the card's flow: reading, the JSON Schema,
-    conformity, the rules, the model files, the tool itself."""
+    """Every check of a card, in the order of the card's flow: reading, the JSON Schema,
+    conformity, the rules, the model files, the tool itself. (The errors of commands — a model
+    file, an import source, a store that cannot be used — are registered too, with the scope
+    "command", by the modules that raise them.)"""
     from . import conformity, crosscheck, loading, pipeline, rules, structural  # noqa: F401  (they register)
 
-    return sorted(CHECKS.values(), key=lambda c: _ORDER.get(c.id.split(".", 1)[0], _RULES))
+    return sorted((c for c in CHECKS.values() if c.scope == "card"),
+                  key=lambda c: _ORDER.get(c.id.split(".", 1)[0], _RULES))
 
 
 # families in the order of the card's flow; rules (any other prefix) come before model files

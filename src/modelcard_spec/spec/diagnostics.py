@@ -91,11 +91,43 @@ def diagnostic(check_id: str, path: str = "", variant: str = "", *, severity: st
     return Issue(severity or check.severity, check_id, path, en, zh, requirement, line, column, params or None)
 
 
-class CardLoadError(Exception):
+class DiagnosticError(Exception):
+    """An input the tool cannot go on with, reported as the diagnostic of a registered check
+    (``issue``, both languages rendered from the same parameters; see :func:`diagnostic`).
+    ``where`` names what the message is about when it is not the command's own input (a file in a
+    folder, a card of a batch, an endpoint). Every error the layers raise for bad input is one of
+    these, so the command line prints them all the same way, in both languages."""
+
+    def __init__(self, check_id: str, variant: str = "", *, where: str | None = None, path: str = "",
+                 line: int | None = None, column: int | None = None, **params):
+        self.issue = diagnostic(check_id, path, variant, line=line, column=column, **params)
+        self.where = where
+        super().__init__(self.issue.message)
+
+    @property
+    def message(self) -> str:
+        return self.issue.message
+
+    @property
+    def message_zh(self) -> str:
+        return self.issue.message_zh
+
+    def __reduce__(self):  # picklable (a worker process may raise one), whatever the subclass takes
+        return _rebuilt, (type(self), self.issue, self.where, self.__dict__)
+
+
+def _rebuilt(cls, issue: Issue, where: str | None, state: dict):
+    error = Exception.__new__(cls)
+    Exception.__init__(error, issue.message)
+    error.__dict__.update(state)
+    error.issue, error.where = issue, where
+    return error
+
+
+class CardLoadError(DiagnosticError):
     """A card file that cannot be read as a model card at all (exit code 2): ``issue`` is the
     diagnostic of the registered check ``check_id`` (see :func:`diagnostic`)."""
 
     def __init__(self, check_id: str, variant: str = "", *, line: int | None = None, column: int | None = None,
                  path: str = "", **params):
-        self.issue = diagnostic(check_id, path, variant, line=line, column=column, **params)
-        super().__init__(self.issue.message)
+        super().__init__(check_id, variant, path=path, line=line, column=column, **params)

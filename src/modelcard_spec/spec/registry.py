@@ -40,6 +40,7 @@ class Check:
     requirements: tuple[str, ...] = ()
     reports_against: tuple[str, str] | None = None
     family: bool = False  # the ID is a prefix: "schema" stands for schema.<JSON Schema keyword>
+    scope: str = "card"   # "card": a check of a card; "command": an input a command cannot go on with
 
     def render(self, variant: str = "", params: Mapping | None = None) -> tuple[str, str]:
         """The (English, Chinese) message of ``variant`` with ``params``."""
