@@ -52,7 +52,8 @@ def _reported_ids() -> dict[str, list[str]]:
                 check_id = arg.value
                 if not _CHECK_ID.fullmatch(check_id):
                     continue
-            elif isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant):
+            elif isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant) \
+                    and re.fullmatch(r"[a-z]+\.", arg.values[0].value):
                 check_id = arg.values[0].value.rstrip(".")
             else:
                 continue
