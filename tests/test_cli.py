@@ -145,8 +145,25 @@ def test_the_tools_own_usage_errors_are_in_english_and_in_chinese(tmp_path, monk
     assert re.search("[\u4e00-\u9fff]", chinese) and en not in chinese
 
 
-def test_argparse_usage_errors_keep_their_english_under_the_chinese_label():
-    proc = run("validate", "--format", "xml", str(VALID_CARDS[0]))
+@pytest.mark.parametrize("args,en,zh", [
+    (("validate", "--format", "xml", "CARD"), "argument --format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif', 'markdown')",
+     "参数 --format：无效的选项 'xml'（可选：'text', 'json', 'sarif', 'markdown'）"),
+    (("validate",), "the following arguments are required: CARD", "缺少必需的参数：CARD"),
+    (("validate", "--jobs", "x", "CARD"), "argument --jobs: invalid int value: 'x'", "参数 --jobs：无效的整数值 'x'"),
+    (("validate", "CARD", "--max-bytes"), "argument --max-bytes: expected one argument", "参数 --max-bytes：应给出一个值"),
+    (("report", "CARD", "OTHER"), "unrecognized arguments: OTHER", "无法识别的参数：OTHER"),
+])
+def test_argparse_usage_errors_are_said_in_chinese_too(args, en, zh):
+    """argparse words its errors in English; the Chinese line says the same in Chinese (it printed
+    the English text under the Chinese label)."""
+    proc = run(*args)
     lines = proc.stderr.splitlines()
-    assert proc.returncode == 2 and lines[-2].startswith("modelcard-spec validate: error: argument --format")
-    assert lines[-1].startswith("modelcard-spec validate: 错误：argument --format")
+    prog = "modelcard-spec" if args[0] == "report" else f"modelcard-spec {args[0]}"
+    assert proc.returncode == 2 and lines[-2:] == [f"{prog}: error: {en}", f"{prog}: 错误：{zh}"]
+
+
+def test_an_argparse_error_of_an_unknown_form_is_marked_as_english():
+    from modelcard_spec.cli import _argparse_issue
+
+    issue = _argparse_issue("something new")
+    assert issue.message == "something new" and issue.message_zh == "命令行用法错误（argparse 的英文原文）：something new"

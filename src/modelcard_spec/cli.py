@@ -6,10 +6,12 @@ Exit codes: 0 every card conforms; 1 a card has errors; 2 unreadable input or a 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .spec.version import __version__
-from .spec.diagnostics import EXIT_NONCONFORMING, EXIT_OK, EXIT_UNREADABLE
+from .spec.diagnostics import EXIT_NONCONFORMING, EXIT_OK, EXIT_UNREADABLE, diagnostic
+from .spec.registry import Check, register
 
 FORCE_HELP = ("replace an existing output file (never an input of the command, never a symbolic link; "
               "see 'Output files' in the README)")
@@ -21,13 +23,55 @@ class _Parser(argparse.ArgumentParser):
         if message:
             _out(file or sys.stderr, message)
 
-    def error(self, message):  # argparse's own usage errors, in English only: exit 2, never a traceback
-        self.usage_error(message, message)
+    def error(self, message):  # argparse's own usage errors: exit 2, never a traceback
+        issue = _argparse_issue(message)
+        self.usage_error(issue.message, issue.message_zh)
 
     def usage_error(self, message: str, message_zh: str):
         """A usage error (exit 2): the usage, then the message in English and in Chinese."""
         self.print_usage(sys.stderr)
         self.exit(EXIT_UNREADABLE, f"{self.prog}: error: {message}\n{self.prog}: 错误：{message_zh}\n")
+
+
+# argparse words its own usage errors in English; each known form is a variant of one registered
+# check, so it is said in Chinese too (the English line stays argparse's own text).
+_ARGPARSE = (
+    ("invalid-choice", r"argument (?P<argument>.+?): invalid choice: (?P<value>.*) \(choose from (?P<choices>.*)\)",
+     "参数 {argument}：无效的选项 {value}（可选：{choices}）"),
+    ("invalid-value", r"argument (?P<argument>.+?): invalid (?P<type>\w+) value: (?P<value>.*)",
+     "参数 {argument}：无效的{type_zh}值 {value}"),
+    ("expected-one", r"argument (?P<argument>.+?): expected one argument", "参数 {argument}：应给出一个值"),
+    ("expected-some", r"argument (?P<argument>.+?): expected at least one argument", "参数 {argument}：应至少给出一个值"),
+    ("not-allowed-with", r"argument (?P<argument>.+?): not allowed with argument (?P<other>.+)",
+     "参数 {argument}：不能与参数 {other} 同时使用"),
+    ("required", r"the following arguments are required: (?P<arguments>.*)", "缺少必需的参数：{arguments}"),
+    ("unrecognized", r"unrecognized arguments: (?P<arguments>.*)", "无法识别的参数：{arguments}"),
+)
+
+
+_TYPE_ZH = {"int": "整数", "float": "数值"}
+
+
+def _argparse_template(pattern: str) -> str:
+    """The English template of an argparse message pattern: each named group becomes its field."""
+    return re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern).replace("\\(", "(").replace("\\)", ")")
+
+
+register(Check("usage.arguments", "error", "The command line is one the command accepts", "命令行符合命令的用法",
+               {**{variant: (_argparse_template(pattern), zh) for variant, pattern, zh in _ARGPARSE},
+                "other": ("{detail}", "命令行用法错误（argparse 的英文原文）：{detail}")}, scope="command"))
+
+
+def _argparse_issue(message: str):
+    """argparse's English ``message`` as the diagnostic of ``usage.arguments``."""
+    for variant, pattern, _ in _ARGPARSE:
+        match = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if match:
+            params = match.groupdict()
+            if "type" in params:
+                params["type_zh"] = _TYPE_ZH.get(params["type"], params["type"])
+            return diagnostic("usage.arguments", "", variant, **params)
+    return diagnostic("usage.arguments", "", "other", detail=message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -516,8 +560,7 @@ def cmd_import(args) -> int:
             _stderr(f"{path}: error: cannot import: {exc}", f"{path}: 错误：无法导入：{exc.message_zh}")
             continue
         if target.name in written:  # two sources with one stem: the second never replaces the first
-            _refused(OutputError(target, f"is also the card of an earlier source; the card imported from {path} was not written",
-                                 f"也是此前某一来源的模型卡；由 {path} 导入的模型卡未写入"))
+            _refused(OutputError("earlier-source", target, source=str(path)))
             failed += 1
             continue
         try:

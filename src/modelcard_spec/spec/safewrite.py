@@ -26,16 +26,44 @@ import secrets
 import stat
 from pathlib import Path
 
+from .diagnostics import DiagnosticError
+from .registry import Check, register
+
 _CREATE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
                  | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
 
-class OutputError(Exception):
-    """An output file that is not written: ``path`` and the reason in English and Chinese."""
+register(Check("output.refused", "error", "An output is written only where the output policy allows",
+               "仅在输出规则允许之处写入输出", {
+                   "cannot-use": ("cannot be used ({reason})", "无法使用（{reason}）"),
+                   "link": ("is a symbolic link; outputs are never written through a link",
+                            "为符号链接；输出文件不会通过链接写入"),
+                   "no-folder": ("the folder {folder} does not exist", "文件夹 {folder} 不存在"),
+                   "input": ("is an input of this command; inputs are never overwritten, not even with --force",
+                             "为本命令的输入文件；输入文件不会被覆盖，使用 --force 也不会"),
+                   "folder": ("is a folder; give a file name", "为文件夹；请给出文件名"),
+                   "not-regular": ("is not a regular file (a FIFO, device or socket); not written",
+                                   "不是普通文件（而是命名管道、设备或套接字），不会写入"),
+                   "exists": ("exists; not overwriting (pass --force to replace it)",
+                              "已存在，不会覆盖（如需替换，请使用 --force）"),
+                   "cannot-write": ("cannot be written ({reason})", "无法写入（{reason}）"),
+                   "appeared": ("appeared while the output was being written; not overwritten",
+                                "在写入输出期间被创建，不会覆盖"),
+                   "cannot-create": ("cannot be created ({reason})", "无法创建（{reason}）"),
+                   "not-a-folder": ("exists and is not a folder", "已存在且不是文件夹"),
+                   "earlier-source": ("is also the card of an earlier source; the card imported from {source} "
+                                      "was not written",
+                                      "也是此前某一来源的模型卡；由 {source} 导入的模型卡未写入"),
+               }, scope="command"))
 
-    def __init__(self, path, message: str, message_zh: str):
-        super().__init__(message)
-        self.path, self.message, self.message_zh = str(path), message, message_zh
+
+class OutputError(DiagnosticError):
+    """An output file that is not written: ``path`` (also ``where``), and why (the variant of
+    ``output.refused`` with its parameters; ``reason`` is the operating system's own words)."""
+
+    def __init__(self, variant: str, path, **params):
+        super().__init__("output.refused", variant, where=str(path), **params)
+        self.path = str(path)
 
 
 def _same_file_as_input(st: os.stat_result, inputs) -> bool:
@@ -56,10 +84,9 @@ def _existing(path) -> os.stat_result | None:
         return None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise OutputError(path, f"cannot be used ({reason})", f"无法使用（{reason}）") from None
+        raise OutputError("cannot-use", path, reason=reason) from None
     if stat.S_ISLNK(st.st_mode):
-        raise OutputError(path, "is a symbolic link; outputs are never written through a link",
-                          "为符号链接；输出文件不会通过链接写入")
+        raise OutputError("link", path)
     return st
 
 
@@ -69,19 +96,16 @@ def check_target(path, inputs=(), force: bool = False) -> None:
     if st is None:
         parent = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(parent):
-            raise OutputError(path, f"the folder {parent} does not exist", f"文件夹 {parent} 不存在")
+            raise OutputError("no-folder", path, folder=parent)
         return
     if _same_file_as_input(st, inputs):
-        raise OutputError(path, "is an input of this command; inputs are never overwritten, not even with --force",
-                          "为本命令的输入文件；输入文件不会被覆盖，使用 --force 也不会")
+        raise OutputError("input", path)
     if stat.S_ISDIR(st.st_mode):
-        raise OutputError(path, "is a folder; give a file name", "为文件夹；请给出文件名")
+        raise OutputError("folder", path)
     if not stat.S_ISREG(st.st_mode):
-        raise OutputError(path, "is not a regular file (a FIFO, device or socket); not written",
-                          "不是普通文件（而是命名管道、设备或套接字），不会写入")
+        raise OutputError("not-regular", path)
     if not force:
-        raise OutputError(path, "exists; not overwriting (pass --force to replace it)",
-                          "已存在，不会覆盖（如需替换，请使用 --force）")
+        raise OutputError("exists", path)
 
 
 def write_file(path, data: bytes, inputs=(), force: bool = False) -> None:
@@ -92,7 +116,7 @@ def write_file(path, data: bytes, inputs=(), force: bool = False) -> None:
     try:
         fd = os.open(temp, _CREATE_FLAGS, 0o666)
     except OSError as exc:
-        raise OutputError(path, f"cannot be written ({exc.strerror})", f"无法写入（{exc.strerror}）") from None
+        raise OutputError("cannot-write", path, reason=exc.strerror) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -101,7 +125,7 @@ def write_file(path, data: bytes, inputs=(), force: bool = False) -> None:
         check_target(path, inputs, force)  # again, just before the move
         _move_into_place(temp, path, force)
     except OSError as exc:
-        raise OutputError(path, f"cannot be written ({exc.strerror})", f"无法写入（{exc.strerror}）") from None
+        raise OutputError("cannot-write", path, reason=exc.strerror) from None
     finally:
         try:
             os.unlink(temp)
@@ -118,14 +142,12 @@ def _move_into_place(temp: str, path, force: bool) -> None:
     try:
         os.link(temp, path)
     except FileExistsError:
-        raise OutputError(path, "appeared while the output was being written; not overwritten",
-                          "在写入输出期间被创建，不会覆盖") from None
+        raise OutputError("appeared", path) from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
             raise
         if os.path.lexists(path):  # a file system without hard links: check, then rename
-            raise OutputError(path, "appeared while the output was being written; not overwritten",
-                              "在写入输出期间被创建，不会覆盖") from None
+            raise OutputError("appeared", path) from None
         os.replace(temp, path)
 
 
@@ -140,7 +162,7 @@ def prepare_folder(path, create: bool = True) -> Path:
         try:
             p.mkdir(parents=True)
         except OSError as exc:
-            raise OutputError(p, f"cannot be created ({exc.strerror})", f"无法创建（{exc.strerror}）") from None
+            raise OutputError("cannot-create", p, reason=exc.strerror) from None
     elif not stat.S_ISDIR(st.st_mode):
-        raise OutputError(p, "exists and is not a folder", "已存在且不是文件夹")
+        raise OutputError("not-a-folder", p)
     return p
