@@ -254,6 +254,21 @@ def test_shape_grammar_rejects_anything_but_arithmetic(text):
         shapes.parse(text)
 
 
+@pytest.mark.parametrize("declared,signature,en", [
+    (["batch", 3], ["N", 3], None),
+    (["batch", 3], [None, 4], "axis 1 is 4, the card declares 3"),
+    ([1, 3], ["N", 3], "axis 0 is dynamic (N) in the file, the card declares the fixed size 1"),
+    ([1, 3], [None, 3], "axis 0 is dynamic (unnamed) in the file, the card declares the fixed size 1"),
+    (["batch", 3], [1, 3], "axis 0 has the fixed size 1 in the file, the card declares it dynamic (batch)"),
+    (["H$", 3], [1, 3], None),  # an expression that cannot be read is the schema's to report
+    (["batch"], ["N", 3], "rank is 2 ['N', 3], the card declares rank 1 ['batch']"),
+])
+def test_without_bindings_a_declared_shape_is_compared_with_the_file_s_own(declared, signature, en):
+    """The comparer of validate --model: the file's axes are sizes, names or None (dynamic)."""
+    found = shapes.match(declared, signature)
+    assert (found[0] if found else None) == en
+
+
 # --- declared shapes are checked against the bytes that hold them ---------------------------------
 
 def _onnx_backend_models():
