@@ -1,7 +1,7 @@
 """Compare what a card declares with what the delivered model file contains (``validate --model``).
 
 Each mismatch is an :class:`~.diagnostics.Issue` located at the card field that disagrees, with the
-requirement that field serves. The file side comes from :func:`.modelfile.inspect_file`.
+requirement that field serves. The file side comes from :func:`..modelfiles.reader.inspect_file`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..spec.diagnostics import Issue
-from ..modelfiles.reader import ModelFileError, ModelInfo, external_problem, inspect_file
+from ..modelfiles.externaldata import external_problem
+from ..modelfiles.modelinfo import ModelFileError, ModelInfo
+from ..modelfiles.reader import inspect_file
 from ..spec import shapes
 from ..spec.catalogue import get_in
 

@@ -13,7 +13,7 @@ Per example the verdict is
 The model never runs in this process. Before anything is loaded, the model file is read as
 ``inspect`` reads it, and every tensor that keeps its data in another file must name a regular file
 inside the model's folder, by a relative path without "..", holding the bytes its dtype and dims
-need (:func:`.modelfile.onnx_external_data`); otherwise the model is not run. ONNX Runtime then runs
+need (:func:`.onnxfile.onnx_external_data`); otherwise the model is not run. ONNX Runtime then runs
 in a child process (:mod:`._onnxchild`, :class:`_Session`) under :class:`Limits`: a wall-clock
 deadline for loading the model and for each example, after which the process is killed; an
 address-space limit and a CPU-time limit that the process sets on itself; at most
@@ -57,7 +57,9 @@ from ..spec import safewrite
 from ..spec import shapes
 from ._onnxchild import HEADER, MAX_HEAD, contiguous, pack
 from ..spec.digests import sha256_file
-from .reader import ModelFileError, external_problem, onnx_external_data
+from .externaldata import external_problem
+from .modelinfo import ModelFileError
+from .onnxfile import onnx_external_data
 from ..spec.evidence import EvidenceError, evidence_bytes, evidence_files
 
 WORST = 3
