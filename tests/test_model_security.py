@@ -493,11 +493,11 @@ def test_whatever_a_loader_imports_the_scanner_lists_when_it_calls_the_file_read
 def test_byte_offsets_read_as_zero_based_offsets_in_chinese(capsys):
     """Offsets count from 0; "第 N 字节" would read as the N-th byte, counted from 1."""
     from modelcard_spec import cli
-    from modelcard_spec.modelfiles.pickles import Finding
+    from modelcard_spec.modelfiles.pickles import UnsafeGlobal
 
     assert ModelFileError("bad", "坏", member="archive/data.pkl", offset=0).message_zh == "archive/data.pkl 字节偏移 0：坏"
-    cli._report_findings("m.pt", [Finding("os.system", "dangerous", 17, "archive/data.pkl"),
-                                  Finding("posix.system", "dangerous", 2, "#0", count=2, locations=[("#0", 2), ("#1", 9)])])
+    cli._report_findings("m.pt", [UnsafeGlobal("os.system", "dangerous", 17, "archive/data.pkl"),
+                                  UnsafeGlobal("posix.system", "dangerous", 2, "#0", count=2, locations=[("#0", 2), ("#1", 9)])])
     lines = capsys.readouterr().err.splitlines()
     assert "m.pt: 严重 [MCS-PA-06] archive/data.pkl 在字节偏移 17 处导入 os.system（已知危险）；用 pickle 加载此文件可能执行代码" in lines
     assert ("m.pt: 严重 [MCS-PA-06] 共有 2 个 pickle 数据流导入 posix.system（已知危险），前几处位于 #0 的字节偏移 2、"

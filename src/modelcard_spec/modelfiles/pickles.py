@@ -297,7 +297,7 @@ MAX_LOCATIONS = 3  # places kept per finding; the rest are counted
 
 
 @dataclass(eq=False)
-class Finding:
+class UnsafeGlobal:
     """One imported global that is not allow-listed, however often the file imports it."""
     name: str            # dotted name of the imported global
     classification: str  # "dangerous" or "not-allow-listed"
@@ -310,7 +310,7 @@ class Finding:
 @dataclass
 class ScanResult:
     globals: list[str] = field(default_factory=list)     # every distinct global, in first-seen order
-    findings: list[Finding] = field(default_factory=list)  # one per global, in first-seen order
+    findings: list[UnsafeGlobal] = field(default_factory=list)  # one per unsafe global, in first-seen order
     roots: list[object] = field(default_factory=list)    # the symbolic object of each pickle
     _seen: set = field(default_factory=set, repr=False)
     _by_name: dict = field(default_factory=dict, repr=False)
@@ -333,7 +333,7 @@ class ScanResult:
         found = self._by_name.get(dotted)
         if found is None:
             stream, offset = locations[0]
-            found = self._by_name[dotted] = Finding(dotted, verdict, offset, stream, 0, [])
+            found = self._by_name[dotted] = UnsafeGlobal(dotted, verdict, offset, stream, 0, [])
             self.findings.append(found)
         found.count += count
         found.locations.extend(locations[:MAX_LOCATIONS - len(found.locations)])
