@@ -260,6 +260,31 @@ def test_shape_grammar_rejects_anything_but_arithmetic(text):
         shapes.parse(text)
 
 
+@pytest.mark.parametrize("text", ["H/\u0661\u0666", "\uff18", "H\u3000/16", "H\u00a0+1", "\u210c/16", "0x10", "1_6", "H # x"])
+def test_shape_grammar_reads_ascii_digits_names_and_blanks_only(text):
+    """Other digits and blanks are not read as numbers and spaces (the schema's pattern is ASCII), and
+    nothing that Python's own parser would rewrite (NFKC names, 0x and _ in numbers, comments)."""
+    with pytest.raises(shapes.ShapeError):
+        shapes.parse(text)
+
+
+def test_the_worst_expressions_within_the_length_limit_parse_quickly_and_longer_ones_are_refused():
+    import time
+
+    for text in ("(" * 99 + "H" + ")" * 99, "+".join(["H"] * 100), "-" * 199 + "H", "H" * 200):
+        assert len(text) <= shapes.MAX_LENGTH
+        start = time.perf_counter()
+        try:
+            tree = shapes.parse(text)
+        except shapes.ShapeError:
+            continue
+        shapes.evaluate(tree, {"H": 2})
+        assert time.perf_counter() - start < 0.5
+    with pytest.raises(shapes.ShapeError) as caught:
+        shapes.parse("(" * 100 + "H" + ")" * 100)
+    assert (str(caught.value), caught.value.message_zh) == ("dimension expression too long", "维度表达式过长")
+
+
 @pytest.mark.parametrize("declared,signature,en", [
     (["batch", 3], ["N", 3], None),
     (["batch", 3], [None, 4], "axis 1 is 4, the card declares 3"),

@@ -1,19 +1,41 @@
 """Symbolic tensor dimensions such as ``batch``, ``H/16`` or ``2*n+1``: a tiny, safe grammar.
 
-Grammar (no ``eval``; integers and names only)::
+Grammar (no ``eval``; at most :data:`MAX_LENGTH` characters; ASCII digits, names and blanks only,
+as the schema's ``DimensionSymbol`` pattern is ASCII too)::
 
     expr   := term (('+' | '-') term)*
     term   := factor (('*' | '/') factor)*
     factor := INTEGER | NAME | '(' expr ')'
 
 ``/`` is exact integer division: a dimension that does not divide evenly does not match.
+
+Why this parser and not ``ast.parse(text, mode="eval")`` with a whitelist of node types (measured
+on CPython 3.11):
+
+* A whitelist sees only the tree, and Python rewrites the text before it builds the tree: names are
+  NFKC-normalised (``ℌ/16`` and ``ｈ`` become ``H/16`` and ``h``), integers may be written ``0x10``,
+  ``0o20`` or ``1_6`` (each ``Constant(16)``), comments and backslash continuations vanish
+  (``H # x`` is ``Name('H')``). Refusing those takes a second pass over the text: a tokenizer again.
+* Its errors are the interpreter's: English only ("invalid syntax", "'(' was never closed") and
+  worded anew between Python releases (3.10 rewrote most of them). A :class:`ShapeError` here says
+  what is wrong in English and in Chinese, and the same on every interpreter, as the recorded
+  outputs require.
+* Hostile input: without a length limit ``ast.parse`` raises ``MemoryError`` on 10,000 unary minus
+  signs and ``RecursionError`` on a sum of 10,000 terms, which every caller would have to catch;
+  this parser recurses too (some three frames per pair of parentheses). Either is safe only behind
+  the length limit, which is checked before anything is parsed: within 200 characters the worst
+  inputs (99 nested parentheses, a sum of 100 terms) take under a millisecond either way, and some
+  300 Python frames here.
+* Neither is faster (12-20 µs for a usual expression) nor shorter: a node whitelist, an evaluator
+  over ``ast`` nodes and the pre-check of the text together are the size of this parser.
 """
 
 from __future__ import annotations
 
 import re
 
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(.))")
+_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(.))", re.ASCII)  # no other digits or blanks
+_BLANKS = " \t\n\r\x0b\x0c"  # what \s is in ASCII
 MAX_LENGTH = 200
 
 
@@ -45,7 +67,7 @@ def _tokens(text: str) -> list:
             out.append(("int", int(number)))
         elif name:
             out.append(("name", name))
-        elif other.strip():
+        elif other.strip(_BLANKS):
             if other not in "+-*/()":
                 raise ShapeError(f"unexpected character {other!r} in {text!r}", f"{text!r} 中含有无法识别的字符 {other!r}")
             out.append(("op", other))
