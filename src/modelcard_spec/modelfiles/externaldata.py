@@ -14,6 +14,7 @@ from pathlib import Path
 from . import pickles
 from .modelinfo import ModelInfo, printable_name
 
+
 @dataclass
 class ExternalData:
     """An ONNX tensor whose data is kept in another file (``data_location: EXTERNAL``)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .modelinfo import ModelInfo, Node
 
+
 def _node(node: Node, dtypes: set[str]) -> dict:
     """A graph input or output as a card's tensor node."""
     out: dict = {"name": node.name}

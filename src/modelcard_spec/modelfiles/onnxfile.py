@@ -367,4 +367,3 @@ def onnx_external_data(path: str | os.PathLike) -> list[ExternalData]:
     except pickles.LimitExceeded as exc:
         raise scan_error(exc) from None
     return info.external_data
-

@@ -17,6 +17,7 @@ from .modelinfo import (INT64_MAX, ModelFileError, ModelInfo, element_count, pri
                         summarise_tensors)
 from .ziparchive import ZIP_ERRORS, check_method, member_head, zip_error
 
+
 def _scan_member(zf: zipfile.ZipFile, item: zipfile.ZipInfo, result: pickles.ScanResult,
                  budget: pickles.Budget) -> None:
     """Scan the pickle at the start of one member, then read the member to its end so that zipfile
@@ -393,4 +394,3 @@ def _first_import_opcode(fh, start: int, end: int, budget: pickles.Budget) -> in
         pos += len(block)
         budget.check_time(pos)
     return None
-
