@@ -25,7 +25,9 @@ import pytest
 
 from conftest import ROOT, run_measured
 from modelcard_spec.spec import digests
-from modelcard_spec.modelfiles import reader as modelfile
+from modelcard_spec.modelfiles.fragment import card_fragment, summary
+from modelcard_spec.modelfiles.modelinfo import ModelFileError
+from modelcard_spec.modelfiles.reader import inspect_file
 from modelcard_spec.modelfiles import pickles as picklescan
 
 MARKER = "PAYLOAD_RAN"
@@ -575,16 +577,16 @@ def test_hostile_model_file_through_the_api(tmp_path, name):
     path = build(name, tmp_path)
     _, _, code, needles = HOSTILE[name]
     if code == 2 or name in PARTIAL:
-        with pytest.raises(modelfile.ModelFileError) as caught:
-            modelfile.inspect_file(path)
+        with pytest.raises(ModelFileError) as caught:
+            inspect_file(path)
         assert caught.value.message and caught.value.message_zh != caught.value.message
         found = caught.value.info.findings if caught.value.info is not None else []
         assert bool(found) == (code == 1)
         assert "os.system" not in needles or any(f.name == "os.system" for f in found)
     else:
-        info = modelfile.inspect_file(path)
+        info = inspect_file(path)
         assert any(f.name == "os.system" for f in info.findings)
-        modelfile.summary(info), modelfile.card_fragment(info, "test")
+        summary(info), card_fragment(info, "test")
 
 
 def _card_for(tmp_path: Path, model: Path, **params) -> Path:
@@ -744,7 +746,7 @@ def test_the_crafted_payloads_are_real(tmp_path):
 def test_tensor_pickle_builder_matches_the_real_layout(tmp_path):
     """Control for the crafted checkpoints: a well-formed one inspects cleanly with its one parameter."""
     path = write_zip(tmp_path / "ok.pt", torch_members(tensor_pickle()))
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert (info.total_parameters, info.tensor_count, info.findings) == (1, 1, [])
     assert info.framework_version == "archive format 3"
 
@@ -1032,8 +1034,8 @@ def test_a_card_declaring_a_trillion_parameters_kept_in_a_missing_file_does_not_
 ])
 def test_model_file_errors_read_well_in_chinese(tmp_path, name, zh):
     """Byte offsets count from 0: 字节偏移 N, never 第 N 字节 (which reads as counted from 1)."""
-    with pytest.raises(modelfile.ModelFileError) as caught:
-        modelfile.inspect_file(build(name, tmp_path))
+    with pytest.raises(ModelFileError) as caught:
+        inspect_file(build(name, tmp_path))
     assert caught.value.message_zh == zh
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from conftest import ROOT
 from modelcard_spec.spec import digests
-from modelcard_spec.modelfiles import reader as modelfile
+from modelcard_spec.modelfiles.modelinfo import ModelFileError
+from modelcard_spec.modelfiles.reader import inspect_file
 from modelcard_spec.modelfiles import pickles as picklescan
 
 
@@ -86,7 +87,7 @@ def _write_case(tmp_path, key, protocol, container):
 @pytest.mark.parametrize("key,protocol,container", CASES)
 def test_malicious_pickles_are_critical_findings_and_never_run(tmp_path, key, protocol, container):
     path, marker = _write_case(tmp_path, key, protocol, container)
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     names = [f.name for f in info.findings]
     assert any(n in names for n in _expected_global(key)), names
     assert all(f.classification == "dangerous" for f in info.findings)
@@ -187,7 +188,7 @@ _PAYLOAD0 = b"cos\nsystem\n(S'true'\ntR."
 def test_every_member_that_could_be_loaded_as_a_pickle_is_scanned(tmp_path, members):
     path = tmp_path / "model.pt"
     path.write_bytes(_zip_with(members))
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert [f.name for f in info.findings] == ["os.system"]
     assert info.findings[0].stream in members
 
@@ -198,7 +199,7 @@ def test_members_that_only_look_like_pickles_are_not_findings(tmp_path):
                "archive/code/model.py": b"class Model(Module):\n  x = 1\n", "archive/byteorder": b"little"}
     path = tmp_path / "model.pt"
     path.write_bytes(_zip_with(members))
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert info.findings == [] and info.globals == []
 
 
@@ -256,7 +257,7 @@ def test_a_payload_is_never_read_into_memory(tmp_path):
         fh.seek(n, os.SEEK_CUR)
         fh.write(b"0" + _PAYLOAD2[2:])
     tracemalloc.start()
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert [f.name for f in info.findings] == ["os.system"] and info.findings[0].offset == 11 + n + 1
@@ -291,7 +292,7 @@ def test_a_shared_object_graph_is_walked_once(tmp_path):
                                        for i in range(1, 61)) + b"h\x3c"
     path = write_zip(tmp_path / "m.pt", torch_members(b"\x80\x02" + body + b"."))
     start = time.process_time()
-    info = modelfile.inspect_file(path, budget=Budget(max_objects=1000))
+    info = inspect_file(path, budget=Budget(max_objects=1000))
     assert time.process_time() - start < 1
     assert (info.tensor_count, info.total_parameters) == (1, 1)
 
@@ -480,8 +481,8 @@ def test_whatever_a_loader_imports_the_scanner_lists_when_it_calls_the_file_read
         data = _random_pickles(rng)
         path.write_bytes(data)
         try:
-            info = modelfile.inspect_file(path)
-        except modelfile.ModelFileError:
+            info = inspect_file(path)
+        except ModelFileError:
             continue
         readable += 1
         loaded = set(_imports_when_loaded(data))
@@ -492,12 +493,11 @@ def test_whatever_a_loader_imports_the_scanner_lists_when_it_calls_the_file_read
 def test_byte_offsets_read_as_zero_based_offsets_in_chinese(capsys):
     """Offsets count from 0; "第 N 字节" would read as the N-th byte, counted from 1."""
     from modelcard_spec import cli
-    from modelcard_spec.modelfiles.reader import ModelFileError
-    from modelcard_spec.modelfiles.pickles import Finding
+    from modelcard_spec.modelfiles.pickles import UnsafeGlobal
 
     assert ModelFileError("bad", "坏", member="archive/data.pkl", offset=0).message_zh == "archive/data.pkl 字节偏移 0：坏"
-    cli._report_findings("m.pt", [Finding("os.system", "dangerous", 17, "archive/data.pkl"),
-                                  Finding("posix.system", "dangerous", 2, "#0", count=2, locations=[("#0", 2), ("#1", 9)])])
+    cli._report_findings("m.pt", [UnsafeGlobal("os.system", "dangerous", 17, "archive/data.pkl"),
+                                  UnsafeGlobal("posix.system", "dangerous", 2, "#0", count=2, locations=[("#0", 2), ("#1", 9)])])
     lines = capsys.readouterr().err.splitlines()
     assert "m.pt: 严重 [MCS-PA-06] archive/data.pkl 在字节偏移 17 处导入 os.system（已知危险）；用 pickle 加载此文件可能执行代码" in lines
     assert ("m.pt: 严重 [MCS-PA-06] 共有 2 个 pickle 数据流导入 posix.system（已知危险），前几处位于 #0 的字节偏移 2、"

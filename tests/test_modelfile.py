@@ -16,7 +16,13 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from conftest import ROOT
-from modelcard_spec.modelfiles import reader as modelfile
+from modelcard_spec.modelfiles.detect import detect
+from modelcard_spec.modelfiles.externaldata import external_problem
+from modelcard_spec.modelfiles.fragment import card_fragment, summary
+from modelcard_spec.modelfiles.modelinfo import BUFFER_SUFFIXES, ModelFileError
+from modelcard_spec.modelfiles.onnxfile import ONNX_DTYPES, onnx_external_data
+from modelcard_spec.modelfiles.reader import inspect_file
+from modelcard_spec.modelfiles.safetensorsfile import SAFETENSORS_DTYPES
 from modelcard_spec.spec import shapes
 from modelcard_spec.spec.resources import schema_index
 
@@ -73,7 +79,7 @@ def oracle_counts(model):
 def test_onnx_counts_nodes_and_operators_match_onnx(tmp_path, custom, with_if):
     path = tmp_path / "m.onnx"
     model = build_onnx(path, custom=custom, with_if=with_if)
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     counts, params = oracle_counts(model)
     assert info.container == "onnx" and info.format == "onnx"
     assert info.operator_counts == counts
@@ -94,24 +100,24 @@ def test_onnx_old_ir_lists_initializers_as_inputs_but_they_are_not_nodes(tmp_pat
     model = build_onnx(path, ir_version=3)
     model.graph.input.append(helper.make_tensor_value_info("fc.weight", TensorProto.FLOAT, [3, 4]))
     onnx.save(model, path)
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert [n.name for n in info.inputs] == ["x"]
 
 
 def test_onnx_unnamed_dynamic_axis_becomes_a_symbol_in_the_fragment(tmp_path):
     path = tmp_path / "m.onnx"
     build_onnx(path, dims=(None, 3))
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert info.inputs[0].shape == [None, 3]
-    frag = modelfile.card_fragment(info, "test")
+    frag = card_fragment(info, "test")
     assert frag["model_nodes"]["input_nodes"][0]["shape"] == ["d0", 3]
 
 
 def test_card_fragment_uses_schema_values_and_marks_every_value_extracted(tmp_path):
     path = tmp_path / "m.onnx"
     build_onnx(path)
-    info = modelfile.inspect_file(path)
-    frag = modelfile.card_fragment(info, "modelcard-spec inspect test")
+    info = inspect_file(path)
+    frag = card_fragment(info, "modelcard-spec inspect test")
     enums = schema_index()["enums"]
     assert frag["model_parameters"]["weight_files"][0]["format"] in enums["WeightFormat"]["values"]
     assert frag["model_parameters"]["precision"] in enums["Precision"]["values"]
@@ -127,8 +133,8 @@ def test_card_fragment_uses_schema_values_and_marks_every_value_extracted(tmp_pa
 
 def test_file_dtype_names_map_onto_the_schema_dtype_enum():
     dtypes = set(schema_index()["enums"]["DType"]["values"])
-    for mapped in (modelfile.ONNX_DTYPES[1], modelfile.ONNX_DTYPES[10], modelfile.ONNX_DTYPES[16],
-                   modelfile.SAFETENSORS_DTYPES["F32"], modelfile.SAFETENSORS_DTYPES["I64"]):
+    for mapped in (ONNX_DTYPES[1], ONNX_DTYPES[10], ONNX_DTYPES[16],
+                   SAFETENSORS_DTYPES["F32"], SAFETENSORS_DTYPES["I64"]):
         assert mapped in dtypes
 
 
@@ -139,7 +145,7 @@ def test_safetensors_header_gives_counts(tmp_path):
                "bn.running_var": np.ones(8, np.float32)}
     path = tmp_path / "w.safetensors"
     save_file(tensors, str(path))
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert info.container == "safetensors" and info.format == "safetensors"
     assert info.total_parameters == 40 and info.buffer_elements == 8
     assert info.parameters_by_dtype == {"float16": 40} and info.precision == "fp16"
@@ -150,14 +156,14 @@ def test_safetensors_with_offsets_outside_the_file_is_rejected(tmp_path):
     header = json.dumps({"w": {"dtype": "F32", "shape": [1000], "data_offsets": [0, 4000]}}).encode()
     path = tmp_path / "bad.safetensors"
     path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 16)
-    with pytest.raises(modelfile.ModelFileError, match="outside"):
-        modelfile.inspect_file(path)
+    with pytest.raises(ModelFileError, match="outside"):
+        inspect_file(path)
 
 
 @pytest.mark.parametrize("name", sorted(k for k in EXPECTED if not k.startswith("_")))
 def test_pytorch_files_written_by_real_pytorch(name):
     want = EXPECTED[name]
-    info = modelfile.inspect_file(MODELS / name)
+    info = inspect_file(MODELS / name)
     assert info.container == want["container"] and info.pickle_based
     if "total_parameters" in want:
         assert info.total_parameters == want["total_parameters"] == EXPECTED["_model"]["parameters"]
@@ -173,17 +179,17 @@ def test_pytorch_files_written_by_real_pytorch(name):
 def test_garbage_and_truncated_files_are_clear_errors(tmp_path):
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"\x08\x07\x3a\xff\xff\xff\xff\x0f")  # a graph field longer than the file
-    with pytest.raises(modelfile.ModelFileError):
-        modelfile.inspect_file(junk)
+    with pytest.raises(ModelFileError):
+        inspect_file(junk)
     text = tmp_path / "notes.bin"
     text.write_text("not a model")
-    with pytest.raises(modelfile.ModelFileError, match="unknown model file format"):
-        modelfile.inspect_file(text)
+    with pytest.raises(ModelFileError, match="unknown model file format"):
+        inspect_file(text)
     whole = (MODELS / "tiny_cnn_legacy.pth").read_bytes()
     cut = tmp_path / "cut.pth"
     cut.write_bytes(whole[:200])
-    with pytest.raises(modelfile.ModelFileError, match="pickle"):
-        modelfile.inspect_file(cut)
+    with pytest.raises(ModelFileError, match="pickle"):
+        inspect_file(cut)
 
 
 def test_an_onnx_initializer_with_a_negative_dimension_is_an_error(tmp_path):
@@ -193,8 +199,8 @@ def test_an_onnx_initializer_with_a_negative_dimension_is_an_error(tmp_path):
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [weight])
     onnx.save(helper.make_model(graph), path)
-    with pytest.raises(modelfile.ModelFileError) as caught:
-        modelfile.inspect_file(path)
+    with pytest.raises(ModelFileError) as caught:
+        inspect_file(path)
     assert caught.value.en == "initializer 'w' has a negative dimension [-1, 2]"
     assert caught.value.zh == "初始化器 'w' 的维度 [-1, 2] 中有负数"
 
@@ -208,7 +214,7 @@ def test_inspecting_a_large_onnx_file_does_not_copy_its_payload(tmp_path):
     onnx.save(helper.make_model(graph), path)
     del big, graph
     tracemalloc.start()
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert info.total_parameters == 64 * 1024 * 1024
@@ -254,6 +260,46 @@ def test_shape_grammar_rejects_anything_but_arithmetic(text):
         shapes.parse(text)
 
 
+@pytest.mark.parametrize("text", ["H/\u0661\u0666", "\uff18", "H\u3000/16", "H\u00a0+1", "\u210c/16", "0x10", "1_6", "H # x"])
+def test_shape_grammar_reads_ascii_digits_names_and_blanks_only(text):
+    """Other digits and blanks are not read as numbers and spaces (the schema's pattern is ASCII), and
+    nothing that Python's own parser would rewrite (NFKC names, 0x and _ in numbers, comments)."""
+    with pytest.raises(shapes.ShapeError):
+        shapes.parse(text)
+
+
+def test_the_worst_expressions_within_the_length_limit_parse_quickly_and_longer_ones_are_refused():
+    import time
+
+    for text in ("(" * 99 + "H" + ")" * 99, "+".join(["H"] * 100), "-" * 199 + "H", "H" * 200):
+        assert len(text) <= shapes.MAX_LENGTH
+        start = time.perf_counter()
+        try:
+            tree = shapes.parse(text)
+        except shapes.ShapeError:
+            continue
+        shapes.evaluate(tree, {"H": 2})
+        assert time.perf_counter() - start < 0.5
+    with pytest.raises(shapes.ShapeError) as caught:
+        shapes.parse("(" * 100 + "H" + ")" * 100)
+    assert (str(caught.value), caught.value.message_zh) == ("dimension expression too long", "维度表达式过长")
+
+
+@pytest.mark.parametrize("declared,signature,en", [
+    (["batch", 3], ["N", 3], None),
+    (["batch", 3], [None, 4], "axis 1 is 4, the card declares 3"),
+    ([1, 3], ["N", 3], "axis 0 is dynamic (N) in the file, the card declares the fixed size 1"),
+    ([1, 3], [None, 3], "axis 0 is dynamic (unnamed) in the file, the card declares the fixed size 1"),
+    (["batch", 3], [1, 3], "axis 0 has the fixed size 1 in the file, the card declares it dynamic (batch)"),
+    (["H$", 3], [1, 3], None),  # an expression that cannot be read is the schema's to report
+    (["batch"], ["N", 3], "rank is 2 ['N', 3], the card declares rank 1 ['batch']"),
+])
+def test_without_bindings_a_declared_shape_is_compared_with_the_file_s_own(declared, signature, en):
+    """The comparer of validate --model: the file's axes are sizes, names or None (dynamic)."""
+    found = shapes.match(declared, signature)
+    assert (found[0] if found else None) == en
+
+
 # --- declared shapes are checked against the bytes that hold them ---------------------------------
 
 def _onnx_backend_models():
@@ -271,9 +317,9 @@ def test_onnx_data_size_checks_accept_every_model_onnx_ships():
     assert len(paths) > 50
     for path in paths:
         model = onnx.load(path, load_external_data=False)
-        info = modelfile.inspect_file(path)
+        info = inspect_file(path)
         want = sum(int(np.prod(t.dims)) for t in model.graph.initializer
-                   if t.name.rsplit(".", 1)[-1] not in modelfile.BUFFER_SUFFIXES)
+                   if t.name.rsplit(".", 1)[-1] not in BUFFER_SUFFIXES)
         assert info.total_parameters == want, path
 
 
@@ -310,9 +356,9 @@ def test_safetensors_checks_agree_with_the_safetensors_library(tmp_path, header,
     except Exception:  # noqa: BLE001 - any refusal by the library
         library_accepts = False
     try:
-        modelfile.inspect_file(path)
+        inspect_file(path)
         we_accept = True
-    except modelfile.ModelFileError as exc:
+    except ModelFileError as exc:
         assert exc.message_zh != exc.message
         we_accept = False
     assert we_accept == library_accepts
@@ -327,8 +373,8 @@ def test_onnx_total_beyond_int64_is_an_error_not_a_number(tmp_path):
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [big])
     path = tmp_path / "m.onnx"
     path.write_bytes(helper.make_model(graph).SerializeToString())
-    with pytest.raises(modelfile.ModelFileError, match="2\\^63-1"):
-        modelfile.inspect_file(path)
+    with pytest.raises(ModelFileError, match="2\\^63-1"):
+        inspect_file(path)
 
 
 def test_onnx_initializer_whose_data_disagrees_with_its_dims_is_an_error(tmp_path):
@@ -339,8 +385,8 @@ def test_onnx_initializer_whose_data_disagrees_with_its_dims_is_an_error(tmp_pat
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], [t])
     path = tmp_path / "m.onnx"
     path.write_bytes(helper.make_model(graph).SerializeToString())
-    with pytest.raises(modelfile.ModelFileError, match="raw_data") as caught:
-        modelfile.inspect_file(path)
+    with pytest.raises(ModelFileError, match="raw_data") as caught:
+        inspect_file(path)
     assert "raw_data" in caught.value.message_zh and caught.value.offset is not None
 
 
@@ -354,8 +400,8 @@ def test_torch_storage_sizes_are_checked_against_the_archive(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in members:
             zf.writestr(name, data[:-4] if name.endswith("/data/7") else data)  # conv2.weight loses one float
-    with pytest.raises(modelfile.ModelFileError, match="holds 4,604 bytes") as caught:
-        modelfile.inspect_file(path)
+    with pytest.raises(ModelFileError, match="holds 4,604 bytes") as caught:
+        inspect_file(path)
     assert caught.value.member == "tiny_cnn_state_dict/data/7"
 
 
@@ -363,8 +409,8 @@ def test_legacy_storages_are_checked_against_the_file(tmp_path):
     whole = (MODELS / "tiny_cnn_legacy.pth").read_bytes()
     path = tmp_path / "cut.pth"
     path.write_bytes(whole[:-8])
-    with pytest.raises(modelfile.ModelFileError, match="needs .* bytes, the file has"):
-        modelfile.inspect_file(path)
+    with pytest.raises(ModelFileError, match="needs .* bytes, the file has"):
+        inspect_file(path)
 
 
 # --- one budget for the whole file ----------------------------------------------------------------
@@ -379,9 +425,9 @@ def test_the_budget_is_for_the_whole_file_not_each_stream(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("archive/data.pkl", stream)
         zf.writestr("archive/extra/a.pkl", stream)
-    assert modelfile.inspect_file(path, budget=picklescan.Budget(max_opcodes=1300)).pickle_based
-    with pytest.raises(modelfile.ModelFileError, match="1,000 pickle opcodes") as caught:
-        modelfile.inspect_file(path, budget=picklescan.Budget(max_opcodes=1000))
+    assert inspect_file(path, budget=picklescan.Budget(max_opcodes=1300)).pickle_based
+    with pytest.raises(ModelFileError, match="1,000 pickle opcodes") as caught:
+        inspect_file(path, budget=picklescan.Budget(max_opcodes=1000))
     assert caught.value.member == "archive/extra/a.pkl" and "操作码" in caught.value.message_zh
 
 
@@ -390,8 +436,8 @@ def test_the_budget_has_a_deadline(tmp_path):
 
     path = tmp_path / "slow.pkl"
     path.write_bytes(b"\x80\x02" + b"N0" * 50_000 + b"N.")
-    with pytest.raises(modelfile.ModelFileError, match="seconds of inspection"):
-        modelfile.inspect_file(path, budget=picklescan.Budget(max_seconds=0))
+    with pytest.raises(ModelFileError, match="seconds of inspection"):
+        inspect_file(path, budget=picklescan.Budget(max_seconds=0))
 
 
 @pytest.mark.parametrize("limit,data,needle", [
@@ -404,9 +450,9 @@ def test_each_limit_gives_a_clear_bilingual_error(tmp_path, limit, data, needle)
 
     path = tmp_path / "m.pkl"
     path.write_bytes(data)
-    modelfile.inspect_file(path)  # within the default budget
-    with pytest.raises(modelfile.ModelFileError, match=needle) as caught:
-        modelfile.inspect_file(path, budget=picklescan.Budget(**{limit: 10}))
+    inspect_file(path)  # within the default budget
+    with pytest.raises(ModelFileError, match=needle) as caught:
+        inspect_file(path, budget=picklescan.Budget(**{limit: 10}))
     assert "检查上限" in caught.value.message_zh
 
 
@@ -439,7 +485,7 @@ def test_trailing_bytes_without_an_import_opcode_are_a_note(tmp_path, tail):
     """No pickle.load can run code from them, wherever it starts: they name nothing to call."""
     path = tmp_path / "m.pkl"
     path.write_bytes(_pickle2({"w": [1.0]}) + tail)
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert info.findings == [] and info.globals == []
     assert any("hold no import opcode" in note for note in info.notes), info.notes
 
@@ -449,8 +495,8 @@ def test_trailing_bytes_with_an_import_opcode_are_an_error(tmp_path, tail, where
     path = tmp_path / "m.pkl"
     head = _pickle2({"w": [1.0]})
     path.write_bytes(head + tail)
-    with pytest.raises(modelfile.ModelFileError, match="import opcode") as caught:
-        modelfile.inspect_file(path)
+    with pytest.raises(ModelFileError, match="import opcode") as caught:
+        inspect_file(path)
     assert caught.value.member == "m.pkl#1" and caught.value.offset == len(head)
     assert f"byte {len(head) + where:,} is an import opcode" in caught.value.message
     assert "导入操作码" in caught.value.message_zh and caught.value.info.pickle_based
@@ -473,7 +519,7 @@ def test_pickles_of_protocol_0_and_1_are_recognised_by_content(tmp_path, suffix)
     for protocol in (0, 1):
         path = tmp_path / f"model{suffix}"
         path.write_bytes(pickle.dumps({"w": [1.5, 2]}, protocol=protocol))
-        info = modelfile.inspect_file(path)
+        info = inspect_file(path)
         assert (info.container, info.pickle_based, info.findings) == ("pickle", True, [])
 
 
@@ -481,16 +527,16 @@ def test_the_legacy_format_is_recognised_by_its_magic_number_in_any_protocol(tmp
     import pickle
 
     whole = (MODELS / "tiny_cnn_legacy.pth").read_bytes()
-    assert modelfile.detect(MODELS / "tiny_cnn_legacy.pth") == "pytorch-legacy"
+    assert detect(MODELS / "tiny_cnn_legacy.pth") == "pytorch-legacy"
     magic = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)
     assert whole.startswith(magic)
     zero = tmp_path / "zero.pth"
     zero.write_bytes(pickle.dumps(0x1950A86A20F9469CFC6C, protocol=0) + whole[len(magic):])
-    info = modelfile.inspect_file(zero)
+    info = inspect_file(zero)
     assert info.container == "pytorch-legacy" and info.total_parameters == EXPECTED["_model"]["parameters"]
     other = tmp_path / "big_int.pkl"  # a pickle of another big number is a pickle, not a checkpoint
     other.write_bytes(pickle.dumps(10 ** 30, protocol=2))
-    assert modelfile.inspect_file(other).container == "pickle"
+    assert inspect_file(other).container == "pickle"
 
 
 def _legacy_tar(tmp_path, **kwargs):
@@ -504,7 +550,7 @@ def _legacy_tar(tmp_path, **kwargs):
 
 def test_the_tar_format_is_scanned_member_by_member(tmp_path):
     path = _legacy_tar(tmp_path)
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert (info.container, info.format, info.pickle_based) == ("pytorch-tar", "pt", True)
     assert info.findings == [] and info.globals == ["torch.FloatStorage"]
     assert info.framework_version == "legacy (tar) serialisation"
@@ -517,8 +563,8 @@ def test_the_tar_format_is_scanned_member_by_member(tmp_path):
     (_pickle2("x"), "the first pickle of 'storages' is not a count"),
 ])
 def test_a_tar_checkpoint_that_does_not_follow_the_format_is_an_error(tmp_path, storages, needle):
-    with pytest.raises(modelfile.ModelFileError, match=needle) as caught:
-        modelfile.inspect_file(_legacy_tar(tmp_path, storages=storages))
+    with pytest.raises(ModelFileError, match=needle) as caught:
+        inspect_file(_legacy_tar(tmp_path, storages=storages))
     assert caught.value.member and caught.value.message_zh != caught.value.message
 
 
@@ -561,17 +607,17 @@ def _model_folder(tmp_path):
 def test_external_initializer_data_is_counted_when_its_file_holds_it(tmp_path):
     folder = _model_folder(tmp_path)
     path = _onnx_with(folder / "m.onnx", _external("W", "w.bin"), _external("V", "in.bin", offset="120"))
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert info.total_parameters == 62 and info.parameters_by_dtype == {"float32": 62}
     assert [(e.name, e.problem) for e in info.external_data] == [("W", None), ("V", None)]
     assert not any("external" in note for note in info.notes)
-    fragment = modelfile.card_fragment(info, "test")
+    fragment = card_fragment(info, "test")
     assert fragment["model_parameters"]["total_parameters"] == 62
     assert "/model_parameters/total_parameters" in [p["pointer"] for p in fragment["provenance"]]
-    assert [e["checked"] for e in modelfile.summary(info)["external_data"]] == [True, True]
+    assert [e["checked"] for e in summary(info)["external_data"]] == [True, True]
     # oracle: onnx's own loader reads the same data (it refuses every symbolic link, even one inside)
     path = _onnx_with(folder / "m.onnx", _external("W", "w.bin"), _external("V", "w.bin", offset="120"))
-    assert modelfile.inspect_file(path).total_parameters == 62
+    assert inspect_file(path).total_parameters == 62
     model = onnx.load(str(path))
     assert sum(numpy_helper.to_array(t).size for t in model.graph.initializer) == 62
 
@@ -600,15 +646,15 @@ def test_external_initializer_data_not_shown_leaves_the_count_out(tmp_path, init
     JSON summary name the initializer and why."""
     folder = _model_folder(tmp_path)
     path = _onnx_with(folder / "m.onnx", *initializers)
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert info.total_parameters is None and info.parameters_by_dtype == {}
     [note] = [n for n in info.notes if "no parameter count is reported" in n]
     assert why in note, note
-    fragment = modelfile.card_fragment(info, "test")
+    fragment = card_fragment(info, "test")
     assert "total_parameters" not in fragment["model_parameters"]
     assert "parameters_by_dtype" not in fragment["model_parameters"]
     assert not any(p["pointer"].startswith("/model_parameters/total") for p in fragment["provenance"])
-    unchecked = [e for e in modelfile.summary(info)["external_data"] if not e["checked"]]
+    unchecked = [e for e in summary(info)["external_data"] if not e["checked"]]
     assert unchecked and why in unchecked[0]["problem"] and why_zh in unchecked[0]["problem_zh"], unchecked
 
 
@@ -617,8 +663,8 @@ def test_external_data_entries_count_only_with_the_external_location(tmp_path):
     tensor's data must be in the file like any other (10^12 elements in none is an error)."""
     folder = _model_folder(tmp_path)
     path = _onnx_with(folder / "m.onnx", _external("W", "w.bin", n=10 ** 12, external=False))
-    with pytest.raises(modelfile.ModelFileError, match="has 1,000,000,000,000 elements, the file stores 0"):
-        modelfile.inspect_file(path)
+    with pytest.raises(ModelFileError, match="has 1,000,000,000,000 elements, the file stores 0"):
+        inspect_file(path)
 
 
 def test_external_data_of_tensor_attributes_is_checked_but_not_counted(tmp_path):
@@ -631,17 +677,17 @@ def test_external_data_of_tensor_attributes_is_checked_but_not_counted(tmp_path)
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [30])])
     path = folder / "m.onnx"
     path.write_bytes(helper.make_model(graph).SerializeToString())
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert info.total_parameters == 0 and not any("no parameter count" in n for n in info.notes)
-    [ref] = modelfile.onnx_external_data(path)
+    [ref] = onnx_external_data(path)
     assert not ref.initializer and "through '..'" in ref.problem[0]
-    assert modelfile.external_problem(ref)[0].startswith("tensor 'c' (byte ")
+    assert external_problem(ref)[0].startswith("tensor 'c' (byte ")
 
 
 def test_a_tar_member_that_ends_early_says_what_was_being_read(tmp_path):
     storages = _pickle2(1) + b"\x80\x02(K\x00X\x03\x00\x00\x00cpuctorch\nFloatStorage\nt." + (5).to_bytes(8, "little")
-    with pytest.raises(modelfile.ModelFileError) as caught:
-        modelfile.inspect_file(_legacy_tar(tmp_path, storages=storages))
+    with pytest.raises(ModelFileError) as caught:
+        inspect_file(_legacy_tar(tmp_path, storages=storages))
     assert caught.value.zh == "该成员在读取第 1 个存储的数据时提前结束"
 
 
@@ -661,8 +707,8 @@ def test_external_data_in_model_local_functions_is_checked(tmp_path):
                               opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("local", 1)])
     path = folder / "m.onnx"
     path.write_bytes(model.SerializeToString())
-    info = modelfile.inspect_file(path)
+    info = inspect_file(path)
     assert info.total_parameters == 0 and info.operator_counts == {"local::AddC": 1}
-    refs = modelfile.onnx_external_data(path)
+    refs = onnx_external_data(path)
     assert sorted((r.name, r.initializer) for r in refs) == [("c", False), ("d", False)]
     assert all(r.problem for r in refs), refs

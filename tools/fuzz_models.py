@@ -8,12 +8,12 @@ the time) to four mutations to one seed: bit flips, interesting bytes and intege
 duplications, truncation, splices with another seed, pickle opcodes; for zip archives a mutation
 of one member re-packed with valid CRCs, a renamed, recompressed or added member; for tar archives
 (PyTorch's oldest format) a mutated, renamed, retyped (link, folder) or added member; for
-safetensors a mutated JSON header. The case goes through :func:`modelfile.inspect_file`,
-:func:`modelfile.card_fragment`, :func:`modelfile.summary` and the JSON and YAML serialisers, and
+safetensors a mutated JSON header. The case goes through ``modelfiles.reader.inspect_file``,
+``modelfiles.fragment.card_fragment`` and ``summary`` and the JSON and YAML serialisers, and
 every ``--cli-every``-th case also through the command line's ``main`` (output captured).
 
 Outcomes: *clean*, *finding* (a critical import, also when an error follows it), *unreadable*.
-A *crash* is any exception other than :class:`modelfile.ModelFileError` (or an exit code outside
+A *crash* is any exception other than ``modelfiles.modelinfo.ModelFileError`` (or an exit code outside
 0-2, or a traceback, from ``main``); a *slow* case takes longer than ``--slow`` seconds, a *hang*
 hits ``--time-limit``; a *memory* case raises the process's peak resident memory more than
 ``--memory-mib`` above what it was before the case. The run is deterministic for a given ``--seed`` (the cases, not the timings).
@@ -50,7 +50,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from modelcard_spec.modelfiles import reader as modelfile
+from modelcard_spec.modelfiles.fragment import card_fragment, summary
+from modelcard_spec.modelfiles.modelinfo import ModelFileError
+from modelcard_spec.modelfiles.reader import inspect_file
 
 SUFFIXES = (".pt", ".pth", ".pkl", ".bin", ".ckpt", ".onnx", ".safetensors", "")
 MODEL_SUFFIXES = {".onnx", ".pt", ".pth", ".safetensors", ".pkl", ".pickle", ".ckpt"}
@@ -334,13 +336,13 @@ def _signature(exc: BaseException) -> str:
 def run_case(path: Path) -> str:
     """Inspect one file as ``inspect`` does; the outcome, or raise what is not a documented error."""
     try:
-        info = modelfile.inspect_file(path)
-    except modelfile.ModelFileError as exc:
+        info = inspect_file(path)
+    except ModelFileError as exc:
         assert exc.message and exc.message_zh
         # findings read before the error are reported with it (inspect exits 1)
         return "finding" if exc.info is not None and exc.info.findings else "unreadable"
-    fragment = modelfile.card_fragment(info, "fuzz")
-    text = json.dumps({"card_fragment": fragment, "inspection": modelfile.summary(info)}, ensure_ascii=False)
+    fragment = card_fragment(info, "fuzz")
+    text = json.dumps({"card_fragment": fragment, "inspection": summary(info)}, ensure_ascii=False)
     text.encode("utf-8")
     import yaml
 

@@ -370,12 +370,14 @@ def _fail(en: str, zh: str, where: str) -> int:
 def cmd_inspect(args) -> int:
     import json
 
-    from .modelfiles import reader as modelfile
+    from .modelfiles.fragment import card_fragment, summary
+    from .modelfiles.modelinfo import ModelFileError
+    from .modelfiles.reader import inspect_file
     from .output.validation import to_json
 
     try:
-        info = modelfile.inspect_file(args.file)
-    except modelfile.ModelFileError as exc:
+        info = inspect_file(args.file)
+    except ModelFileError as exc:
         code = _fail(f"cannot inspect the model file: {exc.message}", f"无法检查模型文件：{exc.message_zh}", args.file)
         # what was found before the error stands: a file that imports os.system is not made safe by
         # a broken byte after it
@@ -384,9 +386,9 @@ def cmd_inspect(args) -> int:
         return EXIT_NONCONFORMING if found else code
     except OSError as exc:
         return _fail(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}", args.file)
-    fragment = modelfile.card_fragment(info, f"modelcard-spec inspect {__version__}")
+    fragment = card_fragment(info, f"modelcard-spec inspect {__version__}")
     if args.format == "json":
-        _write(to_json({"card_fragment": fragment, "inspection": modelfile.summary(info)}))
+        _write(to_json({"card_fragment": fragment, "inspection": summary(info)}))
     else:
         from .spec.textsafe import one_line, yaml_dump
 

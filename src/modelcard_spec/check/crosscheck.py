@@ -1,7 +1,7 @@
 """Compare what a card declares with what the delivered model file contains (``validate --model``).
 
-Each mismatch is an :class:`~.diagnostics.Issue` located at the card field that disagrees, with the
-requirement that field serves. The file side comes from :func:`.modelfile.inspect_file`.
+Each mismatch is an :class:`..spec.diagnostics.Issue` located at the card field that disagrees, with the
+requirement that field serves. The file side comes from :func:`..modelfiles.reader.inspect_file`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from pathlib import Path
 
 from ..spec.diagnostics import Issue
 from ..spec.registry import Check, register
-
-from ..modelfiles.reader import ModelFileError, ModelInfo, external_problem, inspect_file
+from ..modelfiles.externaldata import external_problem
+from ..modelfiles.modelinfo import ModelFileError, ModelInfo
+from ..modelfiles.reader import inspect_file
 from ..spec import shapes
 from ..spec.catalogue import get_in
 
@@ -26,8 +27,6 @@ register(Check("model", "error",
 
 def _issue(rule: str, path: str, req: str, en: str, zh: str, severity: str = "error") -> Issue:
     return Issue(severity, rule, path, en, zh, req)
-
-
 
 
 def _weight_entry(data: dict, info: ModelInfo) -> tuple[int | None, dict | None]:
@@ -181,7 +180,7 @@ def _node_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
                                   f"{name} 的节点 {real.name!r} 类型为 {real.dtype}，模型卡声明为 {node['dtype']}"))
             shape = node.get("shape")
             if isinstance(shape, list) and real.shape is not None:
-                message = _compare_shape(shape, real.shape)
+                message = shapes.match(shape, real.shape)
                 if message:
                     out.append(_issue("model.node-shape", base + "/shape", "MCS-ND-01",
                                       f"node {real.name!r} of {name}: {message[0]}",
@@ -192,25 +191,6 @@ def _node_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
                                   f"graph {kind[:-6]} {real.name!r} of {name} is not declared",
                                   f"{name} 的{'输入' if kind == 'input_nodes' else '输出'}节点 {real.name!r} 未在模型卡中声明"))
     return out
-
-
-def _compare_shape(declared: list, actual: list) -> tuple[str, str] | None:
-    if len(declared) != len(actual):
-        return shapes.rank_mismatch(actual, declared)
-    for axis, (want, got) in enumerate(zip(declared, actual)):
-        if isinstance(want, int) and isinstance(got, int) and want != got:
-            return shapes.axis_mismatch(axis, got, want)
-        if isinstance(want, int) and not isinstance(got, int):
-            return (f"axis {axis} is dynamic ({got or 'unnamed'}) in the file, the card declares the fixed size {want}",
-                    f"第 {axis} 维在文件中是动态的（{got or '未命名'}），模型卡声明为固定大小 {want}")
-        if isinstance(want, str) and isinstance(got, int):
-            try:
-                shapes.parse(want)
-            except shapes.ShapeError:
-                continue  # the schema reports an invalid expression
-            return (f"axis {axis} has the fixed size {got} in the file, the card declares it dynamic ({want})",
-                    f"第 {axis} 维在文件中固定为 {got}，模型卡声明为动态（{want}）")
-    return None
 
 
 def _operator_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:

@@ -17,7 +17,7 @@ still writes to standard error goes to the parent, which never passes it to the 
 unescaped.
 
 This module imports only the standard library at module level: the parent imports it for
-:func:`pack` and :data:`HEADER`.
+:func:`pack`, :data:`HEADER` and :func:`first_line`.
 """
 
 from __future__ import annotations
@@ -120,9 +120,14 @@ def _is_memory_error(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or "bad_alloc" in text or "Failed to allocate memory" in text
 
 
+def first_line(text, default: str = "") -> str:
+    """The first line of ``text`` (a message, an exception), at most 300 characters; ``default``
+    when it has none."""
+    return (str(text).splitlines() or [default])[0][:300]
+
+
 def _error(exc: BaseException) -> dict:
-    first = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
-    return {"error": first, "memory": _is_memory_error(exc)}
+    return {"error": first_line(exc, type(exc).__name__), "memory": _is_memory_error(exc)}
 
 
 def _session(ort, model: str):

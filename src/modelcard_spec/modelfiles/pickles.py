@@ -28,6 +28,8 @@ import struct
 import time
 from dataclasses import dataclass, field
 
+from ..spec.textsafe import encodable
+
 # What PyTorch's weights-only unpickler and NumPy's array pickling need, and nothing that can reach
 # the file system, processes, the network or the interpreter.
 _TORCH_REBUILD = {
@@ -295,7 +297,7 @@ MAX_LOCATIONS = 3  # places kept per finding; the rest are counted
 
 
 @dataclass(eq=False)
-class Finding:
+class UnsafeGlobal:
     """One imported global that is not allow-listed, however often the file imports it."""
     name: str            # dotted name of the imported global
     classification: str  # "dangerous" or "not-allow-listed"
@@ -308,7 +310,7 @@ class Finding:
 @dataclass
 class ScanResult:
     globals: list[str] = field(default_factory=list)     # every distinct global, in first-seen order
-    findings: list[Finding] = field(default_factory=list)  # one per global, in first-seen order
+    findings: list[UnsafeGlobal] = field(default_factory=list)  # one per unsafe global, in first-seen order
     roots: list[object] = field(default_factory=list)    # the symbolic object of each pickle
     _seen: set = field(default_factory=set, repr=False)
     _by_name: dict = field(default_factory=dict, repr=False)
@@ -331,7 +333,7 @@ class ScanResult:
         found = self._by_name.get(dotted)
         if found is None:
             stream, offset = locations[0]
-            found = self._by_name[dotted] = Finding(dotted, verdict, offset, stream, 0, [])
+            found = self._by_name[dotted] = UnsafeGlobal(dotted, verdict, offset, stream, 0, [])
             self.findings.append(found)
         found.count += count
         found.locations.extend(locations[:MAX_LOCATIONS - len(found.locations)])
@@ -359,11 +361,6 @@ def classify(module: str, name: str) -> str | None:
     if module in ("operator", "functools") or name.startswith("__"):
         return "dangerous"  # attribute getters and partials are building blocks of pickle gadgets
     return "not-allow-listed"
-
-
-def _printable(text: str) -> str:
-    """A name from the file as text that can always be encoded (lone surrogates are escaped)."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -760,8 +757,8 @@ class _Machine:
         return self.imported(entry)
 
     def new_global(self, module, name) -> tuple:
-        module = _printable(module) if isinstance(module, str) else str(module)
-        name = _printable(name) if isinstance(name, str) else str(name)
+        module = encodable(module) if isinstance(module, str) else str(module)
+        name = encodable(name) if isinstance(name, str) else str(name)
         g = Global(module, name)
         dotted = g.dotted
         if dotted not in self.distinct:
@@ -1186,6 +1183,9 @@ def scan_bytes(data: bytes, label: str = "#0", budget: Budget | None = None) -> 
     return result
 
 
+SNIFF_BYTES = 256  # the head of a file or zip member read to tell whether it is a pickle by content
+
+
 def sniff(head: bytes, budget: Budget | None = None) -> bool:
     """Whether data starting with ``head`` may be a pickle by its content: a protocol 2-5 header, or
     protocol 0/1 opcodes that parse without error to the end of ``head`` (or to a STOP), or up to an
@@ -1295,7 +1295,7 @@ def tensors(root, storage_dtype_of=None, budget: Budget | None = None) -> list[T
 
 
 def _join(parent: str, key) -> str:
-    text = _printable(key) if isinstance(key, str) else (key.dotted if isinstance(key, Global) else str(key))
+    text = encodable(key) if isinstance(key, str) else (key.dotted if isinstance(key, Global) else str(key))
     path = f"{parent}.{text}" if parent else text
     return path if len(path) <= MAX_PATH else "…" + path[-MAX_PATH:]
 

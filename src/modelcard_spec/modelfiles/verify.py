@@ -13,7 +13,7 @@ Per example the verdict is
 The model never runs in this process. Before anything is loaded, the model file is read as
 ``inspect`` reads it, and every tensor that keeps its data in another file must name a regular file
 inside the model's folder, by a relative path without "..", holding the bytes its dtype and dims
-need (:func:`.modelfile.onnx_external_data`); otherwise the model is not run. ONNX Runtime then runs
+need (:func:`.onnxfile.onnx_external_data`); otherwise the model is not run. ONNX Runtime then runs
 in a child process (:mod:`._onnxchild`, :class:`_Session`) under :class:`Limits`: a wall-clock
 deadline for loading the model and for each example, after which the process is killed; an
 address-space limit and a CPU-time limit that the process sets on itself; at most
@@ -55,9 +55,11 @@ from pathlib import Path
 from ..spec.version import __version__
 from ..spec import safewrite
 from ..spec import shapes
-from ._onnxchild import HEADER, MAX_HEAD, contiguous, pack
+from ._onnxchild import HEADER, MAX_HEAD, contiguous, first_line, pack
 from ..spec.digests import sha256_file
-from .reader import ModelFileError, external_problem, onnx_external_data
+from .externaldata import external_problem
+from .modelinfo import ModelFileError
+from .onnxfile import onnx_external_data
 from ..spec.evidence import EvidenceError, evidence_bytes, evidence_files
 
 WORST = 3
@@ -113,11 +115,6 @@ class VerifyError(Exception):
     def __init__(self, message: str, message_zh: str):
         super().__init__(message)
         self.message, self.message_zh = message, message_zh
-
-
-def _first_line(exc: Exception) -> str:
-    """The first line of an exception's message (at most 300 characters), or its type's name."""
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _not_installed() -> VerifyError:
@@ -592,7 +589,7 @@ class _Session:
     # --- what went wrong --------------------------------------------------------------------
     def _error(self, head: dict, step: str) -> _Stopped:
         """A reply that reports an error: ONNX Runtime's message, or a limit that was reached."""
-        reason = _one_line(head.get("error"))
+        reason = first_line(head["error"]) if head.get("error") is not None else ""
         if isinstance(head.get("over"), int):
             return _Stopped(f"the outputs hold {head['over']:,} bytes, over the limit of {MAX_OUTPUT_BYTES:,} bytes "
                             "for the outputs of one example, so they were not transferred",
@@ -645,7 +642,7 @@ class _Session:
         else:
             how, how_zh = f"exit status {code}", f"退出状态 {code}"
         lines = [ln for ln in self._stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-        last = _one_line(lines[-1]) if lines else ""
+        last = first_line(lines[-1]) if lines else ""
         return _Stopped(f"the ONNX Runtime process ended without a result ({how})" + (f"; its last message: {last}" if last else ""),
                         f"ONNX Runtime 进程未给出结果即终止（{how_zh}）" + (f"；其最后一条消息：{last}" if last else ""),
                         True)
@@ -695,11 +692,6 @@ def _read(pipe, n: int) -> bytes | None:
         return os.read(pipe.fileno(), n)
     except BlockingIOError:
         return None
-
-
-def _one_line(text) -> str:
-    """The first line of a message from the ONNX Runtime process, at most 300 characters."""
-    return (str(text).splitlines() or [""])[0][:300] if text is not None else ""
 
 
 @dataclass
@@ -798,7 +790,7 @@ def _example_arrays(run: _Run, ev_id, label: tuple[str, str], used: int, check):
     except ArrayRefused as exc:
         return None, (f"cannot read the example arrays: {exc.en}", f"无法读取示例数组：{exc.zh}")
     except Exception as exc:  # numpy and zipfile raise ValueError/EOFError/BadZipFile/... for bad files
-        reason = _first_line(exc)
+        reason = first_line(exc, type(exc).__name__)
         return None, (f"cannot read the example arrays: {reason}", f"无法读取示例数组：{reason}")
 
 

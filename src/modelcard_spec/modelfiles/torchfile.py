@@ -1,0 +1,396 @@
+"""PyTorch checkpoints and plain pickle files, the files ``torch.load`` and ``pickle.load`` read:
+zip (``torch.save`` since 1.6, TorchScript), legacy (concatenated pickles) and the oldest tar
+format, and pickles of any protocol one after another. The pickles are never unpickled:
+:mod:`.pickles` follows their opcodes symbolically, which lists the imported globals (unsafe ones
+are findings) and the tensors with dtype and shape; the storages those tensors name are checked
+against the bytes that hold them. Tensors of the tar format are not counted."""
+
+from __future__ import annotations
+
+import re
+import tarfile
+import zipfile
+from pathlib import Path
+
+from . import pickles
+from .modelinfo import (INT64_MAX, ModelFileError, ModelInfo, element_count, printable_name, scan_error,
+                        summarise_tensors)
+from .ziparchive import ZIP_ERRORS, check_method, member_head, zip_error
+
+
+def _scan_member(zf: zipfile.ZipFile, item: zipfile.ZipInfo, result: pickles.ScanResult,
+                 budget: pickles.Budget) -> None:
+    """Scan the pickle at the start of one member, then read the member to its end so that zipfile
+    checks its CRC (PyTorch's reader checks it too)."""
+    check_method(item)
+    try:
+        fh = zf.open(item)
+    except ZIP_ERRORS as exc:
+        raise zip_error(exc, item.filename) from None
+    with fh:
+        reader = pickles.Reader(fh, budget, size=item.file_size, errors=ZIP_ERRORS)
+        pickles.scan_stream(reader, result, item.filename, budget)
+        reader.drain()
+
+
+def inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: pickles.Budget) -> None:
+    """Every member PyTorch could load as a pickle is scanned: PyTorch finds a record such as
+    ``data.pkl`` under the folder of the archive's first entry, comparing names case-insensitively
+    (miniz), so every member whose name ends in ``.pkl`` in any case is scanned, and so is every
+    other member that is a pickle by its content."""
+    info.framework = "PyTorch"
+    info.pickle_based = True
+    items = zf.infolist()
+    first = items[0].filename if items else ""
+    prefix = first.split("/", 1)[0].lower() if "/" in first else ""
+    result = pickles.ScanResult()
+    info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
+    data_root = fallback_root = None
+    for item in sorted(items, key=lambda i: i.filename):
+        if item.filename.endswith("/"):  # a folder (ZipInfo.is_dir fails on an empty name)
+            continue
+        lower = item.filename.lower()
+        named = lower.endswith(".pkl")
+        if not named and not pickles.sniff(member_head(zf, item, budget, pickles.SNIFF_BYTES), budget):
+            continue
+        member = pickles.ScanResult()
+        try:
+            _scan_member(zf, item, member, budget)
+        except pickles.PickleError as exc:
+            if named:
+                result.merge(member)  # torch.load imports these before the error stops it
+                raise scan_error(exc, item.filename) from None
+            continue  # it only looked like a pickle (source code starting "class", a storage's bytes)
+        except pickles.LimitExceeded as exc:
+            result.merge(member)
+            raise scan_error(exc, item.filename) from None
+        result.merge(member)
+        if lower == f"{prefix}/data.pkl" and data_root is None:
+            data_root = result.roots[-1]
+        elif lower.rsplit("/", 1)[-1] == "data.pkl" and fallback_root is None:
+            fallback_root = result.roots[-1]
+    _read_archive_version(zf, items, prefix, info, budget)
+    root = data_root if data_root is not None else fallback_root
+    if root is None:
+        return
+    refs = pickles.tensors(root, budget=budget)
+    if info.container == "pytorch-zip":
+        sizes: dict = {}
+        for item in items:
+            sizes.setdefault(item.filename.lower(), []).append(item.file_size)
+        for ref in refs:
+            key = ref.storage_key
+            if key is None or ref.storage_numel is None or ref.storage_itemsize is None:
+                continue
+            record = f"{prefix}/data/{key}".lower()
+            if record not in sizes:
+                raise ModelFileError(f"tensor {printable_name(ref.name)!r} refers to storage data/{key}, "
+                                     "which the archive does not contain",
+                                     f"张量 {printable_name(ref.name)!r} 引用的存储 data/{key} 不在归档中",
+                                     member=f"{prefix}/data.pkl")
+            _check_storage(ref, sizes[record], f"{prefix}/data/{key}")
+    summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
+
+
+def _check_storage(ref: pickles.TensorRef, held: list, record: str, offset: int | None = None) -> None:
+    """A storage record holds numel x itemsize bytes, and the tensor lies inside its storage (both
+    are what PyTorch checks when it loads the tensor)."""
+    need = ref.storage_numel * ref.storage_itemsize
+    for size in held:
+        if size != need:
+            raise ModelFileError(f"storage of tensor {printable_name(ref.name)!r} holds {size:,} bytes, "
+                                 f"its persistent id declares {ref.storage_numel:,} x {ref.storage_itemsize} = {need:,}",
+                                 f"张量 {printable_name(ref.name)!r} 的存储为 {size:,} 字节，"
+                                 f"其持久化标识声明为 {ref.storage_numel:,} × {ref.storage_itemsize} = {need:,} 字节",
+                                 member=record, offset=offset)
+    itemsize = pickles.ITEMSIZE.get(ref.dtype)
+    if itemsize is None:
+        return
+    element_count(ref.shape, f"tensor {printable_name(ref.name)!r}", f"张量 {printable_name(ref.name)!r}")
+    if ref.offset > INT64_MAX or any(s > INT64_MAX for s in ref.stride or ()):
+        raise ModelFileError(f"tensor {printable_name(ref.name)!r} has an offset or stride beyond 2^63-1",
+                             f"张量 {printable_name(ref.name)!r} 的偏移或步长超过 2^63-1", member=record, offset=offset)
+    reach = ref.extent() * itemsize
+    if reach > need:
+        raise ModelFileError(f"tensor {printable_name(ref.name)!r} (shape {list(ref.shape)}, offset {ref.offset:,}) "
+                             f"reaches {reach:,} bytes into a storage of {need:,} bytes",
+                             f"张量 {printable_name(ref.name)!r}（形状 {list(ref.shape)}，偏移 {ref.offset:,}）"
+                             f"需要 {reach:,} 字节，而其存储只有 {need:,} 字节", member=record, offset=offset)
+
+
+def _read_archive_version(zf, items, prefix: str, info: ModelInfo, budget: pickles.Budget) -> None:
+    """The archive format version: a small decimal number (never more than 64 bytes are read)."""
+    wanted = (f"{prefix}/.data/version", f"{prefix}/version")
+    found = [i for i in items if i.filename.lower() in wanted]
+    found.sort(key=lambda i: wanted.index(i.filename.lower()))
+    if not found:
+        return
+    head = member_head(zf, found[0], budget, 65)
+    match = re.fullmatch(rb"\s*(\d{1,18})\s*", head)
+    if match and found[0].file_size <= 64:
+        info.framework_version = f"archive format {int(match.group(1))}"
+    else:
+        info.notes.append(f"{found[0].filename} ({found[0].file_size:,} bytes) is not a version number; not read")
+
+
+def inspect_torch_legacy(path: Path, info: ModelInfo, budget: pickles.Budget) -> None:
+    """Five pickles (magic number, protocol, system info, the object, the storage keys), then each
+    storage as an int64 element count and its bytes."""
+    info.framework = "PyTorch"
+    info.framework_version = "legacy (pre-1.6) serialisation"
+    info.pickle_based = True
+    result = pickles.ScanResult()
+    info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
+    with open(path, "rb") as fh:
+        reader = pickles.Reader(fh, budget, size=info.size_bytes, seekable=True)
+        for label in ("magic", "protocol", "sys_info", "data", "storage_keys"):
+            try:
+                pickles.scan_stream(reader, result, label, budget)
+            except (pickles.PickleError, pickles.LimitExceeded) as exc:
+                raise scan_error(exc, label) from None
+        refs = pickles.tensors(result.roots[3], budget=budget)
+        _check_legacy_storages(fh, reader.offset, info.size_bytes, refs, result.roots[4])
+    summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
+
+
+TAR_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError, UnicodeError)
+TAR_RECORDS = ("storages", "tensors", "pickle")  # in the order torch.load reads them
+MAX_TAR_READ = 2 << 20  # the largest single read tarfile may make (an extended header is read whole)
+
+
+class _BoundedReads:
+    """A file whose ``read`` refuses to return more than ``limit`` bytes at once. tarfile reads a
+    member's extended header (pax, GNU long name) whole, so a header claiming a gigabyte is an
+    error here rather than a gigabyte of memory; member data is read in small blocks."""
+
+    def __init__(self, fh, limit: int):
+        self.fh, self.limit = fh, limit
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0 or n > self.limit:
+            raise ModelFileError(f"a tar header block larger than {self.limit:,} bytes", f"tar 头部块超过 {self.limit:,} 字节",
+                                 offset=self.fh.tell())
+        return self.fh.read(n)
+
+    def seek(self, *args) -> int:
+        return self.fh.seek(*args)
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+
+def inspect_torch_tar(path: Path, info: ModelInfo, budget: pickles.Budget) -> None:
+    """PyTorch's oldest format, a tar archive. ``torch.load`` tries it first on any file that is not
+    a zip: it unpickles the member ``storages`` (a count; per storage a pickle, an int64 element
+    count and the bytes; a pickle of views), then ``tensors`` (a count; per tensor a pickle, then
+    its rank and sizes), then ``pickle`` (the object), each the last member of that exact name.
+    Members are read in place, never extracted, within the file's budget; their tensors are not
+    counted. A file whose first bytes are also a pickle is scanned as one too (``pickle.load``
+    reads it)."""
+    info.framework = "PyTorch"
+    info.framework_version = "legacy (tar) serialisation"
+    info.pickle_based = True
+    result = pickles.ScanResult()
+    info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
+    error = None
+    with open(path, "rb") as fh:
+        head = fh.read(pickles.SNIFF_BYTES)
+        fh.seek(0)  # tarfile starts where the file is
+        try:
+            with tarfile.open(fileobj=_BoundedReads(fh, MAX_TAR_READ), mode="r:") as tar:
+                records = _tar_records(tar, budget)
+                for name in TAR_RECORDS:
+                    if name not in records:
+                        raise ModelFileError(f"a tar archive without the member {name!r} of a legacy PyTorch checkpoint",
+                                             f"该 tar 归档缺少旧版 PyTorch 检查点的成员 {name!r}")
+                    _scan_tar_record(tar, records[name], result, budget)
+        except TAR_ERRORS as exc:
+            error = ModelFileError(f"cannot read the tar archive: {exc}", f"无法读取 tar 归档：{exc}")
+        except ModelFileError as exc:
+            error = exc
+    # torch.load reads a file whose tar archive fails as a pickle; pickle.load reads any file as one
+    if pickles.sniff(head, budget):
+        _scan_pickles(path, info, result, budget)
+    if error is not None:
+        raise error
+    info.notes.append("tensors of the tar format are not counted")
+
+
+def _tar_records(tar: tarfile.TarFile, budget: pickles.Budget) -> dict:
+    """The members torch.load reads, by name (the last of each name, as ``TarFile.getmember``
+    finds it), after reading every header within the budget's member limit."""
+    found: dict = {}
+    while True:
+        member = tar.next()
+        if member is None:
+            return found
+        budget.spend("members", 1, member.offset)
+        if not budget.used["members"] & 0xFF:
+            budget.check_time(member.offset)
+        if member.name in TAR_RECORDS:
+            found[member.name] = member
+
+
+def _scan_tar_record(tar: tarfile.TarFile, member: tarfile.TarInfo, result: pickles.ScanResult,
+                     budget: pickles.Budget) -> None:
+    """The pickles of one member, with the binary data torch.load reads between them skipped."""
+    name = member.name
+    if not member.isreg():
+        raise ModelFileError("the member is a link or not a regular file; it is not followed",
+                             "该成员是链接或不是普通文件，不予跟随", member=name)
+    fh = tar.extractfile(member)
+    reader = pickles.Reader(fh, budget, size=member.size, seekable=True, errors=TAR_ERRORS)
+
+    def scan(label: str):
+        try:
+            pickles.scan_stream(reader, result, label, budget)
+        except (pickles.PickleError, pickles.LimitExceeded) as exc:
+            raise scan_error(exc, label) from None
+        return result.roots[-1]
+
+    def take(n: int, what: str, what_zh: str) -> bytes:
+        try:
+            return reader.take(n) if n <= 64 else (reader.payload(n, keep=0) or b"")
+        except pickles.PickleError:
+            raise ModelFileError(f"the member ends in {what}", f"该成员在读取{what_zh}时提前结束", member=name,
+                                 offset=reader.offset) from None
+
+    if name == "pickle":
+        scan(name)
+        return
+    count = scan(name)
+    if type(count) is not int or count < 0:
+        raise ModelFileError(f"the first pickle of {name!r} is not a count", f"{name!r} 的第一个 pickle 不是计数",
+                             member=name)
+    for i in range(1, count + 1):
+        args = scan(f"{name}#{i}")
+        if name == "storages":
+            itemsize = _tar_storage_itemsize(args)
+            if itemsize is None:
+                raise ModelFileError(f"storage {i} does not name a known storage type", f"第 {i} 个存储未指明已知的存储类型",
+                                     member=f"{name}#{i}")
+            numel = int.from_bytes(take(8, f"the size of storage {i}", f"第 {i} 个存储的大小"), "little", signed=True)
+            if numel < 0:
+                raise ModelFileError(f"storage {i} has a negative size", f"第 {i} 个存储的大小为负数", member=name,
+                                     offset=reader.offset - 8)
+            take(numel * itemsize, f"the data of storage {i}", f"第 {i} 个存储的数据")
+        else:
+            ndim = int.from_bytes(take(4, f"the rank of tensor {i}", f"第 {i} 个张量的秩"), "little", signed=True)
+            if ndim < 0:
+                raise ModelFileError(f"tensor {i} has a negative rank", f"第 {i} 个张量的秩为负数", member=name,
+                                     offset=reader.offset - 4)
+            take(4 + 16 * ndim + 8, f"the sizes of tensor {i}", f"第 {i} 个张量的尺寸")
+    if name == "storages":
+        scan(f"{name}#views")
+
+
+def _tar_storage_itemsize(args) -> int | None:
+    """Bytes per element of the storage type that a storage's pickle ``(key, location, type)`` names."""
+    if not pickles.is_tuple(args) or len(args) != 3 or not isinstance(args[2], pickles.Global):
+        return None
+    return pickles.ITEMSIZE.get(pickles.STORAGE_DTYPES.get(args[2].name, ""))
+
+
+def _check_legacy_storages(fh, pos: int, size: int, refs: list, keys) -> None:
+    """Walk the storages after the pickles, one seek each, as far as their element sizes are known."""
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        return
+    by_key: dict = {}
+    for ref in refs:
+        if ref.storage_key is not None and ref.storage_itemsize is not None and ref.storage_numel is not None:
+            by_key.setdefault(ref.storage_key, []).append(ref)
+    for key in keys:
+        tied = by_key.get(key)
+        if not tied:
+            return  # a storage no tensor describes: its length in bytes is unknown, so stop here
+        if pos + 8 > size:
+            raise ModelFileError(f"the file ends before storage {key}", f"文件在存储 {key} 之前结束", offset=pos)
+        fh.seek(pos)
+        numel = int.from_bytes(fh.read(8), "little", signed=True)
+        declared = tied[0].storage_numel
+        if numel != declared:
+            raise ModelFileError(f"storage {key} holds {numel:,} elements, its tensors' persistent id declares {declared:,}",
+                                 f"存储 {key} 含 {numel:,} 个元素，其张量的持久化标识声明为 {declared:,} 个", offset=pos)
+        need = declared * tied[0].storage_itemsize
+        if pos + 8 + need > size:
+            raise ModelFileError(f"storage {key} needs {need:,} bytes, the file has {max(size - pos - 8, 0):,} left",
+                                 f"存储 {key} 需要 {need:,} 字节，文件只剩 {max(size - pos - 8, 0):,} 字节", offset=pos)
+        for ref in tied:
+            _check_storage(ref, [need], f"storage {key}", pos)
+        pos += 8 + need
+
+
+def inspect_pickle(path: Path, info: ModelInfo, budget: pickles.Budget) -> None:
+    """Every pickle in the file, one after another (``pickle.load`` called again reads the next)."""
+    info.pickle_based = True
+    result = pickles.ScanResult()
+    info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
+    _scan_pickles(path, info, result, budget)
+
+
+# The opcodes that import (GLOBAL, INST, STACK_GLOBAL, EXT1, EXT2, EXT4). Without an import there is
+# nothing to call: every other opcode builds plain data (str, bytes, numbers, containers), and
+# calling, building or appending to plain data runs only built-in code.
+IMPORT_OPCODES = b"ci\x93\x82\x83\x84"
+SCAN_BLOCK = 1 << 20  # bytes scanned at a time for import opcodes
+
+
+def _scan_pickles(path: Path, info: ModelInfo, result: pickles.ScanResult, budget: pickles.Budget) -> None:
+    """Scan the pickles of a file from its start to its end. Bytes after the last complete pickle
+    are an error unless no ``pickle.load`` can run code from them, whichever byte it starts at: they
+    hold no import opcode. A loader that catches the error and calls ``pickle.load`` again goes on
+    from wherever the failed load stopped, so nothing less than every remaining byte is proof."""
+    with open(path, "rb") as fh:
+        reader = pickles.Reader(fh, budget, size=info.size_bytes, seekable=True)
+        index = 0
+        while True:
+            label = path.name if index == 0 else f"{path.name}#{index}"
+            start = reader.offset
+            try:
+                pickles.scan_stream(reader, result, label, budget)
+            except pickles.PickleError as exc:
+                if index == 0 or isinstance(exc, pickles.ReadError):
+                    raise scan_error(exc, label) from None
+                _check_trailing(fh, start, info, exc, label, budget)
+                return
+            except pickles.LimitExceeded as exc:
+                raise scan_error(exc, label) from None
+            if not reader.fill(1):
+                return
+            index += 1
+
+
+def _check_trailing(fh, start: int, info: ModelInfo, exc: pickles.PickleError, label: str,
+                    budget: pickles.Budget) -> None:
+    """The bytes from ``start`` to the end of the file are not a complete pickle (``exc`` says why):
+    a note when none of them is an import opcode, else an error."""
+    rest = info.size_bytes - start
+    at, at_zh = (f", at byte {exc.offset:,}", f"，位于字节偏移 {exc.offset:,} 处") if exc.offset is not None else ("", "")
+    where = _first_import_opcode(fh, start, info.size_bytes, budget)
+    if where is None:
+        info.notes.append(f"{rest:,} bytes after the last pickle (from byte {start:,}) are not a pickle and hold "
+                          "no import opcode, so pickle.load cannot run code from them")
+        return
+    raise ModelFileError(f"the {rest:,} bytes after the last complete pickle (from byte {start:,}) are not a pickle "
+                         f"({exc.en}{at}), yet pickle.load could run code from them: byte {where:,} "
+                         "is an import opcode; the file cannot be shown safe to load",
+                         f"最后一个完整 pickle 之后的 {rest:,} 字节（自字节偏移 {start:,} 起）不是 pickle"
+                         f"（{exc.zh}{at_zh}），但 pickle.load 仍可能从中执行代码："
+                         f"字节偏移 {where:,} 处是导入操作码；未能证明加载该文件是安全的",
+                         member=label, offset=start)
+
+
+def _first_import_opcode(fh, start: int, end: int, budget: pickles.Budget) -> int | None:
+    """The offset of the first import opcode byte in ``fh`` from ``start`` to ``end``, or None."""
+    fh.seek(start)
+    pos = start
+    while pos < end:
+        block = fh.read(min(SCAN_BLOCK, end - pos))
+        if not block:
+            return None
+        hits = [i for i in map(block.find, (bytes([b]) for b in IMPORT_OPCODES)) if i >= 0]
+        if hits:
+            return pos + min(hits)
+        pos += len(block)
+        budget.check_time(pos)
+    return None
