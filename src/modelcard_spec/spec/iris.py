@@ -8,10 +8,13 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from .resources import schema_index
 from .textsafe import encodable
 
+# The kit mints card IRIs under ID_BASE (not a vocabulary of the schema, so not one of its
+# prefixes); requirements are named in the schema's own ``mcsr`` namespace.
 ID_BASE = "https://w3id.org/modelcard-spec/id/"
-REQ_BASE = "https://w3id.org/modelcard-spec/requirement/"
+REQ_BASE = schema_index()["prefixes"]["mcsr"]
 
 
 def segment(text) -> str:
