@@ -18,20 +18,26 @@ from ..spec import pointers
 from ..spec.resources import card_schema, known_schema_versions, schema_index
 from ..spec.diagnostics import Issue, diagnostic
 from ..spec.iris import is_absolute_iri
-from ..spec.registry import Check, register
+from ..spec.registry import CHECKS, Check, register
 
 _FIELD = ("the requirement the field serves", "该字段所服务的要求")
 
 
+_DETAIL = ("{field_title}: {detail}", "{field_title_zh}：{detail}")
+
+
 def _schema_check(keyword: str, title: str, title_zh: str, messages: dict) -> None:
-    register(Check(f"schema.{keyword}", "error", title, title_zh, messages, reports_against=_FIELD))
+    """A keyword's check; its ``detail`` variant shows a validator's own words (the compiled
+    validator's, when it alone finds an error)."""
+    register(Check(f"schema.{keyword}", "error", title, title_zh, {**messages, "detail": _DETAIL},
+                   reports_against=_FIELD))
 
 
 # One check per JSON Schema keyword with its own wording; any other keyword is reported by the
 # family's generic message, which shows the validator's own (English) text as ``detail``.
 register(Check("schema", "error", "The card conforms to the JSON Schema generated from the specification",
                "模型卡符合由规范生成的 JSON Schema", family=True, reports_against=_FIELD,
-               messages={"": ("{field_title}: {detail}", "{field_title_zh}：{detail}")}))
+               messages={"": _DETAIL}))
 _schema_check("required", "Required fields are present", "必填字段齐全",
               {"": ("missing required field '{field}' ({field_title})", "缺少必填字段“{field}”（{field_title_zh}）")})
 _schema_check("additionalProperties", "Every field is one the specification defines", "各字段均为规范所定义",
@@ -327,9 +333,12 @@ def iter_issues(data: dict, provider_kind: str | None = None):
             title, title_zh = _labels(pointer)
             labels = {"field_title": title, "field_title_zh": title_zh}
             kind = type(error.kind).__name__  # ValidationErrorKind.Pattern -> "Pattern"
-            params = (_pattern_params(error.instance, error.kind.pattern, labels) if kind == "Pattern"
-                      else {**labels, "detail": error.message})
-            issue = diagnostic(f"schema.{kind[:1].lower()}{kind[1:]}", pointer, "",
+            check_id = f"schema.{kind[:1].lower()}{kind[1:]}"
+            if kind == "Pattern":
+                variant, params = "", _pattern_params(error.instance, error.kind.pattern, labels)
+            else:  # the keyword's own check if it has one, else the family's generic wording
+                variant, params = ("detail" if check_id in CHECKS else ""), {**labels, "detail": error.message}
+            issue = diagnostic(check_id, pointer, variant,
                                requirement=catalogue.primary_requirement(pointer, provider_kind), **params)
             if (pointer, issue.message) not in seen:
                 seen.add((pointer, issue.message))
