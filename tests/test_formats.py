@@ -144,6 +144,37 @@ def test_cyclonedx_export_refuses_a_card_with_structural_errors(tmp_path, shape)
     assert card.read_bytes() == before
 
 
+def test_cyclonedx_refusal_is_a_registered_diagnostic_rendered_from_its_params():
+    """The refusal names the number of structural errors and the first one (its check, path and
+    both messages) as parameters; both languages are the check's templates rendered from them."""
+    import pickle
+
+    from modelcard_spec.check.loading import read_card
+    from modelcard_spec.output import cyclonedx
+    from modelcard_spec.spec.diagnostics import DiagnosticError
+    from modelcard_spec.spec.registry import lookup
+
+    card = EXAMPLES / "invalid" / "parameter-count-as-text.card.yaml"
+    with pytest.raises(cyclonedx.ExportError) as caught:
+        cyclonedx.to_bom(read_card(card).data)
+    exc = caught.value
+    assert isinstance(exc, DiagnosticError) and exc.issue.rule == "export.cyclonedx-structural-errors"
+    check = lookup(exc.issue.rule)
+    assert check.scope == "command" and check.render("", exc.issue.params) == (exc.message, exc.message_zh)
+    assert exc.issue.params == {"errors": 1, "first_check": "schema.type", "first_path": "/model_parameters/total_parameters",
+                                "first_message": "Total parameters must be an integer, not a string ('86M')",
+                                "first_message_zh": "“参数总量”应为整数，而不是字符串（'86M'）"}
+    assert exc.message == ("the card fails the structural check (it does not conform to the JSON Schema: 1 structural "
+                           "error(s), the first at /model_parameters/total_parameters: Total parameters must be an "
+                           "integer, not a string ('86M')); a CycloneDX BOM is exported only from a card that passes "
+                           "the structural check (see modelcard-spec validate)")
+    assert exc.message_zh == ("模型卡未通过结构检查（不符合 JSON Schema，共 1 个结构错误；第一个位于 "
+                              "/model_parameters/total_parameters：“参数总量”应为整数，而不是字符串（'86M'））；"
+                              "仅能从通过结构检查的模型卡导出 CycloneDX BOM（请用 modelcard-spec validate 查看）")
+    again = pickle.loads(pickle.dumps(exc))
+    assert type(again) is cyclonedx.ExportError and again.issue == exc.issue
+
+
 def test_cyclonedx_bom_of_a_valid_card_is_valid_whatever_its_licence_id_and_dataset_ids(tmp_path):
     pytest.importorskip("cyclonedx")
     from modelcard_spec.output import cyclonedx

@@ -25,9 +25,11 @@ import yaml
 from rdflib.compare import isomorphic
 
 from conftest import EXAMPLES, VALID_CARDS
-from modelcard_spec.graph import assessment, rdf, sparql
+from modelcard_spec.graph import assessment, export, push, rdf, sparql
 from modelcard_spec.graph import store as kg_store
 from modelcard_spec.graph.errors import KgError
+from modelcard_spec.spec.diagnostics import DiagnosticError
+from modelcard_spec.spec.registry import lookup
 from modelcard_spec.spec.resources import artifact_text, schema_index
 from modelcard_spec.check.loading import read_card
 
@@ -293,8 +295,10 @@ def test_a_failed_batch_leaves_none_of_its_cards_and_the_error_is_reported(store
 
     monkeypatch.setattr(kg_store, "_build_many", broken)
     monkeypatch.setattr(kg_store, "BATCH_QUADS", 10**9)  # all cards in one batch
-    with pytest.raises(KgError, match="writing to the store failed"):
+    with pytest.raises(KgError, match="writing to the store failed") as caught:
         kg_store.load(inputs, str(tmp_path / "st"), jobs=1)
+    assert caught.value.issue.rule == "kg.store-write-failed" and caught.value.message_zh.startswith("写入存储库失败：")
+    assert caught.value.issue.params["detail"].startswith(("SyntaxError", "ValueError", "OSError"))
     assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"}
 
 
@@ -549,6 +553,199 @@ def test_the_query_file_limit_is_written_with_thousands_separators(tmp_path):
         sparql.resolve_query(str(big))
     assert str(caught.value).endswith("is larger than this tool's limit for a query file (1,048,576 bytes)")
     assert caught.value.message_zh.endswith("超过本工具对查询文件的上限（1,048,576 字节）")
+
+
+# --- errors as registered diagnostics -------------------------------------------------------------
+
+def _rendered_from_params(exc) -> bool:
+    """Whether the error's two messages are its check's templates rendered from its parameters."""
+    check = lookup(exc.issue.rule)
+    rendered = set()
+    for variant in check.messages:
+        try:
+            rendered.add(check.render(variant, exc.issue.params))
+        except KeyError:  # a variant that takes other parameters
+            pass
+    return (exc.message, exc.message_zh) in rendered
+
+
+def _graph_errors(tmp_path):
+    """(what, a function that raises, the check ID, the English and the Chinese message) of the
+    graph layer's errors; ``{t}`` in a message stands for ``tmp_path``."""
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "letter.txt").write_text("x")
+    (tmp_path / "big.rq").write_text("#" * (sparql.MAX_QUERY_BYTES + 1))
+    (tmp_path / "bad.rq").write_bytes(b"SELECT * WHERE { ?s ?p \"\xff\" }")
+    (tmp_path / "bad.card.yaml").write_text("a: [\n")
+    t = str(tmp_path)
+    return [
+        ("store a file", lambda: kg_store.check_store_folder(f"{t}/file.txt"), "kg.store-folder",
+         "--store {t}/file.txt is not a folder", "--store {t}/file.txt 不是文件夹"),
+        ("store among files", lambda: kg_store.check_store_folder(f"{t}/folder"), "kg.store-folder",
+         "--store {t}/folder is a folder that holds other files, not a store; kg load creates a store only in a new "
+         "or empty folder", "--store {t}/folder 是含有其他文件的文件夹，不是存储库；kg load 只在新的或空的文件夹中创建存储库"),
+        ("no store", lambda: kg_store.open_store_read_only(f"{t}/none"), "kg.store-missing",
+         "no store at {t}/none; create it with `modelcard-spec kg load CARD... --store {t}/none`",
+         "{t}/none 处没有存储库；请用 `modelcard-spec kg load CARD... --store {t}/none` 创建"),
+        ("not a store", lambda: kg_store.open_store_read_only(f"{t}/folder"), "kg.store-unreadable", None, None),
+        ("no query file", lambda: sparql.resolve_query(f"{t}/missing.rq"), "kg.query-file",
+         "no such query file: {t}/missing.rq", "查询文件不存在：{t}/missing.rq"),
+        ("big query file", lambda: sparql.resolve_query(f"{t}/big.rq"), "kg.query-file",
+         "the query file {t}/big.rq is larger than this tool's limit for a query file (1,048,576 bytes)",
+         "查询文件 {t}/big.rq 超过本工具对查询文件的上限（1,048,576 字节）"),
+        ("query file not UTF-8", lambda: sparql.resolve_query(f"{t}/bad.rq"), "kg.query-file",
+         "the query file {t}/bad.rq is not valid UTF-8 (byte offset 24)", "查询文件 {t}/bad.rq 不是有效的 UTF-8 编码（字节偏移 24）"),
+        ("SERVICE", lambda: sparql.query(f"{t}/none", "SELECT * { SERVICE <http://a.example/> { ?s ?p ?o } }"),
+         "kg.query-calls-service", "the query may call a remote service (SERVICE), which would send data over the "
+         "network; kg query does that only with --allow-service",
+         "该查询可能调用远程服务（SERVICE），会经网络发送数据；kg query 仅在指定 --allow-service 时执行此类查询"),
+        ("query time limit", lambda: sparql._with_time_limit(lambda: None, -1.0), "kg.timeout-invalid",
+         "--timeout must be a positive number of seconds, or 0 for no limit", "--timeout 应为正的秒数，或为 0（表示不限时）"),
+        ("query too slow", lambda: sparql._with_time_limit(lambda: time.sleep(2), 0.05), "kg.query-timeout",
+         "the query did not finish within 0.05 s (--timeout)", "查询未在 0.05 秒内完成（--timeout）"),
+        ("endpoint", lambda: push.push([], "ftp://x/y"), "kg.endpoint-invalid",
+         "--endpoint must be an http(s) URL of a Graph Store Protocol service, not 'ftp://x/y'",
+         "--endpoint 应为 Graph Store Protocol 服务的 http(s) URL，而不是 'ftp://x/y'"),
+        ("push time limit", lambda: push.push([], "http://a.example/", timeout=0), "kg.timeout-invalid",
+         "--timeout must be a positive number of seconds", "--timeout 应为正的秒数"),
+        ("unreadable card", lambda: assessment.card_graph(f"{t}/bad.card.yaml"), "load.syntax",
+         "invalid YAML: did not find expected node content", "YAML 语法错误：did not find expected node content"),
+        ("unreadable card alone", lambda: export.document([f"{t}/bad.card.yaml"], "nt", with_assessment=False),
+         "load.syntax", "invalid YAML: did not find expected node content", "YAML 语法错误：did not find expected node content"),
+        ("no card", lambda: assessment.card_files([f"{t}/nothing*.yaml"]), "load.no-match",
+         "no file matches '{t}/nothing*.yaml'", "没有与“{t}/nothing*.yaml”匹配的文件"),
+    ]
+
+
+def test_graph_errors_are_registered_diagnostics_rendered_from_their_params(tmp_path):
+    """Every error of the graph layer carries a registered check's diagnostic; its two messages are
+    rendered from its parameters (the same as the English/Chinese pairs written before), the
+    store's, query's and endpoint's as checks of the command; the error survives pickling (a worker
+    process may raise it)."""
+    import pickle
+
+    for what, raises, check_id, en, zh in _graph_errors(tmp_path):
+        with pytest.raises(KgError) as caught:
+            raises()
+        exc = caught.value
+        assert isinstance(exc, DiagnosticError) and exc.issue.rule == check_id, what
+        assert _rendered_from_params(exc), what
+        if check_id.startswith("kg."):
+            assert lookup(check_id).scope == "command", what
+        if en is not None:
+            assert (exc.message, exc.message_zh) == (en.format(t=tmp_path), zh.format(t=tmp_path)), what
+        assert re.search("[\u4e00-\u9fff]", exc.message_zh) and exc.message != exc.message_zh, what
+        again = pickle.loads(pickle.dumps(exc))
+        assert type(again) is KgError and again.issue == exc.issue and again.where == exc.where, what
+
+
+def test_an_unreadable_card_is_named_by_where_not_by_the_message(tmp_path):
+    bad = tmp_path / "bad.card.yaml"
+    bad.write_text("a: [\n")
+    with pytest.raises(KgError) as caught:
+        assessment.card_graph(str(bad))
+    assert caught.value.where == str(bad) and str(bad) not in caught.value.message
+
+
+def test_push_refusals_timeouts_and_unreachable_endpoints_are_registered_diagnostics(monkeypatch):
+    """The server's reply (status, reason, body, redirect target) goes into the parameters, each
+    cut short and on one line; the messages are the check's templates."""
+    import email.message
+    import io
+    import urllib.error
+
+    def refused(code, reason, body=b"", location=None):
+        headers = email.message.Message()
+        if location:
+            headers["Location"] = location
+
+        def open_(req):
+            raise urllib.error.HTTPError(req.full_url, code, reason, headers, io.BytesIO(body))
+        return open_
+
+    graph = "https://w3id.org/g"
+    cases = [
+        (refused(401, "Unauthorized", b"no \n  way"), "kg.push-refused",
+         "http://h/s answered HTTP 401 Unauthorized for graph https://w3id.org/g (check --user/--password or --token): no way",
+         "http://h/s 对图 https://w3id.org/g 返回 HTTP 401 Unauthorized（请检查 --user/--password 或 --token）：no way"),
+        (refused(307, "Temporary Redirect", location="http://elsewhere/a"), "kg.push-refused",
+         "http://h/s answered HTTP 307 Temporary Redirect for graph https://w3id.org/g (a redirect to http://elsewhere/a; "
+         "redirects are not followed: give the final URL): ",
+         "http://h/s 对图 https://w3id.org/g 返回 HTTP 307 Temporary Redirect（重定向至 http://elsewhere/a；不跟随重定向，"
+         "请指定最终的 URL）："),
+        (refused(500, "Broken\r\nThing", b"x" * 1000), "kg.push-refused",
+         "http://h/s answered HTTP 500 Broken Thing for graph https://w3id.org/g: " + "x" * push.ERROR_BODY_BYTES,
+         "http://h/s 对图 https://w3id.org/g 返回 HTTP 500 Broken Thing：" + "x" * push.ERROR_BODY_BYTES),
+    ]
+    for opener, check_id, en, zh in cases:
+        monkeypatch.setattr(push, "_opener", lambda deadline, opener=opener: type("O", (), {"open": staticmethod(opener)}))
+        with pytest.raises(KgError) as caught:
+            push._put("http://h/s", graph, [], {}, 5.0)
+        assert caught.value.issue.rule == check_id and (caught.value.message, caught.value.message_zh) == (en, zh)
+        assert _rendered_from_params(caught.value) and caught.value.issue.params["status"] in (401, 307, 500)
+
+    def slow(req):
+        raise TimeoutError("the deadline passed")
+    monkeypatch.setattr(push, "_opener", lambda deadline: type("O", (), {"open": staticmethod(slow)}))
+    with pytest.raises(KgError) as caught:
+        push._put("http://h/s", graph, [], {}, 1.5)
+    assert (caught.value.issue.rule, caught.value.message, caught.value.message_zh) == (
+        "kg.push-timeout", "http://h/s did not complete the request for graph https://w3id.org/g within 1.5 s (--timeout)",
+        "http://h/s 未在 1.5 秒内完成对图 https://w3id.org/g 的请求（--timeout）")
+
+    def unreachable(req):
+        raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+    monkeypatch.setattr(push, "_opener", lambda deadline: type("O", (), {"open": staticmethod(unreachable)}))
+    with pytest.raises(KgError) as caught:
+        push._put("http://h/s", graph, [], {}, 1.5)
+    assert (caught.value.issue.rule, caught.value.message, caught.value.message_zh) == (
+        "kg.push-unreachable", "cannot reach http://h/s: [Errno 111] Connection refused",
+        "无法连接 http://h/s：[Errno 111] Connection refused")
+
+
+def test_without_pyoxigraph_kg_and_export_say_what_needs_it(tmp_path, monkeypatch, capsys):
+    """pyoxigraph is the optional extra kg: without it, kg load, kg query, kg push (the vocabularies
+    graph) and export to Turtle or JSON-LD end with a bilingual message and exit 2, never a traceback;
+    N-Triples and push --no-vocabulary need no library."""
+    from modelcard_spec import cli as command
+
+    monkeypatch.setitem(sys.modules, "pyoxigraph", None)
+    card = str(VALID_CARDS[0])
+    cases = [
+        (["kg", "load", card, "--store", str(tmp_path / "st")], "kg load",
+         "the embedded store needs pyoxigraph: pip install 'modelcard-spec[kg]'",
+         "内嵌存储库需要 pyoxigraph：pip install 'modelcard-spec[kg]'"),
+        (["kg", "query", "verdicts-by-card", "--store", str(tmp_path / "st")], "kg query",
+         "the embedded store needs pyoxigraph: pip install 'modelcard-spec[kg]'",
+         "内嵌存储库需要 pyoxigraph：pip install 'modelcard-spec[kg]'"),
+        (["kg", "push", card, "--endpoint", "http://127.0.0.1:9/store"], "kg push",
+         "the SKOS vocabularies graph needs pyoxigraph: pip install 'modelcard-spec[kg]' (or use --no-vocabulary)",
+         "SKOS 词表图需要 pyoxigraph：pip install 'modelcard-spec[kg]'（或使用 --no-vocabulary）"),
+        (["export", card, "--to", "ttl"], "export",
+         "Turtle and JSON-LD need pyoxigraph: pip install 'modelcard-spec[kg]' (or use --to nt)",
+         "Turtle 和 JSON-LD 需要 pyoxigraph：pip install 'modelcard-spec[kg]'（或使用 --to nt）"),
+    ]
+    for argv, where, en, zh in cases:
+        assert command.main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert out == "" and err == f"{where}: error: {en}\n{where}: 错误：{zh}\n", argv
+    assert not (tmp_path / "st").exists()
+    assert command.main(["export", card, "--to", "nt"]) == 0
+    assert capsys.readouterr().out.startswith("<https://w3id.org/modelcard-spec/id/card/")
+
+
+def test_kg_load_prints_its_summary_in_the_language_of_lang(tmp_path):
+    cards = [str(VALID_CARDS[0]), str(EXAMPLES / "invalid" / "misspelled-architecture-field.card.yaml")]
+    st = tmp_path / "st"
+    en = cli("kg", "load", *cards, "--store", st)
+    assert en.returncode == 0 and en.stdout == (f"loaded 2 card(s) into {st}: 2 added, 0 replaced, 0 unchanged; "
+                                                f"1 with errors, kept with their verdicts\n"), en.stderr
+    zh = cli("kg", "load", *cards, "--store", st, "--lang", "zh")
+    assert zh.returncode == 0 and zh.stdout == (f"已将 2 张模型卡载入存储库 {st}：新增 0 张，替换 0 张，未变更 2 张；"
+                                                f"其中 1 张有错误，已连同其结论一并载入\n"), zh.stderr
+    check = lookup("kg.load-summary")
+    assert check.scope == "command" and check.severity == "info"
 
 
 def test_shipped_queries_use_the_schemas_prefixes_and_name_only_its_classes_and_slots():

@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the store: an existing store, or a new or empty folder (any other folder is refused)")
     q.add_argument("--jobs", type=int, default=0,
                    help="processes building the graphs (default: all cores for 16 or more cards, else 1)")
+    q.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary line")
     q = kg.add_parser("query", help="run a SPARQL query (a shipped query's name, a .rq file or the text)")
     q.add_argument("query", metavar="QUERY")
     q.add_argument("--store", required=True, metavar="DIR", help="a store made by kg load, opened read-only")
@@ -593,45 +594,25 @@ def _import_inputs(src) -> list:
 
 
 def cmd_export(args) -> int:
-    from .graph import assessment
-    from .graph import rdf
-    from .graph.errors import KgError
-    from .spec.diagnostics import CardLoadError
-    from .check.loading import read_card
-    from .check.pipeline import expand_inputs
+    from .graph import export
+    from .graph.assessment import card_files
+    from .output import cyclonedx
+    from .spec.diagnostics import DiagnosticError
 
-    files, problems = expand_inputs(args.cards)
-    if problems:
-        return _fail(problems[0].issues[0].message, problems[0].issues[0].message_zh, problems[0].card)
-    if args.to == "cyclonedx":
-        from .output import cyclonedx
-
-        if len(files) != 1:
-            raise _UsageError("--to cyclonedx exports one card; give exactly one CARD",
-                              "--to cyclonedx 只导出一张模型卡；请只给出一个 CARD")
-        try:
-            text = cyclonedx.to_json(cyclonedx.to_bom(read_card(files[0]).data))
-        except CardLoadError as exc:
-            return _fail(exc.issue.message, exc.issue.message_zh, str(files[0]))
-        except cyclonedx.ExportError as exc:
-            return _fail(exc.message, exc.message_zh, str(files[0]))
-        return _emit(text, args.output, _export_inputs(files, args.output), args.force) or EXIT_OK
-    lines: set[str] = set()
-    for f in files:
-        try:
-            if args.no_assessment:
-                lines.update(rdf.card_triples(read_card(f).data))
-            else:
-                lines.update(assessment.card_graph(str(f)).lines)
-        except CardLoadError as exc:
-            return _fail(exc.issue.message, exc.issue.message_zh, str(f))
-        except KgError as exc:
-            return _fail(str(exc), exc.message_zh, exc.where or str(f))
     try:
-        text = rdf.serialise(sorted(lines), args.to)
-    except ImportError:
-        return _fail("Turtle and JSON-LD need pyoxigraph: pip install 'modelcard-spec[kg]' (or use --to nt)",
-                     "Turtle 和 JSON-LD 需要 pyoxigraph：pip install 'modelcard-spec[kg]'（或使用 --to nt）", "export")
+        files = card_files(args.cards)
+    except DiagnosticError as exc:
+        return _fail(exc.message, exc.message_zh, exc.where)
+    if args.to == "cyclonedx" and len(files) != 1:
+        raise _UsageError("--to cyclonedx exports one card; give exactly one CARD",
+                          "--to cyclonedx 只导出一张模型卡；请只给出一个 CARD")
+    try:
+        if args.to == "cyclonedx":
+            text = cyclonedx.export_file(files[0])
+        else:
+            text = export.document(files, args.to, with_assessment=not args.no_assessment)
+    except DiagnosticError as exc:  # about a card (where, or the one card), else about the export
+        return _fail(exc.message, exc.message_zh, exc.where or (str(files[0]) if args.to == "cyclonedx" else "export"))
     return _emit(text, args.output, _export_inputs(files, args.output), args.force) or EXIT_OK
 
 
@@ -650,38 +631,31 @@ def cmd_kg(args) -> int:
 
     from .graph import push, sparql
     from .graph import store as kg_store
-    from .graph.errors import KgError
+    from .spec.diagnostics import DiagnosticError
 
     try:
         if args.kg_command == "load":
             loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs)
-            bad = sum(1 for c in loaded if not c.valid)
-            done = {a: sum(1 for c in loaded if c.action == a) for a in ("added", "replaced", "unchanged")}
-            _write(f"loaded {len(loaded)} card(s) into {args.store}: {done['added']} added, {done['replaced']} replaced, "
-                   f"{done['unchanged']} unchanged; {bad} with errors, kept with their verdicts\n")
-            return EXIT_OK
-        if args.kg_command == "query":
+            _write(kg_store.summary(loaded, args.store, args.lang))
+        elif args.kg_command == "query":
             result = sparql.query(args.store, sparql.resolve_query(args.query), allow_service=args.allow_service,
                                   timeout=args.timeout or None)
             _write(sparql.render(result, args.format))
-            return EXIT_OK
-        if args.kg_command == "queries":
-            for name, q in sparql.shipped_queries().items():
-                _write(f"{name}\n    {q['title_zh'] if args.lang == 'zh' else q['title']}\n")
-            return EXIT_OK
-        token = os.environ.get(args.token_env) if args.token_env else None
-        if args.token_env and not token:
-            raise _UsageError(f"--token-env {args.token_env}: the variable is not set",
-                              f"--token-env {args.token_env}：该环境变量未设置")
-        password = os.environ.get(args.password_env) if args.user is not None else None
-        for card, graph, status in push.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
-                                             not args.no_vocabulary):
-            _write(f"{status} {graph} <- {card}\n")
-        return EXIT_OK
-    except KgError as exc:
+        elif args.kg_command == "queries":
+            _write(sparql.render_queries(args.lang))
+        else:
+            token = os.environ.get(args.token_env) if args.token_env else None
+            if args.token_env and not token:
+                raise _UsageError(f"--token-env {args.token_env}: the variable is not set",
+                                  f"--token-env {args.token_env}：该环境变量未设置")
+            password = os.environ.get(args.password_env) if args.user is not None else None
+            _write(push.render(push.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
+                                         not args.no_vocabulary)))
+    except DiagnosticError as exc:
         if exc.where:  # the card the message is about
-            return _fail(f"{exc.where}: {exc}", f"{exc.where}：{exc.message_zh}", f"kg {args.kg_command}")
-        return _fail(str(exc), exc.message_zh, f"kg {args.kg_command}")
+            return _fail(f"{exc.where}: {exc.message}", f"{exc.where}：{exc.message_zh}", f"kg {args.kg_command}")
+        return _fail(exc.message, exc.message_zh, f"kg {args.kg_command}")
+    return EXIT_OK
 
 
 class _UsageError(Exception):

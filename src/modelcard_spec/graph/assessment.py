@@ -1,15 +1,17 @@
 """What the graph layer writes: a card validated and turned into triples together with its
 conformity assessment (one named graph per card, named by the card's IRI, :func:`.rdf.card_iri`),
-and the SKOS vocabularies (metrics, requirements) in the graph ``VOCAB_GRAPH``."""
+and the SKOS vocabularies (metrics, requirements) in the graph ``VOCAB_GRAPH``; and the card files
+the inputs of a graph command name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..spec.version import __version__
 from ..check import conformity
 from . import rdf
-from .errors import KgError
+from .errors import KgError, pyoxigraph
 from ..spec.resources import artifact_text, catalogue_data, schema_version
 
 VOCAB_GRAPH = "https://w3id.org/modelcard-spec/vocabularies/" + schema_version()
@@ -24,14 +26,25 @@ class CardGraph:
     action: str = ""  # what kg load did: added, replaced or unchanged
 
 
+def card_files(inputs) -> list[Path]:
+    """The card files named by ``inputs`` (files, folders or glob patterns), in order. Raises
+    KgError, the loader's diagnostic about the input, for an input that names none (or too many)."""
+    from ..check.pipeline import expand_inputs
+
+    files, problems = expand_inputs([str(p) for p in inputs])
+    if problems:
+        raise KgError.of(problems[0].issues[0], str(problems[0].card))
+    return files
+
+
 def card_graph(path: str) -> CardGraph:
-    """Validate a card and turn it and its assessment into N-Triples. Raises KgError if unreadable."""
+    """Validate a card and turn it and its assessment into N-Triples. Raises KgError (the loader's
+    diagnostic, about the file) if the card cannot be read."""
     from ..check.pipeline import validate_card
 
     result, loaded = validate_card(path)
     if loaded is None:
-        issue = result.issues[0]
-        raise KgError(issue.message, issue.message_zh, str(path))
+        raise KgError.of(result.issues[0], str(path))
     data = loaded.data
     summary = conformity.summary(result.requirements or [])
     meta = {"tool": f"modelcard-spec {__version__}", "schema_version": schema_version(),
@@ -42,7 +55,8 @@ def card_graph(path: str) -> CardGraph:
 
 
 def vocabulary_lines() -> list[str]:
-    import pyoxigraph as ox
+    """The SKOS vocabularies (the shipped Turtle file) as sorted N-Triples lines (needs pyoxigraph)."""
+    ox = pyoxigraph("vocabulary")
 
     triples = ox.parse(artifact_text("skos").encode("utf-8"), format=ox.RdfFormat.TURTLE)
     return sorted(f"{t} ." for t in triples)

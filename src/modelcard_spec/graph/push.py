@@ -1,5 +1,5 @@
 """Pushing cards to a remote store over the SPARQL 1.1 Graph Store HTTP Protocol: one PUT per
-graph, each request under one deadline, redirects not followed."""
+graph, each request under one deadline, redirects not followed; and the lines kg push prints."""
 
 from __future__ import annotations
 
@@ -12,10 +12,36 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from ..spec.registry import Check, register
 from ..spec.version import __version__
 from . import assessment
 from .assessment import VOCAB_GRAPH, vocabulary_lines
 from .errors import KgError
+
+# What went wrong with the endpoint. The server's words (``reason``, ``detail``, the redirect's
+# ``target``) are untrusted: whitespace runs are collapsed to one space and they are cut short
+# before they go into a message; ``reason`` of kg.push-unreachable is what the operating system or
+# the HTTP client said, in English.
+register(Check("kg.endpoint-invalid", "error", "--endpoint is the http(s) URL of a Graph Store Protocol service",
+               "--endpoint 为 Graph Store Protocol 服务的 http(s) URL",
+               {"": ("--endpoint must be an http(s) URL of a Graph Store Protocol service, not {endpoint!r}",
+                     "--endpoint 应为 Graph Store Protocol 服务的 http(s) URL，而不是 {endpoint!r}")}, scope="command"))
+register(Check("kg.push-refused", "error", "The endpoint accepts each graph (HTTP 2xx)", "端点接受每个图（HTTP 2xx）",
+               {"": ("{endpoint} answered HTTP {status} {reason} for graph {graph}: {detail}",
+                     "{endpoint} 对图 {graph} 返回 HTTP {status} {reason}：{detail}"),
+                "auth": ("{endpoint} answered HTTP {status} {reason} for graph {graph} (check --user/--password or "
+                         "--token): {detail}",
+                         "{endpoint} 对图 {graph} 返回 HTTP {status} {reason}（请检查 --user/--password 或 --token）：{detail}"),
+                "redirect": ("{endpoint} answered HTTP {status} {reason} for graph {graph} (a redirect to {target}; "
+                             "redirects are not followed: give the final URL): {detail}",
+                             "{endpoint} 对图 {graph} 返回 HTTP {status} {reason}（重定向至 {target}；不跟随重定向，"
+                             "请指定最终的 URL）：{detail}")}, scope="command"))
+register(Check("kg.push-timeout", "error", "The endpoint completes each request within --timeout",
+               "端点在 --timeout 内完成每个请求",
+               {"": ("{endpoint} did not complete the request for graph {graph} within {timeout:g} s (--timeout)",
+                     "{endpoint} 未在 {timeout:g} 秒内完成对图 {graph} 的请求（--timeout）")}, scope="command"))
+register(Check("kg.push-unreachable", "error", "The endpoint can be reached", "端点可以连接",
+               {"": ("cannot reach {endpoint}: {reason}", "无法连接 {endpoint}：{reason}")}, scope="command"))
 
 # What of an error reply's body goes into the message: enough to show the server's reason.
 ERROR_BODY_BYTES = 300
@@ -30,10 +56,9 @@ def push(paths: list[str], endpoint: str, user: str | None = None, password: str
     together take at most that long. Redirects are not followed; any answer but 2xx is an error."""
     parsed = urllib.parse.urlparse(endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise KgError(f"--endpoint must be an http(s) URL of a Graph Store Protocol service, not {endpoint!r}",
-                      f"--endpoint 应为 Graph Store Protocol 服务的 http(s) URL，而不是 {endpoint!r}")
+        raise KgError("kg.endpoint-invalid", endpoint=endpoint)
     if not (timeout > 0 and math.isfinite(timeout)):
-        raise KgError("--timeout must be a positive number of seconds", "--timeout 应为正的秒数")
+        raise KgError("kg.timeout-invalid", "push")
     headers = {"Content-Type": "application/n-triples; charset=utf-8", "User-Agent": f"modelcard-spec/{__version__}"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -49,6 +74,11 @@ def push(paths: list[str], endpoint: str, user: str | None = None, password: str
     return results
 
 
+def render(results: list[tuple[str, str, int]]) -> str:
+    """What kg push prints: one line per graph pushed, "STATUS GRAPH <- CARD"."""
+    return "".join(f"{status} {graph} <- {card}\n" for card, graph, status in results)
+
+
 def _put(endpoint: str, graph: str, lines: list[str], headers: dict, timeout: float) -> int:
     sep = "&" if "?" in endpoint else "?"
     url = f"{endpoint}{sep}graph={urllib.parse.quote(graph, safe='')}"
@@ -61,24 +91,20 @@ def _put(endpoint: str, graph: str, lines: list[str], headers: dict, timeout: fl
     except urllib.error.HTTPError as exc:
         detail = " ".join(_read_some(exc, ERROR_BODY_BYTES).decode("utf-8", "replace").split())
         reason = " ".join(str(exc.reason).split())[:100]
-        hint = hint_zh = ""
+        said = {"endpoint": endpoint, "status": exc.code, "reason": reason, "graph": graph, "detail": detail}
         if exc.code in (401, 403):
-            hint, hint_zh = " (check --user/--password or --token)", "（请检查 --user/--password 或 --token）"
-        elif 300 <= exc.code < 400:
+            raise KgError("kg.push-refused", "auth", **said) from None
+        if 300 <= exc.code < 400:
             target = " ".join(str((exc.headers or {}).get("Location", "")).split())[:200]
-            hint = f" (a redirect to {target}; redirects are not followed: give the final URL)"
-            hint_zh = f"（重定向至 {target}；不跟随重定向，请指定最终的 URL）"
-        raise KgError(f"{endpoint} answered HTTP {exc.code} {reason} for graph {graph}{hint}: {detail}",
-                      f"{endpoint} 对图 {graph} 返回 HTTP {exc.code} {reason}{hint_zh}：{detail}") from None
+            raise KgError("kg.push-refused", "redirect", target=target, **said) from None
+        raise KgError("kg.push-refused", **said) from None
     except TimeoutError:
-        raise KgError(f"{endpoint} did not complete the request for graph {graph} within {timeout:g} s (--timeout)",
-                      f"{endpoint} 未在 {timeout:g} 秒内完成对图 {graph} 的请求（--timeout）") from None
+        raise KgError("kg.push-timeout", endpoint=endpoint, graph=graph, timeout=timeout) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError):
-            raise KgError(f"{endpoint} did not complete the request for graph {graph} within {timeout:g} s (--timeout)",
-                          f"{endpoint} 未在 {timeout:g} 秒内完成对图 {graph} 的请求（--timeout）") from None
-        raise KgError(f"cannot reach {endpoint}: {reason}", f"无法连接 {endpoint}：{reason}") from None
+            raise KgError("kg.push-timeout", endpoint=endpoint, graph=graph, timeout=timeout) from None
+        raise KgError("kg.push-unreachable", endpoint=endpoint, reason=str(reason)) from None
 
 
 def _read_some(response, limit: int) -> bytes:

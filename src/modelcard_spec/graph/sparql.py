@@ -1,6 +1,6 @@
-"""SPARQL over the store: the shipped queries (``graph/queries/*.rq``), reading a query given by
-name, file or text, the check for remote-service calls, running a query read-only under a time
-limit, and rendering the results (table, CSV, SPARQL JSON)."""
+"""SPARQL over the store: the shipped queries (``graph/queries/*.rq``) and their list, reading a
+query given by name, file or text, the check for remote-service calls, running a query read-only
+under a time limit, and rendering the results (table, CSV, SPARQL JSON)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,33 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from ..spec.registry import Check, register
 from .errors import KgError
 from .rdf import XSD
 from .store import open_store_read_only
+
+# A query that cannot be read or run. ``reason`` and ``detail`` are what the operating system or
+# the store (pyoxigraph) said, in English: the Chinese templates show them as such.
+register(Check("kg.query-file", "error", "The query file can be read", "查询文件可以读取",
+               {"missing": ("no such query file: {file}", "查询文件不存在：{file}"),
+                "os-error": ("cannot read the query file {file}: {reason}", "无法读取查询文件 {file}：{reason}"),
+                "too-large": ("the query file {file} is larger than this tool's limit for a query file ({limit:,} bytes)",
+                              "查询文件 {file} 超过本工具对查询文件的上限（{limit:,} 字节）"),
+                "invalid-utf-8": ("the query file {file} is not valid UTF-8 (byte offset {offset})",
+                                  "查询文件 {file} 不是有效的 UTF-8 编码（字节偏移 {offset}）")}, scope="command"))
+register(Check("kg.query-calls-service", "error", "A query calls no remote service unless --allow-service is given",
+               "除非指定 --allow-service，查询不调用远程服务",
+               {"": ("the query may call a remote service (SERVICE), which would send data over the network; "
+                     "kg query does that only with --allow-service",
+                     "该查询可能调用远程服务（SERVICE），会经网络发送数据；kg query 仅在指定 --allow-service 时执行此类查询")},
+               scope="command"))
+register(Check("kg.query-syntax", "error", "The query is valid SPARQL", "查询符合 SPARQL 语法",
+               {"": ("SPARQL syntax error: {detail}", "SPARQL 语法错误：{detail}")}, scope="command"))
+register(Check("kg.query-failed", "error", "The query runs to its end", "查询执行完成",
+               {"": ("the query failed: {detail}", "查询执行失败：{detail}")}, scope="command"))
+register(Check("kg.query-timeout", "error", "The query finishes within --timeout", "查询在 --timeout 内完成",
+               {"": ("the query did not finish within {timeout:g} s (--timeout)", "查询未在 {timeout:g} 秒内完成（--timeout）")},
+               scope="command"))
 
 
 def shipped_queries() -> dict[str, dict]:
@@ -34,6 +58,12 @@ def shipped_queries() -> dict[str, dict]:
     return out
 
 
+def render_queries(lang: str = "en") -> str:
+    """What kg queries prints: each shipped query's name and, indented below it, its title in ``lang``."""
+    return "".join(f"{name}\n    {q['title_zh'] if lang == 'zh' else q['title']}\n"
+                   for name, q in shipped_queries().items())
+
+
 MAX_QUERY_BYTES = 1024 * 1024
 
 
@@ -45,21 +75,18 @@ def resolve_query(arg: str) -> str:
     p = Path(arg)
     if len(arg) < 4096 and p.suffix in (".rq", ".sparql"):
         if not p.is_file():
-            raise KgError(f"no such query file: {arg}", f"查询文件不存在：{arg}")
+            raise KgError("kg.query-file", "missing", file=arg)
         try:
             with p.open("rb") as fh:
                 raw = fh.read(MAX_QUERY_BYTES + 1)
         except OSError as exc:
-            raise KgError(f"cannot read the query file {arg}: {exc.strerror or exc}",
-                          f"无法读取查询文件 {arg}：{exc.strerror or exc}") from None
+            raise KgError("kg.query-file", "os-error", file=arg, reason=str(exc.strerror or exc)) from None
         if len(raw) > MAX_QUERY_BYTES:
-            raise KgError(f"the query file {arg} is larger than this tool's limit for a query file ({MAX_QUERY_BYTES:,} bytes)",
-                          f"查询文件 {arg} 超过本工具对查询文件的上限（{MAX_QUERY_BYTES:,} 字节）")
+            raise KgError("kg.query-file", "too-large", file=arg, limit=MAX_QUERY_BYTES)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise KgError(f"the query file {arg} is not valid UTF-8 (byte offset {exc.start})",
-                          f"查询文件 {arg} 不是有效的 UTF-8 编码（字节偏移 {exc.start}）") from None
+            raise KgError("kg.query-file", "invalid-utf-8", file=arg, offset=exc.start) from None
     return arg
 
 
@@ -160,9 +187,7 @@ def query(directory: str, text: str, allow_service: bool = False, timeout: float
     running after that long raises :class:`KgError`; pyoxigraph cannot cancel a query, so its thread
     is left to finish (or to end with the process)."""
     if not allow_service and may_call_service(text):
-        raise KgError("the query may call a remote service (SERVICE), which would send data over the network; "
-                      "kg query does that only with --allow-service",
-                      "该查询可能调用远程服务（SERVICE），会经网络发送数据；kg query 仅在指定 --allow-service 时执行此类查询")
+        raise KgError("kg.query-calls-service")
     store = open_store_read_only(directory)
     return _with_time_limit(lambda: _evaluate(store, text), timeout)
 
@@ -179,9 +204,9 @@ def _evaluate(store, text: str):
             return ("ask", bool(result))
         return ("graph", sorted(f"{t} ." for t in result))
     except SyntaxError as exc:
-        raise KgError(f"SPARQL syntax error: {exc}", f"SPARQL 语法错误：{exc}") from None
+        raise KgError("kg.query-syntax", detail=str(exc)) from None
     except (OSError, ValueError, RuntimeError) as exc:  # evaluation errors (a failing SERVICE call, ...)
-        raise KgError(f"the query failed: {exc}", f"查询执行失败：{exc}") from None
+        raise KgError("kg.query-failed", detail=str(exc)) from None
 
 
 def _with_time_limit(func, timeout: float | None):
@@ -189,8 +214,7 @@ def _with_time_limit(func, timeout: float | None):
     if not timeout:
         return func()
     if not (timeout > 0 and math.isfinite(timeout)):
-        raise KgError("--timeout must be a positive number of seconds, or 0 for no limit",
-                      "--timeout 应为正的秒数，或为 0（表示不限时）")
+        raise KgError("kg.timeout-invalid", "query")
     import threading
 
     box: dict = {}
@@ -205,8 +229,7 @@ def _with_time_limit(func, timeout: float | None):
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise KgError(f"the query did not finish within {timeout:g} s (--timeout)",
-                      f"查询未在 {timeout:g} 秒内完成（--timeout）")
+        raise KgError("kg.query-timeout", timeout=timeout)
     if "error" in box:
         raise box["error"]
     return box["value"]

@@ -1,4 +1,5 @@
-"""The embedded on-disk store (pyoxigraph): opening it, and loading cards into it.
+"""The embedded on-disk store (pyoxigraph): opening it, loading cards into it, and the line kg load
+prints.
 
 Each card lives in its own named graph (:mod:`.assessment`). Cards new to the store are written
 in batches by the store's bulk loader, each batch one atomic write; a card already in the store is
@@ -17,56 +18,72 @@ from pathlib import Path
 
 from . import assessment, rdf
 from .assessment import VOCAB_GRAPH, CardGraph, vocabulary_lines
-from .errors import KgError
+from .errors import KgError, pyoxigraph
 from ..spec.batch import chunks_in_order
+from ..spec.registry import Check, lookup, register
 
-
-def _pyoxigraph():
-    try:
-        import pyoxigraph
-    except ImportError:
-        raise KgError("the embedded store needs pyoxigraph: pip install 'modelcard-spec[kg]'",
-                      "内嵌存储库需要 pyoxigraph：pip install 'modelcard-spec[kg]'") from None
-    return pyoxigraph
+# The store's problems. ``reason`` and ``detail`` are what the store (pyoxigraph) or the operating
+# system said, in English: the Chinese templates show them as such.
+register(Check("kg.store-folder", "error", "kg load writes a store only into a store, a new or an empty folder",
+               "kg load 只写入已有存储库、新的或空的文件夹",
+               {"not-a-folder": ("--store {store} is not a folder", "--store {store} 不是文件夹"),
+                "other-files": ("--store {store} is a folder that holds other files, not a store; kg load creates a "
+                                "store only in a new or empty folder",
+                                "--store {store} 是含有其他文件的文件夹，不是存储库；kg load 只在新的或空的文件夹中创建存储库")},
+               scope="command"))
+register(Check("kg.store-open-failed", "error", "The store can be opened for writing", "存储库可以打开以写入",
+               {"": ("cannot open the store {store}: {reason}", "无法打开存储库 {store}：{reason}")}, scope="command"))
+register(Check("kg.store-missing", "error", "The store to read exists", "要读取的存储库存在",
+               {"": ("no store at {store}; create it with `modelcard-spec kg load CARD... --store {store}`",
+                     "{store} 处没有存储库；请用 `modelcard-spec kg load CARD... --store {store}` 创建")},
+               scope="command"))
+register(Check("kg.store-unreadable", "error", "The store to read is a store made by kg load and can be read",
+               "要读取的存储库由 kg load 创建且可以读取",
+               {"": ("{store} is not a store made by kg load, or cannot be read ({reason})",
+                     "{store} 不是由 kg load 创建的存储库，或无法读取（{reason}）")}, scope="command"))
+register(Check("kg.store-write-failed", "error", "Writing to the store succeeds", "写入存储库成功",
+               {"": ("writing to the store failed: {detail}", "写入存储库失败：{detail}")}, scope="command"))
+# What kg load did, printed when it has loaded the cards (in the language of --lang).
+register(Check("kg.load-summary", "info", "Cards loaded into the store", "模型卡已载入存储库",
+               {"": ("loaded {cards} card(s) into {store}: {added} added, {replaced} replaced, {unchanged} unchanged; "
+                     "{with_errors} with errors, kept with their verdicts",
+                     "已将 {cards} 张模型卡载入存储库 {store}：新增 {added} 张，替换 {replaced} 张，未变更 {unchanged} 张；"
+                     "其中 {with_errors} 张有错误，已连同其结论一并载入")}, scope="command"))
 
 
 def open_store(directory: str):
     """Open the store at ``directory`` for writing, creating it if the folder does not exist or is
     empty. An existing folder that holds anything but a store is refused: the store's database files
     are never written into someone else's folder."""
-    ox = _pyoxigraph()
+    ox = pyoxigraph("store")
     check_store_folder(directory)
     try:
         return ox.Store(str(directory))
     except OSError as exc:
-        raise KgError(f"cannot open the store {directory}: {exc}", f"无法打开存储库 {directory}：{exc}") from None
+        raise KgError("kg.store-open-failed", store=str(directory), reason=str(exc)) from None
 
 
 def check_store_folder(directory: str) -> None:
     """Raise KgError unless ``directory`` is a store, an empty folder or does not exist yet."""
     folder = Path(directory)
     if folder.exists() and not folder.is_dir():
-        raise KgError(f"--store {directory} is not a folder", f"--store {directory} 不是文件夹")
+        raise KgError("kg.store-folder", "not-a-folder", store=str(directory))
     if folder.is_dir() and any(folder.iterdir()):
         try:
-            _pyoxigraph().Store.read_only(str(directory))  # writes nothing
+            pyoxigraph("store").Store.read_only(str(directory))  # writes nothing
         except OSError:
-            raise KgError(f"--store {directory} is a folder that holds other files, not a store; kg load creates a "
-                          f"store only in a new or empty folder",
-                          f"--store {directory} 是含有其他文件的文件夹，不是存储库；kg load 只在新的或空的文件夹中创建存储库") from None
+            raise KgError("kg.store-folder", "other-files", store=str(directory)) from None
 
 
 def open_store_read_only(directory: str):
     """Open the existing store at ``directory`` read-only; never creates or changes anything."""
-    ox = _pyoxigraph()
+    ox = pyoxigraph("store")
     if not Path(directory).is_dir():
-        raise KgError(f"no store at {directory}; create it with `modelcard-spec kg load CARD... --store {directory}`",
-                      f"{directory} 处没有存储库；请用 `modelcard-spec kg load CARD... --store {directory}` 创建")
+        raise KgError("kg.store-missing", store=str(directory))
     try:
         return ox.Store.read_only(str(directory))
     except OSError as exc:
-        raise KgError(f"{directory} is not a store made by kg load, or cannot be read ({exc})",
-                      f"{directory} 不是由 kg load 创建的存储库，或无法读取（{exc}）") from None
+        raise KgError("kg.store-unreadable", store=str(directory), reason=str(exc)) from None
 
 
 def graph_changes(store, graph: str, lines: list[str]) -> str:
@@ -111,7 +128,7 @@ class _Built:
     quads: int = 0
     digest: str | None = None
     trig: bytes = b""  # the graph as one TriG block ("<graph> {", the N-Triples lines, "}")
-    error: tuple[str, str, str | None] | None = None  # (English, Chinese, the card file)
+    error: KgError | None = None  # the card cannot be read
 
     def lines(self) -> list[str]:
         return self.trig.decode("utf-8").split("\n")[1:-2]
@@ -123,7 +140,7 @@ def _build_many(names: list[str]) -> list[_Built]:
         try:
             cg = assessment.card_graph(name)
         except KgError as exc:
-            out.append(_Built(name, None, False, error=(str(exc), exc.message_zh, exc.where)))
+            out.append(_Built(name, None, False, error=exc))
             continue
         # The graph IRI and the lines come from rdf.py, which writes only well-formed terms.
         trig = (f"<{cg.graph}> {{\n" + "\n".join(cg.lines) + "\n}\n").encode("utf-8")
@@ -229,7 +246,7 @@ class _BatchWriter:
 
     def _check(self) -> None:
         if self.error is not None:
-            raise KgError(f"writing to the store failed: {self.error}", f"写入存储库失败：{self.error}")
+            raise KgError("kg.store-write-failed", detail=self.error)
 
 
 def _stored_digest(store, graph: str) -> str | None:
@@ -239,6 +256,15 @@ def _stored_digest(store, graph: str) -> str | None:
     for quad in store.quads_for_pattern(subject, predicate, None, ox.NamedNode(graph)):
         return quad.object.value
     return None
+
+
+def summary(loaded: list[CardGraph], directory: str, lang: str = "en") -> str:
+    """The line kg load prints (in ``lang``, "en" or "zh"): how many cards it loaded into the store
+    at ``directory``, added, replaced and unchanged, and how many of them have errors."""
+    done = {action: sum(1 for c in loaded if c.action == action) for action in ("added", "replaced", "unchanged")}
+    en, zh = lookup("kg.load-summary").render("", {"cards": len(loaded), "store": str(directory), **done,
+                                                     "with_errors": sum(1 for c in loaded if not c.valid)})
+    return (zh if lang == "zh" else en) + "\n"
 
 
 def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list[CardGraph]:
@@ -252,16 +278,9 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
     ``jobs`` > 1 builds the graphs in that many processes; ``jobs`` <= 0 uses every core for 16 or
     more cards. Raises :class:`KgError` on the first card that cannot be read; the cards before it
     are loaded."""
-    import pyoxigraph as ox
-
-    from ..check.pipeline import expand_inputs
-
+    ox = pyoxigraph("store")
     check_store_folder(directory)
-    files, problems = expand_inputs([str(p) for p in paths])
-    if problems:
-        issue = problems[0].issues[0]
-        raise KgError(issue.message, issue.message_zh, str(problems[0].card))
-    names = [str(f) for f in files]
+    names = [str(f) for f in assessment.card_files(paths)]
     if jobs <= 0:
         jobs = (os.cpu_count() or 1) if len(names) >= AUTO_JOBS_FROM else 1
     graphs = _built(names, jobs)
@@ -278,7 +297,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
         for n, built in enumerate(graphs, 1):
             if built.error is not None:
                 writer.close()  # the cards before this one are written
-                raise KgError(*built.error)
+                raise built.error
             if built.graph in seen:
                 writer.wait()  # the earlier file of the same card must be in the store first
             if store.contains_named_graph(ox.NamedNode(built.graph)):

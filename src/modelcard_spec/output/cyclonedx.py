@@ -22,8 +22,22 @@ import uuid
 
 from ..spec.version import __version__
 from ..spec.catalogue import get_in
+from ..spec.diagnostics import DiagnosticError
 from ..spec.iris import card_iri, segment
+from ..spec.registry import Check, register
 from ..spec.textsafe import json_text
+
+# The first structural error is given by its check's ID (``first_check``, not in the messages), its
+# path and its own diagnostic's messages in both languages (``first_message``, ``first_message_zh``).
+register(Check("export.cyclonedx-structural-errors", "error",
+               "A card exported as a CycloneDX BOM passes the structural check",
+               "导出为 CycloneDX BOM 的模型卡通过结构检查",
+               {"": ("the card fails the structural check (it does not conform to the JSON Schema: {errors:,} structural "
+                     "error(s), the first at {first_path}: {first_message}); a CycloneDX BOM is exported only from a "
+                     "card that passes the structural check (see modelcard-spec validate)",
+                     "模型卡未通过结构检查（不符合 JSON Schema，共 {errors:,} 个结构错误；第一个位于 {first_path}："
+                     "{first_message_zh}）；仅能从通过结构检查的模型卡导出 CycloneDX BOM（请用 modelcard-spec validate 查看）")},
+               scope="command"))
 
 # The card path of the learning strategy, whose values (the schema's enum) APPROACH maps.
 LEARNING_STRATEGY = ("model_framework", "algorithm_type", "learning_strategy")
@@ -40,12 +54,9 @@ APPROACH = {"supervised": "supervised", "unsupervised": "unsupervised", "self_su
             "semi_supervised": "semi-supervised", "reinforcement": "reinforcement-learning", "weakly_supervised": None}
 
 
-class ExportError(Exception):
-    """A card that cannot be exported as a BOM (exit code 2), with the reason in English and Chinese."""
-
-    def __init__(self, message: str, message_zh: str):
-        super().__init__(message)
-        self.message, self.message_zh = message, message_zh
+class ExportError(DiagnosticError):
+    """A card that cannot be exported as a BOM (exit code 2): ``issue`` is the diagnostic of a
+    registered ``export.cyclonedx-*`` check, in English and Chinese."""
 
 
 def _require_conforming(card: dict) -> None:
@@ -55,12 +66,17 @@ def _require_conforming(card: dict) -> None:
     issues = check(card, kind if isinstance(kind, str) else None)
     if issues:
         first = issues[0]
-        raise ExportError(
-            f"the card fails the structural check (it does not conform to the JSON Schema: {len(issues):,} structural "
-            f"error(s), the first at {first.path or '/'}: {first.message}); a CycloneDX BOM is exported only from a "
-            f"card that passes the structural check (see modelcard-spec validate)",
-            f"模型卡未通过结构检查（不符合 JSON Schema，共 {len(issues):,} 个结构错误；第一个位于 {first.path or '/'}："
-            f"{first.message_zh}）；仅能从通过结构检查的模型卡导出 CycloneDX BOM（请用 modelcard-spec validate 查看）")
+        raise ExportError("export.cyclonedx-structural-errors", errors=len(issues), first_check=first.rule,
+                          first_path=first.path or "/", first_message=first.message, first_message_zh=first.message_zh)
+
+
+def export_file(path) -> str:
+    """The BOM of the card file at ``path``, as JSON text. Raises the loader's
+    :class:`~..spec.diagnostics.CardLoadError` for a file that is not a card, :class:`ExportError`
+    for a card that does not conform to the schema."""
+    from ..check.loading import read_card
+
+    return to_json(to_bom(read_card(path).data))
 
 
 def to_bom(card: dict) -> dict:
