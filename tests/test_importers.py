@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -16,9 +19,11 @@ from modelcard_spec.output import cyclonedx
 from modelcard_spec.check import structural
 from modelcard_spec import importers
 from modelcard_spec.check import loading
-from modelcard_spec.importers import common, huggingface, monai
+from modelcard_spec.importers import batch, common, huggingface, monai
 from modelcard_spec.check.loading import read_card
 from modelcard_spec.check.pipeline import check_data
+from modelcard_spec.spec.diagnostics import CardLoadError, DiagnosticError
+from modelcard_spec.spec.registry import CHECKS, lookup
 
 # A copy of ../shared/corpus/monai-bundles (Project-MONAI/model-zoo, Apache-2.0; see its README.md),
 # vendored so the tests run wherever the checkout is.
@@ -158,12 +163,12 @@ def test_a_batch_names_each_bundle_folder_card_after_its_folder(tmp_path):
     run = cli("import", "monai", src, "-o", tmp_path / "out")
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["A.card.yaml", "B.card.yaml", "c.card.yaml"]
-    assert common.stem_of(Path("s/X/configs/metadata.json")) == "X" and common.stem_of(Path("s/Y/README.md")) == "Y"
+    assert batch.stem_of(Path("s/X/configs/metadata.json")) == "X" and batch.stem_of(Path("s/Y/README.md")) == "Y"
 
 
 @pytest.mark.parametrize("stem", ["spleen_ct_segmentation", "A", "脾脏分割 (v2)", "model-1.0+cu118", "_x"])
 def test_safe_source_names_are_kept(stem):
-    assert common.safe_stem(stem) == stem
+    assert batch.safe_stem(stem) == stem
 
 
 UNSAFE_STEMS = ["\x1b]0;PWNED\x07", "\x1b[31mred", "a\u202eb", "a\u200bb", "a/b", "a\\b", "..", ".hidden", "-rf", "",
@@ -171,14 +176,14 @@ UNSAFE_STEMS = ["\x1b]0;PWNED\x07", "\x1b[31mred", "a\u202eb", "a\u200bb", "a/b"
 
 
 def test_unsafe_source_names_get_a_safe_injective_output_name():
-    names = [common.safe_stem(s) for s in UNSAFE_STEMS]
+    names = [batch.safe_stem(s) for s in UNSAFE_STEMS]
     assert len(set(names)) == len(names), names
     for stem, name in zip(UNSAFE_STEMS, names):
-        assert name != stem and "~" in name and len(name.encode()) <= common.MAX_STEM_BYTES + 11, (stem, name)
+        assert name != stem and "~" in name and len(name.encode()) <= batch.MAX_STEM_BYTES + 11, (stem, name)
         assert re.fullmatch(r"[\w .+()-]+~[0-9a-f]{10}", name), (stem, name)
         assert name[0] not in ".-" and not set(name) & set("/\\:*?|<>\"\x00\x1b\n\u202e\u200b"), (stem, name)
     # a kept name never holds "~", so it cannot equal a changed one
-    assert common.safe_stem("a_b~" + names[2].split("~")[1]) != names[2]
+    assert batch.safe_stem("a_b~" + names[2].split("~")[1]) != names[2]
 
 
 def test_a_source_named_with_escape_sequences_gets_a_safe_card_name(tmp_path):
@@ -190,7 +195,7 @@ def test_a_source_named_with_escape_sequences_gets_a_safe_card_name(tmp_path):
     run = cli("import", "monai", src, "-o", tmp_path / "out")
     assert run.returncode == 0, run.stderr
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert written == sorted(f"{common.safe_stem(s)}.card.yaml" for s in ("\x1b]0;PWNED\x07x", ".hidden", "-rf"))
+    assert written == sorted(f"{batch.safe_stem(s)}.card.yaml" for s in ("\x1b]0;PWNED\x07x", ".hidden", "-rf"))
     assert "\x1b" not in run.stdout + run.stderr and all(n[0].isalnum() or n[0] == "_" for n in written), written
 
 
@@ -217,29 +222,218 @@ def test_cyclonedx_validator_rejects_a_broken_bom_and_imported_cards_export():
     assert cyclonedx.validate(json.dumps(broken)) is not None
 
 
-def _refusal(tmp_path, name: str, raw: bytes) -> importers.SourceError:
+def _source(tmp_path, name: str, raw: bytes) -> Path:
     source = tmp_path / name
     source.write_bytes(raw)
-    with pytest.raises(importers.SourceError) as caught:
+    return source
+
+
+def _fifo(tmp_path) -> Path:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    return fifo
+
+
+def _bundle(tmp_path, make) -> Path:
+    (tmp_path / "b" / "configs").mkdir(parents=True)
+    make(tmp_path / "b" / "configs" / "metadata.json")
+    return tmp_path / "b"
+
+
+def _os_error(tmp_path, monkeypatch) -> None:
+    source = _source(tmp_path, "a.metadata.json", b"{}")
+
+    def fstat(fd):
+        raise OSError(errno.EIO, "Input/output error")
+    with monkeypatch.context() as patched:  # os.fstat is everyone's: patched for the import only
+        patched.setattr(common.os, "fstat", fstat)
         importers.import_source("monai", source)
+
+
+def _grew(tmp_path, monkeypatch) -> None:
+    source = _source(tmp_path, "a.metadata.json", b'{"name": "a model"}')
+    monkeypatch.setattr(loading, "MAX_BYTES", 10)
+    with monkeypatch.context() as patched:  # the size it had when asked
+        patched.setattr(common.os, "fstat", lambda fd: types.SimpleNamespace(st_size=5))
+        importers.import_source("monai", source)
+
+
+def _read_fails(tmp_path, monkeypatch) -> None:
+    def read(path, declared, folder):
+        raise OSError(errno.EIO, "Input/output error")
+    monkeypatch.setitem(importers.IMPORTERS, "monai", importers.Importer(read, monai.sources, lambda folder: []))
+    importers.import_source("monai", tmp_path)
+
+
+def _duplicate(tmp_path, monkeypatch) -> None:
+    folder, out = tmp_path / "src", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    for name in ("a.json", "a.metadata.json"):
+        (folder / name).write_bytes((CORPUS / "spleen_ct_segmentation.metadata.json").read_bytes())
+    results = list(batch.import_folder("monai", folder, out))
+    assert results[0].coverage and results[0].card == out / "a.card.yaml" and results[1].coverage is None
+    error = results[1].not_written
+    assert error.where == str(out / "a.card.yaml")
+    raise error
+
+
+def _raise(error):
+    raise error
+
+
+def _monai(tmp_path, name, raw):
+    return lambda: importers.import_source("monai", _source(tmp_path, name, raw))
+
+
+def _hf(tmp_path, front: bytes):
+    return lambda: importers.import_source("huggingface", _source(tmp_path, "README.md", b"---\n" + front + b"---\n# M\n"))
+
+
+# (case, check, English, Chinese): every refusal of a source, each wording of each import.* check
+REFUSALS = [
+    ("missing", "import.no-source", "no such file or folder", "文件或文件夹不存在"),
+    ("special", "import.no-source", "not a regular file or folder", "不是普通文件或文件夹"),
+    ("not-regular", "import.unreadable", "not a regular file", "不是普通文件"),
+    ("os-error", "import.unreadable", "cannot read the file: Input/output error", "无法读取文件：Input/output error"),
+    ("source-os-error", "import.unreadable", "cannot read the source: Input/output error",
+     "无法读取来源：Input/output error"),
+    ("in-folder", "import.unreadable", "configs/metadata.json is not a regular file (a FIFO, device or socket)",
+     "configs/metadata.json 不是普通文件（而是命名管道、设备或套接字）"),
+    ("outside", "import.outside-folder",
+     "configs/metadata.json leads outside the folder given: a file found in a source folder is read only if its "
+     "real location, after symbolic links, lies inside that folder",
+     "configs/metadata.json 指向所给文件夹之外：来源文件夹中的文件，仅当其实际位置（解析符号链接后）位于该文件夹内时才会读取"),
+    ("file", "import.too-large", "the file is 19 bytes, over this tool's limit for a source file (10 bytes)",
+     "文件大小为 19 字节，超过本工具对来源文件的上限（10 字节）"),
+    ("grew", "import.too-large", "the file is larger than this tool's limit for a source file (10 bytes)",
+     "文件超过本工具对来源文件的上限（10 字节）"),
+    ("values", "import.too-large",
+     "the MONAI metadata holds more than 5,000 values (aliases expanded); model descriptions hold a few hundred",
+     "MONAI 元数据含有超过 5,000 个值（别名已展开）；模型描述通常只有几百个值"),
+    ("characters", "import.too-large", "the YAML front matter expands to more than 10 characters (aliases are limited)",
+     "YAML 前置元数据展开后超过 10 个字符（别名展开受限）"),
+    ("unplaced", "import.too-large",
+     "the source holds more than 1,000 values that have no place in a model card (they would be kept in "
+     "extensions); it is not a model description this importer can use",
+     "来源中有超过 1,000 个值在模型卡中没有对应位置（这些值将保留在 extensions 中）；该来源不是本导入工具可用的模型描述"),
+    ("empty", "import.empty", "the file is empty", "文件为空"),
+    ("unlocated", "import.unparsable", "the YAML front matter: invalid YAML: a parser's words",
+     "YAML 前置元数据：YAML 语法错误：a parser's words"),
+    ("line", "import.unparsable",
+     "the file, line 1: the file contains a NUL byte at offset 2; it is binary, not a text card",
+     "文件第 1 行：文件在偏移 2 处含有 NUL 字节，是二进制文件而非文本模型卡"),
+    ("line-column", "import.unparsable", "the YAML front matter, line 3, column 1: duplicate key 'license'",
+     "YAML 前置元数据第 3 行第 1 列：重复的键“license”"),
+    ("surrogate", "import.not-unicode",
+     "the MONAI metadata holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
+     "MONAI 元数据含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本"),
+    ("front-matter", "import.not-a-mapping", "the YAML front matter is not a mapping", "YAML 前置元数据不是映射"),
+    ("json-list", "import.not-a-mapping", "MONAI metadata must be a JSON object, not a list",
+     "MONAI 元数据应为 JSON 对象，而不是列表"),
+    ("json-scalar", "import.not-a-mapping", "MONAI metadata must be a JSON object, not a single value",
+     "MONAI 元数据应为 JSON 对象，而不是单个值"),
+    ("not-a-bundle", "import.not-a-bundle", "no configs/metadata.json in the bundle folder",
+     "MONAI 模型包文件夹中没有 configs/metadata.json"),
+    ("duplicate", "import.duplicate-name",
+     "is also the card of an earlier source; the card imported from {src}/a.metadata.json was not written",
+     "也是此前某一来源的模型卡；由 {src}/a.metadata.json 导入的模型卡未写入"),
+]
+
+
+def _refuse(case: str, tmp_path, monkeypatch):
+    """Run what makes the refusal ``case``."""
+    if case in ("file", "characters"):
+        monkeypatch.setattr(loading, "MAX_BYTES", 10)
+    run = {
+        "missing": lambda: importers.is_single("monai", tmp_path / "nothing"),
+        "special": lambda: importers.is_single("monai", _fifo(tmp_path)),
+        "not-regular": lambda: importers.import_source("monai", _fifo(tmp_path)),
+        "os-error": lambda: _os_error(tmp_path, monkeypatch),
+        "source-os-error": lambda: _read_fails(tmp_path, monkeypatch),
+        "in-folder": lambda: importers.import_source("monai", _bundle(tmp_path, os.mkfifo)),
+        "outside": lambda: importers.import_source("monai", _bundle(tmp_path, lambda p: p.symlink_to(CORPUS / MONAI_FILES[0]))),
+        "file": _monai(tmp_path, "a.metadata.json", b'{"name": "a model"}'),
+        "grew": lambda: _grew(tmp_path, monkeypatch),
+        "values": _monai(tmp_path, "a.metadata.json", json.dumps({"x": list(range(6_000))}).encode()),
+        # the loader's limits on text come first; the importer's check stands behind them
+        "characters": lambda: common._check_bounds({"a": "x" * 20}, "the YAML front matter", "YAML 前置元数据"),
+        "unplaced": _monai(tmp_path, "a.metadata.json", json.dumps({f"key{i}": i for i in range(1_200)}).encode()),
+        "empty": _monai(tmp_path, "a.metadata.json", b" \n"),
+        "unlocated": lambda: _raise(common._located(CardLoadError("load.syntax", "yaml", detail="a parser's words"),
+                                                    "the YAML front matter", "YAML 前置元数据", 2)),
+        "line": _monai(tmp_path, "a.metadata.json", b'{"\x00'),
+        "line-column": _hf(tmp_path, b"license: mit\nlicense: x\n"),
+        "surrogate": lambda: common._check_bounds({"name": "\ud800"}, "the MONAI metadata", "MONAI 元数据"),
+        "front-matter": _hf(tmp_path, b"- a\n"),
+        "json-list": _monai(tmp_path, "a.metadata.json", b"[1]"),
+        "json-scalar": _monai(tmp_path, "a.metadata.json", b"1"),
+        "not-a-bundle": lambda: importers.import_source("monai", (tmp_path / "empty").mkdir() or tmp_path / "empty"),
+        "duplicate": lambda: _duplicate(tmp_path, monkeypatch),
+    }[case]
+    with pytest.raises(DiagnosticError) as caught:
+        run()
     return caught.value
 
 
-def test_refusals_of_sources_read_as_chinese(tmp_path, monkeypatch):
-    located = _refusal(tmp_path, "a.metadata.json", b'{"name": "m",\n "name": "n"}')
-    assert str(located).startswith("the MONAI metadata, line 2") and located.message_zh.startswith("MONAI 元数据第 2 行")
-    with pytest.raises(importers.SourceError) as caught:  # the loader refuses escapes; bounds check parsed values
-        common._check_bounds({"name": "\ud800"}, "the MONAI metadata", "MONAI 元数据")
-    surrogate = caught.value
-    assert surrogate.message_zh == "MONAI 元数据含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本"
-    kept = _refusal(tmp_path, "c.metadata.json", json.dumps({f"key{i}": i for i in range(1_200)}).encode())
-    assert kept.message_zh == ("来源中有超过 1,000 个值在模型卡中没有对应位置（这些值将保留在 extensions 中）；"
-                               "该来源不是本导入工具可用的模型描述")
-    assert str(kept).startswith("the source holds more than 1,000 values that have no place in a model card")
-    monkeypatch.setattr(loading, "MAX_BYTES", 10)
-    big = _refusal(tmp_path, "d.metadata.json", b'{"name": "a model"}')
-    assert big.message_zh == "文件大小为 19 字节，超过本工具对来源文件的上限（10 字节）"
-    assert str(big) == "the file is 19 bytes, over this tool's limit for a source file (10 bytes)"
+@pytest.mark.parametrize("case, check_id, en, zh", REFUSALS, ids=[c[0] for c in REFUSALS])
+def test_every_refusal_is_a_registered_diagnostic_rendered_from_its_parameters(tmp_path, monkeypatch, case, check_id, en, zh):
+    """Each refusal is the diagnostic of a registered command check; its two messages are the
+    check's templates filled with the refusal's parameters (numbers as numbers)."""
+    error = _refuse(case, tmp_path, monkeypatch)
+    assert isinstance(error, importers.SourceError) == (case != "duplicate")
+    issue = error.issue
+    src = tmp_path / "src"
+    assert (issue.rule, issue.message, issue.message_zh) == (check_id, en.format(src=src), zh.format(src=src))
+    check = lookup(check_id)
+    assert check.scope == "command" and check.severity == "error"
+    rendered = set()
+    for variant in check.messages:
+        try:
+            rendered.add(check.render(variant, issue.params))
+        except KeyError:  # a variant that takes other parameters
+            pass
+    assert (issue.message, issue.message_zh) in rendered
+    for name in ("size", "limit", "line_number", "column_number"):
+        assert name not in (issue.params or {}) or type(issue.params[name]) is int, (name, issue.params)
+    if case == "line-column":
+        assert (issue.line, issue.column) == (3, 1) and issue.params["cause"] == "load.duplicate-key"
+
+
+def test_every_wording_of_the_import_checks_is_reached():
+    """The cases above reach every template of every import.* check."""
+    wordings = {(c.id, variant) for c in CHECKS.values() if c.id.startswith("import.") for variant in c.messages}
+    reached = set()
+    for _, check_id, en, zh in REFUSALS:
+        for variant in lookup(check_id).messages:
+            reached |= {(check_id, variant)} if _matches(lookup(check_id).messages[variant][0], en) else set()
+    assert reached == wordings
+
+
+def _matches(template: str, text: str) -> bool:
+    pattern = re.escape(template)
+    pattern = re.sub(r"\\\{[a-z_]+(?::,)?\\\}", ".+", pattern)
+    return re.fullmatch(pattern, text.replace("{src}", "SRC")) is not None
+
+
+def test_the_import_summary_in_both_languages():
+    from modelcard_spec.output import import_summary as summary
+
+    assert summary.refused("the file is empty", "文件为空") == ("cannot import: the file is empty", "无法导入：文件为空")
+    assert summary.not_given([]) == []
+    assert summary.not_given(["/version", "/provider"]) == [
+        "the source does not give /version, /provider: declare them with --version, --provider or --provider-kind, "
+        "or add them to the card",
+        "来源未提供 /version, /provider：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充"]
+    assert summary.gaps(["MCS-GEN-01", "MCS-FW-01"], "en") == \
+        "imported; 2 requirement(s) with gaps (see modelcard-spec report): MCS-GEN-01, MCS-FW-01"
+    assert summary.gaps([], "zh") == "导入完成：0 项要求存在缺口（详见 modelcard-spec report）："
+    card = monai.import_monai(CORPUS / "spleen_ct_segmentation.metadata.json")
+    cells = batch.coverage(card)[0]
+    for lang, first, note in (("en", "| Source | General |", "Each cell: "), ("zh", "| 来源 | 通用 |", "每格：")):
+        table = summary.coverage_table([("spleen", cells)], lang).splitlines()
+        assert table[0].startswith(first) and table[2].startswith("| spleen | ") and table[2].endswith(" | 34% |")
+        assert table[3] == "" and table[4].startswith(note) and len(table) == 5
 
 
 def test_batch_import_says_in_chinese_which_source_was_not_written(tmp_path):
@@ -267,13 +461,11 @@ def test_import_points_to_the_report_in_chinese(tmp_path):
 
 def test_provider_kind_is_checked_against_the_schema(tmp_path):
     """The choices were typed out in cli.py; they are the schema's provider_kind values now."""
-    from modelcard_spec import cli as cli_module
-
     source = "tests/data/monai-bundles/spleen_ct_segmentation.metadata.json"
     bad = cli("import", "monai", ROOT / source, "--provider-kind", "vendor", cwd=tmp_path)
     assert bad.returncode == 2 and "--provider-kind must be one of manufacturer, open_source" in bad.stderr
     assert "--provider-kind 应为以下之一：manufacturer、open_source" in bad.stderr
-    assert set(cli_module._provider_kinds()) == {"manufacturer", "third_party_supplier", "third_party_service_platform",
+    assert set(importers.provider_kinds()) == {"manufacturer", "third_party_supplier", "third_party_service_platform",
                                                  "open_source"}
     good = cli("import", "monai", ROOT / source, "--provider-kind", "open_source", "--version", "1", "--provider", "X",
                cwd=tmp_path)

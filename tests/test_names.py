@@ -2,8 +2,8 @@
 string literal exists in the schema (or the catalogue), so renaming a field in ``schema/`` cannot
 leave code that silently reads nothing.
 
-A key the code reads from a mapping (``x["key"]``, ``x.get("key")``) must be a slot, class, enum or
-enum value of the schema, a key of the generated schema index, or a key of a foreign format that
+A key the code reads from a mapping (``x["key"]``, ``x.get("key")``) must be a slot, class, enum,
+enum value or prefix of the schema, a key of the generated schema index, or a key of a foreign format that
 the module is listed below as reading or writing. Pointers written whole (``"/model_parameters/
 weight_files"``) must lead from the card's root through the schema's classes; pointer tails in
 f-strings (``f"{ptr}/amount_used"``) must name slots."""
@@ -25,6 +25,7 @@ SLOTS = {s for c in INDEX["classes"].values() for s in c["slots"]}
 CLASSES = set(INDEX["classes"])
 ENUMS = set(INDEX["enums"])
 ENUM_VALUES = {v for e in INDEX["enums"].values() for v in e["values"]}
+PREFIXES = set(INDEX["prefixes"])
 
 # Keys of the generated schema index and catalogue (artifacts of schema/, read as data).
 INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_class", "slot_order",
@@ -133,7 +134,7 @@ def _resolves(pointer: str) -> bool:
 
 
 def test_every_key_the_code_reads_is_a_schema_name_or_a_listed_foreign_key():
-    known = SLOTS | CLASSES | ENUMS | ENUM_VALUES | INDEX_KEYS
+    known = SLOTS | CLASSES | ENUMS | ENUM_VALUES | PREFIXES | INDEX_KEYS
     stray = sorted((m, line, k) for m, line, k in _keys() if k not in known and k not in FOREIGN.get(m, set()))
     assert stray == []
 

@@ -141,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
+    from .importers import IMPORTERS
+
     p = sub.add_parser("import", help="make a first card from a MONAI bundle or a Hugging Face model card")
-    p.add_argument("kind", choices=("monai", "huggingface"))
+    p.add_argument("kind", choices=tuple(IMPORTERS))
     p.add_argument("source", metavar="SOURCE", help="metadata.json / README.md, a bundle folder, or a folder of sources")
     p.add_argument("-o", "--output", help="card file to write (folder for a batch)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
@@ -490,30 +492,20 @@ def cmd_render(args) -> int:
     return _emit(text, args.output, _card_inputs([args.card], card.data), args.force) or EXIT_OK
 
 
-def _provider_kinds() -> tuple[str, ...]:
-    """The values of the schema's provider_kind enum (read when needed: not every command loads
-    the schema index)."""
-    from .spec.resources import schema_index
-
-    index = schema_index()
-    return tuple(index["enums"][index["classes"]["ModelCard"]["slots"]["provider_kind"]["range"]]["values"])
-
-
 def cmd_import(args) -> int:
-    import os
     from pathlib import Path
 
-    from .spec import catalogue
     from . import importers
+    from .importers import batch
+    from .output import import_summary as summary
+    from .spec.safewrite import OutputError, prepare_folder
 
     src = Path(args.source)
-    if not src.exists():
-        return _fail("no such file or folder", "文件或文件夹不存在", args.source)
-    if not (src.is_file() or src.is_dir()):
-        return _fail("not a regular file or folder", "不是普通文件或文件夹", args.source)
-    single = src.is_file() or (args.kind == "monai" and os.path.lexists(importers.bundle_metadata(src)[0]))
-    zh = args.lang == "zh"
-    kinds = _provider_kinds()
+    try:
+        single = importers.is_single(args.kind, src)
+    except importers.SourceError as exc:
+        return _fail(exc.message, exc.message_zh, args.source)
+    kinds = importers.provider_kinds()
     if args.provider_kind is not None and args.provider_kind not in kinds:
         raise _UsageError(f"--provider-kind must be one of {', '.join(kinds)}",
                           f"--provider-kind 应为以下之一：{'、'.join(kinds)}")
@@ -522,75 +514,31 @@ def cmd_import(args) -> int:
         try:
             card = importers.import_source(args.kind, src, declared)
         except importers.SourceError as exc:
-            return _fail(f"cannot import: {exc}", f"无法导入：{exc.message_zh}", args.source)
-        refused = _emit(importers.dump(card), args.output, _import_inputs(src), args.force)
+            return _fail(*summary.refused(exc.message, exc.message_zh), args.source)
+        refused = _emit(importers.dump(card), args.output, importers.inputs(args.kind, src), args.force)
         if refused:
             return refused
-        from .check import structural
-
-        missing = [i.path for i in structural.check(card, card.get("provider_kind")) if i.rule == "schema.required"]
-        if missing:
-            _stderr(f"the source does not give {', '.join(missing)}: declare them with --version, --provider "
-                    f"or --provider-kind, or add them to the card",
-                    f"来源未提供 {', '.join(missing)}：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充")
-        _, statuses = importers.coverage(card)
-        gaps = [e["id"] for e in statuses if e["status"] == "nonconforming"]
-        _stderr((f"导入完成：{len(gaps)} 项要求存在缺口（详见 modelcard-spec report）：" if zh else
-                 f"imported; {len(gaps)} requirement(s) with gaps (see modelcard-spec report): ") + ", ".join(gaps))
+        _stderr(*summary.not_given(batch.missing_fields(card)), summary.gaps(batch.gaps(card), args.lang))
         return EXIT_OK
     if not args.output:
         raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards",
                           "导入来源文件夹时应用 -o OUTPUT_FOLDER 指定模型卡的输出文件夹")
-    from .spec.safewrite import OutputError, prepare_folder, write_file
-
     try:
         out = prepare_folder(args.output)
     except OutputError as exc:
         return _refused(exc)
-    written: set[str] = set()
-    areas = catalogue.areas()
-    head = "| " + ("来源" if zh else "Source") + " | " + " | ".join(
-        (a["title_zh"] if zh else a["title"]) for a in areas) + " | " + ("完整度" if zh else "Completeness") + " |"
-    rows = [head, "|---" * (len(areas) + 2) + "|"]
-    failed = 0
-    for path in importers.sources(args.kind, src):
-        stem = importers.stem_of(path)
-        target = out / f"{stem}.card.yaml"
-        try:
-            card = importers.import_source(args.kind, path, declared, folder=src)
-        except importers.SourceError as exc:
-            failed += 1
-            _stderr(f"{path}: error: cannot import: {exc}", f"{path}: 错误：无法导入：{exc.message_zh}")
+    rows, failed = [], 0
+    for result in batch.import_folder(args.kind, src, out, declared, args.force):
+        if result.refusal is not None:
+            _fail(*summary.refused(result.refusal.message, result.refusal.message_zh), str(result.source))
+        elif result.not_written is not None:
+            _fail(result.not_written.message, result.not_written.message_zh, str(result.card))
+        else:
+            rows.append((result.stem, result.coverage))
             continue
-        if target.name in written:  # two sources with one stem: the second never replaces the first
-            _refused(OutputError("earlier-source", target, source=str(path)))
-            failed += 1
-            continue
-        try:
-            write_file(target, importers.dump(card).encode("utf-8", errors="backslashreplace"),
-                       _import_inputs(path), args.force)
-        except OutputError as exc:
-            _refused(exc)
-            failed += 1
-            continue
-        written.add(target.name)
-        cov, _ = importers.coverage(card)
-        done = sum(c for c, _ in cov.values())
-        total = sum(n for _, n in cov.values())
-        rows.append(f"| {stem} | " + " | ".join(f"{cov[a['id']][0]}/{cov[a['id']][1]}" for a in areas)
-                    + f" | {done / total:.0%} |")
-    _write("\n".join(rows) + "\n")
-    _write(("\n每格：已具备的适用要求数/适用要求数。\n" if zh else
-            "\nEach cell: applicable requirements the imported card meets / applicable requirements.\n"))
+        failed += 1
+    _write(summary.coverage_table(rows, args.lang))
     return EXIT_UNREADABLE if failed else EXIT_OK
-
-
-def _import_inputs(src) -> list:
-    """The files an import reads from ``src`` (a file, or a bundle folder and its metadata)."""
-    from pathlib import Path
-
-    src = Path(src)
-    return [src, src / "configs" / "metadata.json", src / "metadata.json"] if src.is_dir() else [src]
 
 
 def cmd_export(args) -> int:

@@ -1,7 +1,8 @@
 """Import third-party model descriptions — MONAI bundle metadata and Hugging Face model cards — as
 a first model card: one module per source format (:mod:`.monai`, :mod:`.huggingface`), what they
-share in :mod:`.common`, and here the table of importers by source format and the entry points the
-command line uses.
+share in :mod:`.common`, a folder of sources imported at once and what an imported card still lacks
+in :mod:`.batch`, and here the table of importers by source format and the entry points the command
+line uses.
 
 Principles: every value taken from the source is recorded under ``provenance`` with
 ``origin: imported``; nothing is invented; what has no place in the schema is kept verbatim in
@@ -18,27 +19,45 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..spec.resources import schema_index
 from . import huggingface, monai
-from .common import SourceError, coverage, dump, stem_of
-from .monai import bundle_metadata
+from .common import SourceError, dump
 
-__all__ = ["IMPORTERS", "Importer", "SourceError", "bundle_metadata", "coverage", "dump", "import_source", "sources",
-           "stem_of"]
+__all__ = ["IMPORTERS", "Importer", "SourceError", "dump", "import_source", "inputs", "is_single", "provider_kinds",
+           "sources"]
 
 
 @dataclass(frozen=True)
 class Importer:
     """One source format: ``read(path, declared, folder)`` makes the card of one source (see
-    :func:`import_source`); ``sources(folder)`` lists the files a batch reads from a folder."""
+    :func:`import_source`); ``sources(folder)`` lists the files a batch reads from a folder;
+    ``bundle(folder)`` the files a folder that is one source by itself (a MONAI bundle) is read
+    from, in order of preference, or none if the folder is a folder of sources."""
 
     read: Callable[[Path, dict | None, Path | None], dict]
     sources: Callable[[Path], list[Path]]
+    bundle: Callable[[Path], list[Path]]
 
 
 IMPORTERS = {
-    "monai": Importer(monai.import_monai, monai.sources),
-    "huggingface": Importer(huggingface.import_huggingface, huggingface.sources),
+    "monai": Importer(monai.import_monai, monai.sources, monai.bundle),
+    "huggingface": Importer(huggingface.import_huggingface, huggingface.sources, huggingface.bundle),
 }
+
+
+def is_single(kind: str, path: Path) -> bool:
+    """Whether ``path`` is one source (a file, or a folder that is one source by itself) rather than
+    a folder of sources; :class:`SourceError` if it is neither a file nor a folder."""
+    if not path.exists():
+        raise SourceError("import.no-source", "missing")
+    if not (path.is_file() or path.is_dir()):
+        raise SourceError("import.no-source", "special")
+    return path.is_file() or bool(IMPORTERS[kind].bundle(path))
+
+
+def inputs(kind: str, path: Path) -> list[Path]:
+    """The files the import of the one source ``path`` reads (never to be overwritten by its card)."""
+    return [path, *IMPORTERS[kind].bundle(path)] if path.is_dir() else [path]
 
 
 def sources(kind: str, folder: Path) -> list[Path]:
@@ -49,9 +68,15 @@ def sources(kind: str, folder: Path) -> list[Path]:
 def import_source(kind: str, path: Path, declared: dict | None = None, folder: Path | None = None) -> dict:
     """The card imported from one source; raises :class:`SourceError` if the source cannot be read.
     ``declared``: values the user states that the source does not hold (version, provider name,
-    provider kind). ``folder``: the folder of a batch, in which ``path`` was found (see
-    :func:`.common.read_source`)."""
+    provider kind; see :func:`provider_kinds`). ``folder``: the folder of a batch, in which ``path``
+    was found (see :func:`.common.read_source`)."""
     try:
         return IMPORTERS[kind].read(path, declared, folder)
     except OSError as exc:
-        raise SourceError(f"cannot read the source: {exc.strerror or exc}", f"无法读取来源：{exc.strerror or exc}") from None
+        raise SourceError("import.unreadable", "source-os-error", reason=str(exc.strerror or exc)) from None
+
+
+def provider_kinds() -> tuple[str, ...]:
+    """The provider kinds a user may declare: the values of the schema's provider_kind enum."""
+    index = schema_index()
+    return tuple(index["enums"][index["classes"]["ModelCard"]["slots"]["provider_kind"]["range"]]["values"])

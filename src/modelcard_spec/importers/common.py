@@ -1,11 +1,10 @@
 """What the importers share: reading a source under the card loader's limits (refusals are
-:class:`SourceError`, in English and Chinese), the card under construction with its provenance
-and its extensions, the move of what the schema rejects into ``extensions``, the schema's metric
-names, and what a batch writes: the card as YAML, its coverage per area, and a safe file name."""
+:class:`SourceError`, diagnostics of the ``import.*`` checks registered here), the card under
+construction with its provenance and its extensions, the move of what the schema rejects into
+``extensions``, the schema's metric names, and the card as YAML."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
@@ -14,11 +13,66 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..spec.version import __version__
-from ..check import loading
 from ..spec import pointers
-from ..check import structural
 from ..spec.resources import catalogue_data, schema_index
-from ..spec.diagnostics import CardLoadError
+from ..spec.diagnostics import CardLoadError, DiagnosticError
+from ..spec.registry import Check, register
+
+# The refusals of a source. ``what``/``what_zh`` name the part of the source a message is about
+# ("the MONAI metadata", "the YAML front matter"); ``file`` is a path within the folder given;
+# ``reason`` is what the operating system said, in English (``reason``/``reason_zh`` of a file in a
+# folder: the containment rule's own words); ``problem``/``problem_zh`` are the card loader's
+# diagnostic of the text (see :func:`parse`), whose check is ``cause``; ``line_number`` and
+# ``column_number`` count in the source file (the issue is located there too).
+register(Check("import.no-source", "error", "The source to import exists", "要导入的来源存在",
+               {"missing": ("no such file or folder", "文件或文件夹不存在"),
+                "special": ("not a regular file or folder", "不是普通文件或文件夹")}, scope="command"))
+register(Check("import.unreadable", "error", "The source can be read", "来源可以读取",
+               {"not-regular": ("not a regular file", "不是普通文件"),
+                "os-error": ("cannot read the file: {reason}", "无法读取文件：{reason}"),
+                "source-os-error": ("cannot read the source: {reason}", "无法读取来源：{reason}"),
+                "in-folder": ("{file} {reason}", "{file} {reason_zh}")}, scope="command"))
+register(Check("import.outside-folder", "error", "A source found in a folder lies inside it",
+               "在文件夹中找到的来源位于该文件夹内",
+               {"": ("{file} leads outside the folder given: a file found in a source folder is read only "
+                     "if its real location, after symbolic links, lies inside that folder",
+                     "{file} 指向所给文件夹之外：来源文件夹中的文件，仅当其实际位置（解析符号链接后）"
+                     "位于该文件夹内时才会读取")}, scope="command"))
+register(Check("import.too-large", "error", "The source stays within the importer's limits",
+               "来源不超出导入工具的上限",
+               {"file": ("the file is {size:,} bytes, over this tool's limit for a source file ({limit:,} bytes)",
+                         "文件大小为 {size:,} 字节，超过本工具对来源文件的上限（{limit:,} 字节）"),
+                "grew": ("the file is larger than this tool's limit for a source file ({limit:,} bytes)",
+                         "文件超过本工具对来源文件的上限（{limit:,} 字节）"),
+                "values": ("{what} holds more than {limit:,} values (aliases expanded); model descriptions "
+                           "hold a few hundred",
+                           "{what_zh}含有超过 {limit:,} 个值（别名已展开）；模型描述通常只有几百个值"),
+                "characters": ("{what} expands to more than {limit:,} characters (aliases are limited)",
+                               "{what_zh}展开后超过 {limit:,} 个字符（别名展开受限）"),
+                "unplaced": ("the source holds more than {limit:,} values that have no place in a model card "
+                             "(they would be kept in extensions); it is not a model description this importer can use",
+                             "来源中有超过 {limit:,} 个值在模型卡中没有对应位置（这些值将保留在 extensions 中）；"
+                             "该来源不是本导入工具可用的模型描述")}, scope="command"))
+register(Check("import.empty", "error", "The source is not empty", "来源不为空",
+               {"": ("the file is empty", "文件为空")}, scope="command"))
+register(Check("import.unparsable", "error", "The source is text the card loader accepts",
+               "来源为模型卡加载器可接受的文本",
+               {"": ("{what}: {problem}", "{what_zh}：{problem_zh}"),
+                "line": ("{what}, line {line_number}: {problem}", "{what_zh}第 {line_number} 行：{problem_zh}"),
+                "line-column": ("{what}, line {line_number}, column {column_number}: {problem}",
+                                "{what_zh}第 {line_number} 行第 {column_number} 列：{problem_zh}")}, scope="command"))
+register(Check("import.not-unicode", "error", "The source holds Unicode text only", "来源只含 Unicode 文本",
+               {"": ("{what} holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
+                     "{what_zh}含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本")}, scope="command"))
+register(Check("import.not-a-mapping", "error", "The source's description is a mapping of keys",
+               "来源中的描述为键的映射",
+               {"": ("{what} is not a mapping", "{what_zh}不是映射"),
+                "json-list": ("{what} must be a JSON object, not a list", "{what_zh}应为 JSON 对象，而不是列表"),
+                "json-scalar": ("{what} must be a JSON object, not a single value",
+                                "{what_zh}应为 JSON 对象，而不是单个值")}, scope="command"))
+
+# The card loader and the structural check are imported where they are used: the command line
+# reads the table of importers (for its choices) whatever the command.
 
 IMPORTER = f"modelcard-spec import {__version__}"
 
@@ -30,12 +84,10 @@ MAX_SOURCE_VALUES = 5000
 MAX_EXTENSIONS = 1000
 
 
-class SourceError(Exception):
-    """The source cannot be read (exit code 2). ``str()`` is the English message."""
-
-    def __init__(self, message: str, message_zh: str):
-        super().__init__(message)
-        self.message_zh = message_zh
+class SourceError(DiagnosticError):
+    """A source that cannot be imported (exit code 2): the diagnostic of one of the ``import.*``
+    checks registered above, rendered in both languages from its parameters. ``str()`` is the
+    English message."""
 
 
 def read_source(path: Path, folder: Path | None = None) -> bytes:
@@ -46,24 +98,24 @@ def read_source(path: Path, folder: Path | None = None) -> bytes:
     containment rule of evidence files (:func:`..spec.evidence.open_evidence`), so a link in a bundle cannot
     copy an outside file into the card. A file named on the command line itself is read where it
     leads: that is the user's choice."""
+    from ..check import loading
+
     try:
         if folder is None:
             if not path.is_file():
-                raise SourceError("not a regular file", "不是普通文件")
+                raise SourceError("import.unreadable", "not-regular")
             source = path.open("rb")
         else:
             source = os.fdopen(_open_inside(folder, path), "rb")
         with source:
             size = os.fstat(source.fileno()).st_size
             if size > loading.MAX_BYTES:
-                raise SourceError(f"the file is {size:,} bytes, over this tool's limit for a source file ({loading.MAX_BYTES:,} bytes)",
-                                  f"文件大小为 {size:,} 字节，超过本工具对来源文件的上限（{loading.MAX_BYTES:,} 字节）")
+                raise SourceError("import.too-large", "file", size=size, limit=loading.MAX_BYTES)
             raw = source.read(loading.MAX_BYTES + 1)
     except OSError as exc:
-        raise SourceError(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}") from None
+        raise SourceError("import.unreadable", "os-error", reason=str(exc.strerror or exc)) from None
     if len(raw) > loading.MAX_BYTES:  # it grew while being read
-        raise SourceError(f"the file is larger than this tool's limit for a source file ({loading.MAX_BYTES:,} bytes)",
-                          f"文件超过本工具对来源文件的上限（{loading.MAX_BYTES:,} 字节）")
+        raise SourceError("import.too-large", "grew", limit=loading.MAX_BYTES)
     return raw
 
 
@@ -77,15 +129,14 @@ def _open_inside(folder: Path, path: Path) -> int:
         return open_evidence(folder, rel)
     except EvidenceError as exc:
         if exc.outside:
-            raise SourceError(f"{rel} leads outside the folder given: a file found in a source folder is read only "
-                              f"if its real location, after symbolic links, lies inside that folder",
-                              f"{rel} 指向所给文件夹之外：来源文件夹中的文件，仅当其实际位置（解析符号链接后）"
-                              f"位于该文件夹内时才会读取") from None
-        raise SourceError(f"{rel} {exc.reason}", f"{rel} {exc.reason_zh}") from None
+            raise SourceError("import.outside-folder", file=rel) from None
+        raise SourceError("import.unreadable", "in-folder", file=rel, reason=exc.reason, reason_zh=exc.reason_zh) from None
 
 
 def parse(text: str, is_json: bool, what: str, what_zh: str, first_line: int = 1):
     """Parse source text with the card loader's rules and limits; problems become located SourceErrors."""
+    from ..check import loading
+
     try:
         data = loading.parse_untrusted(text, is_json)
     except CardLoadError as exc:
@@ -95,23 +146,30 @@ def parse(text: str, is_json: bool, what: str, what_zh: str, first_line: int = 1
 
 
 def decode(raw: bytes) -> str:
+    from ..check import loading
+
     try:
         text = loading.decode_untrusted(raw)
     except CardLoadError as exc:
         raise _located(exc, "the file", "文件", 1) from None
     if not text.strip():
-        raise SourceError("the file is empty", "文件为空")
+        raise SourceError("import.empty")
     return text
 
 
 def _located(exc: CardLoadError, what: str, what_zh: str, first_line: int) -> SourceError:
+    """The loader's refusal of source text, located in the source file (the text may start at
+    ``first_line``)."""
     issue = exc.issue
+    said = {"what": what, "what_zh": what_zh, "problem": issue.message, "problem_zh": issue.message_zh,
+            "cause": issue.rule}
     if issue.line is None:
-        return SourceError(f"{what}: {issue.message}", f"{what_zh}：{issue.message_zh}")
+        return SourceError("import.unparsable", **said)
     line = issue.line + first_line - 1
-    col = f", column {issue.column}" if issue.column else ""
-    col_zh = f"第 {issue.column} 列" if issue.column else ""
-    return SourceError(f"{what}, line {line}{col}: {issue.message}", f"{what_zh}第 {line} 行{col_zh}：{issue.message_zh}")
+    if issue.column:
+        return SourceError("import.unparsable", "line-column", line=line, column=issue.column, line_number=line,
+                           column_number=issue.column, **said)
+    return SourceError("import.unparsable", "line", line=line, line_number=line, **said)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -122,6 +180,8 @@ def _check_bounds(data, what: str, what_zh: str) -> None:
     or is larger than a card may be (the importer copies values into the card and its extensions),
     or that holds lone surrogates (not Unicode text). Shared values are measured once, so this takes
     time in proportion to the parsed source."""
+    from ..check import loading
+
     memo: dict[int, tuple[int, int]] = {}
 
     def measure(value) -> tuple[int, int]:  # (characters, values)
@@ -130,8 +190,7 @@ def _check_bounds(data, what: str, what_zh: str) -> None:
             return known
         if isinstance(value, str):
             if not value.isascii() and _SURROGATE.search(value):
-                raise SourceError(f"{what} holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
-                                  f"{what_zh}含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本")
+                raise SourceError("import.not-unicode", what=what, what_zh=what_zh)
             size, count = len(value) + 2, 1
         elif isinstance(value, (dict, list)):
             parts = [measure(v) for v in (itertools.chain.from_iterable(value.items()) if isinstance(value, dict) else value)]
@@ -139,12 +198,9 @@ def _check_bounds(data, what: str, what_zh: str) -> None:
         else:
             size, count = len(repr(value)), 1
         if count > MAX_SOURCE_VALUES:
-            raise SourceError(f"{what} holds more than {MAX_SOURCE_VALUES:,} values (aliases expanded); model descriptions "
-                              f"hold a few hundred",
-                              f"{what_zh}含有超过 {MAX_SOURCE_VALUES:,} 个值（别名已展开）；模型描述通常只有几百个值")
+            raise SourceError("import.too-large", "values", what=what, what_zh=what_zh, limit=MAX_SOURCE_VALUES)
         if size > loading.MAX_BYTES:
-            raise SourceError(f"{what} expands to more than {loading.MAX_BYTES:,} characters (aliases are limited)",
-                              f"{what_zh}展开后超过 {loading.MAX_BYTES:,} 个字符（别名展开受限）")
+            raise SourceError("import.too-large", "characters", what=what, what_zh=what_zh, limit=loading.MAX_BYTES)
         if isinstance(value, (str, dict, list)):
             memo[id(value)] = (size, count)
         return size, count
@@ -186,10 +242,7 @@ class Card:
         if value in (None, "", [], {}):
             return
         if len(self.extensions) >= MAX_EXTENSIONS:
-            raise SourceError(f"the source holds more than {MAX_EXTENSIONS:,} values that have no place in a model card "
-                              f"(they would be kept in extensions); it is not a model description this importer can use",
-                              f"来源中有超过 {MAX_EXTENSIONS:,} 个值在模型卡中没有对应位置（这些值将保留在 extensions 中）；"
-                              f"该来源不是本导入工具可用的模型描述")
+            raise SourceError("import.too-large", "unplaced", limit=MAX_EXTENSIONS)
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
         self.extensions.append({"name": name, "value": text})
 
@@ -228,6 +281,8 @@ def _make_structurally_valid(card: Card) -> None:
     """Move every object the schema rejects (a required field missing, a value out of its enum)
     into ``extensions`` until the card passes the structural check. Each round moves everything the
     check reports, deepest first, so a source with many such objects takes a few rounds, not one each."""
+    from ..check import structural
+
     for _ in range(20):
         targets = set()
         for issue in structural.check(card.data, card.data.get("provider_kind")):
@@ -312,57 +367,3 @@ def dump(card: dict) -> str:
     from ..spec.textsafe import yaml_dump
 
     return yaml_dump(card, sort_keys=False, width=100)  # reordering characters as escapes, never raw
-
-
-def coverage(card: dict) -> tuple[dict, list[dict]]:
-    """Per area (conforms, applicable) counts of the imported card, and its requirement statuses."""
-    from ..spec import catalogue
-    from ..check.pipeline import check_data
-
-    _, statuses = check_data(card)
-    by_id = catalogue.by_id()
-    areas: dict[str, list[int]] = {a["id"]: [0, 0] for a in catalogue.areas()}
-    for entry in statuses:
-        if entry["status"] == "not_applicable":
-            continue
-        cell = areas[by_id[entry["id"]].area]
-        cell[1] += 1
-        cell[0] += entry["status"] == "conforms"
-    return {k: tuple(v) for k, v in areas.items()}, statuses
-
-
-def stem_of(path: Path) -> str:
-    """The name a batch gives the card of the source ``path`` (``<stem>.card.yaml``): the bundle's
-    folder for ``NAME/configs/metadata.json``, the folder for ``NAME/README.md``, else the file
-    name without ``.metadata.json``, ``.json`` or ``.md``; made safe by :func:`safe_stem`."""
-    name = path.name
-    if name == "metadata.json" and path.parent.name == "configs":
-        return safe_stem(path.parent.parent.name)
-    if name == "README.md":
-        return safe_stem(path.parent.name)
-    return safe_stem(next((name[: -len(s)] for s in (".metadata.json", ".json", ".md") if name.endswith(s)), name))
-
-
-# A stem is kept as it is if it is made of letters, digits (of any script), blanks and ._+-() only,
-# starts with a letter, digit or _, is not a name Windows reserves, and fits in a file name.
-_STEM_CHAR = re.compile(r"[\w .+()-]", flags=re.UNICODE)
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
-MAX_STEM_BYTES = 200
-
-
-def safe_stem(stem: str) -> str:
-    """``stem`` if it is safe as the start of a file name, else its safe characters (others as
-    ``_``, at most MAX_STEM_BYTES of UTF-8) then ``~`` and 10 hex digits of its SHA-256.
-
-    Injective: a stem kept as it is never holds ``~``, and a changed one is told apart by its
-    digest, so two sources never get one name through the change (two sources with one stem are
-    refused by the batch). Nothing of the name can reach the terminal raw, leave the output folder,
-    hide the file (leading dot) or read as an option (leading ``-``)."""
-    if (stem[:1].isalnum() or stem[:1] == "_") and all(_STEM_CHAR.fullmatch(c) for c in stem) \
-            and len(stem.encode("utf-8", "surrogatepass")) <= MAX_STEM_BYTES \
-            and stem.split(".")[0].strip().upper() not in _WINDOWS_RESERVED:
-        return stem
-    safe = "".join(c if _STEM_CHAR.fullmatch(c) else "_" for c in stem)
-    safe = safe.encode("utf-8", "surrogatepass")[:MAX_STEM_BYTES].decode("utf-8", "ignore").lstrip(". -+()") or "source"
-    digest = hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"{safe}~{digest}"

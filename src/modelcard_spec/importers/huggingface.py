@@ -104,6 +104,7 @@ def import_huggingface(path: str | Path, declared: dict | None = None, folder: P
     return card.finish()
 
 
+FRONT_MATTER = ("the YAML front matter", "YAML 前置元数据")  # what the refusals of its text name
 _FRONT_OPEN = re.compile(r"---[ \t]*\r?\n")
 _FRONT_CLOSE = re.compile(r"^---[ \t]*\r?$", flags=re.M)
 
@@ -115,11 +116,11 @@ def _front_matter(text: str) -> tuple[dict, str]:
     closing = _FRONT_CLOSE.search(text, opening.end()) if opening else None
     if closing is None:
         return {}, text
-    front = parse(text[opening.end():closing.start()], False, "the YAML front matter", "YAML 前置元数据", 2)
+    front = parse(text[opening.end():closing.start()], False, *FRONT_MATTER, 2)
     if front is None:
         front = {}
     if not isinstance(front, dict):
-        raise SourceError("the YAML front matter is not a mapping", "YAML 前置元数据不是映射")
+        raise SourceError("import.not-a-mapping", what=FRONT_MATTER[0], what_zh=FRONT_MATTER[1])
     return front, text[closing.end():].lstrip("\r\n")
 
 
@@ -147,6 +148,11 @@ def _sections(body: str) -> dict[str, str]:
             out[key] = re.sub(r"\s+", " ", text)[:2000]
     return out
 
+
+
+def bundle(folder: Path) -> list[Path]:
+    """None: a folder is never one Hugging Face model card, it is a folder of sources."""
+    return []
 
 
 def sources(folder: Path) -> list[Path]:

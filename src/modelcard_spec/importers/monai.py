@@ -8,8 +8,13 @@ import os
 import re
 from pathlib import Path
 
+from ..spec.registry import Check, register
 from ..spec.resources import schema_index
 from .common import Card, SourceError, as_dict, as_str, declare, decode, metric_of, parse, read_source, slug
+
+register(Check("import.not-a-bundle", "error", "A MONAI bundle folder holds the bundle's metadata",
+               "MONAI 模型包文件夹中包含模型包元数据",
+               {"": ("no {file} in the bundle folder", "MONAI 模型包文件夹中没有 {file}")}, scope="command"))
 
 MODALITIES = {"ct": "ct", "mr": "mr", "mri": "mr", "xray": "radiography", "x-ray": "radiography", "cxr": "radiography",
               "us": "ultrasound", "ultrasound": "ultrasound", "pet": "pet", "endoscopy": "endoscopy",
@@ -35,12 +40,12 @@ def import_monai(path: str | Path, declared: dict | None = None, folder: Path | 
         folder = p
         p = next((c for c in bundle_metadata(p) if os.path.lexists(c)), None)
         if p is None:
-            raise SourceError("no configs/metadata.json in the bundle folder", "MONAI 模型包文件夹中没有 configs/metadata.json")
+            raise SourceError("import.not-a-bundle", file="configs/metadata.json")
     raw = read_source(p, folder)
     meta = parse(decode(raw), True, "the MONAI metadata", "MONAI 元数据")
     if not isinstance(meta, dict):
-        raise SourceError("MONAI metadata must be a JSON object, not " + ("a list" if isinstance(meta, list) else "a single value"),
-                          "MONAI 元数据应为 JSON 对象，而不是" + ("列表" if isinstance(meta, list) else "单个值"))
+        raise SourceError("import.not-a-mapping", "json-list" if isinstance(meta, list) else "json-scalar",
+                          what="MONAI metadata", what_zh="MONAI 元数据")
 
     stem = p.name[: -len(".metadata.json")] if p.name.endswith(".metadata.json") else (
         p.parent.parent.name if p.parent.name == "configs" else slug(str(meta.get("name", "bundle"))))
@@ -187,6 +192,13 @@ def _nodes(card: Card, fmt: dict) -> None:
 def bundle_metadata(bundle: Path) -> list[Path]:
     """Where a MONAI bundle folder keeps its metadata, in order of preference."""
     return [bundle / "configs" / "metadata.json", bundle / "metadata.json"]
+
+
+def bundle(folder: Path) -> list[Path]:
+    """The files the import of ``folder`` as one bundle reads (:func:`bundle_metadata`), if it is a
+    bundle (it has a ``configs/metadata.json``); none if it is a folder of sources."""
+    files = bundle_metadata(folder)
+    return files if os.path.lexists(files[0]) else []
 
 
 def sources(folder: Path) -> list[Path]:

@@ -51,9 +51,6 @@ register(Check("output.refused", "error", "An output is written only where the o
                                 "在写入输出期间被创建，不会覆盖"),
                    "cannot-create": ("cannot be created ({reason})", "无法创建（{reason}）"),
                    "not-a-folder": ("exists and is not a folder", "已存在且不是文件夹"),
-                   "earlier-source": ("is also the card of an earlier source; the card imported from {source} "
-                                      "was not written",
-                                      "也是此前某一来源的模型卡；由 {source} 导入的模型卡未写入"),
                }, scope="command"))
 
 
