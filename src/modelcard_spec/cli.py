@@ -10,7 +10,7 @@ import re
 import sys
 
 from .spec.version import __version__
-from .spec.diagnostics import EXIT_NONCONFORMING, EXIT_OK, EXIT_UNREADABLE, diagnostic
+from .spec.diagnostics import EXIT_NONCONFORMING, EXIT_OK, EXIT_UNREADABLE, DiagnosticError, diagnostic
 from .spec.registry import Check, register
 
 FORCE_HELP = ("replace an existing output file (never an input of the command, never a symbolic link; "
@@ -294,13 +294,12 @@ def cmd_validate(args) -> int:
     from .check.pipeline import validate
 
     if args.max_bytes is not None and args.max_bytes < 1:
-        raise _UsageError("--max-bytes must be a positive number of bytes", "--max-bytes 应为正的字节数")
+        raise _UsageError("max-bytes")
     if args.model and len(args.cards) != 1:
-        raise _UsageError("--model compares one card with its model files; give exactly one CARD",
-                          "--model 用于将一张模型卡与其模型文件比对；请只给出一个 CARD")
+        raise _UsageError("model-one-card")
     for model in args.model:
         if not os.path.isfile(model):
-            raise _UsageError(f"--model {model}: no such file", f"--model {model}：文件不存在")
+            raise _UsageError("model-missing", model=model)
     report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar(),
                       models=tuple(args.model))
     if args.format == "json":
@@ -453,15 +452,13 @@ def cmd_verify(args) -> int:
     except CardLoadError as exc:
         return _fail(exc.issue.message, exc.issue.message_zh, args.card)
     if not (0 < args.timeout < 1e6) or not 0 < args.max_memory <= 1 << 24:
-        raise _UsageError("--timeout must be more than 0 and less than 1,000,000 seconds, --max-memory from 1 to "
-                          "16,777,216 MiB", "--timeout 应大于 0 且小于 1,000,000 秒，--max-memory 应为 1 至 16,777,216 MiB")
+        raise _UsageError("verify-limits")
     out_dir = None if args.no_save else Path(args.output_dir)
     if out_dir is not None:
         card_dir, target = card.path.parent.resolve(), out_dir.resolve()
         evidence = card_dir / "evidence"
         if target == card_dir or target == evidence or evidence in target.parents:
-            raise _UsageError("--output-dir must not be the card's own folder or its evidence folder",
-                              "--output-dir 不应为模型卡所在文件夹或其证据文件夹")
+            raise _UsageError("output-dir")
     try:
         results = vf.verify(card.data, card.path, model, out_dir, args.force,
                             vf.Limits(args.timeout, args.max_memory << 20))
@@ -507,8 +504,7 @@ def cmd_import(args) -> int:
         return _fail(exc.message, exc.message_zh, args.source)
     kinds = importers.provider_kinds()
     if args.provider_kind is not None and args.provider_kind not in kinds:
-        raise _UsageError(f"--provider-kind must be one of {', '.join(kinds)}",
-                          f"--provider-kind 应为以下之一：{'、'.join(kinds)}")
+        raise _UsageError("provider-kind", kinds=list(kinds), kinds_zh="、".join(kinds))
     declared = {"version": args.model_version, "provider_name": args.provider, "provider_kind": args.provider_kind}
     if single:
         try:
@@ -521,8 +517,7 @@ def cmd_import(args) -> int:
         _stderr(*summary.not_given(batch.missing_fields(card)), summary.gaps(batch.gaps(card), args.lang))
         return EXIT_OK
     if not args.output:
-        raise _UsageError("a folder of sources needs -o OUTPUT_FOLDER for the cards",
-                          "导入来源文件夹时应用 -o OUTPUT_FOLDER 指定模型卡的输出文件夹")
+        raise _UsageError("folder-needs-output")
     try:
         out = prepare_folder(args.output)
     except OutputError as exc:
@@ -552,8 +547,7 @@ def cmd_export(args) -> int:
     except DiagnosticError as exc:
         return _fail(exc.message, exc.message_zh, exc.where)
     if args.to == "cyclonedx" and len(files) != 1:
-        raise _UsageError("--to cyclonedx exports one card; give exactly one CARD",
-                          "--to cyclonedx 只导出一张模型卡；请只给出一个 CARD")
+        raise _UsageError("cyclonedx-one-card")
     try:
         if args.to == "cyclonedx":
             text = cyclonedx.export_file(files[0])
@@ -594,11 +588,12 @@ def cmd_kg(args) -> int:
         else:
             token = os.environ.get(args.token_env) if args.token_env else None
             if args.token_env and not token:
-                raise _UsageError(f"--token-env {args.token_env}: the variable is not set",
-                                  f"--token-env {args.token_env}：该环境变量未设置")
+                raise _UsageError("token-env", variable=args.token_env)
             password = os.environ.get(args.password_env) if args.user is not None else None
             _write(push.render(push.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
                                          not args.no_vocabulary)))
+    except _UsageError:
+        raise
     except DiagnosticError as exc:
         if exc.where:  # the card the message is about
             return _fail(f"{exc.where}: {exc.message}", f"{exc.where}：{exc.message_zh}", f"kg {args.kg_command}")
@@ -606,12 +601,29 @@ def cmd_kg(args) -> int:
     return EXIT_OK
 
 
-class _UsageError(Exception):
-    """A usage error the tool itself finds, in English and in Chinese (exit code 2)."""
+register(Check("usage.options", "error", "The options given fit together", "所给选项相互协调", {
+    "max-bytes": ("--max-bytes must be a positive number of bytes", "--max-bytes 应为正的字节数"),
+    "model-one-card": ("--model compares one card with its model files; give exactly one CARD",
+                       "--model 用于将一张模型卡与其模型文件比对；请只给出一个 CARD"),
+    "model-missing": ("--model {model}: no such file", "--model {model}：文件不存在"),
+    "provider-kind": ("--provider-kind must be one of {kinds}", "--provider-kind 应为以下之一：{kinds_zh}"),
+    "folder-needs-output": ("a folder of sources needs -o OUTPUT_FOLDER for the cards",
+                            "导入来源文件夹时应用 -o OUTPUT_FOLDER 指定模型卡的输出文件夹"),
+    "cyclonedx-one-card": ("--to cyclonedx exports one card; give exactly one CARD",
+                           "--to cyclonedx 只导出一张模型卡；请只给出一个 CARD"),
+    "token-env": ("--token-env {variable}: the variable is not set", "--token-env {variable}：该环境变量未设置"),
+    "verify-limits": ("--timeout must be more than 0 and less than 1,000,000 seconds, --max-memory from 1 to "
+                      "16,777,216 MiB", "--timeout 应大于 0 且小于 1,000,000 秒，--max-memory 应为 1 至 16,777,216 MiB"),
+    "output-dir": ("--output-dir must not be the card's own folder or its evidence folder",
+                   "--output-dir 不应为模型卡所在文件夹或其证据文件夹"),
+}, scope="command"))
 
-    def __init__(self, message: str, message_zh: str):
-        super().__init__(message)
-        self.message_zh = message_zh
+
+class _UsageError(DiagnosticError):
+    """A usage error the tool itself finds (exit code 2): a variant of ``usage.options``."""
+
+    def __init__(self, variant: str, **params):
+        super().__init__("usage.options", variant, **params)
 
 
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
