@@ -307,7 +307,7 @@ def test_what_a_search_finds_that_is_not_a_regular_file_is_reported(tmp_path):
 
 
 def test_a_file_found_twice_is_validated_once(tmp_path):
-    from modelcard_spec.check.pipeline import expand_inputs
+    from modelcard_spec.check.inputs import expand_inputs
 
     (tmp_path / "a").mkdir()
     card = tmp_path / "a" / "card.yaml"
@@ -321,7 +321,7 @@ def test_a_file_found_twice_is_validated_once(tmp_path):
 def test_searches_follow_glob_syntax_and_hidden_name_rules(tmp_path):
     import glob
 
-    from modelcard_spec.check.pipeline import expand_inputs
+    from modelcard_spec.check.inputs import expand_inputs
 
     for rel in ("card.yaml", "x/card.yaml", "x/y/z.card.json", ".hidden/card.yaml", "x/.h/card.yaml", "x/[b]/card.yaml",
                 "x/other.txt"):
@@ -343,7 +343,7 @@ def test_searches_follow_glob_syntax_and_hidden_name_rules(tmp_path):
 
 @pytest.mark.parametrize("bound", ["MAX_SEARCHED", "MAX_FILES"])
 def test_a_search_past_its_bounds_is_an_error_in_both_languages(tmp_path, monkeypatch, bound):
-    from modelcard_spec.check import pipeline as validator
+    from modelcard_spec.check import inputs as validator
 
     for i in range(30):
         (tmp_path / f"d{i}").mkdir()

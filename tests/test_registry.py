@@ -135,3 +135,15 @@ def test_a_diagnostic_error_survives_pickling():
     error = CardLoadError("load.io", "os-error", reason="Permission denied")
     back = pickle.loads(pickle.dumps(error))
     assert type(back) is CardLoadError and back.issue == error.issue and str(back) == str(error)
+
+
+def test_the_list_of_checks_has_one_order_whatever_was_imported_first():
+    import subprocess
+    import sys
+
+    listing = "from modelcard_spec.output.validation import rules_json; print(rules_json())"
+    plain = subprocess.run([sys.executable, "-c", listing], capture_output=True, text=True, check=True).stdout
+    for first in ("modelcard_spec.check.inputs", "modelcard_spec.check.crosscheck", "modelcard_spec.check.rules"):
+        other = subprocess.run([sys.executable, "-c", f"import {first}; {listing}"], capture_output=True, text=True,
+                               check=True).stdout
+        assert other == plain, first

@@ -3,7 +3,7 @@ modules that register checks makes :data:`..spec.registry.CHECKS` complete."""
 
 from __future__ import annotations
 
-from ..spec.registry import CHECKS, Check
+from ..spec.registry import CHECKS, ORIGIN, Check
 
 
 def all_checks() -> list[Check]:
@@ -11,10 +11,19 @@ def all_checks() -> list[Check]:
     conformity, the rules, the model files, the tool itself. (The errors of commands — a model
     file, an import source, a store that cannot be used — are registered too, with the scope
     "command", by the modules that raise them.)"""
-    from . import conformity, crosscheck, loading, pipeline, rules, structural  # noqa: F401  (they register)
+    from . import conformity, crosscheck, inputs, loading, pipeline, rules, structural  # noqa: F401  (they register)
 
-    return sorted((c for c in CHECKS.values() if c.scope == "card"),
-                  key=lambda c: _ORDER.get(c.id.split(".", 1)[0], _RULES))
+    def key(check):
+        module, place = ORIGIN[check.id]
+        return (_ORDER.get(check.id.split(".", 1)[0], _RULES),
+                _MODULES.index(module) if module in _MODULES else len(_MODULES), module, place)
+
+    return sorted((c for c in CHECKS.values() if c.scope == "card"), key=key)
+
+
+# within a family, the modules in the order of the card's flow
+_MODULES = tuple(f"modelcard_spec.check.{m}" for m in
+                 ("loading", "inputs", "structural", "conformity", "rules", "crosscheck", "pipeline"))
 
 
 # families in the order of the card's flow; rules (any other prefix) come before model files

@@ -29,7 +29,7 @@ class CardGraph:
 def card_files(inputs) -> list[Path]:
     """The card files named by ``inputs`` (files, folders or glob patterns), in order. Raises
     KgError, the loader's diagnostic about the input, for an input that names none (or too many)."""
-    from ..check.pipeline import expand_inputs
+    from ..check.inputs import expand_inputs
 
     files, problems = expand_inputs([str(p) for p in inputs])
     if problems:

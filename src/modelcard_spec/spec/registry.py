@@ -19,6 +19,7 @@ registered.
 from __future__ import annotations
 
 import string
+import sys
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -67,10 +68,12 @@ class _Formatter(string.Formatter):
 _FORMATTER = _Formatter()
 
 CHECKS: dict[str, Check] = {}
+ORIGIN: dict[str, tuple[str, int]] = {}  # check ID -> (module that registered it, its place there)
 
 
 def register(check: Check) -> Check:
-    """Add ``check`` to the registry; an ID registered twice is a programming error."""
+    """Add ``check`` to the registry; an ID registered twice is a programming error. Where it was
+    registered is kept (``ORIGIN``), so lists of checks have one order whatever was imported first."""
     if check.id in CHECKS:
         raise ValueError(f"check {check.id} is registered twice")
     if check.severity not in SEVERITIES:
@@ -79,6 +82,10 @@ def register(check: Check) -> Check:
         names = [{n.removesuffix("_zh") for _, n, _, _ in _FORMATTER.parse(text) if n} for text in pair]
         if names[0] != names[1]:
             raise ValueError(f"check {check.id} variant {variant!r}: the languages take other parameters")
+    module = sys._getframe(1).f_globals.get("__name__", "")
+    if module == "modelcard_spec.check.rules":  # through the @rule decorator
+        module = sys._getframe(2).f_globals.get("__name__", module)
+    ORIGIN[check.id] = (module, sum(1 for m, _ in ORIGIN.values() if m == module))
     CHECKS[check.id] = check
     return check
 
