@@ -244,25 +244,6 @@ def _refused(exc) -> int:
     return _fail(exc.message, exc.message_zh, exc.path)
 
 
-def _card_inputs(cards, data=None) -> list:
-    """The files a card command reads: the cards and the evidence files they name (``data``: the
-    one card's data if already loaded; else the cards are read again, only to list evidence)."""
-    import os
-
-    from .spec.diagnostics import CardLoadError
-    from .check.loading import read_card
-    from .spec.evidence import evidence_files
-
-    found = [str(c) for c in cards]
-    for card in cards:
-        try:
-            loaded = data if data is not None else read_card(card).data
-        except CardLoadError:
-            continue
-        found += evidence_files(os.path.dirname(os.path.abspath(card)), loaded)
-    return found
-
-
 def _progress_bar():
     """A one-line progress bar on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
@@ -316,6 +297,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from .check.inputs import files_read
     from .output import validation as render
     from .output import conformity_report as rep
     from .check.pipeline import validate_card
@@ -328,7 +310,7 @@ def cmd_report(args) -> int:
         text = rep.html_page(built, args.lang)
     else:
         text = rep.markdown(built, args.lang)
-    refused = _emit(text, args.output, _card_inputs([args.card], card.data if card else {}), args.force)
+    refused = _emit(text, args.output, files_read([args.card], card.data if card else {}), args.force)
     if refused:
         return refused
     if not result.readable:
@@ -477,6 +459,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_render(args) -> int:
+    from .check.inputs import files_read
     from .output import card_view as cardview
     from .spec.diagnostics import CardLoadError
     from .check.loading import read_card
@@ -486,7 +469,7 @@ def cmd_render(args) -> int:
     except CardLoadError as exc:
         return _fail(exc.issue.message, exc.issue.message_zh, args.card)
     text = cardview.markdown(card.data) if args.to == "md" else cardview.html_page(card.data)
-    return _emit(text, args.output, _card_inputs([args.card], card.data), args.force) or EXIT_OK
+    return _emit(text, args.output, files_read([args.card], card.data), args.force) or EXIT_OK
 
 
 def cmd_import(args) -> int:
@@ -537,6 +520,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from .check.inputs import files_read_by_export
     from .graph import export
     from .graph.assessment import card_files
     from .output import cyclonedx
@@ -555,17 +539,7 @@ def cmd_export(args) -> int:
             text = export.document(files, args.to, with_assessment=not args.no_assessment)
     except DiagnosticError as exc:  # about a card (where, or the one card), else about the export
         return _fail(exc.message, exc.message_zh, exc.where or (str(files[0]) if args.to == "cyclonedx" else "export"))
-    return _emit(text, args.output, _export_inputs(files, args.output), args.force) or EXIT_OK
-
-
-def _export_inputs(files, output: str | None) -> list:
-    """The inputs of an export; the cards are read again for their evidence only if the output
-    file exists (a file that does not exist cannot be one of them)."""
-    import os
-
-    if not output or not os.path.lexists(output):
-        return [str(f) for f in files]
-    return _card_inputs(files)
+    return _emit(text, args.output, files_read_by_export(files, args.output), args.force) or EXIT_OK
 
 
 def cmd_kg(args) -> int:

@@ -200,3 +200,29 @@ def _identity(name: str):
 
 def _unreadable(card: str, issue: Issue) -> CardResult:
     return CardResult(card=card, readable=False, issues=[issue])
+
+
+def files_read(cards, data: dict | None = None) -> list[str]:
+    """The files a card command reads, which its outputs must never overwrite: the cards and the
+    evidence files they name (``data``: the one card's data if already loaded; else the cards are
+    read again, only to list their evidence)."""
+    from ..spec.diagnostics import CardLoadError
+    from ..spec.evidence import evidence_files
+    from .loading import read_card
+
+    found = [str(c) for c in cards]
+    for card in cards:
+        try:
+            loaded = data if data is not None else read_card(card).data
+        except CardLoadError:
+            continue
+        found += evidence_files(os.path.dirname(os.path.abspath(card)), loaded)
+    return found
+
+
+def files_read_by_export(files, output: str | None) -> list[str]:
+    """The inputs of an export; the cards are read again for their evidence only if the output
+    file exists (a file that does not exist cannot be one of them)."""
+    if not output or not os.path.lexists(output):
+        return [str(f) for f in files]
+    return files_read(files)
