@@ -645,3 +645,22 @@ def test_a_finding_the_rules_templates_cannot_render_fails_the_rule(monkeypatch,
     assert [(i.requirement, i.params["check"], i.params["exception"]) for i in failed] == \
         [(original.requirements[0], rule_id, "KeyError")]
     assert {s["id"]: s["status"] for s in statuses}[original.requirements[0]] == "nonconforming"
+
+
+def test_a_remembered_evidence_error_keeps_why_it_was_refused(tmp_path):
+    """The reader remembers a refused path and raises it again as a new error: that error still says
+    the path leaves the folder (``outside``), as the first one did, and is the same diagnostic."""
+    from modelcard_spec.spec.evidence import EvidenceError, EvidenceReader
+
+    (tmp_path / "card").mkdir()
+    (tmp_path / "secret.md").write_text("x")
+    (tmp_path / "card" / "link.md").symlink_to(tmp_path / "secret.md")
+    reader = EvidenceReader(tmp_path / "card")
+    raised = []
+    for _ in range(2):
+        with pytest.raises(EvidenceError) as info:
+            reader.resolve("link.md")
+        raised.append(info.value)
+    assert raised[0] is not raised[1]
+    assert [e.outside for e in raised] == [True, True] and raised[0].issue == raised[1].issue
+    assert raised[1].reason == "leaves the card's folder" and raised[1].reason_zh == "超出了模型卡所在文件夹"

@@ -4,12 +4,15 @@ reader that hashes each file and reads each sample list once, within budgets."""
 
 from __future__ import annotations
 
+import copy
 import errno
 import os
 import stat
 from pathlib import Path
 
+from .diagnostics import DiagnosticError
 from .digests import sha256_blocks
+from .registry import Check, register
 from .schema import walk
 
 # One containment rule for every command that reads a card's evidence (validate, report, export,
@@ -33,35 +36,66 @@ _READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOL
                | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
 
 
-class EvidenceError(Exception):
-    """An evidence path that cannot be read. ``reason``/``reason_zh`` complete the sentence
-    "evidence file 'x' ..." / "证据文件“x”..."; ``missing`` when the file is simply not there,
-    ``outside`` when its real location leaves the folder (callers that check other files by the same
-    rule word that case for their own folder)."""
+# Why a file a card names cannot be read: each wording completes the sentence "evidence file 'x'
+# ..." / "证据文件“x”..." (callers put it into their own messages as ``reason``).
+register(Check("evidence.file", "error", "A file a card names can be read inside the card's folder",
+               "模型卡所指明的文件位于模型卡所在文件夹内且可读取", {
+                   "leaves": ("leaves the card's folder", "超出了模型卡所在文件夹"),
+                   "missing": ("does not exist", "不存在"),
+                   "name-too-long": ("has a name too long for the file system", "的名称超出文件系统允许的长度"),
+                   "link-loop": ("is a loop of symbolic links", "为循环的符号链接"),
+                   "permission": ("cannot be read (permission denied)", "无法读取（无访问权限）"),
+                   "not-a-folder-part": ("has a part that is not a folder", "的路径中有一部分不是文件夹"),
+                   "cannot-open": ("cannot be opened ({code})", "无法打开（{code}）"),
+                   "absolute": ("is absolute; evidence paths are relative to the card's folder",
+                                "为绝对路径；证据路径应相对于模型卡所在文件夹"),
+                   "url": ("is a URL; put URLs in the url field", "为 URL；URL 应填写在 url 字段中"),
+                   "bad-character": ("contains a character that file names cannot hold", "含有文件名中不能使用的字符"),
+                   "unresolvable": ("cannot be resolved", "无法解析"),
+                   "folder": ("is a folder, not a file", "为文件夹，而非文件"),
+                   "not-regular": ("is not a regular file (a FIFO, device or socket)",
+                                   "不是普通文件（而是命名管道、设备或套接字）"),
+                   "too-large": ("is larger than the {limit:,} bytes read at most", "大于读取上限 {limit:,} 字节"),
+                   "over-budget": ("has {size:,} {unit}, more than the {total:,} {unit} of {what} per card",
+                                   "有 {size:,} {unit_zh}，超过每张模型卡{what_zh}的上限 {total:,} {unit_zh}"),
+                   "over-budget-left": ("has {size:,} {unit}, more than the {left:,} left of the {total:,} {unit} "
+                                        "of {what} per card",
+                                        "有 {size:,} {unit_zh}，超过每张模型卡{what_zh}上限（{total:,} {unit_zh}）中"
+                                        "剩余的 {left:,} {unit_zh}"),
+               }, scope="command"))
 
-    def __init__(self, reason: str, reason_zh: str, missing: bool = False, outside: bool = False):
-        super().__init__(reason)
-        self.reason, self.reason_zh, self.missing, self.outside = reason, reason_zh, missing, outside
+
+class EvidenceError(DiagnosticError):
+    """A file a card names that cannot be read: a variant of ``evidence.file``, whose message
+    (``reason``/``reason_zh``) completes the sentence "evidence file 'x' ..." / "证据文件“x”...";
+    ``missing`` when the file is simply not there, ``outside`` when its real location leaves the
+    folder (callers that check other files by the same rule word that case for their own folder)."""
+
+    def __init__(self, variant: str, missing: bool = False, outside: bool = False, **params):
+        super().__init__("evidence.file", variant, **params)
+        self.missing, self.outside = missing, outside
+
+    @property
+    def reason(self) -> str:
+        return self.issue.message
+
+    @property
+    def reason_zh(self) -> str:
+        return self.issue.message_zh
 
 
 def _leaves() -> EvidenceError:
-    return EvidenceError("leaves the card's folder", "超出了模型卡所在文件夹", outside=True)
+    return EvidenceError("leaves", outside=True)
 
 
-_OS_REASONS = {
-    errno.ENOENT: ("does not exist", "不存在"),
-    errno.ENAMETOOLONG: ("has a name too long for the file system", "的名称超出文件系统允许的长度"),
-    errno.ELOOP: ("is a loop of symbolic links", "为循环的符号链接"),
-    errno.EACCES: ("cannot be read (permission denied)", "无法读取（无访问权限）"),
-    errno.EPERM: ("cannot be read (permission denied)", "无法读取（无访问权限）"),
-    errno.ENOTDIR: ("has a part that is not a folder", "的路径中有一部分不是文件夹"),
-}
+_OS_REASONS = {errno.ENOENT: "missing", errno.ENAMETOOLONG: "name-too-long", errno.ELOOP: "link-loop",
+               errno.EACCES: "permission", errno.EPERM: "permission", errno.ENOTDIR: "not-a-folder-part"}
 
 
 def _os_error(exc: OSError) -> EvidenceError:
-    code = errno.errorcode.get(exc.errno, str(exc.errno))
-    en, zh = _OS_REASONS.get(exc.errno, (f"cannot be opened ({code})", f"无法打开（{code}）"))
-    return EvidenceError(en, zh, missing=exc.errno == errno.ENOENT)
+    if exc.errno in _OS_REASONS:
+        return EvidenceError(_OS_REASONS[exc.errno], missing=exc.errno == errno.ENOENT)
+    return EvidenceError("cannot-open", code=errno.errorcode.get(exc.errno, str(exc.errno)))
 
 
 def _inside(root: str, path: str | None) -> bool:
@@ -92,16 +126,16 @@ def _resolve(folder: Path, rel: str, root: str | None = None) -> tuple[str, str]
     """(real folder, real path) of ``rel``, judged now; :class:`EvidenceError` if it is not a path
     inside ``folder`` (``root``: the folder's real path, if known)."""
     if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":") or os.path.isabs(rel):
-        raise EvidenceError("is absolute; evidence paths are relative to the card's folder", "为绝对路径；证据路径应相对于模型卡所在文件夹")
+        raise EvidenceError("absolute")
     if "://" in rel:
-        raise EvidenceError("is a URL; put URLs in the url field", "为 URL；URL 应填写在 url 字段中")
+        raise EvidenceError("url")
     try:
         root = root or os.path.realpath(folder)
         real = _real_below(root, rel)
     except ValueError:  # NUL, or a lone surrogate that has no bytes in the file system's encoding
-        raise EvidenceError("contains a character that file names cannot hold", "含有文件名中不能使用的字符") from None
+        raise EvidenceError("bad-character") from None
     except OSError:
-        raise EvidenceError("cannot be resolved", "无法解析") from None
+        raise EvidenceError("unresolvable") from None
     if not _inside(root, real):
         raise _leaves()
     return root, real
@@ -109,9 +143,9 @@ def _resolve(folder: Path, rel: str, root: str | None = None) -> tuple[str, str]
 
 def _require_regular(st: os.stat_result) -> None:
     if stat.S_ISDIR(st.st_mode):
-        raise EvidenceError("is a folder, not a file", "为文件夹，而非文件")
+        raise EvidenceError("folder")
     if not stat.S_ISREG(st.st_mode):
-        raise EvidenceError("is not a regular file (a FIFO, device or socket)", "不是普通文件（而是命名管道、设备或套接字）")
+        raise EvidenceError("not-regular")
 
 
 def _opened_path(fd: int, expected: str) -> str | None:
@@ -160,12 +194,12 @@ def _read_evidence(fd: int, limit: int):
     """Blocks of an open evidence file (closed at the end); at most ``limit`` bytes, else an error."""
     try:
         if os.fstat(fd).st_size > limit:
-            raise EvidenceError(f"is larger than the {limit:,} bytes read at most", f"大于读取上限 {limit:,} 字节")
+            raise EvidenceError("too-large", limit=limit)
         total = 0
         while block := os.read(fd, 1 << 20):
             total += len(block)
             if total > limit:
-                raise EvidenceError(f"is larger than the {limit:,} bytes read at most", f"大于读取上限 {limit:,} 字节")
+                raise EvidenceError("too-large", limit=limit)
             yield block
     except OSError as exc:
         raise _os_error(exc) from None
@@ -180,18 +214,17 @@ def evidence_bytes(folder: Path, rel: str, limit: int) -> bytes:
 
 def _over_budget(size: int, left: int, total: int, unit: str, unit_zh: str, what: str, what_zh: str) -> EvidenceError:
     """The error for a file of ``size`` units that does not fit what is ``left`` of a card's budget."""
+    words = {"size": size, "total": total, "unit": unit, "unit_zh": unit_zh, "what": what, "what_zh": what_zh}
     if size > total or left == total:
-        return EvidenceError(f"has {size:,} {unit}, more than the {total:,} {unit} of {what} per card",
-                             f"有 {size:,} {unit_zh}，超过每张模型卡{what_zh}的上限 {total:,} {unit_zh}")
-    return EvidenceError(f"has {size:,} {unit}, more than the {left:,} left of the {total:,} {unit} of {what} per card",
-                         f"有 {size:,} {unit_zh}，超过每张模型卡{what_zh}上限（{total:,} {unit_zh}）中剩余的 {left:,} {unit_zh}")
+        return EvidenceError("over-budget", **words)
+    return EvidenceError("over-budget-left", left=left, **words)
 
 
 def _raise(found):
     """``found``, unless it is a remembered error: then a new one like it is raised (an exception
     raised again would keep growing its traceback)."""
     if isinstance(found, EvidenceError):
-        raise EvidenceError(found.reason, found.reason_zh, found.missing)
+        raise copy.copy(found)  # a new exception with the same diagnostic, missing and outside
     return found
 
 
