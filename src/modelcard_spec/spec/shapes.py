@@ -34,33 +34,63 @@ from __future__ import annotations
 
 import re
 
+from .diagnostics import DiagnosticError
+from .registry import CHECKS, Check, register
+
 _TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(.))", re.ASCII)  # no other digits or blanks
 _BLANKS = " \t\n\r\x0b\x0c"  # what \s is in ASCII
 MAX_LENGTH = 200
 
 
-class ShapeError(ValueError):
-    """An expression that cannot be read: ``str()`` is the English message, ``message_zh`` the Chinese one."""
+# The wordings of this module are parts of other checks' messages (a model file's or a reproduction
+# run's tensor that does not fit its declared shape), registered once like every message.
+register(Check("shape.expression", "error", "A declared dimension expression can be read", "声明的维度表达式可以解析", {
+    "too-long": ("dimension expression too long", "维度表达式过长"),
+    "unexpected-character": ("unexpected character {character!r} in {text!r}", "{text!r} 中含有无法识别的字符 {character!r}"),
+    "missing-parenthesis": ("missing ')' in {text!r}", "{text!r} 中缺少 ')'"),
+    "expected-operand": ("expected a number or a name in {text!r}", "{text!r} 中缺少数字或名称"),
+    "empty": ("empty dimension expression", "维度表达式为空"),
+    "unexpected-token": ("unexpected {token!r} in {text!r}", "{text!r} 中有多余的 {token!r}"),
+}, scope="fragment"))
+register(Check("shape.mismatch", "error", "A tensor fits the shape its card declares", "张量符合模型卡声明的形状", {
+    "rank": ("rank is {rank} {actual}, the card declares rank {declared_rank} {declared}",
+             "秩为 {rank} {actual}，模型卡声明秩为 {declared_rank} {declared}"),
+    "axis": ("axis {axis} is {actual}, the card declares {declared}", "第 {axis} 维为 {actual}，模型卡声明为 {declared}"),
+    "dynamic-in-file": ("axis {axis} is dynamic ({actual}) in the file, the card declares the fixed size {declared}",
+                        "第 {axis} 维在文件中是动态的（{actual_zh}），模型卡声明为固定大小 {declared}"),
+    "fixed-in-file": ("axis {axis} has the fixed size {actual} in the file, the card declares it dynamic ({declared})",
+                      "第 {axis} 维在文件中固定为 {actual}，模型卡声明为动态（{declared}）"),
+    "not-divisible": ("axis {axis} is {actual}, but {declared} does not divide evenly",
+                      "第 {axis} 维为 {actual}，但 {declared} 中的除法不能整除"),
+}, scope="fragment"))
 
-    def __init__(self, message: str, message_zh: str):
-        super().__init__(message)
-        self.message_zh = message_zh
+
+class ShapeError(DiagnosticError, ValueError):
+    """An expression that cannot be read: a variant of ``shape.expression`` (``str()`` and
+    ``message`` are the English message, ``message_zh`` the Chinese one)."""
+
+    def __init__(self, variant: str, **params):
+        super().__init__("shape.expression", variant, **params)
+
+
+def _mismatch(variant: str, **params) -> tuple[str, str]:
+    """(en, zh): a variant of ``shape.mismatch``."""
+    return CHECKS["shape.mismatch"].render(variant, params)
 
 
 def _rank_mismatch(actual: list, declared: list) -> tuple[str, str]:
     """(en, zh): a tensor's rank differs from the one the card declares."""
-    return (f"rank is {len(actual)} {actual}, the card declares rank {len(declared)} {declared}",
-            f"秩为 {len(actual)} {actual}，模型卡声明秩为 {len(declared)} {declared}")
+    return _mismatch("rank", rank=len(actual), actual=str(actual), declared_rank=len(declared), declared=str(declared))
 
 
 def _axis_mismatch(axis: int, got, want) -> tuple[str, str]:
     """(en, zh): a tensor's size on ``axis`` differs from the one the card declares."""
-    return f"axis {axis} is {got}, the card declares {want}", f"第 {axis} 维为 {got}，模型卡声明为 {want}"
+    return _mismatch("axis", axis=axis, actual=got, declared=want)
 
 
 def _tokens(text: str) -> list:
     if len(text) > MAX_LENGTH:
-        raise ShapeError("dimension expression too long", "维度表达式过长")
+        raise ShapeError("too-long")
     out = []
     for number, name, other in _TOKEN.findall(text):
         if number:
@@ -69,7 +99,7 @@ def _tokens(text: str) -> list:
             out.append(("name", name))
         elif other.strip(_BLANKS):
             if other not in "+-*/()":
-                raise ShapeError(f"unexpected character {other!r} in {text!r}", f"{text!r} 中含有无法识别的字符 {other!r}")
+                raise ShapeError("unexpected-character", character=other, text=text)
             out.append(("op", other))
     return out
 
@@ -92,10 +122,10 @@ def parse(text: str):
             pos += 1
             node = expr()
             if peek() != ("op", ")"):
-                raise ShapeError(f"missing ')' in {text!r}", f"{text!r} 中缺少 ')'")
+                raise ShapeError("missing-parenthesis", text=text)
             pos += 1
             return node
-        raise ShapeError(f"expected a number or a name in {text!r}", f"{text!r} 中缺少数字或名称")
+        raise ShapeError("expected-operand", text=text)
 
     def left_assoc(operand, ops):
         """A precedence level: ``operand (op operand)*`` with ``ops``, grouped from the left."""
@@ -113,10 +143,10 @@ def parse(text: str):
     expr = left_assoc(term, "+-")
 
     if not tokens:
-        raise ShapeError("empty dimension expression", "维度表达式为空")
+        raise ShapeError("empty")
     tree = expr()
     if pos != len(tokens):
-        raise ShapeError(f"unexpected {tokens[pos][1]!r} in {text!r}", f"{text!r} 中有多余的 {tokens[pos][1]!r}")
+        raise ShapeError("unexpected-token", token=tokens[pos][1], text=text)
     return tree
 
 
@@ -169,16 +199,15 @@ def match(declared: list, actual, env: dict[str, int] | None = None) -> tuple[st
                 if want != got:
                     return _axis_mismatch(axis, got, want)
                 continue
-            return (f"axis {axis} is dynamic ({got or 'unnamed'}) in the file, the card declares the fixed size {want}",
-                    f"第 {axis} 维在文件中是动态的（{got or '未命名'}），模型卡声明为固定大小 {want}")
+            return _mismatch("dynamic-in-file", axis=axis, actual=got or "unnamed", actual_zh=got or "未命名",
+                             declared=want)
         if env is None:
             if isinstance(want, str) and isinstance(got, int):
                 try:
                     parse(want)
                 except ShapeError:
                     continue  # the schema reports an invalid expression
-                return (f"axis {axis} has the fixed size {got} in the file, the card declares it dynamic ({want})",
-                        f"第 {axis} 维在文件中固定为 {got}，模型卡声明为动态（{want}）")
+                return _mismatch("fixed-in-file", axis=axis, actual=got, declared=want)
             continue
         tree = parse(str(want))
         if tree[0] == "name" and tree[1] not in env:
@@ -189,7 +218,7 @@ def match(declared: list, actual, env: dict[str, int] | None = None) -> tuple[st
             unbound = sorted(n for n in names(tree) if n not in env)
             if unbound:
                 continue  # an expression over names no input fixes: nothing to check
-            return f"axis {axis} is {got}, but {want} does not divide evenly", f"第 {axis} 维为 {got}，但 {want} 中的除法不能整除"
+            return _mismatch("not-divisible", axis=axis, actual=got, declared=want)
         if value != got:
             return _axis_mismatch(axis, got, f"{want} = {value}")
     return None
