@@ -1102,8 +1102,9 @@ def test_what_the_onnx_runtime_process_wrote_last_is_quoted_when_it_ends(tmp_pat
     session = verify._Session(tmp_path / "m.onnx", verify.Limits())
     with pytest.raises(verify._Stopped) as caught:
         session.start()
-    assert caught.value.en == "the ONNX Runtime process ended without a result (exit status 3); its last message: boom: the end"
-    assert caught.value.zh == "ONNX Runtime 进程未给出结果即终止（退出状态 3）；其最后一条消息：boom: the end"
+    assert caught.value.message == "the ONNX Runtime process ended without a result (exit status 3); its last message: boom: the end"
+    assert caught.value.message_zh == "ONNX Runtime 进程未给出结果即终止（退出状态 3）；其最后一条消息：boom: the end"
+    assert caught.value.issue.params == {"status": 3, "last": "boom: the end"}
     assert caught.value.limit and session.proc is None
 
 
