@@ -31,8 +31,8 @@ def _check(check_id: str, title: str, title_zh: str, messages: dict, requirement
 
 # The weight file entry (MCS-PA-03; see _WEIGHT_FILE)
 _check("model.unreadable", "The delivered model file can be read and inspected", "交付的模型文件可以读取和检查", {
-    "os-error": ("model file {file} cannot be read: {reason}", "无法读取模型文件 {file}：{reason}"),
     "": ("model file {file} cannot be inspected: {error}", "无法检查模型文件 {file}：{error_zh}"),
+    "os-error": ("model file {file} cannot be read: {reason}", "无法读取模型文件 {file}：{reason}"),
 })
 _check("model.unlisted", "The delivered model file is listed in weight_files", "交付的模型文件已列入 weight_files", {
     "": ("{file} (SHA-256 {sha256}) is not listed in weight_files by name or digest",
@@ -57,7 +57,7 @@ _check("model.pickle-global", "The delivered file imports no pickle global that 
     **{kind: ("{file} imports {imported} (" + kind + ") in {stream}: loading it with pickle could run code",
               "{file} 在 {stream} 中导入了 {imported}（" + kind_zh + "）：用 pickle 加载可能执行代码")
        for kind, kind_zh in _PICKLE_KINDS.items()},
-    **{f"{kind}/many": ("{file} imports {imported} (" + kind + ") in {count:,} pickle streams (first {stream}): "
+    **{f"{kind}:many": ("{file} imports {imported} (" + kind + ") in {count:,} pickle streams (first {stream}): "
                         "loading it with pickle could run code",
                         "{file} 在 {count:,} 个 pickle 数据流中（首个为 {stream}）导入了 {imported}（" + kind_zh
                         + "）：用 pickle 加载可能执行代码")
@@ -87,7 +87,7 @@ _NODE_KINDS = {"input": ("input_nodes", "输入"), "output": ("output_nodes", "�
 _check("model.node-missing", "Each declared graph input and output is in the file", "声明的每个图输入和输出节点都存在于文件中", {
     **{kind: ("{file} has no graph " + kind + " named {node!r} (it has: {actual})",
               "{file} 中没有名为 {node!r} 的" + zh + "节点（实际为：{actual}）") for kind, (_, zh) in _NODE_KINDS.items()},
-    **{f"{kind}/none": ("{file} has no graph " + kind + " named {node!r} (it has: none)",
+    **{f"{kind}:none": ("{file} has no graph " + kind + " named {node!r} (it has: none)",
                         "{file} 中没有名为 {node!r} 的" + zh + "节点（实际为：无）") for kind, (_, zh) in _NODE_KINDS.items()},
 })
 _check("model.node-dtype", "Each declared node has the file's data type", "声明的节点数据类型与文件一致", {
@@ -196,7 +196,7 @@ def _finding_issues(found: _Found, info: ModelInfo, index: int | None) -> None:
     """One issue per imported global that is not allow-listed, however many streams import it."""
     where = f"{_WEIGHT_FILES}/{index}" if index is not None else _WEIGHT_FILES
     for f in info.findings:
-        found.report("model.pickle-global", where, f.classification if f.count == 1 else f"{f.classification}/many",
+        found.report("model.pickle-global", where, f.classification if f.count == 1 else f"{f.classification}:many",
                   field=_SAFE_LOADING, imported=f.name, classification=f.classification, stream=f.stream,
                   count=f.count)
 
@@ -236,7 +236,7 @@ def _node_issues(found: _Found, info: ModelInfo) -> None:
             declared_names.add(node["name"])
             real = by_name.get(node["name"])
             if real is None:
-                found.report("model.node-missing", base + "/name", kind if by_name else f"{kind}/none", node=node["name"],
+                found.report("model.node-missing", base + "/name", kind if by_name else f"{kind}:none", node=node["name"],
                           actual=sorted(by_name))
                 continue
             if isinstance(node.get("dtype"), str) and real.dtype and node["dtype"] != real.dtype:

@@ -45,7 +45,7 @@ _SUBJECTS = {"initializer": ("initializer {tensor!r} (byte {at} of the model fil
 register(Check("modelfile.external-data", "error",
                "A tensor that keeps its data in another file names a file in the model's folder that holds it",
                "数据保存在其他文件中的张量指明模型所在文件夹内存有其数据的文件",
-               {**_PROBLEMS, **{f"{subject}/{variant}": (head + en, head_zh + zh)
+               {**_PROBLEMS, **{f"{subject}:{variant}": (head + en, head_zh + zh)
                                 for subject, (head, head_zh) in _SUBJECTS.items()
                                 for variant, (en, zh) in _PROBLEMS.items()}}, scope="command"))
 
@@ -156,7 +156,7 @@ def external_problem(ref: ExternalData) -> Issue:
     is in the model file."""
     variant, params = ref.problem
     subject = "initializer" if ref.initializer else "tensor"
-    return diagnostic("modelfile.external-data", "", f"{subject}/{variant}", tensor=printable_name(ref.name), at=ref.at,
+    return diagnostic("modelfile.external-data", "", f"{subject}:{variant}", tensor=printable_name(ref.name), at=ref.at,
                       **params)
 
 

@@ -22,19 +22,18 @@ _RUNS_CODE = ("; loading this file with pickle could run code", "；用 pickle �
 
 
 def _finding_messages() -> dict:
-    """One variant per classification: imported by one stream, by several (``/many``), by more
-    than the places kept (``/many-more``); the place of one import; the count of those not listed."""
+    """One variant per classification: imported by one stream, by several (``:many``), by more
+    than the places kept (``:many-more``); the place of one import; the count of those not listed."""
     out = {}
     for kind, (en, zh) in _KINDS.items():
         out[kind] = ("{stream} imports {imported} (" + en + ") at byte {offset}" + _RUNS_CODE[0],
                      "{stream} 在字节偏移 {offset} 处导入 {imported}（" + zh + "）" + _RUNS_CODE[1])
         for variant, more, more_zh in (("many", "", ""), ("many-more", ", ...", "等")):
-            out[f"{kind}/{variant}"] = (
+            out[f"{kind}:{variant}"] = (
                 "{count:,} pickle streams import {imported} (" + en + "), first {first}" + more + _RUNS_CODE[0],
                 "共有 {count:,} 个 pickle 数据流导入 {imported}（" + zh + "），前几处位于 {first_zh}" + more_zh + _RUNS_CODE[1])
-    out["location"] = ("{stream} at byte {offset}", "{stream} 的字节偏移 {offset}")
-    out["more"] = ("and {rest:,} more imported globals that are not allow-listed", "另有 {rest:,} 个导入的全局对象不在允许列表中")
-    return out
+    return {**out, "location": ("{stream} at byte {offset}", "{stream} 的字节偏移 {offset}"),
+            "more": ("and {rest:,} more imported globals that are not allow-listed", "另有 {rest:,} 个导入的全局对象不在允许列表中")}
 
 
 register(Check("modelfile.unsafe-global", "error", "The pickle streams of a model file import only allow-listed globals",
@@ -154,7 +153,7 @@ def finding_issues(findings: list) -> list[Issue]:
             out.append(diagnostic("modelfile.unsafe-global", "", f.classification, **params))
             continue
         places = [check.render("location", {"stream": st, "offset": at}) for st, at in f.locations]
-        variant = f"{f.classification}/many-more" if f.count > len(f.locations) else f"{f.classification}/many"
+        variant = f"{f.classification}:many-more" if f.count > len(f.locations) else f"{f.classification}:many"
         out.append(diagnostic("modelfile.unsafe-global", "", variant, **params,
                               locations=[{"stream": st, "offset": at} for st, at in f.locations],
                               first=", ".join(en for en, _ in places), first_zh="、".join(zh for _, zh in places)))

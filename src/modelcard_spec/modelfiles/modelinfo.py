@@ -60,12 +60,8 @@ class ModelFileError(DiagnosticError):
 
     def __init__(self, check_id: str, variant: str = "", *, member: str | None = None, offset: int | None = None,
                  **params):
-        where = ""
-        if member:
-            params["member"], where = member, "@member"
-        if offset is not None:
-            params["offset"], where = offset, where + "@offset"
-        super().__init__(check_id, variant + where, **params)
+        at = {**({"member": member} if member else {}), **({"offset": offset} if offset is not None else {})}
+        super().__init__(check_id, variant + "".join(f"@{key}" for key in at), **params, **at)
         self.variant, self.member, self.offset = variant, member or None, offset
 
     def as_cause(self) -> dict:

@@ -24,8 +24,8 @@ def _trailing_messages() -> dict:
     offset where it stopped."""
     out = {}
     for variant, (en, zh) in pickles.STREAM_PROBLEMS.items():
-        for suffix, at, at_zh in (("", "", ""), ("/at", ", at byte {error_at:,}", "，位于字节偏移 {error_at:,} 处")):
-            out[f"trailing/{variant}{suffix}"] = (
+        for suffix, at, at_zh in (("", "", ""), (":at", ", at byte {error_at:,}", "，位于字节偏移 {error_at:,} 处")):
+            out[f"trailing:{variant}{suffix}"] = (
                 "the {rest:,} bytes after the last complete pickle (from byte {start:,}) are not a pickle (" + en + at
                 + "), yet pickle.load could run code from them: byte {import_at:,} is an import opcode; the file cannot "
                 "be shown safe to load",
@@ -56,10 +56,10 @@ register_model_file_check("modelfile.torch", "The PyTorch checkpoint is well-for
     "tar-storage-type": ("storage {index} does not name a known storage type", "第 {index} 个存储未指明已知的存储类型"),
     "tar-negative-size": ("storage {index} has a negative size", "第 {index} 个存储的大小为负数"),
     "tar-negative-rank": ("tensor {index} has a negative rank", "第 {index} 个张量的秩为负数"),
-    "tar-ends/storage-size": ("the member ends in the size of storage {index}", "该成员在读取第 {index} 个存储的大小时提前结束"),
-    "tar-ends/storage-data": ("the member ends in the data of storage {index}", "该成员在读取第 {index} 个存储的数据时提前结束"),
-    "tar-ends/tensor-rank": ("the member ends in the rank of tensor {index}", "该成员在读取第 {index} 个张量的秩时提前结束"),
-    "tar-ends/tensor-sizes": ("the member ends in the sizes of tensor {index}", "该成员在读取第 {index} 个张量的尺寸时提前结束"),
+    "tar-ends:storage-size": ("the member ends in the size of storage {index}", "该成员在读取第 {index} 个存储的大小时提前结束"),
+    "tar-ends:storage-data": ("the member ends in the data of storage {index}", "该成员在读取第 {index} 个存储的数据时提前结束"),
+    "tar-ends:tensor-rank": ("the member ends in the rank of tensor {index}", "该成员在读取第 {index} 个张量的秩时提前结束"),
+    "tar-ends:tensor-sizes": ("the member ends in the sizes of tensor {index}", "该成员在读取第 {index} 个张量的尺寸时提前结束"),
     **_trailing_messages(),
 })
 
@@ -290,7 +290,7 @@ def _scan_tar_record(tar: tarfile.TarFile, member: tarfile.TarInfo, result: pick
         try:
             return reader.take(n) if n <= 64 else (reader.payload(n, keep=0) or b"")
         except pickles.PickleError:
-            raise ModelFileError("modelfile.torch", f"tar-ends/{what}", member=name, offset=reader.offset,
+            raise ModelFileError("modelfile.torch", f"tar-ends:{what}", member=name, offset=reader.offset,
                                  index=index) from None
 
     if name == "pickle":
@@ -406,7 +406,7 @@ def _check_trailing(fh, start: int, info: ModelInfo, exc: pickles.PickleError, l
                           "no import opcode, so pickle.load cannot run code from them")
         return
     at = {} if exc.offset is None else {"error_at": exc.offset}
-    raise ModelFileError("modelfile.torch", f"trailing/{exc.variant}" + ("/at" if at else ""), member=label,
+    raise ModelFileError("modelfile.torch", f"trailing:{exc.variant}" + (":at" if at else ""), member=label,
                          offset=start, rest=rest, start=start, import_at=where, **at, **exc.params)
 
 

@@ -417,8 +417,8 @@ class Limits:
 
 
 def _ended_messages() -> dict:
-    """The process ended without a result: one variant per way it ended (``ended/HOW``), each also
-    with the last line it wrote to standard error (``ended/HOW/last``)."""
+    """The process ended without a result: one variant per way it ended (``ended:HOW``), each also
+    with the last line it wrote to standard error (``ended:HOW:last``)."""
     out = {}
     for how, (en, zh) in {"not-ended": ("it did not end within 5 s and was killed", "5 秒内未结束，已被强制终止"),
                           "cpu-limit": ("stopped at its CPU time limit", "因达到 CPU 时间上限而终止"),
@@ -428,8 +428,8 @@ def _ended_messages() -> dict:
                           "status": ("exit status {status}", "退出状态 {status}")}.items():
         en = "the ONNX Runtime process ended without a result (" + en + ")"
         zh = "ONNX Runtime 进程未给出结果即终止（" + zh + "）"
-        out[f"ended/{how}"] = (en, zh)
-        out[f"ended/{how}/last"] = (en + "; its last message: {last}", zh + "；其最后一条消息：{last}")
+        out[f"ended:{how}"] = (en, zh)
+        out[f"ended:{how}:last"] = (en + "; its last message: {last}", zh + "；其最后一条消息：{last}")
     return out
 
 
@@ -467,6 +467,13 @@ class _Stopped(VerifyError):
 
 # how a signal that ended the ONNX Runtime process is told: a variant of verify.runtime's "ended"
 _SIGNAL_WORDS = {getattr(signal, "SIGXCPU", None): "cpu-limit", signal.SIGKILL: "sigkill"}
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 _DTYPE_STR = re.compile(r"[<>|][biuf][1-9][0-9]?")
 
 
@@ -674,23 +681,16 @@ class _Session:
                 break
             self._stderr = (self._stderr + chunk)[-STDERR_KEPT:]
         self.close()
-        params: dict = {}
         if code is None:
-            how = "not-ended"
+            how, params = "not-ended", {}
         elif code < 0:
             how = _SIGNAL_WORDS.get(-code, "signal")
-            if how == "signal":
-                try:
-                    params["signal"] = signal.Signals(-code).name
-                except ValueError:
-                    params["signal"] = f"signal {-code}"
+            params = {"signal": _signal_name(-code)} if how == "signal" else {}
         else:
-            how, params["status"] = "status", code
+            how, params = "status", {"status": code}
         lines = [ln for ln in self._stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
         last = first_line(lines[-1]) if lines else ""
-        if last:
-            params["last"] = last
-        return _Stopped(f"ended/{how}" + ("/last" if last else ""), True, **params)
+        return _Stopped(f"ended:{how}" + (":last" if last else ""), True, **params, **({"last": last} if last else {}))
 
     def _malformed(self) -> _Stopped:
         self.close()
