@@ -207,6 +207,25 @@ def test_an_onnx_initializer_with_a_negative_dimension_is_an_error(tmp_path):
     assert caught.value.message_zh.endswith("：初始化器 'w' 的维度 [-1, 2] 中有负数")
 
 
+def test_a_model_file_error_is_a_located_diagnostic_that_survives_pickling(tmp_path):
+    """Its messages are rendered from its parameters (the location among them), and a worker
+    process can raise it: the parent gets the same diagnostic, location and partial result back."""
+    import pickle
+
+    path = tmp_path / "m.safetensors"
+    path.write_bytes((2).to_bytes(8, "little") + b"{]")
+    with pytest.raises(ModelFileError) as caught:
+        inspect_file(path)
+    error = caught.value
+    assert (error.issue.rule, error.variant, error.offset, error.member) == ("modelfile.safetensors", "not-json", 8, None)
+    assert error.message.startswith("byte 8: safetensors header is not JSON: ")
+    assert error.message_zh.startswith("字节偏移 8：safetensors 头部不是 JSON：")
+    assert error.issue.params["offset"] == 8 and error.issue.params["reason"]
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is ModelFileError and back.issue == error.issue and str(back) == str(error)
+    assert (back.variant, back.offset, back.info) == (error.variant, error.offset, error.info)
+
+
 def test_inspecting_a_large_onnx_file_does_not_copy_its_payload(tmp_path):
     path = tmp_path / "big.onnx"
     big = numpy_helper.from_array(np.zeros((64, 1024, 1024), np.float32), "big.weight")  # 256 MiB
