@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
 
 EXAMPLE = EXAMPLES / "wdbc-cytology-mlp"
 MODEL = EXAMPLE / "model" / "wdbc_cytology_mlp_1.0.0.onnx"
@@ -117,6 +117,107 @@ def test_unreadable_model_file_is_a_located_issue(copy):
     bad.write_bytes(b"\x08\x08\x3a\x7f")
     code, issues, _ = model_issues(copy / "card.yaml", bad)
     assert code == 1 and ("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03") in issues
+
+
+def _renderings(check, params) -> set:
+    """Every (English, Chinese) message the check's variants render from ``params``."""
+    out = set()
+    for variant in check.messages:
+        try:
+            out.add(check.render(variant, params))
+        except (KeyError, IndexError, ValueError):  # a variant that takes other parameters
+            pass
+    return out
+
+
+def _custom_and_external(folder):
+    """The example model with an undeclared custom operator and an initializer whose external data
+    file does not exist (so the declared parameter count is not shown by the file)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(MODEL)
+    model.graph.node.append(helper.make_node("Calibrate", ["probabilities"], ["calibrated"], domain="com.example"))
+    model.opset_import.append(helper.make_opsetid("com.example", 1))
+    extra = TensorProto(name="extra", data_type=TensorProto.FLOAT, dims=[4], data_location=TensorProto.EXTERNAL)
+    entry = extra.external_data.add()
+    entry.key, entry.value = "location", "missing.bin"
+    model.graph.initializer.append(extra)
+    path = folder / "model" / "custom.onnx"
+    onnx.save(model, path)
+    return path
+
+
+def test_every_model_issue_reports_a_requirement_the_catalogue_ties_to_its_path(tmp_path):
+    """validate --model over the model files the tests use (the shipped ONNX model, each mutation
+    of the card above, tests/data/models, unreadable files): every model.* issue is a registered
+    check rendered from its parameters, and reports a requirement the catalogue ties to the card
+    field at its path (the check's own, or the catalogue's first for that field)."""
+    from modelcard_spec.check.pipeline import validate_card
+    from modelcard_spec.spec import catalogue
+    from modelcard_spec.spec.registry import CHECKS, lookup
+
+    def folder(name, change=None):
+        dest = tmp_path / name
+        shutil.copytree(EXAMPLE, dest)
+        return edit(dest, change) if change else dest / "card.yaml"
+
+    runs = [(folder(f"m{i}", change), MODEL) for i, (_, _, _, change) in enumerate(MUTATIONS)]
+    base = folder("base")
+    runs += [(base, model) for model in sorted((ROOT / "tests" / "data" / "models").glob("tiny_cnn_*"))]
+    runs.append((base, _custom_and_external(base.parent)))
+    for name, data in (("broken.onnx", b"\x08\x08\x3a\x7f"), ("broken.pt", b"\x00" * 32)):
+        (base.parent / name).write_bytes(data)
+        runs.append((base, base.parent / name))
+    # an open-source model's card: the catalogue ties weight_files[].sha256 to MCS-GEN-08 first
+    open_source = folder("open", lambda d: (d.update(provider_kind="open_source"),
+                                             d["model_parameters"]["weight_files"][0].update(sha256="0" * 64)))
+    runs.append((open_source, MODEL))
+    seen, wrong = {}, []
+    for card, model in runs:
+        result, _ = validate_card(card, models=(model,))
+        for issue in (i for i in result.issues if i.rule.startswith("model.")):
+            check = lookup(issue.rule)
+            assert check is not None and check.id == issue.rule, issue
+            assert (issue.message, issue.message_zh) in _renderings(check, issue.params), issue
+            tied = catalogue.requirements_for_pointer(issue.path)
+            if issue.requirement not in tied:
+                wrong.append((issue.rule, issue.path, issue.requirement, tied))
+            seen.setdefault(issue.rule, set()).add((issue.path.split("/")[2], issue.requirement))
+    assert wrong == []
+    assert set(seen) == {c for c in CHECKS if c.startswith("model.")}
+    # the SHA-256 of the delivered file is MCS-PA-03's, whatever the provider kind
+    assert seen["model.sha256"] == {("weight_files", "MCS-PA-03")}
+    assert {r for _, r in seen["model.pickle-global"] | seen["model.pickle-unscanned"]} == {"MCS-PA-06"}
+    assert {r for _, r in seen["model.unlisted"] | seen["model.unreadable"]} == {"MCS-PA-03"}
+
+
+def test_verify_says_a_card_has_no_examples_before_it_reads_the_model(copy):
+    """A card without input/output examples is refused at the card, before the model file is read
+    (here a file the reader refuses, which the run used to read first)."""
+    card = edit(copy, lambda d: d["input_output"].pop("examples"))
+    bad = copy / "model" / "x.onnx"
+    bad.write_bytes(b"not onnx")
+    proc = cli("verify", card, "--model", bad, "--no-save")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"{card}: error: the card declares no input/output examples (input_output.examples)",
+        f"{card}: 错误：模型卡未声明输入输出示例（input_output.examples）"]
+
+
+def test_verify_checks_the_examples_first(copy, monkeypatch):
+    from modelcard_spec.modelfiles import verify as vf
+
+    def read(*_):
+        raise AssertionError("the model file was read")
+
+    monkeypatch.setattr(vf, "onnx_external_data", read)
+    monkeypatch.setattr(vf, "_Session", read)
+    card = edit(copy, lambda d: d["input_output"].update(examples=["not an example"]))
+    data = yaml.safe_load(card.read_text(encoding="utf-8"))
+    with pytest.raises(vf.VerifyError) as caught:
+        vf.verify(data, card, MODEL, None)
+    assert caught.value.issue.rule == "verify.examples" and caught.value.where == str(card)
 
 
 # --- verify ------------------------------------------------------------------------------------

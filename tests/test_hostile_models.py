@@ -25,10 +25,11 @@ import pytest
 
 from conftest import ROOT, run_measured
 from modelcard_spec.spec import digests
-from modelcard_spec.modelfiles.fragment import card_fragment, summary
+from modelcard_spec.modelfiles.fragment import card_fragment, finding_issues, summary
 from modelcard_spec.modelfiles.modelinfo import ModelFileError
 from modelcard_spec.modelfiles.reader import inspect_file
 from modelcard_spec.modelfiles import pickles as picklescan
+from modelcard_spec.spec.registry import lookup
 
 MARKER = "PAYLOAD_RAN"
 NETWORK_MARKER = "NETWORK_USED"
@@ -571,22 +572,46 @@ def test_hostile_model_file_through_inspect(tmp_path, name):
     assert run.within_budget(), run
 
 
+def assert_rendered_from_its_parameters(issue, prefix: str) -> None:
+    """``issue`` is the diagnostic of a registered check (its ID starts with ``prefix``) whose
+    templates render exactly its two messages from its parameters."""
+    check = lookup(issue.rule)
+    assert check is not None and issue.rule.startswith(prefix), issue
+    rendered = set()
+    for variant in check.messages:
+        try:
+            rendered.add(check.render(variant, issue.params))
+        except (KeyError, IndexError, ValueError):  # a variant that takes other parameters
+            pass
+    assert (issue.message, issue.message_zh) in rendered, issue
+
+
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_model_file_through_the_api(tmp_path, name):
-    """The library gives the documented error (or the findings), never another exception."""
+    """The library gives the documented error (or the findings), never another exception; the
+    error is the diagnostic of a registered model-file check, located at its member and offset,
+    and each finding is one of modelfile.unsafe-global (MCS-PA-06)."""
     path = build(name, tmp_path)
     _, _, code, needles = HOSTILE[name]
     if code == 2 or name in PARTIAL:
         with pytest.raises(ModelFileError) as caught:
             inspect_file(path)
-        assert caught.value.message and caught.value.message_zh != caught.value.message
-        found = caught.value.info.findings if caught.value.info is not None else []
+        error = caught.value
+        assert error.message and error.message_zh != error.message
+        assert_rendered_from_its_parameters(error.issue, "modelfile.")
+        assert lookup(error.issue.rule).scope == "command" and str(error) == error.message
+        assert (error.issue.params.get("member"), error.issue.params.get("offset")) == (error.member, error.offset)
+        found = error.info.findings if error.info is not None else []
         assert bool(found) == (code == 1)
         assert "os.system" not in needles or any(f.name == "os.system" for f in found)
     else:
         info = inspect_file(path)
         assert any(f.name == "os.system" for f in info.findings)
         summary(info), card_fragment(info, "test")
+        found = info.findings
+    for issue in finding_issues(found):
+        assert_rendered_from_its_parameters(issue, "modelfile.unsafe-global")
+        assert issue.requirement == "MCS-PA-06"
 
 
 def _card_for(tmp_path: Path, model: Path, **params) -> Path:
@@ -1102,8 +1127,10 @@ def test_what_the_onnx_runtime_process_wrote_last_is_quoted_when_it_ends(tmp_pat
     session = verify._Session(tmp_path / "m.onnx", verify.Limits())
     with pytest.raises(verify._Stopped) as caught:
         session.start()
-    assert caught.value.en == "the ONNX Runtime process ended without a result (exit status 3); its last message: boom: the end"
-    assert caught.value.zh == "ONNX Runtime 进程未给出结果即终止（退出状态 3）；其最后一条消息：boom: the end"
+    assert caught.value.message == "the ONNX Runtime process ended without a result (exit status 3); its last message: boom: the end"
+    assert caught.value.message_zh == "ONNX Runtime 进程未给出结果即终止（退出状态 3）；其最后一条消息：boom: the end"
+    assert caught.value.issue.params == {"status": 3, "last": "boom: the end"}
+    assert_rendered_from_its_parameters(caught.value.issue, "verify.runtime")
     assert caught.value.limit and session.proc is None
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 from modelcard_spec.spec import digests
-from modelcard_spec.modelfiles.modelinfo import ModelFileError
+from modelcard_spec.modelfiles.modelinfo import ModelFileError, scan_error
 from modelcard_spec.modelfiles.reader import inspect_file
 from modelcard_spec.modelfiles import pickles as picklescan
 
@@ -355,7 +355,8 @@ def test_a_number_line_is_limited_by_the_budget_not_dropped():
     assert picklescan.scan_bytes(data).roots == [1]
     with pytest.raises(picklescan.LimitExceeded, match="text argument") as caught:
         picklescan.scan_bytes(data, budget=picklescan.Budget(max_line=4096))
-    assert caught.value.offset == 0 and "操作码文本参数" in caught.value.zh
+    assert caught.value.offset == 0 and (caught.value.kind, caught.value.limit) == ("line", 4096)
+    assert "操作码文本参数" in scan_error(caught.value).message_zh
     # what follows a NUL is never kept, however long
     assert picklescan.scan_bytes(b"I7\0" + b"x" * (3 << 20) + b"\n.").roots == [7]
 
@@ -495,7 +496,9 @@ def test_byte_offsets_read_as_zero_based_offsets_in_chinese(capsys):
     from modelcard_spec import cli
     from modelcard_spec.modelfiles.pickles import UnsafeGlobal
 
-    assert ModelFileError("bad", "坏", member="archive/data.pkl", offset=0).message_zh == "archive/data.pkl 字节偏移 0：坏"
+    error = ModelFileError("modelfile.onnx", "empty", member="archive/data.pkl", offset=0)
+    assert error.message_zh == "archive/data.pkl 字节偏移 0：文件为空"
+    assert error.message == "archive/data.pkl, byte 0: empty file"
     cli._report_findings("m.pt", [UnsafeGlobal("os.system", "dangerous", 17, "archive/data.pkl"),
                                   UnsafeGlobal("posix.system", "dangerous", 2, "#0", count=2, locations=[("#0", 2), ("#1", 9)])])
     lines = capsys.readouterr().err.splitlines()

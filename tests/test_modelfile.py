@@ -17,9 +17,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from conftest import ROOT
 from modelcard_spec.modelfiles.detect import detect
-from modelcard_spec.modelfiles.externaldata import external_problem
+from modelcard_spec.modelfiles.externaldata import external_problem, problem_issue
 from modelcard_spec.modelfiles.fragment import card_fragment, summary
-from modelcard_spec.modelfiles.modelinfo import BUFFER_SUFFIXES, ModelFileError
+from modelcard_spec.modelfiles.modelinfo import BUFFER_SUFFIXES, ModelFileError, scan_error
 from modelcard_spec.modelfiles.onnxfile import ONNX_DTYPES, onnx_external_data
 from modelcard_spec.modelfiles.reader import inspect_file
 from modelcard_spec.modelfiles.safetensorsfile import SAFETENSORS_DTYPES
@@ -201,8 +201,29 @@ def test_an_onnx_initializer_with_a_negative_dimension_is_an_error(tmp_path):
     onnx.save(helper.make_model(graph), path)
     with pytest.raises(ModelFileError) as caught:
         inspect_file(path)
-    assert caught.value.en == "initializer 'w' has a negative dimension [-1, 2]"
-    assert caught.value.zh == "初始化器 'w' 的维度 [-1, 2] 中有负数"
+    issue = caught.value.issue
+    assert (issue.rule, caught.value.variant, issue.params["dims"]) == ("modelfile.onnx", "negative-dimension", [-1, 2])
+    assert caught.value.message.endswith(": initializer 'w' has a negative dimension [-1, 2]")
+    assert caught.value.message_zh.endswith("：初始化器 'w' 的维度 [-1, 2] 中有负数")
+
+
+def test_a_model_file_error_is_a_located_diagnostic_that_survives_pickling(tmp_path):
+    """Its messages are rendered from its parameters (the location among them), and a worker
+    process can raise it: the parent gets the same diagnostic, location and partial result back."""
+    import pickle
+
+    path = tmp_path / "m.safetensors"
+    path.write_bytes((2).to_bytes(8, "little") + b"{]")
+    with pytest.raises(ModelFileError) as caught:
+        inspect_file(path)
+    error = caught.value
+    assert (error.issue.rule, error.variant, error.offset, error.member) == ("modelfile.safetensors", "not-json", 8, None)
+    assert error.message.startswith("byte 8: safetensors header is not JSON: ")
+    assert error.message_zh.startswith("字节偏移 8：safetensors 头部不是 JSON：")
+    assert error.issue.params["offset"] == 8 and error.issue.params["reason"]
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is ModelFileError and back.issue == error.issue and str(back) == str(error)
+    assert (back.variant, back.offset, back.info) == (error.variant, error.offset, error.info)
 
 
 def test_inspecting_a_large_onnx_file_does_not_copy_its_payload(tmp_path):
@@ -459,17 +480,18 @@ def test_each_limit_gives_a_clear_bilingual_error(tmp_path, limit, data, needle)
 def test_limit_messages_space_a_latin_word_in_chinese(tmp_path):
     from modelcard_spec.modelfiles import pickles as picklescan
 
-    zh = picklescan.Budget().exceeded("opcodes").zh
+    zh = scan_error(picklescan.Budget().exceeded("opcodes")).message_zh
     assert "所需的 pickle 操作码数超过" in zh
-    assert "所需的嵌套层数超过" in picklescan.Budget().exceeded("depth").zh
+    assert "所需的嵌套层数超过" in scan_error(picklescan.Budget().exceeded("depth")).message_zh
 
 
 def test_the_time_limit_gives_its_unit_after_the_number():
     from modelcard_spec.modelfiles import pickles as picklescan
 
-    late = picklescan.Budget().exceeded("seconds")
-    assert late.zh == "读取该文件所需的检查用时超过单个模型文件的检查上限 30 秒"
-    assert late.en == "reading it needs more than 30 seconds of inspection, the inspection limit for one model file"
+    late = scan_error(picklescan.Budget().exceeded("seconds"))
+    assert late.message_zh == "读取该文件所需的检查用时超过单个模型文件的检查上限 30 秒"
+    assert late.message == "reading it needs more than 30 seconds of inspection, the inspection limit for one model file"
+    assert late.issue.params == {"limit": 30.0}
 
 
 # --- what pickle.load could read: trailing bytes, pickles of any protocol and suffix, the tar format ---
@@ -680,15 +702,17 @@ def test_external_data_of_tensor_attributes_is_checked_but_not_counted(tmp_path)
     info = inspect_file(path)
     assert info.total_parameters == 0 and not any("no parameter count" in n for n in info.notes)
     [ref] = onnx_external_data(path)
-    assert not ref.initializer and "through '..'" in ref.problem[0]
-    assert external_problem(ref)[0].startswith("tensor 'c' (byte ")
+    assert not ref.initializer and ref.problem[0] == "dotdot"
+    assert "through '..'" in problem_issue(ref).message and "经由“..”" in problem_issue(ref).message_zh
+    assert external_problem(ref).message.startswith("tensor 'c' (byte ")
 
 
 def test_a_tar_member_that_ends_early_says_what_was_being_read(tmp_path):
     storages = _pickle2(1) + b"\x80\x02(K\x00X\x03\x00\x00\x00cpuctorch\nFloatStorage\nt." + (5).to_bytes(8, "little")
     with pytest.raises(ModelFileError) as caught:
         inspect_file(_legacy_tar(tmp_path, storages=storages))
-    assert caught.value.zh == "该成员在读取第 1 个存储的数据时提前结束"
+    assert caught.value.message_zh.endswith("：该成员在读取第 1 个存储的数据时提前结束")
+    assert caught.value.issue.params["index"] == 1 and caught.value.member == "storages"
 
 
 def test_external_data_in_model_local_functions_is_checked(tmp_path):

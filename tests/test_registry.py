@@ -16,7 +16,7 @@ from modelcard_spec.spec.registry import CHECKS, Check, lookup, register
 
 PACKAGE = ROOT / "src" / "modelcard_spec"
 # calls whose first argument is a check ID (and every error class: ``XError("check.id", ...)``)
-_REPORTERS = {"diagnostic", "rule", "_issue"}
+_REPORTERS = {"diagnostic", "rule", "report"}
 _CHECK_ID = re.compile(r"[a-z]+(\.[a-zA-Z0-9-]+)+")
 
 
@@ -34,7 +34,7 @@ def _import_everything():
 
 def _reported_ids() -> dict[str, list[str]]:
     """Check ID -> where it is written, for every string literal the code passes as a check ID:
-    the first argument of diagnostic(), CardLoadError(), @rule() and crosscheck's _issue(), and the
+    the first argument of diagnostic(), CardLoadError(), @rule() and crosscheck's report(), and the
     second of Issue(); an f-string ``f"schema.{x}"`` counts as its family."""
     found: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):

@@ -338,7 +338,7 @@ def run_case(path: Path) -> str:
     try:
         info = inspect_file(path)
     except ModelFileError as exc:
-        assert exc.message and exc.message_zh
+        assert exc.message and exc.message_zh and exc.issue.rule.startswith("modelfile.")
         # findings read before the error are reported with it (inspect exits 1)
         return "finding" if exc.info is not None and exc.info.findings else "unreadable"
     fragment = card_fragment(info, "fuzz")

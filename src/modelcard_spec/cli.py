@@ -352,68 +352,32 @@ def _fail(en: str, zh: str, where: str) -> int:
 
 
 def cmd_inspect(args) -> int:
-    import json
-
-    from .modelfiles.fragment import card_fragment, summary
+    from .modelfiles import fragment
     from .modelfiles.modelinfo import ModelFileError
     from .modelfiles.reader import inspect_file
     from .output.validation import to_json
 
     try:
         info = inspect_file(args.file)
-    except ModelFileError as exc:
-        code = _fail(f"cannot inspect the model file: {exc.message}", f"无法检查模型文件：{exc.message_zh}", args.file)
+    except (ModelFileError, OSError) as exc:
+        issue = fragment.failure(exc)
+        code = _fail(issue.message, issue.message_zh, args.file)
         # what was found before the error stands: a file that imports os.system is not made safe by
         # a broken byte after it
-        found = exc.info.findings if exc.info is not None else []
+        found = exc.info.findings if isinstance(exc, ModelFileError) and exc.info is not None else []
         _report_findings(args.file, found)
         return EXIT_NONCONFORMING if found else code
-    except OSError as exc:
-        return _fail(f"cannot read the file: {exc.strerror or exc}", f"无法读取文件：{exc.strerror or exc}", args.file)
-    fragment = card_fragment(info, f"modelcard-spec inspect {__version__}")
-    if args.format == "json":
-        _write(to_json({"card_fragment": fragment, "inspection": summary(info)}))
-    else:
-        from .spec.textsafe import one_line, yaml_dump
-
-        detail = " ".join(x for x in (info.framework, info.framework_version) if x)
-        head = [f"# Card fields read from {info.path} by modelcard-spec inspect {__version__}",
-                f"# ({info.container}; {detail})." if detail else f"# ({info.container})."]
-        head += [f"# {note}" for note in info.notes]
-        if info.buffer_elements:
-            head.append(f"# {info.buffer_elements} elements of normalisation buffers (running statistics) are not counted as parameters.")
-        if info.pickle_based:
-            head.append(f"# Pickle scan: {len(info.globals)} imported global(s), {len(info.findings)} finding(s).")
-        _write("".join(one_line(h) + "\n" for h in head) + yaml_dump(json.loads(json.dumps(fragment)), sort_keys=False,
-                                                                     width=100))
+    tool = f"modelcard-spec inspect {__version__}"
+    _write(to_json(fragment.inspection(info, tool)) if args.format == "json" else fragment.inspection_yaml(info, tool))
     _report_findings(args.file, info.findings)
     return EXIT_NONCONFORMING if info.findings else EXIT_OK
 
 
-MAX_FINDINGS_SHOWN = 1000
-
-
 def _report_findings(where: str, findings: list) -> None:
-    """One critical line (English, then Chinese) per imported global that is not allow-listed, with
-    how many pickle streams import it and where the first of them do."""
-    for f in findings[:MAX_FINDINGS_SHOWN]:
-        kind = "known dangerous" if f.classification == "dangerous" else "not on the allow-list"
-        kind_zh = "已知危险" if f.classification == "dangerous" else "不在允许列表中"
-        if f.count == 1:
-            en, zh = (f"{f.stream} imports {f.name} ({kind}) at byte {f.offset}",
-                      f"{f.stream} 在字节偏移 {f.offset} 处导入 {f.name}（{kind_zh}）")
-        else:
-            more, more_zh = (", ..." if f.count > len(f.locations) else "", "等" if f.count > len(f.locations) else "")
-            en = (f"{f.count:,} pickle streams import {f.name} ({kind}), first "
-                  + ", ".join(f"{st} at byte {at}" for st, at in f.locations) + more)
-            zh = (f"共有 {f.count:,} 个 pickle 数据流导入 {f.name}（{kind_zh}），前几处位于 "
-                  + "、".join(f"{st} 的字节偏移 {at}" for st, at in f.locations) + more_zh)
-        _stderr(f"{where}: critical [MCS-PA-06] {en}; loading this file with pickle could run code",
-                f"{where}: 严重 [MCS-PA-06] {zh}；用 pickle 加载此文件可能执行代码")
-    if len(findings) > MAX_FINDINGS_SHOWN:
-        rest = len(findings) - MAX_FINDINGS_SHOWN
-        _stderr(f"{where}: critical [MCS-PA-06] and {rest:,} more imported globals that are not allow-listed",
-                f"{where}: 严重 [MCS-PA-06] 另有 {rest:,} 个导入的全局对象不在允许列表中")
+    """The critical lines (English, then Chinese) of the unsafe imports a pickle scan found."""
+    from .modelfiles.fragment import finding_lines
+
+    _stderr(*finding_lines(where, findings))
 
 
 def cmd_verify(args) -> int:
@@ -428,7 +392,8 @@ def cmd_verify(args) -> int:
 
     model = Path(args.model)
     if not os.path.isfile(model):
-        return _fail("no such model file", "模型文件不存在", args.model)
+        missing = diagnostic("verify.model", "", "missing")
+        return _fail(missing.message, missing.message_zh, args.model)
     try:
         card = read_card(args.card)
     except CardLoadError as exc:
@@ -444,13 +409,10 @@ def cmd_verify(args) -> int:
     try:
         results = vf.verify(card.data, card.path, model, out_dir, args.force,
                             vf.Limits(args.timeout, args.max_memory << 20))
-    except vf.VerifyError as exc:
-        return _fail(exc.message, exc.message_zh, args.model)
+    except vf.VerifyError as exc:  # about the model file, or (``where``) the card
+        return _fail(exc.message, exc.message_zh, args.card if exc.where is not None else args.model)
     except OutputError as exc:
         return _refused(exc)
-    if not results:
-        return _fail("the card declares no input/output examples (input_output.examples)",
-                     "模型卡未声明输入输出示例（input_output.examples）", args.card)
     fragment = vf.evidence_fragment(results, model.name, sha256_file(model), card.path.parent)
     _write(vf.to_json(results, fragment, model.name) if args.format == "json" else vf.to_text(results, args.lang))
     if any(r.over_limit for r in results):

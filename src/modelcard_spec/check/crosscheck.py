@@ -1,32 +1,139 @@
 """Compare what a card declares with what the delivered model file contains (``validate --model``).
 
-Each mismatch is an :class:`..spec.diagnostics.Issue` located at the card field that disagrees, with the
-requirement that field serves. The file side comes from :func:`..modelfiles.reader.inspect_file`.
+Each mismatch is the diagnostic of a registered ``model.*`` check, located at the card field that
+disagrees. Its requirement is the one the catalogue ties to that field
+(:func:`..spec.catalogue.primary_requirement`); where the catalogue ties several requirements to a
+field and the check is about one of them, the check names the field that requirement is tied to
+instead (``weight_files[].file_name`` for the weight file itself, ``weight_files[].safe_loading``
+for what loading it runs), or, for the SHA-256 alone, its requirement. The file side comes from
+:func:`..modelfiles.reader.inspect_file`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..spec.diagnostics import Issue
-from ..spec.registry import Check, register
 from ..modelfiles.externaldata import external_problem
 from ..modelfiles.modelinfo import ModelFileError, ModelInfo
 from ..modelfiles.reader import inspect_file
-from ..spec import shapes
+from ..spec import catalogue, shapes
 from ..spec.catalogue import get_in
+from ..spec.diagnostics import Issue, diagnostic
+from ..spec.registry import Check, lookup, register
 
-# TRANSITIONAL: the model.* checks are registered as one family until each has its templates.
-register(Check("model", "error",
-               "The card agrees with the delivered model file (validate --model): digest, size, format, "
-               "parameter count, precision, nodes, opset, operators, no unsafe pickle globals",
-               "模型卡与交付的模型文件一致（validate --model）：摘要、大小、格式、参数量、精度、节点、算子集、算子、无不安全的 pickle 全局对象",
-               requirements=("MCS-PA-01", "MCS-PA-02", "MCS-PA-03", "MCS-PA-06", "MCS-ND-01", "MCS-ND-04"),
-               family=True))
+_FIELD = ("the requirement the catalogue ties to the card field it compares", "要求目录中与其所比对的模型卡字段关联的要求")
 
 
-def _issue(rule: str, path: str, req: str, en: str, zh: str, severity: str = "error") -> Issue:
-    return Issue(severity, rule, path, en, zh, req)
+def _check(check_id: str, title: str, title_zh: str, messages: dict, requirements: tuple = ()) -> None:
+    register(Check(check_id, "error", title, title_zh, messages, requirements=requirements,
+                   reports_against=None if requirements else _FIELD))
+
+
+# The weight file entry (MCS-PA-03; see _WEIGHT_FILE)
+_check("model.unreadable", "The delivered model file can be read and inspected", "交付的模型文件可以读取和检查", {
+    "": ("model file {file} cannot be inspected: {error}", "无法检查模型文件 {file}：{error_zh}"),
+    "os-error": ("model file {file} cannot be read: {reason}", "无法读取模型文件 {file}：{reason}"),
+})
+_check("model.unlisted", "The delivered model file is listed in weight_files", "交付的模型文件已列入 weight_files", {
+    "": ("{file} (SHA-256 {sha256}) is not listed in weight_files by name or digest",
+         "{file}（SHA-256 {sha256}）未在 weight_files 中按名称或摘要列出"),
+})
+# The catalogue ties weight_files[].sha256 to MCS-GEN-08 (open-source provision) before MCS-PA-03;
+# a digest that differs from the delivered file's fails MCS-PA-03 for every kind of provider.
+_check("model.sha256", "The declared SHA-256 is the delivered file's", "声明的 SHA-256 与交付文件一致", {
+    "": ("SHA-256 of {file} is {actual}, the card declares {declared}", "{file} 的 SHA-256 为 {actual}，模型卡声明为 {declared}"),
+}, requirements=("MCS-PA-03",))
+_check("model.size", "The declared size is the delivered file's", "声明的大小与交付文件一致", {
+    "": ("{file} has {actual} bytes, the card declares {declared}", "{file} 大小为 {actual} 字节，模型卡声明为 {declared}"),
+})
+_check("model.format", "The declared format is the delivered file's", "声明的格式与交付文件一致", {
+    "": ("{file} is a {actual} file ({container}), the card declares {declared}",
+         "{file} 是 {actual} 文件（{container}），模型卡声明为 {declared}"),
+})
+# What loading the file runs (MCS-PA-06; see _SAFE_LOADING)
+_PICKLE_KINDS = {"dangerous": "已知危险", "not-allow-listed": "不在允许列表中"}  # pickles.classify
+_check("model.pickle-global", "The delivered file imports no pickle global that is not allow-listed",
+       "交付的文件不导入允许列表以外的 pickle 全局对象", {
+    **{kind: ("{file} imports {imported} (" + kind + ") in {stream}: loading it with pickle could run code",
+              "{file} 在 {stream} 中导入了 {imported}（" + kind_zh + "）：用 pickle 加载可能执行代码")
+       for kind, kind_zh in _PICKLE_KINDS.items()},
+    **{f"{kind}:many": ("{file} imports {imported} (" + kind + ") in {count:,} pickle streams (first {stream}): "
+                        "loading it with pickle could run code",
+                        "{file} 在 {count:,} 个 pickle 数据流中（首个为 {stream}）导入了 {imported}（" + kind_zh
+                        + "）：用 pickle 加载可能执行代码")
+       for kind, kind_zh in _PICKLE_KINDS.items()},
+})
+_check("model.pickle-unscanned", "A pickle-based file is scanned to its end", "基于 pickle 的文件已完整扫描", {
+    "": ("{file} is pickle-based and its scan did not finish, so it is not shown that loading it runs no code",
+         "{file} 基于 pickle，且扫描未能完成，因此未能证明加载它不会执行代码"),
+})
+_check("model.parameters", "The declared parameter count is the file's", "声明的参数量与文件一致", {
+    "": ("{file} holds {actual} parameters, the card declares {declared}", "{file} 含 {actual} 个参数，模型卡声明为 {declared}"),
+    "buffers": ("{file} holds {actual} parameters (plus {buffers} in normalisation buffers), the card declares {declared}",
+                "{file} 含 {actual} 个参数（另有归一化缓冲区 {buffers} 个），模型卡声明为 {declared}"),
+})
+_check("model.parameters-unchecked", "The file shows the declared parameter count", "文件可用于核对声明的参数量", {
+    variant: ("{file} keeps the data of {count:,} initializer(s) in external files that could not be checked, so the "
+              "declared {declared} parameters are not shown by the file: {problem}" + more,
+              "{file} 有 {count:,} 个初始化器的数据保存在无法核对的外部文件中，因此无法依据该文件核对模型卡声明的 {declared} 个参数："
+              "{problem_zh}" + more_zh)
+    for variant, more, more_zh in (("", "", ""), ("more", "; and {more:,} more", "；另有 {more:,} 个"))
+})
+_check("model.precision", "The declared precision is the file's", "声明的精度与文件一致", {
+    "": ("{file} stores its parameters as {actual} ({dtypes}), the card declares {declared}",
+         "{file} 的参数以 {actual} 存储（{dtypes}），模型卡声明为 {declared}"),
+})
+_NODE_KINDS = {"input": ("input_nodes", "输入"), "output": ("output_nodes", "输出")}
+_check("model.node-missing", "Each declared graph input and output is in the file", "声明的每个图输入和输出节点都存在于文件中", {
+    **{kind: ("{file} has no graph " + kind + " named {node!r} (it has: {actual})",
+              "{file} 中没有名为 {node!r} 的" + zh + "节点（实际为：{actual}）") for kind, (_, zh) in _NODE_KINDS.items()},
+    **{f"{kind}:none": ("{file} has no graph " + kind + " named {node!r} (it has: none)",
+                        "{file} 中没有名为 {node!r} 的" + zh + "节点（实际为：无）") for kind, (_, zh) in _NODE_KINDS.items()},
+})
+_check("model.node-dtype", "Each declared node has the file's data type", "声明的节点数据类型与文件一致", {
+    "": ("node {node!r} of {file} is {actual}, the card declares {declared}", "{file} 的节点 {node!r} 类型为 {actual}，模型卡声明为 {declared}"),
+})
+_check("model.node-shape", "Each declared node shape fits the file's", "声明的节点形状与文件相符", {
+    "": ("node {node!r} of {file}: {reason}", "{file} 的节点 {node!r}：{reason_zh}"),
+})
+_check("model.node-undeclared", "Every graph input and output of the file is declared", "文件中的每个图输入和输出节点均已声明", {
+    kind: ("graph " + kind + " {node!r} of {file} is not declared", "{file} 的" + zh + "节点 {node!r} 未在模型卡中声明")
+    for kind, (_, zh) in _NODE_KINDS.items()
+})
+_check("model.opset", "The declared opset is the file's", "声明的算子集版本与文件一致", {
+    "": ("{file} uses ONNX opset {actual}, the card declares {declared}", "{file} 使用 ONNX 算子集版本 {actual}，模型卡声明为 {declared}"),
+})
+_check("model.custom-operator", "Every custom operator of the file is declared", "文件中的每个自定义算子均已声明", {
+    "": ("{file} uses the custom operator {operator}, which the card does not declare", "{file} 使用了自定义算子 {operator}，模型卡未声明"),
+})
+_check("model.operator-count", "The declared operator counts are the file's", "声明的算子数量与文件一致", {
+    "": ("{file} has {actual} {operator} operators, the card declares {declared}", "{file} 含 {actual} 个 {operator} 算子，模型卡声明为 {declared}"),
+})
+
+# Fields whose requirement an issue reports when the catalogue ties several to the issue's path:
+# the weight file entry itself (MCS-PA-03), and how it can be loaded without running code (MCS-PA-06).
+_WEIGHT_FILE = "/model_parameters/weight_files/0/file_name"
+_SAFE_LOADING = "/model_parameters/weight_files/0/safe_loading"
+_WEIGHT_FILES = "/model_parameters/weight_files"
+
+# Suffixes of the pickle-based formats (MCS-PA-06): a file with one of them that cannot be read to its
+# end is not shown to be free of code-running imports.
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
+
+
+class _Found:
+    """The issues of one comparison, each reporting the requirement the catalogue ties to its field."""
+
+    def __init__(self, data: dict, file: str):
+        self.data, self.file, self.issues = data, file, []
+        self.provider_kind = data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
+
+    def report(self, check_id: str, path: str, variant: str = "", *, field: str | None = None, **params) -> None:
+        """A ``check_id`` issue at ``path``: against the check's own requirement if it names one, else
+        the one the catalogue ties to ``field`` (default: the field at ``path``)."""
+        own = lookup(check_id).requirements
+        requirement = own[0] if own else catalogue.primary_requirement(field or path, self.provider_kind)
+        self.issues.append(diagnostic(check_id, path, variant, requirement=requirement, file=self.file, **params))
 
 
 def _weight_entry(data: dict, info: ModelInfo) -> tuple[int | None, dict | None]:
@@ -40,125 +147,84 @@ def _weight_entry(data: dict, info: ModelInfo) -> tuple[int | None, dict | None]
     return None, None
 
 
-# Suffixes of the pickle-based formats (MCS-PA-06): a file with one of them that cannot be read to its
-# end is not shown to be free of code-running imports.
-PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
-
-
 def model_issues(data: dict, model_path: str) -> tuple[list[Issue], ModelInfo | None]:
     """Issues from comparing the card's data with one model file."""
-    name = Path(model_path).name
+    found = _Found(data, Path(model_path).name)
     try:
         info = inspect_file(model_path)
     except ModelFileError as exc:
-        return _unreadable_issues(data, name, exc), None
+        _unreadable_issues(found, exc)
+        return found.issues, None
     except OSError as exc:
-        return [_issue("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03",
-                       f"model file {name} cannot be read: {exc.strerror or exc}",
-                       f"无法读取模型文件 {name}：{exc.strerror or exc}")], None
-    issues: list[Issue] = []
+        found.report("model.unreadable", _WEIGHT_FILES, "os-error", field=_WEIGHT_FILE, reason=exc.strerror or str(exc))
+        return found.issues, None
     index, entry = _weight_entry(data, info)
     if entry is None:
-        issues.append(_issue("model.unlisted", "/model_parameters/weight_files", "MCS-PA-03",
-                             f"{name} (SHA-256 {info.sha256}) is not listed in weight_files by name or digest",
-                             f"{name}（SHA-256 {info.sha256}）未在 weight_files 中按名称或摘要列出"))
+        found.report("model.unlisted", _WEIGHT_FILES, field=_WEIGHT_FILE, sha256=info.sha256)
     else:
-        base = f"/model_parameters/weight_files/{index}"
+        base = f"{_WEIGHT_FILES}/{index}"
         if entry.get("sha256") not in (None, info.sha256):
-            issues.append(_issue("model.sha256", base + "/sha256", "MCS-PA-03",
-                                 f"SHA-256 of {name} is {info.sha256}, the card declares {entry.get('sha256')}",
-                                 f"{name} 的 SHA-256 为 {info.sha256}，模型卡声明为 {entry.get('sha256')}"))
+            found.report("model.sha256", base + "/sha256", actual=info.sha256, declared=entry.get("sha256"))
         if entry.get("size_bytes") not in (None, info.size_bytes):
-            issues.append(_issue("model.size", base + "/size_bytes", "MCS-PA-03",
-                                 f"{name} has {info.size_bytes} bytes, the card declares {entry.get('size_bytes')}",
-                                 f"{name} 大小为 {info.size_bytes} 字节，模型卡声明为 {entry.get('size_bytes')}"))
+            found.report("model.size", base + "/size_bytes", actual=info.size_bytes, declared=entry.get("size_bytes"))
         if entry.get("format") not in (None, info.format):
-            issues.append(_issue("model.format", base + "/format", "MCS-PA-03",
-                                 f"{name} is a {info.format} file ({info.container}), the card declares {entry.get('format')}",
-                                 f"{name} 是 {info.format} 文件（{info.container}），模型卡声明为 {entry.get('format')}"))
-    issues += _finding_issues(info, index, name)
-    issues += _parameter_issues(data, info, name)
+            found.report("model.format", base + "/format", actual=info.format, container=info.container,
+                      declared=entry.get("format"))
+    _finding_issues(found, info, index)
+    _parameter_issues(found, info)
     if info.container == "onnx":
-        issues += _node_issues(data, info, name)
-        issues += _operator_issues(data, info, name)
-    return issues, info
+        _node_issues(found, info)
+        _operator_issues(found, info)
+    return found.issues, info
 
 
-def _unreadable_issues(data: dict, name: str, exc: ModelFileError) -> list[Issue]:
+def _unreadable_issues(found: _Found, exc: ModelFileError) -> None:
     """A file that cannot be inspected: that error (MCS-PA-03); the unsafe imports found before it;
     and for a pickle-based file, that it is not shown safe to load (MCS-PA-06), so that the
     requirement cannot conform on a file whose scan did not finish."""
-    issues = [_issue("model.unreadable", "/model_parameters/weight_files", "MCS-PA-03",
-                     f"model file {name} cannot be inspected: {exc.message}",
-                     f"无法检查模型文件 {name}：{exc.message_zh}")]
+    found.report("model.unreadable", _WEIGHT_FILES, field=_WEIGHT_FILE, **exc.as_cause())
     partial = exc.info
-    index = _weight_entry(data, partial)[0] if partial is not None else None
+    index = _weight_entry(found.data, partial)[0] if partial is not None else None
     if partial is not None:
-        issues += _finding_issues(partial, index, name)
-    if partial.pickle_based if partial is not None else Path(name).suffix.lower() in PICKLE_SUFFIXES:
-        where = f"/model_parameters/weight_files/{index}" if index is not None else "/model_parameters/weight_files"
-        issues.append(_issue("model.pickle-unscanned", where, "MCS-PA-06",
-                             f"{name} is pickle-based and its scan did not finish, so it is not shown that loading it "
-                             "runs no code",
-                             f"{name} 基于 pickle，且扫描未能完成，因此未能证明加载它不会执行代码"))
-    return issues
+        _finding_issues(found, partial, index)
+    if partial.pickle_based if partial is not None else Path(found.file).suffix.lower() in PICKLE_SUFFIXES:
+        where = f"{_WEIGHT_FILES}/{index}" if index is not None else _WEIGHT_FILES
+        found.report("model.pickle-unscanned", where, field=_SAFE_LOADING)
 
 
-def _finding_issues(info: ModelInfo, index: int | None, name: str) -> list[Issue]:
+def _finding_issues(found: _Found, info: ModelInfo, index: int | None) -> None:
     """One issue per imported global that is not allow-listed, however many streams import it."""
-    where = f"/model_parameters/weight_files/{index}" if index is not None else "/model_parameters/weight_files"
-    out = []
+    where = f"{_WEIGHT_FILES}/{index}" if index is not None else _WEIGHT_FILES
     for f in info.findings:
-        if f.count == 1:
-            en, zh = f"in {f.stream}", f"在 {f.stream} 中"
-        else:
-            en, zh = f"in {f.count:,} pickle streams (first {f.stream})", f"在 {f.count:,} 个 pickle 数据流中（首个为 {f.stream}）"
-        out.append(_issue("model.pickle-global", where, "MCS-PA-06",
-                          f"{name} imports {f.name} ({f.classification}) {en}: loading it with pickle could run code",
-                          f"{name} {zh}导入了 {f.name}（{_zh_class(f.classification)}）：用 pickle 加载可能执行代码"))
-    return out
+        found.report("model.pickle-global", where, f.classification if f.count == 1 else f"{f.classification}:many",
+                  field=_SAFE_LOADING, imported=f.name, classification=f.classification, stream=f.stream,
+                  count=f.count)
 
 
-def _zh_class(classification: str) -> str:
-    return "已知危险" if classification == "dangerous" else "不在允许列表中"
-
-
-def _parameter_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
-    out = []
-    declared = get_in(data, "model_parameters", "total_parameters")
+def _parameter_issues(found: _Found, info: ModelInfo) -> None:
+    declared = get_in(found.data, "model_parameters", "total_parameters")
     if isinstance(declared, int) and info.total_parameters is not None and info.tensor_count:
         accepted = {info.total_parameters, info.total_parameters + info.buffer_elements}
         if declared not in accepted:
-            extra = f" (plus {info.buffer_elements} in normalisation buffers)" if info.buffer_elements else ""
-            extra_zh = f"（另有归一化缓冲区 {info.buffer_elements} 个）" if info.buffer_elements else ""
-            out.append(_issue("model.parameters", "/model_parameters/total_parameters", "MCS-PA-01",
-                              f"{name} holds {info.total_parameters} parameters{extra}, the card declares {declared}",
-                              f"{name} 含 {info.total_parameters} 个参数{extra_zh}，模型卡声明为 {declared}"))
+            found.report("model.parameters", "/model_parameters/total_parameters", "buffers" if info.buffer_elements else "",
+                      actual=info.total_parameters, buffers=info.buffer_elements, declared=declared)
     unchecked = [e for e in info.external_data if e.initializer and e.problem]
     if isinstance(declared, int) and unchecked:
-        en, zh = external_problem(unchecked[0])
-        more = (f"; and {len(unchecked) - 1:,} more", f"；另有 {len(unchecked) - 1:,} 个") if len(unchecked) > 1 else ("", "")
-        out.append(_issue("model.parameters-unchecked", "/model_parameters/total_parameters", "MCS-PA-01",
-                          f"{name} keeps the data of {len(unchecked):,} initializer(s) in external files that could not "
-                          f"be checked, so the declared {declared} parameters are not shown by the file: {en}{more[0]}",
-                          f"{name} 有 {len(unchecked):,} 个初始化器的数据保存在无法核对的外部文件中，因此无法依据该文件核对"
-                          f"模型卡声明的 {declared} 个参数：{zh}{more[1]}"))
-    precision = get_in(data, "model_parameters", "precision")
+        problem = external_problem(unchecked[0])
+        found.report("model.parameters-unchecked", "/model_parameters/total_parameters", "more" if len(unchecked) > 1 else "",
+                  count=len(unchecked), declared=declared, problem=problem.message, problem_zh=problem.message_zh,
+                  more=len(unchecked) - 1)
+    precision = get_in(found.data, "model_parameters", "precision")
     if isinstance(precision, str) and info.precision and precision != info.precision:
-        out.append(_issue("model.precision", "/model_parameters/precision", "MCS-PA-02",
-                          f"{name} stores its parameters as {info.precision} ({_dtypes(info)}), the card declares {precision}",
-                          f"{name} 的参数以 {info.precision} 存储（{_dtypes(info)}），模型卡声明为 {precision}"))
-    return out
+        found.report("model.precision", "/model_parameters/precision", actual=info.precision, declared=precision,
+                  dtypes=[f"{k}: {v}" for k, v in info.parameters_by_dtype.items()],
+                  parameters_by_dtype=dict(info.parameters_by_dtype))
 
 
-def _dtypes(info: ModelInfo) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in info.parameters_by_dtype.items())
-
-
-def _node_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
-    out: list[Issue] = []
-    for kind, actual in (("input_nodes", info.inputs), ("output_nodes", info.outputs)):
-        declared = get_in(data, "model_nodes", kind)
+def _node_issues(found: _Found, info: ModelInfo) -> None:
+    for kind, actual in (("input", info.inputs), ("output", info.outputs)):
+        slot = _NODE_KINDS[kind][0]
+        declared = get_in(found.data, "model_nodes", slot)
         if not isinstance(declared, list):
             continue
         by_name = {n.name: n for n in actual}
@@ -166,57 +232,43 @@ def _node_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
         for i, node in enumerate(declared):
             if not isinstance(node, dict) or not isinstance(node.get("name"), str):
                 continue
-            base = f"/model_nodes/{kind}/{i}"
+            base = f"/model_nodes/{slot}/{i}"
             declared_names.add(node["name"])
             real = by_name.get(node["name"])
             if real is None:
-                out.append(_issue("model.node-missing", base + "/name", "MCS-ND-01",
-                                  f"{name} has no graph {kind[:-6]} named {node['name']!r} (it has: {', '.join(sorted(by_name)) or 'none'})",
-                                  f"{name} 中没有名为 {node['name']!r} 的{'输入' if kind == 'input_nodes' else '输出'}节点（实际为：{', '.join(sorted(by_name)) or '无'}）"))
+                found.report("model.node-missing", base + "/name", kind if by_name else f"{kind}:none", node=node["name"],
+                          actual=sorted(by_name))
                 continue
             if isinstance(node.get("dtype"), str) and real.dtype and node["dtype"] != real.dtype:
-                out.append(_issue("model.node-dtype", base + "/dtype", "MCS-ND-01",
-                                  f"node {real.name!r} of {name} is {real.dtype}, the card declares {node['dtype']}",
-                                  f"{name} 的节点 {real.name!r} 类型为 {real.dtype}，模型卡声明为 {node['dtype']}"))
+                found.report("model.node-dtype", base + "/dtype", node=real.name, actual=real.dtype, declared=node["dtype"])
             shape = node.get("shape")
             if isinstance(shape, list) and real.shape is not None:
                 message = shapes.match(shape, real.shape)
                 if message:
-                    out.append(_issue("model.node-shape", base + "/shape", "MCS-ND-01",
-                                      f"node {real.name!r} of {name}: {message[0]}",
-                                      f"{name} 的节点 {real.name!r}：{message[1]}"))
+                    found.report("model.node-shape", base + "/shape", node=real.name, reason=message[0],
+                              reason_zh=message[1], actual=list(real.shape), declared=shape)
         for real in actual:
             if real.name not in declared_names:
-                out.append(_issue("model.node-undeclared", f"/model_nodes/{kind}", "MCS-ND-01",
-                                  f"graph {kind[:-6]} {real.name!r} of {name} is not declared",
-                                  f"{name} 的{'输入' if kind == 'input_nodes' else '输出'}节点 {real.name!r} 未在模型卡中声明"))
-    return out
+                found.report("model.node-undeclared", f"/model_nodes/{slot}", kind, node=real.name)
 
 
-def _operator_issues(data: dict, info: ModelInfo, name: str) -> list[Issue]:
-    out = []
-    ops = get_in(data, "model_nodes", "operators")
+def _operator_issues(found: _Found, info: ModelInfo) -> None:
+    ops = get_in(found.data, "model_nodes", "operators")
     if not isinstance(ops, dict):
-        return out
+        return
     opset = ops.get("opset_version")
     if isinstance(opset, int) and info.opset_version is not None and opset != info.opset_version:
-        out.append(_issue("model.opset", "/model_nodes/operators/opset_version", "MCS-ND-04",
-                          f"{name} uses ONNX opset {info.opset_version}, the card declares {opset}",
-                          f"{name} 使用 ONNX 算子集版本 {info.opset_version}，模型卡声明为 {opset}"))
+        found.report("model.opset", "/model_nodes/operators/opset_version", actual=info.opset_version, declared=opset)
     declared_custom = ops.get("custom_operators") if isinstance(ops.get("custom_operators"), list) else []
     for op in info.custom_operators:
         short = op.split("::")[-1]
         if op not in declared_custom and short not in declared_custom:
-            out.append(_issue("model.custom-operator", "/model_nodes/operators/custom_operators", "MCS-ND-04",
-                              f"{name} uses the custom operator {op}, which the card does not declare",
-                              f"{name} 使用了自定义算子 {op}，模型卡未声明"))
+            found.report("model.custom-operator", "/model_nodes/operators/custom_operators", operator=op)
     counts = ops.get("operator_counts") if isinstance(ops.get("operator_counts"), list) else []
     for i, item in enumerate(counts):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             continue
         real = info.operator_counts.get(item["name"], 0)
         if str(item.get("value")).strip() != str(real):
-            out.append(_issue("model.operator-count", f"/model_nodes/operators/operator_counts/{i}/value", "MCS-ND-04",
-                              f"{name} has {real} {item['name']} operators, the card declares {item.get('value')}",
-                              f"{name} 含 {real} 个 {item['name']} 算子，模型卡声明为 {item.get('value')}"))
-    return out
+            found.report("model.operator-count", f"/model_nodes/operators/operator_counts/{i}/value", operator=item["name"],
+                      actual=real, declared=item.get("value"))

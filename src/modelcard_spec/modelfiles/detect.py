@@ -9,8 +9,18 @@ import zipfile
 from pathlib import Path
 
 from . import pickles
-from .modelinfo import ModelFileError
+from .modelinfo import ModelFileError, register_model_file_check
 from .ziparchive import open_zip
+
+register_model_file_check("modelfile.format", "The file is a model file of a format the tool reads",
+                          "文件为本工具可读取格式的模型文件", {
+    "unknown": ("unknown model file format (supported: ONNX, safetensors, PyTorch, pickle)",
+                "未知的模型文件格式（支持 ONNX、safetensors、PyTorch、pickle）"),
+    "zip": ("a zip archive that is neither a PyTorch checkpoint (no data.pkl) nor a Keras model",
+            "该 zip 归档既不是 PyTorch 检查点（没有 data.pkl），也不是 Keras 模型"),
+    "not-inspected": ("{container} files are recognised but not yet inspected", "可识别 {container} 文件，但尚不能检查其内容"),
+    "not-regular": ("not a regular file", "不是普通文件"),
+})
 
 MAX_SAFETENSORS_HEADER = 100 << 20  # the format's own limit; inspect reads at most Budget.max_json_bytes
 TORCH_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of torch's legacy format
@@ -27,8 +37,7 @@ def _zip_kind(zf: zipfile.ZipFile) -> str:
     names = zf.namelist()
     if "config.json" in names and any(n.endswith(".weights.h5") for n in names):
         return "keras"
-    raise ModelFileError("a zip archive that is neither a PyTorch checkpoint (no data.pkl) nor a Keras model",
-                         "该 zip 归档既不是 PyTorch 检查点（没有 data.pkl），也不是 Keras 模型")
+    raise ModelFileError("modelfile.format", "zip")
 
 
 def detect_container(path: Path, budget: pickles.Budget) -> tuple[str, zipfile.ZipFile | None]:
@@ -57,8 +66,7 @@ def detect_container(path: Path, budget: pickles.Budget) -> tuple[str, zipfile.Z
         return "onnx", None
     if pickles.sniff(head[:pickles.SNIFF_BYTES], budget) or suffix in (".pkl", ".pickle"):
         return ("pytorch-legacy" if _is_torch_legacy(head, budget) else "pickle"), None
-    raise ModelFileError("unknown model file format (supported: ONNX, safetensors, PyTorch, pickle)",
-                         "未知的模型文件格式（支持 ONNX、safetensors、PyTorch、pickle）")
+    raise ModelFileError("modelfile.format", "unknown")
 
 
 def _is_tar(head: bytes) -> bool:

@@ -1,8 +1,9 @@
 """ONNX tensors that keep their data in other files (``data_location: EXTERNAL``): each data file
 must lie in the model's folder by the containment rule of :mod:`..spec.evidence` (and be named
 without ".."), hold the bytes the tensor's dtype and dims need, and share none of them with another
-tensor. A tensor whose data is not shown so carries the reason (``problem``); a parameter count
-that rests on such a tensor is not reported."""
+tensor. A tensor whose data is not shown so carries the reason (``problem``: a variant of the
+registered check ``modelfile.external-data`` and its parameters); a parameter count that rests on
+such a tensor is not reported."""
 
 from __future__ import annotations
 
@@ -13,6 +14,40 @@ from pathlib import Path
 
 from . import pickles
 from .modelinfo import ModelInfo, printable_name
+from ..spec.diagnostics import Issue, diagnostic
+from ..spec.registry import Check, register
+
+# Why a tensor's external data is not checked: variant -> (English, Chinese), completing the
+# sentence that names the tensor.
+_PROBLEMS = {
+    "no-location": ("names no data file (no location entry)", "未指明数据文件（缺少 location 条目）"),
+    "absolute": ("names the data file {location!r} by an absolute path; external data must lie in the model's folder",
+                 "以绝对路径指明数据文件 {location!r}；外部数据应位于模型所在文件夹内"),
+    "dotdot": ("names the data file {location!r} through '..'; external data must lie in the model's folder",
+               "经由“..”指明数据文件 {location!r}；外部数据应位于模型所在文件夹内"),
+    "outside": ("has the data file {location!r}, which leaves the model's folder", "的数据文件 {location!r} 超出了模型所在文件夹"),
+    "refused": ("has the data file {location!r}, which {reason}", "的数据文件 {location!r} {reason_zh}"),
+    "not-a-count": ("has the {entry} {value!r} in {location!r}, which is not a byte count",
+                    "在 {location!r} 中的 {entry} 为 {value!r}，不是字节数"),
+    "no-fixed-size": ("has a data type of no fixed size, so its data in {location!r} cannot be checked",
+                      "的数据类型没有固定长度，无法核对其在 {location!r} 中的数据"),
+    "length": ("declares {length:,} bytes of data in {location!r}, its dtype and dims need {need:,}",
+               "声明其在 {location!r} 中的数据为 {length:,} 字节，按数据类型和维度应为 {need:,} 字节"),
+    "short": ("needs {need:,} bytes from byte {start:,} of {location!r}, which has {size:,} bytes",
+              "需要 {location!r} 中自字节偏移 {start:,} 起的 {need:,} 字节，但该文件只有 {size:,} 字节"),
+    "overlap": ("has data (bytes {start:,} to {last:,} of {location!r}) that overlaps that of {owner!r}",
+                "的数据（{location!r} 中字节偏移 {start:,} 至 {last:,}）与 {owner!r} 的数据重叠"),
+}
+# The tensor a problem is about, named with where it is in the model file.
+_SUBJECTS = {"initializer": ("initializer {tensor!r} (byte {at} of the model file) ", "初始化器 {tensor!r}（模型文件字节偏移 {at}）"),
+             "tensor": ("tensor {tensor!r} (byte {at} of the model file) ", "张量 {tensor!r}（模型文件字节偏移 {at}）")}
+
+register(Check("modelfile.external-data", "error",
+               "A tensor that keeps its data in another file names a file in the model's folder that holds it",
+               "数据保存在其他文件中的张量指明模型所在文件夹内存有其数据的文件",
+               {**_PROBLEMS, **{f"{subject}:{variant}": (head + en, head_zh + zh)
+                                for subject, (head, head_zh) in _SUBJECTS.items()
+                                for variant, (en, zh) in _PROBLEMS.items()}}, scope="command"))
 
 
 @dataclass
@@ -26,11 +61,11 @@ class ExternalData:
     numel: int
     at: int                     # byte offset of the tensor in the model file
     initializer: bool = True    # False: a tensor attribute or a sparse initializer (not counted)
-    problem: tuple | None = None  # why its data is not checked (en, zh); None once it is
+    problem: tuple | None = None  # why its data is not checked: (variant, params); None once it is
 
 
 def _external_file(folder: Path, location: str | None, known: dict):
-    """((device, inode), size) of an external data file, or the (en, zh) reason it is refused.
+    """((device, inode), size) of an external data file, or the (variant, params) reason it is refused.
 
     The file must lie in ``folder`` by the same containment rule as evidence files
     (:func:`..spec.evidence.open_evidence`: relative, its real path inside the folder, a regular file), and
@@ -39,23 +74,20 @@ def _external_file(folder: Path, location: str | None, known: dict):
 
     if location in known:
         return known[location]
-    shown = repr(printable_name(location or ""))
+    shown = {"location": printable_name(location or "")}
     if not location:
-        found = ("names no data file (no location entry)", "未指明数据文件（缺少 location 条目）")
+        found = ("no-location", {})
     elif location.startswith(("/", "\\")) or (len(location) > 1 and location[1] == ":") or os.path.isabs(location):
-        found = (f"names the data file {shown} by an absolute path; external data must lie in the model's folder",
-                 f"以绝对路径指明数据文件 {shown}；外部数据应位于模型所在文件夹内")
+        found = ("absolute", shown)
     elif ".." in re.split(r"[/\\]", location):
-        found = (f"names the data file {shown} through '..'; external data must lie in the model's folder",
-                 f"经由“..”指明数据文件 {shown}；外部数据应位于模型所在文件夹内")
+        found = ("dotdot", shown)
     else:
         try:
             fd = evidence.open_evidence(folder, location)
         except evidence.EvidenceError as exc:
-            reason = (exc.reason, exc.reason_zh)
-            if exc.outside:  # the rule's message is worded for a card's evidence
-                reason = ("leaves the model's folder", "超出了模型所在文件夹")
-            found = (f"has the data file {shown}, which {reason[0]}", f"的数据文件 {shown} {reason[1]}")
+            # the rule's message for a path that leaves the folder is worded for a card's evidence
+            found = ("outside", shown) if exc.outside else ("refused", {**shown, "reason": exc.reason,
+                                                                        "reason_zh": exc.reason_zh})
         else:
             try:
                 st = os.fstat(fd)
@@ -69,29 +101,25 @@ def _external_file(folder: Path, location: str | None, known: dict):
 _BYTE_COUNT = re.compile(r"[0-9]{1,19}")
 
 
-def _external_problem(folder: Path, ref: ExternalData, known: dict, ranges: dict) -> tuple[str, str] | None:
-    """Why ``ref``'s data is not checked (en, zh), or None when its file holds it: inside
+def _external_problem(folder: Path, ref: ExternalData, known: dict, ranges: dict) -> tuple | None:
+    """Why ``ref``'s data is not checked (variant, params), or None when its file holds it: inside
     ``folder``, ``length`` (if given) equal to dtype x dims, the bytes within the file."""
     found = _external_file(folder, ref.location, known)
-    if isinstance(found[1], str):
+    if isinstance(found[1], dict):
         return found
     key, size = found
-    shown = repr(printable_name(ref.location))
-    for label, text in (("offset", ref.offset), ("length", ref.length)):
+    shown = printable_name(ref.location)
+    for entry, text in (("offset", ref.offset), ("length", ref.length)):
         if text is not None and not _BYTE_COUNT.fullmatch(text):
-            return (f"has the {label} {printable_name(text)!r} in {shown}, which is not a byte count",
-                    f"在 {shown} 中的 {label} 为 {printable_name(text)!r}，不是字节数")
+            return "not-a-count", {"entry": entry, "value": printable_name(text), "location": shown}
     if ref.bits is None:
-        return (f"has a data type of no fixed size, so its data in {shown} cannot be checked",
-                f"的数据类型没有固定长度，无法核对其在 {shown} 中的数据")
+        return "no-fixed-size", {"location": shown}
     need = (ref.numel * ref.bits + 7) // 8
     offset = int(ref.offset or 0)
     if ref.length is not None and int(ref.length) != need:
-        return (f"declares {int(ref.length):,} bytes of data in {shown}, its dtype and dims need {need:,}",
-                f"声明其在 {shown} 中的数据为 {int(ref.length):,} 字节，按数据类型和维度应为 {need:,} 字节")
+        return "length", {"length": int(ref.length), "need": need, "location": shown}
     if offset + need > size:
-        return (f"needs {need:,} bytes from byte {offset:,} of {shown}, which has {size:,} bytes",
-                f"需要 {shown} 中自字节偏移 {offset:,} 起的 {need:,} 字节，但该文件只有 {size:,} 字节")
+        return "short", {"need": need, "start": offset, "size": size, "location": shown}
     if need:
         ranges.setdefault(key, []).append((offset, offset + need, ref))
     return None
@@ -111,20 +139,25 @@ def check_external_data(folder: Path, refs: list[ExternalData], budget: pickles.
         reach, owner = 0, None
         for start, end, ref in spans:
             if start < reach:
-                ref.problem = (f"has data (bytes {start:,} to {end - 1:,} of {printable_name(ref.location)!r}) "
-                               f"that overlaps that of {printable_name(owner.name)!r}",
-                               f"的数据（{printable_name(ref.location)!r} 中字节偏移 {start:,} 至 {end - 1:,}）"
-                               f"与 {printable_name(owner.name)!r} 的数据重叠")
+                ref.problem = ("overlap", {"start": start, "last": end - 1, "location": printable_name(ref.location),
+                                           "owner": printable_name(owner.name)})
             if end > reach:
                 reach, owner = end, ref
 
 
-def external_problem(ref: ExternalData) -> tuple[str, str]:
-    """The located sentence (en, zh) of a reference's problem."""
-    kind = ("initializer", "初始化器") if ref.initializer else ("tensor", "张量")
-    name = repr(printable_name(ref.name))
-    return (f"{kind[0]} {name} (byte {ref.at} of the model file) {ref.problem[0]}",
-            f"{kind[1]} {name}（模型文件字节偏移 {ref.at}）{ref.problem[1]}")
+def problem_issue(ref: ExternalData) -> Issue:
+    """A reference's problem (``modelfile.external-data``), completing a sentence that names it."""
+    variant, params = ref.problem
+    return diagnostic("modelfile.external-data", "", variant, **params)
+
+
+def external_problem(ref: ExternalData) -> Issue:
+    """A reference's problem as the sentence that names it: an initializer or a tensor, and where it
+    is in the model file."""
+    variant, params = ref.problem
+    subject = "initializer" if ref.initializer else "tensor"
+    return diagnostic("modelfile.external-data", "", f"{subject}:{variant}", tensor=printable_name(ref.name), at=ref.at,
+                      **params)
 
 
 def leave_out_unchecked(info: ModelInfo) -> None:
@@ -135,7 +168,7 @@ def leave_out_unchecked(info: ModelInfo) -> None:
         return
     info.total_parameters = None
     info.parameters_by_dtype = {}
-    named = "; ".join(external_problem(e)[0] for e in unchecked[:3])
+    named = "; ".join(external_problem(e).message for e in unchecked[:3])
     more = f"; and {len(unchecked) - 3:,} more" if len(unchecked) > 3 else ""
     info.notes.append(f"{len(unchecked):,} initializer(s) keep their data in external files that could not be "
                       f"checked, so no parameter count is reported: {named}{more}")

@@ -1,12 +1,48 @@
 """What ``inspect`` writes from a :class:`.modelinfo.ModelInfo`: the card fields the file
-determines (with a provenance entry marking each as extracted), and the summary of everything read
-for ``--format json``."""
+determines (with a provenance entry marking each as extracted), as YAML under a commented header or
+with the summary of everything read for ``--format json``; the lines it prints for each unsafe
+import the pickle scan found (``modelfile.unsafe-global``, MCS-PA-06); and what it says when the file
+cannot be inspected (``modelfile.inspect``)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from .modelinfo import ModelInfo, Node
+from .externaldata import problem_issue
+from .modelinfo import ModelFileError, ModelInfo, Node
+from ..spec.diagnostics import Issue, diagnostic
+from ..spec.registry import Check, lookup, register
+
+MAX_FINDINGS_SHOWN = 1000  # unsafe imports listed one by one; the rest are counted in one line
+
+# How an unsafe import is classified (pickles.classify), in words.
+_KINDS = {"dangerous": ("known dangerous", "已知危险"), "not-allow-listed": ("not on the allow-list", "不在允许列表中")}
+_RUNS_CODE = ("; loading this file with pickle could run code", "；用 pickle 加载此文件可能执行代码")
+
+
+def _finding_messages() -> dict:
+    """One variant per classification: imported by one stream, by several (``:many``), by more
+    than the places kept (``:many-more``); the place of one import; the count of those not listed."""
+    out = {}
+    for kind, (en, zh) in _KINDS.items():
+        out[kind] = ("{stream} imports {imported} (" + en + ") at byte {offset}" + _RUNS_CODE[0],
+                     "{stream} 在字节偏移 {offset} 处导入 {imported}（" + zh + "）" + _RUNS_CODE[1])
+        for variant, more, more_zh in (("many", "", ""), ("many-more", ", ...", "等")):
+            out[f"{kind}:{variant}"] = (
+                "{count:,} pickle streams import {imported} (" + en + "), first {first}" + more + _RUNS_CODE[0],
+                "共有 {count:,} 个 pickle 数据流导入 {imported}（" + zh + "），前几处位于 {first_zh}" + more_zh + _RUNS_CODE[1])
+    return {**out, "location": ("{stream} at byte {offset}", "{stream} 的字节偏移 {offset}"),
+            "more": ("and {rest:,} more imported globals that are not allow-listed", "另有 {rest:,} 个导入的全局对象不在允许列表中")}
+
+
+register(Check("modelfile.unsafe-global", "error", "The pickle streams of a model file import only allow-listed globals",
+               "模型文件的 pickle 数据流只导入允许列表中的全局对象", _finding_messages(),
+               requirements=("MCS-PA-06",), scope="command"))
+register(Check("modelfile.inspect", "error", "The model file can be inspected", "模型文件可以检查", {
+    "model-file": ("cannot inspect the model file: {error}", "无法检查模型文件：{error_zh}"),
+    "os-error": ("cannot read the file: {reason}", "无法读取文件：{reason}"),
+}, scope="command"))
 
 
 def _node(node: Node, dtypes: set[str]) -> dict:
@@ -77,6 +113,73 @@ def summary(info: ModelInfo) -> dict:
                      for f in info.findings],
         "external_data": [{"tensor": e.name, "initializer": e.initializer, "location": e.location,
                            "offset": e.offset, "length": e.length, "checked": e.problem is None,
-                           **({"problem": e.problem[0], "problem_zh": e.problem[1]} if e.problem else {})}
+                           **(_problem(e) if e.problem else {})}
                           for e in info.external_data],
     }
+
+
+def inspection(info: ModelInfo, tool: str) -> dict:
+    """What ``inspect --format json`` writes: the card fragment and the summary."""
+    return {"card_fragment": card_fragment(info, tool), "inspection": summary(info)}
+
+
+def inspection_yaml(info: ModelInfo, tool: str) -> str:
+    """What ``inspect`` writes by default: the card fragment as YAML, under comments that say where
+    it comes from and what the file holds besides."""
+    from ..spec.textsafe import one_line, yaml_dump
+
+    detail = " ".join(x for x in (info.framework, info.framework_version) if x)
+    head = [f"# Card fields read from {info.path} by {tool}",
+            f"# ({info.container}; {detail})." if detail else f"# ({info.container})."]
+    head += [f"# {note}" for note in info.notes]
+    if info.buffer_elements:
+        head.append(f"# {info.buffer_elements} elements of normalisation buffers (running statistics) are not counted "
+                    "as parameters.")
+    if info.pickle_based:
+        head.append(f"# Pickle scan: {len(info.globals)} imported global(s), {len(info.findings)} finding(s).")
+    fragment = json.loads(json.dumps(card_fragment(info, tool)))
+    return "".join(one_line(h) + "\n" for h in head) + yaml_dump(fragment, sort_keys=False, width=100)
+
+
+def finding_issues(findings: list) -> list[Issue]:
+    """One diagnostic per unsafe import (the first :data:`MAX_FINDINGS_SHOWN`), with how many
+    pickle streams import it and where the first of them do; then one counting the rest."""
+    check = lookup("modelfile.unsafe-global")
+    out = []
+    for f in findings[:MAX_FINDINGS_SHOWN]:
+        params = {"imported": f.name, "classification": f.classification, "stream": f.stream, "offset": f.offset,
+                  "count": f.count}
+        if f.count == 1:
+            out.append(diagnostic("modelfile.unsafe-global", "", f.classification, **params))
+            continue
+        places = [check.render("location", {"stream": st, "offset": at}) for st, at in f.locations]
+        variant = f"{f.classification}:many-more" if f.count > len(f.locations) else f"{f.classification}:many"
+        out.append(diagnostic("modelfile.unsafe-global", "", variant, **params,
+                              locations=[{"stream": st, "offset": at} for st, at in f.locations],
+                              first=", ".join(en for en, _ in places), first_zh="、".join(zh for _, zh in places)))
+    if len(findings) > MAX_FINDINGS_SHOWN:
+        out.append(diagnostic("modelfile.unsafe-global", "", "more", rest=len(findings) - MAX_FINDINGS_SHOWN))
+    return out
+
+
+def finding_lines(where: str, findings: list) -> list[str]:
+    """The lines ``inspect`` prints for ``findings``: each one critical, in English then in Chinese,
+    with the requirement it fails."""
+    lines = []
+    for issue in finding_issues(findings):
+        lines += [f"{where}: critical [{issue.requirement}] {issue.message}",
+                  f"{where}: 严重 [{issue.requirement}] {issue.message_zh}"]
+    return lines
+
+
+def failure(exc: Exception) -> Issue:
+    """Why the file could not be inspected: a :class:`.modelinfo.ModelFileError` (its located
+    message) or the OS's reason."""
+    if isinstance(exc, ModelFileError):
+        return diagnostic("modelfile.inspect", "", "model-file", **exc.as_cause())
+    return diagnostic("modelfile.inspect", "", "os-error", reason=getattr(exc, "strerror", None) or str(exc))
+
+
+def _problem(ref) -> dict:
+    issue = problem_issue(ref)
+    return {"problem": issue.message, "problem_zh": issue.message_zh}

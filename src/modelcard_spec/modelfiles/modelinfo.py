@@ -1,12 +1,19 @@
 """What reading a model file found (:class:`ModelInfo`), what stops it (:class:`ModelFileError`),
 and the helpers every format's reader shares: the element count of a declared shape, the parameter
-summary of a list of tensors, and names from the file made printable."""
+summary of a list of tensors, and names from the file made printable.
+
+Every ModelFileError is the diagnostic of a registered check (scope "command"), registered with
+:func:`register_model_file_check` by the module that raises it: its templates also in the forms
+located at a member and a byte offset. This module registers the checks of the pickle scanner's
+errors (:func:`scan_error`) and of tensor sizes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from . import pickles
+from ..spec.diagnostics import DiagnosticError
+from ..spec.registry import Check, register
 from ..spec.textsafe import encodable
 
 INT64_MAX = (1 << 63) - 1
@@ -19,41 +26,97 @@ _PRECISION_OF = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8
                  "uint8": "int8", "qint8": "int8", "quint8": "int8", "int4": "int4", "uint4": "int4"}
 
 
-class ModelFileError(Exception):
-    """The file cannot be read as the format it claims to be, or reading it would cost more than its
-    :class:`~.pickles.Budget`.
+def located(messages: dict) -> dict:
+    """The templates of a model-file check: each variant as given, and the same variant located at
+    a member (``VARIANT@member``), a byte offset (``VARIANT@offset``, 字节偏移: counted from 0) or
+    both (``VARIANT@member@offset``)."""
+    out = {}
+    for variant, (en, zh) in messages.items():
+        out[variant] = (en, zh)
+        out[variant + "@member"] = ("{member}: " + en, "{member}：" + zh)
+        out[variant + "@offset"] = ("byte {offset}: " + en, "字节偏移 {offset}：" + zh)
+        out[variant + "@member@offset"] = ("{member}, byte {offset}: " + en, "{member} 字节偏移 {offset}：" + zh)
+    return out
 
-    ``en`` and ``zh`` say what is wrong; ``member`` (a zip member or pickle stream) and ``offset``
-    (a byte offset in that member, or in the file) say where. ``message`` and ``message_zh`` are the
-    located sentences; ``str()`` is ``message``. ``info`` is what was read before the error (its
-    ``findings`` are imports found so far, which loading the file would run), or None."""
+
+def register_model_file_check(check_id: str, title: str, title_zh: str, messages: dict) -> Check:
+    """Register the check of a :class:`ModelFileError` (an error of the command that reads the file)
+    with ``messages`` in their :func:`located` forms."""
+    return register(Check(check_id, "error", title, title_zh, located(messages), scope="command"))
+
+
+class ModelFileError(DiagnosticError):
+    """The file cannot be read as the format it claims to be, or reading it would cost more than its
+    :class:`~.pickles.Budget`: the diagnostic (``issue``) of the registered check ``check_id``,
+    rendered from ``params``.
+
+    ``member`` (a zip member or pickle stream) and ``offset`` (a byte offset in that member, or in
+    the file) say where; they are parameters of the diagnostic too, and its messages (``message``,
+    ``message_zh``; ``str()`` is ``message``) are located at them. ``variant`` is the check's
+    variant without its location. ``info`` is what was read before the error (its ``findings``
+    are imports found so far, which loading the file would run), or None."""
 
     info: "ModelInfo | None" = None
 
-    def __init__(self, en: str, zh: str | None = None, *, member: str | None = None, offset: int | None = None):
-        self.en, self.zh, self.member, self.offset = en, zh or en, member, offset
-        super().__init__(self.message)
+    def __init__(self, check_id: str, variant: str = "", *, member: str | None = None, offset: int | None = None,
+                 **params):
+        at = {**({"member": member} if member else {}), **({"offset": offset} if offset is not None else {})}
+        super().__init__(check_id, variant + "".join(f"@{key}" for key in at), **params, **at)
+        self.variant, self.member, self.offset = variant, member or None, offset
 
-    @property
-    def message(self) -> str:
-        where = ", ".join(([self.member] if self.member else []) + ([f"byte {self.offset}"] if self.offset is not None else []))
-        return f"{where}: {self.en}" if where else self.en
+    def as_cause(self) -> dict:
+        """The parameters of a diagnostic that reports this error within its own sentence: the
+        located messages (``error``, ``error_zh``), and this error's check and parameters
+        (``cause``, ``cause_params``)."""
+        return {"error": self.message, "error_zh": self.message_zh, "cause": self.issue.rule,
+                "cause_params": dict(self.issue.params or {})}
 
-    @property
-    def message_zh(self) -> str:
-        where = " ".join(([self.member] if self.member else []) + ([f"字节偏移 {self.offset}"] if self.offset is not None else []))
-        return f"{where}：{self.zh}" if where else self.zh
+
+# The pickle scanner's errors (pickles.PickleError, pickles.LimitExceeded), as ModelFileError.
+register_model_file_check(
+    "modelfile.pickle", "The pickle streams of the file can be followed without running them",
+    "文件中的 pickle 数据流可在不执行的情况下解析",
+    {variant: (en, zh) if variant == "read" else ("cannot follow the pickle stream: " + en, "无法解析 pickle 数据流：" + zh)
+     for variant, (en, zh) in pickles.STREAM_PROBLEMS.items()})
+
+
+def _limit_messages() -> dict:
+    """The message of each limit of :class:`~.pickles.Budget` (a duration has its unit after the
+    number; a Latin word is spaced from the Chinese before it)."""
+    out = {}
+    for kind, (unit, unit_zh) in pickles.UNITS.items():
+        limit, after = ("{limit:g}", " 秒") if kind == "seconds" else ("{limit:,}", "")
+        space = " " if unit_zh[:1].isascii() else ""
+        out[kind] = (f"reading it needs more than {limit} {unit}, the inspection limit for one model file",
+                     f"读取该文件所需的{space}{unit_zh}超过单个模型文件的检查上限 {limit}{after}")
+    return out
+
+
+register_model_file_check("modelfile.limit", "Reading the model file stays within the inspection limits",
+                          "读取模型文件不超出检查上限", _limit_messages())
 
 
 def scan_error(exc: Exception, member: str | None = None) -> ModelFileError:
-    """A scanner error (:class:`.pickles.PickleError`, :class:`.pickles.LimitExceeded`) as a located
-    ModelFileError."""
-    if isinstance(exc, pickles.ReadError):
-        return ModelFileError(exc.en, exc.zh, member=member)
-    if isinstance(exc, pickles.PickleError):
-        return ModelFileError(f"cannot follow the pickle stream: {exc.en}", f"无法解析 pickle 数据流：{exc.zh}",
-                              member=member, offset=exc.offset)
-    return ModelFileError(exc.en, exc.zh, member=member, offset=getattr(exc, "offset", None))
+    """A scanner error (:class:`.pickles.PickleError`, :class:`.pickles.LimitExceeded`) as a
+    ModelFileError located at ``member`` and the error's offset."""
+    if isinstance(exc, pickles.LimitExceeded):
+        return ModelFileError("modelfile.limit", exc.kind, member=member, offset=exc.offset, limit=exc.limit)
+    return ModelFileError("modelfile.pickle", exc.variant, member=member, offset=exc.offset, **exc.params)
+
+
+# What declares a size: the subject of a tensor-size message.
+_SUBJECTS = {"tensor": ("tensor {name!r}", "张量 {name!r}"), "initializer": ("initializer {name!r}", "初始化器 {name!r}"),
+             "safetensors-entry": ("safetensors entry {name!r}", "safetensors 条目 {name!r}")}
+MAX_SHAPE_SHOWN = 8  # dimensions of a shape named in a message
+
+register_model_file_check(
+    "modelfile.tensor-size", "Every tensor and the parameter count fit in a 64-bit count", "每个张量及参数总数均不超出 64 位计数的上限",
+    {**{variant: (f"{en} declares more than 2^63-1 elements (shape [{{shape}}{more}])",
+                  f"{zh} 声明的元素超过 2^63-1 个（形状 [{{shape}}{more}]）")
+        for subject, (en, zh) in _SUBJECTS.items()
+        for variant, more in ((subject, ""), (subject + "-long", ", ..."))},
+     "parameters": ("the file declares {count:,} parameters, more than a 64-bit count holds",
+                    "文件声明了 {count:,} 个参数，超过 64 位计数的上限")})
 
 
 @dataclass
@@ -94,22 +157,19 @@ class ModelInfo:
     external_data: list = field(default_factory=list)  # .externaldata.ExternalData of an ONNX file's tensors
 
 
-def element_count(shape, what: str, what_zh: str, offset: int | None = None) -> int:
-    """Elements of a shape; more than a 64-bit count can hold is an error, not a number."""
+def element_count(shape, subject: str, name: str, offset: int | None = None) -> int:
+    """Elements of a shape; more than a 64-bit count can hold is an error, not a number. ``subject``
+    (``tensor``, ``initializer``, ``safetensors-entry``) and ``name`` say whose shape it is."""
     if any(d == 0 for d in shape):
         return 0
     n = 1
     for d in shape:
         n *= d
         if n > INT64_MAX:
-            raise ModelFileError(f"{what} declares more than 2^63-1 elements (shape {_short(shape)})",
-                                 f"{what_zh} 声明的元素超过 2^63-1 个（形状 {_short(shape)}）", offset=offset)
+            shown = list(shape[:MAX_SHAPE_SHOWN])
+            raise ModelFileError("modelfile.tensor-size", subject + ("-long" if len(shape) > MAX_SHAPE_SHOWN else ""),
+                                 offset=offset, name=name, shape=shown)
     return n
-
-
-def _short(shape) -> str:
-    text = str(list(shape[:8]))
-    return text if len(shape) <= 8 else text[:-1] + ", ...]"
 
 
 def summarise_tensors(info: ModelInfo, entries) -> None:
@@ -118,15 +178,14 @@ def summarise_tensors(info: ModelInfo, entries) -> None:
     total = buffers = 0
     by_dtype: dict[str, int] = {}
     for name, dtype, shape in entries:
-        numel = element_count(shape, f"tensor {printable_name(name)!r}", f"张量 {printable_name(name)!r}")
+        numel = element_count(shape, "tensor", printable_name(name))
         if name.rsplit(".", 1)[-1] in BUFFER_SUFFIXES:
             buffers += numel
             continue
         total += numel
         by_dtype[dtype] = by_dtype.get(dtype, 0) + numel
     if total > INT64_MAX or buffers > INT64_MAX:
-        raise ModelFileError(f"the file declares {max(total, buffers):,} parameters, more than a 64-bit count holds",
-                             f"文件声明了 {max(total, buffers):,} 个参数，超过 64 位计数的上限")
+        raise ModelFileError("modelfile.tensor-size", "parameters", count=max(total, buffers))
     info.tensor_count = len(entries)
     info.total_parameters = total
     info.buffer_elements = buffers

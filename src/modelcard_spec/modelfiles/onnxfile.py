@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import pickles
 from .externaldata import ExternalData, check_external_data, leave_out_unchecked
-from .modelinfo import ModelFileError, ModelInfo, Node, element_count, scan_error, summarise_tensors
+from .modelinfo import (ModelFileError, ModelInfo, Node, element_count, register_model_file_check, scan_error,
+                        summarise_tensors)
 
 # ONNX TensorProto.DataType codes to the schema's DType values.
 ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
@@ -29,6 +30,21 @@ STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.pr
 # --- a protobuf wire-format reader that skips payloads -------------------------------------------
 
 MAX_ONNX_STRING = 1 << 16  # longest name, type or domain read (they are identifiers, not data)
+
+register_model_file_check("modelfile.onnx", "The file is a well-formed ONNX model", "文件为格式正确的 ONNX 模型", {
+    "varint-truncated": ("truncated protobuf varint", "protobuf 变长整数被截断"),
+    "varint-malformed": ("malformed protobuf varint", "protobuf 变长整数格式错误"),
+    "wire-type": ("unsupported protobuf wire type {wire}", "不支持的 protobuf 编码类型 {wire}"),
+    "field-overrun": ("protobuf field runs past the end of its message", "protobuf 字段超出其所在消息的末尾"),
+    "name-too-long": ("a name of {length:,} bytes is longer than {limit:,} bytes", "名称长 {length:,} 字节，超过 {limit:,} 字节"),
+    "negative-dimension": ("initializer {name!r} has a negative dimension {dims!s}", "初始化器 {name!r} 的维度 {dims!s} 中有负数"),
+    "raw-data": ("initializer {name!r} ({dtype}, dims {dims!s}) needs {need:,} bytes of raw_data, the file holds {held:,}",
+                 "初始化器 {name!r}（{dtype}，维度 {dims!s}）需要 {need:,} 字节的 raw_data，文件中为 {held:,} 字节"),
+    "values": ("initializer {name!r} ({dtype}, dims {dims!s}) has {count:,} elements, the file stores {held:,}",
+               "初始化器 {name!r}（{dtype}，维度 {dims!s}）应有 {count:,} 个元素，文件中存储了 {held:,} 个"),
+    "empty": ("empty file", "文件为空"),
+    "not-onnx": ("not an ONNX model: no ir_version or graph", "不是 ONNX 模型：缺少 ir_version 或 graph"),
+})
 _LOW_BYTES = bytes(range(128))
 
 
@@ -37,7 +53,7 @@ def _varint(buf, pos: int, end: int) -> tuple[int, int]:
     start = pos
     while True:
         if pos >= end:
-            raise ModelFileError("truncated protobuf varint", "protobuf 变长整数被截断", offset=start)
+            raise ModelFileError("modelfile.onnx", "varint-truncated", offset=start)
         b = buf[pos]
         pos += 1
         result |= (b & 0x7F) << shift
@@ -45,7 +61,7 @@ def _varint(buf, pos: int, end: int) -> tuple[int, int]:
             return result, pos
         shift += 7
         if shift > 70:
-            raise ModelFileError("malformed protobuf varint", "protobuf 变长整数格式错误", offset=start)
+            raise ModelFileError("modelfile.onnx", "varint-malformed", offset=start)
 
 
 def _fields(buf, start: int, end: int, budget: pickles.Budget):
@@ -75,17 +91,16 @@ def _fields(buf, start: int, end: int, budget: pickles.Budget):
         elif wire == 5:
             value, pos = pos, pos + 4
         else:
-            raise ModelFileError(f"unsupported protobuf wire type {wire}", f"不支持的 protobuf 编码类型 {wire}", offset=at)
+            raise ModelFileError("modelfile.onnx", "wire-type", offset=at, wire=wire)
         if pos > end:
-            raise ModelFileError("protobuf field runs past the end of its message", "protobuf 字段超出其所在消息的末尾",
-                                 offset=at)
+            raise ModelFileError("modelfile.onnx", "field-overrun", offset=at)
         yield number, wire, value, at
 
 
 def _str(buf, span) -> str:
     if span[1] - span[0] > MAX_ONNX_STRING:
-        raise ModelFileError(f"a name of {span[1] - span[0]:,} bytes is longer than {MAX_ONNX_STRING:,} bytes",
-                             f"名称长 {span[1] - span[0]:,} 字节，超过 {MAX_ONNX_STRING:,} 字节", offset=span[0])
+        raise ModelFileError("modelfile.onnx", "name-too-long", offset=span[0], length=span[1] - span[0],
+                             limit=MAX_ONNX_STRING)
     return bytes(buf[span[0]:span[1]]).decode("utf-8", errors="replace")
 
 
@@ -190,9 +205,8 @@ def _onnx_tensor(buf, span, budget, externals: list, initializer: bool = True) -
             external = val == 1
     dtype = ONNX_DTYPES.get(code, f"onnx-type-{code}") if code is not None else "unknown"
     if any(d < 0 for d in dims):
-        raise ModelFileError(f"initializer {name!r} has a negative dimension {dims}",
-                             f"初始化器 {name!r} 的维度 {dims} 中有负数", offset=span[0])
-    numel = element_count(dims, f"initializer {name!r}", f"初始化器 {name!r}", span[0])
+        raise ModelFileError("modelfile.onnx", "negative-dimension", offset=span[0], name=name, dims=dims)
+    numel = element_count(dims, "initializer", name, span[0])
     if external:
         externals.append(ExternalData(name, entries.get("location"), entries.get("offset"), entries.get("length"),
                                       _ONNX_BITS.get(code), numel, span[0], initializer))
@@ -202,18 +216,14 @@ def _onnx_tensor(buf, span, budget, externals: list, initializer: bool = True) -
     if raw is not None:
         need = (numel * _ONNX_BITS[code] + 7) // 8
         if raw != need:
-            raise ModelFileError(f"initializer {name!r} ({dtype}, dims {dims}) needs {need:,} bytes of raw_data, "
-                                 f"the file holds {raw:,}",
-                                 f"初始化器 {name!r}（{dtype}，维度 {dims}）需要 {need:,} 字节的 raw_data，"
-                                 f"文件中为 {raw:,} 字节", offset=span[0])
+            raise ModelFileError("modelfile.onnx", "raw-data", offset=span[0], name=name, dtype=dtype, dims=dims,
+                                 need=need, held=raw)
     elif code in _ONNX_VALUE_FIELD and code not in (21, 22):
         number, per = _ONNX_VALUE_FIELD[code]
         held = values.get(number, 0)
         if held != numel * per:
-            raise ModelFileError(f"initializer {name!r} ({dtype}, dims {dims}) has {numel:,} elements, "
-                                 f"the file stores {held // per if per else held:,}",
-                                 f"初始化器 {name!r}（{dtype}，维度 {dims}）应有 {numel:,} 个元素，"
-                                 f"文件中存储了 {held // per if per else held:,} 个", offset=span[0])
+            raise ModelFileError("modelfile.onnx", "values", offset=span[0], name=name, dtype=dtype, dims=dims,
+                                 count=numel, held=held // per if per else held)
     return name, dtype, tuple(dims)
 
 
@@ -312,7 +322,7 @@ def inspect_onnx(path: Path, info: ModelInfo, budget: pickles.Budget) -> None:
     """Fill ``info`` from the ONNX file at ``path`` within ``budget``."""
     info.framework = "ONNX"
     if info.size_bytes == 0:
-        raise ModelFileError("empty file", "文件为空")
+        raise ModelFileError("modelfile.onnx", "empty")
     tensors: list = []
     producer = producer_version = None
     graph_seen = False
@@ -342,7 +352,7 @@ def inspect_onnx(path: Path, info: ModelInfo, budget: pickles.Budget) -> None:
         finally:
             buf.release()
     if not graph_seen or info.ir_version is None:
-        raise ModelFileError("not an ONNX model: no ir_version or graph", "不是 ONNX 模型：缺少 ir_version 或 graph")
+        raise ModelFileError("modelfile.onnx", "not-onnx")
     if producer:
         info.notes.append(f"produced by {producer} {producer_version or ''}".strip())
     info.opset_version = info.opsets.get("ai.onnx")

@@ -85,36 +85,84 @@ DANGEROUS_BUILTINS = {
 }
 
 # --- errors and limits --------------------------------------------------------------------------
+# The scanner's own exceptions carry what went wrong as data (a variant and its parameters, a limit
+# and its value); the model-file layer turns them into located diagnostics (:func:`.modelinfo.scan_error`)
+# of checks whose templates are made from the tables below.
+
+# Why a stream is not a pickle this scanner can follow: variant -> (English, Chinese) templates.
+STREAM_PROBLEMS = {
+    "truncated": ("the data ends in the middle of an opcode or before its STOP opcode",
+                  "数据在某个操作码中途或 STOP 操作码之前结束"),
+    "read": ("cannot read the data: {reason}", "无法读取数据：{reason}"),
+    "length": ("a length field declares {declared:,} bytes but only {left:,} remain",
+               "长度字段声明了 {declared:,} 字节，但其后仅剩 {left:,} 字节"),
+    "underflow": ("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象"),
+    "no-mark": ("MARK expected but not found", "缺少所需的 MARK 标记"),
+    "text-too-long": ("the text argument of {opcode} is longer than {limit:,} bytes", "{opcode} 的文本参数超过 {limit:,} 字节"),
+    "text-not-utf8": ("the text argument of {opcode} is not UTF-8", "{opcode} 的文本参数不是 UTF-8 编码"),
+    "invalid-number": ("{opcode} has an invalid number {text!r}", "{opcode} 的数值无效：{text!r}"),
+    "string-not-utf8": ("a string is not valid UTF-8", "字符串不是有效的 UTF-8"),
+    "memo-unset": ("memo key {key} is read before it is written", "备忘录键 {key} 在写入之前被读取"),
+    "memo-unset-long": ("memo key (a long number) is read before it is written", "备忘录键 （一个很长的数） 在写入之前被读取"),
+    "unknown-opcode": ("unknown opcode 0x{code:02x}", "未知的操作码 0x{code:02x}"),
+    "protocol": ("unsupported pickle protocol {protocol}", "不支持的 pickle 协议 {protocol}"),
+    "unhashable-key": ("a dict key is a list, dict or set (or a tuple holding one), which pickle.load refuses",
+                       "字典的键是列表、字典或集合（或含有它们的元组），pickle.load 会拒绝"),
+    "odd-items": ("odd number of items in a dictionary", "字典的项数为奇数"),
+    "stack-global": ("STACK_GLOBAL requires two strings", "STACK_GLOBAL 需要两个字符串"),
+    "obj-no-class": ("OBJ without a class", "OBJ 缺少类"),
+    "string-unquoted": ("the STRING argument is not quoted", "STRING 的参数未加引号"),
+    "string-escape": ("the STRING argument has an invalid escape", "STRING 的参数含无效转义"),
+    "unicode-escape": ("the UNICODE argument has an invalid escape", "UNICODE 的参数含无效转义"),
+    "negative-length": ("negative length", "长度为负数"),
+    "negative-put": ("negative PUT argument", "PUT 的参数为负数"),
+}
+
 
 class PickleError(ValueError):
     """The stream is not a pickle this scanner can follow.
 
-    ``en`` and ``zh`` say why; ``offset`` is the byte offset in the stream where it was found."""
+    ``variant`` (a key of :data:`STREAM_PROBLEMS`) and ``params`` say why; ``offset`` is the byte
+    offset in the stream where it was found. ``str()`` is the English sentence."""
 
-    def __init__(self, en: str, zh: str | None = None, offset: int | None = None):
-        super().__init__(en)
-        self.en, self.zh, self.offset = en, zh or en, offset
+    def __init__(self, variant: str, offset: int | None = None, **params):
+        super().__init__(variant)
+        self.variant, self.params, self.offset = variant, params, offset
+
+    def __str__(self) -> str:
+        return STREAM_PROBLEMS[self.variant][0].format(**self.params)
 
 
 class TruncatedError(PickleError):
     """The data ends before the pickle does."""
 
+    def __init__(self):
+        super().__init__("truncated")
+
 
 class ReadError(PickleError):
     """The bytes under the pickle cannot be read (a zip member's CRC, its compressed data): it is
-    located at the member, not at an opcode."""
+    located at the member, not at an opcode. ``reason``: what the stream raised."""
+
+    def __init__(self, reason: str):
+        super().__init__("read", reason=reason)
 
 
 class LimitExceeded(Exception):
-    """Reading the file would cost more than its :class:`Budget` allows."""
+    """Reading the file would cost more than its :class:`Budget` allows: ``kind`` (a key of
+    :data:`UNITS`) is the limit, ``limit`` its value."""
 
-    def __init__(self, en: str, zh: str, offset: int | None = None):
-        super().__init__(en)
-        self.en, self.zh, self.offset = en, zh, offset
+    def __init__(self, kind: str, limit: int | float, offset: int | None = None):
+        super().__init__(kind)
+        self.kind, self.limit, self.offset = kind, limit, offset
+
+    def __str__(self) -> str:
+        limit = f"{self.limit:,}" if isinstance(self.limit, int) else f"{self.limit:g}"
+        return f"over the limit of {limit} {UNITS[self.kind][0]}"
 
 
 # What each limit counts, for its message: (English unit, Chinese unit).
-_UNITS = {
+UNITS = {
     "bytes": ("bytes of pickle data", "pickle 数据字节数"),
     "opcodes": ("pickle opcodes", "pickle 操作码数"),
     "memo": ("memo entries", "备忘录（memo）条目数"),
@@ -173,12 +221,7 @@ class Budget:
             self.deadline = time.monotonic() + self.max_seconds
 
     def exceeded(self, kind: str, offset: int | None = None) -> LimitExceeded:
-        en_unit, zh_unit = _UNITS[kind]
-        # a count, or a duration with its unit after the number
-        limit, after = (f"{self.max_seconds:g}", " 秒") if kind == "seconds" else (f"{getattr(self, f'max_{kind}'):,}", "")
-        space = " " if zh_unit[:1].isascii() else ""  # a space between Chinese and a Latin word
-        return LimitExceeded(f"reading it needs more than {limit} {en_unit}, the inspection limit for one model file",
-                             f"读取该文件所需的{space}{zh_unit}超过单个模型文件的检查上限 {limit}{after}", offset)
+        return LimitExceeded(kind, getattr(self, f"max_{kind}"), offset)
 
     def spend(self, kind: str, n: int = 1, offset: int | None = None) -> None:
         total = self.used.get(kind, 0) + n
@@ -386,14 +429,13 @@ class Reader:
         return self.base + self.pos
 
     def eof_error(self) -> PickleError:
-        return TruncatedError("the data ends in the middle of an opcode or before its STOP opcode",
-                              "数据在某个操作码中途或 STOP 操作码之前结束")
+        return TruncatedError()
 
     def _read(self, n: int) -> bytes:
         try:
             chunk = self.stream.read(n)
         except self.errors as exc:
-            raise ReadError(f"cannot read the data: {exc}", f"无法读取数据：{exc}") from None
+            raise ReadError(str(exc)) from None
         self.budget.spend("bytes", len(chunk))
         return chunk
 
@@ -440,8 +482,7 @@ class Reader:
         """The next ``n`` bytes when ``n <= keep``; otherwise they are skipped and None is returned."""
         if self.end is not None and self.offset + n > self.end:
             left = max(self.end - self.offset, 0)
-            raise PickleError(f"a length field declares {n:,} bytes but only {left:,} remain",
-                              f"长度字段声明了 {n:,} 字节，但其后仅剩 {left:,} 字节")
+            raise PickleError("length", declared=n, left=left)
         if n <= keep:
             return self.take(n)
         self.skip(n)
@@ -461,7 +502,7 @@ class Reader:
             try:
                 self.stream.seek(self.base + n)
             except self.errors as exc:
-                raise ReadError(f"cannot read the data: {exc}", f"无法读取数据：{exc}") from None
+                raise ReadError(str(exc)) from None
             self.base += n
             return
         while n > 0:
@@ -695,25 +736,25 @@ class _Machine:
         self.table, self.set_reader = self.handlers()
 
     # -- helpers --
-    def fail(self, en: str, zh: str):
-        return PickleError(en, zh, self.at)
+    def fail(self, variant: str, **params) -> PickleError:
+        return PickleError(variant, self.at, **params)
 
     def fence(self) -> int:
         return self.marks[-1] if self.marks else 0
 
     def pop(self):
         if len(self.stack) <= self.fence():
-            raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+            raise self.fail("underflow")
         return self.stack.pop()
 
     def top(self):
         if len(self.stack) <= self.fence():
-            raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+            raise self.fail("underflow")
         return self.stack[-1]
 
     def pop_mark(self) -> list:
         if not self.marks:
-            raise self.fail("MARK expected but not found", "缺少所需的 MARK 标记")
+            raise self.fail("no-mark")
         k = self.marks.pop()
         items = self.stack[k:]
         del self.stack[k:]
@@ -776,12 +817,11 @@ class _Machine:
     def text_line(self, limit: int, what: str) -> str:
         data = self.r.line(limit)
         if data is None:
-            raise self.fail(f"the text argument of {what} is longer than {limit:,} bytes",
-                            f"{what} 的文本参数超过 {limit:,} 字节")
+            raise self.fail("text-too-long", opcode=what, limit=limit)
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            raise self.fail(f"the text argument of {what} is not UTF-8", f"{what} 的文本参数不是 UTF-8 编码") from None
+            raise self.fail("text-not-utf8", opcode=what) from None
 
     def number(self, what: str, parse):
         """The argument of INT, LONG, FLOAT, GET or PUT, as ``parse`` (one of the ``*_argument``
@@ -789,8 +829,7 @@ class _Machine:
         text, length, nul = self.r.number_line(self.budget.max_line)
         value = parse(text, length, nul)
         if value is None:
-            shown = text[:40].decode("latin-1")
-            raise self.fail(f"{what} has an invalid number {shown!r}", f"{what} 的数值无效：{shown!r}")
+            raise self.fail("invalid-number", opcode=what, text=text[:40].decode("latin-1"))
         return value
 
     def counted(self, n: int, kind: str):
@@ -802,7 +841,7 @@ class _Machine:
             try:
                 return data.decode("utf-8", "surrogatepass")
             except UnicodeDecodeError:
-                raise self.fail("a string is not valid UTF-8", "字符串不是有效的 UTF-8") from None
+                raise self.fail("string-not-utf8") from None
         if kind == "latin-1":
             return data.decode("latin-1")
         return data
@@ -814,9 +853,9 @@ class _Machine:
 
     def memo_get(self, key) -> None:
         if key not in self.memo:
-            short = type(key) is int and abs(key) < 1 << 64
-            raise self.fail(f"memo key {key if short else '(a long number)'} is read before it is written",
-                            f"备忘录键 {key if short else '（一个很长的数）'} 在写入之前被读取")
+            if type(key) is int and abs(key) < 1 << 64:
+                raise self.fail("memo-unset", key=key)
+            raise self.fail("memo-unset-long")
         self.stack.append(self.memo[key])
 
     # -- the loop --
@@ -844,7 +883,7 @@ class _Machine:
                     budget.check_time(self.at)
                 handler = handlers[code]
                 if handler is None:
-                    raise self.fail(f"unknown opcode 0x{code:02x}", f"未知的操作码 0x{code:02x}")
+                    raise self.fail("unknown-opcode", code=code)
                 if handler():
                     return
         except (PickleError, LimitExceeded) as exc:
@@ -872,7 +911,7 @@ class _Machine:
         def proto():
             v = r.uint(1)
             if v > 5:
-                raise self.fail(f"unsupported pickle protocol {v}", f"不支持的 pickle 协议 {v}")
+                raise self.fail("protocol", protocol=v)
 
         def frame():
             r.uint(8)  # a framing hint only; the opcodes inside are read one by one
@@ -892,7 +931,7 @@ class _Machine:
         def tuple_n(n):
             def op():
                 if len(stack) - n < (marks[-1] if marks else 0):
-                    raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+                    raise self.fail("underflow")
                 if n:
                     items = stack[-n:]
                     del stack[-n:]
@@ -902,12 +941,11 @@ class _Machine:
             return op
 
         def unhashable_key():
-            return self.fail("a dict key is a list, dict or set (or a tuple holding one), which pickle.load "
-                             "refuses", "字典的键是列表、字典或集合（或含有它们的元组），pickle.load 会拒绝")
+            return self.fail("unhashable-key")
 
         def setitems(items, target):
             if len(items) % 2:
-                raise self.fail("odd number of items in a dictionary", "字典的项数为奇数")
+                raise self.fail("odd-items")
             if type(target) is Map:
                 if not all(map(_hashable, items[::2])):
                     raise unhashable_key()
@@ -942,7 +980,7 @@ class _Machine:
 
         def setitem():  # written out like append
             if len(stack) - 3 < (marks[-1] if marks else 0):
-                raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+                raise self.fail("underflow")
             value = stack.pop()
             key = stack.pop()
             target = stack[-1]
@@ -981,17 +1019,17 @@ class _Machine:
 
         def stack_global():
             if len(stack) - 2 < (marks[-1] if marks else 0):
-                raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+                raise self.fail("underflow")
             name = stack.pop()
             module = stack.pop()
             if not all(type(x) is str or (type(x) is Blob and x.kind == "str") for x in (module, name)):
-                raise self.fail("STACK_GLOBAL requires two strings", "STACK_GLOBAL 需要两个字符串")
+                raise self.fail("stack-global")
             push(self.note_global(module, name))
 
         def obj():
             items = self.pop_mark()
             if not items:
-                raise self.fail("OBJ without a class", "OBJ 缺少类")
+                raise self.fail("obj-no-class")
             push(self.call(items[0], seq(items[1:], "tuple")))
 
         def reduce():
@@ -1019,11 +1057,11 @@ class _Machine:
                 return
             data = data.rstrip(b"\r")
             if len(data) < 2 or data[:1] not in (b"'", b'"') or data[-1:] != data[:1]:
-                raise self.fail("the STRING argument is not quoted", "STRING 的参数未加引号")
+                raise self.fail("string-unquoted")
             try:
                 push(codecs.escape_decode(data[1:-1])[0].decode("latin-1"))
             except ValueError:
-                raise self.fail("the STRING argument has an invalid escape", "STRING 的参数含无效转义") from None
+                raise self.fail("string-escape") from None
 
         def unicode_nl():
             data = r.line(KEEP_BYTES)
@@ -1033,13 +1071,13 @@ class _Machine:
             try:
                 push(data.decode("raw-unicode-escape"))
             except UnicodeDecodeError:
-                raise self.fail("the UNICODE argument has an invalid escape", "UNICODE 的参数含无效转义") from None
+                raise self.fail("unicode-escape") from None
 
         def long_n(width, signed_len):
             def op():
                 n = int.from_bytes(r.take(width), "little", signed=signed_len)
                 if n < 0:
-                    raise self.fail("negative length", "长度为负数")
+                    raise self.fail("negative-length")
                 data = r.payload(n, keep=64)
                 push(Blob("int", n) if data is None else int.from_bytes(data, "little", signed=True))
             return op
@@ -1048,14 +1086,14 @@ class _Machine:
             def op():
                 n = r.u1() if width == 1 else int.from_bytes(r.take(width), "little", signed=signed_len)
                 if n < 0:
-                    raise self.fail("negative length", "长度为负数")
+                    raise self.fail("negative-length")
                 pos = r.pos
                 if kind == "str" and pos + n <= len(r.buf) and n <= KEEP_BYTES:  # the common case, inline
                     r.pos = pos + n
                     try:
                         push(r.buf[pos:pos + n].decode("utf-8", "surrogatepass"))
                     except UnicodeDecodeError:
-                        raise self.fail("a string is not valid UTF-8", "字符串不是有效的 UTF-8") from None
+                        raise self.fail("string-not-utf8") from None
                 else:
                     push(self.counted(n, kind))
             return op
@@ -1063,7 +1101,7 @@ class _Machine:
         def put_text():
             key = self.number("PUT", index_argument)
             if (type(key) is int and key < 0) or (type(key) is bytes and key[:1] == b"-"):
-                raise self.fail("negative PUT argument", "PUT 的参数为负数")
+                raise self.fail("negative-put")
             self.memo_put(key)
 
         def persid():
@@ -1098,7 +1136,7 @@ class _Machine:
 
         def append():  # the commonest container opcode, so written out
             if len(stack) - 1 <= (marks[-1] if marks else 0):
-                raise self.fail("the opcode stream pops more than it pushed", "操作码流弹出的对象多于压入的对象")
+                raise self.fail("underflow")
             value = stack.pop()
             target = stack[-1]
             t = type(target)

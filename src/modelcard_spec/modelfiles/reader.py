@@ -26,7 +26,7 @@ def inspect_file(path: str | os.PathLike, budget: pickles.Budget | None = None) 
     budget) or :class:`OSError` (the file cannot be opened)."""
     p = Path(path)
     if not p.is_file():
-        raise ModelFileError("not a regular file", "不是普通文件")
+        raise ModelFileError("modelfile.format", "not-regular")
     budget = budget or pickles.Budget()
     container, zf = detect_container(p, budget)
     info = None
@@ -52,8 +52,7 @@ def inspect_file(path: str | os.PathLike, budget: pickles.Budget | None = None) 
         elif container == "pickle":
             inspect_pickle(p, info, budget)
         else:
-            raise ModelFileError(f"{container} files are recognised but not yet inspected",
-                                 f"可识别 {container} 文件，但尚不能检查其内容")
+            raise ModelFileError("modelfile.format", "not-inspected", container=container)
     except pickles.LimitExceeded as exc:
         error = scan_error(exc)
         error.info = info

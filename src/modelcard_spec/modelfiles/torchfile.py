@@ -13,9 +13,55 @@ import zipfile
 from pathlib import Path
 
 from . import pickles
-from .modelinfo import (INT64_MAX, ModelFileError, ModelInfo, element_count, printable_name, scan_error,
-                        summarise_tensors)
+from .modelinfo import (INT64_MAX, ModelFileError, ModelInfo, element_count, printable_name, register_model_file_check,
+                        scan_error, summarise_tensors)
 from .ziparchive import ZIP_ERRORS, check_method, member_head, zip_error
+
+
+def _trailing_messages() -> dict:
+    """Bytes after the last complete pickle that are not a pickle yet hold an import opcode: one
+    variant per reason the scanner gives (:data:`.pickles.STREAM_PROBLEMS`), with and without the
+    offset where it stopped."""
+    out = {}
+    for variant, (en, zh) in pickles.STREAM_PROBLEMS.items():
+        for suffix, at, at_zh in (("", "", ""), (":at", ", at byte {error_at:,}", "，位于字节偏移 {error_at:,} 处")):
+            out[f"trailing:{variant}{suffix}"] = (
+                "the {rest:,} bytes after the last complete pickle (from byte {start:,}) are not a pickle (" + en + at
+                + "), yet pickle.load could run code from them: byte {import_at:,} is an import opcode; the file cannot "
+                "be shown safe to load",
+                "最后一个完整 pickle 之后的 {rest:,} 字节（自字节偏移 {start:,} 起）不是 pickle（" + zh + at_zh
+                + "），但 pickle.load 仍可能从中执行代码：字节偏移 {import_at:,} 处是导入操作码；未能证明加载该文件是安全的")
+    return out
+
+
+register_model_file_check("modelfile.torch", "The PyTorch checkpoint is well-formed and its tensors lie in their storages",
+                          "PyTorch 检查点格式正确，且其张量位于各自的存储之内", {
+    "missing-storage": ("tensor {name!r} refers to storage data/{key}, which the archive does not contain",
+                        "张量 {name!r} 引用的存储 data/{key} 不在归档中"),
+    "storage-size": ("storage of tensor {name!r} holds {size:,} bytes, its persistent id declares {numel:,} x {itemsize} = {need:,}",
+                     "张量 {name!r} 的存储为 {size:,} 字节，其持久化标识声明为 {numel:,} × {itemsize} = {need:,} 字节"),
+    "stride": ("tensor {name!r} has an offset or stride beyond 2^63-1", "张量 {name!r} 的偏移或步长超过 2^63-1"),
+    "reach": ("tensor {name!r} (shape {shape!s}, offset {storage_offset:,}) reaches {reach:,} bytes into a storage of {need:,} bytes",
+              "张量 {name!r}（形状 {shape!s}，偏移 {storage_offset:,}）需要 {reach:,} 字节，而其存储只有 {need:,} 字节"),
+    "legacy-ends": ("the file ends before storage {key}", "文件在存储 {key} 之前结束"),
+    "legacy-numel": ("storage {key} holds {numel:,} elements, its tensors' persistent id declares {declared:,}",
+                     "存储 {key} 含 {numel:,} 个元素，其张量的持久化标识声明为 {declared:,} 个"),
+    "legacy-size": ("storage {key} needs {need:,} bytes, the file has {left:,} left", "存储 {key} 需要 {need:,} 字节，文件只剩 {left:,} 字节"),
+    "tar-header": ("a tar header block larger than {limit:,} bytes", "tar 头部块超过 {limit:,} 字节"),
+    "tar-unreadable": ("cannot read the tar archive: {reason}", "无法读取 tar 归档：{reason}"),
+    "tar-member-missing": ("a tar archive without the member {name!r} of a legacy PyTorch checkpoint",
+                           "该 tar 归档缺少旧版 PyTorch 检查点的成员 {name!r}"),
+    "tar-link": ("the member is a link or not a regular file; it is not followed", "该成员是链接或不是普通文件，不予跟随"),
+    "tar-count": ("the first pickle of {name!r} is not a count", "{name!r} 的第一个 pickle 不是计数"),
+    "tar-storage-type": ("storage {index} does not name a known storage type", "第 {index} 个存储未指明已知的存储类型"),
+    "tar-negative-size": ("storage {index} has a negative size", "第 {index} 个存储的大小为负数"),
+    "tar-negative-rank": ("tensor {index} has a negative rank", "第 {index} 个张量的秩为负数"),
+    "tar-ends:storage-size": ("the member ends in the size of storage {index}", "该成员在读取第 {index} 个存储的大小时提前结束"),
+    "tar-ends:storage-data": ("the member ends in the data of storage {index}", "该成员在读取第 {index} 个存储的数据时提前结束"),
+    "tar-ends:tensor-rank": ("the member ends in the rank of tensor {index}", "该成员在读取第 {index} 个张量的秩时提前结束"),
+    "tar-ends:tensor-sizes": ("the member ends in the sizes of tensor {index}", "该成员在读取第 {index} 个张量的尺寸时提前结束"),
+    **_trailing_messages(),
+})
 
 
 def _scan_member(zf: zipfile.ZipFile, item: zipfile.ZipInfo, result: pickles.ScanResult,
@@ -84,10 +130,8 @@ def inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: pickles.Budg
                 continue
             record = f"{prefix}/data/{key}".lower()
             if record not in sizes:
-                raise ModelFileError(f"tensor {printable_name(ref.name)!r} refers to storage data/{key}, "
-                                     "which the archive does not contain",
-                                     f"张量 {printable_name(ref.name)!r} 引用的存储 data/{key} 不在归档中",
-                                     member=f"{prefix}/data.pkl")
+                raise ModelFileError("modelfile.torch", "missing-storage", member=f"{prefix}/data.pkl",
+                                     name=printable_name(ref.name), key=key)
             _check_storage(ref, sizes[record], f"{prefix}/data/{key}")
     summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
 
@@ -98,24 +142,19 @@ def _check_storage(ref: pickles.TensorRef, held: list, record: str, offset: int 
     need = ref.storage_numel * ref.storage_itemsize
     for size in held:
         if size != need:
-            raise ModelFileError(f"storage of tensor {printable_name(ref.name)!r} holds {size:,} bytes, "
-                                 f"its persistent id declares {ref.storage_numel:,} x {ref.storage_itemsize} = {need:,}",
-                                 f"张量 {printable_name(ref.name)!r} 的存储为 {size:,} 字节，"
-                                 f"其持久化标识声明为 {ref.storage_numel:,} × {ref.storage_itemsize} = {need:,} 字节",
-                                 member=record, offset=offset)
+            raise ModelFileError("modelfile.torch", "storage-size", member=record, offset=offset,
+                                 name=printable_name(ref.name), size=size, numel=ref.storage_numel,
+                                 itemsize=ref.storage_itemsize, need=need)
     itemsize = pickles.ITEMSIZE.get(ref.dtype)
     if itemsize is None:
         return
-    element_count(ref.shape, f"tensor {printable_name(ref.name)!r}", f"张量 {printable_name(ref.name)!r}")
+    element_count(ref.shape, "tensor", printable_name(ref.name))
     if ref.offset > INT64_MAX or any(s > INT64_MAX for s in ref.stride or ()):
-        raise ModelFileError(f"tensor {printable_name(ref.name)!r} has an offset or stride beyond 2^63-1",
-                             f"张量 {printable_name(ref.name)!r} 的偏移或步长超过 2^63-1", member=record, offset=offset)
+        raise ModelFileError("modelfile.torch", "stride", member=record, offset=offset, name=printable_name(ref.name))
     reach = ref.extent() * itemsize
     if reach > need:
-        raise ModelFileError(f"tensor {printable_name(ref.name)!r} (shape {list(ref.shape)}, offset {ref.offset:,}) "
-                             f"reaches {reach:,} bytes into a storage of {need:,} bytes",
-                             f"张量 {printable_name(ref.name)!r}（形状 {list(ref.shape)}，偏移 {ref.offset:,}）"
-                             f"需要 {reach:,} 字节，而其存储只有 {need:,} 字节", member=record, offset=offset)
+        raise ModelFileError("modelfile.torch", "reach", member=record, offset=offset, name=printable_name(ref.name),
+                             shape=list(ref.shape), storage_offset=ref.offset, reach=reach, need=need)
 
 
 def _read_archive_version(zf, items, prefix: str, info: ModelInfo, budget: pickles.Budget) -> None:
@@ -168,8 +207,7 @@ class _BoundedReads:
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0 or n > self.limit:
-            raise ModelFileError(f"a tar header block larger than {self.limit:,} bytes", f"tar 头部块超过 {self.limit:,} 字节",
-                                 offset=self.fh.tell())
+            raise ModelFileError("modelfile.torch", "tar-header", offset=self.fh.tell(), limit=self.limit)
         return self.fh.read(n)
 
     def seek(self, *args) -> int:
@@ -201,11 +239,10 @@ def inspect_torch_tar(path: Path, info: ModelInfo, budget: pickles.Budget) -> No
                 records = _tar_records(tar, budget)
                 for name in TAR_RECORDS:
                     if name not in records:
-                        raise ModelFileError(f"a tar archive without the member {name!r} of a legacy PyTorch checkpoint",
-                                             f"该 tar 归档缺少旧版 PyTorch 检查点的成员 {name!r}")
+                        raise ModelFileError("modelfile.torch", "tar-member-missing", name=name)
                     _scan_tar_record(tar, records[name], result, budget)
         except TAR_ERRORS as exc:
-            error = ModelFileError(f"cannot read the tar archive: {exc}", f"无法读取 tar 归档：{exc}")
+            error = ModelFileError("modelfile.torch", "tar-unreadable", reason=str(exc))
         except ModelFileError as exc:
             error = exc
     # torch.load reads a file whose tar archive fails as a pickle; pickle.load reads any file as one
@@ -236,8 +273,7 @@ def _scan_tar_record(tar: tarfile.TarFile, member: tarfile.TarInfo, result: pick
     """The pickles of one member, with the binary data torch.load reads between them skipped."""
     name = member.name
     if not member.isreg():
-        raise ModelFileError("the member is a link or not a regular file; it is not followed",
-                             "该成员是链接或不是普通文件，不予跟随", member=name)
+        raise ModelFileError("modelfile.torch", "tar-link", member=name)
     fh = tar.extractfile(member)
     reader = pickles.Reader(fh, budget, size=member.size, seekable=True, errors=TAR_ERRORS)
 
@@ -248,38 +284,38 @@ def _scan_tar_record(tar: tarfile.TarFile, member: tarfile.TarInfo, result: pick
             raise scan_error(exc, label) from None
         return result.roots[-1]
 
-    def take(n: int, what: str, what_zh: str) -> bytes:
+    def take(n: int, what: str, index: int) -> bytes:
+        """``n`` bytes of the member; ``what`` (``storage-size``, ``storage-data``, ``tensor-rank``,
+        ``tensor-sizes``) of storage or tensor ``index`` names them should the member end first."""
         try:
             return reader.take(n) if n <= 64 else (reader.payload(n, keep=0) or b"")
         except pickles.PickleError:
-            raise ModelFileError(f"the member ends in {what}", f"该成员在读取{what_zh}时提前结束", member=name,
-                                 offset=reader.offset) from None
+            raise ModelFileError("modelfile.torch", f"tar-ends:{what}", member=name, offset=reader.offset,
+                                 index=index) from None
 
     if name == "pickle":
         scan(name)
         return
     count = scan(name)
     if type(count) is not int or count < 0:
-        raise ModelFileError(f"the first pickle of {name!r} is not a count", f"{name!r} 的第一个 pickle 不是计数",
-                             member=name)
+        raise ModelFileError("modelfile.torch", "tar-count", member=name, name=name)
     for i in range(1, count + 1):
         args = scan(f"{name}#{i}")
         if name == "storages":
             itemsize = _tar_storage_itemsize(args)
             if itemsize is None:
-                raise ModelFileError(f"storage {i} does not name a known storage type", f"第 {i} 个存储未指明已知的存储类型",
-                                     member=f"{name}#{i}")
-            numel = int.from_bytes(take(8, f"the size of storage {i}", f"第 {i} 个存储的大小"), "little", signed=True)
+                raise ModelFileError("modelfile.torch", "tar-storage-type", member=f"{name}#{i}", index=i)
+            numel = int.from_bytes(take(8, "storage-size", i), "little", signed=True)
             if numel < 0:
-                raise ModelFileError(f"storage {i} has a negative size", f"第 {i} 个存储的大小为负数", member=name,
-                                     offset=reader.offset - 8)
-            take(numel * itemsize, f"the data of storage {i}", f"第 {i} 个存储的数据")
+                raise ModelFileError("modelfile.torch", "tar-negative-size", member=name, offset=reader.offset - 8,
+                                     index=i)
+            take(numel * itemsize, "storage-data", i)
         else:
-            ndim = int.from_bytes(take(4, f"the rank of tensor {i}", f"第 {i} 个张量的秩"), "little", signed=True)
+            ndim = int.from_bytes(take(4, "tensor-rank", i), "little", signed=True)
             if ndim < 0:
-                raise ModelFileError(f"tensor {i} has a negative rank", f"第 {i} 个张量的秩为负数", member=name,
-                                     offset=reader.offset - 4)
-            take(4 + 16 * ndim + 8, f"the sizes of tensor {i}", f"第 {i} 个张量的尺寸")
+                raise ModelFileError("modelfile.torch", "tar-negative-rank", member=name, offset=reader.offset - 4,
+                                     index=i)
+            take(4 + 16 * ndim + 8, "tensor-sizes", i)
     if name == "storages":
         scan(f"{name}#views")
 
@@ -304,17 +340,16 @@ def _check_legacy_storages(fh, pos: int, size: int, refs: list, keys) -> None:
         if not tied:
             return  # a storage no tensor describes: its length in bytes is unknown, so stop here
         if pos + 8 > size:
-            raise ModelFileError(f"the file ends before storage {key}", f"文件在存储 {key} 之前结束", offset=pos)
+            raise ModelFileError("modelfile.torch", "legacy-ends", offset=pos, key=key)
         fh.seek(pos)
         numel = int.from_bytes(fh.read(8), "little", signed=True)
         declared = tied[0].storage_numel
         if numel != declared:
-            raise ModelFileError(f"storage {key} holds {numel:,} elements, its tensors' persistent id declares {declared:,}",
-                                 f"存储 {key} 含 {numel:,} 个元素，其张量的持久化标识声明为 {declared:,} 个", offset=pos)
+            raise ModelFileError("modelfile.torch", "legacy-numel", offset=pos, key=key, numel=numel, declared=declared)
         need = declared * tied[0].storage_itemsize
         if pos + 8 + need > size:
-            raise ModelFileError(f"storage {key} needs {need:,} bytes, the file has {max(size - pos - 8, 0):,} left",
-                                 f"存储 {key} 需要 {need:,} 字节，文件只剩 {max(size - pos - 8, 0):,} 字节", offset=pos)
+            raise ModelFileError("modelfile.torch", "legacy-size", offset=pos, key=key, need=need,
+                                 left=max(size - pos - 8, 0))
         for ref in tied:
             _check_storage(ref, [need], f"storage {key}", pos)
         pos += 8 + need
@@ -365,19 +400,14 @@ def _check_trailing(fh, start: int, info: ModelInfo, exc: pickles.PickleError, l
     """The bytes from ``start`` to the end of the file are not a complete pickle (``exc`` says why):
     a note when none of them is an import opcode, else an error."""
     rest = info.size_bytes - start
-    at, at_zh = (f", at byte {exc.offset:,}", f"，位于字节偏移 {exc.offset:,} 处") if exc.offset is not None else ("", "")
     where = _first_import_opcode(fh, start, info.size_bytes, budget)
     if where is None:
         info.notes.append(f"{rest:,} bytes after the last pickle (from byte {start:,}) are not a pickle and hold "
                           "no import opcode, so pickle.load cannot run code from them")
         return
-    raise ModelFileError(f"the {rest:,} bytes after the last complete pickle (from byte {start:,}) are not a pickle "
-                         f"({exc.en}{at}), yet pickle.load could run code from them: byte {where:,} "
-                         "is an import opcode; the file cannot be shown safe to load",
-                         f"最后一个完整 pickle 之后的 {rest:,} 字节（自字节偏移 {start:,} 起）不是 pickle"
-                         f"（{exc.zh}{at_zh}），但 pickle.load 仍可能从中执行代码："
-                         f"字节偏移 {where:,} 处是导入操作码；未能证明加载该文件是安全的",
-                         member=label, offset=start)
+    at = {} if exc.offset is None else {"error_at": exc.offset}
+    raise ModelFileError("modelfile.torch", f"trailing:{exc.variant}" + (":at" if at else ""), member=label,
+                         offset=start, rest=rest, start=start, import_at=where, **at, **exc.params)
 
 
 def _first_import_opcode(fh, start: int, end: int, budget: pickles.Budget) -> int | None:

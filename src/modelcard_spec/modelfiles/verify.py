@@ -55,10 +55,12 @@ from pathlib import Path
 from ..spec.version import __version__
 from ..spec import safewrite
 from ..spec import shapes
+from ..spec.diagnostics import DiagnosticError
+from ..spec.registry import Check, register
 from ._onnxchild import HEADER, MAX_HEAD, contiguous, first_line, pack
 from ..spec.digests import sha256_file
 from .externaldata import external_problem
-from .modelinfo import ModelFileError
+from .modelinfo import ModelFileError, printable_name
 from .onnxfile import onnx_external_data
 from ..spec.evidence import EvidenceError, evidence_bytes, evidence_files
 
@@ -109,17 +111,34 @@ class ExampleResult:
                 "saved": self.saved}
 
 
-class VerifyError(Exception):
-    """The run cannot start at all (no numpy/onnxruntime, the model cannot be loaded): (en, zh)."""
+class VerifyError(DiagnosticError):
+    """The run cannot start at all (the card declares no examples, no numpy/onnxruntime, the model
+    cannot be read or loaded): the diagnostic of a registered ``verify.*`` check. ``where`` is the
+    card's path when the error is about the card, not the model."""
 
-    def __init__(self, message: str, message_zh: str):
-        super().__init__(message)
-        self.message, self.message_zh = message, message_zh
+
+register(Check("verify.examples", "error", "The card declares input/output examples to run", "模型卡声明了可运行的输入输出示例",
+               {"": ("the card declares no input/output examples (input_output.examples)",
+                     "模型卡未声明输入输出示例（input_output.examples）")}, scope="command"))
+register(Check("verify.unavailable", "error", "ONNX Runtime can be run under limits on this system",
+               "可在本系统上受限地运行 ONNX Runtime", {
+    "not-installed": ("verify needs numpy and onnxruntime: pip install 'modelcard-spec[verify]'",
+                      "verify 需要 numpy 和 onnxruntime：pip install 'modelcard-spec[verify]'"),
+    "not-posix": ("verify runs ONNX Runtime in a child process under limits, which needs Linux or macOS",
+                  "verify 在受限的子进程中运行 ONNX Runtime，这需要 Linux 或 macOS"),
+}, scope="command"))
+register(Check("verify.model", "error", "The model file exists, reads as ONNX and keeps no data where it may not",
+               "模型文件存在、可作为 ONNX 读取，且未将数据保存在不允许的位置", {
+    "missing": ("no such model file", "模型文件不存在"),
+    "unreadable": ("cannot read {file} as an ONNX model: {error}", "无法将 {file} 作为 ONNX 模型读取：{error_zh}"),
+    "os-error": ("cannot read {file}: {reason}", "无法读取 {file}：{reason}"),
+    "external-data": ("{file} is not run: {problem}", "未运行 {file}：{problem_zh}"),
+    "external-data-more": ("{file} is not run: {problem}; and {more:,} more", "未运行 {file}：{problem_zh}；另有 {more:,} 个"),
+}, scope="command"))
 
 
 def _not_installed() -> VerifyError:
-    return VerifyError("verify needs numpy and onnxruntime: pip install 'modelcard-spec[verify]'",
-                       "verify 需要 numpy 和 onnxruntime：pip install 'modelcard-spec[verify]'")
+    return VerifyError("verify.unavailable", "not-installed")
 
 
 def _np():
@@ -397,19 +416,64 @@ class Limits:
         return math.ceil(self.timeout) + 1
 
 
-class _Stopped(Exception):
-    """A step of the ONNX Runtime process that gave no result: (en, zh). ``limit`` when a limit
-    stopped it (the time, the memory, the size of the outputs) or the process ended abnormally."""
+def _ended_messages() -> dict:
+    """The process ended without a result: one variant per way it ended (``ended:HOW``), each also
+    with the last line it wrote to standard error (``ended:HOW:last``)."""
+    out = {}
+    for how, (en, zh) in {"not-ended": ("it did not end within 5 s and was killed", "5 秒内未结束，已被强制终止"),
+                          "cpu-limit": ("stopped at its CPU time limit", "因达到 CPU 时间上限而终止"),
+                          "sigkill": ("killed by SIGKILL, perhaps by the system for lack of memory",
+                                      "被 SIGKILL 终止，可能是系统内存不足所致"),
+                          "signal": ("stopped by {signal}", "被信号 {signal} 终止"),
+                          "status": ("exit status {status}", "退出状态 {status}")}.items():
+        en = "the ONNX Runtime process ended without a result (" + en + ")"
+        zh = "ONNX Runtime 进程未给出结果即终止（" + zh + "）"
+        out[f"ended:{how}"] = (en, zh)
+        out[f"ended:{how}:last"] = (en + "; its last message: {last}", zh + "；其最后一条消息：{last}")
+    return out
 
-    def __init__(self, en: str, zh: str, limit: bool):
-        super().__init__(en)
-        self.en, self.zh, self.limit = en, zh, limit
+
+register(Check("verify.runtime", "error", "The ONNX Runtime process gives a result within its limits",
+               "ONNX Runtime 进程在其限制内给出结果", {
+    "start-failed": ("the ONNX Runtime process could not be started: {reason}", "无法启动 ONNX Runtime 进程：{reason}"),
+    "start-timeout": ("the ONNX Runtime process did not start within {seconds:g} s, and was stopped",
+                      "ONNX Runtime 进程未能在 {seconds:g} 秒内启动，已被终止"),
+    "load-timeout": ("ONNX Runtime did not load {file} within the time limit of {seconds:g} s (--timeout); its process "
+                     "was stopped", "ONNX Runtime 未能在时间上限 {seconds:g} 秒（--timeout）内加载 {file}；已终止其进程"),
+    "run-timeout": ("the model did not finish within the time limit of {seconds:g} s (--timeout); its ONNX Runtime "
+                    "process was stopped", "模型未能在时间上限 {seconds:g} 秒（--timeout）内运行完毕；已终止其 ONNX Runtime 进程"),
+    "malformed": ("the ONNX Runtime process sent a reply that cannot be read, and was stopped",
+                  "ONNX Runtime 进程返回了无法读取的数据，已被终止"),
+    "outputs-too-large": ("the outputs hold {size:,} bytes, over the limit of {limit:,} bytes for the outputs of one "
+                          "example, so they were not transferred",
+                          "输出共 {size:,} 字节，超过本工具对单个示例输出的上限（{limit:,} 字节），因此未传回"),
+    "memory": ("ONNX Runtime reached the memory limit of {mib:g} MiB (--max-memory): {reason}",
+               "ONNX Runtime 达到内存上限 {mib:g} MiB（--max-memory）：{reason}"),
+    "load-failed": ("ONNX Runtime cannot load {file}: {reason}", "ONNX Runtime 无法加载 {file}：{reason}"),
+    "run-failed": ("ONNX Runtime failed: {reason}", "ONNX Runtime 运行失败：{reason}"),
+    **_ended_messages(),
+}, scope="command"))
 
 
-# how a signal that ended the ONNX Runtime process is told: (en, zh), whole clauses
-_SIGNAL_WORDS = {getattr(signal, "SIGXCPU", None): ("stopped at its CPU time limit", "因达到 CPU 时间上限而终止"),
-                 signal.SIGKILL: ("killed by SIGKILL, perhaps by the system for lack of memory",
-                                  "被 SIGKILL 终止，可能是系统内存不足所致")}
+class _Stopped(VerifyError):
+    """A step of the ONNX Runtime process that gave no result (``verify.runtime``): at the start it
+    stops the run, in an example it is that example's problem. ``limit`` when a limit stopped it
+    (the time, the memory, the size of the outputs) or the process ended abnormally."""
+
+    def __init__(self, variant: str, limit: bool, **params):
+        super().__init__("verify.runtime", variant, **params)
+        self.limit = limit
+
+
+# how a signal that ended the ONNX Runtime process is told: a variant of verify.runtime's "ended"
+_SIGNAL_WORDS = {getattr(signal, "SIGXCPU", None): "cpu-limit", signal.SIGKILL: "sigkill"}
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 _DTYPE_STR = re.compile(r"[<>|][biuf][1-9][0-9]?")
 
 
@@ -454,9 +518,7 @@ class _Session:
             self.proc = subprocess.Popen(_child_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, close_fds=True)
         except OSError as exc:  # no process could be started (EAGAIN, EMFILE, ENOMEM)
-            reason = exc.strerror or type(exc).__name__
-            raise _Stopped(f"the ONNX Runtime process could not be started: {reason}",
-                           f"无法启动 ONNX Runtime 进程：{reason}", True) from None
+            raise _Stopped("start-failed", True, reason=exc.strerror or type(exc).__name__) from None
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             os.set_blocking(stream.fileno(), False)
         # absolute but not resolved: ONNX Runtime looks for external data next to the path it is given,
@@ -591,31 +653,19 @@ class _Session:
         """A reply that reports an error: ONNX Runtime's message, or a limit that was reached."""
         reason = first_line(head["error"]) if head.get("error") is not None else ""
         if isinstance(head.get("over"), int):
-            return _Stopped(f"the outputs hold {head['over']:,} bytes, over the limit of {MAX_OUTPUT_BYTES:,} bytes "
-                            "for the outputs of one example, so they were not transferred",
-                            f"输出共 {head['over']:,} 字节，超过本工具对单个示例输出的上限（{MAX_OUTPUT_BYTES:,} 字节），因此未传回",
-                            True)
+            return _Stopped("outputs-too-large", True, size=head["over"], limit=MAX_OUTPUT_BYTES)
         if head.get("memory"):
-            mib = self.limits.max_memory / (1 << 20)
-            return _Stopped(f"ONNX Runtime reached the memory limit of {mib:g} MiB (--max-memory): {reason}",
-                            f"ONNX Runtime 达到内存上限 {mib:g} MiB（--max-memory）：{reason}", True)
+            return _Stopped("memory", True, mib=self.limits.max_memory / (1 << 20), reason=reason)
         if step == "load":
-            return _Stopped(f"ONNX Runtime cannot load {self.model.name}: {reason}",
-                            f"ONNX Runtime 无法加载 {self.model.name}：{reason}", False)
-        return _Stopped(f"ONNX Runtime failed: {reason}", f"ONNX Runtime 运行失败：{reason}", False)
+            return _Stopped("load-failed", False, file=self.model.name, reason=reason)
+        return _Stopped("run-failed", False, reason=reason)
 
     def _timed_out(self, step: str) -> _Stopped:
-        t = self.limits.timeout
         if step == "start":
-            return _Stopped(f"the ONNX Runtime process did not start within {START_SECONDS:g} s, and was stopped",
-                            f"ONNX Runtime 进程未能在 {START_SECONDS:g} 秒内启动，已被终止", True)
+            return _Stopped("start-timeout", True, seconds=START_SECONDS)
         if step == "load":
-            return _Stopped(f"ONNX Runtime did not load {self.model.name} within the time limit of {t:g} s (--timeout); "
-                            "its process was stopped",
-                            f"ONNX Runtime 未能在时间上限 {t:g} 秒（--timeout）内加载 {self.model.name}；已终止其进程", True)
-        return _Stopped(f"the model did not finish within the time limit of {t:g} s (--timeout); its ONNX Runtime "
-                        "process was stopped",
-                        f"模型未能在时间上限 {t:g} 秒（--timeout）内运行完毕；已终止其 ONNX Runtime 进程", True)
+            return _Stopped("load-timeout", True, file=self.model.name, seconds=self.limits.timeout)
+        return _Stopped("run-timeout", True, seconds=self.limits.timeout)
 
     def _ended(self) -> _Stopped:
         """The process ended without a reply: by which signal or with which status, and the last
@@ -632,25 +682,19 @@ class _Session:
             self._stderr = (self._stderr + chunk)[-STDERR_KEPT:]
         self.close()
         if code is None:
-            how, how_zh = "it did not end within 5 s and was killed", "5 秒内未结束，已被强制终止"
+            how, params = "not-ended", {}
         elif code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            how, how_zh = _SIGNAL_WORDS.get(-code, (f"stopped by {name}", f"被信号 {name} 终止"))
+            how = _SIGNAL_WORDS.get(-code, "signal")
+            params = {"signal": _signal_name(-code)} if how == "signal" else {}
         else:
-            how, how_zh = f"exit status {code}", f"退出状态 {code}"
+            how, params = "status", {"status": code}
         lines = [ln for ln in self._stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
         last = first_line(lines[-1]) if lines else ""
-        return _Stopped(f"the ONNX Runtime process ended without a result ({how})" + (f"; its last message: {last}" if last else ""),
-                        f"ONNX Runtime 进程未给出结果即终止（{how_zh}）" + (f"；其最后一条消息：{last}" if last else ""),
-                        True)
+        return _Stopped(f"ended:{how}" + (":last" if last else ""), True, **params, **({"last": last} if last else {}))
 
     def _malformed(self) -> _Stopped:
         self.close()
-        return _Stopped("the ONNX Runtime process sent a reply that cannot be read, and was stopped",
-                        "ONNX Runtime 进程返回了无法读取的数据，已被终止", True)
+        return _Stopped("malformed", True)
 
 
 class _Reply:
@@ -712,8 +756,11 @@ def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None,
            force: bool = False, limits: Limits | None = None) -> list[ExampleResult]:
     """Run every example; save the outputs to ``out_dir`` (None: not saved) under the output policy,
     replacing existing files only with ``force``. The model runs in a child process under
-    ``limits`` (default :class:`Limits`). Raises :class:`VerifyError` if the run cannot start and
-    :class:`.safewrite.OutputError` (before anything runs) if an output may not be written."""
+    ``limits`` (default :class:`Limits`). Raises :class:`VerifyError` if the run cannot start (the
+    card declares no examples: before the model is read) and :class:`.safewrite.OutputError`
+    (before anything runs) if an output may not be written."""
+    if not _examples(card):
+        raise VerifyError("verify.examples", where=str(card_path))
     targets = output_targets(card, card_path, model_path, out_dir, force) if out_dir is not None else None
     inputs = _inputs(card, card_path, model_path)
     np = _np()
@@ -722,15 +769,11 @@ def verify(card: dict, card_path: Path, model_path: Path, out_dir: Path | None,
     if importlib.util.find_spec("onnxruntime") is None:
         raise _not_installed()
     if os.name != "posix":
-        raise VerifyError("verify runs ONNX Runtime in a child process under limits, which needs Linux or macOS",
-                          "verify 在受限的子进程中运行 ONNX Runtime，这需要 Linux 或 macOS")
+        raise VerifyError("verify.unavailable", "not-posix")
     _check_external_data(model_path)
     session = _Session(model_path, limits or Limits())
     try:
-        try:
-            session.start()
-        except _Stopped as exc:
-            raise VerifyError(exc.en, exc.zh) from None
+        session.start()  # a _Stopped here is the VerifyError of the run
         run = _Run(np, session, card, card_path.parent, session.input_names, session.output_names,
                    _declared_nodes(card, "input_nodes"), _declared_nodes(card, "output_nodes"), _value_ranges(card))
         return [_verify_example(run, position, i, ex, targets, out_dir, inputs, force)
@@ -765,16 +808,15 @@ def _check_external_data(model_path: Path) -> None:
     try:
         refs = onnx_external_data(model_path)
     except ModelFileError as exc:
-        raise VerifyError(f"cannot read {model_path.name} as an ONNX model: {exc.message}",
-                          f"无法将 {model_path.name} 作为 ONNX 模型读取：{exc.message_zh}") from None
+        raise VerifyError("verify.model", "unreadable", file=model_path.name, **exc.as_cause()) from None
     except OSError as exc:
-        raise VerifyError(f"cannot read {model_path.name}: {exc.strerror or exc}",
-                          f"无法读取 {model_path.name}：{exc.strerror or exc}") from None
+        raise VerifyError("verify.model", "os-error", file=model_path.name, reason=exc.strerror or str(exc)) from None
     refused = [ref for ref in refs if ref.problem]
     if refused:
-        en, zh = external_problem(refused[0])
-        more = (f"; and {len(refused) - 1:,} more", f"；另有 {len(refused) - 1:,} 个") if len(refused) > 1 else ("", "")
-        raise VerifyError(f"{model_path.name} is not run: {en}{more[0]}", f"未运行 {model_path.name}：{zh}{more[1]}")
+        problem = external_problem(refused[0])
+        raise VerifyError("verify.model", "external-data-more" if len(refused) > 1 else "external-data",
+                          file=model_path.name, problem=problem.message, problem_zh=problem.message_zh,
+                          tensor=printable_name(refused[0].name), more=len(refused) - 1)
 
 
 def _example_arrays(run: _Run, ev_id, label: tuple[str, str], used: int, check):
@@ -829,7 +871,7 @@ def _run_example(run: _Run, ex: dict, res: ExampleResult) -> dict | None:
     try:
         produced = run.session.run({n: arrays[n] for n in run.input_names})
     except _Stopped as exc:
-        res.problems.append((exc.en, exc.zh))
+        res.problems.append((exc.message, exc.message_zh))
         res.over_limit = exc.limit
         return None
     del arrays

@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - Python built without lzma
     lzma = None
 
 from . import pickles
-from .modelinfo import ModelFileError, scan_error
+from .modelinfo import ModelFileError, register_model_file_check, scan_error
 
 # What reading a zip archive can raise on a damaged or unusual member (and what we turn into a
 # located ModelFileError): bad headers and CRCs, truncated or invalid compressed data, encryption.
@@ -28,10 +28,16 @@ ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated", z
                zipfile.ZIP_LZMA: "lzma"}
 ZIP_METHOD_NAMES = {9: "deflate64", 6: "implode", 93: "zstd", 98: "ppmd"}
 
+register_model_file_check("modelfile.zip", "The zip archive can be read as PyTorch reads it", "zip 归档可按 PyTorch 的方式读取", {
+    "unreadable": ("cannot read the zip archive: {reason}", "无法读取 zip 归档：{reason}"),
+    "method": ("compression method {method} ({method_name}) is not supported; PyTorch writes stored or deflated members only",
+               "不支持压缩方法 {method}（{method_name}）；PyTorch 只写入未压缩或以 deflate 压缩的成员"),
+})
+
 
 def zip_error(exc: Exception, member: str | None = None) -> ModelFileError:
     """What zipfile raised, as a ModelFileError located at ``member``."""
-    return ModelFileError(f"cannot read the zip archive: {exc}", f"无法读取 zip 归档：{exc}", member=member)
+    return ModelFileError("modelfile.zip", "unreadable", member=member, reason=str(exc))
 
 
 def _zip_entry_count(fh, limit: int) -> int:
@@ -77,11 +83,8 @@ def open_zip(path: Path, budget: pickles.Budget) -> zipfile.ZipFile:
 def check_method(item: zipfile.ZipInfo) -> None:
     """Refuse a member compressed by a method zipfile does not read."""
     if item.compress_type not in ZIP_METHODS:
-        method = ZIP_METHOD_NAMES.get(item.compress_type, "unknown")
-        raise ModelFileError(f"compression method {item.compress_type} ({method}) is not supported; "
-                             "PyTorch writes stored or deflated members only",
-                             f"不支持压缩方法 {item.compress_type}（{method}）；PyTorch 只写入未压缩或以 deflate 压缩的成员",
-                             member=item.filename)
+        raise ModelFileError("modelfile.zip", "method", member=item.filename, method=item.compress_type,
+                             method_name=ZIP_METHOD_NAMES.get(item.compress_type, "unknown"))
 
 
 def member_head(zf: zipfile.ZipFile, item: zipfile.ZipInfo, budget: pickles.Budget, n: int) -> bytes:
