@@ -16,7 +16,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from conftest import ROOT
-from modelcard_spec.modelfiles.detect import detect
+from modelcard_spec.modelfiles.detect import detect_container
+from modelcard_spec.modelfiles.pickles import Budget
 from modelcard_spec.modelfiles.externaldata import external_problem, problem_issue
 from modelcard_spec.modelfiles.fragment import card_fragment, summary
 from modelcard_spec.modelfiles.modelinfo import BUFFER_SUFFIXES, ModelFileError, scan_error
@@ -549,7 +550,7 @@ def test_the_legacy_format_is_recognised_by_its_magic_number_in_any_protocol(tmp
     import pickle
 
     whole = (MODELS / "tiny_cnn_legacy.pth").read_bytes()
-    assert detect(MODELS / "tiny_cnn_legacy.pth") == "pytorch-legacy"
+    assert detect_container(MODELS / "tiny_cnn_legacy.pth", Budget())[0] == "pytorch-legacy"
     magic = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)
     assert whole.startswith(magic)
     zero = tmp_path / "zero.pth"

@@ -86,11 +86,3 @@ def _is_torch_legacy(head: bytes, budget: pickles.Budget) -> bool:
     except (pickles.PickleError, pickles.LimitExceeded):
         return False
     return type(roots[0]) is int and roots[0] == TORCH_MAGIC
-
-
-def detect(path: Path) -> str:
-    """The container kind, from the file's first bytes (then its suffix)."""
-    container, zf = detect_container(Path(path), pickles.Budget())
-    if zf is not None:
-        zf.close()
-    return container

@@ -1287,7 +1287,7 @@ class TensorRef:
 MAX_PATH = 512  # longest dotted tensor name kept (the tail: it ends with the parameter's own name)
 
 
-def tensors(root, storage_dtype_of=None, budget: Budget | None = None) -> list[TensorRef]:
+def tensors(root, budget: Budget | None = None) -> list[TensorRef]:
     """The tensors of a symbolic PyTorch object tree, named by their dotted key path.
 
     Each ``_rebuild_tensor*`` call is one tensor: its storage (a persistent reference whose tuple
