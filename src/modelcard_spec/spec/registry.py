@@ -71,9 +71,10 @@ CHECKS: dict[str, Check] = {}
 ORIGIN: dict[str, tuple[str, int]] = {}  # check ID -> (module that registered it, its place there)
 
 
-def register(check: Check) -> Check:
+def register(check: Check, origin: str | None = None) -> Check:
     """Add ``check`` to the registry; an ID registered twice is a programming error. Where it was
-    registered is kept (``ORIGIN``), so lists of checks have one order whatever was imported first."""
+    registered is kept (``ORIGIN``: ``origin``, else the calling module), so lists of checks have
+    one order whatever was imported first."""
     if check.id in CHECKS:
         raise ValueError(f"check {check.id} is registered twice")
     if check.severity not in SEVERITIES:
@@ -82,9 +83,7 @@ def register(check: Check) -> Check:
         names = [{n.removesuffix("_zh") for _, n, _, _ in _FORMATTER.parse(text) if n} for text in pair]
         if names[0] != names[1]:
             raise ValueError(f"check {check.id} variant {variant!r}: the languages take other parameters")
-    module = sys._getframe(1).f_globals.get("__name__", "")
-    if module == "modelcard_spec.check.rules":  # through the @rule decorator
-        module = sys._getframe(2).f_globals.get("__name__", module)
+    module = origin or sys._getframe(1).f_globals.get("__name__", "")  # the module registering it
     ORIGIN[check.id] = (module, sum(1 for m, _ in ORIGIN.values() if m == module))
     CHECKS[check.id] = check
     return check
