@@ -147,3 +147,10 @@ def test_the_list_of_checks_has_one_order_whatever_was_imported_first():
         other = subprocess.run([sys.executable, "-c", f"import {first}; {listing}"], capture_output=True, text=True,
                                check=True).stdout
         assert other == plain, first
+
+
+def test_an_issue_with_parameters_can_still_be_hashed():
+    """Issues went into sets and dict keys before they carried parameters (a dict)."""
+    issue = diagnostic("conformity.duplicate", "/x", requirement_id="MCS-FW-01", first="/y")
+    assert len({issue, issue}) == 1 and issue == diagnostic("conformity.duplicate", "/x", requirement_id="MCS-FW-01",
+                                                             first="/y")

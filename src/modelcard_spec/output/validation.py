@@ -133,6 +133,8 @@ def report_sarif(report, base: str | None = None) -> str:
                       "message": {"text": (f"[{i.requirement}] " if i.requirement else "") + i.message},
                       "locations": [location],
                       "properties": {"requirement": i.requirement, "pointer": i.path, "message_zh": i.message_zh}}
+            if i.params:
+                result["properties"]["params"] = dict(i.params)
             results.append(result)
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

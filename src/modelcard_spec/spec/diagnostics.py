@@ -31,7 +31,7 @@ class Issue:
     requirement: str | None = None
     line: int | None = None
     column: int | None = None
-    params: Mapping | None = None
+    params: Mapping | None = field(default=None, hash=False)  # a dict: left out of the hash, not of ==
 
     def to_dict(self) -> dict:
         data = {
