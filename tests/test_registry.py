@@ -16,7 +16,7 @@ from modelcard_spec.spec.registry import CHECKS, Check, lookup, register
 
 PACKAGE = ROOT / "src" / "modelcard_spec"
 # calls whose first argument is a check ID (and every error class: ``XError("check.id", ...)``)
-_REPORTERS = {"diagnostic", "rule", "report"}
+_REPORTERS = {"diagnostic", "rule", "report", "lookup", "_error"}
 _CHECK_ID = re.compile(r"[a-z]+(\.[a-zA-Z0-9-]+)+")
 
 
@@ -41,6 +41,10 @@ def _reported_ids() -> dict[str, list[str]]:
         if "generated" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "CHECKS" \
+                    and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                found.setdefault(node.slice.value, []).append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+                continue
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
@@ -69,7 +73,8 @@ def test_every_check_id_written_in_the_code_is_registered():
 
 def test_the_scan_finds_the_reporters():
     found = _reported_ids()
-    for check_id in ("load.io", "conformity.duplicate", "internal.issue-limit", "schema.version", "splits.ratio-sum"):
+    for check_id in ("load.io", "load.syntax", "conformity.duplicate", "internal.issue-limit", "schema.version",
+                     "splits.ratio-sum", "kg.load-summary", "modelfile.unsafe-global"):
         assert check_id in found, check_id
 
 
@@ -154,3 +159,30 @@ def test_an_issue_with_parameters_can_still_be_hashed():
     issue = diagnostic("conformity.duplicate", "/x", requirement_id="MCS-FW-01", first="/y")
     assert len({issue, issue}) == 1 and issue == diagnostic("conformity.duplicate", "/x", requirement_id="MCS-FW-01",
                                                              first="/y")
+
+
+def test_every_variant_the_code_names_is_registered():
+    """``diagnostic(ID, path, "variant", ...)``, ``CardLoadError(ID, "variant", ...)`` and the
+    loader's ``_error(ID, mark, "variant", ...)`` written with literal IDs and variants name a
+    variant the check has."""
+    _import_everything()
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "generated" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            position = {"diagnostic": 2, "CardLoadError": 1, "_error": 2}.get(name)
+            if position is None or not node.args or not isinstance(node.args[0], ast.Constant):
+                continue
+            if len(node.args) > position:
+                variant = node.args[position]
+            else:
+                variant = next((k.value for k in node.keywords if k.arg == "variant"), ast.Constant(""))
+            if isinstance(variant, ast.Constant) and isinstance(variant.value, str):
+                check = lookup(node.args[0].value)
+                if check is None or variant.value not in check.messages:
+                    wrong.append((f"{path.relative_to(PACKAGE)}:{node.lineno}", node.args[0].value, variant.value))
+    assert wrong == []
