@@ -147,7 +147,7 @@ def test_the_tools_own_usage_errors_are_in_english_and_in_chinese(tmp_path, monk
 
 @pytest.mark.parametrize("args,en,zh", [
     (("validate", "--format", "xml", "CARD"), "argument --format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif', 'markdown')",
-     "参数 --format：无效的选项 'xml'（可选：'text', 'json', 'sarif', 'markdown'）"),
+     "参数 --format：无效的取值 'xml'（可选值：'text', 'json', 'sarif', 'markdown'）"),
     (("validate",), "the following arguments are required: CARD", "缺少必需的参数：CARD"),
     (("validate", "--jobs", "x", "CARD"), "argument --jobs: invalid int value: 'x'", "参数 --jobs：无效的整数值 'x'"),
     (("validate", "CARD", "--max-bytes"), "argument --max-bytes: expected one argument", "参数 --max-bytes：应给出一个值"),

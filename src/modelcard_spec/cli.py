@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 # check, so it is said in Chinese too (the English line stays argparse's own text).
 _ARGPARSE = (
     ("invalid-choice", r"argument (?P<argument>.+?): invalid choice: (?P<value>.*) \(choose from (?P<choices>.*)\)",
-     "参数 {argument}：无效的选项 {value}（可选：{choices}）"),
+     "参数 {argument}：无效的取值 {value}（可选值：{choices}）"),
     ("invalid-value", r"argument (?P<argument>.+?): invalid (?P<type>\w+) value: (?P<value>.*)",
      "参数 {argument}：无效的{type_zh}值 {value}"),
     ("expected-one", r"argument (?P<argument>.+?): expected one argument", "参数 {argument}：应给出一个值"),
@@ -537,7 +537,7 @@ def cmd_kg(args) -> int:
     return EXIT_OK
 
 
-register(Check("usage.options", "error", "The options given fit together", "所给选项相互协调", {
+register(Check("usage.options", "error", "The options given fit together", "所给选项可同时使用且取值有效", {
     "max-bytes": ("--max-bytes must be a positive number of bytes", "--max-bytes 应为正的字节数"),
     "model-one-card": ("--model compares one card with its model files; give exactly one CARD",
                        "--model 用于将一张模型卡与其模型文件比对；请只给出一个 CARD"),

@@ -51,17 +51,18 @@ _check("model.format", "The declared format is the delivered file's", "声明的
          "{file} 是 {actual} 文件（{container}），模型卡声明为 {declared}"),
 })
 # What loading the file runs (MCS-PA-06; see _SAFE_LOADING)
-_PICKLE_KINDS = {"dangerous": "已知危险", "not-allow-listed": "不在允许列表中"}  # pickles.classify
+_PICKLE_KINDS = {"dangerous": ("known dangerous", "已知危险"),  # pickles.classify
+                 "not-allow-listed": ("not on the allow-list", "不在允许列表中")}
 _check("model.pickle-global", "The delivered file imports no pickle global that is not allow-listed",
        "交付的文件不导入允许列表以外的 pickle 全局对象", {
-    **{kind: ("{file} imports {imported} (" + kind + ") in {stream}: loading it with pickle could run code",
+    **{kind: ("{file} imports {imported} (" + kind_en + ") in {stream}: loading it with pickle could run code",
               "{file} 在 {stream} 中导入了 {imported}（" + kind_zh + "）：用 pickle 加载可能执行代码")
-       for kind, kind_zh in _PICKLE_KINDS.items()},
-    **{f"{kind}:many": ("{file} imports {imported} (" + kind + ") in {count:,} pickle streams (first {stream}): "
+       for kind, (kind_en, kind_zh) in _PICKLE_KINDS.items()},
+    **{f"{kind}:many": ("{file} imports {imported} (" + kind_en + ") in {count:,} pickle streams (first {stream}): "
                         "loading it with pickle could run code",
                         "{file} 在 {count:,} 个 pickle 数据流中（首个为 {stream}）导入了 {imported}（" + kind_zh
                         + "）：用 pickle 加载可能执行代码")
-       for kind, kind_zh in _PICKLE_KINDS.items()},
+       for kind, (kind_en, kind_zh) in _PICKLE_KINDS.items()},
 })
 _check("model.pickle-unscanned", "A pickle-based file is scanned to its end", "基于 pickle 的文件已完整扫描", {
     "": ("{file} is pickle-based and its scan did not finish, so it is not shown that loading it runs no code",

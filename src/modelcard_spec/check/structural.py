@@ -84,7 +84,7 @@ register(Check("schema.text", "error", "Text holds characters only", "文本仅�
                 "key": ("the key holds a lone UTF-16 surrogate, which is not a character",
                         "该键含有孤立的 UTF-16 代理项，不是字符")}, reports_against=_FIELD))
 register(Check("schema.version", "error", "The card declares a specification version this tool knows",
-               "模型卡声明的规范版本为本工具所知",
+               "模型卡声明的规范版本为本工具所支持",
                {"": ("{declared} is not a version of this specification that this tool knows ({known}); "
                      "the card was checked against {checked}",
                      "{declared} 不是本工具已知的规范版本（{known}）；本模型卡已按 {checked} 检查")},

@@ -65,7 +65,7 @@ register(Check("import.not-unicode", "error", "The source holds Unicode text onl
                {"": ("{what} holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text",
                      "{what_zh}含有孤立的 UTF-16 代理项（\\ud800-\\udfff），不是有效的 Unicode 文本")}, scope="command"))
 register(Check("import.not-a-mapping", "error", "The source's description is a mapping of keys",
-               "来源中的描述为键的映射",
+               "来源中的描述为键值映射",
                {"": ("{what} is not a mapping", "{what_zh}不是映射"),
                 "json-list": ("{what} must be a JSON object, not a list", "{what_zh}应为 JSON 对象，而不是列表"),
                 "json-scalar": ("{what} must be a JSON object, not a single value",

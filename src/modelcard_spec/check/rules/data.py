@@ -27,7 +27,7 @@ _UNCHECKED_ZH = "，无法核验各子集是否共享样本"
       "训练集、调优集、测试集在声明上和事实上两两无交集",
       messages={
           "declared": ("the splits are declared not disjoint; they must not share samples",
-                       "声明各子集存在交集；各子集不得共享样本"),
+                       "声明各子集存在交集；各子集不应共享样本"),
           "too-many": ("{count} sample list(s), from the {role} sample list '{sample_list}' on, were not compared "
                        "with the others: at most {limit} sample lists are compared per card" + _UNCHECKED,
                        "自{role_zh}的样本清单“{sample_list}”起，有 {count} 个样本清单未参与比对：每张模型卡最多比对 "
@@ -78,7 +78,7 @@ def splits_disjoint(ctx: Context):
 
 
 @rule("augmentation.test-set", ("MCS-TR-02",), "error",
-      "The test set is not augmented (except adversarial test sets)", "除对抗测试外不得对测试集进行扩增",
+      "The test set is not augmented (except adversarial test sets)", "除对抗测试外不应对测试集进行扩增",
       messages={"": ("the test set is augmented; only adversarial test sets may be",
                      "对测试集进行了扩增；仅对抗测试集可以扩增")})
 def augmentation_test_set(ctx: Context):

@@ -36,7 +36,7 @@ _PICKLE_UNSAFE_ZH = " 格式（基于 pickle，加载时可执行代码），但
       "Pickle-based weight files state how to load them safely", "基于 pickle 的权重文件说明安全加载方式",
       messages={
           "": ("{file_name} is {format}" + _PICKLE_UNSAFE, "{file_name} 为 {format}" + _PICKLE_UNSAFE_ZH),
-          "unnamed": ("weight file is {format}" + _PICKLE_UNSAFE, "权重文件 为 {format}" + _PICKLE_UNSAFE_ZH),
+          "unnamed": ("weight file is {format}" + _PICKLE_UNSAFE, "权重文件为 {format}" + _PICKLE_UNSAFE_ZH),
       })
 def weights_pickle_safe_loading(ctx: Context):
     for ptr, w in ctx.instances("WeightFile"):
