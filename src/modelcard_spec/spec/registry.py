@@ -41,7 +41,8 @@ class Check:
     requirements: tuple[str, ...] = ()
     reports_against: tuple[str, str] | None = None
     family: bool = False  # the ID is a prefix: "schema" stands for schema.<JSON Schema keyword>
-    scope: str = "card"   # "card": a check of a card; "command": an input a command cannot go on with
+    scope: str = "card"   # "card": a check of a card; "command": an input a command cannot go on with;
+    #                       "fragment": a wording other checks' messages quote (a shape that does not fit)
 
     def render(self, variant: str = "", params: Mapping | None = None) -> tuple[str, str]:
         """The (English, Chinese) message of ``variant`` with ``params``."""
