@@ -477,7 +477,8 @@ def test_every_source_format_the_command_line_offers_has_one_importer():
 
     sub = next(a for a in build_parser()._actions if a.choices and "import" in a.choices)
     kind = next(a for a in sub.choices["import"]._actions if a.dest == "kind")
-    assert set(kind.choices) == set(importers.IMPORTERS)
+    assert set(kind.choices) == set(importers.KINDS)
+    assert all(importers.IMPORTERS[k].read.__name__ == f"import_{k}" for k in importers.KINDS)
 
 
 def test_imported_cards_and_the_card_template_declare_the_catalogue_s_standard():

@@ -141,10 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
-    from .importers import IMPORTERS
+    from .importers import KINDS
 
     p = sub.add_parser("import", help="make a first card from a MONAI bundle or a Hugging Face model card")
-    p.add_argument("kind", choices=tuple(IMPORTERS))
+    p.add_argument("kind", choices=KINDS)
     p.add_argument("source", metavar="SOURCE", help="metadata.json / README.md, a bundle folder, or a folder of sources")
     p.add_argument("-o", "--output", help="card file to write (folder for a batch)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)

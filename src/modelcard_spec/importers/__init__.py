@@ -15,15 +15,15 @@ conformity report lists what is missing as gaps. The card claims all requirement
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..spec.resources import schema_index
-from . import huggingface, monai
 from .common import SourceError, dump
 
-__all__ = ["IMPORTERS", "Importer", "SourceError", "dump", "import_source", "inputs", "is_single", "provider_kinds",
+__all__ = ["IMPORTERS", "KINDS", "Importer", "SourceError", "dump", "import_source", "inputs", "is_single", "provider_kinds",
            "sources"]
 
 
@@ -39,10 +39,23 @@ class Importer:
     bundle: Callable[[Path], list[Path]]
 
 
-IMPORTERS = {
-    "monai": Importer(monai.import_monai, monai.sources, monai.bundle),
-    "huggingface": Importer(huggingface.import_huggingface, huggingface.sources, huggingface.bundle),
-}
+# The source formats, each read by the module of this package of the same name (imported when a
+# source of that format is first read, so that building the command line imports none of them).
+KINDS = ("monai", "huggingface")
+
+
+class _Table(dict):
+    """Source format -> its :class:`Importer`, made from its module when first asked for."""
+
+    def __missing__(self, kind: str) -> Importer:
+        if kind not in KINDS:
+            raise KeyError(kind)
+        module = importlib.import_module(f".{kind}", __package__)
+        self[kind] = Importer(getattr(module, f"import_{kind}"), module.sources, module.bundle)
+        return self[kind]
+
+
+IMPORTERS: dict[str, Importer] = _Table()
 
 
 def is_single(kind: str, path: Path) -> bool:
