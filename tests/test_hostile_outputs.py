@@ -275,7 +275,7 @@ def test_one_evidence_file_named_thousands_of_times_is_hashed_once(card, tmp_pat
 
 
 def test_evidence_beyond_the_hashing_budget_is_an_error_never_a_pass(card):
-    from modelcard_spec.spec.evidence import MAX_HASHED_BYTES
+    from modelcard_spec.check.evidence_reader import MAX_HASHED_BYTES
 
     ev = card / "evidence"
     whole = sparse(ev / "whole.bin", MAX_HASHED_BYTES + 1)  # more than a card may hash
@@ -321,7 +321,7 @@ def _sample_lists(card: Path, texts: list[str], role: str = "test") -> list[int]
 
 def test_sample_lists_beyond_the_reading_budget_are_an_error_never_a_pass(card):
     """Three lists of 2,090,000 distinct 7-digit IDs (16.7 MB each) took 704 MiB."""
-    from modelcard_spec.spec.evidence import MAX_SAMPLE_LINES
+    from modelcard_spec.check.evidence_reader import MAX_SAMPLE_LINES
 
     texts = ["".join(f"{i}\n" for i in range(1_000_000 + k * 2_090_000, 1_000_000 + (k + 1) * 2_090_000))
              for k in range(3)]
@@ -341,7 +341,7 @@ def test_sample_lists_beyond_the_reading_budget_are_an_error_never_a_pass(card):
 def test_sample_lists_at_the_limits_are_compared_within_the_budget(card):
     """The most a card may make the check do: MAX_SAMPLE_LISTS lists holding MAX_SAMPLE_LINES lines
     and nearly MAX_SAMPLE_BYTES in all, every pair sharing every ID; one list more is not compared."""
-    from modelcard_spec.spec.evidence import MAX_SAMPLE_BYTES, MAX_SAMPLE_LINES, MAX_SAMPLE_LISTS
+    from modelcard_spec.check.evidence_reader import MAX_SAMPLE_BYTES, MAX_SAMPLE_LINES, MAX_SAMPLE_LISTS
 
     lines = MAX_SAMPLE_LINES // MAX_SAMPLE_LISTS
     width = MAX_SAMPLE_BYTES // MAX_SAMPLE_LINES - 2
@@ -359,7 +359,7 @@ def test_sample_lists_at_the_limits_are_compared_within_the_budget(card):
 
 def test_one_sample_list_named_twice_is_read_once(card):
     """Two splits naming one file by two paths (a hard link) read it once: the budget is not spent twice."""
-    from modelcard_spec.spec.evidence import MAX_SAMPLE_LINES
+    from modelcard_spec.check.evidence_reader import MAX_SAMPLE_LINES
 
     count = MAX_SAMPLE_LINES * 3 // 4
     _sample_lists(card, ["".join(f"id-{i}\n" for i in range(count))])

@@ -53,7 +53,7 @@ FOREIGN = {
                             "externalReferences", "governance", "hashes", "licenses", "modelArchitecture",
                             "modelCard", "modelParameters", "quantitativeAnalysis", "slice", "supplier",
                             "technicalLimitations", "useCases"},
-    "output/validation.py": {"error", "logicalLocations", "nonconforming", "physicalLocation", "startColumn",
+    "output/validation.py": {"error", "logicalLocations", "nonconforming", "params", "physicalLocation", "startColumn",
                              "totals", "warning"},
     "spec/diagnostics.py": {"column", "line", "params"},
     "spec/registry.py": {"__name__"},        # the module that registers a check

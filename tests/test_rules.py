@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLES, INVALID_CARDS, VALID_CARDS
 from modelcard_spec.check.loading import read_card
 from modelcard_spec.check.rules import RULES, Context
-from modelcard_spec.spec.evidence import MAX_SAMPLE_LISTS
+from modelcard_spec.check.evidence_reader import MAX_SAMPLE_LISTS
 from modelcard_spec.check.pipeline import check_data, validate_file
 
 CXR = EXAMPLES / "cxr-classification-backbone"
@@ -315,7 +315,7 @@ def test_lines_are_counted_as_splitlines_splits_them():
     """Sample lists are measured in lines before they are split; the count is exact."""
     import random
 
-    from modelcard_spec.spec.evidence import _line_count
+    from modelcard_spec.check.evidence_reader import _line_count
 
     pieces = ["a", "b", " ", "\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
               "\u2029", "\u3000"]
@@ -650,7 +650,8 @@ def test_a_finding_the_rules_templates_cannot_render_fails_the_rule(monkeypatch,
 def test_a_remembered_evidence_error_keeps_why_it_was_refused(tmp_path):
     """The reader remembers a refused path and raises it again as a new error: that error still says
     the path leaves the folder (``outside``), as the first one did, and is the same diagnostic."""
-    from modelcard_spec.spec.evidence import EvidenceError, EvidenceReader
+    from modelcard_spec.check.evidence_reader import EvidenceReader
+    from modelcard_spec.spec.evidence import EvidenceError
 
     (tmp_path / "card").mkdir()
     (tmp_path / "secret.md").write_text("x")

@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Mapping
 from ...spec.resources import schema_index
 from ...spec.schema import walk
 from ...spec.registry import Check, register as register_check
-from ...spec.evidence import EvidenceReader
+from ..evidence_reader import EvidenceReader
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ...spec.evidence import MAX_SAMPLE_LISTS, EvidenceError
+from ...spec.evidence import EvidenceError
+from ..evidence_reader import MAX_SAMPLE_LISTS
 from .base import Context, found, rule, as_text, chinese_role, is_number
 
 
