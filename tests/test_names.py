@@ -34,17 +34,19 @@ INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_c
 # Keys of formats that are not the card, by the module that reads or writes them.
 FOREIGN = {
     "graph/push.py": {"Authorization", "Location"},       # HTTP headers
+    "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
     "graph/sparql.py": {"datatype", "error", "xml:lang"},  # SPARQL results JSON
     "importers/common.py": {"aliases"},  # the metric vocabulary's annotations
     "importers/huggingface.py": {"base_model_relation", "intended_use", "license_name", "metrics", "model-index",
                                  "model_name", "pipeline_tag", "training_data", "training_procedure"},
     "importers/monai.py": {"channel_def", "num_channels", "spatial_shape"},
-    "modelfiles/_onnxchild.py": {"arrays", "cpu_seconds", "max_input_bytes", "max_output_bytes", "memory", "parent"},
+    "modelfiles/_onnxchild.py": {"arrays", "cpu_seconds", "max_input_bytes", "max_output_bytes", "memory", "parent",
+                                 "bad_alloc"},
     "modelfiles/pickles.py": {"objects", "opcodes", "streams"},
     "modelfiles/onnxfile.py": {"ai.onnx", "length", "location", "offset"},  # ONNX opset domains, external data
     "modelfiles/safetensorsfile.py": {"__metadata__", "data_offsets"},
     "modelfiles/torchfile.py": {"members"},
-    "modelfiles/verify.py": {"", "error", "expected", "fails", "index", "memory", "over", "produced", "reproduces",
+    "modelfiles/verify.py": {"", "error", "expected", "fails", "index", "memory", "over", "produced", "reproduces", "started",
                              "runs"},
     "output/conformity_report.py": {"card", "header", "issues", "message", "message_zh", "rule", "severity",
                                     "unattributed_issues", "valid"},
@@ -81,7 +83,8 @@ def _string(node) -> str | None:
 
 
 def _keys():
-    """(module, line, key) of every string key read from or written to a mapping."""
+    """(module, line, key) of every string key read from or written to a mapping, tested for with
+    ``in``, or passed to ``get_in``. (Keys of dict literals are not read: most build other formats.)"""
     for module, tree in _modules():
         for node in ast.walk(tree):
             key = None
@@ -90,6 +93,13 @@ def _keys():
             elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("get", "setdefault", "pop") \
                     and node.args:
                 key = _string(node.args[0])
+            elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
+                key = _string(node.left)  # "file_name" in weight: a key tested for (not a substring test)
+                key = key if key and re.fullmatch(r"[a-z][a-z0-9_]*", key) else None
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "get_in":
+                for arg in node.args[1:]:
+                    if _string(arg) is not None:
+                        yield module, node.lineno, _string(arg)
             if key is not None:
                 yield module, node.lineno, key
 
