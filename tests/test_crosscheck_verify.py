@@ -212,7 +212,7 @@ def test_verify_checks_the_examples_first(copy, monkeypatch):
         raise AssertionError("the model file was read")
 
     monkeypatch.setattr(vf, "onnx_external_data", read)
-    monkeypatch.setattr(vf, "_Session", read)
+    monkeypatch.setattr(vf, "Session", read)
     card = edit(copy, lambda d: d["input_output"].update(examples=["not an example"]))
     data = yaml.safe_load(card.read_text(encoding="utf-8"))
     with pytest.raises(vf.VerifyError) as caught:
@@ -221,6 +221,32 @@ def test_verify_checks_the_examples_first(copy, monkeypatch):
 
 
 # --- verify ------------------------------------------------------------------------------------
+
+def assert_problems_rendered(report: dict) -> None:
+    """Every problem of a ``verify --format json`` report names a registered ``verify.*`` check
+    whose templates render exactly its two messages from the parameters it gives."""
+    from modelcard_spec.modelfiles import verify  # noqa: F401  (it registers the verify.* checks)
+    from modelcard_spec.spec.registry import lookup
+
+    for example in report["examples"]:
+        for problem in example["problems"] + [p for o in example["outputs"] for p in o["problems"]]:
+            check = lookup(problem["rule"])
+            assert check is not None and check.id.startswith("verify.") and check.scope == "command", problem
+            rendered = set()
+            for variant in check.messages:
+                try:
+                    rendered.add(check.render(variant, problem.get("params")))
+                except (KeyError, IndexError, ValueError):  # a variant that takes other parameters
+                    pass
+            assert (problem["message"], problem["message_zh"]) in rendered, problem
+
+
+def verify_report(proc) -> dict:
+    """The JSON report of a verify run, each of its problems checked by assert_problems_rendered."""
+    report = json.loads(proc.stdout)
+    assert_problems_rendered(report)
+    return report
+
 
 def _tree_digest(folder):
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -232,8 +258,8 @@ def test_verify_reproduces_the_shipped_example_and_saves_deterministic_outputs(t
     out1, out2 = tmp_path / "run1", tmp_path / "run2"
     p1 = cli("verify", EXAMPLE / "card.yaml", "--model", MODEL, "-o", out1, "--format", "json")
     p2 = cli("verify", EXAMPLE / "card.yaml", "--model", MODEL, "-o", out2, "--format", "json")
-    assert p1.returncode == 0, p1.stdout + p1.stderr
-    report = json.loads(p1.stdout)
+    assert p1.returncode == 0 and p2.returncode == 0, p1.stdout + p1.stderr
+    report = verify_report(p1)
     assert [e["status"] for e in report["examples"]] == ["reproduces"]
     outputs = {o["name"]: o for o in report["examples"][0]["outputs"]}
     assert outputs["probabilities"]["compared"] == 16 and outputs["probabilities"]["mismatched"] == 0
@@ -256,7 +282,7 @@ def test_verify_reports_runs_with_worst_mismatch_locations(copy):
     edit(copy, lambda d: [e.update(sha256=digest) for e in d["evidence"] if e["id"] == "ev-test-expected"])
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
     assert proc.returncode == 1
-    ex = json.loads(proc.stdout)["examples"][0]
+    ex = verify_report(proc)["examples"][0]
     assert ex["status"] == "runs"
     probs = next(o for o in ex["outputs"] if o["name"] == "probabilities")
     assert probs["mismatched"] == 1 and probs["worst"][0]["index"] == [5, 1]
@@ -270,7 +296,7 @@ def test_verify_checks_declared_value_ranges_and_shapes(copy):
         d["model_nodes"]["output_nodes"][1]["shape"] = ["batch", 8]
     edit(copy, change)
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
-    ex = json.loads(proc.stdout)["examples"][0]
+    ex = verify_report(proc)["examples"][0]
     problems = " ".join(p["message"] for o in ex["outputs"] for p in o["problems"])
     assert ex["status"] == "runs" and "outside the declared range" in problems and "axis 1 is 16" in problems
 
@@ -278,7 +304,7 @@ def test_verify_checks_declared_value_ranges_and_shapes(copy):
 def test_verify_reports_an_input_that_does_not_fit_its_declared_shape(copy):
     edit(copy, lambda d: d["model_nodes"]["input_nodes"][0].update(shape=["batch", 31]))
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
-    ex = json.loads(proc.stdout)["examples"][0]
+    ex = verify_report(proc)["examples"][0]
     assert any("input 'features' does not fit the declared shape ['batch', 31]" in p["message"]
                and "输入 'features' 不符合声明的形状" in p["message_zh"] for p in ex["problems"])
 
@@ -286,14 +312,14 @@ def test_verify_reports_an_input_that_does_not_fit_its_declared_shape(copy):
 def test_verify_tells_a_shape_mismatch_in_chinese_on_the_chinese_line(copy):
     edit(copy, lambda d: d["model_nodes"]["input_nodes"][0].update(shape=["batch", 31]))
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
-    [zh] = [p["message_zh"] for p in json.loads(proc.stdout)["examples"][0]["problems"] if "形状" in p["message_zh"]]
+    [zh] = [p["message_zh"] for p in verify_report(proc)["examples"][0]["problems"] if "形状" in p["message_zh"]]
     assert zh == "输入 'features' 不符合声明的形状 ['batch', 31]：第 1 维为 30，模型卡声明为 31；未读取其数据"
 
 
 def test_verify_tells_an_unreadable_declared_shape_in_chinese(copy):
     edit(copy, lambda d: d["model_nodes"]["input_nodes"][0].update(shape=["batch$", 30]))
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
-    [problem] = [p for p in json.loads(proc.stdout)["examples"][0]["problems"] if "形状" in p["message_zh"]]
+    [problem] = [p for p in verify_report(proc)["examples"][0]["problems"] if "形状" in p["message_zh"]]
     assert "the declared shape cannot be read (unexpected character '$' in 'batch$')" in problem["message"]
     assert "：无法解析声明的形状（'batch$' 中含有无法识别的字符 '$'）；" in problem["message_zh"]
 
@@ -301,7 +327,7 @@ def test_verify_tells_an_unreadable_declared_shape_in_chinese(copy):
 def test_verify_fails_an_example_whose_evidence_was_altered(copy):
     (copy / "evidence" / "test_inputs.npy").write_bytes(np.zeros((8, 30), np.float32).tobytes())
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
-    ex = json.loads(proc.stdout)["examples"][0]
+    ex = verify_report(proc)["examples"][0]
     assert proc.returncode == 1 and ex["status"] == "fails" and "SHA-256" in ex["problems"][0]["message"]
 
 
@@ -311,7 +337,7 @@ def test_verify_refuses_pickled_arrays(copy):
     digest = hashlib.sha256(evil.read_bytes()).hexdigest()
     edit(copy, lambda d: [e.update(sha256=digest) for e in d["evidence"] if e["id"] == "ev-test-inputs"])
     proc = cli("verify", copy / "card.yaml", "--model", MODEL, "--no-save", "--format", "json")
-    ex = json.loads(proc.stdout)["examples"][0]
+    ex = verify_report(proc)["examples"][0]
     assert ex["status"] == "fails" and "cannot read the example arrays" in ex["problems"][0]["message"]
 
 
@@ -359,7 +385,7 @@ def test_verify_never_writes_into_the_card_folder_or_its_evidence():
 def test_output_names_are_distinct_for_distinct_examples_and_safe():
     import re
 
-    from modelcard_spec.modelfiles.verify import output_stems
+    from modelcard_spec.modelfiles.verifyoutputs import output_stems
 
     names = ["a:b", "a/b", "A/B", "a_b", "a_b--x", "wdbc-test-first-8", "x", "x", "X1", "x1", ".", "", "-lead",
              "é", "../../etc/passwd", "a" * 200]
@@ -389,9 +415,9 @@ def _compare_whole(produced, expected, atol, rtol):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_outputs_compared_in_chunks_agree_with_the_whole_array_comparison(monkeypatch, seed):
-    from modelcard_spec.modelfiles import verify as vf
+    from modelcard_spec.modelfiles import verifycompare as vc
 
-    monkeypatch.setattr(vf, "COMPARE_CHUNK", 7)
+    monkeypatch.setattr(vc, "COMPARE_CHUNK", 7)
     rng = np.random.default_rng(seed)
     shape = tuple(int(d) for d in rng.integers(0, 6, size=rng.integers(1, 4)))
     expected = rng.normal(size=shape).astype(np.float32)
@@ -402,8 +428,243 @@ def test_outputs_compared_in_chunks_agree_with_the_whole_array_comparison(monkey
             flat[rng.integers(flat.size)] = value
     if seed % 3 == 0:
         produced = expected.copy()  # nothing out of tolerance: the largest differences are listed anyway
-    check = vf.OutputCheck("y", list(shape))
-    vf._compare(np, "y", produced, np.asfortranarray(expected), (1e-4, 1e-3, 0.0), check)
+    check = vc.OutputCheck("y", list(shape))
+    vc._compare(np, "y", produced, np.asfortranarray(expected), (1e-4, 1e-3, 0.0), check)
     mismatched, largest, worst = _compare_whole(produced, expected, 1e-4, 1e-3)
     assert (check.compared, check.mismatched, check.max_abs_diff) == (produced.size, mismatched, largest)
     assert json.dumps(check.worst) == json.dumps(worst)  # NaN compares unequal to itself, not in JSON
+
+
+# --- verify's wordings: registered templates, rendered from structured parameters ----------------
+
+VERIFY_MODULES = ("verify", "verifyarrays", "verifycompare", "verifyoutputs", "verifyrun")
+
+
+def test_every_verify_wording_is_a_registered_template():
+    """No verify module writes a message of its own: every string holding Chinese is part of a
+    register(Check(...)) call, or of a module-level name (a dict of templates, a function making
+    them) that such a call uses."""
+    import ast
+    import re
+
+    cjk = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+    for module in VERIFY_MODULES:
+        tree = ast.parse((ROOT / "src" / "modelcard_spec" / "modelfiles" / f"{module}.py").read_text(encoding="utf-8"))
+        defined = {}  # module-level name -> the statement defining it
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        defined[target.id] = node
+            elif isinstance(node, ast.FunctionDef):
+                defined[node.name] = node
+        allowed = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "register"]
+        seen = set()
+        while allowed:  # the register calls, and what they use, transitively
+            node = allowed.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for inner in ast.walk(node):
+                seen.add(id(inner))
+                if isinstance(inner, ast.Name) and inner.id in defined:
+                    allowed.append(defined[inner.id])
+        stray = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                 and cjk.search(n.value) and id(n) not in seen]
+        assert stray == [], (module, stray)
+
+
+def _array_file(kind: str) -> bytes:
+    """An example file that verify refuses, of the given kind."""
+    import io
+    import zipfile
+
+    def npy(array=None, header=None, version=None):
+        out = io.BytesIO()
+        if header is not None:
+            np.lib.format.write_array_header_1_0(out, header)
+        else:
+            np.lib.format.write_array(out, array, version=version)
+        return out.getvalue()
+
+    def npz(members: dict) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+        return out.getvalue()
+
+    if kind == "npy-version":
+        raw = bytearray(npy(np.zeros(2, np.float32)))
+        raw[6] = 3
+        return bytes(raw)
+    return {
+        "dtype": lambda: npy(np.array(["a", "b"])),
+        "negative-dimension": lambda: npy(header={"descr": "<f4", "fortran_order": False, "shape": (-1, 30)}),
+        "array-size": lambda: npy(header={"descr": "<f8", "fortran_order": False, "shape": (10 ** 6, 10 ** 6)}),
+        "short": lambda: npy(np.zeros((8, 30), np.float32))[:-8],
+        "not-an-array-file": lambda: b"hello world",
+        "members": lambda: npz({f"m{i}.npy": b"" for i in range(1100)}),
+        "archive-size": lambda: npz({"features.npy": bytes(20 << 20)}),
+        "member-not-npy": lambda: npz({"features.txt": b"x"}),
+        "unreadable": lambda: b"PK\x03\x04garbage",
+    }[kind]()
+
+
+@pytest.mark.parametrize("kind,used,en,zh", [
+    ("npy-version", 0, ".npy format version 3.0 is not read", "不读取 .npy 格式版本 3.0"),
+    ("dtype", 0, "an array has dtype <U1; only numeric and boolean arrays are read",
+     "数组的数据类型为 <U1；只读取数值和布尔数组"),
+    ("negative-dimension", 0, "an array declares a negative dimension [-1, 30]", "数组声明的维度 [-1, 30] 中有负数"),
+    ("array-size", 0, "an array declares shape [1000000, 1000000] of float64, 8,000,000,000,000 bytes, over the limit "
+     "of 16,777,216 bytes for the arrays of one example (input and expected output together)",
+     "数组声明的形状为 [1000000, 1000000]（float64），共 8,000,000,000,000 字节，超过上限 16,777,216 字节（一个示例的"
+     "输入与预期输出数组合计）"),
+    ("array-size", 960, "an array declares shape [1000000, 1000000] of float64, 8,000,000,000,000 bytes, over the limit "
+     "of 16,777,216 bytes for the arrays of one example (input and expected output together), of which the arrays read "
+     "before hold 960",
+     "数组声明的形状为 [1000000, 1000000]（float64），共 8,000,000,000,000 字节，超过上限 16,777,216 字节（一个示例的"
+     "输入与预期输出数组合计，其中此前读取的数组已占 960 字节）"),
+    ("short", 0, "an array holds less data than its header declares", "数组的数据少于其头部声明的数量"),
+    ("not-an-array-file", 0, "the file is neither a .npy array nor a .npz archive", "该文件既不是 .npy 数组也不是 .npz 归档"),
+    ("members", 0, "the archive has 1,100 members, over this tool's limit of 1,024",
+     "归档中有 1,100 个成员，超过本工具对归档成员数的上限（1,024 个）"),
+    ("archive-size", 0, "the archive declares 20,971,520 bytes uncompressed, over the limit of 16,777,216 bytes for the "
+     "arrays of one example (input and expected output together)",
+     "归档声明的解压后大小为 20,971,520 字节，超过上限 16,777,216 字节（一个示例的输入与预期输出数组合计）"),
+    ("archive-size", 960, "the archive declares 20,971,520 bytes uncompressed, over the limit of 16,777,216 bytes for the "
+     "arrays of one example (input and expected output together), of which the arrays read before hold 960",
+     "归档声明的解压后大小为 20,971,520 字节，超过上限 16,777,216 字节（一个示例的输入与预期输出数组合计，其中此前读取的"
+     "数组已占 960 字节）"),
+    ("member-not-npy", 0, "archive member 'features.txt' is not a .npy array", "归档成员 'features.txt' 不是 .npy 数组"),
+    ("unreadable", 0, "File is not a zip file", "File is not a zip file"),  # zipfile's own words
+], ids=lambda v: v if isinstance(v, (str, int)) and not (isinstance(v, str) and " " in v) else "")
+def test_each_refused_example_array_is_told_by_a_registered_template(tmp_path, kind, used, en, zh):
+    from modelcard_spec.modelfiles.verifyarrays import example_arrays
+    from modelcard_spec.spec.registry import lookup
+
+    (tmp_path / "x.npz").write_bytes(_array_file(kind))
+    card = {"evidence": [{"id": "x", "path": "x.npz"}]}
+    arrays, issue = example_arrays(np, card, tmp_path, "x", "input", used)
+    assert arrays is None and issue.rule == "verify.arrays"
+    assert (issue.message, issue.message_zh) == ("cannot read the example arrays: " + en, "无法读取示例数组：" + zh)
+    variant = kind + ("-after" if used else "")
+    assert lookup("verify.arrays").render(variant, issue.params) == (issue.message, issue.message_zh)
+
+
+def test_each_problem_of_an_example_evidence_names_its_role(tmp_path):
+    from modelcard_spec.modelfiles.verifyarrays import example_arrays
+
+    np.save(tmp_path / "a.npy", np.zeros(3, np.float32))
+    card = {"evidence": [{"id": "a", "path": "a.npy", "sha256": "0" * 64}, {"id": "b", "url": "https://example.org/b"},
+                         {"id": "c", "path": "none.npy"}]}
+    told = {ev_id: example_arrays(np, card, tmp_path, ev_id, role)[1]
+            for ev_id, role in (("a", "input"), ("b", "expected-output"), ("c", "input"), (17, "expected-output"))}
+    digest = hashlib.sha256((tmp_path / "a.npy").read_bytes()).hexdigest()
+    assert {k: (v.message, v.message_zh) for k, v in told.items()} == {
+        "a": (f"input file 'a.npy' has SHA-256 {digest}, the card declares {'0' * 64}",
+              f"输入文件“a.npy”的 SHA-256 为 {digest}，模型卡声明为 {'0' * 64}"),
+        "b": ("expected output evidence 'b' has no local path to run on", "预期输出证据 'b' 没有可供运行的本地路径"),
+        "c": ("input file 'none.npy' does not exist", "输入文件“none.npy”不存在"),
+        17: ("expected output evidence 17 is not in the card's evidence list", "预期输出证据 17 不在模型卡的证据列表中"),
+    }
+    assert told[17].params == {"role": "expected-output", "evidence": 17} and told["a"].params["sha256"] == digest
+
+
+def test_the_checks_of_the_outputs_are_told_by_registered_templates():
+    from modelcard_spec.modelfiles.verifyarrays import model_feeds
+    from modelcard_spec.modelfiles.verifycompare import check_outputs, shape_problem
+
+    produced = {"p": np.array([[0.25, 1.0]], np.float32), "s": None, "h": np.zeros((1, 3), np.float32)}
+    expected = {"p": np.zeros((2, 2), np.float32), "zz": np.zeros(1), "extra": np.zeros(1)}
+    outputs, problems = check_outputs(np, ["p", "s", "h"], produced, expected, {"relative": True}, {
+        "h": {"name": "h", "shape": ["batch", "2*"]}}, {"p": {"minimum": [1, 2], "maximum": 0.5}}, {})
+    assert "s" not in produced  # neither compared nor saved
+    told = [(p.message, p.message_zh) for p in problems] + [(p.message, p.message_zh) for o in outputs for p in o.problems]
+    assert told == [
+        ("the tolerance's relative True is not a number, so no output was compared", "容差的 relative True 不是数值，未比对任何输出"),
+        ("expected arrays extra, zz name no model output", "预期数组 extra, zz 不对应任何模型输出"),
+        ("output 'p' spans [0.25, 1], outside the declared range [[1, 2], 0.5]",
+         "输出 'p' 的取值范围为 [0.25, 1]，超出声明的范围 [[1, 2], 0.5]"),
+        ("output 's' is not a numeric array, so it was neither checked nor saved", "输出 's' 不是数值数组，未核验也未保存"),
+        ("output 'h' does not fit the declared shape ['batch', '2*']: the declared shape cannot be read (expected a "
+         "number or a name in '2*')", "输出 'h' 不符合声明的形状 ['batch', '2*']：无法解析声明的形状（'2*' 中缺少数字或名称）"),
+    ]
+    outputs, problems = check_outputs(np, ["p"], {"p": np.zeros((1, 2))}, {"p": np.zeros((2, 2))},
+                                      {"absolute": 1e-5, "relative": 1e-4, "mismatch_budget": 0.0}, {}, {}, {})
+    assert [(p.message, p.message_zh) for p in outputs[0].problems] == [
+        ("output 'p' has shape [1, 2], the expected array [2, 2]", "输出 'p' 的形状为 [1, 2]，预期数组为 [2, 2]")]
+    outputs, problems = check_outputs(np, ["p"], {"p": np.ones(4)}, {"p": np.zeros(4)},
+                                      {"absolute": 1e-5, "relative": 1e-4, "mismatch_budget": 0.25}, {}, {}, {})
+    [outside] = outputs[0].problems
+    assert outside.params == {"name": "p", "mismatched": 4, "compared": 4, "absolute": 1e-5, "relative": 1e-4,
+                              "allowed": 1, "largest": 1.0}
+    assert outside.message == ("output 'p': 4 of 4 elements outside the tolerances (absolute 1e-05, relative 0.0001; "
+                               "budget 1); largest difference 1")
+    _, problems = check_outputs(np, ["p"], {"p": np.ones(4)}, {"q": np.zeros(4)}, {}, {}, {}, {})
+    assert [p.message_zh for p in problems] == ["预期数组 q 不对应任何模型输出", "没有预期数组与模型输出对应，未作任何比对"]
+    env = {}
+    issue = shape_problem("input", "x", {"shape": ["n", "n"]}, (2, 3), env)
+    assert (issue.message, issue.message_zh) == (
+        "input 'x' does not fit the declared shape ['n', 'n']: axis 1 is 3, the card declares n = 2; its data was not read",
+        "输入 'x' 不符合声明的形状 ['n', 'n']：第 1 维为 3，模型卡声明为 n = 2；未读取其数据")
+    assert issue.params == {"role": "input", "name": "x", "declared": ["n", "n"], "problem": "axis 1 is 3, the card "
+                            "declares n = 2", "problem_zh": "第 1 维为 3，模型卡声明为 n = 2"} and env == {"n": 2}
+    _, issue = model_feeds({"": np.zeros(1)}, ["a", "b"])
+    assert (issue.message, issue.message_zh) == (
+        "the input is one .npy array but the model has 2 inputs; use .npz with one array per input name",
+        "输入是单个 .npy 数组，但模型有 2 个输入；请用 .npz 为每个输入名各存一个数组")
+    _, issue = model_feeds({"a": np.zeros(1)}, ["a", "b", "c"])
+    assert (issue.message, issue.message_zh, issue.params) == (
+        "no array for model input(s) b, c", "缺少模型输入 b, c 的数组", {"names": ["b", "c"]})
+
+
+def test_the_report_says_everything_through_the_registered_templates():
+    """Statuses, counts, the largest differences and the summary in both languages. (The Chinese
+    report used to give the largest differences in English.)"""
+    from modelcard_spec.modelfiles.verify import ExampleResult, to_text
+    from modelcard_spec.modelfiles.verifycompare import OutputCheck
+    from modelcard_spec.spec.diagnostics import diagnostic
+
+    out = OutputCheck("y", [2, 2], compared=4, mismatched=1, max_abs_diff=0.25,
+                      worst=[{"index": [1, 0], "produced": 0.5, "expected": 0.25}])
+    results = [ExampleResult("a", "/input_output/examples/0", "runs", outputs=[out, OutputCheck("z", [])],
+                             saved="out/a.outputs.npz"),
+               ExampleResult("b", "/input_output/examples/1",
+                             problems=[diagnostic("verify.inputs", variant="missing", names=["x", "y"])]),
+               ExampleResult("c", "/input_output/examples/2", "reproduces")]
+    assert to_text(results) == (
+        "a: runs (/input_output/examples/0)\n"
+        "  y [2, 2]: 1/4 elements outside tolerance, max |diff| 0.25\n"
+        "      at [1, 0]: produced 0.5, expected 0.25\n"
+        "  z []: not compared\n"
+        "  outputs saved to out/a.outputs.npz\n"
+        "b: fails (/input_output/examples/1)\n"
+        "  - no array for model input(s) x, y\n"
+        "c: reproduces (/input_output/examples/2)\n"
+        "3 example(s): 1 reproduce, 1 run but differ, 1 fail.\n")
+    assert to_text(results, "zh") == (
+        "a: 可运行但未复现 (/input_output/examples/0)\n"
+        "  y [2, 2]: 1/4 个元素超出容差，最大差值 0.25\n"
+        "      [1, 0] 处：输出值 0.5，预期值 0.25\n"
+        "  z []: 未比对\n"
+        "  输出已保存至 out/a.outputs.npz\n"
+        "b: 失败 (/input_output/examples/1)\n"
+        "  - 缺少模型输入 x, y 的数组\n"
+        "c: 复现 (/input_output/examples/2)\n"
+        "3 个示例：1 个复现，1 个可运行但未复现，1 个失败。\n")
+
+
+def test_the_card_fragment_cites_the_bytes_written_without_reading_the_file_again(tmp_path):
+    """The SHA-256 of a saved output file is that of the bytes verify wrote; the file used to be read
+    and hashed again right after it was written."""
+    from modelcard_spec.modelfiles.verify import ExampleResult, evidence_fragment
+    from modelcard_spec.modelfiles.verifyoutputs import save_outputs
+
+    target = tmp_path / "out" / "a.outputs.npz"
+    digest = save_outputs(np, {"y": np.arange(3.0)}, target, target.parent, [])
+    assert digest == hashlib.sha256(target.read_bytes()).hexdigest()
+    target.unlink()  # not there any more: the fragment does not read it
+    res = ExampleResult("a", "/input_output/examples/0", "reproduces", saved=str(target), saved_sha256=digest)
+    [entry] = evidence_fragment([res], "m.onnx", "1" * 64, tmp_path)["evidence"]
+    assert entry["sha256"] == digest and entry["path"] == "out/a.outputs.npz" and entry["id"] == "ev-verify-a"

@@ -897,6 +897,10 @@ def _verify_model(folder: Path, model: bytes, *extra, name: str = "m.onnx"):
     assert "Traceback" not in run.stdout + run.stderr, run
     assert not any(c in run.stdout + run.stderr for c in ESCAPES), run
     assert _digest(path) == before
+    if run.stdout.startswith("{"):  # a JSON report: each problem is rendered from its parameters
+        from test_crosscheck_verify import assert_problems_rendered
+
+        assert_problems_rendered(json.loads(run.stdout))
     return run
 
 
@@ -1009,12 +1013,11 @@ def test_the_onnx_runtime_process_stops_itself_at_its_cpu_limit(tmp_path):
 
     import numpy as np
 
-    from modelcard_spec.modelfiles import _onnxchild
-    from modelcard_spec.modelfiles import verify
+    from modelcard_spec.modelfiles import _onnxchild, verifyrun
 
     path = tmp_path / "loop.onnx"
     path.write_bytes(_loop_model())
-    proc = subprocess.Popen(verify._child_argv(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(verifyrun._child_argv(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     config = {"model": str(path), "parent": os.getpid(), "memory": 1 << 30, "cpu_seconds": 1,
               "max_input_bytes": 1 << 20, "max_output_bytes": 1 << 20}
@@ -1120,12 +1123,12 @@ def test_verify_keeps_the_hard_limits_it_was_started_under(wdbc):
 def test_what_the_onnx_runtime_process_wrote_last_is_quoted_when_it_ends(tmp_path, monkeypatch):
     """The parent read the process's standard error through a helper that did not exist (NameError
     whenever the process wrote there): its last line is now quoted, once, with how it ended."""
-    from modelcard_spec.modelfiles import verify
+    from modelcard_spec.modelfiles import verifyrun
 
     script = "import sys; sys.stderr.write('first\\nboom: the end\\n'); sys.stderr.flush(); sys.exit(3)"
-    monkeypatch.setattr(verify, "_child_argv", lambda: [sys.executable, "-c", script])
-    session = verify._Session(tmp_path / "m.onnx", verify.Limits())
-    with pytest.raises(verify._Stopped) as caught:
+    monkeypatch.setattr(verifyrun, "_child_argv", lambda: [sys.executable, "-c", script])
+    session = verifyrun.Session(tmp_path / "m.onnx", verifyrun.Limits())
+    with pytest.raises(verifyrun.Stopped) as caught:
         session.start()
     assert caught.value.message == "the ONNX Runtime process ended without a result (exit status 3); its last message: boom: the end"
     assert caught.value.message_zh == "ONNX Runtime 进程未给出结果即终止（退出状态 3）；其最后一条消息：boom: the end"
@@ -1135,11 +1138,11 @@ def test_what_the_onnx_runtime_process_wrote_last_is_quoted_when_it_ends(tmp_pat
 
 
 def test_an_onnx_runtime_process_that_cannot_be_started_is_a_located_failure(tmp_path, monkeypatch):
-    from modelcard_spec.modelfiles import verify
+    from modelcard_spec.modelfiles import verifyrun
 
-    monkeypatch.setattr(verify, "_child_argv", lambda: [str(tmp_path / "no-such-python")])
-    with pytest.raises(verify._Stopped, match="the ONNX Runtime process could not be started: No such file"):
-        verify._Session(tmp_path / "m.onnx", verify.Limits()).start()
+    monkeypatch.setattr(verifyrun, "_child_argv", lambda: [str(tmp_path / "no-such-python")])
+    with pytest.raises(verifyrun.Stopped, match="the ONNX Runtime process could not be started: No such file"):
+        verifyrun.Session(tmp_path / "m.onnx", verifyrun.Limits()).start()
 
 
 def test_verify_feeds_a_big_endian_input_as_the_numbers_it_holds(tmp_path):

@@ -381,7 +381,14 @@ def test_one_sample_list_named_twice_is_read_once(card):
 
 
 def _verify(card: Path, *extra):
-    return run_measured(["verify", card / "card.yaml", "--model", card / MODEL, "--format", "json", *extra])
+    """A measured verify run; each problem of its JSON report (if it printed one) is checked to be
+    rendered from its parameters by a registered template."""
+    from test_crosscheck_verify import assert_problems_rendered
+
+    m = run_measured(["verify", card / "card.yaml", "--model", card / MODEL, "--format", "json", *extra])
+    if m.stdout.startswith("{"):
+        assert_problems_rendered(json.loads(m.stdout))
+    return m
 
 
 def test_verify_never_reads_evidence_outside_the_card_folder(card, tmp_path):
@@ -452,7 +459,7 @@ def test_verify_refuses_an_npz_bomb_before_inflating_it(card):
 def test_verify_refuses_a_deflated_npz_that_fits_the_old_limit_before_inflating_it(card):
     """255 KB of deflated float32 zeros of the declared shape [batch, 30], 250 MiB inflated (under the
     old 256 MiB limit): verify took 2.3 s and 454 MiB."""
-    from modelcard_spec.modelfiles.verify import MAX_ARRAY_BYTES
+    from modelcard_spec.modelfiles.verifyarrays import MAX_ARRAY_BYTES
 
     bomb = card / "evidence" / "zeros.npz"
     npz_bomb(bomb, ((250 << 20) // 120, 30))
@@ -484,7 +491,7 @@ def test_verify_refuses_an_input_of_the_wrong_shape_before_reading_its_data(card
 
 
 def test_verify_counts_the_input_against_the_limit_of_its_expected_output(card):
-    from modelcard_spec.modelfiles.verify import MAX_ARRAY_BYTES
+    from modelcard_spec.modelfiles.verifyarrays import MAX_ARRAY_BYTES
 
     rows = (MAX_ARRAY_BYTES - 10) // 120  # leaves less than the 64 bytes of the expected probabilities
     npy = card / "evidence" / "big.npy"
@@ -502,7 +509,7 @@ def test_an_example_at_the_array_limit_reproduces_within_the_budget(card, tmp_pa
     compared element by element and saved in one process under 2 s and 256 MiB."""
     import onnxruntime as ort
 
-    from modelcard_spec.modelfiles.verify import MAX_ARRAY_BYTES
+    from modelcard_spec.modelfiles.verifyarrays import MAX_ARRAY_BYTES
 
     rows = MAX_ARRAY_BYTES // (4 * (30 + 2 + 16))
     features = np.random.default_rng(5).random((rows, 30), dtype=np.float32) * 100

@@ -186,3 +186,43 @@ def test_every_variant_the_code_names_is_registered():
                 if check is None or variant.value not in check.messages:
                     wrong.append((f"{path.relative_to(PACKAGE)}:{node.lineno}", node.args[0].value, variant.value))
     assert wrong == []
+
+
+# Chinese words that are parameters of registered templates (the Chinese of an ``x_zh``), or labels
+# of the command line's two-line messages, by module. The output layer renders pages and tables in
+# the language asked for and is not listed: its words are presentation, not diagnostics.
+CHINESE_PARAMETERS = {
+    "check/conformity.py": {"仅适用于：", "适用条件不成立：", "模型卡的字段未全部检查：检查已提前停止"},  # status justifications
+    "check/structural.py": {"布尔值", "空值"},                     # JSON types (expected_text_zh)
+    "cli.py": {": 错误："},                                        # the label of a message's Chinese line
+    "importers/huggingface.py": {"YAML 前置元数据"},               # what_zh
+    "importers/monai.py": {"MONAI 元数据"},
+    "modelfiles/fragment.py": {": 严重 ["},
+    "check/evidence_reader.py": {"证据摘要计算量", "样本清单读取量"},  # what_zh of the evidence budgets
+    "spec/shapes.py": {"未命名"},                                  # actual_zh
+}
+
+
+def test_no_module_but_the_output_layer_writes_chinese_of_its_own():
+    """Every Chinese text outside the output layer is a registered template or title (or a listed
+    parameter word), so no module keeps a hand-written Chinese twin of an English message."""
+    _import_everything()
+    registered = {zh for c in CHECKS.values() for _, zh in c.messages.values()}
+    registered |= {c.title_zh for c in CHECKS.values()} | {c.reports_against[1] for c in CHECKS.values()
+                                                           if c.reports_against}
+    chinese = re.compile("[\u4e00-\u9fff]")
+    stray = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = path.relative_to(PACKAGE).as_posix()
+        if module.startswith(("generated/", "output/")):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+            if not text or not chinese.search(text) or id(node) in docstrings:
+                continue
+            if text in CHINESE_PARAMETERS.get(module, set()) or any(text in zh for zh in registered):
+                continue
+            stray.append((module, node.lineno, text[:40]))
+    assert stray == []
