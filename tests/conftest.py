@@ -122,3 +122,15 @@ def _byte_compiled_package():
     import modelcard_spec
 
     compileall.compile_dir(Path(modelcard_spec.__file__).parent, quiet=1)
+
+
+def renderings(check, params) -> set:
+    """Every (English, Chinese) message that some variant of the registered ``check`` renders from
+    ``params`` (a variant that takes other parameters renders none)."""
+    out = set()
+    for variant in check.messages:
+        try:
+            out.add(check.render(variant, params))
+        except (KeyError, IndexError, ValueError):
+            pass
+    return out

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from conftest import EXAMPLES, INVALID_CARDS, VALID_CARDS
+from conftest import EXAMPLES, INVALID_CARDS, VALID_CARDS, renderings
 from modelcard_spec.check.loading import read_card
 from modelcard_spec.check.rules import RULES, Context
 from modelcard_spec.check.evidence_reader import MAX_SAMPLE_LISTS
@@ -585,15 +585,6 @@ VARIANTS = {
 }
 
 
-def _renderings(check, params):
-    """The (English, Chinese) messages that some variant of ``check`` renders from ``params``."""
-    out = set()
-    for variant in check.messages:
-        try:
-            out.add(check.render(variant, params))
-        except KeyError:  # a parameter this variant takes is not among them
-            pass
-    return out
 
 
 def test_every_variant_of_every_rule_renders_in_both_languages_from_its_parameters(tmp_path):
@@ -616,7 +607,7 @@ def test_every_variant_of_every_rule_renders_in_both_languages_from_its_paramete
         issues, _ = check_data(data, where)
         for issue in (i for i in issues if i.rule in RULES):
             check = RULES[issue.rule].check
-            assert (issue.message, issue.message_zh) in _renderings(check, issue.params or {}), (label, issue)
+            assert (issue.message, issue.message_zh) in renderings(check, issue.params or {}), (label, issue)
             assert json.loads(json.dumps(issue.params or {}, allow_nan=False)) == (issue.params or {}), (label, issue)
         reported = {(i.rule, i.path, i.message, i.message_zh): i.params for i in issues}
         ctx, found = Context(data, where), set()
