@@ -46,7 +46,7 @@ FOREIGN = {
     "modelfiles/onnxfile.py": {"ai.onnx", "length", "location", "offset"},  # ONNX opset domains, external data
     "modelfiles/safetensorsfile.py": {"__metadata__", "data_offsets"},
     "modelfiles/torchfile.py": {"members"},
-    "modelfiles/verify.py": {""},  # the one array of a .npy file
+    "modelfiles/verify.py": {"", "over_limit", "problems", "saved", "card_fragment"},  # a .npy's one array; the JSON report
     "modelfiles/verifyarrays.py": {""},
     "modelfiles/verifyrun.py": {"error", "memory", "over", "started"},  # replies of the ONNX Runtime process
     "output/conformity_report.py": {"card", "header", "issues", "message", "message_zh", "rule", "severity",
@@ -149,6 +149,27 @@ def _resolves(pointer: str) -> bool:
 def test_every_key_the_code_reads_is_a_schema_name_or_a_listed_foreign_key():
     known = SLOTS | CLASSES | ENUMS | ENUM_VALUES | PREFIXES | INDEX_KEYS
     stray = sorted((m, line, k) for m, line, k in _keys() if k not in known and k not in FOREIGN.get(m, set()))
+    assert stray == []
+
+
+# Modules that write card content (fragments to paste into a card, imported cards).
+CARD_WRITERS = ("modelfiles/fragment.py", "modelfiles/verify.py", "importers/")
+
+
+def test_every_key_of_card_content_the_code_writes_is_a_schema_name():
+    """A dict literal that builds card content (in a module that writes some, a literal most of
+    whose keys are slots) has only schema names as keys: a misspelt field in a fragment would be
+    pasted into cards."""
+    known = SLOTS | CLASSES | ENUMS | ENUM_VALUES | PREFIXES | INDEX_KEYS
+    stray = []
+    for module, tree in _modules():
+        if not module.startswith(CARD_WRITERS):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                keys = [k for k in map(_string, filter(None, node.keys)) if k is not None]
+                if len(keys) >= 2 and 2 * sum(k in SLOTS for k in keys) >= len(keys):
+                    stray += [(module, node.lineno, k) for k in keys if k not in known | FOREIGN.get(module, set())]
     assert stray == []
 
 
