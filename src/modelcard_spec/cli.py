@@ -270,7 +270,7 @@ def _exit_code(report) -> int:
 def cmd_validate(args) -> int:
     import os
 
-    from .output import validation as render
+    from .output import validation
     from .check.loading import MAX_BYTES
     from .check.pipeline import validate
 
@@ -284,32 +284,32 @@ def cmd_validate(args) -> int:
     report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar(),
                       models=tuple(args.model))
     if args.format == "json":
-        _write(render.to_json(report.to_dict()))
+        _write(validation.to_json(report.to_dict()))
     elif args.format == "sarif":
-        _write(render.report_sarif(report, base=os.getcwd()))
+        _write(validation.report_sarif(report, base=os.getcwd()))
     elif args.format == "markdown":
-        _write(render.report_markdown(report, args.lang))
+        _write(validation.report_markdown(report, args.lang))
     else:
-        _write(render.report_text(report, args.lang))
+        _write(validation.report_text(report, args.lang))
         if len(report.results) > 1 and not args.no_summary:
-            _write("\n" + render.summary_table(report, args.lang))
+            _write("\n" + validation.summary_table(report, args.lang))
     return _exit_code(report)
 
 
 def cmd_report(args) -> int:
     from .check.inputs import files_read
-    from .output import validation as render
-    from .output import conformity_report as rep
+    from .output import validation
+    from .output import conformity_report
     from .check.pipeline import validate_card
 
     result, card = validate_card(args.card)
-    built = rep.build(result, card.data if card else None)
+    built = conformity_report.build(result, card.data if card else None)
     if args.format == "json":
-        text = render.to_json(built)
+        text = validation.to_json(built)
     elif args.format == "html":
-        text = rep.html_page(built, args.lang)
+        text = conformity_report.html_page(built, args.lang)
     else:
-        text = rep.markdown(built, args.lang)
+        text = conformity_report.markdown(built, args.lang)
     refused = _emit(text, args.output, files_read([args.card], card.data if card else {}), args.force)
     if refused:
         return refused
@@ -422,7 +422,7 @@ def cmd_verify(args) -> int:
 
 def cmd_render(args) -> int:
     from .check.inputs import files_read
-    from .output import card_view as cardview
+    from .output import card_view
     from .spec.diagnostics import CardLoadError
     from .check.loading import read_card
 
@@ -430,7 +430,7 @@ def cmd_render(args) -> int:
         card = read_card(args.card)
     except CardLoadError as exc:
         return _fail(exc.issue.message, exc.issue.message_zh, args.card)
-    text = cardview.markdown(card.data) if args.to == "md" else cardview.html_page(card.data)
+    text = card_view.markdown(card.data) if args.to == "md" else card_view.html_page(card.data)
     return _emit(text, args.output, files_read([args.card], card.data), args.force) or EXIT_OK
 
 
