@@ -398,17 +398,25 @@ def test_diagnostics_stop_at_1000_then_say_how_many_more(tmp_path):
     assert "conforms" in {s["status"] for s in result.requirements}
 
 
-def test_a_card_with_a_flood_of_errors_is_checked_only_up_to_the_limit(tmp_path):
-    """15,000 wrong items: checking stops after 1,001 schema errors, and then no requirement is
-    reported as conforming, since not every field was checked."""
-    import time
-
+def test_a_card_with_a_flood_of_errors_is_checked_only_up_to_the_limit(tmp_path, monkeypatch):
+    """15,000 wrong items: checking stops after 1,001 schema errors (no more are made, counted, not
+    timed: the time it takes is a benchmark's business), and then no requirement is reported as
+    conforming, since not every field was checked."""
+    from modelcard_spec.check import structural
     from modelcard_spec.check.pipeline import MAX_ISSUES, validate_card
 
+    made = []
+    iter_issues = structural.iter_issues
+
+    def counted(*args, **kwargs):
+        for issue in iter_issues(*args, **kwargs):
+            made.append(issue)
+            yield issue
+
+    monkeypatch.setattr(structural, "iter_issues", counted)
     path = _card_with(tmp_path, "card.json", lambda d: d["license"].__setitem__("use_restrictions", [1] * 15_000))
-    start = time.process_time()
     result, _ = validate_card(path)
-    assert time.process_time() - start < 1.5
+    assert len(made) == MAX_ISSUES + 1
     assert len(result.issues) == MAX_ISSUES + 1 and not result.valid
     last = result.issues[-1]
     assert last.rule == "internal.issue-limit" and last.severity == "error"

@@ -45,15 +45,19 @@ class Check:
     #                       "fragment": a wording other checks' messages quote (a shape that does not fit)
 
     def render(self, variant: str = "", params: Mapping | None = None) -> tuple[str, str]:
-        """The (English, Chinese) message of ``variant`` with ``params``."""
+        """The (English, Chinese) message of ``variant`` with ``params`` (``str.format`` with named
+        fields; a list or tuple is written as its items joined by ", ", the same in both languages,
+        so a parameter stays one structured value)."""
         en, zh = self.messages[variant]
         values = dict(params or {})
-        return _FORMATTER.vformat(en, (), values), _FORMATTER.vformat(zh, (), values)
+        if any(isinstance(v, (list, tuple)) for v in values.values()):
+            return _LISTS.vformat(en, (), values), _LISTS.vformat(zh, (), values)
+        return en.format_map(values), zh.format_map(values)  # the same, in C
 
 
-class _Formatter(string.Formatter):
-    """``str.format`` with named fields only; a list or tuple is written as its items joined by
-    ", " (the same in both languages, so a parameter stays one structured value)."""
+class _ListFormatter(string.Formatter):
+    """``str.format`` with named fields only, a list or tuple written as its items joined by ", "
+    (a conversion such as ``!s`` applies to the whole list first, as in ``str.format``)."""
 
     def get_value(self, key, args, kwargs):
         if not isinstance(key, str):
@@ -66,7 +70,8 @@ class _Formatter(string.Formatter):
         return format(value, format_spec)
 
 
-_FORMATTER = _Formatter()
+_LISTS = _ListFormatter()
+_FORMATTER = string.Formatter()  # to read the fields of a template
 
 CHECKS: dict[str, Check] = {}
 ORIGIN: dict[str, tuple[str, int]] = {}  # check ID -> (module that registered it, its place there)
