@@ -225,6 +225,7 @@ def build_index(sv, version: str) -> dict:
                 "required": bool(slot.required),
                 "identifier": bool(slot.identifier),
                 "requirements": reqs,
+                "placeholders": (_ann(slot, "mcs:placeholders") or "").split("|") if _ann(slot, "mcs:placeholders") else [],
                 **_labels(slot, slot.name),
             }
         classes[cname] = {
@@ -265,6 +266,7 @@ def build_index(sv, version: str) -> dict:
     return {
         "$comment": HEADER,
         "schema_version": version,
+        "previous_versions": (_ann(sv.schema, "mcs:previous_versions") or "").split(),
         "root_class": root,
         "prefixes": schema_prefixes(sv),
         "classes": classes,
@@ -375,10 +377,12 @@ def generate(out: Path) -> None:
 
     card_schema = generate_json_schema(sv, version, "ModelCard", "modelcard.schema.json")
     catalogue_schema = generate_json_schema(sv, version, "RequirementCatalogue", "catalogue.schema.json")
+    assessment_schema = generate_json_schema(sv, version, "AssessmentRecord", "assessment.schema.json")
     index = build_index(sv, version)
 
     _dump_json(out / "modelcard.schema.json", card_schema)
     _dump_json(out / "catalogue.schema.json", catalogue_schema)
+    _dump_json(out / "assessment.schema.json", assessment_schema)
     _dump_json(out / "schema_index.json", index)
     _dump_json(out / "catalogue.json", build_catalogue(catalogue_schema, index))
     _dump_json(out / "modelcard.context.jsonld", generate_context())

@@ -1,4 +1,4 @@
-"""Conformity: which requirements a card claims, the fields a claim needs, and a status for every
+"""Conformity: which requirements a card claims, the fields a claim needs, and a verdict for every
 requirement of the catalogue.
 
 What a card claims:
@@ -6,29 +6,66 @@ What a card claims:
 * every requirement listed with ``status: claimed``;
 * with ``claim_all: true``, every requirement that applies to the card's provider kind;
 * always, the requirements written for the card's provider kind alone (for example the
-  open-source provision for ``open_source``), unless declared ``not_applied`` with a
-  justification.
+  open-source provision for ``open_source``): these are *claimed automatically*, and the
+  diagnostics say so, unless declared ``not_adopted``.
 
-Status of each requirement: ``not_applicable`` (not for this provider kind, declared not applied
-with a justification, or its condition does not hold), ``nonconforming`` (an error is tied to
-it), ``conforms`` (claimed and no error), or ``not_claimed``.
+The verdict of each requirement is one of the schema's ``Verdict`` values, decided in this order:
+
+1. ``not_applicable`` -- not for the card's provider kind;
+2. ``not_adopted`` -- declared not adopted (with a reason code and a justification);
+3. ``not_claimed`` -- neither claimed nor declared;
+4. ``not_applicable`` -- claimed, and the card states explicitly that its condition does not hold
+   (the catalogue's ``not_applicable_if``; leaving a block out is never such a statement);
+5. ``nonconforming`` -- a check tied to it failed (other than a missing field), or the reviewer
+   found it nonconforming;
+6. ``incomplete`` -- a field it needs is missing or a placeholder, its condition is not stated, or
+   checking stopped before every field was checked;
+7. ``awaiting_evaluation`` -- an evaluation its method needs was not performed: a reviewer's
+   verdict (document review), a comparison with the model file, or a reproduction run;
+8. ``conforms`` -- every evaluation its method needs was performed and passed.
+
+What was performed comes from :class:`Evaluations`: the automated checks always; the model files
+compared (``--model``), per requirement the comparison covered; a verification result of
+``modelcard-spec verify``; the verdicts of an assessor's record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..spec import catalogue
-from ..spec.catalogue import Requirement, condition_holds, is_missing, resolve
+from ..spec.catalogue import Requirement, condition_state, expression_holds, is_missing, placeholder, resolve
 from ..spec.resources import schema_index
 from ..spec.diagnostics import Issue, diagnostic
 from ..spec.registry import Check, register
 
+_HINT = ("; if the information does not exist, declare {requirement_id} not adopted "
+         "(conformity.requirements, status not_adopted, reason information_unavailable)",
+         "；如无此信息，可在 conformity.requirements 中将 {requirement_id} 声明为不采用"
+         "（status 为 not_adopted，reason 为 information_unavailable）")
+_AUTO = (" ({requirement_id} is claimed automatically: it applies only to {provider_kind} providers)",
+         "（{requirement_id} 仅适用于{provider_kind_zh}，因此自动视为声明采用）")
 register(Check("conformity.missing-field", "error",
-               "A claimed requirement has all its fields (a warning for a recommended requirement)",
-               "已声明采用的要求具备其全部字段（推荐性要求为警告）",
-               {"": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) is missing",
-                     "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{field}”（{field_title_zh}）")},
+               "A claimed requirement has all its fields, none a placeholder (a warning for a recommended requirement)",
+               "已声明采用的要求具备其全部字段且均非占位值（推荐性要求为警告）",
+               {"": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) is missing" + _HINT[0],
+                     "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{field}”（{field_title_zh}）" + _HINT[1]),
+                "auto": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) is missing"
+                         + _AUTO[0] + _HINT[0],
+                         "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{field}”（{field_title_zh}）"
+                         + _AUTO[1] + _HINT[1]),
+                "placeholder": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) holds "
+                                "only a placeholder ({value!r}), which says nothing" + _HINT[0],
+                                "已声明采用 {requirement_id}（{requirement_title_zh}），但“{field}”（{field_title_zh}）"
+                                "仅为占位值（{value!r}），未提供任何信息" + _HINT[1])},
+               reports_against=("the claimed requirement", "所声明采用的要求")))
+register(Check("conformity.condition-unstated", "error",
+               "A claimed conditional requirement's condition is stated either way",
+               "已声明采用的条件性要求，其条件成立与否已明确说明",
+               {"": ("{requirement_id} ({requirement_title}) applies only under a condition ({condition}); the card does "
+                     "not say whether it holds here: fill in {fill}, or state {statement} (leaving it out says nothing)",
+                     "{requirement_id}（{requirement_title_zh}）仅在特定条件下适用（{condition_zh}）；模型卡未说明此处该条件是否成立："
+                     "应填写 {fill}，或明确写明 {statement_zh}（省略不构成说明）")},
                reports_against=("the claimed requirement", "所声明采用的要求")))
 _GEN07 = ("MCS-GEN-07",)
 register(Check("conformity.unknown-requirement", "error", "Claims name requirements of the catalogue",
@@ -38,9 +75,13 @@ register(Check("conformity.unknown-requirement", "error", "Claims name requireme
 register(Check("conformity.duplicate", "error", "Each requirement is declared once", "每项要求只声明一次",
                {"": ("{requirement_id} is declared twice (first at {first})",
                      "{requirement_id} 被重复声明（首次见于 {first}）")}, _GEN07))
-register(Check("conformity.justification", "error", "A requirement not applied is justified", "不采用的要求应说明理由",
-               {"": ("the justification for not applying {requirement_id} is too short to explain why",
-                     "不采用 {requirement_id} 的理由过短，未说明原因")}, _GEN07))
+register(Check("conformity.justification", "error", "A requirement not adopted is justified", "不采用的要求应说明理由",
+               {"": ("the justification for not adopting {requirement_id} is too short to explain why",
+                     "不采用 {requirement_id} 的理由过短，未说明原因"),
+                "missing": ("{requirement_id} is declared not adopted without a justification "
+                            "(give justification, justification_zh or both)",
+                            "{requirement_id} 被声明为不采用，但未给出理由（应填写 justification、justification_zh 或两者）")},
+               _GEN07))
 register(Check("conformity.kind", "warning", "Claims apply to the card's provider kind", "所声明的要求适用于该提供方类型",
                {"": ("{requirement_id} applies to {provider_kinds}, not to {provider_kind}",
                      "{requirement_id} 适用于 {provider_kinds}，不适用于 {provider_kind}")}, _GEN07))
@@ -49,15 +90,55 @@ register(Check("conformity.catalogue-version", "warning", "Claims refer to this 
                {"": ("claims refer to catalogue {declared}; this tool checks against {catalogue_version}",
                      "声明引用的要求目录版本为 {declared}；本工具依据 {catalogue_version} 检查")}, _GEN07))
 
-# The verdicts, in the order the schema's Verdict enum lists them.
-STATUSES = tuple(schema_index()["enums"]["Verdict"]["values"])
+# The verdicts, in the order the schema gives them (annotation mcs:order of the Verdict enum).
+_VERDICTS = schema_index()["enums"]["Verdict"]["values"]
+STATUSES = tuple(sorted(_VERDICTS, key=lambda v: int(_VERDICTS[v]["annotations"]["order"])))
+# The methods an assessor's record can report; a witness test counts as a reproduction run.
+_COUNTS_AS = {"witness_test": "reproduction_run"}
+# Diagnostics that say a field or a statement is missing (the requirement is incomplete, not failed).
+MISSING_CHECKS = frozenset({"conformity.missing-field", "conformity.condition-unstated", "schema.required"})
+
+
+@dataclass(frozen=True)
+class NotAdopted:
+    reason: str | None
+    justification: str
+    justification_zh: str
 
 
 @dataclass(frozen=True)
 class Declaration:
     claim_all: bool
     claimed: frozenset[str]
-    not_applied: dict[str, str]
+    not_adopted: dict[str, NotAdopted]
+
+
+@dataclass(frozen=True)
+class Review:
+    """An assessor's review of one requirement (from an assessor's record)."""
+
+    methods: tuple[str, ...]
+    verdict: str | None
+    assessor: str
+    date: str
+
+
+@dataclass(frozen=True)
+class Evaluations:
+    """The evaluations performed besides the automated checks.
+
+    ``model_files``: names of the model files compared with the card (``--model``);
+    ``model_verified``: the requirements that comparison covered; ``reproduction``: requirement ->
+    passed, from a verification result (None: no result given); ``reviews``: requirement ->
+    :class:`Review`, from an assessor's record."""
+
+    model_files: tuple[str, ...] = ()
+    model_verified: frozenset[str] = frozenset()
+    reproduction: dict[str, bool] | None = None
+    reviews: dict[str, Review] = field(default_factory=dict)
+
+
+NO_EVALUATIONS = Evaluations()
 
 
 def _declared(data: dict) -> tuple[dict, list[tuple[int, dict]]]:
@@ -72,15 +153,21 @@ def _declared(data: dict) -> tuple[dict, list[tuple[int, dict]]]:
                   if isinstance(item, dict) and isinstance(item.get("requirement"), str)]
 
 
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
 def declaration(data: dict) -> Declaration:
     conf, items = _declared(data)
-    claimed, not_applied = set(), {}
+    claimed, not_adopted = set(), {}
     for _, item in items:
         if item.get("status") == "claimed":
             claimed.add(item["requirement"])
-        elif item.get("status") == "not_applied":
-            not_applied[item["requirement"]] = str(item.get("justification") or "").strip()
-    return Declaration(conf.get("claim_all") is True, frozenset(claimed), not_applied)
+        elif item.get("status") == "not_adopted":
+            reason = item.get("reason") if isinstance(item.get("reason"), str) else None
+            not_adopted[item["requirement"]] = NotAdopted(reason, _text(item.get("justification")),
+                                                          _text(item.get("justification_zh")))
+    return Declaration(conf.get("claim_all") is True, frozenset(claimed), not_adopted)
 
 
 def applies_to_kind(req: Requirement, provider_kind: str | None) -> bool:
@@ -88,46 +175,98 @@ def applies_to_kind(req: Requirement, provider_kind: str | None) -> bool:
 
 
 def is_claimed(req: Requirement, decl: Declaration, provider_kind: str | None) -> bool:
-    if req.id in decl.not_applied:
+    if req.id in decl.not_adopted:
         return False
     if req.id in decl.claimed:
         return True
     if not applies_to_kind(req, provider_kind):
         return False
-    kind_specific = len(req.provider_kinds) == 1
-    return decl.claim_all or kind_specific
+    return decl.claim_all or claimed_automatically(req, decl, provider_kind)
 
 
-def _scoped(data: dict, path: str, applies_if: str | None):
-    """Resolve ``path``; under a list-scoped condition (``a[].b``) only items where it holds."""
-    if applies_if and "==" not in applies_if and "[]" in applies_if:
-        prefix = applies_if[: applies_if.rindex("[]") + 2]
-        if path.startswith(prefix + "."):
-            condition, rest = applies_if[len(prefix) + 1:], path[len(prefix) + 1:]
-            out = []
-            for pointer, item in resolve(data, prefix):
-                if is_missing(item) or not any(not is_missing(v) for _, v in resolve(item, condition)):
-                    continue
-                out.extend((pointer + p, v) for p, v in resolve(item, rest))
-            return out
+def claimed_automatically(req: Requirement, decl: Declaration, provider_kind: str | None) -> bool:
+    """Claimed only because it is written for the card's provider kind alone."""
+    return (provider_kind is not None and req.provider_kinds == (provider_kind,)
+            and req.id not in decl.claimed and req.id not in decl.not_adopted and not decl.claim_all)
+
+
+def _scoped(data: dict, path: str, req: Requirement, state: catalogue.ConditionState):
+    """Resolve ``path``; under a condition about list items (``a[].b``), only in the items where it holds."""
+    prefix = state.prefix
+    if prefix and path.startswith(prefix + "."):
+        condition, rest = req.applies_if[len(prefix) + 1:], path[len(prefix) + 1:]
+        out = []
+        for pointer, item in resolve(data, prefix):
+            if is_missing(item) or not expression_holds(item, condition, prefix):
+                continue
+            out.extend((pointer + p, v) for p, v in resolve(item, rest))
+        return out
     return resolve(data, path)
 
 
+def _kind_label(provider_kind: str | None) -> tuple[str, str]:
+    meta = schema_index()["enums"]["ProviderKind"]["values"].get(provider_kind or "", {})
+    return (meta.get("title", provider_kind or ""), meta.get("title_zh") or provider_kind or "")
+
+
 def field_issues(data: dict, provider_kind: str | None):
-    """A claimed requirement needs its fields: one issue per missing field, produced one by one."""
+    """A claimed requirement needs its fields, none a placeholder, and its condition stated: one issue
+    per missing field or statement, produced one by one."""
     decl = declaration(data)
     for req in catalogue.requirements():
-        if not is_claimed(req, decl, provider_kind) or not condition_holds(data, req.applies_if):
+        if not is_claimed(req, decl, provider_kind):
+            continue
+        state = condition_state(data, req)
+        if state.state == "not_applicable":
             continue
         severity = "warning" if req.obligation == "recommended" else "error"
+        common = {"requirement_id": req.id, "requirement_title": req.title, "requirement_title_zh": req.title_zh}
+        for pointer in state.unstated:
+            fill, _ = _statement(req.applies_if, state.prefix)
+            statement, statement_zh = _statement(req.not_applicable_if, state.prefix)
+            yield diagnostic("conformity.condition-unstated", pointer, severity=severity, requirement=req.id,
+                             condition=req.condition, condition_zh=req.condition_zh, fill=fill, statement=statement,
+                             statement_zh=statement_zh, **common)
+        if state.state != "applies":
+            continue
+        auto = claimed_automatically(req, decl, provider_kind)
+        kind_en, kind_zh = _kind_label(provider_kind)
         for path in req.fields:
             title, title_zh = catalogue.field_label(path)
-            for pointer, value in _scoped(data, path, req.applies_if):
+            for pointer, value in _scoped(data, path, req, state):
+                params = {**common, "field": path, "field_title": title, "field_title_zh": title_zh}
                 if is_missing(value):
-                    yield diagnostic("conformity.missing-field", pointer, severity=severity, requirement=req.id,
-                                     requirement_id=req.id, requirement_title=req.title,
-                                     requirement_title_zh=req.title_zh, field=path, field_title=title,
-                                     field_title_zh=title_zh)
+                    if auto:
+                        params.update(provider_kind=kind_en, provider_kind_zh=kind_zh)
+                    yield diagnostic("conformity.missing-field", pointer, "auto" if auto else "", severity=severity,
+                                     requirement=req.id, **params)
+                    continue
+                text = placeholder(value, path)
+                if text is not None:
+                    yield diagnostic("conformity.missing-field", pointer, "placeholder", severity=severity,
+                                     requirement=req.id, value=text, **params)
+
+
+def _statement(expression: str | None, prefix: str | None) -> tuple[str, str]:
+    """A condition expression as a reader writes it in the card (relative to the list item when the
+    condition is about items): ``path``, ``path: value`` or ``path: a value other than ...``."""
+    if not expression:
+        return "", ""
+    for op in (" == ", " != "):
+        if op in expression:
+            path, values = expression.split(op, 1)
+            break
+    else:
+        path, values, op = expression, "", ""
+    if prefix and path.startswith(prefix + "."):
+        path = path[len(prefix) + 1:]
+    shown = values.split("|")
+    if op == " == ":
+        return f"'{path}: {' | '.join(shown)}'", f"“{path}: {' | '.join(shown)}”"
+    if op == " != ":
+        return (f"'{path}' with a value other than {', '.join(shown)}",
+                f"“{path}”为 {'、'.join(shown)} 以外的值")
+    return f"'{path}'", f"“{path}”"
 
 
 def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
@@ -145,9 +284,13 @@ def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
             issues.append(diagnostic("conformity.duplicate", f"{ptr}/requirement", requirement_id=rid,
                                      first=seen[rid]))
         seen.setdefault(rid, ptr)
-        if item.get("status") == "not_applied" and isinstance(item.get("justification"), str) \
-                and len(item["justification"].strip()) < 10:
-            issues.append(diagnostic("conformity.justification", f"{ptr}/justification", requirement_id=rid))
+        if item.get("status") == "not_adopted":
+            texts = [t for t in (item.get("justification"), item.get("justification_zh")) if isinstance(t, str)]
+            if not texts:
+                issues.append(diagnostic("conformity.justification", ptr, "missing", requirement_id=rid))
+            elif max(len(t.strip()) for t in texts) < 10 and not any(_has_cjk(t) and len(t.strip()) >= 4 for t in texts):
+                where = f"{ptr}/justification" if isinstance(item.get("justification"), str) else f"{ptr}/justification_zh"
+                issues.append(diagnostic("conformity.justification", where, requirement_id=rid))
         if item.get("status") == "claimed" and not applies_to_kind(known[rid], provider_kind):
             issues.append(diagnostic("conformity.kind", f"{ptr}/requirement", requirement_id=rid,
                                      provider_kinds=list(known[rid].provider_kinds), provider_kind=provider_kind))
@@ -158,48 +301,107 @@ def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
     return issues
 
 
-def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complete: bool = True) -> list[dict]:
-    """One entry per catalogue requirement: ``{"id", "status", "justification"?, "justification_zh"?}``
-    (the provider's own justification is repeated as given in both).
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+_PROVIDER_KIND_NOTE = ("applies only to: {kinds}", "仅适用于：{kinds}")
+
+
+def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complete: bool = True,
+             evaluations: Evaluations = NO_EVALUATIONS) -> list[dict]:
+    """One entry per catalogue requirement: ``{"id", "status"}`` and, where they apply,
+    ``justification``/``justification_zh`` (why this status), ``reason`` (for not adopted),
+    ``claimed_automatically``, ``performed`` and ``pending`` (evaluation methods).
 
     ``complete`` False: not every field was checked (checking stopped early), so a requirement that
-    would conform is reported nonconforming instead, with that as its justification."""
+    would conform is reported incomplete instead, with that as its justification."""
     decl = declaration(data)
-    erroneous = {i.requirement for i in issues if i.severity == "error" and i.requirement}
+    failed: dict[str, list[Issue]] = {}
+    missing: set[str] = set()
+    for i in issues:
+        if not i.requirement:
+            continue
+        if i.rule in MISSING_CHECKS:
+            missing.add(i.requirement)
+        elif i.severity == "error":
+            failed.setdefault(i.requirement, []).append(i)
+    kinds = schema_index()["enums"]["ProviderKind"]["values"]
     out = []
     for req in catalogue.requirements():
         entry: dict = {"id": req.id}
-        if req.id in erroneous:
-            entry["status"] = "nonconforming"
-        elif not applies_to_kind(req, provider_kind):
-            entry["status"] = "not_applicable"
-            entry["justification"] = f"applies only to: {', '.join(req.provider_kinds)}"
-            entry["justification_zh"] = f"仅适用于：{', '.join(req.provider_kinds)}"
-        elif req.id in decl.not_applied:
-            entry["status"] = "not_applicable"
-            entry["justification"] = entry["justification_zh"] = decl.not_applied[req.id]
-        elif is_claimed(req, decl, provider_kind):
-            if not condition_holds(data, req.applies_if):
-                entry["status"] = "not_applicable"
-                entry["justification"] = f"condition not met: {req.condition}"
-                entry["justification_zh"] = f"适用条件不成立：{req.condition_zh}"
-            elif complete:
-                entry["status"] = "conforms"
-            else:
-                entry["status"] = "nonconforming"
-                entry["justification"] = "not every field of the card was checked: checking stopped early"
-                entry["justification_zh"] = "模型卡的字段未全部检查：检查已提前停止"
-        else:
-            entry["status"] = "not_claimed"
         out.append(entry)
+        if not applies_to_kind(req, provider_kind):
+            entry["status"] = "not_applicable"
+            entry["justification"] = _PROVIDER_KIND_NOTE[0].format(kinds=", ".join(req.provider_kinds))
+            entry["justification_zh"] = _PROVIDER_KIND_NOTE[1].format(
+                kinds="、".join(kinds.get(k, {}).get("title_zh") or k for k in req.provider_kinds))
+            continue
+        if req.id in decl.not_adopted:
+            declared = decl.not_adopted[req.id]
+            entry["status"] = "not_adopted"
+            if declared.reason:
+                entry["reason"] = declared.reason
+            entry["justification"] = declared.justification or declared.justification_zh
+            entry["justification_zh"] = declared.justification_zh or declared.justification
+            continue
+        if not is_claimed(req, decl, provider_kind):
+            entry["status"] = "not_claimed"
+            continue
+        if claimed_automatically(req, decl, provider_kind):
+            entry["claimed_automatically"] = True
+        state = condition_state(data, req)
+        if state.state == "not_applicable":
+            entry["status"] = "not_applicable"
+            entry["justification"] = f"the card states the condition does not hold: {req.condition}"
+            entry["justification_zh"] = f"模型卡说明适用条件不成立：{req.condition_zh}"
+            continue
+        review = evaluations.reviews.get(req.id)
+        performed = _performed(req, evaluations, review)
+        entry["performed"] = [m for m in req.evaluation_methods if m in performed]
+        reproduction_failed = (evaluations.reproduction is not None and "reproduction_run" in req.evaluation_methods
+                               and evaluations.reproduction.get(req.id) is False)
+        if req.id in failed or reproduction_failed or (review is not None and review.verdict == "nonconforming"):
+            entry["status"] = "nonconforming"
+        elif req.id in missing or state.state != "applies" or state.unstated:
+            entry["status"] = "incomplete"
+        elif not complete:
+            entry["status"] = "incomplete"
+            entry["justification"] = "not every field of the card was checked: checking stopped early"
+            entry["justification_zh"] = "模型卡的字段未全部检查：检查已提前停止"
+        else:
+            pending = [m for m in req.evaluation_methods if m not in performed]
+            if pending:
+                entry["status"] = "awaiting_evaluation"
+                entry["pending"] = pending
+            else:
+                entry["status"] = "conforms"
     return out
 
 
-def summary(entries: list[dict]) -> dict:
-    """Counts per area and overall, and the completeness score.
+def _performed(req: Requirement, evaluations: Evaluations, review: Review | None) -> set[str]:
+    done = {"automated_check"}
+    if req.id in evaluations.model_verified:
+        done.add("model_file_verification")
+    if evaluations.reproduction is not None and evaluations.reproduction.get(req.id) is True:
+        done.add("reproduction_run")
+    if review is not None and review.verdict is not None:
+        done.update(_COUNTS_AS.get(m, m) for m in review.methods)
+    return done
 
-    Completeness is the share of requirements that apply to the card (all but
-    ``not_applicable``) that it conforms to.
+
+def _share(part: int, whole: int) -> float | None:
+    """``part / whole`` rounded to three places, or None when there is nothing to divide (a share of
+    nothing is not 100 %)."""
+    return round(part / whole, 3) if whole else None
+
+
+def summary(entries: list[dict]) -> dict:
+    """Counts per area and overall, and three scores that an opt-out cannot raise:
+
+    * adoption: adopted / in scope (in scope: all but not applicable; adopted: claimed);
+    * documentation: adopted requirements that are not incomplete / adopted;
+    * evaluated: conforming / adopted.
     """
     by_id = catalogue.by_id()
     areas: dict[str, dict[str, int]] = {a["id"]: {s: 0 for s in STATUSES} for a in catalogue.areas()}
@@ -207,6 +409,10 @@ def summary(entries: list[dict]) -> dict:
     for e in entries:
         areas[by_id[e["id"]].area][e["status"]] += 1
         totals[e["status"]] += 1
-    applicable = len(entries) - totals["not_applicable"]
-    score = round(totals["conforms"] / applicable, 3) if applicable else 1.0
-    return {"areas": areas, "totals": totals, "completeness": score}
+    in_scope = len(entries) - totals["not_applicable"]
+    adopted = in_scope - totals["not_adopted"] - totals["not_claimed"]
+    documented = adopted - totals["incomplete"]
+    return {"areas": areas, "totals": totals,
+            "counts": {"in_scope": in_scope, "adopted": adopted, "documented": documented},
+            "adoption": _share(adopted, in_scope), "documentation": _share(documented, adopted),
+            "evaluated": _share(totals["conforms"], adopted)}

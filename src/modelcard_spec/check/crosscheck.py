@@ -127,14 +127,26 @@ class _Found:
 
     def __init__(self, data: dict, file: str):
         self.data, self.file, self.issues = data, file, []
+        self.verified: set[str] = set()
         self.provider_kind = data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
 
     def report(self, check_id: str, path: str, variant: str = "", *, field: str | None = None, **params) -> None:
         """A ``check_id`` issue at ``path``: against the check's own requirement if it names one, else
         the one the catalogue ties to ``field`` (default: the field at ``path``)."""
-        own = lookup(check_id).requirements
-        requirement = own[0] if own else catalogue.primary_requirement(field or path, self.provider_kind)
+        requirement = self._requirement(check_id, path, field)
         self.issues.append(diagnostic(check_id, path, variant, requirement=requirement, file=self.file, **params))
+
+    def compared(self, check_id: str, path: str, *, field: str | None = None) -> None:
+        """Record that the comparison of ``check_id`` was made (whether or not it found a mismatch), so
+        that its requirement counts as verified against the model file; a comparison skipped for
+        want of information on either side is never recorded."""
+        requirement = self._requirement(check_id, path, field)
+        if requirement:
+            self.verified.add(requirement)
+
+    def _requirement(self, check_id: str, path: str, field: str | None) -> str | None:
+        own = lookup(check_id).requirements
+        return own[0] if own else catalogue.primary_requirement(field or path, self.provider_kind)
 
 
 def _weight_entry(data: dict, info: ModelInfo) -> tuple[int | None, dict | None]:
@@ -148,22 +160,24 @@ def _weight_entry(data: dict, info: ModelInfo) -> tuple[int | None, dict | None]
     return None, None
 
 
-def model_issues(data: dict, model_path: str) -> tuple[list[Issue], ModelInfo | None]:
-    """Issues from comparing the card's data with one model file."""
+def model_issues(data: dict, model_path: str) -> tuple[list[Issue], ModelInfo | None, frozenset[str]]:
+    """Issues from comparing the card's data with one model file, the file's description, and the
+    requirements whose comparison was made (see :meth:`_Found.compared`)."""
     found = _Found(data, Path(model_path).name)
     try:
         info = inspect_file(model_path)
     except ModelFileError as exc:
         _unreadable_issues(found, exc)
-        return found.issues, None
+        return found.issues, None, frozenset(found.verified)
     except OSError as exc:
         found.report("model.unreadable", _WEIGHT_FILES, "os-error", field=_WEIGHT_FILE, reason=exc.strerror or str(exc))
-        return found.issues, None
+        return found.issues, None, frozenset(found.verified)
     index, entry = _weight_entry(data, info)
     if entry is None:
         found.report("model.unlisted", _WEIGHT_FILES, field=_WEIGHT_FILE, sha256=info.sha256)
     else:
         base = f"{_WEIGHT_FILES}/{index}"
+        found.compared("model.sha256", base + "/sha256")
         if entry.get("sha256") not in (None, info.sha256):
             found.report("model.sha256", base + "/sha256", actual=info.sha256, declared=entry.get("sha256"))
         if entry.get("size_bytes") not in (None, info.size_bytes):
@@ -176,7 +190,7 @@ def model_issues(data: dict, model_path: str) -> tuple[list[Issue], ModelInfo | 
     if info.container == "onnx":
         _node_issues(found, info)
         _operator_issues(found, info)
-    return found.issues, info
+    return found.issues, info, frozenset(found.verified)
 
 
 def _unreadable_issues(found: _Found, exc: ModelFileError) -> None:
@@ -196,6 +210,8 @@ def _unreadable_issues(found: _Found, exc: ModelFileError) -> None:
 def _finding_issues(found: _Found, info: ModelInfo, index: int | None) -> None:
     """One issue per imported global that is not allow-listed, however many streams import it."""
     where = f"{_WEIGHT_FILES}/{index}" if index is not None else _WEIGHT_FILES
+    if info.pickle_based:
+        found.compared("model.pickle-global", where, field=_SAFE_LOADING)
     for f in info.findings:
         found.report("model.pickle-global", where, f.classification if f.count == 1 else f"{f.classification}:many",
                   field=_SAFE_LOADING, imported=f.name, classification=f.classification, stream=f.stream,
@@ -206,6 +222,7 @@ def _parameter_issues(found: _Found, info: ModelInfo) -> None:
     declared = get_in(found.data, "model_parameters", "total_parameters")
     if isinstance(declared, int) and info.total_parameters is not None and info.tensor_count:
         accepted = {info.total_parameters, info.total_parameters + info.buffer_elements}
+        found.compared("model.parameters", "/model_parameters/total_parameters")
         if declared not in accepted:
             found.report("model.parameters", "/model_parameters/total_parameters", "buffers" if info.buffer_elements else "",
                       actual=info.total_parameters, buffers=info.buffer_elements, declared=declared)
@@ -216,6 +233,8 @@ def _parameter_issues(found: _Found, info: ModelInfo) -> None:
                   count=len(unchecked), declared=declared, problem=problem.message, problem_zh=problem.message_zh,
                   more=len(unchecked) - 1)
     precision = get_in(found.data, "model_parameters", "precision")
+    if isinstance(precision, str) and info.precision:
+        found.compared("model.precision", "/model_parameters/precision")
     if isinstance(precision, str) and info.precision and precision != info.precision:
         found.report("model.precision", "/model_parameters/precision", actual=info.precision, declared=precision,
                   dtypes=[f"{k}: {v}" for k, v in info.parameters_by_dtype.items()],
@@ -229,6 +248,7 @@ def _node_issues(found: _Found, info: ModelInfo) -> None:
         if not isinstance(declared, list):
             continue
         by_name = {n.name: n for n in actual}
+        found.compared("model.node-missing", f"/model_nodes/{slot}")
         declared_names = set()
         for i, node in enumerate(declared):
             if not isinstance(node, dict) or not isinstance(node.get("name"), str):
@@ -258,6 +278,8 @@ def _operator_issues(found: _Found, info: ModelInfo) -> None:
     if not isinstance(ops, dict):
         return
     opset = ops.get("opset_version")
+    if isinstance(opset, int) and info.opset_version is not None:
+        found.compared("model.opset", "/model_nodes/operators/opset_version")
     if isinstance(opset, int) and info.opset_version is not None and opset != info.opset_version:
         found.report("model.opset", "/model_nodes/operators/opset_version", actual=info.opset_version, declared=opset)
     declared_custom = ops.get("custom_operators") if isinstance(ops.get("custom_operators"), list) else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import logging
@@ -125,18 +126,27 @@ def _provider_kind(data: dict) -> str | None:
     return data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
 
 
-def check_loaded(card: LoadedCard, models: tuple = ()) -> tuple[list[Issue], list[dict]]:
+def check_loaded(card: LoadedCard, models: tuple = (),
+                 evaluations: conformity.Evaluations = conformity.NO_EVALUATIONS) -> tuple[list[Issue], list[dict]]:
     """All issues of a loaded card, located and sorted (at most MAX_ISSUES + 1: see
     :func:`_limited`), and its requirement statuses.
 
-    ``models``: model files to compare the card with (:mod:`.crosscheck`)."""
+    ``models``: model files to compare the card with (:mod:`.crosscheck`); ``evaluations``: the
+    verification result and assessor's record to take into account (the model comparison is added)."""
     issues, statuses, complete = _check(card.data, card.path.parent)
-    if models:
-        from .crosscheck import model_issues
+    if models or evaluations is not conformity.NO_EVALUATIONS:
+        verified: set[str] = set()
+        if models:
+            from .crosscheck import model_issues
 
-        for model in models:
-            issues += model_issues(card.data, str(model))[0]
-        statuses = conformity.statuses(card.data, issues, _provider_kind(card.data), complete)
+            for model in models:
+                found, _, compared = model_issues(card.data, str(model))
+                issues += found
+                verified |= compared
+        evaluations = dataclasses.replace(
+            evaluations, model_files=tuple(Path(m).name for m in models) or evaluations.model_files,
+            model_verified=frozenset(verified) | evaluations.model_verified)
+        statuses = conformity.statuses(card.data, issues, _provider_kind(card.data), complete, evaluations)
     located = []
     for issue in issues:
         line, column = card.locate(issue.path)
@@ -160,8 +170,8 @@ def _limited(issues: list[Issue], complete: bool) -> list[Issue]:
                                              count=len(rest), limit=MAX_ISSUES)]
 
 
-def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
-                  models: tuple = ()) -> tuple[CardResult, LoadedCard | None]:
+def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES, models: tuple = (),
+                  evaluations: conformity.Evaluations = conformity.NO_EVALUATIONS) -> tuple[CardResult, LoadedCard | None]:
     """The result for one card file, and the loaded card (None if it could not be read).
 
     A failure of the checks themselves (a bug) fails this card with an ``internal.check-failed``
@@ -173,7 +183,7 @@ def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
         return CardResult(card=name, readable=False, issues=[exc.issue]), None
     result = CardResult(card=name, sha256=card.sha256)
     try:
-        result.issues, result.requirements = check_loaded(card, models)
+        result.issues, result.requirements = check_loaded(card, models, evaluations)
     except Exception as exc:  # noqa: BLE001 - reported as this card's result
         _log.debug("the checks could not finish on %s", name, exc_info=True)
         result.issues = [diagnostic("internal.check-failed", exception=type(exc).__name__)]

@@ -54,7 +54,11 @@ _schema_check("enum", "Coded values are among the allowed values", "编码取值
                     "{value} 不是“{field_title_zh}”的允许取值（允许：{allowed}{more}）"),
                "suggestion": ("{value} is not an allowed value of {field_title} (allowed: {allowed}{more}); "
                               "did you mean '{suggestion}'?",
-                              "{value} 不是“{field_title_zh}”的允许取值（允许：{allowed}{more}）；是否应为“{suggestion}”？")})
+                              "{value} 不是“{field_title_zh}”的允许取值（允许：{allowed}{more}）；是否应为“{suggestion}”？"),
+               "renamed": ("{value} is an earlier version's name for '{current}' ({field_title}): write '{current}'; "
+                           "see the schema's description of '{current}' for what else it needs",
+                           "{value} 是“{current}”（{field_title_zh}）在早期版本中的名称：应改写为“{current}”；"
+                           "其他所需内容见模式中对“{current}”的说明")})
 _PATTERN = {"": ("{value} is not in the required form for {field_title} (pattern {pattern})",
                  "{value} 不符合“{field_title_zh}”的格式（模式 {pattern}）")}
 _schema_check("pattern", "Values are in the form the specification defines", "取值符合规范规定的格式", _PATTERN)
@@ -87,8 +91,22 @@ register(Check("schema.version", "error", "The card declares a specification ver
                "模型卡声明的规范版本为本工具所支持",
                {"": ("{declared} is not a version of this specification that this tool knows ({known}); "
                      "the card was checked against {checked}",
-                     "{declared} 不是本工具已知的规范版本（{known}）；本模型卡已按 {checked} 检查")},
+                     "{declared} 不是本工具已知的规范版本（{known}）；本模型卡已按 {checked} 检查"),
+                "previous": ("the card is written for {declared}, an earlier version of this specification; it was checked "
+                             "against {checked}: set schema_version to {checked} after the changes the guide "
+                             "'Updating a card from schema {declared}' lists",
+                             "本模型卡依据的是本规范的早期版本 {declared}，已按 {checked} 检查：请按指南"
+                             "“从模式 {declared} 更新模型卡”所列的修改更新后，将 schema_version 改为 {checked}")},
                reports_against=_FIELD))
+
+def _renamed(value, allowed: list[str]) -> str | None:
+    """The allowed value that the schema says ``value`` was renamed to (annotation mcs:renamed_from)."""
+    for enum in schema_index()["enums"].values():
+        for name, meta in enum["values"].items():
+            if name in allowed and meta["annotations"].get("renamed_from") == value:
+                return name
+    return None
+
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 _TYPE_ZH = {"string": "字符串", "integer": "整数", "number": "数值", "boolean": "布尔值",
@@ -242,6 +260,9 @@ def _message(error, pointer: str) -> tuple[str, str, dict]:
         allowed = [str(a) for a in error.validator_value]
         hint = difflib.get_close_matches(str(value), allowed, n=1)
         params = {**labels, "value": _short(value), "allowed": allowed[:12], "more": ", …" if len(allowed) > 12 else ""}
+        renamed = _renamed(value, allowed)
+        if renamed:
+            return pointer, "schema.enum", "renamed", {**params, "current": renamed}
         if hint:
             return pointer, "schema.enum", "suggestion", {**params, "suggestion": hint[0]}
         return pointer, "schema.enum", "", params
@@ -375,6 +396,7 @@ def _version_issues(data: dict, issues: list[Issue], provider_kind: str | None) 
     if not isinstance(version, str) or version in known_schema_versions() \
             or any(i.path == "/schema_version" for i in issues):
         return []
-    return [diagnostic("schema.version", "/schema_version",
+    previous = version in schema_index()["previous_versions"]
+    return [diagnostic("schema.version", "/schema_version", "previous" if previous else "",
                        requirement=catalogue.primary_requirement("/schema_version", provider_kind),
                        declared=_short(version), known=list(known_schema_versions()), checked=known_schema_versions()[-1])]

@@ -31,7 +31,7 @@ from pydantic import (
 
 
 metamodel_version = "1.12.0"
-version = "0.1.0"
+version = "0.2.0"
 
 
 class ConfiguredBaseModel(BaseModel):
@@ -68,33 +68,38 @@ class LinkMLMeta(RootModel):
 
 
 linkml_meta = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                            'value': '人工智能医疗器械所用预训练模型的机器可读模型卡。它将预训练模型质量标准（YY/T '
-                                                     '1833.5，正由行业标准 '
-                                                     '上升为推荐性国家标准）和《北京市人工智能医疗器械生产质量管理规范检查指南（2024版）》要求提供方记录的内容， '
-                                                     '按模型框架、模型节点、模型参数、模型输入输出、模型可解释性、源任务数据、训练过程、模型适用性八个方面， '
-                                                     '以及通用事项和生命周期事项进行编码。要求编号（MCS-...）为本工具包自定，并非标准的条款号。'},
+                                            'value': '人工智能医疗器械所用预训练模型的机器可读模型卡。其要求提供方记录的内容源自预训练模型质量标准 '
+                                                     'YY/T 1833.5 '
+                                                     '上升为推荐性国家标准的项目建议书和《北京市人工智能医疗器械生产质量管理规范检查指南（2024版）》；项目未持有该标准的条款原文。 '
+                                                     '内容涵盖模型框架、模型节点、模型参数、模型输入输出、模型可解释性、源任务数据、训练过程、模型适用性八个方面， '
+                                                     '以及通用事项和生命周期事项。要求编号（MCS-...）为本工具包自定，并非标准的条款号。'},
+                     'mcs:previous_versions': {'tag': 'mcs:previous_versions',
+                                               'value': '0.1.0'},
                      'mcs:title_zh': {'tag': 'mcs:title_zh',
                                       'value': 'modelcard-spec —— '
                                                '人工智能医疗器械预训练模型的模型卡'}},
      'default_prefix': 'mcs',
      'default_range': 'string',
      'description': 'A machine-readable model card for pre-trained models used in '
-                    'AI medical devices. It encodes what the pre-trained-model '
-                    'quality standard (YY/T 1833.5; being raised to a national '
-                    'GB/T standard) and the Beijing AI medical device GMP '
-                    'inspection guide (2024) ask a provider to document, in eight '
-                    'areas (model framework, model nodes, model parameters, model '
-                    'input/output, explainability, source-task data, training '
-                    'process, applicability) plus general and lifecycle items. '
-                    "Requirement identifiers (MCS-...) are this kit's own and are "
-                    'not clause numbers of the standard.',
+                    'AI medical devices. What it asks a provider to document is '
+                    'derived from the project proposal for raising the '
+                    'pre-trained-model quality standard YY/T 1833.5 to a national '
+                    'GB/T standard and from the Beijing AI medical device GMP '
+                    "inspection guide (2024); the standard's own clause text is "
+                    'not held by the project. It covers eight areas (model '
+                    'framework, model nodes, model parameters, model input/output, '
+                    'explainability, source-task data, training process, '
+                    'applicability) plus general and lifecycle items. Requirement '
+                    "identifiers (MCS-...) are this kit's own and are not clause "
+                    'numbers of the standard.',
      'id': 'https://w3id.org/modelcard-spec/schema',
      'imports': ['linkml:types',
                  'common',
                  'metrics',
                  'model',
                  'data',
-                 'requirement'],
+                 'requirement',
+                 'assessment'],
      'license': 'Apache-2.0',
      'name': 'modelcard_spec',
      'prefixes': {'dcat': {'prefix_prefix': 'dcat',
@@ -193,6 +198,80 @@ class EvidenceKind(str, Enum):
     Other = "other"
     """
     Evidence of another kind, described in its description.
+    """
+
+
+class PlaceholderText(str, Enum):
+    """
+    Text values that say nothing (each value's mcs:text annotation is the text): a field holding one of them (compared without regard to case, surrounding spaces or a trailing full stop), or only white space, counts as missing wherever a requirement needs the field. A value can also be marked a placeholder for one slot (annotation mcs:placeholders) or one enum (annotation mcs:placeholder on the value).
+    """
+    unknown = "unknown"
+    """
+    Says the value is not known.
+    """
+    nSOLIDUSa = "n_a"
+    """
+    Not applicable, written as a value.
+    """
+    na = "na"
+    """
+    Not applicable, written as a value.
+    """
+    TBD = "tbd"
+    """
+    To be determined.
+    """
+    TBA = "tba"
+    """
+    To be announced.
+    """
+    TODO = "todo"
+    """
+    Still to be written.
+    """
+    to_be_determined = "to_be_determined"
+    """
+    To be determined.
+    """
+    not_available = "not_available"
+    """
+    Says the information is not available.
+    """
+    _ = "dash"
+    """
+    A dash standing for no value.
+    """
+    QUESTION_MARK = "question_mark"
+    """
+    A question mark standing for no value.
+    """
+    xxx = "xxx"
+    """
+    A filler left in a template.
+    """
+    待定_LEFT_PARENTHESISto_be_determinedRIGHT_PARENTHESIS = "dai_ding"
+    """
+    To be determined, in Chinese.
+    """
+    不详_LEFT_PARENTHESISunknownRIGHT_PARENTHESIS = "bu_xiang"
+    """
+    Unknown, in Chinese.
+    """
+    未知_LEFT_PARENTHESISunknownRIGHT_PARENTHESIS = "wei_zhi"
+    """
+    Unknown, in Chinese.
+    """
+    暂无_LEFT_PARENTHESISnone_yetRIGHT_PARENTHESIS = "zan_wu"
+    """
+    None yet, in Chinese.
+    """
+    待补充_LEFT_PARENTHESISto_be_addedRIGHT_PARENTHESIS = "dai_bu_chong"
+    """
+    To be added, in Chinese.
+    """
+    不适用_LEFT_PARENTHESISnot_applicableRIGHT_PARENTHESIS = "bu_shi_yong"
+    """
+    Not applicable, written as a value, in Chinese.
     """
 
 
@@ -1366,27 +1445,79 @@ class EvaluationMethod(str, Enum):
     """
     The model is run on declared examples and outputs are compared.
     """
+    Witness_test = "witness_test"
+    """
+    An assessor watches the provider run the model on test data; it counts as a reproduction run.
+    """
 
 
 class Verdict(str, Enum):
     """
-    The status the validator gives each requirement of the catalogue for one card.
+    The status the validator gives each requirement of the catalogue for one card. Exactly one per requirement; only conforms says that every evaluation the requirement's method needs was done and passed.
     """
     Conforms = "conforms"
     """
-    Claimed, and no error is tied to it.
+    Claimed, documented, and every evaluation its method requires was performed and passed: automated checks, model-file comparison, reproduction run, reviewer's verdict.
+    """
+    Awaiting_evaluation = "awaiting_evaluation"
+    """
+    Claimed, documented and every automated check passed, but its evaluation method needs something not yet done: a reviewer's verdict, a comparison with the model file, or a reproduction run.
+    """
+    Incomplete = "incomplete"
+    """
+    Claimed, but a field it needs is missing or holds a placeholder, or a condition it depends on is not stated (whatever its obligation).
     """
     Nonconforming = "nonconforming"
     """
-    An error is tied to it.
-    """
-    Not_applicable = "not_applicable"
-    """
-    Not for this provider kind, declared not applied with a justification, or its condition does not hold.
+    Claimed, and a check tied to it failed (an automated check, the model-file comparison, the reproduction run or the reviewer).
     """
     Not_claimed = "not_claimed"
     """
-    Applicable, but the provider does not claim it.
+    In scope, but neither claimed nor declared not adopted.
+    """
+    Not_adopted = "not_adopted"
+    """
+    In scope, but the provider declared it does not adopt the requirement, with a reason code and a justification.
+    """
+    Not_applicable = "not_applicable"
+    """
+    Out of scope for a reason the catalogue defines: the requirement is not for the card's provider kind, or the card states explicitly that its condition does not hold.
+    """
+
+
+class NotAdoptedReason(str, Enum):
+    """
+    Why a provider does not adopt a requirement (the standard allows partial adoption).
+    """
+    Not_relevant_to_the_model = "not_relevant_to_model"
+    """
+    The requirement does not fit this model, for a reason the justification gives.
+    """
+    Information_unavailable = "information_unavailable"
+    """
+    The provider does not hold the information, e.g. an open-source redistributor without the training data.
+    """
+    ProviderAPOSTROPHEs_choice = "provider_choice"
+    """
+    The provider chooses not to adopt the requirement.
+    """
+
+
+class ReviewerVerdict(str, Enum):
+    """
+    An assessor's verdict on one requirement.
+    """
+    Conforms = "conforms"
+    """
+    The assessor found the requirement met.
+    """
+    Nonconforming = "nonconforming"
+    """
+    The assessor found the requirement not met.
+    """
+    Conforms_with_an_observation = "observation"
+    """
+    Met, with a remark the provider should act on.
     """
 
 
@@ -1558,9 +1689,9 @@ class ClaimStatus(str, Enum):
     """
     The card claims to meet the requirement.
     """
-    Not_applied = "not_applied"
+    Not_adopted = "not_adopted"
     """
-    The provider does not apply the requirement, with a justification.
+    The provider does not adopt the requirement, with a reason code and a justification. Called not_applied in schema 0.1.0.
     """
 
 
@@ -1588,6 +1719,7 @@ class NamedValue(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -1628,6 +1760,7 @@ class Organization(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -1655,7 +1788,7 @@ class Organization(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '电子邮箱'}},
-         'domain_of': ['Organization'],
+         'domain_of': ['Organization', 'Assessor'],
          'exact_mappings': ['schema:email']} })
     phone: Optional[str] = Field(default=None, title="Telephone", description="""Telephone number for questions about the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '用于咨询该模型的电话号码。'},
@@ -1716,6 +1849,7 @@ class SoftwareComponent(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -1889,13 +2023,13 @@ class Evidence(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '路径'}},
-         'domain_of': ['Evidence']} })
+         'domain_of': ['Evidence', 'AssessedFile']} })
     sha256: Optional[str] = Field(default=None, title="SHA-256", description="""SHA-256 of the file at the path.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '路径所指文件的 SHA-256 值。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': 'SHA-256'}},
-         'domain_of': ['Evidence', 'WeightFile']} })
+         'domain_of': ['Evidence', 'WeightFile', 'AssessedFile']} })
     url: Optional[str] = Field(default=None, title="URL", description="""Web address where the evidence can be read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '可获取该证据的网址。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网址'}},
@@ -2302,6 +2436,7 @@ class ProgrammingFramework(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -2413,6 +2548,7 @@ class TensorSpec(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -2478,6 +2614,7 @@ class FeatureNode(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -2636,7 +2773,7 @@ class WeightFile(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-03 MCS-GEN-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': 'SHA-256'}},
-         'domain_of': ['Evidence', 'WeightFile']} })
+         'domain_of': ['Evidence', 'WeightFile', 'AssessedFile']} })
     download_url: Optional[str] = Field(default=None, title="Download URL", description="""Where the file can be downloaded.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '文件的下载地址。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -2669,7 +2806,10 @@ class Compression(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '方法'}},
-         'domain_of': ['Compression', 'Explainability', 'Augmentation']} })
+         'domain_of': ['Compression',
+                       'Explainability',
+                       'Augmentation',
+                       'RequirementReview']} })
     description: Optional[str] = Field(default=None, title="Description", description="""Details and the measured effect on performance.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '细节及其对性能的实测影响。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
@@ -2969,6 +3109,7 @@ class IOExample(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -3032,7 +3173,10 @@ class Explainability(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-EX-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '解释方法'}},
-         'domain_of': ['Compression', 'Explainability', 'Augmentation']} })
+         'domain_of': ['Compression',
+                       'Explainability',
+                       'Augmentation',
+                       'RequirementReview']} })
     factor_analysis: Optional[FactorAnalysis] = Field(default=None, title="Influencing-factor analysis", description="""Analysis of the factors that influence performance (required for black boxes).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '影响算法性能的因素分析（黑盒算法必需）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3254,6 +3398,7 @@ class Dataset(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -3344,6 +3489,13 @@ class Dataset(ConfiguredBaseModel):
                                               'value': 'MCS-SD-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据预处理'}},
          'domain_of': ['InputSpec', 'Dataset']} })
+    annotated: Optional[bool] = Field(default=None, title="Annotated", description="""Whether the dataset was annotated. false states that it was not (for example data used without labels for self-supervised pre-training), which makes the annotation requirement not applicable to it; leaving annotation out says nothing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集是否经过标注。false '
+                                                         '表示未经标注（例如自监督预训练所用的无标签数据），此时标注要求对其不适用；仅省略“数据标注”部分不构成说明。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '是否标注'}},
+         'domain_of': ['Dataset']} })
     annotation: Optional[AnnotationProcess] = Field(default=None, title="Annotation", description="""How the data was annotated.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据的标注方式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3533,7 +3685,7 @@ class AnnotatorRole(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '角色'}},
-         'domain_of': ['AnnotatorRole', 'Split']} })
+         'domain_of': ['AnnotatorRole', 'Split', 'Assessor']} })
     count: Optional[int] = Field(default=None, title="Number of people", description="""How many people held the role.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '担任该角色的人数。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '人数'}},
@@ -3603,6 +3755,7 @@ class SourceInstitution(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -3627,8 +3780,11 @@ class BenchmarkOverlap(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Benchmark overlap check'})
 
-    checked: bool = Field(default=..., title="Checked", description="""Whether overlap was checked.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '是否检查了重叠。'},
+    checked: bool = Field(default=..., title="Checked", description="""Whether overlap was checked. false says the check was not done, so it does not document the requirement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '是否检查了重叠。false '
+                                                         '表示未检查，不能作为该要求的记录。'},
+                         'mcs:placeholders': {'tag': 'mcs:placeholders',
+                                              'value': 'false'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '已检查'}},
@@ -3682,6 +3838,13 @@ class TrainingProcess(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '优化器'}},
+         'domain_of': ['TrainingProcess']} })
+    augmentation_performed: Optional[bool] = Field(default=None, title="Data augmentation performed", description="""Whether data augmentation was used. false states that it was not, which makes the augmentation requirement not applicable; leaving augmentations out says nothing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '是否使用了数据扩增。false '
+                                                         '表示未使用，此时数据扩增要求不适用；仅省略“数据扩增”部分不构成说明。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '是否进行数据扩增'}},
          'domain_of': ['TrainingProcess']} })
     augmentations: Optional[list[Augmentation]] = Field(default=None, title="Data augmentation", description="""Augmentations applied, one entry per object and mode.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所用的数据扩增，每个对象和方式一条。'},
@@ -3759,6 +3922,7 @@ class Optimizer(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -3816,7 +3980,10 @@ class Augmentation(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增方法'}},
-         'domain_of': ['Compression', 'Explainability', 'Augmentation']} })
+         'domain_of': ['Compression',
+                       'Explainability',
+                       'Augmentation',
+                       'RequirementReview']} })
     multiplier: Optional[float] = Field(default=None, title="Multiplier", description="""How many times larger the augmented data is (for online augmentation, the effective factor).""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '扩增后数据量相对原数据量的倍数（在线扩增为等效倍数）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3890,7 +4057,7 @@ class Split(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '用途'}},
-         'domain_of': ['AnnotatorRole', 'Split']} })
+         'domain_of': ['AnnotatorRole', 'Split', 'Assessor']} })
     size: Optional[int] = Field(default=None, title="Size", description="""Number of samples in the set.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该子集的样本数。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本量'}},
@@ -4146,11 +4313,20 @@ class RequirementCatalogue(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '目录版本'}},
          'domain_of': ['RequirementCatalogue',
                        'ConformityAssessment',
+                       'AssessmentRecord',
                        'ConformityDeclaration']} })
-    standard: str = Field(default=..., title="Standard", description="""The designation of the standard the catalogue encodes, as a card's conformity declaration (conformity.standard) names it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '目录所编码标准的标准编号，即模型卡符合性声明（conformity.standard）中所写的标准编号。'},
+    standard: str = Field(default=..., title="Standard", description="""The designation of the standard whose project proposal the catalogue is derived from, as a card's conformity declaration (conformity.standard) names it. The catalogue does not hold or encode the standard's clause text.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '目录所依据的项目建议书所涉标准的编号，即模型卡符合性声明（conformity.standard）中所写的标准编号。目录并未持有或编码该标准的条款原文。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标准'}},
          'domain_of': ['RequirementCatalogue', 'ConformityDeclaration']} })
+    derivation: str = Field(default=..., title="Derivation", description="""One sentence saying what the catalogue is derived from; every conformity report states it in its header, so that no report reads as conformity with the standard itself.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '用一句话说明目录源自哪些文件；每份符合性报告在报告头中写明此句，以免报告被理解为符合标准本身。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源说明'}},
+         'domain_of': ['RequirementCatalogue']} })
+    derivation_zh: str = Field(default=..., title="Derivation (Chinese)", description="""The derivation sentence in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '中文的来源说明。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源说明（中文）'}},
+         'domain_of': ['RequirementCatalogue']} })
     note: str = Field(default=..., title="Note", description="""Status of the catalogue with respect to the official text.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目录相对于官方文本的状态说明。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
@@ -4268,10 +4444,16 @@ class Requirement(ConfiguredBaseModel):
                                                 'value': '要求在来源文件中的出处。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '出处'}},
          'domain_of': ['Requirement']} })
-    applies_if: Optional[str] = Field(default=None, title="Applies if", description="""For conditional requirements, a machine-readable condition - a card path that must be present (with [] for \"in some item\"), optionally followed by == and an enum value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '条件性要求的机器可读条件——某一模型卡路径存在（[] '
-                                                         '表示“某一项中”），其后可接 == 和一个枚举值。'},
+    applies_if: Optional[str] = Field(default=None, title="Applies if", description="""For conditional requirements, a machine-readable condition under which the card says the requirement applies - a card path that must be present (with [] for \"in some item\"), or a path followed by == (or !=) and one value or several separated by |. When neither this nor not_applicable_if holds, the card has not stated the condition and the requirement is incomplete.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '条件性要求的机器可读条件，成立时表示模型卡说明该要求适用——某一模型卡路径存在（[] '
+                                                         '表示“某一项中”），或路径后接 ==（或 '
+                                                         '!=）及一个值或以 | '
+                                                         '分隔的多个值。本条件与“不适用条件表达式”均不成立时，表示模型卡未说明条件，该要求判为不完整。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '适用条件表达式'}},
+         'domain_of': ['Requirement']} })
+    not_applicable_if: Optional[str] = Field(default=None, title="Not applicable if", description="""For conditional requirements, the explicit statement by which a card says the condition does not hold (same syntax as applies_if; for a list-scoped condition, evaluated per item). Leaving a block out is never such a statement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '条件性要求中，模型卡据以明确说明条件不成立的表述（语法同“适用条件表达式”；条件限定于列表项时逐项判断）。省略某一部分从不构成此种说明。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '不适用条件表达式'}},
          'domain_of': ['Requirement']} })
     fields: Optional[list[str]] = Field(default=None, title="Required fields", description="""Card fields a card claiming the requirement must fill, as dotted paths from the card root with [] after a list (every item must have the field and the list must not be empty).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '声明采用该要求的模型卡应填写的字段，以自模型卡根起的点分路径表示，列表后加 '
@@ -4285,7 +4467,7 @@ class Requirement(ConfiguredBaseModel):
 
     @field_validator('applies_if')
     def pattern_applies_if(cls, v):
-        pattern=re.compile(r"^[a-z][a-z0-9_]*(\[\])?(\.[a-z][a-z0-9_]*(\[\])?)*( == [a-z_0-9]+)?$")
+        pattern=re.compile(r"^[a-z][a-z0-9_]*(\[\])?(\.[a-z][a-z0-9_]*(\[\])?)*( (==|!=) [a-z_0-9]+(\|[a-z_0-9]+)*)?$")
         if isinstance(v, list):
             for element in v:
                 if isinstance(element, str) and not pattern.search(element):
@@ -4293,6 +4475,19 @@ class Requirement(ConfiguredBaseModel):
                     raise ValueError(err_msg)
         elif isinstance(v, str) and not pattern.search(v):
             err_msg = f"Invalid applies_if format: {v}"
+            raise ValueError(err_msg)
+        return v
+
+    @field_validator('not_applicable_if')
+    def pattern_not_applicable_if(cls, v):
+        pattern=re.compile(r"^[a-z][a-z0-9_]*(\[\])?(\.[a-z][a-z0-9_]*(\[\])?)*( (==|!=) [a-z_0-9]+(\|[a-z_0-9]+)*)?$")
+        if isinstance(v, list):
+            for element in v:
+                if isinstance(element, str) and not pattern.search(element):
+                    err_msg = f"Invalid not_applicable_if format: {element}"
+                    raise ValueError(err_msg)
+        elif isinstance(v, str) and not pattern.search(v):
+            err_msg = f"Invalid not_applicable_if format: {v}"
             raise ValueError(err_msg)
         return v
 
@@ -4370,12 +4565,13 @@ class ConformityAssessment(ConfiguredBaseModel):
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the card schema used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所用模型卡模式的版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
-         'domain_of': ['ConformityAssessment', 'ModelCard']} })
+         'domain_of': ['ConformityAssessment', 'AssessmentRecord', 'ModelCard']} })
     catalogue_version: str = Field(default=..., title="Catalogue version", description="""Version of the requirement catalogue used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所用要求目录的版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '目录版本'}},
          'domain_of': ['RequirementCatalogue',
                        'ConformityAssessment',
+                       'AssessmentRecord',
                        'ConformityDeclaration']} })
     card_sha256: str = Field(default=..., title="Card SHA-256", description="""SHA-256 of the card file as it was assessed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '被评价时模型卡文件的 SHA-256。'},
@@ -4391,9 +4587,17 @@ class ConformityAssessment(ConfiguredBaseModel):
                                                          '据此跳过未变化的模型卡，读者也可据此检查图是否完整。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '图 SHA-256'}},
          'domain_of': ['ConformityAssessment']} })
-    completeness: Optional[float] = Field(default=None, title="Completeness", description="""Share of the requirements that apply to the card (all but not applicable) that it conforms to.""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '适用于该模型卡的要求（除不适用者外）中符合的比例。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '完整度'}},
+    adoption: Optional[float] = Field(default=None, title="Adoption", description="""Share of the requirements in scope (all but not applicable) that the card adopts (claims).""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '适用范围内的要求（除不适用者外）中模型卡采用（声明采用）的比例。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采用率'}},
+         'domain_of': ['ConformityAssessment']} })
+    documentation: Optional[float] = Field(default=None, title="Documentation", description="""Share of the adopted requirements whose fields and conditions the card fills in (all but incomplete).""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '已采用的要求中，模型卡已填写其字段并说明其条件者（除不完整者外）的比例。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '记录完整率'}},
+         'domain_of': ['ConformityAssessment']} })
+    evaluated: Optional[float] = Field(default=None, title="Evaluated", description="""Share of the adopted requirements that conform, every evaluation their method needs having been performed and passed.""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '已采用的要求中判为符合者（其评价方法所需的全部评价均已完成并通过）的比例。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评价通过率'}},
          'domain_of': ['ConformityAssessment']} })
     verdicts: Optional[list[RequirementVerdict]] = Field(default=None, title="Verdicts", description="""One verdict per requirement of the catalogue.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '要求目录中每项要求一条结论。'},
@@ -4415,18 +4619,30 @@ class RequirementVerdict(ConfiguredBaseModel):
     requirement: str = Field(default=..., title="Requirement", description="""IRI of the requirement (in the mcsr namespace).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '要求的 IRI（mcsr 命名空间）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求'}},
-         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['RequirementVerdict', 'RequirementReview', 'RequirementClaim']} })
     status: Verdict = Field(default=..., title="Status", description="""The verdict.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '结论。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
          'domain_of': ['SourceDocument', 'RequirementVerdict', 'RequirementClaim']} })
-    justification: Optional[str] = Field(default=None, title="Justification", description="""Why the requirement does not apply, in English.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '要求不适用的理由（英文）。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由（英文）'}},
+    reason: Optional[NotAdoptedReason] = Field(default=None, title="Reason for not adopting", description="""For a requirement not adopted, the provider's reason code.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对不采用的要求，提供方给出的原因代码。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '不采用原因'}},
          'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
-    justification_zh: Optional[str] = Field(default=None, title="Justification (Chinese)", description="""Why the requirement does not apply, in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '要求不适用的理由（中文）。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由'}},
+    justification: Optional[str] = Field(default=None, title="Justification", description="""Why the requirement has this status, in English (the provider's own words for one not adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该要求为此状态的原因（英文）；对不采用的要求为提供方的原话。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明（英文）'}},
+         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+    justification_zh: Optional[str] = Field(default=None, title="Justification (Chinese)", description="""Why the requirement has this status, in Chinese (the provider's own words for one not adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该要求为此状态的原因（中文）；对不采用的要求为提供方的原话。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
+         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+    performed: Optional[list[EvaluationMethod]] = Field(default=None, title="Evaluations performed", description="""The evaluation methods of the requirement that were performed for this verdict.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '为得出本结论已完成的该要求的评价方法。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '已完成的评价'}},
+         'domain_of': ['RequirementVerdict']} })
+    pending: Optional[list[EvaluationMethod]] = Field(default=None, title="Evaluations pending", description="""The evaluation methods of the requirement not yet performed (for awaiting evaluation).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该要求尚未完成的评价方法（用于“待评价”）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '待完成的评价'}},
          'domain_of': ['RequirementVerdict']} })
     findings: Optional[list[str]] = Field(default=None, title="Findings", description="""The errors tied to the requirement, each as \"JSON Pointer — message\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '与该要求相关的错误，每条写作“JSON Pointer '
@@ -4442,6 +4658,177 @@ class RequirementVerdict(ConfiguredBaseModel):
                        'RequirementVerdict',
                        'ModelCard',
                        'RequirementClaim']} })
+
+
+class AssessmentRecord(ConfiguredBaseModel):
+    """
+    One assessment of one model card by a reviewer: who, when, what exactly was assessed (the card's and model files' SHA-256), with which versions, and a review entry per requirement.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员对一张模型卡的一次评价：由谁、何时、评价的确切对象（模型卡和模型文件的 '
+                                                         'SHA-256）、所用版本，以及逐项要求的审核条目。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核记录'}},
+         'class_uri': 'mcs:AssessmentRecord',
+         'exact_mappings': ['prov:Activity'],
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/assessment',
+         'title': "Assessor's record"})
+
+    schema_version: str = Field(default=..., title="Schema version", description="""Version of the modelcard-spec schema the record is written against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本记录所依据的 modelcard-spec '
+                                                         '模式版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+         'domain_of': ['ConformityAssessment', 'AssessmentRecord', 'ModelCard']} })
+    assessor: Assessor = Field(default=..., title="Assessor", description="""Who performed the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '实施评价的人员。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核人员'}},
+         'domain_of': ['AssessmentRecord']} })
+    assessed_on: date = Field(default=..., title="Date of assessment", description="""The date the assessment was completed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '评价完成的日期。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评价日期'}},
+         'domain_of': ['AssessmentRecord']} })
+    card: AssessedFile = Field(default=..., title="Card assessed", description="""The model card file assessed, with its SHA-256 as it was read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '被评价的模型卡文件及其读取时的 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型卡'}},
+         'domain_of': ['AssessmentRecord']} })
+    model_files: Optional[list[AssessedFile]] = Field(default=None, title="Model files assessed", description="""The model files examined, with their SHA-256.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '被检查的模型文件及其 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型文件'}},
+         'domain_of': ['AssessmentRecord']} })
+    tool_version: str = Field(default=..., title="Tool version", description="""Version of modelcard-spec used during the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '评价时所用 modelcard-spec 的版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具版本'}},
+         'domain_of': ['AssessmentRecord']} })
+    catalogue_version: str = Field(default=..., title="Catalogue version", description="""Version of the requirement catalogue assessed against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '评价所依据的要求目录版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求目录版本'}},
+         'domain_of': ['RequirementCatalogue',
+                       'ConformityAssessment',
+                       'AssessmentRecord',
+                       'ConformityDeclaration']} })
+    reviews: list[RequirementReview] = Field(default=..., title="Reviews", description="""One entry per requirement reviewed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '每项被审核的要求一条。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核条目'}},
+         'domain_of': ['AssessmentRecord']} })
+
+
+class Assessor(ConfiguredBaseModel):
+    """
+    The person who performed the assessment and on whose behalf.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '实施评价的人员及其所代表的机构。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核人员'}},
+         'class_uri': 'prov:Agent',
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/assessment',
+         'title': 'Assessor'})
+
+    name: str = Field(default=..., title="Name", description="""Name of the assessor.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员姓名。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '姓名'}},
+         'domain_of': ['NamedValue',
+                       'Organization',
+                       'SoftwareComponent',
+                       'ProgrammingFramework',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'IOExample',
+                       'Dataset',
+                       'SourceInstitution',
+                       'Optimizer',
+                       'Assessor',
+                       'ModelCard',
+                       'License',
+                       'DeploymentModule',
+                       'OpenSourceComponent'],
+         'exact_mappings': ['schema:name']} })
+    organisation: str = Field(default=..., title="Organisation", description="""Organisation the assessor acts for (a notified body, a testing laboratory, a regulator, a device manufacturer).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员所代表的机构（检验检测机构、监管部门、医疗器械生产企业等）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '所在机构'}},
+         'domain_of': ['Assessor']} })
+    role: Optional[str] = Field(default=None, title="Role", description="""The assessor's role in the assessment, for example lead assessor.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员在本次评价中的角色，例如审核组长。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '角色'}},
+         'domain_of': ['AnnotatorRole', 'Split', 'Assessor']} })
+    accreditation: Optional[str] = Field(default=None, title="Accreditation", description="""Accreditation of the organisation or person, for example a CNAS number.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '机构或人员的资质，例如 CNAS 认可编号。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '资质'}},
+         'domain_of': ['Assessor']} })
+    email: Optional[str] = Field(default=None, title="Contact e-mail", description="""A mailto address of the assessor.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员的 mailto 邮箱地址。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '联系邮箱'}},
+         'domain_of': ['Organization', 'Assessor']} })
+
+    @field_validator('email')
+    def pattern_email(cls, v):
+        pattern=re.compile(r"^mailto:[^@\s]+@[^@\s]+$")
+        if isinstance(v, list):
+            for element in v:
+                if isinstance(element, str) and not pattern.search(element):
+                    err_msg = f"Invalid email format: {element}"
+                    raise ValueError(err_msg)
+        elif isinstance(v, str) and not pattern.search(v):
+            err_msg = f"Invalid email format: {v}"
+            raise ValueError(err_msg)
+        return v
+
+
+class AssessedFile(ConfiguredBaseModel):
+    """
+    A file examined in the assessment, identified by its path and SHA-256.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '评价中检查的文件，以路径和 SHA-256 标识。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被检查的文件'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/assessment',
+         'title': 'Assessed file'})
+
+    path: str = Field(default=..., title="Path", description="""Path or name of the file as the assessor received it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员收到的文件的路径或名称。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '路径'}},
+         'domain_of': ['Evidence', 'AssessedFile']} })
+    sha256: str = Field(default=..., title="SHA-256", description="""SHA-256 of the file's bytes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '文件内容的 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': 'SHA-256'}},
+         'domain_of': ['Evidence', 'WeightFile', 'AssessedFile']} })
+
+
+class RequirementReview(ConfiguredBaseModel):
+    """
+    The assessor's review of one requirement: the evaluation methods actually performed, the verdict (left out while the review is not done), the evidence examined and notes.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员对一项要求的审核：实际完成的评价方法、结论（审核未完成时不填）、所检查的证据和备注。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求审核条目'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/assessment',
+         'title': 'Requirement review'})
+
+    requirement: str = Field(default=..., title="Requirement", description="""Identifier of the requirement in the catalogue.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '要求目录中的要求编号。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求'}},
+         'domain_of': ['RequirementVerdict', 'RequirementReview', 'RequirementClaim']} })
+    methods: list[EvaluationMethod] = Field(default=..., title="Methods performed", description="""The evaluation methods the assessor actually performed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员实际实施的评价方法。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '实际采用的评价方法'}},
+         'domain_of': ['Compression',
+                       'Explainability',
+                       'Augmentation',
+                       'RequirementReview']} })
+    verdict: Optional[ReviewerVerdict] = Field(default=None, title="Verdict", description="""The assessor's verdict; left out until the review is done.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员的结论；审核完成前不填。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结论'}},
+         'domain_of': ['RequirementReview']} })
+    evidence_examined: Optional[list[AssessedFile]] = Field(default=None, title="Evidence examined", description="""Files examined for this requirement, with their SHA-256.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '为本要求检查的文件及其 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '所检查的证据'}},
+         'domain_of': ['RequirementReview']} })
+    notes: Optional[str] = Field(default=None, title="Notes", description="""The assessor's notes, in English.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员的备注，英文。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '备注（英文）'}},
+         'domain_of': ['RequirementReview']} })
+    notes_zh: Optional[str] = Field(default=None, title="Notes (Chinese)", description="""The assessor's notes, in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '审核人员的备注，中文。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '备注'}},
+         'domain_of': ['RequirementReview']} })
 
 
 class ModelCard(ConfiguredBaseModel):
@@ -4461,7 +4848,7 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
-         'domain_of': ['ConformityAssessment', 'ModelCard']} })
+         'domain_of': ['ConformityAssessment', 'AssessmentRecord', 'ModelCard']} })
     identifier: str = Field(default=..., title="Identifier", description="""Unique, stable identifier of the model, for example a reverse domain name such as cn.example.ct-encoder.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型唯一且稳定的标识，例如反向域名形式 '
                                                          'cn.example.ct-encoder。'},
@@ -4485,6 +4872,7 @@ class ModelCard(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -4610,7 +4998,7 @@ class ModelCard(ConfiguredBaseModel):
                        'ModelCard',
                        'RequirementClaim'],
          'exact_mappings': ['prov:wasDerivedFrom']} })
-    conformity: ConformityDeclaration = Field(default=..., title="Conformity declaration", description="""Which requirements the provider claims and why others are not applied.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    conformity: ConformityDeclaration = Field(default=..., title="Conformity declaration", description="""Which requirements the provider claims and why others are not adopted.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '提供方声明符合的要求以及不采用其他要求的理由。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
@@ -4802,6 +5190,7 @@ class License(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -4966,6 +5355,7 @@ class DeploymentModule(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -5061,6 +5451,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
                        'Dataset',
                        'SourceInstitution',
                        'Optimizer',
+                       'Assessor',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -5133,10 +5524,10 @@ class ContinuousLearning(ConfiguredBaseModel):
 
 class ConformityDeclaration(ConfiguredBaseModel):
     """
-    The provider's declaration of which requirements the card claims to meet. A provider may adopt some or all requirements; every requirement not applied needs a justification.
+    The provider's declaration of which requirements the card claims to meet. A provider may adopt some or all requirements; every requirement not adopted needs a reason and a justification.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '提供方关于模型卡声明符合哪些要求的声明。提供方可采用部分或全部要求；每项不采用的要求都应说明理由。'},
+                                                'value': '提供方关于模型卡声明符合哪些要求的声明。提供方可采用部分或全部要求；每项不采用的要求都应给出原因和理由。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '符合性声明'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Conformity declaration'})
@@ -5155,8 +5546,9 @@ class ConformityDeclaration(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求目录版本'}},
          'domain_of': ['RequirementCatalogue',
                        'ConformityAssessment',
+                       'AssessmentRecord',
                        'ConformityDeclaration']} })
-    claim_all: bool = Field(default=..., title="Claims all applicable requirements", description="""True if the card claims every requirement that applies to its provider kind, except those listed as not applied; false if it claims only those listed as claimed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    claim_all: bool = Field(default=..., title="Claims all applicable requirements", description="""True if the card claims every requirement that applies to its provider kind, except those listed as not adopted; false if it claims only those listed as claimed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '为 true '
                                                          '时，模型卡声明符合适用于其提供方类型的全部要求（列为不采用的除外）；为 '
                                                          'false 时，仅声明符合列为采用的要求。'},
@@ -5165,7 +5557,7 @@ class ConformityDeclaration(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh',
                                           'value': '声明符合全部适用要求'}},
          'domain_of': ['ConformityDeclaration']} })
-    requirements: Optional[list[RequirementClaim]] = Field(default=None, title="Requirement claims", description="""Requirements claimed or not applied, one entry each.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    requirements: Optional[list[RequirementClaim]] = Field(default=None, title="Requirement claims", description="""Requirements claimed or not adopted, one entry each.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '声明采用或不采用的要求，每项一条。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
@@ -5175,19 +5567,18 @@ class ConformityDeclaration(ConfiguredBaseModel):
 
 class RequirementClaim(ConfiguredBaseModel):
     """
-    Whether one requirement is claimed or not applied, with the justification and evidence.
+    Whether one requirement is claimed or not adopted, with the reason, justification and evidence.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '某项要求是否采用，以及理由和证据。'},
+                                                'value': '某项要求是否采用，以及原因、理由和证据。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求声明条目'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
-         'rules': [{'description': 'When status is not_applied, justification is '
-                                   'required.',
-                    'postconditions': {'slot_conditions': {'justification': {'name': 'justification',
-                                                                             'required': True}}},
-                    'preconditions': {'slot_conditions': {'status': {'equals_string': 'not_applied',
+         'rules': [{'description': 'When status is not_adopted, reason is required.',
+                    'postconditions': {'slot_conditions': {'reason': {'name': 'reason',
+                                                                      'required': True}}},
+                    'preconditions': {'slot_conditions': {'status': {'equals_string': 'not_adopted',
                                                                      'name': 'status'}}},
-                    'title': 'A requirement not applied needs a justification'}],
+                    'title': 'A requirement not adopted needs a reason'}],
          'title': 'Requirement claim'})
 
     requirement: str = Field(default=..., title="Requirement", description="""Identifier of the requirement in the catalogue.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5195,16 +5586,30 @@ class RequirementClaim(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求'}},
-         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
-    status: ClaimStatus = Field(default=..., title="Status", description="""Claimed or not applied.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+         'domain_of': ['RequirementVerdict', 'RequirementReview', 'RequirementClaim']} })
+    status: ClaimStatus = Field(default=..., title="Status", description="""Claimed or not adopted.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采用或不采用。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
          'domain_of': ['SourceDocument', 'RequirementVerdict', 'RequirementClaim']} })
-    justification: Optional[str] = Field(default=None, title="Justification", description="""Why the requirement is not applied (required when status is not_applied).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '不采用该要求的理由（状态为 not_applied '
+    reason: Optional[NotAdoptedReason] = Field(default=None, title="Reason for not adopting", description="""For a requirement not adopted, why (required when status is not_adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对不采用的要求说明原因（状态为 not_adopted '
                                                          '时必填）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-GEN-07'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '不采用原因'}},
+         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+    justification: Optional[str] = Field(default=None, title="Justification", description="""For a requirement not adopted, the explanation in English (this or justification_zh is required when status is not_adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对不采用的要求给出的英文理由（状态为 '
+                                                         'not_adopted '
+                                                         '时，此项与“理由”至少填写一项）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-GEN-07'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由（英文）'}},
+         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+    justification_zh: Optional[str] = Field(default=None, title="Justification (Chinese)", description="""For a requirement not adopted, the explanation in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对不采用的要求给出的中文理由。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由'}},
@@ -5282,6 +5687,10 @@ Requirement.model_rebuild()
 SourceLocator.model_rebuild()
 ConformityAssessment.model_rebuild()
 RequirementVerdict.model_rebuild()
+AssessmentRecord.model_rebuild()
+Assessor.model_rebuild()
+AssessedFile.model_rebuild()
+RequirementReview.model_rebuild()
 ModelCard.model_rebuild()
 FieldProvenance.model_rebuild()
 ChangeEntry.model_rebuild()

@@ -49,7 +49,7 @@ def card_graph(path: str) -> CardGraph:
     summary = conformity.summary(result.requirements or [])
     meta = {"tool": f"modelcard-spec {__version__}", "schema_version": schema_version(),
             "catalogue_version": catalogue_data()["catalogue_version"], "card_sha256": result.sha256,
-            "completeness": summary.get("completeness")}
+            **{k: summary.get(k) for k in ("adoption", "documentation", "evaluated")}}
     lines = rdf.card_triples(data, result.requirements, result.issues, meta)
     return CardGraph(str(path), rdf.card_iri(data), lines, result.valid)
 

@@ -244,12 +244,15 @@ def _assessment(w: _Writer, data: dict, card: str, verdicts: list[dict], issues:
         "schema_version": meta.get("schema_version"),
         "catalogue_version": meta.get("catalogue_version"),
         "card_sha256": meta.get("card_sha256"),
-        "completeness": meta.get("completeness"),
+        "adoption": meta.get("adoption"),
+        "documentation": meta.get("documentation"),
+        "evaluated": meta.get("evaluated"),
         "verdicts": [],
     }
     for v in verdicts:
-        entry = {"requirement": REQ_BASE + v["id"], "status": v["status"],
+        entry = {"requirement": REQ_BASE + v["id"], "status": v["status"], "reason": v.get("reason"),
                  "justification": v.get("justification"), "justification_zh": v.get("justification_zh"),
+                 "performed": v.get("performed") or None, "pending": v.get("pending") or None,
                  "findings": findings.get(v["id"]) or None, "evidence": supports.get(v["id"]) or None}
         value["verdicts"].append({k: x for k, x in entry.items() if x is not None})
     value = {k: x for k, x in value.items() if x is not None}

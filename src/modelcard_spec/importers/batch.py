@@ -73,7 +73,10 @@ def import_folder(kind: str, folder: Path, out: Path, declared: dict | None = No
 
 
 def coverage(card: dict) -> tuple[dict[str, tuple[int, int]], list[dict]]:
-    """Per area (conforms, applicable) counts of the imported card, and its requirement statuses."""
+    """Per area (documented, in scope) counts of the imported card, and its requirement statuses.
+
+    Documented: every field present and every automated check passed (``conforms`` or
+    ``awaiting_evaluation``); in scope: all but ``not_applicable``."""
     _, statuses = check_data(card)
     by_id = catalogue.by_id()
     areas: dict[str, list[int]] = {a["id"]: [0, 0] for a in catalogue.areas()}
@@ -82,13 +85,13 @@ def coverage(card: dict) -> tuple[dict[str, tuple[int, int]], list[dict]]:
             continue
         cell = areas[by_id[entry["id"]].area]
         cell[1] += 1
-        cell[0] += entry["status"] == "conforms"
+        cell[0] += entry["status"] in ("conforms", "awaiting_evaluation")
     return {k: tuple(v) for k, v in areas.items()}, statuses
 
 
 def gaps(card: dict) -> list[str]:
-    """The requirements the imported card does not meet (its status ``nonconforming``)."""
-    return [e["id"] for e in coverage(card)[1] if e["status"] == "nonconforming"]
+    """The requirements the imported card does not meet (status ``nonconforming`` or ``incomplete``)."""
+    return [e["id"] for e in coverage(card)[1] if e["status"] in ("nonconforming", "incomplete")]
 
 
 def missing_fields(card: dict) -> list[str]:

@@ -1,4 +1,9 @@
-"""The full conformity report of one card, and its Markdown, HTML and JSON renderings."""
+"""The full conformity report of one card, and its Markdown, HTML and JSON renderings.
+
+A report says what it is (conformity against this kit's requirement catalogue, derived from the
+documents the catalogue names; never conformity with the standard itself), what was evaluated and
+how (tool, model file, reproduction run, reviewer, with who and when), and puts first what is still
+open: the requirements not adopted, with their reasons, and those awaiting evaluation."""
 
 from __future__ import annotations
 
@@ -7,45 +12,72 @@ from functools import lru_cache
 from ..spec.version import __version__
 from ..spec import catalogue
 from ..check import conformity
-from ..spec.resources import schema_index, schema_version
+from ..spec.resources import catalogue_data, schema_index, schema_version
 from ..spec.diagnostics import CardResult
 from ..spec.textsafe import markdown as md, terminal
 
+
+def _labels(enum: str) -> dict[str, tuple[str, str]]:
+    """English and Chinese titles of an enum's values, from the schema."""
+    return {value: (meta["title"], meta["title_zh"] or meta["title"])
+            for value, meta in schema_index()["enums"][enum]["values"].items()}
+
+
 # Labels of the verdicts, from the schema's Verdict enum (English title in lower case, Chinese title).
-STATUS_LABELS = {value: (meta["title"].lower(), meta["title_zh"])
-                 for value, meta in schema_index()["enums"]["Verdict"]["values"].items()}
+STATUS_LABELS = {value: (title.lower(), title_zh) for value, (title, title_zh) in _labels("Verdict").items()}
+METHOD_LABELS = _labels("EvaluationMethod")
+REASON_LABELS = _labels("NotAdoptedReason")
+OBLIGATION_LABELS = _labels("Obligation")
+REVIEW_LABELS = _labels("ReviewerVerdict")
+KIND_LABELS = _labels("ProviderKind")
+# Statuses that leave something open, in the order the first screen lists them.
+OPEN = ("nonconforming", "incomplete", "not_claimed")
 
 
-def build(result: CardResult, data: dict | None) -> dict:
-    """Header, one entry per requirement (with its issues), area summary and completeness."""
+def build(result: CardResult, data: dict | None, context: dict | None = None) -> dict:
+    """Header, scores, one entry per requirement (with its issues and how it was evaluated), area
+    summary. ``context``: what was evaluated besides the automated checks -- ``models`` (name and
+    SHA-256 of each model file compared), ``verification`` (the verification result given) and
+    ``assessment`` (the assessor's record given), each as :mod:`..check.evaluations` describes it."""
     data = data or {}
+    context = context or {}
     entries = result.requirements or []
     by_id = catalogue.by_id()
     issues_by_req: dict[str, list[dict]] = {}
     for issue in result.issues:
         if issue.requirement:
             issues_by_req.setdefault(issue.requirement, []).append(issue.to_dict())
+    reviews = {r["requirement"]: r for r in (context.get("assessment") or {}).get("reviews", [])}
     requirements = []
     for e in entries:
         req = by_id[e["id"]]
         item = {"id": req.id, "area": req.area, "title": req.title, "title_zh": req.title_zh,
                 "obligation": req.obligation, "evaluation_methods": list(req.evaluation_methods),
+                "evaluation": req.raw.get("evaluation"), "evaluation_zh": req.raw.get("evaluation_zh"),
                 "status": e["status"], "issues": issues_by_req.get(req.id, [])}
-        if "justification" in e:
-            item["justification"] = e["justification"]
-            item["justification_zh"] = e["justification_zh"]
+        for key in ("reason", "justification", "justification_zh", "claimed_automatically", "performed", "pending"):
+            if key in e:
+                item[key] = e[key]
+        if req.id in reviews:
+            item["review"] = reviews[req.id]
         requirements.append(item)
     conf = data.get("conformity") if isinstance(data.get("conformity"), dict) else {}
+    cat = catalogue_data()
     return {
         "header": {
             "tool": {"name": "modelcard-spec", "version": __version__},
             "schema_version": schema_version(),
             "catalogue_version": catalogue.catalogue_version(),
+            "catalogue_derivation": cat["derivation"],
+            "catalogue_derivation_zh": cat["derivation_zh"],
             "card": result.card,
             "card_sha256": result.sha256,
             "model": {k: data.get(k) for k in ("identifier", "name", "version", "provider_kind")},
-            "standard": conf.get("standard"),
+            "declared_standard": conf.get("standard"),
             "valid": result.valid,
+            "models": context.get("models") or [],
+            "verification": context.get("verification"),
+            "assessment": {k: v for k, v in (context.get("assessment") or {}).items() if k != "reviews"} or None,
         },
         "summary": conformity.summary(entries) if entries else None,
         "requirements": requirements,
@@ -57,52 +89,171 @@ def _area_titles() -> dict[str, tuple[str, str]]:
     return {a["id"]: (a["title"], a["title_zh"]) for a in catalogue.areas()}
 
 
+def _pct(share: float | None) -> str:
+    return "–" if share is None else f"{share:.1%}"
+
+
+def scores(summary: dict, zh: bool) -> list[tuple[str, str, str]]:
+    """The three scores as (name, "part of whole (percent)", what it measures)."""
+    c, t = summary["counts"], summary["totals"]
+    of = "{} / {}"
+    if zh:
+        return [("采用率", f"{of.format(c['adopted'], c['in_scope'])}（{_pct(summary['adoption'])}）",
+                 "适用范围内的要求中已声明采用的"),
+                ("记录完整率", f"{of.format(c['documented'], c['adopted'])}（{_pct(summary['documentation'])}）",
+                 "已采用的要求中字段和条件均已填写的"),
+                ("评价通过率", f"{of.format(t['conforms'], c['adopted'])}（{_pct(summary['evaluated'])}）",
+                 "已采用的要求中所需评价全部完成并通过的")]
+    return [("Adoption", f"{of.format(c['adopted'], c['in_scope'])} ({_pct(summary['adoption'])})",
+             "requirements in scope that the card adopts"),
+            ("Documentation", f"{of.format(c['documented'], c['adopted'])} ({_pct(summary['documentation'])})",
+             "adopted requirements whose fields and conditions are filled in"),
+            ("Evaluated", f"{of.format(t['conforms'], c['adopted'])} ({_pct(summary['evaluated'])})",
+             "adopted requirements with every evaluation their method needs performed and passed")]
+
+
+def how_evaluated(r: dict, header: dict, zh: bool) -> str:
+    """How a requirement was evaluated: the methods performed (with the model files, the
+    verification result, the reviewer and date) and those still pending. Plain text; callers escape."""
+    i = 1 if zh else 0
+    parts = []
+    for m in r.get("performed", []):
+        label = METHOD_LABELS[m][i]
+        if m == "model_file_verification" and header["models"]:
+            label += f" ({', '.join(x['name'] for x in header['models'])})"
+        elif m == "reproduction_run" and header.get("verification"):
+            label += f" ({header['verification']['file']})"
+        elif m == "document_review" and header.get("assessment"):
+            a = header["assessment"]
+            label += f" ({a['assessor']}, {a['assessed_on']})"
+        parts.append(label)
+    review = r.get("review")
+    if review and review.get("verdict"):
+        parts.append(("审核结论：" if zh else "reviewer's verdict: ") + REVIEW_LABELS[review["verdict"]][i])
+    if r.get("pending"):
+        joined = ("、" if zh else ", ").join(METHOD_LABELS[m][i] for m in r["pending"])
+        parts.append(("待完成：" if zh else "pending: ") + joined)
+    return "; ".join(parts) if not zh else "；".join(parts)
+
+
+def _evaluation_rows(h: dict, zh: bool) -> list[tuple[str, str]]:
+    models = ", ".join(f"{m['name']} (SHA-256 {m['sha256']})" for m in h["models"])
+    v, a = h.get("verification"), h.get("assessment")
+    none_given = "未提供" if zh else "none given"
+    rows = [("模型文件比对" if zh else "Model files compared", md(models) if models else none_given),
+            ("复现运行结果" if zh else "Reproduction run",
+             md(f"{v['file']} (SHA-256 {v['sha256']})") if v else none_given),
+            ("审核记录" if zh else "Assessor's record",
+             md(f"{a['file']}: {a['assessor']}, {a['organisation']}, {a['assessed_on']}") if a else none_given)]
+    return rows
+
+
 def markdown(rep: dict, lang: str = "en") -> str:
-    """The report as Markdown; every value from the card or its file name goes through
+    """The report as Markdown; every value from the card, a record or a file name goes through
     :func:`.textsafe.markdown`, so none can add a section, a row, link syntax or HTML."""
     zh = lang == "zh"
+    i = 1 if zh else 0
     h = rep["header"]
     model = h["model"]
     title = md(f"{model.get('name') or h['card']} {model.get('version') or ''}".rstrip(), " ")
+    cat = f"modelcard-spec {'要求目录' if zh else 'requirement catalogue'} {h['catalogue_version']}"
     out = [f"# {'符合性报告' if zh else 'Conformity report'}: {title}", ""]
+    if zh:
+        out += [f"> 本报告给出模型卡对照 {cat} 的符合性。{h['catalogue_derivation_zh']}"
+                "本报告不是对标准本身的符合性声明。", ""]
+    else:
+        out += [f"> Conformity against the {cat}. {h['catalogue_derivation']} "
+                "This report does not state conformity with the standard itself.", ""]
+    kind = model.get("provider_kind")
+    kind_text = md(f"{KIND_LABELS[kind][i]} ({kind})" if kind in KIND_LABELS else kind)
     rows = [
         ("模型卡" if zh else "Card", f"<code>{md(h['card'])}</code>"),
         ("模型卡 SHA-256" if zh else "Card SHA-256", f"`{h['card_sha256']}`"),
         ("标识" if zh else "Identifier", f"<code>{md(model.get('identifier'))}</code>"),
-        ("提供方类型" if zh else "Provider kind", md(model.get("provider_kind"))),
-        ("标准" if zh else "Standard", md(h.get("standard"))),
+        ("提供方类型" if zh else "Provider kind", kind_text),
+        ("模型卡声明依据的标准" if zh else "Standard the card's declaration names", md(h.get("declared_standard"))),
         ("工具" if zh else "Tool", f"modelcard-spec {h['tool']['version']}"),
-        ("规范 / 目录版本" if zh else "Schema / catalogue version", f"{h['schema_version']} / {h['catalogue_version']}"),
+        ("模式 / 目录版本" if zh else "Schema / catalogue version", f"{h['schema_version']} / {h['catalogue_version']}"),
         ("结构和规则检查" if zh else "Validation", ("通过" if h["valid"] else "未通过") if zh else ("passed" if h["valid"] else "failed")),
-    ]
+    ] + _evaluation_rows(h, zh)
     out += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
     summary = rep["summary"]
     if summary:
-        out.append(f"**{'完整度' if zh else 'Completeness'}: {summary['completeness']:.1%}** "
-                   + ("（符合的要求占适用要求的比例）" if zh else "(requirements conformed to, of those that apply)"))
-        out += ["", "## " + ("各领域汇总" if zh else "Summary by area"), ""]
-        labels = [STATUS_LABELS[s][1 if zh else 0] for s in conformity.STATUSES]
+        out += ["## " + ("得分" if zh else "Scores"), ""]
+        out += ["| " + ("指标" if zh else "Score") + " | " + ("数值" if zh else "Value") + " | "
+                + ("含义" if zh else "Measures") + " |", "|---|---|---|"]
+        out += [f"| {name} | {value} | {what} |" for name, value, what in scores(summary, zh)]
+        out += ["", "| " + " | ".join(STATUS_LABELS[s][i] for s in conformity.STATUSES) + " |",
+                "|---" * len(conformity.STATUSES) + "|",
+                "| " + " | ".join(str(summary["totals"][s]) for s in conformity.STATUSES) + " |", ""]
+    reqs = rep["requirements"]
+    not_adopted = [r for r in reqs if r["status"] == "not_adopted"]
+    awaiting = [r for r in reqs if r["status"] == "awaiting_evaluation"]
+    still_open = [r for r in reqs if r["status"] in OPEN]
+    out += ["## " + ("不采用的要求" if zh else "Requirements not adopted"), ""]
+    if not_adopted:
+        out += ["| ID | " + ("要求" if zh else "Requirement") + " | " + ("原因" if zh else "Reason") + " | "
+                + ("理由" if zh else "Justification") + " |", "|---|---|---|---|"]
+        for r in not_adopted:
+            reason = REASON_LABELS[r["reason"]][i] if r.get("reason") in REASON_LABELS else "–"
+            text = r.get("justification_zh" if zh else "justification") or ""
+            out.append(f"| {r['id']} | {r['title_zh'] if zh else r['title']} | {reason} | {md(text)} |")
+    else:
+        out.append("无。" if zh else "None.")
+    out += ["", "## " + ("待评价的要求" if zh else "Requirements awaiting evaluation"), ""]
+    if awaiting:
+        out += ["| ID | " + ("要求" if zh else "Requirement") + " | " + ("待完成的评价" if zh else "Evaluation pending")
+                + " |", "|---|---|---|"]
+        for r in awaiting:
+            pending = ("、" if zh else ", ").join(METHOD_LABELS[m][i] for m in r.get("pending", []))
+            out.append(f"| {r['id']} | {r['title_zh'] if zh else r['title']} | {pending} |")
+    else:
+        out.append("无。" if zh else "None.")
+    out += ["", "## " + ("尚未解决的要求" if zh else "Requirements still open"), ""]
+    if still_open:
+        out += [f"- {r['id']} {r['title_zh'] if zh else r['title']}: {STATUS_LABELS[r['status']][i]}" for r in still_open]
+    else:
+        out.append("无。" if zh else "None.")
+    out.append("")
+    if summary:
+        out += ["## " + ("各领域汇总" if zh else "Summary by area"), ""]
+        labels = [STATUS_LABELS[s][i] for s in conformity.STATUSES]
         out += ["| " + ("领域" if zh else "Area") + " | " + " | ".join(labels) + " |",
                 "|---" * (len(labels) + 1) + "|"]
         titles = _area_titles()
         for area, counts in summary["areas"].items():
-            out.append(f"| {titles[area][1 if zh else 0]} | " + " | ".join(str(counts[s]) for s in conformity.STATUSES) + " |")
+            out.append(f"| {titles[area][i]} | " + " | ".join(str(counts[s]) for s in conformity.STATUSES) + " |")
         out.append("")
     out += ["## " + ("逐项要求" if zh else "Requirements"), ""]
-    out += ["| ID | " + ("要求" if zh else "Requirement") + " | " + ("状态" if zh else "Status") + " | "
-            + ("说明" if zh else "Notes") + " |", "|---|---|---|---|"]
-    for r in rep["requirements"]:
+    out += ["| ID | " + " | ".join(("要求", "约束程度", "评价方法", "状态", "评价情况", "说明") if zh else
+                                   ("Requirement", "Obligation", "Evaluation method", "Status", "How evaluated", "Notes"))
+            + " |", "|---|---|---|---|---|---|---|"]
+    for r in reqs:
         notes = []
+        if r.get("claimed_automatically"):
+            notes.append("仅适用于此提供方类型，因此自动视为声明采用；如不采用，应在 conformity.requirements 中声明"
+                         if zh else "claimed automatically (written for this provider kind alone); declare it not "
+                         "adopted in conformity.requirements to opt out")
+        if r.get("reason") in REASON_LABELS:
+            notes.append(REASON_LABELS[r["reason"]][i])
         if r.get("justification"):
             notes.append(md(r["justification_zh"] if zh else r["justification"]))
-        for i in r["issues"]:
-            notes.append(f"{i['severity']}: {md(i['message_zh'] if zh else i['message'])} (<code>{md(i['path'])}</code>)")
-        cell = "<br>".join(notes)
-        out.append(f"| {r['id']} | {r['title_zh'] if zh else r['title']} | {STATUS_LABELS[r['status']][1 if zh else 0]} | {cell} |")
+        review = r.get("review")
+        if review:
+            note = review.get("notes_zh" if zh else "notes") or review.get("notes" if zh else "notes_zh")
+            if note:
+                notes.append(("审核人员：" if zh else "reviewer: ") + md(note))
+        for issue in r["issues"]:
+            notes.append(f"{issue['severity']}: {md(issue['message_zh'] if zh else issue['message'])} "
+                         f"(<code>{md(issue['path'])}</code>)")
+        methods = ("、" if zh else ", ").join(METHOD_LABELS[m][i] for m in r["evaluation_methods"])
+        out.append(f"| {r['id']} | {r['title_zh'] if zh else r['title']} | {OBLIGATION_LABELS[r['obligation']][i]} | "
+                   f"{methods} | {STATUS_LABELS[r['status']][i]} | {md(how_evaluated(r, h, zh))} | {'<br>'.join(notes)} |")
     if rep["unattributed_issues"]:
         out += ["", "## " + ("其他问题" if zh else "Other issues"), ""]
-        for i in rep["unattributed_issues"]:
-            out.append(f"- {i['severity']} `{i['rule']}` {md(i['message_zh'] if zh else i['message'])} (<code>{md(i['path'])}</code>)")
+        for issue in rep["unattributed_issues"]:
+            out.append(f"- {issue['severity']} `{issue['rule']}` {md(issue['message_zh'] if zh else issue['message'])} "
+                       f"(<code>{md(issue['path'])}</code>)")
     return "\n".join(out) + "\n"
 
 
@@ -118,5 +269,9 @@ def _template():
 def html_page(rep: dict, lang: str = "en") -> str:
     """A self-contained HTML page (no scripts, no links, no external resources). Control, reordering
     and invisible characters are shown as escapes, which are plain text in HTML."""
-    return terminal(_template().render(rep=rep, zh=lang == "zh", labels=STATUS_LABELS, statuses=conformity.STATUSES,
-                                       areas=_area_titles()))
+    zh = lang == "zh"
+    return terminal(_template().render(
+        rep=rep, zh=zh, labels=STATUS_LABELS, statuses=conformity.STATUSES, areas=_area_titles(),
+        methods=METHOD_LABELS, reasons=REASON_LABELS, obligations=OBLIGATION_LABELS, kinds=KIND_LABELS,
+        scores=scores(rep["summary"], zh) if rep["summary"] else [], still_open=OPEN,
+        how=lambda r: how_evaluated(r, rep["header"], zh)))

@@ -18,9 +18,10 @@ TEXTS = {
     "gaps": ("imported; {count} requirement(s) with gaps (see modelcard-spec report): {requirements}",
              "导入完成：{count} 项要求存在缺口（详见 modelcard-spec report）：{requirements}"),
     "source": ("Source", "来源"),
-    "completeness": ("Completeness", "完整度"),
-    "cell": ("Each cell: applicable requirements the imported card meets / applicable requirements.",
-             "每格：已具备的适用要求数/适用要求数。"),
+    "documented": ("Documented", "已记录"),
+    "cell": ("Each cell: requirements in scope that the imported card documents (every field present, every automated "
+             "check passed) / requirements in scope. None is evaluated yet: see modelcard-spec report.",
+             "每格：模型卡已记录的适用要求数（字段齐全且自动检查全部通过）/适用要求数。尚未评价任何要求：详见 modelcard-spec report。"),
 }
 
 
@@ -47,16 +48,16 @@ def gaps(requirements: list[str], lang: str) -> str:
 
 def coverage_table(rows: Iterable[tuple[str, Mapping[str, tuple[int, int]]]], lang: str) -> str:
     """The Markdown table of a batch: one row per card written (its name, then per area of the
-    catalogue the applicable requirements it meets / the applicable requirements, then the share
-    met in all), and a note on what a cell holds."""
+    catalogue the requirements in scope it documents / the requirements in scope, then the share
+    documented in all), and a note on what a cell holds."""
     areas = catalogue.areas()
     title = "title_zh" if lang == "zh" else "title"
     lines = ["| " + _say("source", lang) + " | " + " | ".join(a[title] for a in areas) + " | "
-             + _say("completeness", lang) + " |",
+             + _say("documented", lang) + " |",
              "|---" * (len(areas) + 2) + "|"]
     for name, cells in rows:
         met = sum(c for c, _ in cells.values())
         applicable = sum(n for _, n in cells.values())
         lines.append(f"| {name} | " + " | ".join(f"{cells[a['id']][0]}/{cells[a['id']][1]}" for a in areas)
-                     + f" | {met / applicable:.0%} |")
+                     + (f" | {met / applicable:.0%} |" if applicable else " | – |"))
     return "\n".join(lines) + "\n\n" + _say("cell", lang) + "\n"

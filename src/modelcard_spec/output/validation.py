@@ -49,10 +49,13 @@ def report_text(report, lang: str = "en") -> str:
 def summary_table(report, lang: str = "en") -> str:
     """A table of the cards of a batch run: errors, warnings, and conformity counts."""
     zh = lang == "zh"
-    head = ("模型卡", "结果", "错误", "警告", "符合", "不符合", "完整度") if zh else \
-        ("card", "result", "errors", "warnings", "conforms", "nonconforming", "completeness")
+    head = ("模型卡", "结果", "错误", "警告", "采用率", "记录完整率", "评价通过率") if zh else \
+        ("card", "result", "errors", "warnings", "adoption", "documentation", "evaluated")
     rows = []
     from ..check import conformity
+
+    def pct(share) -> str:
+        return "-" if share is None else f"{share:.0%}"
 
     for r in report.results:
         counts = r.counts()
@@ -61,9 +64,8 @@ def summary_table(report, lang: str = "en") -> str:
         if not r.readable:
             verdict = "无法读取" if zh else "UNREADABLE"
         rows.append((one_line(r.card), verdict, str(counts["error"]), str(counts["warning"]),
-                     str(summ["totals"]["conforms"]) if summ else "-",
-                     str(summ["totals"]["nonconforming"]) if summ else "-",
-                     f"{summ['completeness']:.0%}" if summ else "-"))
+                     *((pct(summ["adoption"]), pct(summ["documentation"]), pct(summ["evaluated"])) if summ
+                       else ("-", "-", "-"))))
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]) + "\n"

@@ -34,6 +34,7 @@ class Requirement:
     fields: tuple[str, ...]
     related_fields: tuple[str, ...]
     applies_if: str | None
+    not_applicable_if: str | None
     condition: str | None
     condition_zh: str | None
     raw: dict
@@ -52,7 +53,7 @@ def requirements() -> tuple[Requirement, ...]:
             statement=r["statement"], statement_zh=r["statement_zh"], obligation=r["obligation"],
             provider_kinds=tuple(r["provider_kinds"]), evaluation_methods=tuple(r["evaluation_methods"]),
             fields=tuple(r.get("fields") or ()), related_fields=tuple(r.get("related_fields") or ()),
-            applies_if=r.get("applies_if"), condition=r.get("condition"), condition_zh=r.get("condition_zh"),
+            applies_if=r.get("applies_if"), not_applicable_if=r.get("not_applicable_if"), condition=r.get("condition"), condition_zh=r.get("condition_zh"),
             raw=r,
         ))
     return tuple(out)
@@ -173,15 +174,131 @@ def is_missing(value) -> bool:
     return value is _MISSING or value is None or value == "" or value == [] or value == {}
 
 
-def condition_holds(data, expression: str | None) -> bool:
-    """Evaluate an ``applies_if`` expression: ``path`` (present somewhere) or ``path == value``."""
+@lru_cache(maxsize=1)
+def _placeholder_texts() -> frozenset[str]:
+    values = schema_index()["enums"]["PlaceholderText"]["values"].values()
+    return frozenset(v["annotations"]["text"].casefold() for v in values)
+
+
+def _normalised(text: str) -> str:
+    return text.strip().rstrip(".。").strip().casefold()
+
+
+def placeholder(value, template: str | None = None) -> str | None:
+    """The placeholder ``value`` is, or None if it says something.
+
+    Placeholders come from the schema only: the ``PlaceholderText`` enum (any text field), a slot's
+    ``mcs:placeholders`` annotation (e.g. ``false`` where the requirement needs a check done) and
+    enum values annotated ``mcs:placeholder``. White space alone is a placeholder. The result is
+    the text to show (``''`` for white space)."""
+    if isinstance(value, str):
+        if not value.strip():
+            return ""
+        if _normalised(value) in _placeholder_texts():
+            return value.strip()
+    if template is None:
+        return None
+    slot = field_slot(template)
+    if slot is None:
+        return None
+    if slot["placeholders"] and _scalar_text(value) in slot["placeholders"]:
+        return _scalar_text(value)
+    if slot["kind"] == "enum" and isinstance(value, str):
+        meta = schema_index()["enums"].get(slot["range"], {}).get("values", {}).get(value)
+        if meta and meta["annotations"].get("placeholder") == "true":
+            return value
+    return None
+
+
+def _scalar_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, (str, int, float)) else ""
+
+
+def _matches(value, expected: set[str]) -> bool:
+    if isinstance(value, list):
+        return any(_matches(v, expected) for v in value)
+    return _scalar_text(value) in expected
+
+
+def expression_holds(data, expression: str | None, base: str = "") -> bool:
+    """Evaluate a condition expression of the catalogue: ``path`` (present somewhere), ``path ==
+    a|b`` (some value is one of them) or ``path != a|b`` (some present value is none of them).
+    Placeholders are not present. ``base``: the card path of ``data`` when it is a list item."""
     if not expression:
         return True
-    path, _, expected = (part.strip() for part in expression.partition("=="))
-    values = [v for _, v in resolve(data, path) if not is_missing(v)]
-    if not expected:
-        return bool(values)
-    return any(v == expected or (isinstance(v, list) and expected in v) for v in values)
+    for op in (" != ", " == "):
+        if op in expression:
+            path, expected = expression.split(op, 1)
+            values = [v for t, v in _resolve_templated(data, path.strip(), base)
+                      if not is_missing(v) and placeholder(v, t) is None]
+            wanted = set(expected.strip().split("|"))
+            if op == " == ":
+                return any(_matches(v, wanted) for v in values)
+            return any(not _matches(v, wanted) for v in values)
+    return any(not is_missing(v) and placeholder(v, t) is None
+               for t, v in _resolve_templated(data, expression.strip(), base))
+
+
+def _resolve_templated(data, path: str, base: str = ""):
+    """(card path, value) pairs of :func:`resolve`."""
+    template = f"{base}.{path}" if base else path
+    return [(template, v) for _, v in resolve(data, path)]
+
+
+def condition_holds(data, expression: str | None) -> bool:
+    """Evaluate an ``applies_if`` expression (see :func:`expression_holds`)."""
+    return expression_holds(data, expression)
+
+
+@dataclass(frozen=True)
+class ConditionState:
+    """What a card states about a requirement's condition.
+
+    ``state``: ``applies`` (stated to hold, or no condition), ``not_applicable`` (stated not to
+    hold) or ``unstated``. ``unstated``: pointers where a statement is missing (for a condition
+    about list items, the items that state neither; they are reported even when other items make
+    the requirement apply). ``prefix``: for a condition about list items, the list's card path."""
+
+    state: str
+    unstated: tuple[str, ...] = ()
+    prefix: str | None = None
+
+
+def _list_prefix(expression: str) -> str | None:
+    path = expression.split(" ")[0]
+    return path[: path.rindex("[]") + 2] if "[]" in path else None
+
+
+def condition_state(data, req: Requirement) -> ConditionState:
+    if not req.applies_if:
+        return ConditionState("applies")
+    prefix = _list_prefix(req.applies_if)
+    if prefix and req.not_applicable_if and _list_prefix(req.not_applicable_if) == prefix:
+        rest_applies = req.applies_if[len(prefix) + 1:]
+        rest_na = req.not_applicable_if[len(prefix) + 1:]
+        applies, unstated, stated_na = False, [], 0
+        for pointer, item in resolve(data, prefix):
+            if is_missing(item):
+                unstated.append(pointer)
+            elif expression_holds(item, rest_applies, prefix):
+                applies = True
+            elif expression_holds(item, rest_na, prefix):
+                stated_na += 1
+            else:
+                unstated.append(pointer)
+        if applies:
+            return ConditionState("applies", tuple(unstated), prefix)
+        if stated_na and not unstated:
+            return ConditionState("not_applicable", (), prefix)
+        return ConditionState("unstated", tuple(unstated), prefix)
+    if expression_holds(data, req.applies_if):
+        return ConditionState("applies")
+    if req.not_applicable_if and expression_holds(data, req.not_applicable_if):
+        return ConditionState("not_applicable")
+    path = req.applies_if.split(" ")[0]
+    return ConditionState("unstated", (resolve(data, path)[0][0],))
 
 
 def field_slot(template: str) -> dict | None:
