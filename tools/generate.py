@@ -378,11 +378,13 @@ def generate(out: Path) -> None:
     card_schema = generate_json_schema(sv, version, "ModelCard", "modelcard.schema.json")
     catalogue_schema = generate_json_schema(sv, version, "RequirementCatalogue", "catalogue.schema.json")
     assessment_schema = generate_json_schema(sv, version, "AssessmentRecord", "assessment.schema.json")
+    verification_schema = generate_json_schema(sv, version, "VerificationResult", "verification.schema.json")
     index = build_index(sv, version)
 
     _dump_json(out / "modelcard.schema.json", card_schema)
     _dump_json(out / "catalogue.schema.json", catalogue_schema)
     _dump_json(out / "assessment.schema.json", assessment_schema)
+    _dump_json(out / "verification.schema.json", verification_schema)
     _dump_json(out / "schema_index.json", index)
     _dump_json(out / "catalogue.json", build_catalogue(catalogue_schema, index))
     _dump_json(out / "modelcard.context.jsonld", generate_context())

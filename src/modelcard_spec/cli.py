@@ -15,7 +15,8 @@ from .spec.registry import Check, register
 
 FORCE_HELP = ("replace an existing output file (never an input of the command, never a symbolic link; "
               "see 'Output files' in the README)")
-SCHEMA_FORMATS = {"json-schema": "json-schema", "shacl": "shacl", "owl": "owl", "jsonld-context": "jsonld-context"}
+SCHEMA_FORMATS = {"json-schema": "json-schema", "shacl": "shacl", "owl": "owl", "jsonld-context": "jsonld-context",
+                  "assessment-schema": "assessment-schema", "verification-schema": "verification-schema"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +75,13 @@ def _argparse_issue(message: str):
     return diagnostic("usage.arguments", "", "other", detail=message)
 
 
+def _evaluation_arguments(p) -> None:
+    p.add_argument("--model", action="append", default=[], metavar="FILE",
+                   help="compare the card with this model file (repeatable)")
+    p.add_argument("--verification", metavar="FILE", help="a verification result written by verify --result")
+    p.add_argument("--assessment", metavar="FILE", help="an assessor's record (see assess init)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="modelcard-spec",
                      description="Model cards for pre-trained models in AI medical devices (YY/T 1833.5).")
@@ -97,6 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write the report to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _evaluation_arguments(p)
+
+    p = sub.add_parser("assess", help="the assessor's record: write a worksheet to fill in")
+    assess = p.add_subparsers(dest="assess_command", parser_class=_Parser, required=True)
+    q = assess.add_parser("init", help="write the worksheet of every requirement of CARD awaiting evaluation")
+    q.add_argument("card", metavar="CARD")
+    q.add_argument("--model", action="append", default=[], metavar="FILE",
+                   help="model file to compare the card with and to name in the record (repeatable)")
+    q.add_argument("-o", "--output", help="write the worksheet to this file instead of standard output")
+    q.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("requirements", help="print the requirement catalogue")
     p.add_argument("--format", choices=("json", "md"), default="md")
@@ -122,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for the produced outputs (default: ./verify-output); never the card's folder")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--no-save", action="store_true", help="do not write the produced outputs")
+    p.add_argument("--result", metavar="FILE",
+                   help="also write the verification result (JSON) for report --verification to this file")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="wall-clock seconds to load the model, and again to run each example (default 60)")
     p.add_argument("--max-memory", type=int, default=1024, metavar="MIB",
@@ -296,26 +316,83 @@ def cmd_validate(args) -> int:
     return _exit_code(report)
 
 
+def _evaluated(args, card):
+    """The model files (name -> SHA-256), the evaluations and the report context of ``report`` and
+    ``assess init``: raises the DiagnosticError of a model file that cannot be read or a record
+    that cannot be taken into account."""
+    import os
+    from pathlib import Path
+
+    from .check import evaluations as ev
+    from .spec.digests import sha256_file
+
+    models = {}
+    for model in args.model:
+        if not os.path.isfile(model):
+            raise _UsageError("model-missing", model=model)
+        models[Path(model).name] = sha256_file(model)
+    verification = getattr(args, "verification", None)
+    assessment = getattr(args, "assessment", None)
+    verification = ev.read_verification(verification, card, models) if verification else None
+    assessment = ev.read_assessment(assessment, card, models) if assessment else None
+    return models, ev.evaluations(models, verification=verification, assessment=assessment), \
+        ev.context(models, verification, assessment)
+
+
 def cmd_report(args) -> int:
     from .check.inputs import files_read
+    from .check.loading import read_card
+    from .check.pipeline import validate_loaded
     from .output import validation
     from .output import conformity_report
-    from .check.pipeline import validate_card
+    from .spec.diagnostics import CardLoadError, CardResult
 
-    result, card = validate_card(args.card)
-    built = conformity_report.build(result, card.data if card else None)
+    try:
+        card = read_card(args.card)
+    except CardLoadError as exc:
+        card, result, context = None, CardResult(card=args.card, readable=False, issues=[exc.issue]), {}
+    else:
+        try:
+            _, evaluations, context = _evaluated(args, card)
+        except DiagnosticError as exc:
+            return _fail(exc.message, exc.message_zh, exc.where or args.card)
+        result = validate_loaded(card, args.card, tuple(args.model), evaluations)
+    built = conformity_report.build(result, card.data if card else None, context)
     if args.format == "json":
         text = validation.to_json(built)
     elif args.format == "html":
         text = conformity_report.html_page(built, args.lang)
     else:
         text = conformity_report.markdown(built, args.lang)
-    refused = _emit(text, args.output, files_read([args.card], card.data if card else {}), args.force)
+    read = files_read([args.card], card.data if card else {}) + \
+        [f for f in (*args.model, args.verification, args.assessment) if f]
+    refused = _emit(text, args.output, read, args.force)
     if refused:
         return refused
     if not result.readable:
         return EXIT_UNREADABLE
-    return EXIT_OK if result.valid else EXIT_NONCONFORMING
+    failed = any(e["status"] == "nonconforming" for e in result.requirements or [])
+    return EXIT_OK if result.valid and not failed else EXIT_NONCONFORMING
+
+
+def cmd_assess(args) -> int:
+    from .check.inputs import files_read
+    from .check.loading import read_card
+    from .check.pipeline import validate_loaded
+    from .output import assessment_worksheet
+    from .spec.diagnostics import CardLoadError
+
+    try:
+        card = read_card(args.card)
+        models, evaluations, _ = _evaluated(args, card)
+    except (CardLoadError, DiagnosticError) as exc:
+        return _fail(exc.message, exc.message_zh, getattr(exc, "where", None) or args.card)
+    result = validate_loaded(card, args.card, tuple(args.model), evaluations)
+    from pathlib import Path
+
+    text = assessment_worksheet.render(Path(args.card).name, card.sha256, result.requirements or [], models)
+    refused = _emit(text, args.output, files_read([args.card], card.data) + list(args.model), args.force)
+    return refused or EXIT_OK
 
 
 def cmd_requirements(args) -> int:
@@ -413,7 +490,16 @@ def cmd_verify(args) -> int:
         return _fail(exc.message, exc.message_zh, args.card if exc.where is not None else args.model)
     except OutputError as exc:
         return _refused(exc)
-    fragment = vf.evidence_fragment(results, model.name, sha256_file(model), card.path.parent)
+    model_sha256 = sha256_file(model)
+    fragment = vf.evidence_fragment(results, model.name, model_sha256, card.path.parent)
+    if args.result:
+        from .check.inputs import files_read
+        from .output.validation import to_json
+
+        record = vf.result_record(results, (card.path.name, card.sha256), (model.name, model_sha256))
+        refused = _emit(to_json(record), args.result, files_read([args.card], card.data) + [args.model], args.force)
+        if refused:
+            return refused
     _write(vf.to_json(results, fragment, model.name) if args.format == "json" else vf.to_text(results, args.lang))
     if any(r.over_limit for r in results):
         return EXIT_UNREADABLE
@@ -565,7 +651,7 @@ class _UsageError(DiagnosticError):
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
             "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init, "inspect": cmd_inspect,
             "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg, "import": cmd_import,
-            "render": cmd_render}
+            "render": cmd_render, "assess": cmd_assess}
 
 
 def main(argv: list[str] | None = None) -> int:

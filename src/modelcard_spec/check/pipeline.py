@@ -181,6 +181,12 @@ def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES, models: t
         card = read_card(path, max_bytes)
     except CardLoadError as exc:
         return CardResult(card=name, readable=False, issues=[exc.issue]), None
+    return validate_loaded(card, name, models, evaluations), card
+
+
+def validate_loaded(card: LoadedCard, name: str, models: tuple = (),
+                    evaluations: conformity.Evaluations = conformity.NO_EVALUATIONS) -> CardResult:
+    """The result for a card already read (``name``: how to call it in the result)."""
     result = CardResult(card=name, sha256=card.sha256)
     try:
         result.issues, result.requirements = check_loaded(card, models, evaluations)
@@ -188,7 +194,7 @@ def validate_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES, models: t
         _log.debug("the checks could not finish on %s", name, exc_info=True)
         result.issues = [diagnostic("internal.check-failed", exception=type(exc).__name__)]
         result.requirements = None
-    return result, card
+    return result
 
 
 def validate_file(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> CardResult:

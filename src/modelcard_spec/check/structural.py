@@ -167,14 +167,20 @@ def _pattern_keyword(validator, pattern, instance, schema):
 
 @lru_cache(maxsize=None)
 def _validator():
+    return document_validator(card_schema())
+
+
+def document_validator(schema: dict):
+    """A validator of ``schema`` (a generated JSON Schema: the card's, or another document's such as
+    the assessor's record) that checks formats and patterns exactly as cards are checked."""
     import jsonschema
 
     checker = jsonschema.FormatChecker(formats=())
     for name, function in FORMATS.items():
         checker.checks(name)(_format_check(function))
-    cls = jsonschema.validators.extend(jsonschema.validators.validator_for(card_schema()),
+    cls = jsonschema.validators.extend(jsonschema.validators.validator_for(schema),
                                        {"pattern": _pattern_keyword})
-    return cls(card_schema(), format_checker=checker)
+    return cls(schema, format_checker=checker)
 
 
 @lru_cache(maxsize=None)

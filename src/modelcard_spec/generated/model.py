@@ -1521,6 +1521,24 @@ class ReviewerVerdict(str, Enum):
     """
 
 
+class VerificationStatus(str, Enum):
+    """
+    What running a declared example gave.
+    """
+    Reproduces = "reproduces"
+    """
+    The model ran and its outputs match the declared outputs within tolerance.
+    """
+    Runs = "runs"
+    """
+    The model ran, but the card declares no output to compare with, so nothing was reproduced.
+    """
+    Fails = "fails"
+    """
+    The model did not run, or its outputs differ from the declared outputs.
+    """
+
+
 class ProviderKind(str, Enum):
     """
     The four kinds of source of pre-trained models that the standard names.
@@ -1720,6 +1738,7 @@ class NamedValue(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -1761,6 +1780,7 @@ class Organization(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -1850,6 +1870,7 @@ class SoftwareComponent(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -1896,7 +1917,7 @@ class HardwareComponent(ConfiguredBaseModel):
                                                 'value': '处理单元的产品型号，例如 NVIDIA '
                                                          'A100-SXM4-80GB。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '型号'}},
-         'domain_of': ['HardwareComponent']} })
+         'domain_of': ['HardwareComponent', 'VerificationResult']} })
     count: Optional[int] = Field(default=None, title="Count", description="""Number of such units.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '此类处理单元的数量。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数量'}},
@@ -2437,6 +2458,7 @@ class ProgrammingFramework(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -2549,6 +2571,7 @@ class TensorSpec(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -2615,6 +2638,7 @@ class FeatureNode(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -2884,7 +2908,7 @@ class InputOutput(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '输入输出示例'}},
-         'domain_of': ['InputOutput']} })
+         'domain_of': ['InputOutput', 'VerificationResult']} })
     invalid_input_behaviour: Optional[str] = Field(default=None, title="Behaviour on invalid input", description="""What the model (or its wrapper) does with input outside the specification.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型（或其封装）对不符合规格的输入如何处理。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3110,6 +3134,7 @@ class IOExample(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -3399,6 +3424,7 @@ class Dataset(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -3756,6 +3782,7 @@ class SourceInstitution(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -3923,6 +3950,7 @@ class Optimizer(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -4342,7 +4370,9 @@ class RequirementCatalogue(ConfiguredBaseModel):
     requirements: list[Requirement] = Field(default=..., title="Requirements", description="""The requirements.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '要求条目。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求'}},
-         'domain_of': ['RequirementCatalogue', 'ConformityDeclaration']} })
+         'domain_of': ['RequirementCatalogue',
+                       'VerificationResult',
+                       'ConformityDeclaration']} })
 
 
 class SourceDocument(ConfiguredBaseModel):
@@ -4374,7 +4404,10 @@ class SourceDocument(ConfiguredBaseModel):
     status: str = Field(default=..., title="Status", description="""How the project holds the document (full text, extract, or catalogue facts only).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本项目持有该文件的形式（全文、摘录或仅目录信息）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
-         'domain_of': ['SourceDocument', 'RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['SourceDocument',
+                       'RequirementVerdict',
+                       'VerifiedExample',
+                       'RequirementClaim']} })
 
 
 class Requirement(ConfiguredBaseModel):
@@ -4565,7 +4598,10 @@ class ConformityAssessment(ConfiguredBaseModel):
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the card schema used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所用模型卡模式的版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
-         'domain_of': ['ConformityAssessment', 'AssessmentRecord', 'ModelCard']} })
+         'domain_of': ['ConformityAssessment',
+                       'AssessmentRecord',
+                       'VerificationResult',
+                       'ModelCard']} })
     catalogue_version: str = Field(default=..., title="Catalogue version", description="""Version of the requirement catalogue used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所用要求目录的版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '目录版本'}},
@@ -4623,7 +4659,10 @@ class RequirementVerdict(ConfiguredBaseModel):
     status: Verdict = Field(default=..., title="Status", description="""The verdict.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '结论。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
-         'domain_of': ['SourceDocument', 'RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['SourceDocument',
+                       'RequirementVerdict',
+                       'VerifiedExample',
+                       'RequirementClaim']} })
     reason: Optional[NotAdoptedReason] = Field(default=None, title="Reason for not adopting", description="""For a requirement not adopted, the provider's reason code.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对不采用的要求，提供方给出的原因代码。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '不采用原因'}},
@@ -4677,7 +4716,10 @@ class AssessmentRecord(ConfiguredBaseModel):
                                                 'value': '本记录所依据的 modelcard-spec '
                                                          '模式版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
-         'domain_of': ['ConformityAssessment', 'AssessmentRecord', 'ModelCard']} })
+         'domain_of': ['ConformityAssessment',
+                       'AssessmentRecord',
+                       'VerificationResult',
+                       'ModelCard']} })
     assessor: Assessor = Field(default=..., title="Assessor", description="""Who performed the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '实施评价的人员。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核人员'}},
@@ -4689,7 +4731,7 @@ class AssessmentRecord(ConfiguredBaseModel):
     card: AssessedFile = Field(default=..., title="Card assessed", description="""The model card file assessed, with its SHA-256 as it was read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '被评价的模型卡文件及其读取时的 SHA-256。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型卡'}},
-         'domain_of': ['AssessmentRecord']} })
+         'domain_of': ['AssessmentRecord', 'VerificationResult']} })
     model_files: Optional[list[AssessedFile]] = Field(default=None, title="Model files assessed", description="""The model files examined, with their SHA-256.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '被检查的模型文件及其 SHA-256。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型文件'}},
@@ -4697,7 +4739,7 @@ class AssessmentRecord(ConfiguredBaseModel):
     tool_version: str = Field(default=..., title="Tool version", description="""Version of modelcard-spec used during the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '评价时所用 modelcard-spec 的版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具版本'}},
-         'domain_of': ['AssessmentRecord']} })
+         'domain_of': ['AssessmentRecord', 'VerificationResult']} })
     catalogue_version: str = Field(default=..., title="Catalogue version", description="""Version of the requirement catalogue assessed against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '评价所依据的要求目录版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求目录版本'}},
@@ -4736,6 +4778,7 @@ class Assessor(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -4831,6 +4874,98 @@ class RequirementReview(ConfiguredBaseModel):
          'domain_of': ['RequirementReview']} })
 
 
+class VerificationResult(ConfiguredBaseModel):
+    """
+    What `modelcard-spec verify --result FILE` records of one reproduction run: the card and model file run (by SHA-256), the tool version, each declared example's outcome, and the requirements the run evaluates. `modelcard-spec report --verification FILE` takes it into account.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '`modelcard-spec verify '
+                                                         '--result FILE` '
+                                                         '记录的一次复现运行：所运行的模型卡和模型文件（以 '
+                                                         'SHA-256 '
+                                                         '标识）、工具版本、每个声明示例的结果，以及本次运行所评价的要求。`modelcard-spec '
+                                                         'report --verification FILE` '
+                                                         '将其纳入报告。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '复现运行结果'}},
+         'class_uri': 'mcs:VerificationResult',
+         'exact_mappings': ['prov:Activity'],
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/assessment',
+         'title': 'Verification result'})
+
+    schema_version: str = Field(default=..., title="Schema version", description="""Version of the modelcard-spec schema the result is written against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本结果所依据的 modelcard-spec '
+                                                         '模式版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+         'domain_of': ['ConformityAssessment',
+                       'AssessmentRecord',
+                       'VerificationResult',
+                       'ModelCard']} })
+    tool_version: str = Field(default=..., title="Tool version", description="""Version of modelcard-spec that ran the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '运行模型的 modelcard-spec 版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具版本'}},
+         'domain_of': ['AssessmentRecord', 'VerificationResult']} })
+    card: AssessedFile = Field(default=..., title="Card", description="""The model card whose examples were run, with its SHA-256 as it was read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '其示例被运行的模型卡及其读取时的 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型卡'}},
+         'domain_of': ['AssessmentRecord', 'VerificationResult']} })
+    model: AssessedFile = Field(default=..., title="Model file", description="""The model file run, with its SHA-256.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所运行的模型文件及其 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型文件'}},
+         'domain_of': ['HardwareComponent', 'VerificationResult']} })
+    examples: list[VerifiedExample] = Field(default=..., title="Examples", description="""The outcome of each declared example.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '每个声明示例的运行结果。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '示例'}},
+         'domain_of': ['InputOutput', 'VerificationResult']} })
+    requirements: list[str] = Field(default=..., title="Requirements evaluated", description="""The requirements whose reproduction-run evaluation this run is.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本次运行作为其复现运行评价的要求。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '所评价的要求'}},
+         'domain_of': ['RequirementCatalogue',
+                       'VerificationResult',
+                       'ConformityDeclaration']} })
+
+
+class VerifiedExample(ConfiguredBaseModel):
+    """
+    The outcome of running the model on one declared example.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '在一个声明示例上运行模型的结果。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '已运行的示例'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/assessment',
+         'title': 'Verified example'})
+
+    name: str = Field(default=..., title="Name", description="""The example's name in the card.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '示例在模型卡中的名称。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
+         'domain_of': ['NamedValue',
+                       'Organization',
+                       'SoftwareComponent',
+                       'ProgrammingFramework',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'IOExample',
+                       'Dataset',
+                       'SourceInstitution',
+                       'Optimizer',
+                       'Assessor',
+                       'VerifiedExample',
+                       'ModelCard',
+                       'License',
+                       'DeploymentModule',
+                       'OpenSourceComponent']} })
+    pointer: str = Field(default=..., title="Pointer", description="""JSON Pointer of the example in the card.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '示例在模型卡中的 JSON Pointer。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
+         'domain_of': ['VerifiedExample', 'FieldProvenance']} })
+    status: VerificationStatus = Field(default=..., title="Outcome", description="""What running the example gave.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '运行该示例的结果。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结果'}},
+         'domain_of': ['SourceDocument',
+                       'RequirementVerdict',
+                       'VerifiedExample',
+                       'RequirementClaim']} })
+
+
 class ModelCard(ConfiguredBaseModel):
     """
     A model card of one version of a pre-trained model, as delivered by its provider, for those who build AI medical devices on it and for those who review it.
@@ -4848,7 +4983,10 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
-         'domain_of': ['ConformityAssessment', 'AssessmentRecord', 'ModelCard']} })
+         'domain_of': ['ConformityAssessment',
+                       'AssessmentRecord',
+                       'VerificationResult',
+                       'ModelCard']} })
     identifier: str = Field(default=..., title="Identifier", description="""Unique, stable identifier of the model, for example a reverse domain name such as cn.example.ct-encoder.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型唯一且稳定的标识，例如反向域名形式 '
                                                          'cn.example.ct-encoder。'},
@@ -4873,6 +5011,7 @@ class ModelCard(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -5041,7 +5180,7 @@ class FieldProvenance(ConfiguredBaseModel):
                                                 'value': '指向该值或指向其值同源的对象的 JSON '
                                                          'Pointer（RFC 6901）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
-         'domain_of': ['FieldProvenance']} })
+         'domain_of': ['VerifiedExample', 'FieldProvenance']} })
     origin: ValueOrigin = Field(default=..., title="Origin", description="""How the value was obtained.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该值的获得方式。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源方式'}},
@@ -5191,6 +5330,7 @@ class License(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -5356,6 +5496,7 @@ class DeploymentModule(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -5452,6 +5593,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
                        'SourceInstitution',
                        'Optimizer',
                        'Assessor',
+                       'VerifiedExample',
                        'ModelCard',
                        'License',
                        'DeploymentModule',
@@ -5562,7 +5704,9 @@ class ConformityDeclaration(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求声明'}},
-         'domain_of': ['RequirementCatalogue', 'ConformityDeclaration']} })
+         'domain_of': ['RequirementCatalogue',
+                       'VerificationResult',
+                       'ConformityDeclaration']} })
 
 
 class RequirementClaim(ConfiguredBaseModel):
@@ -5592,7 +5736,10 @@ class RequirementClaim(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
-         'domain_of': ['SourceDocument', 'RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['SourceDocument',
+                       'RequirementVerdict',
+                       'VerifiedExample',
+                       'RequirementClaim']} })
     reason: Optional[NotAdoptedReason] = Field(default=None, title="Reason for not adopting", description="""For a requirement not adopted, why (required when status is not_adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对不采用的要求说明原因（状态为 not_adopted '
                                                          '时必填）。'},
@@ -5691,6 +5838,8 @@ AssessmentRecord.model_rebuild()
 Assessor.model_rebuild()
 AssessedFile.model_rebuild()
 RequirementReview.model_rebuild()
+VerificationResult.model_rebuild()
+VerifiedExample.model_rebuild()
 ModelCard.model_rebuild()
 FieldProvenance.model_rebuild()
 ChangeEntry.model_rebuild()

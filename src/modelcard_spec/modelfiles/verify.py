@@ -262,10 +262,26 @@ def evidence_fragment(results: list[ExampleResult], model_name: str, model_sha25
             rel = path.as_posix()
         ev_id = f"ev-verify-{path.name[:-len(OUTPUT_SUFFIX)]}"
         evidence.append({"id": ev_id, "title": f"Outputs of {model_name} on example {res.name} ({res.status})",
-                         "kind": "example_output", "path": rel, "sha256": res.saved_sha256, "supports": ["MCS-IO-05"]})
+                         "kind": "example_output", "path": rel, "sha256": res.saved_sha256, "supports": list(EVALUATES)})
         provenance.append({"pointer": f"/evidence/{ev_id}", "origin": "measured",
                            "source": f"modelcard-spec verify {__version__}, {model_name}", "source_sha256": model_sha256})
     return {"evidence": evidence, "provenance": provenance}
+
+
+# The requirements a reproduction run on the declared examples evaluates (the evidence it saves
+# supports the same one, see evidence_fragment).
+EVALUATES = ("MCS-IO-05",)
+
+
+def result_record(results: list[ExampleResult], card: tuple[str, str], model: tuple[str, str]) -> dict:
+    """The verification result (schema class VerificationResult) of a run: ``card`` and ``model``
+    are (name, SHA-256) as read."""
+    from ..spec.resources import schema_version
+
+    return {"schema_version": schema_version(), "tool_version": __version__,
+            "card": {"path": card[0], "sha256": card[1]}, "model": {"path": model[0], "sha256": model[1]},
+            "examples": [{"name": r.name, "pointer": r.pointer, "status": r.status} for r in results],
+            "requirements": list(EVALUATES)}
 
 
 def to_json(results: list[ExampleResult], fragment: dict, model: str) -> str:

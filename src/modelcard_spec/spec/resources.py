@@ -9,6 +9,8 @@ from importlib import resources
 ARTIFACTS = {
     "json-schema": "modelcard.schema.json",
     "catalogue-schema": "catalogue.schema.json",
+    "assessment-schema": "assessment.schema.json",
+    "verification-schema": "verification.schema.json",
     "shacl": "modelcard.shacl.ttl",
     "owl": "modelcard.owl.ttl",
     "jsonld-context": "modelcard.context.jsonld",
