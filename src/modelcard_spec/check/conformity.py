@@ -54,6 +54,10 @@ register(Check("conformity.missing-field", "error",
                          + _AUTO[0] + _HINT[0],
                          "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{field}”（{field_title_zh}）"
                          + _AUTO[1] + _HINT[1]),
+                "section": ("{requirement_id} ({requirement_title}) is claimed but the section '{section}' "
+                            "({section_title}) is missing" + _HINT[0],
+                            "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{section}”（{section_title_zh}）部分"
+                            + _HINT[1]),
                 "placeholder": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) holds "
                                 "only a placeholder ({value!r}), which says nothing" + _HINT[0],
                                 "已声明采用 {requirement_id}（{requirement_title_zh}），但“{field}”（{field_title_zh}）"
@@ -231,10 +235,21 @@ def field_issues(data: dict, provider_kind: str | None):
             continue
         auto = claimed_automatically(req, decl, provider_kind)
         kind_en, kind_zh = _kind_label(provider_kind)
+        sections: set[str] = set()
         for path in req.fields:
             title, title_zh = catalogue.field_label(path)
             for pointer, value in _scoped(data, path, req, state):
                 params = {**common, "field": path, "field_title": title, "field_title_zh": title_zh}
+                section = _absent_section(data, pointer)
+                if section is not None:
+                    if section not in sections:  # one diagnostic per absent section, at the section
+                        sections.add(section)
+                        template = catalogue.template_of(section)
+                        s_title, s_title_zh = catalogue.field_label(template)
+                        yield diagnostic("conformity.missing-field", section, "section", severity=severity,
+                                         requirement=req.id, section=template, section_title=s_title,
+                                         section_title_zh=s_title_zh, **common)
+                    continue
                 if is_missing(value):
                     if auto:
                         params.update(provider_kind=kind_en, provider_kind_zh=kind_zh)
@@ -245,6 +260,24 @@ def field_issues(data: dict, provider_kind: str | None):
                 if text is not None:
                     yield diagnostic("conformity.missing-field", pointer, "placeholder", severity=severity,
                                      requirement=req.id, value=text, **params)
+
+
+def _absent_section(data: dict, pointer: str) -> str | None:
+    """The pointer of the outermost mapping above ``pointer`` that the card leaves out (None if the
+    field's parent is there): a missing section is reported once, where it should be."""
+    node, here = data, ""
+    parts = pointer.split("/")[1:]
+    for token in parts[:-1]:
+        here += "/" + token
+        if isinstance(node, dict):
+            node = node.get(token)
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            node = None
+        if is_missing(node):
+            return here
+    return None
 
 
 def _statement(expression: str | None, prefix: str | None) -> tuple[str, str]:

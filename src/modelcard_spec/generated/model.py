@@ -2247,7 +2247,7 @@ class ModelFramework(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Model framework'})
 
-    architecture_name: str = Field(default=..., title="Architecture name", description="""Name of the network architecture, for example ViT-B/16, ResNet-50 or Swin-UNETR.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    architecture_name: Optional[str] = Field(default=None, title="Architecture name", description="""Name of the network architecture, for example ViT-B/16, ResNet-50 or Swin-UNETR.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '网络架构名称，例如 ViT-B/16、ResNet-50 '
                                                          '或 Swin-UNETR。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -2306,7 +2306,7 @@ class AlgorithmType(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Algorithm type'})
 
-    learning_strategy: LearningStrategy = Field(default=..., title="Learning strategy", description="""Learning strategy used in pre-training.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    learning_strategy: Optional[LearningStrategy] = Field(default=None, title="Learning strategy", description="""Learning strategy used in pre-training.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '预训练所用的学习策略。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-02'},
@@ -2318,7 +2318,7 @@ class AlgorithmType(ConfiguredBaseModel):
                                               'value': 'MCS-FW-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '学习方法'}},
          'domain_of': ['AlgorithmType']} })
-    transparency: Transparency = Field(default=..., title="Transparency", description="""White box or black box.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    transparency: Optional[Transparency] = Field(default=None, title="Transparency", description="""White box or black box.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '白盒或黑盒。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-02 MCS-EX-01'},
@@ -2340,7 +2340,7 @@ class ModelStructure(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Model structure'})
 
-    num_layers: int = Field(default=..., title="Number of layers", description="""Number of layers or blocks, counted as the architecture's reference does.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    num_layers: Optional[int] = Field(default=None, title="Number of layers", description="""Number of layers or blocks, counted as the architecture's reference does.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '按该架构参考文献的计数方式统计的层数或块数。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-03'},
@@ -2392,7 +2392,7 @@ class Flowchart(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Flowchart'})
 
-    evidence: str = Field(default=..., title="Flowchart figure", description="""Identifier of the evidence that holds the flowchart figure.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    evidence: Optional[str] = Field(default=None, title="Flowchart figure", description="""Identifier of the evidence that holds the flowchart figure.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '保存流程图的证据标识。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-05'},
@@ -2442,7 +2442,7 @@ class ProgrammingFramework(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Programming framework'})
 
-    name: str = Field(default=..., title="Name", description="""Name of the framework, for example PyTorch.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    name: Optional[str] = Field(default=None, title="Name", description="""Name of the framework, for example PyTorch.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '框架名称，例如 PyTorch。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-04'},
@@ -2463,7 +2463,7 @@ class ProgrammingFramework(ConfiguredBaseModel):
                        'License',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    kind: FrameworkKind = Field(default=..., title="Kind", description="""Self-developed or off-the-shelf.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    kind: Optional[FrameworkKind] = Field(default=None, title="Kind", description="""Self-developed or off-the-shelf.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '自研或现成。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-04'},
@@ -2473,7 +2473,7 @@ class ProgrammingFramework(ConfiguredBaseModel):
                        'ProgrammingFramework',
                        'PretrainingTask',
                        'RobustnessTest']} })
-    version: str = Field(default=..., title="Full version", description="""Full version of the framework, for example 2.1.2+cu121.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    version: Optional[str] = Field(default=None, title="Full version", description="""Full version of the framework, for example 2.1.2+cu121.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '框架的完整版本号，例如 2.1.2+cu121。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-04'},
@@ -2485,7 +2485,7 @@ class ProgrammingFramework(ConfiguredBaseModel):
                        'ChangeEntry',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    maker: str = Field(default=..., title="Maker", description="""Organisation or community that makes the framework.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    maker: Optional[str] = Field(default=None, title="Maker", description="""Organisation or community that makes the framework.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '制作该框架的机构或社区。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-04'},
@@ -2555,7 +2555,7 @@ class TensorSpec(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Tensor node'})
 
-    name: str = Field(default=..., title="Name", description="""Node name as it appears in the model file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    name: Optional[str] = Field(default=None, title="Name", description="""Node name as it appears in the model file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型文件中的节点名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-ND-01'},
@@ -2576,7 +2576,7 @@ class TensorSpec(ConfiguredBaseModel):
                        'License',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    shape: list[Union[int, str]] = Field(default=..., title="Shape", description="""Dimensions in order; an integer for a fixed size, a symbol such as batch or H for a dynamic axis.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    shape: Optional[list[Union[int, str]]] = Field(default=None, title="Shape", description="""Dimensions in order; an integer for a fixed size, a symbol such as batch or H for a dynamic axis.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '按顺序列出的维度；固定大小用整数，动态维度用符号（如 '
                                                          'batch 或 H）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -2585,7 +2585,7 @@ class TensorSpec(ConfiguredBaseModel):
          'any_of': [{'minimum_value': 1, 'range': 'integer'},
                     {'range': 'DimensionSymbol'}],
          'domain_of': ['TensorSpec', 'FeatureNode']} })
-    dtype: DType = Field(default=..., title="Data type", description="""Element data type.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    dtype: Optional[DType] = Field(default=None, title="Data type", description="""Element data type.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '元素的数据类型。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-ND-01'},
@@ -2622,7 +2622,7 @@ class FeatureNode(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Intermediate node'})
 
-    name: str = Field(default=..., title="Name", description="""Node or layer name as it appears in the model file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    name: Optional[str] = Field(default=None, title="Name", description="""Node or layer name as it appears in the model file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型文件中的节点或层名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-ND-02'},
@@ -2653,7 +2653,7 @@ class FeatureNode(ConfiguredBaseModel):
                                                 'value': '元素的数据类型。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据类型'}},
          'domain_of': ['TensorSpec', 'FeatureNode']} })
-    purpose: FeatureNodePurpose = Field(default=..., title="Purpose", description="""Feature extraction or attaching a task head.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    purpose: Optional[FeatureNodePurpose] = Field(default=None, title="Purpose", description="""Feature extraction or attaching a task head.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '特征提取或接入任务头。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-ND-02'},
@@ -2714,7 +2714,7 @@ class ModelParameters(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Model parameters'})
 
-    total_parameters: int = Field(default=..., title="Total parameters", description="""Total number of parameters.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    total_parameters: Optional[int] = Field(default=None, title="Total parameters", description="""Total number of parameters.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '参数总数。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-01'},
@@ -2732,7 +2732,7 @@ class ModelParameters(ConfiguredBaseModel):
                                               'value': 'MCS-PA-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可训练参数量'}},
          'domain_of': ['ModelParameters']} })
-    precision: Precision = Field(default=..., title="Numeric precision", description="""Numeric precision of the stored weights.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    precision: Optional[Precision] = Field(default=None, title="Numeric precision", description="""Numeric precision of the stored weights.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所存储权重的数值精度。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-02'},
@@ -2774,25 +2774,25 @@ class WeightFile(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Weight file'})
 
-    file_name: str = Field(default=..., title="File name", description="""Name of the file as delivered.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    file_name: Optional[str] = Field(default=None, title="File name", description="""Name of the file as delivered.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '交付时的文件名。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '文件名'}},
          'domain_of': ['WeightFile']} })
-    format: WeightFormat = Field(default=..., title="Storage format", description="""Storage format of the file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    format: Optional[WeightFormat] = Field(default=None, title="Storage format", description="""Storage format of the file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '文件的存储形式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '存储形式'}},
          'domain_of': ['WeightFile']} })
-    size_bytes: int = Field(default=..., title="Size (bytes)", description="""File size in bytes.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    size_bytes: Optional[int] = Field(default=None, title="Size (bytes)", description="""File size in bytes.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '文件大小，单位为字节。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '大小（字节）'}},
          'domain_of': ['WeightFile']} })
-    sha256: str = Field(default=..., title="SHA-256", description="""SHA-256 of the file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    sha256: Optional[str] = Field(default=None, title="SHA-256", description="""SHA-256 of the file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '文件的 SHA-256 值。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-03 MCS-GEN-08'},
@@ -2825,7 +2825,7 @@ class Compression(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Compression'})
 
-    methods: list[CompressionMethod] = Field(default=..., title="Methods", description="""Compression methods applied; none if the model is not compressed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    methods: Optional[list[CompressionMethod]] = Field(default=None, title="Methods", description="""Compression methods applied; none if the model is not compressed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所用的压缩方法；未压缩时为 none。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-04'},
@@ -2861,7 +2861,7 @@ class Initialisation(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Initialisation'})
 
-    method: InitialisationMethod = Field(default=..., title="Method", description="""Random initialisation or an existing checkpoint.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    method: Optional[InitialisationMethod] = Field(default=None, title="Method", description="""Random initialisation or an existing checkpoint.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '随机初始化或已有检查点。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-PA-05'},
@@ -2927,13 +2927,13 @@ class InputSpec(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Input specification'})
 
-    node: str = Field(default=..., title="Node", description="""Name of the input node this specification applies to.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    node: Optional[str] = Field(default=None, title="Node", description="""Name of the input node this specification applies to.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该规格对应的输入节点名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '节点'}},
          'domain_of': ['InputSpec', 'OutputSpec']} })
-    modality: Modality = Field(default=..., title="Modality", description="""Imaging or signal modality.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    modality: Optional[Modality] = Field(default=None, title="Modality", description="""Imaging or signal modality.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '影像或信号模态。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
@@ -3078,13 +3078,13 @@ class OutputSpec(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Output specification'})
 
-    node: str = Field(default=..., title="Node", description="""Name of the output node this specification applies to.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    node: Optional[str] = Field(default=None, title="Node", description="""Name of the output node this specification applies to.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该规格对应的输出节点名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '节点'}},
          'domain_of': ['InputSpec', 'OutputSpec']} })
-    semantics: OutputSemantics = Field(default=..., title="Semantics", description="""What the output values represent.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    semantics: Optional[OutputSemantics] = Field(default=None, title="Semantics", description="""What the output values represent.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '输出数值所表示的内容。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-04'},
@@ -3118,7 +3118,7 @@ class IOExample(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Input/output example'})
 
-    name: str = Field(default=..., title="Name", description="""Name of the example.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    name: Optional[str] = Field(default=None, title="Name", description="""Name of the example.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '示例名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-05'},
@@ -3139,19 +3139,19 @@ class IOExample(ConfiguredBaseModel):
                        'License',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    input: str = Field(default=..., title="Input", description="""Identifier of the evidence that holds the input array (.npy or .npz).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    input: Optional[str] = Field(default=None, title="Input", description="""Identifier of the evidence that holds the input array (.npy or .npz).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '保存输入数组（.npy 或 .npz）的证据标识。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '输入'}},
          'domain_of': ['IOExample']} })
-    expected_output: str = Field(default=..., title="Expected output", description="""Identifier of the evidence that holds the expected output array.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    expected_output: Optional[str] = Field(default=None, title="Expected output", description="""Identifier of the evidence that holds the expected output array.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '保存预期输出数组的证据标识。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期输出'}},
          'domain_of': ['IOExample']} })
-    tolerance: Tolerance = Field(default=..., title="Tolerance", description="""How closely a reproduction must match the expected output.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    tolerance: Optional[Tolerance] = Field(default=None, title="Tolerance", description="""How closely a reproduction must match the expected output.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '复现结果与预期输出应达到的接近程度。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-05'},
@@ -3232,7 +3232,7 @@ class ExplanationMethod(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Explanation method'})
 
-    method: ExplanationMethodKind = Field(default=..., title="Method", description="""The kind of explanation method.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    method: Optional[ExplanationMethodKind] = Field(default=None, title="Method", description="""The kind of explanation method.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '解释方法的类别。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-EX-01'},
@@ -3312,13 +3312,13 @@ class PerformanceFactor(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Performance factor'})
 
-    factor: str = Field(default=..., title="Factor", description="""The factor, for example scanner vendor or slice thickness.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    factor: Optional[str] = Field(default=None, title="Factor", description="""The factor, for example scanner vendor or slice thickness.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '因素，例如设备厂商或层厚。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-EX-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '因素'}},
          'domain_of': ['PerformanceFactor']} })
-    effect: str = Field(default=..., title="Effect", description="""How the factor changes performance, with its size.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    effect: Optional[str] = Field(default=None, title="Effect", description="""How the factor changes performance, with its size.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该因素如何改变性能及改变幅度。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-EX-03'},
@@ -3364,7 +3364,7 @@ class PretrainingTask(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Pre-training task'})
 
-    kind: PretrainingTaskKind = Field(default=..., title="Kind", description="""Kind of pre-training task.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    kind: Optional[PretrainingTaskKind] = Field(default=None, title="Kind", description="""Kind of pre-training task.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '预训练任务的类别。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-01'},
@@ -3374,7 +3374,7 @@ class PretrainingTask(ConfiguredBaseModel):
                        'ProgrammingFramework',
                        'PretrainingTask',
                        'RobustnessTest']} })
-    description: str = Field(default=..., title="Description", description="""What the model learned to do during pre-training.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    description: Optional[str] = Field(default=None, title="Description", description="""What the model learned to do during pre-training.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型在预训练中学习完成的任务。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-01'},
@@ -3848,7 +3848,7 @@ class TrainingProcess(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Training process'})
 
-    objective: str = Field(default=..., title="Objective", description="""Training objective and loss function.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    objective: Optional[str] = Field(default=None, title="Objective", description="""Training objective and loss function.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '训练目标和损失函数。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-01'},
@@ -3934,7 +3934,7 @@ class Optimizer(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Optimiser'})
 
-    name: str = Field(default=..., title="Name", description="""Optimiser, for example AdamW.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    name: Optional[str] = Field(default=None, title="Name", description="""Optimiser, for example AdamW.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '优化器，例如 AdamW。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-01'},
@@ -3987,7 +3987,7 @@ class Augmentation(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Augmentation'})
 
-    object: AugmentationObject = Field(default=..., title="Object", description="""Which data is augmented.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    object: Optional[AugmentationObject] = Field(default=None, title="Object", description="""Which data is augmented.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '被扩增的数据。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
@@ -3997,13 +3997,13 @@ class Augmentation(ConfiguredBaseModel):
                                                 'value': '对象中被扩增的部分，例如“仅少数类”。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增范围'}},
          'domain_of': ['Augmentation']} })
-    mode: AugmentationMode = Field(default=..., title="Mode", description="""Online or offline.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    mode: Optional[AugmentationMode] = Field(default=None, title="Mode", description="""Online or offline.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '在线或离线。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增方式'}},
          'domain_of': ['Augmentation', 'Deployment']} })
-    methods: list[AugmentationMethod] = Field(default=..., title="Methods", description="""Augmentation methods.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    methods: Optional[list[AugmentationMethod]] = Field(default=None, title="Methods", description="""Augmentation methods.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '扩增方法。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
@@ -4034,7 +4034,7 @@ class DataSplits(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Data splits'})
 
-    method: str = Field(default=..., title="Method", description="""How samples were assigned, for example \"random by patient, stratified by site\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    method: Optional[str] = Field(default=None, title="Method", description="""How samples were assigned, for example \"random by patient, stratified by site\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '样本的分配方式，例如“按患者随机、按中心分层”。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-03'},
@@ -4056,7 +4056,7 @@ class DataSplits(ConfiguredBaseModel):
                                               'value': 'MCS-TR-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据子集'}},
          'domain_of': ['DataSplits']} })
-    disjoint: bool = Field(default=..., title="Pairwise disjoint", description="""Whether the sets are declared pairwise disjoint.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    disjoint: Optional[bool] = Field(default=None, title="Pairwise disjoint", description="""Whether the sets are declared pairwise disjoint.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '是否声明各子集两两无交集。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-04'},
@@ -4080,7 +4080,7 @@ class Split(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Split'})
 
-    role: SplitRole = Field(default=..., title="Role", description="""Training, tuning or test.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    role: Optional[SplitRole] = Field(default=None, title="Role", description="""Training, tuning or test.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '训练、调优或测试。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-03'},
@@ -4090,7 +4090,7 @@ class Split(ConfiguredBaseModel):
                                                 'value': '该子集的样本数。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本量'}},
          'domain_of': ['Split']} })
-    ratio: float = Field(default=..., title="Ratio", description="""Fraction of the samples in the set; the ratios of all sets sum to 1.""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    ratio: Optional[float] = Field(default=None, title="Ratio", description="""Fraction of the samples in the set; the ratios of all sets sum to 1.""", ge=0, le=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该子集所占样本比例；各子集比例之和为 1。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-03'},
@@ -4124,7 +4124,7 @@ class Reproducibility(ConfiguredBaseModel):
                                               'value': 'MCS-TR-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '代码仓库'}},
          'domain_of': ['Reproducibility']} })
-    code_version: str = Field(default=..., title="Code version", description="""Commit or release of the training code.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    code_version: Optional[str] = Field(default=None, title="Code version", description="""Commit or release of the training code.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '训练代码的提交号或发布版本。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-07'},
@@ -4194,7 +4194,7 @@ class Applicability(ConfiguredBaseModel):
                                               'value': 'MCS-AP-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '源域与目标域差异'}},
          'domain_of': ['Applicability']} })
-    limitations: list[str] = Field(default=..., title="Limitations", description="""Known limitations.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    limitations: Optional[list[str]] = Field(default=None, title="Limitations", description="""Known limitations.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '已知局限。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-05'},
@@ -4218,7 +4218,7 @@ class Applicability(ConfiguredBaseModel):
                                               'value': 'MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '鲁棒性测试'}},
          'domain_of': ['Applicability']} })
-    unsupported_uses: list[str] = Field(default=..., title="Unsupported uses", description="""Uses the model is not suitable for (contraindications).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    unsupported_uses: Optional[list[str]] = Field(default=None, title="Unsupported uses", description="""Uses the model is not suitable for (contraindications).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型不适用的场景（禁用、慎用）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
@@ -4242,13 +4242,13 @@ class IntendedTask(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Intended target task'})
 
-    task_type: TaskType = Field(default=..., title="Task type", description="""Kind of target task.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    task_type: Optional[TaskType] = Field(default=None, title="Task type", description="""Kind of target task.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务的类别。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '任务类型'}},
          'domain_of': ['IntendedTask']} })
-    description: str = Field(default=..., title="Description", description="""The target task in words, for example \"pulmonary nodule segmentation on chest CT\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    description: Optional[str] = Field(default=None, title="Description", description="""The target task in words, for example \"pulmonary nodule segmentation on chest CT\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务的文字描述，例如“胸部 CT 肺结节分割”。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-01'},
@@ -4291,7 +4291,7 @@ class RobustnessTest(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Robustness test'})
 
-    kind: RobustnessTestKind = Field(default=..., title="Kind", description="""Kind of test.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    kind: Optional[RobustnessTestKind] = Field(default=None, title="Kind", description="""Kind of test.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '测试的类别。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-06'},
@@ -4301,7 +4301,7 @@ class RobustnessTest(ConfiguredBaseModel):
                        'ProgrammingFramework',
                        'PretrainingTask',
                        'RobustnessTest']} })
-    description: str = Field(default=..., title="Description", description="""What was varied and how.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    description: Optional[str] = Field(default=None, title="Description", description="""What was varied and how.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '变化的因素及方式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-06'},
@@ -5207,7 +5207,7 @@ class ChangeEntry(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Change entry'})
 
-    version: str = Field(default=..., title="Version", description="""The version released.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    version: Optional[str] = Field(default=None, title="Version", description="""The version released.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所发布的版本。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-04'},
@@ -5219,19 +5219,19 @@ class ChangeEntry(ConfiguredBaseModel):
                        'ChangeEntry',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    release_date: date = Field(default=..., title="Release date", description="""Date the version was released.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    release_date: Optional[date] = Field(default=None, title="Release date", description="""Date the version was released.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该版本的发布日期。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发布日期'}},
          'domain_of': ['ModelCard', 'ChangeEntry']} })
-    update_type: UpdateType = Field(default=..., title="Update type", description="""Major or minor update.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    update_type: Optional[UpdateType] = Field(default=None, title="Update type", description="""Major or minor update.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '重大更新或轻微更新。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '更新类型'}},
          'domain_of': ['ChangeEntry']} })
-    description: str = Field(default=..., title="Description", description="""What changed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    description: Optional[str] = Field(default=None, title="Description", description="""What changed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '变更内容。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-04'},
@@ -5265,7 +5265,7 @@ class Lineage(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Lineage'})
 
-    base_model: str = Field(default=..., title="Base model", description="""Name of the model this one derives from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    base_model: Optional[str] = Field(default=None, title="Base model", description="""Name of the model this one derives from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该模型所源自的模型名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-05'},
@@ -5287,7 +5287,7 @@ class Lineage(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh',
                                           'value': '基础模型 SHA-256'}},
          'domain_of': ['Lineage']} })
-    relation: LineageRelation = Field(default=..., title="Relation", description="""How this model derives from the base model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    relation: Optional[LineageRelation] = Field(default=None, title="Relation", description="""How this model derives from the base model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本模型由基础模型派生的方式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-05'},
@@ -5314,7 +5314,7 @@ class License(ConfiguredBaseModel):
                                               'value': 'MCS-GEN-06 MCS-GEN-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': 'SPDX 标识'}},
          'domain_of': ['License']} })
-    name: str = Field(default=..., title="Name", description="""Name of the licence or agreement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    name: Optional[str] = Field(default=None, title="Name", description="""Name of the licence or agreement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '许可或协议名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-06'},
@@ -5370,25 +5370,25 @@ class ServicePlatform(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Service platform'})
 
-    platform_name: str = Field(default=..., title="Platform name", description="""Name of the platform.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    platform_name: Optional[str] = Field(default=None, title="Platform name", description="""Name of the platform.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '平台名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '平台名称'}},
          'domain_of': ['ServicePlatform']} })
-    service_name: str = Field(default=..., title="Service name", description="""Name of the service (API) that exposes the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    service_name: Optional[str] = Field(default=None, title="Service name", description="""Name of the service (API) that exposes the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '提供该模型的服务（API）名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '服务名称'}},
          'domain_of': ['ServicePlatform']} })
-    deployment_model: PlatformDeploymentModel = Field(default=..., title="Deployment model", description="""Where the platform runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    deployment_model: Optional[PlatformDeploymentModel] = Field(default=None, title="Deployment model", description="""Where the platform runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '平台的运行位置。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署模式'}},
          'domain_of': ['ServicePlatform']} })
-    provider_qualification: str = Field(default=..., title="Provider qualification", description="""Qualifications of the platform operator, for example certifications and filings.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    provider_qualification: Optional[str] = Field(default=None, title="Provider qualification", description="""Qualifications of the platform operator, for example certifications and filings.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '平台运营方的资质，例如认证和备案。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-09'},
@@ -5450,7 +5450,7 @@ class Deployment(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Deployment'})
 
-    mode: DeploymentMode = Field(default=..., title="Deployment mode", description="""Where the model runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    mode: Optional[DeploymentMode] = Field(default=None, title="Deployment mode", description="""Where the model runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型的运行位置。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-01'},
@@ -5480,7 +5480,7 @@ class DeploymentModule(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Deployment module'})
 
-    name: str = Field(default=..., title="Name", description="""Name of the module.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    name: Optional[str] = Field(default=None, title="Name", description="""Name of the module.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模块名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-01'},
@@ -5501,7 +5501,7 @@ class DeploymentModule(ConfiguredBaseModel):
                        'License',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    function: str = Field(default=..., title="Function", description="""What the module does.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    function: Optional[str] = Field(default=None, title="Function", description="""What the module does.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模块的功能。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-01'},
@@ -5539,13 +5539,13 @@ class UpdateControl(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Update control'})
 
-    versioning_rule: str = Field(default=..., title="Versioning rule", description="""The version naming rule.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    versioning_rule: Optional[str] = Field(default=None, title="Versioning rule", description="""The version naming rule.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '版本命名规则。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '版本命名规则'}},
          'domain_of': ['UpdateControl']} })
-    major_update_criteria: str = Field(default=..., title="Major update criteria", description="""What makes an update major.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    major_update_criteria: Optional[str] = Field(default=None, title="Major update criteria", description="""What makes an update major.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '判定为重大更新的条件。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-02'},
@@ -5555,7 +5555,7 @@ class UpdateControl(ConfiguredBaseModel):
                                                 'value': '判定为轻微更新的条件。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '轻微更新判定'}},
          'domain_of': ['UpdateControl']} })
-    rollback_supported: bool = Field(default=..., title="Rollback supported", description="""Whether a previous version can be restored.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    rollback_supported: Optional[bool] = Field(default=None, title="Rollback supported", description="""Whether a previous version can be restored.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '是否可以恢复到先前版本。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-02'},
@@ -5577,7 +5577,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Open-source component'})
 
-    name: str = Field(default=..., title="Name", description="""Name of the component.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    name: Optional[str] = Field(default=None, title="Name", description="""Name of the component.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '组件名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
@@ -5598,19 +5598,19 @@ class OpenSourceComponent(ConfiguredBaseModel):
                        'License',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    source: str = Field(default=..., title="Source", description="""Who publishes it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    source: Optional[str] = Field(default=None, title="Source", description="""Who publishes it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '组件的发布者。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源'}},
          'domain_of': ['Initialisation', 'FieldProvenance', 'OpenSourceComponent']} })
-    download_url: str = Field(default=..., title="Download address", description="""Where it was downloaded from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    download_url: Optional[str] = Field(default=None, title="Download address", description="""Where it was downloaded from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '组件的下载地址。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '下载地址'}},
          'domain_of': ['WeightFile', 'OpenSourceComponent']} })
-    version: str = Field(default=..., title="Version", description="""Version used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    version: Optional[str] = Field(default=None, title="Version", description="""Version used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所用版本。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
@@ -5622,7 +5622,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
                        'ChangeEntry',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    license: str = Field(default=..., title="Licence", description="""Open-source licence (SPDX identifier).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    license: Optional[str] = Field(default=None, title="Licence", description="""Open-source licence (SPDX identifier).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '开源协议（SPDX 标识）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
@@ -5644,7 +5644,7 @@ class ContinuousLearning(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Continuous learning'})
 
-    capable: bool = Field(default=..., title="Capable of continuous learning", description="""Whether the model is designed to keep learning after deployment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    capable: Optional[bool] = Field(default=None, title="Capable of continuous learning", description="""Whether the model is designed to keep learning after deployment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型是否设计为部署后可继续学习。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-04'},
