@@ -69,7 +69,7 @@ register(Check("conformity.condition-unstated", "error",
                {"": ("{requirement_id} ({requirement_title}) applies only under a condition ({condition}); the card does "
                      "not say whether it holds here: fill in {fill}, or state {statement} (leaving it out says nothing)",
                      "{requirement_id}（{requirement_title_zh}）仅在特定条件下适用（{condition_zh}）；模型卡未说明此处该条件是否成立："
-                     "应填写 {fill}，或明确写明 {statement_zh}（省略不构成说明）")},
+                     "应填写 {fill_zh}，或明确写明 {statement_zh}（省略不构成说明）")},
                reports_against=("the claimed requirement", "所声明采用的要求")))
 _GEN07 = ("MCS-GEN-07",)
 register(Check("conformity.unknown-requirement", "error", "Claims name requirements of the catalogue",
@@ -225,11 +225,12 @@ def field_issues(data: dict, provider_kind: str | None):
             continue
         severity = "warning" if req.obligation == "recommended" else "error"
         common = {"requirement_id": req.id, "requirement_title": req.title, "requirement_title_zh": req.title_zh}
-        for pointer in state.unstated:
-            fill, _ = _statement(req.applies_if, state.prefix)
+        for pointer in dict.fromkeys(_absent_section(data, p) or p for p in state.unstated):
+            fill, fill_zh = _statement(req.applies_if, state.prefix)
             statement, statement_zh = _statement(req.not_applicable_if, state.prefix)
             yield diagnostic("conformity.condition-unstated", pointer, severity=severity, requirement=req.id,
-                             condition=req.condition, condition_zh=req.condition_zh, fill=fill, statement=statement,
+                             condition=req.condition, condition_zh=req.condition_zh, fill=fill, fill_zh=fill_zh,
+                             statement=statement,
                              statement_zh=statement_zh, **common)
         if state.state != "applies":
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..spec import catalogue
+from ..spec.resources import catalogue_data
 from ..spec.textsafe import json_text, markdown, one_line
 
 DOCS_BASE = "https://w3id.org/modelcard-spec/docs"
@@ -199,6 +200,9 @@ def requirements_markdown(lang: str = "en") -> str:
     out = ["# 要求目录" if zh else "# Requirement catalogue", ""]
     out.append(f"{'目录版本' if zh else 'Catalogue version'}: {catalogue.catalogue_version()}")
     out.append("")
+    cat = catalogue_data()
+    out += [f"> {cat['derivation_zh'] if zh else cat['derivation']}", ">",
+            f"> {' '.join((cat['note_zh'] if zh else cat['note']).split())}", ""]
     for area in data_areas:
         reqs = [r for r in catalogue.requirements() if r.area == area["id"]]
         out += [f"## {area['title_zh'] if zh else area['title']} ({area['title'] if zh else area['title_zh']})", ""]
