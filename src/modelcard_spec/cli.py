@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("card", metavar="CARD")
     q.add_argument("--model", action="append", default=[], metavar="FILE",
                    help="model file to compare the card with and to name in the record (repeatable)")
+    q.add_argument("--verification", metavar="FILE",
+                   help="a verification result written by verify --result (its requirements are not listed)")
     q.add_argument("-o", "--output", help="write the worksheet to this file instead of standard output")
     q.add_argument("--force", action="store_true", help=FORCE_HELP)
 
@@ -391,7 +393,8 @@ def cmd_assess(args) -> int:
     from pathlib import Path
 
     text = assessment_worksheet.render(Path(args.card).name, card.sha256, result.requirements or [], models)
-    refused = _emit(text, args.output, files_read([args.card], card.data) + list(args.model), args.force)
+    read = files_read([args.card], card.data) + list(args.model) + ([args.verification] if args.verification else [])
+    refused = _emit(text, args.output, read, args.force)
     return refused or EXIT_OK
 
 
