@@ -20,7 +20,7 @@ from modelcard_spec.output import card_view as cardview
 from modelcard_spec.spec.resources import ARTIFACTS, artifact_text, catalogue_data, schema_index  # noqa: E402
 from modelcard_spec.check.loading import read_card  # noqa: E402
 
-DOWNLOADS = ["json-schema", "catalogue-schema", "shacl", "owl", "jsonld-context", "catalogue", "skos"]
+DOWNLOADS = ["json-schema", "json-schema-zh", "catalogue-schema", "shacl", "owl", "jsonld-context", "catalogue", "skos"]
 
 
 def esc(text) -> str:
@@ -203,6 +203,7 @@ def downloads(out: Path, version: str) -> None:
              f"(`downloads/{version}/<file>`). 规范版本 **{version}** 的生成物，地址带版本号且保持不变。", "",
              "| Artifact / 生成物 | File / 文件 |", "|---|---|"]
     titles = {"json-schema": "JSON Schema of a model card / 模型卡 JSON Schema",
+              "json-schema-zh": "JSON Schema of a model card, Chinese titles (for editors) / 模型卡 JSON Schema（中文标题与说明，供编辑器使用）",
               "catalogue-schema": "JSON Schema of the catalogue / 要求目录 JSON Schema",
               "shacl": "SHACL shapes / SHACL 形状", "owl": "OWL vocabulary / OWL 词表",
               "jsonld-context": "JSON-LD context / JSON-LD 上下文", "catalogue": "Requirement catalogue (JSON) / 要求目录（JSON）",

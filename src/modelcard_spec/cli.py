@@ -15,8 +15,11 @@ from .spec.registry import Check, register
 
 FORCE_HELP = ("replace an existing output file (never an input of the command, never a symbolic link; "
               "see 'Output files' in the README)")
-SCHEMA_FORMATS = {"json-schema": "json-schema", "shacl": "shacl", "owl": "owl", "jsonld-context": "jsonld-context",
-                  "assessment-schema": "assessment-schema", "verification-schema": "verification-schema"}
+# The artifact `schema` prints, per --format and --lang: only the card's JSON Schema has a Chinese edition (OWL
+# carries both languages; SHACL, the JSON-LD context and the records' schemas are printed as shipped).
+SCHEMA_FORMATS = {"json-schema": {"en": "json-schema", "zh": "json-schema-zh"}, "shacl": {"en": "shacl"},
+                  "owl": {"en": "owl"}, "jsonld-context": {"en": "jsonld-context"},
+                  "assessment-schema": {"en": "assessment-schema"}, "verification-schema": {"en": "verification-schema"}}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print a shipped schema artifact")
     p.add_argument("--format", choices=tuple(SCHEMA_FORMATS), default="json-schema")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="zh: the JSON Schema with Chinese titles and descriptions, for editors (json-schema only)")
 
     p = sub.add_parser("inspect", help="read a model file and print the card fields it determines")
     p.add_argument("file", metavar="FILE")
@@ -415,7 +420,10 @@ def cmd_rules(args) -> int:
 def cmd_schema(args) -> int:
     from .spec.resources import artifact_text
 
-    _write(artifact_text(SCHEMA_FORMATS[args.format]))
+    editions = SCHEMA_FORMATS[args.format]
+    if args.lang not in editions:
+        raise _UsageError("schema-lang", lang=args.lang, format=args.format)
+    _write(artifact_text(editions[args.lang]))
     return EXIT_OK
 
 
@@ -641,6 +649,8 @@ register(Check("usage.options", "error", "The options given fit together", "所�
                       "16,777,216 MiB", "--timeout 应大于 0 且小于 1,000,000 秒，--max-memory 应为 1 至 16,777,216 MiB"),
     "output-dir": ("--output-dir must not be the card's own folder or its evidence folder",
                    "--output-dir 不应为模型卡所在文件夹或其证据文件夹"),
+    "schema-lang": ("--lang {lang} applies to --format json-schema only; print {format} without --lang",
+                    "--lang {lang} 仅适用于 --format json-schema；输出 {format} 时请勿指定 --lang"),
 }, scope="command"))
 
 

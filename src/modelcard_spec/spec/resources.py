@@ -8,6 +8,7 @@ from importlib import resources
 
 ARTIFACTS = {
     "json-schema": "modelcard.schema.json",
+    "json-schema-zh": "modelcard.schema.zh.json",
     "catalogue-schema": "catalogue.schema.json",
     "assessment-schema": "assessment.schema.json",
     "verification-schema": "verification.schema.json",
