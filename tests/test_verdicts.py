@@ -398,3 +398,13 @@ def test_evaluation_records_are_untrusted(tmp_path):
     path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
     md = run("report", str(WDBC / "card.yaml"), "--assessment", str(path)).stdout
     assert "\u202e" not in md and "<script>" not in md and "\n# heading" not in md
+
+
+def test_a_metric_says_which_split_it_was_measured_on_and_the_report_says_so():
+    data = load(CT / "card.yaml")
+    data["applicability"]["transfer_performance"][0]["split"] = "tuning"
+    issues = [i for i in check_data(data)[0] if i.rule == "metric.split"]
+    assert len(issues) == 1 and issues[0].requirement == "MCS-AP-03" and issues[0].severity == "warning"
+    assert "not an independent estimate" in issues[0].message and "调优集" in issues[0].message_zh
+    data["applicability"]["transfer_performance"][0]["split"] = "test"
+    assert not [i for i in check_data(data)[0] if i.rule == "metric.split"]

@@ -141,6 +141,12 @@ def enum_annotation(enum: str, value, key: str) -> str | None:
     return spec["annotations"].get(key) if spec else None
 
 
+def enum_label(enum: str, value: str) -> tuple[str, str]:
+    """English and Chinese titles of an enum's permissible value (the value itself if it is not one)."""
+    spec = schema_index()["enums"][enum]["values"].get(value)
+    return (spec["title"], spec["title_zh"] or spec["title"]) if spec else (value, value)
+
+
 def text_value(value) -> str | None:
     return value if isinstance(value, str) else None
 

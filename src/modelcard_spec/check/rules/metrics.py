@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .base import Context, found, rule, enum_annotation, text_value, as_text, is_number, decimal_places
+from .base import Context, found, rule, enum_annotation, enum_label, text_value, as_text, is_number, decimal_places
 
 
 _FROM_COUNTS: dict[str, Callable[[int, int, int, int], float | None]] = {
@@ -118,3 +118,20 @@ def metric_subgroup_size(ctx: Context):
         used = datasets.get(text_value(m.get("dataset")), {}).get("amount_used")
         if isinstance(used, int) and size > used:
             yield found(f"{ptr}/sample_size", "dataset", sample_size=size, amount_used=used, dataset=m["dataset"])
+
+
+@rule("metric.split", ("MCS-AP-03",), "warning",
+      "Transfer performance is measured on data not used to fit or select the model",
+      "迁移性能在未用于拟合或选择模型的数据上测得",
+      messages={
+          "": ("{metric} {value} was measured on the {split_title} ({split}), which was used to fit or select the "
+               "model: it is not an independent estimate of transfer performance",
+               "{metric} {value} 是在{split_title_zh}（{split}）上测得的，该子集曾用于拟合或选择模型，不是对迁移性能的独立估计"),
+      })
+def metric_split(ctx: Context):
+    for ptr, m in ctx.instances("MetricResult"):
+        split = m.get("split")
+        if ptr.startswith("/applicability/transfer_performance/") and split in ("training", "tuning"):
+            title, title_zh = enum_label("SplitRole", split)
+            yield found(f"{ptr}/split", metric=as_text(m.get("metric")), value=as_text(m.get("value")), split=split,
+                        split_title=title.lower(), split_title_zh=title_zh)
