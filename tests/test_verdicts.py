@@ -408,3 +408,10 @@ def test_a_metric_says_which_split_it_was_measured_on_and_the_report_says_so():
     assert "not an independent estimate" in issues[0].message and "调优集" in issues[0].message_zh
     data["applicability"]["transfer_performance"][0]["split"] = "test"
     assert not [i for i in check_data(data)[0] if i.rule == "metric.split"]
+
+
+def test_sarif_carries_each_cards_verdicts_and_scores():
+    proc = run("validate", str(WDBC / "card.yaml"), "--format", "sarif")
+    conf = json.loads(proc.stdout)["runs"][0]["properties"]["conformity"]
+    assert len(conf) == 1 and set(conf[0]["verdicts"].values()) <= set(conformity.STATUSES)
+    assert conf[0]["verdicts"]["MCS-SD-07"] == "not_adopted" and conf[0]["adoption"] < 1

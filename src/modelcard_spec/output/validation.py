@@ -120,9 +120,16 @@ def report_sarif(report, base: str | None = None) -> str:
                       "helpUri": f"{DOCS_BASE}/rules/#{rid}",
                       "properties": {"title_zh": title_zh, "requirements": reqs}})
     index = {rid: n for n, rid in enumerate(rule_ids)}
-    results = []
+    results, conformity_runs = [], []
+    from ..check import conformity
+
     for r in report.results:
         uri = r.card if os.path.isabs(r.card) or base is None else os.path.relpath(r.card, base)
+        if r.requirements:  # each card's verdicts (the schema's Verdict values) and scores
+            summ = conformity.summary(r.requirements)
+            conformity_runs.append({"card": uri.replace(os.sep, "/"), "totals": summ["totals"],
+                                    **{k: summ[k] for k in ("adoption", "documentation", "evaluated")},
+                                    "verdicts": {e["id"]: e["status"] for e in r.requirements}})
         for i in r.issues:
             location: dict = {"physicalLocation": {"artifactLocation": {"uri": uri.replace(os.sep, "/")}}}
             if i.line is not None:
@@ -147,7 +154,7 @@ def report_sarif(report, base: str | None = None) -> str:
                                 "semanticVersion": report.tool_version, "informationUri": DOCS_BASE,
                                 "rules": rules}},
             "columnKind": "unicodeCodePoints",
-            "properties": {"schema_version": report.schema_version},
+            "properties": {"schema_version": report.schema_version, "conformity": conformity_runs},
             "results": results,
         }],
     }
