@@ -188,6 +188,19 @@ def test_loading_again_with_the_record_changes_nothing(store, wdbc_record):
     assert "2 unchanged" in proc.stdout
 
 
+def test_an_amended_record_replaces_the_old_one_and_loading_without_it_takes_it_out(tmp_path, wdbc_record):
+    store = tmp_path / "store"
+    assert cli("kg", "load", WDBC, "--store", store, "--assessment", wdbc_record[0]).returncode == 0
+    amended, _, (first,) = make_record(tmp_path, WDBC, name="Wang Fang", verdicts=("observation",), file="amended.yaml")
+    proc = cli("kg", "load", WDBC, "--store", store, "--assessment", amended)
+    assert "1 replaced" in proc.stdout, proc.stderr
+    rows = _rows(store, "reviewed-cards")
+    assert [(r["assessor"], r["requirement"], r["reviewer_verdict"]) for r in rows] == [
+        ("Wang Fang", REQ_BASE + first, "observation")]
+    proc = cli("kg", "load", WDBC, "--store", store)
+    assert "1 replaced" in proc.stdout and _rows(store, "reviewed-cards") == []
+
+
 def test_kg_load_refuses_a_record_about_no_card_given(tmp_path, wdbc_record):
     path, data, _ = wdbc_record
     store = tmp_path / "store"
