@@ -30,7 +30,7 @@ PREFIXES = set(INDEX["prefixes"])
 # Keys of the generated schema index and catalogue (artifacts of schema/, read as data).
 INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_class", "slot_order",
               "multivalued", "required", "description_zh", "annotations", "any_of", "meaning", "types",
-              "uri", "areas", "properties", "prefixes"}
+              "uri", "areas", "properties", "prefixes", "exact_mappings"}
 # Keys of formats that are not the card, by the module that reads or writes them.
 FOREIGN = {
     "graph/push.py": {"Authorization", "Location"},       # HTTP headers

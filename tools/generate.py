@@ -293,6 +293,8 @@ def build_index(sv, version: str) -> dict:
         classes[cname] = {
             **_labels(cls, cname),
             "uri": sv.get_uri(cls, expand=True),
+            # other classes the instances are, besides ``uri`` (the RDF export types nodes with them too)
+            "exact_mappings": sorted(sv.expand_curie(m) for m in cls.exact_mappings or []),
             "slot_order": [s.name for s in sv.class_induced_slots(cname)],
             "slots": slots,
         }

@@ -159,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", choices=("ttl", "jsonld", "nt", "cyclonedx"), default="ttl",
                    help="RDF (ttl, jsonld, nt) or a CycloneDX 1.6 ML-BOM (cyclonedx, one card)")
     p.add_argument("--no-assessment", action="store_true", help="leave out the conformity assessment")
+    p.add_argument("--assessment", action="append", default=[], metavar="FILE",
+                   help="an assessor's record, exported with the card whose SHA-256 it names and taken into "
+                        "its verdicts (repeatable)")
+    p.add_argument("--model", action="append", default=[], metavar="FILE",
+                   help="compare the card with this model file (repeatable; one card only)")
+    p.add_argument("--verification", metavar="FILE",
+                   help="a verification result written by verify --result (one card only)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
@@ -191,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--jobs", type=int, default=0,
                    help="processes building the graphs (default: all cores for 16 or more cards, else 1)")
     q.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary line")
+    q.add_argument("--assessment", action="append", default=[], metavar="FILE",
+                   help="an assessor's record, loaded into the graph of the card whose SHA-256 it names (repeatable)")
     q = kg.add_parser("query", help="run a SPARQL query (a shipped query's name, a .rq file or the text)")
     q.add_argument("query", metavar="QUERY")
     q.add_argument("--store", required=True, metavar="DIR", help="a store made by kg load, opened read-only")
@@ -579,8 +588,10 @@ def cmd_import(args) -> int:
 
 
 def cmd_export(args) -> int:
+    import os
+
     from .check.inputs import files_read_by_export
-    from .graph import export
+    from .graph import assessment, export
     from .graph.assessment import card_files
     from .output import cyclonedx
     from .spec.diagnostics import DiagnosticError
@@ -591,14 +602,24 @@ def cmd_export(args) -> int:
         return _fail(exc.message, exc.message_zh, exc.where)
     if args.to == "cyclonedx" and len(files) != 1:
         raise _UsageError("cyclonedx-one-card")
+    evaluated = assessment.Evaluated(tuple(args.model), args.verification)
+    if (args.assessment or evaluated != assessment.NOTHING_EVALUATED) and (args.no_assessment or args.to == "cyclonedx"):
+        raise _UsageError("export-evaluations")
+    if evaluated != assessment.NOTHING_EVALUATED and len(files) != 1:
+        raise _UsageError("evaluations-one-card")
+    for model in args.model:
+        if not os.path.isfile(model):
+            raise _UsageError("model-missing", model=model)
     try:
         if args.to == "cyclonedx":
             text = cyclonedx.export_file(files[0])
         else:
-            text = export.document(files, args.to, with_assessment=not args.no_assessment)
-    except DiagnosticError as exc:  # about a card (where, or the one card), else about the export
+            text = export.document(files, args.to, not args.no_assessment, args.assessment, evaluated)
+    except DiagnosticError as exc:  # about a card or record (where, or the one card), else about the export
         return _fail(exc.message, exc.message_zh, exc.where or (str(files[0]) if args.to == "cyclonedx" else "export"))
-    return _emit(text, args.output, files_read_by_export(files, args.output), args.force) or EXIT_OK
+    read = files_read_by_export(files, args.output) + \
+        [f for f in (*args.assessment, *args.model, args.verification) if f]
+    return _emit(text, args.output, read, args.force) or EXIT_OK
 
 
 def cmd_kg(args) -> int:
@@ -610,7 +631,8 @@ def cmd_kg(args) -> int:
 
     try:
         if args.kg_command == "load":
-            loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs)
+            loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs,
+                                   records=args.assessment)
             _write(kg_store.summary(loaded, args.store, args.lang))
         elif args.kg_command == "query":
             result = sparql.query(args.store, sparql.resolve_query(args.query), allow_service=args.allow_service,
@@ -644,6 +666,12 @@ register(Check("usage.options", "error", "The options given fit together", "所�
                             "导入来源文件夹时应用 -o OUTPUT_FOLDER 指定模型卡的输出文件夹"),
     "cyclonedx-one-card": ("--to cyclonedx exports one card; give exactly one CARD",
                            "--to cyclonedx 只导出一张模型卡；请只给出一个 CARD"),
+    "export-evaluations": ("--assessment, --model and --verification go into the conformity assessment of an RDF "
+                           "export: not with --no-assessment or --to cyclonedx",
+                           "--assessment、--model 和 --verification 用于 RDF 导出中的符合性评价结果：不能与 "
+                           "--no-assessment 或 --to cyclonedx 同时使用"),
+    "evaluations-one-card": ("--model and --verification are about one card; give exactly one CARD",
+                             "--model 和 --verification 针对一张模型卡；请只给出一个 CARD"),
     "token-env": ("--token-env {variable}: the variable is not set", "--token-env {variable}：该环境变量未设置"),
     "verify-limits": ("--timeout must be more than 0 and less than 1,000,000 seconds, --max-memory from 1 to "
                       "16,777,216 MiB", "--timeout 应大于 0 且小于 1,000,000 秒，--max-memory 应为 1 至 16,777,216 MiB"),

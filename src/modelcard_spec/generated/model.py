@@ -4729,7 +4729,8 @@ class AssessmentRecord(ConfiguredBaseModel):
     assessor: Assessor = Field(default=..., title="Assessor", description="""Who performed the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '实施评价的人员。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核人员'}},
-         'domain_of': ['AssessmentRecord']} })
+         'domain_of': ['AssessmentRecord'],
+         'slot_uri': 'prov:wasAssociatedWith'} })
     assessed_on: date = Field(default=..., title="Date of assessment", description="""The date the assessment was completed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '评价完成的日期。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评价日期'}},
@@ -4737,11 +4738,13 @@ class AssessmentRecord(ConfiguredBaseModel):
     card: AssessedFile = Field(default=..., title="Card assessed", description="""The model card file assessed, with its SHA-256 as it was read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '被评价的模型卡文件及其读取时的 SHA-256。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型卡'}},
-         'domain_of': ['AssessmentRecord', 'VerificationResult']} })
+         'domain_of': ['AssessmentRecord', 'VerificationResult'],
+         'slot_uri': 'prov:used'} })
     model_files: Optional[list[AssessedFile]] = Field(default=None, title="Model files assessed", description="""The model files examined, with their SHA-256.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '被检查的模型文件及其 SHA-256。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型文件'}},
-         'domain_of': ['AssessmentRecord']} })
+         'domain_of': ['AssessmentRecord'],
+         'slot_uri': 'prov:used'} })
     tool_version: str = Field(default=..., title="Tool version", description="""Version of modelcard-spec used during the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '评价时所用 modelcard-spec 的版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具版本'}},

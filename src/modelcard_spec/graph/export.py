@@ -1,6 +1,6 @@
 """Cards exported as one RDF document (``export --to ttl|jsonld|nt``): each card's triples, with
-its conformity assessment (:func:`.assessment.card_graph`) or alone, merged, sorted and written in
-the chosen format (:func:`.rdf.serialise`)."""
+its conformity assessment and the assessor's record about it (:func:`.assessment.card_graph`) or
+alone, merged, sorted and written in the chosen format (:func:`.rdf.serialise`)."""
 
 from __future__ import annotations
 
@@ -16,17 +16,24 @@ register(Check("export.pyoxigraph-missing", "error", "The library for Turtle and
                scope="command"))
 
 
-def document(files, fmt: str, with_assessment: bool = True) -> str:
+def document(files, fmt: str, with_assessment: bool = True, records=(),
+             evaluated: assessment.Evaluated = assessment.NOTHING_EVALUATED) -> str:
     """The card files ``files`` as one document in ``fmt`` (``ttl``, ``jsonld`` or ``nt``): the
-    union of their triples, sorted (so the same cards give the same bytes). Raises :class:`KgError`
-    for the first card that cannot be read (``where`` is its file), and when Turtle or JSON-LD is
-    asked for without pyoxigraph."""
+    union of their triples, sorted (so the same cards give the same bytes). With the assessment,
+    the assessor's records ``records`` (files) go with the cards they are about
+    (:func:`.assessment.match_records`), and ``evaluated`` (one card only: its model files,
+    verification result and record) is taken into account as ``report`` does. Raises :class:`KgError`
+    for the first card or record that cannot be read (``where`` is its file), and when Turtle or
+    JSON-LD is asked for without pyoxigraph."""
     from ..check.loading import read_card
 
     lines: set[str] = set()
+    matched = assessment.match_records(records, files) if with_assessment else {}
     for f in files:
         if with_assessment:
-            lines.update(assessment.card_graph(str(f)).lines)
+            record = matched.get(str(f))
+            one = evaluated if record is None else assessment.Evaluated(evaluated.models, evaluated.verification, record)
+            lines.update(assessment.card_graph(str(f), one).lines)
             continue
         try:
             data = read_card(f).data

@@ -16,7 +16,13 @@ Stable IRIs, all under ``https://w3id.org/modelcard-spec/id/``:
   (``<card>/evidence/<id>``, ``<card>/dataset/<id>``);
 * every other nested object: ``<card>`` + its JSON Pointer, e.g. ``<card>/model_parameters/weight_files/0``;
 * the conformity assessment: ``<card>/assessment``, its verdicts ``<card>/assessment/<requirement ID>``,
-  pointing to requirements as ``https://w3id.org/modelcard-spec/requirement/<ID>``.
+  pointing to requirements as ``https://w3id.org/modelcard-spec/requirement/<ID>``;
+* an assessor's record about the card: ``<card>/assessmentrecord/<SHA-256 of the record file>``, its
+  parts that IRI plus their JSON Pointer (``.../assessor``, ``.../reviews/0``), so the same record
+  gives the same IRIs and another version of it other ones.
+
+A node is typed with its class IRI and the class's ``exact_mappings`` (the assessor's record is an
+``mcs:AssessmentRecord`` and a ``prov:Activity``; its assessor a ``prov:Agent``).
 
 Triples are produced as sorted N-Triples lines with no library; Turtle and JSON-LD are serialised
 with pyoxigraph (imported only then). A CURIE in a URI field and Turtle's prefixed names use the
@@ -98,10 +104,11 @@ class _Slot:
 
 
 class _Class:
-    __slots__ = ("type_triple", "slots", "identifier")
+    __slots__ = ("type_triples", "slots", "identifier")
 
     def __init__(self, meta: dict, index: dict):
-        self.type_triple = f" <{RDF_TYPE}> <{meta['uri']}> ."
+        # typed with the class IRI and the schema's exact mappings of the class (prov:Activity, ...)
+        self.type_triples = tuple(f" <{RDF_TYPE}> <{uri}> ." for uri in (meta["uri"], *meta["exact_mappings"]))
         self.slots = [_Slot(name, slot, index) for name, slot in meta["slots"].items()]
         self.identifier = next((name for name, slot in meta["slots"].items() if slot["identifier"]), None)
 
@@ -129,7 +136,7 @@ class _Writer:
         plan = self.plan[cls]
         s = _iri(subject)
         out = self.lines
-        out.append(s + plan.type_triple)
+        out.extend(s + t for t in plan.type_triples)
         for slot in plan.slots:
             item = value.get(slot.name)
             if item is None:
@@ -188,14 +195,19 @@ def _expand(value: str) -> str:
 
 
 def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | None = None,
-                 meta: dict | None = None) -> list[str]:
-    """Sorted N-Triples lines of one card (and of its conformity assessment, when given)."""
+                 meta: dict | None = None, records=()) -> list[str]:
+    """Sorted N-Triples lines of one card (and of its conformity assessment, when given, with the
+    assessor's records ``records``, each a pair of the record file's SHA-256 and its data, already
+    checked to be about this card). ``graph_sha256`` covers all of them."""
     w = _Writer()
     card = card_iri(data)
     w.node(schema_index()["root_class"], data, card, "", card)
     if verdicts is None:
         return sorted(set(w.lines))
     _assessment(w, data, card, verdicts, issues or [], meta or {})
+    for sha256, record in records:
+        record_iri = assessment_record_iri(card, sha256)
+        w.node("AssessmentRecord", record, record_iri, "", record_iri)
     lines = sorted(set(w.lines))
     digest = hashlib.sha256("".join(line + "\n" for line in lines).encode("utf-8")).hexdigest()
     bisect.insort(lines, f"{_iri(assessment_iri(card))} {_digest_predicate()} {_literal(digest)} .")
@@ -205,6 +217,12 @@ def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | 
 def assessment_iri(card: str) -> str:
     """IRI of the conformity assessment of the card with IRI ``card``."""
     return card + "/assessment"
+
+
+def assessment_record_iri(card: str, sha256: str) -> str:
+    """IRI of the assessor's record whose file has SHA-256 ``sha256``, about the card with IRI
+    ``card``: ``<card>/assessmentrecord/<sha256>`` (its parts: that IRI plus their JSON Pointer)."""
+    return _Writer().ref_iri("AssessmentRecord", sha256, card)
 
 
 def graph_sha256_predicate() -> str:

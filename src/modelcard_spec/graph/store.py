@@ -134,11 +134,12 @@ class _Built:
         return self.trig.decode("utf-8").split("\n")[1:-2]
 
 
-def _build_many(names: list[str]) -> list[_Built]:
+def _build_many(items: list[tuple[str, str | None]]) -> list[_Built]:
+    """Each card's graph; ``items`` are pairs of a card file and the assessor's record about it (or None)."""
     out = []
-    for name in names:
+    for name, record in items:
         try:
-            cg = assessment.card_graph(name)
+            cg = assessment.card_graph(name, assessment.Evaluated(assessment=record))
         except KgError as exc:
             out.append(_Built(name, None, False, error=exc))
             continue
@@ -148,10 +149,10 @@ def _build_many(names: list[str]) -> list[_Built]:
     return out
 
 
-def _built(names: list[str], jobs: int):
+def _built(items: list[tuple[str, str | None]], jobs: int):
     """Each card's graph, in input order. With ``jobs`` > 1 the cards are validated and turned into
     triples in that many processes, at most a few chunks ahead of the consumer (bounded memory)."""
-    for results in chunks_in_order(_build_many, names, jobs, 16):
+    for results in chunks_in_order(_build_many, items, jobs, 16):
         yield from results
 
 
@@ -267,8 +268,9 @@ def summary(loaded: list[CardGraph], directory: str, lang: str = "en") -> str:
     return (zh if lang == "zh" else en) + "\n"
 
 
-def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list[CardGraph]:
-    """Load cards (files, folders or glob patterns) into the store at ``directory``, one named graph each.
+def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records=()) -> list[CardGraph]:
+    """Load cards (files, folders or glob patterns) into the store at ``directory``, one named graph each,
+    with the assessor's records ``records`` (files), each in the graph of the card it is about.
 
     A card new to the store is added; a card already there is left alone when its graph is unchanged
     (same ``graph_sha256``) and otherwise replaced by changing only the triples that differ; of two
@@ -277,13 +279,15 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0) -> list
     same cards again gives the same store. Each returned :class:`CardGraph` says what was done.
     ``jobs`` > 1 builds the graphs in that many processes; ``jobs`` <= 0 uses every core for 16 or
     more cards. Raises :class:`KgError` on the first card that cannot be read; the cards before it
-    are loaded."""
+    are loaded. A record about none of the cards, or one that cannot be taken into account, is
+    refused before anything is written (:func:`.assessment.match_records`)."""
     ox = pyoxigraph("store")
     check_store_folder(directory)
     names = [str(f) for f in assessment.card_files(paths)]
+    matched = assessment.match_records(records, names)
     if jobs <= 0:
         jobs = (os.cpu_count() or 1) if len(names) >= AUTO_JOBS_FROM else 1
-    graphs = _built(names, jobs)
+    graphs = _built([(name, matched.get(name)) for name in names], jobs)
     # Take the first card before the store and its writer thread exist: that forks the worker
     # processes while this process has a single thread and no open database.
     first = next(graphs, None)
