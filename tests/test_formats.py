@@ -162,14 +162,15 @@ def test_cyclonedx_refusal_is_a_registered_diagnostic_rendered_from_its_params()
     check = lookup(exc.issue.rule)
     assert check.scope == "command" and check.render("", exc.issue.params) == (exc.message, exc.message_zh)
     assert exc.issue.params == {"errors": 1, "first_check": "schema.type", "first_path": "/model_parameters/total_parameters",
-                                "first_message": "Total parameters must be an integer, not a string ('86M')",
-                                "first_message_zh": "“参数总量”应为整数，而不是字符串（'86M'）"}
+                                "first_message": "'model_parameters.total_parameters' (Total parameters) must be an "
+                                                 "integer, not a string ('86M')",
+                                "first_message_zh": "“参数总量（model_parameters.total_parameters）”应为整数，而不是字符串（'86M'）"}
     assert exc.message == ("the card fails the structural check (it does not conform to the JSON Schema: 1 structural "
-                           "error(s), the first at /model_parameters/total_parameters: Total parameters must be an "
-                           "integer, not a string ('86M')); a CycloneDX BOM is exported only from a card that passes "
+                           "error(s), the first at /model_parameters/total_parameters: 'model_parameters.total_parameters' "
+                           "(Total parameters) must be an integer, not a string ('86M')); a CycloneDX BOM is exported only from a card that passes "
                            "the structural check (see modelcard-spec validate)")
     assert exc.message_zh == ("模型卡未通过结构检查（不符合 JSON Schema，共 1 个结构错误；第一个位于 "
-                              "/model_parameters/total_parameters：“参数总量”应为整数，而不是字符串（'86M'））；"
+                              "/model_parameters/total_parameters：“参数总量（model_parameters.total_parameters）”应为整数，而不是字符串（'86M'））；"
                               "仅能从通过结构检查的模型卡导出 CycloneDX BOM（请用 modelcard-spec validate 查看）")
     again = pickle.loads(pickle.dumps(exc))
     assert type(again) is cyclonedx.ExportError and again.issue == exc.issue

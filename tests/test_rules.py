@@ -535,15 +535,17 @@ def test_an_absent_sample_list_leaves_disjointness_unchecked(tmp_path):
 
 
 def test_structural_messages_quote_field_titles_in_chinese():
-    """A title holding Latin text (SHA-256) is set off by quotation marks, never run into the Chinese."""
+    """A title holding Latin text (SHA-256) is set off by quotation marks, never run into the Chinese;
+    the field's key follows its title in brackets."""
     from modelcard_spec.check import structural
 
     data = cxr()
     data["model_parameters"]["weight_files"][0]["sha256"] = "zz"
     data["model_parameters"]["total_parameters"] = "x"
     issues = {i.path: i.message_zh for i in structural.check(data, data.get("provider_kind"))}
-    assert issues["/model_parameters/weight_files/0/sha256"] == "'zz' 不符合“SHA-256”的格式（模式 ^[a-f0-9]{64}$）"
-    assert issues["/model_parameters/total_parameters"] == "“参数总量”应为整数，而不是字符串（'x'）"
+    assert issues["/model_parameters/weight_files/0/sha256"] == ("'zz' 不符合“SHA-256（model_parameters.weight_files[].sha256）”"
+                                                             "的格式（模式 ^[a-f0-9]{64}$）")
+    assert issues["/model_parameters/total_parameters"] == "“参数总量（model_parameters.total_parameters）”应为整数，而不是字符串（'x'）"
 
 
 # --- messages: every variant of every rule renders in both languages from the parameters it is given

@@ -432,10 +432,11 @@ class Memo:
         return self._once(self.validated, str(path),
                           lambda: self._originals["validator.validate_card"](path, max_bytes, models))
 
-    def _structural(self, data, provider_kind=None, limit=None):
+    def _structural(self, data, provider_kind=None, limit=None, source=None):
         key = (id(data), provider_kind, limit)
-        if key not in self.structure:  # the data is kept, so its id is not reused within the batch
-            self.structure[key] = (data, self._originals["structural.check"](data, provider_kind, limit))
+        if key not in self.structure:  # the data is kept, so its id is not reused within the batch (and so is
+            #                            the card whose text ``source`` reads)
+            self.structure[key] = (data, self._originals["structural.check"](data, provider_kind, limit, source))
         return list(self.structure[key][1])
 
     def _card_graph(self, path):

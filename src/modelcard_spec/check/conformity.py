@@ -48,21 +48,19 @@ _AUTO = (" ({requirement_id} is claimed automatically: it applies only to {provi
 register(Check("conformity.missing-field", "error",
                "A claimed requirement has all its fields, none a placeholder (a warning for a recommended requirement)",
                "已声明采用的要求具备其全部字段且均非占位值（推荐性要求为警告）",
-               {"": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) is missing" + _HINT[0],
-                     "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{field}”（{field_title_zh}）" + _HINT[1]),
-                "auto": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) is missing"
-                         + _AUTO[0] + _HINT[0],
-                         "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{field}”（{field_title_zh}）"
-                         + _AUTO[1] + _HINT[1]),
-                "section": ("{requirement_id} ({requirement_title}) is claimed but the section '{section}' "
-                            "({section_title}) is missing" + _HINT[0],
-                            "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少“{section}”（{section_title_zh}）部分"
-                            + _HINT[1]),
-                "placeholder": ("{requirement_id} ({requirement_title}) is claimed but '{field}' ({field_title}) holds "
-                                "only a placeholder ({value!r}), which says nothing" + _HINT[0],
-                                "已声明采用 {requirement_id}（{requirement_title_zh}），但“{field}”（{field_title_zh}）"
-                                "仅为占位值（{value!r}），未提供任何信息" + _HINT[1])},
-               reports_against=("the claimed requirement", "所声明采用的要求")))
+               {"": ("{requirement_id} ({requirement_title}) is claimed but {field} is missing" + _HINT[0],
+                     "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少{field}" + _HINT[1]),
+                "auto": ("{requirement_id} ({requirement_title}) is claimed but {field} is missing" + _AUTO[0] + _HINT[0],
+                         "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少{field}" + _AUTO[1] + _HINT[1]),
+                "section": ("{requirement_id} ({requirement_title}) is claimed but the section {section} is missing"
+                            + _HINT[0],
+                            "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少{section}部分" + _HINT[1]),
+                "placeholder": ("{requirement_id} ({requirement_title}) is claimed but {field} holds only a placeholder "
+                                "({value!r}), which says nothing" + _HINT[0],
+                                "已声明采用 {requirement_id}（{requirement_title_zh}），但{field}仅为占位值（{value!r}），"
+                                "未提供任何信息" + _HINT[1])},
+               reports_against=("the claimed requirement", "所声明采用的要求"),
+               labels={"field": "field", "section": "field"}))
 register(Check("conformity.condition-unstated", "error",
                "A claimed conditional requirement's condition is stated either way",
                "已声明采用的条件性要求，其条件成立与否已明确说明",
@@ -238,18 +236,14 @@ def field_issues(data: dict, provider_kind: str | None):
         kind_en, kind_zh = _kind_label(provider_kind)
         sections: set[str] = set()
         for path in req.fields:
-            title, title_zh = catalogue.field_label(path)
             for pointer, value in _scoped(data, path, req, state):
-                params = {**common, "field": path, "field_title": title, "field_title_zh": title_zh}
+                params = {**common, "field": path}
                 section = _absent_section(data, pointer)
                 if section is not None:
                     if section not in sections:  # one diagnostic per absent section, at the section
                         sections.add(section)
-                        template = catalogue.template_of(section)
-                        s_title, s_title_zh = catalogue.field_label(template)
                         yield diagnostic("conformity.missing-field", section, "section", severity=severity,
-                                         requirement=req.id, section=template, section_title=s_title,
-                                         section_title_zh=s_title_zh, **common)
+                                         requirement=req.id, section=catalogue.template_of(section), **common)
                     continue
                 if is_missing(value):
                     if auto:

@@ -142,8 +142,9 @@ class LoadedCard:
     # (the data as built from the text, where each value was written): see build()
     _index: tuple | None = field(default=None, repr=False)
 
-    def locate(self, pointer: str) -> tuple[int | None, int | None]:
-        """1-based line and column of the value at ``pointer`` (or of its nearest ancestor)."""
+    def _walk(self, pointer: str) -> tuple[object, object, object, object]:
+        """(the packed position of the value at ``pointer`` or of its nearest ancestor, whether the walk
+        reached ``pointer``, the container holding that value, its key or index there)."""
         if self._index is None:
             positions: dict = {}
             try:  # a JSON card's locations come from reading its text as YAML, when a problem is reported
@@ -151,21 +152,35 @@ class LoadedCard:
             except CardLoadError:  # locations are best effort; the data was already loaded
                 self._index = (None, {})
         node, positions = self._index
-        found = positions.get(None)
+        found, parent, key = positions.get(None), None, None
         for token in pointer.split("/")[1:] if pointer else ():
             children = positions.get(id(node))
             if children is None:
-                break
+                return found, False, None, None
             if isinstance(node, dict):
                 token = pointers.unescape(token)
                 if token not in children:
-                    break
-                found, node = children[token], node[token]
+                    return found, False, None, None
+                parent, key = node, token
             else:
                 if not token.isdigit() or int(token) >= len(children):
-                    break
-                found, node = children[int(token)], node[int(token)]
+                    return found, False, None, None
+                parent, key = node, int(token)
+            found, node = children[key], node[key]
+        return found, True, parent, key
+
+    def locate(self, pointer: str) -> tuple[int | None, int | None]:
+        """1-based line and column of the value at ``pointer`` (or of its nearest ancestor)."""
+        found = self._walk(pointer)[0]
         return _unpack(found) if found is not None else (None, None)
+
+    def scalar_text(self, pointer: str) -> str | None:
+        """The text the card's file writes for the value at ``pointer`` when YAML read it as a number or
+        true/false (``1.10`` for the 1.1 the data holds); None for any other value, or if unknown."""
+        _, reached, parent, key = self._walk(pointer)
+        if not reached or parent is None:
+            return None
+        return self._index[1].get((id(parent), key))
 
 
 def read_card(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> LoadedCard:
@@ -466,7 +481,8 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
 
     If ``positions`` is a dict, it is filled with where each value was written: for every mapping and
     list (by ``id``), the packed line and column (:func:`_unpack`) of each of its entries, and under
-    the key ``None`` those of the root.
+    the key ``None`` those of the root; and with the text as written of each plain scalar read as a
+    number or true/false, under the key ``(id of its mapping or list, its key or index)``.
     """
     anchors: dict[str, tuple] = {}  # name -> (value, values, text bytes, height)
     # Each frame: [container, pending key, anchor, is_mapping, key mark, values before, bytes before,
@@ -557,6 +573,8 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
             frame = stack[-1]
             if positions is not None and etype is not yaml.MappingEndEvent and etype is not yaml.SequenceEndEvent:
                 _record(frame, event)
+                if etype is yaml.ScalarEvent and value is not None and not isinstance(value, str):
+                    positions[(id(frame[0]), frame[1] if frame[3] else len(frame[0]))] = event.value
             if frame[3]:
                 frame[0][frame[1]] = value
                 frame[1] = _NO_KEY

@@ -101,11 +101,11 @@ def check_data(data: dict, folder: Path | None = None) -> tuple[list[Issue], lis
     return issues, statuses
 
 
-def _check(data: dict, folder: Path | None) -> tuple[list[Issue], list[dict], bool]:
+def _check(data: dict, folder: Path | None, source=None) -> tuple[list[Issue], list[dict], bool]:
     """Issues, statuses and whether every check ran to the end (False: the schema check or the
-    conformity check stopped after MAX_ISSUES + 1 issues)."""
+    conformity check stopped after MAX_ISSUES + 1 issues). ``source``: see :func:`.structural.check`."""
     provider_kind = _provider_kind(data)
-    issues = structural.check(data, provider_kind, limit=MAX_ISSUES + 1)
+    issues = structural.check(data, provider_kind, limit=MAX_ISSUES + 1, source=source)
     complete = len(issues) <= MAX_ISSUES
     issues += _rule_issues(data, folder)
     issues += conformity.declaration_issues(data, provider_kind)
@@ -133,7 +133,7 @@ def check_loaded(card: LoadedCard, models: tuple = (),
 
     ``models``: model files to compare the card with (:mod:`.crosscheck`); ``evaluations``: the
     verification result and assessor's record to take into account (the model comparison is added)."""
-    issues, statuses, complete = _check(card.data, card.path.parent)
+    issues, statuses, complete = _check(card.data, card.path.parent, card.scalar_text)
     if models or evaluations is not conformity.NO_EVALUATIONS:
         verified: set[str] = set()
         if models:

@@ -19,69 +19,90 @@ from ..spec.resources import card_schema, known_schema_versions, schema_index
 from ..spec.diagnostics import Issue, diagnostic
 from ..spec.iris import is_absolute_iri
 from ..spec.registry import CHECKS, Check, register
+from .loading import MAX_DEPTH
 
 _FIELD = ("the requirement the field serves", "该字段所服务的要求")
 
 
-_DETAIL = ("{field_title}: {detail}", "{field_title_zh}：{detail}")
+_DETAIL = ("{field}: {detail}", "{field}：{detail}")
+
+# Every schema check names the field concerned by its card path, shown with its labels (registry).
+_FIELD_LABELS = {"field": "field"}
 
 
-def _schema_check(keyword: str, title: str, title_zh: str, messages: dict) -> None:
+def _schema_check(keyword: str, title: str, title_zh: str, messages: dict, labels: dict | None = None) -> None:
     """A keyword's check; its ``detail`` variant shows a validator's own words (the compiled
     validator's, when it alone finds an error)."""
     register(Check(f"schema.{keyword}", "error", title, title_zh, {**messages, "detail": _DETAIL},
-                   reports_against=_FIELD))
+                   reports_against=_FIELD, labels=labels or _FIELD_LABELS))
 
 
 # One check per JSON Schema keyword with its own wording; any other keyword is reported by the
 # family's generic message, which shows the validator's own (English) text as ``detail``.
 register(Check("schema", "error", "The card conforms to the JSON Schema generated from the specification",
                "模型卡符合由规范生成的 JSON Schema", family=True, reports_against=_FIELD,
-               messages={"": _DETAIL}))
+               messages={"": _DETAIL}, labels=_FIELD_LABELS))
+# A field is missing when the card does not have it or leaves it empty (``:`` and nothing after it, "",
+# [], or a section none of whose fields is filled in); "section" when the field is itself a group of fields.
 _schema_check("required", "Required fields are present", "必填字段齐全",
-              {"": ("missing required field '{field}' ({field_title})", "缺少必填字段“{field}”（{field_title_zh}）")})
+              {"": ("missing required field {field}", "缺少必填字段{field}"),
+               "empty": ("required field {field} is empty: fill it in", "必填字段{field}未填写"),
+               "section": ("required section {field} is missing", "缺少必填章节{field}"),
+               "section-empty": ("required section {field} is empty: none of its fields is filled in",
+                                 "必填章节{field}为空：其中没有填写任何字段"),
+               "entry-empty": ("an entry of {field} is empty: none of its fields is filled in",
+                               "{field}中有一项为空：其中没有填写任何字段")})
 _schema_check("additionalProperties", "Every field is one the specification defines", "各字段均为规范所定义",
-              {"": ("unknown field '{field}'", "未知字段“{field}”"),
-               "suggestion": ("unknown field '{field}'; did you mean '{suggestion}'?",
-                              "未知字段“{field}”；是否应为“{suggestion}”？"),
-               "split-text": ("unknown field '{field}'; it looks like text split by a comma inside {{ }} - quote the value",
-                              "未知字段“{field}”；这似乎是 {{ }} 中的逗号把文本拆开了——请给该值加引号")})
+              {"": ("unknown field {field}", "未知字段{field}"),
+               "suggestion": ("unknown field {field}; did you mean {suggestion}?",
+                              "未知字段{field}；是否应为{suggestion}？"),
+               "split-text": ("unknown field {field}; it looks like text split by a comma inside {{ }} - quote the value",
+                              "未知字段{field}；这似乎是 {{ }} 中的逗号把文本拆开了——请给该值加引号")},
+              labels={"field": "field", "suggestion": "field"})
 _schema_check("type", "Values have the type the specification defines", "取值类型符合规范",
-              {"": ("{field_title} must be {expected_text}, not {actual_text} ({value})",
-                    "“{field_title_zh}”应为{expected_text_zh}，而不是{actual_text_zh}（{value}）")})
+              {"": ("{field} must be {expected_text}, not {actual_text} ({value})",
+                    "{field}应为{expected_text_zh}，而不是{actual_text_zh}（{value}）"),
+               # YAML reads `version: 1.10` as the number 1.1: the text as written is what to quote.
+               "quote": ("{field} must be {expected_text}, but {text} was read as {actual_text}: "
+                         "write it in quotes: '{text}'",
+                         "{field}应为{expected_text_zh}，但 {text} 被读作{actual_text_zh}：请加引号书写：'{text}'"),
+               "quote-read": ("{field} must be {expected_text}, but the value was read as {actual_text} ({value}): "
+                              "write it in quotes, exactly as it should read",
+                              "{field}应为{expected_text_zh}，但该值被读作{actual_text_zh}（{value}）：请加引号，按应有的样子书写")})
 _schema_check("enum", "Coded values are among the allowed values", "编码取值属于允许取值",
-              {"": ("{value} is not an allowed value of {field_title} (allowed: {allowed}{more})",
-                    "{value} 不是“{field_title_zh}”的允许取值（允许：{allowed}{more}）"),
-               "suggestion": ("{value} is not an allowed value of {field_title} (allowed: {allowed}{more}); "
+              {"": ("{value} is not an allowed value of {field} (allowed: {allowed}{more})",
+                    "{value} 不是{field}的允许取值（允许：{allowed}{more_zh}）"),
+               "suggestion": ("{value} is not an allowed value of {field} (allowed: {allowed}{more}); "
                               "did you mean '{suggestion}'?",
-                              "{value} 不是“{field_title_zh}”的允许取值（允许：{allowed}{more}）；是否应为“{suggestion}”？"),
-               "renamed": ("{value} is an earlier version's name for '{current}' ({field_title}): write '{current}'; "
-                           "see the schema's description of '{current}' for what else it needs",
-                           "{value} 是“{current}”（{field_title_zh}）在早期版本中的名称：应改写为“{current}”；"
-                           "其他所需内容见模式中对“{current}”的说明")})
-_PATTERN = {"": ("{value} is not in the required form for {field_title} (pattern {pattern})",
-                 "{value} 不符合“{field_title_zh}”的格式（模式 {pattern}）")}
+                              "{value} 不是{field}的允许取值（允许：{allowed}{more_zh}）；是否应为“{suggestion}”？"),
+               "renamed": ("{value} is an earlier version's name for {current} ({field}): write {current}; "
+                           "see the schema's description of that value for what else it needs",
+                           "{value} 是{current}（{field}）在早期版本中的名称：应改写为 {current}；"
+                           "其他所需内容见模式中对该取值的说明")},
+              labels={"field": "field", "allowed": "value:field", "suggestion": "value:field", "current": "value:field"})
+_PATTERN = {"": ("{value} is not in the required form for {field} (pattern {pattern})",
+                 "{value} 不符合{field}的格式（模式 {pattern}）")}
 _schema_check("pattern", "Values are in the form the specification defines", "取值符合规范规定的格式", _PATTERN)
 _schema_check("format", "Dates and URIs are well formed", "日期与 URI 格式正确",
-              {"date": ("{value} is not a date written YYYY-MM-DD ({field_title})",
-                        "{value} 不是以 YYYY-MM-DD 格式书写的日期（{field_title_zh}）"),
-               "uri": ("{value} is not an absolute URI such as https://… ({field_title})",
-                       "{value} 不是绝对 URI，例如 https://…（{field_title_zh}）"),
-               "": ("{value} is not {format} ({field_title})", "{value} 不是“{format}”格式的值（{field_title_zh}）")})
+              {"date": ("{field}: {value} is not a date written YYYY-MM-DD",
+                        "{field}：{value} 不是以 YYYY-MM-DD 格式书写的日期"),
+               "uri": ("{field}: {value} is not an absolute URI such as https://…",
+                       "{field}：{value} 不是绝对 URI，例如 https://…"),
+               "": ("{field}: {value} is not {format}", "{field}：{value} 不是“{format}”格式的值")})
 for _keyword, _en, _zh in (("minimum", "at least", "不小于"), ("maximum", "at most", "不大于"),
                            ("exclusiveMinimum", "greater than", "大于"), ("exclusiveMaximum", "less than", "小于")):
     _schema_check(_keyword, "Numbers lie in the range the specification defines", "数值位于规范规定的范围内",
-                  {"": (f"{{field_title}} must be {_en} {{limit}}, not {{value}}",
-                        f"“{{field_title_zh}}”应{_zh} {{limit}}，而不是 {{value}}")})
+                  {"": (f"{{field}} must be {_en} {{limit}}, not {{value}}",
+                        f"{{field}}应{_zh} {{limit}}，而不是 {{value}}")})
 _schema_check("minItems", "Lists have at least the items the specification asks for", "列表项数不少于规范要求",
-              {"": ("{field_title} must have at least {limit} item(s)", "“{field_title_zh}”应至少有 {limit} 项")})
+              {"": ("{field} must have at least {limit} item(s)", "{field}应至少有 {limit} 项")})
 _schema_check("maxItems", "Lists have at most the items the specification allows", "列表项数不多于规范允许",
-              {"": ("{field_title} must have at most {limit} item(s)", "“{field_title_zh}”应至多有 {limit} 项")})
+              {"": ("{field} must have at most {limit} item(s)", "{field}应至多有 {limit} 项")})
 for _keyword in ("anyOf", "oneOf"):
     _schema_check(_keyword, "Values take one of the forms the specification defines", "取值为规范所定义的形式之一",
-                  {"": ("{value} is not a valid {field_title}", "{value} 不是有效的“{field_title_zh}”"),
-                   "described": ("{value} is not a valid {field_title}: {description}",
-                                 "{value} 不是有效的“{field_title_zh}”：{description_zh}")})
+                  {"": ("{value} is not a valid {field}", "{value} 不是有效的{field}"),
+                   "described": ("{value} is not a valid {field}: {description}",
+                                 "{value} 不是有效的{field}：{description_zh}")})
 register(Check("schema.text", "error", "Text holds characters only", "文本仅由字符组成",
                {"value": ("the value holds a lone UTF-16 surrogate, which is not a character",
                           "该值含有孤立的 UTF-16 代理项，不是字符"),
@@ -224,48 +245,74 @@ def _class_at(pointer: str) -> str | None:
     return slot["range"] if slot and slot["kind"] == "class" else None
 
 
-def _labels(pointer: str) -> tuple[str, str]:
-    return catalogue.field_label(catalogue.template_of(pointer))
+def _field(pointer: str) -> dict:
+    """The ``field`` parameter of the field at ``pointer``: its card path (rendered with its labels)."""
+    return {"field": catalogue.template_of(pointer)}
 
 
-def _message(error, pointer: str) -> tuple[str, str, dict]:
-    """(pointer, check ID, variant, parameters) for one jsonschema error."""
+def _at(data, pointer: str):
+    """The value at ``pointer`` in ``data``, or ``_ABSENT``."""
+    for token in pointers.tokens(pointer):
+        if isinstance(data, dict) and pointers.unescape(token) in data:
+            data = data[pointers.unescape(token)]
+        elif isinstance(data, list) and token.isdigit() and int(token) < len(data):
+            data = data[int(token)]
+        else:
+            return _ABSENT
+    return data
+
+
+_ABSENT = object()
+
+
+def _message(error, pointer: str, data, source) -> tuple[str, str, str, dict]:
+    """(pointer, check ID, variant, parameters) for one jsonschema error; ``data``: the card as written
+    (the error is of its filled-in part, :func:`_filled`), ``source``: see :func:`check`."""
     v = error.validator
     value = error.instance
-    title, title_zh = _labels(pointer)
-    labels = {"field_title": title, "field_title_zh": title_zh}
+    labels = _field(pointer)
     if v == "required":
         named = _REQUIRED.match(error.message)
         missing = named.group(1) if named else next(
             (f for f in error.validator_value if isinstance(value, dict) and f not in value), "?")
+        if not value and isinstance(_at(data, pointer), dict) and pointer and pointer.rsplit("/", 1)[-1].isdigit():
+            # an entry of a list that holds no filled-in field: once for the entry, not once per field
+            return pointer, "schema.required", "entry-empty", _field(pointer)
         pointer = f"{pointer}/{pointers.escape(missing)}"
-        title, title_zh = _labels(pointer)
-        return pointer, "schema.required", "", {"field": missing, "field_title": title, "field_title_zh": title_zh}
+        slot = catalogue.field_slot(catalogue.template_of(pointer)) or {}
+        section = slot.get("kind") == "class" and not slot.get("multivalued")
+        written = _at(data, pointer) is not _ABSENT
+        variant = ("section" if section else "") + ("-empty" if written and section else "empty" if written else "")
+        return pointer, "schema.required", variant, _field(pointer)
     if v == "additionalProperties":
         cls = _class_at(pointer)
         known = sorted(schema_index()["classes"].get(cls, {}).get("slots", {})) if cls else []
         extras = sorted(k for k in value if k not in error.schema.get("properties", {}))
         extra = extras[0] if extras else "?"
         hint = difflib.get_close_matches(extra, known, n=1)
+        parent = pointer
         pointer = f"{pointer}/{pointers.escape(extra)}"
+        params = _field(pointer)
         if hint:
-            return pointer, "schema.additionalProperties", "suggestion", {"field": extra, "suggestion": hint[0]}
+            suggestion = catalogue.template_of(f"{parent}/{pointers.escape(hint[0])}")
+            return pointer, "schema.additionalProperties", "suggestion", {**params, "suggestion": suggestion}
         if value.get(extra) is None and (" " in extra or extra.endswith(".")):
             # `{name: Foo, Ltd.}`: an unquoted comma inside a flow mapping split the text.
-            return pointer, "schema.additionalProperties", "split-text", {"field": extra}
-        return pointer, "schema.additionalProperties", "", {"field": extra}
+            return pointer, "schema.additionalProperties", "split-text", params
+        return pointer, "schema.additionalProperties", "", params
     if v == "type":
         expected = [t for t in (error.validator_value if isinstance(error.validator_value, list)
                                 else [error.validator_value]) if t != "null"]
         got = _json_type(value)
-        return pointer, "schema.type", "", {
-            **labels, "expected": expected, "actual": got, "value": _short(value),
-            "expected_text": " or ".join(_TYPE_EN[t] for t in expected), "actual_text": _TYPE_EN[got],
-            "expected_text_zh": "或".join(_TYPE_ZH[t] for t in expected), "actual_text_zh": _TYPE_ZH[got]}
+        params = {**labels, "expected": expected, "actual": got, "value": _short(value),
+                  "expected_text": " or ".join(_TYPE_EN[t] for t in expected), "actual_text": _TYPE_EN[got],
+                  "expected_text_zh": "或".join(_TYPE_ZH[t] for t in expected), "actual_text_zh": _TYPE_ZH[got]}
+        return pointer, "schema.type", *_quote_hint(error, pointer, params, source)
     if v == "enum":
         allowed = [str(a) for a in error.validator_value]
         hint = difflib.get_close_matches(str(value), allowed, n=1)
-        params = {**labels, "value": _short(value), "allowed": allowed[:12], "more": ", …" if len(allowed) > 12 else ""}
+        params = {**labels, "value": _short(value), "allowed": allowed[:12], "more": ", …" if len(allowed) > 12 else "",
+                  "more_zh": "、…" if len(allowed) > 12 else ""}
         renamed = _renamed(value, allowed)
         if renamed:
             return pointer, "schema.enum", "renamed", {**params, "current": renamed}
@@ -294,6 +341,26 @@ def _message(error, pointer: str) -> tuple[str, str, dict]:
     return pointer, f"schema.{v}", "", {**labels, "detail": error.message}
 
 
+# What YAML reads as a number or true/false where text is expected: quoting the text as written fixes it.
+_QUOTABLE = ("integer", "number", "boolean")
+
+
+def _quote_hint(error, pointer: str, params: dict, source) -> tuple[str, dict]:
+    """The variant and parameters of a type error: "quote" when text is expected and YAML read the value
+    as a number or true/false, with the text as written in the card if ``source`` knows it ("quote-read"
+    if not: `version: 1.10` is read as 1.1, so the value read is not what to quote), and when quoting
+    it can give an allowed value (a coded field takes only its codes)."""
+    if "string" not in params["expected"] or params["actual"] not in _QUOTABLE:
+        return "", params
+    text = source(pointer) if source is not None else None
+    allowed = error.schema.get("enum") if isinstance(error.schema, dict) else None
+    if allowed is not None and _written(error.instance, pointer, source) not in allowed:
+        return "", params
+    if text is None:
+        return "quote-read", params
+    return "quote", {**params, "text": text}
+
+
 def _pattern_params(value, pattern: str, labels: dict) -> dict:
     return {**labels, "value": _short(value), "pattern": pattern}
 
@@ -317,17 +384,73 @@ def _flatten(error):
     yield error
 
 
-def check(data: dict, provider_kind: str | None = None, limit: int | None = None) -> list[Issue]:
+def check(data: dict, provider_kind: str | None = None, limit: int | None = None, source=None) -> list[Issue]:
     """Structural issues of a card (empty if it conforms to the JSON Schema and declares a known
     specification version). With ``limit``, at most ``limit`` issues: the errors are produced one by
-    one and checking stops there."""
-    issues = list(itertools.islice(iter_issues(data, provider_kind), limit))
+    one and checking stops there. ``source``: a function giving the text of a scalar as the card's
+    file writes it (``1.10`` where the data holds 1.1; :meth:`.loading.LoadedCard.scalar_text`), or
+    None if the value is text or the card has no file."""
+    issues = list(itertools.islice(iter_issues(data, provider_kind, source), limit))
     if limit is None or len(issues) < limit:
         issues += _version_issues(data, issues, provider_kind)
     return issues[:limit] if limit is not None else issues
 
 
-def iter_issues(data: dict, provider_kind: str | None = None):
+def _filled(value, cls: str | None, depth: int = 0):
+    """``value`` (an instance of schema class ``cls``) without the fields it leaves empty: a field with no
+    value (``key:``), or a section or list of sections none of whose fields has a value. A value written
+    as such ("", ``[]``: "none") is kept, and so is a field the schema does not know, so that it is still
+    reported. The card's text is what it is; the JSON Schema judges only what it says, so a template left
+    unfilled gives one error per required field, not one per keyword and per field of an empty section.
+    (Below the loader's depth limit a value is kept as it is: data handed to the library may nest deeper.)"""
+    if not isinstance(value, dict) or cls is None or depth > MAX_DEPTH:
+        return value
+    slots = schema_index()["classes"].get(cls, {}).get("slots", {})
+    out = {}
+    for key, item in value.items():
+        slot = slots.get(key)
+        if slot is not None:
+            inner = slot["range"] if slot["kind"] == "class" else None
+            if item is None:
+                continue
+            if isinstance(item, list) and inner is not None and item:
+                item = [_filled(entry, inner, depth + 2) for entry in item]
+                if all(entry is None or entry == {} for entry in item):
+                    continue
+            elif isinstance(item, dict):
+                item = _filled(item, inner, depth + 1)
+                if item == {}:
+                    continue
+        out[key] = item
+    return out
+
+
+def _said_elsewhere(error, pointer: str, source) -> bool:
+    """True for an error another error of the same value says better, so that a value is reported once:
+    on a value of the wrong type, the type error (``pattern`` or ``format`` on a number adds nothing);
+    on a coded field, the enum error with the allowed values (a type error adds nothing), unless quoting
+    the value as written gives an allowed one (then the type error says to quote it)."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    types = schema.get("type")
+    if types is None:
+        return False
+    types = types if isinstance(types, list) else [types]
+    got = _json_type(error.instance)
+    if got in types or (got == "integer" and "number" in types):
+        return False
+    if "enum" in schema and error.validator in ("type", "enum"):
+        quotable = "string" in types and got in _QUOTABLE and _written(error.instance, pointer, source) in schema["enum"]
+        return quotable == (error.validator == "enum")
+    return error.validator != "type"
+
+
+def _written(value, pointer: str, source) -> str:
+    """A scalar as the card writes it, if ``source`` knows, else as read."""
+    text = source(pointer) if source is not None else None
+    return text if text is not None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def iter_issues(data: dict, provider_kind: str | None = None, source=None):
     """The JSON Schema issues of a card, one by one (deduplicated), in a stable order.
 
     The compiled validator decides whether the card is valid; the pure-Python one explains the errors in
@@ -343,12 +466,15 @@ def iter_issues(data: dict, provider_kind: str | None = None):
         seen.add((issue.path, issue.message))
         fast = None
         yield issue
+    written, data = data, _filled(data, schema_index()["root_class"])
     if fast is not None and fast.is_valid(data):
         return
     errors = (flat for error in _validator().iter_errors(data) for flat in _flatten(error))
     for error in errors:
         pointer = "".join(f"/{pointers.escape(t)}" for t in error.absolute_path)
-        pointer, check_id, variant, params = _message(error, pointer)
+        if _said_elsewhere(error, pointer, source):
+            continue
+        pointer, check_id, variant, params = _message(error, pointer, written, source)
         issue = diagnostic(check_id, pointer, variant, requirement=catalogue.primary_requirement(pointer, provider_kind),
                            **params)
         if (pointer, issue.message) not in seen:
@@ -357,8 +483,7 @@ def iter_issues(data: dict, provider_kind: str | None = None):
     if not seen and fast is not None:
         for error in fast.iter_errors(data):
             pointer = "".join(f"/{pointers.escape(t)}" for t in error.instance_path)
-            title, title_zh = _labels(pointer)
-            labels = {"field_title": title, "field_title_zh": title_zh}
+            labels = _field(pointer)
             kind = type(error.kind).__name__  # ValidationErrorKind.Pattern -> "Pattern"
             check_id = f"schema.{kind[:1].lower()}{kind[1:]}"
             if kind == "Pattern":

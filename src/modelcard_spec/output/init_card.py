@@ -12,6 +12,8 @@ def _comment(slot: dict, lang: str) -> str:
     else:
         title, desc = slot["title"], slot["description"]
     flags = []
+    if slot["multivalued"] and slot["kind"] != "class":
+        flags.append("列表" if lang == "zh" else "list")
     if slot["required"]:
         flags.append("必填" if lang == "zh" else "required")
     if slot["requirements"]:
@@ -47,9 +49,7 @@ def _emit(cls: str, indent: int, lang: str, out: list[str], first_prefix: str = 
             else:
                 out.append(f"{lead}{name}:")
                 _emit(slot["range"], indent + 2, lang, out)
-        elif slot["multivalued"]:
-            out.append(f"{lead}{name}: []")
-        else:
+        else:  # left empty (not `[]`, which states "none"): an empty field counts as not given
             out.append(f"{lead}{name}:")
 
 
@@ -57,11 +57,14 @@ def render_template(lang: str = "en") -> str:
     index = schema_index()
     head = (
         ["# 模型卡模板（modelcard-spec）。填写各字段后运行：modelcard-spec validate card.yaml",
-         "# 方括号中为必填标记和该字段服务的要求编号（本工具包自定编号，并非标准条款号）。"]
+         "# 方括号中为必填标记和该字段服务的要求编号（本工具包自定编号，并非标准条款号）。",
+         "# 未填写的字段视为未给出，验证时每个只报告一次。形似数字的文本（如版本号 1.10）应加引号书写：'1.10'。"]
         if lang == "zh" else
         ["# Model card template (modelcard-spec). Fill in the fields, then run: modelcard-spec validate card.yaml",
          "# Brackets show whether a field is required and the requirement IDs it serves (the kit's own IDs,",
-         "# not clause numbers of the standard)."]
+         "# not clause numbers of the standard).",
+         "# A field left empty counts as not given; validate reports each one once. Quote text that looks like",
+         "# a number, such as a version: '1.10'."]
     )
     body: list[str] = []
     _emit(index["root_class"], 0, lang, body)
