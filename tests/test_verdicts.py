@@ -415,3 +415,14 @@ def test_sarif_carries_each_cards_verdicts_and_scores():
     conf = json.loads(proc.stdout)["runs"][0]["properties"]["conformity"]
     assert len(conf) == 1 and set(conf[0]["verdicts"].values()) <= set(conformity.STATUSES)
     assert conf[0]["verdicts"]["MCS-SD-07"] == "not_adopted" and conf[0]["adoption"] < 1
+
+
+def test_an_unfilled_template_reports_each_gap_once(tmp_path):
+    card = tmp_path / "card.yaml"
+    assert run("init", "-o", str(card)).returncode == 0
+    issues = json.loads(run("validate", str(card), "--format", "json").stdout)["results"][0]["issues"]
+    assert len(issues) < 100, len(issues)
+    keys = [(i["path"], i["requirement"], i["rule"]) for i in issues]
+    assert len(keys) == len(set(keys))  # one diagnostic per place, requirement and check
+    sections = [i for i in issues if i.get("params", {}).get("section")]
+    assert sections and all("missing or empty" in i["message"] for i in sections)

@@ -52,9 +52,9 @@ register(Check("conformity.missing-field", "error",
                      "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少{field}" + _HINT[1]),
                 "auto": ("{requirement_id} ({requirement_title}) is claimed but {field} is missing" + _AUTO[0] + _HINT[0],
                          "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少{field}" + _AUTO[1] + _HINT[1]),
-                "section": ("{requirement_id} ({requirement_title}) is claimed but the section {section} is missing"
-                            + _HINT[0],
-                            "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少{section}部分" + _HINT[1]),
+                "section": ("{requirement_id} ({requirement_title}) is claimed but the section {section} is missing or "
+                            "empty" + _HINT[0],
+                            "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少{section}部分或该部分为空" + _HINT[1]),
                 "placeholder": ("{requirement_id} ({requirement_title}) is claimed but {field} holds only a placeholder "
                                 "({value!r}), which says nothing" + _HINT[0],
                                 "已声明采用 {requirement_id}（{requirement_title_zh}），但{field}仅为占位值（{value!r}），"
@@ -257,9 +257,19 @@ def field_issues(data: dict, provider_kind: str | None):
                                      requirement=req.id, value=text, **params)
 
 
+def _empty(node) -> bool:
+    """Nothing said: missing, or a mapping or list whose every value is empty (an unfilled template)."""
+    if isinstance(node, dict):
+        return all(_empty(v) for v in node.values())
+    if isinstance(node, list):
+        return all(_empty(v) for v in node)
+    return is_missing(node)
+
+
 def _absent_section(data: dict, pointer: str) -> str | None:
-    """The pointer of the outermost mapping above ``pointer`` that the card leaves out (None if the
-    field's parent is there): a missing section is reported once, where it should be."""
+    """The pointer of the outermost mapping above ``pointer`` that the card leaves out or leaves
+    empty (None if the field's parent says something): a missing section is reported once, where it
+    should be."""
     node, here = data, ""
     parts = pointer.split("/")[1:]
     for token in parts[:-1]:
@@ -270,7 +280,7 @@ def _absent_section(data: dict, pointer: str) -> str | None:
             node = node[int(token)]
         else:
             node = None
-        if is_missing(node):
+        if _empty(node):
             return here
     return None
 
