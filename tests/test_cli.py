@@ -12,7 +12,7 @@ import yaml
 
 from conftest import EXAMPLES, INVALID_CARDS, ROOT, VALID_CARDS
 from modelcard_spec import __version__
-from modelcard_spec.spec.resources import artifact_text
+from modelcard_spec.spec.resources import artifact_text, schema_version
 
 
 def run(*args, cwd=ROOT):
@@ -30,7 +30,7 @@ def test_validate_exit_codes_and_json_shape(tmp_path):
     assert ok.returncode == 0, ok.stdout
     data = json.loads(ok.stdout)
     assert data["tool"] == {"name": "modelcard-spec", "version": __version__}
-    assert data["schema_version"] == "0.1.0"
+    assert data["schema_version"] == schema_version()
     assert data["results"][0]["valid"] is True and data["results"][0]["issues"] == []
 
     bad = run("validate", str(INVALID_CARDS[0]), "--format", "json")
@@ -92,7 +92,7 @@ def test_init_writes_a_commented_template_that_parses(lang, needle, tmp_path):
     text = target.read_text(encoding="utf-8")
     assert needle in text
     data = yaml.safe_load(text)
-    assert data["schema_version"] == "0.1.0" and data["conformity"]["claim_all"] is True
+    assert data["schema_version"] == schema_version() and data["conformity"]["claim_all"] is True
     assert {"model_framework", "source_task_data", "applicability", "conformity"} <= set(data)
     again = run("init", "-o", str(target))
     assert again.returncode == 2 and target.read_text(encoding="utf-8") == text
