@@ -30,10 +30,13 @@ PREFIXES = set(INDEX["prefixes"])
 # Keys of the generated schema index and catalogue (artifacts of schema/, read as data).
 INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_class", "slot_order",
               "multivalued", "required", "description_zh", "annotations", "any_of", "meaning", "types",
-              "uri", "areas", "properties", "prefixes", "exact_mappings"}
+              "uri", "areas", "properties", "prefixes", "exact_mappings", "order", "previous_versions",
+              "renamed_from", "placeholder", "placeholders"}
 # Keys of formats that are not the card, by the module that reads or writes them.
 FOREIGN = {
     "check/structural.py": {"enum", "number", "actual", "expected"},  # JSON Schema keywords and types; its params
+    "check/conformity.py": {"claimed_automatically"},    # a key of the per-requirement status entries
+    "check/evaluations.py": {"assessment", "verification"},  # what a report shows about the records
     "graph/push.py": {"Authorization", "Location"},       # HTTP headers
     "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
     "graph/sparql.py": {"datatype", "error", "xml:lang"},  # SPARQL results JSON
@@ -50,8 +53,10 @@ FOREIGN = {
     "modelfiles/verify.py": {"", "over_limit", "problems", "saved", "card_fragment"},  # a .npy's one array; the JSON report
     "modelfiles/verifyarrays.py": {""},
     "modelfiles/verifyrun.py": {"error", "memory", "over", "started"},  # replies of the ONNX Runtime process
-    "output/conformity_report.py": {"card", "header", "issues", "message", "message_zh", "rule", "severity",
-                                    "unattributed_issues", "valid"},
+    "output/conformity_report.py": {"header", "issues", "message", "message_zh", "rule", "severity",
+                                    "unattributed_issues", "valid", "adopted", "assessment", "catalogue_derivation",
+                                    "catalogue_derivation_zh", "claimed_automatically", "counts", "declared_standard",
+                                    "documented", "file", "in_scope", "models", "review", "totals", "verification"},
     "output/cyclonedx.py": {"approach", "architectureFamily", "bom-ref", "components", "confidenceInterval",
                             "considerations", "contact", "contents", "data", "ethicalConsiderations",
                             "externalReferences", "governance", "hashes", "licenses", "modelArchitecture",
@@ -66,6 +71,9 @@ FOREIGN = {
 }
 # Strings shaped like pointers that are not pointers into a card, by module.
 FOREIGN_PATHS = {
+    # pointers into the assessor's record and the verification result (schema classes AssessmentRecord and
+    # VerificationResult), not into a card
+    "check/evaluations.py": {"/card/sha256", "/model/sha256", "/model_files", "/catalogue_version"},
     "graph/rdf.py": {"/assessment"},          # the path of an assessment's IRI
     "modelfiles/_onnxchild.py": {"/proc/self/status"},
     "modelfiles/torchfile.py": {"/data"},    # the folder of a PyTorch archive's tensors

@@ -186,7 +186,6 @@ def test_every_variant_the_code_names_is_registered():
 # of the command line's two-line messages, by module. The output layer renders pages and tables in
 # the language asked for and is not listed: its words are presentation, not diagnostics.
 CHINESE_PARAMETERS = {
-    "check/conformity.py": {"仅适用于：", "适用条件不成立：", "模型卡的字段未全部检查：检查已提前停止"},  # status justifications
     "check/structural.py": {"布尔值", "空值"},                     # JSON types (expected_text_zh)
     "cli.py": {": 错误："},                                        # the label of a message's Chinese line
     "importers/huggingface.py": {"YAML 前置元数据"},               # what_zh

@@ -48,6 +48,7 @@ MUTATIONS = {
     "metric.interval": (cxr, lambda d: _set(perf(d, 0), ["confidence_interval", "level"], 95), "MCS-AP-03", "error"),
     "metric.proportion-range": (cxr, lambda d: _set(perf(d, 0), ["value"], 91), "MCS-AP-03", "error"),
     "metric.subgroup-size": (cxr, lambda d: _set(perf(d, 4), ["sample_size"], 1500), "MCS-AP-03", "error"),
+    "metric.split": (cxr, lambda d: _set(perf(d, 0), ["split"], "tuning"), "MCS-AP-03", "warning"),
     "reference.unknown": (cxr, lambda d: _set(perf(d, 3), ["dataset"], "ds-typo"), "MCS-AP-03", "error"),
     "reference.duplicate-id": (cxr, lambda d: d["evidence"].append(dict(d["evidence"][0])), "MCS-LC-05", "error"),
     "splits.ratio-sum": (cxr, lambda d: _set(d["training_process"]["data_splits"]["splits"][2], ["ratio"], 0.15), "MCS-TR-03", "error"),
@@ -67,7 +68,8 @@ MUTATIONS = {
     "conformity.missing-field": (cxr, lambda d: d["model_framework"].pop("flowchart"), "MCS-FW-05", "error"),
     "conformity.unknown-requirement": (cxr, lambda d: d["conformity"]["requirements"].append({"requirement": "MCS-ZZ-99", "status": "claimed"}), "MCS-GEN-07", "error"),
     "conformity.duplicate": (cxr, lambda d: d["conformity"]["requirements"].append(dict(d["conformity"]["requirements"][1])), "MCS-GEN-07", "error"),
-    "conformity.justification": (cxr, lambda d: _set(d["conformity"]["requirements"][0], ["justification"], "n/a"), "MCS-GEN-07", "error"),
+    "conformity.justification": (cxr, lambda d: d["conformity"]["requirements"][0].update(justification="n/a")
+                                 or d["conformity"]["requirements"][0].pop("justification_zh"), "MCS-GEN-07", "error"),
     "conformity.kind": (cxr, lambda d: d["conformity"]["requirements"].append({"requirement": "MCS-GEN-09", "status": "claimed"}), "MCS-GEN-07", "warning"),
     "conformity.catalogue-version": (cxr, lambda d: _set(d["conformity"], ["catalogue_version"], "0.0.9"), "MCS-GEN-07", "warning"),
 }
@@ -116,16 +118,17 @@ def test_a_claimed_requirement_that_is_wrong_makes_its_status_nonconforming():
     assert {s["id"]: s["status"] for s in statuses}["MCS-AP-03"] == "nonconforming"
 
 
-def test_not_applied_requirement_is_not_applicable_with_its_justification():
+def test_a_requirement_not_adopted_is_not_adopted_with_its_reason_and_justification():
     _, statuses = check_data(cxr(), CXR)
     entry = next(s for s in statuses if s["id"] == "MCS-ND-04")
-    assert entry["status"] == "not_applicable" and "state dict" in entry["justification"]
+    assert entry["status"] == "not_adopted" and entry["reason"] == "not_relevant_to_model"
+    assert "state dict" in entry["justification"] and "状态字典" in entry["justification_zh"]
 
 
 def test_conditional_requirement_only_applies_when_its_condition_holds():
-    data = ct()  # white box? no: black box, so MCS-EX-03 applies
+    data = ct()  # white box? no: black box, so MCS-EX-03 applies (and awaits a reviewer)
     _, statuses = check_data(data, CT)
-    assert {s["id"]: s["status"] for s in statuses}["MCS-EX-03"] == "conforms"
+    assert {s["id"]: s["status"] for s in statuses}["MCS-EX-03"] == "awaiting_evaluation"
     data["model_framework"]["algorithm_type"]["transparency"] = "white_box"
     del data["explainability"]["factor_analysis"]
     _, statuses = check_data(data, CT)
@@ -358,7 +361,9 @@ def test_a_declaration_of_the_wrong_shape_gets_its_diagnostics(conformity):
     issues, statuses = check_data(data, CXR)
     assert any(i.rule.startswith("schema.") and i.path.startswith("/conformity") for i in issues)
     assert not [i for i in issues if i.rule.startswith("internal")]
-    assert {s["id"]: s["status"] for s in statuses}["MCS-GEN-07"] == "nonconforming"
+    # a declaration that claims all is broken: nonconforming; one that is no mapping claims nothing
+    claims = isinstance(conformity, dict) and conformity.get("claim_all") is True
+    assert {s["id"]: s["status"] for s in statuses}["MCS-GEN-07"] == ("nonconforming" if claims else "not_claimed")
 
 
 # --------------------------------------------------------------------------- at most 1,000 diagnostics

@@ -37,7 +37,7 @@ from ..spec import catalogue
 from ..spec.catalogue import Requirement, condition_state, expression_holds, is_missing, placeholder, resolve
 from ..spec.resources import schema_index
 from ..spec.diagnostics import Issue, diagnostic
-from ..spec.registry import Check, register
+from ..spec.registry import Check, lookup, register
 
 _HINT = ("; if the information does not exist, declare {requirement_id} not adopted "
          "(conformity.requirements, status not_adopted, reason information_unavailable)",
@@ -69,6 +69,21 @@ register(Check("conformity.condition-unstated", "error",
                      "{requirement_id}（{requirement_title_zh}）仅在特定条件下适用（{condition_zh}）；模型卡未说明此处该条件是否成立："
                      "应填写 {fill_zh}，或明确写明 {statement_zh}（省略不构成说明）")},
                reports_against=("the claimed requirement", "所声明采用的要求")))
+# Why a requirement has its status, where the status alone does not say (a wording the verdicts quote).
+register(Check("conformity.status", "info", "Why a requirement has its status", "要求为该状态的原因",
+               {"kind": ("applies only to: {kinds}", "仅适用于：{kinds}"),
+                "condition": ("the card states the condition does not hold: {condition}",
+                              "模型卡说明适用条件不成立：{condition_zh}"),
+                "stopped": ("not every field of the card was checked: checking stopped early",
+                            "模型卡的字段未全部检查：检查已提前停止")},
+               scope="fragment", labels={"field": "field", "kinds": "value:field"}))
+# How a condition is written in a card (a wording conformity.condition-unstated quotes).
+register(Check("conformity.statement", "info", "How a card states a condition", "模型卡如何说明条件",
+               {"present": ("'{path}'", "“{path}”"),
+                "equals": ("'{path}: {values}'", "“{path}: {values}”"),
+                "one-of": ("'{path}' with one of {values}", "“{path}”取 {values} 之一"),
+                "differs": ("'{path}' with a value other than {values}", "“{path}”取 {values} 以外的值")},
+               scope="fragment", labels={"field": "field", "values": "value:field"}))
 _GEN07 = ("MCS-GEN-07",)
 register(Check("conformity.unknown-requirement", "error", "Claims name requirements of the catalogue",
                "声明的要求存在于要求目录中",
@@ -287,24 +302,20 @@ def _absent_section(data: dict, pointer: str) -> str | None:
 
 def _statement(expression: str | None, prefix: str | None) -> tuple[str, str]:
     """A condition expression as a reader writes it in the card (relative to the list item when the
-    condition is about items): ``path``, ``path: value`` or ``path: a value other than ...``."""
+    condition is about items): ``path``, ``path: value`` or ``path`` with a value other than ..."""
     if not expression:
         return "", ""
-    for op in (" == ", " != "):
+    variant, path, values = "present", expression, ""
+    for op, name in ((" == ", "equals"), (" != ", "differs")):
         if op in expression:
             path, values = expression.split(op, 1)
+            variant = name
             break
-    else:
-        path, values, op = expression, "", ""
-    if prefix and path.startswith(prefix + "."):
-        path = path[len(prefix) + 1:]
-    shown = values.split("|")
-    if op == " == ":
-        return f"'{path}: {' | '.join(shown)}'", f"“{path}: {' | '.join(shown)}”"
-    if op == " != ":
-        return (f"'{path}' with a value other than {', '.join(shown)}",
-                f"“{path}”为 {'、'.join(shown)} 以外的值")
-    return f"'{path}'", f"“{path}”"
+    shown = path[len(prefix) + 1:] if prefix and path.startswith(prefix + ".") else path
+    if variant == "equals" and "|" in values:
+        variant = "one-of"
+    return lookup("conformity.statement").render(variant, {"path": shown, "field": path,
+                                                          "values": values.split("|") if values else []})
 
 
 def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
@@ -340,10 +351,7 @@ def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
 
 
 def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
-_PROVIDER_KIND_NOTE = ("applies only to: {kinds}", "仅适用于：{kinds}")
+    return any(0x4E00 <= ord(ch) <= 0x9FFF for ch in text)
 
 
 def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complete: bool = True,
@@ -364,16 +372,13 @@ def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complet
             missing.add(i.requirement)
         elif i.severity == "error":
             failed.setdefault(i.requirement, []).append(i)
-    kinds = schema_index()["enums"]["ProviderKind"]["values"]
     out = []
     for req in catalogue.requirements():
         entry: dict = {"id": req.id}
         out.append(entry)
         if not applies_to_kind(req, provider_kind):
             entry["status"] = "not_applicable"
-            entry["justification"] = _PROVIDER_KIND_NOTE[0].format(kinds=", ".join(req.provider_kinds))
-            entry["justification_zh"] = _PROVIDER_KIND_NOTE[1].format(
-                kinds="、".join(kinds.get(k, {}).get("title_zh") or k for k in req.provider_kinds))
+            _justify(entry, "kind", field="provider_kind", kinds=list(req.provider_kinds))
             continue
         if req.id in decl.not_adopted:
             declared = decl.not_adopted[req.id]
@@ -391,8 +396,7 @@ def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complet
         state = condition_state(data, req)
         if state.state == "not_applicable":
             entry["status"] = "not_applicable"
-            entry["justification"] = f"the card states the condition does not hold: {req.condition}"
-            entry["justification_zh"] = f"模型卡说明适用条件不成立：{req.condition_zh}"
+            _justify(entry, "condition", condition=req.condition, condition_zh=req.condition_zh)
             continue
         review = evaluations.reviews.get(req.id)
         performed = _performed(req, evaluations, review)
@@ -405,8 +409,7 @@ def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complet
             entry["status"] = "incomplete"
         elif not complete:
             entry["status"] = "incomplete"
-            entry["justification"] = "not every field of the card was checked: checking stopped early"
-            entry["justification_zh"] = "模型卡的字段未全部检查：检查已提前停止"
+            _justify(entry, "stopped")
         else:
             pending = [m for m in req.evaluation_methods if m not in performed]
             if pending:
@@ -415,6 +418,10 @@ def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complet
             else:
                 entry["status"] = "conforms"
     return out
+
+
+def _justify(entry: dict, variant: str, **params) -> None:
+    entry["justification"], entry["justification_zh"] = lookup("conformity.status").render(variant, params)
 
 
 def _performed(req: Requirement, evaluations: Evaluations, review: Review | None) -> set[str]:

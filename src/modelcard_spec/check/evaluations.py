@@ -15,14 +15,15 @@ from pathlib import Path
 from ..spec import catalogue, pointers
 from ..spec.catalogue import placeholder
 from ..spec.diagnostics import DiagnosticError
-from ..spec.registry import Check, register
+from ..spec.registry import Check, lookup, register
 from ..spec.resources import artifact_json
 from . import conformity
 from .loading import LoadedCard, read_card
 from .structural import document_validator
 
-_KINDS = {"assessment": ("assessor's record", "审核记录"), "verification": ("verification result", "复现运行结果")}
-
+register(Check("evaluation.kind", "info", "The kinds of evaluation record", "评价记录的类别",
+               {"assessment": ("assessor's record", "审核记录"), "verification": ("verification result", "复现运行结果")},
+               scope="fragment"))
 register(Check("evaluation.record", "error", "Evaluation records are valid and about the card and model given",
                "评价记录有效，且针对所给的模型卡和模型文件",
                {"invalid": ("the {kind} is not valid at {pointer}: {detail}",
@@ -45,7 +46,7 @@ class EvaluationError(DiagnosticError):
 
     def __init__(self, variant: str, file: str, kind: str, *, path: str = "", line: int | None = None,
                  column: int | None = None, **params):
-        en, zh = _KINDS[kind]
+        en, zh = lookup("evaluation.kind").render(kind, {})
         super().__init__("evaluation.record", variant, where=file, path=path, line=line, column=column,
                          kind=en, kind_zh=zh, **params)
 
