@@ -92,12 +92,11 @@ def test_an_optional_section_left_empty_is_no_schema_error():
 
 
 def test_an_empty_entry_among_filled_ones_is_reported_once():
-    data = {"change_history": [{"version": "1", "release_date": "2024-01-01", "update_type": "major",
-                                "description": "first"},
-                               {"version": None, "release_date": None, "update_type": None}]}
-    issues = [i for i in structural.check(data) if i.path.startswith("/change_history")]
+    data = {"evidence": [{"id": "ev-1", "kind": "other", "title": "first"},
+                         {"id": None, "kind": None, "title": None}]}
+    issues = [i for i in structural.check(data) if i.path.startswith("/evidence")]
     assert [(i.path, i.message) for i in issues] == [
-        ("/change_history/1", "an entry of 'change_history[]' (Change history) is empty: none of its fields is filled in")]
+        ("/evidence/1", "an entry of 'evidence[]' (Evidence) is empty: none of its fields is filled in")]
 
 
 def test_a_value_written_as_none_is_judged_as_written():

@@ -398,7 +398,8 @@ def test_verdicts_by_card_agree_with_the_validator(store):
         result = validate_file(path)
         name = read_card(path).data["name"]
         counts = {s: sum(1 for e in result.requirements if e["status"] == s)
-                  for s in ("conforms", "nonconforming", "not_applicable", "not_claimed")}
+                  for s in ("conforms", "awaiting_evaluation", "incomplete", "nonconforming", "not_claimed",
+                            "not_adopted", "not_applicable")}
         assert {s: int(rows[name][s]) for s in counts} == counts
 
 

@@ -30,6 +30,11 @@ REASON_LABELS = _labels("NotAdoptedReason")
 OBLIGATION_LABELS = _labels("Obligation")
 REVIEW_LABELS = _labels("ReviewerVerdict")
 KIND_LABELS = _labels("ProviderKind")
+# The sections of the Markdown report, in order (English, Chinese): a card cannot add one.
+HEADINGS = {"scores": ("Scores", "得分"), "not_adopted": ("Requirements not adopted", "不采用的要求"),
+            "awaiting": ("Requirements awaiting evaluation", "待评价的要求"),
+            "open": ("Requirements still open", "尚未解决的要求"), "areas": ("Summary by area", "各领域汇总"),
+            "requirements": ("Requirements", "逐项要求"), "other": ("Other issues", "其他问题")}
 # Statuses that leave something open, in the order the first screen lists them.
 OPEN = ("nonconforming", "incomplete", "not_claimed")
 
@@ -159,13 +164,13 @@ def markdown(rep: dict, lang: str = "en") -> str:
     cat = f"modelcard-spec {'要求目录' if zh else 'requirement catalogue'} {h['catalogue_version']}"
     out = [f"# {'符合性报告' if zh else 'Conformity report'}: {title}", ""]
     if zh:
-        out += [f"> 本报告给出模型卡对照 {cat} 的符合性。{h['catalogue_derivation_zh']}"
+        out += [f"**本报告给出模型卡对照 {cat} 的符合性。**{h['catalogue_derivation_zh']}"
                 "本报告不是对标准本身的符合性声明。", ""]
     else:
-        out += [f"> Conformity against the {cat}. {h['catalogue_derivation']} "
+        out += [f"**Conformity against the {cat}.** {h['catalogue_derivation']} "
                 "This report does not state conformity with the standard itself.", ""]
     kind = model.get("provider_kind")
-    kind_text = md(f"{KIND_LABELS[kind][i]} ({kind})" if kind in KIND_LABELS else kind)
+    kind_text = md(f"{KIND_LABELS[kind][i]} ({kind})" if isinstance(kind, str) and kind in KIND_LABELS else kind)
     rows = [
         ("模型卡" if zh else "Card", f"<code>{md(h['card'])}</code>"),
         ("模型卡 SHA-256" if zh else "Card SHA-256", f"`{h['card_sha256']}`"),
@@ -179,7 +184,7 @@ def markdown(rep: dict, lang: str = "en") -> str:
     out += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
     summary = rep["summary"]
     if summary:
-        out += ["## " + ("得分" if zh else "Scores"), ""]
+        out += ["## " + HEADINGS["scores"][i], ""]
         out += ["| " + ("指标" if zh else "Score") + " | " + ("数值" if zh else "Value") + " | "
                 + ("含义" if zh else "Measures") + " |", "|---|---|---|"]
         out += [f"| {name} | {value} | {what} |" for name, value, what in scores(summary, zh)]
@@ -190,7 +195,7 @@ def markdown(rep: dict, lang: str = "en") -> str:
     not_adopted = [r for r in reqs if r["status"] == "not_adopted"]
     awaiting = [r for r in reqs if r["status"] == "awaiting_evaluation"]
     still_open = [r for r in reqs if r["status"] in OPEN]
-    out += ["## " + ("不采用的要求" if zh else "Requirements not adopted"), ""]
+    out += ["## " + HEADINGS["not_adopted"][i], ""]
     if not_adopted:
         out += ["| ID | " + ("要求" if zh else "Requirement") + " | " + ("原因" if zh else "Reason") + " | "
                 + ("理由" if zh else "Justification") + " |", "|---|---|---|---|"]
@@ -200,7 +205,7 @@ def markdown(rep: dict, lang: str = "en") -> str:
             out.append(f"| {r['id']} | {r['title_zh'] if zh else r['title']} | {reason} | {md(text)} |")
     else:
         out.append("无。" if zh else "None.")
-    out += ["", "## " + ("待评价的要求" if zh else "Requirements awaiting evaluation"), ""]
+    out += ["", "## " + HEADINGS["awaiting"][i], ""]
     if awaiting:
         out += ["| ID | " + ("要求" if zh else "Requirement") + " | " + ("待完成的评价" if zh else "Evaluation pending")
                 + " |", "|---|---|---|"]
@@ -209,14 +214,14 @@ def markdown(rep: dict, lang: str = "en") -> str:
             out.append(f"| {r['id']} | {r['title_zh'] if zh else r['title']} | {pending} |")
     else:
         out.append("无。" if zh else "None.")
-    out += ["", "## " + ("尚未解决的要求" if zh else "Requirements still open"), ""]
+    out += ["", "## " + HEADINGS["open"][i], ""]
     if still_open:
         out += [f"- {r['id']} {r['title_zh'] if zh else r['title']}: {STATUS_LABELS[r['status']][i]}" for r in still_open]
     else:
         out.append("无。" if zh else "None.")
     out.append("")
     if summary:
-        out += ["## " + ("各领域汇总" if zh else "Summary by area"), ""]
+        out += ["## " + HEADINGS["areas"][i], ""]
         labels = [STATUS_LABELS[s][i] for s in conformity.STATUSES]
         out += ["| " + ("领域" if zh else "Area") + " | " + " | ".join(labels) + " |",
                 "|---" * (len(labels) + 1) + "|"]
@@ -224,7 +229,7 @@ def markdown(rep: dict, lang: str = "en") -> str:
         for area, counts in summary["areas"].items():
             out.append(f"| {titles[area][i]} | " + " | ".join(str(counts[s]) for s in conformity.STATUSES) + " |")
         out.append("")
-    out += ["## " + ("逐项要求" if zh else "Requirements"), ""]
+    out += ["## " + HEADINGS["requirements"][i], ""]
     out += ["| ID | " + " | ".join(("要求", "约束程度", "评价方法", "状态", "评价情况", "说明") if zh else
                                    ("Requirement", "Obligation", "Evaluation method", "Status", "How evaluated", "Notes"))
             + " |", "|---|---|---|---|---|---|---|"]
@@ -250,7 +255,7 @@ def markdown(rep: dict, lang: str = "en") -> str:
         out.append(f"| {r['id']} | {r['title_zh'] if zh else r['title']} | {OBLIGATION_LABELS[r['obligation']][i]} | "
                    f"{methods} | {STATUS_LABELS[r['status']][i]} | {md(how_evaluated(r, h, zh))} | {'<br>'.join(notes)} |")
     if rep["unattributed_issues"]:
-        out += ["", "## " + ("其他问题" if zh else "Other issues"), ""]
+        out += ["", "## " + HEADINGS["other"][i], ""]
         for issue in rep["unattributed_issues"]:
             out.append(f"- {issue['severity']} `{issue['rule']}` {md(issue['message_zh'] if zh else issue['message'])} "
                        f"(<code>{md(issue['path'])}</code>)")
