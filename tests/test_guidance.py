@@ -77,7 +77,7 @@ def test_an_empty_field_says_so_where_it_is_written(tmp_path):
     assert text.splitlines()[issue.line - 1] == "provider_kind:"
     provider = next(i for i in result.issues if i.path == "/provider")
     assert provider.message == "required section 'provider' (Provider) is empty: none of its fields is filled in"
-    assert provider.message_zh == "必填章节“提供方（provider）”为空：其中没有填写任何字段"
+    assert provider.message_zh == "必填部分“提供方（provider）”为空：其中没有填写任何字段"
 
 
 def test_an_optional_section_left_empty_is_no_schema_error():
@@ -124,7 +124,7 @@ def test_a_missing_top_level_section_is_one_error_at_the_top_of_the_card(tmp_pat
     assert [(i.rule, i.path) for i in issues if i.rule.startswith("schema")] == [("schema.required", "/provider")]
     [issue] = [i for i in issues if i.rule.startswith("schema")]
     assert issue.message == "required section 'provider' (Provider) is missing"
-    assert issue.message_zh == "缺少必填章节“提供方（provider）”"
+    assert issue.message_zh == "缺少必填部分“提供方（provider）”"
     first_key = next(n for n, line in enumerate(card.read_text().splitlines(), 1) if line[:1].isalpha())
     assert (issue.line, issue.column) == (first_key, 1)
 

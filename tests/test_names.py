@@ -35,7 +35,7 @@ INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_c
 # Keys of formats that are not the card, by the module that reads or writes them.
 FOREIGN = {
     "check/structural.py": {"enum", "number", "actual", "expected"},  # JSON Schema keywords and types; its params
-    "check/conformity.py": {"claimed_automatically"},    # a key of the per-requirement status entries
+    "check/conformity.py": {"claimed_automatically", "evaluated_by"},  # keys of the per-requirement status entries
     "check/evaluations.py": {"assessment", "verification"},  # what a report shows about the records
     "graph/push.py": {"Authorization", "Location"},       # HTTP headers
     "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
@@ -56,7 +56,8 @@ FOREIGN = {
     "output/conformity_report.py": {"header", "issues", "message", "message_zh", "rule", "severity",
                                     "unattributed_issues", "valid", "adopted", "assessment", "catalogue_derivation",
                                     "catalogue_derivation_zh", "claimed_automatically", "counts", "declared_standard",
-                                    "documented", "file", "in_scope", "models", "review", "totals", "verification"},
+                                    "documented", "file", "in_scope", "models", "review", "totals", "verification",
+                                    "evaluated_by", "scores", "awaiting", "open", "other"},  # and its sections
     "output/cyclonedx.py": {"approach", "architectureFamily", "bom-ref", "components", "confidenceInterval",
                             "considerations", "contact", "contents", "data", "ethicalConsiderations",
                             "externalReferences", "governance", "hashes", "licenses", "modelArchitecture",

@@ -426,3 +426,92 @@ def test_an_unfilled_template_reports_each_gap_once(tmp_path):
     assert len(keys) == len(set(keys))  # one diagnostic per place, requirement and check
     sections = [i for i in issues if i.get("params", {}).get("section")]
     assert sections and all("missing or empty" in i["message"] for i in sections)
+
+
+# --------------------------------------------------------------------------- a record cannot claim more than was done
+
+
+def _forged(tmp_path, verification, change) -> str:
+    data = json.loads(verification.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("change,needle", [
+    (lambda d: d["requirements"].append("MCS-AP-03"), "MCS-AP-03"),          # verify does not evaluate it
+    (lambda d: d["model"].update(sha256="0" * 64), "0" * 64),               # a model the card does not list
+    (lambda d: d["examples"][0].update(pointer="/nowhere"), "/nowhere"),    # an example the card does not have
+])
+def test_a_verification_result_cannot_claim_more_than_the_run(tmp_path, verification, change, needle):
+    proc = run("report", str(WDBC / "card.yaml"), "--verification", _forged(tmp_path, verification, change))
+    assert proc.returncode == 2 and needle in proc.stderr and "复现运行结果" in proc.stderr, proc.stderr
+
+
+def test_a_model_file_the_card_does_not_list_verifies_nothing():
+    other = ROOT / "tests" / "data" / "models" / "tiny_cnn_state_dict.pt"
+    code, rep = report_json("--model", str(other))
+    by_id = {r["id"]: r for r in rep["requirements"]}
+    assert by_id["MCS-PA-03"]["status"] == "nonconforming"  # model.unlisted
+    for rid in ("MCS-PA-01", "MCS-PA-02"):
+        assert "model_file_verification" not in by_id[rid].get("performed", []), by_id[rid]
+
+
+def test_pickle_weights_without_a_safe_loading_statement_are_incomplete():
+    data = load(EXAMPLES / "cxr-classification-backbone" / "card.yaml")
+    entry = next(w for w in data["model_parameters"]["weight_files"] if w.get("format") in ("pt", "pth", "bin"))
+    entry.pop("safe_loading", None)
+    assert statuses(data)["MCS-PA-06"]["status"] == "incomplete"
+    entry["format"] = "other"  # "other" does not say the file is not pickle-based
+    assert statuses(data)["MCS-PA-06"]["status"] != "not_applicable"
+
+
+def test_a_condition_stated_to_hold_asks_for_the_block_not_for_a_statement():
+    data = load()
+    data["training_process"]["augmentation_performed"] = True
+    issues = [i for i in check_data(data)[0] if i.requirement == "MCS-TR-02"]
+    assert [i.rule for i in issues] == ["conformity.missing-field"] and "augmentations" in issues[0].message
+    assert statuses(data)["MCS-TR-02"]["status"] == "incomplete"
+
+
+def test_a_placeholder_does_not_justify_not_adopting():
+    data = load()
+    data["conformity"]["requirements"][0].update(justification="To be determined.")
+    data["conformity"]["requirements"][0].pop("justification_zh")
+    assert [i for i in check_data(data)[0] if i.rule == "conformity.justification"]
+
+
+def test_a_review_claiming_a_model_comparison_needs_the_model_files(tmp_path):
+    path = filled(tmp_path, {"MCS-FW-07": "conforms"})
+    record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    record["model_files"] = []
+    review = next(r for r in record["reviews"] if r["requirement"] == "MCS-FW-07")
+    review["methods"] = ["model_file_verification"]
+    path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
+    proc = run("report", str(WDBC / "card.yaml"), "--assessment", str(path))
+    assert proc.returncode == 2 and "MCS-FW-07" in proc.stderr
+    review["methods"] = []
+    path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
+    proc = run("report", str(WDBC / "card.yaml"), "--assessment", str(path))
+    assert proc.returncode == 2 and "method" in proc.stderr
+
+
+def test_a_review_of_a_requirement_not_adopted_is_shown_as_not_taken_into_account(tmp_path):
+    record = worksheet(tmp_path)
+    record["assessor"] = {"name": "Li Ming", "organisation": "Lab"}
+    record["assessed_on"] = "2026-11-30"
+    record["reviews"].append({"requirement": "MCS-EX-03", "methods": ["document_review"], "verdict": "conforms"})
+    path = tmp_path / "a.yaml"
+    path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
+    code, rep = report_json("--assessment", str(path))
+    assert {r["id"]: r for r in rep["requirements"]}["MCS-EX-03"]["status"] == "not_adopted"
+    md = run("report", str(WDBC / "card.yaml"), "--assessment", str(path)).stdout
+    assert "not taken into account" in md
+
+
+def test_an_unreadable_record_is_named_not_the_card(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"a: &a [1]\nb: *a\nc: [\n")
+    proc = run("report", str(WDBC / "card.yaml"), "--assessment", str(bad))
+    assert proc.returncode == 2 and proc.stderr.startswith(str(bad)) and "审核记录" in proc.stderr

@@ -355,6 +355,13 @@ def _evaluated(args, card):
         ev.context(models, verification, assessment)
 
 
+def _where(exc, default: str) -> str:
+    """``file:line:column`` of an error about an input (the file it names, else ``default``)."""
+    where = exc.where or default
+    line, column = exc.issue.line, exc.issue.column
+    return f"{where}:{line}:{column}" if line is not None and column is not None else where
+
+
 def cmd_report(args) -> int:
     from .check.inputs import files_read
     from .check.loading import read_card
@@ -371,7 +378,7 @@ def cmd_report(args) -> int:
         try:
             _, evaluations, context = _evaluated(args, card)
         except DiagnosticError as exc:
-            return _fail(exc.message, exc.message_zh, exc.where or args.card)
+            return _fail(exc.message, exc.message_zh, _where(exc, args.card))
         result = validate_loaded(card, args.card, tuple(args.model), evaluations)
     built = conformity_report.build(result, card.data if card else None, context)
     if args.format == "json":
@@ -396,13 +403,12 @@ def cmd_assess(args) -> int:
     from .check.loading import read_card
     from .check.pipeline import validate_loaded
     from .output import assessment_worksheet
-    from .spec.diagnostics import CardLoadError
 
     try:
         card = read_card(args.card)
         models, evaluations, _ = _evaluated(args, card)
-    except (CardLoadError, DiagnosticError) as exc:
-        return _fail(exc.message, exc.message_zh, getattr(exc, "where", None) or args.card)
+    except DiagnosticError as exc:
+        return _fail(exc.message, exc.message_zh, _where(exc, args.card))
     result = validate_loaded(card, args.card, tuple(args.model), evaluations)
     from pathlib import Path
 

@@ -56,8 +56,8 @@ register(Check("conformity.missing-field", "error",
                             "empty" + _HINT[0],
                             "已声明采用 {requirement_id}（{requirement_title_zh}），但缺少{section}部分或该部分为空" + _HINT[1]),
                 "placeholder": ("{requirement_id} ({requirement_title}) is claimed but {field} holds only a placeholder "
-                                "({value!r}), which says nothing" + _HINT[0],
-                                "已声明采用 {requirement_id}（{requirement_title_zh}），但{field}仅为占位值（{value!r}），"
+                                "('{value}'), which says nothing" + _HINT[0],
+                                "已声明采用 {requirement_id}（{requirement_title_zh}），但{field}仅为占位值（“{value}”），"
                                 "未提供任何信息" + _HINT[1])},
                reports_against=("the claimed requirement", "所声明采用的要求"),
                labels={"field": "field", "section": "field"}))
@@ -72,8 +72,8 @@ register(Check("conformity.condition-unstated", "error",
 # Why a requirement has its status, where the status alone does not say (a wording the verdicts quote).
 register(Check("conformity.status", "info", "Why a requirement has its status", "要求为该状态的原因",
                {"kind": ("applies only to: {kinds}", "仅适用于：{kinds}"),
-                "condition": ("the card states the condition does not hold: {condition}",
-                              "模型卡说明适用条件不成立：{condition_zh}"),
+                "condition": ("the card states that this condition does not hold: '{condition}'",
+                              "模型卡已明确说明以下适用条件不成立：“{condition_zh}”"),
                 "stopped": ("not every field of the card was checked: checking stopped early",
                             "模型卡的字段未全部检查：检查已提前停止")},
                scope="fragment", labels={"field": "field", "kinds": "value:field"}))
@@ -113,7 +113,8 @@ STATUSES = tuple(sorted(_VERDICTS, key=lambda v: int(_VERDICTS[v]["annotations"]
 # The methods an assessor's record can report; a witness test counts as a reproduction run.
 _COUNTS_AS = {"witness_test": "reproduction_run"}
 # Diagnostics that say a field or a statement is missing (the requirement is incomplete, not failed).
-MISSING_CHECKS = frozenset({"conformity.missing-field", "conformity.condition-unstated", "schema.required"})
+MISSING_CHECKS = frozenset({"conformity.missing-field", "conformity.condition-unstated", "schema.required",
+                            "weights.pickle-safe-loading"})
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,8 @@ def field_issues(data: dict, provider_kind: str | None):
             fill, fill_zh = _statement(req.applies_if, state.prefix)
             statement, statement_zh = _statement(req.not_applicable_if, state.prefix)
             yield diagnostic("conformity.condition-unstated", pointer, severity=severity, requirement=req.id,
-                             condition=req.condition, condition_zh=req.condition_zh, fill=fill, fill_zh=fill_zh,
+                             condition=(req.condition or "").rstrip("."), condition_zh=(req.condition_zh or "").rstrip("。"),
+                             fill=fill, fill_zh=fill_zh,
                              statement=statement,
                              statement_zh=statement_zh, **common)
         if state.state != "applies":
@@ -334,7 +336,8 @@ def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:
                                      first=seen[rid]))
         seen.setdefault(rid, ptr)
         if item.get("status") == "not_adopted":
-            texts = [t for t in (item.get("justification"), item.get("justification_zh")) if isinstance(t, str)]
+            texts = [t for t in (item.get("justification"), item.get("justification_zh"))
+                     if isinstance(t, str) and placeholder(t) is None]  # "TBD" justifies nothing
             if not texts:
                 issues.append(diagnostic("conformity.justification", ptr, "missing", requirement_id=rid))
             elif max(len(t.strip()) for t in texts) < 10 and not any(_has_cjk(t) and len(t.strip()) >= 4 for t in texts):
@@ -396,11 +399,13 @@ def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complet
         state = condition_state(data, req)
         if state.state == "not_applicable":
             entry["status"] = "not_applicable"
-            _justify(entry, "condition", condition=req.condition, condition_zh=req.condition_zh)
+            _justify(entry, "condition", condition=(req.condition or "").rstrip("."),
+                     condition_zh=(req.condition_zh or "").rstrip("。"))
             continue
         review = evaluations.reviews.get(req.id)
         performed = _performed(req, evaluations, review)
         entry["performed"] = [m for m in req.evaluation_methods if m in performed]
+        entry["evaluated_by"] = {m: performed[m] for m in entry["performed"]}
         reproduction_failed = (evaluations.reproduction is not None and "reproduction_run" in req.evaluation_methods
                                and evaluations.reproduction.get(req.id) is False)
         if req.id in failed or reproduction_failed or (review is not None and review.verdict == "nonconforming"):
@@ -424,14 +429,18 @@ def _justify(entry: dict, variant: str, **params) -> None:
     entry["justification"], entry["justification_zh"] = lookup("conformity.status").render(variant, params)
 
 
-def _performed(req: Requirement, evaluations: Evaluations, review: Review | None) -> set[str]:
-    done = {"automated_check"}
+def _performed(req: Requirement, evaluations: Evaluations, review: Review | None) -> dict[str, str]:
+    """The evaluation methods performed -> who performed them: ``tool`` (the automated checks),
+    ``model_files`` (the comparison with the model files given), ``verification`` (the verification
+    result given) or ``reviewer`` (the assessor's record); the tool's own evidence first."""
+    done = {"automated_check": "tool"}
     if req.id in evaluations.model_verified:
-        done.add("model_file_verification")
+        done["model_file_verification"] = "model_files"
     if evaluations.reproduction is not None and evaluations.reproduction.get(req.id) is True:
-        done.add("reproduction_run")
+        done["reproduction_run"] = "verification"
     if review is not None and review.verdict is not None:
-        done.update(_COUNTS_AS.get(m, m) for m in review.methods)
+        for method in review.methods:
+            done.setdefault(_COUNTS_AS.get(method, method), "reviewer")
     return done
 
 

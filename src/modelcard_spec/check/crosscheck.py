@@ -128,6 +128,7 @@ class _Found:
     def __init__(self, data: dict, file: str):
         self.data, self.file, self.issues = data, file, []
         self.verified: set[str] = set()
+        self.listed = True  # the file is one the card lists: only then does a comparison verify the card
         self.provider_kind = data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
 
     def report(self, check_id: str, path: str, variant: str = "", *, field: str | None = None, **params) -> None:
@@ -139,9 +140,10 @@ class _Found:
     def compared(self, check_id: str, path: str, *, field: str | None = None) -> None:
         """Record that the comparison of ``check_id`` was made (whether or not it found a mismatch), so
         that its requirement counts as verified against the model file; a comparison skipped for
-        want of information on either side is never recorded."""
+        want of information on either side, or made with a file the card does not list, is never
+        recorded."""
         requirement = self._requirement(check_id, path, field)
-        if requirement:
+        if requirement and self.listed:
             self.verified.add(requirement)
 
     def _requirement(self, check_id: str, path: str, field: str | None) -> str | None:
@@ -174,6 +176,7 @@ def model_issues(data: dict, model_path: str) -> tuple[list[Issue], ModelInfo | 
         return found.issues, None, frozenset(found.verified)
     index, entry = _weight_entry(data, info)
     if entry is None:
+        found.listed = False
         found.report("model.unlisted", _WEIGHT_FILES, field=_WEIGHT_FILE, sha256=info.sha256)
     else:
         base = f"{_WEIGHT_FILES}/{index}"

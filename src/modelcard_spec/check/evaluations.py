@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..spec import catalogue, pointers
-from ..spec.catalogue import placeholder
-from ..spec.diagnostics import DiagnosticError
+from ..spec.catalogue import get_in, placeholder
+from ..spec.diagnostics import CardLoadError, DiagnosticError
 from ..spec.registry import Check, lookup, register
 from ..spec.resources import artifact_json
 from . import conformity
@@ -26,7 +26,8 @@ register(Check("evaluation.kind", "info", "The kinds of evaluation record", "评
                scope="fragment"))
 register(Check("evaluation.record", "error", "Evaluation records are valid and about the card and model given",
                "评价记录有效，且针对所给的模型卡和模型文件",
-               {"invalid": ("the {kind} is not valid at {pointer}: {detail}",
+               {"unreadable": ("the {kind} cannot be read: {detail}", "{kind_zh}无法读取：{detail_zh}"),
+                "invalid": ("the {kind} is not valid at {pointer}: {detail}",
                             "{kind_zh}在 {pointer} 处无效：{detail}"),
                 "unfilled": ("the {kind} leaves {field} unfilled", "{kind_zh}未填写 {field}"),
                 "card-digest": ("the {kind} is about the card with SHA-256 {recorded}; the card given has SHA-256 "
@@ -37,7 +38,18 @@ register(Check("evaluation.record", "error", "Evaluation records are valid and a
                               "{kind_zh}引用的要求目录版本为 {recorded}；本工具依据 {actual} 评价"),
                 "requirement": ("the {kind} reviews {requirement_id}, which is not a requirement of catalogue {actual}",
                                 "{kind_zh}审核了 {requirement_id}，但它不是要求目录 {actual} 中的要求"),
-                "duplicate": ("the {kind} reviews {requirement_id} twice", "{kind_zh}重复审核了 {requirement_id}")},
+                "duplicate": ("the {kind} reviews {requirement_id} twice", "{kind_zh}重复审核了 {requirement_id}"),
+                "not-run": ("the {kind} names {requirement_id}, which a run of verify does not evaluate (it evaluates "
+                            "{evaluates})", "{kind_zh}列出了 {requirement_id}，但 verify 运行并不评价该要求（其评价 {evaluates}）"),
+                "model-undeclared": ("the {kind} ran a model file with SHA-256 {recorded}, which is not one of the card's "
+                                     "weight files ({declared})",
+                                     "{kind_zh}运行的模型文件 SHA-256 为 {recorded}，不是模型卡所列的权重文件（{declared}）"),
+                "example": ("the {kind} reports an example {name} at {pointer}, which is not an example of the card",
+                            "{kind_zh}报告了位于 {pointer} 的示例 {name}，但模型卡中没有该示例"),
+                "methods": ("the {kind} gives a verdict on {requirement_id} without naming a method performed",
+                            "{kind_zh}对 {requirement_id} 给出了结论，但未写明实际采用的评价方法"),
+                "no-model": ("the {kind} says the model file was examined for {requirement_id} but lists no model file",
+                             "{kind_zh}称为 {requirement_id} 检查了模型文件，但未列出任何模型文件")},
                scope="command"))
 
 
@@ -61,12 +73,19 @@ class Record:
 
 
 def _read(path: str, kind: str, schema: str) -> Record:
-    loaded: LoadedCard = read_card(path)  # the card loader's limits and diagnostics (CardLoadError)
+    try:
+        loaded: LoadedCard = read_card(path)  # the card loader's limits
+    except CardLoadError as exc:  # said of the record, not of a card
+        raise EvaluationError("unreadable", path, kind, line=exc.issue.line, column=exc.issue.column,
+                              detail=exc.message, detail_zh=exc.message_zh) from None
     errors = sorted(document_validator(artifact_json(schema)).iter_errors(loaded.data),
                     key=lambda e: [str(p) for p in e.absolute_path])
     for error in itertools.islice(errors, 1):
         pointer = "".join(f"/{pointers.escape(str(t))}" for t in error.absolute_path)
         line, column = loaded.locate(pointer)
+        if error.instance == "" or error.instance is None:  # a worksheet field left unfilled
+            raise EvaluationError("unfilled", path, kind, path=pointer, line=line, column=column,
+                                  field=pointer.lstrip("/").replace("/", "."))
         raise EvaluationError("invalid", path, kind, path=pointer, line=line, column=column,
                               pointer=pointer or "/", detail=error.message[:300])
     return Record(Path(path).name, loaded.sha256, loaded.data)
@@ -84,7 +103,24 @@ def read_verification(path: str, card: LoadedCard, models: dict[str, str]) -> Re
     given (name -> SHA-256), about one of them."""
     record = _read(path, "verification", "verification-schema")
     _same_card(record, "verification", card.sha256)
+    from ..modelfiles.verify import EVALUATES
+
+    for i, rid in enumerate(record.data["requirements"]):
+        if rid not in EVALUATES:  # a run evaluates what verify evaluates, whatever a file says
+            raise EvaluationError("not-run", record.file, "verification", path=f"/requirements/{i}",
+                                  requirement_id=rid, evaluates=list(EVALUATES))
+    declared = [w.get("sha256") for w in get_in(card.data, "model_parameters", "weight_files") or []
+                if isinstance(w, dict) and isinstance(w.get("sha256"), str)]
     model = record.data["model"]
+    if model["sha256"] not in declared:
+        raise EvaluationError("model-undeclared", record.file, "verification", path="/model/sha256",
+                              recorded=model["sha256"], declared=declared or ["-"])
+    for i, example in enumerate(record.data["examples"]):
+        at = _at(card.data, example["pointer"])
+        if not isinstance(at, dict) or at.get("name") != example["name"] \
+                or not example["pointer"].startswith("/input_output/examples/"):
+            raise EvaluationError("example", record.file, "verification", path=f"/examples/{i}",
+                                  name=example["name"][:200], pointer=example["pointer"][:200])
     if models and model["sha256"] not in models.values():
         name, actual = next(iter(models.items()))
         raise EvaluationError("model-digest", record.file, "verification", path="/model/sha256", name=name,
@@ -121,7 +157,24 @@ def read_assessment(path: str, card: LoadedCard, models: dict[str, str]) -> Reco
             raise EvaluationError("duplicate", record.file, "assessment", path=f"/reviews/{i}/requirement",
                                   requirement_id=rid)
         seen.add(rid)
+        if review.get("verdict") is not None and not review["methods"]:
+            raise EvaluationError("methods", record.file, "assessment", path=f"/reviews/{i}/methods", requirement_id=rid)
+        if "model_file_verification" in review["methods"] and not listed and review.get("verdict") is not None:
+            raise EvaluationError("no-model", record.file, "assessment", path=f"/reviews/{i}/methods",
+                                  requirement_id=rid)
     return record
+
+
+def _at(data, pointer: str):
+    """The value at a JSON Pointer of ``data``, or None."""
+    for token in pointers.tokens(pointer):
+        if isinstance(data, dict):
+            data = data.get(token)
+        elif isinstance(data, list) and token.isdigit() and int(token) < len(data):
+            data = data[int(token)]
+        else:
+            return None
+    return data
 
 
 def reproduction(verification: Record | None) -> dict[str, bool] | None:

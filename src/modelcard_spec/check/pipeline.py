@@ -109,12 +109,14 @@ def _check(data: dict, folder: Path | None, source=None) -> tuple[list[Issue], l
     complete = len(issues) <= MAX_ISSUES
     issues += _rule_issues(data, folder)
     issues += conformity.declaration_issues(data, provider_kind)
-    # A field the JSON Schema already reports at the same place is not reported again as missing.
-    reported = {i.path for i in issues}
+    # A field an error already reports at the same place is not reported again as missing; a warning
+    # there (a rule's note on a field a claimed requirement needs) gives way to the missing-field error.
+    reported = {i.path for i in issues if i.severity == "error"}
     missing = list(itertools.islice((i for i in conformity.field_issues(data, provider_kind) if i.path not in reported),
                                     MAX_ISSUES + 1))
     complete = complete and len(missing) <= MAX_ISSUES
-    issues += missing
+    required_here = {i.path for i in missing if i.severity == "error"}
+    issues = [i for i in issues if i.severity == "error" or i.path not in required_here] + missing
     unique: dict[tuple, Issue] = {}
     for issue in issues:
         unique.setdefault((issue.path, issue.rule, issue.message), issue)

@@ -47,9 +47,9 @@ register(Check("schema", "error", "The card conforms to the JSON Schema generate
 _schema_check("required", "Required fields are present", "必填字段齐全",
               {"": ("missing required field {field}", "缺少必填字段{field}"),
                "empty": ("required field {field} is empty: fill it in", "必填字段{field}未填写"),
-               "section": ("required section {field} is missing", "缺少必填章节{field}"),
+               "section": ("required section {field} is missing", "缺少必填部分{field}"),
                "section-empty": ("required section {field} is empty: none of its fields is filled in",
-                                 "必填章节{field}为空：其中没有填写任何字段"),
+                                 "必填部分{field}为空：其中没有填写任何字段"),
                "entry-empty": ("an entry of {field} is empty: none of its fields is filled in",
                                "{field}中有一项为空：其中没有填写任何字段")})
 _schema_check("additionalProperties", "Every field is one the specification defines", "各字段均为规范所定义",

@@ -4710,7 +4710,7 @@ class AssessmentRecord(ConfiguredBaseModel):
     One assessment of one model card by a reviewer: who, when, what exactly was assessed (the card's and model files' SHA-256), with which versions, and a review entry per requirement.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '审核人员对一张模型卡的一次评价：由谁、何时、评价的确切对象（模型卡和模型文件的 '
+                                                'value': '审核人员对一张模型卡的一次审核：由谁、何时、审核的确切对象（模型卡和模型文件的 '
                                                          'SHA-256）、所用版本，以及逐项要求的审核条目。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核记录'}},
          'class_uri': 'mcs:AssessmentRecord',
@@ -4727,30 +4727,30 @@ class AssessmentRecord(ConfiguredBaseModel):
                        'VerificationResult',
                        'ModelCard']} })
     assessor: Assessor = Field(default=..., title="Assessor", description="""Who performed the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '实施评价的人员。'},
+                                                'value': '实施审核的人员。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核人员'}},
          'domain_of': ['AssessmentRecord'],
          'slot_uri': 'prov:wasAssociatedWith'} })
     assessed_on: date = Field(default=..., title="Date of assessment", description="""The date the assessment was completed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '评价完成的日期。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评价日期'}},
+                                                'value': '审核完成的日期。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核日期'}},
          'domain_of': ['AssessmentRecord']} })
     card: AssessedFile = Field(default=..., title="Card assessed", description="""The model card file assessed, with its SHA-256 as it was read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '被评价的模型卡文件及其读取时的 SHA-256。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型卡'}},
+                                                'value': '被审核的模型卡文件及其读取时的 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被审核的模型卡'}},
          'domain_of': ['AssessmentRecord', 'VerificationResult'],
          'slot_uri': 'prov:used'} })
     model_files: Optional[list[AssessedFile]] = Field(default=None, title="Model files assessed", description="""The model files examined, with their SHA-256.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '被检查的模型文件及其 SHA-256。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被评价的模型文件'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被审核的模型文件'}},
          'domain_of': ['AssessmentRecord'],
          'slot_uri': 'prov:used'} })
     tool_version: str = Field(default=..., title="Tool version", description="""Version of modelcard-spec used during the assessment.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '评价时所用 modelcard-spec 的版本。'},
+                                                'value': '审核时所用 modelcard-spec 的版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具版本'}},
          'domain_of': ['AssessmentRecord', 'VerificationResult']} })
     catalogue_version: str = Field(default=..., title="Catalogue version", description="""Version of the requirement catalogue assessed against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '评价所依据的要求目录版本。'},
+                                                'value': '审核所依据的要求目录版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求目录版本'}},
          'domain_of': ['RequirementCatalogue',
                        'ConformityAssessment',
@@ -4767,7 +4767,7 @@ class Assessor(ConfiguredBaseModel):
     The person who performed the assessment and on whose behalf.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '实施评价的人员及其所代表的机构。'},
+                                                'value': '实施审核的人员及其所代表的机构。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '审核人员'}},
          'class_uri': 'prov:Agent',
          'from_schema': 'https://w3id.org/modelcard-spec/schema/assessment',
@@ -4798,7 +4798,7 @@ class Assessor(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '所在机构'}},
          'domain_of': ['Assessor']} })
     role: Optional[str] = Field(default=None, title="Role", description="""The assessor's role in the assessment, for example lead assessor.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '审核人员在本次评价中的角色，例如审核组长。'},
+                                                'value': '审核人员在本次审核中的角色，例如审核组长。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '角色'}},
          'domain_of': ['AnnotatorRole', 'Split', 'Assessor']} })
     accreditation: Optional[str] = Field(default=None, title="Accreditation", description="""Accreditation of the organisation or person, for example a CNAS number.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4829,7 +4829,7 @@ class AssessedFile(ConfiguredBaseModel):
     A file examined in the assessment, identified by its path and SHA-256.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '评价中检查的文件，以路径和 SHA-256 标识。'},
+                                                'value': '审核中检查的文件，以路径和 SHA-256 标识。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '被检查的文件'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/assessment',
          'title': 'Assessed file'})

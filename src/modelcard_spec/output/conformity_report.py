@@ -31,7 +31,7 @@ OBLIGATION_LABELS = _labels("Obligation")
 REVIEW_LABELS = _labels("ReviewerVerdict")
 KIND_LABELS = _labels("ProviderKind")
 # The sections of the Markdown report, in order (English, Chinese): a card cannot add one.
-HEADINGS = {"scores": ("Scores", "得分"), "not_adopted": ("Requirements not adopted", "不采用的要求"),
+HEADINGS = {"scores": ("Scores", "评分"), "not_adopted": ("Requirements not adopted", "不采用的要求"),
             "awaiting": ("Requirements awaiting evaluation", "待评价的要求"),
             "open": ("Requirements still open", "尚未解决的要求"), "areas": ("Summary by area", "各领域汇总"),
             "requirements": ("Requirements", "逐项要求"), "other": ("Other issues", "其他问题")}
@@ -60,7 +60,8 @@ def build(result: CardResult, data: dict | None, context: dict | None = None) ->
                 "obligation": req.obligation, "evaluation_methods": list(req.evaluation_methods),
                 "evaluation": req.raw.get("evaluation"), "evaluation_zh": req.raw.get("evaluation_zh"),
                 "status": e["status"], "issues": issues_by_req.get(req.id, [])}
-        for key in ("reason", "justification", "justification_zh", "claimed_automatically", "performed", "pending"):
+        for key in ("reason", "justification", "justification_zh", "claimed_automatically", "performed", "evaluated_by",
+                    "pending"):
             if key in e:
                 item[key] = e[key]
         if req.id in reviews:
@@ -118,27 +119,32 @@ def scores(summary: dict, zh: bool) -> list[tuple[str, str, str]]:
 
 
 def how_evaluated(r: dict, header: dict, zh: bool) -> str:
-    """How a requirement was evaluated: the methods performed (with the model files, the
-    verification result, the reviewer and date) and those still pending. Plain text; callers escape."""
+    """How a requirement was evaluated: each method performed with who performed it (the tool, the
+    comparison with the model files given, the verification result given, the reviewer with the date),
+    and those still pending. Plain text; callers escape."""
     i = 1 if zh else 0
+    comma = "，" if zh else ", "
     parts = []
+    a, v = header.get("assessment") or {}, header.get("verification") or {}
+    sources = {"model_files": comma.join(x["name"] for x in header["models"]),
+               "verification": v.get("file", ""),
+               "reviewer": comma.join(x for x in (a.get("assessor"), a.get("assessed_on")) if x)}
     for m in r.get("performed", []):
-        label = METHOD_LABELS[m][i]
-        if m == "model_file_verification" and header["models"]:
-            label += f" ({', '.join(x['name'] for x in header['models'])})"
-        elif m == "reproduction_run" and header.get("verification"):
-            label += f" ({header['verification']['file']})"
-        elif m == "document_review" and header.get("assessment"):
-            a = header["assessment"]
-            label += f" ({a['assessor']}, {a['assessed_on']})"
-        parts.append(label)
+        label, source = METHOD_LABELS[m][i], sources.get(r.get("evaluated_by", {}).get(m, "tool"), "")
+        parts.append(f"{label}（{source}）" if zh and source else f"{label} ({source})" if source else label)
     review = r.get("review")
-    if review and review.get("verdict"):
-        parts.append(("审核结论：" if zh else "reviewer's verdict: ") + REVIEW_LABELS[review["verdict"]][i])
+    if review and review.get("verdict") in REVIEW_LABELS:
+        verdict = REVIEW_LABELS[review["verdict"]][i]
+        if r["status"] in ("not_adopted", "not_applicable", "not_claimed"):
+            parts.append(f"审核结论（{verdict}）未纳入：该要求为{STATUS_LABELS[r['status']][1]}" if zh else
+                         f"reviewer's verdict ({verdict}) not taken into account: the requirement is "
+                         f"{STATUS_LABELS[r['status']][0]}")
+        else:
+            parts.append(("审核结论：" if zh else "reviewer's verdict: ") + verdict)
     if r.get("pending"):
         joined = ("、" if zh else ", ").join(METHOD_LABELS[m][i] for m in r["pending"])
         parts.append(("待完成：" if zh else "pending: ") + joined)
-    return "; ".join(parts) if not zh else "；".join(parts)
+    return ("；" if zh else "; ").join(parts)
 
 
 def _evaluation_rows(h: dict, zh: bool) -> list[tuple[str, str]]:
@@ -162,7 +168,7 @@ def markdown(rep: dict, lang: str = "en") -> str:
     model = h["model"]
     title = md(f"{model.get('name') or h['card']} {model.get('version') or ''}".rstrip(), " ")
     cat = f"modelcard-spec {'要求目录' if zh else 'requirement catalogue'} {h['catalogue_version']}"
-    out = [f"# {'符合性报告' if zh else 'Conformity report'}: {title}", ""]
+    out = [f"# {'符合性报告：' if zh else 'Conformity report: '}{title}", ""]
     if zh:
         out += [f"**本报告给出模型卡对照 {cat} 的符合性。**{h['catalogue_derivation_zh']}"
                 "本报告不是对标准本身的符合性声明。", ""]
@@ -170,7 +176,8 @@ def markdown(rep: dict, lang: str = "en") -> str:
         out += [f"**Conformity against the {cat}.** {h['catalogue_derivation']} "
                 "This report does not state conformity with the standard itself.", ""]
     kind = model.get("provider_kind")
-    kind_text = md(f"{KIND_LABELS[kind][i]} ({kind})" if isinstance(kind, str) and kind in KIND_LABELS else kind)
+    known = isinstance(kind, str) and kind in KIND_LABELS
+    kind_text = md((f"{KIND_LABELS[kind][1]}（{kind}）" if zh else f"{KIND_LABELS[kind][0]} ({kind})") if known else kind)
     rows = [
         ("模型卡" if zh else "Card", f"<code>{md(h['card'])}</code>"),
         ("模型卡 SHA-256" if zh else "Card SHA-256", f"`{h['card_sha256']}`"),
@@ -178,14 +185,14 @@ def markdown(rep: dict, lang: str = "en") -> str:
         ("提供方类型" if zh else "Provider kind", kind_text),
         ("模型卡声明依据的标准" if zh else "Standard the card's declaration names", md(h.get("declared_standard"))),
         ("工具" if zh else "Tool", f"modelcard-spec {h['tool']['version']}"),
-        ("模式 / 目录版本" if zh else "Schema / catalogue version", f"{h['schema_version']} / {h['catalogue_version']}"),
+        ("规范 / 目录版本" if zh else "Schema / catalogue version", f"{h['schema_version']} / {h['catalogue_version']}"),
         ("结构和规则检查" if zh else "Validation", ("通过" if h["valid"] else "未通过") if zh else ("passed" if h["valid"] else "failed")),
     ] + _evaluation_rows(h, zh)
     out += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
     summary = rep["summary"]
     if summary:
         out += ["## " + HEADINGS["scores"][i], ""]
-        out += ["| " + ("指标" if zh else "Score") + " | " + ("数值" if zh else "Value") + " | "
+        out += ["| " + ("评分项" if zh else "Score") + " | " + ("数值" if zh else "Value") + " | "
                 + ("含义" if zh else "Measures") + " |", "|---|---|---|"]
         out += [f"| {name} | {value} | {what} |" for name, value, what in scores(summary, zh)]
         out += ["", "| " + " | ".join(STATUS_LABELS[s][i] for s in conformity.STATUSES) + " |",

@@ -205,7 +205,7 @@ def requirements_markdown(lang: str = "en") -> str:
     zh = lang == "zh"
     data_areas = catalogue.areas()
     out = ["# 要求目录" if zh else "# Requirement catalogue", ""]
-    out.append(f"{'目录版本' if zh else 'Catalogue version'}: {catalogue.catalogue_version()}")
+    out.append(f"目录版本：{catalogue.catalogue_version()}" if zh else f"Catalogue version: {catalogue.catalogue_version()}")
     out.append("")
     cat = catalogue_data()
     out += [f"> {cat['derivation_zh'] if zh else cat['derivation']}", ">",

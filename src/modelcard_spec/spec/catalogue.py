@@ -271,6 +271,16 @@ def _list_prefix(expression: str) -> str | None:
     return path[: path.rindex("[]") + 2] if "[]" in path else None
 
 
+def _stated_otherwise(data, expression: str | None, base: str = "") -> bool:
+    """The card gives the field of a not-applicable statement a value that does not make it hold
+    (``augmentation_performed: true``): it states the condition holds, so the requirement applies."""
+    if not expression or not (" == " in expression or " != " in expression):
+        return False
+    path = expression.split(" ")[0]
+    present = expression_holds(data, path, base)
+    return present and not expression_holds(data, expression, base)
+
+
 def condition_state(data, req: Requirement) -> ConditionState:
     if not req.applies_if:
         return ConditionState("applies")
@@ -282,7 +292,7 @@ def condition_state(data, req: Requirement) -> ConditionState:
         for pointer, item in resolve(data, prefix):
             if is_missing(item):
                 unstated.append(pointer)
-            elif expression_holds(item, rest_applies, prefix):
+            elif expression_holds(item, rest_applies, prefix) or _stated_otherwise(item, rest_na, prefix):
                 applies = True
             elif expression_holds(item, rest_na, prefix):
                 stated_na += 1
@@ -293,7 +303,7 @@ def condition_state(data, req: Requirement) -> ConditionState:
         if stated_na and not unstated:
             return ConditionState("not_applicable", (), prefix)
         return ConditionState("unstated", tuple(unstated), prefix)
-    if expression_holds(data, req.applies_if):
+    if expression_holds(data, req.applies_if) or _stated_otherwise(data, req.not_applicable_if):
         return ConditionState("applies")
     if req.not_applicable_if and expression_holds(data, req.not_applicable_if):
         return ConditionState("not_applicable")
