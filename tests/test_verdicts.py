@@ -515,3 +515,20 @@ def test_an_unreadable_record_is_named_not_the_card(tmp_path):
     bad.write_bytes(b"a: &a [1]\nb: *a\nc: [\n")
     proc = run("report", str(WDBC / "card.yaml"), "--assessment", str(bad))
     assert proc.returncode == 2 and proc.stderr.startswith(str(bad)) and "审核记录" in proc.stderr
+
+
+def test_a_hostile_digest_in_a_record_is_not_echoed_whole(tmp_path):
+    record = yaml.safe_load((WDBC / "assessment.yaml").read_text(encoding="utf-8"))
+    record["card"]["sha256"] = "a" * 1_000_000
+    path = tmp_path / "a.yaml"
+    path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
+    for command in (("export", str(WDBC / "card.yaml")), ("report", str(WDBC / "card.yaml"))):
+        proc = run(*command, "--assessment", str(path))
+        assert proc.returncode == 2 and len(proc.stderr) < 5000, (command, len(proc.stderr))
+
+
+def test_the_shipped_records_are_about_the_shipped_card():
+    code, rep = report_json("--model", str(MODEL), "--verification", str(WDBC / "verification.json"),
+                            "--assessment", str(WDBC / "assessment.yaml"))
+    by_id = {r["id"]: r for r in rep["requirements"]}
+    assert code == 0 and by_id["MCS-IO-05"]["status"] == "conforms" and by_id["MCS-FW-07"]["status"] == "conforms"

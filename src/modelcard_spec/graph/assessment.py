@@ -137,7 +137,7 @@ def match_records(records, cards) -> dict[str, str]:
         about = loaded.data.get("card") if isinstance(loaded.data, dict) else None
         digest = about.get("sha256") if isinstance(about, dict) else None
         files = by_digest.get(digest) if isinstance(digest, str) else None
-        if isinstance(digest, str) and not files:
+        if isinstance(digest, str) and not files and len(digest) == 64:  # a well-formed digest of no card given
             raise KgError("kg.assessment-record", "unmatched", where=record, recorded=digest)
         try:
             # against its card; a record naming no digest is checked against itself, which the
