@@ -34,6 +34,19 @@ def perf(d, i=0):
     return d["applicability"]["transfer_performance"][i]
 
 
+def _not_adopting_pa06(d):
+    d["conformity"]["requirements"].append({"requirement": "MCS-PA-06", "status": "not_adopted",
+                                            "reason": "provider_choice", "justification": "Loaded only in a sandbox."})
+    return d
+
+
+def test_a_claimed_requirements_missing_statement_is_reported_once_as_its_error():
+    data = cxr()
+    data["model_parameters"]["weight_files"][0].pop("safe_loading")
+    at = [i for i in check_data(data, CXR)[0] if i.path == "/model_parameters/weight_files/0/safe_loading"]
+    assert [(i.rule, i.severity, i.requirement) for i in at] == [("conformity.missing-field", "error", "MCS-PA-06")]
+
+
 def _set(d, path, value):
     *head, last = path
     for k in head:
@@ -58,7 +71,9 @@ MUTATIONS = {
     "compression.none-alone": (cxr, lambda d: _set(d["model_parameters"]["compression"], ["methods"], ["none", "pruning"]), "MCS-PA-04", "error"),
     "dates.order": (cxr, lambda d: _set(d, ["release_date"], "2024-06-01"), "MCS-GEN-04", "error"),
     "version.in-history": (cxr, lambda d: _set(d, ["version"], "3.1.0"), "MCS-GEN-04", "error"),
-    "weights.pickle-safe-loading": (cxr, lambda d: d["model_parameters"]["weight_files"][0].pop("safe_loading"), "MCS-PA-06", "warning"),
+    # (with MCS-PA-06 claimed, the missing statement is that requirement's missing-field error instead)
+    "weights.pickle-safe-loading": (cxr, lambda d: _not_adopting_pa06(d)["model_parameters"]["weight_files"][0]
+                                    .pop("safe_loading"), "MCS-PA-06", "warning"),
     "learning.self-learning-off": (cxr, lambda d: _set(d["lifecycle"]["continuous_learning"], ["capable"], True), "MCS-LC-04", "error"),
     "annotation.roles": (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles_independent"], False), "MCS-SD-07", "error"),
     "io.node-names": (cxr, lambda d: _set(d["input_output"]["inputs"][0], ["node"], "input"), "MCS-IO-01", "error"),
@@ -590,7 +605,8 @@ VARIANTS = {
     ("metric.interval", "level"): (cxr, lambda d: _set(perf(d, 0), ["confidence_interval", "level"], 1)),
     ("metric.interval", "inverted"): (cxr, lambda d: perf(d, 0)["confidence_interval"].update(lower=0.9, upper=0.1)),
     ("weights.pickle-safe-loading", "unnamed"):
-        (cxr, lambda d: [d["model_parameters"]["weight_files"][0].pop(k) for k in ("safe_loading", "file_name")]),
+        (cxr, lambda d: [_not_adopting_pa06(d)["model_parameters"]["weight_files"][0].pop(k)
+                         for k in ("safe_loading", "file_name")]),
     ("splits.disjoint", "shared"): (None, lambda d: None),
     ("splits.disjoint", "unreadable"): (None, lambda d: _set(_evidence_of(d, "ev-split-tuning"), ["path"], "evidence/absent.txt")),
     ("splits.disjoint", "too-many"): (None, lambda d: _splits(d).extend([dict(_splits(d)[0])] * MAX_SAMPLE_LISTS)),
