@@ -463,8 +463,17 @@ def test_pickle_weights_without_a_safe_loading_statement_are_incomplete():
     entry = next(w for w in data["model_parameters"]["weight_files"] if w.get("format") in ("pt", "pth", "bin"))
     entry.pop("safe_loading", None)
     assert statuses(data)["MCS-PA-06"]["status"] == "incomplete"
-    entry["format"] = "other"  # "other" does not say the file is not pickle-based
-    assert statuses(data)["MCS-PA-06"]["status"] != "not_applicable"
+    entry["format"] = "other"  # "other" does not say the file is not pickle-based: its statement is asked for
+    assert statuses(data)["MCS-PA-06"]["status"] == "incomplete"
+
+
+def test_a_dataset_stated_to_be_annotated_needs_its_annotation():
+    data = load(CT / "card.yaml")
+    data["source_task_data"]["datasets"][0]["annotated"] = True
+    entry = statuses(data)["MCS-SD-07"]
+    assert entry["status"] == "incomplete"
+    assert any(i.rule == "conformity.missing-field" and i.path.startswith("/source_task_data/datasets/0/annotation")
+               for i in check_data(data)[0])
 
 
 def test_a_condition_stated_to_hold_asks_for_the_block_not_for_a_statement():

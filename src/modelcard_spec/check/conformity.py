@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..spec import catalogue
-from ..spec.catalogue import Requirement, condition_state, expression_holds, is_missing, placeholder, resolve
+from ..spec.catalogue import Requirement, condition_state, is_missing, placeholder, resolve
 from ..spec.resources import schema_index
 from ..spec.diagnostics import Issue, diagnostic
 from ..spec.registry import Check, lookup, register
@@ -212,10 +212,10 @@ def _scoped(data: dict, path: str, req: Requirement, state: catalogue.ConditionS
     """Resolve ``path``; under a condition about list items (``a[].b``), only in the items where it holds."""
     prefix = state.prefix
     if prefix and path.startswith(prefix + "."):
-        condition, rest = req.applies_if[len(prefix) + 1:], path[len(prefix) + 1:]
+        rest = path[len(prefix) + 1:]
         out = []
         for pointer, item in resolve(data, prefix):
-            if is_missing(item) or not expression_holds(item, condition, prefix):
+            if is_missing(item) or not catalogue.item_applies(item, req, prefix):
                 continue
             out.extend((pointer + p, v) for p, v in resolve(item, rest))
         return out

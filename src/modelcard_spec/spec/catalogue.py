@@ -281,18 +281,25 @@ def _stated_otherwise(data, expression: str | None, base: str = "") -> bool:
     return present and not expression_holds(data, expression, base)
 
 
+def item_applies(item, req: Requirement, prefix: str) -> bool:
+    """Whether a list item (of the list at card path ``prefix``) states that the condition of ``req``
+    holds: its ``applies_if`` holds, or it gives the field of ``not_applicable_if`` another value."""
+    rest_applies = req.applies_if[len(prefix) + 1:]
+    rest_na = req.not_applicable_if[len(prefix) + 1:] if req.not_applicable_if else None
+    return expression_holds(item, rest_applies, prefix) or _stated_otherwise(item, rest_na, prefix)
+
+
 def condition_state(data, req: Requirement) -> ConditionState:
     if not req.applies_if:
         return ConditionState("applies")
     prefix = _list_prefix(req.applies_if)
     if prefix and req.not_applicable_if and _list_prefix(req.not_applicable_if) == prefix:
-        rest_applies = req.applies_if[len(prefix) + 1:]
         rest_na = req.not_applicable_if[len(prefix) + 1:]
         applies, unstated, stated_na = False, [], 0
         for pointer, item in resolve(data, prefix):
             if is_missing(item):
                 unstated.append(pointer)
-            elif expression_holds(item, rest_applies, prefix) or _stated_otherwise(item, rest_na, prefix):
+            elif item_applies(item, req, prefix):
                 applies = True
             elif expression_holds(item, rest_na, prefix):
                 stated_na += 1
