@@ -67,9 +67,10 @@ class EvaluationError(DiagnosticError):
 class Record:
     """A record read and checked: its file name, SHA-256 and data."""
 
-    file: str
+    file: str    # its name, as reports show it
     sha256: str
     data: dict
+    where: str   # the path as given, as errors name it
 
 
 def _read(path: str, kind: str, schema: str) -> Record:
@@ -88,7 +89,7 @@ def _read(path: str, kind: str, schema: str) -> Record:
                                   field=pointer.lstrip("/").replace("/", "."))
         raise EvaluationError("invalid", path, kind, path=pointer, line=line, column=column,
                               pointer=pointer or "/", detail=error.message[:300])
-    return Record(Path(path).name, loaded.sha256, loaded.data)
+    return Record(Path(path).name, loaded.sha256, loaded.data, str(path))
 
 
 def _same_card(record: Record, kind: str, card_sha256: str) -> None:
@@ -107,23 +108,23 @@ def read_verification(path: str, card: LoadedCard, models: dict[str, str]) -> Re
 
     for i, rid in enumerate(record.data["requirements"]):
         if rid not in EVALUATES:  # a run evaluates what verify evaluates, whatever a file says
-            raise EvaluationError("not-run", record.file, "verification", path=f"/requirements/{i}",
+            raise EvaluationError("not-run", record.where, "verification", path=f"/requirements/{i}",
                                   requirement_id=rid, evaluates=list(EVALUATES))
     declared = [w.get("sha256") for w in get_in(card.data, "model_parameters", "weight_files") or []
                 if isinstance(w, dict) and isinstance(w.get("sha256"), str)]
     model = record.data["model"]
     if model["sha256"] not in declared:
-        raise EvaluationError("model-undeclared", record.file, "verification", path="/model/sha256",
+        raise EvaluationError("model-undeclared", record.where, "verification", path="/model/sha256",
                               recorded=model["sha256"], declared=declared or ["-"])
     for i, example in enumerate(record.data["examples"]):
         at = _at(card.data, example["pointer"])
         if not isinstance(at, dict) or at.get("name") != example["name"] \
                 or not example["pointer"].startswith("/input_output/examples/"):
-            raise EvaluationError("example", record.file, "verification", path=f"/examples/{i}",
+            raise EvaluationError("example", record.where, "verification", path=f"/examples/{i}",
                                   name=example["name"][:200], pointer=example["pointer"][:200])
     if models and model["sha256"] not in models.values():
         name, actual = next(iter(models.items()))
-        raise EvaluationError("model-digest", record.file, "verification", path="/model/sha256", name=name,
+        raise EvaluationError("model-digest", record.where, "verification", path="/model/sha256", name=name,
                               actual=actual, recorded=[f"{model['path']} ({model['sha256']})"])
     return record
 
@@ -136,31 +137,31 @@ def read_assessment(path: str, card: LoadedCard, models: dict[str, str]) -> Reco
     for field, value in (("assessor.name", data["assessor"]["name"]),
                          ("assessor.organisation", data["assessor"]["organisation"])):
         if placeholder(value) is not None:
-            raise EvaluationError("unfilled", record.file, "assessment", path="/" + field.replace(".", "/"), field=field)
+            raise EvaluationError("unfilled", record.where, "assessment", path="/" + field.replace(".", "/"), field=field)
     _same_card(record, "assessment", card.sha256)
     if data["catalogue_version"] != catalogue.catalogue_version():
-        raise EvaluationError("catalogue", record.file, "assessment", path="/catalogue_version",
+        raise EvaluationError("catalogue", record.where, "assessment", path="/catalogue_version",
                               recorded=data["catalogue_version"], actual=catalogue.catalogue_version())
     listed = {m["sha256"]: m["path"] for m in data.get("model_files") or []}
     if listed:
         for name, digest in models.items():
             if digest not in listed:
-                raise EvaluationError("model-digest", record.file, "assessment", path="/model_files", name=name,
+                raise EvaluationError("model-digest", record.where, "assessment", path="/model_files", name=name,
                                       actual=digest, recorded=[f"{p} ({d})" for d, p in listed.items()])
     seen = set()
     for i, review in enumerate(data["reviews"]):
         rid = review["requirement"]
         if rid not in catalogue.by_id():
-            raise EvaluationError("requirement", record.file, "assessment", path=f"/reviews/{i}/requirement",
+            raise EvaluationError("requirement", record.where, "assessment", path=f"/reviews/{i}/requirement",
                                   requirement_id=rid, actual=catalogue.catalogue_version())
         if rid in seen:
-            raise EvaluationError("duplicate", record.file, "assessment", path=f"/reviews/{i}/requirement",
+            raise EvaluationError("duplicate", record.where, "assessment", path=f"/reviews/{i}/requirement",
                                   requirement_id=rid)
         seen.add(rid)
         if review.get("verdict") is not None and not review["methods"]:
-            raise EvaluationError("methods", record.file, "assessment", path=f"/reviews/{i}/methods", requirement_id=rid)
+            raise EvaluationError("methods", record.where, "assessment", path=f"/reviews/{i}/methods", requirement_id=rid)
         if "model_file_verification" in review["methods"] and not listed and review.get("verdict") is not None:
-            raise EvaluationError("no-model", record.file, "assessment", path=f"/reviews/{i}/methods",
+            raise EvaluationError("no-model", record.where, "assessment", path=f"/reviews/{i}/methods",
                                   requirement_id=rid)
     return record
 
