@@ -74,7 +74,7 @@ FOREIGN = {
 FOREIGN_PATHS = {
     # pointers into the assessor's record and the verification result (schema classes AssessmentRecord and
     # VerificationResult), not into a card
-    "check/evaluations.py": {"/card/sha256", "/model/sha256", "/model_files", "/catalogue_version"},
+    "check/evaluations.py": {"/card/sha256", "/model/sha256", "/model_files", "/catalogue_version", "/assessed_on"},
     "graph/rdf.py": {"/assessment"},          # the path of an assessment's IRI
     "modelfiles/_onnxchild.py": {"/proc/self/status"},
     "modelfiles/torchfile.py": {"/data"},    # the folder of a PyTorch archive's tensors

@@ -541,3 +541,24 @@ def test_the_shipped_records_are_about_the_shipped_card():
                             "--assessment", str(WDBC / "assessment.yaml"))
     by_id = {r["id"]: r for r in rep["requirements"]}
     assert code == 0 and by_id["MCS-IO-05"]["status"] == "conforms" and by_id["MCS-FW-07"]["status"] == "conforms"
+
+
+def test_the_report_names_who_assessed_and_what_they_examined(tmp_path):
+    path = filled(tmp_path, {"MCS-FW-07": "conforms"})
+    record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    review = next(r for r in record["reviews"] if r["requirement"] == "MCS-FW-07")
+    review["evidence_examined"] = [{"path": "evidence/training_curves.json", "sha256": "a" * 64}]
+    path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
+    for fmt in ("md", "html"):
+        text = html.unescape(run("report", str(WDBC / "card.yaml"), "--assessment", str(path), "--format", fmt).stdout)
+        assert "lead assessor" in text and "CNAS L0000 (example)" in text
+        assert "evidence/training_curves.json" in text.replace("\\", "") and "a" * 64 in text
+
+
+def test_a_record_dated_in_the_future_is_refused(tmp_path):
+    path = filled(tmp_path, {"MCS-FW-07": "conforms"})
+    record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    record["assessed_on"] = "2999-01-01"
+    path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
+    proc = run("report", str(WDBC / "card.yaml"), "--assessment", str(path))
+    assert proc.returncode == 2 and "2999-01-01" in proc.stderr and "晚于今天" in proc.stderr

@@ -8,6 +8,7 @@ what the report shows about them."""
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ register(Check("evaluation.record", "error", "Evaluation records are valid and a
                             "{kind_zh}报告了位于 {pointer} 的示例 {name}，但模型卡中没有该示例"),
                 "methods": ("the {kind} gives a verdict on {requirement_id} without naming a method performed",
                             "{kind_zh}对 {requirement_id} 给出了结论，但未写明实际采用的评价方法"),
+                "future": ("the {kind} is dated {date}, after today ({today})",
+                           "{kind_zh}的日期为 {date}，晚于今天（{today}）"),
                 "no-model": ("the {kind} says the model file was examined for {requirement_id} but lists no model file",
                              "{kind_zh}称为 {requirement_id} 检查了模型文件，但未列出任何模型文件")},
                scope="command"))
@@ -139,6 +142,10 @@ def read_assessment(path: str, card: LoadedCard, models: dict[str, str]) -> Reco
         if placeholder(value) is not None:
             raise EvaluationError("unfilled", record.where, "assessment", path="/" + field.replace(".", "/"), field=field)
     _same_card(record, "assessment", card.sha256)
+    today = datetime.date.today()
+    if datetime.date.fromisoformat(str(data["assessed_on"])) > today:  # a date the schema's format accepted
+        raise EvaluationError("future", record.where, "assessment", path="/assessed_on", date=str(data["assessed_on"]),
+                              today=today.isoformat())
     if data["catalogue_version"] != catalogue.catalogue_version():
         raise EvaluationError("catalogue", record.where, "assessment", path="/catalogue_version",
                               recorded=data["catalogue_version"], actual=catalogue.catalogue_version())

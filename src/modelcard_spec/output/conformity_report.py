@@ -147,6 +147,23 @@ def how_evaluated(r: dict, header: dict, zh: bool) -> str:
     return ("；" if zh else "; ").join(parts)
 
 
+def record_text(a: dict, zh: bool) -> str:
+    """The assessor's record as the header shows it: file and SHA-256, who (name, role, organisation,
+    accreditation) and when. Plain text; callers escape."""
+    who = [str(a[k]) for k in ("assessor", "role", "organisation", "accreditation") if a.get(k) and str(a[k]).strip()]
+    sep = "，" if zh else ", "
+    return f"{a['file']} (SHA-256 {a['sha256']}): {sep.join(who)}{sep}{a['assessed_on']}"
+
+
+def examined(r: dict, zh: bool) -> str:
+    """The evidence a reviewer examined for a requirement (path and SHA-256), or ''. Plain text."""
+    files = (r.get("review") or {}).get("evidence_examined") or []
+    items = [f"{f.get('path')} (SHA-256 {f.get('sha256')})" for f in files if isinstance(f, dict)]
+    if not items:
+        return ""
+    return ("审核人员检查的证据：" if zh else "evidence examined: ") + ("；" if zh else "; ").join(items)
+
+
 def _evaluation_rows(h: dict, zh: bool) -> list[tuple[str, str]]:
     models = ", ".join(f"{m['name']} (SHA-256 {m['sha256']})" for m in h["models"])
     v, a = h.get("verification"), h.get("assessment")
@@ -154,8 +171,7 @@ def _evaluation_rows(h: dict, zh: bool) -> list[tuple[str, str]]:
     rows = [("模型文件比对" if zh else "Model files compared", md(models) if models else none_given),
             ("复现运行结果" if zh else "Reproduction run",
              md(f"{v['file']} (SHA-256 {v['sha256']})") if v else none_given),
-            ("审核记录" if zh else "Assessor's record",
-             md(f"{a['file']}: {a['assessor']}, {a['organisation']}, {a['assessed_on']}") if a else none_given)]
+            ("审核记录" if zh else "Assessor's record", md(record_text(a, zh)) if a else none_given)]
     return rows
 
 
@@ -255,6 +271,8 @@ def markdown(rep: dict, lang: str = "en") -> str:
             note = review.get("notes_zh" if zh else "notes") or review.get("notes" if zh else "notes_zh")
             if note:
                 notes.append(("审核人员：" if zh else "reviewer: ") + md(note))
+            if examined(r, zh):
+                notes.append(md(examined(r, zh)))
         for issue in r["issues"]:
             notes.append(f"{issue['severity']}: {md(issue['message_zh'] if zh else issue['message'])} "
                          f"(<code>{md(issue['path'])}</code>)")
@@ -286,4 +304,5 @@ def html_page(rep: dict, lang: str = "en") -> str:
         rep=rep, zh=zh, labels=STATUS_LABELS, statuses=conformity.STATUSES, areas=_area_titles(),
         methods=METHOD_LABELS, reasons=REASON_LABELS, obligations=OBLIGATION_LABELS, kinds=KIND_LABELS,
         scores=scores(rep["summary"], zh) if rep["summary"] else [], still_open=OPEN,
-        how=lambda r: how_evaluated(r, rep["header"], zh)))
+        how=lambda r: how_evaluated(r, rep["header"], zh), record=lambda a: record_text(a, zh),
+        examined=lambda r: examined(r, zh)))
