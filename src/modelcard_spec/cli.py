@@ -351,7 +351,7 @@ def _evaluated(args, card):
     assessment = getattr(args, "assessment", None)
     verification = ev.read_verification(verification, card, models) if verification else None
     assessment = ev.read_assessment(assessment, card, models) if assessment else None
-    return models, ev.evaluations(models, verification=verification, assessment=assessment), \
+    return models, ev.evaluations(verification, assessment), \
         ev.context(models, verification, assessment)
 
 

@@ -137,20 +137,17 @@ class Review:
 
     methods: tuple[str, ...]
     verdict: str | None
-    assessor: str
-    date: str
 
 
 @dataclass(frozen=True)
 class Evaluations:
     """The evaluations performed besides the automated checks.
 
-    ``model_files``: names of the model files compared with the card (``--model``);
-    ``model_verified``: the requirements that comparison covered; ``reproduction``: requirement ->
+    ``model_verified``: the requirements the comparison with the model files given (``--model``)
+    covered; ``reproduction``: requirement ->
     passed, from a verification result (None: no result given); ``reviews``: requirement ->
     :class:`Review`, from an assessor's record."""
 
-    model_files: tuple[str, ...] = ()
     model_verified: frozenset[str] = frozenset()
     reproduction: dict[str, bool] | None = None
     reviews: dict[str, Review] = field(default_factory=dict)

@@ -201,15 +201,13 @@ def reproduction(verification: Record | None) -> dict[str, bool] | None:
     return {rid: passed for rid in verification.data["requirements"] if passed is not None}
 
 
-def evaluations(models: dict[str, str], model_verified: frozenset[str] = frozenset(),
-                verification: Record | None = None, assessment: Record | None = None) -> conformity.Evaluations:
+def evaluations(verification: Record | None = None, assessment: Record | None = None) -> conformity.Evaluations:
+    """The evaluations the records report (the comparison with model files is the pipeline's to add)."""
     reviews = {}
     if assessment is not None:
-        who = assessment.data["assessor"]["name"]
         for review in assessment.data["reviews"]:
-            reviews[review["requirement"]] = conformity.Review(tuple(review["methods"]), review.get("verdict"), who,
-                                                               str(assessment.data["assessed_on"]))
-    return conformity.Evaluations(tuple(models), model_verified, reproduction(verification), reviews)
+            reviews[review["requirement"]] = conformity.Review(tuple(review["methods"]), review.get("verdict"))
+    return conformity.Evaluations(reproduction=reproduction(verification), reviews=reviews)
 
 
 def context(models: dict[str, str], verification: Record | None, assessment: Record | None) -> dict:

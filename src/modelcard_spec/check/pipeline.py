@@ -145,9 +145,7 @@ def check_loaded(card: LoadedCard, models: tuple = (),
                 found, _, compared = model_issues(card.data, str(model))
                 issues += found
                 verified |= compared
-        evaluations = dataclasses.replace(
-            evaluations, model_files=tuple(Path(m).name for m in models) or evaluations.model_files,
-            model_verified=frozenset(verified) | evaluations.model_verified)
+        evaluations = dataclasses.replace(evaluations, model_verified=frozenset(verified) | evaluations.model_verified)
         statuses = conformity.statuses(card.data, issues, _provider_kind(card.data), complete, evaluations)
     located = []
     for issue in issues:

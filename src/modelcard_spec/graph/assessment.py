@@ -87,7 +87,7 @@ def card_graph(path: str, evaluated: Evaluated = NOTHING_EVALUATED) -> CardGraph
     except DiagnosticError as exc:
         raise KgError.of(exc.issue, exc.where or str(path)) from None
     result = validate_loaded(loaded, str(path), evaluated.models,
-                             ev.evaluations(models, verification=verification, assessment=record))
+                             ev.evaluations(verification, record))
     data = loaded.data
     summary = conformity.summary(result.requirements or [])
     meta = {"tool": f"modelcard-spec {__version__}", "schema_version": schema_version(),

@@ -247,11 +247,6 @@ def _resolve_templated(data, path: str, base: str = ""):
     return [(template, v) for _, v in resolve(data, path)]
 
 
-def condition_holds(data, expression: str | None) -> bool:
-    """Evaluate an ``applies_if`` expression (see :func:`expression_holds`)."""
-    return expression_holds(data, expression)
-
-
 @dataclass(frozen=True)
 class ConditionState:
     """What a card states about a requirement's condition.
@@ -328,11 +323,3 @@ def field_slot(template: str) -> dict | None:
             return slot
         cls = slot["range"]
     return slot
-
-
-def field_label(template: str) -> tuple[str, str]:
-    """English and Chinese titles of the field at a card path (for messages)."""
-    slot = field_slot(template)
-    if slot is None:
-        return template, template
-    return slot["title"], slot["title_zh"] or slot["title"]
