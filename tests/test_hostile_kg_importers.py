@@ -276,7 +276,7 @@ def test_huggingface_lists_at_the_limits_import_within_budget(tmp_path):
 def test_batch_import_goes_on_past_bad_sources(tmp_path):
     folder = tmp_path / "sources"
     folder.mkdir()
-    good = Path(__file__).parent / "data" / "monai-bundles" / "spleen_ct_segmentation.metadata.json"
+    good = Path(__file__).parent / "data" / "monai-bundles" / "spleen_ct_segmentation" / "configs" / "metadata.json"
     (folder / "good.metadata.json").write_bytes(good.read_bytes())
     for name in ("deep-nesting", "list-root", "binary", "lone-surrogate-value"):
         (folder / f"{name}.metadata.json").write_bytes(MONAI_REFUSED[name])
@@ -291,7 +291,7 @@ def test_batch_import_goes_on_past_bad_sources(tmp_path):
 
 
 
-SPLEEN = Path(__file__).parent / "data" / "monai-bundles" / "spleen_ct_segmentation.metadata.json"
+SPLEEN = Path(__file__).parent / "data" / "monai-bundles" / "spleen_ct_segmentation" / "configs" / "metadata.json"
 
 
 def test_a_link_in_a_source_folder_never_brings_an_outside_file_into_the_card(tmp_path):

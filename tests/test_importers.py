@@ -25,10 +25,10 @@ from modelcard_spec.check.pipeline import check_data
 from modelcard_spec.spec.diagnostics import CardLoadError, DiagnosticError
 from modelcard_spec.spec.registry import CHECKS, lookup
 
-# A copy of ../shared/corpus/monai-bundles (Project-MONAI/model-zoo, Apache-2.0; see its README.md),
+# Whole bundles of Project-MONAI/model-zoo (the 23 of ../shared/corpus/monai-bundles and 8 more; see its README.md),
 # vendored so the tests run wherever the checkout is.
 CORPUS = ROOT / "tests" / "data" / "monai-bundles"
-MONAI_FILES = sorted(CORPUS.glob("*.metadata.json"))
+MONAI_FILES = sorted(CORPUS.glob("*/configs/metadata.json"))
 HF_README = ROOT / "tests" / "data" / "huggingface" / "README.md"
 
 
@@ -49,7 +49,7 @@ def _resolve(data, pointer):
 
 
 def test_the_corpus_is_present():
-    assert len(MONAI_FILES) == 23
+    assert len(MONAI_FILES) == 31
 
 
 @pytest.mark.parametrize("path", MONAI_FILES, ids=lambda p: p.name.split(".")[0])
@@ -73,7 +73,7 @@ def test_every_monai_bundle_imports_to_a_structurally_valid_card_with_provenance
 
 
 def test_spleen_bundle_values_are_mapped_exactly():
-    card = monai.import_monai(CORPUS / "spleen_ct_segmentation.metadata.json")
+    card = monai.import_monai(CORPUS / "spleen_ct_segmentation" / "configs" / "metadata.json")
     assert card["name"] == "Spleen CT segmentation" and card["version"] == "0.5.9"
     assert card["provider"] == {"name": "MONAI team"}
     assert card["model_nodes"]["input_nodes"] == [{"name": "image", "shape": ["batch", 1, 96, 96, 96], "dtype": "float32"}]
@@ -94,9 +94,9 @@ def test_spleen_bundle_values_are_mapped_exactly():
 
 
 def test_symbolic_monai_dimensions_follow_the_schema_grammar():
-    card = monai.import_monai(CORPUS / "swin_unetr_btcv_segmentation.metadata.json")
+    card = monai.import_monai(CORPUS / "swin_unetr_btcv_segmentation" / "configs" / "metadata.json")
     shapes = [n["shape"] for n in card["model_nodes"]["input_nodes"]]
-    meta = json.loads((CORPUS / "swin_unetr_btcv_segmentation.metadata.json").read_text())
+    meta = json.loads((CORPUS / "swin_unetr_btcv_segmentation" / "configs" / "metadata.json").read_text())
     spatial = meta["network_data_format"]["inputs"]["image"]["spatial_shape"]
     assert shapes[0][2:] == [monai._dim(d) for d in spatial]
 
@@ -127,7 +127,7 @@ def test_huggingface_front_matter_and_sections():
 
 
 def test_import_cli_single_batch_and_errors(tmp_path):
-    one = cli("import", "monai", CORPUS / "spleen_ct_segmentation.metadata.json")
+    one = cli("import", "monai", CORPUS / "spleen_ct_segmentation" / "configs" / "metadata.json")
     assert one.returncode == 0 and "requirement(s) with gaps" in one.stderr
     assert yaml.safe_load(one.stdout)["identifier"] == "monai.model-zoo.spleen-ct-segmentation"
     out = tmp_path / "cards"
@@ -159,8 +159,8 @@ def test_a_batch_names_each_bundle_folder_card_after_its_folder(tmp_path):
     src = tmp_path / "src"
     for name in ("A", "B"):
         (src / name / "configs").mkdir(parents=True)
-        (src / name / "configs" / "metadata.json").write_bytes((CORPUS / "spleen_ct_segmentation.metadata.json").read_bytes())
-    (src / "c.metadata.json").write_bytes((CORPUS / "mednist_gan.metadata.json").read_bytes())
+        (src / name / "configs" / "metadata.json").write_bytes((CORPUS / "spleen_ct_segmentation" / "configs" / "metadata.json").read_bytes())
+    (src / "c.metadata.json").write_bytes((CORPUS / "mednist_gan" / "configs" / "metadata.json").read_bytes())
     run = cli("import", "monai", src, "-o", tmp_path / "out")
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["A.card.yaml", "B.card.yaml", "c.card.yaml"]
@@ -190,7 +190,7 @@ def test_unsafe_source_names_get_a_safe_injective_output_name():
 def test_a_source_named_with_escape_sequences_gets_a_safe_card_name(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    raw = (CORPUS / "spleen_ct_segmentation.metadata.json").read_bytes()
+    raw = (CORPUS / "spleen_ct_segmentation" / "configs" / "metadata.json").read_bytes()
     for stem in ("\x1b]0;PWNED\x07x", ".hidden", "-rf"):
         (src / f"{stem}.json").write_bytes(raw)
     run = cli("import", "monai", src, "-o", tmp_path / "out")
@@ -271,7 +271,7 @@ def _duplicate(tmp_path, monkeypatch) -> None:
     folder.mkdir()
     out.mkdir()
     for name in ("a.json", "a.metadata.json"):
-        (folder / name).write_bytes((CORPUS / "spleen_ct_segmentation.metadata.json").read_bytes())
+        (folder / name).write_bytes((CORPUS / "spleen_ct_segmentation" / "configs" / "metadata.json").read_bytes())
     results = list(batch.import_folder("monai", folder, out))
     assert results[0].coverage and results[0].card == out / "a.card.yaml" and results[1].coverage is None
     error = results[1].not_written
@@ -423,7 +423,7 @@ def test_the_import_summary_in_both_languages():
     assert summary.gaps(["MCS-GEN-01", "MCS-FW-01"], "en") == \
         "imported; 2 requirement(s) with gaps (see modelcard-spec report): MCS-GEN-01, MCS-FW-01"
     assert summary.gaps([], "zh") == "导入完成：0 项要求存在缺口（详见 modelcard-spec report）："
-    card = monai.import_monai(CORPUS / "spleen_ct_segmentation.metadata.json")
+    card = monai.import_monai(CORPUS / "spleen_ct_segmentation" / "configs" / "metadata.json")
     cells = batch.coverage(card)[0]
     for lang, first, note in (("en", "| Source | General |", "Each cell: "), ("zh", "| 来源 | 通用 |", "每格：")):
         table = summary.coverage_table([("spleen", cells)], lang).splitlines()
@@ -435,7 +435,7 @@ def test_the_import_summary_in_both_languages():
 def test_batch_import_says_in_chinese_which_source_was_not_written(tmp_path):
     folder = tmp_path / "sources"
     folder.mkdir()
-    meta = (CORPUS / "spleen_ct_segmentation.metadata.json").read_bytes()
+    meta = (CORPUS / "spleen_ct_segmentation" / "configs" / "metadata.json").read_bytes()
     (folder / "a.json").write_bytes(meta)
     (folder / "a.metadata.json").write_bytes(meta)  # the same stem, so the same card file
     out = tmp_path / "cards"
@@ -448,7 +448,7 @@ def test_batch_import_says_in_chinese_which_source_was_not_written(tmp_path):
 
 
 def test_import_points_to_the_report_in_chinese(tmp_path):
-    proc = cli("import", "monai", CORPUS / "spleen_ct_segmentation.metadata.json", "--lang", "zh",
+    proc = cli("import", "monai", CORPUS / "spleen_ct_segmentation" / "configs" / "metadata.json", "--lang", "zh",
                "-o", tmp_path / "c.card.yaml")
     assert proc.returncode == 0 and "项要求存在缺口（详见 modelcard-spec report）：" in proc.stderr
     hf = cli("import", "huggingface", HF_README, "-o", tmp_path / "hf.card.yaml")
@@ -457,7 +457,7 @@ def test_import_points_to_the_report_in_chinese(tmp_path):
 
 def test_provider_kind_is_checked_against_the_schema(tmp_path):
     """The choices were typed out in cli.py; they are the schema's provider_kind values now."""
-    source = "tests/data/monai-bundles/spleen_ct_segmentation.metadata.json"
+    source = "tests/data/monai-bundles/spleen_ct_segmentation/configs/metadata.json"
     bad = cli("import", "monai", ROOT / source, "--provider-kind", "vendor", cwd=tmp_path)
     assert bad.returncode == 2 and "--provider-kind must be one of manufacturer, open_source" in bad.stderr
     assert "--provider-kind 应为以下之一：manufacturer、open_source" in bad.stderr
