@@ -25,14 +25,15 @@ SECTIONS = {  # known Markdown headings (lower case) -> where their text goes
 }
 
 
-def import_huggingface(path: str | Path, declared: dict | None = None, folder: Path | None = None) -> dict:
+def import_huggingface(path: str | Path, declared: dict | None = None, folder: Path | None = None,
+                  notes: list | None = None) -> dict:
     """``declared``: values the user states that a README does not hold (version, provider name,
     provider kind); they are the user's declaration, not imported. ``folder``: see :func:`read_source`."""
     p = Path(path)
     raw = read_source(p, folder)
     text = decode(raw)
     front, body = _front_matter(text)
-    card = Card(p.name, hashlib.sha256(raw).hexdigest())
+    card = Card(p.name, hashlib.sha256(raw).hexdigest(), notes, "huggingface")
     title = re.search(r"^#[ \t]+(\S.*)$", body, flags=re.M)
     used = set()  # front-matter keys read into the card; the others are kept verbatim in extensions
     index = as_list(front.get("model-index"))
