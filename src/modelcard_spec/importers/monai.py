@@ -42,6 +42,9 @@ CATEGORICAL = {"segmentation", "labels"}
 # bundles also write "probability").
 PROBABILITY_TYPES = {"probabilities", "probability"}
 IMAGE_FORMATS = {"magnitude", "hounsfield", "image"}
+# The OutputSemantics values an output's item can state (see _semantics).
+MASK, PROBABILITIES, LOGITS, IMAGE = "segmentation_mask", "class_probabilities", "logits", "image"
+OUTPUT_SEMANTICS = (MASK, PROBABILITIES, LOGITS, IMAGE)
 
 
 def _words(text: str) -> str:
@@ -96,6 +99,8 @@ def import_monai(path: str | Path, declared: dict | None = None, folder: Path | 
     name = p.relative_to(root).as_posix() if root is not None else p.name
     if root is not None:
         stem = root.name
+    elif p.name == "metadata.json" and p.parent.name == "configs":
+        stem = p.parent.parent.name
     elif p.name.endswith(".metadata.json"):
         stem = p.name[: -len(".metadata.json")]
     else:
@@ -112,7 +117,7 @@ def import_monai(path: str | Path, declared: dict | None = None, folder: Path | 
         return value
 
     card.infer("/identifier", f"monai.{slug(stem)}", "monai.identifier",
-               key="bundle folder name" if root is not None else "file name")
+               key="bundle folder name" if root is not None or p.parent.name == "configs" else "file name")
     card.put("/name", take("name", str), "/name")
     version = take("version", str, int, float)
     card.put("/version", str(version) if version is not None else None, "/version")
@@ -246,20 +251,20 @@ def _semantics(item: dict) -> str | None:
     classes = _classes(item)
     channels = item.get("num_channels")
     if "logits" in (kind, form):
-        return "logits"
+        return LOGITS
     if kind in PROBABILITY_TYPES:
         if form in CATEGORICAL | {"classes", "classification"} and span and 0 <= span["minimum"] and span["maximum"] <= 1:
-            return "class_probabilities"
+            return PROBABILITIES
         return None
     if kind == "image" and form in CATEGORICAL and _shape(item) is not None:
         if span == {"minimum": 0, "maximum": 1} and classes is not None and channels == classes:
-            return "segmentation_mask"  # one-hot: one channel per class, each 0 or 1
+            return MASK  # one-hot: one channel per class, each 0 or 1
         if classes is not None and classes > 2 and (span == {"minimum": 0, "maximum": classes - 1}
                                                     or vr == list(range(classes))):
-            return "segmentation_mask"  # label indices 0..N-1
+            return MASK  # label indices 0..N-1
         return None
     if kind == "image" and form in IMAGE_FORMATS:
-        return "image"
+        return IMAGE
     return None
 
 
