@@ -43,7 +43,8 @@ FOREIGN = {
     "importers/common.py": {"aliases"},  # the metric vocabulary's annotations
     "importers/huggingface.py": {"base_model_relation", "intended_use", "license_name", "metrics", "model-index",
                                  "model_name", "pipeline_tag", "training_data", "training_procedure"},
-    "importers/monai.py": {"channel_def", "num_channels", "spatial_shape"},
+    "importers/monai.py": {"channel_def", "num_channels", "spatial_shape", "network_def", "_target_",  # a bundle's files
+                           "aliases"},  # the Modality vocabulary's annotations
     "modelfiles/_onnxchild.py": {"arrays", "cpu_seconds", "max_input_bytes", "max_output_bytes", "memory", "parent",
                                  "bad_alloc"},
     "modelfiles/pickles.py": {"objects", "opcodes", "streams"},
@@ -76,6 +77,8 @@ FOREIGN_PATHS = {
     # VerificationResult), not into a card
     "check/evaluations.py": {"/card/sha256", "/model/sha256", "/model_files", "/catalogue_version", "/assessed_on"},
     "graph/rdf.py": {"/assessment"},          # the path of an assessment's IRI
+    # pointers into a MONAI bundle's metadata (where a value was found), not into a card
+    "importers/monai.py": {"/authors", "/description", "/intended_use", "/task"},
     "modelfiles/_onnxchild.py": {"/proc/self/status"},
     "modelfiles/torchfile.py": {"/data"},    # the folder of a PyTorch archive's tensors
 }
