@@ -313,3 +313,21 @@ def test_render_shows_the_origin_of_each_value_the_provider_did_not_write(tmp_pa
     assert "[declared" not in out
     plain = _measured("render", _variant(tmp_path, lambda d: d.pop("provenance", None)), "--to", to).stdout
     assert "导入" not in plain and "推断" not in plain and "提取]" not in plain
+
+
+def test_the_report_names_per_requirement_the_values_the_provider_did_not_write(tmp_path):
+    def mark(d):
+        d["provenance"] = [{"pointer": "/version", "origin": "imported"},
+                           {"pointer": "/model_parameters/total_parameters", "origin": "inferred", "rule": "r.x"},
+                           {"pointer": "/name", "origin": "declared"}]
+    card = _variant(tmp_path, mark)
+    rep = json.loads(_measured("report", card, "--format", "json").stdout)
+    reqs = {r["id"]: r for r in rep["requirements"]}
+    assert reqs["MCS-GEN-01"]["origins"] == [{"pointer": "/version", "origin": "imported"}]
+    assert {"pointer": "/model_parameters/total_parameters", "origin": "inferred", "rule": "r.x"} in \
+        reqs["MCS-PA-01"]["origins"]
+    assert not any("origins" in r for r in rep["requirements"] if r["id"] not in ("MCS-GEN-01", "MCS-PA-01"))
+    zh = _measured("report", card, "--lang", "zh").stdout
+    assert "非提供方填写的值，应由提供方确认：/model\\_parameters/total\\_parameters 推断（规则 r.x）" in zh
+    html = _measured("report", card, "--format", "html").stdout
+    assert "values not written by the provider, to be confirmed by it: /version imported" in html
