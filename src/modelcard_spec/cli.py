@@ -574,7 +574,7 @@ def cmd_import(args) -> int:
         refused = _emit(importers.dump(card), args.output, importers.inputs(args.kind, src), args.force)
         if refused:
             return refused
-        _stderr(*summary.notes(args.source, notes), summary.done(card, notes, args.lang),
+        _stderr(*summary.notes(args.source, notes), summary.done(card, notes, args.lang), *summary.kept(card, args.lang),
                 *summary.not_given(batch.missing_fields(card)), summary.gaps(batch.gaps(card), args.lang))
         return EXIT_OK
     if not args.output:

@@ -21,6 +21,7 @@ TEXTS = {
              "rule and marked so); kept {kept} value(s) verbatim in extensions; {unread} part(s) of the source not read",
              "已将来源陈述的内容放入模型卡的 {placed} 处（其中 {inferred} 处按已公布规则推断，并已标注）；"
              "{kept} 个值原样保留在 extensions 中；来源中有 {unread} 个部分未能读取"),
+    "kept": ("kept verbatim in extensions: {names}", "原样保留在 extensions 中的内容：{names}"),
     "note": ("{where}: {severity}: {message}", "{where}: {severity_zh}：{message}"),
     "source": ("Source", "来源"),
     "documented": ("Documented", "已记录"),
@@ -55,6 +56,12 @@ def done(card: Mapping, notes: list, lang: str) -> str:
     prov = card.get("provenance") or []
     return _say("done", lang, placed=len(prov), inferred=sum(1 for e in prov if e.get("origin") == "inferred"),
                 kept=len(card.get("extensions") or []), unread=sum(1 for n in notes if n.rule == "import.unread"))
+
+
+def kept(card: Mapping, lang: str) -> list[str]:
+    """The line, in ``lang``, naming what an import kept in extensions (none if it kept nothing)."""
+    names = [str(e.get("name")) for e in card.get("extensions") or [] if isinstance(e, dict)]
+    return [_say("kept", lang, names=list(dict.fromkeys(names)))] if names else []
 
 
 def notes(where: str, issues: list) -> list[str]:
