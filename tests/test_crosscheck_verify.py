@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, ROOT, renderings
+from modelcard_spec.check.loading import read_card
+from modelcard_spec.check.pipeline import check_data
 
 EXAMPLE = EXAMPLES / "wdbc-cytology-mlp"
 MODEL = EXAMPLE / "model" / "wdbc_cytology_mlp_1.0.0.onnx"
@@ -253,6 +255,14 @@ def test_verify_reproduces_the_shipped_example_and_saves_deterministic_outputs(t
     frag = report["card_fragment"]
     assert frag["evidence"][0]["sha256"] == hashlib.sha256(saved).hexdigest()
     assert frag["provenance"][0]["origin"] == "measured"
+    # pasted at the end of the card's evidence, each provenance pointer names its entry (it used to
+    # be /evidence/<id>, which is no JSON Pointer into a list)
+    data = read_card(EXAMPLE / "card.yaml").data
+    assert frag["provenance"][0]["pointer"] == f"/evidence/{len(data['evidence'])}"
+    data["evidence"] += frag["evidence"]
+    data.setdefault("provenance", []).extend(frag["provenance"])
+    issues, _ = check_data(data, out1)
+    assert [i for i in issues if i.rule.startswith("provenance.")] == []
     assert _tree_digest(EXAMPLE) == before  # the card and its evidence are never changed
     text = cli("verify", EXAMPLE / "card.yaml", "--model", MODEL, "--no-save", "--lang", "zh")
     assert text.returncode == 0 and "复现" in text.stdout
@@ -653,3 +663,26 @@ def test_the_card_fragment_cites_the_bytes_written_without_reading_the_file_agai
     res = ExampleResult("a", "/input_output/examples/0", "reproduces", saved=str(target), saved_sha256=digest)
     [entry] = evidence_fragment([res], "m.onnx", "1" * 64, tmp_path)["evidence"]
     assert entry["sha256"] == digest and entry["path"] == "out/a.outputs.npz" and entry["id"] == "ev-verify-a"
+
+
+def test_values_marked_extracted_from_another_file_than_the_model_given_are_errors(copy):
+    """A provenance entry marked extracted (or measured) names the digest of the file it came from;
+    with --model, a digest that is none of the files given (nor another weight file the card lists)
+    is an error: the value was taken from another file, or the file changed since."""
+    sha = hashlib.sha256(MODEL.read_bytes()).hexdigest()
+
+    def mark(digest):
+        return lambda d: d.__setitem__("provenance", [
+            {"pointer": "/model_parameters/total_parameters", "origin": "extracted", "source_sha256": digest,
+             "source": "modelcard-spec inspect 0.2.0, wdbc_cytology_mlp_1.0.0.onnx"},
+            {"pointer": "/model_parameters/precision", "origin": "imported", "source_sha256": "2" * 64}])
+
+    code, issues, _ = model_issues(edit(copy, mark(sha)))
+    assert code == 0 and not [i for i in issues if i[0].startswith("provenance.")]
+    code, issues, result = model_issues(edit(copy, mark("3" * 64)))
+    assert code == 1 and ("provenance.model-digest", "/provenance/0/source_sha256", None) in issues
+    [issue] = [i for i in result["issues"] if i["rule"] == "provenance.model-digest"]
+    assert "3" * 64 in issue["message"] and sha in issue["message"] and "提取" in issue["message_zh"]
+    # without --model nothing can be compared: no such error
+    plain = cli("validate", edit(copy, mark("3" * 64)), "--format", "json")
+    assert "provenance.model-digest" not in plain.stdout

@@ -293,3 +293,41 @@ def test_render_takes_a_card_whose_name_is_not_text(tmp_path, to, name):
     card = _variant(tmp_path, lambda d: d.__setitem__("name", name))
     proc = _measured("render", card, "--to", to)
     assert proc.returncode == 0 and f"{'' if name is None else name} / 乳腺细针穿刺细胞学多层感知机" in proc.stdout
+
+
+@pytest.mark.parametrize("to", ["md", "html"])
+def test_render_shows_the_origin_of_each_value_the_provider_did_not_write(tmp_path, to):
+    """A value the card's provenance marks imported, inferred, extracted or measured carries its origin
+    (an inferred one its rule too); an object's entry covers the values in it; a declared value has no mark."""
+    def mark(d):
+        d["provenance"] = [{"pointer": "/version", "origin": "imported", "source_key": "/version"},
+                           {"pointer": "/model_parameters/total_parameters", "origin": "inferred",
+                            "rule": "monai.batch-first"},
+                           {"pointer": "/model_nodes/input_nodes/0", "origin": "extracted"}]
+    proc = _measured("render", _variant(tmp_path, mark), "--to", to)
+    out = proc.stdout
+    assert proc.returncode == 0
+    assert "1.0.0 [imported / 导入]" in out.replace("\\[", "[").replace("\\]", "]")
+    assert "[inferred / 推断: monai.batch-first]" in out.replace("\\[", "[").replace("\\]", "]")
+    assert out.count("[extracted / 提取]") + out.count("\\[extracted / 提取\\]") >= 2  # the node's name and shape
+    assert "[declared" not in out
+    plain = _measured("render", _variant(tmp_path, lambda d: d.pop("provenance", None)), "--to", to).stdout
+    assert "导入" not in plain and "推断" not in plain and "提取]" not in plain
+
+
+def test_the_report_names_per_requirement_the_values_the_provider_did_not_write(tmp_path):
+    def mark(d):
+        d["provenance"] = [{"pointer": "/version", "origin": "imported"},
+                           {"pointer": "/model_parameters/total_parameters", "origin": "inferred", "rule": "r.x"},
+                           {"pointer": "/name", "origin": "declared"}]
+    card = _variant(tmp_path, mark)
+    rep = json.loads(_measured("report", card, "--format", "json").stdout)
+    reqs = {r["id"]: r for r in rep["requirements"]}
+    assert reqs["MCS-GEN-01"]["origins"] == [{"pointer": "/version", "origin": "imported"}]
+    assert {"pointer": "/model_parameters/total_parameters", "origin": "inferred", "rule": "r.x"} in \
+        reqs["MCS-PA-01"]["origins"]
+    assert not any("origins" in r for r in rep["requirements"] if r["id"] not in ("MCS-GEN-01", "MCS-PA-01"))
+    zh = _measured("report", card, "--lang", "zh").stdout
+    assert "非提供方填写的值，应由提供方确认：/model\\_parameters/total\\_parameters 推断（规则 r.x）" in zh
+    html = _measured("report", card, "--format", "html").stdout
+    assert "values not written by the provider, to be confirmed by it: /version imported" in html

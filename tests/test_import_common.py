@@ -77,3 +77,24 @@ def test_what_cannot_be_read_is_reported_in_both_languages():
     [note] = notes
     assert (note.rule, note.severity) == ("import.unread", "warning")
     assert note.message == "LICENSE was not read: no such file" and note.message_zh == "未读取 LICENSE：文件不存在"
+
+
+def test_import_says_what_it_placed_kept_and_could_not_read(tmp_path):
+    """After the card, import prints on standard error the notes it went on after, one line on what
+    it placed, kept and could not read, and the names it kept in extensions, in the language asked."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "m.metadata.json"
+    source.write_text('{"name": "A model", "version": "1.0", "copyright": "Copyright (c) X", "odd": [1, 2]}',
+                      encoding="utf-8")
+    for lang, done, kept in (("en", "placed what the source states at ", "kept verbatim in extensions: "),
+                             ("zh", "已将来源陈述的内容放入模型卡的 ", "原样保留在 extensions 中的内容：")):
+        run = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "import", "monai", str(source), "--lang", lang],
+                             capture_output=True, text=True, cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        lines = run.stderr.splitlines()
+        [line] = [x for x in lines if x.startswith(done)]
+        assert ("2 个值原样保留" if lang == "zh" else "kept 2 value(s) verbatim") in line
+        [names] = [x for x in lines if x.startswith(kept)]
+        assert "monai:copyright" in names and "monai:odd" in names

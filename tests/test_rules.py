@@ -63,6 +63,8 @@ MUTATIONS = {
     "metric.subgroup-size": (cxr, lambda d: _set(perf(d, 4), ["sample_size"], 1500), "MCS-AP-03", "error"),
     "metric.split": (cxr, lambda d: _set(perf(d, 0), ["split"], "tuning"), "MCS-AP-03", "warning"),
     "reference.unknown": (cxr, lambda d: _set(perf(d, 3), ["dataset"], "ds-typo"), "MCS-AP-03", "error"),
+    "provenance.entry": (cxr, lambda d: d.setdefault("provenance", []).append(
+        {"pointer": "/evidence/ev-verify-case1", "origin": "measured"}), None, "error"),
     "reference.duplicate-id": (cxr, lambda d: d["evidence"].append(dict(d["evidence"][0])), "MCS-LC-05", "error"),
     "splits.ratio-sum": (cxr, lambda d: _set(d["training_process"]["data_splits"]["splits"][2], ["ratio"], 0.15), "MCS-TR-03", "error"),
     "splits.disjoint": (cxr, lambda d: _set(d["training_process"]["data_splits"], ["disjoint"], False), "MCS-TR-04", "error"),
@@ -119,6 +121,19 @@ def test_an_unknown_reference_names_the_kind_of_object_in_both_languages():
     found = {i.message: i.message_zh for i in issues_of(data, "reference.unknown")}
     assert found == {"no dataset with id 'ds-typo' is declared in the card": "模型卡中未声明标识为“ds-typo”的数据集",
                      "no evidence with id 'ev-typo' is declared in the card": "模型卡中未声明标识为“ev-typo”的证据"}
+
+
+def test_provenance_names_a_value_of_the_card_and_an_inferred_value_its_rule():
+    data = cxr()
+    data["provenance"] = [{"pointer": "/evidence/ev-verify-case1", "origin": "measured"},
+                          {"pointer": "/name", "origin": "inferred"},
+                          {"pointer": "/name", "origin": "inferred", "rule": "monai.batch-first"},
+                          {"pointer": "/evidence/0", "origin": "measured"},
+                          {"pointer": "/evidence/00", "origin": "measured"},
+                          {"pointer": "/provenance/0", "origin": "imported"}]
+    found = [(i.path, i.params.get("pointer")) for i in issues_of(data, "provenance.entry")]
+    assert found == [("/provenance/0/pointer", "/evidence/ev-verify-case1"), ("/provenance/1/rule", "/name"),
+                     ("/provenance/4/pointer", "/evidence/00"), ("/provenance/5/pointer", "/provenance/0")]
 
 
 def test_every_registered_rule_has_a_failing_card():
@@ -597,6 +612,8 @@ VARIANTS = {
     # MUTATIONS reach; a base of None is the CT example in the folder of _evidence_folder
     ("annotation.roles", "no-primary"):
         (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles"], [{"role": "reviewer"}])),
+    ("provenance.entry", "no-rule"): (cxr, lambda d: d.setdefault("provenance", []).append(
+        {"pointer": "/name", "origin": "inferred"})),
     ("dates.order", "training"): (cxr, lambda d: _set(d["training_process"], ["training_start_date"], "2030-01-01")),
     ("dates.order", "collection"):
         (cxr, lambda d: _set(d["source_task_data"]["datasets"][0], ["time_span_start"], "2999-01-01")),

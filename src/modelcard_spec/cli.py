@@ -517,7 +517,9 @@ def cmd_verify(args) -> int:
     except OutputError as exc:
         return _refused(exc)
     model_sha256 = sha256_file(model)
-    fragment = vf.evidence_fragment(results, model.name, model_sha256, card.path.parent)
+    held = card.data.get("evidence")
+    fragment = vf.evidence_fragment(results, model.name, model_sha256, card.path.parent,
+                                    len(held) if isinstance(held, list) else 0)
     if args.result:
         from .check.inputs import files_read
         from .output.validation import to_json
@@ -564,14 +566,16 @@ def cmd_import(args) -> int:
         raise _UsageError("provider-kind", kinds=list(kinds), kinds_zh="、".join(kinds))
     declared = {"version": args.model_version, "provider_name": args.provider, "provider_kind": args.provider_kind}
     if single:
+        notes: list = []
         try:
-            card = importers.import_source(args.kind, src, declared)
+            card = importers.import_source(args.kind, src, declared, notes=notes)
         except importers.SourceError as exc:
             return _fail(*summary.refused(exc.message, exc.message_zh), args.source)
         refused = _emit(importers.dump(card), args.output, importers.inputs(args.kind, src), args.force)
         if refused:
             return refused
-        _stderr(*summary.not_given(batch.missing_fields(card)), summary.gaps(batch.gaps(card), args.lang))
+        _stderr(*summary.notes(args.source, notes), summary.done(card, notes, args.lang), *summary.kept(card, args.lang),
+                *summary.not_given(batch.missing_fields(card)), summary.gaps(batch.gaps(card), args.lang))
         return EXIT_OK
     if not args.output:
         raise _UsageError("folder-needs-output")
@@ -586,6 +590,8 @@ def cmd_import(args) -> int:
         elif result.not_written is not None:
             _fail(result.not_written.message, result.not_written.message_zh, str(result.card))
         else:
+            _stderr(*summary.notes(str(result.source), result.notes),
+                    f"{result.source}: " + summary.done(result.card_data, result.notes, args.lang))
             rows.append((result.stem, result.coverage))
             continue
         failed += 1

@@ -298,3 +298,35 @@ def _operator_issues(found: _Found, info: ModelInfo) -> None:
         if str(item.get("value")).strip() != str(real):
             found.report("model.operator-count", f"/model_nodes/operators/operator_counts/{i}/value", operator=item["name"],
                       actual=real, declared=item.get("value"))
+
+
+register(Check("provenance.model-digest", "error", "Values extracted from or measured on a model file name the file given",
+               "从模型文件提取或在其上实测的值注明的是所给的文件",
+               {"": ("the value at {pointer} is marked {origin} from a file with SHA-256 {declared}, which is none of "
+                     "the model files given ({actual}): it was taken from another file, or the file has changed since",
+                     "{pointer} 处的值标注为从 SHA-256 为 {declared} 的文件{origin_zh}，但所给模型文件均非该文件"
+                     "（{actual}）：该值取自其他文件，或文件此后已被改动")}))
+
+_ORIGIN_ZH = {"extracted": "提取", "measured": "实测"}
+
+
+def provenance_issues(data: dict, digests: list[str]) -> list[Issue]:
+    """The provenance entries marked ``extracted`` or ``measured`` whose source digest is none of the
+    ``digests`` of the model files given (``validate --model``), nor that of another weight file the
+    card lists (not given, so not compared)."""
+    entries = data.get("provenance")
+    if not isinstance(entries, list) or not digests:
+        return []
+    files = get_in(data, "model_parameters", "weight_files")
+    others = {f.get("sha256") for f in files if isinstance(f, dict)} - set(digests) if isinstance(files, list) else set()
+    issues = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or entry.get("origin") not in _ORIGIN_ZH:
+            continue
+        declared = entry.get("source_sha256")
+        if isinstance(declared, str) and declared not in digests and declared not in others:
+            issues.append(diagnostic("provenance.model-digest", f"/provenance/{i}/source_sha256",
+                                     pointer=str(entry.get("pointer")), origin=entry["origin"],
+                                     origin_zh=_ORIGIN_ZH[entry["origin"]], declared=declared,
+                                     actual=", ".join(sorted(digests))))
+    return issues

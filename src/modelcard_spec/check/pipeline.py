@@ -139,12 +139,16 @@ def check_loaded(card: LoadedCard, models: tuple = (),
     if models or evaluations is not conformity.NO_EVALUATIONS:
         verified: set[str] = set()
         if models:
-            from .crosscheck import model_issues
+            from .crosscheck import model_issues, provenance_issues
 
+            digests = []
             for model in models:
-                found, _, compared = model_issues(card.data, str(model))
+                found, info, compared = model_issues(card.data, str(model))
                 issues += found
                 verified |= compared
+                digests.append(info.sha256 if info is not None else None)
+            if None not in digests:  # a file that cannot be read has no digest to compare with
+                issues += provenance_issues(card.data, digests)
         evaluations = dataclasses.replace(evaluations, model_verified=frozenset(verified) | evaluations.model_verified)
         statuses = conformity.statuses(card.data, issues, _provider_kind(card.data), complete, evaluations)
     located = []

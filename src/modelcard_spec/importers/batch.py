@@ -34,7 +34,8 @@ register(Check("import.duplicate-name", "error", "Each source of a batch gives i
 class Result:
     """One source of a batch: ``card`` is the file its card is written to; ``coverage`` the card's
     coverage per area (see :func:`coverage`) when it was written. ``refusal``: why the source cannot
-    be imported; ``not_written``: why its card was not written (a message about ``card``)."""
+    be imported; ``not_written``: why its card was not written (a message about ``card``); ``notes``: what the
+    import went on after (see :func:`.import_source`); ``card_data``: the card written."""
 
     source: Path
     stem: str
@@ -42,6 +43,8 @@ class Result:
     coverage: dict[str, tuple[int, int]] | None = None
     refusal: SourceError | None = None
     not_written: DiagnosticError | OutputError | None = None
+    notes: tuple = ()
+    card_data: dict | None = None
 
 
 def import_folder(kind: str, folder: Path, out: Path, declared: dict | None = None,
@@ -54,8 +57,9 @@ def import_folder(kind: str, folder: Path, out: Path, declared: dict | None = No
     for path in sources(kind, folder):
         stem = stem_of(path)
         target = out / f"{stem}.card.yaml"
+        notes: list = []
         try:
-            card = import_source(kind, path, declared, folder=folder)
+            card = import_source(kind, path, declared, folder=folder, notes=notes)
         except SourceError as exc:
             yield Result(path, stem, target, refusal=exc)
             continue
@@ -69,7 +73,7 @@ def import_folder(kind: str, folder: Path, out: Path, declared: dict | None = No
             yield Result(path, stem, target, not_written=exc)
             continue
         written.add(target.name)
-        yield Result(path, stem, target, coverage(card)[0])
+        yield Result(path, stem, target, coverage(card)[0], notes=tuple(notes), card_data=card)
 
 
 def coverage(card: dict) -> tuple[dict[str, tuple[int, int]], list[dict]]:

@@ -248,9 +248,12 @@ def _value_ranges(card: dict) -> dict:
     return out
 
 
-def evidence_fragment(results: list[ExampleResult], model_name: str, model_sha256: str, card_dir: Path) -> dict:
+def evidence_fragment(results: list[ExampleResult], model_name: str, model_sha256: str, card_dir: Path,
+                      first_index: int = 0) -> dict:
     """Evidence entries and provenance (``measured``) for the saved outputs, to paste into the card
-    (each file's SHA-256 is that of the bytes written, not read back)."""
+    (each file's SHA-256 is that of the bytes written, not read back). The entries are to be added
+    at the end of the card's evidence, which holds ``first_index`` entries: each provenance pointer
+    names the place its entry then has (a JSON Pointer names a list item by its index)."""
     evidence, provenance = [], []
     for res in results:
         if not res.saved:
@@ -263,7 +266,7 @@ def evidence_fragment(results: list[ExampleResult], model_name: str, model_sha25
         ev_id = f"ev-verify-{path.name[:-len(OUTPUT_SUFFIX)]}"
         evidence.append({"id": ev_id, "title": f"Outputs of {model_name} on example {res.name} ({res.status})",
                          "kind": "example_output", "path": rel, "sha256": res.saved_sha256, "supports": list(EVALUATES)})
-        provenance.append({"pointer": f"/evidence/{ev_id}", "origin": "measured",
+        provenance.append({"pointer": f"/evidence/{first_index + len(evidence) - 1}", "origin": "measured",
                            "source": f"modelcard-spec verify {__version__}, {model_name}", "source_sha256": model_sha256})
     return {"evidence": evidence, "provenance": provenance}
 

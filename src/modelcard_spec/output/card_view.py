@@ -2,13 +2,16 @@
 
 Every heading and field label is bilingual ("English / 中文"), taken from the schema index; enum
 values show their English and Chinese titles; the layout follows the schema's slot order, so a new
-field appears without changes here.
+field appears without changes here. A value the provider did not write (the card's ``provenance``
+says it was imported, inferred, extracted or measured) carries its origin after it, e.g.
+"[inferred / 推断: monai.batch-first]"; a value with no entry is declared by the provider.
 """
 
 from __future__ import annotations
 
 import html
 
+from ..spec import pointers
 from ..spec.resources import schema_index
 from ..spec.textsafe import markdown as _md, terminal
 
@@ -41,8 +44,34 @@ def _is_flat(cls: str, items: list) -> bool:
         for i in items for k, v in i.items())
 
 
-def _blocks(cls: str, data: dict, depth: int):
-    """Yield ("heading", depth, text) | ("pairs", [(label, text)]) | ("table", headers, rows)."""
+def origins(card: dict) -> dict[tuple, dict]:
+    """The card's provenance entries by the keys of the place they name (the first entry of a place
+    wins); entries that are not objects with a pointer are left out."""
+    out: dict[tuple, dict] = {}
+    entries = card.get("provenance")
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("pointer"), str) and entry.get("origin") != "declared":
+            out.setdefault(tuple(pointers.tokens(entry["pointer"])), entry)
+    return out
+
+
+def origin_text(where: tuple, known: dict[tuple, dict]) -> str:
+    """" [origin / 中文]" (with the rule of an inferred value) for the value at ``where``, from the
+    provenance entry of that place or of the closest object around it; "" if the provider declared it."""
+    for n in range(len(where), 0, -1):
+        entry = known.get(where[:n])
+        if entry is not None:
+            meta = schema_index()["enums"]["ValueOrigin"]["values"].get(str(entry.get("origin")))
+            label = f"{meta['title'].lower()} / {meta['title_zh']}" if meta else str(entry.get("origin"))
+            rule = entry.get("rule")
+            return f" [{label}: {rule}]" if isinstance(rule, str) and rule else f" [{label}]"
+    return ""
+
+
+def _blocks(cls: str, data: dict, depth: int, where: tuple = (), known: dict | None = None):
+    """Yield ("heading", depth, text) | ("pairs", [(label, text)]) | ("table", headers, rows).
+    ``where``: the keys of ``data`` in the card; ``known``: the card's :func:`origins`."""
+    known = known or {}
     classes = schema_index()["classes"]
     meta = classes[cls]
     pairs = []
@@ -51,15 +80,18 @@ def _blocks(cls: str, data: dict, depth: int):
         if name not in data or data[name] in (None, "", [], {}):
             continue
         slot, value = meta["slots"][name], data[name]
+        mark = origin_text((*where, name), known)
         if slot["kind"] == "class" and slot["inlined"]:
-            nested.append((slot, value))
+            nested.append((slot, value, name))
         elif isinstance(value, list):
-            pairs.append((_label(slot), "; ".join(_scalar(slot, v) for v in value)))
+            pairs.append((_label(slot), "; ".join(_scalar(slot, v) + origin_text((*where, name, str(i)), known)
+                                                  if not mark else _scalar(slot, v) for i, v in enumerate(value))
+                          + mark))
         else:
-            pairs.append((_label(slot), _scalar(slot, value)))
+            pairs.append((_label(slot), _scalar(slot, value) + mark))
     if pairs:
         yield ("pairs", pairs)
-    for slot, value in nested:
+    for slot, value, name in nested:
         yield ("heading", depth, _label(slot))
         rng = slot["range"]
         if isinstance(value, list):
@@ -67,22 +99,22 @@ def _blocks(cls: str, data: dict, depth: int):
                 cols = [c for c in classes[rng]["slot_order"] if any(c in v for v in value)]
                 headers = [_label(classes[rng]["slots"][c]) for c in cols]
                 rows = []
-                for v in value:
+                for i, v in enumerate(value):
                     row = []
                     for c in cols:
                         cell = v.get(c)
                         s = classes[rng]["slots"][c]
-                        row.append("" if cell is None else "; ".join(_scalar(s, x) for x in cell) if isinstance(cell, list)
-                                   else _scalar(s, cell))
+                        row.append("" if cell is None else ("; ".join(_scalar(s, x) for x in cell) if isinstance(cell, list)
+                                   else _scalar(s, cell)) + origin_text((*where, name, str(i), c), known))
                     rows.append(row)
                 yield ("table", headers, rows)
             else:
-                for i, item in enumerate(value, 1):
+                for i, item in enumerate(value):
                     if isinstance(item, dict):
-                        yield ("heading", depth + 1, f"{i}")
-                        yield from _blocks(rng, item, depth + 2)
+                        yield ("heading", depth + 1, f"{i + 1}")
+                        yield from _blocks(rng, item, depth + 2, (*where, name, str(i)), known)
         elif isinstance(value, dict):
-            yield from _blocks(rng, value, depth + 1)
+            yield from _blocks(rng, value, depth + 1, (*where, name), known)
 
 
 def _title(card: dict) -> str:
@@ -99,10 +131,11 @@ def markdown(card: dict) -> str:
     still turn a bare URL in a value into a link)."""
     index = schema_index()
     root = index["root_class"]
+    known = origins(card)
     out = [f"# {_md(_title(card), ' ')}", ""]
     if card.get("summary"):
-        out += [_md(card["summary"]), ""]
-    for block in _blocks(root, card, 2):
+        out += [_md(str(card["summary"]) + origin_text(("summary",), known)), ""]
+    for block in _blocks(root, card, 2, (), known):
         if block[0] == "heading":
             out += [f"{'#' * min(block[1], 6)} {_md(block[2], ' ')}", ""]
         elif block[0] == "pairs":
@@ -127,9 +160,10 @@ def html_page(card: dict) -> str:
              "table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;"
              "vertical-align:top;text-align:left}th{background:#f3f3f3}</style></head>\n<body>",
              f"<h1>{e(title)}</h1>"]
+    known = origins(card)
     if card.get("summary"):
-        parts.append(f"<p>{e(str(card['summary']))}</p>")
-    for block in _blocks(root, card, 2):
+        parts.append(f"<p>{e(str(card['summary']) + origin_text(('summary',), known))}</p>")
+    for block in _blocks(root, card, 2, (), known):
         if block[0] == "heading":
             level = min(block[1], 6)
             parts.append(f"<h{level}>{e(block[2])}</h{level}>")

@@ -53,6 +53,7 @@ def build(result: CardResult, data: dict | None, context: dict | None = None) ->
         if issue.requirement:
             issues_by_req.setdefault(issue.requirement, []).append(issue.to_dict())
     reviews = {r["requirement"]: r for r in (context.get("assessment") or {}).get("reviews", [])}
+    origins = _origins(data)
     requirements = []
     for e in entries:
         req = by_id[e["id"]]
@@ -66,6 +67,8 @@ def build(result: CardResult, data: dict | None, context: dict | None = None) ->
                 item[key] = e[key]
         if req.id in reviews:
             item["review"] = reviews[req.id]
+        if req.id in origins:
+            item["origins"] = origins[req.id]
         requirements.append(item)
     conf = data.get("conformity") if isinstance(data.get("conformity"), dict) else {}
     cat = catalogue_data()
@@ -89,6 +92,40 @@ def build(result: CardResult, data: dict | None, context: dict | None = None) ->
         "requirements": requirements,
         "unattributed_issues": [i.to_dict() for i in result.issues if not i.requirement],
     }
+
+
+ORIGIN_LABELS = _labels("ValueOrigin")
+
+
+def _origins(data: dict) -> dict[str, list[dict]]:
+    """Per requirement, the card's values it is tied to that the provider did not write, as the
+    card's provenance says (pointer, origin, and the rule of an inferred value)."""
+    entries = data.get("provenance")
+    kind = data.get("provider_kind") if isinstance(data.get("provider_kind"), str) else None
+    out: dict[str, list[dict]] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not (isinstance(entry, dict) and isinstance(entry.get("pointer"), str)
+                and entry.get("origin") in ORIGIN_LABELS and entry["origin"] != "declared"):
+            continue
+        said = {"pointer": entry["pointer"], "origin": entry["origin"]}
+        if isinstance(entry.get("rule"), str):
+            said["rule"] = entry["rule"]
+        for rid in catalogue.requirements_for_pointer(entry["pointer"], kind):
+            out.setdefault(rid, []).append(said)
+    return out
+
+
+def origins_text(r: dict, zh: bool) -> str:
+    """The note on a requirement's values that the provider did not write; "" if there are none."""
+    if not r.get("origins"):
+        return ""
+    parts = []
+    for o in r["origins"]:
+        label = ORIGIN_LABELS[o["origin"]][1 if zh else 0]
+        rule = (f"（规则 {o['rule']}）" if zh else f" (rule {o['rule']})") if o.get("rule") else ""
+        parts.append(f"{o['pointer']} {label if zh else label.lower()}{rule}")
+    return ("非提供方填写的值，应由提供方确认：" if zh else "values not written by the provider, to be confirmed by it: ") \
+        + ("；" if zh else "; ").join(parts)
 
 
 def _area_titles() -> dict[str, tuple[str, str]]:
@@ -273,6 +310,8 @@ def markdown(rep: dict, lang: str = "en") -> str:
                 notes.append(("审核人员：" if zh else "reviewer: ") + md(note))
             if examined(r, zh):
                 notes.append(md(examined(r, zh)))
+        if origins_text(r, zh):
+            notes.append(md(origins_text(r, zh)))
         for issue in r["issues"]:
             notes.append(f"{issue['severity']}: {md(issue['message_zh'] if zh else issue['message'])} "
                          f"(<code>{md(issue['path'])}</code>)")
@@ -305,4 +344,4 @@ def html_page(rep: dict, lang: str = "en") -> str:
         methods=METHOD_LABELS, reasons=REASON_LABELS, obligations=OBLIGATION_LABELS, kinds=KIND_LABELS,
         scores=scores(rep["summary"], zh) if rep["summary"] else [], still_open=OPEN,
         how=lambda r: how_evaluated(r, rep["header"], zh), record=lambda a: record_text(a, zh),
-        examined=lambda r: examined(r, zh)))
+        examined=lambda r: examined(r, zh), origins=lambda r: origins_text(r, zh)))

@@ -17,6 +17,12 @@ TEXTS = {
                   "来源未提供 {pointers}：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充"),
     "gaps": ("imported; {count} requirement(s) with gaps (see modelcard-spec report): {requirements}",
              "导入完成：{count} 项要求存在缺口（详见 modelcard-spec report）：{requirements}"),
+    "done": ("placed what the source states at {placed} place(s) of the card ({inferred} inferred by a documented "
+             "rule and marked so); kept {kept} value(s) verbatim in extensions; {unread} part(s) of the source not read",
+             "已将来源陈述的内容放入模型卡的 {placed} 处（其中 {inferred} 处按已公布规则推断，并已标注）；"
+             "{kept} 个值原样保留在 extensions 中；来源中有 {unread} 个部分未能读取"),
+    "kept": ("kept verbatim in extensions: {names}", "原样保留在 extensions 中的内容：{names}"),
+    "note": ("{where}: {severity}: {message}", "{where}: {severity_zh}：{message}"),
     "source": ("Source", "来源"),
     "documented": ("Documented", "已记录"),
     "cell": ("Each cell: requirements in scope that the imported card documents (every field present, every automated "
@@ -39,6 +45,33 @@ def not_given(pointers: list[str]) -> list[str]:
     """The two lines (English, Chinese) asking to declare the required fields a source did not give;
     none if it gave them all."""
     return [_say("not-given", lang, pointers=pointers) for lang in ("en", "zh")] if pointers else []
+
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+def done(card: Mapping, notes: list, lang: str) -> str:
+    """The line, in ``lang``, that says what an import placed (by the card's provenance), kept in
+    extensions and could not read."""
+    prov = card.get("provenance") or []
+    return _say("done", lang, placed=len(prov), inferred=sum(1 for e in prov if e.get("origin") == "inferred"),
+                kept=len(card.get("extensions") or []), unread=sum(1 for n in notes if n.rule == "import.unread"))
+
+
+def kept(card: Mapping, lang: str) -> list[str]:
+    """The line, in ``lang``, naming what an import kept in extensions (none if it kept nothing)."""
+    names = [str(e.get("name")) for e in card.get("extensions") or [] if isinstance(e, dict)]
+    return [_say("kept", lang, names=list(dict.fromkeys(names)))] if names else []
+
+
+def notes(where: str, issues: list) -> list[str]:
+    """The lines (English, then Chinese, per note) of the notes an import went on after: parts of the
+    source it could not read, values it kept in extensions because the schema has no place for them."""
+    lines = []
+    for issue in issues:
+        lines.append(_say("note", "en", where=where, severity=issue.severity, message=issue.message))
+        lines.append(_say("note", "zh", where=where, severity_zh=SEVERITY_ZH[issue.severity], message=issue.message_zh))
+    return lines
 
 
 def gaps(requirements: list[str], lang: str) -> str:

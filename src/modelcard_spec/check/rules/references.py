@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ...spec import catalogue
+from ...spec import catalogue, pointers
 from ...spec.resources import schema_index
 from .base import Context, found, rule
 
@@ -51,3 +51,40 @@ def reference_duplicate_id(ctx: Context):
                 if ident in seen:
                     yield found(f"{ptr}/id", id=ident, first=seen[ident])
                 seen.setdefault(ident, ptr)
+
+
+def _resolves(data, pointer: str) -> bool:
+    node = data
+    for token in pointers.tokens(pointer):
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and (token == "0" or token[0] != "0") and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False
+    return True
+
+
+@rule("provenance.entry", (), "error",
+      "Each provenance entry names a value of the card, and an inferred one its rule",
+      "每条来源记录均指向模型卡中的值，推断所得的值并注明其规则",
+      messages={"unresolved": ("the provenance entry points at {pointer}, which is not in the card: its origin "
+                               "cannot be told apart from the provider's declaration",
+                               "来源记录指向 {pointer}，但模型卡中没有该位置：无法将其来源与提供方的声明区分开"),
+                "no-rule": ("the value at {pointer} is marked inferred but its provenance entry names no rule: "
+                            "give the rule that inferred it (or the provider confirms the value and removes "
+                            "the entry)",
+                            "{pointer} 处的值标注为推断所得，但其来源记录未注明规则：应注明推断所依据的规则"
+                            "（或由提供方确认该值并删除该记录）")})
+def provenance_entry(ctx: Context):
+    entries = ctx.data.get("provenance")
+    if not isinstance(entries, list):
+        return
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("pointer"), str):
+            continue  # the structural check reports it
+        pointer = entry["pointer"]
+        if pointer.startswith("/provenance") or not _resolves(ctx.data, pointer):
+            yield found(f"/provenance/{i}/pointer", "unresolved", pointer=pointer)
+        elif entry.get("origin") == "inferred" and not entry.get("rule"):
+            yield found(f"/provenance/{i}/rule", "no-rule", pointer=pointer)
