@@ -97,4 +97,4 @@ def test_import_says_what_it_placed_kept_and_could_not_read(tmp_path):
         [line] = [x for x in lines if x.startswith(done)]
         assert ("2 个值原样保留" if lang == "zh" else "kept 2 value(s) verbatim") in line
         [names] = [x for x in lines if x.startswith(kept)]
-        assert "monai:copyright" in names and "monai:odd" in names
+        assert "monai:/copyright" in names and "monai:/odd" in names
