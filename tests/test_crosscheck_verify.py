@@ -663,6 +663,12 @@ def test_the_card_fragment_cites_the_bytes_written_without_reading_the_file_agai
     res = ExampleResult("a", "/input_output/examples/0", "reproduces", saved=str(target), saved_sha256=digest)
     [entry] = evidence_fragment([res], "m.onnx", "1" * 64, tmp_path)["evidence"]
     assert entry["sha256"] == digest and entry["path"] == "out/a.outputs.npz" and entry["id"] == "ev-verify-a"
+    # run again on a card that holds the entry already: the new one replaces it, in its place
+    held = [{"id": "ev-x"}, {"id": "ev-verify-a"}, {"id": "ev-y"}]
+    other = ExampleResult("b", "/input_output/examples/1", "reproduces", saved=str(tmp_path / "b.outputs.npz"),
+                          saved_sha256=digest)
+    frag = evidence_fragment([res, other], "m.onnx", "1" * 64, tmp_path, held)
+    assert [p["pointer"] for p in frag["provenance"]] == ["/evidence/1", "/evidence/3"]
 
 
 def test_values_marked_extracted_from_another_file_than_the_model_given_are_errors(copy):
@@ -686,3 +692,12 @@ def test_values_marked_extracted_from_another_file_than_the_model_given_are_erro
     # without --model nothing can be compared: no such error
     plain = cli("validate", edit(copy, mark("3" * 64)), "--format", "json")
     assert "provenance.model-digest" not in plain.stdout
+
+
+def test_a_weight_file_entry_of_the_wrong_shape_does_not_stop_the_provenance_check(copy):
+    code, issues, result = model_issues(edit(copy, lambda d: (
+        d["model_parameters"]["weight_files"].append({"sha256": [1, 2]}),
+        d.__setitem__("provenance", [{"pointer": "/model_parameters/precision", "origin": "extracted",
+                                      "source_sha256": "3" * 64}]))))
+    assert "internal.check-failed" not in [i[0] for i in issues]
+    assert ("provenance.model-digest", "/provenance/0/source_sha256", None) in issues

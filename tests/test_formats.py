@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -311,6 +312,14 @@ def test_render_shows_the_origin_of_each_value_the_provider_did_not_write(tmp_pa
     assert "[inferred / 推断: monai.batch-first]" in out.replace("\\[", "[").replace("\\]", "]")
     assert out.count("[extracted / 提取]") + out.count("\\[extracted / 提取\\]") >= 2  # the node's name and shape
     assert "[declared" not in out
+    # a value declared inside an object whose values were extracted carries no mark
+    def declared_inside(d):
+        d["provenance"] = [{"pointer": "/model_parameters", "origin": "extracted"},
+                           {"pointer": "/model_parameters/total_parameters", "origin": "declared"}]
+    text = _measured("render", _variant(tmp_path, declared_inside), "--to", to).stdout.replace("\\", "")
+    cell = re.search(r"Total parameters / 参数总量(?:</th><td>| \| )([^|<]*)", text).group(1)
+    assert cell.strip() == "590", cell
+    assert "530 [extracted / 提取]" in text.replace("[", "[").replace("\\", "")
     plain = _measured("render", _variant(tmp_path, lambda d: d.pop("provenance", None)), "--to", to).stdout
     assert "导入" not in plain and "推断" not in plain and "提取]" not in plain
 

@@ -98,3 +98,82 @@ def test_import_says_what_it_placed_kept_and_could_not_read(tmp_path):
         assert ("2 个值原样保留" if lang == "zh" else "kept 2 value(s) verbatim") in line
         [names] = [x for x in lines if x.startswith(kept)]
         assert "monai:/copyright" in names and "monai:/odd" in names
+
+
+def _outputs_card(notes):
+    card = _card(notes)
+    card.place("/input_output/inputs/-", {"node": "image", "modality": "ct"}, "/inputs/image", {"modality": "CT"})
+    return card
+
+
+def test_a_value_from_another_file_inside_a_rejected_item_is_kept_on_its_own():
+    """A value put into a placed item from another file (or another place of the source) is not part
+    of the item's own text: when the item is rejected it is kept separately, and said so."""
+    notes: list = []
+    card = _outputs_card(notes)
+    other = card.source("inference.json", b"{}")
+    card.place("/input_output/outputs/-", {"node": "bad", "semantics": "not-a-semantics"}, "/outputs/bad",
+               {"format": "x"})
+    card.put("/input_output/outputs/0/calibration", "isotonic", key="/calibration", source=other)
+    card.place("/input_output/outputs/-", {"node": "pred", "semantics": "image"}, "/outputs/pred", {"format": "image"})
+    ext = {e["name"]: e["value"] for e in card.finish()["extensions"]}
+    assert ext["monai:/outputs/bad"] == '{"format": "x"}'
+    assert ext["unplaced:/input_output/outputs/0/calibration"] == "isotonic"
+    assert {n.params["key"] for n in notes if n.rule == "import.unplaced"} == {"/outputs/bad", "/calibration"}
+
+
+def test_a_value_the_importer_made_is_never_kept_as_the_sources_text():
+    """An inferred (or converted) value the schema rejects is kept under unplaced:<pointer>, and the
+    note says it is the importer's value, not the source's text."""
+    notes: list = []
+    card = _card(notes)
+    card.infer("/lineage", {"base_model": "x", "relation": "not_a_relation"}, "huggingface.x", key="front matter /base_model")
+    data = card.finish()
+    ext = {e["name"]: e["value"] for e in data["extensions"]}
+    assert "monai:front matter /base_model" not in ext
+    assert ext == {"unplaced:/lineage/relation": "not_a_relation"} and data["lineage"] == {"base_model": "x"}
+    [note] = [n for n in notes if n.rule == "import.unplaced"]
+    assert "not the source's text" in note.message and "而非来源原文" in note.message_zh
+
+
+def test_empty_source_items_are_kept_and_nothing_is_said_that_did_not_happen():
+    notes: list = []
+    card = _outputs_card(notes)
+    card.place("/input_output/outputs/-", {}, "/outputs/empty", {"weird": 1})  # nothing could be built
+    card.place("/input_output/outputs/-", {"node": "x", "semantics": "nope"}, "/outputs/x", {})
+    card.place("/input_output/outputs/-", {"node": "y", "semantics": "image"}, "/outputs/y", {"format": "image"})
+    data = card.finish()
+    ext = {e["name"]: e["value"] for e in data["extensions"]}
+    assert ext["monai:/outputs/empty"] == '{"weird": 1}' and ext["monai:/outputs/x"] == "{}"
+    said = [n.params["name"] for n in notes if n.rule == "import.unplaced"]
+    assert sorted(said) == ["monai:/outputs/empty", "monai:/outputs/x"]
+    assert [o["node"] for o in data["input_output"]["outputs"]] == ["y"]
+
+
+def test_what_is_kept_follows_the_order_of_the_source():
+    card = _outputs_card(None)
+    for i in range(5):
+        sem = "image" if i % 2 else "nope"
+        card.place("/input_output/outputs/-", {"node": f"o{i}", "semantics": sem}, f"/outputs/o{i}", {"i": i})
+    data = card.finish()
+    assert [e["name"] for e in data["extensions"]] == ["monai:/outputs/o0", "monai:/outputs/o2", "monai:/outputs/o4"]
+    prov = {e["pointer"]: e["source_key"] for e in data["provenance"] if e["pointer"].startswith("/input_output/outputs")}
+    assert prov == {"/input_output/outputs/0": "/outputs/o1", "/input_output/outputs/1": "/outputs/o3"}
+
+
+def test_a_declared_value_never_replaces_what_the_source_states():
+    """--version/--provider fill only what the source does not give; where it does, the source's value
+    stays and a note says the declared one was not used (it used to overwrite the source's value,
+    which was then lost, and keep the source's provenance on the user's value)."""
+    from modelcard_spec.importers.common import declare
+
+    notes: list = []
+    card = _card(notes)
+    card.put("/version", "1.0", key="/version")
+    declare(card, {"version": "9.9", "provider_name": "Declared Corp", "provider_kind": None})
+    data = card.finish()
+    assert data["version"] == "1.0" and data["provider"] == {"name": "Declared Corp"}
+    prov = {e["pointer"] for e in data["provenance"]}
+    assert "/version" in prov and "/provider/name" not in prov
+    [note] = [n for n in notes if n.rule == "import.declared-not-used"]
+    assert note.params == {"pointer": "/version", "stated": "1.0", "declared": "9.9"}

@@ -54,7 +54,7 @@ FOREIGN = {
     "modelfiles/verify.py": {"", "over_limit", "problems", "saved", "card_fragment"},  # a .npy's one array; the JSON report
     "modelfiles/verifyarrays.py": {""},
     "modelfiles/verifyrun.py": {"error", "memory", "over", "started"},  # replies of the ONNX Runtime process
-    "output/conformity_report.py": {"header", "issues", "message", "message_zh", "severity",
+    "output/conformity_report.py": {"header", "issues", "message", "message_zh", "origins", "severity",
                                     "unattributed_issues", "valid", "adopted", "assessment", "catalogue_derivation",
                                     "catalogue_derivation_zh", "claimed_automatically", "counts", "declared_standard",
                                     "documented", "file", "in_scope", "models", "review", "totals", "verification",

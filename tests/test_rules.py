@@ -130,10 +130,31 @@ def test_provenance_names_a_value_of_the_card_and_an_inferred_value_its_rule():
                           {"pointer": "/name", "origin": "inferred", "rule": "monai.batch-first"},
                           {"pointer": "/evidence/0", "origin": "measured"},
                           {"pointer": "/evidence/00", "origin": "measured"},
-                          {"pointer": "/provenance/0", "origin": "imported"}]
+                          {"pointer": "/provenance/0", "origin": "imported"},
+                          {"pointer": "/evidence/\u00b2", "origin": "imported"},  # a digit, but no ASCII index
+                          {"pointer": "", "origin": "imported"},
+                          {"pointer": "/name", "origin": "imported", "rule": "made.up"},
+                          {"pointer": "/nothing", "origin": "imported"}]
     found = [(i.path, i.params.get("pointer")) for i in issues_of(data, "provenance.entry")]
     assert found == [("/provenance/0/pointer", "/evidence/ev-verify-case1"), ("/provenance/1/rule", "/name"),
-                     ("/provenance/4/pointer", "/evidence/00"), ("/provenance/5/pointer", "/provenance/0")]
+                     ("/provenance/4/pointer", "/evidence/00"), ("/provenance/5/pointer", "/provenance/0"),
+                     ("/provenance/6/pointer", "/evidence/\u00b2"), ("/provenance/7/pointer", ""),
+                     ("/provenance/8/rule", "/name"), ("/provenance/9/pointer", "/nothing")]
+
+
+def test_a_rule_of_no_requirement_that_cannot_finish_is_still_reported(monkeypatch):
+    """A check that fails on a card makes it invalid even when it reports against no requirement (it
+    used to vanish: the failure was reported once per requirement of the check, and it had none)."""
+    from modelcard_spec.check.rules import base
+
+    def broken(ctx):
+        raise ValueError("boom")
+        yield
+
+    monkeypatch.setitem(RULES, "provenance.entry", base.Rule(RULES["provenance.entry"].check, broken))
+    issues, _ = check_data(cxr(), CXR)
+    [issue] = [i for i in issues if i.rule == "internal.rule-failed"]
+    assert issue.requirement is None and "provenance.entry" in issue.message and "无法确认模型卡有效" in issue.message_zh
 
 
 def test_every_registered_rule_has_a_failing_card():
@@ -614,6 +635,8 @@ VARIANTS = {
         (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles"], [{"role": "reviewer"}])),
     ("provenance.entry", "no-rule"): (cxr, lambda d: d.setdefault("provenance", []).append(
         {"pointer": "/name", "origin": "inferred"})),
+    ("provenance.entry", "rule-not-inferred"): (cxr, lambda d: d.setdefault("provenance", []).append(
+        {"pointer": "/name", "origin": "imported", "rule": "made.up"})),
     ("dates.order", "training"): (cxr, lambda d: _set(d["training_process"], ["training_start_date"], "2030-01-01")),
     ("dates.order", "collection"):
         (cxr, lambda d: _set(d["source_task_data"]["datasets"][0], ["time_span_start"], "2999-01-01")),

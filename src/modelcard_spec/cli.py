@@ -517,9 +517,7 @@ def cmd_verify(args) -> int:
     except OutputError as exc:
         return _refused(exc)
     model_sha256 = sha256_file(model)
-    held = card.data.get("evidence")
-    fragment = vf.evidence_fragment(results, model.name, model_sha256, card.path.parent,
-                                    len(held) if isinstance(held, list) else 0)
+    fragment = vf.evidence_fragment(results, model.name, model_sha256, card.path.parent, card.data.get("evidence"))
     if args.result:
         from .check.inputs import files_read
         from .output.validation import to_json
@@ -574,8 +572,9 @@ def cmd_import(args) -> int:
         refused = _emit(importers.dump(card), args.output, importers.inputs(args.kind, src), args.force)
         if refused:
             return refused
+        missing, gaps = batch.shortfall(card)
         _stderr(*summary.notes(args.source, notes), summary.done(card, notes, args.lang), *summary.kept(card, args.lang),
-                *summary.not_given(batch.missing_fields(card)), summary.gaps(batch.gaps(card), args.lang))
+                *summary.not_given(missing), summary.gaps(gaps, args.lang))
         return EXIT_OK
     if not args.output:
         raise _UsageError("folder-needs-output")
@@ -591,7 +590,8 @@ def cmd_import(args) -> int:
             _fail(result.not_written.message, result.not_written.message_zh, str(result.card))
         else:
             _stderr(*summary.notes(str(result.source), result.notes),
-                    f"{result.source}: " + summary.done(result.card_data, result.notes, args.lang))
+                    f"{result.source}: " + summary.done(result.card_data, result.notes, args.lang),
+                    *(f"{result.source}: {line}" for line in summary.kept(result.card_data, args.lang)))
             rows.append((result.stem, result.coverage))
             continue
         failed += 1

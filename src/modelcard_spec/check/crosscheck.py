@@ -301,10 +301,10 @@ def _operator_issues(found: _Found, info: ModelInfo) -> None:
 
 
 register(Check("provenance.model-digest", "error", "Values extracted from or measured on a model file name the file given",
-               "从模型文件提取或在其上实测的值注明的是所给的文件",
+               "从模型文件提取或基于模型文件实测的值，其来源文件应为所给的模型文件",
                {"": ("the value at {pointer} is marked {origin} from a file with SHA-256 {declared}, which is none of "
                      "the model files given ({actual}): it was taken from another file, or the file has changed since",
-                     "{pointer} 处的值标注为从 SHA-256 为 {declared} 的文件{origin_zh}，但所给模型文件均非该文件"
+                     "{pointer} 处的值标注为{origin_zh}所得，来源文件 SHA-256 为 {declared}，但所给模型文件均非该文件"
                      "（{actual}）：该值取自其他文件，或文件此后已被改动")}))
 
 _ORIGIN_ZH = {"extracted": "提取", "measured": "实测"}
@@ -318,7 +318,8 @@ def provenance_issues(data: dict, digests: list[str]) -> list[Issue]:
     if not isinstance(entries, list) or not digests:
         return []
     files = get_in(data, "model_parameters", "weight_files")
-    others = {f.get("sha256") for f in files if isinstance(f, dict)} - set(digests) if isinstance(files, list) else set()
+    others = {f["sha256"] for f in files if isinstance(f, dict) and isinstance(f.get("sha256"), str)} - set(digests) \
+        if isinstance(files, list) else set()
     issues = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or entry.get("origin") not in _ORIGIN_ZH:

@@ -56,7 +56,10 @@ class Report:
 register(Check("internal.rule-failed", "error", "The validator ran every check", "验证工具执行了全部检查",
                {"": ("the check {check} could not be completed ({exception}), so {requirement_id} "
                      "cannot be shown to be met; please report this",
-                     "检查 {check} 未能完成（{exception}），无法确认是否符合 {requirement_id}；请报告此问题")},
+                     "检查 {check} 未能完成（{exception}），无法确认是否符合 {requirement_id}；请报告此问题"),
+                "no-requirement": ("the check {check} could not be completed ({exception}), so the card cannot be "
+                                   "shown to be valid; please report this",
+                                   "检查 {check} 未能完成（{exception}），无法确认模型卡有效；请报告此问题")},
                reports_against=("the requirements of the check that failed", "未完成的检查所对应的要求")))
 register(Check("internal.check-failed", "error", "The validator ran every check on the card",
                "验证工具对模型卡执行了全部检查",
@@ -86,6 +89,8 @@ def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
             for requirement in rule.requirements:
                 issues.append(diagnostic("internal.rule-failed", "", requirement=requirement,
                                          check=rule.id, exception=name, requirement_id=requirement))
+            if not rule.requirements:  # a check of no requirement: the card cannot be shown to be valid
+                issues.append(diagnostic("internal.rule-failed", "", "no-requirement", check=rule.id, exception=name))
     return issues
 
 

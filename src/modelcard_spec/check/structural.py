@@ -396,6 +396,39 @@ def check(data: dict, provider_kind: str | None = None, limit: int | None = None
     return issues[:limit] if limit is not None else issues
 
 
+def error_places(data: dict) -> list[tuple[tuple[str, ...], bool]] | None:
+    """Where a card's data breaks the JSON Schema, as the compiled validator finds it (fast, without the
+    explanations :func:`check` writes): per error, the keys of the value it is about and whether that is
+    an object lacking a required field (a key the schema does not know is named by its own place). None
+    if the compiled validator cannot judge the data (it holds a lone surrogate) or is not installed."""
+    fast = _fast_validator()
+    if fast is None or next(_surrogate_issues(data, None), None) is not None:
+        return None
+    places: list = []
+    for error in fast.iter_errors(_filled(data, schema_index()["root_class"])):
+        _places_of(error, places)
+    return places
+
+
+def _places_of(error, places: list) -> None:
+    """The places of one error of the compiled validator, into ``places``. Of an ``anyOf`` (an optional
+    section is "the section, or null") the errors of the one branch that is not a mere type mismatch
+    stand for it, as :func:`_flatten` does for the pure-Python validator."""
+    path = tuple(str(p) for p in error.instance_path)
+    kind = type(error.kind).__name__
+    if kind in ("AnyOf", "OneOfNotValid") and getattr(error.kind, "context", None):
+        branches = [b for b in error.kind.context
+                    if not (len(b) == 1 and type(b[0].kind).__name__ == "Type" and list(b[0].instance_path) == list(path))]
+        if len(branches) == 1:
+            for inner in branches[0]:
+                _places_of(inner, places)
+            return
+    if kind == "AdditionalProperties":
+        places += [((*path, str(key)), False) for key in error.kind.unexpected]
+    else:
+        places.append((path, kind == "Required"))
+
+
 def _filled(value, cls: str | None, depth: int = 0):
     """``value`` (an instance of schema class ``cls``) without the fields it leaves empty: a field with no
     value (``key:``), or a section or list of sections none of whose fields has a value. A value written

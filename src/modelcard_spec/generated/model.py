@@ -5217,9 +5217,22 @@ class FieldProvenance(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源中的位置'}},
          'domain_of': ['FieldProvenance']} })
     rule: Optional[str] = Field(default=None, title="Inference rule", description="""For an inferred value, the documented rule of the tool that derived it from what the source states (see the importing guide), for example \"monai.batch-first\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '对推断得到的值，工具据以从来源陈述中推导该值的已公布规则（见导入指南），例如“monai.batch-first”。'},
+                                                'value': '对推断得到的值，工具据以从来源陈述中推导该值的规则（在导入指南中说明），例如“monai.batch-first”。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '推断规则'}},
          'domain_of': ['FieldProvenance']} })
+
+    @field_validator('rule')
+    def pattern_rule(cls, v):
+        pattern=re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+        if isinstance(v, list):
+            for element in v:
+                if isinstance(element, str) and not pattern.search(element):
+                    err_msg = f"Invalid rule format: {element}"
+                    raise ValueError(err_msg)
+        elif isinstance(v, str) and not pattern.search(v):
+            err_msg = f"Invalid rule format: {v}"
+            raise ValueError(err_msg)
+        return v
 
 
 class ChangeEntry(ConfiguredBaseModel):

@@ -5,7 +5,8 @@ each, named after its source (:func:`stem_of`), and gives one :class:`Result` pe
 that cannot be imported, or whose card may not be written, is reported and the batch goes on; two
 sources that would give one card name are refused (the second never replaces the first).
 :func:`coverage` counts, per area of the catalogue, the applicable requirements an imported card
-meets; :func:`missing_fields` lists the fields the card requires that the source did not give."""
+meets; :func:`shortfall` lists the fields the card requires that the source did not give and the
+requirements it does not meet."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from ..check import structural
 from ..check.pipeline import check_data
 from ..spec import catalogue
 from ..spec.diagnostics import DiagnosticError
@@ -93,14 +93,13 @@ def coverage(card: dict) -> tuple[dict[str, tuple[int, int]], list[dict]]:
     return {k: tuple(v) for k, v in areas.items()}, statuses
 
 
-def gaps(card: dict) -> list[str]:
-    """The requirements the imported card does not meet (status ``nonconforming`` or ``incomplete``)."""
-    return [e["id"] for e in coverage(card)[1] if e["status"] in ("nonconforming", "incomplete")]
-
-
-def missing_fields(card: dict) -> list[str]:
-    """Pointers of the fields the card requires that the source did not give (to be declared)."""
-    return [i.path for i in structural.check(card, card.get("provider_kind")) if i.rule == "schema.required"]
+def shortfall(card: dict) -> tuple[list[str], list[str]]:
+    """What an imported card lacks, from one check of it: the pointers of the fields it requires that
+    the source did not give (to be declared), and the requirements it does not meet (status
+    ``nonconforming`` or ``incomplete``)."""
+    issues, statuses = check_data(card)
+    return ([i.path for i in issues if i.rule == "schema.required"],
+            [e["id"] for e in statuses if e["status"] in ("nonconforming", "incomplete")])
 
 
 def stem_of(path: Path) -> str:

@@ -5,6 +5,7 @@ construction with its provenance and its extensions, the move of what the schema
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import json
@@ -227,8 +228,12 @@ register(Check("import.unread", "warning", "Every part of the source the importe
                {"": ("{file} was not read: {reason}", "未读取 {file}：{reason_zh}")}, scope="command"))
 register(Check("import.unplaced", "info", "What the source states has a place in the card or is kept in extensions",
                "来源陈述的内容在模型卡中有对应位置，或保留在 extensions 中",
-               {"": ("{key} has no place the schema accepts: kept verbatim in extensions as {name}",
-                     "{key} 没有模式可接受的位置：已原样保留在 extensions 中，名称为 {name}")}, scope="command"))
+               {"verbatim": ("{key} has no place the schema accepts: kept verbatim in extensions as {name}",
+                             "{key} 在本规范中没有可接受的位置：已原样保留在 extensions 中，名称为 {name}"),
+                "made": ("the value made from {key} has no place the schema accepts: kept in extensions as {name}, "
+                         "as the importer made it (not the source's text)",
+                         "由 {key} 得到的值在本规范中没有可接受的位置：已按导入工具得到的形式（而非来源原文）"
+                         "保留在 extensions 中，名称为 {name}")}, scope="command"))
 
 
 @dataclass(frozen=True)
@@ -283,8 +288,6 @@ class Card:
         return Source(name, hashlib.sha256(raw).hexdigest())
 
     def _set(self, pointer: str, value, record: _Record) -> tuple | None:
-        if value in (None, "", [], {}):
-            return None
         parts = pointers.tokens(pointer)
         node = self.data
         for i, part in enumerate(parts[:-1]):
@@ -292,7 +295,7 @@ class Card:
             if isinstance(node, list):
                 node = node[int(part)]
                 continue
-            node = node.setdefault(part, [] if nxt == "-" or nxt.isdigit() else {})
+            node = node.setdefault(part, [] if nxt == "-" or _INDEX.fullmatch(nxt) else {})
         last = parts[-1]
         if isinstance(node, list):
             if last == "-":
@@ -309,19 +312,30 @@ class Card:
     def put(self, pointer: str, value, key: str | None = None, source: Source | None = None) -> None:
         """Set ``pointer`` (``/-`` at the end appends to a list) to ``value``, which the source states at
         ``key`` (a JSON Pointer into the file, or a named part of a text); nothing if there is no value."""
-        self._set(pointer, value, _Record("imported", source or self.main, key))
+        if not _empty(value):
+            self._set(pointer, value, _Record("imported", source or self.main, key))
 
     def infer(self, pointer: str, value, rule: str, key: str | None = None, source: Source | None = None) -> None:
         """Set ``pointer`` to ``value``, derived by the documented ``rule`` from what the source states at
         ``key``; its provenance says ``inferred`` and names the rule."""
-        self._set(pointer, value, _Record("inferred", source or self.main, key, rule))
+        if not _empty(value):
+            self._set(pointer, value, _Record("inferred", source or self.main, key, rule))
 
     def place(self, pointer: str, value, key: str, original, source: Source | None = None) -> None:
         """Set ``pointer`` to the object ``value`` built from the one source item ``original`` found at
         ``key``. If the schema rejects the object, :meth:`finish` takes it out and keeps ``original``
-        verbatim in extensions (name ``<format>:<key>``); the items beside it stay."""
-        self._set(pointer, value, _Record("imported", source or self.main, key, None, original,
-                                          f"{self.fmt}:{key}" if self.fmt else key))
+        verbatim in extensions (name ``<format>:<key>``); the items beside it stay. An item from which
+        nothing could be built is kept so at once."""
+        name = f"{self.fmt}:{key}" if self.fmt else key
+        if _empty(value):
+            self._keep_whole(key, name, original)
+            return
+        self._set(pointer, value, _Record("imported", source or self.main, key, None, original, name))
+
+    def _keep_whole(self, key: str, name: str, original) -> None:
+        """Keep a source item the card has no place for verbatim (an empty one as its JSON text), and say so."""
+        self.keep(name, original if not _empty(original) else json.dumps(original))
+        self._note_unplaced(key, name, "verbatim")
 
     def keep(self, name: str, value) -> None:
         """Keep ``value`` verbatim in ``extensions`` under ``name``: a string as it is, anything else as
@@ -362,44 +376,45 @@ class Card:
         order = schema_index()["classes"]["ModelCard"]["slot_order"]
         return {k: self.data[k] for k in order if k in self.data}
 
-    def _remove(self, target: tuple) -> None:
-        """Take the value at ``target`` out of the card, keeping what it was made of in extensions: the
-        source's own value of every item placed or put in it, else (a value no record covers) the
-        value itself under ``unplaced:<pointer>``."""
+    def _remove(self, target: tuple, kept: list) -> None:
+        """Take the value at ``target`` out of the card and add to ``kept`` (as (key, name, value,
+        wording) in document order) what it was made of: the source's own item of every object placed
+        in it, and every other value in it under ``unplaced:<pointer>`` (a value the importer made, or
+        read and converted, is not the source's verbatim text). The records of the values after it in
+        its list are renumbered by :func:`_make_structurally_valid` once per round."""
         parent = self.data
         for part in target[:-1]:
             parent = parent[int(part)] if isinstance(parent, list) else parent[part]
-        key = int(target[-1]) if isinstance(parent, list) else target[-1]
-        value = parent.pop(key)
+        value = parent.pop(int(target[-1]) if isinstance(parent, list) else target[-1])
         inside = sorted((w for w in self.records if w[:len(target)] == target), key=_order)
+        records = {where: self.records.pop(where) for where in inside}
+        for where, record in records.items():
+            outer = next((where[:n] for n in range(len(target), len(where)) if where[:n] in records
+                          and records[where[:n]].original is not None), None)
+            if outer is not None and records[outer].source == record.source and record.key and records[outer].key \
+                    and (record.key + "/").startswith(records[outer].key.rstrip("/") + "/"):
+                continue  # part of an item kept whole, as the source gave it
+            if record.original is not None:
+                kept.append((record.key or _pointer(where), record.name, record.original, "verbatim"))
+            else:
+                part = _at(value, where[len(target):])
+                if part is not _MISSING:
+                    kept.append((record.key or _pointer(where), f"unplaced:{_pointer(where)}", part, "made"))
+        if records:
+            return  # what no record covers inside the value is the importer's own structure
         above = next((target[:n] for n in range(len(target) - 1, 0, -1) if target[:n] in self.records), None)
-        if inside:
-            records = {where: self.records.pop(where) for where in inside}
-            for where, record in records.items():
-                if any(where[:n] in records for n in range(len(target), len(where))):
-                    continue  # inside another value that is kept whole
-                original = record.original if record.original is not None else _at(value, where[len(target):])
-                name = record.name or (f"{self.fmt}:{record.key}" if self.fmt and record.key else record.key) \
-                    or f"unplaced:{_pointer(where)}"
-                if original is not _MISSING:
-                    self._note_unplaced(record.key or _pointer(where), name)
-                    self.keep(name, original)
-        elif above is not None:
-            self._note_unplaced(self.records[above].key or _pointer(above), f"unplaced:{_pointer(target)}")
-            self.keep(f"unplaced:{_pointer(target)}", value)
-        else:
-            self._note_unplaced(_pointer(target), f"unplaced:{_pointer(target)}")
-            self.keep(f"unplaced:{_pointer(target)}", value)
-        if isinstance(parent, list):  # the items after it move up by one
-            n = len(target) - 1
-            moved = {}
-            for where in list(self.records):
-                if where[:n] == target[:n] and len(where) > n and where[n].isdigit() and int(where[n]) > key:
-                    moved[(*where[:n], str(int(where[n]) - 1), *where[n + 1:])] = self.records.pop(where)
-            self.records.update(moved)
+        key = (self.records[above].key if above is not None else None) or _pointer(target)
+        kept.append((key, f"unplaced:{_pointer(target)}", value, "made"))
 
-    def _note_unplaced(self, key: str, name: str) -> None:
-        self.notes.append(diagnostic("import.unplaced", "", key=key, name=name))
+    def _note_unplaced(self, key: str, name: str, wording: str = "verbatim") -> None:
+        self.notes.append(diagnostic("import.unplaced", "", wording, key=key, name=name))
+
+
+_INDEX = re.compile(r"0|[1-9][0-9]*")
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
 
 
 def _pointer(where: tuple) -> str:
@@ -407,7 +422,7 @@ def _pointer(where: tuple) -> str:
 
 
 def _order(where: tuple):
-    return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in where]
+    return [(0, int(x), "") if _INDEX.fullmatch(x) else (1, 0, x) for x in where]
 
 
 def _at(value, rest: tuple):
@@ -415,7 +430,7 @@ def _at(value, rest: tuple):
     for part in rest:
         if isinstance(value, dict) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif isinstance(value, list) and _INDEX.fullmatch(part) and int(part) < len(value):
             value = value[int(part)]
         else:
             return _MISSING
@@ -435,12 +450,13 @@ def _make_structurally_valid(card: Card) -> None:
 
     for _ in range(20):
         targets = set()
-        for issue in structural.check(card.data, card.data.get("provider_kind")):
-            if issue.severity != "error":
-                continue
-            parts = tuple(pointers.tokens(issue.path))
+        places = structural.error_places(card.data)
+        if places is None:  # the compiled validator cannot judge it: the full check says where
+            places = [(tuple(pointers.tokens(i.path))[:-1], True) if i.rule.endswith("required")
+                      else (tuple(pointers.tokens(i.path)), False)
+                      for i in structural.check(card.data, card.data.get("provider_kind")) if i.severity == "error"]
+        for target, _ in places:
             # a missing field: the object that lacks it cannot be formed; a bad value: drop the value
-            target = parts[:-1] if issue.rule.endswith("required") else parts
             if not target or target == ("",):
                 continue  # a required part of the card itself is missing: validation will report it
             placed = next((target[:n] for n in range(1, len(target) + 1)
@@ -448,15 +464,40 @@ def _make_structurally_valid(card: Card) -> None:
             targets.add(placed or target)
         # an object inside another one that moves goes with it; list items go last index first
         targets = {t for t in targets if not any(t[:n] in targets for n in range(1, len(t)))}
-        moved = False
+        kept: list = []
+        removed: dict[tuple, list[int]] = {}  # list -> the indices taken out of it
         for target in sorted(targets, key=_order, reverse=True):
             if _at(card.data, target) is _MISSING:
                 continue
-            card._remove(target)
-            moved = True
-        if not moved:
+            found: list = []
+            card._remove(target, found)
+            kept[:0] = found
+            if _INDEX.fullmatch(target[-1]) and isinstance(_at(card.data, target[:-1]), list):
+                removed.setdefault(target[:-1], []).append(int(target[-1]))
+        if not kept and not removed:
             return
+        _renumber(card, removed)
+        for key, name, value, wording in kept:  # in document order
+            card.keep(name, value if not _empty(value) else json.dumps(value))
+            card._note_unplaced(key, name, wording)
         _prune_empty(card.data)
+
+
+def _renumber(card: Card, removed: dict[tuple, list[int]]) -> None:
+    """Renumber the records after items were taken out of lists: an index in one of those lists goes
+    down by the number of items taken out before it."""
+    if not removed:
+        return
+    gone = {parent: sorted(indices) for parent, indices in removed.items()}
+    moved = {}
+    for where, record in card.records.items():
+        new = list(where)
+        for n in range(len(where)):
+            indices = gone.get(where[:n])
+            if indices and _INDEX.fullmatch(where[n]):
+                new[n] = str(int(where[n]) - bisect.bisect_left(indices, int(where[n])))
+        moved[tuple(new)] = record
+    card.records = moved
 
 
 def _prune_empty(node) -> None:
@@ -498,11 +539,26 @@ def metric_of(key: str) -> str | None:
             "ssim": "structural_similarity", "kappa": "kappa_coefficient", "fid": "frechet_inception_distance"}.get(norm)
 
 
+register(Check("import.declared-not-used", "warning", "A value the user declares is one the source does not give",
+               "用户声明的值是来源未提供的值",
+               {"": ("the source states {pointer} ('{stated}'): the value given on the command line ('{declared}') "
+                     "was not used; change the card if the source is wrong",
+                     "来源已陈述 {pointer}（“{stated}”）：未采用命令行给出的值（“{declared}”）；"
+                     "如来源有误，请修改模型卡")}, scope="command"))
+
+
 def declare(card: Card, declared: dict | None) -> None:
+    """Set the values the user declares (``--version``, ``--provider``, ``--provider-kind``) where the
+    source states none; they are the provider's declaration, so they get no provenance entry. Where the
+    source states one, the source's value stays and a note says the declared one was not used."""
     for key, value in (declared or {}).items():
         if value is None:
             continue
-        if key == "provider_name":
+        where = ("provider", "name") if key == "provider_name" else (key,)
+        if where in card.records:
+            card.notes.append(diagnostic("import.declared-not-used", "", pointer=_pointer(where),
+                                         stated=str(_at(card.data, where)), declared=str(value)))
+        elif key == "provider_name":
             card.data.setdefault("provider", {})["name"] = value
         else:
             card.data[key] = value

@@ -249,11 +249,15 @@ def _value_ranges(card: dict) -> dict:
 
 
 def evidence_fragment(results: list[ExampleResult], model_name: str, model_sha256: str, card_dir: Path,
-                      first_index: int = 0) -> dict:
+                      held: list | None = None) -> dict:
     """Evidence entries and provenance (``measured``) for the saved outputs, to paste into the card
-    (each file's SHA-256 is that of the bytes written, not read back). The entries are to be added
-    at the end of the card's evidence, which holds ``first_index`` entries: each provenance pointer
-    names the place its entry then has (a JSON Pointer names a list item by its index)."""
+    (each file's SHA-256 is that of the bytes written, not read back). ``held``: the card's evidence
+    as it is. An entry whose id the card already holds replaces that one; the others are added at the
+    end: each provenance pointer names the place its entry then has (a JSON Pointer names a list item
+    by its index)."""
+    held = held if isinstance(held, list) else []
+    places = {e.get("id"): i for i, e in reversed(list(enumerate(held))) if isinstance(e, dict)}
+    added = 0
     evidence, provenance = [], []
     for res in results:
         if not res.saved:
@@ -266,7 +270,11 @@ def evidence_fragment(results: list[ExampleResult], model_name: str, model_sha25
         ev_id = f"ev-verify-{path.name[:-len(OUTPUT_SUFFIX)]}"
         evidence.append({"id": ev_id, "title": f"Outputs of {model_name} on example {res.name} ({res.status})",
                          "kind": "example_output", "path": rel, "sha256": res.saved_sha256, "supports": list(EVALUATES)})
-        provenance.append({"pointer": f"/evidence/{first_index + len(evidence) - 1}", "origin": "measured",
+        if ev_id in places:
+            place = places[ev_id]
+        else:
+            place, added = len(held) + added, added + 1
+        provenance.append({"pointer": f"/evidence/{place}", "origin": "measured",
                            "source": f"modelcard-spec verify {__version__}, {model_name}", "source_sha256": model_sha256})
     return {"evidence": evidence, "provenance": provenance}
 

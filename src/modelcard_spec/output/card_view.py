@@ -46,11 +46,12 @@ def _is_flat(cls: str, items: list) -> bool:
 
 def origins(card: dict) -> dict[tuple, dict]:
     """The card's provenance entries by the keys of the place they name (the first entry of a place
-    wins); entries that are not objects with a pointer are left out."""
+    wins; a ``declared`` one too, so that it overrides the entry of an object around it); entries
+    that are not objects with a pointer are left out."""
     out: dict[tuple, dict] = {}
     entries = card.get("provenance")
     for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and isinstance(entry.get("pointer"), str) and entry.get("origin") != "declared":
+        if isinstance(entry, dict) and isinstance(entry.get("pointer"), str):
             out.setdefault(tuple(pointers.tokens(entry["pointer"])), entry)
     return out
 
@@ -61,6 +62,8 @@ def origin_text(where: tuple, known: dict[tuple, dict]) -> str:
     for n in range(len(where), 0, -1):
         entry = known.get(where[:n])
         if entry is not None:
+            if entry.get("origin") == "declared":
+                return ""
             meta = schema_index()["enums"]["ValueOrigin"]["values"].get(str(entry.get("origin")))
             label = f"{meta['title'].lower()} / {meta['title_zh']}" if meta else str(entry.get("origin"))
             rule = entry.get("rule")

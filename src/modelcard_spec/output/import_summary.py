@@ -19,7 +19,7 @@ TEXTS = {
              "导入完成：{count} 项要求存在缺口（详见 modelcard-spec report）：{requirements}"),
     "done": ("placed what the source states at {placed} place(s) of the card ({inferred} inferred by a documented "
              "rule and marked so); kept {kept} value(s) verbatim in extensions; {unread} part(s) of the source not read",
-             "已将来源陈述的内容放入模型卡的 {placed} 处（其中 {inferred} 处按已公布规则推断，并已标注）；"
+             "已将来源陈述的内容放入模型卡的 {placed} 处（其中 {inferred} 处按导入指南中说明的规则推断，并已标注）；"
              "{kept} 个值原样保留在 extensions 中；来源中有 {unread} 个部分未能读取"),
     "kept": ("kept verbatim in extensions: {names}", "原样保留在 extensions 中的内容：{names}"),
     "note": ("{where}: {severity}: {message}", "{where}: {severity_zh}：{message}"),

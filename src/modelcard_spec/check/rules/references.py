@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from ...spec import catalogue, pointers
@@ -53,12 +54,15 @@ def reference_duplicate_id(ctx: Context):
                 seen.setdefault(ident, ptr)
 
 
+_INDEX = re.compile(r"0|[1-9][0-9]*")  # a list index in a JSON Pointer (RFC 6901): ASCII digits, no leading 0
+
+
 def _resolves(data, pointer: str) -> bool:
     node = data
     for token in pointers.tokens(pointer):
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and (token == "0" or token[0] != "0") and int(token) < len(node):
+        elif isinstance(node, list) and _INDEX.fullmatch(token) and int(token) < len(node):
             node = node[int(token)]
         else:
             return False
@@ -67,15 +71,19 @@ def _resolves(data, pointer: str) -> bool:
 
 @rule("provenance.entry", (), "error",
       "Each provenance entry names a value of the card, and an inferred one its rule",
-      "每条来源记录均指向模型卡中的值，推断所得的值并注明其规则",
-      messages={"unresolved": ("the provenance entry points at {pointer}, which is not in the card: its origin "
-                               "cannot be told apart from the provider's declaration",
-                               "来源记录指向 {pointer}，但模型卡中没有该位置：无法将其来源与提供方的声明区分开"),
+      "每条字段来源记录均应指向模型卡中的值；推断所得的值还应注明推断规则",
+      messages={"unresolved": ("the provenance entry points at '{pointer}', which names no value of the card: its "
+                               "origin cannot be told apart from the provider's declaration",
+                               "字段来源记录指向“{pointer}”，但该位置不是模型卡中的值：无法将其来源与提供方的声明区分开"),
                 "no-rule": ("the value at {pointer} is marked inferred but its provenance entry names no rule: "
                             "give the rule that inferred it (or the provider confirms the value and removes "
                             "the entry)",
-                            "{pointer} 处的值标注为推断所得，但其来源记录未注明规则：应注明推断所依据的规则"
-                            "（或由提供方确认该值并删除该记录）")})
+                            "{pointer} 处的值标注为推断所得，但其字段来源记录未注明推断规则：应注明该规则"
+                            "（或由提供方确认该值并删除该记录）"),
+                "rule-not-inferred": ("the value at {pointer} is marked {origin}, yet its provenance entry names an "
+                                      "inference rule: only an inferred value has one",
+                                      "{pointer} 处的值标注为 {origin}，但其字段来源记录注明了推断规则："
+                                      "只有推断所得的值才有推断规则")})
 def provenance_entry(ctx: Context):
     entries = ctx.data.get("provenance")
     if not isinstance(entries, list):
@@ -84,7 +92,9 @@ def provenance_entry(ctx: Context):
         if not isinstance(entry, dict) or not isinstance(entry.get("pointer"), str):
             continue  # the structural check reports it
         pointer = entry["pointer"]
-        if pointer.startswith("/provenance") or not _resolves(ctx.data, pointer):
+        if not pointer or pointer.startswith("/provenance") or not _resolves(ctx.data, pointer):
             yield found(f"/provenance/{i}/pointer", "unresolved", pointer=pointer)
         elif entry.get("origin") == "inferred" and not entry.get("rule"):
             yield found(f"/provenance/{i}/rule", "no-rule", pointer=pointer)
+        elif entry.get("origin") != "inferred" and entry.get("rule") is not None:
+            yield found(f"/provenance/{i}/rule", "rule-not-inferred", pointer=pointer, origin=str(entry.get("origin")))
