@@ -19,7 +19,7 @@ from conftest import ROOT
 from modelcard_spec.modelfiles.detect import detect_container
 from modelcard_spec.modelfiles.pickles import Budget
 from modelcard_spec.modelfiles.externaldata import external_problem, problem_issue
-from modelcard_spec.modelfiles.fragment import card_fragment, summary
+from modelcard_spec.modelfiles.fragment import card_fragment, inspection_yaml, summary
 from modelcard_spec.modelfiles.modelinfo import BUFFER_SUFFIXES, ModelFileError, scan_error
 from modelcard_spec.modelfiles.onnxfile import ONNX_DTYPES, onnx_external_data
 from modelcard_spec.modelfiles.reader import inspect_file
@@ -105,13 +105,18 @@ def test_onnx_old_ir_lists_initializers_as_inputs_but_they_are_not_nodes(tmp_pat
     assert [n.name for n in info.inputs] == ["x"]
 
 
-def test_onnx_unnamed_dynamic_axis_becomes_a_symbol_in_the_fragment(tmp_path):
+def test_onnx_unnamed_dynamic_axis_is_reported_unnamed_not_given_a_made_up_symbol(tmp_path):
+    # the schema writes a dynamic axis only as a symbol, and a symbol ties every axis that bears it;
+    # an axis the file leaves unnamed gets none (it used to become d<axis>), so the shape is left out
+    # of the fragment and shown with null in the summary and the YAML header
     path = tmp_path / "m.onnx"
     build_onnx(path, dims=(None, 3))
     info = inspect_file(path)
     assert info.inputs[0].shape == [None, 3]
     frag = card_fragment(info, "test")
-    assert frag["model_nodes"]["input_nodes"][0]["shape"] == ["d0", 3]
+    assert frag["model_nodes"]["input_nodes"][0] == {"name": "x", "dtype": "float32"}
+    assert summary(info)["nodes"]["inputs"][0]["shape"] == [None, 3]
+    assert "'x' the shape [None, 3] (axis 0 unnamed" in inspection_yaml(info, "test")
 
 
 def test_card_fragment_uses_schema_values_and_marks_every_value_extracted(tmp_path):
