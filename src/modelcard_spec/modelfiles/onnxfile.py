@@ -26,7 +26,8 @@ ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: 
 
 # Constant nodes whose ``value`` is a tensor of one of these types and of rank 1 or more are counted
 # as parameters: exporters other than torch.onnx (spox, constant-folding converters) keep the weights
-# there instead of in initializers. Scalars (rank 0) are left out: they are the numbers of the
+# there instead of in initializers. One whose data is in another file is checked but not counted
+# (external data is checked for initializers only). Scalars (rank 0) are left out: they are the numbers of the
 # computation (epsilons, exponents, shifts), not weights; integer and boolean tensors are shapes,
 # axes and indices. The count is then uncertain (a vector of floating-point constants need not be a
 # weight), so it is kept apart (ModelInfo.constant_elements) and validate --model says so.
@@ -274,8 +275,10 @@ def _onnx_graphs(buf, span, info: ModelInfo, tensors: list, budget: pickles.Budg
                                     raise scan_error(budget.exceeded("depth", aat))
                                 pending.append((aval, level + 1))
                             elif anum == 5 and awire == 2:  # a tensor value (Constant's value)
-                                values.append((attribute, _onnx_tensor(buf, aval, budget, info.external_data,
-                                                                       initializer=False)))
+                                held = len(info.external_data)
+                                tensor = _onnx_tensor(buf, aval, budget, info.external_data, initializer=False)
+                                if len(info.external_data) == held:  # external data: checked, never counted
+                                    values.append((attribute, tensor))
                             elif anum == 10 and awire == 2:
                                 _onnx_tensor(buf, aval, budget, info.external_data, initializer=False)
                             elif anum in (22, 23) and awire == 2:
