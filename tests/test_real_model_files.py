@@ -201,23 +201,19 @@ def test_torch_onnx_export_count_is_certain(files):
     assert model_issues(data, str(files["silero_vad_16k_op15.onnx"]))[0] == []
 
 
-def test_a_card_pasted_from_inspect_passes_verify_on_silero_vad_onnx(tmp_path, files):
-    # the unnamed axes used to become d0, d1, d2 by position: input [d0, d1] and state [2, d1, 128]
-    # then claimed the sample count equals the batch size, and verify failed on the very same model
-    pytest.importorskip("onnxruntime")
-    model = files["silero_vad.onnx"]
+def _verify_pasted(folder: Path, model: Path, inputs: dict) -> dict:
+    """Paste the fragment ``inspect --format json`` writes for ``model`` into a copy of the runnable
+    example's card, with one example (``inputs`` and the outputs ONNX Runtime gives for them), and
+    run ``verify``: its JSON report."""
+    ort = pytest.importorskip("onnxruntime")
     proc = cli("inspect", model, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     frag = json.loads(proc.stdout)["card_fragment"]
-    folder = tmp_path / "c"
     card = _card(folder, frag, model.name)
-    inputs = {"input": np.zeros((1, 512), np.float32), "state": np.zeros((2, 1, 128), np.float32),
-              "sr": np.array(16000, np.int64)}
-    import onnxruntime as ort
-
-    produced = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, inputs)
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    produced = session.run(None, inputs)
     np.savez(folder / "evidence" / "test_inputs.npz", **inputs)
-    np.savez(folder / "evidence" / "test_expected.npz", output=produced[0], stateN=produced[1])
+    np.savez(folder / "evidence" / "test_expected.npz", **{o.name: a for o, a in zip(session.get_outputs(), produced)})
     data = yaml.safe_load(card.read_text(encoding="utf-8"))
     for ev in data["evidence"]:
         if ev["id"] == "ev-test-inputs":
@@ -230,6 +226,30 @@ def test_a_card_pasted_from_inspect_passes_verify_on_silero_vad_onnx(tmp_path, f
     assert [e["status"] for e in report["examples"]] == ["reproduces"], proc.stdout
     assert proc.returncode == 0
     assert [i["rule"] for i in _validate(card, model) if i["severity"] == "error"] == []
+    return report
+
+
+def test_a_card_pasted_from_inspect_passes_verify_on_silero_vad_onnx(tmp_path, files):
+    # the unnamed axes used to become d0, d1, d2 by position: input [d0, d1] and state [2, d1, 128]
+    # then claimed the sample count equals the batch size, and verify failed on the very same model
+    _verify_pasted(tmp_path / "c", files["silero_vad.onnx"],
+                   {"input": np.zeros((1, 512), np.float32), "state": np.zeros((2, 1, 128), np.float32),
+                    "sr": np.array(16000, np.int64)})
+
+
+def test_a_card_pasted_from_inspect_passes_verify_on_a_model_with_unnamed_axes(tmp_path):
+    # a [?, ?] and b [2, ?]: named by position they became a [d0, d1] and b [2, d1], tied together
+    from onnx import TensorProto, helper, save
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["a"], ["a_out"]), helper.make_node("Identity", ["b"], ["b_out"])], "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [None, None]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, [2, None])],
+        [helper.make_tensor_value_info("a_out", TensorProto.FLOAT, [None, None]),
+         helper.make_tensor_value_info("b_out", TensorProto.FLOAT, [2, None])])
+    model = tmp_path / "unnamed.onnx"
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), model)
+    _verify_pasted(tmp_path / "c", model, {"a": np.ones((1, 3), np.float32), "b": np.ones((2, 5), np.float32)})
 
 
 def test_genuine_torchscript_is_a_warning_about_its_code_not_critical_findings(files):
