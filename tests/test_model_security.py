@@ -544,7 +544,7 @@ def test_torchscript_parameters_and_buffers_come_from_its_code(tmp_path):
     info = inspect_file(path)
     assert info.container == "torchscript" and info.findings == []
     assert (info.total_parameters, info.buffer_elements, info.buffer_rule) == (6, 4, "file")
-    assert info.torchscript == {"code_files": 1, "classes": ["__torch__.m.M"]}
+    assert (info.torchscript.code_files, info.torchscript.classes) == (1, ["__torch__.m.M"])
     # the same pickle in a plain PyTorch zip (no constants.pkl): no TorchScript records, names only,
     # and __torch__.m.M is an import like any other (strict outside TorchScript)
     plain = tmp_path / "plain.pt"

@@ -256,8 +256,8 @@ def _finding_issues(found: _Found, info: ModelInfo, index: int | None) -> None:
     if info.pickle_based:
         found.compared("model.pickle-global", where, field=_SAFE_LOADING)
     if info.torchscript is not None:
-        found.report("model.torchscript-code", where, field=_SAFE_LOADING, code_files=info.torchscript["code_files"],
-                     classes=len(info.torchscript["classes"]))
+        found.report("model.torchscript-code", where, field=_SAFE_LOADING, code_files=info.torchscript.code_files,
+                     classes=len(info.torchscript.classes))
     for f in info.findings:
         found.report("model.pickle-global", where, f.classification if f.count == 1 else f"{f.classification}:many",
                   field=_SAFE_LOADING, imported=f.name, classification=f.classification, stream=f.stream,

@@ -6,6 +6,7 @@ cannot be inspected (``modelfile.inspect``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def summary(info: ModelInfo) -> dict:
         "nodes": {kind: [{"name": n.name, "shape": _shown_shape(n), "dtype": n.dtype} for n in nodes]
                   for kind, nodes in (("inputs", info.inputs), ("outputs", info.outputs))},
         "precision": info.precision, "pickle_based": info.pickle_based, "globals": info.globals,
-        "torchscript": info.torchscript,
+        "torchscript": dataclasses.asdict(info.torchscript) if info.torchscript else None,
         "findings": [{"global": f.name, "classification": f.classification, "stream": f.stream,
                       "offset": f.offset, "count": f.count,
                       "locations": [{"stream": st, "offset": at} for st, at in f.locations]}
@@ -229,8 +230,8 @@ def torchscript_issue(info: ModelInfo) -> Issue | None:
     """The warning about a TorchScript archive's code, or None for any other file."""
     if info is None or info.torchscript is None:
         return None
-    return diagnostic("modelfile.torchscript-code", "", code_files=info.torchscript["code_files"],
-                      classes=len(info.torchscript["classes"]))
+    return diagnostic("modelfile.torchscript-code", "", code_files=info.torchscript.code_files,
+                      classes=len(info.torchscript.classes))
 
 
 def finding_lines(where: str, findings: list, info: ModelInfo | None = None) -> list[str]:

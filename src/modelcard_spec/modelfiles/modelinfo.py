@@ -133,6 +133,14 @@ class Node:
 
 
 @dataclass
+class TorchScriptCode:
+    """The code of a TorchScript archive: how many ``code/**/*.py`` files it holds, and the
+    ``__torch__`` classes (defined there) that its pickles use."""
+    code_files: int
+    classes: list
+
+
+@dataclass
 class ModelInfo:
     """Everything inspecting one model file found; the readers fill it in as they go, so that what
     was read before an error is kept (:attr:`ModelFileError.info`)."""
@@ -165,9 +173,7 @@ class ModelInfo:
     globals: list = field(default_factory=list)
     findings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    # a TorchScript archive: {"code_files": count of code/**/*.py, "classes": the __torch__ classes its
-    # pickles use}; None for every other file
-    torchscript: dict | None = None
+    torchscript: "TorchScriptCode | None" = None  # a TorchScript archive's code; None for every other file
     external_data: list = field(default_factory=list)  # .externaldata.ExternalData of an ONNX file's tensors
 
 

@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 
 from . import pickles
-from .modelinfo import (INT64_MAX, ModelFileError, ModelInfo, element_count, printable_name, register_model_file_check,
-                        scan_error, summarise_tensors)
+from .modelinfo import (INT64_MAX, ModelFileError, ModelInfo, TorchScriptCode, element_count, printable_name,
+                        register_model_file_check, scan_error, summarise_tensors)
 from .ziparchive import ZIP_ERRORS, check_method, member_head, zip_error
 
 
@@ -171,14 +171,15 @@ def _torchscript_findings(items, prefix: str, result: pickles.ScanResult, info: 
     TorchScript code (``modelfile.torchscript-code``). The other findings stay."""
     own = [f for f in result.findings if is_torchscript_global(f.name)]
     result.findings[:] = [f for f in result.findings if not is_torchscript_global(f.name)]
-    code = [i.filename for i in items if i.filename.lower().startswith(f"{prefix}/code/".lower() if prefix else "code/")
-            and i.filename.endswith(".py")]
-    info.torchscript = {"code_files": len(code), "classes": sorted(f.name for f in own if f.name.startswith("__torch__."))}
+    folder = "/".join(p for p in (prefix, CODE_FOLDER) if p) + "/"  # prefix is lower case, as miniz compares
+    code = [i.filename for i in items if i.filename.lower().startswith(folder) and i.filename.endswith(".py")]
+    info.torchscript = TorchScriptCode(len(code), sorted(f.name for f in own if f.name.startswith("__torch__.")))
 
 
+CODE_FOLDER = "code"  # the folder of a TorchScript archive's code, under the archive's first folder
 MAX_CODE_BYTES = 1 << 20  # a TorchScript code file read for a class's __parameters__
 _CLASS = re.compile(r"^class (\w+)\(.*$", re.M)
-_LIST = re.compile(r"^  (__parameters__|__buffers__) = \[(.*)\]\s*$", re.M)
+_PARAMETERS = re.compile(r"^  __parameters__ = \[(.*)\]\s*$", re.M)
 
 
 def _torchscript_parameters(zf, items, prefix: str, refs: list, budget: pickles.Budget) -> set | None:
@@ -205,8 +206,8 @@ def _class_parameters(zf, by_name: dict, prefix: str, cls: str, budget: pickles.
     """The ``__parameters__`` of class ``cls`` (``__torch__.a.b.C`` is class C of ``code/__torch__/a/b.py``),
     or None if the file, the class or its list is not there."""
     module, _, name = cls.rpartition(".")
-    path = f"code/{module.replace('.', '/')}.py".lower()
-    item = by_name.get(f"{prefix}/{path}" if prefix else path)
+    path = "/".join(p for p in (prefix, CODE_FOLDER, module.replace(".", "/") + ".py") if p).lower()
+    item = by_name.get(path)
     if item is None or item.file_size > MAX_CODE_BYTES:
         return None
     text = member_head(zf, item, budget, MAX_CODE_BYTES).decode("utf-8", errors="replace")
@@ -215,8 +216,8 @@ def _class_parameters(zf, by_name: dict, prefix: str, cls: str, budget: pickles.
         if found != name:
             continue
         block = text[start:starts[i + 1][0] if i + 1 < len(starts) else len(text)]
-        lists = {m.group(1): re.findall(r'"([^"]*)"', m.group(2)) for m in _LIST.finditer(block)}
-        return set(lists["__parameters__"]) if "__parameters__" in lists else None
+        found_list = _PARAMETERS.search(block)
+        return set(re.findall(r'"([^"]*)"', found_list.group(1))) if found_list else None
     return None
 
 
