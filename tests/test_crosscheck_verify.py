@@ -141,6 +141,17 @@ def _custom_and_external(folder):
     return path
 
 
+def _torchscript(path):
+    """A TorchScript archive by hand: one module of class __torch__.M, its code, no tensors."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("m/data.pkl", b"\x80\x02c__torch__\nM\n)\x81}b.")
+        zf.writestr("m/constants.pkl", b"\x80\x02).")
+        zf.writestr("m/code/__torch__.py", "class M(Module):\n  __parameters__ = []\n  __buffers__ = []\n")
+    return path
+
+
 def test_every_model_issue_reports_a_requirement_the_catalogue_ties_to_its_path(tmp_path):
     """validate --model over the model files the tests use (the shipped ONNX model, each mutation
     of the card above, tests/data/models, unreadable files): every model.* issue is a registered
@@ -159,6 +170,12 @@ def test_every_model_issue_reports_a_requirement_the_catalogue_ties_to_its_path(
     base = folder("base")
     runs += [(base, model) for model in sorted((ROOT / "tests" / "data" / "models").glob("tiny_cnn_*"))]
     runs.append((base, _custom_and_external(base.parent)))
+    # a count that rests on names (a position_ids buffer beside 590 parameters), and TorchScript code
+    header = json.dumps({"w": {"dtype": "F32", "shape": [590], "data_offsets": [0, 2360]},
+                         "embeddings.position_ids": {"dtype": "I64", "shape": [1, 4], "data_offsets": [2360, 2392]}})
+    (base.parent / "named.safetensors").write_bytes(len(header).to_bytes(8, "little") + header.encode() + bytes(2392))
+    runs.append((base, base.parent / "named.safetensors"))
+    runs.append((base, _torchscript(base.parent / "m.jit")))
     for name, data in (("broken.onnx", b"\x08\x08\x3a\x7f"), ("broken.pt", b"\x00" * 32)):
         (base.parent / name).write_bytes(data)
         runs.append((base, base.parent / name))

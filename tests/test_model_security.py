@@ -506,3 +506,92 @@ def test_byte_offsets_read_as_zero_based_offsets_in_chinese(capsys):
     assert ("m.pt: 严重 [MCS-PA-06] 共有 2 个 pickle 数据流导入 posix.system（已知危险），前几处位于 #0 的字节偏移 2、"
             "#1 的字节偏移 9；用 pickle 加载此文件可能执行代码") in lines
     assert not any("第" in line and "字节" in line for line in lines)
+
+
+# --- TorchScript, legacy and protocol-0 checkpoints ------------------------------------------------
+
+def _torchscript(data_pkl: bytes, constants: bool = True) -> bytes:
+    """A TorchScript archive by hand: data.pkl, constants.pkl (what marks TorchScript) and the code
+    of class __torch__.m.M, whose __parameters__ name weight and whose __buffers__ name running."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("archive/data.pkl", data_pkl)
+        if constants:
+            zf.writestr("archive/constants.pkl", b"\x80\x02).")
+        zf.writestr("archive/code/__torch__/m.py", 'class M(Module):\n  __parameters__ = ["weight", ]\n'
+                    '  __buffers__ = ["running", ]\n  weight : Tensor\n  running : Tensor\n')
+        zf.writestr("archive/data/0", b"\0" * 24)  # 6 and 4 float32 elements
+        zf.writestr("archive/data/1", b"\0" * 16)
+        zf.writestr("archive/version", "3\n")
+    return buf.getvalue()
+
+
+def _tensor(key: str, n: int) -> bytes:
+    """Pickle opcodes of a float32 tensor of n elements on storage ``key`` (protocol 2)."""
+    pid = b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX" + len(key).to_bytes(4, "little") + key.encode() \
+        + b"X\x03\x00\x00\x00cpuK" + bytes([n]) + b"tQ"
+    return (b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + b"K\x00K" + bytes([n]) + b"\x85K\x01\x85\x89"
+            b"ccollections\nOrderedDict\n)RtR")
+
+
+_MODULE = (b"\x80\x02c__torch__.m\nM\n)\x81}(X\x06\x00\x00\x00weight" + _tensor("0", 6)
+           + b"X\x07\x00\x00\x00running" + _tensor("1", 4) + b"ub.")
+
+
+def test_torchscript_parameters_and_buffers_come_from_its_code(tmp_path):
+    path = tmp_path / "m.pt"
+    path.write_bytes(_torchscript(_MODULE))
+    info = inspect_file(path)
+    assert info.container == "torchscript" and info.findings == []
+    assert (info.total_parameters, info.buffer_elements, info.buffer_rule) == (6, 4, "file")
+    assert (info.torchscript.code_files, info.torchscript.classes) == (1, ["__torch__.m.M"])
+    # the same pickle in a plain PyTorch zip (no constants.pkl): no TorchScript records, names only,
+    # and __torch__.m.M is an import like any other (strict outside TorchScript)
+    plain = tmp_path / "plain.pt"
+    plain.write_bytes(_torchscript(_MODULE, constants=False))
+    info = inspect_file(plain)
+    assert info.container == "pytorch-zip" and info.torchscript is None
+    assert (info.total_parameters, info.buffer_elements) == (10, 0)
+    assert [f.name for f in info.findings] == ["__torch__.m.M"]
+
+
+def test_torchscript_code_is_a_warning_and_a_malicious_global_in_it_is_critical(tmp_path):
+    genuine = tmp_path / "genuine.pt"
+    genuine.write_bytes(_torchscript(_MODULE))
+    proc = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "inspect", str(genuine)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and "critical" not in proc.stderr
+    assert "warning [MCS-PA-06] a TorchScript archive with 1 code file(s) defining the 1 module class(es)" in proc.stderr
+    # a global that is neither a TorchScript class nor one of its list builders stays critical
+    for imported in (b"cposix\nsystem\n", b"ctorch.jit._pickle\nbuild_intlist\n", b"c__builtin__\neval\n"):
+        bad = tmp_path / "bad.pt"
+        bad.write_bytes(_torchscript(b"\x80\x02" + imported + b"(S'x'\ntR0" + _MODULE[2:]))
+        proc = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "inspect", str(bad)], capture_output=True,
+                              text=True, timeout=60)
+        own = imported.startswith(b"ctorch.jit")
+        assert proc.returncode == (0 if own else 1), (imported, proc.stderr)
+        assert ("critical [MCS-PA-06]" in proc.stderr) is not own
+
+
+def test_protocol_0_legacy_and_tar_checkpoints_are_scanned_not_refused(tmp_path):
+    """A legacy checkpoint written entirely in pickle protocol 0, and the tar format, are scanned:
+    their payload is a critical finding, not an "unknown format" error."""
+    marker = tmp_path / "PAYLOAD_RAN"
+    inner = pickle.dumps(_state_dict_wrapping(_Payload(os.system, (f"touch {marker}",))), protocol=0)
+    legacy = tmp_path / "p0.pt"
+    legacy.write_bytes(pickle.dumps(0x1950a86a20f9469cfc6c, protocol=0) + pickle.dumps(1001, protocol=0)
+                       + pickle.dumps({"little_endian": True}, protocol=0) + inner + pickle.dumps([], protocol=0))
+    info = inspect_file(legacy)
+    assert info.container == "pytorch-legacy" and [f.name for f in info.findings] == ["posix.system"]
+    import tarfile
+
+    tar = tmp_path / "old.pt"
+    with tarfile.open(tar, "w") as tf:
+        for name, body in (("storages", pickle.dumps(0, protocol=0) + pickle.dumps([], protocol=0)),
+                           ("tensors", pickle.dumps(0, protocol=0)), ("pickle", inner)):
+            member = tarfile.TarInfo(name)
+            member.size = len(body)
+            tf.addfile(member, io.BytesIO(body))
+    info = inspect_file(tar)
+    assert info.container == "pytorch-tar" and [f.name for f in info.findings] == ["posix.system"]
+    assert not marker.exists()

@@ -19,7 +19,7 @@ from conftest import ROOT
 from modelcard_spec.modelfiles.detect import detect_container
 from modelcard_spec.modelfiles.pickles import Budget
 from modelcard_spec.modelfiles.externaldata import external_problem, problem_issue
-from modelcard_spec.modelfiles.fragment import card_fragment, summary
+from modelcard_spec.modelfiles.fragment import card_fragment, inspection_yaml, summary
 from modelcard_spec.modelfiles.modelinfo import BUFFER_SUFFIXES, ModelFileError, scan_error
 from modelcard_spec.modelfiles.onnxfile import ONNX_DTYPES, onnx_external_data
 from modelcard_spec.modelfiles.reader import inspect_file
@@ -105,13 +105,18 @@ def test_onnx_old_ir_lists_initializers_as_inputs_but_they_are_not_nodes(tmp_pat
     assert [n.name for n in info.inputs] == ["x"]
 
 
-def test_onnx_unnamed_dynamic_axis_becomes_a_symbol_in_the_fragment(tmp_path):
+def test_onnx_unnamed_dynamic_axis_is_reported_unnamed_not_given_a_made_up_symbol(tmp_path):
+    # the schema writes a dynamic axis only as a symbol, and a symbol ties every axis that bears it;
+    # an axis the file leaves unnamed gets none (it used to become d<axis>), so the shape is left out
+    # of the fragment and shown with null in the summary and the YAML header
     path = tmp_path / "m.onnx"
     build_onnx(path, dims=(None, 3))
     info = inspect_file(path)
     assert info.inputs[0].shape == [None, 3]
     frag = card_fragment(info, "test")
-    assert frag["model_nodes"]["input_nodes"][0]["shape"] == ["d0", 3]
+    assert frag["model_nodes"]["input_nodes"][0] == {"name": "x", "dtype": "float32"}
+    assert summary(info)["nodes"]["inputs"][0]["shape"] == [None, 3]
+    assert "'x' the shape [None, 3] (axis 0 unnamed" in inspection_yaml(info, "test")
 
 
 def test_card_fragment_uses_schema_values_and_marks_every_value_extracted(tmp_path):
@@ -332,17 +337,34 @@ def _onnx_backend_models():
     return sorted(glob.glob(os.path.join(folder, "**", "*.onnx"), recursive=True))
 
 
+def _constant_weights(graph) -> list:
+    """(output name, dims) of the Constant nodes whose value is a floating-point tensor of rank 1 or
+    more, in ``graph`` and its sub-graphs, read with onnx (the rule of onnxfile.CONSTANT_WEIGHT_DTYPES)."""
+    floating = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
+    out = []
+    for node in graph.node:
+        for a in node.attribute:
+            if node.op_type == "Constant" and node.domain in ("", "ai.onnx") and a.name == "value" \
+                    and a.t.data_type in floating and len(a.t.dims):
+                out.append((node.output[0], list(a.t.dims)))
+            for sub in ([a.g] if a.type == onnx.AttributeProto.GRAPH else []) + list(a.graphs):
+                out += _constant_weights(sub)
+    return out
+
+
 def test_onnx_data_size_checks_accept_every_model_onnx_ships():
     """Oracle: onnx's own parser. Every model in onnx's backend test data is accepted, with the
-    initializer element count that onnx reports."""
+    initializer element count that onnx reports plus the Constant-node weights."""
     paths = _onnx_backend_models()
     assert len(paths) > 50
     for path in paths:
         model = onnx.load(path, load_external_data=False)
         info = inspect_file(path)
-        want = sum(int(np.prod(t.dims)) for t in model.graph.initializer
-                   if t.name.rsplit(".", 1)[-1] not in BUFFER_SUFFIXES)
+        constants = _constant_weights(model.graph)
+        tensors = [(t.name, list(t.dims)) for t in model.graph.initializer] + constants
+        want = sum(int(np.prod(dims)) for name, dims in tensors if name.rsplit(".", 1)[-1] not in BUFFER_SUFFIXES)
         assert info.total_parameters == want, path
+        assert info.constant_elements == sum(int(np.prod(dims)) for _, dims in constants), path
 
 
 def _safetensors_file(tmp_path, header, data_size):
@@ -701,7 +723,8 @@ def test_external_data_of_tensor_attributes_is_checked_but_not_counted(tmp_path)
     path = folder / "m.onnx"
     path.write_bytes(helper.make_model(graph).SerializeToString())
     info = inspect_file(path)
-    assert info.total_parameters == 0 and not any("no parameter count" in n for n in info.notes)
+    assert info.total_parameters == 0 and info.constant_elements == 0
+    assert not any("no parameter count" in n for n in info.notes)
     [ref] = onnx_external_data(path)
     assert not ref.initializer and ref.problem[0] == "dotdot"
     assert "through '..'" in problem_issue(ref).message and "经由“..”" in problem_issue(ref).message_zh

@@ -467,20 +467,22 @@ def cmd_inspect(args) -> int:
         code = _fail(issue.message, issue.message_zh, args.file)
         # what was found before the error stands: a file that imports os.system is not made safe by
         # a broken byte after it
-        found = exc.info.findings if isinstance(exc, ModelFileError) and exc.info is not None else []
-        _report_findings(args.file, found)
+        partial = exc.info if isinstance(exc, ModelFileError) else None
+        found = partial.findings if partial is not None else []
+        _report_findings(args.file, found, partial)
         return EXIT_NONCONFORMING if found else code
     tool = f"modelcard-spec inspect {__version__}"
     _write(to_json(fragment.inspection(info, tool)) if args.format == "json" else fragment.inspection_yaml(info, tool))
-    _report_findings(args.file, info.findings)
+    _report_findings(args.file, info.findings, info)
     return EXIT_NONCONFORMING if info.findings else EXIT_OK
 
 
-def _report_findings(where: str, findings: list) -> None:
-    """The critical lines (English, then Chinese) of the unsafe imports a pickle scan found."""
+def _report_findings(where: str, findings: list, info=None) -> None:
+    """The critical lines (English, then Chinese) of the unsafe imports a pickle scan found, and the
+    warning about a TorchScript archive's code (which alone does not change the exit code)."""
     from .modelfiles.fragment import finding_lines
 
-    _stderr(*finding_lines(where, findings))
+    _stderr(*finding_lines(where, findings, info))
 
 
 def cmd_verify(args) -> int:

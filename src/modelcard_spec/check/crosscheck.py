@@ -64,15 +64,55 @@ _check("model.pickle-global", "The delivered file imports no pickle global that 
                         + "）：用 pickle 加载可能执行代码")
        for kind, (kind_en, kind_zh) in _PICKLE_KINDS.items()},
 })
+register(Check("model.torchscript-code", "warning", "The delivered file holds no code that runs when it is used",
+               "交付的文件不含使用时会执行的代码", {"": (
+    "{file} is a TorchScript archive with {code_files:,} code file(s) defining {classes:,} module class(es): "
+    "torch.jit.load compiles this code and the model runs it (TorchScript reaches PyTorch's operators, not arbitrary "
+    "Python); review the code or deliver the weights in a format without code",
+    "{file} 是 TorchScript 归档，含 {code_files:,} 个代码文件，定义了 {classes:,} 个模块类：torch.jit.load 会编译这些代码，"
+    "模型运行时执行这些代码（TorchScript 只能调用 PyTorch 的算子，不能执行任意 Python 代码）；宜审核这些代码，或采用不含代码的格式交付权重")},
+               reports_against=_FIELD))
 _check("model.pickle-unscanned", "A pickle-based file is scanned to its end", "基于 pickle 的文件已完整扫描", {
     "": ("{file} is pickle-based and its scan did not finish, so it is not shown that loading it runs no code",
          "{file} 基于 pickle，且扫描未能完成，因此未能证明加载它不会执行代码"),
 })
+# What a parameter count rests on besides the file's own marking, each said in the message that
+# reports the count: Constant-node tensors counted as parameters (ONNX), tensors taken as buffers
+# by their names (safetensors, state dicts, ONNX initializers), or tensors the file itself marks as
+# buffers or other module state (TorchScript), not counted.
+_COUNT_PARTS = {
+    "constants": ("; {constants} of them are elements of floating-point tensors in Constant nodes, {without_constants} "
+                  "without them", "；其中 {constants} 个是 Constant 节点中浮点张量的元素，不计这些则为 {without_constants} 个"),
+    "names": ("; {with_buffers} with the {buffers} elements of the tensors taken as buffers by their names "
+              "({buffer_names})", "；若计入按名称视为缓冲区的张量（{buffer_names}）的 {buffers} 个元素，则为 {with_buffers} 个"),
+    "file": ("; the file marks {buffers} more elements as buffers or other module state",
+             "；此外文件将 {buffers} 个元素标为缓冲区或其他模块状态"),
+}
+
+
+def _count_variants(en: str, zh: str, tail: str = "", tail_zh: str = "") -> dict:
+    """One variant per combination of :data:`_COUNT_PARTS` (``constants``, ``names``, ``file``,
+    ``constants+names``, ``constants+file``)."""
+    out = {}
+    for constants in (False, True):
+        for buffers in (None, "names", "file"):
+            parts = (["constants"] if constants else []) + ([buffers] if buffers else [])
+            out["+".join(parts)] = (en + "".join(_COUNT_PARTS[p][0] for p in parts) + tail,
+                                    zh + "".join(_COUNT_PARTS[p][1] for p in parts) + tail_zh)
+    return out
+
+
 _check("model.parameters", "The declared parameter count is the file's", "声明的参数量与文件一致", {
-    "": ("{file} holds {actual} parameters, the card declares {declared}", "{file} 含 {actual} 个参数，模型卡声明为 {declared}"),
-    "buffers": ("{file} holds {actual} parameters (plus {buffers} in normalisation buffers), the card declares {declared}",
-                "{file} 含 {actual} 个参数（另有归一化缓冲区 {buffers} 个），模型卡声明为 {declared}"),
+    **_count_variants("{file} holds {actual} parameters", "{file} 含 {actual} 个参数", ", the card declares {declared}",
+                      "，模型卡声明为 {declared}"),
 })
+register(Check("model.parameters-uncertain", "info", "The file shows the declared parameter count by its own marking",
+               "文件本身的标记即可核对声明的参数量", {
+    variant: (en, zh) for variant, (en, zh) in _count_variants(
+        "the declared {declared} parameters match {file} by a count that rests on a rule, not on the file's marking of "
+        "which tensors are parameters: it holds {actual} parameters",
+        "模型卡声明的 {declared} 个参数与 {file} 一致，但所依据的计数基于规则，而非文件本身对哪些张量为参数的标记：文件含 {actual} 个参数").items()
+    if variant and variant != "file"}, reports_against=_FIELD))
 _check("model.parameters-unchecked", "The file shows the declared parameter count", "文件可用于核对声明的参数量", {
     variant: ("{file} keeps the data of {count:,} initializer(s) in external files that could not be checked, so the "
               "declared {declared} parameters are not shown by the file: {problem}" + more,
@@ -215,6 +255,9 @@ def _finding_issues(found: _Found, info: ModelInfo, index: int | None) -> None:
     where = f"{_WEIGHT_FILES}/{index}" if index is not None else _WEIGHT_FILES
     if info.pickle_based:
         found.compared("model.pickle-global", where, field=_SAFE_LOADING)
+    if info.torchscript is not None:
+        found.report("model.torchscript-code", where, field=_SAFE_LOADING, code_files=info.torchscript.code_files,
+                     classes=len(info.torchscript.classes))
     for f in info.findings:
         found.report("model.pickle-global", where, f.classification if f.count == 1 else f"{f.classification}:many",
                   field=_SAFE_LOADING, imported=f.name, classification=f.classification, stream=f.stream,
@@ -223,12 +266,9 @@ def _finding_issues(found: _Found, info: ModelInfo, index: int | None) -> None:
 
 def _parameter_issues(found: _Found, info: ModelInfo) -> None:
     declared = get_in(found.data, "model_parameters", "total_parameters")
-    if isinstance(declared, int) and info.total_parameters is not None and info.tensor_count:
-        accepted = {info.total_parameters, info.total_parameters + info.buffer_elements}
-        found.compared("model.parameters", "/model_parameters/total_parameters")
-        if declared not in accepted:
-            found.report("model.parameters", "/model_parameters/total_parameters", "buffers" if info.buffer_elements else "",
-                      actual=info.total_parameters, buffers=info.buffer_elements, declared=declared)
+    if isinstance(declared, int) and not isinstance(declared, bool) and info.total_parameters is not None \
+            and info.tensor_count:
+        _parameter_count(found, info, declared)
     unchecked = [e for e in info.external_data if e.initializer and e.problem]
     if isinstance(declared, int) and unchecked:
         problem = external_problem(unchecked[0])
@@ -242,6 +282,26 @@ def _parameter_issues(found: _Found, info: ModelInfo) -> None:
         found.report("model.precision", "/model_parameters/precision", actual=info.precision, declared=precision,
                   dtypes=[f"{k}: {v}" for k, v in info.parameters_by_dtype.items()],
                   parameters_by_dtype=dict(info.parameters_by_dtype))
+
+
+def _parameter_count(found: _Found, info: ModelInfo, declared: int) -> None:
+    """The declared count against the file's: the parameters as counted, or with the buffers added
+    (a card may count them together), or without the Constant-node tensors. A count that matches
+    only where a part of it rests on a rule (Constant nodes, buffers told by their names) is an info
+    naming every count; a mismatch names them all too."""
+    total, buffers, constants = info.total_parameters, info.buffer_elements, info.constant_elements
+    by_names = info.buffer_rule == "names" and buffers > 0
+    parts = (["constants"] if constants else []) + (["names" if by_names else "file"] if buffers else [])
+    params = {"actual": total, "declared": declared, "buffers": buffers, "with_buffers": total + buffers,
+              "buffer_names": ", ".join(info.buffer_names[:5]) + (", ..." if len(info.buffer_names) > 5 else ""),
+              "constants": constants, "without_constants": total - constants}
+    accepted = {total, total + buffers} | ({total - constants} if 0 < constants < total else set())
+    found.compared("model.parameters", "/model_parameters/total_parameters")
+    if declared not in accepted:
+        found.report("model.parameters", "/model_parameters/total_parameters", "+".join(parts), **params)
+    elif constants or by_names:
+        found.report("model.parameters-uncertain", "/model_parameters/total_parameters",
+                     "+".join(p for p in parts if p != "file"), **params)
 
 
 def _node_issues(found: _Found, info: ModelInfo) -> None:

@@ -6,6 +6,7 @@ cannot be inspected (``modelfile.inspect``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -39,19 +40,41 @@ def _finding_messages() -> dict:
 register(Check("modelfile.unsafe-global", "error", "The pickle streams of a model file import only allow-listed globals",
                "模型文件的 pickle 数据流只导入允许列表中的全局对象", _finding_messages(),
                requirements=("MCS-PA-06",), scope="command"))
+# TorchScript code (a TorchScript archive's code/**/*.py) is a risk of its own, graded apart from the
+# pickle findings: torch.jit.load compiles it and the model runs it (a class's __setstate__ while
+# loading, forward when called), but it is TorchScript, which reaches only the operators PyTorch
+# registers (no import, no eval, no Python object), so it cannot do what a pickle global such as
+# os.system does. A warning: the code should be reviewed, or the weights taken in a format without code.
+# The pickles of the archive are still scanned: any global that is not TorchScript's own is a finding.
+TORCHSCRIPT_CODE = {"": (
+    "a TorchScript archive with {code_files:,} code file(s) defining the {classes:,} module class(es) its pickles "
+    "use: torch.jit.load compiles this code and the model runs it (TorchScript reaches PyTorch's operators, not "
+    "arbitrary Python); review the code or take the weights in a format without code",
+    "TorchScript 归档，含 {code_files:,} 个代码文件，定义了其 pickle 数据流所用的 {classes:,} 个模块类：torch.jit.load "
+    "会编译这些代码，模型运行时执行这些代码（TorchScript 只能调用 PyTorch 的算子，不能执行任意 Python 代码）；宜审核这些代码，"
+    "或采用不含代码的格式提供权重")}
+register(Check("modelfile.torchscript-code", "warning", "The model file holds no code that runs when it is used",
+               "模型文件不含使用时会执行的代码", TORCHSCRIPT_CODE, requirements=("MCS-PA-06",), scope="command"))
 register(Check("modelfile.inspect", "error", "The model file can be inspected", "模型文件可以检查", {
     "model-file": ("cannot inspect the model file: {error}", "无法检查模型文件：{error_zh}"),
     "os-error": ("cannot read the file: {reason}", "无法读取文件：{reason}"),
 }, scope="command"))
 
 
+def _unnamed_axes(node: Node) -> list[int]:
+    """The axes of a node's shape that the file gives neither a size nor a name."""
+    return [i for i, d in enumerate(node.shape or ()) if not (isinstance(d, str) and d) and not (isinstance(d, int) and d > 0)]
+
+
 def _node(node: Node, dtypes: set[str]) -> dict:
-    """A graph input or output as a card's tensor node."""
+    """A graph input or output as a card's tensor node. A shape with an axis the file leaves unnamed
+    (neither a size nor a symbol) is left out: the schema writes a dynamic axis only as a symbol, and
+    a made-up symbol would claim that axes are equal which the file does not tie together (a symbol
+    is one size wherever it appears). The inspection summary and the YAML header keep such a shape
+    with ``null`` for the unnamed axes."""
     out: dict = {"name": node.name}
-    if node.shape is not None:
-        # an axis with neither a size nor a name in the file becomes the symbol d<axis>
-        out["shape"] = [d if isinstance(d, str) or (isinstance(d, int) and d > 0) else f"d{i}"
-                        for i, d in enumerate(node.shape)]
+    if node.shape is not None and not _unnamed_axes(node):
+        out["shape"] = list(node.shape)
     if node.dtype in dtypes:
         out["dtype"] = node.dtype
     return out
@@ -105,8 +128,13 @@ def summary(info: ModelInfo) -> dict:
         "size_bytes": info.size_bytes, "sha256": info.sha256, "framework": info.framework,
         "framework_version": info.framework_version, "opsets": info.opsets, "notes": info.notes,
         "tensor_count": info.tensor_count, "total_parameters": info.total_parameters,
-        "buffer_elements": info.buffer_elements, "parameters_by_dtype": info.parameters_by_dtype,
+        "buffer_elements": info.buffer_elements, "buffer_rule": info.buffer_rule, "buffer_names": info.buffer_names,
+        "constant_elements": info.constant_elements,
+        "parameters_by_dtype": info.parameters_by_dtype,
+        "nodes": {kind: [{"name": n.name, "shape": _shown_shape(n), "dtype": n.dtype} for n in nodes]
+                  for kind, nodes in (("inputs", info.inputs), ("outputs", info.outputs))},
         "precision": info.precision, "pickle_based": info.pickle_based, "globals": info.globals,
+        "torchscript": dataclasses.asdict(info.torchscript) if info.torchscript else None,
         "findings": [{"global": f.name, "classification": f.classification, "stream": f.stream,
                       "offset": f.offset, "count": f.count,
                       "locations": [{"stream": st, "offset": at} for st, at in f.locations]}
@@ -132,13 +160,49 @@ def inspection_yaml(info: ModelInfo, tool: str) -> str:
     head = [f"# Card fields read from {info.path} by {tool}",
             f"# ({info.container}; {detail})." if detail else f"# ({info.container})."]
     head += [f"# {note}" for note in info.notes]
-    if info.buffer_elements:
-        head.append(f"# {info.buffer_elements} elements of normalisation buffers (running statistics) are not counted "
-                    "as parameters.")
+    head += buffer_lines(info)
+    for kind, nodes in (("input", info.inputs), ("output", info.outputs)):
+        for n in nodes:
+            if _unnamed_axes(n):
+                axes = _unnamed_axes(n)
+                head.append(f"# The file gives {kind} {n.name!r} the shape {_shown_shape(n)} "
+                            f"({'axes' if len(axes) > 1 else 'axis'} {', '.join(map(str, axes))} unnamed: dynamic, "
+                            "tied to no other axis); the schema writes a dynamic axis only as a symbol, so the shape "
+                            "is left out.")
     if info.pickle_based:
         head.append(f"# Pickle scan: {len(info.globals)} imported global(s), {len(info.findings)} finding(s).")
     fragment = json.loads(json.dumps(card_fragment(info, tool)))
     return "".join(one_line(h) + "\n" for h in head) + yaml_dump(fragment, sort_keys=False, width=100)
+
+
+def _shown_shape(node: Node) -> list | None:
+    """A node's shape as the file gives it, ``None`` for each unnamed axis."""
+    if node.shape is None:
+        return None
+    unnamed = set(_unnamed_axes(node))
+    return [None if i in unnamed else d for i, d in enumerate(node.shape)]
+
+
+MAX_BUFFER_NAMES = 5  # tensors named in the line about a name-based count
+
+
+def buffer_lines(info: ModelInfo) -> list[str]:
+    """The header lines that say which tensors the parameter count takes in or leaves out on a
+    ground other than the file's own marking: Constant-node tensors, tensors named like buffers."""
+    out = []
+    if info.constant_elements:
+        out.append(f"# {info.constant_elements:,} of the {info.total_parameters:,} parameters are the elements of "
+                   "floating-point tensors (rank 1 or more) in Constant nodes, where this file keeps weights; without "
+                   f"them the count is {info.total_parameters - info.constant_elements:,}.")
+    if not info.buffer_elements:
+        return out
+    if info.buffer_rule == "file":
+        return out + [f"# {info.buffer_elements:,} elements of tensors the file marks as buffers or other module state "
+                "(not in a module's __parameters__) are not counted as parameters."]
+    names = ", ".join(info.buffer_names[:MAX_BUFFER_NAMES]) + (", ..." if len(info.buffer_names) > MAX_BUFFER_NAMES else "")
+    return out + [f"# {info.buffer_elements:,} elements of {len(info.buffer_names)} tensor(s) taken as buffers by their names "
+            f"({names}) are not counted as parameters. The file does not mark buffers: this count relies on names; "
+            f"with them it is {info.total_parameters + info.buffer_elements:,}."]
 
 
 def finding_issues(findings: list) -> list[Issue]:
@@ -162,10 +226,21 @@ def finding_issues(findings: list) -> list[Issue]:
     return out
 
 
-def finding_lines(where: str, findings: list) -> list[str]:
+def torchscript_issue(info: ModelInfo) -> Issue | None:
+    """The warning about a TorchScript archive's code, or None for any other file."""
+    if info is None or info.torchscript is None:
+        return None
+    return diagnostic("modelfile.torchscript-code", "", code_files=info.torchscript.code_files,
+                      classes=len(info.torchscript.classes))
+
+
+def finding_lines(where: str, findings: list, info: ModelInfo | None = None) -> list[str]:
     """The lines ``inspect`` prints for ``findings``: each one critical, in English then in Chinese,
-    with the requirement it fails."""
+    with the requirement it fails; then the warning about TorchScript code, if ``info`` has any."""
     lines = []
+    code = torchscript_issue(info)
+    if code is not None:
+        lines += [f"{where}: warning [{code.requirement}] {code.message}", f"{where}: 警告 [{code.requirement}] {code.message_zh}"]
     for issue in finding_issues(findings):
         lines += [f"{where}: critical [{issue.requirement}] {issue.message}",
                   f"{where}: 严重 [{issue.requirement}] {issue.message_zh}"]

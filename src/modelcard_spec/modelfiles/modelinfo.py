@@ -18,8 +18,13 @@ from ..spec.textsafe import encodable
 
 INT64_MAX = (1 << 63) - 1
 
-# Names of tensors that are running statistics, not parameters (BatchNorm buffers).
-BUFFER_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
+# The last part of the names of tensors that PyTorch modules register as buffers, not parameters:
+# BatchNorm's running statistics, the position and token-type ids of BERT-like embeddings, and the
+# inverse frequencies of rotary embeddings. A fallback for files that do not mark buffers themselves
+# (safetensors, state dicts, ONNX initializers): an output that relied on it says so
+# (ModelInfo.buffer_rule "names"), and validate --model names both counts.
+BUFFER_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked", "position_ids", "token_type_ids",
+                   "inv_freq")
 
 # Precision of the weights, from the dtypes of the floating or quantised parameters.
 _PRECISION_OF = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8": "int8",
@@ -128,6 +133,14 @@ class Node:
 
 
 @dataclass
+class TorchScriptCode:
+    """The code of a TorchScript archive: how many ``code/**/*.py`` files it holds, and the
+    ``__torch__`` classes (defined there) that its pickles use."""
+    code_files: int
+    classes: list
+
+
+@dataclass
 class ModelInfo:
     """Everything inspecting one model file found; the readers fill it in as they go, so that what
     was read before an error is kept (:attr:`ModelFileError.info`)."""
@@ -147,13 +160,20 @@ class ModelInfo:
     outputs: list = field(default_factory=list)
     tensor_count: int = 0
     total_parameters: int | None = None
-    buffer_elements: int = 0
+    buffer_elements: int = 0    # elements of tensors not counted as parameters (buffers, other state)
+    # How buffers were told from parameters: "file" (the file marks them: TorchScript's
+    # __parameters__ and __buffers__), "names" (by BUFFER_SUFFIXES: the format does not mark them,
+    # and some tensor was taken as a buffer by its name), or None (no tensor was taken as a buffer).
+    buffer_rule: str | None = None
+    buffer_names: list = field(default_factory=list)  # tensors taken as buffers by their names
+    constant_elements: int = 0  # of total_parameters, the elements of ONNX Constant-node tensors
     parameters_by_dtype: dict = field(default_factory=dict)
     precision: str | None = None
     pickle_based: bool = False
     globals: list = field(default_factory=list)
     findings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    torchscript: "TorchScriptCode | None" = None  # a TorchScript archive's code; None for every other file
     external_data: list = field(default_factory=list)  # .externaldata.ExternalData of an ONNX file's tensors
 
 
@@ -172,14 +192,23 @@ def element_count(shape, subject: str, name: str, offset: int | None = None) -> 
     return n
 
 
-def summarise_tensors(info: ModelInfo, entries) -> None:
+def summarise_tensors(info: ModelInfo, entries, parameters: set | None = None) -> None:
     """Fill ``info``'s tensor count, parameters (by dtype) and precision from ``entries``, each a
-    (name, dtype, shape); running statistics (:data:`BUFFER_SUFFIXES`) are counted apart."""
+    (name, dtype, shape). ``parameters``: the names of the tensors the file itself marks as
+    parameters (every other tensor is not one); without it, tensors named like buffers
+    (:data:`BUFFER_SUFFIXES`) are counted apart, and ``info.buffer_rule`` says so."""
     total = buffers = 0
     by_dtype: dict[str, int] = {}
+    by_name = []
     for name, dtype, shape in entries:
         numel = element_count(shape, "tensor", printable_name(name))
-        if name.rsplit(".", 1)[-1] in BUFFER_SUFFIXES:
+        if parameters is not None:
+            buffer = name not in parameters
+        else:
+            buffer = name.rsplit(".", 1)[-1] in BUFFER_SUFFIXES
+            if buffer:
+                by_name.append(printable_name(name))
+        if buffer:
             buffers += numel
             continue
         total += numel
@@ -189,6 +218,8 @@ def summarise_tensors(info: ModelInfo, entries) -> None:
     info.tensor_count = len(entries)
     info.total_parameters = total
     info.buffer_elements = buffers
+    info.buffer_names = by_name
+    info.buffer_rule = "file" if parameters is not None else ("names" if by_name else None)
     info.parameters_by_dtype = dict(sorted(by_dtype.items(), key=lambda kv: (-kv[1], kv[0])))
     precisions = {_PRECISION_OF[d] for d, n in by_dtype.items() if d in _PRECISION_OF and n}
     info.precision = precisions.pop() if len(precisions) == 1 else ("mixed" if precisions else None)

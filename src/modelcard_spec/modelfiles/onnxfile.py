@@ -24,6 +24,16 @@ ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: 
                14: "complex64", 15: "complex128", 16: "bfloat16", 17: "float8e4m3fn",
                18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4"}
 
+# Constant nodes whose ``value`` is a tensor of one of these types and of rank 1 or more are counted
+# as parameters: exporters other than torch.onnx (spox, constant-folding converters) keep the weights
+# there instead of in initializers. One whose data is in another file is checked but not counted
+# (external data is checked for initializers only). Scalars (rank 0) are left out: they are the numbers of the
+# computation (epsilons, exponents, shifts), not weights; integer and boolean tensors are shapes,
+# axes and indices. The count is then uncertain (a vector of floating-point constants need not be a
+# weight), so it is kept apart (ModelInfo.constant_elements) and validate --model says so.
+CONSTANT_WEIGHT_DTYPES = {"float32", "float16", "bfloat16", "float64", "float8e4m3fn", "float8e4m3fnuz",
+                          "float8e5m2", "float8e5m2fnuz"}
+
 # The standard ONNX operator domains; any other domain is a custom operator set.
 STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training"}
 
@@ -246,22 +256,38 @@ def _onnx_graphs(buf, span, info: ModelInfo, tensors: list, budget: pickles.Budg
             if wire != 2:
                 continue
             if num == 1:  # NodeProto
-                op_type, domain = "", ""
+                op_type, domain, output = "", "", None
+                values = []  # (attribute name, tensor) of the node's tensor-valued attributes
                 for nnum, nwire, nval, nat in _fields(buf, *val, budget):
                     if nnum == 4 and nwire == 2:
                         op_type = _str(buf, nval)
                     elif nnum == 7 and nwire == 2:
                         domain = _str(buf, nval)
+                    elif nnum == 2 and nwire == 2 and output is None:
+                        output = _str(buf, nval)
                     elif nnum == 5 and nwire == 2:  # AttributeProto: sub-graphs of If, Loop, Scan
+                        attribute = ""
                         for anum, awire, aval, aat in _fields(buf, *nval, budget):
-                            if anum in (6, 11) and awire == 2:
+                            if anum == 1 and awire == 2:
+                                attribute = _str(buf, aval)
+                            elif anum in (6, 11) and awire == 2:
                                 if level + 1 > budget.max_depth:
                                     raise scan_error(budget.exceeded("depth", aat))
                                 pending.append((aval, level + 1))
-                            elif anum in (5, 10) and awire == 2:  # a tensor value (Constant): not a parameter
+                            elif anum == 5 and awire == 2:  # a tensor value (Constant's value)
+                                held = len(info.external_data)
+                                tensor = _onnx_tensor(buf, aval, budget, info.external_data, initializer=False)
+                                if len(info.external_data) == held:  # external data: checked, never counted
+                                    values.append((attribute, tensor))
+                            elif anum == 10 and awire == 2:
                                 _onnx_tensor(buf, aval, budget, info.external_data, initializer=False)
                             elif anum in (22, 23) and awire == 2:
                                 _sparse_tensor(buf, aval, budget, info.external_data)
+                if op_type == "Constant" and domain in ("", "ai.onnx"):
+                    for attribute, (name, dtype, dims) in values:
+                        if attribute == "value" and dtype in CONSTANT_WEIGHT_DTYPES and dims:
+                            tensors.append((output or name, dtype, dims))
+                            info.constant_elements += element_count(dims, "initializer", output or name)
                 key = op_type if domain in ("", "ai.onnx") else f"{domain}::{op_type}"
                 info.operator_counts[key] = info.operator_counts.get(key, 0) + 1
                 if domain not in STANDARD_DOMAINS and key not in custom:

@@ -21,6 +21,7 @@ not scalars are never hashed or printed, and no walk recurses.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import pickletools
 import re
@@ -1266,6 +1267,9 @@ class TensorRef:
     storage_itemsize: int | None = None
     offset: int = 0                    # storage offset, in elements of the tensor's dtype
     stride: tuple | None = None
+    # (dotted class, attribute) when the tensor is an attribute in the state of an object built by
+    # calling or instantiating a class (a TorchScript module: its __parameters__ say what it is)
+    owner: tuple | None = None
 
     @property
     def numel(self) -> int:
@@ -1298,9 +1302,9 @@ def tensors(root, budget: Budget | None = None) -> list[TensorRef]:
     budget.start()
     out: list[TensorRef] = []
     seen: set[int] = set()
-    walk = [("", None, root, 0)]  # (parent path, key or None, object, depth)
+    walk = [("", None, root, 0, None)]  # (parent path, key or None, object, depth, owner class)
     while walk:
-        parent, key, obj, depth = walk.pop()
+        parent, key, obj, depth, owner = walk.pop()
         t = type(obj)
         if t is not Seq and t is not Map and t is not Call:
             continue
@@ -1318,17 +1322,19 @@ def tensors(root, budget: Budget | None = None) -> list[TensorRef]:
             if isinstance(func, Global) and func.module == "torch._utils" and func.name.startswith("_rebuild_tensor"):
                 ref = _tensor_from_call(path, obj)
                 if ref is not None:
+                    if owner is not None and isinstance(key, str):
+                        ref = dataclasses.replace(ref, owner=(owner, key))
                     out.append(ref)
                 continue
             # an object built by a call: its arguments, state, and the items and elements set on it
-            walk.extend((path, None, v, depth + 1) for v in reversed(obj.elements))
-            walk.extend((path, k, v, depth + 1) for k, v in reversed(list(obj.items.items())))
-            walk.append((path, None, obj.state, depth + 1))
-            walk.append((path, None, obj.args, depth + 1))
+            walk.extend((path, None, v, depth + 1, None) for v in reversed(obj.elements))
+            walk.extend((path, k, v, depth + 1, None) for k, v in reversed(list(obj.items.items())))
+            walk.append((path, None, obj.state, depth + 1, func.dotted if isinstance(func, Global) else None))
+            walk.append((path, None, obj.args, depth + 1, None))
         elif t is Map:
-            walk.extend((path, k, v, depth + 1) for k, v in reversed(list(obj.items())))
+            walk.extend((path, k, v, depth + 1, owner) for k, v in reversed(list(obj.items())))
         else:
-            walk.extend((path, None, v, depth + 1) for v in reversed(obj))
+            walk.extend((path, None, v, depth + 1, None) for v in reversed(obj))
     return out
 
 

@@ -13,8 +13,8 @@ import zipfile
 from pathlib import Path
 
 from . import pickles
-from .modelinfo import (INT64_MAX, ModelFileError, ModelInfo, element_count, printable_name, register_model_file_check,
-                        scan_error, summarise_tensors)
+from .modelinfo import (INT64_MAX, ModelFileError, ModelInfo, TorchScriptCode, element_count, printable_name,
+                        register_model_file_check, scan_error, summarise_tensors)
 from .ziparchive import ZIP_ERRORS, check_method, member_head, zip_error
 
 
@@ -91,6 +91,36 @@ def inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: pickles.Budg
     prefix = first.split("/", 1)[0].lower() if "/" in first else ""
     result = pickles.ScanResult()
     info.globals, info.findings = result.globals, result.findings  # so far, if an error follows
+    try:
+        data_root, fallback_root = _scan_members(zf, items, prefix, result, budget)
+    finally:
+        if info.container == "torchscript":
+            _torchscript_findings(items, prefix, result, info)
+    _read_archive_version(zf, items, prefix, info, budget)
+    root = data_root if data_root is not None else fallback_root
+    if root is None:
+        return
+    refs = pickles.tensors(root, budget=budget)
+    if info.container == "pytorch-zip":
+        sizes: dict = {}
+        for item in items:
+            sizes.setdefault(item.filename.lower(), []).append(item.file_size)
+        for ref in refs:
+            key = ref.storage_key
+            if key is None or ref.storage_numel is None or ref.storage_itemsize is None:
+                continue
+            record = f"{prefix}/data/{key}".lower()
+            if record not in sizes:
+                raise ModelFileError("modelfile.torch", "missing-storage", member=f"{prefix}/data.pkl",
+                                     name=printable_name(ref.name), key=key)
+            _check_storage(ref, sizes[record], f"{prefix}/data/{key}")
+    parameters = _torchscript_parameters(zf, items, prefix, refs, budget) if info.container == "torchscript" else None
+    summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs], parameters)
+
+
+def _scan_members(zf, items, prefix: str, result: pickles.ScanResult, budget: pickles.Budget) -> tuple:
+    """Scan every member that is a pickle by its name or its content into ``result``; the roots of
+    ``<prefix>/data.pkl`` and of the first other ``data.pkl`` (None where there is none)."""
     data_root = fallback_root = None
     for item in sorted(items, key=lambda i: i.filename):
         if item.filename.endswith("/"):  # a folder (ZipInfo.is_dir fails on an empty name)
@@ -115,25 +145,80 @@ def inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: pickles.Budg
             data_root = result.roots[-1]
         elif lower.rsplit("/", 1)[-1] == "data.pkl" and fallback_root is None:
             fallback_root = result.roots[-1]
-    _read_archive_version(zf, items, prefix, info, budget)
-    root = data_root if data_root is not None else fallback_root
-    if root is None:
-        return
-    refs = pickles.tensors(root, budget=budget)
-    if info.container == "pytorch-zip":
-        sizes: dict = {}
-        for item in items:
-            sizes.setdefault(item.filename.lower(), []).append(item.file_size)
-        for ref in refs:
-            key = ref.storage_key
-            if key is None or ref.storage_numel is None or ref.storage_itemsize is None:
-                continue
-            record = f"{prefix}/data/{key}".lower()
-            if record not in sizes:
-                raise ModelFileError("modelfile.torch", "missing-storage", member=f"{prefix}/data.pkl",
-                                     name=printable_name(ref.name), key=key)
-            _check_storage(ref, sizes[record], f"{prefix}/data/{key}")
-    summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
+    return data_root, fallback_root
+
+
+# The globals torch.jit.load's own unpickler (torch/csrc/jit/serialization/unpickler.cpp) resolves
+# in a TorchScript archive besides the tensor ones: its list builders and type tags.
+TORCHSCRIPT_GLOBALS = {"torch.jit._pickle": {"build_intlist", "build_tensorlist", "build_doublelist",
+                                             "build_boollist", "build_tensor_from_id", "restore_type_tag"}}
+
+
+def is_torchscript_global(dotted: str) -> bool:
+    """Whether a global of a TorchScript archive's pickles is TorchScript's own: a class compiled
+    from the archive's code (``__torch__.``; Python's pickle cannot import it at all, there is no
+    such module) or one of :data:`TORCHSCRIPT_GLOBALS`. Every other global is judged as in any
+    pickle: a TorchScript archive whose pickle imports ``os.system`` is as unsafe as any file."""
+    if dotted.startswith("__torch__."):
+        return True
+    module, _, name = dotted.rpartition(".")
+    return name in TORCHSCRIPT_GLOBALS.get(module, ())
+
+
+def _torchscript_findings(items, prefix: str, result: pickles.ScanResult, info: ModelInfo) -> None:
+    """In a TorchScript archive, the findings on TorchScript's own globals are not pickle findings:
+    they become ``info.torchscript`` (the code files and the classes the pickles use), reported as
+    TorchScript code (``modelfile.torchscript-code``). The other findings stay."""
+    own = [f for f in result.findings if is_torchscript_global(f.name)]
+    result.findings[:] = [f for f in result.findings if not is_torchscript_global(f.name)]
+    folder = "/".join(p for p in (prefix, CODE_FOLDER) if p) + "/"  # prefix is lower case, as miniz compares
+    code = [i.filename for i in items if i.filename.lower().startswith(folder) and i.filename.endswith(".py")]
+    info.torchscript = TorchScriptCode(len(code), sorted(f.name for f in own if f.name.startswith("__torch__.")))
+
+
+CODE_FOLDER = "code"  # the folder of a TorchScript archive's code, under the archive's first folder
+MAX_CODE_BYTES = 1 << 20  # a TorchScript code file read for a class's __parameters__
+_CLASS = re.compile(r"^class (\w+)\(.*$", re.M)
+_PARAMETERS = re.compile(r"^  __parameters__ = \[(.*)\]\s*$", re.M)
+
+
+def _torchscript_parameters(zf, items, prefix: str, refs: list, budget: pickles.Budget) -> set | None:
+    """The names of the tensors that TorchScript's own records mark as parameters: each tensor is an
+    attribute of a module whose class, in the archive's code, lists its ``__parameters__``. None
+    (tell them by names) if a tensor is not such an attribute or its class cannot be read."""
+    by_name = {i.filename.lower(): i for i in items}  # prefix is lower case too (as miniz compares)
+    lists: dict = {}
+    out = set()
+    for ref in refs:
+        if ref.owner is None or not ref.owner[0].startswith("__torch__."):
+            return None
+        cls, attribute = ref.owner
+        if cls not in lists:
+            lists[cls] = _class_parameters(zf, by_name, prefix, cls, budget)
+        if lists[cls] is None:
+            return None
+        if attribute in lists[cls]:
+            out.add(ref.name)
+    return out
+
+
+def _class_parameters(zf, by_name: dict, prefix: str, cls: str, budget: pickles.Budget) -> set | None:
+    """The ``__parameters__`` of class ``cls`` (``__torch__.a.b.C`` is class C of ``code/__torch__/a/b.py``),
+    or None if the file, the class or its list is not there."""
+    module, _, name = cls.rpartition(".")
+    path = "/".join(p for p in (prefix, CODE_FOLDER, module.replace(".", "/") + ".py") if p).lower()
+    item = by_name.get(path)
+    if item is None or item.file_size > MAX_CODE_BYTES:
+        return None
+    text = member_head(zf, item, budget, MAX_CODE_BYTES).decode("utf-8", errors="replace")
+    starts = [(m.start(), m.group(1)) for m in _CLASS.finditer(text)]
+    for i, (start, found) in enumerate(starts):
+        if found != name:
+            continue
+        block = text[start:starts[i + 1][0] if i + 1 < len(starts) else len(text)]
+        found_list = _PARAMETERS.search(block)
+        return set(re.findall(r'"([^"]*)"', found_list.group(1))) if found_list else None
+    return None
 
 
 def _check_storage(ref: pickles.TensorRef, held: list, record: str, offset: int | None = None) -> None:
