@@ -106,17 +106,27 @@ def test_onnx_old_ir_lists_initializers_as_inputs_but_they_are_not_nodes(tmp_pat
 
 
 def test_onnx_unnamed_dynamic_axis_is_reported_unnamed_not_given_a_made_up_symbol(tmp_path):
-    # the schema writes a dynamic axis only as a symbol, and a symbol ties every axis that bears it;
-    # an axis the file leaves unnamed gets none (it used to become d<axis>), so the shape is left out
-    # of the fragment and shown with null in the summary and the YAML header
+    # a symbol ties every axis that bears it; an axis the file leaves unnamed gets none (it used to
+    # become d<axis>): it is written "?", the schema's dynamic axis tied to no other, and null in the summary
     path = tmp_path / "m.onnx"
     build_onnx(path, dims=(None, 3))
     info = inspect_file(path)
     assert info.inputs[0].shape == [None, 3]
     frag = card_fragment(info, "test")
-    assert frag["model_nodes"]["input_nodes"][0] == {"name": "x", "dtype": "float32"}
+    assert frag["model_nodes"]["input_nodes"][0] == {"name": "x", "shape": ["?", 3], "dtype": "float32"}
     assert summary(info)["nodes"]["inputs"][0]["shape"] == [None, 3]
-    assert "'x' the shape [None, 3] (axis 0 unnamed" in inspection_yaml(info, "test")
+    assert "axis 0 of input 'x' unnamed: written '?', a dynamic axis tied to no other" in inspection_yaml(info, "test")
+
+
+def test_an_unnamed_axis_takes_any_size_and_ties_nothing():
+    from modelcard_spec.spec import shapes
+
+    env: dict = {}
+    assert shapes.match(["?", 3], [7, 3], env) is None and shapes.match(["?", "?"], [2, 5], env) is None
+    assert env == {}
+    assert shapes.match(["?", 3], [None, 3]) is None and shapes.match(["?"], ["batch"]) is None
+    assert shapes.match(["?"], [4]) == ("axis 0 has the fixed size 4 in the file, the card declares it dynamic (?)",
+                                         "第 0 维在文件中固定为 4，模型卡声明为动态（?）")
 
 
 def test_card_fragment_uses_schema_values_and_marks_every_value_extracted(tmp_path):

@@ -14,6 +14,7 @@ from .externaldata import problem_issue
 from .modelinfo import ModelFileError, ModelInfo, Node
 from ..spec.diagnostics import Issue, diagnostic
 from ..spec.registry import Check, lookup, register
+from ..spec import shapes
 
 MAX_FINDINGS_SHOWN = 1000  # unsafe imports listed one by one; the rest are counted in one line
 
@@ -67,14 +68,14 @@ def _unnamed_axes(node: Node) -> list[int]:
 
 
 def _node(node: Node, dtypes: set[str]) -> dict:
-    """A graph input or output as a card's tensor node. A shape with an axis the file leaves unnamed
-    (neither a size nor a symbol) is left out: the schema writes a dynamic axis only as a symbol, and
-    a made-up symbol would claim that axes are equal which the file does not tie together (a symbol
-    is one size wherever it appears). The inspection summary and the YAML header keep such a shape
-    with ``null`` for the unnamed axes."""
+    """A graph input or output as a card's tensor node. An axis the file leaves unnamed (neither a
+    size nor a symbol) is written ``?`` (:data:`..spec.shapes.UNNAMED`), the schema's dynamic axis
+    tied to no other: a made-up symbol would claim that axes are equal which the file does not tie
+    together (a symbol is one size wherever it appears)."""
     out: dict = {"name": node.name}
-    if node.shape is not None and not _unnamed_axes(node):
-        out["shape"] = list(node.shape)
+    if node.shape is not None:
+        unnamed = set(_unnamed_axes(node))
+        out["shape"] = [shapes.UNNAMED if i in unnamed else d for i, d in enumerate(node.shape)]
     if node.dtype in dtypes:
         out["dtype"] = node.dtype
     return out
@@ -165,10 +166,8 @@ def inspection_yaml(info: ModelInfo, tool: str) -> str:
         for n in nodes:
             if _unnamed_axes(n):
                 axes = _unnamed_axes(n)
-                head.append(f"# The file gives {kind} {n.name!r} the shape {_shown_shape(n)} "
-                            f"({'axes' if len(axes) > 1 else 'axis'} {', '.join(map(str, axes))} unnamed: dynamic, "
-                            "tied to no other axis); the schema writes a dynamic axis only as a symbol, so the shape "
-                            "is left out.")
+                head.append(f"# The file leaves {'axes' if len(axes) > 1 else 'axis'} {', '.join(map(str, axes))} "
+                            f"of {kind} {n.name!r} unnamed: written '?', a dynamic axis tied to no other.")
     if info.pickle_based:
         head.append(f"# Pickle scan: {len(info.globals)} imported global(s), {len(info.findings)} finding(s).")
     fragment = json.loads(json.dumps(card_fragment(info, tool)))

@@ -179,14 +179,18 @@ def evaluate(tree, env: dict[str, int]) -> int | None:
     return left // right
 
 
+UNNAMED = "?"  # a dynamic axis tied to no other: any size, bound to no name
+
+
 def match(declared: list, actual, env: dict[str, int] | None = None) -> tuple[str, str] | None:
     """Check a shape against the one a card declares: None when it fits, else a message (en, zh)
     naming the first offending axis. The one shape comparer of the kit, for two kinds of ``actual``:
 
     * a tensor's concrete shape (ints), with ``env`` (a dict, shared by the tensors of one run): a
       single-name symbol is bound to its size on first sight, an expression over bound names must
-      equal the size (exact integer division), one over names no tensor fixes is not checked, and
-      an expression that cannot be read raises :class:`ShapeError` (``verify``);
+      equal the size (exact integer division), one over names no tensor fixes is not checked,
+      ``?`` (:data:`UNNAMED`) takes any size and binds nothing, and an expression that cannot be read
+      raises :class:`ShapeError` (``verify``);
     * without ``env``, a model file's own declared shape, whose axes are ints (fixed) or names and
       None (dynamic): a fixed size must equal the declared one, a declared size cannot be dynamic in
       the file, and a declared symbol cannot be fixed there; an expression that cannot be read is
@@ -201,6 +205,10 @@ def match(declared: list, actual, env: dict[str, int] | None = None) -> tuple[st
                 continue
             return _mismatch("dynamic-in-file", axis=axis, actual=got or "unnamed", actual_zh=got or "未命名",
                              declared=want)
+        if want == UNNAMED:  # any size, tied to nothing; as a declared dynamic axis, not a fixed one
+            if env is None and isinstance(got, int):
+                return _mismatch("fixed-in-file", axis=axis, actual=got, declared=want)
+            continue
         if env is None:
             if isinstance(want, str) and isinstance(got, int):
                 try:
