@@ -29,7 +29,7 @@ from modelcard_spec.spec.registry import CHECKS, lookup
 # vendored so the tests run wherever the checkout is.
 CORPUS = ROOT / "tests" / "data" / "monai-bundles"
 MONAI_FILES = sorted(CORPUS.glob("*.metadata.json"))
-HF_README = ROOT / "tests" / "data" / "huggingface" / "README.md"
+HF_README = ROOT / "tests" / "data" / "huggingface" / "sample.md"
 
 
 def cli(*args, cwd=None):
