@@ -5,11 +5,13 @@ in :mod:`.batch`, and here the table of importers by source format and the entry
 line uses.
 
 Principles: every value taken from the source is recorded under ``provenance`` with
-``origin: imported``; nothing is invented; what has no place in the schema is kept verbatim in
-``extensions`` (name ``<source>:<key>``, value the JSON text). Where a schema object needs a field
-the source does not give (an enum such as a task kind, a required name), the object cannot be
-formed: it is moved to ``extensions`` too, so the card always passes the structural check and the
-conformity report lists what is missing as gaps. The card claims all requirements
+``origin: imported`` and the place in the source (``source_key``); a value derived from the source
+by a documented rule says ``origin: inferred`` and names the rule; nothing is invented; what has no
+place in the schema is kept verbatim in ``extensions`` (name ``<source>:<key>``, a string as it is,
+anything else as its JSON text). Where a schema object needs a field the source does not give (an
+enum such as a task kind, a required name), the object cannot be formed: the source's own item is
+kept in ``extensions`` instead, its siblings stay, and the import reports it, so the card always
+passes the structural check and the conformity report lists what is missing as gaps. The card claims all requirements
 (``claim_all: true``) so that the report shows every gap.
 """
 
@@ -29,12 +31,12 @@ __all__ = ["IMPORTERS", "KINDS", "Importer", "SourceError", "dump", "import_sour
 
 @dataclass(frozen=True)
 class Importer:
-    """One source format: ``read(path, declared, folder)`` makes the card of one source (see
+    """One source format: ``read(path, declared, folder, notes)`` makes the card of one source (see
     :func:`import_source`); ``sources(folder)`` lists the files a batch reads from a folder;
     ``bundle(folder)`` the files a folder that is one source by itself (a MONAI bundle) is read
     from, in order of preference, or none if the folder is a folder of sources."""
 
-    read: Callable[[Path, dict | None, Path | None], dict]
+    read: Callable[..., dict]
     sources: Callable[[Path], list[Path]]
     bundle: Callable[[Path], list[Path]]
 
@@ -78,13 +80,15 @@ def sources(kind: str, folder: Path) -> list[Path]:
     return [p for p in IMPORTERS[kind].sources(folder) if not p.is_dir()]  # what is not a regular file is reported, not skipped
 
 
-def import_source(kind: str, path: Path, declared: dict | None = None, folder: Path | None = None) -> dict:
+def import_source(kind: str, path: Path, declared: dict | None = None, folder: Path | None = None,
+                  notes: list | None = None) -> dict:
     """The card imported from one source; raises :class:`SourceError` if the source cannot be read.
     ``declared``: values the user states that the source does not hold (version, provider name,
     provider kind; see :func:`provider_kinds`). ``folder``: the folder of a batch, in which ``path``
-    was found (see :func:`.common.read_source`)."""
+    was found (see :func:`.common.read_source`). ``notes``: a list that receives the diagnostics of
+    what the import could not read (``import.unread``) or place (``import.unplaced``)."""
     try:
-        return IMPORTERS[kind].read(path, declared, folder)
+        return IMPORTERS[kind].read(path, declared, folder, notes)
     except OSError as exc:
         raise SourceError("import.unreadable", "source-os-error", reason=str(exc.strerror or exc)) from None
 

@@ -5,17 +5,19 @@ construction with its provenance and its extensions, the move of what the schema
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ..spec.version import __version__
 from ..spec import pointers
 from ..spec.resources import catalogue_data, schema_index
-from ..spec.diagnostics import CardLoadError, DiagnosticError
+from ..spec.diagnostics import CardLoadError, DiagnosticError, diagnostic
 from ..spec.registry import Check, register
 
 # The refusals of a source. ``what``/``what_zh`` name the part of the source a message is about
@@ -220,31 +222,120 @@ def as_str(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class Card:
-    def __init__(self, source_name: str, source_sha256: str | None):
-        self.data: dict = {"schema_version": schema_index()["schema_version"]}
-        self.pointers: list[str] = []
-        self.extensions: list[dict] = []
-        self.source = f"{IMPORTER}, {source_name}"
-        self.sha = source_sha256
+register(Check("import.unread", "warning", "Every part of the source the importer looks for can be read",
+               "导入工具查找的来源各部分均可读取",
+               {"": ("{file} was not read: {reason}", "未读取 {file}：{reason_zh}")}, scope="command"))
+register(Check("import.unplaced", "info", "What the source states has a place in the card or is kept in extensions",
+               "来源陈述的内容在模型卡中有对应位置，或保留在 extensions 中",
+               {"": ("{key} has no place the schema accepts: kept verbatim in extensions as {name}",
+                     "{key} 没有模式可接受的位置：已原样保留在 extensions 中，名称为 {name}")}, scope="command"))
 
-    def put(self, pointer: str, value) -> None:
+
+@dataclass(frozen=True)
+class Source:
+    """One file of a source: its name (as the provenance's ``source`` gives it) and its SHA-256."""
+
+    name: str
+    sha256: str | None
+
+
+@dataclass
+class _Record:
+    """How the value at one pointer of the card came to be: from the source ``source`` at ``key``
+    (``origin`` imported), or derived from it by the documented ``rule`` (``origin`` inferred).
+    ``original``: the source's own value, kept verbatim in extensions if the card's value has to go."""
+
+    origin: str
+    source: Source
+    key: str | None
+    rule: str | None = None
+    original: object = None
+    name: str | None = None
+
+
+_MISSING = object()
+
+
+class Card:
+    """A card under construction from one source.
+
+    Every value is set with :meth:`put` (stated by the source), :meth:`infer` (derived by a documented
+    rule) or :meth:`place` (an object built from one item of the source), each recorded with where in
+    which file of the source it was found, and given its provenance entry by :meth:`finish`. What has no
+    place goes verbatim to ``extensions`` by :meth:`keep`. An object the schema rejects is taken out
+    by :meth:`finish`, and the source's own value of what it was made from is kept in its place.
+    ``notes`` receives the ``import.*`` diagnostics of what could not be read or placed."""
+
+    def __init__(self, source_name: str, source_sha256: str | None, notes: list | None = None, fmt: str = ""):
+        self.data: dict = {"schema_version": schema_index()["schema_version"]}
+        self.records: dict[tuple, _Record] = {}
+        self.extensions: list[dict] = []
+        self.main = Source(source_name, source_sha256)
+        self.notes = notes if notes is not None else []
+        self.fmt = fmt
+
+    @property
+    def pointers(self) -> list[str]:
+        return [_pointer(t) for t in self.records]
+
+    def source(self, name: str, raw: bytes) -> Source:
+        """Another file of the same source (a bundle's licence, its inference configuration)."""
+        return Source(name, hashlib.sha256(raw).hexdigest())
+
+    def _set(self, pointer: str, value, record: _Record) -> tuple | None:
         if value in (None, "", [], {}):
-            return
+            return None
+        parts = pointers.tokens(pointer)
         node = self.data
-        parts = pointer.strip("/").split("/")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-        self.pointers.append(pointer)
+        for i, part in enumerate(parts[:-1]):
+            nxt = parts[i + 1]
+            if isinstance(node, list):
+                node = node[int(part)]
+                continue
+            node = node.setdefault(part, [] if nxt == "-" or nxt.isdigit() else {})
+        last = parts[-1]
+        if isinstance(node, list):
+            if last == "-":
+                last = str(len(node))
+                node.append(value)
+            else:
+                node[int(last)] = value
+        else:
+            node[last] = value
+        where = (*parts[:-1], last)
+        self.records[where] = record
+        return where
+
+    def put(self, pointer: str, value, key: str | None = None, source: Source | None = None) -> None:
+        """Set ``pointer`` (``/-`` at the end appends to a list) to ``value``, which the source states at
+        ``key`` (a JSON Pointer into the file, or a named part of a text); nothing if there is no value."""
+        self._set(pointer, value, _Record("imported", source or self.main, key))
+
+    def infer(self, pointer: str, value, rule: str, key: str | None = None, source: Source | None = None) -> None:
+        """Set ``pointer`` to ``value``, derived by the documented ``rule`` from what the source states at
+        ``key``; its provenance says ``inferred`` and names the rule."""
+        self._set(pointer, value, _Record("inferred", source or self.main, key, rule))
+
+    def place(self, pointer: str, value, key: str, original, source: Source | None = None) -> None:
+        """Set ``pointer`` to the object ``value`` built from the one source item ``original`` found at
+        ``key``. If the schema rejects the object, :meth:`finish` takes it out and keeps ``original``
+        verbatim in extensions (name ``<format>:<key>``); the items beside it stay."""
+        self._set(pointer, value, _Record("imported", source or self.main, key, None, original,
+                                          f"{self.fmt}:{key}" if self.fmt else key))
 
     def keep(self, name: str, value) -> None:
+        """Keep ``value`` verbatim in ``extensions`` under ``name``: a string as it is, anything else as
+        its JSON text; never cut."""
         if value in (None, "", [], {}):
             return
         if len(self.extensions) >= MAX_EXTENSIONS:
             raise SourceError("import.too-large", "unplaced", limit=MAX_EXTENSIONS)
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
         self.extensions.append({"name": name, "value": text})
+
+    def unread(self, file: str, reason: str, reason_zh: str) -> None:
+        """Report a part of the source that could not be read; the import goes on without it."""
+        self.notes.append(diagnostic("import.unread", "", file=file, reason=reason, reason_zh=reason_zh))
 
     def finish(self) -> dict:
         catalogue = catalogue_data()
@@ -254,33 +345,92 @@ class Card:
         if self.extensions:
             self.data["extensions"] = self.extensions
         prov = []
-        for p in sorted(set(self.pointers)):
-            if _resolves(self.data, p):
-                entry = {"pointer": p, "origin": "imported", "source": self.source}
-                if self.sha:
-                    entry["source_sha256"] = self.sha
-                prov.append(entry)
+        for where in sorted(self.records, key=_order):
+            record = self.records[where]
+            p = _pointer(where)
+            if not _resolves(self.data, p):
+                continue
+            entry = {"pointer": p, "origin": record.origin, "source": f"{IMPORTER}, {record.source.name}"}
+            if record.source.sha256:
+                entry["source_sha256"] = record.source.sha256
+            if record.key:
+                entry["source_key"] = record.key
+            if record.rule:
+                entry["rule"] = record.rule
+            prov.append(entry)
         self.data["provenance"] = prov
         order = schema_index()["classes"]["ModelCard"]["slot_order"]
         return {k: self.data[k] for k in order if k in self.data}
 
+    def _remove(self, target: tuple) -> None:
+        """Take the value at ``target`` out of the card, keeping what it was made of in extensions: the
+        source's own value of every item placed or put in it, else (a value no record covers) the
+        value itself under ``unplaced:<pointer>``."""
+        parent = self.data
+        for part in target[:-1]:
+            parent = parent[int(part)] if isinstance(parent, list) else parent[part]
+        key = int(target[-1]) if isinstance(parent, list) else target[-1]
+        value = parent.pop(key)
+        inside = sorted((w for w in self.records if w[:len(target)] == target), key=_order)
+        above = next((target[:n] for n in range(len(target) - 1, 0, -1) if target[:n] in self.records), None)
+        if inside:
+            records = {where: self.records.pop(where) for where in inside}
+            for where, record in records.items():
+                if any(where[:n] in records for n in range(len(target), len(where))):
+                    continue  # inside another value that is kept whole
+                original = record.original if record.original is not None else _at(value, where[len(target):])
+                name = record.name or (f"{self.fmt}:{record.key}" if self.fmt and record.key else record.key) \
+                    or f"unplaced:{_pointer(where)}"
+                if original is not _MISSING:
+                    self._note_unplaced(record.key or _pointer(where), name)
+                    self.keep(name, original)
+        elif above is not None:
+            self._note_unplaced(self.records[above].key or _pointer(above), f"unplaced:{_pointer(target)}")
+            self.keep(f"unplaced:{_pointer(target)}", value)
+        else:
+            self._note_unplaced(_pointer(target), f"unplaced:{_pointer(target)}")
+            self.keep(f"unplaced:{_pointer(target)}", value)
+        if isinstance(parent, list):  # the items after it move up by one
+            n = len(target) - 1
+            moved = {}
+            for where in list(self.records):
+                if where[:n] == target[:n] and len(where) > n and where[n].isdigit() and int(where[n]) > key:
+                    moved[(*where[:n], str(int(where[n]) - 1), *where[n + 1:])] = self.records.pop(where)
+            self.records.update(moved)
+
+    def _note_unplaced(self, key: str, name: str) -> None:
+        self.notes.append(diagnostic("import.unplaced", "", key=key, name=name))
+
+
+def _pointer(where: tuple) -> str:
+    return "/" + "/".join(pointers.escape(t) for t in where)
+
+
+def _order(where: tuple):
+    return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in where]
+
+
+def _at(value, rest: tuple):
+    """The part of ``value`` at the relative path ``rest``."""
+    for part in rest:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return _MISSING
+    return value
+
 
 def _resolves(data, pointer: str) -> bool:
-    node = data
-    for part in pointer.strip("/").split("/"):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    return True
+    return _at(data, tuple(pointers.tokens(pointer))) is not _MISSING
 
 
 def _make_structurally_valid(card: Card) -> None:
     """Move every object the schema rejects (a required field missing, a value out of its enum)
     into ``extensions`` until the card passes the structural check. Each round moves everything the
-    check reports, deepest first, so a source with many such objects takes a few rounds, not one each."""
+    check reports, deepest first, so a source with many such objects takes a few rounds, not one each.
+    An item placed with :meth:`Card.place` goes whole, as the source gave it."""
     from ..check import structural
 
     for _ in range(20):
@@ -293,24 +443,19 @@ def _make_structurally_valid(card: Card) -> None:
             target = parts[:-1] if issue.rule.endswith("required") else parts
             if not target or target == ("",):
                 continue  # a required part of the card itself is missing: validation will report it
-            targets.add(target)
+            placed = next((target[:n] for n in range(1, len(target) + 1)
+                           if target[:n] in card.records and card.records[target[:n]].original is not None), None)
+            targets.add(placed or target)
         # an object inside another one that moves goes with it; list items go last index first
         targets = {t for t in targets if not any(t[:n] in targets for n in range(1, len(t)))}
-        moved = []
-        for target in sorted(targets, key=lambda t: [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in t],
-                             reverse=True):
-            pointer = "/" + "/".join(target)
-            if not _resolves(card.data, pointer):
+        moved = False
+        for target in sorted(targets, key=_order, reverse=True):
+            if _at(card.data, target) is _MISSING:
                 continue
-            parent = card.data
-            for part in target[:-1]:
-                parent = parent[int(part)] if isinstance(parent, list) else parent[part]
-            key = int(target[-1]) if isinstance(parent, list) else target[-1]
-            moved.append((pointer, parent.pop(key)))
+            card._remove(target)
+            moved = True
         if not moved:
             return
-        for pointer, value in reversed(moved):  # in document order
-            card.keep(f"unplaced:{pointer}", value)
         _prune_empty(card.data)
 
 

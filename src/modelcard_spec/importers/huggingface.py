@@ -47,14 +47,16 @@ PREAMBLE = "(before the first heading)"  # the extension name of the text before
 _PLACEHOLDER = re.compile(r"^\[?more information needed\.?\]?$", flags=re.I)
 
 
-def import_huggingface(path: str | Path, declared: dict | None = None, folder: Path | None = None) -> dict:
+def import_huggingface(path: str | Path, declared: dict | None = None, folder: Path | None = None,
+                       notes: list | None = None) -> dict:
     """``declared``: values the user states that a README does not hold (version, provider name,
-    provider kind); they are the user's declaration, not imported. ``folder``: see :func:`read_source`."""
+    provider kind); they are the user's declaration, not imported. ``folder``: see :func:`read_source`.
+    ``notes`` receives the ``import.*`` notes of what could not be placed."""
     p = Path(path)
     raw = read_source(p, folder)
     text = decode(raw)
     front, body = _front_matter(text)
-    card = Card(p.name, hashlib.sha256(raw).hexdigest())
+    card = Card(p.name, hashlib.sha256(raw).hexdigest(), notes, "huggingface")
     preamble, sections = _sections(body)
     used: set[str] = set()  # front-matter keys read into the card; the others are kept verbatim
 

@@ -32,7 +32,8 @@ def _task_type(text: str) -> str | None:
     return next((t for key, t in TASKS if key in low), None)
 
 
-def import_monai(path: str | Path, declared: dict | None = None, folder: Path | None = None) -> dict:
+def import_monai(path: str | Path, declared: dict | None = None, folder: Path | None = None,
+                  notes: list | None = None) -> dict:
     """``path``: a metadata file or a bundle folder (its ``configs/metadata.json``, else its
     ``metadata.json``, read only inside the folder); ``folder``: see :func:`read_source`."""
     p = Path(path)
@@ -49,7 +50,7 @@ def import_monai(path: str | Path, declared: dict | None = None, folder: Path | 
 
     stem = p.name[: -len(".metadata.json")] if p.name.endswith(".metadata.json") else (
         p.parent.parent.name if p.parent.name == "configs" else slug(str(meta.get("name", "bundle"))))
-    card = Card(p.name, hashlib.sha256(raw).hexdigest())
+    card = Card(p.name, hashlib.sha256(raw).hexdigest(), notes, "monai")
     used = set()  # keys read into the card; the others are kept verbatim in extensions
 
     def take(key, *types):
