@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from .common import Card, SourceError, as_dict, as_list, as_str, declare, decode, metric_of, parse, read_source
+from .common import Card, SourceError, as_dict, as_list, as_str, declare, decode, metric_of, parse, read_source, slug
 
 # pipeline_tag or model-index task type (the Hub's task ids) -> TaskType: rule "huggingface.task-type"
 PIPELINE_TASKS = {"image-classification": "classification", "image-segmentation": "segmentation",
@@ -63,7 +63,6 @@ def import_huggingface(path: str | Path, declared: dict | None = None, folder: P
     _name(card, front, sections, used)
     _license(card, front, used)
     _lineage(card, front, body, used)
-    _datasets(card, front, used)
     tasks = _model_index(card, front, used)
     _intended_tasks(card, front, tasks)
     _texts(card, preamble, sections)
@@ -79,16 +78,23 @@ def _fm(key: str) -> str:
 
 
 def _name(card: Card, front: dict, sections: list, used: set) -> None:
+    """The name: front-matter model_name, else the model-index's name, else the level-1 title. The
+    card's identifier is made from it by the rule "huggingface.identifier-from-name" (a README states
+    no identifier; the card needs one): ``huggingface.`` and the name in lower case, runs of other
+    characters than letters and digits as one ``-``."""
     index = as_list(front.get("model-index"))
     if as_str(front.get("model_name")):
         used.add("model_name")
-        card.put("/name", front["model_name"], key=_fm("model_name"))
+        name, key = front["model_name"], _fm("model_name")
     elif index and as_str(as_dict(index[0]).get("name")):
-        card.put("/name", index[0]["name"], key=_fm("model-index[0].name"))
+        name, key = index[0]["name"], _fm("model-index[0].name")
     else:
         title = next((s for s in sections if s[0] == 1 and s[1].strip()), None)
-        if title:
-            card.put("/name", title[1].strip(), key=f"# {title[1].strip()}")
+        if not title:
+            return
+        name, key = title[1].strip(), f"# {title[1].strip()}"
+    card.put("/name", name, key=key)
+    card.infer("/identifier", f"huggingface.{slug(name)}", "huggingface.identifier-from-name", key=key)
 
 
 def _license(card: Card, front: dict, used: set) -> None:
@@ -129,25 +135,11 @@ def _lineage(card: Card, front: dict, body: str, used: set) -> None:
 
 
 def _datasets(card: Card, front: dict, used: set) -> None:
-    """Each dataset named in the front matter, by the name the card gives it. A URL only where the
-    entry is one: a Hub dataset id may name a private or gated repository, and loader names
-    (imagefolder, csv, json) and names of restricted clinical data (MIMIC-III) name no page at all."""
-    datasets = front.get("datasets")
-    key = "datasets"
-    if isinstance(datasets, str):
-        datasets, key = [datasets], "datasets"
-    if not isinstance(datasets, list) or not datasets:
-        return
-    used.add("datasets")
-    for i, name in enumerate(datasets):
-        where = _fm(f"{key}[{i}]") if isinstance(front.get("datasets"), list) else _fm(key)
-        if not isinstance(name, str) or not name.strip():
-            card.keep(f"huggingface:{key}[{i}]", name)
-            continue
-        item = {"id": f"ds-{i + 1}", "name": name}
-        if re.match(r"https?://\S+$", name.strip()):
-            item["url"] = name.strip()
-        card.place("/source_task_data/datasets/-", item, where, name)
+    """The datasets the front matter names are kept verbatim, whole, under ``huggingface:datasets``:
+    their place in the schema (``source_task_data.datasets``) comes with the pre-training task, which
+    a README does not state, and the Hub gives them no URL — a Hub dataset id may name a private or
+    gated repository, and loader names (imagefolder, csv, json) and names of restricted clinical data
+    (MIMIC-III) name no page at all."""
 
 
 def _model_index(card: Card, front: dict, used: set) -> list[tuple[str, str, str]]:
@@ -238,7 +230,7 @@ def _texts(card: Card, preamble: str, sections: list) -> None:
                 card.put("/summary", text, key=f"{'#' * level} {heading}")
             else:
                 card.place(target + "/-", text, f"{'#' * level} {heading}", text)
-        else:
+        elif _real(text):  # an empty section, or one holding only the template's placeholder, states nothing
             card.keep(f"huggingface:section.{heading}", text)
     if not summary_placed and _real(_prose(preamble)):
         summary_placed = True
@@ -270,20 +262,44 @@ REGEX_YAML_BLOCK = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$)
 def _front_matter(text: str) -> tuple[dict, str]:
     """The YAML front matter, found as the Hub finds it and parsed with the card loader's rules and
     limits, and the Markdown body after it."""
-    match = REGEX_YAML_BLOCK.search(text)
+    match = _yaml_block(text)
     if match is None:
         return {}, text
-    first_line = match.group(1).count("\n") + match.group(1).count("\r") - match.group(1).count("\r\n") + 1
-    front = parse(match.group(2), False, *FRONT_MATTER, first_line)
+    opening, block, end = match
+    first_line = opening.count("\n") + opening.count("\r") - opening.count("\r\n") + 1
+    front = parse(block, False, *FRONT_MATTER, first_line)
     if front is None:
         front = {}
     if not isinstance(front, dict):
         raise SourceError("import.not-a-mapping", what=FRONT_MATTER[0], what_zh=FRONT_MATTER[1])
-    return front, text[match.end():]
+    return front, text[end:]
+
+
+_OPENING = re.compile(r"\s*---(?=[\r\n])")
+_CLOSING = re.compile(r"(?<![\r\n])[\r\n]+---(\r\n|\n|$)")
+_BREAKS = re.compile(r"[\r\n]*")
+_AFTER = re.compile(r"---(\r\n|\n|$)")
+
+
+def _yaml_block(text: str) -> tuple[str, str, int] | None:
+    """What ``REGEX_YAML_BLOCK.search(text)`` finds — (group 1, group 2, end of the match) — found in
+    linear time: the regex itself backtracks quadratically on long runs of line breaks."""
+    opening = _OPENING.match(text)
+    if opening is None:
+        return None
+    start = opening.end()
+    end = _BREAKS.match(text, start).end()
+    closing = _CLOSING.search(text, end)
+    if closing is not None:
+        return text[:end], text[end:closing.start()], closing.end()
+    after = _AFTER.match(text, end)
+    if after is not None and end - start >= 2:  # the regex gives the last line break back to the closing
+        return text[:end - 1], "", after.end()
+    return None
 
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")  # the heading text is trimmed by _heading_text
 
 
 def _sections(body: str) -> tuple[str, list[tuple[int, str, str]]]:
@@ -293,16 +309,28 @@ def _sections(body: str) -> tuple[str, list[tuple[int, str, str]]]:
     sections: list[tuple[int, str, list[str]]] = []
     fence = None
     for line in body.splitlines(keepends=True):
+        if line.lstrip(" ")[:1] not in ("#", "`", "~"):  # neither a heading nor a fence: text
+            (sections[-1][2] if sections else preamble).append(line)
+            continue
         opening = _FENCE.match(line)
         if fence is None and opening:
             fence = opening.group(1)[0] * len(opening.group(1))
         elif fence is not None and line.strip().startswith(fence):
             fence = None
         elif fence is None and (heading := _HEADING.match(line.rstrip("\r\n"))):
-            sections.append((len(heading.group(1)), heading.group(2), []))
+            sections.append((len(heading.group(1)), _heading_text(heading.group(2) or ""), []))
             continue
         (sections[-1][2] if sections else preamble).append(line)
     return _trim("".join(preamble)), [(lv, h, _trim("".join(t))) for lv, h, t in sections]
+
+
+def _heading_text(text: str) -> str:
+    """A heading's text without surrounding blanks and its closing run of # (CommonMark), in linear time."""
+    text = text.strip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip()
+    return text
 
 
 def _trim(text: str) -> str:
