@@ -18,9 +18,9 @@ from .common import Card, SourceError, as_dict, as_list, as_str, declare, decode
 # pipeline_tag or model-index task type (the Hub's task ids) -> TaskType: rule "huggingface.task-type"
 PIPELINE_TASKS = {"image-classification": "classification", "image-segmentation": "segmentation",
                   "object-detection": "detection", "text-classification": "classification",
-                  "token-classification": "classification", "text-to-image": "image_generation",
-                  "zero-shot-image-classification": "classification",
-                  "image-to-text": "report_generation", "image-text-to-text": "report_generation"}
+                  "zero-shot-image-classification": "classification", "text-to-image": "image_generation"}
+# (Not image-to-text or image-text-to-text: captioning, question answering and chat as well as report
+# generation; not token-classification: tagging, which the schema's task types do not name.)
 # The Hub's base_model_relation values that name a relation of the schema; others ("adapter",
 # "merge") are kept verbatim. Without base_model_relation there is no relation: the Hub itself
 # only guesses it.
