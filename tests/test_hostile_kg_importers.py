@@ -186,7 +186,8 @@ def test_unusual_but_well_formed_huggingface_values_import(tmp_path):
     kept = {e["name"]: e["value"] for e in card["extensions"]}
     assert kept["huggingface:released"] == "2024-01-31" and kept["huggingface:yes_or_no"] == "yes"
     assert kept["huggingface:license"] == '["mit", "apache-2.0"]' and kept["huggingface:datasets"] == '[{"name": "a"}, 7, null]'
-    assert '"value": 0.9' in kept["unplaced:/applicability/transfer_performance"]  # a result without a task cannot be formed
+    assert kept["huggingface:model-index[0].results[0].metrics[2]"] == '{"type": ["accuracy"], "value": 0.9}'
+    assert kept["huggingface:model-index[0].results[0].metrics[3]"] == '{"type": "accuracy", "value": true}'  # not a number
     assert card["name"] == "Title" and not (tmp_path / "NETWORK-USED").exists()
 
 

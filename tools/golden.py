@@ -65,7 +65,7 @@ def _cases() -> dict[str, list[str]]:
         cases[f"inspect-{model.name}"] = ["inspect", model.relative_to(ROOT).as_posix(), "--format", "json"]
     for bundle in ("spleen_ct_segmentation", "pathology_nuclei_classification"):
         cases[f"import-monai-{bundle}"] = ["import", "monai", f"tests/data/monai-bundles/{bundle}"]
-    cases["import-huggingface"] = ["import", "huggingface", "tests/data/huggingface/README.md"]
+    cases["import-huggingface"] = ["import", "huggingface", "tests/data/huggingface/sample.md"]
     for command, formats in (("requirements", ("json", "md")), ("rules", ("md", "json"))):
         for fmt in formats:
             for lang in LANGS:
