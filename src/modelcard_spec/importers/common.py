@@ -228,12 +228,19 @@ register(Check("import.unread", "warning", "Every part of the source the importe
                {"": ("{file} was not read: {reason}", "未读取 {file}：{reason_zh}")}, scope="command"))
 register(Check("import.unplaced", "info", "What the source states has a place in the card or is kept in extensions",
                "来源陈述的内容在模型卡中有对应位置，或保留在 extensions 中",
-               {"verbatim": ("{key} has no place the schema accepts: kept verbatim in extensions as {name}",
-                             "{key} 在本规范中没有可接受的位置：已原样保留在 extensions 中，名称为 {name}"),
-                "made": ("the value made from {key} has no place the schema accepts: kept in extensions as {name}, "
-                         "as the importer made it (not the source's text)",
-                         "由 {key} 得到的值在本规范中没有可接受的位置：已按导入工具得到的形式（而非来源原文）"
-                         "保留在 extensions 中，名称为 {name}")}, scope="command"))
+               {"verbatim": ("{key} could not be placed in the card (at {at}, the card would not pass the schema "
+                             "check: a value out of its vocabulary, or a required field the source does not give): "
+                             "kept verbatim in extensions as {name}",
+                             "{key} 未能放入模型卡（放在 {at} 处将不能通过模式检查：取值不在取值范围内，或缺少来源未提供的"
+                             "必填字段）：已原样保留在 extensions 中，名称为 {name}"),
+                "made": ("the value made from {key} could not be placed in the card (at {at}, the card would not "
+                         "pass the schema check): kept in extensions as {name}, as the importer made it (not the "
+                         "source's text)",
+                         "由 {key} 得到的值未能放入模型卡（放在 {at} 处将不能通过模式检查）：已按导入工具得到的形式"
+                         "（而非来源原文）保留在 extensions 中，名称为 {name}"),
+                "nothing": ("{key} gives nothing the card has a field for: kept verbatim in extensions as {name}",
+                            "{key} 中没有模型卡有对应字段的内容：已原样保留在 extensions 中，名称为 {name}")},
+               scope="command"))
 
 
 @dataclass(frozen=True)
@@ -321,12 +328,13 @@ class Card:
         if not _empty(value):
             self._set(pointer, value, _Record("inferred", source or self.main, key, rule))
 
-    def place(self, pointer: str, value, key: str, original, source: Source | None = None) -> None:
+    def place(self, pointer: str, value, key: str, original, source: Source | None = None,
+              name: str | None = None) -> None:
         """Set ``pointer`` to the object ``value`` built from the one source item ``original`` found at
-        ``key``. If the schema rejects the object, :meth:`finish` takes it out and keeps ``original``
-        verbatim in extensions (name ``<format>:<key>``); the items beside it stay. An item from which
-        nothing could be built is kept so at once."""
-        name = f"{self.fmt}:{key}" if self.fmt else key
+        ``key``. If the schema rejects the object (or the object it goes into), :meth:`finish` takes it
+        out and keeps ``original`` verbatim in extensions under ``name`` (default ``<format>:<key>``);
+        the items beside it stay. An item from which nothing could be built is kept so at once."""
+        name = name or (f"{self.fmt}:{key}" if self.fmt else key)
         if _empty(value):
             self._keep_whole(key, name, original)
             return
@@ -335,7 +343,7 @@ class Card:
     def _keep_whole(self, key: str, name: str, original) -> None:
         """Keep a source item the card has no place for verbatim (an empty one as its JSON text), and say so."""
         self.keep(name, original if not _empty(original) else json.dumps(original))
-        self._note_unplaced(key, name, "verbatim")
+        self._note_unplaced(key, name, "nothing")
 
     def keep(self, name: str, value) -> None:
         """Keep ``value`` verbatim in ``extensions`` under ``name``: a string as it is, anything else as
@@ -344,7 +352,7 @@ class Card:
             return
         if len(self.extensions) >= MAX_EXTENSIONS:
             raise SourceError("import.too-large", "unplaced", limit=MAX_EXTENSIONS)
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)  # the source's key order
         self.extensions.append({"name": name, "value": text})
 
     def unread(self, file: str, reason: str, reason_zh: str) -> None:
@@ -378,7 +386,7 @@ class Card:
 
     def _remove(self, target: tuple, kept: list) -> None:
         """Take the value at ``target`` out of the card and add to ``kept`` (as (key, name, value,
-        wording) in document order) what it was made of: the source's own item of every object placed
+        wording, place) in document order) what it was made of: the source's own item of every object placed
         in it, and every other value in it under ``unplaced:<pointer>`` (a value the importer made, or
         read and converted, is not the source's verbatim text). The records of the values after it in
         its list are renumbered by :func:`_make_structurally_valid` once per round."""
@@ -395,19 +403,19 @@ class Card:
                     and (record.key + "/").startswith(records[outer].key.rstrip("/") + "/"):
                 continue  # part of an item kept whole, as the source gave it
             if record.original is not None:
-                kept.append((record.key or _pointer(where), record.name, record.original, "verbatim"))
+                kept.append((record.key or _pointer(where), record.name, record.original, "verbatim", _pointer(target)))
             else:
                 part = _at(value, where[len(target):])
                 if part is not _MISSING:
-                    kept.append((record.key or _pointer(where), f"unplaced:{_pointer(where)}", part, "made"))
+                    kept.append((record.key or _pointer(where), f"unplaced:{_pointer(where)}", part, "made", _pointer(target)))
         if records:
             return  # what no record covers inside the value is the importer's own structure
         above = next((target[:n] for n in range(len(target) - 1, 0, -1) if target[:n] in self.records), None)
         key = (self.records[above].key if above is not None else None) or _pointer(target)
-        kept.append((key, f"unplaced:{_pointer(target)}", value, "made"))
+        kept.append((key, f"unplaced:{_pointer(target)}", value, "made", _pointer(target)))
 
-    def _note_unplaced(self, key: str, name: str, wording: str = "verbatim") -> None:
-        self.notes.append(diagnostic("import.unplaced", "", wording, key=key, name=name))
+    def _note_unplaced(self, key: str, name: str, wording: str, at: str = "") -> None:
+        self.notes.append(diagnostic("import.unplaced", "", wording, key=key, name=name, **({"at": at} if at else {})))
 
 
 _INDEX = re.compile(r"0|[1-9][0-9]*")
@@ -477,9 +485,9 @@ def _make_structurally_valid(card: Card) -> None:
         if not kept and not removed:
             return
         _renumber(card, removed)
-        for key, name, value, wording in kept:  # in document order
+        for key, name, value, wording, at in kept:  # in document order
             card.keep(name, value if not _empty(value) else json.dumps(value))
-            card._note_unplaced(key, name, wording)
+            card._note_unplaced(key, name, wording, at)
         _prune_empty(card.data)
 
 
