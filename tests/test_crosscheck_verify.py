@@ -50,7 +50,8 @@ def model_issues(card, model=MODEL):
 
 def test_shipped_example_agrees_with_its_model_file():
     code, issues, result = model_issues(EXAMPLE / "card.yaml")
-    assert code == 0 and issues == []
+    # ONNX initializers do not mark which tensors are buffers: the match is said to rest on that
+    assert code == 0 and issues == [("model.parameters-uncertain", "/model_parameters/total_parameters", "MCS-PA-01")]
     statuses = {r["id"]: r["status"] for r in result["requirements"]}
     assert statuses["MCS-ND-01"] == statuses["MCS-PA-03"] == "conforms"
 

@@ -78,6 +78,10 @@ def test_what_cannot_be_read_is_reported_in_both_languages():
     [note] = notes
     assert (note.rule, note.severity) == ("import.unread", "warning")
     assert note.message == "LICENSE was not read: no such file" and note.message_zh == "未读取 LICENSE：文件不存在"
+    card.unread("docs/data_license.txt")
+    assert (notes[-1].message, notes[-1].message_zh) == (
+        "docs/data_license.txt was not read: there is no such file in the source folder",
+        "未读取 docs/data_license.txt：来源文件夹中没有该文件")
 
 
 def test_import_says_what_it_placed_kept_and_could_not_read(tmp_path):
@@ -89,8 +93,8 @@ def test_import_says_what_it_placed_kept_and_could_not_read(tmp_path):
     source = tmp_path / "m.metadata.json"
     source.write_text('{"name": "A model", "version": "1.0", "copyright": "Copyright (c) X", "odd": [1, 2]}',
                       encoding="utf-8")
-    for lang, done, kept in (("en", "placed what the source states at ", "kept verbatim in extensions: "),
-                             ("zh", "已将来源陈述的内容放入模型卡的 ", "原样保留在 extensions 中的内容：")):
+    for lang, done, kept in (("en", "filled ", "kept verbatim in extensions: "),
+                             ("zh", "依据来源填写了模型卡的 ", "原样保留在 extensions 中的内容：")):
         run = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "import", "monai", str(source), "--lang", lang],
                              capture_output=True, text=True, cwd=tmp_path)
         assert run.returncode == 0, run.stderr

@@ -220,7 +220,8 @@ def test_cyclonedx_export_validates_against_the_1_6_schema(card):
 
 
 def test_cyclonedx_validator_rejects_a_broken_bom_and_imported_cards_export():
-    text = cyclonedx.to_json(cyclonedx.to_bom(monai.import_monai(MONAI_FILES[0].parent.parent)))
+    text = cyclonedx.to_json(cyclonedx.to_bom(monai.import_monai(MONAI_FILES[0].parent.parent,
+                                                                 {"provider_kind": "open_source"})))
     assert cyclonedx.validate(text) is None
     broken = json.loads(text)
     broken["components"][0]["type"] = "neural-network"
@@ -423,9 +424,17 @@ def test_the_import_summary_in_both_languages():
     assert summary.refused("the file is empty", "文件为空") == ("cannot import: the file is empty", "无法导入：文件为空")
     assert summary.not_given([]) == []
     assert summary.not_given(["/version", "/provider"]) == [
-        "the source does not give /version, /provider: declare them with --version, --provider or --provider-kind, "
+        "the source does not give /version, /provider: declare them with --version or --provider, "
         "or add them to the card",
-        "来源未提供 /version, /provider：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充"]
+        "来源未提供 /version, /provider：请用 --version 或 --provider 声明，或在模型卡中补充"]
+    # only the options that declare what is missing are named
+    assert summary.not_given(["/provider_kind"]) == [
+        "the source does not give /provider_kind: declare it with --provider-kind, or add it to the card",
+        "来源未提供 /provider_kind：请用 --provider-kind 声明，或在模型卡中补充"]
+    assert summary.not_given(["/version", "/provider", "/provider_kind"])[1] == \
+        "来源未提供 /version, /provider, /provider_kind：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充"
+    assert summary.not_given(["/name"]) == ["the source does not give /name: add it to the card",
+                                            "来源未提供 /name：请在模型卡中补充"]
     assert summary.gaps(["MCS-GEN-01", "MCS-FW-01"], "en") == \
         "imported; 2 requirement(s) with gaps (see modelcard-spec report): MCS-GEN-01, MCS-FW-01"
     assert summary.gaps([], "zh") == "导入完成：0 项要求存在缺口（详见 modelcard-spec report）："

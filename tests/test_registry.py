@@ -189,7 +189,7 @@ CHINESE_PARAMETERS = {
     "check/structural.py": {"布尔值", "空值"},                     # JSON types (expected_text_zh)
     "cli.py": {": 错误："},                                        # the label of a message's Chinese line
     "importers/huggingface.py": {"YAML 前置元数据"},               # what_zh
-    "importers/monai.py": {"MONAI 元数据"},
+    "importers/monai.py": {"MONAI 元数据", "模型包的 "},
     "modelfiles/fragment.py": {": 严重 [", ": 警告 ["},
     "check/evidence_reader.py": {"证据摘要计算量", "样本清单读取量"},  # what_zh of the evidence budgets
     "spec/shapes.py": {"未命名"},                                  # actual_zh

@@ -64,8 +64,8 @@ _check("model.pickle-global", "The delivered file imports no pickle global that 
                         + "）：用 pickle 加载可能执行代码")
        for kind, (kind_en, kind_zh) in _PICKLE_KINDS.items()},
 })
-register(Check("model.torchscript-code", "warning", "The delivered file holds no code that runs when it is used",
-               "交付的文件不含使用时会执行的代码", {"": (
+register(Check("model.torchscript-code", "warning", "The model file holds no code that runs when it is used",
+               "模型文件不含使用时会执行的代码", {"": (
     "{file} is a TorchScript archive with {code_files:,} code file(s) defining {classes:,} module class(es): "
     "torch.jit.load compiles this code and the model runs it (TorchScript reaches PyTorch's operators, not arbitrary "
     "Python); review the code or deliver the weights in a format without code",
@@ -108,11 +108,23 @@ _check("model.parameters", "The declared parameter count is the file's", "声明
 })
 register(Check("model.parameters-uncertain", "info", "The file shows the declared parameter count by its own marking",
                "文件本身的标记即可核对声明的参数量", {
-    variant: (en, zh) for variant, (en, zh) in _count_variants(
+    **{variant: (en, zh) for variant, (en, zh) in _count_variants(
         "the declared {declared} parameters match {file} by a count that rests on a rule, not on the file's marking of "
         "which tensors are parameters: it holds {actual} parameters",
         "模型卡声明的 {declared} 个参数与 {file} 一致，但所依据的计数基于规则，而非文件本身对哪些张量为参数的标记：文件含 {actual} 个参数").items()
-    if variant and variant != "file"}, reports_against=_FIELD))
+       if variant and variant != "file"},
+    "unmarked": ("the declared {declared} parameters match {file}, which does not mark which of its tensors are "
+                 "buffers: every tensor element it holds is counted ({actual})",
+                 "模型卡声明的 {declared} 个参数与 {file} 一致，但该文件未标明哪些张量是缓冲区：其全部张量元素均计为参数（{actual} 个）")},
+    reports_against=_FIELD))
+register(Check("model.parameters-unconfirmed", "warning",
+               "The file can confirm or refute the declared parameter count", "文件可以证实或否定声明的参数量", {
+    "": ("{file} does not mark which of its tensors are parameters and which are buffers or other state: it holds "
+         "{everything} tensor elements, {actual} of them counted as parameters by this tool's rules; the declared "
+         "{declared} is fewer, which the file can neither confirm nor refute (the rest would be buffers)",
+         "{file} 未标明其张量中哪些是参数、哪些是缓冲区或其他状态：文件共含 {everything} 个张量元素，按本工具的规则计为参数的有 "
+         "{actual} 个；模型卡声明的 {declared} 个少于此数，无法依据该文件证实或否定（其余元素应为缓冲区）"),
+}, reports_against=_FIELD))
 _check("model.parameters-unchecked", "The file shows the declared parameter count", "文件可用于核对声明的参数量", {
     variant: ("{file} keeps the data of {count:,} initializer(s) in external files that could not be checked, so the "
               "declared {declared} parameters are not shown by the file: {problem}" + more,
@@ -287,8 +299,10 @@ def _parameter_issues(found: _Found, info: ModelInfo) -> None:
 def _parameter_count(found: _Found, info: ModelInfo, declared: int) -> None:
     """The declared count against the file's: the parameters as counted, or with the buffers added
     (a card may count them together), or without the Constant-node tensors. A count that matches
-    only where a part of it rests on a rule (Constant nodes, buffers told by their names) is an info
-    naming every count; a mismatch names them all too."""
+    only where a part of it rests on a rule (Constant nodes, buffers told by their names), or in a
+    file that does not mark its buffers at all, is an info naming every count; a mismatch names them
+    all too. A declared count below the tensor elements of a file that does not mark its buffers can
+    be neither confirmed nor refuted: a warning says so, and the count counts as not compared."""
     total, buffers, constants = info.total_parameters, info.buffer_elements, info.constant_elements
     by_names = info.buffer_rule == "names" and buffers > 0
     parts = (["constants"] if constants else []) + (["names" if by_names else "file"] if buffers else [])
@@ -296,12 +310,20 @@ def _parameter_count(found: _Found, info: ModelInfo, declared: int) -> None:
               "buffer_names": ", ".join(info.buffer_names[:5]) + (", ..." if len(info.buffer_names) > 5 else ""),
               "constants": constants, "without_constants": total - constants}
     accepted = {total, total + buffers} | ({total - constants} if 0 < constants < total else set())
+    marks = info.buffer_rule == "file"  # only TorchScript says which tensors are buffers
+    if declared not in accepted and not marks and declared < total + buffers:
+        # fewer than the file's tensor elements: the rest may be buffers the file does not mark
+        found.report("model.parameters-unconfirmed", "/model_parameters/total_parameters", actual=total,
+                     declared=declared, everything=total + buffers)
+        return  # not compared: the model comparison does not evaluate the count
     found.compared("model.parameters", "/model_parameters/total_parameters")
     if declared not in accepted:
         found.report("model.parameters", "/model_parameters/total_parameters", "+".join(parts), **params)
     elif constants or by_names:
         found.report("model.parameters-uncertain", "/model_parameters/total_parameters",
                      "+".join(p for p in parts if p != "file"), **params)
+    elif not marks:
+        found.report("model.parameters-uncertain", "/model_parameters/total_parameters", "unmarked", **params)
 
 
 def _node_issues(found: _Found, info: ModelInfo) -> None:

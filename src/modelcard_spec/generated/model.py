@@ -5208,16 +5208,16 @@ class FieldProvenance(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh',
                                           'value': '来源 SHA-256'}},
          'domain_of': ['FieldProvenance']} })
-    source_key: Optional[str] = Field(default=None, title="Place in the source", description="""Where in the input file the value is stated: a JSON Pointer into a JSON or YAML source (for example \"/network_data_format/inputs/image/modality\"), or a named part of a text source (for example \"front matter /license\" or the heading of a Markdown section).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '该值在输入文件中的陈述位置：JSON 或 YAML '
+    source_key: Optional[str] = Field(default=None, title="Place in the source", description="""Where in the input file the value is stated: a JSON Pointer into a JSON or YAML source (for example \"/network_data_format/inputs/image/modality\"), or a named part of a text source (for example \"front matter: license\" or the heading of a Markdown section, \"## Limitations\").""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该值在输入文件中的载明位置：JSON 或 YAML '
                                                          '来源中的 JSON Pointer（例如 '
                                                          '“/network_data_format/inputs/image/modality”），或文本来源中的某一部分（例如“front '
-                                                         'matter /license”或 Markdown '
-                                                         '某一节的标题）。'},
+                                                         'matter: license”或 Markdown '
+                                                         '某一节的标题“## Limitations”）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源中的位置'}},
          'domain_of': ['FieldProvenance']} })
     rule: Optional[str] = Field(default=None, title="Inference rule", description="""For an inferred value, the documented rule of the tool that derived it from what the source states (see the importing guide), for example \"monai.batch-first\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '对推断得到的值，工具据以从来源陈述中推导该值的规则（在导入指南中说明），例如“monai.batch-first”。'},
+                                                'value': '对推断得到的值，工具据以从来源载明的内容推导该值的规则（在导入指南中说明），例如“monai.batch-first”。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '推断规则'}},
          'domain_of': ['FieldProvenance']} })
 

@@ -225,9 +225,11 @@ def as_str(value) -> str | None:
 
 register(Check("import.unread", "warning", "Every part of the source the importer looks for can be read",
                "导入工具查找的来源各部分均可读取",
-               {"": ("{file} was not read: {reason}", "未读取 {file}：{reason_zh}")}, scope="command"))
+               {"": ("{file} was not read: {reason}", "未读取 {file}：{reason_zh}"),
+                "absent": ("{file} was not read: there is no such file in the source folder",
+                           "未读取 {file}：来源文件夹中没有该文件")}, scope="command"))
 register(Check("import.unplaced", "info", "What the source states has a place in the card or is kept in extensions",
-               "来源陈述的内容在模型卡中有对应位置，或保留在 extensions 中",
+               "来源载明的内容在模型卡中有对应位置，或保留在 extensions 中",
                {"verbatim": ("{key} could not be placed in the card (at {at}, the card would not pass the schema "
                              "check: a value out of its vocabulary, or a required field the source does not give): "
                              "kept verbatim in extensions as {name}",
@@ -355,9 +357,13 @@ class Card:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)  # the source's key order
         self.extensions.append({"name": name, "value": text})
 
-    def unread(self, file: str, reason: str, reason_zh: str) -> None:
-        """Report a part of the source that could not be read; the import goes on without it."""
-        self.notes.append(diagnostic("import.unread", "", file=file, reason=reason, reason_zh=reason_zh))
+    def unread(self, file: str, reason: str | None = None, reason_zh: str | None = None) -> None:
+        """Report a part of the source that could not be read (``reason`` in both languages, or none:
+        the file is absent); the import goes on without it."""
+        if reason is None:
+            self.notes.append(diagnostic("import.unread", "", "absent", file=file))
+        else:
+            self.notes.append(diagnostic("import.unread", "", file=file, reason=reason, reason_zh=reason_zh))
 
     def finish(self) -> dict:
         catalogue = catalogue_data()
@@ -551,7 +557,7 @@ register(Check("import.declared-not-used", "warning", "A value the user declares
                "用户声明的值是来源未提供的值",
                {"": ("the source states {pointer} ('{stated}'): the value given on the command line ('{declared}') "
                      "was not used; change the card if the source is wrong",
-                     "来源已陈述 {pointer}（“{stated}”）：未采用命令行给出的值（“{declared}”）；"
+                     "来源已载明 {pointer}（“{stated}”）：未采用命令行给出的值（“{declared}”）；"
                      "如来源有误，请修改模型卡")}, scope="command"))
 
 

@@ -161,8 +161,9 @@ def import_monai(path: str | Path, declared: dict | None = None, folder: Path | 
         _licence(card, root)
         _data_licence(card, root)
         _network(card, root)
-    for key in sorted(set(meta) - used):
-        card.keep(f"monai:{_ptr(key)}", meta[key])
+    for key in meta:  # in the source's order
+        if key not in used:
+            card.keep(f"monai:{_ptr(key)}", meta[key])
     declare(card, declared)
     return card.finish()
 
@@ -240,8 +241,8 @@ def _classes(item: dict) -> int | None:
 def _semantics(item: dict) -> str | None:
     """What an output's values mean, only as the item says it (rules in docs/guides/importing.md):
     per-voxel labels (``segmentation_mask``) when a categorical format is one-hot (value range [0, 1]
-    with one channel per class) or label indices (value range [0, N-1] for the N classes of
-    ``channel_def``); ``class_probabilities`` when ``type`` says probabilities of a categorical or
+    with one channel per class) or label indices (one channel, value range [0, N-1] for the N
+    classes of ``channel_def``); ``class_probabilities`` when ``type`` says probabilities of a categorical or
     class output and the value range lies in [0, 1]; ``logits`` when the item says logits;
     ``image`` for an image-type output in an image format. A value range that contradicts the
     meaning leaves the semantics out."""
@@ -259,9 +260,9 @@ def _semantics(item: dict) -> str | None:
     if kind == "image" and form in CATEGORICAL and _shape(item) is not None:
         if span == {"minimum": 0, "maximum": 1} and classes is not None and channels == classes:
             return MASK  # one-hot: one channel per class, each 0 or 1
-        if classes is not None and classes > 2 and (span == {"minimum": 0, "maximum": classes - 1}
-                                                    or vr == list(range(classes))):
-            return MASK  # label indices 0..N-1
+        if classes is not None and classes > 2 and channels == 1 and (span == {"minimum": 0, "maximum": classes - 1}
+                                                                      or vr == list(range(classes))):
+            return MASK  # label indices 0..N-1, in one channel (with N channels the item contradicts itself)
         return None
     if kind == "image" and form in IMAGE_FORMATS:
         return IMAGE
@@ -325,7 +326,7 @@ def _read_text(card: Card, root: Path, rel: str):
     could not be read (absent, outside the bundle folder, not a regular file, too large, empty, not text)."""
     path = root / rel
     if not os.path.lexists(path):
-        card.unread(rel, "there is no such file in the bundle folder", "模型包文件夹中没有该文件")
+        card.unread(rel)
         return None, None
     try:
         raw = read_source(path, root)
@@ -350,7 +351,6 @@ def _licence(card: Card, root: Path) -> None:
             key = f"line {first}" if first == last else f"lines {first}-{last}"
             card.put("/license/name", " ".join(heading), key, handle)
             card.infer("/license/spdx_id", spdx, "monai.licence-heading", key, handle)
-            card.infer("/provider_kind", "open_source", "monai.open-source-licence", key, handle)
             return
     if lines:
         card.keep("monai:LICENSE (first line; the file does not begin with the heading of a licence this importer "

@@ -53,7 +53,7 @@ TORCHSCRIPT_CODE = {"": (
     "arbitrary Python); review the code or take the weights in a format without code",
     "TorchScript 归档，含 {code_files:,} 个代码文件，定义了其 pickle 数据流所用的 {classes:,} 个模块类：torch.jit.load "
     "会编译这些代码，模型运行时执行这些代码（TorchScript 只能调用 PyTorch 的算子，不能执行任意 Python 代码）；宜审核这些代码，"
-    "或采用不含代码的格式提供权重")}
+    "或采用不含代码的格式交付权重")}
 register(Check("modelfile.torchscript-code", "warning", "The model file holds no code that runs when it is used",
                "模型文件不含使用时会执行的代码", TORCHSCRIPT_CODE, requirements=("MCS-PA-06",), scope="command"))
 register(Check("modelfile.inspect", "error", "The model file can be inspected", "模型文件可以检查", {

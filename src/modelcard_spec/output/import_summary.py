@@ -12,14 +12,16 @@ from ..spec import catalogue
 # key -> (English, Chinese); a list value is written as its items joined by ", " in both languages
 TEXTS = {
     "refused": ("cannot import: {message}", "无法导入：{message}"),
-    "not-given": ("the source does not give {pointers}: declare them with --version, --provider or --provider-kind, "
-                  "or add them to the card",
-                  "来源未提供 {pointers}：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充"),
+    "not-given": ("the source does not give {pointers}: declare {options_en}, or add {them} to the card",
+                  "来源未提供 {pointers}：请用 {options_zh} 声明，或在模型卡中补充"),
+    "not-given-other": ("the source does not give {pointers}: add {them} to the card",
+                        "来源未提供 {pointers}：请在模型卡中补充"),
     "gaps": ("imported; {count} requirement(s) with gaps (see modelcard-spec report): {requirements}",
              "导入完成：{count} 项要求存在缺口（详见 modelcard-spec report）：{requirements}"),
-    "done": ("placed what the source states at {placed} place(s) of the card ({inferred} inferred by a documented "
-             "rule and marked so); kept {kept} value(s) verbatim in extensions; {unread} part(s) of the source not read",
-             "已将来源陈述的内容放入模型卡的 {placed} 处（其中 {inferred} 处按导入指南中说明的规则推断，并已标注）；"
+    "done": ("filled {placed} place(s) of the card from the source: {stated} as it states them, {inferred} inferred by "
+             "a rule of the importing guide and marked so; kept {kept} value(s) verbatim in extensions; {unread} "
+             "part(s) of the source not read",
+             "依据来源填写了模型卡的 {placed} 处：{stated} 处照来源所载，{inferred} 处按导入指南中的规则推断并已标注；"
              "{kept} 个值原样保留在 extensions 中；来源中有 {unread} 个部分未能读取"),
     "kept": ("kept verbatim in extensions: {names}", "原样保留在 extensions 中的内容：{names}"),
     "note": ("{where}: {severity}: {message}", "{where}: {severity_zh}：{message}"),
@@ -41,10 +43,24 @@ def refused(message: str, message_zh: str) -> tuple[str, str]:
     return _say("refused", "en", message=message), _say("refused", "zh", message=message_zh)
 
 
+# The required fields of a card that import's options declare.
+OPTIONS = {"/version": "--version", "/provider": "--provider", "/provider/name": "--provider",
+           "/provider_kind": "--provider-kind"}
+
+
 def not_given(pointers: list[str]) -> list[str]:
-    """The two lines (English, Chinese) asking to declare the required fields a source did not give;
-    none if it gave them all."""
-    return [_say("not-given", lang, pointers=pointers) for lang in ("en", "zh")] if pointers else []
+    """The two lines (English, Chinese) asking to declare the required fields a source did not give,
+    naming the options that declare them (only those); none if it gave them all."""
+    if not pointers:
+        return []
+    options = list(dict.fromkeys(OPTIONS[p] for p in pointers if p in OPTIONS))
+    them = "it" if len(pointers) == 1 else "them"
+    if not options:
+        return [_say("not-given-other", lang, pointers=pointers, them=them) for lang in ("en", "zh")]
+    en = options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
+    en = f"{'it' if len(pointers) == 1 else 'them'} with {en}"
+    zh = options[0] if len(options) == 1 else "、".join(options[:-1]) + " 或 " + options[-1]
+    return [_say("not-given", lang, pointers=pointers, options_en=en, options_zh=zh, them=them) for lang in ("en", "zh")]
 
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -54,7 +70,8 @@ def done(card: Mapping, notes: list, lang: str) -> str:
     """The line, in ``lang``, that says what an import placed (by the card's provenance), kept in
     extensions and could not read."""
     prov = card.get("provenance") or []
-    return _say("done", lang, placed=len(prov), inferred=sum(1 for e in prov if e.get("origin") == "inferred"),
+    inferred = sum(1 for e in prov if e.get("origin") == "inferred")
+    return _say("done", lang, placed=len(prov), stated=len(prov) - inferred, inferred=inferred,
                 kept=len(card.get("extensions") or []), unread=sum(1 for n in notes if n.rule == "import.unread"))
 
 
