@@ -14,7 +14,7 @@ import yaml
 
 from modelcard_spec.check import structural
 from modelcard_spec.importers import huggingface
-from modelcard_spec.importers.common import metric_of
+from modelcard_spec.importers.common import metric_of, slug
 from modelcard_spec.spec import pointers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,12 +129,95 @@ def test_every_section_and_front_matter_key_is_kept_or_placed(imported):
     for level, heading, text in sections:
         if huggingface._real(text):  # placeholder-only sections ("More information needed") state nothing
             mark = f"{'#' * level} {heading}"
-            assert text in (kept.get(f"huggingface:section.{heading}"), kept.get(f"huggingface:{mark}")) \
-                or mark in placed_keys, heading  # kept, placed, or placed and then kept as the README gave it
+            assert text == kept.get(f"huggingface:section.{heading}") or mark in placed_keys, heading  # kept or placed
             assert text in kept.values() or json.dumps(text, ensure_ascii=False)[1:-1] in everything  # whole, not cut
     for key in front:
-        assert f"huggingface:{key}" in kept or any(k.startswith(f"front matter: {key}") for k in placed_keys) \
-            or any(n.startswith(f"huggingface:front matter: {key}") for n in kept), key
+        assert any(n == f"huggingface:{key}" or n.startswith(f"huggingface:{key}[") for n in kept) \
+            or any(k.startswith(f"front matter: {key}") for k in placed_keys), key
+
+
+def _front_leaves(value, path: str = ""):
+    """(key, value) of every leaf of the front matter, the key written as the importer writes it
+    (``model-index[0].results[0].dataset.split``)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _front_leaves(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _front_leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def _names(key: str, ancestor: str) -> bool:
+    """``ancestor`` is ``key`` or a key above it."""
+    return key == ancestor or key.startswith(ancestor + ".") or key.startswith(ancestor + "[")
+
+
+def _same(leaf, value) -> bool:
+    """The card's ``value`` is the README's ``leaf``, or its translation by a documented table or rule."""
+    if isinstance(leaf, bool) or isinstance(value, bool):
+        return leaf is value
+    if leaf == value:
+        return True
+    if not isinstance(leaf, str):
+        return False
+    return value in (huggingface.PIPELINE_TASKS.get(leaf), huggingface.SPLITS.get(leaf.lower()),
+                     huggingface.SPDX.get(leaf.lower()), huggingface.RELATIONS.get(leaf.lower()), metric_of(leaf),
+                     f"huggingface.{slug(leaf)}")
+
+
+def test_every_front_matter_leaf_is_placed_or_kept_verbatim(imported):
+    """Issue 16: nothing of the front matter vanishes. Every leaf is placed — its value (or its
+    documented translation) is in the card at a provenance entry whose key names the leaf or a key
+    above it (a metric's entry also carries its result's task and split) — or is in the extension
+    named after the leaf or a key above it, verbatim."""
+    path, card, _ = imported
+    _check_front_matter_leaves(path, card)
+
+
+def _check_front_matter_leaves(path: Path, card: dict) -> None:
+    front, _ = _hub_front(path.read_bytes().decode("utf-8"))
+    placed = []  # (keys the entry covers, leaves of the value at its pointer)
+    for entry in card["provenance"]:
+        key = entry["source_key"]
+        if not key.startswith("front matter: "):
+            continue
+        key = key[len("front matter: "):]
+        covers = [key]
+        result = re.match(r"(.*)\.metrics\[\d+\]$", key)
+        if result:
+            covers += [f"{result.group(1)}.task", f"{result.group(1)}.dataset.split"]
+        placed.append((covers, list(_leaves(_resolve(card, entry["pointer"])))))
+    kept = [(e["name"][len("huggingface:"):], e["value"]) for e in card.get("extensions", [])
+            if e["name"].startswith("huggingface:")]
+    for key, leaf in _front_leaves(front):
+        if any(any(_names(key, c) for c in covers) and any(_same(leaf, v) for v in values) for covers, values in placed):
+            continue
+        assert any(_names(key, name) and (value == leaf or json.dumps(leaf, ensure_ascii=False) in value)
+                   for name, value in kept), (path.name, key, leaf)
+
+
+def test_every_extension_name_follows_the_convention(imported):
+    """``huggingface:section.<heading>`` for a Markdown section, ``huggingface:<key>`` for an item of the
+    front matter (``model-index[0].results[0].dataset``); each item kept once."""
+    path, card, _ = imported
+    _check_extension_names(path, card)
+
+
+def _check_extension_names(path: Path, card: dict) -> None:
+    front, body = _hub_front(path.read_bytes().decode("utf-8"))
+    headings = {h for _, h, _ in huggingface._sections(body)[1]} | {huggingface.PREAMBLE}
+    names = [e["name"] for e in card.get("extensions", [])]
+    for name in names:
+        assert name.startswith("huggingface:"), name
+        rest = name[len("huggingface:"):]
+        if rest.startswith("section."):
+            assert rest[len("section."):] in headings, name
+        else:
+            _at(front, rest)  # the key is an item of the front matter
+    assert len(set(names)) == len(names) or all(  # sections of the same heading are different items
+        n.startswith("huggingface:section.") for n in names if names.count(n) > 1), names
 
 
 def test_cards_stay_structurally_valid_but_for_what_the_readme_lacks(imported):
@@ -179,7 +262,7 @@ def test_what_each_card_yields(stem):
     if "metrics" in want:
         assert len(applic.get("transfer_performance", [])) == want["metrics"]
     if "tasks" in want:
-        got = [t["task_type"] for t in applic.get("intended_tasks", [])] or None
+        got = [t["task_type"] for t in applic.get("intended_tasks", []) if "task_type" in t] or None
         assert got == want["tasks"]
     if "summary" in want:
         assert (card.get("summary") or None) == want["summary"] if want["summary"] is None \
@@ -316,3 +399,100 @@ def test_front_matter_is_found_exactly_as_the_hub_regex_finds_it():
             text = "".join(parts)
             m = huggingface.REGEX_YAML_BLOCK.search(text)
             assert huggingface._yaml_block(text) == ((m.group(1), m.group(2), m.end()) if m else None), repr(text)
+
+
+# Issue 16, red-team review of the model-index: nothing of it vanishes, and what is placed keeps its card.
+
+def _kept(card: dict) -> dict:
+    return {e["name"]: e["value"] for e in card.get("extensions", [])}
+
+
+def test_a_task_type_without_a_rule_is_kept_and_its_name_is_the_intended_task():
+    card = huggingface.import_huggingface(_card("Kevincp560__bart-base-finetuned-pubmed.md"))
+    assert json.loads(_kept(card)["huggingface:model-index[0].results[0].task"]) == {
+        "name": "Sequence-to-sequence Language Modeling", "type": "text2text-generation"}
+    assert card["applicability"]["intended_tasks"] == [{"description": "Sequence-to-sequence Language Modeling"}]
+    entry = next(e for e in card["provenance"] if e["pointer"] == "/applicability/intended_tasks/0")
+    assert (entry["origin"], entry["source_key"]) == ("imported", "front matter: model-index[0].results[0].task")
+
+
+def test_a_task_with_a_type_only_is_the_intended_task_and_keeps_applicability():
+    card = huggingface.import_huggingface(_card("PlanTL-GOB-ES__bsc-bio-ehr-es-cantemist.md"))
+    applic = card["applicability"]
+    assert applic["intended_tasks"] == [{"description": "token-classification"}]
+    assert applic["evaluation_datasets"] == [{"id": "eval-1", "name": "cantemist-ner"}]
+    assert applic["transfer_performance"] == [{"metric": "f1_measure", "value": 0.834, "task": "token-classification",
+                                               "dataset": "eval-1"}]
+    assert applic["limitations"][0].startswith("At the time of submission, no measures have been taken")
+    kept = _kept(card)
+    # the dataset's type is not its name: the dataset is kept whole, once
+    assert json.loads(kept["huggingface:model-index[0].results[0].dataset"]) == {
+        "name": "cantemist-ner", "type": "PlanTL-GOB-ES/cantemist-ner"}
+    assert not any(n.startswith(("huggingface:##", "huggingface:front matter")) for n in kept)
+
+
+def test_a_split_no_metric_carries_is_kept():
+    card = huggingface.import_huggingface(_card("keremberke__yolov5m-blood-cell.md"))
+    assert json.loads(_kept(card)["huggingface:model-index[0].results[0].dataset"])["split"] == "validation"
+    assert card["applicability"]["intended_tasks"] == [{"description": "object-detection", "task_type": "detection"}]
+
+
+def test_a_dataset_kept_whole_is_kept_once():
+    card = huggingface.import_huggingface(_card("Kevincp560__bart-base-finetuned-pubmed.md"))
+    datasets = [e for e in card["extensions"] if "pub_med_summarization_dataset" in e["value"] and "args" in e["value"]]
+    assert [e["name"] for e in datasets] == ["huggingface:model-index[0].results[0].dataset"]
+
+
+def test_a_section_the_schema_rejects_is_kept_under_its_section_name(tmp_path):
+    """Without an intended task the schema rejects applicability: its limitations section goes back to
+    extensions under the section's name, and the note says so."""
+    src = tmp_path / "README.md"
+    src.write_bytes(_card("Owos__tb-classifier.md").read_bytes() + b"\n## Limitations\n\nNot for children.\n")
+    notes: list = []
+    card = huggingface.import_huggingface(src, notes=notes)
+    assert "applicability" not in card
+    assert _kept(card)["huggingface:section.Limitations"] == "Not for children."
+    assert any("huggingface:section.Limitations" in n.message for n in notes)
+
+
+def test_every_part_of_a_model_index_is_placed_or_kept(tmp_path):
+    """A second result with the same task and dataset, a result's source, a metric's other keys, the
+    model-index's name beside model_name: each kept once, under its own key."""
+    src = tmp_path / "README.md"
+    src.write_text("""---
+model_name: Tumour classifier
+model-index:
+- name: tumour-classifier
+  results:
+  - task: {type: image-classification, name: Image Classification}
+    dataset: {name: brain, type: brain, split: test}
+    metrics: [{type: accuracy, value: 0.9, verified: false}]
+    source: {name: Paper, url: https://example.org/paper}
+  - task: {type: image-classification, name: Image Classification}
+    dataset: {name: brain, type: brain, split: test}
+    metrics: [{type: f1, value: 0.8}]
+---
+# Tumour classifier
+""", encoding="utf-8")
+    card = huggingface.import_huggingface(src)
+    kept = _kept(card)
+    assert set(kept) >= {"huggingface:model-index[0].name", "huggingface:model-index[0].results[0].source",
+                         "huggingface:model-index[0].results[0].metrics[0]", "huggingface:model-index[0].results[1].task",
+                         "huggingface:model-index[0].results[1].dataset"}
+    assert card["applicability"]["intended_tasks"] == [{"description": "Image Classification", "task_type": "classification"}]
+    assert [r["metric"] for r in card["applicability"]["transfer_performance"]] == ["accuracy", "f1_measure"]
+    _check_front_matter_leaves(src, card)
+    _check_extension_names(src, card)
+
+
+def test_a_task_or_dataset_part_that_is_not_text_is_kept(tmp_path):
+    src = tmp_path / "README.md"
+    src.write_text("---\nmodel-index:\n- name: m\n  results:\n  - task: {type: 7, name: Tagging}\n"
+                   "    dataset: {name: d, type: 8, split: 9}\n    metrics: [{type: accuracy, value: 0.5}]\n---\n",
+                   encoding="utf-8")
+    card = huggingface.import_huggingface(src)
+    kept = _kept(card)
+    assert json.loads(kept["huggingface:model-index[0].results[0].task"]) == {"type": 7, "name": "Tagging"}
+    assert json.loads(kept["huggingface:model-index[0].results[0].dataset"]) == {"name": "d", "type": 8, "split": 9}
+    _check_front_matter_leaves(src, card)
+    _check_extension_names(src, card)

@@ -4,7 +4,8 @@ model card.
 What goes where (docs/guides/importing.md, "Hugging Face model cards"): a value goes into the card
 only where the README states it; the few values derived by a rule are marked inferred with the rule's
 id; everything else of the README — every front-matter key not placed, every Markdown section not
-placed, every model-index metric that cannot be placed — is kept verbatim in ``extensions``."""
+placed, every item of the model-index not placed whole — is kept verbatim in ``extensions``, each item
+once, under ``huggingface:<key>`` or ``huggingface:section.<heading>``."""
 
 from __future__ import annotations
 
@@ -60,28 +61,37 @@ def import_huggingface(path: str | Path, declared: dict | None = None, folder: P
     preamble, sections = _sections(body)
     used: set[str] = set()  # front-matter keys read into the card; the others are kept verbatim
 
-    _name(card, front, sections, used)
+    name_key = _name(card, front, sections, used)
     _license(card, front, used)
     _lineage(card, front, body, used)
-    tasks = _model_index(card, front, used)
-    _intended_tasks(card, front, tasks)
+    typed = False
+    if isinstance(front.get("model-index"), list):
+        used.add("model-index")
+        typed = _model_index(card, front, name_key)
+    if not typed:
+        _pipeline_task(card, front)
     _texts(card, preamble, sections)
     for key in front:
         if key not in used:
             card.keep(f"huggingface:{key}", front[key])
     declare(card, declared)
-    return card.finish()
+    out = card.finish()
+    if "extensions" in out:  # an item kept whole and also kept by the card when its placed value had to go: once
+        seen: set = set()
+        out["extensions"] = [e for e in out["extensions"]
+                             if (e["name"], e["value"]) not in seen and not seen.add((e["name"], e["value"]))]
+    return out
 
 
 def _fm(key: str) -> str:
     return f"front matter: {key}"
 
 
-def _name(card: Card, front: dict, sections: list, used: set) -> None:
+def _name(card: Card, front: dict, sections: list, used: set) -> str | None:
     """The name: front-matter model_name, else the model-index's name, else the level-1 title. The
     card's identifier is made from it by the rule "huggingface.identifier-from-name" (a README states
     no identifier; the card needs one): ``huggingface.`` and the name in lower case, runs of other
-    characters than letters and digits as one ``-``."""
+    characters than letters and digits as one ``-``. Returns the key the name was read from."""
     index = as_list(front.get("model-index"))
     if as_str(front.get("model_name")):
         used.add("model_name")
@@ -91,10 +101,11 @@ def _name(card: Card, front: dict, sections: list, used: set) -> None:
     else:
         title = next((s for s in sections if s[0] == 1 and s[1].strip()), None)
         if not title:
-            return
+            return None
         name, key = title[1].strip(), f"# {title[1].strip()}"
     card.put("/name", name, key=key)
     card.infer("/identifier", f"huggingface.{slug(name)}", "huggingface.identifier-from-name", key=key)
+    return key
 
 
 def _license(card: Card, front: dict, used: set) -> None:
@@ -134,52 +145,115 @@ def _lineage(card: Card, front: dict, body: str, used: set) -> None:
         card.put("/lineage/relation", relation, key=_fm("base_model_relation"))
 
 
-def _datasets(card: Card, front: dict, used: set) -> None:
-    """The datasets the front matter names are kept verbatim, whole, under ``huggingface:datasets``:
-    their place in the schema (``source_task_data.datasets``) comes with the pre-training task, which
-    a README does not state, and the Hub gives them no URL — a Hub dataset id may name a private or
-    gated repository, and loader names (imagefolder, csv, json) and names of restricted clinical data
-    (MIMIC-III) name no page at all."""
-
-
-def _model_index(card: Card, front: dict, used: set) -> list[tuple[str, str, str]]:
-    """Place each metric of the model-index (its task, evaluation dataset and split kept); keep
-    verbatim each metric that cannot be placed. Returns the tasks named: (task type, task name, key)."""
+def _model_index(card: Card, front: dict, name_key: str | None) -> bool:
+    """The model-index, item by item: each result's task becomes an intended task, its dataset an
+    evaluation dataset, each metric a metric result (with the result's task name, dataset and split).
+    Nothing of it vanishes: each part the card does not hold whole — a task or a dataset with a part
+    not placed (a task type the rule does not translate, a split no metric carries, ``config``,
+    ``args``, ``revision``), a metric that cannot be placed, a result's or an entry's other keys — is
+    kept verbatim under ``huggingface:model-index[i]...``, each source item once. ``name_key``: the
+    key the card's name was read from. Returns whether an intended task got a task type."""
     index = front.get("model-index")
-    if not isinstance(index, list):
-        return []
-    used.add("model-index")
-    tasks: list[tuple[str, str, str]] = []
+    tasks: dict[str, int] = {}  # task (as JSON) -> its intended task's index
+    typed = False  # an intended task has a task type from the model-index
     eval_ids: dict[str, str] = {}
     for e, entry in enumerate(index):
-        for r, res in enumerate(as_list(as_dict(entry).get("results"))):
+        if not isinstance(entry, dict):
+            card.keep(f"huggingface:model-index[{e}]", entry)
+            continue
+        for field, value in entry.items():
+            if field == "name" and name_key == _fm(f"model-index[{e}].name"):
+                continue  # the card's name
+            if field != "results" or not isinstance(value, list):
+                card.keep(f"huggingface:model-index[{e}].{field}", value)
+        for r, res in enumerate(as_list(entry.get("results"))):
             where = f"model-index[{e}].results[{r}]"
-            res = as_dict(res)
-            task = as_dict(res.get("task"))
-            task_type, task_name = as_str(task.get("type")), as_str(task.get("name"))
-            if task_type or task_name:
-                tasks.append((task_type or "", task_name or "", _fm(f"{where}.task")))
-            dataset = as_dict(res.get("dataset"))
-            ds_name = as_str(dataset.get("name")) or as_str(dataset.get("type"))
-            ds_id = None
-            if ds_name:
-                ident = json.dumps([dataset.get(k) for k in ("name", "type", "config", "revision")])
-                if ident not in eval_ids:
-                    eval_ids[ident] = ds_id = f"eval-{len(eval_ids) + 1}"
-                    card.place("/applicability/evaluation_datasets/-", {"id": ds_id, "name": ds_name},
-                               _fm(f"{where}.dataset"), dataset)
-                    extra = {k: v for k, v in dataset.items() if k not in ("name", "type", "split")}
-                    if extra or (dataset.get("type") not in (None, ds_name)):
-                        card.keep(f"huggingface:{where}.dataset", dataset)
-                ds_id = eval_ids[ident]
-            split = dataset.get("split")
+            if not isinstance(res, dict):
+                card.keep(f"huggingface:{where}", res)
+                continue
+            for field, value in res.items():
+                if field not in ("task", "dataset", "metrics") or field == "metrics" and not isinstance(value, list):
+                    card.keep(f"huggingface:{where}.{field}", value)
+            task_name, task_type, typed_here = _task(card, res.get("task"), where, tasks)
+            typed = typed or typed_here
+            ds_id, split, kept_dataset = _eval_dataset(card, res.get("dataset"), where, eval_ids)
+            placed_any = False
             for m, metric in enumerate(as_list(res.get("metrics"))):
                 placed = _metric(as_dict(metric), task_name or task_type, ds_id, split)
+                mname = f"huggingface:{where}.metrics[{m}]"
                 if placed is None:
-                    card.keep(f"huggingface:{where}.metrics[{m}]", metric)
-                else:
-                    card.place("/applicability/transfer_performance/-", placed, _fm(f"{where}.metrics[{m}]"), metric)
-    return tasks
+                    card.keep(mname, metric)
+                    continue
+                placed_any = True
+                card.place("/applicability/transfer_performance/-", placed, _fm(f"{where}.metrics[{m}]"), metric,
+                           name=mname)
+                if any(k not in ("type", "name", "value") for k in metric):
+                    card.keep(mname, metric)  # its other keys (verified, ...): the metric whole
+            if split is not None and not placed_any and not kept_dataset:
+                card.keep(f"huggingface:{where}.dataset", res["dataset"])  # the split no metric carries
+    return typed
+
+
+def _task(card: Card, task, where: str, tasks: dict) -> tuple[str | None, str | None, bool]:
+    """The result's task as an intended task: its name (else its type) as the description, stated;
+    its task type by the rule "huggingface.task-type". The task is kept whole where a part of it is
+    not placed, and where the same task was placed from an earlier result. Returns the task's name,
+    its type, and whether an intended task with a task type was placed."""
+    if task is None:
+        return None, None, False
+    if not isinstance(task, dict):
+        card.keep(f"huggingface:{where}.task", task)
+        return None, None, False
+    task_type, task_name = as_str(task.get("type")), as_str(task.get("name"))
+    description = task_name or task_type
+    kind = PIPELINE_TASKS.get(task_type or "")
+    ident = json.dumps(task, sort_keys=True, ensure_ascii=False)
+    raw_type, raw_name = task.get("type"), task.get("name")
+    whole = any(k not in ("type", "name") for k in task) or raw_name not in (None, description) \
+        or raw_type not in (None, description) and kind is None
+    if not description or ident in tasks:
+        whole = True
+    else:
+        key = _fm(f"{where}.task")
+        card.place("/applicability/intended_tasks/-", {"description": description}, key, task,
+                   name=f"huggingface:{where}.task")
+        tasks[ident] = len(card.data["applicability"]["intended_tasks"]) - 1
+        if kind:
+            card.infer(f"/applicability/intended_tasks/{tasks[ident]}/task_type", kind, "huggingface.task-type", key=key)
+    if whole:
+        card.keep(f"huggingface:{where}.task", task)
+    return task_name, task_type, bool(kind) and not whole
+
+
+def _eval_dataset(card: Card, dataset, where: str, eval_ids: dict) -> tuple[str | None, object, bool]:
+    """The result's dataset as an evaluation dataset (its ``name``, else its ``type``); kept whole
+    where a part of it is not placed (a ``type`` other than the name, ``config``, ``args``,
+    ``revision``) or where the same dataset was placed from an earlier result. Returns the
+    evaluation dataset's id, the split, and whether the dataset was kept whole."""
+    if dataset is None:
+        return None, None, False
+    if not isinstance(dataset, dict):
+        card.keep(f"huggingface:{where}.dataset", dataset)
+        return None, None, True
+    name = f"huggingface:{where}.dataset"
+    ds_name = as_str(dataset.get("name")) or as_str(dataset.get("type"))
+    whole = any(k not in ("name", "type", "split") for k in dataset) or dataset.get("type") not in (None, ds_name) \
+        or (dataset.get("name") is not None and dataset.get("name") != ds_name)
+    ds_id = None
+    if ds_name:
+        ident = json.dumps([dataset.get(k) for k in ("name", "type", "config", "revision", "args")], ensure_ascii=False)
+        if ident in eval_ids:
+            whole = True  # placed from an earlier result: its provenance names that one
+        else:
+            eval_ids[ident] = f"eval-{len(eval_ids) + 1}"
+            card.place("/applicability/evaluation_datasets/-", {"id": eval_ids[ident], "name": ds_name},
+                       _fm(f"{where}.dataset"), dataset, name=name)
+        ds_id = eval_ids[ident]
+    else:
+        whole = True
+    if whole:
+        card.keep(name, dataset)
+    return ds_id, dataset.get("split"), whole
 
 
 def _metric(metric: dict, task: str | None, dataset: str | None, split) -> dict | None:
@@ -199,19 +273,12 @@ def _metric(metric: dict, task: str | None, dataset: str | None, split) -> dict 
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _intended_tasks(card: Card, front: dict, tasks: list[tuple[str, str, str]]) -> None:
-    """The intended task types the card names: the task types of its model-index, else its
-    pipeline_tag, translated by the rule "huggingface.task-type"; the model-index's task name is its
-    description. A pipeline_tag is kept verbatim as well (it is what the Hub's widget runs)."""
-    seen = set()
-    for task_type, task_name, key in tasks:
-        kind = PIPELINE_TASKS.get(task_type)
-        if kind and (kind, task_name) not in seen:
-            seen.add((kind, task_name))
-            card.infer("/applicability/intended_tasks/-", {"task_type": kind, **({"description": task_name} if task_name else {})},
-                       "huggingface.task-type", key=key)
+def _pipeline_task(card: Card, front: dict) -> None:
+    """Without a task type from the model-index, the intended task type the pipeline_tag names, by
+    the rule "huggingface.task-type". The pipeline_tag is kept verbatim as well (it is what the
+    Hub's widget runs)."""
     tag = as_str(front.get("pipeline_tag"))
-    if not seen and tag in PIPELINE_TASKS:
+    if tag in PIPELINE_TASKS:
         card.infer("/applicability/intended_tasks/-", {"task_type": PIPELINE_TASKS[tag]}, "huggingface.task-type",
                    key=_fm("pipeline_tag"))
 
@@ -229,7 +296,7 @@ def _texts(card: Card, preamble: str, sections: list) -> None:
                 summary_placed = True
                 card.put("/summary", text, key=f"{'#' * level} {heading}")
             else:
-                card.place(target + "/-", text, f"{'#' * level} {heading}", text)
+                card.place(target + "/-", text, f"{'#' * level} {heading}", text, name=f"huggingface:section.{heading}")
         elif _real(text):  # an empty section, or one holding only the template's placeholder, states nothing
             card.keep(f"huggingface:section.{heading}", text)
     if not summary_placed and _real(_prose(preamble)):
