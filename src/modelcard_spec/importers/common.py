@@ -267,7 +267,7 @@ class _Record:
     name: str | None = None
 
 
-_MISSING = object()
+_MISSING = pointers.MISSING
 
 
 class Card:
@@ -304,7 +304,7 @@ class Card:
             if isinstance(node, list):
                 node = node[int(part)]
                 continue
-            node = node.setdefault(part, [] if nxt == "-" or _INDEX.fullmatch(nxt) else {})
+            node = node.setdefault(part, [] if nxt == "-" or pointers.is_index(nxt) else {})
         last = parts[-1]
         if isinstance(node, list):
             if last == "-":
@@ -424,7 +424,6 @@ class Card:
         self.notes.append(diagnostic("import.unplaced", "", wording, key=key, name=name, **({"at": at} if at else {})))
 
 
-_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 
 def _empty(value) -> bool:
@@ -436,19 +435,12 @@ def _pointer(where: tuple) -> str:
 
 
 def _order(where: tuple):
-    return [(0, int(x), "") if _INDEX.fullmatch(x) else (1, 0, x) for x in where]
+    return [(0, int(x), "") if pointers.is_index(x) else (1, 0, x) for x in where]
 
 
 def _at(value, rest: tuple):
     """The part of ``value`` at the relative path ``rest``."""
-    for part in rest:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and _INDEX.fullmatch(part) and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return _MISSING
-    return value
+    return pointers.resolve(value, rest)
 
 
 def _resolves(data, pointer: str) -> bool:
@@ -486,7 +478,7 @@ def _make_structurally_valid(card: Card) -> None:
             found: list = []
             card._remove(target, found)
             kept[:0] = found
-            if _INDEX.fullmatch(target[-1]) and isinstance(_at(card.data, target[:-1]), list):
+            if pointers.is_index(target[-1]) and isinstance(_at(card.data, target[:-1]), list):
                 removed.setdefault(target[:-1], []).append(int(target[-1]))
         if not kept and not removed:
             return
@@ -508,7 +500,7 @@ def _renumber(card: Card, removed: dict[tuple, list[int]]) -> None:
         new = list(where)
         for n in range(len(where)):
             indices = gone.get(where[:n])
-            if indices and _INDEX.fullmatch(where[n]):
+            if indices and pointers.is_index(where[n]):
                 new[n] = str(int(where[n]) - bisect.bisect_left(indices, int(where[n])))
         moved[tuple(new)] = record
     card.records = moved

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from ...spec import catalogue, pointers
@@ -54,19 +53,8 @@ def reference_duplicate_id(ctx: Context):
                 seen.setdefault(ident, ptr)
 
 
-_INDEX = re.compile(r"0|[1-9][0-9]*")  # a list index in a JSON Pointer (RFC 6901): ASCII digits, no leading 0
-
-
 def _resolves(data, pointer: str) -> bool:
-    node = data
-    for token in pointers.tokens(pointer):
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and _INDEX.fullmatch(token) and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return False
-    return True
+    return pointers.resolve(data, pointers.tokens(pointer)) is not pointers.MISSING
 
 
 @rule("provenance.entry", (), "error",
