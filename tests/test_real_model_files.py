@@ -302,3 +302,15 @@ def test_a_malicious_global_inside_the_real_torchscript_archive_is_still_critica
     assert "warning [MCS-PA-06] a TorchScript archive" in proc.stderr
     issues, _, _ = model_issues({"model_parameters": {"weight_files": [{"file_name": bad.name}]}}, str(bad))
     assert ("model.pickle-global", "error") in [(i.rule, i.severity) for i in issues]
+
+
+def test_a_count_that_rests_on_buffer_names_is_marked_inferred(files):
+    """The MiniLM count leaves out position_ids because of its name: the fragment says the count is
+    inferred by that rule; a count the file itself settles stays extracted."""
+    frag = card_fragment(inspect_file(files["all-MiniLM-L6-v2.safetensors"]), "test")
+    prov = {e["pointer"]: e for e in frag["provenance"]}
+    assert prov["/model_parameters/total_parameters"]["origin"] == "inferred"
+    assert prov["/model_parameters/total_parameters"]["rule"] == "inspect.buffer-names"
+    assert prov["/model_parameters/weight_files/0"]["origin"] == "extracted"
+    frag = card_fragment(inspect_file(files["silero_vad.jit"]), "test")
+    assert {e["origin"] for e in frag["provenance"]} == {"extracted"}

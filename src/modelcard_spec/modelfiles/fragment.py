@@ -82,7 +82,9 @@ def _node(node: Node, dtypes: set[str]) -> dict:
 
 
 def card_fragment(info: ModelInfo, tool: str) -> dict:
-    """The card fields this file determines, with a provenance entry marking each as extracted."""
+    """The card fields this file determines, with a provenance entry marking each as extracted (or,
+    for a parameter count that leaves out tensors taken as buffers by their names, inferred by that
+    rule)."""
     from ..spec.resources import schema_index
 
     enums = schema_index()["enums"]
@@ -117,9 +119,18 @@ def card_fragment(info: ModelInfo, tool: str) -> dict:
                                "size_bytes": info.size_bytes, "sha256": info.sha256}]
     pointers.append("/model_parameters/weight_files/0")
     fragment["model_parameters"] = params
+    # a count that leaves out tensors taken as buffers by their names rests on that rule: inferred
+    by_names = info.buffer_rule == "names" and info.buffer_elements > 0
+    counted = ("/model_parameters/total_parameters", "/model_parameters/parameters_by_dtype")
     fragment["provenance"] = [{"pointer": p, "origin": "extracted", "source": source, "source_sha256": info.sha256}
+                              if not (by_names and p in counted) else
+                              {"pointer": p, "origin": "inferred", "source": source, "source_sha256": info.sha256,
+                               "rule": BUFFER_NAMES_RULE}
                               for p in pointers]
     return fragment
+
+
+BUFFER_NAMES_RULE = "inspect.buffer-names"  # tensors taken as buffers by their names (modelinfo.BUFFER_SUFFIXES)
 
 
 def summary(info: ModelInfo) -> dict:
