@@ -774,3 +774,16 @@ def test_external_data_in_model_local_functions_is_checked(tmp_path):
     refs = onnx_external_data(path)
     assert sorted((r.name, r.initializer) for r in refs) == [("c", False), ("d", False)]
     assert all(r.problem for r in refs), refs
+
+
+def test_a_pickled_module_marks_its_own_buffers():
+    """A whole pickled torch.nn.Module keeps parameters in _parameters and buffers in _buffers: the
+    count follows that marking (rule "file"), where a state dict of the same model falls back to names."""
+    from conftest import ROOT
+
+    models = ROOT / "tests" / "data" / "models"
+    full = inspect_file(models / "tiny_cnn_full_module.pt")
+    assert (full.buffer_rule, full.buffer_names, full.total_parameters, full.buffer_elements) == ("file", [], 1299, 17)
+    plain = inspect_file(models / "tiny_cnn_state_dict.pt")
+    assert (plain.buffer_rule, plain.total_parameters, plain.buffer_elements) == ("names", 1299, 17)
+    assert plain.buffer_names == ["bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked"]
