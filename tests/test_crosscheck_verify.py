@@ -719,3 +719,24 @@ def test_a_weight_file_entry_of_the_wrong_shape_does_not_stop_the_provenance_che
                                       "source_sha256": "3" * 64}]))))
     assert "internal.check-failed" not in [i[0] for i in issues]
     assert ("provenance.model-digest", "/provenance/0/source_sha256", None) in issues
+
+
+def test_a_count_inspect_inferred_from_another_file_is_an_error_too(copy):
+    """inspect marks a count that rests on buffer names inferred (rule inspect.buffer-names); its
+    digest is checked like an extracted value's, while an importer's inferred value is not."""
+    def mark(d):
+        d["provenance"] = [
+            {"pointer": "/model_parameters/total_parameters", "origin": "inferred", "rule": "inspect.buffer-names",
+             "source_sha256": "3" * 64},
+            {"pointer": "/name", "origin": "inferred", "rule": "monai.identifier", "source_sha256": "4" * 64}]
+    code, issues, _ = model_issues(edit(copy, mark))
+    assert code == 1 and [i for i in issues if i[0] == "provenance.model-digest"] == [
+        ("provenance.model-digest", "/provenance/0/source_sha256", None)]
+
+
+def test_a_lower_count_in_a_file_of_initializers_only_is_unconfirmed_in_plain_words(copy):
+    code, issues, result = model_issues(edit(copy, lambda d: d["model_parameters"].update(total_parameters=100,
+                                                                                          trainable_parameters=90)))
+    [issue] = [i for i in result["issues"] if i["rule"] == "model.parameters-unconfirmed"]
+    assert issue["severity"] == "warning" and "all counted as parameters" in issue["message"]
+    assert "声明若属实，其余元素即为缓冲区" in issue["message_zh"] and "by this tool's rules" not in issue["message"]

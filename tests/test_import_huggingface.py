@@ -496,3 +496,16 @@ def test_a_task_or_dataset_part_that_is_not_text_is_kept(tmp_path):
     assert json.loads(kept["huggingface:model-index[0].results[0].dataset"]) == {"name": "d", "type": 8, "split": 9}
     _check_front_matter_leaves(src, card)
     _check_extension_names(src, card)
+
+
+def test_a_section_repeated_under_one_heading_is_kept_twice(tmp_path):
+    """Two sections with the same heading and text are two statements of the README: both are kept
+    (a de-duplication meant for model-index items once dropped the second)."""
+    from modelcard_spec.importers import import_source
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# M\n\n## Model A\n\n### Notes\n\nTrained on site 1 only.\n\n"
+                      "## Model B\n\n### Notes\n\nTrained on site 1 only.\n", encoding="utf-8")
+    card = import_source("huggingface", readme)
+    kept = [e for e in card["extensions"] if e["name"] == "huggingface:section.Notes"]
+    assert len(kept) == 2

@@ -435,6 +435,10 @@ def test_the_import_summary_in_both_languages():
         "来源未提供 /version, /provider, /provider_kind：请用 --version、--provider 或 --provider-kind 声明，或在模型卡中补充"
     assert summary.not_given(["/name"]) == ["the source does not give /name: add it to the card",
                                             "来源未提供 /name：请在模型卡中补充"]
+    # options are offered only for what they declare; the rest goes into the card
+    assert summary.not_given(["/identifier", "/version"]) == [
+        "the source does not give /identifier, /version: declare /version with --version, and add /identifier to the card",
+        "来源未提供 /identifier, /version：请用 --version 声明 /version，并在模型卡中补充 /identifier"]
     assert summary.gaps(["MCS-GEN-01", "MCS-FW-01"], "en") == \
         "imported; 2 requirement(s) with gaps (see modelcard-spec report): MCS-GEN-01, MCS-FW-01"
     assert summary.gaps([], "zh") == "导入完成：0 项要求存在缺口（详见 modelcard-spec report）："

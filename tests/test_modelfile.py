@@ -776,14 +776,32 @@ def test_external_data_in_model_local_functions_is_checked(tmp_path):
     assert all(r.problem for r in refs), refs
 
 
-def test_a_pickled_module_marks_its_own_buffers():
-    """A whole pickled torch.nn.Module keeps parameters in _parameters and buffers in _buffers: the
-    count follows that marking (rule "file"), where a state dict of the same model falls back to names."""
-    from conftest import ROOT
+def test_a_pickled_module_is_counted_by_names_for_its_keys_can_be_forged(tmp_path):
+    """A pickled module keeps parameters under _parameters and buffers under _buffers, but those are
+    dictionary keys any pickle can write: real weights moved under a _buffers key must not make an
+    understated count look certain. Such files are counted by the buffer-name rule, like a state dict."""
+    import zipfile
 
-    models = ROOT / "tests" / "data" / "models"
-    full = inspect_file(models / "tiny_cnn_full_module.pt")
-    assert (full.buffer_rule, full.buffer_names, full.total_parameters, full.buffer_elements) == ("file", [], 1299, 17)
-    plain = inspect_file(models / "tiny_cnn_state_dict.pt")
-    assert (plain.buffer_rule, plain.total_parameters, plain.buffer_elements) == ("names", 1299, 17)
-    assert plain.buffer_names == ["bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked"]
+    from conftest import ROOT
+    from test_hostile_models import _binunicode, _int
+
+    full = inspect_file(ROOT / "tests" / "data" / "models" / "tiny_cnn_full_module.pt")
+    assert (full.buffer_rule, full.total_parameters, full.buffer_elements) == ("names", 1299, 17)
+
+    def tensor(key, numel):
+        pid = b"(" + _binunicode("storage") + b"ctorch\nFloatStorage\n" + _binunicode(key) + _binunicode("cpu") \
+            + _int(numel) + b"tQ"
+        return b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + b"K\x00(" + _int(numel) + b"t(K\x01t\x89}tR"
+
+    for name, pkl in (
+            ("forged.pt", b"\x80\x02}(" + _binunicode("_parameters") + b"}(" + _binunicode("w") + tensor("0", 10) + b"u"
+             + _binunicode("_buffers") + b"}(" + _binunicode("big") + tensor("1", 1000) + b"uu."),
+            ("dotted.pt", b"\x80\x02}(" + _binunicode("enc._parameters.w") + tensor("0", 10)
+             + _binunicode("enc._buffers.big") + tensor("1", 1000) + b"u.")):
+        with zipfile.ZipFile(tmp_path / name, "w") as zf:
+            zf.writestr("archive/data.pkl", pkl)
+            zf.writestr("archive/version", "3\n")
+            zf.writestr("archive/data/0", b"\0" * 40)
+            zf.writestr("archive/data/1", b"\0" * 4000)
+        info = inspect_file(tmp_path / name)
+        assert (info.buffer_rule, info.total_parameters, info.buffer_elements) == (None, 1010, 0), name

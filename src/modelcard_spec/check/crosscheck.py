@@ -121,9 +121,15 @@ register(Check("model.parameters-unconfirmed", "warning",
                "The file can confirm or refute the declared parameter count", "文件可以证实或否定声明的参数量", {
     "": ("{file} does not mark which of its tensors are parameters and which are buffers or other state: it holds "
          "{everything} tensor elements, {actual} of them counted as parameters by this tool's rules; the declared "
-         "{declared} is fewer, which the file can neither confirm nor refute (the rest would be buffers)",
+         "{declared} is fewer, which the file can neither confirm nor refute (if the declaration is right, the rest "
+         "are buffers)",
          "{file} 未标明其张量中哪些是参数、哪些是缓冲区或其他状态：文件共含 {everything} 个张量元素，按本工具的规则计为参数的有 "
-         "{actual} 个；模型卡声明的 {declared} 个少于此数，无法依据该文件证实或否定（其余元素应为缓冲区）"),
+         "{actual} 个；模型卡声明的 {declared} 个少于此数，无法依据该文件证实或否定（声明若属实，其余元素即为缓冲区）"),
+    "all": ("{file} does not mark which of its tensors are parameters and which are buffers or other state: it holds "
+            "{everything} tensor elements, all counted as parameters; the declared {declared} is fewer, which the file "
+            "can neither confirm nor refute (if the declaration is right, the rest are buffers)",
+            "{file} 未标明其张量中哪些是参数、哪些是缓冲区或其他状态：文件共含 {everything} 个张量元素，均计为参数；模型卡声明的 "
+            "{declared} 个少于此数，无法依据该文件证实或否定（声明若属实，其余元素即为缓冲区）"),
 }, reports_against=_FIELD))
 _check("model.parameters-unchecked", "The file shows the declared parameter count", "文件可用于核对声明的参数量", {
     variant: ("{file} keeps the data of {count:,} initializer(s) in external files that could not be checked, so the "
@@ -313,8 +319,8 @@ def _parameter_count(found: _Found, info: ModelInfo, declared: int) -> None:
     marks = info.buffer_rule == "file"  # only TorchScript says which tensors are buffers
     if declared not in accepted and not marks and declared < total + buffers:
         # fewer than the file's tensor elements: the rest may be buffers the file does not mark
-        found.report("model.parameters-unconfirmed", "/model_parameters/total_parameters", actual=total,
-                     declared=declared, everything=total + buffers)
+        found.report("model.parameters-unconfirmed", "/model_parameters/total_parameters",
+                     "" if buffers or constants else "all", actual=total, declared=declared, everything=total + buffers)
         return  # not compared: the model comparison does not evaluate the count
     found.compared("model.parameters", "/model_parameters/total_parameters")
     if declared not in accepted:
@@ -382,18 +388,28 @@ def _operator_issues(found: _Found, info: ModelInfo) -> None:
                       actual=real, declared=item.get("value"))
 
 
-register(Check("provenance.model-digest", "error", "Values extracted from or measured on a model file name the file given",
-               "从模型文件提取或基于模型文件实测的值，其来源文件应为所给的模型文件",
+register(Check("provenance.model-digest", "error",
+               "Values extracted from, measured on or inferred from a model file name the file given",
+               "从模型文件提取、基于模型文件实测或由模型文件推断的值，其来源文件应为所给的模型文件",
                {"": ("the value at {pointer} is marked {origin} from a file with SHA-256 {declared}, which is none of "
                      "the model files given ({actual}): it was taken from another file, or the file has changed since",
                      "{pointer} 处的值标注为{origin_zh}所得，来源文件 SHA-256 为 {declared}，但所给模型文件均非该文件"
                      "（{actual}）：该值取自其他文件，或文件此后已被改动")}))
 
-_ORIGIN_ZH = {"extracted": "提取", "measured": "实测"}
+_ORIGIN_ZH = {"extracted": "提取", "measured": "实测", "inferred": "推断"}
+
+
+def _from_model_file(entry: dict) -> bool:
+    """Whether a provenance entry says its value came from a model file: extracted, measured, or
+    inferred by one of inspect's rules (``inspect.*``)."""
+    origin = entry.get("origin")
+    return origin in ("extracted", "measured") or (
+        origin == "inferred" and isinstance(entry.get("rule"), str) and entry["rule"].startswith("inspect."))
 
 
 def provenance_issues(data: dict, digests: list[str]) -> list[Issue]:
-    """The provenance entries marked ``extracted`` or ``measured`` whose source digest is none of the
+    """The provenance entries of values from a model file (``extracted``, ``measured``, or ``inferred``
+    by a rule of inspect) whose source digest is none of the
     ``digests`` of the model files given (``validate --model``), nor that of another weight file the
     card lists (not given, so not compared)."""
     entries = data.get("provenance")
@@ -404,7 +420,7 @@ def provenance_issues(data: dict, digests: list[str]) -> list[Issue]:
         if isinstance(files, list) else set()
     issues = []
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or entry.get("origin") not in _ORIGIN_ZH:
+        if not isinstance(entry, dict) or not _from_model_file(entry):
             continue
         declared = entry.get("source_sha256")
         if isinstance(declared, str) and declared not in digests and declared not in others:

@@ -76,10 +76,10 @@ def import_huggingface(path: str | Path, declared: dict | None = None, folder: P
             card.keep(f"huggingface:{key}", front[key])
     declare(card, declared)
     out = card.finish()
-    if "extensions" in out:  # an item kept whole and also kept by the card when its placed value had to go: once
-        seen: set = set()
-        out["extensions"] = [e for e in out["extensions"]
-                             if (e["name"], e["value"]) not in seen and not seen.add((e["name"], e["value"]))]
+    if "extensions" in out:  # a model-index item kept whole and also kept by the card when its placed value had
+        seen: set = set()      # to go: once (a section repeated under one heading is two statements: both stay)
+        out["extensions"] = [e for e in out["extensions"] if not e["name"].startswith("huggingface:model-index")
+                             or ((e["name"], e["value"]) not in seen and not seen.add((e["name"], e["value"])))]
     return out
 
 

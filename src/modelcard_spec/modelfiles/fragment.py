@@ -208,8 +208,7 @@ def buffer_lines(info: ModelInfo) -> list[str]:
         return out
     if info.buffer_rule == "file":
         return out + [f"# {info.buffer_elements:,} elements of tensors the file marks as buffers or other module state "
-                "(not among a module's parameters: TorchScript's __parameters__, a pickled module's "
-                "_parameters) are not counted as parameters."]
+                "(not in a module's __parameters__) are not counted as parameters."]
     names = ", ".join(info.buffer_names[:MAX_BUFFER_NAMES]) + (", ..." if len(info.buffer_names) > MAX_BUFFER_NAMES else "")
     return out + [f"# {info.buffer_elements:,} elements of {len(info.buffer_names)} tensor(s) taken as buffers by their names "
             f"({names}) are not counted as parameters. The file does not mark buffers: this count relies on names; "

@@ -162,7 +162,7 @@ class ModelInfo:
     total_parameters: int | None = None
     buffer_elements: int = 0    # elements of tensors not counted as parameters (buffers, other state)
     # How buffers were told from parameters: "file" (the file marks them: TorchScript's
-    # __parameters__ and __buffers__, a pickled module's _parameters and _buffers), "names" (by BUFFER_SUFFIXES: the format does not mark them,
+    # __parameters__ and __buffers__), "names" (by BUFFER_SUFFIXES: the format does not mark them,
     # and some tensor was taken as a buffer by its name), or None (no tensor was taken as a buffer).
     buffer_rule: str | None = None
     buffer_names: list = field(default_factory=list)  # tensors taken as buffers by their names

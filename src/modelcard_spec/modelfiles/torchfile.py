@@ -114,25 +114,10 @@ def inspect_torch_zip(zf: zipfile.ZipFile, info: ModelInfo, budget: pickles.Budg
                 raise ModelFileError("modelfile.torch", "missing-storage", member=f"{prefix}/data.pkl",
                                      name=printable_name(ref.name), key=key)
             _check_storage(ref, sizes[record], f"{prefix}/data/{key}")
-    parameters = _torchscript_parameters(zf, items, prefix, refs, budget) if info.container == "torchscript" \
-        else _module_parameters(refs)
+    # Only TorchScript's code marks parameters in a way a pickle cannot fake by its keys: a pickled
+    # module's _parameters / _buffers are dictionary keys like any other, so other files fall back to names
+    parameters = _torchscript_parameters(zf, items, prefix, refs, budget) if info.container == "torchscript" else None
     summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs], parameters)
-
-
-def _module_parameters(refs: list) -> set | None:
-    """The tensors a pickled ``torch.nn.Module`` marks as parameters: each module keeps its
-    parameters in its ``_parameters`` and its buffers in its ``_buffers`` (the keys of the object
-    tree name the tensor: ``_modules.bn1._buffers.running_mean``). None (tell them by names) unless
-    every tensor is held in one of the two, as in a whole pickled module; a state dict or a
-    checkpoint dict of tensors marks nothing."""
-    out = set()
-    for ref in refs:
-        parts = ref.name.split(".")
-        if "_parameters" in parts:
-            out.add(ref.name)
-        elif "_buffers" not in parts:
-            return None
-    return out if refs else None
 
 
 def _scan_members(zf, items, prefix: str, result: pickles.ScanResult, budget: pickles.Budget) -> tuple:
@@ -291,7 +276,7 @@ def inspect_torch_legacy(path: Path, info: ModelInfo, budget: pickles.Budget) ->
                 raise scan_error(exc, label) from None
         refs = pickles.tensors(result.roots[3], budget=budget)
         _check_legacy_storages(fh, reader.offset, info.size_bytes, refs, result.roots[4])
-    summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs], _module_parameters(refs))
+    summarise_tensors(info, [(r.name, r.dtype, r.shape) for r in refs])
 
 
 TAR_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError, UnicodeError)

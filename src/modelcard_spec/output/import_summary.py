@@ -12,10 +12,13 @@ from ..spec import catalogue
 # key -> (English, Chinese); a list value is written as its items joined by ", " in both languages
 TEXTS = {
     "refused": ("cannot import: {message}", "无法导入：{message}"),
-    "not-given": ("the source does not give {pointers}: declare {options_en}, or add {them} to the card",
+    "not-given": ("the source does not give {pointers}: declare {them} with {options_en}, or add {them} to the card",
                   "来源未提供 {pointers}：请用 {options_zh} 声明，或在模型卡中补充"),
     "not-given-other": ("the source does not give {pointers}: add {them} to the card",
                         "来源未提供 {pointers}：请在模型卡中补充"),
+    "not-given-both": ("the source does not give {pointers}: declare {declarable} with {options_en}, and add {others} "
+                       "to the card",
+                       "来源未提供 {pointers}：请用 {options_zh} 声明 {declarable}，并在模型卡中补充 {others}"),
     "gaps": ("imported; {count} requirement(s) with gaps (see modelcard-spec report): {requirements}",
              "导入完成：{count} 项要求存在缺口（详见 modelcard-spec report）：{requirements}"),
     "done": ("filled {placed} place(s) of the card from the source: {stated} as it states them, {inferred} inferred by "
@@ -49,18 +52,25 @@ OPTIONS = {"/version": "--version", "/provider": "--provider", "/provider/name":
 
 
 def not_given(pointers: list[str]) -> list[str]:
-    """The two lines (English, Chinese) asking to declare the required fields a source did not give,
-    naming the options that declare them (only those); none if it gave them all."""
+    """The two lines (English, Chinese) asking to declare the required fields a source did not give:
+    those an option of import declares with that option (named, only those), the others in the card;
+    none if it gave them all."""
     if not pointers:
         return []
-    options = list(dict.fromkeys(OPTIONS[p] for p in pointers if p in OPTIONS))
+    declarable = [p for p in pointers if p in OPTIONS]
+    others = [p for p in pointers if p not in OPTIONS]
+    options = list(dict.fromkeys(OPTIONS[p] for p in declarable))
+    en = options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1] if options else ""
+    zh = options[0] if len(options) == 1 else "、".join(options[:-1]) + " 或 " + options[-1] if options else ""
     them = "it" if len(pointers) == 1 else "them"
-    if not options:
-        return [_say("not-given-other", lang, pointers=pointers, them=them) for lang in ("en", "zh")]
-    en = options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
-    en = f"{'it' if len(pointers) == 1 else 'them'} with {en}"
-    zh = options[0] if len(options) == 1 else "、".join(options[:-1]) + " 或 " + options[-1]
-    return [_say("not-given", lang, pointers=pointers, options_en=en, options_zh=zh, them=them) for lang in ("en", "zh")]
+    if not declarable:
+        key = "not-given-other"
+    elif not others:
+        key = "not-given"
+    else:
+        key = "not-given-both"
+    return [_say(key, lang, pointers=pointers, options_en=en, options_zh=zh, them=them, declarable=declarable,
+                 others=others) for lang in ("en", "zh")]
 
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
