@@ -288,10 +288,6 @@ class Card:
         self.notes = notes if notes is not None else []
         self.fmt = fmt
 
-    @property
-    def pointers(self) -> list[str]:
-        return [_pointer(t) for t in self.records]
-
     def source(self, name: str, raw: bytes) -> Source:
         """Another file of the same source (a bundle's licence, its inference configuration)."""
         return Source(name, hashlib.sha256(raw).hexdigest())
