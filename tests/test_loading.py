@@ -153,18 +153,20 @@ def test_the_value_limit_holds_without_aliases_and_is_located(tmp_path):
 
 
 @pytest.mark.parametrize("body", ["0,", '"",', "{},", "[],", '"k": 1, '])
-def test_json_with_too_many_values_is_refused_before_parsing(tmp_path, body):
-    """10 MiB of tiny JSON values would take seconds and hundreds of MB to build: refused at once."""
-    import resource
-    import time
+def test_json_with_too_many_values_is_refused_before_parsing(tmp_path, body, monkeypatch):
+    """10 MiB of tiny JSON values would take seconds and hundreds of MB to build: refused before the
+    JSON parser builds anything (it is not called at all; the time this takes is a benchmark's
+    business, not a unit test's)."""
+    from modelcard_spec.check import loading
+
+    def never(*args, **kwargs):
+        raise AssertionError("the JSON parser was called")
 
     inner = body * ((MAX_BYTES - 100) // len(body))
     text = ("{" + inner + '"z": 0}') if ":" in body else ('{"a": [' + inner + "0]}")
-    start, rss = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    monkeypatch.setattr(loading.json, "loads", never)
     issue = error_of(tmp_path, text, "card.json")
     assert issue.rule == "load.too-large" and issue.message_zh and issue.line == 1 and issue.column > 1
-    assert time.process_time() - start < 1.5
-    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss) / 1024 < 200
 
 
 def test_json_too_deep_and_too_large_at_once_is_reported_as_too_deep_where_it_crosses(tmp_path):

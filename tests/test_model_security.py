@@ -282,8 +282,6 @@ def test_a_shared_object_graph_is_walked_once(tmp_path):
     # d0 holds a tensor; d(i) = {"a": d(i-1), "b": d(i-1)}: 2**60 paths, 61 dicts
     from modelcard_spec.modelfiles.pickles import Budget
 
-    import time
-
     sys.path.insert(0, str(ROOT / "tests"))
     from test_hostile_models import tensor_pickle, torch_members, write_zip
 
@@ -291,9 +289,8 @@ def test_a_shared_object_graph_is_walked_once(tmp_path):
     body = inner + b"q\x000" + b"".join(b"}(X\x01\x00\x00\x00ah%cX\x01\x00\x00\x00bh%cuq%c0" % (i - 1, i - 1, i)
                                        for i in range(1, 61)) + b"h\x3c"
     path = write_zip(tmp_path / "m.pt", torch_members(b"\x80\x02" + body + b"."))
-    start = time.process_time()
+    # a budget of 1,000 objects: walking the 2**60 paths instead of the 61 dicts would exceed it
     info = inspect_file(path, budget=Budget(max_objects=1000))
-    assert time.process_time() - start < 1
     assert (info.tensor_count, info.total_parameters) == (1, 1)
 
 
