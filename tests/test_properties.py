@@ -86,6 +86,37 @@ def test_mutated_cards_never_crash_the_checks(case):
 
 
 @explore()
+@given(mutated_cards())
+@example((CARDS[0], {**CARDS[0].data, "version": None, "aliased": [CARDS[0].data["model_framework"]] * 2}))
+def test_explaining_only_where_the_compiled_validator_found_errors_changes_no_issue(case):
+    """The pure-Python validator does not walk the values the compiled one found valid: the issues are
+    exactly those of a full walk, in the same order."""
+    from modelcard_spec.check import structural
+
+    card, data = case
+    pruned = [(i.path, i.message) for i in structural.iter_issues(data)]
+    skipping = structural._valid_containers
+    structural._valid_containers = lambda fast, data: frozenset()  # the pure-Python validator walks everything
+    try:
+        full = [(i.path, i.message) for i in structural.iter_issues(data)]
+    finally:
+        structural._valid_containers = skipping
+    assert pruned == full
+
+
+def test_a_whole_number_written_as_a_float_below_the_minimum_is_explained():
+    """0.0 in an integer field with minimum 1 is an integer to JSON Schema: the minimum error says what
+    is wrong (it was dropped as if a type error said it, leaving the compiled validator's raw dump)."""
+    from modelcard_spec.check import structural
+
+    data = copy.deepcopy(CARDS[0].data)
+    data["source_task_data"]["datasets"][0]["total_size"] = 0.0
+    issues = structural.check(data)
+    assert [i.path for i in issues] == ["/source_task_data/datasets/0/total_size"], [i.message for i in issues]
+    assert issues[0].rule == "schema.minimum"
+
+
+@explore()
 @given(st.integers(0, len(CARDS) - 1), st.integers(0, 20_000), st.binary(min_size=1, max_size=8))
 def test_corrupted_card_text_is_loaded_or_refused_with_a_located_error(which, position, junk):
     card = CARDS[which]

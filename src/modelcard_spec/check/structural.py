@@ -11,6 +11,7 @@ import datetime
 import difflib
 import itertools
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 
 from ..spec import catalogue
@@ -202,6 +203,106 @@ def document_validator(schema: dict):
     cls = jsonschema.validators.extend(jsonschema.validators.validator_for(schema),
                                        {"pattern": _pattern_keyword})
     return cls(schema, format_checker=checker)
+
+
+# The compiled validator's error kinds that judge the value at their own place only: the values below
+# it matter to such an error only through errors of their own. Every other kind (anyOf, not, ...) may
+# stand for errors below its place, all of which the pure-Python validator must then see.
+_POINT_KINDS = frozenset({
+    "AdditionalItems", "AdditionalProperties", "Constant", "Enum", "ExclusiveMaximum", "ExclusiveMinimum",
+    "Format", "MaxItems", "MaxLength", "MaxProperties", "Maximum", "MinItems", "MinLength", "MinProperties",
+    "Minimum", "MultipleOf", "Pattern", "Required", "Type", "UniqueItems"})
+_SKIP: ContextVar[frozenset] = ContextVar("structural_skip", default=frozenset())
+
+
+def _valid_containers(fast, data) -> frozenset:
+    """The ids of the objects and lists in ``data`` that the compiled validator found no error in, at or
+    below them or at any place an error of theirs could stand for: the pure-Python validator, which only
+    has to explain the errors, need not walk them (a card's 2,000 valid list entries cost it seconds).
+    An object found at two places (a YAML alias) is never skipped."""
+    ancestors: set[tuple] = set()
+    deep: set[tuple] = set()
+    for error in fast.iter_errors(data):
+        path = tuple(error.instance_path)
+        ancestors.update(path[:i] for i in range(len(path) + 1))
+        if type(error.kind).__name__ not in _POINT_KINDS:
+            deep.add(path)
+    if not ancestors or () in deep:
+        return frozenset()
+    seen: set[int] = set()
+    shared: set[int] = set()
+    candidates: set[int] = set()
+    stack = [((), data, True)]
+    while stack:
+        path, value, walk = stack.pop()
+        if not isinstance(value, (dict, list)):
+            continue
+        if id(value) in seen:
+            shared.add(id(value))
+            continue
+        seen.add(id(value))
+        examine = walk and path in ancestors and path not in deep
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(item, (dict, list)):
+                place = (*path, key)
+                if examine and place not in ancestors:
+                    candidates.add(id(item))
+                stack.append((place, item, examine))
+    return frozenset(candidates - shared)
+
+
+def _skipping_properties(validator, properties, instance, schema):
+    skip = _SKIP.get()
+    if skip and isinstance(instance, dict):
+        instance = {key: value for key, value in instance.items() if id(value) not in skip}
+    yield from _KEYWORDS["properties"](validator, properties, instance, schema)
+
+
+def _skipping_items(validator, items, instance, schema):
+    skip = _SKIP.get()
+    if not skip or not isinstance(instance, list) or not isinstance(items, (dict, bool)):
+        yield from _KEYWORDS["items"](validator, items, instance, schema)
+        return
+    for index, item in enumerate(instance):
+        if id(item) not in skip:
+            yield from validator.descend(item, items, path=index)
+
+
+def _skipping_additional(validator, additional, instance, schema):
+    skip = _SKIP.get()
+    if skip and isinstance(instance, dict) and isinstance(additional, dict):
+        instance = {key: value for key, value in instance.items() if id(value) not in skip}
+    yield from _KEYWORDS["additionalProperties"](validator, additional, instance, schema)
+
+
+_KEYWORDS: dict = {}
+
+
+def _skipping(errors, skip: frozenset):
+    """The errors of ``errors`` (an iterator of :func:`_explaining_validator`'s) produced one by one,
+    each while :data:`_SKIP` holds ``skip`` (and only then: the caller may stop at any error)."""
+    while True:
+        token = _SKIP.set(skip)
+        try:
+            error = next(errors, None)
+        finally:
+            _SKIP.reset(token)
+        if error is None:
+            return
+        yield error
+
+
+@lru_cache(maxsize=None)
+def _explaining_validator():
+    """The card's pure-Python validator, which does not walk the values :data:`_SKIP` names."""
+    import jsonschema
+
+    base = _validator()
+    _KEYWORDS.update({name: type(base).VALIDATORS[name] for name in ("properties", "items", "additionalProperties")})
+    cls = jsonschema.validators.extend(type(base), {"properties": _skipping_properties, "items": _skipping_items,
+                                                    "additionalProperties": _skipping_additional})
+    return cls(base.schema, format_checker=base.format_checker)
 
 
 @lru_cache(maxsize=None)
@@ -469,6 +570,8 @@ def _said_elsewhere(error, pointer: str, source) -> bool:
         return False
     types = types if isinstance(types, list) else [types]
     got = _json_type(error.instance)
+    if got == "number" and error.instance.is_integer():
+        got = "integer"  # JSON Schema counts 0.0 as an integer: no type error says what is wrong with it
     if got in types or (got == "integer" and "number" in types):
         return False
     if "enum" in schema and error.validator in ("type", "enum"):
@@ -502,7 +605,11 @@ def iter_issues(data: dict, provider_kind: str | None = None, source=None):
     written, data = data, _filled(data, schema_index()["root_class"])
     if fast is not None and fast.is_valid(data):
         return
-    errors = (flat for error in _validator().iter_errors(data) for flat in _flatten(error))
+    if fast is None:
+        found = _validator().iter_errors(data)
+    else:  # explain only the places where the compiled validator found errors
+        found = _skipping(_explaining_validator().iter_errors(data), _valid_containers(fast, data))
+    errors = (flat for error in found for flat in _flatten(error))
     for error in errors:
         pointer = "".join(f"/{pointers.escape(t)}" for t in error.absolute_path)
         if _said_elsewhere(error, pointer, source):
