@@ -1339,6 +1339,74 @@ class TaskType(str, Enum):
     """
 
 
+class PerformanceAspect(str, Enum):
+    """
+    Kinds of performance indicator whose applicability the inspection guide asks to decide.
+    """
+    False_negatives = "false_negatives"
+    """
+    Positive cases the model misses.
+    """
+    False_positives = "false_positives"
+    """
+    Negative cases the model reports as positive.
+    """
+    Repeatability = "repeatability"
+    """
+    Agreement of results on the same input under the same conditions (same equipment, operator and software, short interval).
+    """
+    Reproducibility = "reproducibility"
+    """
+    Agreement of results under changed conditions (other sites, devices, operators or software).
+    """
+    Robustness = "robustness"
+    """
+    Performance kept with invalid inputs or stressful conditions.
+    """
+    Real_time_performance = "real_time"
+    """
+    Response time and throughput the use requires.
+    """
+    Other = "other"
+    """
+    Another indicator, described in the rationale.
+    """
+
+
+class RiskKind(str, Enum):
+    """
+    Kinds of algorithm risk whose control measures the inspection guide asks for.
+    """
+    Over_fitting = "overfitting"
+    """
+    The model fits its training data but generalises poorly.
+    """
+    Under_fitting = "underfitting"
+    """
+    The model fails to capture the structure of its training data.
+    """
+    False_negatives = "false_negatives"
+    """
+    Positive cases missed.
+    """
+    False_positives = "false_positives"
+    """
+    Negative cases reported as positive.
+    """
+    Data_contamination = "data_contamination"
+    """
+    Data of one use reaching another (test data in training) or data altered in transfer or annotation.
+    """
+    Data_bias = "data_bias"
+    """
+    Data that misrepresent the target population or conditions, including bias introduced by augmentation.
+    """
+    Chinese_foreign_population_difference = "population_difference"
+    """
+    Differences between Chinese and foreign populations, practice or equipment between the data and the intended use.
+    """
+
+
 class RobustnessTestKind(str, Enum):
     """
     Kinds of robustness test.
@@ -1358,6 +1426,14 @@ class RobustnessTestKind(str, Enum):
     Distribution_shift_test = "distribution_shift_test"
     """
     Test on other sites, devices or populations.
+    """
+    Data_poisoning_test = "data_poisoning"
+    """
+    Test of the effect of maliciously altered or mislabelled training data.
+    """
+    Backdoor_test = "backdoor"
+    """
+    Test whether a trigger pattern in the input makes the model give an output an attacker chose (a backdoor planted in training).
     """
 
 
@@ -1734,6 +1810,7 @@ class NamedValue(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -1776,6 +1853,7 @@ class Organization(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -1866,6 +1944,7 @@ class SoftwareComponent(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -1916,7 +1995,8 @@ class HardwareComponent(ConfiguredBaseModel):
                        'Evidence',
                        'ProgrammingFramework',
                        'PretrainingTask',
-                       'RobustnessTest']} })
+                       'RobustnessTest',
+                       'Risk']} })
     model: str = Field(default=..., title="Model", description="""Product model of the unit, for example NVIDIA A100-SXM4-80GB.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '处理单元的产品型号，例如 NVIDIA '
                                                          'A100-SXM4-80GB。'},
@@ -1978,6 +2058,7 @@ class ComputeEnvironment(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -1987,6 +2068,7 @@ class ComputeEnvironment(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
 
 
@@ -2003,11 +2085,11 @@ class ValueRange(ConfiguredBaseModel):
     minimum: Optional[float] = Field(default=None, title="Minimum", description="""Smallest value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '最小取值。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '最小值'}},
-         'domain_of': ['ValueRange']} })
+         'domain_of': ['ValueRange', 'PerformanceRequirement']} })
     maximum: Optional[float] = Field(default=None, title="Maximum", description="""Largest value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '最大取值。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '最大值'}},
-         'domain_of': ['ValueRange']} })
+         'domain_of': ['ValueRange', 'PerformanceRequirement']} })
     unit: Optional[str] = Field(default=None, title="Unit", description="""Unit of the values, for example HU or 1.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '取值单位，例如 HU 或 1。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '单位'}},
@@ -2042,7 +2124,8 @@ class Evidence(ConfiguredBaseModel):
                        'Evidence',
                        'ProgrammingFramework',
                        'PretrainingTask',
-                       'RobustnessTest']} })
+                       'RobustnessTest',
+                       'Risk']} })
     path: Optional[str] = Field(default=None, title="Path", description="""File path relative to the card's folder.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '相对于模型卡所在文件夹的文件路径。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -2075,6 +2158,7 @@ class Evidence(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -2084,6 +2168,7 @@ class Evidence(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
 
     @field_validator('id')
@@ -2180,7 +2265,7 @@ class MetricResult(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03 MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '指标'}},
-         'domain_of': ['MetricResult'],
+         'domain_of': ['MetricResult', 'PerformanceRequirement'],
          'exact_mappings': ['dqv:isMeasurementOf']} })
     value: float = Field(default=..., title="Value", description="""Point estimate of the metric, as a fraction for proportions (0.91, not 91).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '指标的点估计值；比例类指标以小数表示（0.91 而非 '
@@ -2304,6 +2389,12 @@ class ModelFramework(ConfiguredBaseModel):
                                               'value': 'MCS-FW-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算法选用依据'}},
          'domain_of': ['ModelFramework']} })
+    combined_algorithms: Optional[list[CombinedAlgorithm]] = Field(default=None, title="Combined algorithms", description="""For each technique used in combination (ensemble, transfer or reinforcement learning), the algorithm's basic information and the rationale for choosing it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '组合使用集成学习、迁移学习、强化学习等时，各算法的基本信息以及算法选用依据。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-FW-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '组合使用的算法'}},
+         'domain_of': ['ModelFramework']} })
 
 
 class AlgorithmType(ConfiguredBaseModel):
@@ -2338,6 +2429,72 @@ class AlgorithmType(ConfiguredBaseModel):
                                                 'value': '组合使用的集成学习、迁移学习或强化学习。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '组合技术'}},
          'domain_of': ['AlgorithmType']} })
+
+
+class CombinedAlgorithm(ConfiguredBaseModel):
+    """
+    An algorithm used in combination with the model's own learning, with its basic information and selection rationale.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '与模型自身学习方式组合使用的算法，及其基本信息和选用依据。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '组合使用的算法'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
+         'title': 'Combined algorithm'})
+
+    technique: CombinedTechnique = Field(default=..., title="Technique", description="""The technique this algorithm implements.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该算法所属的组合技术。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-FW-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '组合技术'}},
+         'domain_of': ['CombinedAlgorithm']} })
+    name: Optional[str] = Field(default=None, title="Name", description="""Name of the algorithm or method, for example \"fine-tuning from ImageNet weights\" or \"soft-voting ensemble of five folds\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '算法或方法的名称，例如“基于 ImageNet '
+                                                         '权重的微调”或“五折模型软投票集成”。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-FW-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
+         'domain_of': ['NamedValue',
+                       'Organization',
+                       'SoftwareComponent',
+                       'CombinedAlgorithm',
+                       'ProgrammingFramework',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'IOExample',
+                       'Dataset',
+                       'SourceInstitution',
+                       'Optimizer',
+                       'Assessor',
+                       'VerifiedExample',
+                       'ModelCard',
+                       'License',
+                       'DeploymentModule',
+                       'OpenSourceComponent']} })
+    description: Optional[str] = Field(default=None, title="Basic information", description="""Basic information on the algorithm - what it does, on which data or models, and with which settings.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '算法的基本信息：其作用、所用的数据或模型以及主要设置。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-FW-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算法基本信息'}},
+         'domain_of': ['ComputeEnvironment',
+                       'Evidence',
+                       'CombinedAlgorithm',
+                       'ModelStructure',
+                       'Flowchart',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'Compression',
+                       'ExplanationMethod',
+                       'PretrainingTask',
+                       'IntendedTask',
+                       'RobustnessTest',
+                       'Risk',
+                       'ChangeEntry']} })
+    rationale: Optional[str] = Field(default=None, title="Selection rationale", description="""Why this algorithm was chosen.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '选用该算法的理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-FW-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算法选用依据'}},
+         'domain_of': ['CombinedAlgorithm', 'PerformanceRequirement']} })
 
 
 class ModelStructure(ConfiguredBaseModel):
@@ -2380,6 +2537,7 @@ class ModelStructure(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -2389,6 +2547,7 @@ class ModelStructure(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
 
 
@@ -2418,6 +2577,7 @@ class Flowchart(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -2427,6 +2587,7 @@ class Flowchart(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
     input_example: Optional[str] = Field(default=None, title="Input example", description="""Identifier of the evidence that holds an input example.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '保存输入示例的证据标识。'},
@@ -2460,6 +2621,7 @@ class ProgrammingFramework(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -2482,7 +2644,8 @@ class ProgrammingFramework(ConfiguredBaseModel):
                        'Evidence',
                        'ProgrammingFramework',
                        'PretrainingTask',
-                       'RobustnessTest']} })
+                       'RobustnessTest',
+                       'Risk']} })
     version: Optional[str] = Field(default=None, title="Full version", description="""Full version of the framework, for example 2.1.2+cu121.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '框架的完整版本号，例如 2.1.2+cu121。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -2573,6 +2736,7 @@ class TensorSpec(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -2610,6 +2774,7 @@ class TensorSpec(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -2619,6 +2784,7 @@ class TensorSpec(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
 
 
@@ -2640,6 +2806,7 @@ class FeatureNode(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -2674,6 +2841,7 @@ class FeatureNode(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -2683,6 +2851,7 @@ class FeatureNode(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
 
 
@@ -2849,6 +3018,7 @@ class Compression(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -2858,6 +3028,7 @@ class Compression(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
 
 
@@ -3136,6 +3307,7 @@ class IOExample(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -3265,6 +3437,7 @@ class ExplanationMethod(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -3274,6 +3447,7 @@ class ExplanationMethod(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
     evidence: Optional[list[str]] = Field(default=None, title="Evidence", description="""Identifiers of evidence (examples, quantitative checks) for the method.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该方法的证据（示例、定量检验）标识。'},
@@ -3383,7 +3557,8 @@ class PretrainingTask(ConfiguredBaseModel):
                        'Evidence',
                        'ProgrammingFramework',
                        'PretrainingTask',
-                       'RobustnessTest']} })
+                       'RobustnessTest',
+                       'Risk']} })
     description: Optional[str] = Field(default=None, title="Description", description="""What the model learned to do during pre-training.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型在预训练中学习完成的任务。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3391,6 +3566,7 @@ class PretrainingTask(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -3400,6 +3576,7 @@ class PretrainingTask(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
 
 
@@ -3426,6 +3603,7 @@ class Dataset(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -3731,7 +3909,7 @@ class AnnotatorRole(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '资质'}},
-         'domain_of': ['AnnotatorRole']} })
+         'domain_of': ['AnnotatorRole', 'SupplierCommitments']} })
 
 
 class DataCompliance(ConfiguredBaseModel):
@@ -3784,6 +3962,7 @@ class SourceInstitution(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -3952,6 +4131,7 @@ class Optimizer(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -4192,6 +4372,20 @@ class Applicability(ConfiguredBaseModel):
                                               'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '迁移性能'}},
          'domain_of': ['Applicability']} })
+    performance_requirements: Optional[list[PerformanceRequirement]] = Field(default=None, title="Performance requirements", description="""For each kind of performance indicator the inspection guide names (false negatives and false positives, repeatability and reproducibility, robustness, real-time behaviour), whether it applies to the model's intended tasks, the metric and acceptance criterion that measure it, and why, including the trade-offs between indicators.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对检查指南所列各类性能指标（假阴性与假阳性、重复性与再现性、鲁棒性/健壮性、实时性），说明其对模型预期目标任务是否适用、 '
+                                                         '衡量该指标的评价指标及其接受准则，以及理由（含不同性能指标之间的制约关系）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能指标要求'}},
+         'domain_of': ['Applicability']} })
+    performance_comparison: Optional[str] = Field(default=None, title="Performance comparison across test scenarios", description="""How performance compares across the test scenarios reported (datasets, sites, devices, subgroups, stress and adversarial tests), how much it varies, why, and the restrictions and warnings that follow.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '各类测试场景（数据集、机构、设备、亚组、压力测试和对抗测试）之间的性能比较分析：性能变异度大小、变异原因， '
+                                                         '以及据此提出的使用限制和警示提示。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-12'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能比较分析'}},
+         'domain_of': ['Applicability']} })
     evaluation_environment: Optional[ComputeEnvironment] = Field(default=None, title="Testing environment", description="""Hardware and software used to test the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '测试模型所用的软硬件环境。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4222,17 +4416,30 @@ class Applicability(ConfiguredBaseModel):
                                               'value': 'MCS-AP-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '偏倚'}},
          'domain_of': ['Applicability']} })
+    risks: Optional[list[Risk]] = Field(default=None, title="Algorithm risks", description="""The algorithm risks the inspection guide names (over-fitting and under-fitting, false negatives and false positives, data contamination and data bias, differences between Chinese and foreign populations), one entry per kind, each with the known control measures or the reason the risk does not arise for this model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '检查指南所列的算法风险（过拟合与欠拟合、假阴性与假阳性、数据污染与数据偏倚、中外差异），每类一条， '
+                                                         '说明已知的控制措施，或该风险对本模型不存在的理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算法风险'}},
+         'domain_of': ['Applicability']} })
     robustness_tests: Optional[list[RobustnessTest]] = Field(default=None, title="Robustness tests", description="""Stress and adversarial tests and their results.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '压力测试、对抗测试及其结果。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '鲁棒性测试'}},
          'domain_of': ['Applicability']} })
-    unsupported_uses: Optional[list[str]] = Field(default=None, title="Unsupported uses", description="""Uses the model is not suitable for (contraindications).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型不适用的场景（禁用、慎用）。'},
+    unsupported_uses: Optional[list[str]] = Field(default=None, title="Unsupported uses", description="""Uses the model must not be put to (contraindications); uses that need caution are listed under cautioned uses.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型不应用于的场景（禁用）；需谨慎使用的场景列于慎用场景。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '禁用场景'}},
+         'domain_of': ['Applicability']} })
+    cautioned_uses: Optional[list[str]] = Field(default=None, title="Cautioned uses", description="""Uses in which the model may be used only with caution, each with the precaution it needs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型仅可谨慎使用的场景，并说明各场景所需的注意事项。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-07'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '慎用场景'}},
          'domain_of': ['Applicability']} })
     warnings: Optional[list[str]] = Field(default=None, title="Warnings", description="""Warnings for those who build on the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对基于该模型开发者的警示提示。'},
@@ -4265,6 +4472,7 @@ class IntendedTask(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -4274,6 +4482,7 @@ class IntendedTask(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
     modalities: Optional[list[Modality]] = Field(default=None, title="Modalities", description="""Modalities of the target task.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务的模态。'},
@@ -4310,7 +4519,8 @@ class RobustnessTest(ConfiguredBaseModel):
                        'Evidence',
                        'ProgrammingFramework',
                        'PretrainingTask',
-                       'RobustnessTest']} })
+                       'RobustnessTest',
+                       'Risk']} })
     description: Optional[str] = Field(default=None, title="Description", description="""What was varied and how.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '变化的因素及方式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4318,6 +4528,7 @@ class RobustnessTest(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -4327,6 +4538,7 @@ class RobustnessTest(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
     results: Optional[list[MetricResult]] = Field(default=None, title="Results", description="""Metric results under the test condition.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '测试条件下的指标结果。'},
@@ -4334,6 +4546,102 @@ class RobustnessTest(ConfiguredBaseModel):
                                               'value': 'MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结果'}},
          'domain_of': ['RobustnessTest']} })
+
+
+class PerformanceRequirement(ConfiguredBaseModel):
+    """
+    Whether one kind of performance indicator applies, the metric and acceptance criterion that measure it, and why.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '某类性能指标是否适用、衡量该指标的评价指标及其接受准则，以及理由。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能指标要求'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
+         'title': 'Performance requirement'})
+
+    aspect: PerformanceAspect = Field(default=..., title="Indicator", description="""The kind of performance indicator.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '性能指标的类别。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能指标类别'}},
+         'domain_of': ['PerformanceRequirement']} })
+    applies: bool = Field(default=..., title="Applies", description="""Whether the indicator applies to the model's intended tasks.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该性能指标对模型预期目标任务是否适用。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '是否适用'}},
+         'domain_of': ['PerformanceRequirement']} })
+    metric: Optional[Metric] = Field(default=None, title="Metric", description="""The metric, from the controlled vocabulary, that measures the indicator; a result with this metric is expected among the transfer performance or the robustness test results.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '衡量该性能指标所用的评价指标（取自受控词表）；迁移性能或鲁棒性测试结果中应有该指标的结果。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评价指标'}},
+         'domain_of': ['MetricResult', 'PerformanceRequirement']} })
+    minimum: Optional[float] = Field(default=None, title="Acceptance minimum", description="""Acceptance criterion - the lowest acceptable value of the metric.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '接受准则：该评价指标的最低可接受值。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '接受下限'}},
+         'domain_of': ['ValueRange', 'PerformanceRequirement']} })
+    maximum: Optional[float] = Field(default=None, title="Acceptance maximum", description="""Acceptance criterion - the highest acceptable value of the metric (for a distance, an error rate or a latency).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '接受准则：该评价指标的最高可接受值（用于距离、错误率或时延等）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '接受上限'}},
+         'domain_of': ['ValueRange', 'PerformanceRequirement']} })
+    rationale: Optional[str] = Field(default=None, title="Rationale", description="""Why the indicator applies or not, how the criterion was set, and its trade-offs with other indicators.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该性能指标适用或不适用的理由、接受准则的确定依据，以及与其他性能指标的制约关系。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由'}},
+         'domain_of': ['CombinedAlgorithm', 'PerformanceRequirement']} })
+
+
+class Risk(ConfiguredBaseModel):
+    """
+    One kind of algorithm risk, how it arises for this model, and its known control measures.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '一类算法风险、该风险在本模型中的表现及已知的控制措施。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算法风险'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
+         'title': 'Algorithm risk'})
+
+    kind: RiskKind = Field(default=..., title="Kind", description="""The kind of risk.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '风险的类别。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '风险类别'}},
+         'domain_of': ['HardwareComponent',
+                       'Evidence',
+                       'ProgrammingFramework',
+                       'PretrainingTask',
+                       'RobustnessTest',
+                       'Risk']} })
+    description: Optional[str] = Field(default=None, title="Description", description="""How the risk arises for this model, or why it does not.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该风险在本模型中如何产生，或为何不存在。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
+         'domain_of': ['ComputeEnvironment',
+                       'Evidence',
+                       'CombinedAlgorithm',
+                       'ModelStructure',
+                       'Flowchart',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'Compression',
+                       'ExplanationMethod',
+                       'PretrainingTask',
+                       'IntendedTask',
+                       'RobustnessTest',
+                       'Risk',
+                       'ChangeEntry']} })
+    controls: Optional[list[str]] = Field(default=None, title="Control measures", description="""Known control measures, those taken by the provider and those left to the device manufacturer.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '已知的风险控制措施，包括提供方已采取的措施和留给医疗器械生产企业采取的措施。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '控制措施'}},
+         'domain_of': ['Risk']} })
 
 
 class RequirementCatalogue(ConfiguredBaseModel):
@@ -4478,7 +4786,7 @@ class Requirement(ConfiguredBaseModel):
     evaluation: str = Field(default=..., title="Evaluation", description="""How the evaluation is carried out, in English.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '评价的具体做法，英文。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评价方式（英文）'}},
-         'domain_of': ['Requirement']} })
+         'domain_of': ['Requirement', 'ChangeEntry']} })
     evaluation_zh: str = Field(default=..., title="Chinese evaluation", description="""How the evaluation is carried out, in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '评价的具体做法，中文。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评价方式（中文）'}},
@@ -4783,6 +5091,7 @@ class Assessor(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -4953,6 +5262,7 @@ class VerifiedExample(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -5016,6 +5326,7 @@ class ModelCard(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -5101,6 +5412,12 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '服务平台'}},
+         'domain_of': ['ModelCard']} })
+    supplier_commitments: Optional[SupplierCommitments] = Field(default=None, title="Supplier commitments", description="""For a model delivered by a third-party supplier: the supplier's qualification, the quality agreement with the device manufacturer who adopts the model, and the supplier's commitment to notify that manufacturer of changes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '第三方供应商交付的模型：供应商资质、与采用该模型的医疗器械生产企业签订的质量协议，以及供应商向该企业通知变更的承诺。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-GEN-10'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '供应商承诺'}},
          'domain_of': ['ModelCard']} })
     model_framework: Optional[ModelFramework] = Field(default=None, title="Model framework", description="""Area 1 — model framework.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '领域 1 —— 模型框架。'},
@@ -5276,6 +5593,7 @@ class ChangeEntry(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
          'domain_of': ['ComputeEnvironment',
                        'Evidence',
+                       'CombinedAlgorithm',
                        'ModelStructure',
                        'Flowchart',
                        'TensorSpec',
@@ -5285,11 +5603,18 @@ class ChangeEntry(ConfiguredBaseModel):
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
+                       'Risk',
                        'ChangeEntry']} })
     update_driver: Optional[UpdateDriver] = Field(default=None, title="Update driver", description="""Whether the update was algorithm-driven or data-driven.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '更新为算法驱动型还是数据驱动型。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '更新驱动类型'}},
          'domain_of': ['ChangeEntry']} })
+    evaluation: Optional[str] = Field(default=None, title="Verification and validation", description="""The verification and validation done for this change (algorithm performance evaluation, clinical evaluation, ...) and what they showed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '针对本次变更开展的验证与确认活动（算法性能评估、临床评价等）及其结论。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-LC-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '验证与确认'}},
+         'domain_of': ['Requirement', 'ChangeEntry']} })
 
 
 class Lineage(ConfiguredBaseModel):
@@ -5360,6 +5685,7 @@ class License(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -5440,6 +5766,48 @@ class ServicePlatform(ConfiguredBaseModel):
                                                 'value': '实测的服务可用性。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '服务可用性'}},
          'domain_of': ['ServicePlatform']} })
+    model_version_pinning: Optional[str] = Field(default=None, title="Model version pinning", description="""How a caller learns which version of the model answers a request, how it pins a version, and how and how far in advance it is told of changes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '调用方如何获知响应请求的模型版本、如何锁定所用版本，以及如何、提前多久获得变更通知。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-GEN-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型版本锁定'}},
+         'domain_of': ['ServicePlatform']} })
+    data_flow: Optional[str] = Field(default=None, title="Patient-data flow", description="""Where the patient data sent to the service go, where they are processed and stored, for how long, and whether they stay in the country.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '发送至服务的患者数据的流向、处理和存储地点、保存期限，以及是否存储在境内。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-GEN-09'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '患者数据流向'}},
+         'domain_of': ['ServicePlatform']} })
+
+
+class SupplierCommitments(ConfiguredBaseModel):
+    """
+    What a third-party supplier of the model commits to towards the device manufacturer who adopts it.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型的第三方供应商对采用该模型的医疗器械生产企业作出的承诺。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '供应商承诺'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema',
+         'title': 'Supplier commitments'})
+
+    qualification: Optional[str] = Field(default=None, title="Supplier qualification", description="""Qualifications of the supplier, for example a quality-management certification, and how the adopting manufacturer may audit the supplier.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '供应商的资质，例如质量管理体系认证，以及采用方生产企业对供应商开展审核的方式。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-GEN-10'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '供应商资质'}},
+         'domain_of': ['AnnotatorRole', 'SupplierCommitments']} })
+    quality_agreement: Optional[str] = Field(default=None, title="Quality agreement", description="""The quality agreement between the supplier and the adopting manufacturer - its reference and what it covers.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '供应商与采用方生产企业之间的质量协议：协议编号及其涵盖的内容。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-GEN-10'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '质量协议'}},
+         'domain_of': ['SupplierCommitments']} })
+    change_notification: Optional[str] = Field(default=None, title="Change notification", description="""The supplier's commitment to notify the adopting manufacturer of changes to the model - which changes, how, and how far in advance.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '供应商向采用方生产企业通知模型变更的承诺：通知哪些变更、通知方式以及提前时间。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-GEN-10'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '变更通知'}},
+         'domain_of': ['SupplierCommitments']} })
 
 
 class Lifecycle(ConfiguredBaseModel):
@@ -5526,6 +5894,7 @@ class DeploymentModule(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -5623,6 +5992,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
          'domain_of': ['NamedValue',
                        'Organization',
                        'SoftwareComponent',
+                       'CombinedAlgorithm',
                        'ProgrammingFramework',
                        'TensorSpec',
                        'FeatureNode',
@@ -5824,6 +6194,7 @@ ConfusionMatrix.model_rebuild()
 MetricResult.model_rebuild()
 ModelFramework.model_rebuild()
 AlgorithmType.model_rebuild()
+CombinedAlgorithm.model_rebuild()
 ModelStructure.model_rebuild()
 Flowchart.model_rebuild()
 ProgrammingFramework.model_rebuild()
@@ -5866,6 +6237,8 @@ Reproducibility.model_rebuild()
 Applicability.model_rebuild()
 IntendedTask.model_rebuild()
 RobustnessTest.model_rebuild()
+PerformanceRequirement.model_rebuild()
+Risk.model_rebuild()
 RequirementCatalogue.model_rebuild()
 SourceDocument.model_rebuild()
 Requirement.model_rebuild()
@@ -5884,6 +6257,7 @@ ChangeEntry.model_rebuild()
 Lineage.model_rebuild()
 License.model_rebuild()
 ServicePlatform.model_rebuild()
+SupplierCommitments.model_rebuild()
 Lifecycle.model_rebuild()
 Deployment.model_rebuild()
 DeploymentModule.model_rebuild()

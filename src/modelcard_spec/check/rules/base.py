@@ -74,11 +74,12 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(rule_id: str, requirements: tuple[str, ...], severity: str, title: str, title_zh: str,
-         messages: Mapping[str, tuple[str, str]] | None = None):
-    """Register a rule function under ``rule_id`` with its check (see :class:`..spec.registry.Check`)."""
+         messages: Mapping[str, tuple[str, str]] | None = None, labels: Mapping[str, str] | None = None):
+    """Register a rule function under ``rule_id`` with its check (see :class:`..spec.registry.Check`;
+    ``labels``: the parameters written with their schema labels, as there)."""
     def register(fn):
-        check = register_check(Check(rule_id, severity, title, title_zh, messages or {}, tuple(requirements)),
-                               origin=fn.__module__)
+        check = register_check(Check(rule_id, severity, title, title_zh, messages or {}, tuple(requirements),
+                                     labels=labels or {}), origin=fn.__module__)
         RULES[rule_id] = Rule(check, fn)
         return fn
     return register

@@ -1,0 +1,103 @@
+"""Rules on the applicability area: performance requirements set against the reported results, and
+the algorithm risks the inspection guide names."""
+
+from __future__ import annotations
+
+from ...spec.resources import schema_index
+from .base import Context, found, rule, is_number, as_text
+
+_REQUIREMENTS = "/applicability/performance_requirements"
+_ASPECT = "applicability.performance_requirements[].aspect"
+_RISK_KIND = "applicability.risks[].kind"
+
+
+def _applicability(ctx: Context) -> dict:
+    app = ctx.data.get("applicability")
+    return app if isinstance(app, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _applicable_requirements(app: dict):
+    """(index, requirement, metric) of each performance requirement that applies and names a metric."""
+    for i, req in enumerate(_list(app.get("performance_requirements"))):
+        if isinstance(req, dict) and req.get("applies") is True and isinstance(req.get("metric"), str):
+            yield i, req, req["metric"]
+
+
+def _results(app: dict):
+    """(pointer, result) of every reported result: the transfer performance and the robustness tests'."""
+    for i, result in enumerate(_list(app.get("transfer_performance"))):
+        if isinstance(result, dict):
+            yield f"/applicability/transfer_performance/{i}", result
+    for t, test in enumerate(_list(app.get("robustness_tests"))):
+        for i, result in enumerate(_list(test.get("results")) if isinstance(test, dict) else []):
+            if isinstance(result, dict):
+                yield f"/applicability/robustness_tests/{t}/results/{i}", result
+
+
+@rule("performance.result-reported", ("MCS-AP-09",), "error",
+      "An applicable performance requirement has a result with its metric", "适用的性能指标要求有以其评价指标报告的结果",
+      messages={"": ("the {aspect} requirement applies and is measured by {metric}, but neither the transfer "
+                     "performance nor a robustness test reports a {metric} result",
+                     "性能指标要求“{aspect}”适用且以 {metric} 衡量，但迁移性能和鲁棒性测试结果中均没有 {metric} 的结果")},
+      labels={"aspect": "value:field", "field": "field"})
+def performance_result_reported(ctx: Context):
+    app = _applicability(ctx)
+    reported = {r.get("metric") for _, r in _results(app)}
+    for i, req, metric in _applicable_requirements(app):
+        if metric not in reported:
+            yield found(f"{_REQUIREMENTS}/{i}/metric", aspect=as_text(req.get("aspect")), metric=metric, field=_ASPECT)
+
+
+@rule("performance.acceptance", ("MCS-AP-09",), "warning",
+      "Reported results meet the card's own acceptance criteria", "报告的结果满足模型卡自身的接受准则",
+      messages={
+          "below": ("{metric} {value} is below the acceptance minimum {minimum} of the {aspect} requirement ({criterion}): "
+                    "restrict the intended uses accordingly or explain the shortfall",
+                    "{metric} {value} 低于性能指标要求“{aspect}”的接受下限 {minimum}（{criterion}）：应相应限制预期用途或说明原因"),
+          "above": ("{metric} {value} is above the acceptance maximum {maximum} of the {aspect} requirement ({criterion}): "
+                    "restrict the intended uses accordingly or explain the shortfall",
+                    "{metric} {value} 高于性能指标要求“{aspect}”的接受上限 {maximum}（{criterion}）：应相应限制预期用途或说明原因"),
+      },
+      labels={"aspect": "value:field", "field": "field"})
+def performance_acceptance(ctx: Context):
+    app = _applicability(ctx)
+    requirements = list(_applicable_requirements(app))
+    for ptr, result in _results(app):
+        value = result.get("value")
+        if not is_number(value):
+            continue
+        for i, req, metric in requirements:
+            if result.get("metric") != metric:
+                continue
+            common = dict(metric=metric, value=value, aspect=as_text(req.get("aspect")), criterion=f"{_REQUIREMENTS}/{i}",
+                          field=_ASPECT)
+            low, high = req.get("minimum"), req.get("maximum")
+            if is_number(low) and value < low:
+                yield found(f"{ptr}/value", "below", minimum=low, **common)
+            if is_number(high) and value > high:
+                yield found(f"{ptr}/value", "above", maximum=high, **common)
+
+
+def _risk_kinds() -> list[str]:
+    """The kinds of risk, in the schema's order."""
+    index = schema_index()
+    return list(index["enums"][index["classes"]["Risk"]["slots"]["kind"]["range"]]["values"])
+
+
+@rule("risks.kinds", ("MCS-AP-13",), "error",
+      "Every kind of algorithm risk the guide names has an entry", "检查指南所列各类算法风险均有条目",
+      messages={"": ("no entry for the risks {missing} (an entry may say why the risk does not arise for this model)",
+                     "缺少以下算法风险的条目：{missing}（条目可说明该风险对本模型为何不存在）")},
+      labels={"missing": "value:field", "field": "field"})
+def risks_kinds(ctx: Context):
+    risks = _applicability(ctx).get("risks")
+    if not isinstance(risks, list):
+        return  # an absent list is the claimed requirement's missing field, not this rule's
+    present = {r.get("kind") for r in risks if isinstance(r, dict)}
+    missing = [kind for kind in _risk_kinds() if kind not in present]
+    if missing:
+        yield found("/applicability/risks", missing=missing, field=_RISK_KIND)
