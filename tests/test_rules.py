@@ -82,6 +82,12 @@ MUTATIONS = {
     "adaptation.recommended-supported": (cxr, lambda d: _set(d["applicability"], ["recommended_adaptation"], "adapter"), "MCS-AP-02", "warning"),
     "dataset.amount-used": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0], ["amount_used"], 200000), "MCS-SD-02", "error"),
     "evidence.path": (cxr, lambda d: _set(d["evidence"][0], ["path"], "../../etc/passwd"), "MCS-LC-05", "error"),
+    "framework.combined-algorithms": (cxr, lambda d: d["model_framework"].pop("combined_algorithms"), "MCS-FW-08", "error"),
+    "performance.result-reported": (cxr, lambda d: _set(d["applicability"]["performance_requirements"][0], ["metric"], "f1_measure"),
+                                    "MCS-AP-09", "error"),
+    "performance.acceptance": (cxr, lambda d: _set(d["applicability"]["performance_requirements"][0], ["minimum"], 0.9),
+                               "MCS-AP-09", "warning"),
+    "risks.kinds": (cxr, lambda d: d["applicability"]["risks"].pop(4), "MCS-AP-13", "error"),
     "conformity.missing-field": (cxr, lambda d: d["model_framework"].pop("flowchart"), "MCS-FW-05", "error"),
     "conformity.unknown-requirement": (cxr, lambda d: d["conformity"]["requirements"].append({"requirement": "MCS-ZZ-99", "status": "claimed"}), "MCS-GEN-07", "error"),
     "conformity.duplicate": (cxr, lambda d: d["conformity"]["requirements"].append(dict(d["conformity"]["requirements"][1])), "MCS-GEN-07", "error"),
@@ -112,6 +118,72 @@ def test_failing_card_triggers_the_check(rule_id):
 def test_passing_card_does_not_trigger_the_check(rule_id):
     base, *_ = MUTATIONS[rule_id]
     assert issues_of(base(), rule_id) == []
+
+
+def test_a_result_outside_the_cards_acceptance_criterion_names_both_numbers_in_both_languages():
+    data = cxr()
+    _set(data["applicability"]["performance_requirements"][0], ["minimum"], 0.9)  # sensitivity 0.91, AP subgroup 0.87
+    _set(data["applicability"]["performance_requirements"][4], ["maximum"], 0.95)  # AUC 0.962 (a nonsense maximum)
+    found = [(i.path, i.message, i.message_zh) for i in issues_of(data, "performance.acceptance")]
+    assert found == [
+        ("/applicability/transfer_performance/3/value",
+         "auc 0.962 is above the acceptance maximum 0.95 of the robustness requirement "
+         "(/applicability/performance_requirements/4): restrict the intended uses accordingly or explain the shortfall",
+         "auc 0.962 高于性能指标要求“鲁棒性/健壮性（robustness）”的接受上限 0.95（/applicability/performance_requirements/4）："
+         "应相应限制预期用途或说明原因"),
+        ("/applicability/transfer_performance/4/value",
+         "sensitivity 0.87 is below the acceptance minimum 0.9 of the false_negatives requirement "
+         "(/applicability/performance_requirements/0): restrict the intended uses accordingly or explain the shortfall",
+         "sensitivity 0.87 低于性能指标要求“假阴性（false_negatives）”的接受下限 0.9（/applicability/performance_requirements/0）："
+         "应相应限制预期用途或说明原因"),
+    ]
+
+
+def test_a_performance_requirement_that_does_not_apply_needs_no_result_and_sets_no_criterion():
+    data = cxr()
+    req = data["applicability"]["performance_requirements"][0]
+    req.update(applies=False, metric="f1_measure")
+    assert issues_of(data, "performance.result-reported") == []
+    req.update(metric="sensitivity", minimum=0.99)
+    assert issues_of(data, "performance.acceptance") == []
+    req.update(applies=True)
+    assert [i.path for i in issues_of(data, "performance.acceptance")] == [
+        "/applicability/transfer_performance/0/value", "/applicability/transfer_performance/4/value"]
+
+
+def test_a_result_of_a_robustness_test_counts_as_reported():
+    data = cxr()
+    app = data["applicability"]
+    app["transfer_performance"].pop(3)  # the only transfer AUC; the adversarial test still reports one
+    assert issues_of(data, "performance.result-reported") == []
+    app["robustness_tests"].pop(1)
+    found = [(i.path, i.message, i.message_zh) for i in issues_of(data, "performance.result-reported")]
+    assert found == [("/applicability/performance_requirements/4/metric",
+                      "the robustness requirement applies and is measured by auc, but neither the transfer performance "
+                      "nor a robustness test reports a auc result",
+                      "性能指标要求“鲁棒性/健壮性（robustness）”适用且以 auc 衡量，但迁移性能和鲁棒性测试结果中均没有 auc 的结果")]
+
+
+def test_missing_risk_kinds_are_listed_in_one_error_with_their_labels():
+    data = cxr()
+    risks = data["applicability"]["risks"]
+    risks[:] = [r for r in risks if r["kind"] not in ("underfitting", "population_difference")]
+    found = [(i.path, i.message, i.message_zh) for i in issues_of(data, "risks.kinds")]
+    assert found == [("/applicability/risks",
+                      "no entry for the risks population_difference, underfitting (an entry may say why the risk does "
+                      "not arise for this model)",
+                      "缺少以下算法风险的条目：中外差异（population_difference）、欠拟合（underfitting）（条目可说明该风险对本模型为何不存在）")]
+    data["applicability"].pop("risks")  # no list at all: the claimed requirement's missing field, not this rule
+    assert issues_of(data, "risks.kinds") == []
+
+
+def test_a_combined_technique_needs_an_entry_of_its_own_technique():
+    data = ct()
+    data["model_framework"]["algorithm_type"]["combined_techniques"] = ["transfer_learning", "ensemble_learning"]
+    found = [(i.path, i.message_zh) for i in issues_of(data, "framework.combined-algorithms", CT)]
+    assert found == [("/model_framework/algorithm_type/combined_techniques/1",
+                      "声明组合使用了集成学习（ensemble_learning），但组合使用的算法（combined_algorithms）中没有该技术的条目"
+                      "（算法基本信息和选用依据）")]
 
 
 def test_an_unknown_reference_names_the_kind_of_object_in_both_languages():
@@ -653,6 +725,8 @@ VARIANTS = {
     ("evidence.sha256", "mismatch"): (None, lambda d: None),
     ("evidence.sha256", "missing"): (None, lambda d: None),
     ("evidence.sha256", "unreadable"): (None, lambda d: _set(_evidence_of(d, "ev-config"), ["path"], "evidence/a-folder")),
+    ("performance.acceptance", "above"):
+        (ct, lambda d: _set(d["applicability"]["performance_requirements"][6], ["maximum"], 3.0)),
 }
 
 

@@ -83,7 +83,7 @@ def performance_acceptance(ctx: Context):
 
 
 def _risk_kinds() -> list[str]:
-    """The kinds of risk, in the schema's order."""
+    """The kinds of risk, in the order of the generated schema index (by name)."""
     index = schema_index()
     return list(index["enums"][index["classes"]["Risk"]["slots"]["kind"]["range"]]["values"])
 
