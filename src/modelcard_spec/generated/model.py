@@ -4373,15 +4373,13 @@ class Applicability(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '迁移性能'}},
          'domain_of': ['Applicability']} })
     performance_requirements: Optional[list[PerformanceRequirement]] = Field(default=None, title="Performance requirements", description="""For each kind of performance indicator the inspection guide names (false negatives and false positives, repeatability and reproducibility, robustness, real-time behaviour), whether it applies to the model's intended tasks, the metric and acceptance criterion that measure it, and why, including the trade-offs between indicators.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '对检查指南所列各类性能指标（假阴性与假阳性、重复性与再现性、鲁棒性/健壮性、实时性），说明其对模型预期目标任务是否适用、 '
-                                                         '衡量该指标的评价指标及其接受准则，以及理由（含不同性能指标之间的制约关系）。'},
+                                                'value': '对检查指南所列各类性能指标（假阴性与假阳性、重复性与再现性、鲁棒性/健壮性、实时性），说明其对模型预期目标任务是否适用、衡量该指标的评价指标及其接受准则，以及理由（含不同性能指标之间的制约关系）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能指标要求'}},
          'domain_of': ['Applicability']} })
     performance_comparison: Optional[str] = Field(default=None, title="Performance comparison across test scenarios", description="""How performance compares across the test scenarios reported (datasets, sites, devices, subgroups, stress and adversarial tests), how much it varies, why, and the restrictions and warnings that follow.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '各类测试场景（数据集、机构、设备、亚组、压力测试和对抗测试）之间的性能比较分析：性能变异度大小、变异原因， '
-                                                         '以及据此提出的使用限制和警示提示。'},
+                                                'value': '各类测试场景（数据集、机构、设备、亚组、压力测试和对抗测试）之间的性能比较分析：性能变异度大小、变异原因，以及据此提出的使用限制和警示提示。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-12'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能比较分析'}},
@@ -4417,8 +4415,7 @@ class Applicability(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '偏倚'}},
          'domain_of': ['Applicability']} })
     risks: Optional[list[Risk]] = Field(default=None, title="Algorithm risks", description="""The algorithm risks the inspection guide names (over-fitting and under-fitting, false negatives and false positives, data contamination and data bias, differences between Chinese and foreign populations), one entry per kind, each with the known control measures or the reason the risk does not arise for this model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '检查指南所列的算法风险（过拟合与欠拟合、假阴性与假阳性、数据污染与数据偏倚、中外差异），每类一条， '
-                                                         '说明已知的控制措施，或该风险对本模型不存在的理由。'},
+                                                'value': '检查指南所列的算法风险（过拟合与欠拟合、假阴性与假阳性、数据污染与数据偏倚、中外差异），每类一条，说明已知的控制措施，或该风险对本模型不存在的理由。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算法风险'}},
