@@ -146,3 +146,22 @@ def test_what_is_the_kits_own_says_so(rid):
     req = _req(RAW, rid)
     assert "mcs-kit" in [s["document"] for s in req["sources"]] or "本工具包" in req["statement_zh"]
     assert "kit" in req["statement"] and "本工具包" in req["statement_zh"], rid
+
+
+def test_lc05_asks_for_the_traceability_report_the_guide_names_and_is_incomplete_without_it():
+    """MCS-LC-05 rests on the guide's algorithm traceability-analysis report: a card claiming it without
+    citing such a report gets one located warning and the requirement is incomplete, not failed."""
+    from conftest import EXAMPLES
+    from modelcard_spec.check.loading import read_card
+    from modelcard_spec.check.pipeline import check_data
+
+    card = read_card(EXAMPLES / "wdbc-cytology-mlp" / "card.yaml")
+    issues, statuses = check_data(card.data, card.path.parent)
+    assert not [i for i in issues if i.rule == "evidence.traceability-report"]
+    data = copy.deepcopy(card.data)
+    data["evidence"] = [e for e in data["evidence"] if "MCS-LC-05" not in (e.get("supports") or [])]
+    issues, statuses = check_data(data, card.path.parent)
+    found = [i for i in issues if i.rule == "evidence.traceability-report"]
+    assert [(i.path, i.severity, i.requirement) for i in found] == [("/evidence", "warning", "MCS-LC-05")]
+    assert "追溯" in found[0].message_zh
+    assert next(s for s in statuses if s["id"] == "MCS-LC-05")["status"] == "incomplete"
