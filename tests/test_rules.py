@@ -126,15 +126,15 @@ def test_a_result_outside_the_cards_acceptance_criterion_names_both_numbers_in_b
     _set(data["applicability"]["performance_requirements"][4], ["maximum"], 0.95)  # AUC 0.962 (a nonsense maximum)
     found = [(i.path, i.message, i.message_zh) for i in issues_of(data, "performance.acceptance")]
     assert found == [
-        ("/applicability/transfer_performance/3/value",
-         "auc 0.962 is above the acceptance maximum 0.95 of the robustness requirement "
-         "(/applicability/performance_requirements/4): restrict the intended uses accordingly or explain the shortfall",
-         "auc 0.962 高于性能指标要求“鲁棒性/健壮性（robustness）”的接受上限 0.95（/applicability/performance_requirements/4）："
+        ("/applicability/performance_requirements/0/minimum",
+         "the sensitivity result 0.87 (/applicability/transfer_performance/4) is below the acceptance minimum 0.9 of the "
+         "false_negatives requirement: restrict the intended uses accordingly or explain the shortfall",
+         "sensitivity 结果 0.87（/applicability/transfer_performance/4）低于性能指标要求“假阴性（false_negatives）”的接受下限 0.9："
          "应相应限制预期用途或说明原因"),
-        ("/applicability/transfer_performance/4/value",
-         "sensitivity 0.87 is below the acceptance minimum 0.9 of the false_negatives requirement "
-         "(/applicability/performance_requirements/0): restrict the intended uses accordingly or explain the shortfall",
-         "sensitivity 0.87 低于性能指标要求“假阴性（false_negatives）”的接受下限 0.9（/applicability/performance_requirements/0）："
+        ("/applicability/performance_requirements/4/maximum",
+         "the auc result 0.962 (/applicability/transfer_performance/3) is above the acceptance maximum 0.95 of the "
+         "robustness requirement: restrict the intended uses accordingly or explain the shortfall",
+         "auc 结果 0.962（/applicability/transfer_performance/3）高于性能指标要求“鲁棒性/健壮性（robustness）”的接受上限 0.95："
          "应相应限制预期用途或说明原因"),
     ]
 
@@ -147,8 +147,8 @@ def test_a_performance_requirement_that_does_not_apply_needs_no_result_and_sets_
     req.update(metric="sensitivity", minimum=0.99)
     assert issues_of(data, "performance.acceptance") == []
     req.update(applies=True)
-    assert [i.path for i in issues_of(data, "performance.acceptance")] == [
-        "/applicability/transfer_performance/0/value", "/applicability/transfer_performance/4/value"]
+    assert [i.params["result"] for i in issues_of(data, "performance.acceptance")] == [
+        "/applicability/transfer_performance/0", "/applicability/transfer_performance/4"]
 
 
 def test_a_result_of_a_robustness_test_counts_as_reported():
@@ -181,9 +181,12 @@ def test_a_combined_technique_needs_an_entry_of_its_own_technique():
     data = ct()
     data["model_framework"]["algorithm_type"]["combined_techniques"] = ["transfer_learning", "ensemble_learning"]
     found = [(i.path, i.message_zh) for i in issues_of(data, "framework.combined-algorithms", CT)]
-    assert found == [("/model_framework/algorithm_type/combined_techniques/1",
-                      "声明组合使用了集成学习（ensemble_learning），但组合使用的算法（combined_algorithms）中没有该技术的条目"
-                      "（算法基本信息和选用依据）")]
+    assert found == [("/model_framework/combined_algorithms",
+                      "/model_framework/algorithm_type/combined_techniques/1 声明组合使用了集成学习（ensemble_learning），"
+                      "但此处没有该技术的条目（算法基本信息和选用依据）")]
+    data["model_framework"]["algorithm_type"]["combined_techniques"] = ["none"]  # stated: nothing combined
+    data["model_framework"].pop("combined_algorithms")
+    assert issues_of(data, "framework.combined-algorithms", CT) == []
 
 
 def test_an_unknown_reference_names_the_kind_of_object_in_both_languages():

@@ -549,6 +549,10 @@ class CombinedTechnique(str, Enum):
     """
     Reinforcement learning combined with other methods.
     """
+    None_ = "none"
+    """
+    No technique is used in combination.
+    """
 
 
 class FrameworkKind(str, Enum):
@@ -2485,7 +2489,7 @@ class CombinedAlgorithm(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/model',
          'title': 'Combined algorithm'})
 
-    technique: CombinedTechnique = Field(default=..., title="Technique", description="""The technique this algorithm implements.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    technique: Optional[CombinedTechnique] = Field(default=None, title="Technique", description="""The technique this algorithm implements.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该算法所属的组合技术。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-08'},
@@ -4599,13 +4603,13 @@ class PerformanceRequirement(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Performance requirement'})
 
-    aspect: PerformanceAspect = Field(default=..., title="Indicator", description="""The kind of performance indicator.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    aspect: Optional[PerformanceAspect] = Field(default=None, title="Indicator", description="""The kind of performance indicator.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '性能指标的类别。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能指标类别'}},
          'domain_of': ['PerformanceRequirement']} })
-    applies: bool = Field(default=..., title="Applies", description="""Whether the indicator applies to the model's intended tasks.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    applies: Optional[bool] = Field(default=None, title="Applies", description="""Whether the indicator applies to the model's intended tasks.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该性能指标对模型预期目标任务是否适用。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-09'},
@@ -4647,7 +4651,7 @@ class Risk(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Algorithm risk'})
 
-    kind: RiskKind = Field(default=..., title="Kind", description="""The kind of risk.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    kind: Optional[RiskKind] = Field(default=None, title="Kind", description="""The kind of risk.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '风险的类别。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-13'},

@@ -55,31 +55,29 @@ def performance_result_reported(ctx: Context):
 @rule("performance.acceptance", ("MCS-AP-09",), "warning",
       "Reported results meet the card's own acceptance criteria", "报告的结果满足模型卡自身的接受准则",
       messages={
-          "below": ("{metric} {value} is below the acceptance minimum {minimum} of the {aspect} requirement ({criterion}): "
-                    "restrict the intended uses accordingly or explain the shortfall",
-                    "{metric} {value} 低于性能指标要求“{aspect}”的接受下限 {minimum}（{criterion}）：应相应限制预期用途或说明原因"),
-          "above": ("{metric} {value} is above the acceptance maximum {maximum} of the {aspect} requirement ({criterion}): "
-                    "restrict the intended uses accordingly or explain the shortfall",
-                    "{metric} {value} 高于性能指标要求“{aspect}”的接受上限 {maximum}（{criterion}）：应相应限制预期用途或说明原因"),
+          "below": ("the {metric} result {value} ({result}) is below the acceptance minimum {minimum} of the {aspect} "
+                    "requirement: restrict the intended uses accordingly or explain the shortfall",
+                    "{metric} 结果 {value}（{result}）低于性能指标要求“{aspect}”的接受下限 {minimum}：应相应限制预期用途或说明原因"),
+          "above": ("the {metric} result {value} ({result}) is above the acceptance maximum {maximum} of the {aspect} "
+                    "requirement: restrict the intended uses accordingly or explain the shortfall",
+                    "{metric} 结果 {value}（{result}）高于性能指标要求“{aspect}”的接受上限 {maximum}：应相应限制预期用途或说明原因"),
       },
       labels={"aspect": "value:field", "field": "field"})
 def performance_acceptance(ctx: Context):
+    """At the criterion (what the card sets), naming the result that falls outside it."""
     app = _applicability(ctx)
-    requirements = list(_applicable_requirements(app))
-    for ptr, result in _results(app):
-        value = result.get("value")
-        if not is_number(value):
-            continue
-        for i, req, metric in requirements:
-            if result.get("metric") != metric:
+    results = list(_results(app))
+    for i, req, metric in _applicable_requirements(app):
+        for ptr, result in results:
+            value = result.get("value")
+            if result.get("metric") != metric or not is_number(value):
                 continue
-            common = dict(metric=metric, value=value, aspect=as_text(req.get("aspect")), criterion=f"{_REQUIREMENTS}/{i}",
-                          field=_ASPECT)
+            common = dict(metric=metric, value=value, aspect=as_text(req.get("aspect")), result=ptr, field=_ASPECT)
             low, high = req.get("minimum"), req.get("maximum")
             if is_number(low) and value < low:
-                yield found(f"{ptr}/value", "below", minimum=low, **common)
+                yield found(f"{_REQUIREMENTS}/{i}/minimum", "below", minimum=low, **common)
             if is_number(high) and value > high:
-                yield found(f"{ptr}/value", "above", maximum=high, **common)
+                yield found(f"{_REQUIREMENTS}/{i}/maximum", "above", maximum=high, **common)
 
 
 def _risk_kinds() -> list[str]:

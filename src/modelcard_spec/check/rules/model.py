@@ -83,17 +83,19 @@ def adaptation_recommended_supported(ctx: Context):
 @rule("framework.combined-algorithms", ("MCS-FW-08",), "error",
       "Each combined technique has its algorithm's basic information and rationale",
       "组合使用的每项技术均给出算法基本信息和选用依据",
-      messages={"": ("{technique} is declared as a combined technique, but no entry of combined_algorithms gives its "
+      messages={"": ("{declared} declares {technique} as a combined technique, but no entry here gives its "
                      "algorithm's basic information and selection rationale",
-                     "声明组合使用了{technique}，但组合使用的算法（combined_algorithms）中没有该技术的条目（算法基本信息和选用依据）")},
+                     "{declared} 声明组合使用了{technique}，但此处没有该技术的条目（算法基本信息和选用依据）")},
       labels={"technique": "value:field", "field": "field"})
 def framework_combined_algorithms(ctx: Context):
+    """At the list of combined algorithms (where the entry belongs), naming the technique declared."""
     framework = ctx.data.get("model_framework") if isinstance(ctx.data.get("model_framework"), dict) else {}
     algorithm_type = framework.get("algorithm_type") if isinstance(framework.get("algorithm_type"), dict) else {}
     techniques = algorithm_type.get("combined_techniques")
     algorithms = framework.get("combined_algorithms") if isinstance(framework.get("combined_algorithms"), list) else []
     described = {a.get("technique") for a in algorithms if isinstance(a, dict)}
     for i, technique in enumerate(techniques if isinstance(techniques, list) else []):
-        if isinstance(technique, str) and technique not in described:
-            yield found(f"/model_framework/algorithm_type/combined_techniques/{i}", technique=technique,
+        if isinstance(technique, str) and technique != "none" and technique not in described:
+            yield found("/model_framework/combined_algorithms", technique=technique,
+                        declared=f"/model_framework/algorithm_type/combined_techniques/{i}",
                         field="model_framework.algorithm_type.combined_techniques")
