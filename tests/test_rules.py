@@ -83,7 +83,7 @@ MUTATIONS = {
     "dataset.amount-used": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0], ["amount_used"], 200000), "MCS-SD-02", "error"),
     "evidence.path": (cxr, lambda d: _set(d["evidence"][0], ["path"], "../../etc/passwd"), "MCS-LC-05", "error"),
     "framework.combined-algorithms": (cxr, lambda d: d["model_framework"].pop("combined_algorithms"), "MCS-FW-08", "error"),
-    "performance.result-reported": (cxr, lambda d: _set(d["applicability"]["performance_requirements"][0], ["metric"], "f1_measure"),
+    "performance.result-reported": (cxr, lambda d: _set(d["applicability"]["performance_requirements"][0], ["acceptance_metric"], "f1_measure"),
                                     "MCS-AP-09", "error"),
     "performance.acceptance": (cxr, lambda d: _set(d["applicability"]["performance_requirements"][0], ["minimum"], 0.9),
                                "MCS-AP-09", "warning"),
@@ -142,9 +142,9 @@ def test_a_result_outside_the_cards_acceptance_criterion_names_both_numbers_in_b
 def test_a_performance_requirement_that_does_not_apply_needs_no_result_and_sets_no_criterion():
     data = cxr()
     req = data["applicability"]["performance_requirements"][0]
-    req.update(applies=False, metric="f1_measure")
+    req.update(applies=False, acceptance_metric="f1_measure")
     assert issues_of(data, "performance.result-reported") == []
-    req.update(metric="sensitivity", minimum=0.99)
+    req.update(acceptance_metric="sensitivity", minimum=0.99)
     assert issues_of(data, "performance.acceptance") == []
     req.update(applies=True)
     assert [i.params["result"] for i in issues_of(data, "performance.acceptance")] == [
@@ -158,7 +158,7 @@ def test_a_result_of_a_robustness_test_counts_as_reported():
     assert issues_of(data, "performance.result-reported") == []
     app["robustness_tests"].pop(1)
     found = [(i.path, i.message, i.message_zh) for i in issues_of(data, "performance.result-reported")]
-    assert found == [("/applicability/performance_requirements/4/metric",
+    assert found == [("/applicability/performance_requirements/4/acceptance_metric",
                       "the robustness requirement applies and is measured by auc, but neither the transfer performance "
                       "nor a robustness test reports a auc result",
                       "性能指标要求“鲁棒性/健壮性（robustness）”适用且以 auc 衡量，但迁移性能和鲁棒性测试结果中均没有 auc 的结果")]

@@ -2313,7 +2313,7 @@ class MetricResult(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03 MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '指标'}},
-         'domain_of': ['MetricResult', 'PerformanceRequirement'],
+         'domain_of': ['MetricResult'],
          'exact_mappings': ['dqv:isMeasurementOf']} })
     value: float = Field(default=..., title="Value", description="""Point estimate of the metric, as a fraction for proportions (0.91, not 91).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '指标的点估计值；比例类指标以小数表示（0.91 而非 '
@@ -4615,12 +4615,12 @@ class PerformanceRequirement(ConfiguredBaseModel):
                                               'value': 'MCS-AP-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '是否适用'}},
          'domain_of': ['PerformanceRequirement']} })
-    metric: Optional[Metric] = Field(default=None, title="Metric", description="""The metric, from the controlled vocabulary, that measures the indicator; a result with this metric is expected among the transfer performance or the robustness test results.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    acceptance_metric: Optional[Metric] = Field(default=None, title="Metric", description="""The metric, from the controlled vocabulary, that measures the indicator; a result with this metric is expected among the transfer performance or the robustness test results.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '衡量该性能指标所用的评价指标（取自受控词表）；迁移性能或鲁棒性测试结果中应有该指标的结果。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评价指标'}},
-         'domain_of': ['MetricResult', 'PerformanceRequirement']} })
+         'domain_of': ['PerformanceRequirement']} })
     minimum: Optional[float] = Field(default=None, title="Acceptance minimum", description="""Acceptance criterion - the lowest acceptable value of the metric.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '接受准则：该评价指标的最低可接受值。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',

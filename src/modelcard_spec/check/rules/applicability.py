@@ -23,8 +23,8 @@ def _list(value) -> list:
 def _applicable_requirements(app: dict):
     """(index, requirement, metric) of each performance requirement that applies and names a metric."""
     for i, req in enumerate(_list(app.get("performance_requirements"))):
-        if isinstance(req, dict) and req.get("applies") is True and isinstance(req.get("metric"), str):
-            yield i, req, req["metric"]
+        if isinstance(req, dict) and req.get("applies") is True and isinstance(req.get("acceptance_metric"), str):
+            yield i, req, req["acceptance_metric"]
 
 
 def _results(app: dict):
@@ -49,7 +49,7 @@ def performance_result_reported(ctx: Context):
     reported = {r.get("metric") for _, r in _results(app)}
     for i, req, metric in _applicable_requirements(app):
         if metric not in reported:
-            yield found(f"{_REQUIREMENTS}/{i}/metric", aspect=as_text(req.get("aspect")), metric=metric, field=_ASPECT)
+            yield found(f"{_REQUIREMENTS}/{i}/acceptance_metric", aspect=as_text(req.get("aspect")), metric=metric, field=_ASPECT)
 
 
 @rule("performance.acceptance", ("MCS-AP-09",), "warning",
