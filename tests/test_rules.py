@@ -600,7 +600,7 @@ def test_structural_messages_quote_field_titles_in_chinese():
     data["model_parameters"]["total_parameters"] = "x"
     issues = {i.path: i.message_zh for i in structural.check(data, data.get("provider_kind"))}
     assert issues["/model_parameters/weight_files/0/sha256"] == ("'zz' 不符合“SHA-256（model_parameters.weight_files[].sha256）”"
-                                                             "的格式（模式 ^[a-f0-9]{64}$）")
+                                                             "的格式（正则表达式 ^[a-f0-9]{64}$）")
     assert issues["/model_parameters/total_parameters"] == "“参数总量（model_parameters.total_parameters）”应为整数，而不是字符串（'x'）"
 
 

@@ -109,7 +109,7 @@ def requirement_pages(out: Path, cat: dict, slots_of: dict) -> list[str]:
 def field_reference(out: Path, index: dict, area_of: dict) -> None:
     lines = ["# Field reference / 字段参考", "",
              "Every class and field of the card schema, with its type, cardinality and the requirements it serves. "
-             "模型卡模式中的每个类和字段，以及其类型、基数和所服务的要求。", ""]
+             "模型卡规范中的每个类和字段，以及其类型、基数和所服务的要求。", ""]
     for cname, cls in sorted(index["classes"].items()):
         lines += [f"## {cname} — {cls['title']} / {cls.get('title_zh', '')} {{#{field_anchor(cname)}}}", "",
                   esc(cls.get("description")), "", esc(cls.get("description_zh")), "", f"IRI: `{cls['uri']}`", "",

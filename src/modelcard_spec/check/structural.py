@@ -79,10 +79,10 @@ _schema_check("enum", "Coded values are among the allowed values", "编码取值
                "renamed": ("{value} is an earlier version's name for {current} ({field}): write {current}; "
                            "see the schema's description of that value for what else it needs",
                            "{value} 是{current}（{field}）在早期版本中的名称：应改写为 {current}；"
-                           "其他所需内容见模式中对该取值的说明")},
+                           "其他所需内容见本规范中对该取值的说明")},
               labels={"field": "field", "allowed": "value:field", "suggestion": "value:field", "current": "value:field"})
 _PATTERN = {"": ("{value} is not in the required form for {field} (pattern {pattern})",
-                 "{value} 不符合{field}的格式（模式 {pattern}）")}
+                 "{value} 不符合{field}的格式（正则表达式 {pattern}）")}
 _schema_check("pattern", "Values are in the form the specification defines", "取值符合规范规定的格式", _PATTERN)
 _schema_check("format", "Dates and URIs are well formed", "日期与 URI 格式正确",
               {"date": ("{field}: {value} is not a date written YYYY-MM-DD",
@@ -118,7 +118,7 @@ register(Check("schema.version", "error", "The card declares a specification ver
                              "against {checked}: set schema_version to {checked} after the changes the guide "
                              "'Updating a card from schema {declared}' lists",
                              "本模型卡依据的是本规范的早期版本 {declared}，已按 {checked} 检查：请按指南"
-                             "“从模式 {declared} 更新模型卡”所列的修改更新后，将 schema_version 改为 {checked}")},
+                             "“从规范 {declared} 版更新模型卡”所列的修改更新后，将 schema_version 改为 {checked}")},
                reports_against=_FIELD))
 
 def _renamed(value, allowed: list[str]) -> str | None:

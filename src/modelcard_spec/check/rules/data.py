@@ -94,7 +94,7 @@ def augmentation_test_set(ctx: Context):
       messages={
           "no-primary": ("the annotation roles include no primary annotator", "标注人员角色中没有初级标注人员"),
           "not-independent": ("primary annotation, review and arbitration of one case must be done by different people",
-                              "同一例数据的初级标注、审核和仲裁人员不可相互兼任"),
+                              "同一例数据的初级标注、审核和仲裁人员不应相互兼任"),
       })
 def annotation_roles(ctx: Context):
     for ptr, a in ctx.instances("AnnotationProcess"):
