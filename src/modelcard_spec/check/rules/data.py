@@ -135,12 +135,15 @@ def _plain(number):
 
 
 def _multiplier_holds(annotated: int, augmented: int, multiplier) -> bool:
-    """augmented = annotated × multiplier up to rounding: the product rounded to a whole number, or the
-    multiplier written with d decimals being augmented / annotated rounded to d decimals."""
+    """augmented = annotated × multiplier up to rounding: the product rounded to a whole number, or a
+    fractional multiplier written with d decimals being augmented / annotated rounded to d decimals (a
+    whole multiplier, 2 or 2.0, is taken as exact)."""
     if abs(augmented - annotated * multiplier) < 1:
         return True
+    if float(multiplier).is_integer() or annotated == 0:
+        return False
     places = decimal_places(float(multiplier))
-    return annotated > 0 and places > 0 and round(augmented / annotated, places) == round(float(multiplier), places)
+    return round(augmented / annotated, places) == round(float(multiplier), places)
 
 
 @rule("augmentation.comparison", ("MCS-TR-02",), "error",
