@@ -246,8 +246,8 @@ def dataset_historical(ctx: Context):
 
 @rule("dataset.public-evaluation-database", ("MCS-AP-11",), "error",
       "A public database is not used as an evaluation database", "不应使用公开数据库作为测评数据库",
-      messages={"": ("the dataset '{name}' is public and is used as an evaluation database; the guide says "
-                     "\"不应使用公开数据库作为测评数据库\" (a public database should not be used as an evaluation database)",
+      messages={"": ("the dataset '{name}' is public and is used as an evaluation database; the guide says that a "
+                     "public database should not be used as an evaluation database",
                      "数据集“{name}”为公开数据集且用作测评数据库；指南规定“不应使用公开数据库作为测评数据库”")})
 def dataset_public_evaluation_database(ctx: Context):
     for ptr, d in ctx.instances("Dataset"):
