@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "schema"
 ROOT_SCHEMA = SCHEMA_DIR / "modelcard_spec.yaml"
 CATALOGUE = SCHEMA_DIR / "requirements.yaml"
+SOURCES_DIR = ROOT / "sources"
+INVENTORY = SOURCES_DIR / "statements.yaml"
 OUT_DIR = ROOT / "src" / "modelcard_spec" / "generated"
 
 ZH_TITLE = "mcs:title_zh"
@@ -366,8 +368,123 @@ def build_catalogue(catalogue_schema: dict, index: dict) -> dict:
     ]
     order = {a["id"]: a["order"] for a in data["areas"]}
     data["requirements"].sort(key=lambda r: (order[r["area"]], r["id"]))
+    inventory = yaml.safe_load(INVENTORY.read_text(encoding="utf-8"))
+    texts = {d["file"]: (SOURCES_DIR / d["file"]).read_text(encoding="utf-8") for d in data["documents"] if d.get("file")}
+    problems = trace_problems(data, inventory, texts)
+    if problems:
+        raise SystemExit("schema/requirements.yaml does not trace the sources:\n" + "\n".join(f"  {p}" for p in problems))
+    data["statements"] = traced_statements(data, inventory)
+    data["coverage"] = trace_coverage(data["statements"])
+    enums = yaml.safe_load((SCHEMA_DIR / "requirement.yaml").read_text(encoding="utf-8"))["enums"]
+    data["trace_vocabulary"] = {
+        key: {name: {"title": v["title"], "title_zh": v["annotations"][ZH_TITLE], "description": v["description"],
+                     "description_zh": v["annotations"][ZH_DESC]} for name, v in enums[enum]["permissible_values"].items()}
+        for key, enum in (("encoding", "StatementEncoding"), ("reason", "TraceReason"))}
+    del data["statement_trace"]
     data["$comment"] = HEADER
     return data
+
+
+# The scopes of the inventory whose statements a model card is to carry: at least COVERAGE_TARGET of
+# them must be fully encoded (issue: "trace every statement of the sources").
+CARD_SCOPES = ("model_documentation", "model_evaluation")
+COVERAGE_TARGET = 0.9
+
+
+def _normalised_proposal(text: str) -> str:
+    """The proposal's text as the inventory quotes it: each line break deleted with the spaces or tabs
+    directly around it (its header, 'Locators')."""
+    import re
+
+    return re.sub(r"[ \t]*\n[ \t]*", "", text)
+
+
+def trace_problems(catalogue: dict, inventory: list, texts: dict) -> list[str]:
+    """What is wrong with the catalogue's trace of the source-statement inventory: a statement neither
+    traced nor given a reason, a locator naming an unknown statement or the wrong document or section,
+    a passage not verbatim. Empty if the trace is sound."""
+    statements = {s["id"]: s for s in inventory}
+    files = {d["id"]: d.get("file") for d in catalogue["documents"]}
+    problems = []
+    cited: dict[str, list[str]] = {}
+    for req in catalogue["requirements"]:
+        for loc in req["sources"]:
+            named = loc.get("statements") or []
+            for sid in named:
+                cited.setdefault(sid, []).append(req["id"])
+                s = statements.get(sid)
+                if s is None:
+                    problems.append(f"{req['id']}: statement {sid} is not in the inventory")
+                    continue
+                if files.get(loc["document"]) != s["document"]:
+                    problems.append(f"{req['id']}: {sid} is in {s['document']}, not in document {loc['document']}")
+                if loc["section"] != s["section"]:
+                    problems.append(f"{req['id']}: {sid}'s section is {s['section']!r}, not {loc['section']!r}")
+            passage = loc.get("passage")
+            if passage:
+                if not named:
+                    problems.append(f"{req['id']}: a passage from {loc['document']} names no statement")
+                elif not any(passage in statements[sid]["passage_zh"] for sid in named if sid in statements):
+                    problems.append(f"{req['id']}: passage {passage!r} is in none of {', '.join(named)}")
+            if named and not files.get(loc["document"]):
+                problems.append(f"{req['id']}: document {loc['document']} has no file, so it has no statements")
+    seen = set()
+    for entry in catalogue["statement_trace"]:
+        sid, encoding = entry["statement"], entry["encoding"]
+        if sid in seen:
+            problems.append(f"{sid}: traced twice")
+        seen.add(sid)
+        if sid not in statements:
+            problems.append(f"{sid}: traced but not in the inventory")
+            continue
+        if (encoding != "not_encoded") != (sid in cited):
+            problems.append(f"{sid}: encoding {encoding}, but " + (f"cited by {', '.join(cited[sid])}" if sid in cited
+                                                                      else "no requirement cites it"))
+        if encoding != "full" and not (entry.get("reason") and entry.get("note") and entry.get("note_zh")):
+            problems.append(f"{sid}: encoding {encoding} needs a reason and a note in both languages")
+    problems += [f"{sid}: neither traced nor excluded with a reason" for sid in statements if sid not in seen]
+    for s in inventory:  # the inventory itself: each passage verbatim in its document, as its header says
+        text = texts.get(s["document"])
+        if text is None:
+            problems.append(f"{s['id']}: document {s['document']} is not held in sources/")
+            continue
+        line = text.split("\n")[2] if not s["locator"].startswith("L") else None
+        if line is not None:
+            at = int(s["locator"].lstrip("@"))
+            if line[at:at + len(s["passage_zh"])] != s["passage_zh"]:
+                problems.append(f"{s['id']}: passage not at {s['locator']} of {s['document']}")
+        elif s["passage_zh"] not in _normalised_proposal(text):
+            problems.append(f"{s['id']}: passage not verbatim in {s['document']}")
+    return problems
+
+
+def traced_statements(catalogue: dict, inventory: list) -> list[dict]:
+    """The inventory's statements, in its order, each with its trace and the requirements citing it."""
+    trace = {t["statement"]: t for t in catalogue["statement_trace"]}
+    documents = {d.get("file"): d["id"] for d in catalogue["documents"]}
+    cited: dict[str, list[str]] = {}
+    for req in catalogue["requirements"]:
+        for loc in req["sources"]:
+            for sid in loc.get("statements") or []:
+                if req["id"] not in cited.setdefault(sid, []):
+                    cited[sid].append(req["id"])
+    out = []
+    for s in inventory:
+        t = trace[s["id"]]
+        out.append({"id": s["id"], "document": documents[s["document"]], "locator": s["locator"],
+                    "section": s["section"], "passage_zh": s["passage_zh"], "gist_en": s["gist_en"],
+                    "scope": s["scope"], "encoding": t["encoding"], "requirements": cited.get(s["id"], []),
+                    **{k: t[k] for k in ("reason", "note", "note_zh") if t.get(k)}})
+    return out
+
+
+def trace_coverage(statements: list[dict]) -> dict:
+    """How many of the statements a card is to carry the catalogue encodes fully, in part, or not."""
+    in_scope = [s for s in statements if s["scope"] in CARD_SCOPES]
+    counts = {e: sum(1 for s in in_scope if s["encoding"] == e) for e in ("full", "partial", "not_encoded")}
+    return {"scopes": list(CARD_SCOPES), "statements": len(in_scope), **counts,
+            "full_share": round(counts["full"] / len(in_scope), 4) if in_scope else 1.0,
+            "target": COVERAGE_TARGET}
 
 
 def generate_skos(index: dict, catalogue: dict) -> str:

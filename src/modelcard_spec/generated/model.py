@@ -1539,6 +1539,50 @@ class ReviewerVerdict(str, Enum):
     """
 
 
+class StatementEncoding(str, Enum):
+    """
+    How far the catalogue encodes a statement of the source documents.
+    """
+    Fully_encoded = "full"
+    """
+    A requirement says what the statement says, and card fields hold it.
+    """
+    Partly_encoded = "partial"
+    """
+    Requirements encode part of the statement; the note says what is left out and why.
+    """
+    Not_encoded = "not_encoded"
+    """
+    No requirement encodes the statement, for the reason given.
+    """
+
+
+class TraceReason(str, Enum):
+    """
+    Why a statement of the source documents is not, or not fully, encoded as a requirement on a model card.
+    """
+    Quality_system_process = "quality_system"
+    """
+    An activity, procedure or record of the organisation's quality management system (people, premises, equipment records, SOPs, backups, access control); a model card describes the delivered model, not the organisation.
+    """
+    Device_level = "device_level"
+    """
+    A duty of the device maker for the finished device (its safety level, software validation, use restrictions of the product); the model card supplies the model's part.
+    """
+    Outside_the_standardAPOSTROPHEs_scope = "outside_scope"
+    """
+    The proposal excludes it: the standard does not evaluate the pre-trained model's research-and-development process (proposal L103).
+    """
+    About_the_documents = "about_the_documents"
+    """
+    A statement about the standard or the guide itself (purpose, scope, status), not a requirement on a model or its card.
+    """
+    Definitions = "definitions"
+    """
+    Terms and definitions, used in the vocabularies and labels rather than as requirements.
+    """
+
+
 class VerificationStatus(str, Enum):
     """
     What running a declared example gave.
@@ -3915,7 +3959,7 @@ class DataCompliance(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '合规性声明'}},
-         'domain_of': ['DataCompliance', 'Requirement']} })
+         'domain_of': ['DataCompliance', 'StatementTrace', 'Requirement']} })
     institutions: Optional[list[SourceInstitution]] = Field(default=None, title="Source institutions", description="""Institutions the data came from, with region and amount.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据来源机构，含所在地域和数据收集量。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4619,11 +4663,11 @@ class RequirementCatalogue(ConfiguredBaseModel):
     note: str = Field(default=..., title="Note", description="""Status of the catalogue with respect to the official text.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目录相对于官方文本的状态说明。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
-         'domain_of': ['RequirementCatalogue']} })
+         'domain_of': ['RequirementCatalogue', 'StatementTrace']} })
     note_zh: str = Field(default=..., title="Note (Chinese)", description="""The note in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '中文说明。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明（中文）'}},
-         'domain_of': ['RequirementCatalogue']} })
+         'domain_of': ['RequirementCatalogue', 'StatementTrace']} })
     documents: list[SourceDocument] = Field(default=..., title="Source documents", description="""Documents the requirements are located in.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '要求所出自的文件。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源文件'}},
@@ -4634,6 +4678,56 @@ class RequirementCatalogue(ConfiguredBaseModel):
          'domain_of': ['RequirementCatalogue',
                        'VerificationResult',
                        'ConformityDeclaration']} })
+    statement_trace: list[StatementTrace] = Field(default=..., title="Statement trace", description="""One entry for every statement of the source-statement inventory (sources/statements.yaml): how far the catalogue encodes it and, where it does not fully, why. A statement is encoded (fully or in part) exactly when a requirement's source locator names it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '来源条目清单（sources/statements.yaml）中的每一条各占一项：说明本目录对其编码到何种程度；未完全编码的，说明原因。某条目被某项要求的出处引用，当且仅当其已（完全或部分）编码。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '原文条目追溯'}},
+         'domain_of': ['RequirementCatalogue']} })
+
+
+class StatementTrace(ConfiguredBaseModel):
+    """
+    How the catalogue encodes one statement of the source documents.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本目录对来源文件中一条表述的编码情况。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '原文条目追溯'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/requirement',
+         'title': 'Statement trace'})
+
+    statement: str = Field(default=..., title="Statement", description="""The statement's identifier in the inventory (P… the proposal, G… the guide).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该条目在清单中的编号（P… 为项目建议书，G… '
+                                                         '为检查指南）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '条目'}},
+         'domain_of': ['DataCompliance', 'StatementTrace', 'Requirement']} })
+    encoding: StatementEncoding = Field(default=..., title="Encoding", description="""Whether the catalogue encodes the statement fully, in part, or not at all.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本目录对该条目是完全编码、部分编码还是未编码。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '编码情况'}},
+         'domain_of': ['StatementTrace']} })
+    reason: Optional[TraceReason] = Field(default=None, title="Reason", description="""Why the statement is not (fully) encoded; required unless the encoding is full.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该条目未（完全）编码的原因；编码情况不是“完全编码”时必填。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '原因'}},
+         'domain_of': ['StatementTrace', 'RequirementVerdict', 'RequirementClaim']} })
+    note: Optional[str] = Field(default=None, title="Note", description="""What of the statement is left out and why, or how it is encoded, in English.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该条目哪些内容未编码及其原因，或其编码方式，英文。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明（英文）'}},
+         'domain_of': ['RequirementCatalogue', 'StatementTrace']} })
+    note_zh: Optional[str] = Field(default=None, title="Chinese note", description="""The note in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '中文说明。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明（中文）'}},
+         'domain_of': ['RequirementCatalogue', 'StatementTrace']} })
+
+    @field_validator('statement')
+    def pattern_statement(cls, v):
+        pattern=re.compile(r"^[PG][0-9]{1,3}$")
+        if isinstance(v, list):
+            for element in v:
+                if isinstance(element, str) and not pattern.search(element):
+                    err_msg = f"Invalid statement format: {element}"
+                    raise ValueError(err_msg)
+        elif isinstance(v, str) and not pattern.search(v):
+            err_msg = f"Invalid statement format: {v}"
+            raise ValueError(err_msg)
+        return v
 
 
 class SourceDocument(ConfiguredBaseModel):
@@ -4661,6 +4755,11 @@ class SourceDocument(ConfiguredBaseModel):
     issuer: str = Field(default=..., title="Issuer", description="""Who issued the document.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '文件的发布者。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发布者'}},
+         'domain_of': ['SourceDocument']} })
+    file: Optional[str] = Field(default=None, title="File", description="""The file of sources/ (vendored from the project's seeds) that holds the document's text, as the source-statement inventory names it; none for a document the project does not hold as a file.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': 'sources/ '
+                                                         '中存放该文件文本的文件（取自本项目的种子文件），即来源条目清单中所写的文件名；本项目未以文件形式持有的文件不填。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '文件名'}},
          'domain_of': ['SourceDocument']} })
     status: str = Field(default=..., title="Status", description="""How the project holds the document (full text, extract, or catalogue facts only).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本项目持有该文件的形式（全文、摘录或仅目录信息）。'},
@@ -4701,7 +4800,7 @@ class Requirement(ConfiguredBaseModel):
     statement: str = Field(default=..., title="Statement", description="""What the card must say, in English (the kit's wording, not the standard's).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型卡应说明的内容，英文（本工具包的表述，并非标准原文）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求内容（英文）'}},
-         'domain_of': ['DataCompliance', 'Requirement']} })
+         'domain_of': ['DataCompliance', 'StatementTrace', 'Requirement']} })
     statement_zh: str = Field(default=..., title="Chinese statement", description="""What the card must say, in Chinese (the kit's wording, not the standard's).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型卡应说明的内容，中文（本工具包的表述，并非标准原文）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '要求内容（中文）'}},
@@ -4830,10 +4929,27 @@ class SourceLocator(ConfiguredBaseModel):
                                                 'value': '本项目所持文件中的章节标题或编号。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '章节'}},
          'domain_of': ['SourceLocator']} })
+    statements: Optional[list[str]] = Field(default=None, title="Statements", description="""The statements of the source-statement inventory (sources/statements.yaml) this locator rests on; none for a locator into the project's own distillation or the kit's own requirements.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该出处所依据的来源条目清单（sources/statements.yaml）中的条目；指向本项目归纳或本工具包自有要求的出处不填。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '原文条目'}},
+         'domain_of': ['SourceLocator']} })
     passage: Optional[str] = Field(default=None, title="Passage", description="""A short verbatim passage from the document we hold (never text we do not have).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本项目所持文件中的一小段原文（绝不引用未持有的文本）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '原文摘录'}},
          'domain_of': ['SourceLocator']} })
+
+    @field_validator('statements')
+    def pattern_statements(cls, v):
+        pattern=re.compile(r"^[PG][0-9]{1,3}$")
+        if isinstance(v, list):
+            for element in v:
+                if isinstance(element, str) and not pattern.search(element):
+                    err_msg = f"Invalid statements format: {element}"
+                    raise ValueError(err_msg)
+        elif isinstance(v, str) and not pattern.search(v):
+            err_msg = f"Invalid statements format: {v}"
+            raise ValueError(err_msg)
+        return v
 
 
 class ConformityAssessment(ConfiguredBaseModel):
@@ -4927,7 +5043,7 @@ class RequirementVerdict(ConfiguredBaseModel):
     reason: Optional[NotAdoptedReason] = Field(default=None, title="Reason for not adopting", description="""For a requirement not adopted, the provider's reason code.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对不采用的要求，提供方给出的原因代码。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '不采用原因'}},
-         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['StatementTrace', 'RequirementVerdict', 'RequirementClaim']} })
     justification: Optional[str] = Field(default=None, title="Justification", description="""Why the requirement has this status, in English (the provider's own words for one not adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该要求为此状态的原因（英文）；对不采用的要求为提供方的原话。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明（英文）'}},
@@ -6035,7 +6151,7 @@ class RequirementClaim(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '不采用原因'}},
-         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['StatementTrace', 'RequirementVerdict', 'RequirementClaim']} })
     justification: Optional[str] = Field(default=None, title="Justification", description="""For a requirement not adopted, the explanation in English (this or justification_zh is required when status is not_adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对不采用的要求给出的英文理由（状态为 '
                                                          'not_adopted '
@@ -6119,6 +6235,7 @@ Applicability.model_rebuild()
 IntendedTask.model_rebuild()
 RobustnessTest.model_rebuild()
 RequirementCatalogue.model_rebuild()
+StatementTrace.model_rebuild()
 SourceDocument.model_rebuild()
 Requirement.model_rebuild()
 SourceLocator.model_rebuild()

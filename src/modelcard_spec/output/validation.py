@@ -225,10 +225,35 @@ def requirements_markdown(lang: str = "en") -> str:
                        f"{r.raw['evaluation_zh'] if zh else r.raw['evaluation']}")
             for src in r.raw["sources"]:
                 passage = f" — “{src['passage']}”" if src.get("passage") else ""
-                out.append(f"- {'出处' if zh else 'Source'}: {src['document']}, {src['section']}{passage}")
+                named = f" [{', '.join(src['statements'])}]" if src.get("statements") else ""
+                out.append(f"- {'出处' if zh else 'Source'}: {src['document']}, {src['section']}{named}{passage}")
             if r.fields:
                 out.append(f"- {'必填字段' if zh else 'Required fields'}: " + ", ".join(f"`{f}`" for f in r.fields))
             if r.related_fields:
                 out.append(f"- {'相关字段' if zh else 'Related fields'}: " + ", ".join(f"`{f}`" for f in r.related_fields))
             out.append("")
+    out += _trace_markdown(cat, zh)
     return "\n".join(out)
+
+
+def _trace_markdown(cat: dict, zh: bool) -> list[str]:
+    """The trace of every statement of the source documents: its encoding, the requirements citing it,
+    and why it is not (fully) encoded."""
+    cov = cat["coverage"]
+    out = ["## 来源条目追溯" if zh else "## Trace of the source statements", ""]
+    share = f"{cov['full_share']:.1%}"
+    out.append(f"模型卡应包含的条目（{'、'.join(cov['scopes'])}）共 {cov['statements']} 条：完全编码 {cov['full']} 条（{share}），"
+               f"部分编码 {cov['partial']} 条，未编码 {cov['not_encoded']} 条。" if zh else
+               f"Statements a card is to carry ({', '.join(cov['scopes'])}): {cov['statements']}; fully encoded "
+               f"{cov['full']} ({share}), partly {cov['partial']}, not encoded {cov['not_encoded']}.")
+    out += ["", "| 条目 | 范围 | 编码情况 | 要求 | 说明 |" if zh else "| Statement | Scope | Encoding | Requirements | Note |",
+            "|---|---|---|---|---|"]
+    words = cat["trace_vocabulary"]
+    title = "title_zh" if zh else "title"
+    for s in cat["statements"]:
+        note = s.get("note_zh" if zh else "note", "")
+        reason = (words["reason"][s["reason"]][title] + ("：" if zh else ": ")) if s.get("reason") else ""
+        out.append(f"| {s['id']} ({s['locator']}) | {s['scope']} | {words['encoding'][s['encoding']][title]} | "
+                   f"{', '.join(s['requirements'])} | {markdown(reason + note)} |")
+    out.append("")
+    return out

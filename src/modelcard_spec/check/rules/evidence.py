@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
+from ...spec import catalogue
 from ...spec.evidence import EvidenceError
+from ..conformity import declaration, is_claimed
 from .base import Context, found, rule
 
 
@@ -51,3 +53,22 @@ def evidence_sha256(ctx: Context):
             continue
         if actual != declared:
             yield found(f"{ptr}/sha256", "mismatch", file=rel, actual=actual, expected=declared)
+
+
+@rule("evidence.traceability-report", ("MCS-LC-05",), "warning",
+      "The algorithm traceability-analysis report is cited as evidence", "算法可追溯性分析报告已作为证据引用",
+      messages={"": ("no evidence of kind 'report' supports MCS-LC-05: cite the algorithm traceability-analysis "
+                     "report (or the software traceability report and where its algorithm part is)",
+                     "没有类型为“report”的证据支持 MCS-LC-05：请引用算法可追溯性分析报告（或软件可追溯性分析报告，并注明算法可追溯性分析所在位置）")})
+def evidence_traceability_report(ctx: Context):
+    """The guide asks for the algorithm traceability-analysis report; the card cites it (the tracing
+    itself is the quality system's). Without it MCS-LC-05 is incomplete, not failed. Said only of a card
+    that claims MCS-LC-05."""
+    kind = ctx.data.get("provider_kind")
+    if not is_claimed(catalogue.by_id()["MCS-LC-05"], declaration(ctx.data), kind if isinstance(kind, str) else None):
+        return
+    for _, e in ctx.instances("Evidence"):
+        supports = e.get("supports")
+        if e.get("kind") == "report" and isinstance(supports, list) and "MCS-LC-05" in supports:
+            return
+    yield found("/evidence")
