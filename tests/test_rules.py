@@ -97,8 +97,8 @@ MUTATIONS = {
                                  "MCS-TR-08", "error"),
     "dataset.historical": (cxr, lambda d: d["source_task_data"]["datasets"][2].pop("acquisition_quality_assessment"),
                            "MCS-SD-11", "error"),
-    "dataset.public-evaluation-database": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0],
-                                                               ["evaluation_database"], True), "MCS-AP-11", "error"),
+    "dataset.public-evaluation-database": (cxr, lambda d: d["applicability"]["evaluation_datasets"][0].update(
+        evaluation_database=True, public=True), "MCS-AP-11", "error"),
     "annotation.software": (cxr, lambda d: _annotation(d)["software"][0].pop("validation"), "MCS-SD-13", "error"),
     "annotation.automatic-review": (cxr, lambda d: _annotation(d).pop("automatic_annotation_review"), "MCS-SD-13", "error"),
     "processing.tool": (ct, lambda d: d["source_task_data"]["datasets"][0]["preprocessing"][0]["tool"]
@@ -839,12 +839,15 @@ def test_historical_data_name_what_they_lack():
 
 def test_a_public_evaluation_database_quotes_the_guide():
     data = cxr()
-    dataset = data["source_task_data"]["datasets"][2]  # in-house: not public
-    dataset["evaluation_database"] = True
+    dataset = data["applicability"]["evaluation_datasets"][0]
+    dataset.update(evaluation_database=True, public=False)
     assert _rule_issues(data, "dataset.public-evaluation-database") == []
     dataset["public"] = True
     [(path, _, requirement, en, zh)] = _rule_issues(data, "dataset.public-evaluation-database")
-    assert (path, requirement) == ("/source_task_data/datasets/2/public", "MCS-AP-11")
+    assert (path, requirement) == ("/applicability/evaluation_datasets/0/public", "MCS-AP-11")
+    source = data["source_task_data"]["datasets"][0]  # a public source dataset is not an evaluation database
+    source.update(evaluation_database=True, public=True)
+    assert len(_rule_issues(data, "dataset.public-evaluation-database")) == 1
     assert "a public database should not be used as an evaluation database" in en
     assert zh.endswith("指南规定“不应使用公开数据库作为测评数据库”")
 

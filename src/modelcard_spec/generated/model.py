@@ -1924,6 +1924,8 @@ class SoftwareComponent(ConfiguredBaseModel):
 
     name: str = Field(default=..., title="Name", description="""Name of the software.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件名称。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -1943,6 +1945,8 @@ class SoftwareComponent(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     version: Optional[str] = Field(default=None, title="Full version", description="""Full version of the software, as it reports it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件自身报告的完整版本号。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '完整版本'}},
          'domain_of': ['SoftwareComponent',
                        'ProgrammingFramework',
@@ -1953,12 +1957,12 @@ class SoftwareComponent(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     maker: Optional[str] = Field(default=None, title="Maker", description="""Organisation or community that makes the software.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '制作该软件的机构或社区。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '制造商'}},
          'domain_of': ['SoftwareComponent', 'ProgrammingFramework']} })
     designation: Optional[str] = Field(default=None, title="Model designation", description="""The software's model designation (规格型号), where it has one, for example a product model or an edition.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件的规格型号（如有），例如产品型号或发行版本类别。'},
-                         'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-06 MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规格型号'}},
          'domain_of': ['SoftwareComponent']} })
     purpose: Optional[str] = Field(default=None, title="Purpose", description="""What the software is used for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -1968,13 +1972,13 @@ class SoftwareComponent(ConfiguredBaseModel):
     runtime_environment: Optional[str] = Field(default=None, title="Runtime environment", description="""Hardware, operating system and other software the software runs on.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件运行所依赖的硬件、操作系统及其他软件。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-06 MCS-SD-13'},
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '运行环境'}},
          'domain_of': ['SoftwareComponent', 'ModelFramework']} })
     validation: Optional[str] = Field(default=None, title="Software validation", description="""How the software was validated for this use (软件确认), or the identifier of the validation record.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '针对此用途对软件开展软件确认的方式，或确认记录的编号。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-06 MCS-SD-13'},
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '软件确认'}},
          'domain_of': ['SoftwareComponent']} })
 
@@ -3105,6 +3109,8 @@ class AcquisitionSpec(ConfiguredBaseModel):
          'domain_of': ['AcquisitionSpec']} })
     method: Optional[str] = Field(default=None, title="Acquisition method", description="""For example plain or contrast-enhanced imaging.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '例如常规成像或增强成像。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集方式'}},
          'domain_of': ['ConfidenceInterval',
                        'Initialisation',
@@ -3122,10 +3128,14 @@ class AcquisitionSpec(ConfiguredBaseModel):
     parameters: Optional[list[NamedValue]] = Field(default=None, title="Parameters", description="""Acquisition parameters, for example tube voltage, current, exposure time, slice thickness.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采集参数，例如 CT '
                                                          '加载电压、加载电流、加载时间、层厚。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集参数'}},
          'domain_of': ['AcquisitionSpec', 'ProcessingStep']} })
     precision: Optional[str] = Field(default=None, title="Precision", description="""Acquisition precision such as resolution or sampling rate.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采集精度，如分辨率或采样率。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集精度'}},
          'domain_of': ['ModelParameters', 'AcquisitionSpec']} })
     device_model: Optional[str] = Field(default=None, title="Model designation", description="""Model designation (规格型号) of the device, where the device field gives only its name.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3526,7 +3536,7 @@ class Dataset(ConfiguredBaseModel):
     name: str = Field(default=..., title="Name", description="""Name of the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -3561,7 +3571,7 @@ class Dataset(ConfiguredBaseModel):
     creator: Optional[str] = Field(default=None, title="Creator", description="""Organisation or consortium that created the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '创建数据集的机构或联盟。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '创建者'}},
          'domain_of': ['Dataset'],
          'exact_mappings': ['dcterms:creator']} })
@@ -3573,7 +3583,7 @@ class Dataset(ConfiguredBaseModel):
     total_size: Optional[int] = Field(default=None, title="Total size", description="""Number of samples in the dataset, in the stated unit.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集的样本总数（以所述单位计）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-SD-03 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据总量'}},
          'domain_of': ['Dataset']} })
     amount_used: Optional[int] = Field(default=None, title="Amount used", description="""Number of samples actually used, in the stated unit.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3840,6 +3850,8 @@ class DeIdentification(ConfiguredBaseModel):
     basis: Optional[str] = Field(default=None, title="Basis", description="""What determined which content was de-identified, for example the DICOM PS3.15 basic profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '确定脱敏内容的依据，例如 DICOM PS3.15 '
                                                          '基本配置。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '依据'}},
          'domain_of': ['DeIdentification', 'DataSplits']} })
 
@@ -3868,6 +3880,8 @@ class AnnotationProcess(ConfiguredBaseModel):
          'domain_of': ['DeIdentification', 'AnnotationProcess']} })
     process: Optional[str] = Field(default=None, title="Process", description="""Rounds and steps of annotation and review.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '标注和审核的轮次与步骤。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注流程'}},
          'domain_of': ['AnnotationProcess']} })
     arbitration: Optional[str] = Field(default=None, title="Arbitration", description="""How disagreements are resolved and by whom.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3884,6 +3898,8 @@ class AnnotationProcess(ConfiguredBaseModel):
          'domain_of': ['AnnotationProcess']} })
     automatic_annotation: Optional[SoftwareComponent] = Field(default=None, title="Automatic annotation software", description="""Software that pre-annotated the data, if any (its results must be reviewed by annotators).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '用于预标注的软件（如有）；其结果应经标注人员审核。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '自动标注软件'}},
          'domain_of': ['AnnotationProcess']} })
     automatic_annotation_review: Optional[str] = Field(default=None, title="Review of automatic annotation", description="""How annotators reviewed the results of automatic annotation before they were used (automatic annotation results must not be used directly).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3906,6 +3922,8 @@ class AnnotationProcess(ConfiguredBaseModel):
          'domain_of': ['AnnotationProcess']} })
     quality: Optional[list[MetricResult]] = Field(default=None, title="Annotation quality", description="""Agreement or accuracy of the annotations, for example a kappa coefficient.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '标注的一致性或准确性，例如 Kappa 系数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注质量'}},
          'domain_of': ['AnnotationProcess']} })
 
@@ -3928,6 +3946,8 @@ class AnnotatorRole(ConfiguredBaseModel):
          'domain_of': ['AnnotatorRole', 'Split', 'Assessor']} })
     count: Optional[int] = Field(default=None, title="Number of people", description="""How many people held the role.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '担任该角色的人数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '人数'}},
          'domain_of': ['HardwareComponent', 'CategoryCount', 'AnnotatorRole']} })
     qualification: Optional[str] = Field(default=None, title="Qualification", description="""Title, years of experience or certification required.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3990,6 +4010,8 @@ class SourceInstitution(ConfiguredBaseModel):
 
     name: str = Field(default=..., title="Name", description="""Name of the institution.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '机构名称。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -4009,10 +4031,14 @@ class SourceInstitution(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     region: Optional[str] = Field(default=None, title="Region", description="""Region the institution is in.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '机构所在地域。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '所在地域'}},
          'domain_of': ['SourceInstitution']} })
     amount: Optional[int] = Field(default=None, title="Amount", description="""Number of samples it contributed, in the dataset's unit.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '其提供的样本数（以数据集的计量单位计）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据收集量'}},
          'domain_of': ['SourceInstitution']} })
 
@@ -4234,6 +4260,8 @@ class Augmentation(ConfiguredBaseModel):
          'domain_of': ['Augmentation']} })
     scope: Optional[str] = Field(default=None, title="Scope", description="""Which part of the object is augmented, for example \"minority classes only\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对象中被扩增的部分，例如“仅少数类”。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增范围'}},
          'domain_of': ['Augmentation']} })
     mode: Optional[AugmentationMode] = Field(default=None, title="Mode", description="""Online or offline.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4259,6 +4287,8 @@ class Augmentation(ConfiguredBaseModel):
          'domain_of': ['Augmentation', 'AugmentationComparison']} })
     bias_assessment: Optional[str] = Field(default=None, title="Bias assessment", description="""How the augmentation may bias the data and how that risk is controlled.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '扩增可能引入的数据偏倚及其风险控制。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '偏倚评估'}},
          'domain_of': ['Augmentation']} })
     generator: Optional[str] = Field(default=None, title="Generative adversarial network", description="""For augmentation with a generative adversarial network: the network's basic information (name, structure, training data, version) and why it was chosen.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4287,32 +4317,22 @@ class AugmentationComparison(ConfiguredBaseModel):
 
     split: SplitRole = Field(default=..., title="Set", description="""The set compared (training, tuning or test).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '进行对比的子集（训练集、调优集或测试集）。'},
-                         'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据子集'}},
          'domain_of': ['MetricResult', 'AugmentationComparison']} })
     annotated_size: Optional[int] = Field(default=None, title="Annotated size", description="""Number of samples of the set in the annotated database, before augmentation.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该子集在标注数据库中（扩增前）的样本量。'},
-                         'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注数据库样本量'}},
          'domain_of': ['AugmentationComparison']} })
     augmented_size: Optional[int] = Field(default=None, title="Augmented size", description="""Number of samples of the set in the augmented database (for online augmentation, the effective number); the annotated size times the multiplier, up to rounding.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该子集在扩增数据库中的样本量（在线扩增为等效样本量）；等于标注数据库样本量乘以扩增倍数（允许取整误差）。'},
-                         'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增数据库样本量'}},
          'domain_of': ['AugmentationComparison']} })
     multiplier: Optional[float] = Field(default=None, title="Multiplier", description="""How many times larger the set is after augmentation.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该子集扩增后样本量相对扩增前的倍数。'},
-                         'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增倍数'}},
          'domain_of': ['Augmentation', 'AugmentationComparison']} })
     distribution_difference: Optional[str] = Field(default=None, title="Distribution difference", description="""How the sample distribution of the augmented database differs from that of the annotated database, for example class proportions before and after.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '扩增数据库与标注数据库在样本分布上的差异，例如扩增前后各类别的比例。'},
-                         'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布差异'}},
          'domain_of': ['AugmentationComparison']} })
 
@@ -4341,6 +4361,8 @@ class DataSplits(ConfiguredBaseModel):
                        'DataSplits']} })
     basis: Optional[str] = Field(default=None, title="Basis", description="""Why the split was done this way.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '如此划分的理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '划分依据'}},
          'domain_of': ['DeIdentification', 'DataSplits']} })
     splits: list[Split] = Field(default=..., title="Splits", description="""The sets with their sizes and ratios.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',

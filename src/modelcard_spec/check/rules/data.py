@@ -250,9 +250,12 @@ def dataset_historical(ctx: Context):
                      "public database should not be used as an evaluation database",
                      "数据集“{name}”为公开数据集且用作测评数据库；指南规定“不应使用公开数据库作为测评数据库”")})
 def dataset_public_evaluation_database(ctx: Context):
-    for ptr, d in ctx.instances("Dataset"):
-        if d.get("evaluation_database") is True and d.get("public") is True:
-            yield found(f"{ptr}/public", name=as_text(d.get("name")))
+    # the datasets the model was evaluated on (a source dataset is not an evaluation database)
+    for ptr, applicability in ctx.instances("Applicability"):
+        datasets = applicability.get("evaluation_datasets")
+        for i, d in enumerate(datasets if isinstance(datasets, list) else []):
+            if isinstance(d, dict) and d.get("evaluation_database") is True and d.get("public") is True:
+                yield found(f"{ptr}/evaluation_datasets/{i}/public", name=as_text(d.get("name")))
 
 
 _SOFTWARE_NEEDS = ("version", "maker", "runtime_environment", "validation")
