@@ -1115,17 +1115,35 @@ class DataUnit(str, Enum):
     """
 
 
+class SampleType(str, Enum):
+    """
+    Sample types of a database, as the guide names them.
+    """
+    Data_block = "data_block"
+    """
+    A part of a datum, for example an image region or a data segment.
+    """
+    Single_datum = "single_datum"
+    """
+    One datum, made of data blocks (for example one image).
+    """
+    Data_sequence = "data_sequence"
+    """
+    A sequence made of single data (for example an image series).
+    """
+
+
 class DeIdentificationType(str, Enum):
     """
-    Static or dynamic masking.
+    Static or dynamic de-identification.
     """
     Static = "static"
     """
-    Data is masked once, before it is stored for use.
+    Data is de-identified once, before it is stored for use.
     """
     Dynamic = "dynamic"
     """
-    Data is masked at the moment it is accessed.
+    Data is de-identified at the moment it is accessed.
     """
 
 
@@ -1191,7 +1209,7 @@ class AugmentationObject(str, Enum):
     """
     Test_set = "test_set"
     """
-    The test set (in principle not augmented, except for adversarial testing).
+    The test set (in principle not augmented, adversarial testing excepted).
     """
     Adversarial_test_set = "adversarial_test_set"
     """
@@ -1395,7 +1413,7 @@ class Area(str, Enum):
     """
     Training_process = "training_process"
     """
-    Objective, augmentation, splits, environment and the information to re-run the training.
+    Objective, augmentation, splits, environment and reproducibility.
     """
     Applicability = "applicability"
     """
@@ -1679,7 +1697,7 @@ class LineageRelation(str, Enum):
 
 class PlatformDeploymentModel(str, Enum):
     """
-    Where a service platform runs; not the deployment mode of the model in the device.
+    Where a service platform runs.
     """
     Public_cloud = "public_cloud"
     """
@@ -1701,7 +1719,7 @@ class PlatformDeploymentModel(str, Enum):
 
 class DeploymentMode(str, Enum):
     """
-    How the model's front and back end are deployed; not the service platform's deployment model.
+    Where a model runs.
     """
     Workstation = "workstation"
     """
@@ -1906,6 +1924,8 @@ class SoftwareComponent(ConfiguredBaseModel):
 
     name: str = Field(default=..., title="Name", description="""Name of the software.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件名称。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -1925,6 +1945,8 @@ class SoftwareComponent(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     version: Optional[str] = Field(default=None, title="Full version", description="""Full version of the software, as it reports it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件自身报告的完整版本号。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '完整版本'}},
          'domain_of': ['SoftwareComponent',
                        'ProgrammingFramework',
@@ -1935,12 +1957,30 @@ class SoftwareComponent(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     maker: Optional[str] = Field(default=None, title="Maker", description="""Organisation or community that makes the software.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '制作该软件的机构或社区。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '制造商'}},
          'domain_of': ['SoftwareComponent', 'ProgrammingFramework']} })
+    designation: Optional[str] = Field(default=None, title="Model designation", description="""The software's model designation (规格型号), where it has one, for example a product model or an edition.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '软件的规格型号（如有），例如产品型号或发行版本类别。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规格型号'}},
+         'domain_of': ['SoftwareComponent']} })
     purpose: Optional[str] = Field(default=None, title="Purpose", description="""What the software is used for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该软件的用途。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '用途'}},
          'domain_of': ['SoftwareComponent', 'FeatureNode', 'OpenSourceComponent']} })
+    runtime_environment: Optional[str] = Field(default=None, title="Runtime environment", description="""Hardware, operating system and other software the software runs on.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '软件运行所依赖的硬件、操作系统及其他软件。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '运行环境'}},
+         'domain_of': ['SoftwareComponent', 'ModelFramework']} })
+    validation: Optional[str] = Field(default=None, title="Software validation", description="""How the software was validated for this use (软件确认), or the identifier of the validation record.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '针对此用途对软件开展软件确认的方式，或确认记录的编号。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '软件确认'}},
+         'domain_of': ['SoftwareComponent']} })
 
 
 class HardwareComponent(ConfiguredBaseModel):
@@ -2012,7 +2052,7 @@ class ComputeEnvironment(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-06 MCS-TR-06 MCS-AP-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '软件'}},
-         'domain_of': ['ComputeEnvironment']} })
+         'domain_of': ['ComputeEnvironment', 'AnnotationProcess']} })
     network: Optional[str] = Field(default=None, title="Network", description="""Network needs, for example offline operation or bandwidth between nodes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '网络条件，例如可离线运行或节点间带宽。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网络'}},
@@ -2262,7 +2302,7 @@ class MetricResult(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测量所用子集'}},
-         'domain_of': ['MetricResult']} })
+         'domain_of': ['MetricResult', 'AugmentationComparison']} })
     subgroup: Optional[str] = Field(default=None, title="Subgroup", description="""Subgroup of the dataset, for example \"female, age 60-79\" or \"site B\"; empty for the whole dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集中的亚组，例如“女性，60-79 岁”或“B '
                                                          '中心”；整个数据集则留空。'},
@@ -2341,7 +2381,7 @@ class ModelFramework(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '运行环境'}},
-         'domain_of': ['ModelFramework']} })
+         'domain_of': ['SoftwareComponent', 'ModelFramework']} })
     selection_rationale: Optional[str] = Field(default=None, title="Selection rationale", description="""Why this algorithm was chosen and on which principles.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '选用该算法的理由和基本原则。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3069,6 +3109,8 @@ class AcquisitionSpec(ConfiguredBaseModel):
          'domain_of': ['AcquisitionSpec']} })
     method: Optional[str] = Field(default=None, title="Acquisition method", description="""For example plain or contrast-enhanced imaging.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '例如常规成像或增强成像。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集方式'}},
          'domain_of': ['ConfidenceInterval',
                        'Initialisation',
@@ -3086,12 +3128,28 @@ class AcquisitionSpec(ConfiguredBaseModel):
     parameters: Optional[list[NamedValue]] = Field(default=None, title="Parameters", description="""Acquisition parameters, for example tube voltage, current, exposure time, slice thickness.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采集参数，例如 CT '
                                                          '加载电压、加载电流、加载时间、层厚。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集参数'}},
          'domain_of': ['AcquisitionSpec', 'ProcessingStep']} })
     precision: Optional[str] = Field(default=None, title="Precision", description="""Acquisition precision such as resolution or sampling rate.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采集精度，如分辨率或采样率。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集精度'}},
          'domain_of': ['ModelParameters', 'AcquisitionSpec']} })
+    device_model: Optional[str] = Field(default=None, title="Model designation", description="""Model designation (规格型号) of the device, where the device field gives only its name.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '设备的规格型号（“设备”字段仅写名称时填写）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规格型号'}},
+         'domain_of': ['AcquisitionSpec']} })
+    performance: Optional[str] = Field(default=None, title="Performance indicators", description="""Performance indicators of the device that matter for the data, for example spatial resolution or detector quantum efficiency.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '与数据相关的设备性能指标，例如空间分辨率或探测器量子探测效率。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能指标'}},
+         'domain_of': ['AcquisitionSpec']} })
 
 
 class ProcessingStep(ConfiguredBaseModel):
@@ -3120,6 +3178,12 @@ class ProcessingStep(ConfiguredBaseModel):
                                               'value': 'MCS-SD-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具'}},
          'domain_of': ['ProcessingStep', 'ConformityAssessment']} })
+    result: Optional[str] = Field(default=None, title="Result", description="""What the step produced, for example how many items it excluded or changed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该步骤的结果，例如排除或修改的数据数量。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-06'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结果'}},
+         'domain_of': ['ProcessingStep', 'BenchmarkOverlap']} })
 
 
 class OutputSpec(ConfiguredBaseModel):
@@ -3257,7 +3321,7 @@ class Explainability(ConfiguredBaseModel):
                        'Augmentation',
                        'RequirementReview']} })
     factor_analysis: Optional[FactorAnalysis] = Field(default=None, title="Influencing-factor analysis", description="""Analysis of the factors that influence performance (required for black boxes).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '影响算法性能的因素分析（黑盒算法应提供）。'},
+                                                'value': '影响算法性能的因素分析（黑盒算法必需）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-EX-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能影响因素分析'}},
@@ -3406,6 +3470,13 @@ class SourceTaskData(ConfiguredBaseModel):
                                               'value': 'MCS-SD-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据集'}},
          'domain_of': ['SourceTaskData', 'Split']} })
+    adequacy: Optional[str] = Field(default=None, title="Sufficiency, diversity and distribution", description="""Why the data are sufficient and diverse for the pre-training task and why their distribution is sound and reasonable.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据对于预训练任务的充分性和多样性，以及数据分布的科学性和合理性的说明。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-10'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '数据充分性、多样性及分布合理性'}},
+         'domain_of': ['SourceTaskData']} })
 
 
 class PretrainingTask(ConfiguredBaseModel):
@@ -3465,7 +3536,7 @@ class Dataset(ConfiguredBaseModel):
     name: str = Field(default=..., title="Name", description="""Name of the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -3500,7 +3571,7 @@ class Dataset(ConfiguredBaseModel):
     creator: Optional[str] = Field(default=None, title="Creator", description="""Organisation or consortium that created the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '创建数据集的机构或联盟。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '创建者'}},
          'domain_of': ['Dataset'],
          'exact_mappings': ['dcterms:creator']} })
@@ -3512,7 +3583,7 @@ class Dataset(ConfiguredBaseModel):
     total_size: Optional[int] = Field(default=None, title="Total size", description="""Number of samples in the dataset, in the stated unit.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集的样本总数（以所述单位计）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-SD-03 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据总量'}},
          'domain_of': ['Dataset']} })
     amount_used: Optional[int] = Field(default=None, title="Amount used", description="""Number of samples actually used, in the stated unit.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3544,6 +3615,12 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布'}},
+         'domain_of': ['Dataset', 'Split']} })
+    sample_type: Optional[SampleType] = Field(default=None, title="Sample type", description="""What one sample of the database formed from the dataset is, in the guide's terms: a data block, a single datum or a data sequence.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '由数据集形成的数据库中一个样本的类型，按指南分为数据块、单一数据或数据序列。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-03'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本类型'}},
          'domain_of': ['Dataset']} })
     acquisition: Optional[list[AcquisitionSpec]] = Field(default=None, title="Acquisition", description="""Acquisition devices and protocols of the data.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据的采集设备和采集协议。'},
@@ -3551,12 +3628,50 @@ class Dataset(ConfiguredBaseModel):
                                               'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集'}},
          'domain_of': ['InputSpec', 'Dataset']} })
-    de_identification: Optional[DeIdentification] = Field(default=None, title="Data masking", description="""How personal sensitive information was protected by de-identification or anonymisation (the guide's 数据脱敏, \"data masking\" in its annex 2).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '通过去标识化或匿名化保护个人敏感信息的方式（指南附件2术语“数据脱敏 '
-                                                         'data masking”）。'},
+    acquisition_compatibility: Optional[str] = Field(default=None, title="Acquisition-device compatibility", description="""The compatibility requirements the acquisition devices met, or, if compatibility need not be considered, the reasons why.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '采集设备应满足的兼容性要求；若无需考虑兼容性要求，详述理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集设备兼容性'}},
+         'domain_of': ['Dataset']} })
+    historical: Optional[bool] = Field(default=None, title="Historical data", description="""Whether the dataset is historical data: data already collected before, and not for, the development of the model (retrospective data). true makes the screening criteria, the acquisition-quality assessment and de-identification before receipt apply to it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集是否为历史数据，即在模型开发之前已经采集、并非为模型开发而采集的数据（回顾性数据）。为 '
+                                                         'true '
+                                                         '时，数据筛选标准、数据采集质量评估和接收前脱敏的要求适用于该数据集。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '历史数据'}},
+         'domain_of': ['Dataset']} })
+    inclusion_criteria: Optional[str] = Field(default=None, title="Inclusion criteria", description="""Criteria a sample had to meet to enter the dataset (with the exclusion criteria, the data screening criteria).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '样本入选数据集应满足的标准（与排除标准一起构成数据筛选标准）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '入选标准'}},
+         'domain_of': ['Dataset']} })
+    exclusion_criteria: Optional[str] = Field(default=None, title="Exclusion criteria", description="""Criteria that kept a sample out of the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '将样本排除在数据集之外的标准。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '排除标准'}},
+         'domain_of': ['Dataset']} })
+    acquisition_quality_assessment: Optional[str] = Field(default=None, title="Acquisition-quality assessment", description="""How the quality of the collected data was assessed, and the result.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对所采集数据开展质量评估的方式及结果。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据采集质量评估'}},
+         'domain_of': ['Dataset']} })
+    de_identification: Optional[DeIdentification] = Field(default=None, title="De-identification", description="""How personal information was removed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '个人信息的去除方式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据脱敏'}},
+         'domain_of': ['Dataset']} })
+    de_identified_before_receipt: Optional[bool] = Field(default=None, title="De-identified before receipt", description="""Whether the provider received the data only after de-identification, so that no sensitive data entered its organisation. false says that sensitive data was received.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '提供方接收的数据是否均为脱敏后的数据，即无敏感数据流入提供方。false '
+                                                         '表示接收了敏感数据。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '接收前已脱敏'}},
          'domain_of': ['Dataset']} })
     cleaning: Optional[list[ProcessingStep]] = Field(default=None, title="Cleaning", description="""Cleaning rules and methods with their tools and results.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据清洗的规则和方法，含工具和结果。'},
@@ -3570,6 +3685,12 @@ class Dataset(ConfiguredBaseModel):
                                               'value': 'MCS-SD-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据预处理'}},
          'domain_of': ['InputSpec', 'Dataset']} })
+    quality_control: Optional[str] = Field(default=None, title="Data quality control", description="""How the quality of the data was controlled during collection and processing, and why that control is adequate, effective and accurate.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据采集和整理过程中的数据质控方式，及其充分性、有效性和准确性的说明。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-10'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据质控'}},
+         'domain_of': ['Dataset']} })
     annotated: Optional[bool] = Field(default=None, title="Annotated", description="""Whether the dataset was annotated. false states that it was not (for example data used without labels for self-supervised pre-training), which makes the annotation requirement not applicable to it; leaving annotation out says nothing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集是否经过标注。false '
                                                          '表示未经标注（例如自监督预训练所用的无标签数据），此时标注要求对其不适用；仅省略“数据标注”部分不构成说明。'},
@@ -3584,7 +3705,7 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据标注'}},
          'domain_of': ['Dataset']} })
     compliance: Optional[DataCompliance] = Field(default=None, title="Compliance", description="""Source compliance statement, institutions, ethics approvals and licence.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '数据来源合规性声明、来源机构、伦理批件和数据许可协议。'},
+                                                'value': '数据来源合规性声明、来源机构、伦理批件和许可。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '合规性'}},
@@ -3594,6 +3715,36 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '与基准数据集的重叠'}},
+         'domain_of': ['Dataset']} })
+    public: Optional[bool] = Field(default=None, title="Public", description="""Whether the dataset is publicly available (anyone may obtain it, with or without registration).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集是否公开（任何人均可获取，无论是否需要注册）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '是否公开'}},
+         'domain_of': ['Dataset']} })
+    evaluation_database: Optional[bool] = Field(default=None, title="Used as an evaluation database", description="""Whether the dataset served as an evaluation database (测评数据库) for performance evaluation. Such a database must be closed; a public database must not be used as one.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集是否用作性能评估的测评数据库。测评数据库应满足封闭性要求；不应使用公开数据库作为测评数据库。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '用作测评数据库'}},
+         'domain_of': ['Dataset']} })
+    closed_management: Optional[str] = Field(default=None, title="Closed management", description="""How the dataset is kept closed: the software, hardware and network configuration for its closed management and the management rules that keep it out of training and tuning.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集的封闭管理方式：封闭管理所需的软件、硬件、网络配置，以及防止其用于训练和调优的管理要求。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '封闭管理'}},
+         'domain_of': ['Dataset']} })
+    centres: Optional[int] = Field(default=None, title="Number of centres", description="""Number of clinical centres (institutions) the data came from; more than one makes it multi-centre data.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据来源的临床中心（机构）数量；多于一个即为多中心数据。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '中心数'}},
+         'domain_of': ['Dataset']} })
+    reference_standard: Optional[str] = Field(default=None, title="Reference standard", description="""What the reference standard is (the benchmark set by screening, diagnosis and treatment or by annotation, e.g. pathology, laboratory results, follow-up, expert annotation), how it was established, and which external devices supplied it (e.g. for pathology, laboratory results or registration), with their model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '参考标准（基于筛查、诊断和治疗过程或标注过程建立的基准，如病理结果、检验结果、随访、专家标注）是什么、如何建立，以及由哪些外部设备（如用于病理、检验、多模态配准的设备）获取，含其规格型号。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '参考标准'}},
          'domain_of': ['Dataset']} })
 
     @field_validator('id')
@@ -3664,15 +3815,15 @@ class CategoryCount(ConfiguredBaseModel):
 
 class DeIdentification(ConfiguredBaseModel):
     """
-    Data masking (数据脱敏: de-identification or anonymisation that protects personal sensitive information): its type, rules and method, and the basis for what was masked.
+    Type, rules and method of de-identification and the basis for what was removed.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '数据脱敏（通过去标识化或匿名化保护个人敏感信息）的类型、规则、方法以及脱敏内容的确定依据。'},
+                                                'value': '脱敏的类型、规则、方法以及确定脱敏内容的依据。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据脱敏'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
-         'title': 'Data masking'})
+         'title': 'De-identification'})
 
-    type: DeIdentificationType = Field(default=..., title="Type", description="""Static or dynamic masking.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    type: DeIdentificationType = Field(default=..., title="Type", description="""Static or dynamic de-identification.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '静态或动态脱敏。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-05'},
@@ -3696,9 +3847,11 @@ class DeIdentification(ConfiguredBaseModel):
                        'DeIdentification',
                        'BenchmarkOverlap',
                        'DataSplits']} })
-    basis: Optional[str] = Field(default=None, title="Basis", description="""What determined which content was masked, for example the DICOM PS3.15 basic de-identification profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '脱敏内容的确定依据，例如 DICOM PS3.15 '
-                                                         '的基本去标识化配置。'},
+    basis: Optional[str] = Field(default=None, title="Basis", description="""What determined which content was de-identified, for example the DICOM PS3.15 basic profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '确定脱敏内容的依据，例如 DICOM PS3.15 '
+                                                         '基本配置。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '依据'}},
          'domain_of': ['DeIdentification', 'DataSplits']} })
 
@@ -3727,6 +3880,8 @@ class AnnotationProcess(ConfiguredBaseModel):
          'domain_of': ['DeIdentification', 'AnnotationProcess']} })
     process: Optional[str] = Field(default=None, title="Process", description="""Rounds and steps of annotation and review.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '标注和审核的轮次与步骤。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注流程'}},
          'domain_of': ['AnnotationProcess']} })
     arbitration: Optional[str] = Field(default=None, title="Arbitration", description="""How disagreements are resolved and by whom.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3743,10 +3898,32 @@ class AnnotationProcess(ConfiguredBaseModel):
          'domain_of': ['AnnotationProcess']} })
     automatic_annotation: Optional[SoftwareComponent] = Field(default=None, title="Automatic annotation software", description="""Software that pre-annotated the data, if any (its results must be reviewed by annotators).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '用于预标注的软件（如有）；其结果应经标注人员审核。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '自动标注软件'}},
+         'domain_of': ['AnnotationProcess']} })
+    automatic_annotation_review: Optional[str] = Field(default=None, title="Review of automatic annotation", description="""How annotators reviewed the results of automatic annotation before they were used (automatic annotation results must not be used directly).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '自动标注结果在使用前经标注人员审核的方式（自动标注结果不得直接使用）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '自动标注结果审核'}},
+         'domain_of': ['AnnotationProcess']} })
+    software: Optional[list[SoftwareComponent]] = Field(default=None, title="Annotation software", description="""Software used for annotation, including automatic annotation software, each with its designation, full version, maker, runtime environment and software validation.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据标注所用的软件（含自动标注软件），每项注明规格型号、完整版本、制造商、运行环境和软件确认。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注软件'}},
+         'domain_of': ['ComputeEnvironment', 'AnnotationProcess']} })
+    traceability: Optional[str] = Field(default=None, title="Traceability", description="""How each annotated case can be traced to its data and to the operations and the people who performed them (annotator, reviewer, arbitrator).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '每例标注数据如何追溯到其数据，以及相应的操作和操作人员（标注人员、审核人员、仲裁人员）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可追溯性'}},
          'domain_of': ['AnnotationProcess']} })
     quality: Optional[list[MetricResult]] = Field(default=None, title="Annotation quality", description="""Agreement or accuracy of the annotations, for example a kappa coefficient.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '标注的一致性或准确性，例如 Kappa 系数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注质量'}},
          'domain_of': ['AnnotationProcess']} })
 
@@ -3769,6 +3946,8 @@ class AnnotatorRole(ConfiguredBaseModel):
          'domain_of': ['AnnotatorRole', 'Split', 'Assessor']} })
     count: Optional[int] = Field(default=None, title="Number of people", description="""How many people held the role.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '担任该角色的人数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '人数'}},
          'domain_of': ['HardwareComponent', 'CategoryCount', 'AnnotatorRole']} })
     qualification: Optional[str] = Field(default=None, title="Qualification", description="""Title, years of experience or certification required.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3776,6 +3955,12 @@ class AnnotatorRole(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '资质'}},
+         'domain_of': ['AnnotatorRole']} })
+    duties: Optional[str] = Field(default=None, title="Duties", description="""What the people in the role do.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '担任该角色人员的职责。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '职责分工'}},
          'domain_of': ['AnnotatorRole']} })
 
 
@@ -3808,8 +3993,8 @@ class DataCompliance(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '伦理批件编号'}},
          'domain_of': ['DataCompliance']} })
     license: Optional[str] = Field(default=None, title="Data licence", description="""Licence or terms under which the data was used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '数据使用所依据的许可协议或使用条款。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据许可协议'}},
+                                                'value': '数据的使用许可或条款。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据许可'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent']} })
 
 
@@ -3825,6 +4010,8 @@ class SourceInstitution(ConfiguredBaseModel):
 
     name: str = Field(default=..., title="Name", description="""Name of the institution.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '机构名称。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -3844,10 +4031,14 @@ class SourceInstitution(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     region: Optional[str] = Field(default=None, title="Region", description="""Region the institution is in.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '机构所在地域。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '所在地域'}},
          'domain_of': ['SourceInstitution']} })
     amount: Optional[int] = Field(default=None, title="Amount", description="""Number of samples it contributed, in the dataset's unit.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '其提供的样本数（以数据集的计量单位计）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据收集量'}},
          'domain_of': ['SourceInstitution']} })
 
@@ -3890,15 +4081,15 @@ class BenchmarkOverlap(ConfiguredBaseModel):
     result: Optional[str] = Field(default=None, title="Result", description="""What was found.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '检查结果。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结果'}},
-         'domain_of': ['BenchmarkOverlap']} })
+         'domain_of': ['ProcessingStep', 'BenchmarkOverlap']} })
 
 
 class TrainingProcess(ConfiguredBaseModel):
     """
-    Objective, optimisation, augmentation, data splits, model selection, environment of pre-training, and the information to re-run it.
+    Objective, optimisation, augmentation, data splits, model selection, environment and reproducibility of pre-training.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '预训练的目标、优化、数据扩增、数据集划分、模型选择、环境和训练复现信息。'},
+                                                'value': '预训练的目标、优化、数据扩增、数据集划分、模型选择、环境和可复现性。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练过程'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Training process'})
@@ -3921,6 +4112,18 @@ class TrainingProcess(ConfiguredBaseModel):
                                               'value': 'MCS-TR-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '优化器'}},
          'domain_of': ['TrainingProcess']} })
+    tuning_method: Optional[str] = Field(default=None, title="Tuning method", description="""How the model was tuned on the tuning set, for example which hyper-parameters were searched, how, and by which metric.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '基于调优集进行调优的方式，例如搜索了哪些超参数、如何搜索、依据何种指标。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-01'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '调优方式'}},
+         'domain_of': ['TrainingProcess']} })
+    monitored_metrics: Optional[list[Metric]] = Field(default=None, title="Evaluation metrics", description="""Evaluation metrics monitored on the tuning set during training.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '训练过程中在调优集上监测的评估指标。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-01'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评估指标'}},
+         'domain_of': ['TrainingProcess']} })
     augmentation_performed: Optional[bool] = Field(default=None, title="Data augmentation performed", description="""Whether data augmentation was used. false states that it was not, which makes the augmentation requirement not applicable; leaving augmentations out says nothing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '是否使用了数据扩增。false '
                                                          '表示未使用，此时数据扩增要求不适用；仅省略“数据扩增”部分不构成说明。'},
@@ -3933,6 +4136,13 @@ class TrainingProcess(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据扩增'}},
+         'domain_of': ['TrainingProcess']} })
+    augmentation_comparison: Optional[list[AugmentationComparison]] = Field(default=None, title="Augmented versus annotated database", description="""Table comparing, set by set, the augmented database with the annotated database in sample size (with the multiplier) and sample distribution, to show that the augmented sample is sufficient and soundly distributed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '按子集列表对比扩增数据库与标注数据库在样本量（注明扩增倍数）和样本分布上的差异，以证实扩增数据库样本量的充分性以及样本分布的合理性。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '扩增数据库与标注数据库对比'}},
          'domain_of': ['TrainingProcess']} })
     data_splits: Optional[DataSplits] = Field(default=None, title="Data splits", description="""Training, tuning and test sets, their ratios and disjointness.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '训练集、调优集和测试集，其比例及互不相交情况。'},
@@ -3971,11 +4181,11 @@ class TrainingProcess(ConfiguredBaseModel):
                                                          '小时”。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算力消耗'}},
          'domain_of': ['TrainingProcess']} })
-    reproducibility: Optional[Reproducibility] = Field(default=None, title="Information to re-run the training", description="""Code version, random seeds and configuration needed to re-run the training; not the reproducibility or repeatability of results (再现性, 重复性) of the guide's annex 2.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '重新运行训练所需的代码版本、随机种子和配置；不同于指南附件2所称结果的再现性或重复性。'},
+    reproducibility: Optional[Reproducibility] = Field(default=None, title="Reproducibility", description="""Code version, random seeds and configuration.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '代码版本、随机种子和配置。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-07'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练复现信息'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可复现性'}},
          'domain_of': ['TrainingProcess']} })
 
 
@@ -4050,6 +4260,8 @@ class Augmentation(ConfiguredBaseModel):
          'domain_of': ['Augmentation']} })
     scope: Optional[str] = Field(default=None, title="Scope", description="""Which part of the object is augmented, for example \"minority classes only\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对象中被扩增的部分，例如“仅少数类”。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增范围'}},
          'domain_of': ['Augmentation']} })
     mode: Optional[AugmentationMode] = Field(default=None, title="Mode", description="""Online or offline.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4072,11 +4284,57 @@ class Augmentation(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增倍数'}},
-         'domain_of': ['Augmentation']} })
+         'domain_of': ['Augmentation', 'AugmentationComparison']} })
     bias_assessment: Optional[str] = Field(default=None, title="Bias assessment", description="""How the augmentation may bias the data and how that risk is controlled.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '扩增可能引入的数据偏倚及其风险控制。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '偏倚评估'}},
          'domain_of': ['Augmentation']} })
+    generator: Optional[str] = Field(default=None, title="Generative adversarial network", description="""For augmentation with a generative adversarial network: the network's basic information (name, structure, training data, version) and why it was chosen.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '采用生成对抗网络进行扩增时，该网络的基本信息（名称、结构、训练数据、版本）以及算法选用依据。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '生成对抗网络'}},
+         'domain_of': ['Augmentation']} })
+    justification: Optional[str] = Field(default=None, title="Justification for augmenting the test set", description="""Why the test set is augmented although, in principle, it is not (adversarial testing excepted); a reviewer judges whether the reason holds.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '原则上不得对测试集进行数据扩增（对抗测试除外）；对测试集扩增时说明理由，由审核人员判断其是否成立。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测试集扩增理由'}},
+         'domain_of': ['Augmentation', 'RequirementVerdict', 'RequirementClaim']} })
+
+
+class AugmentationComparison(ConfiguredBaseModel):
+    """
+    One row of the table comparing the augmented database with the annotated database, for one set.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '扩增数据库与标注数据库对比表中的一行，对应一个子集。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增对比'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
+         'title': 'Augmentation comparison'})
+
+    split: SplitRole = Field(default=..., title="Set", description="""The set compared (training, tuning or test).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '进行对比的子集（训练集、调优集或测试集）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据子集'}},
+         'domain_of': ['MetricResult', 'AugmentationComparison']} })
+    annotated_size: Optional[int] = Field(default=None, title="Annotated size", description="""Number of samples of the set in the annotated database, before augmentation.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该子集在标注数据库中（扩增前）的样本量。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注数据库样本量'}},
+         'domain_of': ['AugmentationComparison']} })
+    augmented_size: Optional[int] = Field(default=None, title="Augmented size", description="""Number of samples of the set in the augmented database (for online augmentation, the effective number); the annotated size times the multiplier, up to rounding.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该子集在扩增数据库中的样本量（在线扩增为等效样本量）；等于标注数据库样本量乘以扩增倍数（允许取整误差）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增数据库样本量'}},
+         'domain_of': ['AugmentationComparison']} })
+    multiplier: Optional[float] = Field(default=None, title="Multiplier", description="""How many times larger the set is after augmentation.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该子集扩增后样本量相对扩增前的倍数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增倍数'}},
+         'domain_of': ['Augmentation', 'AugmentationComparison']} })
+    distribution_difference: Optional[str] = Field(default=None, title="Distribution difference", description="""How the sample distribution of the augmented database differs from that of the annotated database, for example class proportions before and after.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '扩增数据库与标注数据库在样本分布上的差异，例如扩增前后各类别的比例。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布差异'}},
+         'domain_of': ['AugmentationComparison']} })
 
 
 class DataSplits(ConfiguredBaseModel):
@@ -4103,6 +4361,8 @@ class DataSplits(ConfiguredBaseModel):
                        'DataSplits']} })
     basis: Optional[str] = Field(default=None, title="Basis", description="""Why the split was done this way.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '如此划分的理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '划分依据'}},
          'domain_of': ['DeIdentification', 'DataSplits']} })
     splits: list[Split] = Field(default=..., title="Splits", description="""The sets with their sizes and ratios.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4122,6 +4382,12 @@ class DataSplits(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '查重方法'}},
+         'domain_of': ['DataSplits']} })
+    distribution_rationale: Optional[str] = Field(default=None, title="Distribution of the sets", description="""How the training set's sample distribution is balanced and how the tuning and test sets' distributions match clinical reality, or why they do not.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '训练集样本分布如何保证均衡性，调优集和测试集样本分布如何符合临床实际情况；如不符合，说明理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布说明'}},
          'domain_of': ['DataSplits']} })
 
 
@@ -4151,6 +4417,12 @@ class Split(ConfiguredBaseModel):
                                               'value': 'MCS-TR-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '分配比例'}},
          'domain_of': ['Split']} })
+    distribution: Optional[DataDistribution] = Field(default=None, title="Distribution", description="""Distribution of the set's samples. Each list of counts given (disease mix, sites, devices) counts every sample of the set once, so it sums to the set's size; for multi-label data, count samples (e.g. \"no finding\" and \"one or more findings\").""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该子集的样本分布。所给的每一组计数（疾病构成、来源机构、设备）对子集的每个样本各计一次，其和等于该子集的样本量；多标签数据按样本计数（例如“无异常”和“有一种或多种异常”）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布'}},
+         'domain_of': ['Dataset', 'Split']} })
     datasets: Optional[list[str]] = Field(default=None, title="Datasets", description="""Identifiers of the datasets the set draws from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该子集所取自的数据集标识。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据集'}},
@@ -4165,13 +4437,13 @@ class Split(ConfiguredBaseModel):
 
 class Reproducibility(ConfiguredBaseModel):
     """
-    What is needed to re-run the training (not the reproducibility of results, 再现性).
+    What is needed to reproduce the training run.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '重新运行训练所需的信息（不同于结果的再现性）。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练复现信息'}},
+                                                'value': '复现训练所需的信息。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可复现性'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
-         'title': 'Information to re-run the training'})
+         'title': 'Reproducibility'})
 
     code_repository: Optional[str] = Field(default=None, title="Code repository", description="""Where the training code is kept.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '训练代码的存放位置。'},
@@ -4274,13 +4546,13 @@ class Applicability(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '鲁棒性测试'}},
          'domain_of': ['Applicability']} })
     unsupported_uses: Optional[list[str]] = Field(default=None, title="Unsupported uses", description="""Uses the model is not suitable for (contraindications).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '不应使用模型的场景（禁用）；应慎用的场景写在“警示提示”中。'},
+                                                'value': '模型不适用的场景（禁用、慎用）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '禁用场景'}},
          'domain_of': ['Applicability']} })
-    warnings: Optional[list[str]] = Field(default=None, title="Warnings", description="""Necessary warnings for those who build on the model, including uses that call for caution.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '向基于本模型进行开发的使用方提供的必要警示提示信息，包括应慎用的场景。'},
+    warnings: Optional[list[str]] = Field(default=None, title="Warnings", description="""Warnings for those who build on the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对基于该模型开发者的警示提示。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '警示提示'}},
@@ -4600,7 +4872,7 @@ class Requirement(ConfiguredBaseModel):
          'domain_of': ['Requirement']} })
     fields: Optional[list[str]] = Field(default=None, title="Required fields", description="""Card fields a card claiming the requirement must fill, as dotted paths from the card root with [] after a list (every item must have the field and the list must not be empty).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '声明采用该要求的模型卡应填写的字段，以自模型卡根起的点分路径表示，列表后加 '
-                                                         '[]（列表不应为空，且每一项均应有该字段）。'},
+                                                         '[]（列表不得为空，且每一项均应有该字段）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '必填字段'}},
          'domain_of': ['Requirement']} })
     related_fields: Optional[list[str]] = Field(default=None, title="Related fields", description="""Card fields that serve the requirement but are not required by it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4723,8 +4995,8 @@ class ConformityAssessment(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具'}},
          'domain_of': ['ProcessingStep', 'ConformityAssessment']} })
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the card schema used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '所用 modelcard-spec 规范的版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
+                                                'value': '所用模型卡模式的版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -4745,7 +5017,7 @@ class ConformityAssessment(ConfiguredBaseModel):
                                                 'value': '与本评价结果一同导出的模型卡 RDF 图的 '
                                                          'SHA-256：除本条以外的全部 N-Triples '
                                                          '行，排序后每行以换行符结尾，按 UTF-8 '
-                                                         '编码计算。模型卡、证据文件、工具或规范的变化凡改变图的内容，它即随之改变；`kg '
+                                                         '编码计算。模型卡、证据文件、工具或模式的变化凡改变图的内容，它即随之改变；`kg '
                                                          'load` '
                                                          '据此跳过未变化的模型卡，读者也可据此检查图是否完整。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '图 SHA-256'}},
@@ -4797,7 +5069,7 @@ class RequirementVerdict(ConfiguredBaseModel):
     justification: Optional[str] = Field(default=None, title="Justification", description="""Why the requirement has this status, in English (the provider's own words for one not adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该要求为此状态的原因（英文）；对不采用的要求为提供方的原话。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明（英文）'}},
-         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['Augmentation', 'RequirementVerdict', 'RequirementClaim']} })
     justification_zh: Optional[str] = Field(default=None, title="Justification (Chinese)", description="""Why the requirement has this status, in Chinese (the provider's own words for one not adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该要求为此状态的原因（中文）；对不采用的要求为提供方的原话。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
@@ -4841,8 +5113,8 @@ class AssessmentRecord(ConfiguredBaseModel):
 
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the modelcard-spec schema the record is written against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本记录所依据的 modelcard-spec '
-                                                         '规范版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
+                                                         '模式版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -5024,8 +5296,8 @@ class VerificationResult(ConfiguredBaseModel):
 
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the modelcard-spec schema the result is written against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本结果所依据的 modelcard-spec '
-                                                         '规范版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
+                                                         '模式版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -5207,10 +5479,10 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型谱系'}},
          'domain_of': ['ModelCard']} })
     license: Optional[License] = Field(default=None, title="Licence", description="""Licence of the model and restrictions on its use.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型的许可协议及使用限制。'},
+                                                'value': '模型的许可及使用限制。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-06 MCS-GEN-08'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可协议'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent'],
          'exact_mappings': ['dcterms:license']} })
     service_platform: Optional[ServicePlatform] = Field(default=None, title="Service platform", description="""For models provided through a third-party service platform, the platform and service.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5455,14 +5727,14 @@ class License(ConfiguredBaseModel):
     Licence and use restrictions.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可协议和使用限制。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可协议'}},
+                                                'value': '许可和使用限制。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可'}},
          'class_uri': 'dcterms:LicenseDocument',
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Licence'})
 
     spdx_id: Optional[str] = Field(default=None, title="SPDX identifier", description="""SPDX licence identifier, for example Apache-2.0; LicenseRef-... for proprietary terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': 'SPDX 许可协议标识，例如 '
+                                                'value': 'SPDX 许可标识，例如 '
                                                          'Apache-2.0；专有条款用 '
                                                          'LicenseRef-...。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5470,7 +5742,7 @@ class License(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': 'SPDX 标识'}},
          'domain_of': ['License']} })
     name: Optional[str] = Field(default=None, title="Name", description="""Name of the licence or agreement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可协议名称。'},
+                                                'value': '许可或协议名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
@@ -5491,7 +5763,7 @@ class License(ConfiguredBaseModel):
                        'DeploymentModule',
                        'OpenSourceComponent']} })
     url: Optional[str] = Field(default=None, title="URL", description="""Where the licence text is.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可协议全文的网址。'},
+                                                'value': '许可全文的网址。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网址'}},
          'domain_of': ['Evidence', 'Dataset', 'License']} })
     use_restrictions: Optional[list[str]] = Field(default=None, title="Use restrictions", description="""Restrictions on use, for example \"research use only\" or \"no clinical use without registration\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5537,11 +5809,11 @@ class ServicePlatform(ConfiguredBaseModel):
                                               'value': 'MCS-GEN-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '服务名称'}},
          'domain_of': ['ServicePlatform']} })
-    deployment_model: Optional[PlatformDeploymentModel] = Field(default=None, title="Platform deployment model", description="""Where the service platform runs (public, private or hybrid cloud, or on premises); not the deployment mode of the model in the device (lifecycle.deployment.mode).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '服务平台的运行位置（公有云、私有云、混合云或本地部署）；不同于模型在器械中的部署方式（lifecycle.deployment.mode）。'},
+    deployment_model: Optional[PlatformDeploymentModel] = Field(default=None, title="Deployment model", description="""Where the platform runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '平台的运行位置。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-09'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '平台部署模式'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署模式'}},
          'domain_of': ['ServicePlatform']} })
     provider_qualification: Optional[str] = Field(default=None, title="Provider qualification", description="""Qualifications of the platform operator, for example certifications and filings.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '平台运营方的资质，例如认证和备案。'},
@@ -5605,8 +5877,8 @@ class Deployment(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Deployment'})
 
-    mode: Optional[DeploymentMode] = Field(default=None, title="Deployment mode", description="""How the model's front and back end are deployed (the guide's 部署方式), e.g. a workstation or a hospital server with separate clients; not the service platform's deployment model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型前后端的部署方式（指南所称“软件的前后端部署方式”），例如工作站或前后端分离的院内服务器；不同于服务平台的平台部署模式。'},
+    mode: Optional[DeploymentMode] = Field(default=None, title="Deployment mode", description="""Where the model runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型的运行位置。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署方式'}},
@@ -5727,7 +5999,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
     An open-source component with source, download address, version and licence.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '开源组件，含来源、下载地址、版本和开源许可协议。'},
+                                                'value': '开源组件，含来源、下载地址、版本和开源协议。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源组件'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Open-source component'})
@@ -5777,12 +6049,11 @@ class OpenSourceComponent(ConfiguredBaseModel):
                        'ChangeEntry',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    license: Optional[str] = Field(default=None, title="Licence", description="""Open-source licence (SPDX identifier); the guide calls it “开源协议”.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '组件的开源许可协议（指南称“开源协议”），以 SPDX '
-                                                         '标识书写。'},
+    license: Optional[str] = Field(default=None, title="Licence", description="""Open-source licence (SPDX identifier).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '开源协议（SPDX 标识）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源许可协议'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源协议'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent']} })
     purpose: Optional[str] = Field(default=None, title="Purpose", description="""What it is used for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '组件的用途。'},
@@ -5910,7 +6181,7 @@ class RequirementClaim(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由（英文）'}},
-         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['Augmentation', 'RequirementVerdict', 'RequirementClaim']} })
     justification_zh: Optional[str] = Field(default=None, title="Justification (Chinese)", description="""For a requirement not adopted, the explanation in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对不采用的要求给出的中文理由。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5978,6 +6249,7 @@ BenchmarkOverlap.model_rebuild()
 TrainingProcess.model_rebuild()
 Optimizer.model_rebuild()
 Augmentation.model_rebuild()
+AugmentationComparison.model_rebuild()
 DataSplits.model_rebuild()
 Split.model_rebuild()
 Reproducibility.model_rebuild()
