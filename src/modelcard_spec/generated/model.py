@@ -1135,15 +1135,15 @@ class SampleType(str, Enum):
 
 class DeIdentificationType(str, Enum):
     """
-    Static or dynamic de-identification.
+    Static or dynamic masking.
     """
     Static = "static"
     """
-    Data is de-identified once, before it is stored for use.
+    Data is masked once, before it is stored for use.
     """
     Dynamic = "dynamic"
     """
-    Data is de-identified at the moment it is accessed.
+    Data is masked at the moment it is accessed.
     """
 
 
@@ -1209,7 +1209,7 @@ class AugmentationObject(str, Enum):
     """
     Test_set = "test_set"
     """
-    The test set (in principle not augmented, adversarial testing excepted).
+    The test set (in principle not augmented, except for adversarial testing).
     """
     Adversarial_test_set = "adversarial_test_set"
     """
@@ -1413,7 +1413,7 @@ class Area(str, Enum):
     """
     Training_process = "training_process"
     """
-    Objective, augmentation, splits, environment and reproducibility.
+    Objective, augmentation, splits, environment and the information to re-run the training.
     """
     Applicability = "applicability"
     """
@@ -1697,7 +1697,7 @@ class LineageRelation(str, Enum):
 
 class PlatformDeploymentModel(str, Enum):
     """
-    Where a service platform runs.
+    Where a service platform runs; not the deployment mode of the model in the device.
     """
     Public_cloud = "public_cloud"
     """
@@ -1719,7 +1719,7 @@ class PlatformDeploymentModel(str, Enum):
 
 class DeploymentMode(str, Enum):
     """
-    Where a model runs.
+    How the model's front and back end are deployed; not the service platform's deployment model.
     """
     Workstation = "workstation"
     """
@@ -3321,7 +3321,7 @@ class Explainability(ConfiguredBaseModel):
                        'Augmentation',
                        'RequirementReview']} })
     factor_analysis: Optional[FactorAnalysis] = Field(default=None, title="Influencing-factor analysis", description="""Analysis of the factors that influence performance (required for black boxes).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '影响算法性能的因素分析（黑盒算法必需）。'},
+                                                'value': '影响算法性能的因素分析（黑盒算法应提供）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-EX-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能影响因素分析'}},
@@ -3660,8 +3660,9 @@ class Dataset(ConfiguredBaseModel):
                                               'value': 'MCS-SD-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据采集质量评估'}},
          'domain_of': ['Dataset']} })
-    de_identification: Optional[DeIdentification] = Field(default=None, title="De-identification", description="""How personal information was removed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '个人信息的去除方式。'},
+    de_identification: Optional[DeIdentification] = Field(default=None, title="Data masking", description="""How personal sensitive information was protected by de-identification or anonymisation (the guide's 数据脱敏, \"data masking\" in its annex 2).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '通过去标识化或匿名化保护个人敏感信息的方式（指南附件2术语“数据脱敏 '
+                                                         'data masking”）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据脱敏'}},
@@ -3705,7 +3706,7 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据标注'}},
          'domain_of': ['Dataset']} })
     compliance: Optional[DataCompliance] = Field(default=None, title="Compliance", description="""Source compliance statement, institutions, ethics approvals and licence.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '数据来源合规性声明、来源机构、伦理批件和许可。'},
+                                                'value': '数据来源合规性声明、来源机构、伦理批件和数据许可协议。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '合规性'}},
@@ -3815,15 +3816,15 @@ class CategoryCount(ConfiguredBaseModel):
 
 class DeIdentification(ConfiguredBaseModel):
     """
-    Type, rules and method of de-identification and the basis for what was removed.
+    Data masking (数据脱敏: de-identification or anonymisation that protects personal sensitive information): its type, rules and method, and the basis for what was masked.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '脱敏的类型、规则、方法以及确定脱敏内容的依据。'},
+                                                'value': '数据脱敏（通过去标识化或匿名化保护个人敏感信息）的类型、规则、方法以及脱敏内容的确定依据。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据脱敏'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
-         'title': 'De-identification'})
+         'title': 'Data masking'})
 
-    type: DeIdentificationType = Field(default=..., title="Type", description="""Static or dynamic de-identification.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    type: DeIdentificationType = Field(default=..., title="Type", description="""Static or dynamic masking.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '静态或动态脱敏。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-05'},
@@ -3847,9 +3848,9 @@ class DeIdentification(ConfiguredBaseModel):
                        'DeIdentification',
                        'BenchmarkOverlap',
                        'DataSplits']} })
-    basis: Optional[str] = Field(default=None, title="Basis", description="""What determined which content was de-identified, for example the DICOM PS3.15 basic profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '确定脱敏内容的依据，例如 DICOM PS3.15 '
-                                                         '基本配置。'},
+    basis: Optional[str] = Field(default=None, title="Basis", description="""What determined which content was masked, for example the DICOM PS3.15 basic de-identification profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '脱敏内容的确定依据，例如 DICOM PS3.15 '
+                                                         '的基本去标识化配置。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '依据'}},
@@ -3993,8 +3994,8 @@ class DataCompliance(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '伦理批件编号'}},
          'domain_of': ['DataCompliance']} })
     license: Optional[str] = Field(default=None, title="Data licence", description="""Licence or terms under which the data was used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '数据的使用许可或条款。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据许可'}},
+                                                'value': '数据使用所依据的许可协议或使用条款。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据许可协议'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent']} })
 
 
@@ -4086,10 +4087,10 @@ class BenchmarkOverlap(ConfiguredBaseModel):
 
 class TrainingProcess(ConfiguredBaseModel):
     """
-    Objective, optimisation, augmentation, data splits, model selection, environment and reproducibility of pre-training.
+    Objective, optimisation, augmentation, data splits, model selection, environment of pre-training, and the information to re-run it.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '预训练的目标、优化、数据扩增、数据集划分、模型选择、环境和可复现性。'},
+                                                'value': '预训练的目标、优化、数据扩增、数据集划分、模型选择、环境和训练复现信息。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练过程'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Training process'})
@@ -4181,11 +4182,11 @@ class TrainingProcess(ConfiguredBaseModel):
                                                          '小时”。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算力消耗'}},
          'domain_of': ['TrainingProcess']} })
-    reproducibility: Optional[Reproducibility] = Field(default=None, title="Reproducibility", description="""Code version, random seeds and configuration.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '代码版本、随机种子和配置。'},
+    reproducibility: Optional[Reproducibility] = Field(default=None, title="Information to re-run the training", description="""Code version, random seeds and configuration needed to re-run the training; not the reproducibility or repeatability of results (再现性, 重复性) of the guide's annex 2.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '重新运行训练所需的代码版本、随机种子和配置；不同于指南附件2所称结果的再现性或重复性。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-07'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可复现性'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练复现信息'}},
          'domain_of': ['TrainingProcess']} })
 
 
@@ -4437,13 +4438,13 @@ class Split(ConfiguredBaseModel):
 
 class Reproducibility(ConfiguredBaseModel):
     """
-    What is needed to reproduce the training run.
+    What is needed to re-run the training (not the reproducibility of results, 再现性).
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '复现训练所需的信息。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可复现性'}},
+                                                'value': '重新运行训练所需的信息（不同于结果的再现性）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练复现信息'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
-         'title': 'Reproducibility'})
+         'title': 'Information to re-run the training'})
 
     code_repository: Optional[str] = Field(default=None, title="Code repository", description="""Where the training code is kept.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '训练代码的存放位置。'},
@@ -4546,13 +4547,13 @@ class Applicability(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '鲁棒性测试'}},
          'domain_of': ['Applicability']} })
     unsupported_uses: Optional[list[str]] = Field(default=None, title="Unsupported uses", description="""Uses the model is not suitable for (contraindications).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型不适用的场景（禁用、慎用）。'},
+                                                'value': '不应使用模型的场景（禁用）；应慎用的场景写在“警示提示”中。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '禁用场景'}},
          'domain_of': ['Applicability']} })
-    warnings: Optional[list[str]] = Field(default=None, title="Warnings", description="""Warnings for those who build on the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '对基于该模型开发者的警示提示。'},
+    warnings: Optional[list[str]] = Field(default=None, title="Warnings", description="""Necessary warnings for those who build on the model, including uses that call for caution.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '向基于本模型进行开发的使用方提供的必要警示提示信息，包括应慎用的场景。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '警示提示'}},
@@ -4872,7 +4873,7 @@ class Requirement(ConfiguredBaseModel):
          'domain_of': ['Requirement']} })
     fields: Optional[list[str]] = Field(default=None, title="Required fields", description="""Card fields a card claiming the requirement must fill, as dotted paths from the card root with [] after a list (every item must have the field and the list must not be empty).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '声明采用该要求的模型卡应填写的字段，以自模型卡根起的点分路径表示，列表后加 '
-                                                         '[]（列表不得为空，且每一项均应有该字段）。'},
+                                                         '[]（列表不应为空，且每一项均应有该字段）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '必填字段'}},
          'domain_of': ['Requirement']} })
     related_fields: Optional[list[str]] = Field(default=None, title="Related fields", description="""Card fields that serve the requirement but are not required by it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4995,8 +4996,8 @@ class ConformityAssessment(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具'}},
          'domain_of': ['ProcessingStep', 'ConformityAssessment']} })
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the card schema used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '所用模型卡模式的版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+                                                'value': '所用 modelcard-spec 规范的版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -5017,7 +5018,7 @@ class ConformityAssessment(ConfiguredBaseModel):
                                                 'value': '与本评价结果一同导出的模型卡 RDF 图的 '
                                                          'SHA-256：除本条以外的全部 N-Triples '
                                                          '行，排序后每行以换行符结尾，按 UTF-8 '
-                                                         '编码计算。模型卡、证据文件、工具或模式的变化凡改变图的内容，它即随之改变；`kg '
+                                                         '编码计算。模型卡、证据文件、工具或规范的变化凡改变图的内容，它即随之改变；`kg '
                                                          'load` '
                                                          '据此跳过未变化的模型卡，读者也可据此检查图是否完整。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '图 SHA-256'}},
@@ -5113,8 +5114,8 @@ class AssessmentRecord(ConfiguredBaseModel):
 
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the modelcard-spec schema the record is written against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本记录所依据的 modelcard-spec '
-                                                         '模式版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+                                                         '规范版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -5296,8 +5297,8 @@ class VerificationResult(ConfiguredBaseModel):
 
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the modelcard-spec schema the result is written against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本结果所依据的 modelcard-spec '
-                                                         '模式版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+                                                         '规范版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -5479,10 +5480,10 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型谱系'}},
          'domain_of': ['ModelCard']} })
     license: Optional[License] = Field(default=None, title="Licence", description="""Licence of the model and restrictions on its use.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型的许可及使用限制。'},
+                                                'value': '模型的许可协议及使用限制。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-06 MCS-GEN-08'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可协议'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent'],
          'exact_mappings': ['dcterms:license']} })
     service_platform: Optional[ServicePlatform] = Field(default=None, title="Service platform", description="""For models provided through a third-party service platform, the platform and service.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5727,14 +5728,14 @@ class License(ConfiguredBaseModel):
     Licence and use restrictions.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可和使用限制。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可'}},
+                                                'value': '许可协议和使用限制。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可协议'}},
          'class_uri': 'dcterms:LicenseDocument',
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Licence'})
 
     spdx_id: Optional[str] = Field(default=None, title="SPDX identifier", description="""SPDX licence identifier, for example Apache-2.0; LicenseRef-... for proprietary terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': 'SPDX 许可标识，例如 '
+                                                'value': 'SPDX 许可协议标识，例如 '
                                                          'Apache-2.0；专有条款用 '
                                                          'LicenseRef-...。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5742,7 +5743,7 @@ class License(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': 'SPDX 标识'}},
          'domain_of': ['License']} })
     name: Optional[str] = Field(default=None, title="Name", description="""Name of the licence or agreement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可或协议名称。'},
+                                                'value': '许可协议名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
@@ -5763,7 +5764,7 @@ class License(ConfiguredBaseModel):
                        'DeploymentModule',
                        'OpenSourceComponent']} })
     url: Optional[str] = Field(default=None, title="URL", description="""Where the licence text is.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可全文的网址。'},
+                                                'value': '许可协议全文的网址。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网址'}},
          'domain_of': ['Evidence', 'Dataset', 'License']} })
     use_restrictions: Optional[list[str]] = Field(default=None, title="Use restrictions", description="""Restrictions on use, for example \"research use only\" or \"no clinical use without registration\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5809,11 +5810,11 @@ class ServicePlatform(ConfiguredBaseModel):
                                               'value': 'MCS-GEN-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '服务名称'}},
          'domain_of': ['ServicePlatform']} })
-    deployment_model: Optional[PlatformDeploymentModel] = Field(default=None, title="Deployment model", description="""Where the platform runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '平台的运行位置。'},
+    deployment_model: Optional[PlatformDeploymentModel] = Field(default=None, title="Platform deployment model", description="""Where the service platform runs (public, private or hybrid cloud, or on premises); not the deployment mode of the model in the device (lifecycle.deployment.mode).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '服务平台的运行位置（公有云、私有云、混合云或本地部署）；不同于模型在器械中的部署方式（lifecycle.deployment.mode）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-09'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署模式'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '平台部署模式'}},
          'domain_of': ['ServicePlatform']} })
     provider_qualification: Optional[str] = Field(default=None, title="Provider qualification", description="""Qualifications of the platform operator, for example certifications and filings.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '平台运营方的资质，例如认证和备案。'},
@@ -5877,8 +5878,8 @@ class Deployment(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Deployment'})
 
-    mode: Optional[DeploymentMode] = Field(default=None, title="Deployment mode", description="""Where the model runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型的运行位置。'},
+    mode: Optional[DeploymentMode] = Field(default=None, title="Deployment mode", description="""How the model's front and back end are deployed (the guide's 部署方式), e.g. a workstation or a hospital server with separate clients; not the service platform's deployment model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型前后端的部署方式（指南所称“软件的前后端部署方式”），例如工作站或前后端分离的院内服务器；不同于服务平台的平台部署模式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署方式'}},
@@ -5999,7 +6000,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
     An open-source component with source, download address, version and licence.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '开源组件，含来源、下载地址、版本和开源协议。'},
+                                                'value': '开源组件，含来源、下载地址、版本和开源许可协议。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源组件'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Open-source component'})
@@ -6049,11 +6050,12 @@ class OpenSourceComponent(ConfiguredBaseModel):
                        'ChangeEntry',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    license: Optional[str] = Field(default=None, title="Licence", description="""Open-source licence (SPDX identifier).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '开源协议（SPDX 标识）。'},
+    license: Optional[str] = Field(default=None, title="Licence", description="""Open-source licence (SPDX identifier); the guide calls it “开源协议”.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '组件的开源许可协议（指南称“开源协议”），以 SPDX '
+                                                         '标识书写。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源协议'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源许可协议'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent']} })
     purpose: Optional[str] = Field(default=None, title="Purpose", description="""What it is used for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '组件的用途。'},
