@@ -101,6 +101,10 @@ MUTATIONS = {
         evaluation_database=True, public=True), "MCS-AP-11", "error"),
     "annotation.software": (cxr, lambda d: _annotation(d)["software"][0].pop("validation"), "MCS-SD-13", "error"),
     "annotation.automatic-review": (cxr, lambda d: _annotation(d).pop("automatic_annotation_review"), "MCS-SD-13", "error"),
+    "dataset.category-counts": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0]["distribution"]["categories"][0],
+                                                    ["count"], 10**7), "MCS-SD-03", "error"),
+    "evidence.traceability-report": (cxr, lambda d: d.__setitem__("evidence", [e for e in d["evidence"]
+                                     if "MCS-LC-05" not in (e.get("supports") or [])]), "MCS-LC-05", "warning"),
     "processing.tool": (ct, lambda d: d["source_task_data"]["datasets"][0]["preprocessing"][0]["tool"]
                         .pop("runtime_environment"), "MCS-SD-06", "error"),
 }

@@ -1963,6 +1963,8 @@ class SoftwareComponent(ConfiguredBaseModel):
          'domain_of': ['SoftwareComponent', 'ProgrammingFramework']} })
     designation: Optional[str] = Field(default=None, title="Model designation", description="""The software's model designation (规格型号), where it has one, for example a product model or an edition.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件的规格型号（如有），例如产品型号或发行版本类别。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规格型号'}},
          'domain_of': ['SoftwareComponent']} })
     purpose: Optional[str] = Field(default=None, title="Purpose", description="""What the software is used for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -1972,13 +1974,13 @@ class SoftwareComponent(ConfiguredBaseModel):
     runtime_environment: Optional[str] = Field(default=None, title="Runtime environment", description="""Hardware, operating system and other software the software runs on.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件运行所依赖的硬件、操作系统及其他软件。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-13'},
+                                              'value': 'MCS-SD-06 MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '运行环境'}},
          'domain_of': ['SoftwareComponent', 'ModelFramework']} })
     validation: Optional[str] = Field(default=None, title="Software validation", description="""How the software was validated for this use (软件确认), or the identifier of the validation record.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '针对此用途对软件开展软件确认的方式，或确认记录的编号。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-13'},
+                                              'value': 'MCS-SD-06 MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '软件确认'}},
          'domain_of': ['SoftwareComponent']} })
 

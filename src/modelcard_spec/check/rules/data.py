@@ -218,6 +218,23 @@ def dataset_amount_used(ctx: Context):
             yield found(f"{ptr}/amount_used", amount_used=used, total_size=total)
 
 
+@rule("dataset.category-counts", ("MCS-SD-03",), "error",
+      "A dataset's category counts do not exceed the amount used", "数据集各类别计数之和不超过使用量",
+      messages={"": ("the category counts add up to {counted}, more than the amount used ({amount_used})",
+                     "各类别计数之和为 {counted}，超过使用量（{amount_used}）")})
+def dataset_category_counts(ctx: Context):
+    """The distribution describes the data used: its categories cannot hold more than the amount used
+    (they may hold fewer where a category list is partial)."""
+    for ptr, d in ctx.instances("Dataset"):
+        used, dist = d.get("amount_used"), d.get("distribution")
+        cats = dist.get("categories") if isinstance(dist, dict) else None
+        if not isinstance(used, int) or isinstance(used, bool) or not isinstance(cats, list):
+            continue
+        counts = [c.get("count") for c in cats if isinstance(c, dict)]
+        if counts and all(isinstance(n, int) and not isinstance(n, bool) for n in counts) and sum(counts) > used:
+            yield found(f"{ptr}/distribution/categories", counted=sum(counts), amount_used=used)
+
+
 _HISTORICAL_NEEDS = ("inclusion_criteria", "exclusion_criteria", "acquisition_quality_assessment")
 
 
