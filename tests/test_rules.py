@@ -62,6 +62,19 @@ MUTATIONS = {
     "metric.proportion-range": (cxr, lambda d: _set(perf(d, 0), ["value"], 91), "MCS-AP-03", "error"),
     "metric.subgroup-size": (cxr, lambda d: _set(perf(d, 4), ["sample_size"], 1500), "MCS-AP-03", "error"),
     "metric.split": (cxr, lambda d: _set(perf(d, 0), ["split"], "tuning"), "MCS-AP-03", "warning"),
+    "metric.result-shape": (cxr, lambda d: _set(perf(d, 3), ["metric"], "roc_curve"), "MCS-AP-03", "error"),
+    "metric.area-curve": (cxr, lambda d: perf(d, 3).pop("curve_type"), "MCS-AP-03", "warning"),
+    "metric.curve": (cxr, lambda d: _set(perf(d, 3)["curve"]["points"][0], ["x"], 1.5), "MCS-AP-03", "error"),
+    "metric.curve-agreement": (cxr, lambda d: _set(perf(d, 3), ["value"], 0.93), "MCS-AP-03", "warning"),
+    "metric.matrix": (cxr, lambda d: d["applicability"]["transfer_performance"].append(
+        {"metric": "confusion_matrix", "sample_size": 5, "dataset": "ds-cxr-cn-3h-test", "multiclass_confusion_matrix":
+         {"labels": ["a", "b", "c"], "rows": [{"label": "a", "cells": [1, 0, 0]}, {"label": "b", "cells": [0, 2]}]}}),
+        "MCS-AP-03", "error"),
+    "metric.latency": (cxr, lambda d: _set(perf(d, 5), ["unit"], "s"), "MCS-AP-03", "error"),
+    "metric.repeated-measurement": (cxr, lambda d: d["applicability"]["transfer_performance"].append(
+        {"metric": "repeatability", "value": 0.94, "confidence_interval": {"lower": 0.9, "upper": 0.97, "level": 0.95},
+         "sample_size": 100, "dataset": "ds-cxr-cn-3h-test", "repeated_measurement": {"repeated_runs": 1}}),
+        "MCS-AP-03", "error"),
     "reference.unknown": (cxr, lambda d: _set(perf(d, 3), ["dataset"], "ds-typo"), "MCS-AP-03", "error"),
     "provenance.entry": (cxr, lambda d: d.setdefault("provenance", []).append(
         {"pointer": "/evidence/ev-verify-case1", "origin": "measured"}), None, "error"),

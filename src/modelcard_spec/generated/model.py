@@ -2294,9 +2294,9 @@ class ConfusionMatrixRow(ConfiguredBaseModel):
                                                 'value': '该行对应的参考标准类别。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '参考标准类别'}},
          'domain_of': ['ConfusionMatrixRow']} })
-    counts: list[int] = Field(default=..., title="Counts", description="""Number of samples of this class the AI assigns to each class, in the order of the labels.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    cells: list[int] = Field(default=..., title="Cell counts", description="""Number of samples of this class the AI assigns to each class, in the order of the labels.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该类别样本被人工智能分到各类别的数量，按类别标签的顺序排列。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '计数'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '各单元格计数'}},
          'domain_of': ['ConfusionMatrixRow']} })
 
 

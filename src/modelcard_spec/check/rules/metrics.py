@@ -427,12 +427,12 @@ def metric_matrix(ctx: Context):
             if i < len(labels) and "label" in row and as_text(row["label"]) != labels[i]:
                 yield found(f"{base}/rows/{i}/label", "row-label", row=i + 1, label=as_text(row["label"]),
                             expected=labels[i])
-            counts = row.get("counts")
+            counts = row.get("cells")
             if not isinstance(counts, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
                 whole = False
                 continue
             if len(counts) != len(labels):
-                yield found(f"{base}/rows/{i}/counts", "row-length", label=as_text(row.get("label")),
+                yield found(f"{base}/rows/{i}/cells", "row-length", label=as_text(row.get("label")),
                             counts=len(counts), labels=len(labels))
             total += sum(counts)
         if whole and isinstance(m.get("sample_size"), int) and m["sample_size"] != total:
