@@ -277,7 +277,7 @@ class PlaceholderText(str, Enum):
 
 class Metric(str, Enum):
     """
-    Evaluation metrics. Terms marked source guide-annex-2 are the metric terms of annex 2 of the Beijing AI medical device GMP inspection guide (2024), with the annex's English names among their aliases as the annex writes them; terms marked kit-extension are metrics that the annex's list of metric terms does not hold. Repeatability and reproducibility are defined among the annex's general terms, and the guide names them with real-time performance among the algorithm performance indicators (section 四（一）3 and 四（三）3); the kit adds them, and latency, as metrics.
+    Evaluation metrics. Terms marked source guide-annex-2 are the metric terms of annex 2 of the Beijing AI medical device GMP inspection guide (2024), with the annex's English names among their aliases as the annex writes them; terms marked kit-extension are metrics that the annex's list of metric terms does not hold. Repeatability and reproducibility are defined among the annex's general terms, and the guide names them with real-time performance among the algorithm performance indicators (in its sections on requirements analysis and on algorithm performance evaluation); the kit adds them, and latency, as metrics.
     """
     Sensitivity_LEFT_PARENTHESISrecallRIGHT_PARENTHESIS = "sensitivity"
     """
@@ -313,7 +313,7 @@ class Metric(str, Enum):
     """
     False_positive_rate_LEFT_PARENTHESISsample_levelRIGHT_PARENTHESIS = "false_positive_rate"
     """
-    Proportion of negative samples that the algorithm calls positive, FP / (FP + TN), that is one minus specificity; the horizontal axis of the ROC curve. Annex 2 names the ROC curve's axis 假阳性率 but defines that term at case level for lesion localisation (see case_false_positive_rate); where each case is one sample the two coincide.
+    Proportion of negative samples that the algorithm calls positive, FP / (FP + TN), that is one minus specificity; the horizontal axis of the ROC curve. Annex 2 names the ROC curve's axis false positive rate but defines that term at case level for lesion localisation (see case_false_positive_rate); where each case is one sample the two coincide.
     """
     False_positive_rate_LEFT_PARENTHESIScase_levelRIGHT_PARENTHESIS = "case_false_positive_rate"
     """
