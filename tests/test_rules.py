@@ -62,6 +62,19 @@ MUTATIONS = {
     "metric.proportion-range": (cxr, lambda d: _set(perf(d, 0), ["value"], 91), "MCS-AP-03", "error"),
     "metric.subgroup-size": (cxr, lambda d: _set(perf(d, 4), ["sample_size"], 1500), "MCS-AP-03", "error"),
     "metric.split": (cxr, lambda d: _set(perf(d, 0), ["split"], "tuning"), "MCS-AP-03", "warning"),
+    "metric.result-shape": (cxr, lambda d: _set(perf(d, 3), ["metric"], "roc_curve"), "MCS-AP-03", "error"),
+    "metric.area-curve": (cxr, lambda d: perf(d, 3).pop("curve_type"), "MCS-AP-03", "warning"),
+    "metric.curve": (cxr, lambda d: _set(perf(d, 3)["curve"]["points"][0], ["x"], 1.5), "MCS-AP-03", "error"),
+    "metric.curve-agreement": (cxr, lambda d: _set(perf(d, 3), ["value"], 0.93), "MCS-AP-03", "warning"),
+    "metric.matrix": (cxr, lambda d: d["applicability"]["transfer_performance"].append(
+        {"metric": "confusion_matrix", "sample_size": 5, "dataset": "ds-cxr-cn-3h-test", "multiclass_confusion_matrix":
+         {"labels": ["a", "b", "c"], "rows": [{"label": "a", "cells": [1, 0, 0]}, {"label": "b", "cells": [0, 2]}]}}),
+        "MCS-AP-03", "error"),
+    "metric.latency": (cxr, lambda d: _set(perf(d, 5), ["unit"], "s"), "MCS-AP-03", "error"),
+    "metric.repeated-measurement": (cxr, lambda d: d["applicability"]["transfer_performance"].append(
+        {"metric": "repeatability", "value": 0.94, "confidence_interval": {"lower": 0.9, "upper": 0.97, "level": 0.95},
+         "sample_size": 100, "dataset": "ds-cxr-cn-3h-test", "repeated_measurement": {"repeated_runs": 1}}),
+        "MCS-AP-03", "error"),
     "reference.unknown": (cxr, lambda d: _set(perf(d, 3), ["dataset"], "ds-typo"), "MCS-AP-03", "error"),
     "provenance.entry": (cxr, lambda d: d.setdefault("provenance", []).append(
         {"pointer": "/evidence/ev-verify-case1", "origin": "measured"}), None, "error"),
@@ -651,6 +664,16 @@ def _evidence_of(d, ident):
     return next(e for e in d["evidence"] if e["id"] == ident)
 
 
+def _result(**result):
+    """A mutation appending a metric result on the CXR test set."""
+    return lambda d: d["applicability"]["transfer_performance"].append({"dataset": "ds-cxr-cn-3h-test", **result})
+
+
+def _roc(*points, **extra):
+    return {"x_axis": "false_positive_rate", "y_axis": "sensitivity", "points": [{"x": x, "y": y} for x, y in points],
+            **extra}
+
+
 VARIANTS = {
     # (rule id, message variant): (base card, mutation) for the variants that neither the examples nor
     # MUTATIONS reach; a base of None is the CT example in the folder of _evidence_folder
@@ -658,6 +681,39 @@ VARIANTS = {
         object="test_set", justification="Test images are rotated to measure invariance the device relies on.")),
     ("dataset.historical", "sensitive"):
         (cxr, lambda d: _set(d["source_task_data"]["datasets"][2], ["de_identified_before_receipt"], False)),
+    ("metric.result-shape", "curve-missing"): (cxr, _result(metric="froc_curve")),
+    ("metric.result-shape", "matrix-value"): (cxr, _result(metric="confusion_matrix", value=0.9)),
+    ("metric.result-shape", "matrix-missing"): (cxr, _result(metric="confusion_matrix")),
+    ("metric.result-shape", "value-missing"): (cxr, _result(metric="dice_coefficient")),
+    ("metric.result-shape", "scalar-curve"): (cxr, _result(metric="accuracy", value=0.9, curve=_roc((0.1, 0.8), (0.2, 0.9)))),
+    ("metric.result-shape", "curve-type"): (cxr, _result(metric="accuracy", value=0.9, curve_type="roc")),
+    ("metric.curve", "axes"): (cxr, _result(metric="roc_curve", curve={**_roc((0.1, 0.8), (0.2, 0.9)),
+                                                                       "x_axis": "case_false_positive_rate"})),
+    ("metric.curve", "too-few"): (cxr, _result(metric="roc_curve", curve=_roc((0.1, 0.8)))),
+    ("metric.curve", "negative"): (cxr, _result(metric="froc_curve", curve={
+        "x_axis": "non_lesion_localization_rate", "y_axis": "lesion_localization_rate",
+        "points": [{"x": -1, "y": 0.5}, {"x": 2, "y": 0.9}]})),
+    ("metric.curve", "falls"): (cxr, _result(metric="roc_curve", curve=_roc((0.1, 0.8), (0.2, 0.7)))),
+    ("metric.curve", "area-range"): (cxr, _result(metric="auc", curve_type="roc", value=1.5)),
+    ("metric.curve", "area-negative"): (cxr, _result(metric="average_precision", value=-0.5)),
+    ("metric.curve-agreement", "operating-point"): (cxr, _result(metric="roc_curve", curve=_roc(
+        (0.1, 0.8), (0.2, 0.9), operating_point={"x": 0.5, "y": 0.5}))),
+    ("metric.matrix", "labels"): (cxr, _result(metric="confusion_matrix", multiclass_confusion_matrix={
+        "labels": ["a", "a"], "rows": [{"label": "a", "cells": [1, 0]}, {"label": "a", "cells": [0, 1]}]})),
+    ("metric.matrix", "row-label"): (cxr, _result(metric="confusion_matrix", multiclass_confusion_matrix={
+        "labels": ["a", "b"], "rows": [{"label": "b", "cells": [1, 0]}, {"label": "a", "cells": [0, 1]}]})),
+    ("metric.latency", "negative"): (cxr, _result(metric="latency", value=-1.0, unit="ms")),
+    ("metric.latency", "percentile"): (cxr, _result(metric="latency", value=10.0, unit="ms", percentile=120)),
+    ("metric.latency", "order"): (cxr, _result(metric="latency", value=30.0, unit="ms", percentile=99, sample_size=1000,
+                                               task="pneumothorax detection (linear probe)", measurement_conditions=(
+        "One NVIDIA T4 16 GB, batch size 1, 512 × 512 input, feature extraction and linear head, file already in memory."))),
+    ("metric.repeated-measurement", "missing"): (cxr, _result(metric="reproducibility", value=0.9)),
+    ("metric.repeated-measurement", "repeatability-changed"): (cxr, _result(
+        metric="repeatability", value=0.9, repeated_measurement={"repeated_runs": 2, "facilities": 2})),
+    ("metric.repeated-measurement", "reproducibility-unchanged"): (cxr, _result(
+        metric="reproducibility", value=0.9, repeated_measurement={"repeated_runs": 2, "operators": 1, "facilities": 1})),
+    ("metric.repeated-measurement", "measurements"): (cxr, _result(
+        metric="repeatability", value=0.9, sample_size=10, repeated_measurement={"repeated_runs": 2, "measurements": 30})),
     ("annotation.roles", "no-primary"):
         (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles"], [{"role": "reviewer"}])),
     ("provenance.entry", "no-rule"): (cxr, lambda d: d.setdefault("provenance", []).append(

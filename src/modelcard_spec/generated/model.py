@@ -277,7 +277,7 @@ class PlaceholderText(str, Enum):
 
 class Metric(str, Enum):
     """
-    Evaluation metrics. Terms marked source guide-annex-2 are the metric terms of annex 2 of the Beijing AI medical device GMP inspection guide (2024); terms marked kit-extension are widely used metrics that the annex does not list.
+    Evaluation metrics. Terms marked source guide-annex-2 are the metric terms of annex 2 of the Beijing AI medical device GMP inspection guide (2024), with the annex's English names among their aliases as the annex writes them; terms marked kit-extension are metrics that the annex's list of metric terms does not hold. Repeatability and reproducibility are defined among the annex's general terms, and the guide names them with real-time performance among the algorithm performance indicators (in its sections on requirements analysis and on algorithm performance evaluation); the kit adds them, and latency, as metrics.
     """
     Sensitivity_LEFT_PARENTHESISrecallRIGHT_PARENTHESIS = "sensitivity"
     """
@@ -311,9 +311,13 @@ class Metric(str, Enum):
     """
     Sensitivity plus specificity minus one.
     """
-    False_positive_rate = "false_positive_rate"
+    False_positive_rate_LEFT_PARENTHESISsample_levelRIGHT_PARENTHESIS = "false_positive_rate"
     """
-    Proportion of negative cases that are false-positive cases (negative cases that contain a non-lesion localisation).
+    Proportion of negative samples that the algorithm calls positive, FP / (FP + TN), that is one minus specificity; the horizontal axis of the ROC curve. Annex 2 names the ROC curve's axis false positive rate but defines that term at case level for lesion localisation (see case_false_positive_rate); where each case is one sample the two coincide.
+    """
+    False_positive_rate_LEFT_PARENTHESIScase_levelRIGHT_PARENTHESIS = "case_false_positive_rate"
+    """
+    Proportion of negative cases that are false-positive cases (negative cases that contain a non-lesion localisation), as annex 2 defines false positive rate; the horizontal axis of the AFROC curve. Not the number of false positives per case, which is the non-lesion localisation rate (the FROC curve's horizontal axis).
     """
     Lesion_localisation_rate = "lesion_localization_rate"
     """
@@ -325,11 +329,11 @@ class Metric(str, Enum):
     """
     ROC_curve = "roc_curve"
     """
-    Receiver operating characteristic curve: true positive rate against false positive rate over decision thresholds on a given test set.
+    Receiver operating characteristic curve: true positive rate (sensitivity) against false positive rate (sample level) over decision thresholds on a given test set.
     """
     Area_under_the_curve_LEFT_PARENTHESISAUCRIGHT_PARENTHESIS = "auc"
     """
-    Area enclosed by the curve and the axes; for ROC curves, the ROC AUC.
+    Area enclosed by the curve and the axes; a result says which curve (curve_type).
     """
     FROC_curve = "froc_curve"
     """
@@ -337,7 +341,7 @@ class Metric(str, Enum):
     """
     AFROC_curve = "afroc_curve"
     """
-    Alternative free-response ROC curve: lesion localisation rate against false positive rate over decision thresholds on a given test set.
+    Alternative free-response ROC curve: lesion localisation rate against false positive rate (case level) over decision thresholds on a given test set.
     """
     Precision_recall_curve = "precision_recall_curve"
     """
@@ -423,9 +427,43 @@ class Metric(str, Enum):
     """
     Mean of the absolute differences between predictions and reference values.
     """
-    Fréchet_inception_distance = "frechet_inception_distance"
+    Fréchet_Inception_distance_LEFT_PARENTHESISFIDRIGHT_PARENTHESIS = "frechet_inception_distance"
     """
-    Distance between feature distributions of generated and real images; lower is better.
+    Fréchet distance between the distributions of Inception-network features of generated and real images; lower is better.
+    """
+    Latency = "latency"
+    """
+    Time from receiving one input to returning its output, in milliseconds (unit ms); a result gives the percentile of the per-case distribution (50, 90, 99) or none for the mean, and the measurement conditions (hardware, batch size, input size). A measure of real-time performance.
+    """
+    Repeatability = "repeatability"
+    """
+    Closeness of agreement between independent results obtained on the same test objects by the same operator with the same method on the same test or measurement facilities within a short interval (annex 2, repeatability); the result names its agreement statistic and how the measurement was repeated.
+    """
+    Reproducibility = "reproducibility"
+    """
+    Closeness of agreement between independent results obtained on the same test objects by different operators with the same method on different test or measurement facilities (annex 2, reproducibility); the result names its agreement statistic and how the measurement was repeated.
+    """
+
+
+class CurveType(str, Enum):
+    """
+    The curve an area under a curve (AUC) is the area under.
+    """
+    ROC_curve = "roc"
+    """
+    Receiver operating characteristic curve (roc_curve).
+    """
+    FROC_curve = "froc"
+    """
+    Free-response ROC curve (froc_curve); its horizontal axis may exceed 1.
+    """
+    AFROC_curve = "afroc"
+    """
+    Alternative free-response ROC curve (afroc_curve).
+    """
+    Precision_recall_curve = "precision_recall"
+    """
+    Precision-recall curve (precision_recall_curve).
     """
 
 
@@ -2250,6 +2288,137 @@ class ConfusionMatrix(ConfiguredBaseModel):
          'domain_of': ['ConfusionMatrix']} })
 
 
+class CurvePoint(ConfiguredBaseModel):
+    """
+    One point of a curve, optionally with the decision threshold that gives it.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '曲线上的一个点，可注明得到该点的判定阈值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线点'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Curve point'})
+
+    x: float = Field(default=..., title="x", description="""Value on the horizontal axis.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '横轴上的值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '横坐标'}},
+         'domain_of': ['CurvePoint']} })
+    y: float = Field(default=..., title="y", description="""Value on the vertical axis.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '纵轴上的值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '纵坐标'}},
+         'domain_of': ['CurvePoint']} })
+    threshold: Optional[float] = Field(default=None, title="Threshold", description="""Decision threshold at which the point was obtained.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '得到该点时所用的判定阈值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '阈值'}},
+         'domain_of': ['CurvePoint', 'MetricResult']} })
+
+
+class Curve(ConfiguredBaseModel):
+    """
+    A curve obtained from the results of the algorithm at different threshold settings on a given test set: what its axes are, its points and optionally the operating point.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '根据算法在不同阈值设定下对给定测试集得到的一系列结果绘制的曲线：横纵坐标所表示的指标、各点，以及可选的工作点。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Curve'})
+
+    x_axis: Metric = Field(default=..., title="Horizontal axis", description="""The metric on the horizontal axis, as annex 2 defines the curve: false_positive_rate (sample level) for ROC, non_lesion_localization_rate for FROC, case_false_positive_rate for AFROC, sensitivity (recall) for precision-recall.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '横轴所表示的指标，按附件 2 对各曲线的定义：ROC '
+                                                         '为假阳性率（样本水平），FROC '
+                                                         '为非病变定位率，AFROC '
+                                                         '为假阳性率（病例水平），精确度-召回率曲线为灵敏度（召回率）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '横坐标指标'}},
+         'domain_of': ['Curve']} })
+    y_axis: Metric = Field(default=..., title="Vertical axis", description="""The metric on the vertical axis: sensitivity (true positive rate) for ROC, lesion_localization_rate for FROC and AFROC, positive_predictive_value (precision) for precision-recall.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '纵轴所表示的指标：ROC 为灵敏度（真阳性率），FROC '
+                                                         '和 AFROC '
+                                                         '为病变定位率，精确度-召回率曲线为阳性预测值（精确度）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '纵坐标指标'}},
+         'domain_of': ['Curve']} })
+    points: list[CurvePoint] = Field(default=..., title="Points", description="""Points of the curve; at least two.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '曲线上的各点，至少两个。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线各点'}},
+         'domain_of': ['Curve']} })
+    operating_point: Optional[CurvePoint] = Field(default=None, title="Operating point", description="""The point of the curve at which the model is operated (its working threshold).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型实际使用时所处的曲线上的点（即其工作阈值对应的点）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工作点'}},
+         'domain_of': ['Curve']} })
+
+
+class MulticlassConfusionMatrix(ConfiguredBaseModel):
+    """
+    Counts of a confusion matrix over several classes: rows are the reference standard, columns the AI result, both in the order of the labels (annex 2, note 1 to confusion matrix).
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '多个类别的混淆矩阵计数：行代表参考标准的分类结果，列代表人工智能的分类结果，均按类别标签的顺序排列（附件 '
+                                                         '2 混淆矩阵注 1）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '多分类混淆矩阵'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Multi-class confusion matrix'})
+
+    labels: list[str] = Field(default=..., title="Class labels", description="""The class labels, in the order of the rows and of the columns.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '各类别标签，其顺序即行和列的顺序。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '类别标签'}},
+         'domain_of': ['MulticlassConfusionMatrix']} })
+    rows: list[ConfusionMatrixRow] = Field(default=..., title="Rows", description="""One row per reference-standard class, in the order of the labels.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '参考标准的每一类别一行，按类别标签的顺序排列。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '各行'}},
+         'domain_of': ['MulticlassConfusionMatrix']} })
+
+
+class ConfusionMatrixRow(ConfiguredBaseModel):
+    """
+    The counts of the samples of one reference-standard class, per class the AI assigns.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '参考标准某一类别的样本被人工智能分到各类别的计数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '混淆矩阵行'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Confusion-matrix row'})
+
+    label: str = Field(default=..., title="Reference class", description="""The reference-standard class of the row.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该行对应的参考标准类别。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '参考标准类别'}},
+         'domain_of': ['ConfusionMatrixRow']} })
+    cells: list[int] = Field(default=..., title="Cell counts", description="""Number of samples of this class the AI assigns to each class, in the order of the labels.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该类别样本被人工智能分到各类别的数量，按类别标签的顺序排列。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '各单元格计数'}},
+         'domain_of': ['ConfusionMatrixRow']} })
+
+
+class RepeatedMeasurement(ConfiguredBaseModel):
+    """
+    How a repeatability or reproducibility result was obtained: how often each test object was measured, by how many operators, on how many test or measurement facilities, and what changed between the measurements.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '重复性或再现性结果的获得方式：每个测试对象测量的次数、操作员人数、测试或测量设施数量，以及各次测量之间改变的条件。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '重复测量'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Repeated measurement'})
+
+    repeated_runs: int = Field(default=..., title="Measurements per object", description="""How many independent results were obtained for each test object; at least two.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '每个测试对象获得的独立测试结果的数量，至少为 2。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '每个对象的测量次数'}},
+         'domain_of': ['RepeatedMeasurement']} })
+    operators: Optional[int] = Field(default=None, title="Operators", description="""Number of operators who performed the measurements.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '进行测量的操作员人数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '操作员人数'}},
+         'domain_of': ['RepeatedMeasurement', 'ModelNodes']} })
+    facilities: Optional[int] = Field(default=None, title="Test or measurement facilities", description="""Number of test or measurement facilities (devices, sites, computing environments) used.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所用测试或测量设施（设备、场地、计算环境）的数量。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测试或测量设施数量'}},
+         'domain_of': ['RepeatedMeasurement']} })
+    measurements: Optional[int] = Field(default=None, title="Results in total", description="""Number of independent results in total; the sample size times the measurements per object.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '独立测试结果的总数，即样本量乘以每个对象的测量次数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测试结果总数'}},
+         'domain_of': ['RepeatedMeasurement']} })
+    agreement_statistic: Optional[str] = Field(default=None, title="Agreement statistic", description="""The statistic the value is, for example Cohen's kappa, ICC(2,1) or coefficient of variation.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': "数值所采用的统计量，例如 Cohen's "
+                                                         'kappa、ICC(2,1) 或变异系数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '一致性统计量'}},
+         'domain_of': ['RepeatedMeasurement']} })
+
+
 class MetricResult(ConfiguredBaseModel):
     """
     One measured value of a metric from the controlled vocabulary, on a named dataset and optionally a subgroup, with its confidence interval, sample size and confusion-matrix counts.
@@ -2268,9 +2437,9 @@ class MetricResult(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '指标'}},
          'domain_of': ['MetricResult'],
          'exact_mappings': ['dqv:isMeasurementOf']} })
-    value: float = Field(default=..., title="Value", description="""Point estimate of the metric, as a fraction for proportions (0.91, not 91).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    value: Optional[float] = Field(default=None, title="Value", description="""Point estimate of the metric, as a fraction for proportions (0.91, not 91). Every metric that is a single number has one; a curve (ROC, FROC, AFROC, precision-recall) gives its points under curve and a confusion matrix its counts instead, and has no value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '指标的点估计值；比例类指标以小数表示（0.91 而非 '
-                                                         '91）。'},
+                                                         '91）。凡是单一数值的指标都应给出；曲线（ROC、FROC、AFROC、精确度-召回率曲线）在“曲线”下给出各点，混淆矩阵给出各项计数，二者均不给出数值。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03 MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数值'}},
@@ -2317,10 +2486,35 @@ class MetricResult(ConfiguredBaseModel):
     threshold: Optional[float] = Field(default=None, title="Operating threshold", description="""Decision threshold at which threshold-dependent metrics were computed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '计算依赖阈值的指标时所用的判定阈值。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工作阈值'}},
-         'domain_of': ['MetricResult']} })
-    confusion_matrix: Optional[ConfusionMatrix] = Field(default=None, title="Confusion matrix", description="""Binary confusion-matrix counts behind threshold-dependent metrics.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '依赖阈值的指标所基于的二分类混淆矩阵计数。'},
+         'domain_of': ['CurvePoint', 'MetricResult']} })
+    confusion_matrix: Optional[ConfusionMatrix] = Field(default=None, title="Confusion matrix", description="""Binary confusion-matrix counts behind threshold-dependent metrics; for a result whose metric is confusion_matrix, the matrix itself.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '依赖阈值的指标所基于的二分类混淆矩阵计数；指标为混淆矩阵的结果，即该矩阵本身。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '混淆矩阵'}},
+         'domain_of': ['MetricResult']} })
+    multiclass_confusion_matrix: Optional[MulticlassConfusionMatrix] = Field(default=None, title="Multi-class confusion matrix", description="""For a result whose metric is confusion_matrix over more than two classes: the class labels and one row of counts per reference-standard class.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '指标为混淆矩阵且类别多于两个时：各类别标签，以及参考标准每一类别对应的一行计数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '多分类混淆矩阵'}},
+         'domain_of': ['MetricResult']} })
+    curve_type: Optional[CurveType] = Field(default=None, title="Curve of the area", description="""For an area under a curve (auc; average_precision is always the precision-recall one): which curve it is the area under.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对曲线下面积（auc；平均精确度总是精确度-召回率曲线下面积）：该面积所属的曲线。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '面积所属曲线'}},
+         'domain_of': ['MetricResult']} })
+    curve: Optional[Curve] = Field(default=None, title="Curve", description="""The points of a curve-valued result (roc_curve, froc_curve, afroc_curve, precision_recall_curve), with what its axes are and optionally the operating point; an area under a curve may give the points of its curve too.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '曲线类结果（受试者操作特征曲线、自由响应受试者操作特征曲线、候选自由受试者操作特征曲线、精确度-召回率曲线）的各点，注明横纵坐标所表示的指标，可给出工作点；曲线下面积也可给出其曲线的各点。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线'}},
+         'domain_of': ['MetricResult']} })
+    percentile: Optional[float] = Field(default=None, title="Percentile", description="""For a value taken from a distribution over cases, such as latency: the percentile it reports (50 for the median, 90, 99); empty for a mean.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对取自各病例分布的数值（如时延）：该值所对应的百分位数（中位数为 '
+                                                         '50，另如 90、99）；为均值时留空。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '百分位数'}},
+         'domain_of': ['MetricResult']} })
+    measurement_conditions: Optional[str] = Field(default=None, title="Measurement conditions", description="""Conditions the value was measured under where they matter to it, for example the hardware, batch size and input size of a latency, or what was kept and what was changed between runs of a repeatability or reproducibility study.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对数值有影响的测量条件，例如时延测量所用的硬件、批大小和输入尺寸，或重复性、再现性研究中各次测量之间保持不变和改变的条件。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测量条件'}},
+         'domain_of': ['MetricResult']} })
+    repeated_measurement: Optional[RepeatedMeasurement] = Field(default=None, title="Repeated measurement", description="""For a repeatability or reproducibility result, how the measurement was repeated.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对重复性或再现性结果，说明测量是如何重复进行的。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '重复测量'}},
          'domain_of': ['MetricResult']} })
     evidence: Optional[list[str]] = Field(default=None, title="Evidence", description="""Identifiers of evidence (report, curve) behind the value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '支持该数值的证据（报告、曲线）的标识。'},
@@ -2638,7 +2832,7 @@ class ModelNodes(ConfiguredBaseModel):
     operators: Optional[OperatorSummary] = Field(default=None, title="Operators", description="""Operator set version, operator counts and custom operators.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '算子集版本、算子计数和自定义算子。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算子'}},
-         'domain_of': ['ModelNodes']} })
+         'domain_of': ['RepeatedMeasurement', 'ModelNodes']} })
 
 
 class TensorSpec(ConfiguredBaseModel):
@@ -6214,6 +6408,11 @@ ValueRange.model_rebuild()
 Evidence.model_rebuild()
 ConfidenceInterval.model_rebuild()
 ConfusionMatrix.model_rebuild()
+CurvePoint.model_rebuild()
+Curve.model_rebuild()
+MulticlassConfusionMatrix.model_rebuild()
+ConfusionMatrixRow.model_rebuild()
+RepeatedMeasurement.model_rebuild()
 MetricResult.model_rebuild()
 ModelFramework.model_rebuild()
 AlgorithmType.model_rebuild()

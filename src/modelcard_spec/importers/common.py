@@ -519,14 +519,20 @@ def slug(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _metric_names() -> dict[str, str]:
-    """Normalised name, title or alias (also + "coefficient" / + "score" dropped) -> Metric value."""
+    """Normalised name, title or alias (also + "coefficient" / + "score" dropped) -> Metric value: a
+    value's own name before any title or alias (the annex's "false positive rate" is an alias of the
+    case-level rate, while false_positive_rate is the sample-level one). Curves and matrices are left
+    out: a source's single number is never one (an "froc" score is not the FROC curve)."""
     table: dict[str, str] = {}
-    for value, meta in schema_index()["enums"]["Metric"]["values"].items():
-        for name in (value, meta["title"], *meta.get("aliases", [])):
-            norm = re.sub(r"[^a-z0-9]", "", name.lower())
-            for suffix in ("", "coefficient", "score"):
-                if suffix == "" or (norm.endswith(suffix) and len(norm) > len(suffix)):
-                    table.setdefault(norm[: len(norm) - len(suffix)], value)
+    values = {value: meta for value, meta in schema_index()["enums"]["Metric"]["values"].items()
+              if meta["annotations"].get("kind") not in ("curve", "table")}
+    for own_name in (True, False):
+        for value, meta in values.items():
+            for name in (value,) if own_name else (meta["title"], *meta.get("aliases", [])):
+                norm = re.sub(r"[^a-z0-9]", "", name.lower())
+                for suffix in ("", "coefficient", "score"):
+                    if suffix == "" or (norm.endswith(suffix) and len(norm) > len(suffix)):
+                        table.setdefault(norm[: len(norm) - len(suffix)], value)
     return table
 
 
