@@ -2469,7 +2469,7 @@ class MetricResult(ConfiguredBaseModel):
          'domain_of': ['MetricResult'],
          'exact_mappings': ['dqv:computedOn']} })
     split: Optional[SplitRole] = Field(default=None, title="Split measured on", description="""The split of the dataset the value was measured on. A value measured on the training set, or on the tuning (validation) set used to choose hyper-parameters or the checkpoint, is not an independent estimate of performance, and the validator says so.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '测量该值所用的数据子集。在训练集上，或在用于选择超参数或检查点的调优集（验证集）上测得的值，不是对性能的独立估计，验证工具会指出这一点。'},
+                                                'value': '测量该值所用的数据子集。在训练集上，或在用于选择超参数或检查点的调优集（验证集）上测得的值，不是对性能的独立估计，校验工具会指出这一点。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测量所用子集'}},
