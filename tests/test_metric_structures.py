@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import EXAMPLES, SEEDS
+from conftest import EXAMPLES, ROOT
 from modelcard_spec.check.loading import read_card
 from modelcard_spec.check.pipeline import check_data
 from modelcard_spec.spec.resources import schema_index
@@ -363,9 +363,8 @@ def test_every_annex_metric_keeps_the_annex_english_names():
     assert missing == []
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds is not beside the checkout")
 def test_the_english_names_are_the_annexs_own():
-    text = next(SEEDS.glob("*gmp-guide-extract.txt")).read_text(encoding="utf-8")
+    text = next((ROOT / "sources").glob("*gmp-guide-extract.txt")).read_text(encoding="utf-8")
     annex = text[text.index("附件2人工智能医疗器械常用术语"):]
     absent = [name for names in ANNEX2_ENGLISH.values() for name in names if name not in annex]
     assert absent == []
@@ -400,3 +399,24 @@ def test_a_curve_exported_to_cyclonedx_has_no_value_none():
     [bom_metrics] = [c["modelCard"]["quantitativeAnalysis"]["performanceMetrics"] for c in to_bom(data)["components"]
                      if "modelCard" in c]
     assert bom_metrics[-1] == {"type": "roc_curve", "slice": DATASET} and bom_metrics[0]["value"] == "0.91"
+
+
+def test_a_curve_result_has_no_value_or_interval_and_leaves_ap03_conforming_while_a_number_without_interval_is_incomplete():
+    """MCS-AP-03 asks for intervals of single-number results only: a ROC curve result with its points
+    (no value, no interval) adds no issue; a proportion without its interval makes MCS-AP-03 incomplete,
+    not nonconforming, with one located error."""
+    d = cxr()
+    add(d, metric="roc_curve", sample_size=1000, curve={"x_axis": "false_positive_rate", "y_axis": "sensitivity",
+                                                        "points": [{"x": 0.0, "y": 0.0}, {"x": 0.1, "y": 0.8},
+                                                                   {"x": 1.0, "y": 1.0}]})
+    issues, statuses = check_data(d, CXR)
+    assert not [i for i in issues if i.requirement == "MCS-AP-03" and i.severity == "error"], \
+        [i.message for i in issues if i.requirement == "MCS-AP-03"]
+    ap03 = next(s for s in statuses if s["id"] == "MCS-AP-03")["status"]
+    d = cxr()
+    ptr = add(d, metric="accuracy", value=0.9, sample_size=1000)
+    issues, statuses = check_data(d, CXR)
+    missing = [i for i in issues if i.rule == "metric.interval-missing"]
+    assert [i.path for i in missing] == [f"{ptr}/confidence_interval"]
+    assert next(s for s in statuses if s["id"] == "MCS-AP-03")["status"] == "incomplete"
+    assert ap03 != "incomplete"

@@ -114,6 +114,7 @@ MUTATIONS = {
         evaluation_database=True, public=True), "MCS-AP-11", "error"),
     "annotation.software": (cxr, lambda d: _annotation(d)["software"][0].pop("validation"), "MCS-SD-13", "error"),
     "annotation.automatic-review": (cxr, lambda d: _annotation(d).pop("automatic_annotation_review"), "MCS-SD-13", "error"),
+    "metric.interval-missing": (cxr, lambda d: perf(d, 0).pop("confidence_interval"), "MCS-AP-03", "error"),
     "dataset.category-counts": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0]["distribution"]["categories"][0],
                                                     ["count"], 10**7), "MCS-SD-03", "error"),
     "evidence.traceability-report": (cxr, lambda d: d.__setitem__("evidence", [e for e in d["evidence"]

@@ -2493,27 +2493,39 @@ class MetricResult(ConfiguredBaseModel):
          'domain_of': ['MetricResult']} })
     multiclass_confusion_matrix: Optional[MulticlassConfusionMatrix] = Field(default=None, title="Multi-class confusion matrix", description="""For a result whose metric is confusion_matrix over more than two classes: the class labels and one row of counts per reference-standard class.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '指标为混淆矩阵且类别多于两个时：各类别标签，以及参考标准每一类别对应的一行计数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '多分类混淆矩阵'}},
          'domain_of': ['MetricResult']} })
     curve_type: Optional[CurveType] = Field(default=None, title="Curve of the area", description="""For an area under a curve (auc; average_precision is always the precision-recall one): which curve it is the area under.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对曲线下面积（auc；平均精确度总是精确度-召回率曲线下面积）：该面积所属的曲线。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '面积所属曲线'}},
          'domain_of': ['MetricResult']} })
     curve: Optional[Curve] = Field(default=None, title="Curve", description="""The points of a curve-valued result (roc_curve, froc_curve, afroc_curve, precision_recall_curve), with what its axes are and optionally the operating point; an area under a curve may give the points of its curve too.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '曲线类结果（受试者操作特征曲线、自由响应受试者操作特征曲线、候选自由受试者操作特征曲线、精确度-召回率曲线）的各点，注明横纵坐标所表示的指标，可给出工作点；曲线下面积也可给出其曲线的各点。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线'}},
          'domain_of': ['MetricResult']} })
     percentile: Optional[float] = Field(default=None, title="Percentile", description="""For a value taken from a distribution over cases, such as latency: the percentile it reports (50 for the median, 90, 99); empty for a mean.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对取自各病例分布的数值（如时延）：该值所对应的百分位数（中位数为 '
                                                          '50，另如 90、99）；为均值时留空。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '百分位数'}},
          'domain_of': ['MetricResult']} })
     measurement_conditions: Optional[str] = Field(default=None, title="Measurement conditions", description="""Conditions the value was measured under where they matter to it, for example the hardware, batch size and input size of a latency, or what was kept and what was changed between runs of a repeatability or reproducibility study.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对数值有影响的测量条件，例如时延测量所用的硬件、批大小和输入尺寸，或重复性、再现性研究中各次测量之间保持不变和改变的条件。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测量条件'}},
          'domain_of': ['MetricResult']} })
     repeated_measurement: Optional[RepeatedMeasurement] = Field(default=None, title="Repeated measurement", description="""For a repeatability or reproducibility result, how the measurement was repeated.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对重复性或再现性结果，说明测量是如何重复进行的。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '重复测量'}},
          'domain_of': ['MetricResult']} })
     evidence: Optional[list[str]] = Field(default=None, title="Evidence", description="""Identifiers of evidence (report, curve) behind the value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ...spec import catalogue
+from ..conformity import declaration, is_claimed
 from .base import Context, found, rule, enum_annotation, enum_label, text_value, as_text, is_number, decimal_places
 
 
@@ -526,3 +528,27 @@ def metric_repeated_measurement(ctx: Context):
         if all(isinstance(n, int) and not isinstance(n, bool) for n in (total, size, runs)) and total != size * runs:
             yield found(f"{base}/measurements", "measurements", measurements=total, sample_size=size, runs=runs,
                         expected=size * runs)
+
+
+# Kinds of single-number metric whose estimate comes with a confidence interval (a latency percentile,
+# kind duration, describes a distribution and need not).
+_WITH_INTERVAL = ("proportion", "score", "rate", "ratio", "distance")
+TRANSFER = "MCS-AP-03"
+
+
+@rule("metric.interval-missing", (TRANSFER,), "error",
+      "Each single-number transfer result gives a confidence interval", "每个单一数值的迁移性能结果均给出置信区间",
+      messages={"": ("{metric} {value} is given without a confidence interval", "{metric} {value} 未给出置信区间")})
+def metric_interval_missing(ctx: Context):
+    """MCS-AP-03 asks for results with confidence intervals; a curve or a confusion matrix has none of
+    its own. A missing interval leaves the requirement incomplete (not failed), and is said only of a
+    card that claims it."""
+    kind = ctx.data.get("provider_kind")
+    if not is_claimed(catalogue.by_id()[TRANSFER], declaration(ctx.data), kind if isinstance(kind, str) else None):
+        return
+    for ptr, m in ctx.instances("MetricResult"):
+        if not ptr.startswith("/applicability/transfer_performance/"):
+            continue
+        value = m.get("value")
+        if _kind(m.get("metric")) in _WITH_INTERVAL and is_number(value) and m.get("confidence_interval") is None:
+            yield found(f"{ptr}/confidence_interval", metric=as_text(m.get("metric")), value=as_text(value))
