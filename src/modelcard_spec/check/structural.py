@@ -215,14 +215,39 @@ _POINT_KINDS = frozenset({
 _SKIP: ContextVar[frozenset] = ContextVar("structural_skip", default=frozenset())
 
 
+_PRUNE_ERRORS = 1_000  # a card's issues are cut at MAX_ISSUES (pipeline), which is no more than this
+_PRUNE_CONTAINERS = 500  # below this many objects and lists the full walk is cheaper than the pruning
+
+
+def _has_containers(data, count: int) -> bool:
+    """Whether ``data`` holds at least ``count`` objects and lists (stops counting there)."""
+    stack, seen = [data], 0
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(v for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, (dict, list)))
+        else:
+            continue
+        seen += 1
+        if seen >= count:
+            return True
+    return False
+
+
 def _valid_containers(fast, data) -> frozenset:
     """The ids of the objects and lists in ``data`` that the compiled validator found no error in, at or
     below them or at any place an error of theirs could stand for: the pure-Python validator, which only
     has to explain the errors, need not walk them (a card's 2,000 valid list entries cost it seconds).
     An object found at two places (a YAML alias) is never skipped."""
+    if not _has_containers(data, _PRUNE_CONTAINERS):
+        return frozenset()  # little for the pure-Python validator to walk: not worth listing every error first
     ancestors: set[tuple] = set()
     deep: set[tuple] = set()
-    for error in fast.iter_errors(data):
+    for n, error in enumerate(fast.iter_errors(data)):
+        if n == _PRUNE_ERRORS:  # so many errors that the walk stops at the issue limit long before: walk it all
+            return frozenset()
         path = tuple(error.instance_path)
         ancestors.update(path[:i] for i in range(len(path) + 1))
         if type(error.kind).__name__ not in _POINT_KINDS:
