@@ -31,10 +31,13 @@ PREFIXES = set(INDEX["prefixes"])
 INDEX_KEYS = {"classes", "slots", "enums", "values", "range", "inlined", "root_class", "slot_order",
               "multivalued", "required", "description_zh", "annotations", "any_of", "meaning", "types",
               "uri", "areas", "properties", "prefixes", "exact_mappings", "order", "previous_versions",
-              "renamed_from", "placeholder", "placeholders"}
+              "renamed_from", "placeholder", "placeholders",
+              # the catalogue's trace of the source statements (tools/generate.py: traced_statements, trace_coverage)
+              "coverage", "full_share", "scopes", "trace_vocabulary", "locator"}
 # Keys of formats that are not the card, by the module that reads or writes them.
 FOREIGN = {
-    "check/structural.py": {"enum", "number", "actual", "expected"},  # JSON Schema keywords and types; its params
+    "check/structural.py": {"enum", "number", "actual", "expected", "items",  # JSON Schema keywords and types; its params
+                            "additionalProperties"},
     "check/conformity.py": {"claimed_automatically", "evaluated_by"},  # keys of the per-requirement status entries
     "check/evaluations.py": {"assessment", "verification"},  # what a report shows about the records
     "graph/push.py": {"Authorization", "Location"},       # HTTP headers
@@ -57,7 +60,7 @@ FOREIGN = {
     "output/conformity_report.py": {"header", "issues", "message", "message_zh", "origins", "severity",
                                     "unattributed_issues", "valid", "adopted", "assessment", "catalogue_derivation",
                                     "catalogue_derivation_zh", "claimed_automatically", "counts", "declared_standard",
-                                    "documented", "file", "in_scope", "models", "review", "totals", "verification",
+                                    "documented", "in_scope", "models", "review", "totals", "verification",
                                     "evaluated_by", "scores", "awaiting", "open", "other"},  # and its sections
     "output/cyclonedx.py": {"approach", "architectureFamily", "bom-ref", "components", "confidenceInterval",
                             "considerations", "contact", "contents", "data", "ethicalConsiderations",

@@ -62,6 +62,19 @@ MUTATIONS = {
     "metric.proportion-range": (cxr, lambda d: _set(perf(d, 0), ["value"], 91), "MCS-AP-03", "error"),
     "metric.subgroup-size": (cxr, lambda d: _set(perf(d, 4), ["sample_size"], 1500), "MCS-AP-03", "error"),
     "metric.split": (cxr, lambda d: _set(perf(d, 0), ["split"], "tuning"), "MCS-AP-03", "warning"),
+    "metric.result-shape": (cxr, lambda d: _set(perf(d, 3), ["metric"], "roc_curve"), "MCS-AP-03", "error"),
+    "metric.area-curve": (cxr, lambda d: perf(d, 3).pop("curve_type"), "MCS-AP-03", "warning"),
+    "metric.curve": (cxr, lambda d: _set(perf(d, 3)["curve"]["points"][0], ["x"], 1.5), "MCS-AP-03", "error"),
+    "metric.curve-agreement": (cxr, lambda d: _set(perf(d, 3), ["value"], 0.93), "MCS-AP-03", "warning"),
+    "metric.matrix": (cxr, lambda d: d["applicability"]["transfer_performance"].append(
+        {"metric": "confusion_matrix", "sample_size": 5, "dataset": "ds-cxr-cn-3h-test", "multiclass_confusion_matrix":
+         {"labels": ["a", "b", "c"], "rows": [{"label": "a", "cells": [1, 0, 0]}, {"label": "b", "cells": [0, 2]}]}}),
+        "MCS-AP-03", "error"),
+    "metric.latency": (cxr, lambda d: _set(perf(d, 5), ["unit"], "s"), "MCS-AP-03", "error"),
+    "metric.repeated-measurement": (cxr, lambda d: d["applicability"]["transfer_performance"].append(
+        {"metric": "repeatability", "value": 0.94, "confidence_interval": {"lower": 0.9, "upper": 0.97, "level": 0.95},
+         "sample_size": 100, "dataset": "ds-cxr-cn-3h-test", "repeated_measurement": {"repeated_runs": 1}}),
+        "MCS-AP-03", "error"),
     "reference.unknown": (cxr, lambda d: _set(perf(d, 3), ["dataset"], "ds-typo"), "MCS-AP-03", "error"),
     "provenance.entry": (cxr, lambda d: d.setdefault("provenance", []).append(
         {"pointer": "/evidence/ev-verify-case1", "origin": "measured"}), None, "error"),
@@ -95,7 +108,31 @@ MUTATIONS = {
                                  or d["conformity"]["requirements"][0].pop("justification_zh"), "MCS-GEN-07", "error"),
     "conformity.kind": (cxr, lambda d: d["conformity"]["requirements"].append({"requirement": "MCS-GEN-09", "status": "claimed"}), "MCS-GEN-07", "warning"),
     "conformity.catalogue-version": (cxr, lambda d: _set(d["conformity"], ["catalogue_version"], "0.0.9"), "MCS-GEN-07", "warning"),
+    "augmentation.gan-generator": (cxr, lambda d: d["training_process"]["augmentations"][0]["methods"]
+                                   .append("generative_adversarial_network"), "MCS-TR-02", "error"),
+    "augmentation.comparison": (cxr, lambda d: _set(d["training_process"]["augmentation_comparison"][0],
+                                                    ["augmented_size"], 351722), "MCS-TR-02", "error"),
+    "splits.distribution-size": (cxr, lambda d: _set(_splits(d)[2]["distribution"]["categories"][0], ["count"], 9531),
+                                 "MCS-TR-08", "error"),
+    "dataset.historical": (cxr, lambda d: d["source_task_data"]["datasets"][2].pop("acquisition_quality_assessment"),
+                           "MCS-SD-11", "error"),
+    "dataset.public-evaluation-database": (cxr, lambda d: d["applicability"]["evaluation_datasets"][0].update(
+        evaluation_database=True, public=True), "MCS-AP-11", "error"),
+    "annotation.software": (cxr, lambda d: _annotation(d)["software"][0].pop("validation"), "MCS-SD-13", "error"),
+    "annotation.automatic-review": (cxr, lambda d: _annotation(d).pop("automatic_annotation_review"), "MCS-SD-13", "error"),
+    "metric.interval-missing": (cxr, lambda d: perf(d, 0).pop("confidence_interval"), "MCS-AP-03", "error"),
+    "dataset.category-counts": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0]["distribution"]["categories"][0],
+                                                    ["count"], 10**7), "MCS-SD-03", "error"),
+    "evidence.traceability-report": (cxr, lambda d: d.__setitem__("evidence", [e for e in d["evidence"]
+                                     if "MCS-LC-05" not in (e.get("supports") or [])]), "MCS-LC-05", "warning"),
+    "processing.tool": (ct, lambda d: d["source_task_data"]["datasets"][0]["preprocessing"][0]["tool"]
+                        .pop("runtime_environment"), "MCS-SD-06", "error"),
 }
+
+
+def _annotation(d):
+    """The annotation of the CXR example's in-house dataset (with annotation software and pre-labels)."""
+    return d["source_task_data"]["datasets"][2]["annotation"]
 
 
 def issues_of(data, rule_id, folder=CXR):
@@ -675,7 +712,7 @@ def test_structural_messages_quote_field_titles_in_chinese():
     data["model_parameters"]["total_parameters"] = "x"
     issues = {i.path: i.message_zh for i in structural.check(data, data.get("provider_kind"))}
     assert issues["/model_parameters/weight_files/0/sha256"] == ("'zz' 不符合“SHA-256（model_parameters.weight_files[].sha256）”"
-                                                             "的格式（模式 ^[a-f0-9]{64}$）")
+                                                             "的格式（正则表达式 ^[a-f0-9]{64}$）")
     assert issues["/model_parameters/total_parameters"] == "“参数总量（model_parameters.total_parameters）”应为整数，而不是字符串（'x'）"
 
 
@@ -703,9 +740,56 @@ def _evidence_of(d, ident):
     return next(e for e in d["evidence"] if e["id"] == ident)
 
 
+def _result(**result):
+    """A mutation appending a metric result on the CXR test set."""
+    return lambda d: d["applicability"]["transfer_performance"].append({"dataset": "ds-cxr-cn-3h-test", **result})
+
+
+def _roc(*points, **extra):
+    return {"x_axis": "false_positive_rate", "y_axis": "sensitivity", "points": [{"x": x, "y": y} for x, y in points],
+            **extra}
+
+
 VARIANTS = {
     # (rule id, message variant): (base card, mutation) for the variants that neither the examples nor
     # MUTATIONS reach; a base of None is the CT example in the folder of _evidence_folder
+    ("augmentation.test-set", "justified"): (cxr, lambda d: d["training_process"]["augmentations"][0].update(
+        object="test_set", justification="Test images are rotated to measure invariance the device relies on.")),
+    ("dataset.historical", "sensitive"):
+        (cxr, lambda d: _set(d["source_task_data"]["datasets"][2], ["de_identified_before_receipt"], False)),
+    ("metric.result-shape", "curve-missing"): (cxr, _result(metric="froc_curve")),
+    ("metric.result-shape", "matrix-value"): (cxr, _result(metric="confusion_matrix", value=0.9)),
+    ("metric.result-shape", "matrix-missing"): (cxr, _result(metric="confusion_matrix")),
+    ("metric.result-shape", "value-missing"): (cxr, _result(metric="dice_coefficient")),
+    ("metric.result-shape", "scalar-curve"): (cxr, _result(metric="accuracy", value=0.9, curve=_roc((0.1, 0.8), (0.2, 0.9)))),
+    ("metric.result-shape", "curve-type"): (cxr, _result(metric="accuracy", value=0.9, curve_type="roc")),
+    ("metric.curve", "axes"): (cxr, _result(metric="roc_curve", curve={**_roc((0.1, 0.8), (0.2, 0.9)),
+                                                                       "x_axis": "case_false_positive_rate"})),
+    ("metric.curve", "too-few"): (cxr, _result(metric="roc_curve", curve=_roc((0.1, 0.8)))),
+    ("metric.curve", "negative"): (cxr, _result(metric="froc_curve", curve={
+        "x_axis": "non_lesion_localization_rate", "y_axis": "lesion_localization_rate",
+        "points": [{"x": -1, "y": 0.5}, {"x": 2, "y": 0.9}]})),
+    ("metric.curve", "falls"): (cxr, _result(metric="roc_curve", curve=_roc((0.1, 0.8), (0.2, 0.7)))),
+    ("metric.curve", "area-range"): (cxr, _result(metric="auc", curve_type="roc", value=1.5)),
+    ("metric.curve", "area-negative"): (cxr, _result(metric="average_precision", value=-0.5)),
+    ("metric.curve-agreement", "operating-point"): (cxr, _result(metric="roc_curve", curve=_roc(
+        (0.1, 0.8), (0.2, 0.9), operating_point={"x": 0.5, "y": 0.5}))),
+    ("metric.matrix", "labels"): (cxr, _result(metric="confusion_matrix", multiclass_confusion_matrix={
+        "labels": ["a", "a"], "rows": [{"label": "a", "cells": [1, 0]}, {"label": "a", "cells": [0, 1]}]})),
+    ("metric.matrix", "row-label"): (cxr, _result(metric="confusion_matrix", multiclass_confusion_matrix={
+        "labels": ["a", "b"], "rows": [{"label": "b", "cells": [1, 0]}, {"label": "a", "cells": [0, 1]}]})),
+    ("metric.latency", "negative"): (cxr, _result(metric="latency", value=-1.0, unit="ms")),
+    ("metric.latency", "percentile"): (cxr, _result(metric="latency", value=10.0, unit="ms", percentile=120)),
+    ("metric.latency", "order"): (cxr, _result(metric="latency", value=30.0, unit="ms", percentile=99, sample_size=1000,
+                                               task="pneumothorax detection (linear probe)", measurement_conditions=(
+        "One NVIDIA T4 16 GB, batch size 1, 512 × 512 input, feature extraction and linear head, file already in memory."))),
+    ("metric.repeated-measurement", "missing"): (cxr, _result(metric="reproducibility", value=0.9)),
+    ("metric.repeated-measurement", "repeatability-changed"): (cxr, _result(
+        metric="repeatability", value=0.9, repeated_measurement={"repeated_runs": 2, "facilities": 2})),
+    ("metric.repeated-measurement", "reproducibility-unchanged"): (cxr, _result(
+        metric="reproducibility", value=0.9, repeated_measurement={"repeated_runs": 2, "operators": 1, "facilities": 1})),
+    ("metric.repeated-measurement", "measurements"): (cxr, _result(
+        metric="repeatability", value=0.9, sample_size=10, repeated_measurement={"repeated_runs": 2, "measurements": 30})),
     ("annotation.roles", "no-primary"):
         (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles"], [{"role": "reviewer"}])),
     ("provenance.entry", "no-rule"): (cxr, lambda d: d.setdefault("provenance", []).append(
@@ -804,3 +888,132 @@ def test_a_remembered_evidence_error_keeps_why_it_was_refused(tmp_path):
     assert raised[0] is not raised[1]
     assert [e.outside for e in raised] == [True, True] and raised[0].issue == raised[1].issue
     assert raised[1].reason == "leaves the card's folder" and raised[1].reason_zh == "超出了模型卡所在文件夹"
+
+
+# --- the rules on the source-task data and training fields, case by case
+
+def _rule_issues(data, rule_id, folder=CXR):
+    return [(i.path, i.severity, i.requirement, i.message, i.message_zh) for i in issues_of(data, rule_id, folder)]
+
+
+def test_an_augmented_test_set_is_an_error_without_a_justification_and_a_warning_for_a_reviewer_with_one():
+    data = cxr()
+    augmentation = data["training_process"]["augmentations"][0]
+    augmentation["object"] = "test_set"
+    [(path, severity, _, en, zh)] = _rule_issues(data, "augmentation.test-set")
+    assert (path, severity) == ("/training_process/augmentations/0/object", "error")
+    assert "no justification" in en and "原则上不得对测试集进行数据扩增，对抗测试除外" in zh
+    augmentation["justification"] = "Rotated copies measure the rotation invariance the device relies on."
+    [(path, severity, _, en, zh)] = _rule_issues(data, "augmentation.test-set")
+    assert severity == "warning" and "a reviewer must judge" in en and "应由审核人员判断" in zh
+    augmentation["justification"] = "  "  # a blank justification is none
+    assert [i[1] for i in _rule_issues(data, "augmentation.test-set")] == ["error"]
+    augmentation["object"] = "adversarial_test_set"
+    assert _rule_issues(data, "augmentation.test-set") == []
+
+
+def test_the_test_set_rule_does_not_call_the_guides_in_principle_absolute():
+    check = RULES["augmentation.test-set"].check
+    assert "原则上" in check.title_zh and "不应" not in check.title_zh and "In principle" in check.title
+
+
+def test_a_gan_augmentation_needs_the_networks_description():
+    data = cxr()
+    augmentation = data["training_process"]["augmentations"][0]
+    augmentation["methods"] = ["generative_adversarial_network"]
+    assert [i[0] for i in _rule_issues(data, "augmentation.gan-generator")] == ["/training_process/augmentations/0/methods"]
+    augmentation["generator"] = "StyleGAN2 trained on the training set only, chosen for rare-finding synthesis."
+    assert _rule_issues(data, "augmentation.gan-generator") == []
+
+
+@pytest.mark.parametrize("annotated,augmented,multiplier,fires", [
+    (300, 600, 2, False),         # exact
+    (341, 511, 1.5, False),       # 511.5 rounded down
+    (341, 512, 1.5, False),       # and up
+    (300, 400, 1.33, False),      # the multiplier is 400/300 rounded to two decimals
+    (300, 401, 1.33, True),       # 401/300 = 1.3367 is 1.34, not 1.33
+    (100, 160, 2, True),          # a whole multiplier is taken as exact
+    (300, 450, 1.33, True),
+    (0, 0, 3, False),
+    (0, 1, 3, True),
+])
+def test_the_augmented_size_is_the_annotated_size_times_the_multiplier(annotated, augmented, multiplier, fires):
+    data = cxr()
+    data["training_process"]["augmentation_comparison"] = [
+        {"split": "training", "annotated_size": annotated, "augmented_size": augmented, "multiplier": multiplier}]
+    found = _rule_issues(data, "augmentation.comparison")
+    assert bool(found) == fires
+    if fires:
+        [(path, severity, requirement, en, zh)] = found
+        assert path == "/training_process/augmentation_comparison/0/augmented_size"
+        assert (severity, requirement) == ("error", "MCS-TR-02")
+        assert f"({augmented})" in en and "训练集的扩增数据库样本量" in zh
+
+
+def test_each_list_of_a_splits_distribution_sums_to_its_size():
+    data = cxr()
+    split = _splits(data)[1]
+    split["distribution"]["sites"] = [{"category": "Hospital A", "count": 19000}, {"category": "Hospital B", "count": 40}]
+    [(path, _, requirement, en, zh)] = _rule_issues(data, "splits.distribution-size")
+    assert (path, requirement) == ("/training_process/data_splits/splits/1/distribution/sites", "MCS-TR-08")
+    assert en == "the sites counts of the tuning set sum to 19040, not to the set's size 19540"
+    assert zh == "调优集的来源机构计数之和为 19040，与该子集的样本量 19540 不符"
+    split["distribution"]["sites"][1]["count"] = 540
+    assert _rule_issues(data, "splits.distribution-size") == []
+
+
+def test_historical_data_name_what_they_lack():
+    data = cxr()
+    dataset = data["source_task_data"]["datasets"][2]
+    dataset.pop("exclusion_criteria")
+    dataset["acquisition_quality_assessment"] = ""
+    [(path, _, requirement, en, zh)] = _rule_issues(data, "dataset.historical")
+    assert (path, requirement) == ("/source_task_data/datasets/2/historical", "MCS-SD-11")
+    assert en.endswith("does not state its exclusion criteria, acquisition-quality assessment")
+    assert zh.endswith("未说明排除标准、数据采集质量评估")
+    dataset["historical"] = False
+    assert _rule_issues(data, "dataset.historical") == []
+
+
+def test_a_public_evaluation_database_quotes_the_guide():
+    data = cxr()
+    dataset = data["applicability"]["evaluation_datasets"][0]
+    dataset.update(evaluation_database=True, public=False)
+    assert _rule_issues(data, "dataset.public-evaluation-database") == []
+    dataset["public"] = True
+    [(path, _, requirement, en, zh)] = _rule_issues(data, "dataset.public-evaluation-database")
+    assert (path, requirement) == ("/applicability/evaluation_datasets/0/public", "MCS-AP-11")
+    source = data["source_task_data"]["datasets"][0]  # a public source dataset is not an evaluation database
+    source.update(evaluation_database=True, public=True)
+    assert len(_rule_issues(data, "dataset.public-evaluation-database")) == 1
+    assert "a public database should not be used as an evaluation database" in en
+    assert zh.endswith("指南规定“不应使用公开数据库作为测评数据库”")
+
+
+def test_annotation_software_and_processing_tools_name_what_they_lack():
+    data = ct()
+    tool = data["source_task_data"]["datasets"][0]["cleaning"][0]["tool"]
+    for key in ("version", "validation"):
+        tool.pop(key)
+    found = _rule_issues(data, "processing.tool", CT)
+    # the tool is written once in the example and referred to by the second dataset (a YAML alias)
+    assert [(p, r) for p, _, r, *_ in found] == [("/source_task_data/datasets/0/cleaning/0/tool", "MCS-SD-06"),
+                                                 ("/source_task_data/datasets/1/cleaning/0/tool", "MCS-SD-06")]
+    assert found[0][3] == ("the tool 'ct-curation' of cleaning step 'Excluded series with slice thickness > 2.5 mm or "
+                           "missing slices (0 excluded)' does not state its full version, software validation")
+    assert found[0][4].endswith("所用工具“ct-curation”未说明完整版本、软件确认")
+    data = cxr()
+    _annotation(data)["automatic_annotation"].pop("maker")
+    [(path, _, requirement, en, zh)] = _rule_issues(data, "annotation.software")
+    assert (path, requirement) == ("/source_task_data/datasets/2/annotation/automatic_annotation", "MCS-SD-13")
+    assert zh == "标注软件“rv-prelabel”未说明制造商"
+
+
+def test_automatic_annotation_needs_its_review():
+    data = cxr()
+    _annotation(data)["automatic_annotation_review"] = " "
+    [(path, _, requirement, en, zh)] = _rule_issues(data, "annotation.automatic-review")
+    assert (path, requirement) == ("/source_task_data/datasets/2/annotation/automatic_annotation", "MCS-SD-13")
+    assert "rv-prelabel" in en and "自动标注结果不得直接使用" in zh
+    _annotation(data).pop("automatic_annotation")
+    assert _rule_issues(data, "annotation.automatic-review") == []

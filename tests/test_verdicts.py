@@ -98,7 +98,7 @@ def test_not_adopted_needs_a_reason_and_a_justification_in_either_language(tmp_p
     assert "conformity.justification" in rules  # no justification at all
     assert any(r.startswith("schema") for r in rules)  # the schema requires the reason
     data["conformity"]["requirements"][-1] = {"requirement": "MCS-GEN-06", "status": "not_adopted",
-                                              "reason": "provider_choice", "justification_zh": "许可按客户单独协商。"}
+                                              "reason": "provider_choice", "justification_zh": "许可协议按客户单独协商。"}
     proc = run("validate", str(write(tmp_path, data)), "--format", "json")
     assert proc.returncode == 0, proc.stdout
 

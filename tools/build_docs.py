@@ -1,14 +1,19 @@
 """Generate the specification pages of the site from the schema and the catalogue (``make docs``).
 
 Writes ``docs/spec/`` (requirements by area, field reference, enumerations, matrices, metric
-glossary), ``docs/examples/`` (each example card rendered by ``modelcard-spec render``) and
-``docs/downloads/<schema version>/`` (the generated artifacts). These folders are build output,
-never edited by hand and not committed; ``mkdocs build --strict`` then builds the site.
+glossary; the trace of the sources: a page per source document with each of its statements and what
+encodes it or why nothing does, and the requirement -> statement matrix), ``docs/examples/`` (each
+example card rendered by ``modelcard-spec render``) and ``docs/downloads/<schema version>/`` (the
+generated artifacts). These folders are build output, never edited by hand and not committed;
+``mkdocs build --strict`` then builds the site.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -16,15 +21,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from modelcard_spec.output import card_view as cardview
+from modelcard_spec.output import card_view as cardview  # noqa: E402
 from modelcard_spec.spec.resources import ARTIFACTS, artifact_text, catalogue_data, schema_index  # noqa: E402
 from modelcard_spec.check.loading import read_card  # noqa: E402
+from modelcard_spec.spec.textsafe import markdown  # noqa: E402
 
 DOWNLOADS = ["json-schema", "json-schema-zh", "catalogue-schema", "shacl", "owl", "jsonld-context", "catalogue", "skos"]
 
 
 def esc(text) -> str:
-    return str(text or "").replace("|", "\\|").replace("\n", " ")
+    """Text from the schema or the catalogue as Markdown inline text that renders as exactly that text
+    (HTML and Markdown structure characters escaped, the pipe too, line breaks as spaces)."""
+    return markdown(str(text or ""), newline=" ")
+
+
+def code(text) -> str:
+    """Text from the data as inline code (an HTML element, so that the escapes of :func:`esc` apply)."""
+    return f"<code>{esc(text)}</code>"
 
 
 def field_anchor(cls: str, slot: str | None = None) -> str:
@@ -56,7 +69,7 @@ def resolve_fields(index: dict) -> dict:
     return out
 
 
-def requirement_pages(out: Path, cat: dict, slots_of: dict) -> list[str]:
+def requirement_pages(out: Path, cat: dict, slots_of: dict, statement_link) -> list[str]:
     docs = {d["id"]: d for d in cat["documents"]}
     index = schema_index()
     methods = index["enums"]["EvaluationMethod"]["values"]
@@ -71,14 +84,14 @@ def requirement_pages(out: Path, cat: dict, slots_of: dict) -> list[str]:
         reqs = [r for r in cat["requirements"] if r["area"] == area["id"]]
         page = f"area-{area['id'].replace('_', '-')}.md"
         pages.append(page)
-        overview.append(f"| [{area['title']} / {area['title_zh']}]({page}) | "
+        overview.append(f"| [{esc(area['title'])} / {esc(area['title_zh'])}]({page}) | "
                         + ", ".join(f"[{r['id']}]({page}#{r['id'].lower()})" for r in reqs) + " |")
-        lines = [f"# {area['title']} / {area['title_zh']}", "", esc(area.get("description")), "",
+        lines = [f"# {esc(area['title'])} / {esc(area['title_zh'])}", "", esc(area.get("description")), "",
                  esc(area.get("description_zh")), ""]
         for r in reqs:
-            lines += [f"## {r['id']} — {r['title']} / {r['title_zh']} {{#{r['id'].lower()}}}", "",
+            lines += [f"## {esc(r['id'])} — {esc(r['title'])} / {esc(r['title_zh'])} {{#{r['id'].lower()}}}", "",
                       '<div class="grid" markdown>', "",
-                      f"**English.** {r['statement']}", "", f"**中文。** {r['statement_zh']}", "", "</div>", "",
+                      f"**English.** {esc(r['statement'])}", "", f"**中文。** {esc(r['statement_zh'])}", "", "</div>", "",
                       "| | |", "|---|---|",
                       f"| Obligation / 约束程度 | {obligations[r['obligation']]['title']} / {obligations[r['obligation']]['title_zh']} |",
                       "| Provider kinds / 提供方类型 | " + "<br>".join(
@@ -94,7 +107,9 @@ def requirement_pages(out: Path, cat: dict, slots_of: dict) -> list[str]:
                 loc = f"{doc.get('title', src['document'])} — {src.get('section', '')}"
                 if src.get("passage"):
                     loc += f" — “{src['passage']}”"
-                lines.append(f"| Source locator / 出处 | {esc(loc)} |")
+                named = ", ".join(statement_link(sid) for sid in src.get("statements") or [])
+                lines.append(f"| Source locator / 出处 | {esc(loc)}"
+                             + (f"<br>Statements / 来源条目: {named}" if named else "") + " |")
             lines.append("| Fields that serve it / 对应字段 | " + "<br>".join(
                 field_link(f, slots_of) for f in r.get("fields") or []) + " |")
             if r.get("related_fields"):
@@ -109,7 +124,7 @@ def requirement_pages(out: Path, cat: dict, slots_of: dict) -> list[str]:
 def field_reference(out: Path, index: dict, area_of: dict) -> None:
     lines = ["# Field reference / 字段参考", "",
              "Every class and field of the card schema, with its type, cardinality and the requirements it serves. "
-             "模型卡模式中的每个类和字段，以及其类型、基数和所服务的要求。", ""]
+             "模型卡规范中的每个类和字段，以及其类型、基数和所服务的要求。", ""]
     for cname, cls in sorted(index["classes"].items()):
         lines += [f"## {cname} — {cls['title']} / {cls.get('title_zh', '')} {{#{field_anchor(cname)}}}", "",
                   esc(cls.get("description")), "", esc(cls.get("description_zh")), "", f"IRI: `{cls['uri']}`", "",
@@ -171,6 +186,278 @@ def matrices(out: Path, cat: dict, slots_of: dict, area_of: dict) -> None:
     (out / "matrix-field-requirement.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# --------------------------------------------------------------------------- the trace of the sources
+
+TRACE_INDEX = "sources.md"
+TRACE_MATRIX = "matrix-requirement-statement.md"
+
+
+def source_page(document_id: str) -> str:
+    return f"source-{_anchor(document_id)}.md"
+
+
+def _anchor(text: str) -> str:
+    """An HTML id (and file-name part) from an identifier of the data: lower case, nothing but a-z, 0-9, '-'."""
+    return re.sub(r"[^a-z0-9-]+", "-", str(text).lower()).strip("-") or "x"
+
+
+def _position(statement: dict) -> float:
+    """Where a statement starts in its document: the first line ("L95-97") or the character offset
+    ("@840") of its locator; statements the inventory added later sort into place by it."""
+    match = re.match(r"[L@](\d+)", str(statement.get("locator", "")))
+    return int(match.group(1)) if match else math.inf
+
+
+def _title(vocabulary: dict, key: str, value: str) -> str:
+    """The en / zh title of an encoding, reason or scope from the catalogue's trace vocabulary; a value
+    the vocabulary does not name is shown as code."""
+    entry = vocabulary.get(key, {}).get(value)
+    if not entry:
+        return code(value) if value else ""
+    return f"{esc(entry['title'])} / {esc(entry.get('title_zh'))}"
+
+
+def _scope(vocabulary: dict, value: str) -> str:
+    """A statement's scope as the inventory names it, with its titles where the vocabulary gives them."""
+    titled = vocabulary.get("scope", {}).get(value)
+    return code(value) + (f" {_title(vocabulary, 'scope', value)}" if titled else "")
+
+
+class Trace:
+    """The catalogue's trace of the source documents, indexed for the pages that show it."""
+
+    def __init__(self, cat: dict, area_of: dict, slots_of: dict):
+        self.cat = cat
+        self.area_of = area_of
+        self.slots_of = slots_of
+        self.words = cat.get("trace_vocabulary") or {}
+        self.documents = {d["id"]: d for d in cat["documents"]}
+        self.statements = cat.get("statements") or []
+        self.by_id = {s["id"]: s for s in self.statements}
+        self.requirements = {r["id"]: r for r in cat["requirements"]}
+        order = {sid: i for i, sid in enumerate(self.by_id)}
+        # The documents that have statements, in the catalogue's order of documents.
+        held = {s["document"] for s in self.statements}
+        self.held = [d["id"] for d in cat["documents"] if d["id"] in held]
+        self.held += sorted(held - set(self.held))
+        self.in_document = {doc: sorted((s for s in self.statements if s["document"] == doc),
+                                        key=lambda s: (_position(s), order[s["id"]])) for doc in self.held}
+
+    def statement_link(self, sid: str, encoding: bool = False) -> str:
+        s = self.by_id.get(sid)
+        if s is None:
+            return esc(sid)
+        link = f"[{esc(sid)}]({source_page(s['document'])}#{_anchor(sid)})"
+        return link + (f" ({_title(self.words, 'encoding', s['encoding'])})" if encoding else "")
+
+    def requirement_link(self, rid: str) -> str:
+        if rid not in self.area_of:
+            return esc(rid)
+        return f"[{esc(rid)}]({self.area_of[rid]}#{rid.lower()})"
+
+    def document_name(self, doc_id: str) -> str:
+        doc = self.documents.get(doc_id)
+        if doc is None:
+            return code(doc_id)
+        return f"{esc(doc.get('title'))} / {esc(doc.get('title_zh'))}"
+
+    def coverage(self) -> list[str]:
+        """The coverage of the statements a card is to carry, in both languages, as the catalogue states it."""
+        cov = self.cat.get("coverage")
+        if not cov:
+            return []
+        scopes = ", ".join(_scope(self.words, sc) for sc in cov.get("scopes", []))
+        scopes_zh = "、".join(_scope(self.words, sc) for sc in cov.get("scopes", []))
+        share, target = f"{cov['full_share']:.1%}", f"{cov['target']:.0%}" if "target" in cov else None
+        return [f"**Coverage.** The statements a model card is to carry (scopes {scopes}; both documents): "
+                f"**{cov['statements']}**; fully encoded **{cov['full']}** ({share}), partly {cov['partial']}, "
+                f"not encoded {cov['not_encoded']}" + (f"; the target is at least {target} fully encoded." if target else "."),
+                "",
+                f"**覆盖情况。** 模型卡应包含的条目（范围 {scopes_zh}；两份文件合计）共 **{cov['statements']}** 条："
+                f"完全编码 **{cov['full']}** 条（{share}），部分编码 {cov['partial']} 条，未编码 {cov['not_encoded']} 条"
+                + (f"；目标为完全编码不少于 {target}。" if target else "。"), ""]
+
+    def encodings(self) -> list[str]:
+        """The encodings of the vocabulary, from full to none."""
+        known = list(self.words.get("encoding") or {})
+        return [e for e in ("full", "partial", "not_encoded") if e in known] + [
+            e for e in known if e not in ("full", "partial", "not_encoded")]
+
+    def counts(self, statements: list[dict]) -> list[str]:
+        """A table of the statements per scope and encoding, with totals."""
+        encodings = self.encodings()
+        encodings += sorted({s["encoding"] for s in statements} - set(encodings))
+        scopes = list(dict.fromkeys(s["scope"] for s in statements))
+        lines = ["| Scope / 范围 | " + " | ".join(_title(self.words, "encoding", e) for e in encodings)
+                 + " | Total / 合计 |", "|---" * (len(encodings) + 2) + "|"]
+        for scope in scopes + [None]:
+            row = [s for s in statements if scope is None or s["scope"] == scope]
+            label = "**Total / 合计**" if scope is None else _scope(self.words, scope)
+            lines.append(f"| {label} | " + " | ".join(str(sum(1 for s in row if s["encoding"] == e)) for e in encodings)
+                         + f" | {len(row)} |")
+        return lines + [""]
+
+    def encoded_by(self, s: dict) -> str:
+        """The requirements that encode a statement, each with its titles and the card fields it lists."""
+        out = []
+        for rid in s.get("requirements") or []:
+            r = self.requirements.get(rid, {})
+            fields = ", ".join(field_link(f, self.slots_of) for f in r.get("fields") or [])
+            out.append(f"{self.requirement_link(rid)} {esc(r.get('title'))} / {esc(r.get('title_zh'))}"
+                       + (f" — fields / 字段: {fields}" if fields else ""))
+        return "<br>".join(out) or "—"
+
+
+def trace_pages(out: Path, trace: Trace) -> list[str]:
+    """A page per source document held (each statement in document order, what encodes it or why
+    nothing does), the overview of the trace, and the requirement -> statement matrix."""
+    pages = []
+    for doc_id in trace.held:
+        pages.append(_document_page(out, trace, doc_id))
+    _trace_overview(out, trace)
+    _statement_matrix(out, trace)
+    return pages
+
+
+def _document_page(out: Path, trace: Trace, doc_id: str) -> str:
+    doc = trace.documents.get(doc_id, {"id": doc_id})
+    statements = trace.in_document[doc_id]
+    words = trace.words
+    # The navigation names the page by the document's ID (its titles are a line long); the page heads with its title.
+    lines = ["---", "title: " + json.dumps(f"Source statements / 来源条目 — {doc_id}", ensure_ascii=False), "---", "",
+             f"# Source statements / 来源条目 — {esc(doc.get('title_zh') or doc_id)}", "",
+             f"**{esc(doc.get('title'))}**" + (f" — {esc(doc.get('issuer'))}" if doc.get("issuer") else ""), "",
+             esc(doc.get("status")), ""]
+    if doc.get("file"):
+        lines += [f"Text held / 所存文本: {code('sources/' + doc['file'])}; statement inventory / 条目清单: "
+                  "`sources/statements.yaml`.", ""]
+    lines += ["Every statement of the inventory for this document, in document order: the verbatim Chinese "
+              "passage, its English gist, its scope, and the requirements that encode it with the card fields "
+              "they list — or, where it is not (fully) encoded, the reason and a note. "
+              f"What the encodings and reasons mean: [Source trace]({TRACE_INDEX}).", "",
+              "本文件在条目清单中的全部条目，按其在文件中的位置排列：中文原文、英文大意、范围，以及编码该条目的要求及其所列的模型卡字段；"
+              f"未编码或部分编码的，给出原因和说明。编码情况和原因的含义见[来源追溯]({TRACE_INDEX})。", "",
+              "## Summary / 概况", ""]
+    lines += trace.coverage()
+    lines += [f"This document / 本文件: **{len(statements)}** statements / 条。", ""]
+    lines += trace.counts(statements)
+    section = object()
+    for s in statements:
+        if s.get("section") != section:
+            section = s.get("section")
+            lines += [f"## {esc(section) or '—'}", ""]
+        sid = s["id"]
+        lines += [f"### {esc(sid)} · {esc(s.get('locator'))} · {_title(words, 'encoding', s['encoding'])} "
+                  f"{{#{_anchor(sid)}}}", "",
+                  f"> {esc(s.get('passage_zh'))}", "",
+                  "| | |", "|---|---|",
+                  f"| Statement / 条目 | {esc(sid)} |",
+                  f"| Locator / 位置 | {esc(s.get('locator'))} |",
+                  f"| Section / 章节 | {esc(s.get('section'))} |",
+                  f"| Gist (English) / 英文大意 | {esc(s.get('gist_en'))} |",
+                  f"| Scope / 范围 | {_scope(words, s.get('scope'))} |",
+                  f"| Encoding / 编码情况 | {_title(words, 'encoding', s['encoding'])} |",
+                  f"| Encoded by / 对应要求 | {trace.encoded_by(s)} |"]
+        if s.get("reason"):
+            lines.append(f"| Reason / 原因 | {_title(words, 'reason', s['reason'])} |")
+        if s.get("note"):
+            lines.append(f"| Note | {esc(s['note'])} |")
+        if s.get("note_zh"):
+            lines.append(f"| 说明 | {esc(s['note_zh'])} |")
+        lines.append("")
+    page = source_page(doc_id)
+    (out / page).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return page
+
+
+def _trace_overview(out: Path, trace: Trace) -> None:
+    words = trace.words
+    lines = ["# Source trace / 来源追溯", "",
+             "Where each requirement comes from, and what was left out. The two source documents held in "
+             "`sources/` are broken into statements (`sources/statements.yaml`: ID, locator, section, verbatim "
+             "Chinese passage, English gist, scope); the catalogue traces every one of them: the requirements "
+             "that encode it, or the reason it is not (fully) encoded. A requirement's source locators name the "
+             f"statements it rests on ([requirement → statement matrix]({TRACE_MATRIX})).", "",
+             "每项要求出自何处、哪些内容未纳入：`sources/` 中所存的两份来源文件被拆分为条目（`sources/statements.yaml`："
+             "编号、位置、章节、中文原文、英文大意、范围）；要求目录对每一条目都给出追溯：编码该条目的要求，或未编码（或部分编码）的原因。"
+             f"每项要求的出处列明其所依据的条目（[要求 → 来源条目对照]({TRACE_MATRIX})）。", ""]
+    lines += trace.coverage()
+    lines += ["## Documents / 文件", "",
+              "| Document / 文件 | Statements / 条目 | " + " | ".join(
+                  _title(words, "encoding", e) for e in trace.encodings()) + " |",
+              "|---|---|" + "---|" * len(trace.encodings())]
+    for doc_id in trace.held:
+        st = trace.in_document[doc_id]
+        lines.append(f"| [{trace.document_name(doc_id)}]({source_page(doc_id)}) | {len(st)} | "
+                     + " | ".join(str(sum(1 for s in st if s["encoding"] == e)) for e in trace.encodings())
+                     + " |")
+    lines.append("")
+    for doc in trace.cat["documents"]:
+        lines += [f"### {esc(doc['id'])} {{#{_anchor(doc['id'])}}}", "",
+                  f"{esc(doc.get('title'))}", "", f"{esc(doc.get('title_zh'))}", "",
+                  (f"{esc(doc.get('issuer'))}. " if doc.get("issuer") else "") + esc(doc.get("status")), ""]
+        if doc["id"] in trace.in_document:
+            lines += [f"Statements / 条目: [{len(trace.in_document[doc['id']])}]({source_page(doc['id'])})", ""]
+        else:
+            rids = [r["id"] for r in trace.cat["requirements"] if any(src["document"] == doc["id"] for src in r["sources"])]
+            lines += ["No statements; requirements with a locator into it / 无条目；出处指向它的要求: "
+                      + (", ".join(trace.requirement_link(rid) for rid in rids) or "—"), ""]
+    for key, heading in (("encoding", "Encodings / 编码情况"), ("reason", "Reasons for not encoding / 未编码原因")):
+        counts = {}
+        for s in trace.statements:
+            counts[s.get(key)] = counts.get(s.get(key), 0) + 1
+        lines += [f"## {heading}", "", "| Value / 值 | Title / 标题 | Meaning / 含义 | Statements / 条目 |",
+                  "|---|---|---|---|"]
+        values = trace.encodings() if key == "encoding" else list(words.get(key) or {})
+        for value in values:
+            v = words[key][value]
+            lines.append(f"| {code(value)} | {_title(words, key, value)} | {esc(v.get('description'))}<br>"
+                         f"{esc(v.get('description_zh'))} | {counts.get(value, 0)} |")
+        lines.append("")
+    (out / TRACE_INDEX).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _statement_matrix(out: Path, trace: Trace) -> None:
+    cat = trace.cat
+    other: dict[str, list[str]] = {}
+    bare = []
+    for r in cat["requirements"]:
+        if not any(src.get("statements") for src in r["sources"]):
+            bare.append(r["id"])
+        for src in r["sources"]:
+            if not src.get("statements") and r["id"] not in other.setdefault(src["document"], []):
+                other[src["document"]].append(r["id"])
+    lines = ["# Requirement → source statement matrix / 要求 → 来源条目对照", "",
+             "Every requirement with the statements of the source documents it rests on (and their encoding), "
+             "and its other locators: the project's own distillation and the kit's own additions, which have no "
+             f"statements. What the documents are: [Source trace]({TRACE_INDEX}).", "",
+             "每项要求及其所依据的来源文件条目（及其编码情况），以及其他出处：本项目的归纳和本工具包自行提出的内容，它们没有条目。"
+             f"各文件的说明见[来源追溯]({TRACE_INDEX})。", "",
+             "## Summary / 概况", "",
+             f"Requirements / 要求: **{len(cat['requirements'])}**; resting on at least one statement / "
+             f"依据至少一个来源条目: **{len(cat['requirements']) - len(bare)}**; on none / 不依据任何来源条目: "
+             f"**{len(bare)}**" + (" (" + ", ".join(trace.requirement_link(rid) for rid in bare) + ")" if bare else "")
+             + ".", ""]
+    if other:
+        lines += ["| Other locator / 其他出处 | Requirements / 要求 |", "|---|---|"]
+        for doc_id, rids in other.items():
+            lines.append(f"| [{esc(doc_id)}]({TRACE_INDEX}#{_anchor(doc_id)}) — {trace.document_name(doc_id)} | "
+                         + ", ".join(trace.requirement_link(rid) for rid in rids) + " |")
+        lines.append("")
+    lines += ["## Matrix / 对照表", "",
+              "| Requirement / 要求 | Title / 标题 | Source statements / 来源条目 | Other locators / 其他出处 |",
+              "|---|---|---|---|"]
+    for r in cat["requirements"]:
+        named = list(dict.fromkeys(sid for src in r["sources"] for sid in src.get("statements") or []))
+        others = [f"[{esc(src['document'])}]({TRACE_INDEX}#{_anchor(src['document'])})"
+                  + (f" — {esc(src['section'])}" if src.get("section") else "")
+                  for src in r["sources"] if not src.get("statements")]
+        lines.append(f"| {trace.requirement_link(r['id'])} | {esc(r['title'])} / {esc(r['title_zh'])} | "
+                     + ("<br>".join(trace.statement_link(sid, encoding=True) for sid in named) or "—") + " | "
+                     + ("<br>".join(others) or "—") + " |")
+    (out / TRACE_MATRIX).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def glossary(out: Path, index: dict) -> None:
     metric = index["enums"]["Metric"]
     lines = ["# Metric glossary / 评价指标术语", "", esc(metric.get("description")), "", esc(metric.get("description_zh")), "",
@@ -223,7 +510,9 @@ def build(docs: Path) -> None:
         (docs / sub).mkdir(parents=True)
     slots_of = resolve_fields(index)
     area_of = {r["id"]: f"area-{r['area'].replace('_', '-')}.md" for r in cat["requirements"]}
-    requirement_pages(docs / "spec", cat, slots_of)
+    trace = Trace(cat, area_of, slots_of)
+    requirement_pages(docs / "spec", cat, slots_of, trace.statement_link)
+    trace_pages(docs / "spec", trace)
     field_reference(docs / "spec", index, area_of)
     enum_reference(docs / "spec", index)
     matrices(docs / "spec", cat, slots_of, area_of)

@@ -114,7 +114,8 @@ STATUSES = tuple(sorted(_VERDICTS, key=lambda v: int(_VERDICTS[v]["annotations"]
 _COUNTS_AS = {"witness_test": "reproduction_run"}
 # Diagnostics that say a field or a statement is missing (the requirement is incomplete, not failed).
 MISSING_CHECKS = frozenset({"conformity.missing-field", "conformity.condition-unstated", "schema.required",
-                            "weights.pickle-safe-loading", "evidence.traceability-report"})
+                            "weights.pickle-safe-loading", "evidence.traceability-report",
+                            "metric.interval-missing"})
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,14 @@ MAX_SEARCHED = 200_000
 MAX_FILES = 20_000
 
 
-register(Check("load.no-match", "error", "A pattern given matches a file", "给出的模式匹配到文件",
+register(Check("load.no-match", "error", "A pattern given matches a file", "给出的通配模式匹配到文件",
                {"": ("no file matches {pattern!r}", "没有与“{pattern}”匹配的文件")}))
 register(Check("load.too-many", "error", "Finding the cards stays within the tool's bounds",
                "查找模型卡不超出本工具的上限",
                {"entries": ("the search for cards looked at more than {limit:,} folder entries (all inputs "
                             "together) and stopped; give a narrower folder or pattern",
                             "查找模型卡时查看的文件夹条目超过 {limit:,} 个（所有输入合计），已停止；"
-                            "请指定范围更小的文件夹或模式"),
+                            "请指定范围更小的文件夹或通配模式"),
                 "files": ("more than {limit:,} card files given or found (all inputs together); give fewer at a time",
                           "给出或找到的模型卡文件超过 {limit:,} 个（所有输入合计）；请分批提供")}))
 class _TooMany(Exception):

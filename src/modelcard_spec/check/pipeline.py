@@ -53,7 +53,7 @@ class Report:
                 "schema_version": self.schema_version, "results": out}
 
 
-register(Check("internal.rule-failed", "error", "The validator ran every check", "验证工具执行了全部检查",
+register(Check("internal.rule-failed", "error", "The validator ran every check", "校验工具执行了全部检查",
                {"": ("the check {check} could not be completed ({exception}), so {requirement_id} "
                      "cannot be shown to be met; please report this",
                      "检查 {check} 未能完成（{exception}），无法确认是否符合 {requirement_id}；请报告此问题"),
@@ -62,7 +62,7 @@ register(Check("internal.rule-failed", "error", "The validator ran every check",
                                    "检查 {check} 未能完成（{exception}），无法确认模型卡有效；请报告此问题")},
                reports_against=("the requirements of the check that failed", "未完成的检查所对应的要求")))
 register(Check("internal.check-failed", "error", "The validator ran every check on the card",
-               "验证工具对模型卡执行了全部检查",
+               "校验工具对模型卡执行了全部检查",
                {"": ("the checks could not finish on this card ({exception}); please report it",
                      "对此模型卡的检查未能完成（{exception}）；请报告此问题")}))
 register(Check("internal.issue-limit", "error", "Every issue of a card is listed", "列出模型卡的全部问题",

@@ -79,10 +79,10 @@ _schema_check("enum", "Coded values are among the allowed values", "编码取值
                "renamed": ("{value} is an earlier version's name for {current} ({field}): write {current}; "
                            "see the schema's description of that value for what else it needs",
                            "{value} 是{current}（{field}）在早期版本中的名称：应改写为 {current}；"
-                           "其他所需内容见模式中对该取值的说明")},
+                           "其他所需内容见本规范中对该取值的说明")},
               labels={"field": "field", "allowed": "value:field", "suggestion": "value:field", "current": "value:field"})
 _PATTERN = {"": ("{value} is not in the required form for {field} (pattern {pattern})",
-                 "{value} 不符合{field}的格式（模式 {pattern}）")}
+                 "{value} 不符合{field}的格式（正则表达式 {pattern}）")}
 _schema_check("pattern", "Values are in the form the specification defines", "取值符合规范规定的格式", _PATTERN)
 _schema_check("format", "Dates and URIs are well formed", "日期与 URI 格式正确",
               {"date": ("{field}: {value} is not a date written YYYY-MM-DD",
@@ -118,7 +118,7 @@ register(Check("schema.version", "error", "The card declares a specification ver
                              "against {checked}: set schema_version to {checked} after the changes the guide "
                              "'Updating a card from schema {declared}' lists",
                              "本模型卡依据的是本规范的早期版本 {declared}，已按 {checked} 检查：请按指南"
-                             "“从模式 {declared} 更新模型卡”所列的修改更新后，将 schema_version 改为 {checked}")},
+                             "“从规范 {declared} 版更新模型卡”所列的修改更新后，将 schema_version 改为 {checked}")},
                reports_against=_FIELD))
 
 def _renamed(value, allowed: list[str]) -> str | None:
@@ -215,14 +215,39 @@ _POINT_KINDS = frozenset({
 _SKIP: ContextVar[frozenset] = ContextVar("structural_skip", default=frozenset())
 
 
+_PRUNE_ERRORS = 1_000  # a card's issues are cut at MAX_ISSUES (pipeline), which is no more than this
+_PRUNE_CONTAINERS = 500  # below this many objects and lists the full walk is cheaper than the pruning
+
+
+def _has_containers(data, count: int) -> bool:
+    """Whether ``data`` holds at least ``count`` objects and lists (stops counting there)."""
+    stack, seen = [data], 0
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(v for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, (dict, list)))
+        else:
+            continue
+        seen += 1
+        if seen >= count:
+            return True
+    return False
+
+
 def _valid_containers(fast, data) -> frozenset:
     """The ids of the objects and lists in ``data`` that the compiled validator found no error in, at or
     below them or at any place an error of theirs could stand for: the pure-Python validator, which only
     has to explain the errors, need not walk them (a card's 2,000 valid list entries cost it seconds).
     An object found at two places (a YAML alias) is never skipped."""
+    if not _has_containers(data, _PRUNE_CONTAINERS):
+        return frozenset()  # little for the pure-Python validator to walk: not worth listing every error first
     ancestors: set[tuple] = set()
     deep: set[tuple] = set()
-    for error in fast.iter_errors(data):
+    for n, error in enumerate(fast.iter_errors(data)):
+        if n == _PRUNE_ERRORS:  # so many errors that the walk stops at the issue limit long before: walk it all
+            return frozenset()
         path = tuple(error.instance_path)
         ancestors.update(path[:i] for i in range(len(path) + 1))
         if type(error.kind).__name__ not in _POINT_KINDS:

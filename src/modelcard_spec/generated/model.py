@@ -277,7 +277,7 @@ class PlaceholderText(str, Enum):
 
 class Metric(str, Enum):
     """
-    Evaluation metrics. Terms marked source guide-annex-2 are the metric terms of annex 2 of the Beijing AI medical device GMP inspection guide (2024); terms marked kit-extension are widely used metrics that the annex does not list.
+    Evaluation metrics. Terms marked source guide-annex-2 are the metric terms of annex 2 of the Beijing AI medical device GMP inspection guide (2024), with the annex's English names among their aliases as the annex writes them; terms marked kit-extension are metrics that the annex's list of metric terms does not hold. Repeatability and reproducibility are defined among the annex's general terms, and the guide names them with real-time performance among the algorithm performance indicators (in its sections on requirements analysis and on algorithm performance evaluation); the kit adds them, and latency, as metrics.
     """
     Sensitivity_LEFT_PARENTHESISrecallRIGHT_PARENTHESIS = "sensitivity"
     """
@@ -311,9 +311,13 @@ class Metric(str, Enum):
     """
     Sensitivity plus specificity minus one.
     """
-    False_positive_rate = "false_positive_rate"
+    False_positive_rate_LEFT_PARENTHESISsample_levelRIGHT_PARENTHESIS = "false_positive_rate"
     """
-    Proportion of negative cases that are false-positive cases (negative cases that contain a non-lesion localisation).
+    Proportion of negative samples that the algorithm calls positive, FP / (FP + TN), that is one minus specificity; the horizontal axis of the ROC curve. Annex 2 names the ROC curve's axis false positive rate but defines that term at case level for lesion localisation (see case_false_positive_rate); where each case is one sample the two coincide.
+    """
+    False_positive_rate_LEFT_PARENTHESIScase_levelRIGHT_PARENTHESIS = "case_false_positive_rate"
+    """
+    Proportion of negative cases that are false-positive cases (negative cases that contain a non-lesion localisation), as annex 2 defines false positive rate; the horizontal axis of the AFROC curve. Not the number of false positives per case, which is the non-lesion localisation rate (the FROC curve's horizontal axis).
     """
     Lesion_localisation_rate = "lesion_localization_rate"
     """
@@ -325,11 +329,11 @@ class Metric(str, Enum):
     """
     ROC_curve = "roc_curve"
     """
-    Receiver operating characteristic curve: true positive rate against false positive rate over decision thresholds on a given test set.
+    Receiver operating characteristic curve: true positive rate (sensitivity) against false positive rate (sample level) over decision thresholds on a given test set.
     """
     Area_under_the_curve_LEFT_PARENTHESISAUCRIGHT_PARENTHESIS = "auc"
     """
-    Area enclosed by the curve and the axes; for ROC curves, the ROC AUC.
+    Area enclosed by the curve and the axes; a result says which curve (curve_type).
     """
     FROC_curve = "froc_curve"
     """
@@ -337,7 +341,7 @@ class Metric(str, Enum):
     """
     AFROC_curve = "afroc_curve"
     """
-    Alternative free-response ROC curve: lesion localisation rate against false positive rate over decision thresholds on a given test set.
+    Alternative free-response ROC curve: lesion localisation rate against false positive rate (case level) over decision thresholds on a given test set.
     """
     Precision_recall_curve = "precision_recall_curve"
     """
@@ -423,9 +427,43 @@ class Metric(str, Enum):
     """
     Mean of the absolute differences between predictions and reference values.
     """
-    Fréchet_inception_distance = "frechet_inception_distance"
+    Fréchet_Inception_distance_LEFT_PARENTHESISFIDRIGHT_PARENTHESIS = "frechet_inception_distance"
     """
-    Distance between feature distributions of generated and real images; lower is better.
+    Fréchet distance between the distributions of Inception-network features of generated and real images; lower is better.
+    """
+    Latency = "latency"
+    """
+    Time from receiving one input to returning its output, in milliseconds (unit ms); a result gives the percentile of the per-case distribution (50, 90, 99) or none for the mean, and the measurement conditions (hardware, batch size, input size). A measure of real-time performance.
+    """
+    Repeatability = "repeatability"
+    """
+    Closeness of agreement between independent results obtained on the same test objects by the same operator with the same method on the same test or measurement facilities within a short interval (annex 2, repeatability); the result names its agreement statistic and how the measurement was repeated.
+    """
+    Reproducibility = "reproducibility"
+    """
+    Closeness of agreement between independent results obtained on the same test objects by different operators with the same method on different test or measurement facilities (annex 2, reproducibility); the result names its agreement statistic and how the measurement was repeated.
+    """
+
+
+class CurveType(str, Enum):
+    """
+    The curve an area under a curve (AUC) is the area under.
+    """
+    ROC_curve = "roc"
+    """
+    Receiver operating characteristic curve (roc_curve).
+    """
+    FROC_curve = "froc"
+    """
+    Free-response ROC curve (froc_curve); its horizontal axis may exceed 1.
+    """
+    AFROC_curve = "afroc"
+    """
+    Alternative free-response ROC curve (afroc_curve).
+    """
+    Precision_recall_curve = "precision_recall"
+    """
+    Precision-recall curve (precision_recall_curve).
     """
 
 
@@ -1119,17 +1157,35 @@ class DataUnit(str, Enum):
     """
 
 
+class SampleType(str, Enum):
+    """
+    Sample types of a database, as the guide names them.
+    """
+    Data_block = "data_block"
+    """
+    A part of a datum, for example an image region or a data segment.
+    """
+    Single_datum = "single_datum"
+    """
+    One datum, made of data blocks (for example one image).
+    """
+    Data_sequence = "data_sequence"
+    """
+    A sequence made of single data (for example an image series).
+    """
+
+
 class DeIdentificationType(str, Enum):
     """
-    Static or dynamic de-identification.
+    Static or dynamic masking.
     """
     Static = "static"
     """
-    Data is de-identified once, before it is stored for use.
+    Data is masked once, before it is stored for use.
     """
     Dynamic = "dynamic"
     """
-    Data is de-identified at the moment it is accessed.
+    Data is masked at the moment it is accessed.
     """
 
 
@@ -1195,7 +1251,7 @@ class AugmentationObject(str, Enum):
     """
     Test_set = "test_set"
     """
-    The test set (not allowed except adversarial testing).
+    The test set (in principle not augmented, except for adversarial testing).
     """
     Adversarial_test_set = "adversarial_test_set"
     """
@@ -1475,7 +1531,7 @@ class Area(str, Enum):
     """
     Training_process = "training_process"
     """
-    Objective, augmentation, splits, environment and reproducibility.
+    Objective, augmentation, splits, environment and the information to re-run the training.
     """
     Applicability = "applicability"
     """
@@ -1759,7 +1815,7 @@ class LineageRelation(str, Enum):
 
 class PlatformDeploymentModel(str, Enum):
     """
-    Where a service platform runs.
+    Where a service platform runs; not the deployment mode of the model in the device.
     """
     Public_cloud = "public_cloud"
     """
@@ -1781,7 +1837,7 @@ class PlatformDeploymentModel(str, Enum):
 
 class DeploymentMode(str, Enum):
     """
-    Where a model runs.
+    How the model's front and back end are deployed; not the service platform's deployment model.
     """
     Workstation = "workstation"
     """
@@ -1988,6 +2044,8 @@ class SoftwareComponent(ConfiguredBaseModel):
 
     name: str = Field(default=..., title="Name", description="""Name of the software.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件名称。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -2008,6 +2066,8 @@ class SoftwareComponent(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     version: Optional[str] = Field(default=None, title="Full version", description="""Full version of the software, as it reports it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '软件自身报告的完整版本号。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '完整版本'}},
          'domain_of': ['SoftwareComponent',
                        'ProgrammingFramework',
@@ -2018,12 +2078,32 @@ class SoftwareComponent(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     maker: Optional[str] = Field(default=None, title="Maker", description="""Organisation or community that makes the software.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '制作该软件的机构或社区。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '制造商'}},
          'domain_of': ['SoftwareComponent', 'ProgrammingFramework']} })
+    designation: Optional[str] = Field(default=None, title="Model designation", description="""The software's model designation (规格型号), where it has one, for example a product model or an edition.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '软件的规格型号（如有），例如产品型号或发行版本类别。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规格型号'}},
+         'domain_of': ['SoftwareComponent']} })
     purpose: Optional[str] = Field(default=None, title="Purpose", description="""What the software is used for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该软件的用途。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '用途'}},
          'domain_of': ['SoftwareComponent', 'FeatureNode', 'OpenSourceComponent']} })
+    runtime_environment: Optional[str] = Field(default=None, title="Runtime environment", description="""Hardware, operating system and other software the software runs on.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '软件运行所依赖的硬件、操作系统及其他软件。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-06 MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '运行环境'}},
+         'domain_of': ['SoftwareComponent', 'ModelFramework']} })
+    validation: Optional[str] = Field(default=None, title="Software validation", description="""How the software was validated for this use (软件确认), or the identifier of the validation record.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '针对此用途对软件开展软件确认的方式，或确认记录的编号。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-06 MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '软件确认'}},
+         'domain_of': ['SoftwareComponent']} })
 
 
 class HardwareComponent(ConfiguredBaseModel):
@@ -2096,7 +2176,7 @@ class ComputeEnvironment(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-06 MCS-TR-06 MCS-AP-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '软件'}},
-         'domain_of': ['ComputeEnvironment']} })
+         'domain_of': ['ComputeEnvironment', 'AnnotationProcess']} })
     network: Optional[str] = Field(default=None, title="Network", description="""Network needs, for example offline operation or bandwidth between nodes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '网络条件，例如可离线运行或节点间带宽。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网络'}},
@@ -2297,6 +2377,137 @@ class ConfusionMatrix(ConfiguredBaseModel):
          'domain_of': ['ConfusionMatrix']} })
 
 
+class CurvePoint(ConfiguredBaseModel):
+    """
+    One point of a curve, optionally with the decision threshold that gives it.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '曲线上的一个点，可注明得到该点的判定阈值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线点'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Curve point'})
+
+    x: float = Field(default=..., title="x", description="""Value on the horizontal axis.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '横轴上的值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '横坐标'}},
+         'domain_of': ['CurvePoint']} })
+    y: float = Field(default=..., title="y", description="""Value on the vertical axis.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '纵轴上的值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '纵坐标'}},
+         'domain_of': ['CurvePoint']} })
+    threshold: Optional[float] = Field(default=None, title="Threshold", description="""Decision threshold at which the point was obtained.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '得到该点时所用的判定阈值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '阈值'}},
+         'domain_of': ['CurvePoint', 'MetricResult']} })
+
+
+class Curve(ConfiguredBaseModel):
+    """
+    A curve obtained from the results of the algorithm at different threshold settings on a given test set: what its axes are, its points and optionally the operating point.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '根据算法在不同阈值设定下对给定测试集得到的一系列结果绘制的曲线：横纵坐标所表示的指标、各点，以及可选的工作点。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Curve'})
+
+    x_axis: Metric = Field(default=..., title="Horizontal axis", description="""The metric on the horizontal axis, as annex 2 defines the curve: false_positive_rate (sample level) for ROC, non_lesion_localization_rate for FROC, case_false_positive_rate for AFROC, sensitivity (recall) for precision-recall.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '横轴所表示的指标，按附件 2 对各曲线的定义：ROC '
+                                                         '为假阳性率（样本水平），FROC '
+                                                         '为非病变定位率，AFROC '
+                                                         '为假阳性率（病例水平），精确度-召回率曲线为灵敏度（召回率）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '横坐标指标'}},
+         'domain_of': ['Curve']} })
+    y_axis: Metric = Field(default=..., title="Vertical axis", description="""The metric on the vertical axis: sensitivity (true positive rate) for ROC, lesion_localization_rate for FROC and AFROC, positive_predictive_value (precision) for precision-recall.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '纵轴所表示的指标：ROC 为灵敏度（真阳性率），FROC '
+                                                         '和 AFROC '
+                                                         '为病变定位率，精确度-召回率曲线为阳性预测值（精确度）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '纵坐标指标'}},
+         'domain_of': ['Curve']} })
+    points: list[CurvePoint] = Field(default=..., title="Points", description="""Points of the curve; at least two.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '曲线上的各点，至少两个。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线各点'}},
+         'domain_of': ['Curve']} })
+    operating_point: Optional[CurvePoint] = Field(default=None, title="Operating point", description="""The point of the curve at which the model is operated (its working threshold).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型实际使用时所处的曲线上的点（即其工作阈值对应的点）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工作点'}},
+         'domain_of': ['Curve']} })
+
+
+class MulticlassConfusionMatrix(ConfiguredBaseModel):
+    """
+    Counts of a confusion matrix over several classes: rows are the reference standard, columns the AI result, both in the order of the labels (annex 2, note 1 to confusion matrix).
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '多个类别的混淆矩阵计数：行代表参考标准的分类结果，列代表人工智能的分类结果，均按类别标签的顺序排列（附件 '
+                                                         '2 混淆矩阵注 1）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '多分类混淆矩阵'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Multi-class confusion matrix'})
+
+    labels: list[str] = Field(default=..., title="Class labels", description="""The class labels, in the order of the rows and of the columns.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '各类别标签，其顺序即行和列的顺序。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '类别标签'}},
+         'domain_of': ['MulticlassConfusionMatrix']} })
+    rows: list[ConfusionMatrixRow] = Field(default=..., title="Rows", description="""One row per reference-standard class, in the order of the labels.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '参考标准的每一类别一行，按类别标签的顺序排列。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '各行'}},
+         'domain_of': ['MulticlassConfusionMatrix']} })
+
+
+class ConfusionMatrixRow(ConfiguredBaseModel):
+    """
+    The counts of the samples of one reference-standard class, per class the AI assigns.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '参考标准某一类别的样本被人工智能分到各类别的计数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '混淆矩阵行'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Confusion-matrix row'})
+
+    label: str = Field(default=..., title="Reference class", description="""The reference-standard class of the row.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该行对应的参考标准类别。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '参考标准类别'}},
+         'domain_of': ['ConfusionMatrixRow']} })
+    cells: list[int] = Field(default=..., title="Cell counts", description="""Number of samples of this class the AI assigns to each class, in the order of the labels.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该类别样本被人工智能分到各类别的数量，按类别标签的顺序排列。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '各单元格计数'}},
+         'domain_of': ['ConfusionMatrixRow']} })
+
+
+class RepeatedMeasurement(ConfiguredBaseModel):
+    """
+    How a repeatability or reproducibility result was obtained: how often each test object was measured, by how many operators, on how many test or measurement facilities, and what changed between the measurements.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '重复性或再现性结果的获得方式：每个测试对象测量的次数、操作员人数、测试或测量设施数量，以及各次测量之间改变的条件。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '重复测量'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/metrics',
+         'title': 'Repeated measurement'})
+
+    repeated_runs: int = Field(default=..., title="Measurements per object", description="""How many independent results were obtained for each test object; at least two.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '每个测试对象获得的独立测试结果的数量，至少为 2。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '每个对象的测量次数'}},
+         'domain_of': ['RepeatedMeasurement']} })
+    operators: Optional[int] = Field(default=None, title="Operators", description="""Number of operators who performed the measurements.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '进行测量的操作员人数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '操作员人数'}},
+         'domain_of': ['RepeatedMeasurement', 'ModelNodes']} })
+    facilities: Optional[int] = Field(default=None, title="Test or measurement facilities", description="""Number of test or measurement facilities (devices, sites, computing environments) used.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所用测试或测量设施（设备、场地、计算环境）的数量。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测试或测量设施数量'}},
+         'domain_of': ['RepeatedMeasurement']} })
+    measurements: Optional[int] = Field(default=None, title="Results in total", description="""Number of independent results in total; the sample size times the measurements per object.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '独立测试结果的总数，即样本量乘以每个对象的测量次数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测试结果总数'}},
+         'domain_of': ['RepeatedMeasurement']} })
+    agreement_statistic: Optional[str] = Field(default=None, title="Agreement statistic", description="""The statistic the value is, for example Cohen's kappa, ICC(2,1) or coefficient of variation.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': "数值所采用的统计量，例如 Cohen's "
+                                                         'kappa、ICC(2,1) 或变异系数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '一致性统计量'}},
+         'domain_of': ['RepeatedMeasurement']} })
+
+
 class MetricResult(ConfiguredBaseModel):
     """
     One measured value of a metric from the controlled vocabulary, on a named dataset and optionally a subgroup, with its confidence interval, sample size and confusion-matrix counts.
@@ -2315,9 +2526,9 @@ class MetricResult(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '指标'}},
          'domain_of': ['MetricResult'],
          'exact_mappings': ['dqv:isMeasurementOf']} })
-    value: float = Field(default=..., title="Value", description="""Point estimate of the metric, as a fraction for proportions (0.91, not 91).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    value: Optional[float] = Field(default=None, title="Value", description="""Point estimate of the metric, as a fraction for proportions (0.91, not 91). Every metric that is a single number has one; a curve (ROC, FROC, AFROC, precision-recall) gives its points under curve and a confusion matrix its counts instead, and has no value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '指标的点估计值；比例类指标以小数表示（0.91 而非 '
-                                                         '91）。'},
+                                                         '91）。凡是单一数值的指标都应给出；曲线（ROC、FROC、AFROC、精确度-召回率曲线）在“曲线”下给出各点，混淆矩阵给出各项计数，二者均不给出数值。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03 MCS-AP-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数值'}},
@@ -2347,11 +2558,11 @@ class MetricResult(ConfiguredBaseModel):
          'domain_of': ['MetricResult'],
          'exact_mappings': ['dqv:computedOn']} })
     split: Optional[SplitRole] = Field(default=None, title="Split measured on", description="""The split of the dataset the value was measured on. A value measured on the training set, or on the tuning (validation) set used to choose hyper-parameters or the checkpoint, is not an independent estimate of performance, and the validator says so.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '测量该值所用的数据子集。在训练集上，或在用于选择超参数或检查点的调优集（验证集）上测得的值，不是对性能的独立估计，验证工具会指出这一点。'},
+                                                'value': '测量该值所用的数据子集。在训练集上，或在用于选择超参数或检查点的调优集（验证集）上测得的值，不是对性能的独立估计，校验工具会指出这一点。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测量所用子集'}},
-         'domain_of': ['MetricResult']} })
+         'domain_of': ['MetricResult', 'AugmentationComparison']} })
     subgroup: Optional[str] = Field(default=None, title="Subgroup", description="""Subgroup of the dataset, for example \"female, age 60-79\" or \"site B\"; empty for the whole dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集中的亚组，例如“女性，60-79 岁”或“B '
                                                          '中心”；整个数据集则留空。'},
@@ -2364,10 +2575,47 @@ class MetricResult(ConfiguredBaseModel):
     threshold: Optional[float] = Field(default=None, title="Operating threshold", description="""Decision threshold at which threshold-dependent metrics were computed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '计算依赖阈值的指标时所用的判定阈值。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工作阈值'}},
-         'domain_of': ['MetricResult']} })
-    confusion_matrix: Optional[ConfusionMatrix] = Field(default=None, title="Confusion matrix", description="""Binary confusion-matrix counts behind threshold-dependent metrics.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '依赖阈值的指标所基于的二分类混淆矩阵计数。'},
+         'domain_of': ['CurvePoint', 'MetricResult']} })
+    confusion_matrix: Optional[ConfusionMatrix] = Field(default=None, title="Confusion matrix", description="""Binary confusion-matrix counts behind threshold-dependent metrics; for a result whose metric is confusion_matrix, the matrix itself.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '依赖阈值的指标所基于的二分类混淆矩阵计数；指标为混淆矩阵的结果，即该矩阵本身。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '混淆矩阵'}},
+         'domain_of': ['MetricResult']} })
+    multiclass_confusion_matrix: Optional[MulticlassConfusionMatrix] = Field(default=None, title="Multi-class confusion matrix", description="""For a result whose metric is confusion_matrix over more than two classes: the class labels and one row of counts per reference-standard class.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '指标为混淆矩阵且类别多于两个时：各类别标签，以及参考标准每一类别对应的一行计数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '多分类混淆矩阵'}},
+         'domain_of': ['MetricResult']} })
+    curve_type: Optional[CurveType] = Field(default=None, title="Curve of the area", description="""For an area under a curve (auc; average_precision is always the precision-recall one): which curve it is the area under.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对曲线下面积（auc；平均精确度总是精确度-召回率曲线下面积）：该面积所属的曲线。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '面积所属曲线'}},
+         'domain_of': ['MetricResult']} })
+    curve: Optional[Curve] = Field(default=None, title="Curve", description="""The points of a curve-valued result (roc_curve, froc_curve, afroc_curve, precision_recall_curve), with what its axes are and optionally the operating point; an area under a curve may give the points of its curve too.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '曲线类结果（受试者操作特征曲线、自由响应受试者操作特征曲线、候选自由受试者操作特征曲线、精确度-召回率曲线）的各点，注明横纵坐标所表示的指标，可给出工作点；曲线下面积也可给出其曲线的各点。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '曲线'}},
+         'domain_of': ['MetricResult']} })
+    percentile: Optional[float] = Field(default=None, title="Percentile", description="""For a value taken from a distribution over cases, such as latency: the percentile it reports (50 for the median, 90, 99); empty for a mean.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对取自各病例分布的数值（如时延）：该值所对应的百分位数（中位数为 '
+                                                         '50，另如 90、99）；为均值时留空。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '百分位数'}},
+         'domain_of': ['MetricResult']} })
+    measurement_conditions: Optional[str] = Field(default=None, title="Measurement conditions", description="""Conditions the value was measured under where they matter to it, for example the hardware, batch size and input size of a latency, or what was kept and what was changed between runs of a repeatability or reproducibility study.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对数值有影响的测量条件，例如时延测量所用的硬件、批大小和输入尺寸，或重复性、再现性研究中各次测量之间保持不变和改变的条件。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测量条件'}},
+         'domain_of': ['MetricResult']} })
+    repeated_measurement: Optional[RepeatedMeasurement] = Field(default=None, title="Repeated measurement", description="""For a repeatability or reproducibility result, how the measurement was repeated.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对重复性或再现性结果，说明测量是如何重复进行的。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '重复测量'}},
          'domain_of': ['MetricResult']} })
     evidence: Optional[list[str]] = Field(default=None, title="Evidence", description="""Identifiers of evidence (report, curve) behind the value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '支持该数值的证据（报告、曲线）的标识。'},
@@ -2430,7 +2678,7 @@ class ModelFramework(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '运行环境'}},
-         'domain_of': ['ModelFramework']} })
+         'domain_of': ['SoftwareComponent', 'ModelFramework']} })
     selection_rationale: Optional[str] = Field(default=None, title="Selection rationale", description="""Why this algorithm was chosen and on which principles.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '选用该算法的理由和基本原则。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -2763,7 +3011,7 @@ class ModelNodes(ConfiguredBaseModel):
     operators: Optional[OperatorSummary] = Field(default=None, title="Operators", description="""Operator set version, operator counts and custom operators.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '算子集版本、算子计数和自定义算子。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算子'}},
-         'domain_of': ['ModelNodes']} })
+         'domain_of': ['RepeatedMeasurement', 'ModelNodes']} })
 
 
 class TensorSpec(ConfiguredBaseModel):
@@ -3244,6 +3492,8 @@ class AcquisitionSpec(ConfiguredBaseModel):
          'domain_of': ['AcquisitionSpec']} })
     method: Optional[str] = Field(default=None, title="Acquisition method", description="""For example plain or contrast-enhanced imaging.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '例如常规成像或增强成像。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集方式'}},
          'domain_of': ['ConfidenceInterval',
                        'Initialisation',
@@ -3261,12 +3511,28 @@ class AcquisitionSpec(ConfiguredBaseModel):
     parameters: Optional[list[NamedValue]] = Field(default=None, title="Parameters", description="""Acquisition parameters, for example tube voltage, current, exposure time, slice thickness.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采集参数，例如 CT '
                                                          '加载电压、加载电流、加载时间、层厚。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集参数'}},
          'domain_of': ['AcquisitionSpec', 'ProcessingStep']} })
     precision: Optional[str] = Field(default=None, title="Precision", description="""Acquisition precision such as resolution or sampling rate.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采集精度，如分辨率或采样率。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集精度'}},
          'domain_of': ['ModelParameters', 'AcquisitionSpec']} })
+    device_model: Optional[str] = Field(default=None, title="Model designation", description="""Model designation (规格型号) of the device, where the device field gives only its name.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '设备的规格型号（“设备”字段仅写名称时填写）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规格型号'}},
+         'domain_of': ['AcquisitionSpec']} })
+    performance: Optional[str] = Field(default=None, title="Performance indicators", description="""Performance indicators of the device that matter for the data, for example spatial resolution or detector quantum efficiency.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '与数据相关的设备性能指标，例如空间分辨率或探测器量子探测效率。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能指标'}},
+         'domain_of': ['AcquisitionSpec']} })
 
 
 class ProcessingStep(ConfiguredBaseModel):
@@ -3295,6 +3561,12 @@ class ProcessingStep(ConfiguredBaseModel):
                                               'value': 'MCS-SD-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具'}},
          'domain_of': ['ProcessingStep', 'ConformityAssessment']} })
+    result: Optional[str] = Field(default=None, title="Result", description="""What the step produced, for example how many items it excluded or changed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该步骤的结果，例如排除或修改的数据数量。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-06'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结果'}},
+         'domain_of': ['ProcessingStep', 'BenchmarkOverlap']} })
 
 
 class OutputSpec(ConfiguredBaseModel):
@@ -3433,7 +3705,7 @@ class Explainability(ConfiguredBaseModel):
                        'Augmentation',
                        'RequirementReview']} })
     factor_analysis: Optional[FactorAnalysis] = Field(default=None, title="Influencing-factor analysis", description="""Analysis of the factors that influence performance (required for black boxes).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '影响算法性能的因素分析（黑盒算法必需）。'},
+                                                'value': '影响算法性能的因素分析（黑盒算法应提供）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-EX-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性能影响因素分析'}},
@@ -3584,6 +3856,13 @@ class SourceTaskData(ConfiguredBaseModel):
                                               'value': 'MCS-SD-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据集'}},
          'domain_of': ['SourceTaskData', 'Split']} })
+    adequacy: Optional[str] = Field(default=None, title="Sufficiency, diversity and distribution", description="""Why the data are sufficient and diverse for the pre-training task and why their distribution is sound and reasonable.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据对于预训练任务的充分性和多样性，以及数据分布的科学性和合理性的说明。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-10'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '数据充分性、多样性及分布合理性'}},
+         'domain_of': ['SourceTaskData']} })
 
 
 class PretrainingTask(ConfiguredBaseModel):
@@ -3646,7 +3925,7 @@ class Dataset(ConfiguredBaseModel):
     name: str = Field(default=..., title="Name", description="""Name of the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -3682,7 +3961,7 @@ class Dataset(ConfiguredBaseModel):
     creator: Optional[str] = Field(default=None, title="Creator", description="""Organisation or consortium that created the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '创建数据集的机构或联盟。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '创建者'}},
          'domain_of': ['Dataset'],
          'exact_mappings': ['dcterms:creator']} })
@@ -3694,7 +3973,7 @@ class Dataset(ConfiguredBaseModel):
     total_size: Optional[int] = Field(default=None, title="Total size", description="""Number of samples in the dataset, in the stated unit.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集的样本总数（以所述单位计）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
-                                              'value': 'MCS-SD-02'},
+                                              'value': 'MCS-SD-02 MCS-SD-03 MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据总量'}},
          'domain_of': ['Dataset']} })
     amount_used: Optional[int] = Field(default=None, title="Amount used", description="""Number of samples actually used, in the stated unit.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3726,6 +4005,12 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布'}},
+         'domain_of': ['Dataset', 'Split']} })
+    sample_type: Optional[SampleType] = Field(default=None, title="Sample type", description="""What one sample of the database formed from the dataset is, in the guide's terms: a data block, a single datum or a data sequence.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '由数据集形成的数据库中一个样本的类型，按指南分为数据块、单一数据或数据序列。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-03'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本类型'}},
          'domain_of': ['Dataset']} })
     acquisition: Optional[list[AcquisitionSpec]] = Field(default=None, title="Acquisition", description="""Acquisition devices and protocols of the data.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据的采集设备和采集协议。'},
@@ -3733,11 +4018,51 @@ class Dataset(ConfiguredBaseModel):
                                               'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集'}},
          'domain_of': ['InputSpec', 'Dataset']} })
-    de_identification: Optional[DeIdentification] = Field(default=None, title="De-identification", description="""How personal information was removed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '个人信息的去除方式。'},
+    acquisition_compatibility: Optional[str] = Field(default=None, title="Acquisition-device compatibility", description="""The compatibility requirements the acquisition devices met, or, if compatibility need not be considered, the reasons why.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '采集设备应满足的兼容性要求；若无需考虑兼容性要求，详述理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集设备兼容性'}},
+         'domain_of': ['Dataset']} })
+    historical: Optional[bool] = Field(default=None, title="Historical data", description="""Whether the dataset is historical data: data already collected before, and not for, the development of the model (retrospective data). true makes the screening criteria, the acquisition-quality assessment and de-identification before receipt apply to it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集是否为历史数据，即在模型开发之前已经采集、并非为模型开发而采集的数据（回顾性数据）。为 '
+                                                         'true '
+                                                         '时，数据筛选标准、数据采集质量评估和接收前脱敏的要求适用于该数据集。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '历史数据'}},
+         'domain_of': ['Dataset']} })
+    inclusion_criteria: Optional[str] = Field(default=None, title="Inclusion criteria", description="""Criteria a sample had to meet to enter the dataset (with the exclusion criteria, the data screening criteria).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '样本入选数据集应满足的标准（与排除标准一起构成数据筛选标准）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '入选标准'}},
+         'domain_of': ['Dataset']} })
+    exclusion_criteria: Optional[str] = Field(default=None, title="Exclusion criteria", description="""Criteria that kept a sample out of the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '将样本排除在数据集之外的标准。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '排除标准'}},
+         'domain_of': ['Dataset']} })
+    acquisition_quality_assessment: Optional[str] = Field(default=None, title="Acquisition-quality assessment", description="""How the quality of the collected data was assessed, and the result.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对所采集数据开展质量评估的方式及结果。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据采集质量评估'}},
+         'domain_of': ['Dataset']} })
+    de_identification: Optional[DeIdentification] = Field(default=None, title="Data masking", description="""How personal sensitive information was protected by de-identification or anonymisation (the guide's 数据脱敏, \"data masking\" in its annex 2).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '通过去标识化或匿名化保护个人敏感信息的方式（指南附件2术语“数据脱敏 '
+                                                         'data masking”）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据脱敏'}},
+         'domain_of': ['Dataset']} })
+    de_identified_before_receipt: Optional[bool] = Field(default=None, title="De-identified before receipt", description="""Whether the provider received the data only after de-identification, so that no sensitive data entered its organisation. false says that sensitive data was received.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '提供方接收的数据是否均为脱敏后的数据，即无敏感数据流入提供方。false '
+                                                         '表示接收了敏感数据。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '接收前已脱敏'}},
          'domain_of': ['Dataset']} })
     cleaning: Optional[list[ProcessingStep]] = Field(default=None, title="Cleaning", description="""Cleaning rules and methods with their tools and results.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据清洗的规则和方法，含工具和结果。'},
@@ -3751,6 +4076,12 @@ class Dataset(ConfiguredBaseModel):
                                               'value': 'MCS-SD-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据预处理'}},
          'domain_of': ['InputSpec', 'Dataset']} })
+    quality_control: Optional[str] = Field(default=None, title="Data quality control", description="""How the quality of the data was controlled during collection and processing, and why that control is adequate, effective and accurate.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据采集和整理过程中的数据质控方式，及其充分性、有效性和准确性的说明。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-10'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据质控'}},
+         'domain_of': ['Dataset']} })
     annotated: Optional[bool] = Field(default=None, title="Annotated", description="""Whether the dataset was annotated. false states that it was not (for example data used without labels for self-supervised pre-training), which makes the annotation requirement not applicable to it; leaving annotation out says nothing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集是否经过标注。false '
                                                          '表示未经标注（例如自监督预训练所用的无标签数据），此时标注要求对其不适用；仅省略“数据标注”部分不构成说明。'},
@@ -3765,7 +4096,7 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据标注'}},
          'domain_of': ['Dataset']} })
     compliance: Optional[DataCompliance] = Field(default=None, title="Compliance", description="""Source compliance statement, institutions, ethics approvals and licence.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '数据来源合规性声明、来源机构、伦理批件和许可。'},
+                                                'value': '数据来源合规性声明、来源机构、伦理批件和数据许可协议。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '合规性'}},
@@ -3775,6 +4106,36 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '与基准数据集的重叠'}},
+         'domain_of': ['Dataset']} })
+    public: Optional[bool] = Field(default=None, title="Public", description="""Whether the dataset is publicly available (anyone may obtain it, with or without registration).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集是否公开（任何人均可获取，无论是否需要注册）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '是否公开'}},
+         'domain_of': ['Dataset']} })
+    evaluation_database: Optional[bool] = Field(default=None, title="Used as an evaluation database", description="""Whether the dataset served as an evaluation database (测评数据库) for performance evaluation. Such a database must be closed; a public database must not be used as one.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集是否用作性能评估的测评数据库。测评数据库应满足封闭性要求；不应使用公开数据库作为测评数据库。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '用作测评数据库'}},
+         'domain_of': ['Dataset']} })
+    closed_management: Optional[str] = Field(default=None, title="Closed management", description="""How the dataset is kept closed: the software, hardware and network configuration for its closed management and the management rules that keep it out of training and tuning.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集的封闭管理方式：封闭管理所需的软件、硬件、网络配置，以及防止其用于训练和调优的管理要求。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '封闭管理'}},
+         'domain_of': ['Dataset']} })
+    centres: Optional[int] = Field(default=None, title="Number of centres", description="""Number of clinical centres (institutions) the data came from; more than one makes it multi-centre data.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据来源的临床中心（机构）数量；多于一个即为多中心数据。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '中心数'}},
+         'domain_of': ['Dataset']} })
+    reference_standard: Optional[str] = Field(default=None, title="Reference standard", description="""What the reference standard is (the benchmark set by screening, diagnosis and treatment or by annotation, e.g. pathology, laboratory results, follow-up, expert annotation), how it was established, and which external devices supplied it (e.g. for pathology, laboratory results or registration), with their model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '参考标准（基于筛查、诊断和治疗过程或标注过程建立的基准，如病理结果、检验结果、随访、专家标注）是什么、如何建立，以及由哪些外部设备（如用于病理、检验、多模态配准的设备）获取，含其规格型号。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '参考标准'}},
          'domain_of': ['Dataset']} })
 
     @field_validator('id')
@@ -3845,15 +4206,15 @@ class CategoryCount(ConfiguredBaseModel):
 
 class DeIdentification(ConfiguredBaseModel):
     """
-    Type, rules and method of de-identification and the basis for what was removed.
+    Data masking (数据脱敏: de-identification or anonymisation that protects personal sensitive information): its type, rules and method, and the basis for what was masked.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '脱敏的类型、规则、方法以及确定脱敏内容的依据。'},
+                                                'value': '数据脱敏（通过去标识化或匿名化保护个人敏感信息）的类型、规则、方法以及脱敏内容的确定依据。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据脱敏'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
-         'title': 'De-identification'})
+         'title': 'Data masking'})
 
-    type: DeIdentificationType = Field(default=..., title="Type", description="""Static or dynamic de-identification.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+    type: DeIdentificationType = Field(default=..., title="Type", description="""Static or dynamic masking.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '静态或动态脱敏。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-05'},
@@ -3877,9 +4238,11 @@ class DeIdentification(ConfiguredBaseModel):
                        'DeIdentification',
                        'BenchmarkOverlap',
                        'DataSplits']} })
-    basis: Optional[str] = Field(default=None, title="Basis", description="""What determined which content was de-identified, for example the DICOM PS3.15 basic profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '确定脱敏内容的依据，例如 DICOM PS3.15 '
-                                                         '基本配置。'},
+    basis: Optional[str] = Field(default=None, title="Basis", description="""What determined which content was masked, for example the DICOM PS3.15 basic de-identification profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '脱敏内容的确定依据，例如 DICOM PS3.15 '
+                                                         '的基本去标识化配置。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-05'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '依据'}},
          'domain_of': ['DeIdentification', 'DataSplits']} })
 
@@ -3908,6 +4271,8 @@ class AnnotationProcess(ConfiguredBaseModel):
          'domain_of': ['DeIdentification', 'AnnotationProcess']} })
     process: Optional[str] = Field(default=None, title="Process", description="""Rounds and steps of annotation and review.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '标注和审核的轮次与步骤。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注流程'}},
          'domain_of': ['AnnotationProcess']} })
     arbitration: Optional[str] = Field(default=None, title="Arbitration", description="""How disagreements are resolved and by whom.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3924,10 +4289,32 @@ class AnnotationProcess(ConfiguredBaseModel):
          'domain_of': ['AnnotationProcess']} })
     automatic_annotation: Optional[SoftwareComponent] = Field(default=None, title="Automatic annotation software", description="""Software that pre-annotated the data, if any (its results must be reviewed by annotators).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '用于预标注的软件（如有）；其结果应经标注人员审核。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '自动标注软件'}},
+         'domain_of': ['AnnotationProcess']} })
+    automatic_annotation_review: Optional[str] = Field(default=None, title="Review of automatic annotation", description="""How annotators reviewed the results of automatic annotation before they were used (automatic annotation results must not be used directly).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '自动标注结果在使用前经标注人员审核的方式（自动标注结果不得直接使用）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '自动标注结果审核'}},
+         'domain_of': ['AnnotationProcess']} })
+    software: Optional[list[SoftwareComponent]] = Field(default=None, title="Annotation software", description="""Software used for annotation, including automatic annotation software, each with its designation, full version, maker, runtime environment and software validation.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据标注所用的软件（含自动标注软件），每项注明规格型号、完整版本、制造商、运行环境和软件确认。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-13'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注软件'}},
+         'domain_of': ['ComputeEnvironment', 'AnnotationProcess']} })
+    traceability: Optional[str] = Field(default=None, title="Traceability", description="""How each annotated case can be traced to its data and to the operations and the people who performed them (annotator, reviewer, arbitrator).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '每例标注数据如何追溯到其数据，以及相应的操作和操作人员（标注人员、审核人员、仲裁人员）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可追溯性'}},
          'domain_of': ['AnnotationProcess']} })
     quality: Optional[list[MetricResult]] = Field(default=None, title="Annotation quality", description="""Agreement or accuracy of the annotations, for example a kappa coefficient.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '标注的一致性或准确性，例如 Kappa 系数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注质量'}},
          'domain_of': ['AnnotationProcess']} })
 
@@ -3950,6 +4337,8 @@ class AnnotatorRole(ConfiguredBaseModel):
          'domain_of': ['AnnotatorRole', 'Split', 'Assessor']} })
     count: Optional[int] = Field(default=None, title="Number of people", description="""How many people held the role.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '担任该角色的人数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '人数'}},
          'domain_of': ['HardwareComponent', 'CategoryCount', 'AnnotatorRole']} })
     qualification: Optional[str] = Field(default=None, title="Qualification", description="""Title, years of experience or certification required.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -3958,6 +4347,12 @@ class AnnotatorRole(ConfiguredBaseModel):
                                               'value': 'MCS-SD-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '资质'}},
          'domain_of': ['AnnotatorRole', 'SupplierCommitments']} })
+    duties: Optional[str] = Field(default=None, title="Duties", description="""What the people in the role do.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '担任该角色人员的职责。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-07'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '职责分工'}},
+         'domain_of': ['AnnotatorRole']} })
 
 
 class DataCompliance(ConfiguredBaseModel):
@@ -3989,8 +4384,8 @@ class DataCompliance(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '伦理批件编号'}},
          'domain_of': ['DataCompliance']} })
     license: Optional[str] = Field(default=None, title="Data licence", description="""Licence or terms under which the data was used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '数据的使用许可或条款。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据许可'}},
+                                                'value': '数据使用所依据的许可协议或使用条款。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据许可协议'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent']} })
 
 
@@ -4006,6 +4401,8 @@ class SourceInstitution(ConfiguredBaseModel):
 
     name: str = Field(default=..., title="Name", description="""Name of the institution.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '机构名称。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
          'domain_of': ['NamedValue',
                        'Organization',
@@ -4026,10 +4423,14 @@ class SourceInstitution(ConfiguredBaseModel):
                        'OpenSourceComponent']} })
     region: Optional[str] = Field(default=None, title="Region", description="""Region the institution is in.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '机构所在地域。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '所在地域'}},
          'domain_of': ['SourceInstitution']} })
     amount: Optional[int] = Field(default=None, title="Amount", description="""Number of samples it contributed, in the dataset's unit.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '其提供的样本数（以数据集的计量单位计）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据收集量'}},
          'domain_of': ['SourceInstitution']} })
 
@@ -4072,15 +4473,15 @@ class BenchmarkOverlap(ConfiguredBaseModel):
     result: Optional[str] = Field(default=None, title="Result", description="""What was found.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '检查结果。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结果'}},
-         'domain_of': ['BenchmarkOverlap']} })
+         'domain_of': ['ProcessingStep', 'BenchmarkOverlap']} })
 
 
 class TrainingProcess(ConfiguredBaseModel):
     """
-    Objective, optimisation, augmentation, data splits, model selection, environment and reproducibility of pre-training.
+    Objective, optimisation, augmentation, data splits, model selection, environment of pre-training, and the information to re-run it.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '预训练的目标、优化、数据扩增、数据集划分、模型选择、环境和可复现性。'},
+                                                'value': '预训练的目标、优化、数据扩增、数据集划分、模型选择、环境和训练复现信息。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练过程'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Training process'})
@@ -4103,6 +4504,18 @@ class TrainingProcess(ConfiguredBaseModel):
                                               'value': 'MCS-TR-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '优化器'}},
          'domain_of': ['TrainingProcess']} })
+    tuning_method: Optional[str] = Field(default=None, title="Tuning method", description="""How the model was tuned on the tuning set, for example which hyper-parameters were searched, how, and by which metric.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '基于调优集进行调优的方式，例如搜索了哪些超参数、如何搜索、依据何种指标。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-01'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '调优方式'}},
+         'domain_of': ['TrainingProcess']} })
+    monitored_metrics: Optional[list[Metric]] = Field(default=None, title="Evaluation metrics", description="""Evaluation metrics monitored on the tuning set during training.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '训练过程中在调优集上监测的评估指标。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-01'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '评估指标'}},
+         'domain_of': ['TrainingProcess']} })
     augmentation_performed: Optional[bool] = Field(default=None, title="Data augmentation performed", description="""Whether data augmentation was used. false states that it was not, which makes the augmentation requirement not applicable; leaving augmentations out says nothing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '是否使用了数据扩增。false '
                                                          '表示未使用，此时数据扩增要求不适用；仅省略“数据扩增”部分不构成说明。'},
@@ -4115,6 +4528,13 @@ class TrainingProcess(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据扩增'}},
+         'domain_of': ['TrainingProcess']} })
+    augmentation_comparison: Optional[list[AugmentationComparison]] = Field(default=None, title="Augmented versus annotated database", description="""Table comparing, set by set, the augmented database with the annotated database in sample size (with the multiplier) and sample distribution, to show that the augmented sample is sufficient and soundly distributed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '按子集列表对比扩增数据库与标注数据库在样本量（注明扩增倍数）和样本分布上的差异，以证实扩增数据库样本量的充分性以及样本分布的合理性。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '扩增数据库与标注数据库对比'}},
          'domain_of': ['TrainingProcess']} })
     data_splits: Optional[DataSplits] = Field(default=None, title="Data splits", description="""Training, tuning and test sets, their ratios and disjointness.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '训练集、调优集和测试集，其比例及互不相交情况。'},
@@ -4153,11 +4573,11 @@ class TrainingProcess(ConfiguredBaseModel):
                                                          '小时”。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '算力消耗'}},
          'domain_of': ['TrainingProcess']} })
-    reproducibility: Optional[Reproducibility] = Field(default=None, title="Reproducibility", description="""Code version, random seeds and configuration.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '代码版本、随机种子和配置。'},
+    reproducibility: Optional[Reproducibility] = Field(default=None, title="Information to re-run the training", description="""Code version, random seeds and configuration needed to re-run the training; not the reproducibility or repeatability of results (再现性, 重复性) of the guide's annex 2.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '重新运行训练所需的代码版本、随机种子和配置；不同于指南附件2所称结果的再现性或重复性。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-07'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可复现性'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练复现信息'}},
          'domain_of': ['TrainingProcess']} })
 
 
@@ -4233,6 +4653,8 @@ class Augmentation(ConfiguredBaseModel):
          'domain_of': ['Augmentation']} })
     scope: Optional[str] = Field(default=None, title="Scope", description="""Which part of the object is augmented, for example \"minority classes only\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对象中被扩增的部分，例如“仅少数类”。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增范围'}},
          'domain_of': ['Augmentation']} })
     mode: Optional[AugmentationMode] = Field(default=None, title="Mode", description="""Online or offline.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4255,11 +4677,57 @@ class Augmentation(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增倍数'}},
-         'domain_of': ['Augmentation']} })
+         'domain_of': ['Augmentation', 'AugmentationComparison']} })
     bias_assessment: Optional[str] = Field(default=None, title="Bias assessment", description="""How the augmentation may bias the data and how that risk is controlled.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '扩增可能引入的数据偏倚及其风险控制。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '偏倚评估'}},
          'domain_of': ['Augmentation']} })
+    generator: Optional[str] = Field(default=None, title="Generative adversarial network", description="""For augmentation with a generative adversarial network: the network's basic information (name, structure, training data, version) and why it was chosen.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '采用生成对抗网络进行扩增时，该网络的基本信息（名称、结构、训练数据、版本）以及算法选用依据。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '生成对抗网络'}},
+         'domain_of': ['Augmentation']} })
+    justification: Optional[str] = Field(default=None, title="Justification for augmenting the test set", description="""Why the test set is augmented although, in principle, it is not (adversarial testing excepted); a reviewer judges whether the reason holds.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '原则上不得对测试集进行数据扩增（对抗测试除外）；对测试集扩增时说明理由，由审核人员判断其是否成立。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-02'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '测试集扩增理由'}},
+         'domain_of': ['Augmentation', 'RequirementVerdict', 'RequirementClaim']} })
+
+
+class AugmentationComparison(ConfiguredBaseModel):
+    """
+    One row of the table comparing the augmented database with the annotated database, for one set.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '扩增数据库与标注数据库对比表中的一行，对应一个子集。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增对比'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
+         'title': 'Augmentation comparison'})
+
+    split: SplitRole = Field(default=..., title="Set", description="""The set compared (training, tuning or test).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '进行对比的子集（训练集、调优集或测试集）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据子集'}},
+         'domain_of': ['MetricResult', 'AugmentationComparison']} })
+    annotated_size: Optional[int] = Field(default=None, title="Annotated size", description="""Number of samples of the set in the annotated database, before augmentation.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该子集在标注数据库中（扩增前）的样本量。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标注数据库样本量'}},
+         'domain_of': ['AugmentationComparison']} })
+    augmented_size: Optional[int] = Field(default=None, title="Augmented size", description="""Number of samples of the set in the augmented database (for online augmentation, the effective number); the annotated size times the multiplier, up to rounding.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该子集在扩增数据库中的样本量（在线扩增为等效样本量）；等于标注数据库样本量乘以扩增倍数（允许取整误差）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增数据库样本量'}},
+         'domain_of': ['AugmentationComparison']} })
+    multiplier: Optional[float] = Field(default=None, title="Multiplier", description="""How many times larger the set is after augmentation.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该子集扩增后样本量相对扩增前的倍数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增倍数'}},
+         'domain_of': ['Augmentation', 'AugmentationComparison']} })
+    distribution_difference: Optional[str] = Field(default=None, title="Distribution difference", description="""How the sample distribution of the augmented database differs from that of the annotated database, for example class proportions before and after.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '扩增数据库与标注数据库在样本分布上的差异，例如扩增前后各类别的比例。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布差异'}},
+         'domain_of': ['AugmentationComparison']} })
 
 
 class DataSplits(ConfiguredBaseModel):
@@ -4286,6 +4754,8 @@ class DataSplits(ConfiguredBaseModel):
                        'DataSplits']} })
     basis: Optional[str] = Field(default=None, title="Basis", description="""Why the split was done this way.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '如此划分的理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '划分依据'}},
          'domain_of': ['DeIdentification', 'DataSplits']} })
     splits: list[Split] = Field(default=..., title="Splits", description="""The sets with their sizes and ratios.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -4305,6 +4775,12 @@ class DataSplits(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '查重方法'}},
+         'domain_of': ['DataSplits']} })
+    distribution_rationale: Optional[str] = Field(default=None, title="Distribution of the sets", description="""How the training set's sample distribution is balanced and how the tuning and test sets' distributions match clinical reality, or why they do not.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '训练集样本分布如何保证均衡性，调优集和测试集样本分布如何符合临床实际情况；如不符合，说明理由。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布说明'}},
          'domain_of': ['DataSplits']} })
 
 
@@ -4334,6 +4810,12 @@ class Split(ConfiguredBaseModel):
                                               'value': 'MCS-TR-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '分配比例'}},
          'domain_of': ['Split']} })
+    distribution: Optional[DataDistribution] = Field(default=None, title="Distribution", description="""Distribution of the set's samples. Each list of counts given (disease mix, sites, devices) counts every sample of the set once, so it sums to the set's size; for multi-label data, count samples (e.g. \"no finding\" and \"one or more findings\").""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该子集的样本分布。所给的每一组计数（疾病构成、来源机构、设备）对子集的每个样本各计一次，其和等于该子集的样本量；多标签数据按样本计数（例如“无异常”和“有一种或多种异常”）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-08'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '样本分布'}},
+         'domain_of': ['Dataset', 'Split']} })
     datasets: Optional[list[str]] = Field(default=None, title="Datasets", description="""Identifiers of the datasets the set draws from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该子集所取自的数据集标识。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数据集'}},
@@ -4348,13 +4830,13 @@ class Split(ConfiguredBaseModel):
 
 class Reproducibility(ConfiguredBaseModel):
     """
-    What is needed to reproduce the training run.
+    What is needed to re-run the training (not the reproducibility of results, 再现性).
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '复现训练所需的信息。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '可复现性'}},
+                                                'value': '重新运行训练所需的信息（不同于结果的再现性）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '训练复现信息'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
-         'title': 'Reproducibility'})
+         'title': 'Information to re-run the training'})
 
     code_repository: Optional[str] = Field(default=None, title="Code repository", description="""Where the training code is kept.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '训练代码的存放位置。'},
@@ -4475,19 +4957,19 @@ class Applicability(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '鲁棒性测试'}},
          'domain_of': ['Applicability']} })
     unsupported_uses: Optional[list[str]] = Field(default=None, title="Unsupported uses", description="""Uses the model must not be put to (contraindications); uses that need caution are listed under cautioned uses.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型不应用于的场景（禁用）；需谨慎使用的场景列于慎用场景。'},
+                                                'value': '不应使用模型的场景（禁用）；应慎用的场景列于“慎用场景”。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '禁用场景'}},
          'domain_of': ['Applicability']} })
     cautioned_uses: Optional[list[str]] = Field(default=None, title="Cautioned uses", description="""Uses in which the model may be used only with caution, each with the precaution it needs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型仅可谨慎使用的场景，并说明各场景所需的注意事项。'},
+                                                'value': '应慎用模型的场景，并说明各场景所需的注意事项。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '慎用场景'}},
          'domain_of': ['Applicability']} })
-    warnings: Optional[list[str]] = Field(default=None, title="Warnings", description="""Warnings for those who build on the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '对基于该模型开发者的警示提示。'},
+    warnings: Optional[list[str]] = Field(default=None, title="Warnings", description="""Necessary warnings for those who build on the model; uses that call for caution are listed under cautioned uses.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '向基于本模型进行开发的使用方提供的必要警示提示信息；应慎用的场景列于“慎用场景”。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '警示提示'}},
@@ -4908,7 +5390,7 @@ class Requirement(ConfiguredBaseModel):
          'domain_of': ['Requirement']} })
     fields: Optional[list[str]] = Field(default=None, title="Required fields", description="""Card fields a card claiming the requirement must fill, as dotted paths from the card root with [] after a list (every item must have the field and the list must not be empty).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '声明采用该要求的模型卡应填写的字段，以自模型卡根起的点分路径表示，列表后加 '
-                                                         '[]（列表不得为空，且每一项均应有该字段）。'},
+                                                         '[]（列表不应为空，且每一项均应有该字段）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '必填字段'}},
          'domain_of': ['Requirement']} })
     related_fields: Optional[list[str]] = Field(default=None, title="Related fields", description="""Card fields that serve the requirement but are not required by it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5031,8 +5513,8 @@ class ConformityAssessment(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '工具'}},
          'domain_of': ['ProcessingStep', 'ConformityAssessment']} })
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the card schema used.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '所用模型卡模式的版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+                                                'value': '所用 modelcard-spec 规范的版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -5053,7 +5535,7 @@ class ConformityAssessment(ConfiguredBaseModel):
                                                 'value': '与本评价结果一同导出的模型卡 RDF 图的 '
                                                          'SHA-256：除本条以外的全部 N-Triples '
                                                          '行，排序后每行以换行符结尾，按 UTF-8 '
-                                                         '编码计算。模型卡、证据文件、工具或模式的变化凡改变图的内容，它即随之改变；`kg '
+                                                         '编码计算。模型卡、证据文件、工具或规范的变化凡改变图的内容，它即随之改变；`kg '
                                                          'load` '
                                                          '据此跳过未变化的模型卡，读者也可据此检查图是否完整。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '图 SHA-256'}},
@@ -5105,7 +5587,7 @@ class RequirementVerdict(ConfiguredBaseModel):
     justification: Optional[str] = Field(default=None, title="Justification", description="""Why the requirement has this status, in English (the provider's own words for one not adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该要求为此状态的原因（英文）；对不采用的要求为提供方的原话。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明（英文）'}},
-         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['Augmentation', 'RequirementVerdict', 'RequirementClaim']} })
     justification_zh: Optional[str] = Field(default=None, title="Justification (Chinese)", description="""Why the requirement has this status, in Chinese (the provider's own words for one not adopted).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该要求为此状态的原因（中文）；对不采用的要求为提供方的原话。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
@@ -5149,8 +5631,8 @@ class AssessmentRecord(ConfiguredBaseModel):
 
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the modelcard-spec schema the record is written against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本记录所依据的 modelcard-spec '
-                                                         '模式版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+                                                         '规范版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -5333,8 +5815,8 @@ class VerificationResult(ConfiguredBaseModel):
 
     schema_version: str = Field(default=..., title="Schema version", description="""Version of the modelcard-spec schema the result is written against.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本结果所依据的 modelcard-spec '
-                                                         '模式版本。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模式版本'}},
+                                                         '规范版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '规范版本'}},
          'domain_of': ['ConformityAssessment',
                        'AssessmentRecord',
                        'VerificationResult',
@@ -5518,10 +6000,10 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型谱系'}},
          'domain_of': ['ModelCard']} })
     license: Optional[License] = Field(default=None, title="Licence", description="""Licence of the model and restrictions on its use.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型的许可及使用限制。'},
+                                                'value': '模型的许可协议及使用限制。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-06 MCS-GEN-08'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可协议'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent'],
          'exact_mappings': ['dcterms:license']} })
     service_platform: Optional[ServicePlatform] = Field(default=None, title="Service platform", description="""For models provided through a third-party service platform, the platform and service.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5780,14 +6262,14 @@ class License(ConfiguredBaseModel):
     Licence and use restrictions.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可和使用限制。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可'}},
+                                                'value': '许可协议和使用限制。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '许可协议'}},
          'class_uri': 'dcterms:LicenseDocument',
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Licence'})
 
     spdx_id: Optional[str] = Field(default=None, title="SPDX identifier", description="""SPDX licence identifier, for example Apache-2.0; LicenseRef-... for proprietary terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': 'SPDX 许可标识，例如 '
+                                                'value': 'SPDX 许可协议标识，例如 '
                                                          'Apache-2.0；专有条款用 '
                                                          'LicenseRef-...。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5795,7 +6277,7 @@ class License(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': 'SPDX 标识'}},
          'domain_of': ['License']} })
     name: Optional[str] = Field(default=None, title="Name", description="""Name of the licence or agreement.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可或协议名称。'},
+                                                'value': '许可协议名称。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '名称'}},
@@ -5817,7 +6299,7 @@ class License(ConfiguredBaseModel):
                        'DeploymentModule',
                        'OpenSourceComponent']} })
     url: Optional[str] = Field(default=None, title="URL", description="""Where the licence text is.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '许可全文的网址。'},
+                                                'value': '许可协议全文的网址。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网址'}},
          'domain_of': ['Evidence', 'Dataset', 'License']} })
     use_restrictions: Optional[list[str]] = Field(default=None, title="Use restrictions", description="""Restrictions on use, for example \"research use only\" or \"no clinical use without registration\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5863,11 +6345,11 @@ class ServicePlatform(ConfiguredBaseModel):
                                               'value': 'MCS-GEN-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '服务名称'}},
          'domain_of': ['ServicePlatform']} })
-    deployment_model: Optional[PlatformDeploymentModel] = Field(default=None, title="Deployment model", description="""Where the platform runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '平台的运行位置。'},
+    deployment_model: Optional[PlatformDeploymentModel] = Field(default=None, title="Platform deployment model", description="""Where the service platform runs (public, private or hybrid cloud, or on premises); not the deployment mode of the model in the device (lifecycle.deployment.mode).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '服务平台的运行位置（公有云、私有云、混合云或本地部署）；不同于模型在器械中的部署方式（lifecycle.deployment.mode）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-09'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署模式'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '平台部署模式'}},
          'domain_of': ['ServicePlatform']} })
     provider_qualification: Optional[str] = Field(default=None, title="Provider qualification", description="""Qualifications of the platform operator, for example certifications and filings.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '平台运营方的资质，例如认证和备案。'},
@@ -5973,8 +6455,8 @@ class Deployment(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Deployment'})
 
-    mode: Optional[DeploymentMode] = Field(default=None, title="Deployment mode", description="""Where the model runs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '模型的运行位置。'},
+    mode: Optional[DeploymentMode] = Field(default=None, title="Deployment mode", description="""How the model's front and back end are deployed (the guide's 部署方式), e.g. a workstation or a hospital server with separate clients; not the service platform's deployment model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型前后端的部署方式（指南所称“软件的前后端部署方式”），例如工作站或前后端分离的院内服务器；不同于服务平台的平台部署模式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署方式'}},
@@ -6096,7 +6578,7 @@ class OpenSourceComponent(ConfiguredBaseModel):
     An open-source component with source, download address, version and licence.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '开源组件，含来源、下载地址、版本和开源协议。'},
+                                                'value': '开源组件，含来源、下载地址、版本和开源许可协议。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源组件'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema',
          'title': 'Open-source component'})
@@ -6147,11 +6629,12 @@ class OpenSourceComponent(ConfiguredBaseModel):
                        'ChangeEntry',
                        'DeploymentModule',
                        'OpenSourceComponent']} })
-    license: Optional[str] = Field(default=None, title="Licence", description="""Open-source licence (SPDX identifier).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '开源协议（SPDX 标识）。'},
+    license: Optional[str] = Field(default=None, title="Licence", description="""Open-source licence (SPDX identifier); the guide calls it “开源协议”.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '组件的开源许可协议（指南称“开源协议”），以 SPDX '
+                                                         '标识书写。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-03'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源协议'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '开源许可协议'}},
          'domain_of': ['DataCompliance', 'ModelCard', 'OpenSourceComponent']} })
     purpose: Optional[str] = Field(default=None, title="Purpose", description="""What it is used for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '组件的用途。'},
@@ -6279,7 +6762,7 @@ class RequirementClaim(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-07'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '理由（英文）'}},
-         'domain_of': ['RequirementVerdict', 'RequirementClaim']} })
+         'domain_of': ['Augmentation', 'RequirementVerdict', 'RequirementClaim']} })
     justification_zh: Optional[str] = Field(default=None, title="Justification (Chinese)", description="""For a requirement not adopted, the explanation in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对不采用的要求给出的中文理由。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -6308,6 +6791,11 @@ ValueRange.model_rebuild()
 Evidence.model_rebuild()
 ConfidenceInterval.model_rebuild()
 ConfusionMatrix.model_rebuild()
+CurvePoint.model_rebuild()
+Curve.model_rebuild()
+MulticlassConfusionMatrix.model_rebuild()
+ConfusionMatrixRow.model_rebuild()
+RepeatedMeasurement.model_rebuild()
 MetricResult.model_rebuild()
 ModelFramework.model_rebuild()
 AlgorithmType.model_rebuild()
@@ -6348,6 +6836,7 @@ BenchmarkOverlap.model_rebuild()
 TrainingProcess.model_rebuild()
 Optimizer.model_rebuild()
 Augmentation.model_rebuild()
+AugmentationComparison.model_rebuild()
 DataSplits.model_rebuild()
 Split.model_rebuild()
 Reproducibility.model_rebuild()

@@ -233,12 +233,12 @@ register(Check("import.unplaced", "info", "What the source states has a place in
                {"verbatim": ("{key} could not be placed in the card (at {at}, the card would not pass the schema "
                              "check: a value out of its vocabulary, or a required field the source does not give): "
                              "kept verbatim in extensions as {name}",
-                             "{key} 未能放入模型卡（放在 {at} 处将不能通过模式检查：取值不在取值范围内，或缺少来源未提供的"
+                             "{key} 未能放入模型卡（放在 {at} 处将不能通过结构检查：取值不在取值范围内，或缺少来源未提供的"
                              "必填字段）：已原样保留在 extensions 中，名称为 {name}"),
                 "made": ("the value made from {key} could not be placed in the card (at {at}, the card would not "
                          "pass the schema check): kept in extensions as {name}, as the importer made it (not the "
                          "source's text)",
-                         "由 {key} 得到的值未能放入模型卡（放在 {at} 处将不能通过模式检查）：已按导入工具得到的形式"
+                         "由 {key} 得到的值未能放入模型卡（放在 {at} 处将不能通过结构检查）：已按导入工具得到的形式"
                          "（而非来源原文）保留在 extensions 中，名称为 {name}"),
                 "nothing": ("{key} gives nothing the card has a field for: kept verbatim in extensions as {name}",
                             "{key} 中没有模型卡有对应字段的内容：已原样保留在 extensions 中，名称为 {name}")},
@@ -519,14 +519,20 @@ def slug(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _metric_names() -> dict[str, str]:
-    """Normalised name, title or alias (also + "coefficient" / + "score" dropped) -> Metric value."""
+    """Normalised name, title or alias (also + "coefficient" / + "score" dropped) -> Metric value: a
+    value's own name before any title or alias (the annex's "false positive rate" is an alias of the
+    case-level rate, while false_positive_rate is the sample-level one). Curves and matrices are left
+    out: a source's single number is never one (an "froc" score is not the FROC curve)."""
     table: dict[str, str] = {}
-    for value, meta in schema_index()["enums"]["Metric"]["values"].items():
-        for name in (value, meta["title"], *meta.get("aliases", [])):
-            norm = re.sub(r"[^a-z0-9]", "", name.lower())
-            for suffix in ("", "coefficient", "score"):
-                if suffix == "" or (norm.endswith(suffix) and len(norm) > len(suffix)):
-                    table.setdefault(norm[: len(norm) - len(suffix)], value)
+    values = {value: meta for value, meta in schema_index()["enums"]["Metric"]["values"].items()
+              if meta["annotations"].get("kind") not in ("curve", "table")}
+    for own_name in (True, False):
+        for value, meta in values.items():
+            for name in (value,) if own_name else (meta["title"], *meta.get("aliases", [])):
+                norm = re.sub(r"[^a-z0-9]", "", name.lower())
+                for suffix in ("", "coefficient", "score"):
+                    if suffix == "" or (norm.endswith(suffix) and len(norm) > len(suffix)):
+                        table.setdefault(norm[: len(norm) - len(suffix)], value)
     return table
 
 

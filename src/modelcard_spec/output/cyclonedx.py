@@ -157,7 +157,9 @@ def to_bom(card: dict) -> dict:
     for r in get_in(card, "applicability", "transfer_performance") or []:
         if not isinstance(r, dict) or "metric" not in r:
             continue
-        m = {"type": str(r["metric"]), "value": str(r.get("value"))}
+        m = {"type": str(r["metric"])}
+        if r.get("value") is not None:  # a curve or a matrix has none
+            m["value"] = str(r["value"])
         sl = " / ".join(str(x) for x in (r.get("task"), r.get("dataset"), r.get("subgroup")) if x)
         if sl:
             m["slice"] = sl

@@ -58,7 +58,7 @@ def render_template(lang: str = "en") -> str:
     head = (
         ["# 模型卡模板（modelcard-spec）。填写各字段后运行：modelcard-spec validate card.yaml",
          "# 方括号中为必填标记和该字段服务的要求编号（本工具包自定编号，并非标准条款号）。",
-         "# 未填写的字段视为未给出，验证时每个只报告一次。形似数字的文本（如版本号 1.10）应加引号书写：'1.10'。"]
+         "# 未填写的字段视为未给出，校验时每个只报告一次。形似数字的文本（如版本号 1.10）应加引号书写：'1.10'。"]
         if lang == "zh" else
         ["# Model card template (modelcard-spec). Fill in the fields, then run: modelcard-spec validate card.yaml",
          "# Brackets show whether a field is required and the requirement IDs it serves (the kit's own IDs,",

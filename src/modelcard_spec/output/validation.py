@@ -77,7 +77,7 @@ def report_markdown(report, lang: str = "en") -> str:
     keys and messages are untrusted: they go through :func:`.textsafe.markdown`, so none of them can
     add a section, a row, link syntax or HTML."""
     zh = lang == "zh"
-    out = ["# " + ("模型卡验证结果" if zh else "Model card validation"), ""]
+    out = ["# " + ("模型卡校验结果" if zh else "Model card validation"), ""]
     out.append(f"modelcard-spec {report.tool_version}, " + ("规范版本" if zh else "schema") + f" {report.schema_version}")
     out.append("")
     for r in report.results:

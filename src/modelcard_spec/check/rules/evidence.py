@@ -55,7 +55,10 @@ def evidence_sha256(ctx: Context):
             yield found(f"{ptr}/sha256", "mismatch", file=rel, actual=actual, expected=declared)
 
 
-@rule("evidence.traceability-report", ("MCS-LC-05",), "warning",
+TRACEABILITY = "MCS-LC-05"
+
+
+@rule("evidence.traceability-report", (TRACEABILITY,), "warning",
       "The algorithm traceability-analysis report is cited as evidence", "算法可追溯性分析报告已作为证据引用",
       messages={"": ("no evidence of kind 'report' supports MCS-LC-05: cite the algorithm traceability-analysis "
                      "report (or the software traceability report and where its algorithm part is)",
@@ -65,10 +68,10 @@ def evidence_traceability_report(ctx: Context):
     itself is the quality system's). Without it MCS-LC-05 is incomplete, not failed. Said only of a card
     that claims MCS-LC-05."""
     kind = ctx.data.get("provider_kind")
-    if not is_claimed(catalogue.by_id()["MCS-LC-05"], declaration(ctx.data), kind if isinstance(kind, str) else None):
+    if not is_claimed(catalogue.by_id()[TRACEABILITY], declaration(ctx.data), kind if isinstance(kind, str) else None):
         return
     for _, e in ctx.instances("Evidence"):
         supports = e.get("supports")
-        if e.get("kind") == "report" and isinstance(supports, list) and "MCS-LC-05" in supports:
+        if e.get("kind") == "report" and isinstance(supports, list) and TRACEABILITY in supports:
             return
     yield found("/evidence")
