@@ -2179,6 +2179,8 @@ class ComputeEnvironment(ConfiguredBaseModel):
          'domain_of': ['ComputeEnvironment', 'AnnotationProcess']} })
     network: Optional[str] = Field(default=None, title="Network", description="""Network needs, for example offline operation or bandwidth between nodes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '网络条件，例如可离线运行或节点间带宽。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-FW-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '网络'}},
          'domain_of': ['ComputeEnvironment']} })
     description: Optional[str] = Field(default=None, title="Description", description="""Anything else about the environment that a reader needs.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -2566,6 +2568,8 @@ class MetricResult(ConfiguredBaseModel):
     subgroup: Optional[str] = Field(default=None, title="Subgroup", description="""Subgroup of the dataset, for example \"female, age 60-79\" or \"site B\"; empty for the whole dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集中的亚组，例如“女性，60-79 岁”或“B '
                                                          '中心”；整个数据集则留空。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '亚组'}},
          'domain_of': ['MetricResult']} })
     task: Optional[str] = Field(default=None, title="Task", description="""Target task or class the value refers to, for example \"pneumothorax detection\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -2578,6 +2582,8 @@ class MetricResult(ConfiguredBaseModel):
          'domain_of': ['CurvePoint', 'MetricResult']} })
     confusion_matrix: Optional[ConfusionMatrix] = Field(default=None, title="Confusion matrix", description="""Binary confusion-matrix counts behind threshold-dependent metrics; for a result whose metric is confusion_matrix, the matrix itself.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '依赖阈值的指标所基于的二分类混淆矩阵计数；指标为混淆矩阵的结果，即该矩阵本身。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '混淆矩阵'}},
          'domain_of': ['MetricResult']} })
     multiclass_confusion_matrix: Optional[MulticlassConfusionMatrix] = Field(default=None, title="Multi-class confusion matrix", description="""For a result whose metric is confusion_matrix over more than two classes: the class labels and one row of counts per reference-standard class.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -6515,10 +6521,14 @@ class DeploymentModule(ConfiguredBaseModel):
          'domain_of': ['DeploymentModule']} })
     interface: Optional[str] = Field(default=None, title="Interface", description="""How other modules call it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '其他模块调用它的方式。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-LC-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '接口'}},
          'domain_of': ['DeploymentModule']} })
     version: Optional[str] = Field(default=None, title="Version", description="""Version of the module.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模块版本。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-LC-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '版本'}},
          'domain_of': ['SoftwareComponent',
                        'ProgrammingFramework',
