@@ -225,7 +225,7 @@ def test_facts_known_can_be_recorded_without_the_ones_unknown(tmp_path):
 
 
 def test_a_card_for_schema_0_1_0_says_what_to_change(tmp_path):
-    text = (WDBC / "card.yaml").read_text(encoding="utf-8").replace("schema_version: 0.2.0", "schema_version: 0.1.0")
+    text = (WDBC / "card.yaml").read_text(encoding="utf-8").replace("schema_version: 0.3.0", "schema_version: 0.1.0")
     text = text.replace("status: not_adopted", "status: not_applied")
     card = tmp_path / "card.yaml"
     card.write_text(text, encoding="utf-8")
@@ -359,10 +359,10 @@ def test_reports_say_what_they_are(lang, tmp_path):
         proc = run("report", str(WDBC / "card.yaml"), "--format", fmt, "--lang", lang)
         text = html.unescape(proc.stdout) if fmt == "html" else proc.stdout
         if lang == "zh":
-            assert "要求目录 0.2.0" in text and "并非该标准的条款原文" in text and "不是对标准本身的符合性声明" in text
+            assert "要求目录 0.3.0" in text and "并非该标准的条款原文" in text and "不是对标准本身的符合性声明" in text
             assert "| 标准 |" not in text
         else:
-            assert "requirement catalogue 0.2.0" in text and "not the standard's clause text" in text
+            assert "requirement catalogue 0.3.0" in text and "not the standard's clause text" in text
             assert "does not state conformity with the standard itself" in text
             assert "| Standard |" not in text
         first_screen = text[: text.index("Requirements awaiting" if lang == "en" else "待评价的要求")]
