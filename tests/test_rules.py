@@ -1017,3 +1017,13 @@ def test_automatic_annotation_needs_its_review():
     assert "rv-prelabel" in en and "自动标注结果不得直接使用" in zh
     _annotation(data).pop("automatic_annotation")
     assert _rule_issues(data, "annotation.automatic-review") == []
+
+
+def test_lists_and_objects_where_a_metric_or_a_risk_kind_belongs_do_not_break_the_applicability_rules():
+    """An unhashable value (a list, an object) in a result's metric or a risk's kind is the schema's
+    error, not an internal failure of the rules that collect metrics and kinds into sets."""
+    data = cxr()
+    data["applicability"]["transfer_performance"][0]["metric"] = ["auc"]
+    data["applicability"]["risks"][0]["kind"] = {"kind": "overfitting"}
+    issues, _ = check_data(data, CXR)
+    assert not [i for i in issues if i.rule.startswith("internal")], [i.message for i in issues if i.rule.startswith("internal")]

@@ -46,7 +46,7 @@ def _results(app: dict):
       labels={"aspect": "value:field", "field": "field"})
 def performance_result_reported(ctx: Context):
     app = _applicability(ctx)
-    reported = {r.get("metric") for _, r in _results(app)}
+    reported = {r.get("metric") for _, r in _results(app) if isinstance(r.get("metric"), str)}
     for i, req, metric in _applicable_requirements(app):
         if metric not in reported:
             yield found(f"{_REQUIREMENTS}/{i}/acceptance_metric", aspect=as_text(req.get("aspect")), metric=metric, field=_ASPECT)
@@ -95,7 +95,7 @@ def risks_kinds(ctx: Context):
     risks = _applicability(ctx).get("risks")
     if not isinstance(risks, list):
         return  # an absent list is the claimed requirement's missing field, not this rule's
-    present = {r.get("kind") for r in risks if isinstance(r, dict)}
+    present = {r.get("kind") for r in risks if isinstance(r, dict) and isinstance(r.get("kind"), str)}
     missing = [kind for kind in _risk_kinds() if kind not in present]
     if missing:
         yield found("/applicability/risks", missing=missing, field=_RISK_KIND)
