@@ -121,6 +121,11 @@ MUTATIONS = {
     "annotation.software": (cxr, lambda d: _annotation(d)["software"][0].pop("validation"), "MCS-SD-13", "error"),
     "annotation.automatic-review": (cxr, lambda d: _annotation(d).pop("automatic_annotation_review"), "MCS-SD-13", "error"),
     "metric.interval-missing": (cxr, lambda d: perf(d, 0).pop("confidence_interval"), "MCS-AP-03", "error"),
+    "dataset.evaluation-database-qualities": (cxr, lambda d: d["applicability"]["evaluation_datasets"][0].update(
+        evaluation_database=True), "MCS-AP-11", "error"),
+    "performance.aspects": (cxr, lambda d: d["applicability"]["performance_requirements"].pop(2), "MCS-AP-09", "error"),
+    "performance.criterion": (cxr, lambda d: d["applicability"]["performance_requirements"][0].pop("minimum"),
+                              "MCS-AP-09", "error"),
     "dataset.category-counts": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0]["distribution"]["categories"][0],
                                                     ["count"], 10**7), "MCS-SD-03", "error"),
     "evidence.traceability-report": (cxr, lambda d: d.__setitem__("evidence", [e for e in d["evidence"]
@@ -790,6 +795,7 @@ VARIANTS = {
         metric="reproducibility", value=0.9, repeated_measurement={"repeated_runs": 2, "operators": 1, "facilities": 1})),
     ("metric.repeated-measurement", "measurements"): (cxr, _result(
         metric="repeatability", value=0.9, sample_size=10, repeated_measurement={"repeated_runs": 2, "measurements": 30})),
+    ("performance.criterion", "nothing"): (cxr, lambda d: d["applicability"]["performance_requirements"][2].pop("rationale")),
     ("annotation.roles", "no-primary"):
         (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles"], [{"role": "reviewer"}])),
     ("provenance.entry", "no-rule"): (cxr, lambda d: d.setdefault("provenance", []).append(

@@ -115,7 +115,7 @@ _COUNTS_AS = {"witness_test": "reproduction_run"}
 # Diagnostics that say a field or a statement is missing (the requirement is incomplete, not failed).
 MISSING_CHECKS = frozenset({"conformity.missing-field", "conformity.condition-unstated", "schema.required",
                             "weights.pickle-safe-loading", "evidence.traceability-report",
-                            "metric.interval-missing"})
+                            "metric.interval-missing", "dataset.evaluation-database-qualities"})
 
 
 @dataclass(frozen=True)

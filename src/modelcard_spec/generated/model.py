@@ -4119,8 +4119,9 @@ class Dataset(ConfiguredBaseModel):
                                               'value': 'MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '是否公开'}},
          'domain_of': ['Dataset']} })
-    evaluation_database: Optional[bool] = Field(default=None, title="Used as an evaluation database", description="""Whether the dataset served as an evaluation database (测评数据库) for performance evaluation. Such a database must be closed; a public database must not be used as one.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '数据集是否用作性能评估的测评数据库。测评数据库应满足封闭性要求；不应使用公开数据库作为测评数据库。'},
+    evaluation_database: Optional[bool] = Field(default=None, title="Used as an evaluation database", description="""Whether the dataset served as an evaluation database (测评数据库): a database built and kept to evaluate algorithm performance independently of development (in the guide, under software validation), as opposed to a test split of the provider's own data or a public benchmark a result is reported on. An evaluation database must meet the general database requirements and be authoritative, scientific, standardised, diverse, closed and dynamic; a public database must not be used as one. false states that the dataset is not such a database.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集是否用作测评数据库：为独立于研发过程评价算法性能而建立和维护的数据库（指南在软件确认部分提出），区别于提供方自有数据的测试集或用于报告结果的公开基准数据集。测评数据库除应满足数据库通用要求外，还应满足权威性、科学性、规范性、多样性、封闭性和动态性要求；不应使用公开数据库作为测评数据库。false '
+                                                         '表示该数据集不是测评数据库。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '用作测评数据库'}},
@@ -4130,6 +4131,13 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-11'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '封闭管理'}},
+         'domain_of': ['Dataset']} })
+    evaluation_database_qualities: Optional[str] = Field(default=None, title="Qualities of the evaluation database", description="""For an evaluation database: how it meets the general database requirements (data management, cybersecurity and data security, extensibility) and is authoritative, scientific, standardised, diverse, closed and dynamic.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对测评数据库：说明其如何满足数据库通用要求（数据管理、网络安全与数据安全、可扩展性），以及权威性、科学性、规范性、多样性、封闭性和动态性要求。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-11'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '测评数据库的质量特性'}},
          'domain_of': ['Dataset']} })
     centres: Optional[int] = Field(default=None, title="Number of centres", description="""Number of clinical centres (institutions) the data came from; more than one makes it multi-centre data.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据来源的临床中心（机构）数量；多于一个即为多中心数据。'},

@@ -99,3 +99,50 @@ def risks_kinds(ctx: Context):
     missing = [kind for kind in _risk_kinds() if kind not in present]
     if missing:
         yield found("/applicability/risks", missing=missing, field=_RISK_KIND)
+
+
+def _aspects() -> list[str]:
+    """The performance aspects the guide names, in the schema's order (``other`` is the card's own)."""
+    index = schema_index()
+    values = index["enums"][index["classes"]["PerformanceRequirement"]["slots"]["aspect"]["range"]]["values"]
+    return [v for v in values if v != "other"]
+
+
+@rule("performance.aspects", ("MCS-AP-09",), "error",
+      "Every performance indicator the guide names is stated as applying or not", "检查指南所列各项性能指标均已说明是否适用",
+      messages={"": ("the performance requirements do not say whether {missing} apply (an entry with applies: false "
+                     "and the rationale says why one does not)",
+                     "性能指标要求未说明以下指标是否适用：{missing}（不适用的，以 applies: false 及理由说明）")},
+      labels={"missing": "value:field", "field": "field"})
+def performance_aspects(ctx: Context):
+    reqs = _applicability(ctx).get("performance_requirements")
+    if not isinstance(reqs, list):
+        return  # an absent list is the claimed requirement's missing field, not this rule's
+    present = {r.get("aspect") for r in reqs if isinstance(r, dict) and isinstance(r.get("aspect"), str)}
+    missing = [a for a in _aspects() if a not in present]
+    if missing:
+        yield found(_REQUIREMENTS, missing=missing, field=_ASPECT)
+
+
+@rule("performance.criterion", ("MCS-AP-09",), "error",
+      "An indicator that applies has its metric and acceptance criterion, or says who sets them",
+      "适用的性能指标给出度量和接受准则，或说明由谁确定",
+      messages={"criterion": ("the {aspect} requirement names the metric {metric} but no acceptance criterion "
+                              "(minimum or maximum)",
+                              "性能指标要求“{aspect}”给出了度量 {metric}，但未给出接受准则（下限或上限）"),
+                "nothing": ("the {aspect} requirement applies but gives neither a metric with an acceptance criterion "
+                            "nor a rationale saying why the criterion is set elsewhere (e.g. by the device manufacturer)",
+                            "性能指标要求“{aspect}”适用，但既未给出度量和接受准则，也未在理由中说明接受准则由何方确定（例如器械注册人）")},
+      labels={"aspect": "value:field", "field": "field"})
+def performance_criterion(ctx: Context):
+    for i, req in enumerate(_list(_applicability(ctx).get("performance_requirements"))):
+        if not isinstance(req, dict) or req.get("applies") is not True:
+            continue
+        metric = req.get("acceptance_metric")
+        if isinstance(metric, str):
+            if not is_number(req.get("minimum")) and not is_number(req.get("maximum")):
+                yield found(f"{_REQUIREMENTS}/{i}/minimum", "criterion", aspect=as_text(req.get("aspect")),
+                            metric=metric, field=_ASPECT)
+        elif not (isinstance(req.get("rationale"), str) and req["rationale"].strip()):
+            yield found(f"{_REQUIREMENTS}/{i}/acceptance_metric", "nothing", aspect=as_text(req.get("aspect")),
+                        field=_ASPECT)

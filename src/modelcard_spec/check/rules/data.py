@@ -275,6 +275,21 @@ def dataset_public_evaluation_database(ctx: Context):
                 yield found(f"{ptr}/evaluation_datasets/{i}/public", name=as_text(d.get("name")))
 
 
+@rule("dataset.evaluation-database-qualities", ("MCS-AP-11",), "error",
+      "An evaluation database says how it meets the guide's requirements on evaluation databases",
+      "测评数据库说明其如何满足指南对测评数据库的要求",
+      messages={"": ("the dataset '{name}' is an evaluation database but does not say how it meets the general database "
+                     "requirements and is authoritative, scientific, standardised, diverse, closed and dynamic",
+                     "数据集“{name}”为测评数据库，但未说明其如何满足数据库通用要求以及权威性、科学性、规范性、多样性、封闭性和动态性要求")})
+def dataset_evaluation_database_qualities(ctx: Context):
+    """A missing statement: the requirement is incomplete, not failed (conformity.MISSING_CHECKS)."""
+    for ptr, applicability in ctx.instances("Applicability"):
+        datasets = applicability.get("evaluation_datasets")
+        for i, d in enumerate(datasets if isinstance(datasets, list) else []):
+            if isinstance(d, dict) and d.get("evaluation_database") is True and not _given(d.get("evaluation_database_qualities")):
+                yield found(f"{ptr}/evaluation_datasets/{i}/evaluation_database_qualities", name=as_text(d.get("name")))
+
+
 _SOFTWARE_NEEDS = ("version", "maker", "runtime_environment", "validation")
 
 
