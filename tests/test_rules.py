@@ -112,27 +112,38 @@ MUTATIONS = {
                                    .append("generative_adversarial_network"), "MCS-TR-02", "error"),
     "augmentation.comparison": (cxr, lambda d: _set(d["training_process"]["augmentation_comparison"][0],
                                                     ["augmented_size"], 351722), "MCS-TR-02", "error"),
-    "splits.distribution-size": (cxr, lambda d: _set(_splits(d)[2]["distribution"]["categories"][0], ["count"], 9531),
+    "splits.distribution-size": (cxr, lambda d: _splits(d)[2]["distribution"].__setitem__(
+                                     "sites", [{"category": "Hospital A", "count": 10**6}]),
                                  "MCS-TR-08", "error"),
     "dataset.historical": (cxr, lambda d: d["source_task_data"]["datasets"][2].pop("acquisition_quality_assessment"),
                            "MCS-SD-11", "error"),
     "dataset.public-evaluation-database": (cxr, lambda d: d["applicability"]["evaluation_datasets"][0].update(
         evaluation_database=True, public=True), "MCS-AP-11", "error"),
-    "annotation.software": (cxr, lambda d: _annotation(d)["software"][0].pop("validation"), "MCS-SD-13", "error"),
-    "annotation.automatic-review": (cxr, lambda d: _annotation(d).pop("automatic_annotation_review"), "MCS-SD-13", "error"),
+    "annotation.software": (cxr, lambda d: _claiming(d, "MCS-SD-13") and _annotation(d)["software"][0].pop("validation"),
+                            "MCS-SD-13", "error"),
+    "annotation.automatic-review": (cxr, lambda d: _claiming(d, "MCS-SD-13") and _annotation(d).pop("automatic_annotation_review"),
+                                    "MCS-SD-13", "error"),
     "metric.interval-missing": (cxr, lambda d: perf(d, 0).pop("confidence_interval"), "MCS-AP-03", "error"),
     "dataset.evaluation-database-qualities": (cxr, lambda d: d["applicability"]["evaluation_datasets"][0].update(
         evaluation_database=True), "MCS-AP-11", "error"),
     "performance.aspects": (cxr, lambda d: d["applicability"]["performance_requirements"].pop(2), "MCS-AP-09", "error"),
     "performance.criterion": (cxr, lambda d: d["applicability"]["performance_requirements"][0].pop("minimum"),
                               "MCS-AP-09", "error"),
-    "dataset.category-counts": (cxr, lambda d: _set(d["source_task_data"]["datasets"][0]["distribution"]["categories"][0],
-                                                    ["count"], 10**7), "MCS-SD-03", "error"),
+    "dataset.received-sensitive": (cxr, lambda d: _set(d["source_task_data"]["datasets"][2],
+                                                       ["de_identified_before_receipt"], False), "MCS-SD-11", "error"),
     "evidence.traceability-report": (cxr, lambda d: d.__setitem__("evidence", [e for e in d["evidence"]
                                      if "MCS-LC-05" not in (e.get("supports") or [])]), "MCS-LC-05", "warning"),
     "processing.tool": (ct, lambda d: d["source_task_data"]["datasets"][0]["preprocessing"][0]["tool"]
                         .pop("runtime_environment"), "MCS-SD-06", "error"),
 }
+
+
+def _claiming(d, requirement):
+    """``d`` claiming ``requirement`` (a missing-information rule speaks only of claimed requirements)."""
+    declared = d["conformity"].setdefault("requirements", [])
+    declared[:] = [e for e in declared if e.get("requirement") != requirement]
+    declared.append({"requirement": requirement, "status": "claimed"})
+    return d
 
 
 def _annotation(d):
@@ -760,8 +771,6 @@ VARIANTS = {
     # MUTATIONS reach; a base of None is the CT example in the folder of _evidence_folder
     ("augmentation.test-set", "justified"): (cxr, lambda d: d["training_process"]["augmentations"][0].update(
         object="test_set", justification="Test images are rotated to measure invariance the device relies on.")),
-    ("dataset.historical", "sensitive"):
-        (cxr, lambda d: _set(d["source_task_data"]["datasets"][2], ["de_identified_before_receipt"], False)),
     ("metric.result-shape", "curve-missing"): (cxr, _result(metric="froc_curve")),
     ("metric.result-shape", "matrix-value"): (cxr, _result(metric="confusion_matrix", value=0.9)),
     ("metric.result-shape", "matrix-missing"): (cxr, _result(metric="confusion_matrix")),
@@ -956,15 +965,18 @@ def test_the_augmented_size_is_the_annotated_size_times_the_multiplier(annotated
         assert f"({augmented})" in en and "训练集的扩增数据库样本量" in zh
 
 
-def test_each_list_of_a_splits_distribution_sums_to_its_size():
+def test_the_site_and_device_counts_of_a_split_do_not_exceed_its_size_and_categories_may_overlap():
+    """Each sample comes from one site and one device (a list may be partial); multi-label category
+    counts may add up to more than the split's size."""
     data = cxr()
     split = _splits(data)[1]
-    split["distribution"]["sites"] = [{"category": "Hospital A", "count": 19000}, {"category": "Hospital B", "count": 40}]
+    split["distribution"]["sites"] = [{"category": "Hospital A", "count": 19000}, {"category": "Hospital B", "count": 600}]
     [(path, _, requirement, en, zh)] = _rule_issues(data, "splits.distribution-size")
     assert (path, requirement) == ("/training_process/data_splits/splits/1/distribution/sites", "MCS-TR-08")
-    assert en == "the sites counts of the tuning set sum to 19040, not to the set's size 19540"
-    assert zh == "调优集的来源机构计数之和为 19040，与该子集的样本量 19540 不符"
-    split["distribution"]["sites"][1]["count"] = 540
+    assert en == "the sites counts of the tuning set sum to 19600, more than the set's size 19540"
+    assert zh == "调优集的来源机构计数之和为 19600，超过该子集的样本量 19540"
+    split["distribution"]["sites"][1]["count"] = 40  # partial
+    split["distribution"]["categories"] = [{"category": "effusion", "count": 15000}, {"category": "edema", "count": 9000}]
     assert _rule_issues(data, "splits.distribution-size") == []
 
 
@@ -1008,7 +1020,7 @@ def test_annotation_software_and_processing_tools_name_what_they_lack():
     assert found[0][3] == ("the tool 'ct-curation' of cleaning step 'Excluded series with slice thickness > 2.5 mm or "
                            "missing slices (0 excluded)' does not state its full version, software validation")
     assert found[0][4].endswith("所用工具“ct-curation”未说明完整版本、软件确认")
-    data = cxr()
+    data = _claiming(cxr(), "MCS-SD-13")
     _annotation(data)["automatic_annotation"].pop("maker")
     [(path, _, requirement, en, zh)] = _rule_issues(data, "annotation.software")
     assert (path, requirement) == ("/source_task_data/datasets/2/annotation/automatic_annotation", "MCS-SD-13")
@@ -1016,7 +1028,7 @@ def test_annotation_software_and_processing_tools_name_what_they_lack():
 
 
 def test_automatic_annotation_needs_its_review():
-    data = cxr()
+    data = _claiming(cxr(), "MCS-SD-13")
     _annotation(data)["automatic_annotation_review"] = " "
     [(path, _, requirement, en, zh)] = _rule_issues(data, "annotation.automatic-review")
     assert (path, requirement) == ("/source_task_data/datasets/2/annotation/automatic_annotation", "MCS-SD-13")
@@ -1033,3 +1045,17 @@ def test_lists_and_objects_where_a_metric_or_a_risk_kind_belongs_do_not_break_th
     data["applicability"]["risks"][0]["kind"] = {"kind": "overfitting"}
     issues, _ = check_data(data, CXR)
     assert not [i for i in issues if i.rule.startswith("internal")], [i.message for i in issues if i.rule.startswith("internal")]
+
+
+def test_a_missing_information_rule_says_nothing_of_a_requirement_not_adopted_and_leaves_a_claimed_one_incomplete():
+    """The CXR card declares MCS-SD-13 not adopted (the publishers' labelling software is unknown): a software
+    entry without its version then adds no issue. Claimed, the same gap makes SD-13 incomplete, not failed."""
+    data = cxr()
+    _annotation(data)["software"][0].pop("version")
+    issues, statuses = check_data(data, CXR)
+    assert not [i for i in issues if i.rule == "annotation.software"]
+    assert next(s for s in statuses if s["id"] == "MCS-SD-13")["status"] == "not_adopted"
+    _claiming(data, "MCS-SD-13")
+    issues, statuses = check_data(data, CXR)
+    assert [i.rule for i in issues if i.requirement == "MCS-SD-13" and i.rule == "annotation.software"]
+    assert next(s for s in statuses if s["id"] == "MCS-SD-13")["status"] == "incomplete"

@@ -123,8 +123,9 @@ def test_annotation_left_out_of_a_supervised_dataset_is_incomplete_not_inapplica
     assert statuses(data)["MCS-SD-07"]["status"] == "not_applicable"  # every dataset says annotated: false
     del data["source_task_data"]["datasets"][0]["annotated"]
     assert statuses(data)["MCS-SD-07"]["status"] == "incomplete"
-    paths = [i.path for i in check_data(data)[0] if i.rule == "conformity.condition-unstated"]
-    assert paths == ["/source_task_data/datasets/0"]
+    found = [(i.path, i.requirement) for i in check_data(data)[0] if i.rule == "conformity.condition-unstated"]
+    # the two requirements that depend on whether the dataset was annotated: annotation, annotation software
+    assert sorted(found) == [("/source_task_data/datasets/0", "MCS-SD-07"), ("/source_task_data/datasets/0", "MCS-SD-13")]
 
 
 def test_a_document_review_requirement_awaits_a_reviewer():
@@ -480,7 +481,8 @@ def test_a_condition_stated_to_hold_asks_for_the_block_not_for_a_statement():
     data = load()
     data["training_process"]["augmentation_performed"] = True
     issues = [i for i in check_data(data)[0] if i.requirement == "MCS-TR-02"]
-    assert [i.rule for i in issues] == ["conformity.missing-field"] and "augmentations" in issues[0].message
+    assert {i.rule for i in issues} == {"conformity.missing-field"}
+    assert sorted(i.path for i in issues) == ["/training_process/augmentation_comparison", "/training_process/augmentations"]
     assert statuses(data)["MCS-TR-02"]["status"] == "incomplete"
 
 

@@ -115,7 +115,14 @@ _COUNTS_AS = {"witness_test": "reproduction_run"}
 # Diagnostics that say a field or a statement is missing (the requirement is incomplete, not failed).
 MISSING_CHECKS = frozenset({"conformity.missing-field", "conformity.condition-unstated", "schema.required",
                             "weights.pickle-safe-loading", "evidence.traceability-report",
-                            "metric.interval-missing", "dataset.evaluation-database-qualities"})
+                            "metric.interval-missing", "dataset.evaluation-database-qualities", "dataset.historical",
+                            "annotation.software", "annotation.automatic-review", "processing.tool",
+                            "augmentation.gan-generator", "framework.combined-algorithms", "performance.result-reported",
+                            "performance.aspects", "performance.criterion", "risks.kinds"})
+# The rules among them that say what a claimed requirement lacks: of a requirement the card does not
+# claim (not claimed, not adopted, out of scope) they say nothing, as conformity.missing-field does not.
+CLAIM_SCOPED = MISSING_CHECKS - {"conformity.missing-field", "conformity.condition-unstated", "schema.required",
+                                 "weights.pickle-safe-loading"}
 
 
 @dataclass(frozen=True)
@@ -316,6 +323,12 @@ def _statement(expression: str | None, prefix: str | None) -> tuple[str, str]:
         variant = "one-of"
     return lookup("conformity.statement").render(variant, {"path": shown, "field": path,
                                                           "values": values.split("|") if values else []})
+
+
+def claimed_ids(data: dict, provider_kind: str | None) -> set[str]:
+    """The requirements the card claims (explicitly or by claim_all / for its provider kind)."""
+    decl = declaration(data)
+    return {r.id for r in catalogue.requirements() if is_claimed(r, decl, provider_kind)}
 
 
 def declaration_issues(data: dict, provider_kind: str | None) -> list[Issue]:

@@ -112,7 +112,9 @@ def _check(data: dict, folder: Path | None, source=None) -> tuple[list[Issue], l
     provider_kind = _provider_kind(data)
     issues = structural.check(data, provider_kind, limit=MAX_ISSUES + 1, source=source)
     complete = len(issues) <= MAX_ISSUES
-    issues += _rule_issues(data, folder)
+    claimed = conformity.claimed_ids(data, provider_kind)
+    issues += [i for i in _rule_issues(data, folder)
+               if i.rule not in conformity.CLAIM_SCOPED or i.requirement is None or i.requirement in claimed]
     issues += conformity.declaration_issues(data, provider_kind)
     # A field an error already reports at the same place is not reported again as missing; a warning
     # there (a rule's note on a field a claimed requirement needs) gives way to the missing-field error.

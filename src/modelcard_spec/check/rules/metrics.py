@@ -358,6 +358,7 @@ def _same_measurement(m: dict) -> tuple:
       })
 def metric_curve_agreement(ctx: Context):
     results = ctx.instances("MetricResult")
+    areas: dict[tuple, tuple[float, int] | None] = {}
     curves: dict[tuple, list[tuple[str, dict]]] = {}
     for ptr, m in results:
         if _kind(m.get("metric")) == "curve" and isinstance(m.get("curve"), dict):
@@ -376,8 +377,10 @@ def metric_curve_agreement(ctx: Context):
                     and not _on_line(line, op["x"], op["y"])):
                 yield found(f"{ptr}/curve/operating_point", "operating-point", x=op["x"], y=op["y"],
                             curve_title=title.lower(), curve_title_zh=title_zh)
-        if metric not in _AREAS or not is_number(m.get("value")) or curve_metric == "froc_curve":
-            continue  # an FROC's area depends on where its unbounded horizontal axis is cut
+        if metric != "auc" or not is_number(m.get("value")) or curve_metric == "froc_curve":
+            # an FROC's area depends on where its unbounded horizontal axis is cut; average precision is
+            # usually the step-wise sum (precision times recall increment), not the trapezoid area
+            continue
         where, where_zh = "", ""
         if not isinstance(curve, dict):
             same = curves.get((curve_metric, _same_measurement(m)), [])
@@ -385,13 +388,17 @@ def metric_curve_agreement(ctx: Context):
                 continue
             where, curve = f" ({same[0][0]})", same[0][1]
             where_zh = f"（{same[0][0]}）"
-        points = _points(curve)
-        line = _polyline(curve_metric, points)
-        if len(line) < 2 or (curve_metric != "roc_curve" and (line[0][0] > 0 or line[-1][0] < 1)):
+        key = (id(curve), curve_metric)
+        if key not in areas:  # one curve may serve many area results: its area is computed once
+            points = _points(curve)
+            line = _polyline(curve_metric, points)
+            spans = len(line) >= 2 and (curve_metric == "roc_curve" or (line[0][0] <= 0 and line[-1][0] >= 1))
+            areas[key] = (_trapezoid(line), len(points)) if spans else None
+        if areas[key] is None:
             continue  # the points do not span the horizontal axis: their area is not the curve's
-        area = _trapezoid(line)
+        area, count = areas[key]
         if abs(area - m["value"]) > AREA_TOLERANCE:
-            yield found(f"{ptr}/value", "area", metric=metric, value=m["value"], area=area, count=len(points),
+            yield found(f"{ptr}/value", "area", metric=metric, value=m["value"], area=area, count=count,
                         tolerance=AREA_TOLERANCE, curve_title=title.lower(), curve_title_zh=title_zh,
                         where=where, where_zh=where_zh)
 
@@ -450,7 +457,8 @@ def metric_matrix(ctx: Context):
           "unit": ("latency {value} is given in '{unit}'; write it in milliseconds (unit: ms)",
                    "时延 {value} 的单位为“{unit}”；应以毫秒表示（单位 ms）"),
           "negative": ("latency {value} ms is negative", "时延 {value} ms 为负"),
-          "percentile": ("percentile {percentile} is not between 0 and 100", "百分位数 {percentile} 不在 0 到 100 之间"),
+          "percentile": ("percentile {percentile} is not in (0, 100]: above 0 and at most 100",
+                         "百分位数 {percentile} 不在 (0, 100] 内：应大于 0 且不大于 100"),
           "order": ("the {percentile}th-percentile latency {value} ms is below the {lower_percentile}th-percentile "
                     "latency {lower_value} ms measured under the same conditions",
                     "第 {percentile} 百分位时延 {value} ms 低于相同条件下测得的第 {lower_percentile} 百分位时延 {lower_value} ms"),

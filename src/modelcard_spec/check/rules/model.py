@@ -93,7 +93,7 @@ def framework_combined_algorithms(ctx: Context):
     algorithm_type = framework.get("algorithm_type") if isinstance(framework.get("algorithm_type"), dict) else {}
     techniques = algorithm_type.get("combined_techniques")
     algorithms = framework.get("combined_algorithms") if isinstance(framework.get("combined_algorithms"), list) else []
-    described = {a.get("technique") for a in algorithms if isinstance(a, dict)}
+    described = {a.get("technique") for a in algorithms if isinstance(a, dict) and isinstance(a.get("technique"), str)}
     for i, technique in enumerate(techniques if isinstance(techniques, list) else []):
         if isinstance(technique, str) and technique != "none" and technique not in described:
             yield found("/model_framework/combined_algorithms", technique=technique,
