@@ -336,7 +336,7 @@ def _document_page(out: Path, trace: Trace, doc_id: str) -> str:
               "they list — or, where it is not (fully) encoded, the reason and a note. "
               f"What the encodings and reasons mean: [Source trace]({TRACE_INDEX}).", "",
               "本文件在条目清单中的全部条目，按其在文件中的位置排列：中文原文、英文大意、范围，以及编码该条目的要求及其所列的模型卡字段；"
-              f"未编码或部分编码的，给出原因和说明。编码情况和原因的含义见[来源追溯]({TRACE_INDEX})。", "",
+              f"未编码或部分编码的，给出原因和说明。编码情况和原因的含义见[来源条目追溯]({TRACE_INDEX})。", "",
               "## Summary / 概况", ""]
     lines += trace.coverage()
     lines += [f"This document / 本文件: **{len(statements)}** statements / 条。", ""]
@@ -372,7 +372,7 @@ def _document_page(out: Path, trace: Trace, doc_id: str) -> str:
 
 def _trace_overview(out: Path, trace: Trace) -> None:
     words = trace.words
-    lines = ["# Source trace / 来源追溯", "",
+    lines = ["# Source trace / 来源条目追溯", "",
              "Where each requirement comes from, and what was left out. The two source documents held in "
              "`sources/` are broken into statements (`sources/statements.yaml`: ID, locator, section, verbatim "
              "Chinese passage, English gist, scope); the catalogue traces every one of them: the requirements "
@@ -432,7 +432,7 @@ def _statement_matrix(out: Path, trace: Trace) -> None:
              "and its other locators: the project's own distillation and the kit's own additions, which have no "
              f"statements. What the documents are: [Source trace]({TRACE_INDEX}).", "",
              "每项要求及其所依据的来源文件条目（及其编码情况），以及其他出处：本项目的归纳和本工具包自行提出的内容，它们没有条目。"
-             f"各文件的说明见[来源追溯]({TRACE_INDEX})。", "",
+             f"各文件的说明见[来源条目追溯]({TRACE_INDEX})。", "",
              "## Summary / 概况", "",
              f"Requirements / 要求: **{len(cat['requirements'])}**; resting on at least one statement / "
              f"依据至少一个来源条目: **{len(cat['requirements']) - len(bare)}**; on none / 不依据任何来源条目: "

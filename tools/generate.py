@@ -379,7 +379,8 @@ def build_catalogue(catalogue_schema: dict, index: dict) -> dict:
     data["trace_vocabulary"] = {
         key: {name: {"title": v["title"], "title_zh": v["annotations"][ZH_TITLE], "description": v["description"],
                      "description_zh": v["annotations"][ZH_DESC]} for name, v in enums[enum]["permissible_values"].items()}
-        for key, enum in (("encoding", "StatementEncoding"), ("reason", "TraceReason"))}
+        for key, enum in (("encoding", "StatementEncoding"), ("reason", "TraceReason"), ("obligation", "Obligation"),
+                          ("evaluation_method", "EvaluationMethod"))}
     del data["statement_trace"]
     data["$comment"] = HEADER
     return data

@@ -5234,7 +5234,7 @@ class RequirementCatalogue(ConfiguredBaseModel):
                        'ConformityDeclaration']} })
     statement_trace: list[StatementTrace] = Field(default=..., title="Statement trace", description="""One entry for every statement of the source-statement inventory (sources/statements.yaml): how far the catalogue encodes it and, where it does not fully, why. A statement is encoded (fully or in part) exactly when a requirement's source locator names it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '来源条目清单（sources/statements.yaml）中的每一条各占一项：说明本目录对其编码到何种程度；未完全编码的，说明原因。某条目被某项要求的出处引用，当且仅当其已（完全或部分）编码。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '原文条目追溯'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源条目追溯'}},
          'domain_of': ['RequirementCatalogue']} })
 
 
@@ -5244,7 +5244,7 @@ class StatementTrace(ConfiguredBaseModel):
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '本目录对来源文件中一条表述的编码情况。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '原文条目追溯'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源条目追溯'}},
          'from_schema': 'https://w3id.org/modelcard-spec/schema/requirement',
          'title': 'Statement trace'})
 

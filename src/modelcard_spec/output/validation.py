@@ -208,6 +208,7 @@ def requirements_markdown(lang: str = "en") -> str:
     out.append(f"目录版本：{catalogue.catalogue_version()}" if zh else f"Catalogue version: {catalogue.catalogue_version()}")
     out.append("")
     cat = catalogue_data()
+    documents = {d["id"]: d for d in cat["documents"]}
     out += [f"> {cat['derivation_zh'] if zh else cat['derivation']}", ">",
             f"> {' '.join((cat['note_zh'] if zh else cat['note']).split())}", ""]
     for area in data_areas:
@@ -218,15 +219,18 @@ def requirements_markdown(lang: str = "en") -> str:
             out.append("")
             out.append(r.statement_zh if zh else r.statement)
             out.append("")
-            out.append(f"- {'约束程度' if zh else 'Obligation'}: {r.obligation}"
+            out.append(f"- {'约束程度' if zh else 'Obligation'}: {_word('obligation', r.obligation, zh)}"
                        + (f" ({r.condition_zh if zh else r.condition})" if r.condition else ""))
-            out.append(f"- {'适用提供方类型' if zh else 'Provider kinds'}: {', '.join(r.provider_kinds)}")
-            out.append(f"- {'评价方法' if zh else 'Evaluation'}: {', '.join(r.evaluation_methods)} — "
-                       f"{r.raw['evaluation_zh'] if zh else r.raw['evaluation']}")
+            out.append(f"- {'适用提供方类型' if zh else 'Provider kinds'}: "
+                       + ("、" if zh else ", ").join(_kind_title(k, zh) for k in r.provider_kinds))
+            out.append(f"- {'评价方法' if zh else 'Evaluation'}: "
+                       + ("、" if zh else ", ").join(_word("evaluation_method", m, zh) for m in r.evaluation_methods)
+                       + f" — {r.raw['evaluation_zh'] if zh else r.raw['evaluation']}")
             for src in r.raw["sources"]:
                 passage = f" — “{src['passage']}”" if src.get("passage") else ""
                 named = f" [{', '.join(src['statements'])}]" if src.get("statements") else ""
-                out.append(f"- {'出处' if zh else 'Source'}: {src['document']}, {src['section']}{named}{passage}")
+                doc = documents.get(src["document"], {}).get("title_zh") if zh else None
+                out.append(f"- {'出处' if zh else 'Source'}: {doc or src['document']}, {src['section']}{named}{passage}")
             if r.fields:
                 out.append(f"- {'必填字段' if zh else 'Required fields'}: " + ", ".join(f"`{f}`" for f in r.fields))
             if r.related_fields:
@@ -234,6 +238,22 @@ def requirements_markdown(lang: str = "en") -> str:
             out.append("")
     out += _trace_markdown(cat, zh)
     return "\n".join(out)
+
+
+def _word(kind: str, value: str, zh: bool) -> str:
+    """A catalogue code (obligation, evaluation method) as its title in the chosen language, and the code
+    itself in English (what the JSON holds)."""
+    if not zh:
+        return value
+    return catalogue_data()["trace_vocabulary"][kind].get(value, {}).get("title_zh", value)
+
+
+def _kind_title(kind: str, zh: bool) -> str:
+    if not zh:
+        return kind
+    from ..spec.resources import schema_index
+
+    return schema_index()["enums"]["ProviderKind"]["values"].get(kind, {}).get("title_zh", kind)
 
 
 def _trace_markdown(cat: dict, zh: bool) -> list[str]:
