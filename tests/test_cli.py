@@ -55,7 +55,7 @@ def test_validate_folder_and_glob_and_chinese_output():
 def test_text_output_is_located_like_a_compiler():
     proc = run("validate", str(EXAMPLES / "invalid" / "parameter-count-as-text.card.yaml"))
     line = proc.stdout.splitlines()[0]
-    assert line.startswith(f"{EXAMPLES / 'invalid' / 'parameter-count-as-text.card.yaml'}:10:3: error schema.type [MCS-PA-01]")
+    assert line.startswith(f"{EXAMPLES / 'invalid' / 'parameter-count-as-text.card.yaml'}:11:3: error schema.type [MCS-PA-01]")
     assert "(at /model_parameters/total_parameters)" in line
 
 
