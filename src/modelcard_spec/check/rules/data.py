@@ -291,8 +291,9 @@ _SOFTWARE_NEEDS = ("version", "maker", "runtime_environment", "validation")
 
 
 def _unidentified(software) -> tuple[list[str], str, str] | None:
-    """The identification fields a software entry lacks (slot names, English and Chinese titles)."""
-    if not isinstance(software, dict):
+    """The identification fields a software entry lacks (slot names, English and Chinese titles). An entry
+    that names no software (a template's empty block) is the missing-field check's, not this one's."""
+    if not isinstance(software, dict) or not _given(software.get("name")):
         return None
     missing = [s for s in _SOFTWARE_NEEDS if not _given(software.get(s))]
     return (missing, *_titles("SoftwareComponent", missing)) if missing else None
@@ -343,5 +344,5 @@ def processing_tool(ctx: Context):
 def annotation_automatic_review(ctx: Context):
     for ptr, a in ctx.instances("AnnotationProcess"):
         software = a.get("automatic_annotation")
-        if isinstance(software, dict) and not _given(a.get("automatic_annotation_review")):
+        if isinstance(software, dict) and _given(software.get("name")) and not _given(a.get("automatic_annotation_review")):
             yield found(f"{ptr}/automatic_annotation", software=as_text(software.get("name")))
