@@ -80,10 +80,19 @@ def performance_acceptance(ctx: Context):
                 yield found(f"{_REQUIREMENTS}/{i}/maximum", "above", maximum=high, **common)
 
 
-def _risk_kinds() -> list[str]:
-    """The kinds of risk, in the order of the generated schema index (by name)."""
+def _values_of(cls: str, slot: str) -> list[str]:
+    """The values of the enum a slot of a class ranges over, in the generated schema index's order."""
     index = schema_index()
-    return list(index["enums"][index["classes"]["Risk"]["slots"]["kind"]["range"]]["values"])
+    return list(index["enums"][index["classes"][cls]["slots"][slot]["range"]]["values"])
+
+
+def _not_given(entries, key: str, expected: list[str]) -> list[str]:
+    """The values of ``expected`` that no entry of the list ``entries`` gives under ``key`` (none when
+    there is no list: an absent list is the claimed requirement's missing field, not a rule's)."""
+    if not isinstance(entries, list):
+        return []
+    present = {e.get(key) for e in entries if isinstance(e, dict) and isinstance(e.get(key), str)}
+    return [value for value in expected if value not in present]
 
 
 @rule("risks.kinds", ("MCS-AP-13",), "error",
@@ -92,20 +101,9 @@ def _risk_kinds() -> list[str]:
                      "缺少以下算法风险的条目：{missing}（条目可说明该风险对本模型为何不存在）")},
       labels={"missing": "value:field", "field": "field"})
 def risks_kinds(ctx: Context):
-    risks = _applicability(ctx).get("risks")
-    if not isinstance(risks, list):
-        return  # an absent list is the claimed requirement's missing field, not this rule's
-    present = {r.get("kind") for r in risks if isinstance(r, dict) and isinstance(r.get("kind"), str)}
-    missing = [kind for kind in _risk_kinds() if kind not in present]
+    missing = _not_given(_applicability(ctx).get("risks"), "kind", _values_of("Risk", "kind"))
     if missing:
         yield found("/applicability/risks", missing=missing, field=_RISK_KIND)
-
-
-def _aspects() -> list[str]:
-    """The performance aspects the guide names, in the schema's order (``other`` is the card's own)."""
-    index = schema_index()
-    values = index["enums"][index["classes"]["PerformanceRequirement"]["slots"]["aspect"]["range"]]["values"]
-    return [v for v in values if v != "other"]
 
 
 @rule("performance.aspects", ("MCS-AP-09",), "error",
@@ -115,11 +113,8 @@ def _aspects() -> list[str]:
                      "性能指标要求未说明以下指标是否适用：{missing}（不适用的，以 applies: false 及理由说明）")},
       labels={"missing": "value:field", "field": "field"})
 def performance_aspects(ctx: Context):
-    reqs = _applicability(ctx).get("performance_requirements")
-    if not isinstance(reqs, list):
-        return  # an absent list is the claimed requirement's missing field, not this rule's
-    present = {r.get("aspect") for r in reqs if isinstance(r, dict) and isinstance(r.get("aspect"), str)}
-    missing = [a for a in _aspects() if a not in present]
+    aspects = [a for a in _values_of("PerformanceRequirement", "aspect") if a != "other"]  # "other": the card's own
+    missing = _not_given(_applicability(ctx).get("performance_requirements"), "aspect", aspects)
     if missing:
         yield found(_REQUIREMENTS, missing=missing, field=_ASPECT)
 
