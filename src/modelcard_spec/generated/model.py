@@ -2168,6 +2168,8 @@ class ComputeEnvironment(ConfiguredBaseModel):
          'domain_of': ['ComputeEnvironment']} })
     programming_language: Optional[str] = Field(default=None, title="Programming language", description="""Programming language and version, for example Python 3.10.12.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '编程语言及版本，例如 Python 3.10.12。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-TR-06'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '编程语言'}},
          'domain_of': ['ComputeEnvironment']} })
     software: Optional[list[SoftwareComponent]] = Field(default=None, title="Software", description="""Frameworks, libraries, GPU instruction sets, services, virtual machines and container engines, each with its full version.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
