@@ -382,8 +382,77 @@ def build_catalogue(catalogue_schema: dict, index: dict) -> dict:
         for key, enum in (("encoding", "StatementEncoding"), ("reason", "TraceReason"), ("obligation", "Obligation"),
                           ("evaluation_method", "EvaluationMethod"))}
     del data["statement_trace"]
+    data["update_rules"] = build_update_rules(index)
     data["$comment"] = HEADER
     return data
+
+
+def schema_paths(index: dict, cls: str | None = None, prefix: str = "", seen: tuple = ()) -> list[str]:
+    """The JSON Pointer pattern of every field of the card ("*" for a list index), depth first. A field
+    holding one object is not listed itself: a diff goes into it, so each of its fields is classified."""
+    cls = cls or index["root_class"]
+    out = []
+    for name, slot in index["classes"][cls]["slots"].items():
+        path = f"{prefix}/{name}"
+        nested = slot["kind"] == "class" and slot["inlined"] and slot["range"] not in seen
+        if slot["multivalued"] or not nested:
+            out.append(path)
+        if nested:
+            below = f"{path}/*" if slot["multivalued"] else path
+            out += schema_paths(index, slot["range"], below, seen + (cls,))
+    return out
+
+
+def pattern_matches(pattern: str, path: str) -> bool:
+    """Whether an update-rule pattern covers a field's pattern path (segment-wise prefix, "*" = any index)."""
+    want, have = pattern.split("/")[1:], path.split("/")[1:]
+    return len(want) <= len(have) and all(w == h or (w == "*" and h == "*") for w, h in zip(want, have))
+
+
+def build_update_rules(index: dict) -> dict:
+    """``update_rules`` of the catalogue: the change areas of schema/updates.yaml with their patterns,
+    default update class and driver; refuses a card field that no area or two areas cover equally, and a
+    pattern that names no field."""
+    values = index["enums"]["ChangeArea"]["values"]
+    classes = index["enums"]["UpdateClass"]["values"]
+    drivers = index["enums"]["UpdateDriver"]["values"]
+    areas = []
+    for key, v in sorted(values.items(), key=lambda kv: int(kv[1]["annotations"]["order"])):
+        ann = v["annotations"]
+        if ann["update_class"] not in classes or (ann["driver"] != "none" and ann["driver"] not in drivers):
+            raise SystemExit(f"schema/updates.yaml: {key}: unknown update class or driver")
+        areas.append({"id": key, "title": v["title"], "title_zh": v["title_zh"], "description": v["description"],
+                      "description_zh": v["description_zh"], "order": int(ann["order"]),
+                      "pointers": ann["pointers"].split(), "update_class": ann["update_class"],
+                      "driver": ann["driver"]})
+    problems = update_rule_problems(index, areas)
+    if problems:
+        raise SystemExit("schema/updates.yaml does not classify the card's fields:\n" +
+                         "\n".join(f"  {p}" for p in problems))
+    return {"areas": areas,
+            "classes": {k: {"title": v["title"], "title_zh": v["title_zh"]} for k, v in classes.items()},
+            "drivers": {k: {"title": v["title"], "title_zh": v["title_zh"]} for k, v in drivers.items()}}
+
+
+def update_rule_problems(index: dict, areas: list[dict]) -> list[str]:
+    """Every card field falls in exactly one change area: the area of its longest matching pattern."""
+    paths = schema_paths(index)
+    problems = []
+    for area in areas:
+        for pattern in area["pointers"]:
+            if not any(pattern_matches(pattern, p) for p in paths):
+                problems.append(f"{area['id']}: {pattern} names no field of the card")
+    for path in paths:
+        best: dict[int, set] = {}
+        for area in areas:
+            for pattern in area["pointers"]:
+                if pattern_matches(pattern, path):
+                    best.setdefault(pattern.count("/"), set()).add(area["id"])
+        if not best:
+            problems.append(f"{path}: in no change area")
+        elif len(best[max(best)]) > 1:
+            problems.append(f"{path}: in more than one change area ({', '.join(sorted(best[max(best)]))})")
+    return problems
 
 
 # The scopes of the inventory whose statements a model card is to carry: at least COVERAGE_TARGET of

@@ -99,7 +99,8 @@ linkml_meta = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:des
                  'model',
                  'data',
                  'requirement',
-                 'assessment'],
+                 'assessment',
+                 'updates'],
      'license': 'Apache-2.0',
      'name': 'modelcard_spec',
      'prefixes': {'dcat': {'prefix_prefix': 'dcat',
@@ -1716,6 +1717,98 @@ class VerificationStatus(str, Enum):
     Fails = "fails"
     """
     The model did not run, or its outputs differ from the declared outputs.
+    """
+
+
+class ChangeArea(str, Enum):
+    """
+    An area of the model card a change falls in, for classifying an update as major or minor.
+    """
+    Architecture = "architecture"
+    """
+    The model's architecture and structure, its nodes and layers, its parameter count and precision, compression, and the base model it derives from.
+    """
+    Pre_training_objective = "pretraining_objective"
+    """
+    The pre-training task, the training objective (loss) and the training paradigm.
+    """
+    Pre_training_LEFT_PARENTHESISsourceRIGHT_PARENTHESIS_data = "source_data"
+    """
+    The source-task datasets, their processing and adequacy, the data splits and the augmented data.
+    """
+    InputSOLIDUSoutput_contract = "input_output"
+    """
+    What the model takes and gives - input and output specifications and nodes, invalid-input behaviour.
+    """
+    Input_preprocessing = "preprocessing"
+    """
+    The preprocessing the model's inputs need.
+    """
+    Intended_use_and_applicability = "intended_use"
+    """
+    The intended tasks, the recommended adaptation and its guidance, and the unsupported uses.
+    """
+    Performance_claims = "performance_claims"
+    """
+    The evaluation datasets and environment, the results, the performance requirements and their comparison, robustness tests and service availability.
+    """
+    Continuous_learning = "continuous_learning"
+    """
+    Whether the model can keep learning and how self-learning is switched off.
+    """
+    Training_method = "training_method"
+    """
+    The optimiser and hyper-parameters, hyper-parameter tuning, augmentation and the metrics monitored.
+    """
+    Training_run_record = "training_run"
+    """
+    The record of a training run - dates, compute, environment, curves, checkpoint selection and reproducibility - not a change of method.
+    """
+    Weights = "weights"
+    """
+    The weight files and the configuration file delivered.
+    """
+    Limitations_and_risks = "limitations_and_risks"
+    """
+    Limitations, failure modes, biases, domain gap, risks and their controls, cautioned uses and warnings.
+    """
+    Explainability = "explainability"
+    """
+    Explanation methods, the influencing-factor analysis and the link to medical knowledge.
+    """
+    Deployment_and_runtime = "deployment"
+    """
+    Delivery form, deployment, runtime environment and frameworks, the service platform.
+    """
+    Licence_provider_and_supply = "licence_and_supply"
+    """
+    The licence, the open-source components, the provider and the supplier's commitments.
+    """
+    Documentation = "documentation"
+    """
+    Names, summary, evidence files, input/output examples, update control, conformity claims, provenance and extensions - editorial unless another area changes with them.
+    """
+    Release_record = "release"
+    """
+    The identifier, version, release date and change history.
+    """
+
+
+class UpdateClass(str, Enum):
+    """
+    The class of a change as the update rules give it; major and minor are the update types of a release.
+    """
+    Major = "major"
+    """
+    A change that makes the update major.
+    """
+    Minor = "minor"
+    """
+    A change that makes the update at least minor.
+    """
+    Editorial = "editorial"
+    """
+    A change of the documentation only, which does not by itself make an update.
     """
 
 
@@ -6224,6 +6317,10 @@ class ChangeEntry(ConfiguredBaseModel):
                                                 'value': '更新为算法驱动型还是数据驱动型。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '更新驱动类型'}},
          'domain_of': ['ChangeEntry']} })
+    changed_areas: Optional[list[ChangeArea]] = Field(default=None, title="Changed areas", description="""The areas of the card this change touched, coded (the update rules of the catalogue classify them; the description says the rest).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本次变更涉及的模型卡领域（编码值，由目录中的更新规则判定类别；其余内容见说明）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '变更领域'}},
+         'domain_of': ['ChangeEntry']} })
     evaluation: Optional[str] = Field(default=None, title="Verification and validation", description="""The verification and validation done for this change (algorithm performance evaluation, clinical evaluation, ...) and what they showed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '针对本次变更开展的验证与确认活动（算法性能评估、临床评价等）及其结论。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -6580,6 +6677,14 @@ class UpdateControl(ConfiguredBaseModel):
     minor_update_criteria: Optional[str] = Field(default=None, title="Minor update criteria", description="""What makes an update minor.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '判定为轻微更新的条件。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '轻微更新判定'}},
+         'domain_of': ['UpdateControl']} })
+    major_update_areas: Optional[list[ChangeArea]] = Field(default=None, title="Major update areas", description="""The areas in which a change makes an update major, coded from the major update criteria (they take precedence over the catalogue's default for the area).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '发生变更即构成重大更新的领域，为重大更新判定条件的编码形式（优先于目录对该领域的默认判定）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '重大更新领域'}},
+         'domain_of': ['UpdateControl']} })
+    minor_update_areas: Optional[list[ChangeArea]] = Field(default=None, title="Minor update areas", description="""The areas in which a change makes an update minor, coded from the minor update criteria (they take precedence over the catalogue's default; an area listed as major too is major).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '发生变更构成轻微更新的领域，为轻微更新判定条件的编码形式（优先于目录的默认判定；同时列为重大更新领域的按重大更新处理）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '轻微更新领域'}},
          'domain_of': ['UpdateControl']} })
     rollback_supported: Optional[bool] = Field(default=None, title="Rollback supported", description="""Whether a previous version can be restored.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '是否可以恢复到先前版本。'},
