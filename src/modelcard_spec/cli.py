@@ -222,6 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds each request may take in all, from connecting to the end of the reply (default 30)")
     q.add_argument("--no-vocabulary", action="store_true", help="do not push the SKOS vocabularies graph")
 
+    p = sub.add_parser("diff", help="what changed between two cards of a model, and whether it is a major update")
+    p.add_argument("old", metavar="OLD", help="the card of the earlier release")
+    p.add_argument("new", metavar="NEW", help="the card of the release to check")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+
     p = sub.add_parser("init", help="print a commented template card")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write the template to this file")
@@ -534,6 +542,28 @@ def cmd_verify(args) -> int:
     return EXIT_OK if all(r.status == "reproduces" for r in results) else EXIT_NONCONFORMING
 
 
+def cmd_diff(args) -> int:
+    from .check import diff
+    from .check.inputs import files_read
+    from .output import diff_report
+    from .spec.diagnostics import CardLoadError
+
+    try:
+        result = diff.diff(args.old, args.new)
+    except CardLoadError as exc:
+        return _fail(exc.message, exc.message_zh, _where(exc, args.new))
+    if args.format == "json":
+        text = diff_report.to_json_text(result)
+    elif args.format == "markdown":
+        text = diff_report.to_markdown(result, args.lang)
+    else:
+        text = diff_report.to_text(result, args.lang)
+    refused = _emit(text, args.output, files_read([args.old, args.new]) if args.output else (), args.force)
+    if refused:
+        return refused
+    return EXIT_OK if result.valid else EXIT_NONCONFORMING
+
+
 def cmd_render(args) -> int:
     from .check.inputs import files_read
     from .output import card_view
@@ -706,7 +736,7 @@ class _UsageError(DiagnosticError):
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
             "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init, "inspect": cmd_inspect,
             "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg, "import": cmd_import,
-            "render": cmd_render, "assess": cmd_assess}
+            "render": cmd_render, "assess": cmd_assess, "diff": cmd_diff}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ def all_checks() -> list[Check]:
 # within a family, the modules in the order of the card's flow
 _MODULES = tuple(f"modelcard_spec.check.{m}" for m in
                  ("loading", "inputs", "structural", "conformity", "rules.metrics", "rules.references",
-                  "rules.data", "rules.model", "rules.applicability", "rules.lifecycle", "rules.evidence", "crosscheck",
+                  "rules.data", "rules.model", "rules.applicability", "rules.lifecycle", "rules.evidence", "diff", "crosscheck",
                   "pipeline"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import diff
 from .base import Context, found, rule
 
 
@@ -57,3 +58,40 @@ def learning_self_learning_off(ctx: Context):
                 yield found(f"{ptr}/disabled_at_deployment", "not-disabled")
             if not c.get("confirmation_record"):
                 yield found(f"{ptr}/confirmation_record", "no-record")
+
+
+@rule("lifecycle.update-type-contradicts-criteria", ("MCS-LC-02",), "warning",
+      "A history entry's declared update type agrees with its coded changed areas and the card's criteria",
+      "变更历史条目声明的更新类型与其编码变更领域及模型卡的判定条件一致",
+      messages={
+          "minor": ("version {version} is declared minor, but it changed {areas}, which the card's own major update "
+                    "areas make major", "版本 {version} 声明为轻微更新，但其变更领域{areas_zh}属于模型卡自身的重大更新领域"),
+          "minor-default": ("version {version} is declared minor, but it changed {areas}, which the catalogue's update "
+                            "rules make major (the card's update control does not classify them)",
+                            "版本 {version} 声明为轻微更新，但其变更领域{areas_zh}按目录中的更新规则构成重大更新（模型卡的更新控制未对其分类）"),
+          "major": ("version {version} is declared major, but the areas it changed ({areas}) make an update minor "
+                    "or editorial only", "版本 {version} 声明为重大更新，但其变更领域（{areas_zh}）仅构成轻微更新或编辑性修改"),
+      })
+def update_type_contradicts_criteria(ctx: Context):
+    """Each entry of the change history against its coded ``changed_areas``: an area the card's own
+    major update areas list (or, where the card classifies the area neither way, one the catalogue's
+    update rules make major) in an entry declared minor; and, as information, an entry declared major
+    whose areas are all minor or editorial."""
+    history = ctx.data.get("change_history")
+    for i, entry in enumerate(history if isinstance(history, list) else []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("changed_areas"), list):
+            continue
+        listed = [a for a in entry["changed_areas"] if isinstance(a, str) and a in diff.areas()]
+        version = entry.get("version") if isinstance(entry.get("version"), str) else f"#{i + 1}"
+        classes = {a: diff.area_class(a, ctx.data) for a in listed}
+        major = [a for a in listed if classes[a][0] == "major"]
+        if entry.get("update_type") == "minor" and major:
+            for variant, basis in (("minor", "card-major"), ("minor-default", "default")):
+                hit = [a for a in major if classes[a][1] == basis]
+                if hit:
+                    en, zh = diff.area_titles(hit)
+                    yield found(f"/change_history/{i}/update_type", variant, version=version, areas=en, areas_zh=zh)
+        elif entry.get("update_type") == "major" and listed and not major:
+            en, zh = diff.area_titles(listed)
+            yield found(f"/change_history/{i}/update_type", "major", severity="info", version=version, areas=en,
+                        areas_zh=zh)

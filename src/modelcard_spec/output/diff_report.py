@@ -1,0 +1,188 @@
+"""What ``modelcard-spec diff`` writes: text, JSON (the shape of :meth:`..check.diff.DiffResult.to_dict`,
+documented in docs/guides/diff.md) and Markdown for a reviewer, in English or Chinese.
+
+Everything taken from the cards (values, keys in pointers, file names) is untrusted: text goes through
+:func:`.textsafe.one_line`, Markdown through :func:`.textsafe.markdown`, JSON through the writer of the
+validation output (:func:`.validation.to_json`). The output depends only on the two cards."""
+
+from __future__ import annotations
+
+import json
+
+from ..check import diff as d
+from ..spec.textsafe import markdown, one_line
+from .validation import to_json
+
+VALUE_WIDTH = 120  # characters of a value shown in text and Markdown (JSON has it whole)
+
+_BASIS = {
+    "card-major": ("the card's major update areas", "模型卡的重大更新领域"),
+    "card-minor": ("the card's minor update areas", "模型卡的轻微更新领域"),
+    "default": ("the catalogue's update rules", "目录中的更新规则"),
+    "unclassified": ("not a field of the schema: a reviewer decides", "非规范所定义的字段：由审核人员判定"),
+}
+_KIND = {"added": ("added", "新增"), "removed": ("removed", "删除"), "changed": ("changed", "修改")}
+_WORDS = {
+    "title": ("Changes from {old} to {new}", "从 {old} 到 {new} 的变更"),
+    "identifier": ("Identifier", "标识符"),
+    "proposal": ("Proposed update", "建议的更新类别"),
+    "declared": ("Declared by the new card", "新模型卡的声明"),
+    "areas": ("Changed areas", "变更领域"),
+    "area": ("Area", "领域"),
+    "class": ("Class", "类别"),
+    "basis": ("By", "依据"),
+    "driver": ("Driver", "驱动类型"),
+    "count": ("Changes", "变更数"),
+    "pointer": ("Field (JSON Pointer)", "字段（JSON Pointer）"),
+    "kind": ("Change", "变更"),
+    "old": ("Old", "旧值"),
+    "new": ("New", "新值"),
+    "issues": ("Findings", "发现的问题"),
+    "none": ("none", "无"),
+    "no-changes": ("The cards are the same.", "两张模型卡相同。"),
+    "no-issues": ("No findings.", "未发现问题。"),
+    "result": ("{errors} errors, {warnings} warnings, {infos} notes", "{errors} 个错误，{warnings} 个警告，{infos} 条提示"),
+    "unclassified": ("(not a field of the schema)", "（非规范所定义的字段）"),
+    "reasons": ("Reasons", "理由"),
+    "reason": ("{count} changes in {area}: {cls} by {basis}", "{area}有 {count} 处变更：按{basis}为{cls}"),
+    "severity": ("Severity", "级别"),
+    "check": ("Check", "检查"),
+    "where": ("Where", "位置"),
+    "message": ("Message", "说明"),
+    "more": ("... and {n} more", "……另有 {n} 处"),
+}
+
+
+def _w(key: str, zh: bool, **params) -> str:
+    text = _WORDS[key][1 if zh else 0]
+    return text.format(**params) if params else text
+
+
+def _area(area, zh: bool) -> str:
+    if area is None:
+        return _w("unclassified", zh)
+    en, zh_text = d.area_titles([area])
+    return zh_text if zh else en[0]
+
+
+def _value(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= VALUE_WIDTH else text[:VALUE_WIDTH - 1] + "…"
+
+
+def _declared(result, zh: bool) -> str:
+    parts = []
+    if isinstance(result.declared_type, str):
+        parts.append(d.class_title(result.declared_type, zh))
+    if isinstance(result.declared_driver, str):
+        parts.append(d.driver_title(result.declared_driver, zh))
+    return ("，" if zh else ", ").join(parts) if parts else _w("none", zh)
+
+
+_PROPOSALS = {"editorial-only": ("editorial only", "仅编辑性修改"), "none": ("no change", "无变更")}
+
+
+def _proposal(result, zh: bool) -> str:
+    text = _PROPOSALS[result.proposal][1 if zh else 0] if result.proposal in _PROPOSALS \
+        else d.class_title(result.proposal, zh)
+    if result.driver != "none":
+        text += ("，" if zh else ", ") + d.driver_title(result.driver, zh)
+    return text
+
+
+def _reason(area, zh: bool) -> str:
+    return _w("reason", zh, count=len(area.changes), area=_area(area.area, zh),
+              cls=d.class_title(area.update_class, zh), basis=_BASIS[area.basis][1 if zh else 0])
+
+
+def _counts(result) -> dict:
+    return {f"{s}s" if s != "info" else "infos": sum(1 for i in result.issues if i.severity == s)
+            for s in ("error", "warning", "info")}
+
+
+def to_text(result, lang: str = "en", limit: int = 20) -> str:
+    """The comparison as plain text: the proposal with its reasons, each area's changes (the first
+    ``limit`` of each), the findings located in NEW."""
+    zh = lang == "zh"
+    colon = "：" if zh else ": "
+    lines = [one_line(_w("title", zh, old=f"{result.old_path} ({_value(result.old_version)})",
+                         new=f"{result.new_path} ({_value(result.new_version)})")),
+             one_line(f"{_w('identifier', zh)}{colon}{_value(result.identifier)}"),
+             f"{_w('proposal', zh)}{colon}{_proposal(result, zh)}",
+             f"{_w('declared', zh)}{colon}{one_line(_declared(result, zh))}", ""]
+    if not result.areas:
+        lines += [_w("no-changes", zh), ""]
+    for area in result.areas:
+        lines.append(_reason(area, zh))
+        for change in area.changes[:limit]:
+            kind = _KIND[change.kind][1 if zh else 0]
+            if change.kind == "added":
+                shown = _value(change.new)
+            elif change.kind == "removed":
+                shown = _value(change.old)
+            else:
+                shown = f"{_value(change.old)} -> {_value(change.new)}"
+            lines.append("  " + one_line(f"{kind} {change.pointer}: {shown}"))
+        if len(area.changes) > limit:
+            lines.append("  " + _w("more", zh, n=len(area.changes) - limit))
+        lines.append("")
+    lines.append(f"{_w('issues', zh)}{colon.rstrip()}" if result.issues else _w("no-issues", zh))
+    for issue in result.issues:
+        where = result.new_path + (f":{issue.line}:{issue.column}" if issue.line is not None else "")
+        message = issue.message_zh if zh else issue.message
+        lines.append("  " + one_line(f"{where}: {issue.severity} [{issue.rule}] {issue.path}: {message}"))
+    lines.append(_w("result", zh, **_counts(result)))
+    return "\n".join(lines) + "\n"
+
+
+def to_json_text(result) -> str:
+    """The comparison as JSON (the shape documented in docs/guides/diff.md; keys sorted)."""
+    return to_json(result.to_dict())
+
+
+def to_markdown(result, lang: str = "en", limit: int = 200) -> str:
+    """The comparison for a reviewer: the proposal and its reasons, the areas, each area's changes (the
+    first ``limit``), the findings."""
+    zh = lang == "zh"
+
+    def row(*cells) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    out = [f"# {markdown(_w('title', zh, old=f'{result.old_path} ({_value(result.old_version)})', new=f'{result.new_path} ({_value(result.new_version)})'), ' ')}",
+           "",
+           f"- {_w('identifier', zh)}: {markdown(_value(result.identifier))}",
+           f"- **{_w('proposal', zh)}: {markdown(_proposal(result, zh))}**",
+           f"- {_w('declared', zh)}: {markdown(_declared(result, zh))}", ""]
+    if result.areas:
+        out += [f"## {_w('areas', zh)}", "",
+                row(_w("area", zh), _w("class", zh), _w("basis", zh), _w("driver", zh), _w("count", zh)),
+                "|---|---|---|---|---:|"]
+        for area in result.areas:
+            out.append(row(markdown(_area(area.area, zh)), d.class_title(area.update_class, zh),
+                           _BASIS[area.basis][1 if zh else 0], d.driver_title(area.driver, zh),
+                           str(len(area.changes))))
+        out.append("")
+        for area in result.areas:
+            out += [f"### {markdown(_area(area.area, zh), ' ')}", "", markdown(_reason(area, zh)), "",
+                    row(_w("pointer", zh), _w("kind", zh), _w("old", zh), _w("new", zh)), "|---|---|---|---|"]
+            for change in area.changes[:limit]:
+                out.append(row(markdown(change.pointer), _KIND[change.kind][1 if zh else 0],
+                               "" if change.kind == "added" else markdown(_value(change.old)),
+                               "" if change.kind == "removed" else markdown(_value(change.new))))
+            if len(area.changes) > limit:
+                out.append(row(_w("more", zh, n=len(area.changes) - limit), "", "", ""))
+            out.append("")
+    else:
+        out += [_w("no-changes", zh), ""]
+    out += [f"## {_w('issues', zh)}", ""]
+    if result.issues:
+        out += [row(_w("severity", zh), _w("check", zh), _w("where", zh), _w("message", zh)), "|---|---|---|---|"]
+        for issue in result.issues:
+            where = issue.path + (f" ({issue.line}:{issue.column})" if issue.line is not None else "")
+            out.append(row(issue.severity, f"`{issue.rule}`", markdown(where),
+                           markdown(issue.message_zh if zh else issue.message)))
+        out.append("")
+    else:
+        out += [_w("no-issues", zh), ""]
+    out.append(_w("result", zh, **_counts(result)))
+    return "\n".join(out) + "\n"
