@@ -1786,7 +1786,7 @@ class ChangeArea(str, Enum):
     """
     Documentation = "documentation"
     """
-    Names, summary, evidence files, input/output examples, update control, conformity claims, provenance and extensions - editorial unless another area changes with them.
+    Names, summary, evidence files, input/output examples, the prose rationale of the framework's choices, update control, conformity claims, provenance and extensions - editorial unless another area changes with them.
     """
     Release_record = "release"
     """
