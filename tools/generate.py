@@ -429,7 +429,13 @@ def build_update_rules(index: dict) -> dict:
     if problems:
         raise SystemExit("schema/updates.yaml does not classify the card's fields:\n" +
                          "\n".join(f"  {p}" for p in problems))
-    return {"areas": areas,
+    raw = yaml.safe_load((SCHEMA_DIR / "updates.yaml").read_text(encoding="utf-8"))
+    keys = dict(pair.split("=", 1) for pair in raw["enums"]["ChangeArea"]["annotations"]["mcs:list_keys"].split())
+    paths = schema_paths(index)
+    for pattern, key in keys.items():
+        if pattern not in paths or f"{pattern}/*/{key}" not in paths:
+            raise SystemExit(f"schema/updates.yaml: list key {pattern}={key} names no list of objects with that field")
+    return {"areas": areas, "list_keys": keys,
             "classes": {k: {"title": v["title"], "title_zh": v["title_zh"]} for k, v in classes.items()},
             "drivers": {k: {"title": v["title"], "title_zh": v["title_zh"]} for k, v in drivers.items()}}
 

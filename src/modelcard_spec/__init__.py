@@ -5,13 +5,15 @@ Library entry point::
     import modelcard_spec
     report = modelcard_spec.validate("examples/ct-foundation-encoder/card.yaml")
     report.valid, report.to_dict()
+    result = modelcard_spec.diff("releases/1.1.0.card.yaml", "card.yaml")
+    result.proposal, result.driver, result.valid, result.to_dict()
 
 The package never imports LinkML at run time: it reads the artifacts generated from ``schema/``.
 """
 
 from .spec.version import __version__
 
-__all__ = ["__version__", "validate"]
+__all__ = ["__version__", "diff", "validate"]
 
 
 def validate(paths, **kwargs):
@@ -19,3 +21,11 @@ def validate(paths, **kwargs):
     from .check.pipeline import validate as _validate
 
     return _validate(paths, **kwargs)
+
+
+def diff(old, new):
+    """Compare two cards of one model (file paths): every change, the proposed update class and
+    driver, and the checks of NEW as a release following OLD (:class:`.check.diff.DiffResult`)."""
+    from .check.diff import diff as _diff
+
+    return _diff(old, new)

@@ -286,8 +286,15 @@ def _removed(value, ptr: str, cls: str | None, out: list) -> None:
         out.append(Change(ptr, "removed", value, None))
 
 
+def _list_key(ptr: str, cls: str | None) -> str | None:
+    """The field that identifies the items of the list at ``ptr``: the identifier of their class, else
+    the key the update rules give for the list (``list_keys``), else None (matched by position)."""
+    pattern = "".join(f"/{'*' if pointers.is_index(t) else t}" for t in pointers.tokens(ptr))
+    return _key_slot(cls) or update_rules()["list_keys"].get(pattern)
+
+
 def _diff_list(o: list, n: list, ptr: str, optr: str, cls: str | None, out: list) -> None:
-    key = _key_slot(cls)
+    key = _list_key(ptr, cls)
     old_keys, new_keys = _keyed(o, key), _keyed(n, key)
     if old_keys is not None and new_keys is not None:
         for k, i in new_keys.items():

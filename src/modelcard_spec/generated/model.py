@@ -1790,7 +1790,7 @@ class ChangeArea(str, Enum):
     """
     Release_record = "release"
     """
-    The identifier, version, release date and change history.
+    The identifier, version, release date and change history, and the version labels of the deployed modules.
     """
 
 

@@ -44,7 +44,7 @@ _WORDS = {
     "result": ("{errors} errors, {warnings} warnings, {infos} notes", "{errors} 个错误，{warnings} 个警告，{infos} 条提示"),
     "unclassified": ("(not a field of the schema)", "（非规范所定义的字段）"),
     "reasons": ("Reasons", "理由"),
-    "reason": ("{count} changes in {area}: {cls} by {basis}", "{area}有 {count} 处变更：按{basis}为{cls}"),
+    "reason": ("{count} {changes} in {area}: {cls} by {basis}", "{area}有 {count} 处变更：按{basis}为{cls}"),
     "severity": ("Severity", "级别"),
     "check": ("Check", "检查"),
     "where": ("Where", "位置"),
@@ -91,7 +91,8 @@ def _proposal(result, zh: bool) -> str:
 
 
 def _reason(area, zh: bool) -> str:
-    return _w("reason", zh, count=len(area.changes), area=_area(area.area, zh),
+    return _w("reason", zh, count=len(area.changes), changes="change" if len(area.changes) == 1 else "changes",
+              area=_area(area.area, zh),
               cls=d.class_title(area.update_class, zh), basis=_BASIS[area.basis][1 if zh else 0])
 
 
