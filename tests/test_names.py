@@ -40,6 +40,8 @@ FOREIGN = {
                             "additionalProperties"},
     "check/conformity.py": {"claimed_automatically", "evaluated_by"},  # keys of the per-requirement status entries
     "check/evaluations.py": {"assessment", "verification"},  # what a report shows about the records
+    "check/diff.py": {"update_rules", "pointers", "update_class", "driver", "drivers", "list_keys",  # the catalogue's update rules
+                      "old", "new", "old_pointer"},  # the documented JSON shape of a diff
     "graph/push.py": {"Authorization", "Location"},       # HTTP headers
     "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
     "graph/sparql.py": {"datatype", "error", "xml:lang"},  # SPARQL results JSON

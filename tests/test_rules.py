@@ -89,6 +89,9 @@ MUTATIONS = {
     # (with MCS-PA-06 claimed, the missing statement is that requirement's missing-field error instead)
     "weights.pickle-safe-loading": (cxr, lambda d: _not_adopting_pa06(d)["model_parameters"]["weight_files"][0]
                                     .pop("safe_loading"), "MCS-PA-06", "warning"),
+    # 3.0.1 is declared minor; the card's own major update areas include the architecture
+    "lifecycle.update-type-contradicts-criteria": (cxr, lambda d: d["change_history"][0]["changed_areas"].append(
+        "architecture"), "MCS-LC-02", "warning"),
     "learning.self-learning-off": (cxr, lambda d: _set(d["lifecycle"]["continuous_learning"], ["capable"], True), "MCS-LC-04", "error"),
     "annotation.roles": (cxr, lambda d: _set(d["source_task_data"]["datasets"][2]["annotation"], ["roles_independent"], False), "MCS-SD-07", "error"),
     "io.node-names": (cxr, lambda d: _set(d["input_output"]["inputs"][0], ["node"], "input"), "MCS-IO-01", "error"),
@@ -827,6 +830,12 @@ VARIANTS = {
     ("evidence.sha256", "mismatch"): (None, lambda d: None),
     ("evidence.sha256", "missing"): (None, lambda d: None),
     ("evidence.sha256", "unreadable"): (None, lambda d: _set(_evidence_of(d, "ev-config"), ["path"], "evidence/a-folder")),
+    # an area the card's update control does not classify, major by the catalogue's update rules
+    ("lifecycle.update-type-contradicts-criteria", "minor-default"):
+        (cxr, lambda d: d["change_history"][0]["changed_areas"].append("intended_use")),
+    # 3.0.0 is declared major, but only a training run and weights changed (a note)
+    ("lifecycle.update-type-contradicts-criteria", "major"):
+        (cxr, lambda d: _set(d["change_history"][1], ["changed_areas"], ["training_run", "weights"])),
     ("performance.acceptance", "above"):
         (ct, lambda d: _set(d["applicability"]["performance_requirements"][6], ["maximum"], 3.0)),
 }
