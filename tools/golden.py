@@ -2,7 +2,7 @@
 
 The restructuring of the package (issue "One house by data flow") must not change what the tool
 prints. This script runs each command of :data:`CASES` — every output format of validate, report,
-render, export, inspect, import, requirements, rules and init, in English and Chinese where the
+render, export, inspect, import, diff, requirements, rules and init, in English and Chinese where the
 command has a language — in this process (the command line's own ``main()``, with the
 repository as the working folder, so that paths in the outputs are relative), and writes what it
 printed to ``tests/golden/``: ``NAME.out`` (standard output), ``NAME.err`` (standard error, when
@@ -70,6 +70,12 @@ def _cases() -> dict[str, list[str]]:
         for fmt in formats:
             for lang in LANGS:
                 cases[f"{command}-{fmt}-{lang}"] = [command, "--format", fmt, "--lang", lang]
+    releases = "examples/ct-foundation-encoder/releases"
+    for name, old, new in (("ct-1.0.0-1.1.0", f"{releases}/1.0.0.card.yaml", f"{releases}/1.1.0.card.yaml"),
+                           ("ct-1.1.0-1.2.0", f"{releases}/1.1.0.card.yaml", cards["ct-foundation-encoder"])):
+        for fmt in ("text", "json", "markdown"):
+            for lang in LANGS if fmt != "json" else ("en",):
+                cases[f"diff-{name}-{fmt}-{lang}"] = ["diff", old, new, "--format", fmt, "--lang", lang]
     for lang in LANGS:
         cases[f"init-{lang}"] = ["init", "--lang", lang]
         cases[f"kg-queries-{lang}"] = ["kg", "queries", "--lang", lang]

@@ -71,7 +71,7 @@ register(Check("diff.update-type", "error", "The declared update type and driver
 register(Check("diff.changed-areas", "warning", "The entry's coded changed areas name every area changed",
                "条目的编码变更领域列出了所有发生变更的领域",
                {"": ("the entry of version {version} does not list the changed areas {areas}",
-                     "版本 {version} 的条目未列出发生变更的领域：{areas_zh}")},
+                     "版本 {version} 的条目未列出发生变更的领域“{areas_zh}”")},
                ("MCS-LC-02",)))
 register(Check("diff.data-flow", "error", "No training or tuning data of the old card is test data in the new one",
                "旧模型卡的训练或调优数据未在新模型卡中用作测试数据",
