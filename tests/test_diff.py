@@ -375,3 +375,8 @@ def test_output_file_and_its_policy(tmp_path):
     assert out.read_text(encoding="utf-8").startswith("# ")
     assert main("diff", R110, R120, "-o", out)[0] == 2  # exists: --force needed
     assert main("diff", R110, R120, "-o", R120, "--force")[0] == 2  # never an input
+
+
+def test_nan_and_number_types_compare_as_values():
+    assert d.changes({"a": float("nan"), "b": 1, "c": True}, {"a": float("nan"), "b": 1.0, "c": True}) == []
+    assert [c.pointer for c in d.changes({"c": True, "n": 1}, {"c": 1, "n": True})] == ["/c", "/n"]

@@ -200,7 +200,7 @@ def _same(a, b) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
+        return a == b or (a != a and b != b)  # NaN is NaN
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):

@@ -90,6 +90,10 @@ def _proposal(result, zh: bool) -> str:
     return text
 
 
+def _driver(value: str, zh: bool) -> str:
+    return ("无" if zh else "-") if value == "none" else d.driver_title(value, zh)
+
+
 def _reason(area, zh: bool) -> str:
     return _w("reason", zh, count=len(area.changes), changes="change" if len(area.changes) == 1 else "changes",
               area=_area(area.area, zh),
@@ -149,18 +153,20 @@ def to_markdown(result, lang: str = "en", limit: int = 200) -> str:
     def row(*cells) -> str:
         return "| " + " | ".join(cells) + " |"
 
-    out = [f"# {markdown(_w('title', zh, old=f'{result.old_path} ({_value(result.old_version)})', new=f'{result.new_path} ({_value(result.new_version)})'), ' ')}",
-           "",
-           f"- {_w('identifier', zh)}: {markdown(_value(result.identifier))}",
-           f"- **{_w('proposal', zh)}: {markdown(_proposal(result, zh))}**",
-           f"- {_w('declared', zh)}: {markdown(_declared(result, zh))}", ""]
+    colon = "：" if zh else ": "
+    title = _w("title", zh, old=f"{result.old_path} ({_value(result.old_version)})",
+               new=f"{result.new_path} ({_value(result.new_version)})")
+    out = [f"# {markdown(title, ' ')}", "",
+           f"- {_w('identifier', zh)}{colon}{markdown(_value(result.identifier))}",
+           f"- **{_w('proposal', zh)}{colon}{markdown(_proposal(result, zh))}**",
+           f"- {_w('declared', zh)}{colon}{markdown(_declared(result, zh))}", ""]
     if result.areas:
         out += [f"## {_w('areas', zh)}", "",
                 row(_w("area", zh), _w("class", zh), _w("basis", zh), _w("driver", zh), _w("count", zh)),
                 "|---|---|---|---|---:|"]
         for area in result.areas:
             out.append(row(markdown(_area(area.area, zh)), d.class_title(area.update_class, zh),
-                           _BASIS[area.basis][1 if zh else 0], d.driver_title(area.driver, zh),
+                           _BASIS[area.basis][1 if zh else 0], _driver(area.driver, zh),
                            str(len(area.changes))))
         out.append("")
         for area in result.areas:
