@@ -150,7 +150,7 @@ def _requirement_at(ptr: str) -> str:
     if ptr.startswith("/input_output/"):
         return "MCS-IO-01"
     if ptr.startswith("/source_task_data/"):
-        return "MCS-SD-04" if "/acquisition_profile" in ptr else "MCS-SD-03"
+        return "MCS-SD-04" if any(t == "acquisition_profile" for t in ptr.split("/")) else "MCS-SD-03"
     return "MCS-AP-01"
 
 
