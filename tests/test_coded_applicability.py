@@ -98,3 +98,13 @@ def test_the_card_view_shows_ranges_and_populations_in_one_line_and_body_parts_w
     text = markdown(data)
     assert "18–92 a; Female / 女性, Male / 男性; Adults" in text
     assert "Chest / 胸部 (CHEST)" in text
+
+
+def test_a_body_part_spelled_otherwise_is_a_schema_error_with_a_hint_to_the_term():
+    data = cxr()
+    data["applicability"]["intended_tasks"][0]["body_parts"] = ["Chest", "breast tissue"]
+    at = [i for i in check_data(data, CXR)[0] if i.path.startswith("/applicability/intended_tasks/0/body_parts/")]
+    assert sorted((i.path[-1], i.rule, i.severity) for i in at) == [
+        ("0", "body-parts.coded", "info"), ("0", "schema.enum", "error"), ("1", "schema.enum", "error")]
+    hint = next(i for i in at if i.rule == "body-parts.coded")
+    assert "CHEST" in hint.message and "胸部（CHEST）" in hint.message_zh

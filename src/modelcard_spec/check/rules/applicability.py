@@ -210,10 +210,13 @@ def range_unit(ctx: Context):
 
 
 @rule("body-parts.coded", ("MCS-AP-01", "MCS-IO-01", "MCS-SD-03"), "info",
-      "Body parts that DICOM defines are coded, not written as notes", "DICOM 已定义的部位以编码给出，而非写作补充说明",
+      "Body parts that DICOM defines are coded as DICOM spells them", "DICOM 已定义的部位按 DICOM 的拼写以编码给出",
       messages={"": ("the note '{note}' is the DICOM Body Part Examined term {term} ({meaning}): give it in {field} "
                      "(the notes are for what the codes cannot say)",
-                     "补充说明“{note}”即 DICOM 检查部位术语 {term}（代码含义 {meaning}）：宜在{field}中以编码给出（补充说明用于编码无法表达的内容）")},
+                     "补充说明“{note}”即 DICOM 检查部位术语 {term}（代码含义 {meaning}）：宜在{field}中以编码给出（补充说明用于编码无法表达的内容）"),
+                "spelling": ("'{note}' is the DICOM Body Part Examined term {term} ({meaning}) written otherwise: "
+                             "{field} takes the term as DICOM spells it",
+                             "“{note}”即 DICOM 检查部位术语 {term}（代码含义 {meaning}）的另一种写法：{field}应按 DICOM 的拼写填写该术语")},
       labels={"term": "value:field", "field": "field"})
 def body_parts_coded(ctx: Context):
     from ...spec.vocabulary import body_part_term
@@ -223,6 +226,12 @@ def body_parts_coded(ctx: Context):
     values = index["enums"]["BodyPart"]["values"]
     for cls in holders:
         for ptr, obj in ctx.instances(cls):
+            parts = obj.get("body_parts")
+            for i, part in enumerate(parts if isinstance(parts, list) else []):
+                term = body_part_term(part)
+                if term and part not in values:
+                    yield found(f"{ptr}/body_parts/{i}", "spelling", requirement=_requirement_at(ptr), note=part,
+                                term=term, meaning=values[term]["title"], field=_card_path(f"{ptr}/body_parts"))
             notes = obj.get("body_part_notes")
             for i, note in enumerate(notes if isinstance(notes, list) else []):
                 term = body_part_term(note)
