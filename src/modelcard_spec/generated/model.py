@@ -1071,7 +1071,7 @@ class ExplanationMethodKind(str, Enum):
 
 class BodyPart(str, Enum):
     """
-    DICOM Body Part Examined (0018,0015) defined terms, spelled as DICOM spells them, each with the SNOMED CT code PS3.16 Annex L gives (from the 2026 edition as extracted by bvdh/dicom-terminology-in-fhir; codes cross-read from nroduit/weasis-dicom-tools and tervoert/Project-DICOM2SPHN; see the schema description).
+    DICOM Body Part Examined (0018,0015) defined terms, spelled as DICOM spells them, each with the SNOMED CT code PS3.16 Annex L gives (from the edition current in March 2026, as extracted by bvdh/dicom-terminology-in-fhir; codes cross-read from nroduit/weasis-dicom-tools and tervoert/Project-DICOM2SPHN; see the schema description).
     """
     Third_ventricle = "3RDVENTRICLE"
     """
