@@ -775,6 +775,14 @@ def _roc(*points, **extra):
 VARIANTS = {
     # (rule id, message variant): (base card, mutation) for the variants that neither the examples nor
     # MUTATIONS reach; a base of None is the CT example in the folder of _evidence_folder
+    ("range.unit", "age-missing"): (cxr, lambda d: d["source_task_data"]["datasets"][2]["distribution"]["population"]
+                                    ["age_range"].pop("unit")),
+    ("range.unit", "length"): (cxr, lambda d: d["source_task_data"]["datasets"][0].update(
+        acquisition_profile={"slice_thickness": {"maximum": 5, "unit": "T"}})),
+    ("range.unit", "length-missing"): (cxr, lambda d: d["source_task_data"]["datasets"][0].update(
+        acquisition_profile={"pixel_spacing": {"minimum": 0.1}})),
+    ("body-parts.coded", "spelling"): (cxr, lambda d: d["applicability"]["intended_tasks"][0].update(
+        body_parts=["Chest"])),
     ("augmentation.test-set", "justified"): (cxr, lambda d: d["training_process"]["augmentations"][0].update(
         object="test_set", justification="Test images are rotated to measure invariance the device relies on.")),
     ("metric.result-shape", "curve-missing"): (cxr, _result(metric="froc_curve")),
