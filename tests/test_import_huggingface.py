@@ -19,7 +19,8 @@ from modelcard_spec.spec import pointers
 
 ROOT = Path(__file__).resolve().parents[1]
 CARDS = sorted((ROOT / "tests" / "data" / "huggingface" / "cards").glob("*.md"))
-RULES = {"huggingface.task-type", "huggingface.license-spdx", "huggingface.identifier-from-name"}  # documented in docs/guides/importing.md
+RULES = {"huggingface.task-type", "huggingface.license-spdx", "huggingface.identifier-from-name",
+         "huggingface.tag-body-part"}  # documented in docs/guides/importing.md
 # values the importer writes that are its own vocabulary, not the README's words: identifiers it
 # gives datasets within the card, and the schema's names for the README's terms (documented tables)
 OWN = re.compile(r"^(ds|eval)-\d+$")
@@ -509,3 +510,21 @@ def test_a_section_repeated_under_one_heading_is_kept_twice(tmp_path):
     card = import_source("huggingface", readme)
     kept = [e for e in card["extensions"] if e["name"] == "huggingface:section.Notes"]
     assert len(kept) == 2
+
+
+def test_tags_that_are_dicom_body_part_terms_code_the_intended_tasks_body_parts(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("---\npipeline_tag: image-classification\ntags: [chest, x-ray, Lung, chest-xray, thoracic]\n"
+                      "---\n# Demo\n\nA classifier of frontal chest radiographs.\n", encoding="utf-8")
+    card = huggingface.import_huggingface(readme)
+    assert card["applicability"]["intended_tasks"] == [{"task_type": "classification", "body_parts": ["CHEST", "LUNG"]}]
+    entry = next(p for p in card["provenance"] if p["pointer"] == "/applicability/intended_tasks/0/body_parts")
+    assert entry["origin"] == "inferred" and entry["rule"] == "huggingface.tag-body-part"
+    assert {"name": "huggingface:tags", "value": '["chest", "x-ray", "Lung", "chest-xray", "thoracic"]'} in card["extensions"]
+
+
+def test_body_part_tags_without_an_intended_task_are_only_kept(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("---\ntags: [chest]\n---\n# Demo\n\nText.\n", encoding="utf-8")
+    card = huggingface.import_huggingface(readme)
+    assert "applicability" not in card and {"name": "huggingface:tags", "value": '["chest"]'} in card["extensions"]

@@ -356,3 +356,15 @@ def test_a_batch_reads_each_bundle_with_its_licence(tmp_path):
     cards = [monai.import_monai(p, folder=src) for p in metas]
     assert [c["license"]["name"] for c in cards] == [APACHE, "MIT License"]
     assert [batch.stem_of(p) for p in metas] == ["spleen_ct_segmentation", "valve_landmarks"]
+
+
+def test_no_bundle_states_a_body_part_so_none_is_coded():
+    """MONAI's metadata has no body-part field: the importer writes no body part for any bundle. The
+    MAISI generator's body_region input names regions the generator is conditioned on (a value of
+    its input), not what an input image shows: it is not read as one."""
+    for name in BUNDLES:
+        card = monai.import_monai(CORPUS / name)
+        text = json.dumps({k: v for k, v in card.items() if k != "extensions"})
+        assert '"body_parts"' not in text and '"body_part_notes"' not in text, name
+    maisi = monai.import_monai(CORPUS / "maisi_ct_generative")
+    assert "body_region" in json.dumps(maisi, ensure_ascii=False)  # kept where the bundle states it

@@ -46,7 +46,7 @@ FOREIGN = {
     "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
     "graph/sparql.py": {"datatype", "error", "xml:lang"},  # SPARQL results JSON
     "importers/common.py": {"aliases"},  # the metric vocabulary's annotations
-    "importers/huggingface.py": {"args", "base_model_relation", "config", "license_link", "license_name", "metrics",
+    "importers/huggingface.py": {"args", "base_model_relation", "config", "license_link", "license_name", "metrics", "tags",
                                  "model-index", "model_name", "pipeline_tag", "revision"},
     "importers/monai.py": {"channel_def", "num_channels", "spatial_shape", "network_def", "_target_",  # a bundle's files
                            "aliases"},  # the Modality vocabulary's annotations

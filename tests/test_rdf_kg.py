@@ -764,3 +764,13 @@ def test_turtle_and_curies_use_the_schemas_prefixes():
     card = copy.deepcopy(read_card(VALID_CARDS[0]).data)
     card["provider"]["website"] = "dcm:CT"  # a CURIE in a URI field
     assert f'<{schema_prefixes["dcm"]}CT>' in "\n".join(rdf.card_triples(card))
+
+
+def test_the_coded_applicability_vocabularies_are_skos_schemes_matched_to_their_codes():
+    g = rdflib.Graph().parse(data=artifact_text("skos"), format="turtle")
+    chest = rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/BodyPart/CHEST")
+    assert (chest, rdflib.SKOS.inScheme, rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/BodyPart/")) in g
+    assert (chest, rdflib.SKOS.exactMatch, rdflib.URIRef("http://snomed.info/id/43799004")) in g
+    assert {(str(o), o.language) for o in g.objects(chest, rdflib.SKOS.prefLabel)} == {("Chest", "en"), ("胸部", "zh")}
+    female = rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/Sex/female")
+    assert {o.language for o in g.objects(female, rdflib.SKOS.prefLabel)} == {"en", "zh"}

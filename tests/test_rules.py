@@ -138,6 +138,12 @@ MUTATIONS = {
                                      if "MCS-LC-05" not in (e.get("supports") or [])]), "MCS-LC-05", "warning"),
     "processing.tool": (ct, lambda d: d["source_task_data"]["datasets"][0]["preprocessing"][0]["tool"]
                         .pop("runtime_environment"), "MCS-SD-06", "error"),
+    "range.order": (cxr, lambda d: d["source_task_data"]["datasets"][2]["distribution"]["population"]["age_range"]
+                    .update(minimum=95), "MCS-SD-03", "error"),
+    "range.unit": (cxr, lambda d: d["source_task_data"]["datasets"][2]["distribution"]["population"]["age_range"]
+                   .update(unit="years"), "MCS-SD-03", "error"),
+    "body-parts.coded": (cxr, lambda d: d["applicability"]["intended_tasks"][1].update(body_part_notes=["Chest"]),
+                         "MCS-AP-01", "info"),
 }
 
 
@@ -772,6 +778,14 @@ def _roc(*points, **extra):
 VARIANTS = {
     # (rule id, message variant): (base card, mutation) for the variants that neither the examples nor
     # MUTATIONS reach; a base of None is the CT example in the folder of _evidence_folder
+    ("range.unit", "age-missing"): (cxr, lambda d: d["source_task_data"]["datasets"][2]["distribution"]["population"]
+                                    ["age_range"].pop("unit")),
+    ("range.unit", "length"): (cxr, lambda d: d["source_task_data"]["datasets"][0].update(
+        acquisition_profile={"slice_thickness": {"maximum": 5, "unit": "T"}})),
+    ("range.unit", "length-missing"): (cxr, lambda d: d["source_task_data"]["datasets"][0].update(
+        acquisition_profile={"pixel_spacing": {"minimum": 0.1}})),
+    ("body-parts.coded", "spelling"): (cxr, lambda d: d["applicability"]["intended_tasks"][0].update(
+        body_parts=["Chest"])),
     ("augmentation.test-set", "justified"): (cxr, lambda d: d["training_process"]["augmentations"][0].update(
         object="test_set", justification="Test images are rotated to measure invariance the device relies on.")),
     ("metric.result-shape", "curve-missing"): (cxr, _result(metric="froc_curve")),

@@ -600,6 +600,22 @@ def generate_skos(index: dict, catalogue: dict) -> str:
             g.add((c, SKOS.altLabel, Literal(alias)))
         if v["annotations"].get("source"):
             g.add((c, DCTERMS.source, Literal(v["annotations"]["source"])))
+    # The published vocabularies the card's coded applicability uses: a scheme per enum, each value a
+    # concept in the kit's namespace, matched exactly to the code the schema gives as its meaning
+    # (BodyPart: SNOMED CT, as DICOM PS3.16 Annex L gives it).
+    for enum_name in ("BodyPart", "Sex"):
+        enum = index["enums"][enum_name]
+        vocab = URIRef(f"{prefixes['mcs']}{enum_name}/")  # as the metric scheme: the concepts' namespace
+        g.add((vocab, RDF.type, SKOS.ConceptScheme))
+        labelled(vocab, enum["title"], enum["title_zh"], enum["description"], enum["description_zh"])
+        for name, v in enum["values"].items():
+            c = URIRef(f"{prefixes['mcs']}{enum_name}/{name}")
+            g.add((c, RDF.type, SKOS.Concept))
+            g.add((c, SKOS.inScheme, vocab))
+            g.add((c, SKOS.notation, Literal(name)))
+            labelled(c, v["title"], v["title_zh"], v["description"], v["description_zh"])
+            if v.get("meaning"):
+                g.add((c, SKOS.exactMatch, URIRef(v["meaning"])))
     req_scheme = URIRef(f"{mcsr}catalogue/{catalogue['catalogue_version']}")
     g.add((req_scheme, RDF.type, SKOS.ConceptScheme))
     g.add((req_scheme, SKOS.prefLabel, Literal("modelcard-spec requirement catalogue", lang="en")))

@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+from ..spec.vocabulary import body_part_term
 from .common import Card, SourceError, as_dict, as_list, as_str, declare, decode, metric_of, parse, read_source, slug
 
 # pipeline_tag or model-index task type (the Hub's task ids) -> TaskType: rule "huggingface.task-type"
@@ -70,6 +71,7 @@ def import_huggingface(path: str | Path, declared: dict | None = None, folder: P
         typed = _model_index(card, front, name_key)
     if not typed:
         _pipeline_task(card, front)
+    _tag_body_parts(card, front)
     _texts(card, preamble, sections)
     for key in front:
         if key not in used:
@@ -281,6 +283,22 @@ def _pipeline_task(card: Card, front: dict) -> None:
     if tag in PIPELINE_TASKS:
         card.infer("/applicability/intended_tasks/-", {"task_type": PIPELINE_TASKS[tag]}, "huggingface.task-type",
                    key=_fm("pipeline_tag"))
+
+
+def _tag_body_parts(card: Card, front: dict) -> None:
+    """The body parts of the intended tasks, from the tags that *are* a DICOM Body Part Examined term
+    or its code meaning ("chest", "Lung"), by the rule "huggingface.tag-body-part"; a tag that merely
+    resembles one ("chest-xray", "thoracic") is not read. Only where the README gives intended tasks
+    (the tags speak of the model as a whole); the tags are kept verbatim as well."""
+    tags = front.get("tags")
+    terms: list[str] = []
+    for tag in tags if isinstance(tags, list) else [tags]:
+        term = body_part_term(tag)
+        if term and term not in terms:
+            terms.append(term)
+    tasks = card.data.get("applicability", {}).get("intended_tasks", [])
+    for i in range(len(tasks) if terms else 0):
+        card.infer(f"/applicability/intended_tasks/{i}/body_parts", terms, "huggingface.tag-body-part", key=_fm("tags"))
 
 
 def _texts(card: Card, preamble: str, sections: list) -> None:
