@@ -199,8 +199,10 @@ def test_devices_hardware_and_inputs():
                                                                {"kind": "ai_chip", "model": "Ascend 310"}]}})
     dims = _dims(rep)
     assert dims["acquisition_device"]["status"] == "partly_covered"  # the maker only; another maker not at all
-    assert [f["rule"] + ":" + f["message"].split(": ", 1)[1][:20] for f in dims["acquisition_device"]["findings"]][0] \
-        .startswith("fit.finding:the card lists the man")
+    assert [f["message"] for f in dims["acquisition_device"]["findings"]] == [
+        "Acquisition devices: the card lists the manufacturer of Siemens Healthineers SOMATOM go.Top but not that model "
+        "(/applicability/intended_tasks/0/acquisition/devices/0)",
+        "Acquisition devices: the card lists no device of United Imaging (profile field /acquisition/devices)"]
     assert dims["input_value_range"]["status"] == "not_stated"      # no input named "other"
     assert dims["deployment_mode"]["status"] == "not_covered"
     assert dims["deployment_hardware"]["status"] == "not_covered"   # less memory, and no AI chip
@@ -265,10 +267,16 @@ def test_a_hostile_profile_gets_a_located_diagnostic(tmp_path, text, variant, li
         assert issue.line == line
 
 
-def test_a_huge_profile_list_is_checked_without_trouble(tmp_path):
+def test_a_huge_profile_list_is_refused_or_checked_within_bounds(tmp_path):
     path = _write(tmp_path, VALID.replace("[ct]", "[" + ", ".join(["ct"] * 200_000) + "]"))
+    with pytest.raises(F.FitProfileError) as info:  # over the loader's value limit
+        F.read_profile(path)
+    assert info.value.issue.params["detail"].startswith("the document holds more values than")
+    path = _write(tmp_path, VALID.replace("[ct]", "[" + ", ".join(["ct"] * 15_000) + "]") + "search_terms: ["
+                  + ", ".join(f"t{i}" for i in range(3000)) + "]\n")
     rep = F.fit(parse_card_bytes(CT_CARD.read_bytes(), CT_CARD), F.read_profile(path))
     assert len(_dims(rep)["modality"]["profile_value"]) == F.MAX_ITEMS
+    assert _dims(rep)["modality"]["status"] == "covered"
 
 
 def test_a_hostile_profile_through_the_command_line(tmp_path, capsys):

@@ -15,7 +15,8 @@ the profile's range lies within the card's, partly covered when they overlap, no
 are disjoint; an open bound is open (a profile's range open at a side the card's range closes is not
 within it). The card's unsupported uses, cautioned uses and warnings that mention the profile's codes
 or terms are listed with the kind of match (``FitMatchKind``); they do not change the statuses.
-The overall verdict (``FitVerdict``) follows from the statuses (:func:`verdict`).
+The overall verdict (``FitVerdict``) follows from the statuses (:func:`verdict`). Dimensions are
+listed in the order the schema gives them (``mcs:order``).
 """
 
 from __future__ import annotations
@@ -270,6 +271,7 @@ class Range:
 
 
 def _fmt(x: float) -> str:
+    x = float(x)
     return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
@@ -803,8 +805,8 @@ def fit(card: LoadedCard, profile: Profile, card_name: str | None = None) -> dic
     _acquisition_ranges(data, asked, dims)
     _inputs_dimensions(data, asked, dims)
     _deployment(data, asked, dims)
-    order = list(_enum("FitDimension"))
-    dimensions = [d.to_dict() for d in sorted(dims, key=lambda d: order.index(d.name))]
+    order = {name: int(v["annotations"]["order"]) for name, v in _enum("FitDimension").items()}
+    dimensions = [d.to_dict() for d in sorted(dims, key=lambda d: order[d.name])]
     result, reasons = verdict(dimensions)
     return {
         "profile": {"file": profile.file, "sha256": profile.sha256, "identifier": asked.get("identifier"),
