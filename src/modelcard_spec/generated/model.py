@@ -97,6 +97,8 @@ linkml_meta = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:des
                  'common',
                  'metrics',
                  'model',
+                 'anatomy',
+                 'applicability',
                  'data',
                  'requirement',
                  'assessment'],
@@ -122,6 +124,8 @@ linkml_meta = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:des
                            'prefix_reference': 'http://www.w3.org/ns/prov#'},
                   'schema': {'prefix_prefix': 'schema',
                              'prefix_reference': 'http://schema.org/'},
+                  'sct': {'prefix_prefix': 'sct',
+                          'prefix_reference': 'http://snomed.info/id/'},
                   'skos': {'prefix_prefix': 'skos',
                            'prefix_reference': 'http://www.w3.org/2004/02/skos/core#'}},
      'see_also': ['https://github.com/linkml/linkml'],
@@ -1065,6 +1069,1410 @@ class ExplanationMethodKind(str, Enum):
     """
 
 
+class BodyPart(str, Enum):
+    """
+    DICOM Body Part Examined (0018,0015) defined terms, spelled as DICOM spells them, each with the SNOMED CT code PS3.16 Annex L gives (from the 2026 edition as extracted by bvdh/dicom-terminology-in-fhir; codes cross-read from nroduit/weasis-dicom-tools and tervoert/Project-DICOM2SPHN; see the schema description).
+    """
+    Third_ventricle = "3RDVENTRICLE"
+    """
+    DICOM Body Part Examined defined term 3RDVENTRICLE; SNOMED CT 49841001 (Third ventricle).
+    """
+    Fourth_ventricle = "4THVENTRICLE"
+    """
+    DICOM Body Part Examined defined term 4THVENTRICLE; SNOMED CT 35918002 (Fourth ventricle).
+    """
+    Abdomen = "ABDOMEN"
+    """
+    DICOM Body Part Examined defined term ABDOMEN; SNOMED CT 818981001 (Abdomen).
+    """
+    Abdomen_and_Pelvis = "ABDOMENPELVIS"
+    """
+    DICOM Body Part Examined defined term ABDOMENPELVIS; SNOMED CT 818982008 (Abdomen and Pelvis).
+    """
+    Abdominal_aorta = "ABDOMINALAORTA"
+    """
+    DICOM Body Part Examined defined term ABDOMINALAORTA; SNOMED CT 7832008 (Abdominal aorta).
+    """
+    Anterior_cerebral_artery = "ACA"
+    """
+    DICOM Body Part Examined defined term ACA; SNOMED CT 60176003 (Anterior cerebral artery).
+    """
+    Acromioclavicular_joint = "ACJOINT"
+    """
+    DICOM Body Part Examined defined term ACJOINT; SNOMED CT 85856004 (Acromioclavicular joint).
+    """
+    Adrenal_gland = "ADRENAL"
+    """
+    DICOM Body Part Examined defined term ADRENAL; SNOMED CT 23451007 (Adrenal gland).
+    """
+    Amniotic_fluid = "AMNIOTICFLUID"
+    """
+    DICOM Body Part Examined defined term AMNIOTICFLUID; SNOMED CT 77012006 (Amniotic fluid).
+    """
+    Ankle_joint = "ANKLE"
+    """
+    DICOM Body Part Examined defined term ANKLE; SNOMED CT 70258002 (Ankle joint).
+    """
+    Anterior_cardiac_vein = "ANTCARDIACV"
+    """
+    DICOM Body Part Examined defined term ANTCARDIACV; SNOMED CT 194996006 (Anterior cardiac vein).
+    """
+    Anterior_communicating_artery = "ANTCOMMA"
+    """
+    DICOM Body Part Examined defined term ANTCOMMA; SNOMED CT 8012006 (Anterior communicating artery).
+    """
+    Antecubital_vein = "ANTECUBITALV"
+    """
+    DICOM Body Part Examined defined term ANTECUBITALV; SNOMED CT 128553008 (Antecubital vein).
+    """
+    Anterior_spinal_artery = "ANTSPINALA"
+    """
+    DICOM Body Part Examined defined term ANTSPINALA; SNOMED CT 17388009 (Anterior spinal artery).
+    """
+    Anterior_tibial_artery = "ANTTIBIALA"
+    """
+    DICOM Body Part Examined defined term ANTTIBIALA; SNOMED CT 68053000 (Anterior tibial artery).
+    """
+    Anus_rectum_and_sigmoid_colon = "ANUSRECTUMSIGMD"
+    """
+    DICOM Body Part Examined defined term ANUSRECTUMSIGMD; SNOMED CT 110612005 (Anus, rectum and sigmoid colon).
+    """
+    Aorta = "AORTA"
+    """
+    DICOM Body Part Examined defined term AORTA; SNOMED CT 15825003 (Aorta).
+    """
+    Aortic_arch = "AORTICARCH"
+    """
+    DICOM Body Part Examined defined term AORTICARCH; SNOMED CT 57034009 (Aortic arch).
+    """
+    Appendix = "APPENDIX"
+    """
+    DICOM Body Part Examined defined term APPENDIX; SNOMED CT 66754008 (Appendix).
+    """
+    Artery = "ARTERY"
+    """
+    DICOM Body Part Examined defined term ARTERY; SNOMED CT 51114001 (Artery).
+    """
+    Ascending_aorta = "ASCAORTA"
+    """
+    DICOM Body Part Examined defined term ASCAORTA; SNOMED CT 54247002 (Ascending aorta).
+    """
+    Ascending_colon = "ASCENDINGCOLON"
+    """
+    DICOM Body Part Examined defined term ASCENDINGCOLON; SNOMED CT 9040008 (Ascending colon).
+    """
+    Atlantal_axial_joint = "ATLANTOAXIAL"
+    """
+    DICOM Body Part Examined defined term ATLANTOAXIAL (Atlantal-axial joint); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Atlanto_occipital_joint = "ATLANTOOCCIPITAL"
+    """
+    DICOM Body Part Examined defined term ATLANTOOCCIPITAL (Atlanto-occipital joint); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Axilla = "AXILLA"
+    """
+    DICOM Body Part Examined defined term AXILLA; SNOMED CT 91470000 (Axilla).
+    """
+    Axillary_Artery = "AXILLARYA"
+    """
+    DICOM Body Part Examined defined term AXILLARYA; SNOMED CT 67937003 (Axillary Artery).
+    """
+    Axillary_vein = "AXILLARYV"
+    """
+    DICOM Body Part Examined defined term AXILLARYV; SNOMED CT 68705008 (Axillary vein).
+    """
+    Azygos_vein = "AZYGOSVEIN"
+    """
+    DICOM Body Part Examined defined term AZYGOSVEIN; SNOMED CT 72107004 (Azygos vein).
+    """
+    Back = "BACK"
+    """
+    DICOM Body Part Examined defined term BACK; SNOMED CT 77568009 (Back).
+    """
+    Basilar_artery = "BASILARA"
+    """
+    DICOM Body Part Examined defined term BASILARA; SNOMED CT 59011009 (Basilar artery).
+    """
+    Bile_duct = "BILEDUCT"
+    """
+    DICOM Body Part Examined defined term BILEDUCT; SNOMED CT 28273000 (Bile duct).
+    """
+    Biliary_tract = "BILIARYTRACT"
+    """
+    DICOM Body Part Examined defined term BILIARYTRACT; SNOMED CT 34707002 (Biliary tract).
+    """
+    Bladder = "BLADDER"
+    """
+    DICOM Body Part Examined defined term BLADDER; SNOMED CT 89837001 (Bladder).
+    """
+    Bladder_and_urethra = "BLADDERURETHRA"
+    """
+    DICOM Body Part Examined defined term BLADDERURETHRA; SNOMED CT 110837003 (Bladder and urethra).
+    """
+    Brachial_artery = "BRACHIALA"
+    """
+    DICOM Body Part Examined defined term BRACHIALA; SNOMED CT 17137000 (Brachial artery).
+    """
+    Brachial_vein = "BRACHIALV"
+    """
+    DICOM Body Part Examined defined term BRACHIALV; SNOMED CT 20115005 (Brachial vein).
+    """
+    Brain = "BRAIN"
+    """
+    DICOM Body Part Examined defined term BRAIN; SNOMED CT 12738006 (Brain).
+    """
+    Breast = "BREAST"
+    """
+    DICOM Body Part Examined defined term BREAST; SNOMED CT 76752008 (Breast).
+    """
+    Bronchus = "BRONCHUS"
+    """
+    DICOM Body Part Examined defined term BRONCHUS; SNOMED CT 955009 (Bronchus).
+    """
+    Carotid_bulb = "BULB"
+    """
+    DICOM Body Part Examined defined term BULB; SNOMED CT 21479005 (Carotid bulb).
+    """
+    Buttock = "BUTTOCK"
+    """
+    DICOM Body Part Examined defined term BUTTOCK; SNOMED CT 46862004 (Buttock).
+    """
+    Calcaneus = "CALCANEUS"
+    """
+    DICOM Body Part Examined defined term CALCANEUS; SNOMED CT 80144004 (Calcaneus).
+    """
+    Calf_of_leg = "CALF"
+    """
+    DICOM Body Part Examined defined term CALF; SNOMED CT 53840002 (Calf of leg).
+    """
+    Cardiovascular_system = "CARDIOVASCSYS"
+    """
+    DICOM Body Part Examined defined term CARDIOVASCSYS (Cardiovascular system); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Carotid_Artery = "CAROTID"
+    """
+    DICOM Body Part Examined defined term CAROTID; SNOMED CT 69105007 (Carotid Artery).
+    """
+    Carpus = "CARPUS"
+    """
+    DICOM Body Part Examined defined term CARPUS (Carpus); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Common_carotid_artery = "CCA"
+    """
+    DICOM Body Part Examined defined term CCA; SNOMED CT 32062004 (Common carotid artery).
+    """
+    Celiac_artery = "CELIACA"
+    """
+    DICOM Body Part Examined defined term CELIACA; SNOMED CT 57850000 (Celiac artery).
+    """
+    Cephalic_vein = "CEPHALICV"
+    """
+    DICOM Body Part Examined defined term CEPHALICV; SNOMED CT 20699002 (Cephalic vein).
+    """
+    Cerebellum = "CEREBELLUM"
+    """
+    DICOM Body Part Examined defined term CEREBELLUM; SNOMED CT 113305005 (Cerebellum).
+    """
+    Cerebral_hemisphere = "CEREBHEMISPHERE"
+    """
+    DICOM Body Part Examined defined term CEREBHEMISPHERE; SNOMED CT 372073000 (Cerebral hemisphere).
+    """
+    Cerebral_artery = "CEREBRALA"
+    """
+    DICOM Body Part Examined defined term CEREBRALA; SNOMED CT 88556005 (Cerebral artery).
+    """
+    Cervix = "CERVIX"
+    """
+    DICOM Body Part Examined defined term CERVIX; SNOMED CT 71252005 (Cervix).
+    """
+    Common_femoral_artery = "CFA"
+    """
+    DICOM Body Part Examined defined term CFA; SNOMED CT 181347005 (Common femoral artery).
+    """
+    Common_femoral_vein = "CFV"
+    """
+    DICOM Body Part Examined defined term CFV; SNOMED CT 397363009 (Common femoral vein).
+    """
+    Cheek = "CHEEK"
+    """
+    DICOM Body Part Examined defined term CHEEK; SNOMED CT 60819002 (Cheek).
+    """
+    Chest = "CHEST"
+    """
+    DICOM Body Part Examined defined term CHEST; SNOMED CT 43799004 (Chest), the same code as THORAX.
+    """
+    Chest_and_Abdomen = "CHESTABDOMEN"
+    """
+    DICOM Body Part Examined defined term CHESTABDOMEN; SNOMED CT 416550000 (Chest and Abdomen).
+    """
+    Chest_Abdomen_and_Pelvis = "CHESTABDPELVIS"
+    """
+    DICOM Body Part Examined defined term CHESTABDPELVIS; SNOMED CT 416775004 (Chest, Abdomen and Pelvis).
+    """
+    Choroid_plexus = "CHOROIDPLEXUS"
+    """
+    DICOM Body Part Examined defined term CHOROIDPLEXUS; SNOMED CT 80621003 (Choroid plexus).
+    """
+    Circle_of_Willis = "CIRCLEOFWILLIS"
+    """
+    DICOM Body Part Examined defined term CIRCLEOFWILLIS; SNOMED CT 11279006 (Circle of Willis).
+    """
+    Clavicle = "CLAVICLE"
+    """
+    DICOM Body Part Examined defined term CLAVICLE; SNOMED CT 51299004 (Clavicle).
+    """
+    Coccyx = "COCCYX"
+    """
+    DICOM Body Part Examined defined term COCCYX; SNOMED CT 64688005 (Coccyx).
+    """
+    Colon = "COLON"
+    """
+    DICOM Body Part Examined defined term COLON; SNOMED CT 71854001 (Colon).
+    """
+    Common_iliac_artery = "COMILIACA"
+    """
+    DICOM Body Part Examined defined term COMILIACA; SNOMED CT 73634005 (Common iliac artery).
+    """
+    Common_iliac_vein = "COMILIACV"
+    """
+    DICOM Body Part Examined defined term COMILIACV; SNOMED CT 46027005 (Common iliac vein).
+    """
+    Common_bile_duct = "COMMONBILEDUCT"
+    """
+    DICOM Body Part Examined defined term COMMONBILEDUCT; SNOMED CT 79741001 (Common bile duct).
+    """
+    Cornea = "CORNEA"
+    """
+    DICOM Body Part Examined defined term CORNEA; SNOMED CT 28726007 (Cornea).
+    """
+    Coronary_artery = "CORONARYARTERY"
+    """
+    DICOM Body Part Examined defined term CORONARYARTERY; SNOMED CT 41801008 (Coronary artery).
+    """
+    Coronary_sinus = "CORONARYSINUS"
+    """
+    DICOM Body Part Examined defined term CORONARYSINUS; SNOMED CT 90219004 (Coronary sinus).
+    """
+    Cervical_spine = "CSPINE"
+    """
+    DICOM Body Part Examined defined term CSPINE; SNOMED CT 122494005 (Cervical spine).
+    """
+    Cervico_thoracic_spine = "CTSPINE"
+    """
+    DICOM Body Part Examined defined term CTSPINE; SNOMED CT 1217257000 (Cervico-thoracic spine).
+    """
+    Rectouterine_pouch = "CULDESAC"
+    """
+    DICOM Body Part Examined defined term CULDESAC; SNOMED CT 53843000 (Rectouterine pouch).
+    """
+    Descending_aorta = "DESCAORTA"
+    """
+    DICOM Body Part Examined defined term DESCAORTA; SNOMED CT 32672002 (Descending aorta).
+    """
+    Descending_colon = "DESCENDINGCOLON"
+    """
+    DICOM Body Part Examined defined term DESCENDINGCOLON; SNOMED CT 32622004 (Descending colon).
+    """
+    Digit = "DIGIT"
+    """
+    DICOM Body Part Examined defined term DIGIT (Digit); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Distal_phalanx = "DISTALPHALANX"
+    """
+    DICOM Body Part Examined defined term DISTALPHALANX (Distal phalanx); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Duodenum = "DUODENUM"
+    """
+    DICOM Body Part Examined defined term DUODENUM; SNOMED CT 38848004 (Duodenum).
+    """
+    External_auditory_canal = "EAC"
+    """
+    DICOM Body Part Examined defined term EAC; SNOMED CT 84301002 (External auditory canal).
+    """
+    Ear = "EAR"
+    """
+    DICOM Body Part Examined defined term EAR; SNOMED CT 117590005 (Ear).
+    """
+    External_carotid_artery = "ECA"
+    """
+    DICOM Body Part Examined defined term ECA; SNOMED CT 22286001 (External carotid artery).
+    """
+    Elbow_joint = "ELBOW"
+    """
+    DICOM Body Part Examined defined term ELBOW; SNOMED CT 16953009 (Elbow joint).
+    """
+    Endo_arterial = "ENDOARTERIAL"
+    """
+    DICOM Body Part Examined defined term ENDOARTERIAL; SNOMED CT 51114001 (Endo-arterial).
+    """
+    Endo_cardiac = "ENDOCARDIAC"
+    """
+    DICOM Body Part Examined defined term ENDOCARDIAC; SNOMED CT 80891009 (Endo-cardiac).
+    """
+    Endo_esophageal = "ENDOESOPHAGEAL"
+    """
+    DICOM Body Part Examined defined term ENDOESOPHAGEAL; SNOMED CT 32849002 (Endo-esophageal).
+    """
+    Endometrium = "ENDOMETRIUM"
+    """
+    DICOM Body Part Examined defined term ENDOMETRIUM; SNOMED CT 2739003 (Endometrium).
+    """
+    Endo_nasal = "ENDONASAL"
+    """
+    DICOM Body Part Examined defined term ENDONASAL; SNOMED CT 53342003 (Endo-nasal).
+    """
+    Endo_nasopharyngeal = "ENDONASOPHARYNYX"
+    """
+    DICOM Body Part Examined defined term ENDONASOPHARYNYX; SNOMED CT 18962004 (Endo-nasopharyngeal).
+    """
+    Endo_rectal = "ENDORECTAL"
+    """
+    DICOM Body Part Examined defined term ENDORECTAL; SNOMED CT 34402009 (Endo-rectal).
+    """
+    Endo_renal = "ENDORENAL"
+    """
+    DICOM Body Part Examined defined term ENDORENAL; SNOMED CT 64033007 (Endo-renal).
+    """
+    Endo_ureteric = "ENDOURETERIC"
+    """
+    DICOM Body Part Examined defined term ENDOURETERIC; SNOMED CT 87953007 (Endo-ureteric).
+    """
+    Endo_urethral = "ENDOURETHRAL"
+    """
+    DICOM Body Part Examined defined term ENDOURETHRAL; SNOMED CT 13648007 (Endo-urethral).
+    """
+    Endo_vaginal = "ENDOVAGINAL"
+    """
+    DICOM Body Part Examined defined term ENDOVAGINAL; SNOMED CT 76784001 (Endo-vaginal).
+    """
+    Endo_vascular = "ENDOVASCULAR"
+    """
+    DICOM Body Part Examined defined term ENDOVASCULAR; SNOMED CT 59820001 (Endo-vascular).
+    """
+    Endo_venous = "ENDOVENOUS"
+    """
+    DICOM Body Part Examined defined term ENDOVENOUS; SNOMED CT 29092000 (Endo-venous).
+    """
+    Endo_vesical = "ENDOVESICAL"
+    """
+    DICOM Body Part Examined defined term ENDOVESICAL; SNOMED CT 48367006 (Endo-vesical).
+    """
+    Epididymis = "EPIDIDYMIS"
+    """
+    DICOM Body Part Examined defined term EPIDIDYMIS; SNOMED CT 87644002 (Epididymis).
+    """
+    Epigastric_region = "EPIGASTRIC"
+    """
+    DICOM Body Part Examined defined term EPIGASTRIC; SNOMED CT 27947004 (Epigastric region).
+    """
+    Esophagus = "ESOPHAGUS"
+    """
+    DICOM Body Part Examined defined term ESOPHAGUS; SNOMED CT 32849002 (Esophagus).
+    """
+    External_iliac_artery = "EXTILIACA"
+    """
+    DICOM Body Part Examined defined term EXTILIACA; SNOMED CT 113269004 (External iliac artery).
+    """
+    External_iliac_vein = "EXTILIACV"
+    """
+    DICOM Body Part Examined defined term EXTILIACV; SNOMED CT 63507001 (External iliac vein).
+    """
+    External_jugular_vein = "EXTJUGV"
+    """
+    DICOM Body Part Examined defined term EXTJUGV; SNOMED CT 71585003 (External jugular vein).
+    """
+    Extremity = "EXTREMITY"
+    """
+    DICOM Body Part Examined defined term EXTREMITY; SNOMED CT 66019005 (Extremity).
+    """
+    Eye = "EYE"
+    """
+    DICOM Body Part Examined defined term EYE; SNOMED CT 81745001 (Eye).
+    """
+    Eyelid = "EYELID"
+    """
+    DICOM Body Part Examined defined term EYELID; SNOMED CT 80243003 (Eyelid).
+    """
+    Face = "FACE"
+    """
+    DICOM Body Part Examined defined term FACE; SNOMED CT 89545001 (Face).
+    """
+    Facial_artery = "FACIALA"
+    """
+    DICOM Body Part Examined defined term FACIALA; SNOMED CT 23074001 (Facial artery).
+    """
+    Femoral_artery = "FEMORALA"
+    """
+    DICOM Body Part Examined defined term FEMORALA; SNOMED CT 7657000 (Femoral artery).
+    """
+    Femoral_vein = "FEMORALV"
+    """
+    DICOM Body Part Examined defined term FEMORALV; SNOMED CT 83419000 (Femoral vein).
+    """
+    Femur = "FEMUR"
+    """
+    DICOM Body Part Examined defined term FEMUR; SNOMED CT 71341001 (Femur).
+    """
+    Fetal_arm = "FETALARM"
+    """
+    DICOM Body Part Examined defined term FETALARM (Fetal arm); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Fetal_digit = "FETALDIGIT"
+    """
+    DICOM Body Part Examined defined term FETALDIGIT (Fetal digit); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Fetal_heart = "FETALHEART"
+    """
+    DICOM Body Part Examined defined term FETALHEART (Fetal heart); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Fetal_leg = "FETALLEG"
+    """
+    DICOM Body Part Examined defined term FETALLEG (Fetal leg); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Fetal_pole = "FETALPOLE"
+    """
+    DICOM Body Part Examined defined term FETALPOLE (Fetal pole); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Fibula = "FIBULA"
+    """
+    DICOM Body Part Examined defined term FIBULA; SNOMED CT 87342007 (Fibula).
+    """
+    Finger = "FINGER"
+    """
+    DICOM Body Part Examined defined term FINGER; SNOMED CT 7569003 (Finger).
+    """
+    Flank = "FLANK"
+    """
+    DICOM Body Part Examined defined term FLANK; SNOMED CT 58602004 (Flank).
+    """
+    Fontanel_of_skull = "FONTANEL"
+    """
+    DICOM Body Part Examined defined term FONTANEL; SNOMED CT 79361005 (Fontanel of skull).
+    """
+    Foot = "FOOT"
+    """
+    DICOM Body Part Examined defined term FOOT; SNOMED CT 56459004 (Foot).
+    """
+    Forearm = "FOREARM"
+    """
+    DICOM Body Part Examined defined term FOREARM; SNOMED CT 14975008 (Forearm).
+    """
+    Fetlock_of_forelimb = "FOREFETLOCK"
+    """
+    DICOM Body Part Examined defined term FOREFETLOCK (Fetlock of forelimb); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Forefoot = "FOREFOOT"
+    """
+    DICOM Body Part Examined defined term FOREFOOT (Forefoot); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Navicular_of_forefoot = "FORENAVICULAR"
+    """
+    DICOM Body Part Examined defined term FORENAVICULAR (Navicular of forefoot); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Pastern_of_forefoot = "FOREPASTERN"
+    """
+    DICOM Body Part Examined defined term FOREPASTERN (Pastern of forefoot); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Frontal_sinus = "FRONTALSINUS"
+    """
+    DICOM Body Part Examined defined term FRONTALSINUS (Frontal sinus); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Gallbladder = "GALLBLADDER"
+    """
+    DICOM Body Part Examined defined term GALLBLADDER; SNOMED CT 28231008 (Gallbladder).
+    """
+    Gastric_vein = "GASTRICV"
+    """
+    DICOM Body Part Examined defined term GASTRICV; SNOMED CT 110568007 (Gastric vein).
+    """
+    Genicular_artery = "GENICULARA"
+    """
+    DICOM Body Part Examined defined term GENICULARA; SNOMED CT 128559007 (Genicular artery).
+    """
+    Gestational_sac = "GESTSAC"
+    """
+    DICOM Body Part Examined defined term GESTSAC; SNOMED CT 300571009 (Gestational sac).
+    """
+    Gluteal_region = "GLUTEAL"
+    """
+    DICOM Body Part Examined defined term GLUTEAL; SNOMED CT 46862004 (Gluteal region).
+    """
+    Great_saphenous_vein = "GSV"
+    """
+    DICOM Body Part Examined defined term GSV; SNOMED CT 60734001 (Great saphenous vein).
+    """
+    Hand = "HAND"
+    """
+    DICOM Body Part Examined defined term HAND; SNOMED CT 85562004 (Hand).
+    """
+    Head = "HEAD"
+    """
+    DICOM Body Part Examined defined term HEAD; SNOMED CT 69536005 (Head).
+    """
+    Head_and_Neck = "HEADNECK"
+    """
+    DICOM Body Part Examined defined term HEADNECK; SNOMED CT 774007 (Head and Neck).
+    """
+    Heart = "HEART"
+    """
+    DICOM Body Part Examined defined term HEART; SNOMED CT 80891009 (Heart).
+    """
+    Hepatic_artery = "HEPATICA"
+    """
+    DICOM Body Part Examined defined term HEPATICA; SNOMED CT 76015000 (Hepatic artery).
+    """
+    Hepatic_vein = "HEPATICV"
+    """
+    DICOM Body Part Examined defined term HEPATICV; SNOMED CT 8993003 (Hepatic vein).
+    """
+    Fetlock_of_hindlimb = "HINDFETLOCK"
+    """
+    DICOM Body Part Examined defined term HINDFETLOCK (Fetlock of hindlimb); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Hindfoot = "HINDFOOT"
+    """
+    DICOM Body Part Examined defined term HINDFOOT (Hindfoot); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Navicular_of_hindfoot = "HINDNAVICULAR"
+    """
+    DICOM Body Part Examined defined term HINDNAVICULAR (Navicular of hindfoot); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Pastern_of_hindfoot = "HINDPASTERN"
+    """
+    DICOM Body Part Examined defined term HINDPASTERN (Pastern of hindfoot); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Hip_joint = "HIP"
+    """
+    DICOM Body Part Examined defined term HIP; SNOMED CT 24136001 (Hip joint).
+    """
+    Humerus = "HUMERUS"
+    """
+    DICOM Body Part Examined defined term HUMERUS; SNOMED CT 85050009 (Humerus).
+    """
+    Hypogastric_region = "HYPOGASTRIC"
+    """
+    DICOM Body Part Examined defined term HYPOGASTRIC; SNOMED CT 11708003 (Hypogastric region).
+    """
+    Hypopharynx = "HYPOPHARYNX"
+    """
+    DICOM Body Part Examined defined term HYPOPHARYNX; SNOMED CT 81502006 (Hypopharynx).
+    """
+    Internal_Auditory_Canal = "IAC"
+    """
+    DICOM Body Part Examined defined term IAC; SNOMED CT 361078006 (Internal Auditory Canal).
+    """
+    Internal_carotid_artery = "ICA"
+    """
+    DICOM Body Part Examined defined term ICA; SNOMED CT 86117002 (Internal carotid artery).
+    """
+    Ileum = "ILEUM"
+    """
+    DICOM Body Part Examined defined term ILEUM; SNOMED CT 34516001 (Ileum).
+    """
+    Iliac_artery = "ILIACA"
+    """
+    DICOM Body Part Examined defined term ILIACA; SNOMED CT 10293006 (Iliac artery).
+    """
+    Iliac_vein = "ILIACV"
+    """
+    DICOM Body Part Examined defined term ILIACV; SNOMED CT 244411005 (Iliac vein).
+    """
+    Ilium = "ILIUM"
+    """
+    DICOM Body Part Examined defined term ILIUM; SNOMED CT 22356005 (Ilium).
+    """
+    Inferior_mesenteric_artery = "INFMESA"
+    """
+    DICOM Body Part Examined defined term INFMESA; SNOMED CT 33795007 (Inferior mesenteric artery).
+    """
+    Inferior_vena_cava = "INFVENACAVA"
+    """
+    DICOM Body Part Examined defined term INFVENACAVA; SNOMED CT 64131007 (Inferior vena cava).
+    """
+    Inguinal_region = "INGUINAL"
+    """
+    DICOM Body Part Examined defined term INGUINAL; SNOMED CT 26893007 (Inguinal region).
+    """
+    Innominate_artery = "INNOMINATEA"
+    """
+    DICOM Body Part Examined defined term INNOMINATEA; SNOMED CT 12691009 (Innominate artery).
+    """
+    Innominate_vein = "INNOMINATEV"
+    """
+    DICOM Body Part Examined defined term INNOMINATEV; SNOMED CT 8887007 (Innominate vein).
+    """
+    Internal_iliac_artery = "INTILIACA"
+    """
+    DICOM Body Part Examined defined term INTILIACA; SNOMED CT 90024005 (Internal iliac artery).
+    """
+    Internal_jugular_vein = "INTJUGULARV"
+    """
+    DICOM Body Part Examined defined term INTJUGULARV; SNOMED CT 12123001 (Internal jugular vein).
+    """
+    Internal_mammary_artery = "INTMAMMARYA"
+    """
+    DICOM Body Part Examined defined term INTMAMMARYA; SNOMED CT 69327007 (Internal mammary artery).
+    """
+    Intracranial = "INTRACRANIAL"
+    """
+    DICOM Body Part Examined defined term INTRACRANIAL; SNOMED CT 1101003 (Intracranial).
+    """
+    Jaw_region_Mandible = "JAW"
+    """
+    DICOM Body Part Examined defined term JAW; SNOMED CT 661005 (Jaw region, Mandible).
+    """
+    Jejunum = "JEJUNUM"
+    """
+    DICOM Body Part Examined defined term JEJUNUM; SNOMED CT 21306003 (Jejunum).
+    """
+    Joint = "JOINT"
+    """
+    DICOM Body Part Examined defined term JOINT; SNOMED CT 39352004 (Joint).
+    """
+    Kidney = "KIDNEY"
+    """
+    DICOM Body Part Examined defined term KIDNEY; SNOMED CT 64033007 (Kidney).
+    """
+    Knee = "KNEE"
+    """
+    DICOM Body Part Examined defined term KNEE; SNOMED CT 72696002 (Knee).
+    """
+    Lacrimal_artery = "LACRIMALA"
+    """
+    DICOM Body Part Examined defined term LACRIMALA; SNOMED CT 59749000 (Lacrimal artery).
+    """
+    Large_intestine = "LARGEINTESTINE"
+    """
+    DICOM Body Part Examined defined term LARGEINTESTINE; SNOMED CT 14742008 (Large intestine).
+    """
+    Larynx = "LARYNX"
+    """
+    DICOM Body Part Examined defined term LARYNX; SNOMED CT 4596009 (Larynx).
+    """
+    Left_atrium = "LATRIUM"
+    """
+    DICOM Body Part Examined defined term LATRIUM; SNOMED CT 82471001 (Left atrium).
+    """
+    Lateral_Ventricle = "LATVENTRICLE"
+    """
+    DICOM Body Part Examined defined term LATVENTRICLE; SNOMED CT 66720007 (Lateral Ventricle).
+    """
+    All_legs = "LEGS"
+    """
+    DICOM Body Part Examined defined term LEGS (All legs); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Left_femoral_artery = "LFEMORALA"
+    """
+    DICOM Body Part Examined defined term LFEMORALA; SNOMED CT 113270003 (Left femoral artery).
+    """
+    Left_hepatic_vein = "LHEPATICV"
+    """
+    DICOM Body Part Examined defined term LHEPATICV; SNOMED CT 273202007 (Left hepatic vein).
+    """
+    Left_hypochondriac_region = "LHYPOCHONDRIAC"
+    """
+    DICOM Body Part Examined defined term LHYPOCHONDRIAC; SNOMED CT 133945003 (Left hypochondriac region).
+    """
+    Lingual_artery = "LINGUALA"
+    """
+    DICOM Body Part Examined defined term LINGUALA; SNOMED CT 113264009 (Lingual artery).
+    """
+    Left_inguinal_region = "LINGUINAL"
+    """
+    DICOM Body Part Examined defined term LINGUINAL; SNOMED CT 85119005 (Left inguinal region).
+    """
+    Liver = "LIVER"
+    """
+    DICOM Body Part Examined defined term LIVER; SNOMED CT 10200004 (Liver).
+    """
+    Left_lower_quadrant_of_abdomen = "LLQ"
+    """
+    DICOM Body Part Examined defined term LLQ; SNOMED CT 68505006 (Left lower quadrant of abdomen).
+    """
+    Left_lumbar_region = "LLUMBAR"
+    """
+    DICOM Body Part Examined defined term LLUMBAR; SNOMED CT 1017210004 (Left lumbar region).
+    """
+    Lower_leg = "LOWERLEG"
+    """
+    DICOM Body Part Examined defined term LOWERLEG; SNOMED CT 30021000 (Lower leg).
+    """
+    Lower_limb = "LOWERLIMB"
+    """
+    DICOM Body Part Examined defined term LOWERLIMB; SNOMED CT 61685007 (Lower limb).
+    """
+    Lower_trunk = "LOWERTRUNK"
+    """
+    DICOM Body Part Examined defined term LOWERTRUNK (Lower trunk); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Left_portal_vein = "LPORTALV"
+    """
+    DICOM Body Part Examined defined term LPORTALV; SNOMED CT 70253006 (Left portal vein).
+    """
+    Left_pulmonary_artery = "LPULMONARYA"
+    """
+    DICOM Body Part Examined defined term LPULMONARYA; SNOMED CT 50408007 (Left pulmonary artery).
+    """
+    Lumbar_spine = "LSPINE"
+    """
+    DICOM Body Part Examined defined term LSPINE; SNOMED CT 122496007 (Lumbar spine).
+    """
+    Lumbo_sacral_spine = "LSSPINE"
+    """
+    DICOM Body Part Examined defined term LSSPINE; SNOMED CT 1217253001 (Lumbo-sacral spine).
+    """
+    Superior_left_pulmonary_vein = "LSUPPULMONARYV"
+    """
+    DICOM Body Part Examined defined term LSUPPULMONARYV; SNOMED CT 43863001 (Superior left pulmonary vein).
+    """
+    Lumbar_region = "LUMBAR"
+    """
+    DICOM Body Part Examined defined term LUMBAR; SNOMED CT 52612000 (Lumbar region).
+    """
+    Lumbar_artery = "LUMBARA"
+    """
+    DICOM Body Part Examined defined term LUMBARA; SNOMED CT 34635009 (Lumbar artery).
+    """
+    Lumen_of_blood_vessel = "LUMEN"
+    """
+    DICOM Body Part Examined defined term LUMEN; SNOMED CT 91747007 (Lumen of blood vessel).
+    """
+    Lung = "LUNG"
+    """
+    DICOM Body Part Examined defined term LUNG; SNOMED CT 39607008 (Lung).
+    """
+    Left_upper_quadrant_of_abdomen = "LUQ"
+    """
+    DICOM Body Part Examined defined term LUQ; SNOMED CT 86367003 (Left upper quadrant of abdomen).
+    """
+    Left_ventricle = "LVENTRICLE"
+    """
+    DICOM Body Part Examined defined term LVENTRICLE; SNOMED CT 87878005 (Left ventricle).
+    """
+    Mandible = "MANDIBLE"
+    """
+    DICOM Body Part Examined defined term MANDIBLE; SNOMED CT 91609006 (Mandible).
+    """
+    Mastoid_bone = "MASTOID"
+    """
+    DICOM Body Part Examined defined term MASTOID; SNOMED CT 59066005 (Mastoid bone).
+    """
+    Maxilla = "MAXILLA"
+    """
+    DICOM Body Part Examined defined term MAXILLA; SNOMED CT 70925003 (Maxilla).
+    """
+    Middle_cerebral_artery = "MCA"
+    """
+    DICOM Body Part Examined defined term MCA; SNOMED CT 17232002 (Middle cerebral artery).
+    """
+    Mediastinum = "MEDIASTINUM"
+    """
+    DICOM Body Part Examined defined term MEDIASTINUM; SNOMED CT 72410000 (Mediastinum).
+    """
+    Mesenteric_artery = "MESENTRICA"
+    """
+    DICOM Body Part Examined defined term MESENTRICA; SNOMED CT 86570000 (Mesenteric artery).
+    """
+    Mesenteric_vein = "MESENTRICV"
+    """
+    DICOM Body Part Examined defined term MESENTRICV; SNOMED CT 128583004 (Mesenteric vein).
+    """
+    Metacarpus = "METACARPUS"
+    """
+    DICOM Body Part Examined defined term METACARPUS (Metacarpus); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Metatarsus = "METATARSUS"
+    """
+    DICOM Body Part Examined defined term METATARSUS (Metatarsus); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Middle_hepatic_vein = "MIDHEPATICV"
+    """
+    DICOM Body Part Examined defined term MIDHEPATICV; SNOMED CT 273099000 (Middle hepatic vein).
+    """
+    Morisons_pouch = "MORISONSPOUCH"
+    """
+    DICOM Body Part Examined defined term MORISONSPOUCH; SNOMED CT 243977002 (Morisons pouch).
+    """
+    Mouth = "MOUTH"
+    """
+    DICOM Body Part Examined defined term MOUTH; SNOMED CT 123851003 (Mouth).
+    """
+    Nasopharynx = "NASOPHARYNX"
+    """
+    DICOM Body Part Examined defined term NASOPHARYNX; SNOMED CT 360955006 (Nasopharynx).
+    """
+    Neck = "NECK"
+    """
+    DICOM Body Part Examined defined term NECK; SNOMED CT 45048000 (Neck).
+    """
+    Neck_and_Chest = "NECKCHEST"
+    """
+    DICOM Body Part Examined defined term NECKCHEST; SNOMED CT 417437006 (Neck and Chest).
+    """
+    Neck_Chest_and_Abdomen = "NECKCHESTABDOMEN"
+    """
+    DICOM Body Part Examined defined term NECKCHESTABDOMEN; SNOMED CT 416152001 (Neck, Chest and Abdomen).
+    """
+    Neck_Chest_Abdomen_and_Pelvis = "NECKCHESTABDPELV"
+    """
+    DICOM Body Part Examined defined term NECKCHESTABDPELV; SNOMED CT 416319003 (Neck, Chest, Abdomen and Pelvis).
+    """
+    Nose = "NOSE"
+    """
+    DICOM Body Part Examined defined term NOSE; SNOMED CT 45206002 (Nose).
+    """
+    Occipital_vein = "OCCIPTALV"
+    """
+    DICOM Body Part Examined defined term OCCIPTALV; SNOMED CT 32114007 (Occipital vein).
+    """
+    Occipital_artery = "OCCPITALA"
+    """
+    DICOM Body Part Examined defined term OCCPITALA; SNOMED CT 31145008 (Occipital artery).
+    """
+    Ophthalmic_artery = "OPHTHALMICA"
+    """
+    DICOM Body Part Examined defined term OPHTHALMICA; SNOMED CT 53549008 (Ophthalmic artery).
+    """
+    Optic_canal = "OPTICCANAL"
+    """
+    DICOM Body Part Examined defined term OPTICCANAL; SNOMED CT 55024004 (Optic canal).
+    """
+    Orbital_structure = "ORBIT"
+    """
+    DICOM Body Part Examined defined term ORBIT; SNOMED CT 363654007 (Orbital structure).
+    """
+    Ovary = "OVARY"
+    """
+    DICOM Body Part Examined defined term OVARY; SNOMED CT 15497006 (Ovary).
+    """
+    Pancreatic_duct_and_bile_duct_systems = "PANCBILEDUCT"
+    """
+    DICOM Body Part Examined defined term PANCBILEDUCT; SNOMED CT 110621006 (Pancreatic duct and bile duct systems).
+    """
+    Pancreas = "PANCREAS"
+    """
+    DICOM Body Part Examined defined term PANCREAS; SNOMED CT 15776009 (Pancreas).
+    """
+    Pancreatic_duct = "PANCREATICDUCT"
+    """
+    DICOM Body Part Examined defined term PANCREATICDUCT; SNOMED CT 69930009 (Pancreatic duct).
+    """
+    Parasternal = "PARASTERNAL"
+    """
+    DICOM Body Part Examined defined term PARASTERNAL; SNOMED CT 91691001 (Parasternal).
+    """
+    Parathyroid = "PARATHYROID"
+    """
+    DICOM Body Part Examined defined term PARATHYROID; SNOMED CT 111002 (Parathyroid).
+    """
+    Parotid_gland = "PAROTID"
+    """
+    DICOM Body Part Examined defined term PAROTID; SNOMED CT 45289007 (Parotid gland).
+    """
+    Patella = "PATELLA"
+    """
+    DICOM Body Part Examined defined term PATELLA; SNOMED CT 64234005 (Patella).
+    """
+    Posterior_cerebral_artery = "PCA"
+    """
+    DICOM Body Part Examined defined term PCA; SNOMED CT 70382005 (Posterior cerebral artery).
+    """
+    Pelvis = "PELVIS"
+    """
+    DICOM Body Part Examined defined term PELVIS; SNOMED CT 816092008 (Pelvis).
+    """
+    Pelvis_and_lower_extremities = "PELVISLOWEXTREMT"
+    """
+    DICOM Body Part Examined defined term PELVISLOWEXTREMT; SNOMED CT 1231522001 (Pelvis and lower extremities).
+    """
+    Penile_artery = "PENILEA"
+    """
+    DICOM Body Part Examined defined term PENILEA; SNOMED CT 282044005 (Penile artery).
+    """
+    Penis = "PENIS"
+    """
+    DICOM Body Part Examined defined term PENIS; SNOMED CT 18911002 (Penis).
+    """
+    Perineum = "PERINEUM"
+    """
+    DICOM Body Part Examined defined term PERINEUM; SNOMED CT 38864007 (Perineum).
+    """
+    Peroneal_artery = "PERONEALA"
+    """
+    DICOM Body Part Examined defined term PERONEALA; SNOMED CT 8821006 (Peroneal artery).
+    """
+    Phantom = "PHANTOM"
+    """
+    DICOM Body Part Examined defined term PHANTOM; SNOMED CT 706342009 (Phantom).
+    """
+    Pharynx = "PHARYNX"
+    """
+    DICOM Body Part Examined defined term PHARYNX; SNOMED CT 54066008 (Pharynx).
+    """
+    Pharynx_and_larynx = "PHARYNXLARYNX"
+    """
+    DICOM Body Part Examined defined term PHARYNXLARYNX; SNOMED CT 312535008 (Pharynx and larynx).
+    """
+    Placenta = "PLACENTA"
+    """
+    DICOM Body Part Examined defined term PLACENTA; SNOMED CT 78067005 (Placenta).
+    """
+    Popliteal_artery = "POPLITEALA"
+    """
+    DICOM Body Part Examined defined term POPLITEALA; SNOMED CT 43899006 (Popliteal artery).
+    """
+    Popliteal_fossa = "POPLITEALFOSSA"
+    """
+    DICOM Body Part Examined defined term POPLITEALFOSSA; SNOMED CT 32361000 (Popliteal fossa).
+    """
+    Popliteal_vein = "POPLITEALV"
+    """
+    DICOM Body Part Examined defined term POPLITEALV; SNOMED CT 56849005 (Popliteal vein).
+    """
+    Portal_vein = "PORTALV"
+    """
+    DICOM Body Part Examined defined term PORTALV; SNOMED CT 32764006 (Portal vein).
+    """
+    Posterior_communicating_artery = "POSCOMMA"
+    """
+    DICOM Body Part Examined defined term POSCOMMA; SNOMED CT 43119007 (Posterior communicating artery).
+    """
+    Posterior_tibial_artery = "POSTIBIALA"
+    """
+    DICOM Body Part Examined defined term POSTIBIALA; SNOMED CT 13363002 (Posterior tibial artery).
+    """
+    Profunda_femoris_artery = "PROFFEMA"
+    """
+    DICOM Body Part Examined defined term PROFFEMA; SNOMED CT 31677005 (Profunda femoris artery).
+    """
+    Profunda_femoris_vein = "PROFFEMV"
+    """
+    DICOM Body Part Examined defined term PROFFEMV; SNOMED CT 23438002 (Profunda femoris vein).
+    """
+    Prostate = "PROSTATE"
+    """
+    DICOM Body Part Examined defined term PROSTATE; SNOMED CT 41216001 (Prostate).
+    """
+    Pulmonary_artery = "PULMONARYA"
+    """
+    DICOM Body Part Examined defined term PULMONARYA; SNOMED CT 81040000 (Pulmonary artery).
+    """
+    Pulmonary_vein = "PULMONARYV"
+    """
+    DICOM Body Part Examined defined term PULMONARYV; SNOMED CT 122972007 (Pulmonary vein).
+    """
+    Radial_artery = "RADIALA"
+    """
+    DICOM Body Part Examined defined term RADIALA; SNOMED CT 45631007 (Radial artery).
+    """
+    Radius = "RADIUS"
+    """
+    DICOM Body Part Examined defined term RADIUS; SNOMED CT 62413002 (Radius).
+    """
+    Radius_and_ulna = "RADIUSULNA"
+    """
+    DICOM Body Part Examined defined term RADIUSULNA; SNOMED CT 110535000 (Radius and ulna).
+    """
+    Right_atrium = "RATRIUM"
+    """
+    DICOM Body Part Examined defined term RATRIUM; SNOMED CT 73829009 (Right atrium).
+    """
+    Rectum = "RECTUM"
+    """
+    DICOM Body Part Examined defined term RECTUM; SNOMED CT 34402009 (Rectum).
+    """
+    Renal_artery = "RENALA"
+    """
+    DICOM Body Part Examined defined term RENALA; SNOMED CT 2841007 (Renal artery).
+    """
+    Renal_vein = "RENALV"
+    """
+    DICOM Body Part Examined defined term RENALV; SNOMED CT 56400007 (Renal vein).
+    """
+    Retroperitoneum = "RETROPERITONEUM"
+    """
+    DICOM Body Part Examined defined term RETROPERITONEUM; SNOMED CT 82849001 (Retroperitoneum).
+    """
+    Right_femoral_artery = "RFEMORALA"
+    """
+    DICOM Body Part Examined defined term RFEMORALA; SNOMED CT 69833005 (Right femoral artery).
+    """
+    Right_hepatic_vein = "RHEPATICV"
+    """
+    DICOM Body Part Examined defined term RHEPATICV; SNOMED CT 272998002 (Right hepatic vein).
+    """
+    Right_hypochondriac_region = "RHYPOCHONDRIAC"
+    """
+    DICOM Body Part Examined defined term RHYPOCHONDRIAC; SNOMED CT 133946002 (Right hypochondriac region).
+    """
+    Rib = "RIB"
+    """
+    DICOM Body Part Examined defined term RIB; SNOMED CT 113197003 (Rib).
+    """
+    Right_inguinal_region = "RINGUINAL"
+    """
+    DICOM Body Part Examined defined term RINGUINAL; SNOMED CT 37117007 (Right inguinal region).
+    """
+    Right_lower_quadrant_of_abdomen = "RLQ"
+    """
+    DICOM Body Part Examined defined term RLQ; SNOMED CT 48544008 (Right lower quadrant of abdomen).
+    """
+    Right_lumbar_region = "RLUMBAR"
+    """
+    DICOM Body Part Examined defined term RLUMBAR; SNOMED CT 1017211000 (Right lumbar region).
+    """
+    Right_portal_vein = "RPORTALV"
+    """
+    DICOM Body Part Examined defined term RPORTALV; SNOMED CT 73931004 (Right portal vein).
+    """
+    Right_pulmonary_artery = "RPULMONARYA"
+    """
+    DICOM Body Part Examined defined term RPULMONARYA; SNOMED CT 78480002 (Right pulmonary artery).
+    """
+    Superior_right_pulmonary_vein = "RSUPPULMONARYV"
+    """
+    DICOM Body Part Examined defined term RSUPPULMONARYV; SNOMED CT 8629005 (Superior right pulmonary vein).
+    """
+    Right_upper_quadrant_of_abdomen = "RUQ"
+    """
+    DICOM Body Part Examined defined term RUQ; SNOMED CT 50519007 (Right upper quadrant of abdomen).
+    """
+    Right_ventricle = "RVENTRICLE"
+    """
+    DICOM Body Part Examined defined term RVENTRICLE; SNOMED CT 53085002 (Right ventricle).
+    """
+    Saphenous_vein = "SAPHENOUSV"
+    """
+    DICOM Body Part Examined defined term SAPHENOUSV; SNOMED CT 362072009 (Saphenous vein).
+    """
+    Scalp = "SCALP"
+    """
+    DICOM Body Part Examined defined term SCALP; SNOMED CT 41695006 (Scalp).
+    """
+    Scapula = "SCAPULA"
+    """
+    DICOM Body Part Examined defined term SCAPULA; SNOMED CT 79601000 (Scapula).
+    """
+    Sternoclavicular_joint = "SCJOINT"
+    """
+    DICOM Body Part Examined defined term SCJOINT; SNOMED CT 7844006 (Sternoclavicular joint).
+    """
+    Sclera = "SCLERA"
+    """
+    DICOM Body Part Examined defined term SCLERA; SNOMED CT 18619003 (Sclera).
+    """
+    Scrotum = "SCROTUM"
+    """
+    DICOM Body Part Examined defined term SCROTUM; SNOMED CT 20233005 (Scrotum).
+    """
+    Sella_turcica = "SELLA"
+    """
+    DICOM Body Part Examined defined term SELLA; SNOMED CT 42575006 (Sella turcica).
+    """
+    Seminal_vesicle = "SEMVESICLE"
+    """
+    DICOM Body Part Examined defined term SEMVESICLE; SNOMED CT 64739004 (Seminal vesicle).
+    """
+    Sesamoid_bones_of_foot = "SESAMOID"
+    """
+    DICOM Body Part Examined defined term SESAMOID; SNOMED CT 58742003 (Sesamoid bones of foot).
+    """
+    Superficial_femoral_artery = "SFA"
+    """
+    DICOM Body Part Examined defined term SFA; SNOMED CT 181349008 (Superficial femoral artery).
+    """
+    Saphenofemoral_junction = "SFJ"
+    """
+    DICOM Body Part Examined defined term SFJ; SNOMED CT 128587003 (Saphenofemoral junction).
+    """
+    Superficial_femoral_vein = "SFV"
+    """
+    DICOM Body Part Examined defined term SFV; SNOMED CT 397364003 (Superficial femoral vein).
+    """
+    Shoulder = "SHOULDER"
+    """
+    DICOM Body Part Examined defined term SHOULDER; SNOMED CT 16982005 (Shoulder).
+    """
+    Sigmoid_colon = "SIGMOID"
+    """
+    DICOM Body Part Examined defined term SIGMOID; SNOMED CT 60184004 (Sigmoid colon).
+    """
+    Sacroiliac_joint = "SIJOINT"
+    """
+    DICOM Body Part Examined defined term SIJOINT; SNOMED CT 39723000 (Sacroiliac joint).
+    """
+    Skull = "SKULL"
+    """
+    DICOM Body Part Examined defined term SKULL; SNOMED CT 89546000 (Skull).
+    """
+    Superior_mesenteric_artery = "SMA"
+    """
+    DICOM Body Part Examined defined term SMA; SNOMED CT 42258001 (Superior mesenteric artery).
+    """
+    Small_intestine = "SMALLINTESTINE"
+    """
+    DICOM Body Part Examined defined term SMALLINTESTINE; SNOMED CT 30315005 (Small intestine).
+    """
+    Spinal_cord = "SPINALCORD"
+    """
+    DICOM Body Part Examined defined term SPINALCORD; SNOMED CT 2748008 (Spinal cord).
+    """
+    Spine = "SPINE"
+    """
+    DICOM Body Part Examined defined term SPINE; SNOMED CT 421060004 (Spine).
+    """
+    Spleen = "SPLEEN"
+    """
+    DICOM Body Part Examined defined term SPLEEN; SNOMED CT 78961009 (Spleen).
+    """
+    Splenic_artery = "SPLENICA"
+    """
+    DICOM Body Part Examined defined term SPLENICA; SNOMED CT 22083002 (Splenic artery).
+    """
+    Splenic_vein = "SPLENICV"
+    """
+    DICOM Body Part Examined defined term SPLENICV; SNOMED CT 35819009 (Splenic vein).
+    """
+    Sacrum = "SSPINE"
+    """
+    DICOM Body Part Examined defined term SSPINE; SNOMED CT 54735007 (Sacrum).
+    """
+    Sternum = "STERNUM"
+    """
+    DICOM Body Part Examined defined term STERNUM; SNOMED CT 56873002 (Sternum).
+    """
+    Stiffle = "STIFLE"
+    """
+    DICOM Body Part Examined defined term STIFLE (Stiffle); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Stomach = "STOMACH"
+    """
+    DICOM Body Part Examined defined term STOMACH; SNOMED CT 69695003 (Stomach).
+    """
+    Subclavian_artery = "SUBCLAVIANA"
+    """
+    DICOM Body Part Examined defined term SUBCLAVIANA; SNOMED CT 36765005 (Subclavian artery).
+    """
+    Subclavian_vein = "SUBCLAVIANV"
+    """
+    DICOM Body Part Examined defined term SUBCLAVIANV; SNOMED CT 9454009 (Subclavian vein).
+    """
+    Subcostal = "SUBCOSTAL"
+    """
+    DICOM Body Part Examined defined term SUBCOSTAL; SNOMED CT 19695001 (Subcostal).
+    """
+    Submandibular_gland = "SUBMANDIBULAR"
+    """
+    DICOM Body Part Examined defined term SUBMANDIBULAR; SNOMED CT 54019009 (Submandibular gland).
+    """
+    Supraclavicular_region_of_neck = "SUPRACLAVICULAR"
+    """
+    DICOM Body Part Examined defined term SUPRACLAVICULAR; SNOMED CT 77621008 (Supraclavicular region of neck).
+    """
+    Suprapubic_region = "SUPRAPUBIC"
+    """
+    DICOM Body Part Examined defined term SUPRAPUBIC; SNOMED CT 11708003 (Suprapubic region).
+    """
+    Superior_thyroid_artery = "SUPTHYROIDA"
+    """
+    DICOM Body Part Examined defined term SUPTHYROIDA; SNOMED CT 72021004 (Superior thyroid artery).
+    """
+    Superior_vena_cava = "SVC"
+    """
+    DICOM Body Part Examined defined term SVC; SNOMED CT 48345005 (Superior vena cava).
+    """
+    Coccygeal_vertrebrae = "TAIL"
+    """
+    DICOM Body Part Examined defined term TAIL (Coccygeal vertrebrae); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Tarsus = "TARSUS"
+    """
+    DICOM Body Part Examined defined term TARSUS (Tarsus); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Testis = "TESTIS"
+    """
+    DICOM Body Part Examined defined term TESTIS; SNOMED CT 40689003 (Testis).
+    """
+    Thalamus = "THALAMUS"
+    """
+    DICOM Body Part Examined defined term THALAMUS; SNOMED CT 42695009 (Thalamus).
+    """
+    Thigh = "THIGH"
+    """
+    DICOM Body Part Examined defined term THIGH; SNOMED CT 68367000 (Thigh).
+    """
+    Thoracic_aorta = "THORACICAORTA"
+    """
+    DICOM Body Part Examined defined term THORACICAORTA; SNOMED CT 113262008 (Thoracic aorta).
+    """
+    Chest_LEFT_PARENTHESISTHORAXRIGHT_PARENTHESIS = "THORAX"
+    """
+    DICOM Body Part Examined defined term THORAX; SNOMED CT 43799004 (Chest), the same code as CHEST.
+    """
+    Thumb = "THUMB"
+    """
+    DICOM Body Part Examined defined term THUMB; SNOMED CT 76505004 (Thumb).
+    """
+    Thymus = "THYMUS"
+    """
+    DICOM Body Part Examined defined term THYMUS; SNOMED CT 9875009 (Thymus).
+    """
+    Thyroid = "THYROID"
+    """
+    DICOM Body Part Examined defined term THYROID; SNOMED CT 69748006 (Thyroid).
+    """
+    Tibia = "TIBIA"
+    """
+    DICOM Body Part Examined defined term TIBIA; SNOMED CT 12611008 (Tibia).
+    """
+    Tibia_and_fibula = "TIBIAFIBULA"
+    """
+    DICOM Body Part Examined defined term TIBIAFIBULA; SNOMED CT 110536004 (Tibia and fibula).
+    """
+    Thoraco_lumbar_spine = "TLSPINE"
+    """
+    DICOM Body Part Examined defined term TLSPINE; SNOMED CT 1217256009 (Thoraco-lumbar spine).
+    """
+    Temporomandibular_joint = "TMJ"
+    """
+    DICOM Body Part Examined defined term TMJ; SNOMED CT 53620006 (Temporomandibular joint).
+    """
+    Toe = "TOE"
+    """
+    DICOM Body Part Examined defined term TOE; SNOMED CT 29707007 (Toe).
+    """
+    Tongue = "TONGUE"
+    """
+    DICOM Body Part Examined defined term TONGUE; SNOMED CT 21974007 (Tongue).
+    """
+    Trachea = "TRACHEA"
+    """
+    DICOM Body Part Examined defined term TRACHEA; SNOMED CT 44567001 (Trachea).
+    """
+    Trachea_and_bronchus = "TRACHEABRONCHUS"
+    """
+    DICOM Body Part Examined defined term TRACHEABRONCHUS; SNOMED CT 110726009 (Trachea and bronchus).
+    """
+    Transverse_colon = "TRANSVERSECOLON"
+    """
+    DICOM Body Part Examined defined term TRANSVERSECOLON; SNOMED CT 485005 (Transverse colon).
+    """
+    Trunk = "TRUNK"
+    """
+    DICOM Body Part Examined defined term TRUNK (Trunk); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Thoracic_spine = "TSPINE"
+    """
+    DICOM Body Part Examined defined term TSPINE; SNOMED CT 122495006 (Thoracic spine).
+    """
+    Upper_gastro_intestinal_tract = "UGITRACT"
+    """
+    DICOM Body Part Examined defined term UGITRACT (Upper gastro-intestinal tract); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Ulna = "ULNA"
+    """
+    DICOM Body Part Examined defined term ULNA; SNOMED CT 23416004 (Ulna).
+    """
+    Ulnar_artery = "ULNARA"
+    """
+    DICOM Body Part Examined defined term ULNARA; SNOMED CT 44984001 (Ulnar artery).
+    """
+    Umbilical_region = "UMBILICAL"
+    """
+    DICOM Body Part Examined defined term UMBILICAL; SNOMED CT 90290004 (Umbilical region).
+    """
+    Umbilical_artery = "UMBILICALA"
+    """
+    DICOM Body Part Examined defined term UMBILICALA; SNOMED CT 50536004 (Umbilical artery).
+    """
+    Umbilical_vein = "UMBILICALV"
+    """
+    DICOM Body Part Examined defined term UMBILICALV; SNOMED CT 284639000 (Umbilical vein).
+    """
+    Upper_arm = "UPPERARM"
+    """
+    DICOM Body Part Examined defined term UPPERARM; SNOMED CT 40983000 (Upper arm).
+    """
+    Upper_limb = "UPPERLIMB"
+    """
+    DICOM Body Part Examined defined term UPPERLIMB; SNOMED CT 53120007 (Upper limb).
+    """
+    Upper_trunk = "UPPERTRUNK"
+    """
+    DICOM Body Part Examined defined term UPPERTRUNK (Upper trunk); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Upper_urinary_tract = "UPRURINARYTRACT"
+    """
+    DICOM Body Part Examined defined term UPRURINARYTRACT; SNOMED CT 431491007 (Upper urinary tract).
+    """
+    Ureter = "URETER"
+    """
+    DICOM Body Part Examined defined term URETER; SNOMED CT 87953007 (Ureter).
+    """
+    Urethra = "URETHRA"
+    """
+    DICOM Body Part Examined defined term URETHRA; SNOMED CT 13648007 (Urethra).
+    """
+    Urinary_tract = "URINARYTRACT"
+    """
+    DICOM Body Part Examined defined term URINARYTRACT (Urinary tract); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Uterus = "UTERUS"
+    """
+    DICOM Body Part Examined defined term UTERUS; SNOMED CT 35039007 (Uterus).
+    """
+    Vagina = "VAGINA"
+    """
+    DICOM Body Part Examined defined term VAGINA; SNOMED CT 76784001 (Vagina).
+    """
+    Vein = "VEIN"
+    """
+    DICOM Body Part Examined defined term VEIN; SNOMED CT 29092000 (Vein).
+    """
+    Vertebral_artery = "VERTEBRALA"
+    """
+    DICOM Body Part Examined defined term VERTEBRALA; SNOMED CT 85234005 (Vertebral artery).
+    """
+    Vulva = "VULVA"
+    """
+    DICOM Body Part Examined defined term VULVA; SNOMED CT 45292006 (Vulva).
+    """
+    Entire_body = "WHOLEBODY"
+    """
+    DICOM Body Part Examined defined term WHOLEBODY; SNOMED CT 38266002 (Entire body).
+    """
+    Wing = "WING"
+    """
+    DICOM Body Part Examined defined term WING (Wing); the copies of PS3.16 consulted give no SNOMED CT code for it, so none is recorded.
+    """
+    Wrist_joint = "WRIST"
+    """
+    DICOM Body Part Examined defined term WRIST; SNOMED CT 74670003 (Wrist joint).
+    """
+    Zygoma = "ZYGOMA"
+    """
+    DICOM Body Part Examined defined term ZYGOMA; SNOMED CT 13881006 (Zygoma).
+    """
+
+
+class Sex(str, Enum):
+    """
+    Sex of the people a model or data set concerns, as DICOM Patient's Sex (0010,0040) codes it.
+    """
+    Female = "female"
+    """
+    Female (DICOM Patient's Sex F).
+    """
+    Male = "male"
+    """
+    Male (DICOM Patient's Sex M).
+    """
+    Other = "other"
+    """
+    Other (DICOM Patient's Sex O).
+    """
+
+
 class PretrainingTaskKind(str, Enum):
     """
     Kinds of pre-training task.
@@ -1935,7 +3343,11 @@ class NamedValue(ConfiguredBaseModel):
     unit: Optional[str] = Field(default=None, title="Unit", description="""Unit of the value, if any (UCUM symbols are preferred).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '取值的单位（如有），优先使用 UCUM 符号。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '单位'}},
-         'domain_of': ['NamedValue', 'ValueRange', 'MetricResult', 'Dataset']} })
+         'domain_of': ['NamedValue',
+                       'ValueRange',
+                       'MetricResult',
+                       'NumericRange',
+                       'Dataset']} })
 
 
 class Organization(ConfiguredBaseModel):
@@ -2129,7 +3541,7 @@ class HardwareComponent(ConfiguredBaseModel):
                                                 'value': '处理单元的产品型号，例如 NVIDIA '
                                                          'A100-SXM4-80GB。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '型号'}},
-         'domain_of': ['HardwareComponent', 'VerificationResult']} })
+         'domain_of': ['HardwareComponent', 'AcquisitionDevice', 'VerificationResult']} })
     count: Optional[int] = Field(default=None, title="Count", description="""Number of such units.""", ge=1, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '此类处理单元的数量。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数量'}},
@@ -2197,6 +3609,8 @@ class ComputeEnvironment(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -2217,15 +3631,19 @@ class ValueRange(ConfiguredBaseModel):
     minimum: Optional[float] = Field(default=None, title="Minimum", description="""Smallest value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '最小取值。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '最小值'}},
-         'domain_of': ['ValueRange', 'PerformanceRequirement']} })
+         'domain_of': ['ValueRange', 'NumericRange', 'PerformanceRequirement']} })
     maximum: Optional[float] = Field(default=None, title="Maximum", description="""Largest value.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '最大取值。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '最大值'}},
-         'domain_of': ['ValueRange', 'PerformanceRequirement']} })
+         'domain_of': ['ValueRange', 'NumericRange', 'PerformanceRequirement']} })
     unit: Optional[str] = Field(default=None, title="Unit", description="""Unit of the values, for example HU or 1.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '取值单位，例如 HU 或 1。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '单位'}},
-         'domain_of': ['NamedValue', 'ValueRange', 'MetricResult', 'Dataset']} })
+         'domain_of': ['NamedValue',
+                       'ValueRange',
+                       'MetricResult',
+                       'NumericRange',
+                       'Dataset']} })
 
 
 class Evidence(ConfiguredBaseModel):
@@ -2297,6 +3715,8 @@ class Evidence(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -2541,7 +3961,11 @@ class MetricResult(ConfiguredBaseModel):
     unit: Optional[str] = Field(default=None, title="Unit", description="""Unit for metrics that have one, for example mm for a distance.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '有单位的指标的单位，例如距离的 mm。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '单位'}},
-         'domain_of': ['NamedValue', 'ValueRange', 'MetricResult', 'Dataset']} })
+         'domain_of': ['NamedValue',
+                       'ValueRange',
+                       'MetricResult',
+                       'NumericRange',
+                       'Dataset']} })
     confidence_interval: Optional[ConfidenceInterval] = Field(default=None, title="Confidence interval", description="""Interval estimate of the metric.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '指标的区间估计。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -2788,6 +4212,8 @@ class CombinedAlgorithm(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -2848,6 +4274,8 @@ class ModelStructure(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -2888,6 +4316,8 @@ class Flowchart(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -3085,6 +4515,8 @@ class TensorSpec(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -3152,6 +4584,8 @@ class FeatureNode(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -3329,6 +4763,8 @@ class Compression(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -3423,14 +4859,19 @@ class InputSpec(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模态'}},
-         'domain_of': ['InputSpec']} })
-    body_parts: Optional[list[str]] = Field(default=None, title="Body parts", description="""Body parts the input shows (DICOM body part examined terms are preferred).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '输入所示的身体部位（优先使用 DICOM '
-                                                         '检查部位术语）。'},
+         'domain_of': ['InputSpec', 'AcquisitionDevice']} })
+    body_parts: Optional[list[BodyPart]] = Field(default=None, title="Body parts", description="""Body parts the input shows, as DICOM Body Part Examined defined terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '输入所示的身体部位，使用 DICOM '
+                                                         '检查部位定义术语。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位'}},
-         'domain_of': ['InputSpec', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+    body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms (for example a finer region or a term DICOM does not define); never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对编码部位的文字补充（如更细的区域或 DICOM '
+                                                         '未定义的术语），不能代替编码部位。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
     file_format: Optional[DataFormat] = Field(default=None, title="Data format", description="""Format of the data before preprocessing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '预处理前的数据格式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3460,7 +4901,7 @@ class InputSpec(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集'}},
-         'domain_of': ['InputSpec', 'Dataset']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
     preprocessing: Optional[list[ProcessingStep]] = Field(default=None, title="Preprocessing", description="""Preprocessing steps and their constants, in order.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '按顺序列出的预处理步骤及其常数。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3497,7 +4938,7 @@ class AcquisitionSpec(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-02 MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '制造商'}},
-         'domain_of': ['AcquisitionSpec']} })
+         'domain_of': ['AcquisitionSpec', 'AcquisitionDevice']} })
     method: Optional[str] = Field(default=None, title="Acquisition method", description="""For example plain or contrast-enhanced imaging.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '例如常规成像或增强成像。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3772,6 +5213,8 @@ class ExplanationMethod(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -3842,6 +5285,163 @@ class PerformanceFactor(ConfiguredBaseModel):
          'domain_of': ['PerformanceFactor']} })
 
 
+class NumericRange(ConfiguredBaseModel):
+    """
+    A closed or open range of a quantity with its unit (UCUM-like: a, mo, d for ages; mm for lengths; T for field strength; [hnsf'U] for Hounsfield units). Either bound may be absent.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '某个量的闭区间或开区间及其单位（采用类似 UCUM '
+                                                         '的写法：年龄用 a、mo、d；长度用 mm；场强用 '
+                                                         "T；CT 值用 [hnsf'U]）。上下限均可缺省。"},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '数值范围'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/applicability',
+         'title': 'Numeric range'})
+
+    minimum: Optional[float] = Field(default=None, title="Minimum", description="""Lower bound (inclusive); absent for an open lower end.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '下限（含）；缺省表示下端不设限。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '下限'}},
+         'domain_of': ['ValueRange', 'NumericRange', 'PerformanceRequirement']} })
+    maximum: Optional[float] = Field(default=None, title="Maximum", description="""Upper bound (inclusive); absent for an open upper end.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '上限（含）；缺省表示上端不设限。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '上限'}},
+         'domain_of': ['ValueRange', 'NumericRange', 'PerformanceRequirement']} })
+    unit: Optional[str] = Field(default=None, title="Unit", description="""Unit of both bounds, UCUM-like (for example a, mo, d, mm, T, [hnsf'U]).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '上下限的单位，采用类似 UCUM 的写法（如 '
+                                                         "a、mo、d、mm、T、[hnsf'U]）。"},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '单位'}},
+         'domain_of': ['NamedValue',
+                       'ValueRange',
+                       'MetricResult',
+                       'NumericRange',
+                       'Dataset']} })
+
+
+class Population(ConfiguredBaseModel):
+    """
+    The people concerned, as an age range and sexes, with free text for what these cannot say.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所涉人员，以年龄范围和性别表示；二者无法表达的内容以文字说明补充。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '人群'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/applicability',
+         'title': 'Population'})
+
+    age_range: Optional[NumericRange] = Field(default=None, title="Age range", description="""Age range, unit a (years), mo (months) or d (days).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '年龄范围，单位为 a（年）、mo（月）或 d（天）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '年龄范围'}},
+         'domain_of': ['Population']} })
+    sexes: Optional[list[Sex]] = Field(default=None, title="Sexes", description="""Sexes included.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所含的性别。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '性别'}},
+         'domain_of': ['Population']} })
+    description: Optional[str] = Field(default=None, title="Description", description="""The population in words (for example ethnicity, country, clinical setting), beside the coded fields.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '人群的文字说明（如民族、国家、临床场景），作为编码字段的补充。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
+         'domain_of': ['ComputeEnvironment',
+                       'Evidence',
+                       'CombinedAlgorithm',
+                       'ModelStructure',
+                       'Flowchart',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'Compression',
+                       'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
+                       'PretrainingTask',
+                       'IntendedTask',
+                       'RobustnessTest',
+                       'Risk',
+                       'ChangeEntry']} })
+
+
+class AcquisitionDevice(ConfiguredBaseModel):
+    """
+    A device that acquired (or may acquire) the images or signals.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '采集（或可用于采集）图像或信号的设备。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集设备'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/applicability',
+         'title': 'Acquisition device'})
+
+    manufacturer: Optional[str] = Field(default=None, title="Manufacturer", description="""Manufacturer, as DICOM Manufacturer (0008,0070) names it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '制造商，与 DICOM '
+                                                         '制造商（Manufacturer，(0008,0070)）的写法一致。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '制造商'}},
+         'domain_of': ['AcquisitionSpec', 'AcquisitionDevice']} })
+    model: Optional[str] = Field(default=None, title="Model", description="""Model name, as DICOM Manufacturer's Model Name (0008,1090) names it.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '型号，与 DICOM '
+                                                         "制造商型号名称（Manufacturer's Model "
+                                                         'Name，(0008,1090)）的写法一致。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '型号'}},
+         'domain_of': ['HardwareComponent', 'AcquisitionDevice', 'VerificationResult']} })
+    modality: Optional[Modality] = Field(default=None, title="Modality", description="""Modality of the device.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '设备的模态。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模态'}},
+         'domain_of': ['InputSpec', 'AcquisitionDevice']} })
+
+
+class AcquisitionProfile(ConfiguredBaseModel):
+    """
+    Acquisition devices and settings, as ranges with units.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '采集设备和采集参数，参数以带单位的范围表示。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集条件'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/applicability',
+         'title': 'Acquisition profile'})
+
+    devices: Optional[list[AcquisitionDevice]] = Field(default=None, title="Devices", description="""Acquisition devices (manufacturer, model, modality).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '采集设备（制造商、型号、模态）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '设备'}},
+         'domain_of': ['AcquisitionProfile', 'DataDistribution']} })
+    field_strength: Optional[NumericRange] = Field(default=None, title="Field strength", description="""Magnetic field strength of MR devices, unit T.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '磁共振设备的磁场强度，单位为 T。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '场强'}},
+         'domain_of': ['AcquisitionProfile']} })
+    slice_thickness: Optional[NumericRange] = Field(default=None, title="Slice thickness", description="""Slice thickness, a length (unit mm).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '层厚，为长度（单位 mm）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '层厚'}},
+         'domain_of': ['AcquisitionProfile']} })
+    pixel_spacing: Optional[NumericRange] = Field(default=None, title="Pixel spacing", description="""In-plane pixel spacing, a length (unit mm).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '层面内像素间距，为长度（单位 mm）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '像素间距'}},
+         'domain_of': ['AcquisitionProfile']} })
+    intensity: Optional[NumericRange] = Field(default=None, title="Intensity range", description="""Range of the stored or rescaled intensities with their unit, for example [hnsf'U] for CT.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '存储值或重标定后强度的范围及其单位，例如 CT 的 '
+                                                         "[hnsf'U]。"},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '强度范围'}},
+         'domain_of': ['AcquisitionProfile']} })
+    image_size_minimum: Optional[list[int]] = Field(default=None, title="Minimum image size", description="""Smallest image size, one value per axis (voxels or pixels).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '最小图像尺寸，每个轴一个值（体素或像素数）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '最小图像尺寸'}},
+         'domain_of': ['AcquisitionProfile']} })
+    image_size_maximum: Optional[list[int]] = Field(default=None, title="Maximum image size", description="""Largest image size, one value per axis (voxels or pixels).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '最大图像尺寸，每个轴一个值（体素或像素数）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '最大图像尺寸'}},
+         'domain_of': ['AcquisitionProfile']} })
+    description: Optional[str] = Field(default=None, title="Description", description="""Acquisition conditions in words (protocols, contrast phases, ...), beside the structured fields.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '采集条件的文字说明（扫描协议、增强期相等），作为结构化字段的补充。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
+         'domain_of': ['ComputeEnvironment',
+                       'Evidence',
+                       'CombinedAlgorithm',
+                       'ModelStructure',
+                       'Flowchart',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'Compression',
+                       'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
+                       'PretrainingTask',
+                       'IntendedTask',
+                       'RobustnessTest',
+                       'Risk',
+                       'ChangeEntry']} })
+
+
 class SourceTaskData(ConfiguredBaseModel):
     """
     The pre-training task and the datasets it used.
@@ -3908,6 +5508,8 @@ class PretrainingTask(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -3995,7 +5597,11 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '计量单位'}},
-         'domain_of': ['NamedValue', 'ValueRange', 'MetricResult', 'Dataset']} })
+         'domain_of': ['NamedValue',
+                       'ValueRange',
+                       'MetricResult',
+                       'NumericRange',
+                       'Dataset']} })
     time_span_start: Optional[date] = Field(default=None, title="Collected from", description="""Date of the earliest sample.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '最早样本的日期。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集起始日期'}},
@@ -4008,6 +5614,19 @@ class Dataset(ConfiguredBaseModel):
                                                 'value': '数据集所含模态。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模态'}},
          'domain_of': ['Dataset', 'IntendedTask']} })
+    body_parts: Optional[list[BodyPart]] = Field(default=None, title="Body parts", description="""Body parts the dataset shows, as DICOM Body Part Examined defined terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '数据集所示的身体部位，使用 DICOM '
+                                                         '检查部位定义术语。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位'}},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+    body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms; never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对编码部位的文字补充，不能代替编码部位。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+    acquisition_profile: Optional[AcquisitionProfile] = Field(default=None, title="Acquisition profile", description="""Devices and acquisition settings of the source data as structured ranges, as far as known (beside the per-device acquisition entries).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '源数据的采集设备和采集参数（就已知范围）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集条件'}},
+         'domain_of': ['Dataset']} })
     distribution: Optional[DataDistribution] = Field(default=None, title="Distribution", description="""Population, disease mix, sites and devices.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '人群、疾病构成、来源机构和设备的分布。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4025,7 +5644,7 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集'}},
-         'domain_of': ['InputSpec', 'Dataset']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
     acquisition_compatibility: Optional[str] = Field(default=None, title="Acquisition-device compatibility", description="""The compatibility requirements the acquisition devices met, or, if compatibility need not be considered, the reasons why.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采集设备应满足的兼容性要求；若无需考虑兼容性要求，详述理由。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4178,8 +5797,8 @@ class DataDistribution(ConfiguredBaseModel):
          'from_schema': 'https://w3id.org/modelcard-spec/schema/data',
          'title': 'Data distribution'})
 
-    population: Optional[str] = Field(default=None, title="Population", description="""Who the samples come from (age, sex, ethnicity, country).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '样本来源人群（年龄、性别、民族、国家）。'},
+    population: Optional[Population] = Field(default=None, title="Population", description="""Who the samples come from (age range and sexes; ethnicity, country and the rest in its description).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '样本来源人群（年龄范围和性别；民族、国家等写入其说明）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '人群'}},
@@ -4197,7 +5816,7 @@ class DataDistribution(ConfiguredBaseModel):
     devices: Optional[list[CategoryCount]] = Field(default=None, title="Devices", description="""Counts per acquisition device make and model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '各采集设备厂商和型号的数量。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '设备'}},
-         'domain_of': ['DataDistribution']} })
+         'domain_of': ['AcquisitionProfile', 'DataDistribution']} })
 
 
 class CategoryCount(ConfiguredBaseModel):
@@ -5022,6 +6641,8 @@ class IntendedTask(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -5033,14 +6654,23 @@ class IntendedTask(ConfiguredBaseModel):
                                               'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模态'}},
          'domain_of': ['Dataset', 'IntendedTask']} })
-    body_parts: Optional[list[str]] = Field(default=None, title="Body parts", description="""Body parts of the target task.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '目标任务的身体部位。'},
+    body_parts: Optional[list[BodyPart]] = Field(default=None, title="Body parts", description="""Body parts of the target task, as DICOM Body Part Examined defined terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '目标任务的身体部位，使用 DICOM '
+                                                         '检查部位定义术语。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位'}},
-         'domain_of': ['InputSpec', 'IntendedTask']} })
-    target_population: Optional[str] = Field(default=None, title="Target population", description="""Population the target task concerns.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '目标任务所涉及的人群。'},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+    body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms; never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对编码部位的文字补充，不能代替编码部位。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+    target_population: Optional[Population] = Field(default=None, title="Target population", description="""Population the target task concerns (age range, sexes, and a description).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '目标任务所涉及的人群（年龄范围、性别及文字说明）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '目标人群'}},
          'domain_of': ['IntendedTask']} })
+    acquisition: Optional[AcquisitionProfile] = Field(default=None, title="Acquisition", description="""Acquisition devices and settings the target task is meant for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '目标任务所针对的采集设备和采集参数。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集条件'}},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
 
 
 class RobustnessTest(ConfiguredBaseModel):
@@ -5078,6 +6708,8 @@ class RobustnessTest(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -5124,13 +6756,13 @@ class PerformanceRequirement(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '接受下限'}},
-         'domain_of': ['ValueRange', 'PerformanceRequirement']} })
+         'domain_of': ['ValueRange', 'NumericRange', 'PerformanceRequirement']} })
     maximum: Optional[float] = Field(default=None, title="Acceptance maximum", description="""Acceptance criterion - the highest acceptable value of the metric (for a distance, an error rate or a latency).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '接受准则：该评价指标的最高可接受值（用于距离、错误率或时延等）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-09'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '接受上限'}},
-         'domain_of': ['ValueRange', 'PerformanceRequirement']} })
+         'domain_of': ['ValueRange', 'NumericRange', 'PerformanceRequirement']} })
     rationale: Optional[str] = Field(default=None, title="Rationale", description="""Why the indicator applies or not, how the criterion was set, and its trade-offs with other indicators.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该性能指标适用或不适用的理由、接受准则的确定依据，以及与其他性能指标的制约关系。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5174,6 +6806,8 @@ class Risk(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -5848,7 +7482,7 @@ class VerificationResult(ConfiguredBaseModel):
     model: AssessedFile = Field(default=..., title="Model file", description="""The model file run, with its SHA-256.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '所运行的模型文件及其 SHA-256。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型文件'}},
-         'domain_of': ['HardwareComponent', 'VerificationResult']} })
+         'domain_of': ['HardwareComponent', 'AcquisitionDevice', 'VerificationResult']} })
     examples: list[VerifiedExample] = Field(default=..., title="Examples", description="""The outcome of each declared example.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '每个声明示例的运行结果。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '示例'}},
@@ -6215,6 +7849,8 @@ class ChangeEntry(ConfiguredBaseModel):
                        'FeatureNode',
                        'Compression',
                        'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
                        'PretrainingTask',
                        'IntendedTask',
                        'RobustnessTest',
@@ -6842,6 +8478,10 @@ Explainability.model_rebuild()
 ExplanationMethod.model_rebuild()
 FactorAnalysis.model_rebuild()
 PerformanceFactor.model_rebuild()
+NumericRange.model_rebuild()
+Population.model_rebuild()
+AcquisitionDevice.model_rebuild()
+AcquisitionProfile.model_rebuild()
 SourceTaskData.model_rebuild()
 PretrainingTask.model_rebuild()
 Dataset.model_rebuild()
