@@ -25,7 +25,6 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..spec import pointers
 from ..spec.diagnostics import CardLoadError, DiagnosticError, diagnostic
@@ -50,12 +49,12 @@ register(Check("fit.profile", "error", "The intended-use profile can be read and
 register(Check("fit.finding", "info", "What the card states about a dimension of the intended use",
                "模型卡关于预期用途某一维度的说明",
                {"values-covered": ("{dimension}: the card states {stated}, which includes {asked}",
-                                   "{dimension_zh}：模型卡写明 {stated}，包含 {asked}"),
+                                   "{dimension_zh}：模型卡写明{stated_zh}，包含{asked_zh}"),
                 "values-partly": ("{dimension}: the card states {stated}; it includes {covered} but not {missing}",
-                                  "{dimension_zh}：模型卡写明 {stated}；包含 {covered}，不包含 {missing}"),
+                                  "{dimension_zh}：模型卡写明{stated_zh}；包含{covered_zh}，不包含{missing_zh}"),
                 "values-not": ("{dimension}: the card states {stated}, which does not include {missing} "
                                "(profile field {field})",
-                               "{dimension_zh}：模型卡写明 {stated}，不包含 {missing}（概况字段 {field}）"),
+                               "{dimension_zh}：模型卡写明{stated_zh}，不包含{missing_zh}（概况字段 {field}）"),
                 "not-stated": ("{dimension}: the card states nothing at {card_fields}",
                                "{dimension_zh}：模型卡在 {card_fields} 处未作说明"),
                 "range-within": ("{dimension}: {asked} lies within the card's {stated} ({pointer})",
@@ -148,7 +147,7 @@ class FitProfileError(DiagnosticError):
 
 @dataclass(frozen=True)
 class Profile:
-    file: str
+    file: str  # the path as given, as reports show it
     sha256: str
     data: dict
 
@@ -180,7 +179,7 @@ def check_profile(loaded: LoadedCard, where: str) -> Profile:
             line, column = loaded.locate(pointer)
             raise FitProfileError("range-order", where, path=pointer, line=line, column=column, pointer=pointer,
                                   minimum=lo, maximum=hi)
-    return Profile(Path(where).name, loaded.sha256, loaded.data)
+    return Profile(where, loaded.sha256, loaded.data)
 
 
 def _ranges(data: dict):
@@ -354,15 +353,39 @@ def _values(dim: _Dimension, asked: list[str], places: list[tuple[str, str, list
             dim.cite(kind, pointer, values)
     covered = [v for v in asked if v in stated]
     missing = [v for v in asked if v not in stated]
+    zh = _zh_labels(dim.name)
     if not missing:
         dim.status = COVERED
-        dim.find("values-covered", stated=stated, asked=asked)
+        dim.find("values-covered", stated=stated, asked=asked, stated_zh=zh(stated), asked_zh=zh(asked))
     elif covered:
         dim.status = PARTLY
-        dim.find("values-partly", stated=stated, covered=covered, missing=missing)
+        dim.find("values-partly", stated=stated, covered=covered, missing=missing, stated_zh=zh(stated),
+                 covered_zh=zh(covered), missing_zh=zh(missing))
     else:
         dim.status = NOT_COVERED
-        dim.find("values-not", stated=stated, missing=missing)
+        dim.find("values-not", stated=stated, missing=missing, stated_zh=zh(stated), missing_zh=zh(missing))
+
+
+def _zh_labels(dimension: str):
+    """A function writing coded values of ``dimension`` in Chinese, ``标签（value）`` each, with the
+    labels of the enum that is the range of the dimension's profile field (a value the enum does not
+    have is written as it is)."""
+    index = schema_index()
+    cls, slot = "IntendedUseProfile", None
+    for part in _enum("FitDimension")[dimension]["annotations"]["profile_field"].split("."):
+        slot = index["classes"].get(cls, {}).get("slots", {}).get(part.removesuffix("[]"))
+        if slot is None:
+            break
+        cls = slot["range"]
+    values = index["enums"].get(slot["range"], {}).get("values", {}) if slot else {}
+
+    def write(codes: list[str]) -> str:
+        out = []
+        for code in codes:
+            title = _plain_zh((values.get(code) or {}).get("title_zh"))
+            out.append(f"{title}（{code}）" if title else code)
+        return "、".join(out)
+    return write
 
 
 def _range_dimension(dim: _Dimension, asked: Range, places: list[tuple[str, str, Range]], card_fields: list[str]) -> None:
@@ -448,8 +471,8 @@ def _acquisitions(card: dict):
              if isinstance(t.get("acquisition"), dict)]
     if tasks:
         return tasks, False
-    return [(kind, f"{p}/acquisition", ds["acquisition"]) for p, ds, kind in _datasets(card)
-            if isinstance(ds.get("acquisition"), dict)], True
+    return [(kind, f"{p}/acquisition_profile", ds["acquisition_profile"]) for p, ds, kind in _datasets(card)
+            if isinstance(ds.get("acquisition_profile"), dict)], True
 
 
 def _same(a, b) -> bool:
@@ -467,36 +490,42 @@ def _devices(card: dict, profile: dict, out: list) -> None:
             if isinstance(d, dict):
                 coded.append(("intended_task", f"{p}/acquisition/devices/{i}", d))
     for p, ds, kind in _datasets(card):
-        for i, d in enumerate(_list(_dict(ds.get("acquisition")).get("devices"))):
+        for i, d in enumerate(_list(_dict(ds.get("acquisition_profile")).get("devices"))):
             if isinstance(d, dict):
-                coded.append((kind, f"{p}/acquisition/devices/{i}", d))
-    texts = []  # (kind, pointer, text) of free-text manufacturers and device categories
+                coded.append((kind, f"{p}/acquisition_profile/devices/{i}", d))
+    texts = []  # (kind, pointer, text, modalities) of free-text manufacturers and device categories
     for p, spec in _inputs(card):
+        modality = [spec["modality"]] if isinstance(spec.get("modality"), str) else []
         for i, a in enumerate(_list(spec.get("acquisition"))):
             if isinstance(a, dict) and _text(a.get("manufacturer")):
-                texts.append(("input_specification", f"{p}/acquisition/{i}/manufacturer", a["manufacturer"]))
+                texts.append(("input_specification", f"{p}/acquisition/{i}/manufacturer", a["manufacturer"], modality))
     for p, ds, kind in _datasets(card):
+        modalities = _strings(ds.get("modalities"))
         for i, a in enumerate(_list(ds.get("acquisition"))):
             if isinstance(a, dict) and _text(a.get("manufacturer")):
-                texts.append((kind, f"{p}/acquisition/{i}/manufacturer", a["manufacturer"]))
+                texts.append((kind, f"{p}/acquisition/{i}/manufacturer", a["manufacturer"], modalities))
         for i, c in enumerate(_list(_dict(ds.get("distribution")).get("devices"))):
             if isinstance(c, dict) and _text(c.get("category")):
-                texts.append((kind, f"{p}/distribution/devices/{i}/category", c["category"]))
+                texts.append((kind, f"{p}/distribution/devices/{i}/category", c["category"], modalities))
     if not coded and not texts:
         dim.status = NOT_STATED
         dim.find("not-stated", card_fields=["/applicability/intended_tasks/*/acquisition/devices",
-                                            "/source_task_data/datasets/*/acquisition",
+                                            "/source_task_data/datasets/*/acquisition_profile/devices",
                                             "/input_output/inputs/*/acquisition"])
         out.append(dim)
         return
     statuses = []
     for j, device in enumerate(asked):
         name = " ".join(str(device[k]) for k in ("manufacturer", "model") if _text(device.get(k))) or f"#{j}"
-        maker, model = device.get("manufacturer"), device.get("model")
-        full = [(k, p, d) for k, p, d in coded if _same(d.get("manufacturer"), maker)
-                and (not _text(model) or _same(d.get("model"), model))]
-        same_maker = [(k, p, d) for k, p, d in coded if _same(d.get("manufacturer"), maker)]
-        in_text = [(k, p, t) for k, p, t in texts if _text(maker)
+        maker, model, modality = device.get("manufacturer"), device.get("model"), device.get("modality")
+
+        def same_modality(theirs: list) -> bool:  # a device of another modality is another device
+            return not isinstance(modality, str) or not theirs or modality in theirs
+
+        same_maker = [(k, p, d) for k, p, d in coded if _same(d.get("manufacturer"), maker)
+                      and same_modality([d["modality"]] if isinstance(d.get("modality"), str) else [])]
+        full = [(k, p, d) for k, p, d in same_maker if not _text(model) or _same(d.get("model"), model)]
+        in_text = [(k, p, t) for k, p, t, modalities in texts if _text(maker) and same_modality(modalities)
                    and re.search(rf"(?<!\w){re.escape(maker.strip())}(?!\w)", t, re.IGNORECASE)]
         if full:
             statuses.append(COVERED)
@@ -541,7 +570,7 @@ def _acquisition_ranges(card: dict, profile: dict, out: list) -> None:
         if from_data and places:
             dim.find("from-data")
         _range_dimension(dim, asked, places, [f"/applicability/intended_tasks/*/acquisition/{name}",
-                                              f"/source_task_data/datasets/*/acquisition/{name}"])
+                                              f"/source_task_data/datasets/*/acquisition_profile/{name}"])
         out.append(dim)
     smallest = [n for n in _list(acquisition.get("image_size_minimum")) if _num(n) is not None]
     largest = [n for n in _list(acquisition.get("image_size_maximum")) if _num(n) is not None]

@@ -70,23 +70,24 @@ def text(rep: dict, lang: str = "en") -> str:
     zh = lang == "zh"
     i = 1 if zh else 0
     msg = "message_zh" if zh else "message"
+    colon = "：" if zh else ": "
     out = [one_line(_heading(rep, zh)),
-           f"{_w('profile', zh)}: {one_line(rep['profile']['file'])} (SHA-256 {rep['profile']['sha256']})",
-           f"{_w('card', zh)}: {one_line(rep['card']['file'])} (SHA-256 {rep['card']['sha256']})",
-           f"{_w('verdict', zh)}: {VERDICT[rep['verdict']][i]} ({rep['verdict']})"]
+           f"{_w('profile', zh)}{colon}{one_line(rep['profile']['file'])} (SHA-256 {rep['profile']['sha256']})",
+           f"{_w('card', zh)}{colon}{one_line(rep['card']['file'])} (SHA-256 {rep['card']['sha256']})",
+           f"{_w('verdict', zh)}{colon}{VERDICT[rep['verdict']][i]} ({rep['verdict']})"]
     out += [f"  - {one_line(r[msg])}" for r in rep["reasons"]]
-    out += ["", _w("dimensions", zh) + ":"]
+    out += ["", _w("dimensions", zh) + colon.strip()]
     for d in rep["dimensions"]:
         out.append(f"  [{STATUS[d['status']][i]}] {DIMENSION[d['dimension']][i]} ({d['profile_field']}): "
                    f"{one_line(_value(d['profile_value']))}")
         out += [f"      {one_line(f[msg])}" for f in d["findings"]]
         out += [f"      <- {one_line(_evidence(e, zh))}" for e in d["evidence"]]
-    out += ["", _w("matches", zh) + ":"]
+    out += ["", _w("matches", zh) + colon.strip()]
     if not rep["text_matches"]:
         out.append("  " + _w("none", zh))
     for t in rep["text_matches"]:
         matches = ("、" if zh else ", ").join(_match(m, zh) for m in t["matches"])
-        out.append(f"  {LISTS[t['list']][i]} {t['pointer']}: {one_line(t['text'])} ({matches})")
+        out.append(f"  {LISTS[t['list']][i]} {t['pointer']}{colon}{one_line(t['text'])} ({matches})")
     out += ["", _w("scope", zh)]
     return terminal("\n".join(out) + "\n")
 
