@@ -168,7 +168,7 @@ def test_a_unit_mismatch_is_not_comparable_and_said_so():
     assert dim["status"] == "not_comparable"
     assert dim["findings"][0]["message"].endswith("are in units that cannot be compared")
     assert rep["verdict"] == "fits_partly"
-    assert any("cannot be compared" in r["message"] for r in rep["reasons"])
+    assert any(r["message"].startswith("not comparable, the units differ: Slice thickness") for r in rep["reasons"])
 
 
 def test_an_open_card_range_covers_and_a_disjoint_range_does_not():
@@ -188,7 +188,8 @@ def test_an_age_range_from_the_datasets_when_the_intended_tasks_give_none():
     assert dim["status"] == "covered"
     assert dim["evidence"][0] == {"kind": "source_data", "pointer": "/source_task_data/datasets/0/distribution/population/age_range",
                                   "value": {"minimum": 40.0, "maximum": 75.0, "unit": "a"}}
-    assert dim["findings"][0]["message"].startswith("Population: age: the card's intended tasks do not state it")
+    assert dim["findings"][0]["message"].startswith("Population: age: the card's intended tasks do not state it; what its "
+                                                    "datasets state")
 
 
 def test_devices_hardware_and_inputs():

@@ -69,9 +69,9 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
                                "{dimension_zh}：{asked} 与模型卡的 {stated}（{pointer}）单位不同，无法比较"),
                 "range-axes": ("{dimension}: the profile gives {asked} axes, the card {stated} ({pointer})",
                                "{dimension_zh}：概况给出 {asked} 个轴，模型卡给出 {stated} 个（{pointer}）"),
-                "from-data": ("{dimension}: the card's intended tasks do not state it; the datasets' populations and "
-                              "acquisition are used instead",
-                              "{dimension_zh}：模型卡的预期目标任务未写明该项，改用数据集的人群和采集情况"),
+                "from-data": ("{dimension}: the card's intended tasks do not state it; what its datasets state (their "
+                              "distribution or acquisition) is used instead",
+                              "{dimension_zh}：模型卡的预期目标任务未写明该项，改用其数据集的相应内容（数据分布或采集情况）"),
                 "no-input": ("{dimension}: the card has no input specification for node {node}",
                              "{dimension_zh}：模型卡没有节点 {node} 的输入规格"),
                 "device-covered": ("{dimension}: {asked} is listed by the card ({pointer})",
@@ -100,13 +100,13 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
 
 # The reasons of the verdict.
 register(Check("fit.verdict", "info", "Why the intended use fits the card or not", "预期用途是否适用的理由",
-               {"not-covered": ("{dimension} is not covered by the card (profile field {field})",
+               {"not-covered": ("not covered by the card: {dimension} (profile field {field})",
                                 "模型卡未覆盖{dimension_zh}（概况字段 {field}）"),
-                "partly": ("{dimension} is covered only in part (profile field {field})",
+                "partly": ("covered only in part: {dimension} (profile field {field})",
                            "{dimension_zh}仅部分覆盖（概况字段 {field}）"),
                 "not-stated": ("the card does not state {dimension} (profile field {field}); not taken as covered",
                                "模型卡未写明{dimension_zh}（概况字段 {field}）；不视为覆盖"),
-                "not-comparable": ("{dimension} cannot be compared: the units differ (profile field {field})",
+                "not-comparable": ("not comparable, the units differ: {dimension} (profile field {field})",
                                    "{dimension_zh}无法比较：单位不同（概况字段 {field}）"),
                 "core-not-stated": ("the card does not state {dimension} (profile field {field}), so the fit cannot "
                                     "be judged",
