@@ -135,6 +135,12 @@ MUTATIONS = {
                                      if "MCS-LC-05" not in (e.get("supports") or [])]), "MCS-LC-05", "warning"),
     "processing.tool": (ct, lambda d: d["source_task_data"]["datasets"][0]["preprocessing"][0]["tool"]
                         .pop("runtime_environment"), "MCS-SD-06", "error"),
+    "range.order": (cxr, lambda d: d["source_task_data"]["datasets"][2]["distribution"]["population"]["age_range"]
+                    .update(minimum=95), "MCS-SD-03", "error"),
+    "range.unit": (cxr, lambda d: d["source_task_data"]["datasets"][2]["distribution"]["population"]["age_range"]
+                   .update(unit="years"), "MCS-SD-03", "error"),
+    "body-parts.coded": (cxr, lambda d: d["applicability"]["intended_tasks"][1].update(body_part_notes=["Chest"]),
+                         "MCS-AP-01", "info"),
 }
 
 

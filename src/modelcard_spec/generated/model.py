@@ -5060,6 +5060,8 @@ class InputSpec(ConfiguredBaseModel):
     body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms (for example a finer region or a term DICOM does not define); never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对编码部位的文字补充（如更细的区域或 DICOM '
                                                          '未定义的术语），不能代替编码部位。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
          'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     file_format: Optional[DataFormat] = Field(default=None, title="Data format", description="""Format of the data before preprocessing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -5815,14 +5817,20 @@ class Dataset(ConfiguredBaseModel):
     body_parts: Optional[list[BodyPart]] = Field(default=None, title="Body parts", description="""Body parts the dataset shows, as DICOM Body Part Examined defined terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集所示的身体部位，使用 DICOM '
                                                          '检查部位定义术语。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位'}},
          'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms; never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对编码部位的文字补充，不能代替编码部位。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
          'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     acquisition_profile: Optional[AcquisitionProfile] = Field(default=None, title="Acquisition profile", description="""Devices and acquisition settings of the source data as structured ranges, as far as known (beside the per-device acquisition entries).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '源数据的采集设备和采集参数（就已知范围）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集条件'}},
          'domain_of': ['Dataset']} })
     distribution: Optional[DataDistribution] = Field(default=None, title="Distribution", description="""Population, disease mix, sites and devices.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
@@ -6857,18 +6865,26 @@ class IntendedTask(ConfiguredBaseModel):
     body_parts: Optional[list[BodyPart]] = Field(default=None, title="Body parts", description="""Body parts of the target task, as DICOM Body Part Examined defined terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务的身体部位，使用 DICOM '
                                                          '检查部位定义术语。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位'}},
          'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms; never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对编码部位的文字补充，不能代替编码部位。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
          'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     target_population: Optional[Population] = Field(default=None, title="Target population", description="""Population the target task concerns (age range, sexes, and a description).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务所涉及的人群（年龄范围、性别及文字说明）。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '目标人群'}},
          'domain_of': ['IntendedTask']} })
     acquisition: Optional[AcquisitionProfile] = Field(default=None, title="Acquisition", description="""Acquisition devices and settings the target task is meant for.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务所针对的采集设备和采集参数。'},
+                         'mcs:requirements': {'tag': 'mcs:requirements',
+                                              'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集条件'}},
          'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
 

@@ -25,7 +25,9 @@ def _enum_text(enum: str, value) -> str:
     meta = schema_index()["enums"][enum]["values"].get(str(value))
     if not meta:
         return str(value)
-    return f"{meta['title']} / {meta['title_zh']}" if meta.get("title_zh") else meta["title"]
+    text = f"{meta['title']} / {meta['title_zh']}" if meta.get("title_zh") else meta["title"]
+    # A code of a published vocabulary (DICOM's upper-case defined terms) is shown too: it is what is compared.
+    return f"{text} ({value})" if str(value).isupper() else text
 
 
 def _scalar(slot: dict, value) -> str:
@@ -36,11 +38,45 @@ def _scalar(slot: dict, value) -> str:
     return str(value)
 
 
+def _number(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _compact(cls: str, value) -> str | None:
+    """A range ("18–92 a", "≥ 50 a") or a population (its age range, sexes and description) in one
+    line; None for any other class or a value that is not an object."""
+    if not isinstance(value, dict):
+        return None
+    if cls == "NumericRange":
+        low, high, unit = value.get("minimum"), value.get("maximum"), value.get("unit")
+        low, high = (None if v is None else _number(v) for v in (low, high))
+        text = (f"{low}–{high}" if low is not None and high is not None else f"≥ {low}" if low is not None
+                else f"≤ {high}" if high is not None else "")
+        return f"{text} {unit}".strip() if unit is not None else text
+    if cls == "Population":
+        slots = schema_index()["classes"][cls]["slots"]
+        parts = []
+        for name in schema_index()["classes"][cls]["slot_order"]:
+            item = value.get(name)
+            if item in (None, "", [], {}):
+                continue
+            slot = slots[name]
+            if slot["kind"] == "class":
+                parts.append(f"{_label(slot)}: {_compact(slot['range'], item) or ''}")
+            elif isinstance(item, list):
+                parts.append(", ".join(_scalar(slot, x) for x in item))
+            else:
+                parts.append(_scalar(slot, item))
+        return "; ".join(parts)
+    return None
+
+
 def _is_flat(cls: str, items: list) -> bool:
     slots = schema_index()["classes"][cls]["slots"]
     return all(isinstance(i, dict) for i in items) and all(
         not (slots.get(k, {}).get("kind") == "class" and slots[k]["inlined"]) and not isinstance(v, (dict, list))
         or (isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v))
+        or (k in slots and _compact(slots[k]["range"], v) is not None)
         for i in items for k, v in i.items())
 
 
@@ -84,7 +120,9 @@ def _blocks(cls: str, data: dict, depth: int, where: tuple = (), known: dict | N
             continue
         slot, value = meta["slots"][name], data[name]
         mark = origin_text((*where, name), known)
-        if slot["kind"] == "class" and slot["inlined"]:
+        if slot["kind"] == "class" and slot["inlined"] and _compact(slot["range"], value) is not None:
+            pairs.append((_label(slot), _compact(slot["range"], value) + mark))
+        elif slot["kind"] == "class" and slot["inlined"]:
             nested.append((slot, value, name))
         elif isinstance(value, list):
             pairs.append((_label(slot), "; ".join(_scalar(slot, v) + origin_text((*where, name, str(i)), known)
@@ -107,8 +145,9 @@ def _blocks(cls: str, data: dict, depth: int, where: tuple = (), known: dict | N
                     for c in cols:
                         cell = v.get(c)
                         s = classes[rng]["slots"][c]
-                        row.append("" if cell is None else ("; ".join(_scalar(s, x) for x in cell) if isinstance(cell, list)
-                                   else _scalar(s, cell)) + origin_text((*where, name, str(i), c), known))
+                        text = (_compact(s["range"], cell) if isinstance(cell, dict)
+                                else "; ".join(_scalar(s, x) for x in cell) if isinstance(cell, list) else _scalar(s, cell))
+                        row.append("" if cell is None else (text or "") + origin_text((*where, name, str(i), c), known))
                     rows.append(row)
                 yield ("table", headers, rows)
             else:

@@ -25,8 +25,19 @@ def _comment(slot: dict, lang: str) -> str:
 def _enum_hint(slot: dict, lang: str) -> str | None:
     if slot["kind"] != "enum":
         return None
-    values = schema_index()["enums"][slot["range"]]["values"]
+    enum = schema_index()["enums"][slot["range"]]
+    values = list(enum["values"])
+    if len(values) > _LISTED:  # a published vocabulary (DICOM body parts): a few values and where the rest are
+        shown = ", ".join([v for v in _EXAMPLES if v in enum["values"]] or values[:5])
+        if lang == "zh":
+            return f"取值：{enum['title_zh'] or enum['title']}，共 {len(values)} 个（如 {shown}；全部取值见规范）"
+        return f"one of the {len(values)} values of {enum['title']} (e.g. {shown}; all of them in the schema)"
     return ("取值：" if lang == "zh" else "one of: ") + ", ".join(values)
+
+
+# An enum longer than this is a published vocabulary: the template names a few of its values, not all.
+_LISTED = 60
+_EXAMPLES = ("CHEST", "ABDOMEN", "HEAD", "BREAST", "WHOLEBODY")
 
 
 def _emit(cls: str, indent: int, lang: str, out: list[str], first_prefix: str = "") -> None:

@@ -141,3 +141,91 @@ def performance_criterion(ctx: Context):
         elif not (isinstance(req.get("rationale"), str) and req["rationale"].strip()):
             yield found(f"{_REQUIREMENTS}/{i}/acceptance_metric", "nothing", aspect=as_text(req.get("aspect")),
                         field=_ASPECT)
+
+
+# ---------------------------------------------------------------- coded applicability (ranges, units, body parts)
+
+def _requirement_at(ptr: str) -> str:
+    """The requirement a structured applicability statement at ``ptr`` serves, by the card area it is in."""
+    if ptr.startswith("/input_output/"):
+        return "MCS-IO-01"
+    if ptr.startswith("/source_task_data/"):
+        return "MCS-SD-04" if any(t == "acquisition_profile" for t in ptr.split("/")) else "MCS-SD-03"
+    return "MCS-AP-01"
+
+
+def _card_path(ptr: str) -> str:
+    """The card path (``a.b[].c``) of the field at a JSON Pointer into the card."""
+    from ...spec.pointers import is_index, tokens
+
+    return ".".join("[]" if is_index(t) else t for t in tokens(ptr)).replace(".[]", "[]")
+
+
+@rule("range.order", ("MCS-AP-01", "MCS-SD-03", "MCS-SD-04"), "error",
+      "A range's minimum does not exceed its maximum", "范围的下限不大于上限",
+      messages={"": ("the minimum {minimum} of {field} exceeds its maximum {maximum}",
+                     "{field}的下限 {minimum} 大于上限 {maximum}")},
+      labels={"field": "field"})
+def range_order(ctx: Context):
+    for ptr, r in ctx.instances("NumericRange"):
+        low, high = r.get("minimum"), r.get("maximum")
+        if is_number(low) and is_number(high) and low > high:
+            yield found(f"{ptr}/minimum", requirement=_requirement_at(ptr), minimum=low, maximum=high,
+                        field=_card_path(ptr))
+
+
+def _has_bound(r) -> bool:
+    return isinstance(r, dict) and (is_number(r.get("minimum")) or is_number(r.get("maximum")))
+
+
+@rule("range.unit", ("MCS-AP-01", "MCS-SD-03", "MCS-SD-04"), "error",
+      "Ages and lengths are given in units of their kind", "年龄和长度以相应的单位给出",
+      messages={
+          "age": ("the unit {unit} of {field} is not an age unit (one of {units}: years, months, days)",
+                  "{field}的单位 {unit} 不是年龄单位（应为 {units} 之一，即年、月、天）"),
+          "age-missing": ("{field} has bounds but no unit (one of {units}: years, months, days)",
+                          "{field}给出了上下限但没有单位（应为 {units} 之一，即年、月、天）"),
+          "length": ("the unit {unit} of {field} is not a length (one of {units})",
+                     "{field}的单位 {unit} 不是长度单位（应为 {units} 之一）"),
+          "length-missing": ("{field} has bounds but no unit (a length: one of {units})",
+                             "{field}给出了上下限但没有单位（应为长度单位 {units} 之一）"),
+      },
+      labels={"field": "field"})
+def range_unit(ctx: Context):
+    from ...spec.vocabulary import AGE_UNITS, LENGTH_UNITS
+
+    checked = [(ptr, pop.get("age_range"), f"{ptr}/age_range", "age", AGE_UNITS)
+               for ptr, pop in ctx.instances("Population")]
+    checked += [(ptr, profile.get(key), f"{ptr}/{key}", "length", LENGTH_UNITS)
+                for ptr, profile in ctx.instances("AcquisitionProfile") for key in ("slice_thickness", "pixel_spacing")]
+    for ptr, r, at, kind, units in checked:
+        if not _has_bound(r):
+            continue
+        unit = r.get("unit")
+        if unit is None:
+            yield found(at, f"{kind}-missing", requirement=_requirement_at(ptr), field=_card_path(at), units=list(units))
+        elif unit not in units:
+            yield found(f"{at}/unit", kind, requirement=_requirement_at(ptr), field=_card_path(at), unit=as_text(unit),
+                        units=list(units))
+
+
+@rule("body-parts.coded", ("MCS-AP-01", "MCS-IO-01", "MCS-SD-03"), "info",
+      "Body parts that DICOM defines are coded, not written as notes", "DICOM 已定义的部位以编码给出，而非写作补充说明",
+      messages={"": ("the note '{note}' is the DICOM Body Part Examined term {term} ({meaning}): give it in {field} "
+                     "(the notes are for what the codes cannot say)",
+                     "补充说明“{note}”即 DICOM 检查部位术语 {term}（代码含义 {meaning}）：宜在{field}中以编码给出（补充说明用于编码无法表达的内容）")},
+      labels={"term": "value:field", "field": "field"})
+def body_parts_coded(ctx: Context):
+    from ...spec.vocabulary import body_part_term
+
+    index = schema_index()
+    holders = [name for name, cls in index["classes"].items() if "body_part_notes" in cls["slots"]]
+    values = index["enums"]["BodyPart"]["values"]
+    for cls in holders:
+        for ptr, obj in ctx.instances(cls):
+            notes = obj.get("body_part_notes")
+            for i, note in enumerate(notes if isinstance(notes, list) else []):
+                term = body_part_term(note)
+                if term:
+                    yield found(f"{ptr}/body_part_notes/{i}", requirement=_requirement_at(ptr), note=note, term=term,
+                                meaning=values[term]["title"], field=_card_path(f"{ptr}/body_parts"))
