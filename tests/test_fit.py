@@ -284,7 +284,7 @@ def test_a_hostile_profile_through_the_command_line(tmp_path, capsys):
     path = _write(tmp_path, VALID.replace("modalities: [ct]", "modalities: {a: 1}"))
     assert cli.main(["fit", str(CT_CARD), "--use", path]) == 2
     err = capsys.readouterr().err
-    assert f"{path}:4:" in err and "错误：预期用途概况在 /modalities 处无效" in err
+    assert f"{path}:4:" in err and "错误：预期用途文件在 /modalities 处无效" in err
     assert cli.main(["fit", str(CT_CARD), "--use", str(tmp_path / "missing.yaml")]) == 2
     assert cli.main(["fit", str(tmp_path / "missing.yaml"), "--use", str(CT_PROFILE)]) == 2
 

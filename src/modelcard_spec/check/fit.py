@@ -34,13 +34,13 @@ from .loading import LoadedCard, read_card
 from .structural import document_validator
 
 register(Check("fit.profile", "error", "The intended-use profile can be read and is valid",
-               "预期用途概况可以读取且有效",
-               {"unreadable": ("the intended-use profile cannot be read: {detail}", "预期用途概况无法读取：{detail_zh}"),
+               "预期用途文件可以读取且有效",
+               {"unreadable": ("the intended-use profile cannot be read: {detail}", "预期用途文件无法读取：{detail_zh}"),
                 "invalid": ("the intended-use profile is not valid at {pointer}: {detail} ({count} problem(s) in all)",
-                            "预期用途概况在 {pointer} 处无效：{detail}（共 {count} 处问题）"),
+                            "预期用途文件在 {pointer} 处无效：{detail}（共 {count} 处问题）"),
                 "range-order": ("the intended-use profile's range at {pointer} has a minimum {minimum} above its "
                                 "maximum {maximum}",
-                                "预期用途概况在 {pointer} 处的范围最小值 {minimum} 大于最大值 {maximum}")},
+                                "预期用途文件在 {pointer} 处的范围最小值 {minimum} 大于最大值 {maximum}")},
                scope="command"))
 
 # The findings behind each dimension's status. Parameters: ``dimension`` (its English title; the
@@ -54,7 +54,7 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
                                   "{dimension_zh}：模型卡写明{stated_zh}；包含{covered_zh}，不包含{missing_zh}"),
                 "values-not": ("{dimension}: the card states {stated}, which does not include {missing} "
                                "(profile field {field})",
-                               "{dimension_zh}：模型卡写明{stated_zh}，不包含{missing_zh}（概况字段 {field}）"),
+                               "{dimension_zh}：模型卡写明{stated_zh}，不包含{missing_zh}（预期用途文件字段 {field}）"),
                 "not-stated": ("{dimension}: the card states nothing at {card_fields}",
                                "{dimension_zh}：模型卡在 {card_fields} 处未作说明"),
                 "range-within": ("{dimension}: {asked} lies within the card's {stated} ({pointer})",
@@ -63,12 +63,12 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
                                   "{dimension_zh}：{asked} 与模型卡的 {stated} 仅部分重叠（{pointer}）"),
                 "range-disjoint": ("{dimension}: {asked} lies outside the card's {stated} ({pointer}; profile "
                                    "field {field})",
-                                   "{dimension_zh}：{asked} 位于模型卡的 {stated} 之外（{pointer}；概况字段 {field}）"),
+                                   "{dimension_zh}：{asked} 位于模型卡的 {stated} 之外（{pointer}；预期用途文件字段 {field}）"),
                 "range-unit": ("{dimension}: {asked} and the card's {stated} ({pointer}) are in units that cannot be "
                                "compared",
                                "{dimension_zh}：{asked} 与模型卡的 {stated}（{pointer}）单位不同，无法比较"),
                 "range-axes": ("{dimension}: the profile gives {asked} axes, the card {stated} ({pointer})",
-                               "{dimension_zh}：概况给出 {asked} 个轴，模型卡给出 {stated} 个（{pointer}）"),
+                               "{dimension_zh}：预期用途文件给出 {asked} 个轴，模型卡给出 {stated} 个（{pointer}）"),
                 "from-data": ("{dimension}: the card's intended tasks do not state it; what its datasets state (their "
                               "distribution or acquisition) is used instead",
                               "{dimension_zh}：模型卡的预期目标任务未写明该项，改用其数据集的相应内容（数据分布或采集情况）"),
@@ -81,19 +81,19 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
                 "device-text": ("{dimension}: the card names the manufacturer of {asked} in free text only ({pointer})",
                                 "{dimension_zh}：模型卡仅以自由文本提及 {asked} 的制造商（{pointer}）"),
                 "device-missing": ("{dimension}: the card lists no device of {asked} (profile field {field})",
-                                   "{dimension_zh}：模型卡未列出 {asked} 的设备（概况字段 {field}）"),
+                                   "{dimension_zh}：模型卡未列出 {asked} 的设备（预期用途文件字段 {field}）"),
                 "hardware-covered": ("{dimension}: the card's runtime environment has a {kind} with {stated} GB; the "
                                      "profile's has {asked} GB ({pointer})",
-                                     "{dimension_zh}：模型卡运行环境中的 {kind} 内存为 {stated} GB，概况为 {asked} GB（{pointer}）"),
+                                     "{dimension_zh}：模型卡运行环境中的 {kind} 内存为 {stated} GB，预期用途文件为 {asked} GB（{pointer}）"),
                 "hardware-less": ("{dimension}: the profile's {kind} has {asked} GB, less than the {stated} GB of the "
                                   "card's runtime environment ({pointer}; profile field {field})",
-                                  "{dimension_zh}：概况中 {kind} 的内存为 {asked} GB，少于模型卡运行环境的 {stated} GB"
-                                  "（{pointer}；概况字段 {field}）"),
+                                  "{dimension_zh}：预期用途文件中 {kind} 的内存为 {asked} GB，少于模型卡运行环境的 {stated} GB"
+                                  "（{pointer}；预期用途文件字段 {field}）"),
                 "hardware-unsized": ("{dimension}: the card's runtime environment has a {kind}, but the memory of it or "
                                      "of the profile's is not stated ({pointer})",
-                                     "{dimension_zh}：模型卡运行环境中有 {kind}，但其内存或概况中的内存未写明（{pointer}）"),
+                                     "{dimension_zh}：模型卡运行环境中有 {kind}，但其内存或预期用途文件中的内存未写明（{pointer}）"),
                 "hardware-kind": ("{dimension}: the card's runtime environment has no {kind} (profile field {field})",
-                                  "{dimension_zh}：模型卡运行环境中没有 {kind}（概况字段 {field}）"),
+                                  "{dimension_zh}：模型卡运行环境中没有 {kind}（预期用途文件字段 {field}）"),
                 "subgroups": ("{dimension}: {count} subgroup result(s) of the card name {asked} in their subgroup",
                               "{dimension_zh}：模型卡有 {count} 项亚组结果在亚组名称中提及 {asked}")},
                scope="fragment"))
@@ -101,20 +101,20 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
 # The reasons of the verdict.
 register(Check("fit.verdict", "info", "Why the intended use fits the card or not", "预期用途是否适用的理由",
                {"not-covered": ("not covered by the card: {dimension} (profile field {field})",
-                                "模型卡未覆盖{dimension_zh}（概况字段 {field}）"),
+                                "模型卡未覆盖{dimension_zh}（预期用途文件字段 {field}）"),
                 "partly": ("covered only in part: {dimension} (profile field {field})",
-                           "{dimension_zh}仅部分覆盖（概况字段 {field}）"),
+                           "{dimension_zh}仅部分覆盖（预期用途文件字段 {field}）"),
                 "not-stated": ("the card does not state {dimension} (profile field {field}); not taken as covered",
-                               "模型卡未写明{dimension_zh}（概况字段 {field}）；不视为覆盖"),
+                               "模型卡未写明{dimension_zh}（预期用途文件字段 {field}）；不视为覆盖"),
                 "not-comparable": ("not comparable, the units differ: {dimension} (profile field {field})",
-                                   "{dimension_zh}无法比较：单位不同（概况字段 {field}）"),
+                                   "{dimension_zh}无法比较：单位不同（预期用途文件字段 {field}）"),
                 "core-not-stated": ("the card does not state {dimension} (profile field {field}), so the fit cannot "
                                     "be judged",
-                                    "模型卡未写明{dimension_zh}（概况字段 {field}），无法判定是否适用"),
+                                    "模型卡未写明{dimension_zh}（预期用途文件字段 {field}），无法判定是否适用"),
                 "all-covered": ("every dimension the profile states ({count}) is covered by the card",
-                                "概况写明的全部 {count} 个维度均在模型卡的覆盖范围内"),
+                                "预期用途文件写明的全部 {count} 个维度均在模型卡的覆盖范围内"),
                 "nothing-asked": ("the profile states no dimension the check can compare",
-                                  "概况未写明可供核对的维度")},
+                                  "预期用途文件未写明可供核对的维度")},
                scope="fragment"))
 
 COVERED, PARTLY, NOT_COVERED, NOT_STATED, NOT_COMPARABLE = (

@@ -7770,17 +7770,17 @@ class IntendedUseProfile(ConfiguredBaseModel):
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '医疗器械生产企业拟将预训练模型用于何种用途，以模型卡的编码术语表述，以便对照模型卡声明的适用性进行核对。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途概况'}},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途文件'}},
          'class_uri': 'mcs:IntendedUseProfile',
          'from_schema': 'https://w3id.org/modelcard-spec/schema/intended_use',
          'title': 'Intended-use profile'})
 
     identifier: str = Field(default=..., title="Identifier", description="""Identifier of the profile, for example the device project's name and version.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '本概况的标识，例如医疗器械项目的名称和版本。'},
+                                                'value': '本预期用途文件的标识，例如医疗器械项目的名称和版本。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标识'}},
          'domain_of': ['IntendedUseProfile', 'ModelCard']} })
     title: str = Field(default=..., title="Title", description="""Title of the profile, for example the device and its intended use in a few words.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '本概况的标题，例如以简短文字说明医疗器械及其预期用途。'},
+                                                'value': '本预期用途文件的标题，例如以简短文字说明医疗器械及其预期用途。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标题'}},
          'domain_of': ['Evidence',
                        'SourceDocument',
@@ -7841,7 +7841,7 @@ class IntendedUseProfile(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署'}},
          'domain_of': ['IntendedUseProfile', 'Lifecycle']} })
     search_terms: Optional[list[str]] = Field(default=None, title="Search terms", description="""Further words (any language) to look for in the card's unsupported uses, cautioned uses and warnings, besides the labels and codes of the profile's coded values.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '除本概况编码值的标签和代码外，在模型卡的禁用场景、慎用场景和警示提示中查找的其他词语（任何语言）。'},
+                                                'value': '除本预期用途文件编码值的标签和代码外，在模型卡的禁用场景、慎用场景和警示提示中查找的其他词语（任何语言）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '检索词'}},
          'domain_of': ['IntendedUseProfile']} })
 

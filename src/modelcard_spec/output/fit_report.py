@@ -29,17 +29,17 @@ LISTS = {name: (slot["title"], slot["title_zh"]) for name, slot in
          schema_index()["classes"]["Applicability"]["slots"].items()
          if name in ("unsupported_uses", "cautioned_uses", "warnings")}
 # The words of the report itself (English, Chinese).
-WORDS = {"title": ("Intended-use check", "预期用途核对"), "profile": ("Intended-use profile", "预期用途概况"),
+WORDS = {"title": ("Intended-use check", "预期用途核对"), "profile": ("Intended-use profile", "预期用途文件"),
          "card": ("Card", "模型卡"), "verdict": ("Verdict", "结论"), "reasons": ("Reasons", "理由"),
          "dimensions": ("Dimensions", "核对维度"), "dimension": ("Dimension", "维度"), "status": ("Status", "状态"),
-         "field": ("Profile field", "概况字段"), "evidence": ("Card evidence", "模型卡证据"),
+         "field": ("Profile field", "预期用途文件字段"), "evidence": ("Card evidence", "模型卡证据"),
          "findings": ("Findings", "说明"), "matches": ("Uses and warnings of the card that mention the profile",
-                                                       "模型卡中提及本概况的使用场景和警示提示"),
+                                                       "模型卡中提及本预期用途文件的使用场景和警示提示"),
          "none": ("None.", "无。"), "tool": ("Tool", "工具"),
          "scope": ("This check compares the profile with what the card declares and reports; it does not validate "
                    "the card (run validate) and is no statement about the device's own performance. Uses and "
                    "warnings are matched by their text: read them.",
-                   "本核对将概况与模型卡的声明和报告内容进行比较；不校验模型卡本身（请运行 validate），也不说明医疗器械自身的性能。"
+                   "本核对将预期用途文件与模型卡的声明和报告内容进行比较；不校验模型卡本身（请运行 validate），也不说明医疗器械自身的性能。"
                    "使用场景和警示提示按文本匹配，请逐条阅读。")}
 
 
