@@ -9,6 +9,7 @@ Artifacts (all deterministic, byte-identical for the same schema):
                                 schema's English titles and descriptions (and of every enum value)
 * ``modelcard.schema.zh.json``  the same JSON Schema with the Chinese titles and descriptions (editors in Chinese)
 * ``catalogue.schema.json``     JSON Schema of the requirement catalogue
+* ``intended_use.schema.json``  JSON Schema of a device manufacturer's intended-use profile (``fit --use``)
 * ``model.py``                  pydantic v2 classes
 * ``modelcard.owl.ttl``         OWL ontology with zh/en language-tagged labels and definitions
 * ``modelcard.shacl.ttl``       SHACL shapes
@@ -652,6 +653,7 @@ def generate(out: Path) -> None:
     catalogue_schema = generate_json_schema(sv, version, "RequirementCatalogue", "catalogue.schema.json")
     assessment_schema = generate_json_schema(sv, version, "AssessmentRecord", "assessment.schema.json")
     verification_schema = generate_json_schema(sv, version, "VerificationResult", "verification.schema.json")
+    intended_use_schema = generate_json_schema(sv, version, "IntendedUseProfile", "intended_use.schema.json")
     index = build_index(sv, version)
 
     for lang, file_name in CARD_SCHEMA_FILES.items():
@@ -659,6 +661,7 @@ def generate(out: Path) -> None:
     _dump_json(out / "catalogue.schema.json", catalogue_schema)
     _dump_json(out / "assessment.schema.json", assessment_schema)
     _dump_json(out / "verification.schema.json", verification_schema)
+    _dump_json(out / "intended_use.schema.json", intended_use_schema)
     _dump_json(out / "schema_index.json", index)
     _dump_json(out / "catalogue.json", build_catalogue(catalogue_schema, index))
     _dump_json(out / "modelcard.context.jsonld", generate_context())

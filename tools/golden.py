@@ -2,7 +2,7 @@
 
 The restructuring of the package (issue "One house by data flow") must not change what the tool
 prints. This script runs each command of :data:`CASES` — every output format of validate, report,
-render, export, inspect, import, diff, requirements, rules and init, in English and Chinese where the
+render, export, inspect, import, diff, requirements, rules, init and fit, in English and Chinese where the
 command has a language — in this process (the command line's own ``main()``, with the
 repository as the working folder, so that paths in the outputs are relative), and writes what it
 printed to ``tests/golden/``: ``NAME.out`` (standard output), ``NAME.err`` (standard error, when
@@ -58,6 +58,12 @@ def _cases() -> dict[str, list[str]]:
             cases[f"export-{name}-{fmt}"] = ["export", card, "--to", fmt]
             cases[f"export-{name}-{fmt}-no-assessment"] = ["export", card, "--to", fmt, "--no-assessment"]
         cases[f"export-{name}-cyclonedx"] = ["export", card, "--to", "cyclonedx"]
+    for profile in sorted((ROOT / "examples" / "intended-use").glob("*.yaml")):
+        for fmt in ("text", "json", "md", "html"):
+            for lang in LANGS if fmt != "json" else ("en",):
+                cases[f"fit-{profile.stem}-{fmt}-{lang}"] = ["fit", cards["ct-foundation-encoder"], "--use",
+                                                              profile.relative_to(ROOT).as_posix(), "--format", fmt,
+                                                              "--lang", lang]
     cases["validate-wdbc-cytology-mlp-model"] = ["validate", cards["wdbc-cytology-mlp"], "--model", MODEL, "--format", "json"]
     for fmt in ("yaml", "json"):
         cases[f"inspect-wdbc-onnx-{fmt}"] = ["inspect", MODEL, "--format", fmt]

@@ -7,13 +7,16 @@ Library entry point::
     report.valid, report.to_dict()
     result = modelcard_spec.diff("releases/1.1.0.card.yaml", "card.yaml")
     result.proposal, result.driver, result.valid, result.to_dict()
+    result = modelcard_spec.fit("examples/ct-foundation-encoder/card.yaml",
+                                "examples/intended-use/ct-abdominal-organ-segmentation.yaml")
+    result["verdict"], result["dimensions"]
 
 The package never imports LinkML at run time: it reads the artifacts generated from ``schema/``.
 """
 
 from .spec.version import __version__
 
-__all__ = ["__version__", "diff", "validate"]
+__all__ = ["__version__", "diff", "fit", "validate"]
 
 
 def validate(paths, **kwargs):
@@ -29,3 +32,13 @@ def diff(old, new):
     from .check.diff import diff as _diff
 
     return _diff(old, new)
+
+
+def fit(card, use):
+    """Check the intended-use profile at ``use`` against the card at ``card``: the result as a dict
+    (verdict, its reasons, each dimension's status with the card's evidence, the uses and warnings
+    that mention the profile). Raises a ``DiagnosticError`` if either file cannot be read or the
+    profile is not valid."""
+    from .check.fit import fit_files
+
+    return fit_files(str(card), str(use))

@@ -1,6 +1,8 @@
 """The ``modelcard-spec`` command line.
 
 Exit codes: 0 every card conforms; 1 a card has errors; 2 unreadable input or a usage error.
+``fit``: 0 the intended use fits the card; 1 it fits only partly, does not fit, or cannot be judged;
+2 the card or the profile cannot be read or the profile is not valid, or a usage error.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ FORCE_HELP = ("replace an existing output file (never an input of the command, n
 # carries both languages; SHACL, the JSON-LD context and the records' schemas are printed as shipped).
 SCHEMA_FORMATS = {"json-schema": {"en": "json-schema", "zh": "json-schema-zh"}, "shacl": {"en": "shacl"},
                   "owl": {"en": "owl"}, "jsonld-context": {"en": "jsonld-context"},
-                  "assessment-schema": {"en": "assessment-schema"}, "verification-schema": {"en": "verification-schema"}}
+                  "assessment-schema": {"en": "assessment-schema"}, "verification-schema": {"en": "verification-schema"},
+                  "intended-use-schema": {"en": "intended-use-schema"}}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the report to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     _evaluation_arguments(p)
+
+    p = sub.add_parser("fit", help="check a device maker's intended-use profile against a card")
+    p.add_argument("card", metavar="CARD")
+    p.add_argument("--use", required=True, metavar="PROFILE", help="the intended-use profile (YAML or JSON)")
+    p.add_argument("--format", choices=("text", "json", "md", "html"), default="text")
+    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("-o", "--output", help="write the result to this file instead of standard output")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("assess", help="the assessor's record: write a worksheet to fill in")
     assess = p.add_subparsers(dest="assess_command", parser_class=_Parser, required=True)
@@ -564,6 +575,35 @@ def cmd_diff(args) -> int:
     return EXIT_OK if result.valid else EXIT_NONCONFORMING
 
 
+def cmd_fit(args) -> int:
+    from .check import fit
+    from .check.loading import read_card
+    from .output import fit_report
+    from .spec.diagnostics import CardLoadError
+
+    try:
+        card = read_card(args.card)
+    except CardLoadError as exc:
+        return _fail(exc.issue.message, exc.issue.message_zh, _where(exc, args.card))
+    try:
+        profile = fit.read_profile(args.use)
+    except DiagnosticError as exc:
+        return _fail(exc.message, exc.message_zh, _where(exc, args.use))
+    rep = fit.fit(card, profile, args.card)
+    if args.format == "json":
+        text = fit_report.json_report(rep)
+    elif args.format == "html":
+        text = fit_report.html_page(rep, args.lang)
+    elif args.format == "md":
+        text = fit_report.markdown(rep, args.lang)
+    else:
+        text = fit_report.text(rep, args.lang)
+    refused = _emit(text, args.output, [args.card, args.use], args.force)
+    if refused:
+        return refused
+    return EXIT_OK if rep["verdict"] == fit.FITS else EXIT_NONCONFORMING
+
+
 def cmd_render(args) -> int:
     from .check.inputs import files_read
     from .output import card_view
@@ -736,7 +776,8 @@ class _UsageError(DiagnosticError):
 COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_requirements,
             "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init, "inspect": cmd_inspect,
             "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg, "import": cmd_import,
-            "render": cmd_render, "assess": cmd_assess, "diff": cmd_diff}
+            "render": cmd_render, "assess": cmd_assess, "diff": cmd_diff,
+            "fit": cmd_fit}
 
 
 def main(argv: list[str] | None = None) -> int:

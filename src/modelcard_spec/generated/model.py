@@ -102,7 +102,8 @@ linkml_meta = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:des
                  'data',
                  'requirement',
                  'assessment',
-                 'updates'],
+                 'updates',
+                 'intended_use'],
      'license': 'Apache-2.0',
      'name': 'modelcard_spec',
      'prefixes': {'dcat': {'prefix_prefix': 'dcat',
@@ -3220,6 +3221,176 @@ class UpdateClass(str, Enum):
     """
 
 
+class FitDimension(str, Enum):
+    """
+    The dimensions along which an intended-use profile is checked against a card.
+    """
+    Target_task = "task_type"
+    """
+    The profile's task type against the card's intended tasks.
+    """
+    Modality = "modality"
+    """
+    The profile's modalities against the card's intended tasks and input specifications.
+    """
+    Body_part = "body_part"
+    """
+    The profile's body parts against the card's intended tasks and input specifications.
+    """
+    PopulationCOLON_age = "population_age"
+    """
+    The profile's age range against the card's target populations and its datasets' populations.
+    """
+    PopulationCOLON_sex = "population_sex"
+    """
+    The profile's sexes against the card's target populations and its datasets' populations.
+    """
+    Acquisition_devices = "acquisition_device"
+    """
+    The profile's acquisition devices (manufacturer, model, modality) against the card's.
+    """
+    Field_strength = "field_strength"
+    """
+    The profile's field-strength range against the card's.
+    """
+    Slice_thickness = "slice_thickness"
+    """
+    The profile's slice-thickness range against the card's.
+    """
+    Pixel_spacing = "pixel_spacing"
+    """
+    The profile's pixel-spacing range against the card's.
+    """
+    Intensity = "intensity"
+    """
+    The profile's intensity range (for example HU) against the card's.
+    """
+    Image_size = "image_size"
+    """
+    The profile's image size per axis against the card's smallest and largest image sizes.
+    """
+    Input_value_range = "input_value_range"
+    """
+    The values the device feeds to an input against the card's input specification.
+    """
+    Input_spacing = "input_spacing"
+    """
+    The sample spacing the device feeds to an input against the card's input specification.
+    """
+    Deployment_mode = "deployment_mode"
+    """
+    The profile's deployment mode against the card's.
+    """
+    Deployment_hardware = "deployment_hardware"
+    """
+    The profile's processing units and their memory against the card's runtime environment.
+    """
+    System_memory = "system_memory"
+    """
+    The profile's system memory against the card's runtime environment.
+    """
+
+
+class FitStatus(str, Enum):
+    """
+    How far the card covers one dimension of an intended-use profile.
+    """
+    Covered = "covered"
+    """
+    The card states this dimension and covers what the profile asks (a range lies within the card's).
+    """
+    Partly_covered = "partly_covered"
+    """
+    The card covers part of what the profile asks (some values, or a range that overlaps the card's).
+    """
+    Not_covered = "not_covered"
+    """
+    The card states this dimension and covers none of what the profile asks.
+    """
+    Not_stated_by_the_card = "not_stated"
+    """
+    The card does not state this dimension; never treated as covered.
+    """
+    Not_comparable = "not_comparable"
+    """
+    The card states this dimension in a unit that cannot be converted to the profile's; never treated as covered.
+    """
+
+
+class FitVerdict(str, Enum):
+    """
+    The overall result of checking an intended-use profile against a card.
+    """
+    Fits = "fits"
+    """
+    The card covers every dimension the profile states.
+    """
+    Fits_partly = "fits_partly"
+    """
+    No dimension is outside the card's applicability, but some are covered only in part, not stated by the card, or not comparable.
+    """
+    Does_not_fit = "does_not_fit"
+    """
+    At least one dimension the profile states is not covered by the card.
+    """
+    Undetermined = "undetermined"
+    """
+    The card does not state the target task or the modality, so the fit cannot be judged.
+    """
+
+
+class FitEvidenceKind(str, Enum):
+    """
+    Where in the card a piece of evidence for a fit dimension comes from.
+    """
+    Intended_task = "intended_task"
+    """
+    An entry of the card's intended target tasks.
+    """
+    Input_specification = "input_specification"
+    """
+    An input specification of the card.
+    """
+    Source_data = "source_data"
+    """
+    A pre-training dataset: its distribution or acquisition.
+    """
+    Evaluation_data = "evaluation_data"
+    """
+    A dataset the transfer performance was measured on: its distribution or acquisition.
+    """
+    Subgroup_result = "subgroup_result"
+    """
+    A transfer or robustness result on a subgroup whose name mentions the profile's terms.
+    """
+    Runtime_environment = "runtime_environment"
+    """
+    The card's runtime environment (hardware, memory).
+    """
+    Deployment = "deployment"
+    """
+    The card's deployment mode.
+    """
+
+
+class FitMatchKind(str, Enum):
+    """
+    How a use or warning of the card was found to mention the profile.
+    """
+    By_code = "code"
+    """
+    The text holds a code of the profile's values (a DICOM modality code or body part term, or the value's name).
+    """
+    By_English_term = "term_en"
+    """
+    The text holds the English label of a profile's value, or one of its search terms.
+    """
+    By_Chinese_term = "term_zh"
+    """
+    The text holds the Chinese label of a profile's value, or one of its search terms.
+    """
+
+
 class ProviderKind(str, Enum):
     """
     The four kinds of source of pre-trained models that the standard names.
@@ -3660,11 +3831,11 @@ class ComputeEnvironment(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-FW-06 MCS-TR-06 MCS-AP-08'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '硬件'}},
-         'domain_of': ['ComputeEnvironment']} })
+         'domain_of': ['ComputeEnvironment', 'IntendedDeployment']} })
     system_memory_gb: Optional[float] = Field(default=None, title="System memory (GB)", description="""Main memory of the machine in gigabytes.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '主机内存大小，单位为 GB。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '系统内存（GB）'}},
-         'domain_of': ['ComputeEnvironment']} })
+         'domain_of': ['ComputeEnvironment', 'IntendedDeployment']} })
     operating_system: Optional[str] = Field(default=None, title="Operating system", description="""Operating system with its version.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '操作系统及其版本。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -3708,6 +3879,8 @@ class ComputeEnvironment(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
 
@@ -3758,7 +3931,10 @@ class Evidence(ConfiguredBaseModel):
     title: str = Field(default=..., title="Title", description="""Title of the evidence.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '证据的标题。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标题'}},
-         'domain_of': ['Evidence', 'SourceDocument', 'Requirement'],
+         'domain_of': ['Evidence',
+                       'SourceDocument',
+                       'Requirement',
+                       'IntendedUseProfile'],
          'exact_mappings': ['dcterms:title']} })
     kind: EvidenceKind = Field(default=..., title="Kind", description="""What kind of evidence this is.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '证据的类别。'},
@@ -3814,6 +3990,8 @@ class Evidence(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
     @field_validator('id')
@@ -4311,6 +4489,8 @@ class CombinedAlgorithm(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
     rationale: Optional[str] = Field(default=None, title="Selection rationale", description="""Why this algorithm was chosen.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '选用该算法的理由。'},
@@ -4373,6 +4553,8 @@ class ModelStructure(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
 
@@ -4415,6 +4597,8 @@ class Flowchart(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
     input_example: Optional[str] = Field(default=None, title="Input example", description="""Identifier of the evidence that holds an input example.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '保存输入示例的证据标识。'},
@@ -4614,6 +4798,8 @@ class TensorSpec(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
 
@@ -4683,6 +4869,8 @@ class FeatureNode(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
 
@@ -4862,6 +5050,8 @@ class Compression(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
 
@@ -4910,7 +5100,7 @@ class InputOutput(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '输入'}},
-         'domain_of': ['InputOutput']} })
+         'domain_of': ['InputOutput', 'IntendedUseProfile']} })
     outputs: list[OutputSpec] = Field(default=..., title="Outputs", description="""Specification of each output.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '每个输出的规格。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4946,7 +5136,7 @@ class InputSpec(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '节点'}},
-         'domain_of': ['InputSpec', 'OutputSpec']} })
+         'domain_of': ['InputSpec', 'OutputSpec', 'IntendedInput']} })
     modality: Optional[Modality] = Field(default=None, title="Modality", description="""Imaging or signal modality.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '影像或信号模态。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4959,14 +5149,14 @@ class InputSpec(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms (for example a finer region or a term DICOM does not define); never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对编码部位的文字补充（如更细的区域或 DICOM '
                                                          '未定义的术语），不能代替编码部位。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     file_format: Optional[DataFormat] = Field(default=None, title="Data format", description="""Format of the data before preprocessing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '预处理前的数据格式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -4976,7 +5166,7 @@ class InputSpec(ConfiguredBaseModel):
     spacing: Optional[list[float]] = Field(default=None, title="Spacing", description="""Sample spacing per spatial axis after preprocessing.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '预处理后各空间轴的采样间距。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采样间距'}},
-         'domain_of': ['InputSpec']} })
+         'domain_of': ['InputSpec', 'IntendedInput']} })
     spacing_unit: Optional[str] = Field(default=None, title="Spacing unit", description="""Unit of the spacing, for example mm or µm.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采样间距的单位，例如 mm 或 µm。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '间距单位'}},
@@ -4986,7 +5176,7 @@ class InputSpec(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '取值范围'}},
-         'domain_of': ['InputSpec', 'OutputSpec']} })
+         'domain_of': ['InputSpec', 'OutputSpec', 'IntendedInput']} })
     channels: Optional[list[NamedValue]] = Field(default=None, title="Channels", description="""Meaning of each channel (name = index, value = meaning).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '各通道的含义（名称为序号，取值为含义）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '通道'}},
@@ -4996,7 +5186,7 @@ class InputSpec(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     preprocessing: Optional[list[ProcessingStep]] = Field(default=None, title="Preprocessing", description="""Preprocessing steps and their constants, in order.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '按顺序列出的预处理步骤及其常数。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5128,7 +5318,7 @@ class OutputSpec(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-IO-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '节点'}},
-         'domain_of': ['InputSpec', 'OutputSpec']} })
+         'domain_of': ['InputSpec', 'OutputSpec', 'IntendedInput']} })
     semantics: Optional[OutputSemantics] = Field(default=None, title="Semantics", description="""What the output values represent.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '输出数值所表示的内容。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5142,7 +5332,7 @@ class OutputSpec(ConfiguredBaseModel):
     value_range: Optional[ValueRange] = Field(default=None, title="Value range", description="""Range of the output values.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '输出数值的范围。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '取值范围'}},
-         'domain_of': ['InputSpec', 'OutputSpec']} })
+         'domain_of': ['InputSpec', 'OutputSpec', 'IntendedInput']} })
     post_processing: Optional[list[ProcessingStep]] = Field(default=None, title="Post-processing", description="""Post-processing steps applied to the raw output, in order.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '按顺序对原始输出施加的后处理步骤。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '后处理'}},
@@ -5314,6 +5504,8 @@ class ExplanationMethod(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
     evidence: Optional[list[str]] = Field(default=None, title="Evidence", description="""Identifiers of evidence (examples, quantitative checks) for the method.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该方法的证据（示例、定量检验）标识。'},
@@ -5447,6 +5639,8 @@ class Population(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
 
@@ -5534,6 +5728,8 @@ class AcquisitionProfile(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
 
@@ -5609,6 +5805,8 @@ class PretrainingTask(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
 
 
@@ -5708,20 +5906,20 @@ class Dataset(ConfiguredBaseModel):
     modalities: Optional[list[Modality]] = Field(default=None, title="Modalities", description="""Modalities in the dataset.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集所含模态。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模态'}},
-         'domain_of': ['Dataset', 'IntendedTask']} })
+         'domain_of': ['Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     body_parts: Optional[list[BodyPart]] = Field(default=None, title="Body parts", description="""Body parts the dataset shows, as DICOM Body Part Examined defined terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '数据集所示的身体部位，使用 DICOM '
                                                          '检查部位定义术语。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms; never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对编码部位的文字补充，不能代替编码部位。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     acquisition_profile: Optional[AcquisitionProfile] = Field(default=None, title="Acquisition profile", description="""Devices and acquisition settings of the source data as structured ranges, as far as known (beside the per-device acquisition entries).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '源数据的采集设备和采集参数（就已知范围）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5745,7 +5943,7 @@ class Dataset(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-04'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     acquisition_compatibility: Optional[str] = Field(default=None, title="Acquisition-device compatibility", description="""The compatibility requirements the acquisition devices met, or, if compatibility need not be considered, the reasons why.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '采集设备应满足的兼容性要求；若无需考虑兼容性要求，详述理由。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -5903,7 +6101,7 @@ class DataDistribution(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-SD-03'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '人群'}},
-         'domain_of': ['DataDistribution']} })
+         'domain_of': ['DataDistribution', 'IntendedUseProfile']} })
     categories: Optional[list[CategoryCount]] = Field(default=None, title="Disease mix", description="""Counts of diseases, findings or classes.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '各疾病、征象或类别的数量。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -6398,7 +6596,7 @@ class Augmentation(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-TR-02'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '扩增方式'}},
-         'domain_of': ['Augmentation', 'Deployment']} })
+         'domain_of': ['Augmentation', 'IntendedDeployment', 'Deployment']} })
     methods: Optional[list[AugmentationMethod]] = Field(default=None, title="Methods", description="""Augmentation methods.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '扩增方法。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -6727,7 +6925,7 @@ class IntendedTask(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '任务类型'}},
-         'domain_of': ['IntendedTask']} })
+         'domain_of': ['IntendedTask', 'IntendedUseTask']} })
     description: Optional[str] = Field(default=None, title="Description", description="""The target task in words, for example \"pulmonary nodule segmentation on chest CT\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务的文字描述，例如“胸部 CT 肺结节分割”。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -6748,26 +6946,28 @@ class IntendedTask(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
     modalities: Optional[list[Modality]] = Field(default=None, title="Modalities", description="""Modalities of the target task.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务的模态。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模态'}},
-         'domain_of': ['Dataset', 'IntendedTask']} })
+         'domain_of': ['Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     body_parts: Optional[list[BodyPart]] = Field(default=None, title="Body parts", description="""Body parts of the target task, as DICOM Body Part Examined defined terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务的身体部位，使用 DICOM '
                                                          '检查部位定义术语。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Free text on the body parts in addition to the coded terms; never instead of them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '对编码部位的文字补充，不能代替编码部位。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位补充说明'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
     target_population: Optional[Population] = Field(default=None, title="Target population", description="""Population the target task concerns (age range, sexes, and a description).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '目标任务所涉及的人群（年龄范围、性别及文字说明）。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -6779,7 +6979,7 @@ class IntendedTask(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-AP-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集条件'}},
-         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask']} })
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
 
 
 class RobustnessTest(ConfiguredBaseModel):
@@ -6823,6 +7023,8 @@ class RobustnessTest(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
     results: Optional[list[MetricResult]] = Field(default=None, title="Results", description="""Metric results under the test condition.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '测试条件下的指标结果。'},
@@ -6921,6 +7123,8 @@ class Risk(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
     controls: Optional[list[str]] = Field(default=None, title="Control measures", description="""Known control measures, those taken by the provider and those left to the device manufacturer.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '已知的风险控制措施，包括提供方已采取的措施和留给医疗器械生产企业采取的措施。'},
@@ -7046,7 +7250,10 @@ class SourceDocument(ConfiguredBaseModel):
     title: str = Field(default=..., title="Title", description="""Title of the document in English.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '文件的英文标题。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标题'}},
-         'domain_of': ['Evidence', 'SourceDocument', 'Requirement']} })
+         'domain_of': ['Evidence',
+                       'SourceDocument',
+                       'Requirement',
+                       'IntendedUseProfile']} })
     title_zh: str = Field(default=..., title="Chinese title", description="""Title of the document in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '文件的中文标题。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '中文标题'}},
@@ -7091,7 +7298,10 @@ class Requirement(ConfiguredBaseModel):
     title: str = Field(default=..., title="Title", description="""Short English title.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '简短的英文标题。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标题（英文）'}},
-         'domain_of': ['Evidence', 'SourceDocument', 'Requirement']} })
+         'domain_of': ['Evidence',
+                       'SourceDocument',
+                       'Requirement',
+                       'IntendedUseProfile']} })
     title_zh: str = Field(default=..., title="Chinese title", description="""Short Chinese title.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '简短的中文标题。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标题（中文）'}},
@@ -7647,6 +7857,188 @@ class VerifiedExample(ConfiguredBaseModel):
                        'RequirementClaim']} })
 
 
+class IntendedUseProfile(ConfiguredBaseModel):
+    """
+    What a device manufacturer intends to use a pre-trained model for, in the card's coded terms, so that the card's declared applicability can be checked against it.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械生产企业拟将预训练模型用于何种用途，以模型卡的编码术语表述，以便对照模型卡声明的适用性进行核对。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途文件'}},
+         'class_uri': 'mcs:IntendedUseProfile',
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/intended_use',
+         'title': 'Intended-use profile'})
+
+    identifier: str = Field(default=..., title="Identifier", description="""Identifier of the profile, for example the device project's name and version.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本预期用途文件的标识，例如医疗器械项目的名称和版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标识'}},
+         'domain_of': ['IntendedUseProfile', 'ModelCard']} })
+    title: str = Field(default=..., title="Title", description="""Title of the profile, for example the device and its intended use in a few words.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '本预期用途文件的标题，例如以简短文字说明医疗器械及其预期用途。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '标题'}},
+         'domain_of': ['Evidence',
+                       'SourceDocument',
+                       'Requirement',
+                       'IntendedUseProfile']} })
+    description: Optional[str] = Field(default=None, title="Description", description="""The intended use in words (free text, an addition to the coded fields, never instead of them).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '以文字说明预期用途（自由文本，作为编码字段的补充，不能代替编码字段）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
+         'domain_of': ['ComputeEnvironment',
+                       'Evidence',
+                       'CombinedAlgorithm',
+                       'ModelStructure',
+                       'Flowchart',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'Compression',
+                       'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
+                       'PretrainingTask',
+                       'IntendedTask',
+                       'RobustnessTest',
+                       'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
+                       'ChangeEntry']} })
+    target_task: IntendedUseTask = Field(default=..., title="Target task", description="""The target task the device adapts the model to.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械将模型适配到的目标任务。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '目标任务'}},
+         'domain_of': ['IntendedUseProfile']} })
+    modalities: list[Modality] = Field(default=..., title="Modalities", description="""The modalities the device's inputs come from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械输入数据的模态。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模态'}},
+         'domain_of': ['Dataset', 'IntendedTask', 'IntendedUseProfile']} })
+    body_parts: Optional[list[BodyPart]] = Field(default=None, title="Body parts", description="""The body parts examined, as DICOM Body Part Examined defined terms.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '检查的身体部位，采用 DICOM“检查部位”（Body '
+                                                         'Part Examined）定义术语。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '检查部位'}},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
+    body_part_notes: Optional[list[str]] = Field(default=None, title="Body part notes", description="""Body parts in words, in addition to the coded body parts (never instead).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '以文字说明的身体部位，作为编码部位的补充（不能代替编码部位）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部位说明'}},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
+    population: Optional[Population] = Field(default=None, title="Population", description="""The patients the device is intended for (age range, sexes, description).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械预期适用的患者（年龄范围、性别、说明）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '人群'}},
+         'domain_of': ['DataDistribution', 'IntendedUseProfile']} })
+    acquisition: Optional[AcquisitionProfile] = Field(default=None, title="Acquisition", description="""The acquisition devices and settings the device's inputs come from (devices, field strength, slice thickness, pixel spacing, intensity, image size).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械输入数据所来自的采集设备和采集设置（设备、场强、层厚、像素间距、强度值、图像尺寸）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采集'}},
+         'domain_of': ['InputSpec', 'Dataset', 'IntendedTask', 'IntendedUseProfile']} })
+    inputs: Optional[list[IntendedInput]] = Field(default=None, title="Inputs", description="""What the device feeds to each input of the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械向模型各输入提供的数据。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '输入'}},
+         'domain_of': ['InputOutput', 'IntendedUseProfile']} })
+    deployment: Optional[IntendedDeployment] = Field(default=None, title="Deployment", description="""Where the device runs the model (deployment mode and hardware).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械运行模型的环境（部署方式和硬件）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署'}},
+         'domain_of': ['IntendedUseProfile', 'Lifecycle']} })
+    search_terms: Optional[list[str]] = Field(default=None, title="Search terms", description="""Further words (any language) to look for in the card's unsupported uses, cautioned uses and warnings, besides the labels and codes of the profile's coded values.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '除本预期用途文件编码值的标签和代码外，在模型卡的禁用场景、慎用场景和警示提示中查找的其他词语（任何语言）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '检索词'}},
+         'domain_of': ['IntendedUseProfile']} })
+
+    @field_validator('identifier')
+    def pattern_identifier(cls, v):
+        pattern=re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+        if isinstance(v, list):
+            for element in v:
+                if isinstance(element, str) and not pattern.search(element):
+                    err_msg = f"Invalid identifier format: {element}"
+                    raise ValueError(err_msg)
+        elif isinstance(v, str) and not pattern.search(v):
+            err_msg = f"Invalid identifier format: {v}"
+            raise ValueError(err_msg)
+        return v
+
+
+class IntendedUseTask(ConfiguredBaseModel):
+    """
+    The target task a device adapts the model to.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械将模型适配到的目标任务。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '医疗器械的目标任务'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/intended_use',
+         'title': 'Target task of the device'})
+
+    task_type: TaskType = Field(default=..., title="Task type", description="""The kind of target task.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '目标任务的类别。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '任务类型'}},
+         'domain_of': ['IntendedTask', 'IntendedUseTask']} })
+    description: Optional[str] = Field(default=None, title="Description", description="""The target task in words, for example \"liver and spleen segmentation on portal-venous CT\".""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '目标任务的文字描述，例如“门静脉期 CT '
+                                                         '肝脏和脾脏分割”。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '说明'}},
+         'domain_of': ['ComputeEnvironment',
+                       'Evidence',
+                       'CombinedAlgorithm',
+                       'ModelStructure',
+                       'Flowchart',
+                       'TensorSpec',
+                       'FeatureNode',
+                       'Compression',
+                       'ExplanationMethod',
+                       'Population',
+                       'AcquisitionProfile',
+                       'PretrainingTask',
+                       'IntendedTask',
+                       'RobustnessTest',
+                       'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
+                       'ChangeEntry']} })
+
+
+class IntendedInput(ConfiguredBaseModel):
+    """
+    What the device feeds to one input of the model.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械向模型某一输入提供的数据。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期输入'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/intended_use',
+         'title': 'Intended input'})
+
+    node: Optional[str] = Field(default=None, title="Node", description="""The model's input node, as the card's input specification names it; empty if the model has one input.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型的输入节点，与模型卡输入规格中的名称一致；模型只有一个输入时可留空。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '节点'}},
+         'domain_of': ['InputSpec', 'OutputSpec', 'IntendedInput']} })
+    value_range: Optional[NumericRange] = Field(default=None, title="Value range", description="""Range and unit of the values the device feeds to the node.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械向该节点提供的数值的范围和单位。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '取值范围'}},
+         'domain_of': ['InputSpec', 'OutputSpec', 'IntendedInput']} })
+    spacing: Optional[NumericRange] = Field(default=None, title="Spacing", description="""Range of the sample spacing the device feeds to the node, with its unit (for example mm).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械向该节点提供的数据的采样间距范围及其单位（例如 '
+                                                         'mm）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '采样间距'}},
+         'domain_of': ['InputSpec', 'IntendedInput']} })
+
+
+class IntendedDeployment(ConfiguredBaseModel):
+    """
+    Where the device runs the model.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械运行模型的环境。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期部署'}},
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/intended_use',
+         'title': 'Intended deployment'})
+
+    mode: Optional[DeploymentMode] = Field(default=None, title="Deployment mode", description="""How the device deploys the model (workstation, hospital server, cloud, embedded).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械部署模型的方式（工作站、院内服务器、云端、嵌入式）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署方式'}},
+         'domain_of': ['Augmentation', 'IntendedDeployment', 'Deployment']} })
+    hardware: Optional[list[HardwareComponent]] = Field(default=None, title="Hardware", description="""The processing units the device runs the model on, with their memory.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '医疗器械运行模型所用的处理单元及其内存。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '硬件'}},
+         'domain_of': ['ComputeEnvironment', 'IntendedDeployment']} })
+    system_memory_gb: Optional[float] = Field(default=None, title="System memory (GB)", description="""Main memory of the machine in gigabytes.""", ge=0, json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '主机内存大小，单位为 GB。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '系统内存（GB）'}},
+         'domain_of': ['ComputeEnvironment', 'IntendedDeployment']} })
+
+
 class ModelCard(ConfiguredBaseModel):
     """
     A model card of one version of a pre-trained model, as delivered by its provider, for those who build AI medical devices on it and for those who review it.
@@ -7674,7 +8066,7 @@ class ModelCard(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-GEN-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '唯一标识'}},
-         'domain_of': ['ModelCard'],
+         'domain_of': ['IntendedUseProfile', 'ModelCard'],
          'exact_mappings': ['dcterms:identifier']} })
     name: str = Field(default=..., title="Name", description="""Name of the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '模型名称。'},
@@ -7964,6 +8356,8 @@ class ChangeEntry(ConfiguredBaseModel):
                        'IntendedTask',
                        'RobustnessTest',
                        'Risk',
+                       'IntendedUseProfile',
+                       'IntendedUseTask',
                        'ChangeEntry']} })
     update_driver: Optional[UpdateDriver] = Field(default=None, title="Update driver", description="""Whether the update was algorithm-driven or data-driven.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '更新为算法驱动型还是数据驱动型。'},
@@ -8189,7 +8583,7 @@ class Lifecycle(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署'}},
-         'domain_of': ['Lifecycle']} })
+         'domain_of': ['IntendedUseProfile', 'Lifecycle']} })
     update_control: Optional[UpdateControl] = Field(default=None, title="Update control", description="""Versioning rule, major versus minor updates, rollback.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '版本命名规则、重大与轻微更新的区分、回滚。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -8225,7 +8619,7 @@ class Deployment(ConfiguredBaseModel):
                          'mcs:requirements': {'tag': 'mcs:requirements',
                                               'value': 'MCS-LC-01'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '部署方式'}},
-         'domain_of': ['Augmentation', 'Deployment']} })
+         'domain_of': ['Augmentation', 'IntendedDeployment', 'Deployment']} })
     modules: list[DeploymentModule] = Field(default=..., title="Key modules", description="""Key modules with function, interface, version and storage form.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '关键模块的功能、接口、版本和存储形式。'},
                          'mcs:requirements': {'tag': 'mcs:requirements',
@@ -8639,6 +9033,10 @@ AssessedFile.model_rebuild()
 RequirementReview.model_rebuild()
 VerificationResult.model_rebuild()
 VerifiedExample.model_rebuild()
+IntendedUseProfile.model_rebuild()
+IntendedUseTask.model_rebuild()
+IntendedInput.model_rebuild()
+IntendedDeployment.model_rebuild()
 ModelCard.model_rebuild()
 FieldProvenance.model_rebuild()
 ChangeEntry.model_rebuild()

@@ -12,6 +12,7 @@ ARTIFACTS = {
     "catalogue-schema": "catalogue.schema.json",
     "assessment-schema": "assessment.schema.json",
     "verification-schema": "verification.schema.json",
+    "intended-use-schema": "intended_use.schema.json",
     "shacl": "modelcard.shacl.ttl",
     "owl": "modelcard.owl.ttl",
     "jsonld-context": "modelcard.context.jsonld",
