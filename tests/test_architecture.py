@@ -113,7 +113,7 @@ def _layers() -> dict[str, int]:
         package = row.split("|")[1].strip().strip("`").rstrip("/").removesuffix(".py")
         assert package not in layers, f"{package} is in two layers"
         layers[package] = position
-        for module in re.findall(r"`([a-z_][a-z_.]*)`", row.split("|")[2]):
+        for module in re.findall(r"`([a-z_][a-z0-9_.]*)`", row.split("|")[2]):
             listed.add(module if package in ("cli", "importers") and module == package else f"{package}.{module}")
     return layers, listed
 

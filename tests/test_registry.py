@@ -193,6 +193,7 @@ CHINESE_PARAMETERS = {
     "modelfiles/fragment.py": {": 严重 [", ": 警告 ["},
     "check/evidence_reader.py": {"证据摘要计算量", "样本清单读取量"},  # what_zh of the evidence budgets
     "spec/shapes.py": {"未命名"},                                  # actual_zh
+    "spec/migrations/__init__.py": {"布尔值", "空值"},             # JSON types (actual_zh)
 }
 
 

@@ -25,8 +25,8 @@ _change = reasons(SOURCE, TARGET, {
                "remove the declaration and state the condition",
                "自 0.2.0 版起，不采用的要求应给出原因代码（not_relevant_to_model、information_unavailable 或 "
                "provider_choice），0.1.0 版模型卡未给出：迁移不作推测；请补充，或在该要求因条件不成立而不适用时删除该声明并说明条件"),
-    "augmentation": ("0.2.0 asks whether augmentation was performed, either way; a 0.1.0 card that leaves out the "
-                     "augmentation block meant 'not applicable', which is not guessed: state "
+    "augmentation": ("0.2.0 asks whether augmentation was performed, either way; a 0.1.0 card that lists no "
+                     "augmentations meant 'not applicable', which is not guessed: state "
                      "augmentation_performed",
                      "0.2.0 版要求无论是否扩增均应说明；0.1.0 版模型卡省略扩增部分表示“不适用”，迁移不作推测：请填写 "
                      "augmentation_performed"),
@@ -48,7 +48,7 @@ def apply(card: dict) -> tuple[dict, list[Change]]:
             if "reason" not in claim:
                 changes.append(_change("missing", ptr, f"{ptr}/reason", None, None, "reason"))
     for ptr, process in instances(card, SOURCE, "TrainingProcess"):
-        if "augmentation" not in process:
+        if not process.get("augmentations"):
             changes.append(_change("missing", ptr, f"{ptr}/augmentation_performed", None, None, "augmentation"))
     for ptr, dataset in instances(card, SOURCE, "Dataset"):
         if "annotation" not in dataset:
