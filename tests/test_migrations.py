@@ -357,3 +357,22 @@ def test_an_old_card_is_still_checked_against_its_own_version():
     proc = run("validate", DATA / "0.1.0" / "invalid" / "split-ratio-above-one.card.yaml", "--format", "json")
     issues = json.loads(proc.stdout)["results"][0]["issues"]
     assert {i["rule"] for i in issues} == {"schema.version", "schema.maximum"}
+
+
+def test_cli_migrates_a_card_at_the_loaders_limits_within_the_hostile_budget(tmp_path):
+    from conftest import run_measured
+
+    card = load(DATA / "0.2.0" / "wdbc-cytology-mlp" / "card.yaml")
+    card["applicability"]["transfer_performance"] = [
+        {"metric": "false_positive_rate" if n % 2 else "roc_curve", "value": 0.5, "dataset": "x"} for n in range(3000)]
+    path = tmp_path / "card.yaml"
+    path.write_text(yaml.safe_dump(card, allow_unicode=True), encoding="utf-8")
+    proc = run_measured(["migrate", path, "-o", tmp_path / "new.yaml", "--report-file", tmp_path / "report.json",
+                         "--report", "json"])
+    assert proc.returncode == 0 and proc.within_budget(), proc
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["counts"]["to_extensions"] == 1500 and report["counts"]["renamed"] == 1500
+    over = dict(card, extensions=[{"name": str(n), "value": "v"} for n in range(10_000)])
+    path.write_text(json.dumps(over), encoding="utf-8")
+    proc = run_measured(["migrate", path])
+    assert proc.returncode == 2 and "limit" in proc.stderr and proc.within_budget(), proc
