@@ -23,7 +23,7 @@ TEXTS = {
              "{count} 个在 {target} 版中没有对应字段的取值保留于扩展信息（extensions）中（名称为“schema <版本> <指针>”）"),
     "left": ("{count} field(s) the new version asks for are left missing (never invented): fill them in; "
              "modelcard-spec validate reports them",
-             "{count} 个新版本要求的字段保持缺失（迁移不作编造）：请补充；modelcard-spec validate 会报告这些字段"),
+             "{count} 个新版本要求的字段保持缺失（迁移不自行填写）：请补充；modelcard-spec validate 会报告这些字段"),
     "comments": ("the card's YAML comments are not kept: copy any you need from the original",
                  "模型卡中的 YAML 注释不会保留：如有需要，请从原文件中复制"),
 }

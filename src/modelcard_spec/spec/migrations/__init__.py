@@ -48,7 +48,7 @@ register(Check("migrate.version", "error", "The card can be migrated to the vers
                    "unknown": ("{declared} is not a version of this specification that this tool knows ({known})",
                                "{declared} 不是本工具已知的规范版本（{known}）"),
                    "target-unknown": ("--to {target}: not a version this tool can migrate to ({known})",
-                                      "--to {target}：本工具无法迁移至该版本（可迁移至 {known}）"),
+                                      "--to {target}：不是本工具已知的版本（{known}），无法迁移至该版本"),
                    "downgrade": ("the card is written against {declared}, later than {target}: a card is never "
                                  "migrated to an earlier version",
                                  "模型卡依据的是 {declared} 版，晚于 {target} 版：模型卡不会迁移至更早的版本"),

@@ -32,7 +32,7 @@ _change = reasons(SOURCE, TARGET, {
                     "counts): the value has no place there and is kept in extensions",
                     "0.3.0 版中 {metric} 不是单一数值（曲线给出各点，混淆矩阵给出计数）：该数值无对应字段，保留于扩展信息中"),
     "curve-points": ("{metric} gives its points under curve from 0.3.0 on; the 0.2.0 card has none: not invented",
-                     "自 0.3.0 版起，{metric} 应在 curve 下给出各点；0.2.0 版模型卡未给出：迁移不作编造"),
+                     "自 0.3.0 版起，{metric} 应在 curve 下给出各点；0.2.0 版模型卡未给出：迁移不自行生成"),
     "curve-type": ("an auc names the curve it is the area under from 0.3.0 on (curve_type); the 0.2.0 card does "
                    "not say: not guessed",
                    "自 0.3.0 版起，auc 应注明所属曲线（curve_type）；0.2.0 版模型卡未注明：迁移不作推测"),
