@@ -194,6 +194,7 @@ CHINESE_PARAMETERS = {
     "check/evidence_reader.py": {"证据摘要计算量", "样本清单读取量"},  # what_zh of the evidence budgets
     "check/fit.py": {"岁", "儿童", "成人", "老年"},  # words of age subgroups looked for in the card's subgroup names
     "spec/shapes.py": {"未命名"},                                  # actual_zh
+    "spec/migrations/__init__.py": {"布尔值", "空值"},             # JSON types (actual_zh)
 }
 
 

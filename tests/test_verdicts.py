@@ -225,18 +225,23 @@ def test_facts_known_can_be_recorded_without_the_ones_unknown(tmp_path):
 # --------------------------------------------------------------------------- schema 0.1.0 cards
 
 
-def test_a_card_for_schema_0_1_0_says_what_to_change(tmp_path):
-    text = (WDBC / "card.yaml").read_text(encoding="utf-8").replace("schema_version: 0.3.0", "schema_version: 0.1.0")
-    text = text.replace("status: not_adopted", "status: not_applied")
-    card = tmp_path / "card.yaml"
-    card.write_text(text, encoding="utf-8")
-    proc = run("validate", str(card), "--format", "json")
+def test_a_card_for_schema_0_1_0_says_to_migrate_and_migrate_says_what_to_change(tmp_path):
+    """The 0.1.0 WDBC example (tests/data/migrations): validate says to migrate it; migrated, its
+    not_applied claims are not_adopted and validate reports each missing reason at its place."""
+    old = ROOT / "tests" / "data" / "migrations" / "0.1.0" / "wdbc-cytology-mlp" / "card.yaml"
+    proc = run("validate", str(old), "--format", "json")
     issues = json.loads(proc.stdout)["results"][0]["issues"]
-    version = [i for i in issues if i["rule"] == "schema.version"]
-    assert len(version) == 1 and "earlier version" in version[0]["message"] and "早期版本" in version[0]["message_zh"]
-    renamed = [i for i in issues if i["path"].endswith("/status")]
-    assert renamed and all("not_adopted" in i["message"] for i in renamed)
-    assert len(renamed) == len({i["path"] for i in renamed})  # one diagnostic per place
+    (version,) = [i for i in issues if i["rule"] == "schema.version"]
+    assert "migrate" in version["message"] and "迁移" in version["message_zh"]
+    assert not [i for i in issues if i["path"].endswith("/status")]  # not_applied is right at 0.1.0
+    new = tmp_path / "wdbc" / "card.yaml"
+    shutil.copytree(WDBC, new.parent)
+    new.unlink()
+    assert run("migrate", str(old), "-o", str(new)).returncode == 0
+    issues = json.loads(run("validate", str(new), "--format", "json").stdout)["results"][0]["issues"]
+    assert not [i for i in issues if i["rule"] == "schema.version"]
+    reasons = [i for i in issues if i["path"].endswith("/reason")]
+    assert [i["path"] for i in reasons] == ["/conformity/requirements/0/reason", "/conformity/requirements/1/reason"]
 
 
 # --------------------------------------------------------------------------- records and reports

@@ -17,6 +17,10 @@ Artifacts (all deterministic, byte-identical for the same schema):
 * ``catalogue.json``            the requirement catalogue (validated against the schema)
 * ``vocabularies.skos.ttl``     SKOS concept schemes: the metric vocabulary and the requirements (zh/en)
 * ``schema_index.json``         classes, slots, enums, labels and prefixes the runtime reads instead of LinkML
+* ``modelcard.schema.<v>.json`` the JSON Schema of each earlier published version, frozen: copied from the
+                                commit ``schema/previous_versions.yaml`` records (``git show``; without
+                                git, the copy already shipped) and refused unless its SHA-256 is the one recorded
+* ``previous_schemas.json``     those versions with their file, SHA-256, commit and tag
 * ``MANIFEST.json``             SHA-256 of every schema source and artifact (drift check)
 
 Usage: ``python tools/generate.py [--out DIR] [--check]``. ``--check`` regenerates into a temporary
@@ -45,6 +49,8 @@ CATALOGUE = SCHEMA_DIR / "requirements.yaml"
 SOURCES_DIR = ROOT / "sources"
 INVENTORY = SOURCES_DIR / "statements.yaml"
 OUT_DIR = ROOT / "src" / "modelcard_spec" / "generated"
+PREVIOUS = SCHEMA_DIR / "previous_versions.yaml"
+CARD_SCHEMA_PATH = "src/modelcard_spec/generated/modelcard.schema.json"  # where each release had it
 
 ZH_TITLE = "mcs:title_zh"
 ZH_DESC = "mcs:description_zh"
@@ -641,6 +647,51 @@ def generate_skos(index: dict, catalogue: dict) -> str:
     return g.serialize(format="turtle")
 
 
+def previous_versions() -> list[dict]:
+    """The record of the earlier published versions (schema/previous_versions.yaml), checked."""
+    entries = yaml.safe_load(PREVIOUS.read_text(encoding="utf-8"))["versions"]
+    for entry in entries:
+        if set(entry) - {"version", "commit", "sha256", "tag"} or not {"version", "commit", "sha256"} <= set(entry):
+            raise SystemExit(f"{PREVIOUS.name}: an entry has other keys than version, commit, sha256, tag: {entry}")
+    return entries
+
+
+def frozen_schema(entry: dict) -> bytes:
+    """The JSON Schema of an earlier release: from git at the recorded commit, else (no git, or a
+    clone without that commit) the copy already shipped; refused unless its SHA-256 is the recorded one."""
+    import subprocess
+
+    name = f"modelcard.schema.{entry['version']}.json"
+    try:
+        data = subprocess.run(["git", "-C", str(ROOT), "show", f"{entry['commit']}:{CARD_SCHEMA_PATH}"],
+                              capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        shipped = OUT_DIR / name
+        if not shipped.is_file():
+            raise SystemExit(f"{name}: commit {entry['commit']} is not in this clone and no copy is shipped")
+        data = shipped.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != entry["sha256"]:
+        raise SystemExit(f"{name}: SHA-256 {digest} is not the recorded {entry['sha256']} ({PREVIOUS.name})")
+    return data
+
+
+def write_previous(out: Path, sv) -> None:
+    """The frozen JSON Schemas of the earlier versions and their record (previous_schemas.json)."""
+    entries = previous_versions()
+    declared = (_ann(sv.schema, "mcs:previous_versions") or "").split()
+    if [e["version"] for e in entries] != declared:
+        raise SystemExit(f"{PREVIOUS.name} lists {[e['version'] for e in entries]}, the schema's "
+                         f"mcs:previous_versions {declared}: make them agree")
+    record = {"$comment": HEADER, "versions": {}}
+    for entry in entries:
+        name = f"modelcard.schema.{entry['version']}.json"
+        (out / name).write_bytes(frozen_schema(entry))
+        record["versions"][entry["version"]] = {"file": name, "sha256": entry["sha256"], "commit": entry["commit"],
+                                                **({"tag": entry["tag"]} if "tag" in entry else {})}
+    _dump_json(out / "previous_schemas.json", record)
+
+
 def generate(out: Path) -> None:
     _quiet_linkml()
     from linkml_runtime.utils.schemaview import SchemaView
@@ -671,6 +722,7 @@ def generate(out: Path) -> None:
                                                encoding="utf-8")
     (out / "model.py").write_text(generate_pydantic(), encoding="utf-8")
     (out / "__init__.py").write_text(f'"""{HEADER}"""\n', encoding="utf-8")
+    write_previous(out, sv)
 
     manifest = {"$comment": HEADER, "schema_version": version, "sources": {}, "artifacts": {}}
     for src in sorted(SCHEMA_DIR.glob("*.yaml")):

@@ -2,7 +2,7 @@
 
 The restructuring of the package (issue "One house by data flow") must not change what the tool
 prints. This script runs each command of :data:`CASES` — every output format of validate, report,
-render, export, inspect, import, diff, requirements, rules, init and fit, in English and Chinese where the
+render, export, inspect, import, diff, migrate, requirements, rules, init and fit, in English and Chinese where the
 command has a language — in this process (the command line's own ``main()``, with the
 repository as the working folder, so that paths in the outputs are relative), and writes what it
 printed to ``tests/golden/``: ``NAME.out`` (standard output), ``NAME.err`` (standard error, when
@@ -82,6 +82,16 @@ def _cases() -> dict[str, list[str]]:
         for fmt in ("text", "json", "markdown"):
             for lang in LANGS if fmt != "json" else ("en",):
                 cases[f"diff-{name}-{fmt}-{lang}"] = ["diff", old, new, "--format", fmt, "--lang", lang]
+    # the examples as they were at each earlier schema version (tests/data/migrations): migrate, and validate
+    for old in sorted((ROOT / "tests" / "data" / "migrations").glob("*/*/card.yaml")):
+        version, name = old.parent.parent.name, old.parent.name
+        cases[f"migrate-{version}-{name}"] = ["migrate", old.relative_to(ROOT).as_posix()]
+    old = "tests/data/migrations/0.1.0/wdbc-cytology-mlp/card.yaml"
+    cases["migrate-0.1.0-wdbc-cytology-mlp-zh-json"] = ["migrate", old, "--lang", "zh", "--format", "json"]
+    cases["migrate-0.1.0-wdbc-cytology-mlp-report-json"] = ["migrate", old, "--to", "0.2.0", "--report", "json"]
+    cases["migrate-current-wdbc-cytology-mlp"] = ["migrate", cards["wdbc-cytology-mlp"]]
+    for lang in LANGS:
+        cases[f"validate-0.1.0-wdbc-cytology-mlp-{lang}"] = ["validate", old, "--lang", lang]
     for lang in LANGS:
         cases[f"init-{lang}"] = ["init", "--lang", lang]
         cases[f"kg-queries-{lang}"] = ["kg", "queries", "--lang", lang]

@@ -16,7 +16,7 @@ The package never imports LinkML at run time: it reads the artifacts generated f
 
 from .spec.version import __version__
 
-__all__ = ["__version__", "diff", "fit", "validate"]
+__all__ = ["__version__", "diff", "fit", "migrate", "validate"]
 
 
 def validate(paths, **kwargs):
@@ -42,3 +42,20 @@ def fit(card, use):
     from .check.fit import fit_files
 
     return fit_files(str(card), str(use))
+
+
+def migrate(card, to=None):
+    """A card (its data, or the path of a card file) rewritten from its ``schema_version`` to ``to``
+    (default: the current version): ``(new card data, [Change])``, each change with its pointers, old
+    and new value and reason in English and Chinese. Raises ``MigrationError`` (a card that cannot be
+    migrated as asked) or ``CardLoadError`` (a file that cannot be read)."""
+    from .spec.migrations import migrate as _migrate
+
+    if not isinstance(card, dict):
+        import os
+
+        if isinstance(card, (str, os.PathLike)):
+            from .check.loading import read_card
+
+            card = read_card(card).data
+    return _migrate(card, to=to)

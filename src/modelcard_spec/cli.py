@@ -239,6 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p = sub.add_parser("migrate", help="rewrite a card from an earlier schema version to a later one, with a report "
+                                       "of every change")
+    p.add_argument("card", metavar="CARD")
+    p.add_argument("--to", metavar="VERSION", help="the version to migrate to (default: the current one)")
+    p.add_argument("-o", "--output", help="write the migrated card to this file (never the card itself) instead of "
+                                          "standard output")
+    p.add_argument("--format", choices=("yaml", "json"), default="yaml", help="of the migrated card")
+    p.add_argument("--report", choices=("text", "json"), default="text", help="of the report of the changes")
+    p.add_argument("--report-file", metavar="FILE", help="write the report to this file instead of standard error")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="of the text report")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     p = sub.add_parser("init", help="print a commented template card")
@@ -471,6 +481,47 @@ def cmd_init(args) -> int:
 def _fail(en: str, zh: str, where: str) -> int:
     _stderr(f"{where}: error: {en}", f"{where}: 错误：{zh}")
     return EXIT_UNREADABLE
+
+
+def cmd_migrate(args) -> int:
+    """Exit codes: 0 the card is migrated (or already at the version asked for); 2 the card cannot be
+    read, or cannot be migrated as asked (no, an unknown or a later schema_version, an unknown
+    --to), or an output may not be written."""
+    from .check.inputs import files_read
+    from .check.loading import read_card
+    from .output import migration_report
+    from .spec.diagnostics import CardLoadError
+    from .spec.migrations import MigrationError, migrate
+    from .spec.resources import schema_version
+
+    try:
+        card = read_card(args.card)
+    except CardLoadError as exc:
+        return _fail(exc.issue.message, exc.issue.message_zh, args.card)
+    try:
+        new, changes = migrate(card.data, to=args.to)
+    except MigrationError as exc:
+        line, column = card.locate(exc.issue.path) if exc.issue.path else (None, None)
+        where = args.card + (f":{line}:{column}" if line is not None else "")
+        return _fail(exc.message, exc.message_zh, where)
+    source, target = card.data["schema_version"], args.to or schema_version()
+    inputs = files_read([args.card], card.data)
+    refused = _emit(migration_report.card_text(new, args.format), args.output, inputs, args.force)
+    if refused:
+        return refused
+    report = (migration_report.report_json(args.card, source, target, changes) if args.report == "json"
+              else migration_report.text(args.card, source, target, changes, args.lang))
+    if args.report_file:
+        from .spec.safewrite import OutputError, write_file
+
+        try:
+            write_file(args.report_file, report.encode("utf-8", errors="backslashreplace"),
+                       [*inputs, *([args.output] if args.output else [])], args.force)
+        except OutputError as exc:
+            return _refused(exc)
+    else:
+        _out(sys.stderr, report)
+    return EXIT_OK
 
 
 def cmd_inspect(args) -> int:
@@ -777,7 +828,7 @@ COMMANDS = {"validate": cmd_validate, "report": cmd_report, "requirements": cmd_
             "rules": cmd_rules, "schema": cmd_schema, "init": cmd_init, "inspect": cmd_inspect,
             "verify": cmd_verify, "export": cmd_export, "kg": cmd_kg, "import": cmd_import,
             "render": cmd_render, "assess": cmd_assess, "diff": cmd_diff,
-            "fit": cmd_fit}
+            "fit": cmd_fit, "migrate": cmd_migrate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,7 +75,10 @@ register(Check("conformity.status", "info", "Why a requirement has its status", 
                 "condition": ("the card states that this condition does not hold: '{condition}'",
                               "模型卡已明确说明以下适用条件不成立：“{condition_zh}”"),
                 "stopped": ("not every field of the card was checked: checking stopped early",
-                            "模型卡的字段未全部检查：检查已提前停止")},
+                            "模型卡的字段未全部检查：检查已提前停止"),
+                "earlier-version": ("the card is written against an earlier version of the specification: its "
+                                    "requirements are checked once it is migrated (modelcard-spec migrate)",
+                                    "模型卡依据的是本规范的早期版本：迁移后（modelcard-spec migrate）方检查其要求")},
                scope="fragment", labels={"field": "field", "kinds": "value:field"}))
 # How a condition is written in a card (a wording conformity.condition-unstated quotes).
 register(Check("conformity.statement", "info", "How a card states a condition", "模型卡如何说明条件",
@@ -369,13 +372,14 @@ def _has_cjk(text: str) -> bool:
 
 
 def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complete: bool = True,
-             evaluations: Evaluations = NO_EVALUATIONS) -> list[dict]:
+             evaluations: Evaluations = NO_EVALUATIONS, stopped: str = "stopped") -> list[dict]:
     """One entry per catalogue requirement: ``{"id", "status"}`` and, where they apply,
     ``justification``/``justification_zh`` (why this status), ``reason`` (for not adopted),
     ``claimed_automatically``, ``performed`` and ``pending`` (evaluation methods).
 
     ``complete`` False: not every field was checked (checking stopped early), so a requirement that
-    would conform is reported incomplete instead, with that as its justification."""
+    would conform is reported incomplete instead, with that as its justification (the variant
+    ``stopped`` of ``conformity.status``: ``"earlier-version"`` for a card not yet migrated)."""
     decl = declaration(data)
     failed: dict[str, list[Issue]] = {}
     missing: set[str] = set()
@@ -425,7 +429,7 @@ def statuses(data: dict, issues: list[Issue], provider_kind: str | None, complet
             entry["status"] = "incomplete"
         elif not complete:
             entry["status"] = "incomplete"
-            _justify(entry, "stopped")
+            _justify(entry, stopped)
         else:
             pending = [m for m in req.evaluation_methods if m not in performed]
             if pending:

@@ -112,6 +112,11 @@ def _check(data: dict, folder: Path | None, source=None) -> tuple[list[Issue], l
     provider_kind = _provider_kind(data)
     issues = structural.check(data, provider_kind, limit=MAX_ISSUES + 1, source=source)
     complete = len(issues) <= MAX_ISSUES
+    if structural.earlier_version(data) is not None:
+        # A card written against an earlier version: its structure is checked against that version's JSON
+        # Schema, and schema.version says to migrate it; the rules and the requirements' fields are the
+        # current version's, so they are not checked until it is migrated (no requirement conforms).
+        return issues, conformity.statuses(data, issues, provider_kind, False, stopped="earlier-version"), complete
     claimed = conformity.claimed_ids(data, provider_kind)
     issues += [i for i in _rule_issues(data, folder)
                if i.rule not in conformity.CLAIM_SCOPED or i.requirement is None or i.requirement in claimed]
@@ -157,7 +162,9 @@ def check_loaded(card: LoadedCard, models: tuple = (),
             if None not in digests:  # a file that cannot be read has no digest to compare with
                 issues += provenance_issues(card.data, digests)
         evaluations = dataclasses.replace(evaluations, model_verified=frozenset(verified) | evaluations.model_verified)
-        statuses = conformity.statuses(card.data, issues, _provider_kind(card.data), complete, evaluations)
+        earlier = structural.earlier_version(card.data) is not None
+        statuses = conformity.statuses(card.data, issues, _provider_kind(card.data), complete and not earlier,
+                                       evaluations, "earlier-version" if earlier else "stopped")
     located = []
     for issue in issues:
         line, column = card.locate(issue.path)

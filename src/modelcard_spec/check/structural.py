@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from ..spec import catalogue
 from ..spec import pointers
-from ..spec.resources import card_schema, known_schema_versions, schema_index
+from ..spec.resources import card_schema_of, known_schema_versions, schema_index, schema_version
 from ..spec.diagnostics import Issue, diagnostic
 from ..spec.iris import is_absolute_iri
 from ..spec.registry import CHECKS, Check, register
@@ -109,16 +109,18 @@ register(Check("schema.text", "error", "Text holds characters only", "文本仅�
                           "该值含有孤立的 UTF-16 代理项，不是字符"),
                 "key": ("the key holds a lone UTF-16 surrogate, which is not a character",
                         "该键含有孤立的 UTF-16 代理项，不是字符")}, reports_against=_FIELD))
-register(Check("schema.version", "error", "The card declares a specification version this tool knows",
-               "模型卡声明的规范版本为本工具所支持",
+register(Check("schema.version", "error", "The card is written against the version of the specification this tool checks",
+               "模型卡依据本工具所检查的规范版本",
                {"": ("{declared} is not a version of this specification that this tool knows ({known}); "
                      "the card was checked against {checked}",
                      "{declared} 不是本工具已知的规范版本（{known}）；本模型卡已按 {checked} 检查"),
-                "previous": ("the card is written for {declared}, an earlier version of this specification; it was checked "
-                             "against {checked}: set schema_version to {checked} after the changes the guide "
-                             "'Updating a card from schema {declared}' lists",
-                             "本模型卡依据的是本规范的早期版本 {declared}，已按 {checked} 检查：请按指南"
-                             "“从规范 {declared} 版更新模型卡”所列的修改更新后，将 schema_version 改为 {checked}")},
+                "previous": ("the card is written against version {declared} of this specification; this tool checks "
+                             "version {checked}: 'modelcard-spec migrate CARD --to {checked}' converts it. Until then "
+                             "the card's structure is checked against {declared} and its requirements and rules are "
+                             "not checked",
+                             "本模型卡依据的是本规范 {declared} 版，本工具按 {checked} 版检查："
+                             "“modelcard-spec migrate CARD --to {checked}”可将其迁移。迁移之前，仅按 {declared} 版检查"
+                             "模型卡的结构，不检查其要求和规则")},
                reports_against=_FIELD))
 
 def _renamed(value, allowed: list[str]) -> str | None:
@@ -188,8 +190,9 @@ def _pattern_keyword(validator, pattern, instance, schema):
 
 
 @lru_cache(maxsize=None)
-def _validator():
-    return document_validator(card_schema())
+def _validator(version: str | None = None):
+    """The card's pure-Python validator for ``version`` (default: the current one)."""
+    return document_validator(card_schema_of(version or schema_version()))
 
 
 def document_validator(schema: dict):
@@ -319,11 +322,11 @@ def _skipping(errors, skip: frozenset):
 
 
 @lru_cache(maxsize=None)
-def _explaining_validator():
+def _explaining_validator(version: str | None = None):
     """The card's pure-Python validator, which does not walk the values :data:`_SKIP` names."""
     import jsonschema
 
-    base = _validator()
+    base = _validator(version)
     _KEYWORDS.update({name: type(base).VALIDATORS[name] for name in ("properties", "items", "additionalProperties")})
     cls = jsonschema.validators.extend(type(base), {"properties": _skipping_properties, "items": _skipping_items,
                                                     "additionalProperties": _skipping_additional})
@@ -331,13 +334,14 @@ def _explaining_validator():
 
 
 @lru_cache(maxsize=None)
-def _fast_validator():
-    """A compiled validator used to accept valid cards quickly (optional dependency)."""
+def _fast_validator(version: str | None = None):
+    """A compiled validator used to accept valid cards quickly (optional dependency), for ``version``
+    (default: the current one)."""
     try:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - jsonschema_rs is a declared dependency
         return None
-    return jsonschema_rs.validator_for(card_schema(), validate_formats=True,
+    return jsonschema_rs.validator_for(card_schema_of(version or schema_version()), validate_formats=True,
                                        formats={name: _format_check(f) for name, f in FORMATS.items()})
 
 
@@ -516,7 +520,7 @@ def check(data: dict, provider_kind: str | None = None, limit: int | None = None
     one and checking stops there. ``source``: a function giving the text of a scalar as the card's
     file writes it (``1.10`` where the data holds 1.1; :meth:`.loading.LoadedCard.scalar_text`), or
     None if the value is text or the card has no file."""
-    issues = list(itertools.islice(iter_issues(data, provider_kind, source), limit))
+    issues = list(itertools.islice(iter_issues(data, provider_kind, source, earlier_version(data)), limit))
     if limit is None or len(issues) < limit:
         issues += _version_issues(data, issues, provider_kind)
     return issues[:limit] if limit is not None else issues
@@ -611,15 +615,16 @@ def _written(value, pointer: str, source) -> str:
     return text if text is not None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def iter_issues(data: dict, provider_kind: str | None = None, source=None):
-    """The JSON Schema issues of a card, one by one (deduplicated), in a stable order.
+def iter_issues(data: dict, provider_kind: str | None = None, source=None, version: str | None = None):
+    """The JSON Schema issues of a card, one by one (deduplicated), in a stable order; against the
+    JSON Schema of ``version`` (an earlier version's, shipped frozen) if given, else the current one.
 
     The compiled validator decides whether the card is valid; the pure-Python one explains the errors in
     both languages. Both check formats with the same functions (FORMATS); should they still disagree
     on a card the compiled one rejects (its regular expressions follow ECMA-262, e.g. ``$`` does not
     match before a final newline), its own errors are reported, so a card is never valid for one path
     and invalid for the other."""
-    fast = _fast_validator()
+    fast = _fast_validator(version)
     seen: set[tuple[str, str]] = set()
     # A lone surrogate is no character: the loader refuses files holding one, but data handed to the
     # library can, and the compiled validator can neither encode nor judge it.
@@ -631,9 +636,9 @@ def iter_issues(data: dict, provider_kind: str | None = None, source=None):
     if fast is not None and fast.is_valid(data):
         return
     if fast is None:
-        found = _validator().iter_errors(data)
+        found = _validator(version).iter_errors(data)
     else:  # explain only the places where the compiled validator found errors
-        found = _skipping(_explaining_validator().iter_errors(data), _valid_containers(fast, data))
+        found = _skipping(_explaining_validator(version).iter_errors(data), _valid_containers(fast, data))
     errors = (flat for error in found for flat in _flatten(error))
     for error in errors:
         pointer = "".join(f"/{pointers.escape(t)}" for t in error.absolute_path)
@@ -686,13 +691,21 @@ def _surrogate_issues(data, provider_kind: str | None = None):
             stack.extend((f"{pointer}/{n}", item) for n, item in enumerate(value))
 
 
+def earlier_version(data) -> str | None:
+    """The earlier published version a card declares (one whose JSON Schema ships frozen), or None."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    return version if isinstance(version, str) and version in known_schema_versions()[:-1] else None
+
+
 def _version_issues(data: dict, issues: list[Issue], provider_kind: str | None) -> list[Issue]:
-    """An error when the card declares a specification version this tool has no schema for."""
+    """An error when the card declares a specification version other than the current one: an earlier
+    one (migrate converts it) or one this tool does not know."""
     version = data.get("schema_version")
-    if not isinstance(version, str) or version in known_schema_versions() \
+    if not isinstance(version, str) or version == schema_version() \
             or any(i.path == "/schema_version" for i in issues):
         return []
-    previous = version in schema_index()["previous_versions"]
+    previous = earlier_version(data) is not None
     return [diagnostic("schema.version", "/schema_version", "previous" if previous else "",
                        requirement=catalogue.primary_requirement("/schema_version", provider_kind),
-                       declared=_short(version), known=list(known_schema_versions()), checked=known_schema_versions()[-1])]
+                       declared=version if previous else _short(version), known=list(known_schema_versions()),
+                       checked=schema_version())]

@@ -49,6 +49,24 @@ def schema_version() -> str:
     return schema_index()["schema_version"]
 
 
+# The JSON Schemas of the earlier published versions, frozen in the package (tools/generate.py copies
+# each from the commit of its release and checks its SHA-256 against schema/previous_versions.yaml).
+PREVIOUS_SCHEMAS = "previous_schemas.json"
+
+
+def previous_schemas() -> dict:
+    """Version -> {"file", "sha256", "commit", "tag"?} of each earlier version's shipped JSON Schema."""
+    return artifact_json(PREVIOUS_SCHEMAS)["versions"]
+
+
 def known_schema_versions() -> tuple[str, ...]:
-    """The specification versions a card may declare: those whose generated artifacts ship here."""
-    return (schema_version(),)
+    """The specification versions this tool knows, oldest first: the earlier published versions,
+    whose JSON Schemas ship frozen here, then the current one."""
+    return (*previous_schemas(), schema_version())
+
+
+def card_schema_of(version: str) -> dict:
+    """The card's JSON Schema of ``version`` (a known version: the current or an earlier one)."""
+    if version == schema_version():
+        return card_schema()
+    return artifact_json(previous_schemas()[version]["file"])

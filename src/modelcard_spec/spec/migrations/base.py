@@ -1,15 +1,17 @@
-"""What every migration step shares: the :class:`Change` it reports (contract of issue 18, section B).
-
-This copy is the part of the framework's ``base.py`` (branch of the "migrate" helper) that the step
-0.3.0 -> 0.4.0 uses; the framework's own file replaces it at merge."""
+"""What every migration step shares: the :class:`Change` it reports and the walk over a card by the
+frozen JSON Schema of the card's version (never the current one: an old card has the old shape)."""
 
 from __future__ import annotations
 
 import copy
 import json
+from collections import deque
 from dataclasses import dataclass
+from typing import Iterator
 
+from .. import pointers
 from ..registry import Check, register
+from ..resources import card_schema_of
 
 # The kinds of change a step reports. "missing": a field the target version requires (by its JSON
 # Schema or a claimed requirement) that the old card cannot supply; it is never invented, the card is
@@ -35,6 +37,45 @@ class Change:
 def copied(card: dict) -> dict:
     """A deep copy of ``card``: a step never mutates its input."""
     return copy.deepcopy(card)
+
+
+def _refs(prop: dict) -> tuple[str | None, bool]:
+    """The class a property holds (its ``$defs`` name) and whether it holds a list of them."""
+    if not isinstance(prop, dict):
+        return None, False
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1], False
+    for option in prop.get("anyOf", ()):
+        name, many = _refs(option)
+        if name:
+            return name, many
+    if "items" in prop:
+        name, _ = _refs(prop["items"])
+        return name, True
+    return None, False
+
+
+def instances(card: dict, version: str, class_name: str) -> Iterator[tuple[str, dict]]:
+    """Every object of class ``class_name`` in ``card``, with its pointer, by the JSON Schema of
+    ``version`` (objects where the schema puts that class; anything else is not looked into)."""
+    schema = card_schema_of(version)
+    defs = schema.get("$defs", {})
+    queue = deque([("", schema, card)])
+    while queue:
+        ptr, cls, obj = queue.popleft()
+        if not isinstance(obj, dict):
+            continue
+        if cls is not schema and cls is defs.get(class_name):
+            yield ptr, obj
+        for key, value in obj.items():
+            name, many = _refs(cls.get("properties", {}).get(key))
+            if name is None or name not in defs:
+                continue
+            child = f"{ptr}/{pointers.escape(key)}"
+            if many and isinstance(value, list):
+                queue.extend((f"{child}/{i}", defs[name], item) for i, item in enumerate(value))
+            elif not many:
+                queue.append((child, defs[name], value))
 
 
 def kept_text(value) -> str:
