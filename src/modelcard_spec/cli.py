@@ -239,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+
     p = sub.add_parser("migrate", help="rewrite a card from an earlier schema version to a later one, with a report "
                                        "of every change")
     p.add_argument("card", metavar="CARD")
