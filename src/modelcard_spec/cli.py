@@ -308,7 +308,8 @@ def cmd_validate(args) -> int:
 
     from .output import validation
     from .check.loading import MAX_BYTES
-    from .check.pipeline import validate
+    from .check.pipeline import iter_validate
+    from .spec.resources import schema_version
 
     if args.max_bytes is not None and args.max_bytes < 1:
         raise _UsageError("max-bytes")
@@ -317,18 +318,12 @@ def cmd_validate(args) -> int:
     for model in args.model:
         if not os.path.isfile(model):
             raise _UsageError("model-missing", model=model)
-    report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar(),
-                      models=tuple(args.model))
-    if args.format == "json":
-        _write(validation.to_json(report.to_dict()))
-    elif args.format == "sarif":
-        _write(validation.report_sarif(report, base=os.getcwd()))
-    elif args.format == "markdown":
-        _write(validation.report_markdown(report, args.lang))
-    else:
-        _write(validation.report_text(report, args.lang))
-        if len(report.results) > 1 and not args.no_summary:
-            _write("\n" + validation.summary_table(report, args.lang))
+    results = iter_validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs,
+                            progress=_progress_bar(), models=tuple(args.model))
+    # Each card's result is written as soon as it and every earlier card are done; only counters are kept.
+    report = validation.stream_report(results, args.format, _write, tool_version=__version__,
+                                      schema_version=schema_version(), lang=args.lang, base=os.getcwd(),
+                                      summary=not args.no_summary)
     return _exit_code(report)
 
 
