@@ -63,10 +63,14 @@ def _whole(report, fmt: str, lang: str, summary: bool = True) -> str:
     return json_text(text)
 
 
-@pytest.mark.parametrize("jobs", ("1", "2"))
+@pytest.mark.parametrize("jobs, held", (("1", 256), ("2", 256), ("1", 1)))
 @pytest.mark.parametrize("fmt", ("text", "json", "sarif", "markdown"))
-def test_streamed_report_is_the_whole_report(batch, fmt, jobs):
+def test_streamed_report_is_the_whole_report(batch, fmt, jobs, held, monkeypatch):
+    """With ``held`` 1, what waits for the end of the batch (table rows, SARIF's parts) goes to disk."""
     from modelcard_spec.check.pipeline import validate
+    from modelcard_spec.output import validation
+
+    monkeypatch.setattr(validation, "SPOOL_HELD", held)
 
     report = validate([str(batch)], jobs=1)
     assert len(report.results) == len(VALID_CARDS) + len(INVALID_CARDS) + 5

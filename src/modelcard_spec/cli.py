@@ -175,10 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
-    from .importers import KINDS
-
     p = sub.add_parser("import", help="make a first card from a MONAI bundle or a Hugging Face model card")
-    p.add_argument("kind", choices=KINDS)
+    p.add_argument("kind").choices = _ImportKinds()  # set after add_argument, which would list them
     p.add_argument("source", metavar="SOURCE", help="metadata.json / README.md, a bundle folder, or a folder of sources")
     p.add_argument("-o", "--output", help="card file to write (folder for a batch)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
@@ -227,6 +225,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the template to this file")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     return parser
+
+
+class _ImportKinds:
+    """The choices of ``import KIND``, looked up only when an import (or its help) needs them: the
+    importers are not loaded by the other commands."""
+
+    def _kinds(self) -> tuple[str, ...]:
+        from .importers import KINDS
+
+        return KINDS
+
+    def __contains__(self, value) -> bool:
+        return value in self._kinds()
+
+    def __iter__(self):
+        return iter(self._kinds())
+
+    def __len__(self) -> int:
+        return len(self._kinds())
 
 
 def _out(stream, text: str) -> None:

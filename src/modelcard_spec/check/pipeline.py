@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,13 @@ from .inputs import expand_inputs
 from .loading import MAX_BYTES, LoadedCard, read_card
 
 # Failures of the checks themselves (bugs) are reported as the card's errors; their tracebacks go to
-# this logger at DEBUG level (silent unless a handler asks for them, as the card fuzzer does).
-_log = logging.getLogger(__name__)
+# this logger at DEBUG level (silent unless a handler asks for them, as the card fuzzer does);
+# logging is imported only then (at start-up it costs more than validating a card).
+def _debug(message: str, *args) -> None:
+    import logging
+
+    logging.getLogger(__name__).debug(message, *args, exc_info=True)
+
 
 @dataclass
 class Report:
@@ -91,7 +95,7 @@ def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
                 issues.append(diagnostic(rule.id, f.path, f.variant, severity=f.severity,
                                          requirement=f.requirement, **(f.params or {})))
         except Exception as exc:  # a check that could not finish is not a check passed: its requirements fail
-            _log.debug("the check %s could not finish", rule.id, exc_info=True)
+            _debug("the check %s could not finish", rule.id)
             name = type(exc).__name__
             for requirement in rule.requirements:
                 issues.append(diagnostic("internal.rule-failed", "", requirement=requirement,
@@ -209,7 +213,7 @@ def validate_loaded(card: LoadedCard, name: str, models: tuple = (),
     try:
         result.issues, result.requirements = check_loaded(card, models, evaluations)
     except Exception as exc:  # noqa: BLE001 - reported as this card's result
-        _log.debug("the checks could not finish on %s", name, exc_info=True)
+        _debug("the checks could not finish on %s", name)
         result.issues = [diagnostic("internal.check-failed", exception=type(exc).__name__)]
         result.requirements = None
     return result

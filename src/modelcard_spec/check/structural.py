@@ -8,7 +8,6 @@ in English and Chinese built from the error's validator and the schema's own bil
 from __future__ import annotations
 
 import datetime
-import difflib
 import itertools
 import re
 from contextvars import ContextVar
@@ -415,6 +414,8 @@ def _message(error, pointer: str, data, source) -> tuple[str, str, str, dict]:
         known = sorted(schema_index()["classes"].get(cls, {}).get("slots", {})) if cls else []
         extras = sorted(k for k in value if k not in error.schema.get("properties", {}))
         extra = extras[0] if extras else "?"
+        import difflib  # only for a card with an unknown field: not at start-up
+
         hint = difflib.get_close_matches(extra, known, n=1)
         parent = pointer
         pointer = f"{pointer}/{pointers.escape(extra)}"
@@ -436,6 +437,8 @@ def _message(error, pointer: str, data, source) -> tuple[str, str, str, dict]:
         return pointer, "schema.type", *_quote_hint(error, pointer, params, source)
     if v == "enum":
         allowed = [str(a) for a in error.validator_value]
+        import difflib
+
         hint = difflib.get_close_matches(str(value), allowed, n=1)
         params = {**labels, "value": _short(value), "allowed": allowed[:12], "more": ", …" if len(allowed) > 12 else "",
                   "more_zh": "、…" if len(allowed) > 12 else ""}

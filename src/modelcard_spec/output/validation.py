@@ -218,27 +218,42 @@ def report_sarif(report, base: str | None = None) -> str:
 # table; SARIF's list of the rules used, and the per-card verdicts it puts before the results) is kept
 # on disk, in an anonymous temporary file, never in memory.
 
+SPOOL_HELD = 256
+
+
 class _Spool:
-    """JSON values written to an anonymous temporary file, one per line, read back in order."""
+    """Values read back in the order they were added: the first :data:`SPOOL_HELD` in memory, all of
+    them in an anonymous temporary file (as JSON, one per line) once there are more."""
 
     def __init__(self):
-        self._file = None
+        self._held, self._items, self._file = SPOOL_HELD, [], None
 
     def append(self, value) -> None:
+        if self._file is None and len(self._items) < self._held:
+            self._items.append(value)
+            return
         if self._file is None:
             import tempfile
 
             self._file = tempfile.TemporaryFile("w+", encoding="ascii")
+            for item in self._items:
+                self._write(item)
+            self._items = []
+        self._write(value)
+
+    def _write(self, value) -> None:
         self._file.write(json.dumps(value, separators=(",", ":")) + "\n")  # ASCII: lone surrogates escaped
 
     def __iter__(self) -> Iterator:
         if self._file is None:
+            yield from self._items
             return
         self._file.seek(0)
         for line in self._file:
             yield json.loads(line)
 
     def close(self) -> None:
+        self._items = []
         if self._file is not None:
             self._file.close()
             self._file = None
