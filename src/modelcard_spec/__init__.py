@@ -11,7 +11,7 @@ The package never imports LinkML at run time: it reads the artifacts generated f
 
 from .spec.version import __version__
 
-__all__ = ["__version__", "validate"]
+__all__ = ["__version__", "iter_validate", "validate"]
 
 
 def validate(paths, **kwargs):
@@ -19,3 +19,11 @@ def validate(paths, **kwargs):
     from .check.pipeline import validate as _validate
 
     return _validate(paths, **kwargs)
+
+
+def iter_validate(paths, **kwargs):
+    """The results of :func:`validate` one by one, each as soon as it and every earlier card are done
+    (memory does not grow with the number of cards)."""
+    from .check.pipeline import iter_validate as _iter_validate
+
+    return _iter_validate(paths, **kwargs)

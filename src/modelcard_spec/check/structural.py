@@ -671,6 +671,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _surrogate_issues(data, provider_kind: str | None = None):
     """An error at each key or string value holding a lone UTF-16 surrogate: no character, so no text
     of a card (the loader refuses such files; data handed to the library can still hold one)."""
+    if not _holds_lone_surrogate(data):  # the common case, found without building a pointer per value
+        return
     stack = [("", data)]
     while stack:
         pointer, value = stack.pop()
@@ -687,6 +689,22 @@ def _surrogate_issues(data, provider_kind: str | None = None):
                 stack.append((child, item))
         elif isinstance(value, list):
             stack.extend((f"{pointer}/{n}", item) for n, item in enumerate(value))
+
+
+def _holds_lone_surrogate(data) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and _LONE_SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            if any(isinstance(key, str) and not key.isascii() and _LONE_SURROGATE.search(key) for key in value):
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _version_issues(data: dict, issues: list[Issue], provider_kind: str | None) -> list[Issue]:
