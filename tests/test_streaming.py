@@ -167,3 +167,36 @@ def test_memory_does_not_grow_with_the_number_of_cards(tmp_path, fmt):
         assert large - small > 4 * MIB, (small, large)
     else:
         assert large - small < MIB // 2, (small, large)
+
+
+def _on_terminal(stdout_is_terminal: bool) -> tuple[bytes, bytes]:
+    """``validate`` of the invalid examples with standard error (and standard output, if asked) on a
+    pseudo-terminal: (what the terminal showed, what went to the pipe)."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    done = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "validate", str(EXAMPLES / "invalid"),
+                           "--jobs", "1", "--no-summary"], stdin=slave, stderr=slave,
+                          stdout=slave if stdout_is_terminal else subprocess.PIPE, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(SRC)})
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    return shown, done.stdout or b""
+
+
+def test_no_progress_bar_among_the_streamed_lines():
+    """The report streams to standard output: with both streams on one terminal, a progress bar would
+    be drawn in the middle of its lines; it is drawn only when the report goes elsewhere."""
+    shown, _ = _on_terminal(True)
+    assert b"card(s) checked" in shown  # the report is there
+    assert b"[#" not in shown and b"[." not in shown
+    shown, piped = _on_terminal(False)
+    assert b"/14" in shown and b"card(s) checked" in piped

@@ -297,6 +297,13 @@ def _refused(exc) -> int:
     return _fail(exc.message, exc.message_zh, exc.path)
 
 
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _progress_bar():
     """A one-line progress bar on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
@@ -336,7 +343,8 @@ def cmd_validate(args) -> int:
         if not os.path.isfile(model):
             raise _UsageError("model-missing", model=model)
     results = iter_validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs,
-                            progress=_progress_bar(), models=tuple(args.model))
+                            # the results stream to standard output: a bar on the same terminal would cut its lines
+                            progress=None if _isatty(sys.stdout) else _progress_bar(), models=tuple(args.model))
     # Each card's result is written as soon as it and every earlier card are done; only counters are kept.
     report = validation.stream_report(results, args.format, _write, tool_version=__version__,
                                       schema_version=schema_version(), lang=args.lang, base=os.getcwd(),
