@@ -63,7 +63,7 @@ def _whole(report, fmt: str, lang: str, summary: bool = True) -> str:
     return json_text(text)
 
 
-@pytest.mark.parametrize("jobs, held", (("1", 256), ("2", 256), ("1", 1)))
+@pytest.mark.parametrize("jobs, held", (("1", 64), ("2", 64), ("1", 1)))
 @pytest.mark.parametrize("fmt", ("text", "json", "sarif", "markdown"))
 def test_streamed_report_is_the_whole_report(batch, fmt, jobs, held, monkeypatch):
     """With ``held`` 1, what waits for the end of the batch (table rows, SARIF's parts) goes to disk."""

@@ -218,7 +218,7 @@ def report_sarif(report, base: str | None = None) -> str:
 # table; SARIF's list of the rules used, and the per-card verdicts it puts before the results) is kept
 # on disk, in an anonymous temporary file, never in memory.
 
-SPOOL_HELD = 256
+SPOOL_HELD = 64  # values; a SARIF verdict list is a few KiB, so this holds well under 1 MiB
 
 
 class _Spool:
