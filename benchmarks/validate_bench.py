@@ -5,8 +5,16 @@
 (b) Cold start: ``modelcard-spec validate CARD`` against ``linkml-validate`` on the same card and
     schema, as fresh processes (target <= 0.25 s and >= 4x faster). Needs LinkML installed.
 (c) Peak memory (max RSS) of the batch validation process and of the hostile-input corpus.
+(d) Streaming batch (issue 19): ``modelcard-spec validate DIR --format json --jobs 1`` through the
+    real command line on 2,000 and 20,000 cards (CPU time, wall time, peak RSS; the JSON report goes
+    to /dev/null) against the event-stream floor (libyaml's ``CParser`` events over the same files,
+    which the card loader walks) and the parse floor (``yaml.load`` with ``CSafeLoader``), each a
+    fresh process measured the same way (targets: <= 100 MiB at 20,000 cards, CPU <= 2x the event floor).
+(e) Cold start: CPU of ``modelcard-spec validate CARD`` against starting Python and importing PyYAML
+    and jsonschema_rs (target <= 2x).
 
 Usage:  python benchmarks/validate_bench.py [--cards 2000] [--repeat 3] [--out FILE.md]
+        python benchmarks/validate_bench.py --only streaming [--scale 2000,20000] [--repeat 1]
 Prints a Markdown table; docs/benchmarks.md records the figures of a run on this project's machine.
 """
 
@@ -136,12 +144,120 @@ def hostile_rss() -> float:
     return peak / 1024, max(times)
 
 
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.perf_counter() - start
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print('%f %f %d %d' % (wall, r.ru_utime + r.ru_stime, r.ru_maxrss, proc.returncode))
+"""
+
+EVENT_FLOOR = """
+import sys
+from yaml.cyaml import CParser
+for f in open(sys.argv[1]).read().split():
+    with open(f, 'rb') as fh:
+        parser = CParser(fh.read().decode('utf-8'))
+    while parser.check_event():
+        parser.get_event()
+"""
+
+PARSE_FLOOR_ONLY = """
+import sys, yaml
+for f in open(sys.argv[1]).read().split():
+    with open(f, 'rb') as fh:
+        yaml.load(fh.read(), Loader=yaml.CSafeLoader)
+"""
+
+
+def measured(cmd: list[str]) -> dict:
+    """``cmd`` as the only child of a fresh process: wall seconds, CPU seconds (user + system, its
+    children included), peak RSS in MiB and exit code."""
+    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")}).stdout.split()
+    return {"wall": float(out[0]), "cpu": float(out[1]), "rss": int(out[2]) / 1024, "code": int(out[3])}
+
+
+def _best(runs: list[dict]) -> dict:
+    """The run of least CPU time (the machine is shared: other load only ever adds), with the peak RSS
+    of all runs."""
+    best = dict(min(runs, key=lambda r: r["cpu"]))
+    best["rss"] = max(r["rss"] for r in runs)
+    return best
+
+
+def streaming(size: int, repeat: int, parse_floor: bool = True) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        cards = make_corpus(Path(tmp), size)
+        listing = Path(tmp) / "listing.txt"
+        listing.write_text("\n".join(map(str, cards)))
+        runs: dict[str, list] = {"cli": [], "event": [], "parse": []}
+        for _ in range(repeat):  # interleaved, so all three see the same machine state
+            runs["event"].append(measured([sys.executable, "-c", EVENT_FLOOR, str(listing)]))
+            if parse_floor:
+                runs["parse"].append(measured([sys.executable, "-c", PARSE_FLOOR_ONLY, str(listing)]))
+            runs["cli"].append(measured([sys.executable, "-m", "modelcard_spec.cli", "validate", tmp,
+                                         "--format", "json", "--jobs", "1"]))
+        return {"cards": size, **{k: _best(v) for k, v in runs.items() if v}}
+
+
+def import_floor(repeat: int, card: Path) -> dict:
+    floor, ours = [], []
+    for _ in range(repeat):
+        floor.append(measured([sys.executable, "-c", "import yaml, jsonschema_rs"]))
+        ours.append(measured([sys.executable, "-m", "modelcard_spec.cli", "validate", str(card)]))
+    return {"floor": _best(floor), "ours": _best(ours), "floor_median": statistics.median(r["cpu"] for r in floor),
+            "ours_median": statistics.median(r["cpu"] for r in ours)}
+
+
+def streaming_lines(rows: list[dict], cold: dict | None) -> list[str]:
+    lines = ["| Streaming batch / cold start | `validate` (CLI, --jobs 1) | Event floor | Parse floor | "
+             "CPU ratio to event floor / parse floor | Target |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        c, e, p = r["cli"], r["event"], r.get("parse")
+        lines.append(f"| (d) {r['cards']:,} cards | {c['cpu']:.1f} s CPU ({1000 * c['cpu'] / r['cards']:.2f} ms/card), "
+                     f"{c['wall']:.1f} s wall, {c['rss']:.0f} MiB peak, exit {c['code']} | {e['cpu']:.1f} s, {e['rss']:.0f} MiB "
+                     + (f"| {p['cpu']:.1f} s, {p['rss']:.0f} MiB | {c['cpu'] / e['cpu']:.2f}× / {c['cpu'] / p['cpu']:.2f}× "
+                        if p else f"| not run | {c['cpu'] / e['cpu']:.2f}× / - ")
+                     + "| CPU ≤ 2× event floor; ≤ 100 MiB at 20,000 |")
+    if cold is None:
+        return lines
+    f, o = cold["floor"], cold["ours"]
+    lines.append(f"| (e) Cold start, one card | {1000 * o['cpu']:.0f} ms CPU (median {1000 * cold['ours_median']:.0f}), "
+                 f"{o['rss']:.0f} MiB | import floor (`python -c 'import yaml, jsonschema_rs'`): {1000 * f['cpu']:.0f} ms "
+                 f"(median {1000 * cold['floor_median']:.0f}) | - | {o['cpu'] / f['cpu']:.2f}× | ≤ 2× |")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--only", choices=("classic", "streaming"), help="run only (a)-(c) or only (d)-(e)")
+    parser.add_argument("--scale", default="2000,20000", help="card counts of (d), comma-separated")
+    parser.add_argument("--parse-floor-up-to", type=int, default=None,
+                        help="run the parse floor of (d) only up to this many cards (it costs as much as validating)")
     args = parser.parse_args()
+    load = os.getloadavg()
+    head = (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"load average at start {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min).")
+    if args.only == "streaming":  # each size's row is written as soon as it is measured
+        with tempfile.TemporaryDirectory() as tmp:
+            cold = import_floor(max(10, args.repeat), make_corpus(Path(tmp), 1)[0])
+        rows: list[dict] = []
+        for size in [int(s) for s in args.scale.split(",")]:
+            limit = args.parse_floor_up_to
+            rows.append(streaming(size, args.repeat, parse_floor=limit is None or size <= limit))
+            load = os.getloadavg()
+            text = "\n".join([head, f"Least CPU of {args.repeat} interleaved runs ((e): of {max(10, args.repeat)}); "
+                                    f"load average after the last row {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.", "",
+                              *streaming_lines(rows, cold)]) + "\n"
+            print(text, flush=True)
+            if args.out:
+                args.out.write_text(text, encoding="utf-8")
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         cards = make_corpus(Path(tmp), args.cards)
         b = batch(cards, args.repeat)

@@ -16,7 +16,7 @@ The package never imports LinkML at run time: it reads the artifacts generated f
 
 from .spec.version import __version__
 
-__all__ = ["__version__", "diff", "fit", "migrate", "validate"]
+__all__ = ["__version__", "diff", "fit", "iter_validate", "migrate", "validate"]
 
 
 def validate(paths, **kwargs):
@@ -59,3 +59,11 @@ def migrate(card, to=None):
 
             card = read_card(card).data
     return _migrate(card, to=to)
+
+
+def iter_validate(paths, **kwargs):
+    """The results of :func:`validate` one by one, each as soon as it and every earlier card are done
+    (memory does not grow with the number of cards)."""
+    from .check.pipeline import iter_validate as _iter_validate
+
+    return _iter_validate(paths, **kwargs)

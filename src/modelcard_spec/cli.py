@@ -186,10 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
-    from .importers import KINDS
-
     p = sub.add_parser("import", help="make a first card from a MONAI bundle or a Hugging Face model card")
-    p.add_argument("kind", choices=KINDS)
+    p.add_argument("kind").choices = _ImportKinds()  # set after add_argument, which would list them
     p.add_argument("source", metavar="SOURCE", help="metadata.json / README.md, a bundle folder, or a folder of sources")
     p.add_argument("-o", "--output", help="card file to write (folder for a batch)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
@@ -260,6 +258,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ImportKinds:
+    """The choices of ``import KIND``, looked up only when an import (or its help) needs them: the
+    importers are not loaded by the other commands."""
+
+    def _kinds(self) -> tuple[str, ...]:
+        from .importers import KINDS
+
+        return KINDS
+
+    def __contains__(self, value) -> bool:
+        return value in self._kinds()
+
+    def __iter__(self):
+        return iter(self._kinds())
+
+    def __len__(self) -> int:
+        return len(self._kinds())
+
+
 def _out(stream, text: str) -> None:
     """The one writer of everything the command line prints: control, reordering and invisible
     characters and lone surrogates are shown as ``\\uXXXX`` escapes (:mod:`.textsafe`; the writers of
@@ -311,6 +328,13 @@ def _refused(exc) -> int:
     return _fail(exc.message, exc.message_zh, exc.path)
 
 
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _progress_bar():
     """A one-line progress bar on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
@@ -339,7 +363,8 @@ def cmd_validate(args) -> int:
 
     from .output import validation
     from .check.loading import MAX_BYTES
-    from .check.pipeline import validate
+    from .check.pipeline import iter_validate
+    from .spec.resources import schema_version
 
     if args.max_bytes is not None and args.max_bytes < 1:
         raise _UsageError("max-bytes")
@@ -348,18 +373,13 @@ def cmd_validate(args) -> int:
     for model in args.model:
         if not os.path.isfile(model):
             raise _UsageError("model-missing", model=model)
-    report = validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs, progress=_progress_bar(),
-                      models=tuple(args.model))
-    if args.format == "json":
-        _write(validation.to_json(report.to_dict()))
-    elif args.format == "sarif":
-        _write(validation.report_sarif(report, base=os.getcwd()))
-    elif args.format == "markdown":
-        _write(validation.report_markdown(report, args.lang))
-    else:
-        _write(validation.report_text(report, args.lang))
-        if len(report.results) > 1 and not args.no_summary:
-            _write("\n" + validation.summary_table(report, args.lang))
+    results = iter_validate(args.cards, max_bytes=args.max_bytes or MAX_BYTES, jobs=args.jobs,
+                            # the results stream to standard output: a bar on the same terminal would cut its lines
+                            progress=None if _isatty(sys.stdout) else _progress_bar(), models=tuple(args.model))
+    # Each card's result is written as soon as it and every earlier card are done; only counters are kept.
+    report = validation.stream_report(results, args.format, _write, tool_version=__version__,
+                                      schema_version=schema_version(), lang=args.lang, base=os.getcwd(),
+                                      summary=not args.no_summary)
     return _exit_code(report)
 
 

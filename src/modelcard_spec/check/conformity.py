@@ -239,6 +239,7 @@ def field_issues(data: dict, provider_kind: str | None):
     """A claimed requirement needs its fields, none a placeholder, and its condition stated: one issue
     per missing field or statement, produced one by one."""
     decl = declaration(data)
+    empty_at: dict[str, bool] = {}  # pointer -> whether the card leaves it out or empty (data is not changed here)
     for req in catalogue.requirements():
         if not is_claimed(req, decl, provider_kind):
             continue
@@ -247,7 +248,7 @@ def field_issues(data: dict, provider_kind: str | None):
             continue
         severity = "warning" if req.obligation == "recommended" else "error"
         common = {"requirement_id": req.id, "requirement_title": req.title, "requirement_title_zh": req.title_zh}
-        for pointer in dict.fromkeys(_absent_section(data, p) or p for p in state.unstated):
+        for pointer in dict.fromkeys(_absent_section(data, p, empty_at) or p for p in state.unstated):
             fill, fill_zh = _statement(req.applies_if, state.prefix)
             statement, statement_zh = _statement(req.not_applicable_if, state.prefix)
             yield diagnostic("conformity.condition-unstated", pointer, severity=severity, requirement=req.id,
@@ -263,7 +264,7 @@ def field_issues(data: dict, provider_kind: str | None):
         for path in req.fields:
             for pointer, value in _scoped(data, path, req, state):
                 params = {**common, "field": path}
-                section = _absent_section(data, pointer)
+                section = _absent_section(data, pointer, empty_at)
                 if section is not None:
                     if section not in sections:  # one diagnostic per absent section, at the section
                         sections.add(section)
@@ -291,23 +292,48 @@ def _empty(node) -> bool:
     return is_missing(node)
 
 
-def _absent_section(data: dict, pointer: str) -> str | None:
+def _absent_section(data: dict, pointer: str, empty_at: dict[str, bool] | None = None) -> str | None:
     """The pointer of the outermost mapping above ``pointer`` that the card leaves out or leaves
     empty (None if the field's parent says something): a missing section is reported once, where it
-    should be."""
+    should be. ``empty_at`` caches, across the calls on one card, whether each pointer above is empty."""
     node, here = data, ""
+    behind = False  # node is not yet the value at the parent of here (levels known not empty were skipped)
     parts = pointer.split("/")[1:]
     for token in parts[:-1]:
+        parent = here
         here += "/" + token
+        if empty_at is not None and here in empty_at:
+            if empty_at[here]:
+                return here
+            behind = True
+            continue
+        if behind:
+            node, behind = _node_at(data, parent), False
         if isinstance(node, dict):
             node = node.get(token)
         elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
             node = node[int(token)]
         else:
             node = None
-        if _empty(node):
+        empty = _empty(node)
+        if empty_at is not None:
+            empty_at[here] = empty
+        if empty:
             return here
     return None
+
+
+def _node_at(data, pointer: str):
+    """The value at ``pointer`` (None if there is none), walked as :func:`_absent_section` walks."""
+    node = data
+    for token in pointer.split("/")[1:]:
+        if isinstance(node, dict):
+            node = node.get(token)
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
 
 
 def _statement(expression: str | None, prefix: str | None) -> tuple[str, str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from ..spec.version import __version__
 from . import conformity
@@ -22,8 +22,13 @@ from .inputs import expand_inputs
 from .loading import MAX_BYTES, LoadedCard, read_card
 
 # Failures of the checks themselves (bugs) are reported as the card's errors; their tracebacks go to
-# this logger at DEBUG level (silent unless a handler asks for them, as the card fuzzer does).
-_log = logging.getLogger(__name__)
+# this logger at DEBUG level (silent unless a handler asks for them, as the card fuzzer does);
+# logging is imported only then (at start-up it costs more than validating a card).
+def _debug(message: str, *args) -> None:
+    import logging
+
+    logging.getLogger(__name__).debug(message, *args, exc_info=True)
+
 
 @dataclass
 class Report:
@@ -42,15 +47,21 @@ class Report:
         return all(r.readable for r in self.results)
 
     def to_dict(self) -> dict:
-        out = []
-        for r in self.results:
-            entry = {"card": r.card, "valid": r.valid, "sha256": r.sha256,
-                     "issues": [i.to_dict() for i in r.issues]}
-            if r.requirements is not None:
-                entry["requirements"] = r.requirements
-            out.append(entry)
-        return {"tool": {"name": "modelcard-spec", "version": self.tool_version},
-                "schema_version": self.schema_version, "results": out}
+        return {**report_head(self.tool_version, self.schema_version), "results": [result_entry(r) for r in self.results]}
+
+
+def report_head(tool_version: str = __version__, schema: str | None = None) -> dict:
+    """The keys of the JSON report that come before its ``results``."""
+    return {"tool": {"name": "modelcard-spec", "version": tool_version},
+            "schema_version": schema_version() if schema is None else schema}
+
+
+def result_entry(r: CardResult) -> dict:
+    """One card's entry in the ``results`` of the JSON report."""
+    entry = {"card": r.card, "valid": r.valid, "sha256": r.sha256, "issues": [i.to_dict() for i in r.issues]}
+    if r.requirements is not None:
+        entry["requirements"] = r.requirements
+    return entry
 
 
 register(Check("internal.rule-failed", "error", "The validator ran every check", "校验工具执行了全部检查",
@@ -84,7 +95,7 @@ def _rule_issues(data: dict, folder: Path | None) -> list[Issue]:
                 issues.append(diagnostic(rule.id, f.path, f.variant, severity=f.severity,
                                          requirement=f.requirement, **(f.params or {})))
         except Exception as exc:  # a check that could not finish is not a check passed: its requirements fail
-            _log.debug("the check %s could not finish", rule.id, exc_info=True)
+            _debug("the check %s could not finish", rule.id)
             name = type(exc).__name__
             for requirement in rule.requirements:
                 issues.append(diagnostic("internal.rule-failed", "", requirement=requirement,
@@ -209,7 +220,7 @@ def validate_loaded(card: LoadedCard, name: str, models: tuple = (),
     try:
         result.issues, result.requirements = check_loaded(card, models, evaluations)
     except Exception as exc:  # noqa: BLE001 - reported as this card's result
-        _log.debug("the checks could not finish on %s", name, exc_info=True)
+        _debug("the checks could not finish on %s", name)
         result.issues = [diagnostic("internal.check-failed", exception=type(exc).__name__)]
         result.requirements = None
     return result
@@ -227,20 +238,31 @@ AUTO_JOBS_FROM = 16
 
 
 def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None, models: tuple = ()) -> Report:
-    """Validate cards given as files, folders or glob patterns; return a :class:`Report`.
+    """Validate cards given as files, folders or glob patterns; return a :class:`Report` holding every
+    result (:func:`iter_validate` yields them one by one instead, in the same order).
 
     ``jobs`` > 1 spreads the cards over that many processes (results keep the input order);
     ``jobs`` <= 0 uses every core for batches of ``AUTO_JOBS_FROM`` cards or more, else one;
     ``progress`` is called with (done, total) after each batch of cards;
     ``models`` are model files every card is compared with (used with one card).
     """
+    return Report(results=list(iter_validate(paths, max_bytes, jobs, progress, models)))
+
+
+def iter_validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None,
+                  models: tuple = ()) -> Iterator[CardResult]:
+    """The results of :func:`validate`, each yielded as soon as it and every earlier card are done:
+    first the inputs that name no card, then the cards in input order. Nothing is kept once yielded
+    (the process pool holds a bounded number of chunks ahead), so a caller that writes each result
+    and keeps only counters runs in memory independent of the number of cards."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files, problems = expand_inputs([str(p) for p in paths])
-    report = Report()
-    report.results.extend(problems)
+    yield from problems
+    del problems
     total = len(files)
     names = [str(f) for f in files]
+    del files
     if jobs <= 0:
         jobs = (os.cpu_count() or 1) if total >= AUTO_JOBS_FROM else 1
     if models:  # one card compared with its model files: in this process
@@ -248,8 +270,8 @@ def validate(paths, max_bytes: int = MAX_BYTES, jobs: int = 1, progress=None, mo
     done = 0
     for results in chunks_in_order(functools.partial(_validate_many, max_bytes=max_bytes, models=tuple(models)),
                                    names, jobs, 64):
-        report.results.extend(results)
         done += len(results)
+        while results:  # handed over one at a time: the caller may drop each before the next
+            yield results.pop(0)
         if progress:
             progress(done, total)
-    return report

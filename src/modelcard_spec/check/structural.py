@@ -8,7 +8,6 @@ in English and Chinese built from the error's validator and the schema's own bil
 from __future__ import annotations
 
 import datetime
-import difflib
 import itertools
 import re
 from contextvars import ContextVar
@@ -419,6 +418,8 @@ def _message(error, pointer: str, data, source) -> tuple[str, str, str, dict]:
         known = sorted(schema_index()["classes"].get(cls, {}).get("slots", {})) if cls else []
         extras = sorted(k for k in value if k not in error.schema.get("properties", {}))
         extra = extras[0] if extras else "?"
+        import difflib  # only for a card with an unknown field: not at start-up
+
         hint = difflib.get_close_matches(extra, known, n=1)
         parent = pointer
         pointer = f"{pointer}/{pointers.escape(extra)}"
@@ -440,6 +441,8 @@ def _message(error, pointer: str, data, source) -> tuple[str, str, str, dict]:
         return pointer, "schema.type", *_quote_hint(error, pointer, params, source)
     if v == "enum":
         allowed = [str(a) for a in error.validator_value]
+        import difflib
+
         hint = difflib.get_close_matches(str(value), allowed, n=1)
         params = {**labels, "value": _short(value), "allowed": allowed[:12], "more": ", …" if len(allowed) > 12 else "",
                   "more_zh": "、…" if len(allowed) > 12 else ""}
@@ -673,6 +676,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _surrogate_issues(data, provider_kind: str | None = None):
     """An error at each key or string value holding a lone UTF-16 surrogate: no character, so no text
     of a card (the loader refuses such files; data handed to the library can still hold one)."""
+    if not _holds_lone_surrogate(data):  # the common case, found without building a pointer per value
+        return
     stack = [("", data)]
     while stack:
         pointer, value = stack.pop()
@@ -695,6 +700,22 @@ def earlier_version(data) -> str | None:
     """The earlier published version a card declares (one whose JSON Schema ships frozen), or None."""
     version = data.get("schema_version") if isinstance(data, dict) else None
     return version if isinstance(version, str) and version in known_schema_versions()[:-1] else None
+
+
+def _holds_lone_surrogate(data) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and _LONE_SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            if any(isinstance(key, str) and not key.isascii() and _LONE_SURROGATE.search(key) for key in value):
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _version_issues(data: dict, issues: list[Issue], provider_kind: str | None) -> list[Issue]:

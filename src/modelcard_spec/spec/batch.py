@@ -22,7 +22,7 @@ def chunks_in_order(function: Callable[[list], list], items: list, jobs: int, ma
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(1, min(max_chunk, len(items) // (jobs * 4) or 1))
-    chunks = iter([items[i:i + size] for i in range(0, len(items), size)])
+    chunks = (items[i:i + size] for i in range(0, len(items), size))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         window: deque = deque()
         for chunk in chunks:

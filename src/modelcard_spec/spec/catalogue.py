@@ -313,8 +313,10 @@ def condition_state(data, req: Requirement) -> ConditionState:
     return ConditionState("unstated", (resolve(data, path)[0][0],))
 
 
+@lru_cache(maxsize=None)
 def field_slot(template: str) -> dict | None:
-    """The schema index entry of the field at a card path (None if the path is not a field)."""
+    """The schema index entry of the field at a card path (None if the path is not a field). Cached:
+    the paths are the catalogue's and the schema's, a bounded set; the entry is not to be changed."""
     cls = schema_index()["root_class"]
     slot = None
     for part in template.split("."):

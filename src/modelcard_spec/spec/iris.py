@@ -6,7 +6,7 @@ names a card (CycloneDX)."""
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from functools import lru_cache
 
 from .resources import schema_index
 from .textsafe import encodable
@@ -20,6 +20,8 @@ REQ_BASE = schema_index()["prefixes"]["mcsr"]
 def segment(text) -> str:
     """A value as one IRI path segment: percent-encoded but for unreserved characters (a lone
     surrogate written as the text ``\\udXXX`` first, since it cannot be encoded)."""
+    from urllib.parse import quote
+
     return quote(encodable(str(text)), safe="-._~")
 
 
@@ -36,20 +38,29 @@ def card_iri(data: dict) -> str:
 _UCS = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
     f"{chr(plane << 16)}-{chr((plane << 16) | 0xFFFD)}" for plane in range(1, 14)) + "\U000e1000-\U000efffd"
 _PRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
-_PCT = "%[0-9A-Fa-f]{2}"
-_SUB = "!$&'()*+,;="
-_IPCHAR = f"(?:[A-Za-z0-9\\-._~{_SUB}:@{_UCS}]|{_PCT})"
-_IRI = re.compile(
-    "[A-Za-z][A-Za-z0-9+.\\-]*:"
-    "(?:"
-    f"//(?:(?:[A-Za-z0-9\\-._~{_SUB}:{_UCS}]|{_PCT})*@)?"              # userinfo
-    f"(?P<host>\\[[0-9A-Fa-f:.]+\\]|(?:[A-Za-z0-9\\-._~{_SUB}{_UCS}]|{_PCT})*)"  # IP literal or name
-    "(?::[0-9]*)?"                                                    # port
-    f"(?:/{_IPCHAR}*)*"
-    f"|/?(?:{_IPCHAR}+(?:/{_IPCHAR}*)*)?"                               # no authority
-    ")"
-    f"(?:\\?(?:{_IPCHAR}|[/?{_PRIVATE}])*)?"
-    f"(?:#(?:{_IPCHAR}|[/?])*)?")
+
+
+@lru_cache(maxsize=2)
+def _iri(ascii_only: bool) -> re.Pattern:
+    """The pattern of an absolute IRI; for ``ascii_only``, the same without ucschar and iprivate (which
+    only non-ASCII characters match), so it accepts exactly the same ASCII strings. Compiled on first
+    use: the full pattern's character classes take longer to compile (about 10 ms) than a card takes
+    to validate, and most IRIs are ASCII."""
+    ucs, private = ("", "") if ascii_only else (_UCS, _PRIVATE)
+    pct = "%[0-9A-Fa-f]{2}"
+    sub = "!$&'()*+,;="
+    ipchar = f"(?:[A-Za-z0-9\\-._~{sub}:@{ucs}]|{pct})"
+    return re.compile(
+        "[A-Za-z][A-Za-z0-9+.\\-]*:"
+        "(?:"
+        f"//(?:(?:[A-Za-z0-9\\-._~{sub}:{ucs}]|{pct})*@)?"              # userinfo
+        f"(?P<host>\\[[0-9A-Fa-f:.]+\\]|(?:[A-Za-z0-9\\-._~{sub}{ucs}]|{pct})*)"  # IP literal or name
+        "(?::[0-9]*)?"                                                  # port
+        f"(?:/{ipchar}*)*"
+        f"|/?(?:{ipchar}+(?:/{ipchar}*)*)?"                               # no authority
+        ")"
+        f"(?:\\?(?:{ipchar}|[/?{private}])*)?"
+        f"(?:#(?:{ipchar}|[/?])*)?")
 
 
 def is_absolute_iri(value: str) -> bool:
@@ -57,7 +68,7 @@ def is_absolute_iri(value: str) -> bool:
 
     The one IRI rule of the package: the schema's ``uri`` format (both validators), the RDF writer
     and so the store all use it."""
-    match = _IRI.fullmatch(value)
+    match = _iri(value.isascii()).fullmatch(value)
     if not match or value.endswith(":") and value.count(":") == 1:
         return False
     host = match.group("host")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
-from importlib import resources
 
 ARTIFACTS = {
     "json-schema": "modelcard.schema.json",
@@ -25,6 +25,15 @@ ARTIFACTS = {
 def artifact_text(name: str) -> str:
     """Text of a generated artifact, by file name or by one of the keys of ``ARTIFACTS``."""
     file_name = ARTIFACTS.get(name, name)
+    # The package's own folder when it is one (importlib.resources and the zipfile, tempfile and
+    # compression modules it imports cost a cold start about as much as validating a card); through
+    # importlib.resources when the package is inside an archive.
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "generated")
+    if os.path.isdir(here) and os.path.basename(file_name) == file_name:
+        with open(os.path.join(here, file_name), encoding="utf-8") as handle:
+            return handle.read()
+    from importlib import resources
+
     return resources.files("modelcard_spec.generated").joinpath(file_name).read_text(encoding="utf-8")
 
 

@@ -1,0 +1,71 @@
+"""``validate`` of one card starts fast (issue 19): it loads only what validating needs, and compiles
+the full IRI pattern only for a non-ASCII IRI; the ASCII pattern accepts exactly what the full one
+accepts among ASCII strings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT, VALID_CARDS
+
+_PIECES = ("http", "urn", "x", "A9", "+", ".", "-", ":", "//", "/", "@", "[", "]", "::1", "[::1]", "[v1.x]",
+           "1.2.3.4", ":80", "%41", "%4", "%", "?", "#", "~", "_", "!$&'()*+,;=", " ", "<", ">", '"', "{", "}",
+           "|", "\\", "^", "`", "\t", "\x7f", "\x00")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+@example("http://[::1]:8080/a?b#c")
+@example("urn:isbn:0451450523")
+@example("mailto:")
+@example("http://user@host/%7e?q=%20")
+@example("http://[fe80::1%25eth0]/")
+def test_the_ascii_iri_pattern_is_the_full_one_on_ascii(text):
+    from modelcard_spec.spec.iris import _iri
+
+    full, ascii_only = _iri(False).fullmatch(text), _iri(True).fullmatch(text)
+    assert (full is None) == (ascii_only is None)
+    if full:
+        assert full.group("host") == ascii_only.group("host")
+
+
+def test_a_non_ascii_iri_is_checked_by_the_full_pattern():
+    from modelcard_spec.spec.iris import is_absolute_iri
+
+    assert is_absolute_iri("https://例え.jp/パス?q=\ue000")
+    assert not is_absolute_iri("https://例え.jp/パス#\ue000")  # iprivate only in a query
+    assert not is_absolute_iri("https://example.org/\ufff0")  # not a ucschar
+
+
+_PROBE = textwrap.dedent("""
+    import contextlib, io, json, sys
+    from modelcard_spec import cli
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = cli.main(["validate", sys.argv[1]])
+    from modelcard_spec.spec.iris import _iri
+    print(json.dumps({"code": code, "modules": sorted(sys.modules), "compiled": _iri.cache_info().currsize}))
+""")
+
+
+def test_validate_of_one_card_loads_only_what_it_needs():
+    """Before: the importers (for the choices of ``import``), logging, difflib and importlib.resources
+    (with zipfile and tempfile) were imported, and the full IRI pattern compiled at import."""
+    card = ROOT / "examples" / "wdbc-cytology-mlp" / "card.yaml"
+    assert card in VALID_CARDS
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(card)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    probe = json.loads(done.stdout)
+    assert probe["code"] == 0
+    loaded = set(probe["modules"])
+    for module in ("modelcard_spec.importers", "logging", "difflib", "importlib.resources", "zipfile", "tempfile",
+                   "linkml", "linkml_runtime", "modelcard_spec.graph"):
+        assert module not in loaded, module
+    assert probe["compiled"] == 1  # the card's IRIs are ASCII: the ASCII pattern only
