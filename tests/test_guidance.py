@@ -30,7 +30,10 @@ def _ct(tmp_path, edit) -> Path:
     folder = tmp_path / "ct"
     shutil.copytree(CT, folder)
     card = folder / "card.yaml"
-    card.write_text(edit(card.read_text(encoding="utf-8")), encoding="utf-8")
+    # without the coded areas of its 1.1.0 entry, whose warning (declared minor against its own criteria) is by design
+    text = card.read_text(encoding="utf-8").replace(
+        "    changed_areas: [pretraining_objective, training_method, training_run, weights]\n", "", 1)
+    card.write_text(edit(text), encoding="utf-8")
     return card
 
 
@@ -165,6 +168,7 @@ def test_a_json_card_is_quoted_as_its_text_writes_it(tmp_path):
     from modelcard_spec.check.loading import read_card
 
     data = read_card(CT / "card.yaml").data
+    del data["change_history"][1]["changed_areas"]  # (its warning is by design; see _ct)
     text = json.dumps(data, ensure_ascii=False).replace('"version": "1.2.0"', '"version": 1.10', 1)
     shutil.copytree(CT / "evidence", tmp_path / "evidence")
     [issue] = validate_file(_card(tmp_path, text, "card.json")).issues
