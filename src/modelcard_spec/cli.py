@@ -208,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds the query may run (default 60; 0 for no limit)")
     q.add_argument("--allow-service", action="store_true",
                    help="run a query with SERVICE, letting the store send parts of it to the remote services it names")
+    q.add_argument("--bind", action="append", default=[], metavar="NAME=VALUE",
+                   help="give the query's variable NAME the value VALUE (an IRI or a text), e.g. card-graph's "
+                        "--bind card=IRI (repeatable)")
     q = kg.add_parser("queries", help="list the shipped queries")
     q.add_argument("--lang", choices=("en", "zh"), default="en")
     q = kg.add_parser("push", help="PUT cards to a SPARQL 1.1 Graph Store Protocol endpoint")
@@ -650,7 +653,7 @@ def cmd_kg(args) -> int:
             _write(kg_store.summary(loaded, args.store, args.lang))
         elif args.kg_command == "query":
             result = sparql.query(args.store, sparql.resolve_query(args.query), allow_service=args.allow_service,
-                                  timeout=args.timeout or None)
+                                  timeout=args.timeout or None, bind=args.bind)
             _write(sparql.render(result, args.format))
         elif args.kg_command == "queries":
             _write(sparql.render_queries(args.lang))
