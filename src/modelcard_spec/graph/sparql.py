@@ -185,10 +185,12 @@ def _service_in_code(text: str) -> bool:
 def bindings(pairs) -> dict:
     """``NAME=VALUE`` pairs (kg query --bind) as SPARQL substitutions: ``<...>`` or an absolute IRI is
     an IRI, anything else a plain literal. KgError ``kg.query-bind`` for a pair without a name."""
-    import pyoxigraph as ox
-
+    if not pairs:
+        return {}
     from ..spec.iris import is_absolute_iri
+    from .errors import pyoxigraph
 
+    ox = pyoxigraph("store")
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
