@@ -1,0 +1,201 @@
+"""kg push against two real server stores started here on loopback: Oxigraph (the PyPI package
+``oxigraph``, a test dependency) and Virtuoso (Debian's ``virtuoso-opensource``; .ci/run installs it),
+over the Graph Store Protocol and in bulk over SPARQL Update, with Virtuoso's authenticated endpoints
+and their HTTP Digest authentication."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, VALID_CARDS
+from modelcard_spec.graph import assessment
+
+PASSWORD = "dba"  # Virtuoso's initial dba password, in a database made for this test only
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *map(str, args)], capture_output=True,
+                          text=True, encoding="utf-8", timeout=300, env=env)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url, seconds, proc):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def _stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory):
+    exe = shutil.which("virtuoso-t")
+    if exe is None:
+        if os.environ.get("MCS_REQUIRE_VIRTUOSO"):
+            pytest.fail("virtuoso-t is not installed (apt-get install virtuoso-opensource), and MCS_REQUIRE_VIRTUOSO is set")
+        pytest.skip("Virtuoso is not installed: virtuoso-t not on PATH (Debian: apt-get install virtuoso-opensource)")
+    home = tmp_path_factory.mktemp("virtuoso")
+    sql, http = _free_port(), _free_port()
+    (home / "virtuoso.ini").write_text(f"""[Database]
+DatabaseFile = {home}/virtuoso.db
+ErrorLogFile = {home}/virtuoso.log
+LockFile = {home}/virtuoso.lck
+TransactionFile = {home}/virtuoso.trx
+xa_persistent_file = {home}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {home}/virtuoso-temp.db
+TransactionFile = {home}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+DirsAllowed = ., {home}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {home}
+ServerThreads = 4
+[SPARQL]
+ResultSetMaxRows = 100000
+""", encoding="utf-8")
+    proc = subprocess.Popen([exe, "-c", str(home / "virtuoso.ini"), "+foreground"], cwd=home,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{http}"
+    if not _wait(base + "/sparql?query=ASK%7B%7D", 120, proc):
+        _stop(proc)
+        log = (home / "virtuoso.log").read_text(errors="replace")[-2000:] if (home / "virtuoso.log").exists() else ""
+        pytest.fail(f"Virtuoso did not start: {log}")
+    yield base
+    _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory):
+    exe = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    if exe is None:
+        pytest.fail("the oxigraph server (PyPI package 'oxigraph') is a test dependency and must be installed")
+    port = _free_port()
+    proc = subprocess.Popen([exe, "serve", "--location", str(tmp_path_factory.mktemp("oxigraph")),
+                             "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    assert _wait(base + "/", 60, proc), "oxigraph serve did not start"
+    yield base
+    _stop(proc)
+
+
+def _counts(query_url, accept="application/sparql-results+json", extra=None):
+    """Triples per named graph of the server."""
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    url = query_url + "?" + urllib.parse.urlencode({"query": query, **(extra or {})})
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": accept}), timeout=30) as resp:
+        rows = json.loads(resp.read())["results"]["bindings"]
+    return {r["g"]["value"]: int(r["n"]["value"]) for r in rows if "modelcard-spec" in r["g"]["value"]}
+
+
+def _expected(cards):
+    out = {assessment.VOCAB_GRAPH: len(assessment.vocabulary_lines())}
+    for card in cards:
+        cg = assessment.card_graph(str(card))
+        out[cg.graph] = len(cg.lines)
+    return out
+
+
+def _changed_copy(tmp_path):
+    """A copy of the WDBC card with a new summary: pushing it must replace the old graph, not add to it."""
+    folder = tmp_path / "wdbc"
+    shutil.copytree(EXAMPLES / "wdbc-cytology-mlp", folder, ignore=shutil.ignore_patterns("model"))
+    data = yaml.safe_load((folder / "card.yaml").read_text(encoding="utf-8"))
+    data["summary"] = "A summary changed since the last push."
+    (folder / "card.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder / "card.yaml"
+
+
+def _env(**extra):
+    return {k: v for k, v in os.environ.items() if k != "MCS_KG_PASSWORD"} | extra
+
+
+def test_virtuoso_graph_store_with_digest_authentication(virtuoso, tmp_path):
+    cards = [str(c) for c in VALID_CARDS]
+    endpoint = virtuoso + "/sparql-graph-crud-auth"
+    # Basic is not what Virtuoso's -auth endpoints take: refused, and the password never shown
+    basic = cli("kg", "push", cards[0], "--endpoint", endpoint, "--user", "dba", env=_env(MCS_KG_PASSWORD=PASSWORD))
+    assert basic.returncode == 2 and "HTTP 401" in basic.stderr
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not-the-password\n", encoding="utf-8")
+    denied = cli("kg", "push", cards[0], "--endpoint", endpoint, "--user", "dba", "--auth", "digest",
+                 "--password-file", wrong)
+    assert denied.returncode == 2 and "HTTP 401" in denied.stderr and "not-the-password" not in denied.stdout + denied.stderr
+    ok = cli("kg", "push", *cards, "--endpoint", endpoint, "--user", "dba", "--auth", "digest",
+             env=_env(MCS_KG_PASSWORD=PASSWORD))
+    assert ok.returncode == 0, ok.stderr
+    assert [line.split()[0] for line in ok.stdout.splitlines()] == ["201"] * (len(cards) + 1)
+    assert PASSWORD not in ok.stdout.replace("dba", "") and "Digest" not in ok.stdout + ok.stderr
+    assert _counts(virtuoso + "/sparql") == _expected(cards)
+    again = cli("kg", "push", *cards, "--endpoint", endpoint, "--user", "dba", "--auth", "digest",
+                env=_env(MCS_KG_PASSWORD=PASSWORD))
+    assert again.returncode == 0, again.stderr
+    assert _counts(virtuoso + "/sparql") == _expected(cards)  # PUT replaced each graph
+
+
+def test_virtuoso_bulk_update_with_digest_authentication_replaces_each_cards_graph(virtuoso, tmp_path):
+    cards = [str(c) for c in VALID_CARDS]
+    pw = tmp_path / "pw"
+    pw.write_text(PASSWORD + "\n", encoding="utf-8")
+    args = ["--endpoint", virtuoso + "/sparql-auth", "--protocol", "update", "--batch", "2",
+            "--user", "dba", "--auth", "digest", "--password-file", pw]
+    ok = cli("kg", "push", *cards, *args)
+    assert ok.returncode == 0, ok.stderr
+    assert len(ok.stdout.splitlines()) == len(cards) + 1
+    assert _counts(virtuoso + "/sparql") == _expected(cards)
+    changed = _changed_copy(tmp_path)
+    assert cli("kg", "push", changed, *args, "--no-vocabulary").returncode == 0
+    expected = _expected([c for c in cards if "wdbc" not in c] + [changed])
+    assert _counts(virtuoso + "/sparql") == expected
+
+
+def test_oxigraph_bulk_update_is_one_request_per_batch_and_replaces_each_cards_graph(oxigraph, tmp_path):
+    cards = [str(c) for c in VALID_CARDS]
+    ok = cli("kg", "push", *cards, "--endpoint", oxigraph + "/update", "--protocol", "update", "--batch", "3")
+    assert ok.returncode == 0, ok.stderr
+    assert [line.split()[0] for line in ok.stdout.splitlines()] == ["204"] * (len(cards) + 1)
+    assert _counts(oxigraph + "/query") == _expected(cards)
+    assert cli("kg", "push", *cards, "--endpoint", oxigraph + "/update", "--protocol", "update").returncode == 0
+    assert _counts(oxigraph + "/query") == _expected(cards)
+    changed = _changed_copy(tmp_path)
+    assert cli("kg", "push", changed, "--endpoint", oxigraph + "/store", "--no-vocabulary").returncode == 0
+    assert _counts(oxigraph + "/query") == _expected([c for c in cards if "wdbc" not in c] + [changed])
