@@ -199,3 +199,94 @@ def test_oxigraph_bulk_update_is_one_request_per_batch_and_replaces_each_cards_g
     changed = _changed_copy(tmp_path)
     assert cli("kg", "push", changed, "--endpoint", oxigraph + "/store", "--no-vocabulary").returncode == 0
     assert _counts(oxigraph + "/query") == _expected([c for c in cards if "wdbc" not in c] + [changed])
+
+
+class _DigestServer:
+    """A Graph Store that wants RFC 7616 Digest (SHA-256, qop auth) and lets each nonce serve two
+    requests before answering "stale"; it checks every response and remembers what it was sent."""
+
+    def __init__(self, password):
+        import http.server
+        import threading
+
+        self.password, self.nonces, self.seen = password, 0, []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PUT(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                auth = self.headers.get("Authorization") or ""
+                outer.seen.append((self.path, auth, body))
+                ok, stale = outer.check(auth, "PUT", self.path)
+                if ok:
+                    self.send_response(204)
+                    self.end_headers()
+                    return
+                outer.nonces += 1
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", f'Digest realm="gs", qop="auth", algorithm=SHA-256, '
+                                 f'nonce="n{outer.nonces}", opaque="op", stale={"true" if stale else "false"}')
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/store"
+
+    def check(self, auth, method, path):
+        import hashlib
+
+        if not auth.startswith("Digest "):
+            return False, False
+        f = urllib.request.parse_keqv_list(urllib.request.parse_http_list(auth[7:]))
+        h = lambda t: hashlib.sha256(t.encode()).hexdigest()  # noqa: E731
+        expected = h(f"{h('reviewer:gs:' + self.password)}:{f['nonce']}:{f['nc']}:{f['cnonce']}:auth:{h(method + ':' + path)}")
+        if f.get("response") != expected or f.get("uri") != path or f.get("opaque") != "op":
+            return False, False
+        if f["nonce"] != f"n{self.nonces}" or int(f["nc"], 16) > 2:
+            return False, True  # an old nonce, or this one used up: stale
+        return True, False
+
+
+def test_digest_answers_challenges_counts_nonces_renews_stale_ones_and_shows_no_secret(tmp_path):
+    server = _DigestServer("pa55-w0rd")
+    try:
+        cards = [str(c) for c in VALID_CARDS]
+        pw = tmp_path / "pw"
+        pw.write_text("pa55-w0rd\n", encoding="utf-8")
+        ok = cli("kg", "push", *cards, "--endpoint", server.url, "--user", "reviewer", "--auth", "digest",
+                 "--password-file", pw, "--no-vocabulary")
+        assert ok.returncode == 0, ok.stderr
+        assert len(ok.stdout.splitlines()) == len(cards)
+        accepted = [auth for _, auth, _ in server.seen if auth]
+        assert all("pa55-w0rd" not in auth for _, auth, _ in server.seen)
+        # one challenge at the start, then one stale nonce for every two graphs after the first two
+        assert not server.seen[0][1] and len(server.seen) == len(cards) + 1 + (len(cards) - 1) // 2
+        assert all('algorithm=SHA-256' in a and "qop=auth" in a for a in accepted)
+        assert "pa55-w0rd" not in ok.stdout + ok.stderr
+        wrong = cli("kg", "push", cards[0], "--endpoint", server.url, "--user", "reviewer", "--auth", "digest",
+                    "--no-vocabulary", env=_env(MCS_KG_PASSWORD="guess"))
+        assert wrong.returncode == 2 and "HTTP 401" in wrong.stderr and "guess" not in wrong.stdout + wrong.stderr
+        missing = cli("kg", "push", cards[0], "--endpoint", server.url, "--user", "reviewer", "--auth", "digest",
+                      "--password-file", tmp_path / "nowhere")
+        assert missing.returncode == 2 and "--password-file" in missing.stderr
+    finally:
+        server.server.shutdown()
+
+
+def test_the_bulk_path_sends_one_request_per_batch(monkeypatch):
+    from modelcard_spec.graph import push
+
+    sent = []
+    monkeypatch.setattr(push, "_send", lambda method, endpoint, url, body, headers, timeout, auth, graph:
+                        sent.append((method, headers["Content-Type"], body.decode())) or 204)
+    cards = [str(c) for c in VALID_CARDS]
+    results = push.push(cards, "http://h/update", protocol="update", batch=2)
+    assert [status for _, _, status in results] == [204] * (len(cards) + 1)
+    assert len(sent) == -(-(len(cards) + 1) // 2)
+    assert all(m == "POST" and t.startswith("application/sparql-update") for m, t, _ in sent)
+    text = "".join(body for _, _, body in sent)
+    for _, graph, _ in results:
+        assert text.count(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{") == 1

@@ -249,6 +249,9 @@ def test_each_cards_graph_in_the_store_is_exactly_the_cards_export(store):
         queried = sparql.query(str(store_dir), sparql.resolve_query("card-graph"), bind=[f"card={cg.graph}"])
         assert queried[1] == _alone(cg.lines), card
         st = ox.Store(str(store_dir))
+    vocabulary, _ = kg_store.stored_lines(st, kg_store.VOCABULARIES)
+    assert sorted(vocabulary) == _alone(assessment.vocabulary_lines())
+    everything |= vocabulary
     assert everything == {f"{q.subject} {q.predicate} {q.object} ." for q in st.quads_for_pattern(None, None, None, ox.DefaultGraph())}
 
 
@@ -314,7 +317,7 @@ def test_folders_and_globs_are_expanded(store, tmp_path):
     (folder / "notes.txt").write_text("not a card", encoding="utf-8")
     proc = cli("kg", "load", folder, "--store", tmp_path / "st")
     assert proc.returncode == 0, proc.stderr
-    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[-2:]}
+    assert _graphs(tmp_path / "st") == {f"<{kg_store.VOCABULARIES}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[-2:]}
     by_glob = cli("kg", "load", str(folder / "**" / "*.card.yaml"), "--store", tmp_path / "st2")
     assert by_glob.returncode == 0, by_glob.stderr
     assert _dump(tmp_path / "st2") == _dump(tmp_path / "st")
@@ -350,9 +353,10 @@ def test_a_failed_batch_leaves_none_of_its_cards_and_the_error_is_reported(store
         kg_store.load(inputs, str(tmp_path / "st"), jobs=1)
     assert caught.value.issue.rule == "kg.store-write-failed" and caught.value.message_zh.startswith("写入存储库失败：")
     assert caught.value.issue.params["detail"].startswith(("SyntaxError", "ValueError", "OSError"))
-    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"}
+    assert _graphs(tmp_path / "st") == {f"<{kg_store.VOCABULARIES}>"}
     import pyoxigraph as ox
-    assert not list(ox.Store(str(tmp_path / "st")).quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    subjects = {q.subject.value for q in ox.Store(str(tmp_path / "st")).quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert subjects == {line.split(" ", 1)[0][1:-1] for line in assessment.vocabulary_lines()}  # no card's triple
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -364,7 +368,7 @@ def test_an_unreadable_card_stops_the_load_after_the_cards_before_it(store, tmp_
     with pytest.raises(KgError) as caught:
         kg_store.load(cards, str(tmp_path / "st"), jobs=jobs)
     assert caught.value.where == str(bad)
-    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[:3]}
+    assert _graphs(tmp_path / "st") == {f"<{kg_store.VOCABULARIES}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[:3]}
 
 
 def test_a_card_with_an_invalid_uri_still_exports_and_loads(tmp_path):

@@ -225,8 +225,8 @@ def _send(method: str, endpoint: str, url: str, body: bytes, headers: dict, time
             with _opener(deadline).open(req) as resp:
                 return resp.status
         except urllib.error.HTTPError as exc:
-            if exc.code == 401 and attempt < 2 and auth.answer((exc.headers or {}).get_all("WWW-Authenticate") or []
-                                                               if exc.headers is not None else [], endpoint):
+            challenges = exc.headers.get_all("WWW-Authenticate") if hasattr(exc.headers, "get_all") else None
+            if exc.code == 401 and attempt < 2 and auth.answer(challenges or [], endpoint):
                 _read_some(exc, 1 << 16)
                 continue
             detail = " ".join(_read_some(exc, ERROR_BODY_BYTES).decode("utf-8", "replace").split())

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..spec.registry import Check, register
 from .errors import KgError
 from .rdf import XSD
-from .store import INDEX_GRAPH, open_store_read_only
+from .store import open_store_read_only
 
 # A query that cannot be read or run. ``reason`` and ``detail`` are what the operating system or
 # the store (pyoxigraph) said, in English: the Chinese templates show them as such.
@@ -218,13 +218,10 @@ def query(directory: str, text: str, allow_service: bool = False, timeout: float
 
 
 def dataset(store) -> dict:
-    """The dataset a query sees (the layout: :mod:`.store`): as default graph, the cards (the store's
-    default graph) merged with the vocabularies and any other named graph but the side index; every
-    named graph, the index included (``GRAPH <.../kg/index> { ?card kg:root ?root }``), by name."""
-    import pyoxigraph as ox
-
-    named = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value != INDEX_GRAPH]
-    return {"default_graph": [ox.DefaultGraph(), *named]}
+    """The dataset a query sees (the layout: :mod:`.store`): the store's default graph (the cards and
+    the vocabularies) as the default graph, and its named graphs by name: the side index
+    (``GRAPH <.../kg/index> { ?card kg:root ?root }``) and any graph a user added."""
+    return {}
 
 
 def _evaluate(store, text: str, substitutions: dict | None = None):

@@ -2,10 +2,10 @@
 prints.
 
 Layout (store format 2, docs/guides/knowledge-graph.md): every card's triples, with its conformity
-assessment and the assessor's record, are in the default graph; the SKOS vocabularies in the named
-graph ``assessment.VOCAB_GRAPH``; and a small side index, the named graph ``INDEX_GRAPH``, says which
-cards the store holds and where each card's graph starts: ``<card> kg:root <card/assessment>`` (and
-one ``kg:root`` per assessor's record). A card's graph is everything reachable from the card and its
+assessment and the assessor's record, and the SKOS vocabularies are in the default graph; a small
+side index, the named graph ``INDEX_GRAPH``, says which cards the store holds and where each card's
+graph starts: ``<card> kg:root <card/assessment>`` (and one ``kg:root`` per assessor's record); the
+vocabularies are listed there too, under ``VOCABULARIES``, with each of their subjects as a root. A card's graph is everything reachable from the card and its
 roots through IRIs under the card's IRI (:func:`stored_lines`; every node :mod:`.rdf` mints for a card
 is named so). The index also holds the store format, so that a store written in another layout is
 refused with a message (``kg.store-format``) rather than misread.
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import assessment, rdf
-from .assessment import VOCAB_GRAPH, CardGraph, vocabulary_lines
+from .assessment import CardGraph, vocabulary_lines
 from .errors import KgError, pyoxigraph
 from ..spec.batch import chunks_in_order
 from ..spec.registry import Check, lookup, register
@@ -71,6 +71,9 @@ KG = "https://w3id.org/modelcard-spec/kg/"
 INDEX_GRAPH = KG + "index"
 ROOT = KG + "root"
 FORMAT = KG + "format"
+# The vocabularies (SKOS) are in the default graph too; the index names them by this IRI, their
+# roots are every subject of theirs (requirement and metric IRIs, none under this IRI).
+VOCABULARIES = "https://w3id.org/modelcard-spec/vocabularies/"
 # Format 1 (no index, one named graph per card) was written by modelcard-spec up to 0.3.0.
 STORE_FORMAT = "2"
 _FORMAT_LINE = f"<{INDEX_GRAPH}> <{FORMAT}> \"{STORE_FORMAT}\" ."
@@ -390,7 +393,10 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
     store = open_store(directory)
     if not store_format(store, directory):
         store.update(f"INSERT DATA {{ GRAPH <{INDEX_GRAPH}> {{ {_FORMAT_LINE} }} }}")
-    replace_graph(store, VOCAB_GRAPH, vocabulary_lines())
+    vocabulary = vocabulary_lines()
+    update = graph_changes(store, VOCABULARIES, vocabulary, {line.split(" ", 1)[0][1:-1] for line in vocabulary})
+    if update:
+        store.update(update)
     writer = _BatchWriter(store)
     loaded: list[CardGraph] = []
     seen: set[str] = set()
