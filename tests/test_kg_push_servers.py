@@ -290,3 +290,24 @@ def test_the_bulk_path_sends_one_request_per_batch(monkeypatch):
     text = "".join(body for _, _, body in sent)
     for _, graph, _ in results:
         assert text.count(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{") == 1
+
+
+def test_a_challenge_kg_push_cannot_answer_is_a_registered_diagnostic():
+    from modelcard_spec.graph import push
+    from modelcard_spec.graph.errors import KgError
+
+    auth = push.Auth("digest", "reviewer", "secret")
+    assert "secret" not in repr(auth)
+    with pytest.raises(KgError) as caught:
+        auth.answer(['Digest realm="x", nonce="n", algorithm=SHA-512-256'], "http://h/s")
+    assert caught.value.issue.rule == "kg.push-auth" and "SHA-512-256" in caught.value.message
+    assert caught.value.message_zh.startswith("http://h/s 要求 kg push 无法提供的 HTTP 身份验证")
+    with pytest.raises(KgError):
+        push.Auth("digest", "reviewer", "secret").answer(['Negotiate abc'], "http://h/s")
+    assert push.Auth("basic", "reviewer", "secret").answer(['Digest realm="x", nonce="n"'], "http://h/s") is False
+
+
+def test_kg_query_bind_refuses_a_pair_without_a_name(tmp_path):
+    proc = cli("kg", "query", "card-graph", "--store", tmp_path / "none", "--bind", "=https://x")
+    assert proc.returncode == 2 and "--bind '=https://x' is not NAME=VALUE" in proc.stderr
+    assert "--bind '=https://x' 不是 NAME=VALUE" in proc.stderr
