@@ -40,7 +40,8 @@ FOREIGN = {
                             "additionalProperties"},
     "check/conformity.py": {"claimed_automatically", "evaluated_by"},  # keys of the per-requirement status entries
     "check/evaluations.py": {"assessment", "verification"},  # what a report shows about the records
-    "graph/push.py": {"Authorization", "Location"},       # HTTP headers
+    "graph/push.py": {"Authorization", "Location", "Content-Type", "User-Agent",  # HTTP headers
+                      "algorithm", "auth", "auth-int", "nonce", "opaque", "qop", "realm", "stale"},  # RFC 7616 Digest
     "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
     "graph/sparql.py": {"datatype", "error", "xml:lang"},  # SPARQL results JSON
     "importers/common.py": {"aliases"},  # the metric vocabulary's annotations
