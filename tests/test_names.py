@@ -43,7 +43,8 @@ FOREIGN = {
     "check/diff.py": {"update_rules", "pointers", "update_class", "driver", "drivers", "list_keys",  # the catalogue's update rules
                       "old", "new", "old_pointer"},  # the documented JSON shape of a diff
     "check/fit.py": {"dimension", "profile_field"},  # the fit result's keys; FitDimension's annotation
-    "graph/push.py": {"Authorization", "Location"},       # HTTP headers
+    "graph/push.py": {"Authorization", "Location", "Content-Type", "User-Agent",  # HTTP headers
+                      "algorithm", "auth", "auth-int", "nonce", "opaque", "qop", "realm", "stale"},  # RFC 7616 Digest
     "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
     "graph/sparql.py": {"datatype", "error", "xml:lang"},  # SPARQL results JSON
     "importers/common.py": {"aliases"},  # the metric vocabulary's annotations

@@ -174,8 +174,13 @@ def _dump(store_dir):
 
 
 def _graphs(store_dir):
+    """The IRIs of the cards the store holds (its side index), and the named graphs it has."""
     import pyoxigraph as ox
-    return {str(q.graph_name) for q in ox.Store(str(store_dir))}
+    st = ox.Store(str(store_dir))
+    index = ox.NamedNode(kg_store.INDEX_GRAPH)
+    cards = {f"<{q.subject.value}>" for q in st.quads_for_pattern(None, ox.NamedNode(kg_store.ROOT), None, index)}
+    named = {str(g) for g in st.named_graphs()} - {str(index)}
+    return cards | named
 
 
 def _rows(store, name):
@@ -214,21 +219,70 @@ def test_loading_twice_gives_the_same_store(store):
     before = _dump(store_dir)
     assert cli("kg", "load", *inputs, "--store", store_dir).returncode == 0
     assert _dump(store_dir) == before
-    assert len(_graphs(store_dir)) == len(inputs) + 1  # one graph per card, plus the vocabularies
+    assert len(_graphs(store_dir)) == len(inputs) + 1  # every card in the index, plus the vocabularies
 
 
-def test_each_graph_in_the_store_is_exactly_the_cards_export(store):
+def _alone(lines):
+    """The export on its own, with the store's canonical literal forms."""
+    import pyoxigraph as ox
+    alone = ox.Store()
+    alone.load(input="\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
+    return sorted(f"{q.subject} {q.predicate} {q.object} ." for q in alone)
+
+
+def test_each_cards_graph_in_the_store_is_exactly_the_cards_export(store):
+    """Layout 2: the default graph holds the cards; each card's graph, read back through the side
+    index (what the changed-card update reads) and through the shipped card-graph query, is exactly its
+    export; and the default graph holds nothing else."""
     import pyoxigraph as ox
 
     store_dir, inputs = store
     st = ox.Store(str(store_dir))
+    everything = set()
     for card in inputs:
         cg = assessment.card_graph(card)
-        graph = ox.NamedNode(cg.graph)
-        in_store = sorted(str(q) for q in st.quads_for_pattern(None, None, None, graph))
-        alone = ox.Store()  # the export on its own, with the store's canonical literal forms
-        alone.load(input="\n".join(cg.lines), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
-        assert in_store == sorted(str(q) for q in alone), card
+        lines, roots = kg_store.stored_lines(st, cg.graph)
+        assert sorted(lines) == _alone(cg.lines), card
+        assert roots == {rdf.assessment_iri(cg.graph)}
+        everything |= lines
+        del st
+        queried = sparql.query(str(store_dir), sparql.resolve_query("card-graph"), bind=[f"card={cg.graph}"])
+        assert queried[1] == _alone(cg.lines), card
+        st = ox.Store(str(store_dir))
+    vocabulary, _ = kg_store.stored_lines(st, kg_store.VOCABULARIES)
+    assert sorted(vocabulary) == _alone(assessment.vocabulary_lines())
+    everything |= vocabulary
+    assert everything == {f"{q.subject} {q.predicate} {q.object} ." for q in st.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+
+
+def test_a_store_of_another_layout_is_refused_with_a_message(store, tmp_path):
+    import pyoxigraph as ox
+
+    old = tmp_path / "old"
+    st = ox.Store(str(old))  # layout 1: one named graph per card, no index
+    cg = assessment.card_graph(store[1][0])
+    st.load(input="\n".join(cg.lines), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(cg.graph))
+    del st
+    for args in (("kg", "load", store[1][0], "--store", old), ("kg", "query", "verdicts-by-card", "--store", old)):
+        proc = cli(*args)
+        assert proc.returncode == 2 and "store format 1" in proc.stderr and "format 2" in proc.stderr, proc.stderr
+        assert "存储格式 1" in proc.stderr
+    assert _dump(old) == sorted(f"{q}" for q in _quads_of(cg))  # untouched
+    future = tmp_path / "future"
+    st = ox.Store(str(future))
+    index = ox.NamedNode(kg_store.INDEX_GRAPH)
+    st.add(ox.Quad(index, ox.NamedNode(kg_store.FORMAT), ox.Literal("3"), index))
+    del st
+    with pytest.raises(KgError) as caught:
+        kg_store.load([store[1][0]], str(future), jobs=1)
+    assert caught.value.issue.rule == "kg.store-format" and caught.value.issue.params["found"] == "3"
+
+
+def _quads_of(cg):
+    import pyoxigraph as ox
+    st = ox.Store()
+    st.load(input="\n".join(cg.lines), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(cg.graph))
+    return list(st)
 
 
 def test_serial_parallel_and_batched_loads_give_the_same_store(store, tmp_path, monkeypatch):
@@ -263,7 +317,7 @@ def test_folders_and_globs_are_expanded(store, tmp_path):
     (folder / "notes.txt").write_text("not a card", encoding="utf-8")
     proc = cli("kg", "load", folder, "--store", tmp_path / "st")
     assert proc.returncode == 0, proc.stderr
-    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[-2:]}
+    assert _graphs(tmp_path / "st") == {f"<{kg_store.VOCABULARIES}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[-2:]}
     by_glob = cli("kg", "load", str(folder / "**" / "*.card.yaml"), "--store", tmp_path / "st2")
     assert by_glob.returncode == 0, by_glob.stderr
     assert _dump(tmp_path / "st2") == _dump(tmp_path / "st")
@@ -290,7 +344,7 @@ def test_a_failed_batch_leaves_none_of_its_cards_and_the_error_is_reported(store
         out = real(names)
         for built in out:
             if built.card == inputs[2]:
-                built.trig = built.trig.replace(b"}\n", b"")  # the block is never closed
+                built.trig = built.trig.replace(b"}\n", b"")  # the index block is never closed
         return out
 
     monkeypatch.setattr(kg_store, "_build_many", broken)
@@ -299,7 +353,10 @@ def test_a_failed_batch_leaves_none_of_its_cards_and_the_error_is_reported(store
         kg_store.load(inputs, str(tmp_path / "st"), jobs=1)
     assert caught.value.issue.rule == "kg.store-write-failed" and caught.value.message_zh.startswith("写入存储库失败：")
     assert caught.value.issue.params["detail"].startswith(("SyntaxError", "ValueError", "OSError"))
-    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"}
+    assert _graphs(tmp_path / "st") == {f"<{kg_store.VOCABULARIES}>"}
+    import pyoxigraph as ox
+    subjects = {q.subject.value for q in ox.Store(str(tmp_path / "st")).quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert subjects == {line.split(" ", 1)[0][1:-1] for line in assessment.vocabulary_lines()}  # no card's triple
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -311,7 +368,7 @@ def test_an_unreadable_card_stops_the_load_after_the_cards_before_it(store, tmp_
     with pytest.raises(KgError) as caught:
         kg_store.load(cards, str(tmp_path / "st"), jobs=jobs)
     assert caught.value.where == str(bad)
-    assert _graphs(tmp_path / "st") == {f"<{assessment.VOCAB_GRAPH}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[:3]}
+    assert _graphs(tmp_path / "st") == {f"<{kg_store.VOCABULARIES}>"} | {f"<{assessment.card_graph(c).graph}>" for c in inputs[:3]}
 
 
 def test_a_card_with_an_invalid_uri_still_exports_and_loads(tmp_path):
@@ -361,13 +418,27 @@ def test_reloading_leaves_unchanged_cards_alone_and_updates_changed_ones_in_plac
     assert _dump(st) == _dump(fresh)
 
 
-def test_graph_sha256_is_the_digest_of_the_rest_of_the_graph():
+def test_graph_sha256_is_the_digest_of_the_rest_of_the_graph_but_the_tool():
     import hashlib
 
     cg = assessment.card_graph(str(EXAMPLES / "wdbc-cytology-mlp" / "card.yaml"))
     digest = rdf.graph_sha256(cg.lines, cg.graph)
-    rest = "".join(line + "\n" for line in cg.lines if "/vocab/graph_sha256>" not in line)
+    assert sum("/vocab/tool> \"modelcard-spec " in line for line in cg.lines) == 1
+    rest = "".join(line + "\n" for line in cg.lines if "/vocab/graph_sha256>" not in line and "/vocab/tool>" not in line)
     assert digest == hashlib.sha256(rest.encode("utf-8")).hexdigest()
+
+
+def test_a_tool_upgrade_that_changes_no_verdict_changes_no_card(tmp_path, monkeypatch):
+    from modelcard_spec.graph import assessment as assessment_module
+
+    card = str(EXAMPLES / "wdbc-cytology-mlp" / "card.yaml")
+    st = tmp_path / "st"
+    kg_store.load([card], str(st), jobs=1)
+    before = _dump(st)
+    monkeypatch.setattr(assessment_module, "__version__", "99.0.0")
+    assert "modelcard-spec 99.0.0" in "\n".join(assessment.card_graph(card).lines)
+    assert [c.action for c in kg_store.load([card], str(st), jobs=1)] == ["unchanged"]
+    assert _dump(st) == before
 
 
 def test_models_by_dataset(store):
@@ -744,14 +815,19 @@ def test_kg_load_prints_its_summary_in_the_language_of_lang(tmp_path):
 
 def test_shipped_queries_use_the_schemas_prefixes_and_name_only_its_classes_and_slots():
     """A renamed slot or class would leave a shipped query silently empty: each query declares the
-    schema's own prefixes, and every ``mcs:`` name in it is a class or slot IRI of the schema."""
+    schema's own prefixes (or ``kg:``, the store's side index), and every ``mcs:`` name in it is a
+    class or slot IRI of the schema."""
     index = schema_index()
+    allowed = {**index["prefixes"], "kg": kg_store.KG}
     known = {c["uri"] for c in index["classes"].values()}
     known |= {s["uri"] for c in index["classes"].values() for s in c["slots"].values()}
     for name, q in sparql.shipped_queries().items():
         declared = dict(re.findall(r"^PREFIX (\w*): <([^>]*)>", q["text"], re.M))
-        assert declared and {p: index["prefixes"].get(p) for p in declared} == declared, name
+        assert declared and {p: allowed.get(p) for p in declared} == declared, name
         code = "\n".join(line for line in q["text"].splitlines() if not line.lstrip().startswith("#"))
+        if "mcs" not in declared:  # card-graph: the index and the card's IRIs only
+            assert re.findall(r"(?<![\w?$])kg:(\w+)", code) and not re.search(r"(?<![\w?$])mcs:", code), name
+            continue
         used = {declared["mcs"] + local for local in re.findall(r"(?<![\w?$])mcs:(\w+)", code)}
         assert used and used <= known, (name, sorted(used - known))
 

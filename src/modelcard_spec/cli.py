@@ -217,15 +217,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds the query may run (default 60; 0 for no limit)")
     q.add_argument("--allow-service", action="store_true",
                    help="run a query with SERVICE, letting the store send parts of it to the remote services it names")
+    q.add_argument("--bind", action="append", default=[], metavar="NAME=VALUE",
+                   help="give the query's variable NAME the value VALUE (an IRI or a text), e.g. card-graph's "
+                        "--bind card=IRI (repeatable)")
     q = kg.add_parser("queries", help="list the shipped queries")
     q.add_argument("--lang", choices=("en", "zh"), default="en")
-    q = kg.add_parser("push", help="PUT cards to a SPARQL 1.1 Graph Store Protocol endpoint")
+    q = kg.add_parser("push", help="send cards to a server store (SPARQL 1.1 Graph Store Protocol, or Update in batches)")
     q.add_argument("cards", nargs="+", metavar="CARD")
     q.add_argument("--endpoint", required=True, metavar="URL",
-                   help="the Graph Store endpoint, e.g. http://localhost:7878/store (Oxigraph)")
-    q.add_argument("--user", help="user name for HTTP basic authentication")
+                   help="the Graph Store endpoint, e.g. http://localhost:7878/store (Oxigraph), "
+                        "http://localhost:8890/sparql-graph-crud-auth (Virtuoso); with --protocol update the SPARQL "
+                        "Update endpoint, e.g. http://localhost:7878/update, http://localhost:8890/sparql-auth")
+    q.add_argument("--protocol", choices=("gsp", "update"), default="gsp",
+                   help="gsp: one PUT per card (default); update: one SPARQL Update request per --batch cards")
+    q.add_argument("--batch", type=int, default=50, metavar="N", help="cards per request with --protocol update (default 50)")
+    q.add_argument("--user", help="user name for HTTP authentication")
+    q.add_argument("--auth", choices=("basic", "digest"), default="basic",
+                   help="HTTP authentication scheme for --user (default basic; Virtuoso's -auth endpoints: digest)")
     q.add_argument("--password-env", default="MCS_KG_PASSWORD", metavar="VAR",
-                   help="environment variable holding the basic-auth password (default MCS_KG_PASSWORD)")
+                   help="environment variable holding the password (default MCS_KG_PASSWORD)")
+    q.add_argument("--password-file", metavar="FILE",
+                   help="file whose first line is the password (instead of --password-env)")
     q.add_argument("--token-env", metavar="VAR", help="environment variable holding a bearer token")
     q.add_argument("--timeout", type=float, default=30.0,
                    help="seconds each request may take in all, from connecting to the end of the reply (default 30)")
@@ -793,7 +805,7 @@ def cmd_kg(args) -> int:
             _write(kg_store.summary(loaded, args.store, args.lang))
         elif args.kg_command == "query":
             result = sparql.query(args.store, sparql.resolve_query(args.query), allow_service=args.allow_service,
-                                  timeout=args.timeout or None)
+                                  timeout=args.timeout or None, bind=args.bind)
             _write(sparql.render(result, args.format))
         elif args.kg_command == "queries":
             _write(sparql.render_queries(args.lang))
@@ -801,9 +813,16 @@ def cmd_kg(args) -> int:
             token = os.environ.get(args.token_env) if args.token_env else None
             if args.token_env and not token:
                 raise _UsageError("token-env", variable=args.token_env)
-            password = os.environ.get(args.password_env) if args.user is not None else None
+            password = None
+            if args.user is not None and args.password_file:
+                password = _password_file(args.password_file)
+            elif args.user is not None:
+                password = os.environ.get(args.password_env)
+            if args.batch < 1:
+                raise _UsageError("push-batch")
             _write(push.render(push.push(args.cards, args.endpoint, args.user, password, token, args.timeout,
-                                         not args.no_vocabulary)))
+                                         not args.no_vocabulary, auth=args.auth, protocol=args.protocol,
+                                         batch=args.batch)))
     except _UsageError:
         raise
     except DiagnosticError as exc:
@@ -811,6 +830,16 @@ def cmd_kg(args) -> int:
             return _fail(f"{exc.where}: {exc.message}", f"{exc.where}：{exc.message_zh}", f"kg {args.kg_command}")
         return _fail(exc.message, exc.message_zh, f"kg {args.kg_command}")
     return EXIT_OK
+
+
+def _password_file(path: str) -> str:
+    """The first line of ``path`` (without its line break): kg push's password, read from a file so
+    that it never appears on a command line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UsageError("password-file", file=path, reason=getattr(exc, "strerror", None) or type(exc).__name__) from None
 
 
 register(Check("usage.options", "error", "The options given fit together", "所给选项可同时使用且取值有效", {
@@ -830,6 +859,8 @@ register(Check("usage.options", "error", "The options given fit together", "所�
     "evaluations-one-card": ("--model and --verification are about one card; give exactly one CARD",
                              "--model 和 --verification 针对一张模型卡；请只给出一个 CARD"),
     "token-env": ("--token-env {variable}: the variable is not set", "--token-env {variable}：该环境变量未设置"),
+    "password-file": ("--password-file {file}: cannot read it ({reason})", "--password-file {file}：无法读取（{reason}）"),
+    "push-batch": ("--batch must be a positive number of cards", "--batch 应为正的模型卡张数"),
     "verify-limits": ("--timeout must be more than 0 and less than 1,000,000 seconds, --max-memory from 1 to "
                       "16,777,216 MiB", "--timeout 应大于 0 且小于 1,000,000 秒，--max-memory 应为 1 至 16,777,216 MiB"),
     "output-dir": ("--output-dir must not be the card's own folder or its evidence folder",

@@ -1,6 +1,6 @@
 """What the graph layer writes: a card validated and turned into triples together with its
-conformity assessment and, when one is given, the assessor's record about it (one named graph per
-card, named by the card's IRI, :func:`.rdf.card_iri`), and the SKOS vocabularies (metrics,
+conformity assessment and, when one is given, the assessor's record about it (a card's graph, named
+by the card's IRI, :func:`.rdf.card_iri`; how a store holds it: :mod:`.store`), and the SKOS vocabularies (metrics,
 requirements) in the graph ``VOCAB_GRAPH``; the card files the inputs of a graph command name, and
 which of them each assessor's record given is about (:func:`match_records`)."""
 
@@ -51,6 +51,7 @@ class CardGraph:
     lines: list[str]  # sorted N-Triples
     valid: bool
     action: str = ""  # what kg load did: added, replaced or unchanged
+    roots: tuple[str, ...] = ()  # the card's other starting nodes: its assessment, the assessor's record
 
 
 def card_files(inputs) -> list[Path]:
@@ -95,7 +96,9 @@ def card_graph(path: str, evaluated: Evaluated = NOTHING_EVALUATED) -> CardGraph
             **{k: summary.get(k) for k in ("adoption", "documentation", "evaluated")}}
     records = [(record.sha256, _said(record.data))] if record is not None else []
     lines = rdf.card_triples(data, result.requirements, result.issues, meta, records)
-    return CardGraph(str(path), rdf.card_iri(data), lines, result.valid)
+    card = rdf.card_iri(data)
+    roots = (rdf.assessment_iri(card), *(rdf.assessment_record_iri(card, sha) for sha, _ in records))
+    return CardGraph(str(path), card, lines, result.valid, roots=roots)
 
 
 def _said(value):

@@ -198,7 +198,7 @@ def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | 
                  meta: dict | None = None, records=()) -> list[str]:
     """Sorted N-Triples lines of one card (and of its conformity assessment, when given, with the
     assessor's records ``records``, each a pair of the record file's SHA-256 and its data, already
-    checked to be about this card). ``graph_sha256`` covers all of them."""
+    checked to be about this card). ``graph_sha256`` covers all of them but the tool's name and version."""
     w = _Writer()
     card = card_iri(data)
     w.node(schema_index()["root_class"], data, card, "", card)
@@ -209,7 +209,11 @@ def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | 
         record_iri = assessment_record_iri(card, sha256)
         w.node("AssessmentRecord", record, record_iri, "", record_iri)
     lines = sorted(set(w.lines))
-    digest = hashlib.sha256("".join(line + "\n" for line in lines).encode("utf-8")).hexdigest()
+    # the tool's name and version stay outside the digest: an upgrade that changes no verdict and
+    # nothing else in the graph leaves the card alone in a store (kg load)
+    tool = f"{_iri(assessment_iri(card))} <{_tool_predicate()}> "
+    digest = hashlib.sha256("".join(line + "\n" for line in lines if not line.startswith(tool))
+                            .encode("utf-8")).hexdigest()
     bisect.insort(lines, f"{_iri(assessment_iri(card))} {_digest_predicate()} {_literal(digest)} .")
     return lines
 
@@ -228,6 +232,10 @@ def assessment_record_iri(card: str, sha256: str) -> str:
 def graph_sha256_predicate() -> str:
     """IRI of the ``graph_sha256`` slot of the conformity assessment."""
     return schema_index()["classes"]["ConformityAssessment"]["slots"]["graph_sha256"]["uri"]
+
+
+def _tool_predicate() -> str:
+    return schema_index()["classes"]["ConformityAssessment"]["slots"]["tool"]["uri"]
 
 
 def _digest_predicate() -> str:

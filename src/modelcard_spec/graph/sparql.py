@@ -36,6 +36,9 @@ register(Check("kg.query-syntax", "error", "The query is valid SPARQL", "查询�
                {"": ("SPARQL syntax error: {detail}", "SPARQL 语法错误：{detail}")}, scope="command"))
 register(Check("kg.query-failed", "error", "The query runs to its end", "查询执行完成",
                {"": ("the query failed: {detail}", "查询执行失败：{detail}")}, scope="command"))
+register(Check("kg.query-bind", "error", "Each --bind is NAME=VALUE", "每个 --bind 均为 NAME=VALUE",
+               {"": ("--bind {pair!r} is not NAME=VALUE (a SPARQL variable name, then = and an IRI or a text)",
+                     "--bind {pair!r} 不是 NAME=VALUE（SPARQL 变量名，其后为 = 和 IRI 或文本）")}, scope="command"))
 register(Check("kg.query-timeout", "error", "The query finishes within --timeout", "查询在 --timeout 内完成",
                {"": ("the query did not finish within {timeout:g} s (--timeout)", "查询未在 {timeout:g} 秒内完成（--timeout）")},
                scope="command"))
@@ -179,30 +182,59 @@ def _service_in_code(text: str) -> bool:
     return budget <= 0
 
 
-def query(directory: str, text: str, allow_service: bool = False, timeout: float | None = None):
-    """Run a query over the union of all graphs of the store at ``directory``, opened read-only.
+def bindings(pairs) -> dict:
+    """``NAME=VALUE`` pairs (kg query --bind) as SPARQL substitutions: ``<...>`` or an absolute IRI is
+    an IRI, anything else a plain literal. KgError ``kg.query-bind`` for a pair without a name."""
+    if not pairs:
+        return {}
+    from ..spec.iris import is_absolute_iri
+    from .errors import pyoxigraph
+
+    ox = pyoxigraph("store")
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip().lstrip("?$")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise KgError("kg.query-bind", pair=pair)
+        iri = value[1:-1] if value.startswith("<") and value.endswith(">") else value
+        out[ox.Variable(name)] = ox.NamedNode(iri) if is_absolute_iri(iri) else ox.Literal(value)
+    return out
+
+
+def query(directory: str, text: str, allow_service: bool = False, timeout: float | None = None, bind=()):
+    """Run a query over the store at ``directory``, opened read-only (the dataset: :func:`dataset`).
 
     Returns ("select", vars, rows) | ("ask", bool) | ("graph", lines). A query that may call a remote
-    service (SERVICE) is refused unless ``allow_service``. With ``timeout`` (seconds), a query still
+    service (SERVICE) is refused unless ``allow_service``. ``bind``: NAME=VALUE pairs
+    (:func:`bindings`) substituted into the query. With ``timeout`` (seconds), a query still
     running after that long raises :class:`KgError`; pyoxigraph cannot cancel a query, so its thread
     is left to finish (or to end with the process)."""
     if not allow_service and may_call_service(text):
         raise KgError("kg.query-calls-service")
+    substitutions = bindings(bind)
     store = open_store_read_only(directory)
-    return _with_time_limit(lambda: _evaluate(store, text), timeout)
+    return _with_time_limit(lambda: _evaluate(store, text, substitutions), timeout)
 
 
-def _evaluate(store, text: str):
+def dataset(store) -> dict:
+    """The dataset a query sees (the layout: :mod:`.store`): the store's default graph (the cards and
+    the vocabularies) as the default graph, and its named graphs by name: the side index
+    (``GRAPH <.../kg/index> { ?card kg:root ?root }``) and any graph a user added."""
+    return {}
+
+
+def _evaluate(store, text: str, substitutions: dict | None = None):
     import pyoxigraph as ox
 
     try:
-        result = store.query(text, use_default_graph_as_union=True)
+        result = store.query(text, substitutions=substitutions or None, **dataset(store))
         if isinstance(result, ox.QuerySolutions):
             names = [v.value for v in result.variables]
             return ("select", names, [[sol[name] for name in names] for sol in result])
         if isinstance(result, ox.QueryBoolean):
             return ("ask", bool(result))
-        return ("graph", sorted(f"{t} ." for t in result))
+        return ("graph", sorted({f"{t} ." for t in result}))  # a graph: each triple once
     except SyntaxError as exc:
         raise KgError("kg.query-syntax", detail=str(exc)) from None
     except (OSError, ValueError, RuntimeError) as exc:  # evaluation errors (a failing SERVICE call, ...)

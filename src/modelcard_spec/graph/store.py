@@ -1,12 +1,20 @@
 """The embedded on-disk store (pyoxigraph): opening it, loading cards into it, and the line kg load
 prints.
 
-Each card lives in its own named graph (:mod:`.assessment`). Cards new to the store are written
-in batches by the store's bulk loader, each batch one atomic write; a card already in the store is
-left alone if its graph is unchanged (``graph_sha256``) and otherwise brought up to date by one SPARQL
-update (``DELETE DATA`` + ``INSERT DATA`` of the triples that differ), also atomic. So a card is
-never half-loaded, and loading twice gives the same store. The SKOS vocabularies go into the graph
-``assessment.VOCAB_GRAPH``, replaced the same way.
+Layout (store format 2, docs/guides/knowledge-graph.md): every card's triples, with its conformity
+assessment and the assessor's record, and the SKOS vocabularies are in the default graph; a small
+side index, the named graph ``INDEX_GRAPH``, says which cards the store holds and where each card's
+graph starts: ``<card> kg:root <card/assessment>`` (and one ``kg:root`` per assessor's record); the
+vocabularies are listed there too, under ``VOCABULARIES``, with each of their subjects as a root. A card's graph is everything reachable from the card and its
+roots through IRIs under the card's IRI (:func:`stored_lines`; every node :mod:`.rdf` mints for a card
+is named so). The index also holds the store format, so that a store written in another layout is
+refused with a message (``kg.store-format``) rather than misread.
+
+Cards new to the store are written in batches by the store's bulk loader, each batch one atomic
+write; a card already in the store is left alone if its ``graph_sha256`` is unchanged (the digest
+leaves out the tool's version, so an upgrade that changes no verdict changes no card) and otherwise
+brought up to date by one SPARQL update (``DELETE DATA`` + ``INSERT DATA`` of the triples that differ),
+also atomic. So a card is never half-loaded, and loading twice gives the same store.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import assessment, rdf
-from .assessment import VOCAB_GRAPH, CardGraph, vocabulary_lines
+from .assessment import CardGraph, vocabulary_lines
 from .errors import KgError, pyoxigraph
 from ..spec.batch import chunks_in_order
 from ..spec.registry import Check, lookup, register
@@ -41,6 +49,13 @@ register(Check("kg.store-unreadable", "error", "The store to read is a store mad
                "要读取的存储库由 kg load 创建且可以读取",
                {"": ("{store} is not a store made by kg load, or cannot be read ({reason})",
                      "{store} 不是由 kg load 创建的存储库，或无法读取（{reason}）")}, scope="command"))
+register(Check("kg.store-format", "error", "The store is in the layout this version of kg reads and writes",
+               "存储库采用本版本 kg 读写的存储格式",
+               {"": ("{store} holds a graph in store format {found}, and this version of kg reads and writes format "
+                     "{expected}: load the cards into a new store (a new or empty folder), or delete {store} and load "
+                     "them again",
+                     "{store} 中的图为存储格式 {found}，本版本的 kg 读写存储格式 {expected}：请将模型卡载入新的存储库"
+                     "（新的或空的文件夹），或删除 {store} 后重新载入")}, scope="command"))
 register(Check("kg.store-write-failed", "error", "Writing to the store succeeds", "写入存储库成功",
                {"": ("writing to the store failed: {detail}", "写入存储库失败：{detail}")}, scope="command"))
 # What kg load did, printed when it has loaded the cards (in the language of --lang).
@@ -49,6 +64,33 @@ register(Check("kg.load-summary", "info", "Cards loaded into the store", "模型
                      "{with_errors} with errors, kept with their verdicts",
                      "已将 {cards} 张模型卡载入存储库 {store}：新增 {added} 张，替换 {replaced} 张，未变更 {unchanged} 张；"
                      "其中 {with_errors} 张有错误，已连同其结论一并载入")}, scope="command"))
+
+
+# The side index: which cards the store holds, the roots of each card's graph, the store format.
+KG = "https://w3id.org/modelcard-spec/kg/"
+INDEX_GRAPH = KG + "index"
+ROOT = KG + "root"
+FORMAT = KG + "format"
+# The vocabularies (SKOS) are in the default graph too; the index names them by this IRI, their
+# roots are every subject of theirs (requirement and metric IRIs, none under this IRI).
+VOCABULARIES = "https://w3id.org/modelcard-spec/vocabularies/"
+# Format 1 (no index, one named graph per card) was written by modelcard-spec up to 0.3.0.
+STORE_FORMAT = "2"
+_FORMAT_LINE = f"<{INDEX_GRAPH}> <{FORMAT}> \"{STORE_FORMAT}\" ."
+
+
+def store_format(store, directory: str) -> bool:
+    """Whether the store holds anything; KgError ``kg.store-format`` when it is in another layout."""
+    import pyoxigraph as ox
+
+    index = ox.NamedNode(INDEX_GRAPH)
+    for quad in store.quads_for_pattern(index, ox.NamedNode(FORMAT), None, index):
+        if quad.object.value != STORE_FORMAT:
+            raise KgError("kg.store-format", store=str(directory), found=quad.object.value, expected=STORE_FORMAT)
+        return True
+    if next(iter(store.quads_for_pattern(None, None, None, None)), None) is None:
+        return False
+    raise KgError("kg.store-format", store=str(directory), found="1", expected=STORE_FORMAT)
 
 
 def open_store(directory: str):
@@ -81,18 +123,63 @@ def open_store_read_only(directory: str):
     if not Path(directory).is_dir():
         raise KgError("kg.store-missing", store=str(directory))
     try:
-        return ox.Store.read_only(str(directory))
+        store = ox.Store.read_only(str(directory))
     except OSError as exc:
         raise KgError("kg.store-unreadable", store=str(directory), reason=str(exc)) from None
+    store_format(store, directory)
+    return store
 
 
-def graph_changes(store, graph: str, lines: list[str]) -> str:
-    """The SPARQL update that turns the store's graph ``graph`` into exactly ``lines`` (N-Triples),
-    touching only the triples that differ; "" when there is nothing to change. Run as one update it
-    is one transaction, so the graph goes from the old content to the new at once.
+def stored_lines(store, card: str) -> tuple[set[str], set[str]]:
+    """The N-Triples lines of the card with IRI ``card`` as the store holds them, and its roots in
+    the index (empty sets for a card not in the store): every triple of the default graph whose
+    subject is the card, one of its roots, or an IRI under the card's IRI reachable from them."""
+    import pyoxigraph as ox
+
+    roots = {q.object.value for q in store.quads_for_pattern(ox.NamedNode(card), ox.NamedNode(ROOT), None,
+                                                                ox.NamedNode(INDEX_GRAPH))}
+    if not roots:
+        return set(), roots
+    default, prefix = ox.DefaultGraph(), card + "/"
+    todo = [card, *roots]
+    seen = set(todo)
+    lines = set()
+    while todo:
+        for quad in store.quads_for_pattern(ox.NamedNode(todo.pop()), None, None, default):
+            lines.add(f"{quad.subject} {quad.predicate} {quad.object} .")
+            obj = quad.object
+            if isinstance(obj, ox.NamedNode) and obj.value.startswith(prefix) and obj.value not in seen:
+                seen.add(obj.value)
+                todo.append(obj.value)
+    return lines, roots
+
+
+def _root_lines(card: str, roots) -> list[str]:
+    return [f"<{card}> <{ROOT}> <{root}> ." for root in sorted(roots)]
+
+
+def graph_changes(store, card: str, lines: list[str], roots) -> str:
+    """The SPARQL update that turns the store's graph of the card with IRI ``card`` into exactly
+    ``lines`` (N-Triples) with the roots ``roots`` in the index, touching only the triples that differ;
+    "" when there is nothing to change. Run as one update it is one transaction, so the card goes from
+    the old content to the new at once.
 
     The store keeps some literals in a canonical form ("80"^^xsd:float for "80.0"); such a triple
     shows up as deleted and inserted again, which the update (deletions first) turns into a no-op."""
+    old, old_roots = stored_lines(store, card)
+    new, new_roots = set(lines), set(roots)
+    parts = []
+    for verb, triples, index in (("DELETE", old - new, old_roots - new_roots), ("INSERT", new - old, new_roots - old_roots)):
+        if triples or index:
+            body = "\n".join(sorted(triples))
+            if index:
+                body += f"\nGRAPH <{INDEX_GRAPH}> {{\n" + "\n".join(_root_lines(card, index)) + "\n}"
+            parts.append(f"{verb} DATA {{\n{body}\n}}")
+    return " ;\n".join(parts)
+
+
+def named_graph_changes(store, graph: str, lines: list[str]) -> str:
+    """The SPARQL update that turns the named graph ``graph`` into exactly ``lines`` ("" if it holds them)."""
     import pyoxigraph as ox
 
     new = set(lines)
@@ -107,7 +194,7 @@ def graph_changes(store, graph: str, lines: list[str]) -> str:
 
 def replace_graph(store, graph: str, lines: list[str]) -> None:
     """Make the named graph ``graph`` hold exactly ``lines``, in one transaction."""
-    update = graph_changes(store, graph, lines)
+    update = named_graph_changes(store, graph, lines)
     if update:
         store.update(update)
 
@@ -123,15 +210,17 @@ AUTO_JOBS_FROM = 16
 @dataclass
 class _Built:
     card: str
-    graph: str | None
+    graph: str | None  # the card IRI
     valid: bool
     quads: int = 0
     digest: str | None = None
-    trig: bytes = b""  # the graph as one TriG block ("<graph> {", the N-Triples lines, "}")
+    trig: bytes = b""  # the card as TriG: its N-Triples lines (default graph), then its index block
+    roots: tuple[str, ...] = ()
     error: KgError | None = None  # the card cannot be read
 
     def lines(self) -> list[str]:
-        return self.trig.decode("utf-8").split("\n")[1:-2]
+        text = self.trig.decode("utf-8")
+        return text[:text.index(f"<{INDEX_GRAPH}> {{")].split("\n")[:-1]
 
 
 def _build_many(items: list[tuple[str, str | None]]) -> list[_Built]:
@@ -143,9 +232,11 @@ def _build_many(items: list[tuple[str, str | None]]) -> list[_Built]:
         except KgError as exc:
             out.append(_Built(name, None, False, error=exc))
             continue
-        # The graph IRI and the lines come from rdf.py, which writes only well-formed terms.
-        trig = (f"<{cg.graph}> {{\n" + "\n".join(cg.lines) + "\n}\n").encode("utf-8")
-        out.append(_Built(name, cg.graph, cg.valid, len(cg.lines), rdf.graph_sha256(cg.lines, cg.graph), trig))
+        # The card IRI, the roots and the lines come from rdf.py, which writes only well-formed terms.
+        index = "\n".join(_root_lines(cg.graph, cg.roots))
+        trig = ("\n".join(cg.lines) + f"\n<{INDEX_GRAPH}> {{\n{index}\n}}\n").encode("utf-8")
+        out.append(_Built(name, cg.graph, cg.valid, len(cg.lines) + len(cg.roots), rdf.graph_sha256(cg.lines, cg.graph),
+                          trig, tuple(cg.roots)))
     return out
 
 
@@ -250,13 +341,20 @@ class _BatchWriter:
             raise KgError("kg.store-write-failed", detail=self.error)
 
 
-def _stored_digest(store, graph: str) -> str | None:
+def _stored_digest(store, card: str) -> str | None:
     import pyoxigraph as ox
 
-    subject, predicate = ox.NamedNode(rdf.assessment_iri(graph)), ox.NamedNode(rdf.graph_sha256_predicate())
-    for quad in store.quads_for_pattern(subject, predicate, None, ox.NamedNode(graph)):
+    subject, predicate = ox.NamedNode(rdf.assessment_iri(card)), ox.NamedNode(rdf.graph_sha256_predicate())
+    for quad in store.quads_for_pattern(subject, predicate, None, ox.DefaultGraph()):
         return quad.object.value
     return None
+
+
+def _in_store(store, card: str) -> bool:
+    import pyoxigraph as ox
+
+    return next(iter(store.quads_for_pattern(ox.NamedNode(card), ox.NamedNode(ROOT), None,
+                                             ox.NamedNode(INDEX_GRAPH))), None) is not None
 
 
 def summary(loaded: list[CardGraph], directory: str, lang: str = "en") -> str:
@@ -269,8 +367,8 @@ def summary(loaded: list[CardGraph], directory: str, lang: str = "en") -> str:
 
 
 def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records=()) -> list[CardGraph]:
-    """Load cards (files, folders or glob patterns) into the store at ``directory``, one named graph each,
-    with the assessor's records ``records`` (files), each in the graph of the card it is about.
+    """Load cards (files, folders or glob patterns) into the store at ``directory`` (the layout: this
+    module's docstring), with the assessor's records ``records`` (files), each with the card it is about.
 
     A card new to the store is added; a card already there is left alone when its graph is unchanged
     (same ``graph_sha256``) and otherwise replaced by changing only the triples that differ; of two
@@ -281,7 +379,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
     more cards. Raises :class:`KgError` on the first card that cannot be read; the cards before it
     are loaded. A record about none of the cards, or one that cannot be taken into account, is
     refused before anything is written (:func:`.assessment.match_records`)."""
-    ox = pyoxigraph("store")
+    pyoxigraph("store")
     check_store_folder(directory)
     names = [str(f) for f in assessment.card_files(paths)]
     matched = assessment.match_records(records, names)
@@ -293,7 +391,12 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
     first = next(graphs, None)
     graphs = itertools.chain([first] if first else [], graphs)
     store = open_store(directory)
-    replace_graph(store, VOCAB_GRAPH, vocabulary_lines())
+    if not store_format(store, directory):
+        store.update(f"INSERT DATA {{ GRAPH <{INDEX_GRAPH}> {{ {_FORMAT_LINE} }} }}")
+    vocabulary = vocabulary_lines()
+    update = graph_changes(store, VOCABULARIES, vocabulary, {line.split(" ", 1)[0][1:-1] for line in vocabulary})
+    if update:
+        store.update(update)
     writer = _BatchWriter(store)
     loaded: list[CardGraph] = []
     seen: set[str] = set()
@@ -304,10 +407,10 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
                 raise built.error
             if built.graph in seen:
                 writer.wait()  # the earlier file of the same card must be in the store first
-            if store.contains_named_graph(ox.NamedNode(built.graph)):
+            if _in_store(store, built.graph):
                 action = "unchanged"
                 if _stored_digest(store, built.graph) != built.digest:
-                    update = graph_changes(store, built.graph, built.lines())
+                    update = graph_changes(store, built.graph, built.lines(), built.roots)
                     if update:
                         action = "replaced"
                         writer.replace(update, update.count("\n"))
