@@ -17,8 +17,8 @@ from modelcard_spec.spec.migrations import v0_3_0
 from modelcard_spec.spec.resources import artifact_json, schema_index
 from modelcard_spec.spec.vocabulary import body_part_term
 
-OLD = ROOT / "tests" / "data" / "cards-0.3.0"
-EXAMPLES = sorted(p.name.removesuffix(".card.yaml") for p in OLD.glob("*.card.yaml"))
+OLD = ROOT / "tests" / "data" / "migrations" / "0.3.0"
+EXAMPLES = sorted(p.parent.name for p in OLD.glob("*/card.yaml"))
 VERSIONS = {"/schema_version", "/conformity/catalogue_version"}
 
 
@@ -61,7 +61,7 @@ def _nothing_lost(old: dict, new: dict, changes) -> None:
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_each_example_at_0_3_0_migrates_loses_nothing_and_validates(name, tmp_path):
-    old = read_card(OLD / f"{name}.card.yaml").data  # read as the tool reads a card (YAML 1.2)
+    old = read_card(OLD / name / "card.yaml").data  # read as the tool reads a card (YAML 1.2)
     before = copy.deepcopy(old)
     new, changes = v0_3_0.apply(old)
     assert old == before  # pure
@@ -80,7 +80,7 @@ def test_each_example_at_0_3_0_migrates_loses_nothing_and_validates(name, tmp_pa
 
 
 def test_the_examples_populations_and_the_pathology_lymph_node_move_as_said():
-    old = read_card(OLD / "pathology-foundation-api.card.yaml").data
+    old = read_card(OLD / "pathology-foundation-api" / "card.yaml").data
     new, changes = v0_3_0.apply(old)
     spec = new["input_output"]["inputs"][0]
     assert spec["body_parts"] == ["COLON", "STOMACH", "BREAST", "LUNG"] and spec["body_part_notes"] == ["LYMPH NODE"]

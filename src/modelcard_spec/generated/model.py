@@ -31,7 +31,7 @@ from pydantic import (
 
 
 metamodel_version = "1.12.0"
-version = "0.3.0"
+version = "0.4.0"
 
 
 class ConfiguredBaseModel(BaseModel):
@@ -74,7 +74,7 @@ linkml_meta = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:des
                                                      '内容涵盖模型框架、模型节点、模型参数、模型输入输出、模型可解释性、源任务数据、训练过程、模型适用性八个方面， '
                                                      '以及通用事项和生命周期事项。要求编号（MCS-...）为本工具包自定，并非标准的条款号。'},
                      'mcs:previous_versions': {'tag': 'mcs:previous_versions',
-                                               'value': '0.1.0 0.2.0'},
+                                               'value': '0.1.0 0.2.0 0.3.0'},
                      'mcs:title_zh': {'tag': 'mcs:title_zh',
                                       'value': 'modelcard-spec —— '
                                                '人工智能医疗器械预训练模型的模型卡'}},

@@ -111,12 +111,39 @@ def yaml_dump(data, **options) -> str:
 
     # libyaml's emitter where PyYAML has it (linear time); only text holding a character to escape
     # needs the pure-Python emitter below, which double-quotes the scalars that hold one.
-    fast = getattr(yaml, "CSafeDumper", None)
+    fast = _fast_dumper()
     if fast is not None:
         text = yaml.dump(data, Dumper=fast, allow_unicode=True, **options)
         if not _unsafe(text).search(text):
             return text
     return terminal(yaml.dump(data, Dumper=_dumper(), allow_unicode=True, **options))
+
+
+# The card loader reads YAML 1.2's core schema, PyYAML's dumper decides quoting by YAML 1.1: text that
+# 1.2 reads as a number but 1.1 does not ('1e-5', '0o17') would come back as a number. The dumpers
+# below also resolve 1.2's number forms, so such text is written in quotes.
+_CORE_FLOAT = r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
+_CORE_INT = r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"
+
+
+def _core_numbers(dumper) -> None:
+    dumper.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(_CORE_FLOAT), list("-+0123456789."))
+    dumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(_CORE_INT), list("-+0123456789"))
+
+
+@lru_cache(maxsize=None)
+def _fast_dumper():
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", None)
+    if base is None:
+        return None
+
+    class CoreDumper(base):
+        pass
+
+    _core_numbers(CoreDumper)
+    return CoreDumper
 
 
 @lru_cache(maxsize=None)
@@ -131,6 +158,7 @@ def _dumper():
                 analysis.allow_single_quoted = analysis.allow_block = False
             return analysis
 
+    _core_numbers(SafeDumper)
     return SafeDumper
 
 
