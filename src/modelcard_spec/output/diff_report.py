@@ -41,7 +41,7 @@ _WORDS = {
     "none": ("none", "无"),
     "no-changes": ("The cards are the same.", "两张模型卡相同。"),
     "no-issues": ("No findings.", "未发现问题。"),
-    "result": ("{errors} errors, {warnings} warnings, {infos} notes", "{errors} 个错误，{warnings} 个警告，{infos} 条提示"),
+    "result": ("{errors} error(s), {warnings} warning(s), {infos} note(s)", "{errors} 个错误，{warnings} 个警告，{infos} 条提示"),
     "unclassified": ("(not a field of the schema)", "（非规范所定义的字段）"),
     "reasons": ("Reasons", "理由"),
     "reason": ("{count} {changes} in {area}: {cls} by {basis}", "{area}有 {count} 处变更：按{basis}为{cls}"),
