@@ -26,9 +26,9 @@ from modelcard_spec.graph import assessment
 PASSWORD = "dba"  # Virtuoso's initial dba password, in a database made for this test only
 
 
-def cli(*args, env=None):
+def cli(*args, env=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *map(str, args)], capture_output=True,
-                          text=True, encoding="utf-8", timeout=300, env=env)
+                          text=True, encoding="utf-8", timeout=timeout, env=env)
 
 
 def _free_port():
@@ -311,3 +311,30 @@ def test_kg_query_bind_refuses_a_pair_without_a_name(tmp_path):
     proc = cli("kg", "query", "card-graph", "--store", tmp_path / "none", "--bind", "=https://x")
     assert proc.returncode == 2 and "--bind '=https://x' is not NAME=VALUE" in proc.stderr
     assert "--bind '=https://x' 不是 NAME=VALUE" in proc.stderr
+
+
+@pytest.mark.parametrize("challenge", ['Digest realm="r", nonce="n", qop="auth", junk',
+                                       'Digest realm=, nonce="n"', "Digest ,,,=,", 'Digest "unclosed'])
+def test_a_malformed_digest_challenge_is_refused_not_a_traceback(challenge):
+    from modelcard_spec.graph.errors import KgError
+    from modelcard_spec.graph.push import Auth
+
+    auth = Auth("digest", "reviewer", "pa55-w0rd")
+    with pytest.raises(KgError) as err:
+        auth.answer([challenge], "http://127.0.0.1:1/store")
+    assert "pa55-w0rd" not in err.value.message + err.value.message_zh
+
+
+def test_a_password_file_is_read_only_if_it_is_a_small_regular_file(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    long = tmp_path / "long"
+    long.write_bytes(b"x" * 10_000_000)
+    cards = [str(VALID_CARDS[0])]
+    for path, reason in ((fifo, "not a regular file"), (long, "longer than"), (tmp_path, "")):
+        proc = cli("kg", "push", *cards, "--endpoint", "http://127.0.0.1:1/store", "--user", "u", "--auth", "digest",
+                   "--password-file", path, timeout=20)
+        assert proc.returncode == 2 and "--password-file" in proc.stderr and reason in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr

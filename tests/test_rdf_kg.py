@@ -850,3 +850,37 @@ def test_the_coded_applicability_vocabularies_are_skos_schemes_matched_to_their_
     assert {(str(o), o.language) for o in g.objects(chest, rdflib.SKOS.prefLabel)} == {("Chest", "en"), ("胸部", "zh")}
     female = rdflib.URIRef("https://w3id.org/modelcard-spec/vocab/Sex/female")
     assert {o.language for o in g.objects(female, rdflib.SKOS.prefLabel)} == {"en", "zh"}
+
+
+def test_an_index_entry_naming_another_cards_node_does_not_let_a_reload_delete_it(store, tmp_path):
+    """A store is untrusted input: a root written into the index by hand that points at another
+    card's assessment is not walked, so reloading the first card leaves the second card whole."""
+    import pyoxigraph as ox
+
+    store_dir, inputs = store
+    cards = tmp_path / "cards"
+    shutil.copytree(Path(inputs[0]).parent.parent, cards)
+    mine = [str(cards / Path(c).relative_to(Path(inputs[0]).parent.parent)) for c in inputs][:2]
+    st = tmp_path / "st"
+    graphs = kg_store.load(mine, str(st), jobs=1)
+    a, b = graphs[0].graph, graphs[1].graph
+    before = _dump(st)
+    victim = [line for line in before if line.startswith(f"<{b}/assessment>")]
+    assert victim
+    s = ox.Store(str(st))
+    s.add(ox.Quad(ox.NamedNode(a), ox.NamedNode(kg_store.ROOT), ox.NamedNode(b + "/assessment"),
+                  ox.NamedNode(kg_store.INDEX_GRAPH)))
+    s.flush()
+    del s
+    data = yaml.safe_load(Path(mine[0]).read_text(encoding="utf-8"))
+    data["summary"] = "A new summary."
+    Path(mine[0]).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert [c.action for c in kg_store.load(mine[:1], str(st), jobs=1)] == ["replaced"]
+    after = _dump(st)
+    assert all(line in after for line in victim)
+
+
+def test_a_bind_value_that_is_not_text_is_a_usage_error(store):
+    store_dir, _ = store
+    with pytest.raises(KgError):
+        sparql.bindings(["card=\udcff\udcfe"])

@@ -835,11 +835,27 @@ def cmd_kg(args) -> int:
 def _password_file(path: str) -> str:
     """The first line of ``path`` (without its line break): kg push's password, read from a file so
     that it never appears on a command line."""
+    import os
+    import stat
+
+    try:  # opened without blocking (a FIFO with no writer), read only if a regular file, and bounded
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise _UsageError("password-file", file=path, reason="not a regular file")
+            head = f.read(_PASSWORD_MAX + 1)
+    except OSError as exc:
+        raise _UsageError("password-file", file=path, reason=exc.strerror or type(exc).__name__) from None
+    line = head.split(b"\n", 1)[0]
+    if len(line) > _PASSWORD_MAX:
+        raise _UsageError("password-file", file=path, reason=f"its first line is longer than {_PASSWORD_MAX} bytes")
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.readline().rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _UsageError("password-file", file=path, reason=getattr(exc, "strerror", None) or type(exc).__name__) from None
+        return line.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        raise _UsageError("password-file", file=path, reason="not UTF-8") from None
+
+
+_PASSWORD_MAX = 4096
 
 
 register(Check("usage.options", "error", "The options given fit together", "所给选项可同时使用且取值有效", {

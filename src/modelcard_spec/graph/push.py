@@ -104,7 +104,10 @@ class Auth:
             scheme, _, rest = header.strip().partition(" ")
             if scheme.lower() != "digest":
                 continue
-            params = urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest))
+            try:  # a malformed challenge (a bare token, an empty value) is refused, never a traceback
+                params = urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest))
+            except (ValueError, IndexError):
+                raise KgError("kg.push-auth", endpoint=endpoint, challenge=" ".join(header.split())[:200]) from None
             params = {k.lower(): v for k, v in params.items()}
             algorithm = params.get("algorithm", "MD5").upper()
             qops = [q.strip() for q in params.get("qop", "").split(",") if q.strip()]

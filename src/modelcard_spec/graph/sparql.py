@@ -182,6 +182,9 @@ def _service_in_code(text: str) -> bool:
     return budget <= 0
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def bindings(pairs) -> dict:
     """``NAME=VALUE`` pairs (kg query --bind) as SPARQL substitutions: ``<...>`` or an absolute IRI is
     an IRI, anything else a plain literal. KgError ``kg.query-bind`` for a pair without a name."""
@@ -195,8 +198,8 @@ def bindings(pairs) -> dict:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         name = name.strip().lstrip("?$")
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise KgError("kg.query-bind", pair=pair)
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or _LONE_SURROGATE.search(value):
+            raise KgError("kg.query-bind", pair=pair)  # (a value that is not text: bytes not UTF-8 on the command line)
         iri = value[1:-1] if value.startswith("<") and value.endswith(">") else value
         out[ox.Variable(name)] = ox.NamedNode(iri) if is_absolute_iri(iri) else ox.Literal(value)
     return out

@@ -141,7 +141,10 @@ def stored_lines(store, card: str) -> tuple[set[str], set[str]]:
     if not roots:
         return set(), roots
     default, prefix = ox.DefaultGraph(), card + "/"
-    todo = [card, *roots]
+    # Only roots under the card's IRI are walked (every root the kit writes is): an index entry that
+    # names another card's node (a store edited by hand) must not make this card's reload delete it.
+    # All roots are returned, so that a reload drops a foreign one from the index.
+    todo = [card, *(root for root in roots if root.startswith(prefix))]
     seen = set(todo)
     lines = set()
     while todo:
