@@ -200,3 +200,24 @@ def test_no_progress_bar_among_the_streamed_lines():
     assert b"[#" not in shown and b"[." not in shown
     shown, piped = _on_terminal(False)
     assert b"/14" in shown and b"card(s) checked" in piped
+
+
+def test_ctrl_c_during_a_batch_in_worker_processes_ends_with_one_line_not_a_traceback_per_worker(tmp_path):
+    """SIGINT while the process pool validates: exit 130, the tool's own line, no worker traceback."""
+    import signal
+    import time
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(600):
+        shutil.copyfile(VALID_CARDS[n % len(VALID_CARDS)], folder / f"{n:04d}.card.yaml")
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.Popen([sys.executable, "-m", "modelcard_spec.cli", "validate", str(folder), "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    assert proc.stdout.readline()  # the first card's result is out: the workers are busy
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the whole process group
+    _, err = proc.communicate(timeout=120)
+    text = err.decode("utf-8", "replace")
+    assert proc.returncode == 130, text[-2000:]
+    assert "Traceback" not in text and "interrupted" in text

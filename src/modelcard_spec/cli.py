@@ -914,6 +914,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         return EXIT_OK
     except KeyboardInterrupt:
+        _stderr("interrupted (Ctrl-C) / 已中断")
         return 130
 
 

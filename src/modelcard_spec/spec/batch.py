@@ -23,7 +23,8 @@ def chunks_in_order(function: Callable[[list], list], items: list, jobs: int, ma
 
     size = max(1, min(max_chunk, len(items) // (jobs * 4) or 1))
     chunks = (items[i:i + size] for i in range(0, len(items), size))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupt)
+    try:
         window: deque = deque()
         for chunk in chunks:
             window.append(pool.submit(function, chunk))
@@ -35,3 +36,17 @@ def chunks_in_order(function: Callable[[list], list], items: list, jobs: int, ma
             if following is not None:
                 window.append(pool.submit(function, following))
             yield results
+    except BaseException:
+        # Interrupted (Ctrl-C) or abandoned: the chunks not started are cancelled and the workers
+        # are not waited for, so the command ends at once with its own message, not a traceback
+        # from each worker.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ignore_interrupt() -> None:
+    """In each worker: Ctrl-C is the parent's to handle (it cancels the pool), not each worker's."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
