@@ -193,6 +193,62 @@ def test_migration_loses_nothing(path):
         card = new
 
 
+# The places the steps read: (class, key, how the value is replaced: the whole value, or a list's entries).
+_READ = (("IntendedTask", "body_parts", "entries"), ("InputSpec", "body_parts", "entries"),
+         ("IntendedTask", "body_parts", "whole"), ("IntendedTask", "target_population", "whole"),
+         ("DataDistribution", "population", "whole"), ("MetricResult", "value", "whole"),
+         ("RequirementClaim", "status", "whole"))
+# Values that are not text; "curve" also makes the result a curve, whose value the 0.2.0 step moves.
+_NOT_TEXT = (None, 7, 2.5, True, False, ["x", 1], {"a": None})
+
+
+def _replaced(card: dict, replacement, curve: bool) -> dict:
+    from modelcard_spec.spec.migrations.base import instances
+
+    card = copy.deepcopy(card)
+    for cls, key, how in _READ:
+        for _, obj in list(instances(card, card["schema_version"], cls)):
+            if cls == "MetricResult" and curve:
+                obj["metric"] = "roc_curve"
+            if how == "entries":
+                obj[key] = [replacement, "lymph node", "Chest", copy.deepcopy(replacement)]
+            else:
+                obj[key] = copy.deepcopy(replacement)
+    return card
+
+
+def _texts(card) -> list[str]:
+    return [v for _, v in _leaves(card) if isinstance(v, str)]
+
+
+@pytest.mark.parametrize("path", OLD_CARDS, ids=ident)
+def test_no_step_turns_a_value_into_text_or_loses_it(path):
+    """Null, numbers, true/false, lists and mappings at every place a step reads (body parts, populations,
+    metric values, claim statuses) keep their type and their value through every step: nothing becomes
+    text ("null", "7", "true") but in extensions, where the change says it is kept as its JSON text, and
+    nothing is lost (SF6)."""
+    original = load(path)
+    for replacement in _NOT_TEXT:
+        for curve in (False, True):
+            card = _replaced(original, replacement, curve)
+            while card["schema_version"] != schema_version():
+                step = next(s for s in STEPS if s.SOURCE == card["schema_version"])
+                new, changes = step.apply(card)
+                assert_nothing_lost(card, new, changes)
+                for c in changes:
+                    if c.kind in ("missing", "version") or isinstance(c.old, str):
+                        continue
+                    if c.kind == "to_extensions":
+                        assert c.old is not None and "JSON text" in c.reason_en, c
+                        continue
+                    assert type(c.new) is type(c.old) and c.new == c.old, c
+                kept = [_at(new, c.new_path)["value"] for c in changes if c.kind == "to_extensions"]
+                made = [t for t in _texts(new) if t not in kept]
+                for text in {json.dumps(replacement), str(replacement), json.dumps(replacement, ensure_ascii=False)}:
+                    assert made.count(text) <= _texts(card).count(text), (replacement, text, step.SOURCE)
+                card = new
+
+
 def test_the_lossless_check_can_fail():
     old = load(DATA / "0.1.0" / "wdbc-cytology-mlp" / "card.yaml")
     new, changes = migrate(old)
