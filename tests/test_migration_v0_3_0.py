@@ -19,7 +19,7 @@ from modelcard_spec.spec.vocabulary import body_part_term
 
 OLD = ROOT / "tests" / "data" / "migrations" / "0.3.0"
 EXAMPLES = sorted(p.parent.name for p in OLD.glob("*/card.yaml"))
-VERSIONS = {"/schema_version", "/conformity/catalogue_version"}
+VERSIONS = {"/schema_version"}  # the conformity claim's catalogue_version is the provider's: kept
 
 
 def catalogue_version() -> str:
@@ -75,8 +75,9 @@ def test_each_example_at_0_3_0_migrates_loses_nothing_and_validates(name, tmp_pa
     assert old == before  # pure
     assert new["schema_version"] == v0_3_0.TARGET and changes[0].kind == "version"
     _nothing_lost(old, new, changes)
-    # Validated by this tool's schema, which has 0.4.0's shape (until the release bumps the version, the tool
-    # calls it by its previous number: the card is given the tool's own version and catalogue version).
+    assert new["conformity"]["catalogue_version"] == old["conformity"]["catalogue_version"]  # the provider's claim
+    # Validated by this tool's schema, which has 0.4.0's shape (the card is given the tool's own version, and
+    # the catalogue version, as a provider who has reviewed the claim sets it).
     folder = tmp_path / name
     shutil.copytree(ROOT / "examples" / name, folder)
     new = copy.deepcopy(new)
