@@ -156,3 +156,17 @@ def test_null_and_other_values_that_are_not_text_are_never_made_text():
     shifted = [c for c in changes if c.kind == "moved" and c.new_path.endswith("/body_parts/1")]
     assert shifted[0].old is True and shifted[0].new is True and "not text" in shifted[0].reason_en
     _nothing_lost(old, new, changes)
+
+
+@pytest.mark.parametrize("notes", ["an older note", None, {"a": 1}])
+def test_body_part_notes_that_are_not_a_list_are_never_overwritten(notes):
+    """A 0.3.0 card that already has body_part_notes (not a field of 0.3.0) as something other than a
+    list kept only the free-text body parts: the notes were overwritten and lost."""
+    old = _card({"body_parts": ["CHEST", "chest", "lymph node"], "body_part_notes": notes})
+    new, changes = v0_3_0.apply(old)
+    task = new["applicability"]["intended_tasks"][0]
+    assert task["body_part_notes"] == notes
+    assert task["body_parts"] == ["CHEST", "lymph node"]  # the text stays, where validate reports it
+    assert [c.kind for c in changes] == ["version", "converted", "moved"]
+    assert "not a list" in changes[2].reason_en and changes[2].new_path.endswith("/body_parts/1")
+    _nothing_lost(old, new, changes)

@@ -48,6 +48,11 @@ _change = reasons(SOURCE, TARGET, {
                  "reports it there); its place in the list changed because an entry before it moved to the notes",
                  "{value} 不是文字，既非 DICOM 术语也非补充说明：按原样保留于 body_parts 中（validate 在该处报告）；"
                  "因其前的条目移入补充说明，其在列表中的位置改变"),
+    "notes-blocked": ("'{text}' is not a DICOM Body Part Examined term or code meaning, and body_part_notes is "
+                      "not a list it could be added to: kept in body_parts as written (validate reports both); its "
+                      "place in the list changed because an entry before it moved",
+                      "“{text}”不是 DICOM 检查部位术语或代码含义，且 body_part_notes 不是可加入的列表：按原样保留于 "
+                      "body_parts 中（validate 报告二者）；因其前的条目移动，其在列表中的位置改变"),
     "population": ("the population is structured from 0.4.0 on (age range, sexes, description): the text moves to "
                    "its description; age range and sexes are not read out of it",
                    "自 0.4.0 版起人群为结构化内容（年龄范围、性别、说明）：原文字移入其说明；不从文字中推断年龄范围和性别"),
@@ -66,7 +71,9 @@ def _shown(value) -> str:
 def _body_parts(ptr: str, target: dict, parts: list) -> list[Change]:
     changes: list[Change] = []
     codes: list = []  # the DICOM terms, and the values that are not text, kept as written, in order
-    notes = list(target["body_part_notes"]) if isinstance(target.get("body_part_notes"), list) else []
+    # notes already there that are not a list are never overwritten: free text then stays where it is
+    blocked = "body_part_notes" in target and not isinstance(target["body_part_notes"], list)
+    notes = [] if blocked else list(target.get("body_part_notes") or [])
     moved = []
     for i, value in enumerate(parts):
         old = f"{ptr}/body_parts/{i}"
@@ -76,6 +83,11 @@ def _body_parts(ptr: str, target: dict, parts: list) -> list[Change]:
             new = f"{ptr}/body_parts/{len(codes) - 1}"
             if new != old:
                 changes.append(_change("moved", old, new, value, value, "not-text", value=_shown(value)))
+        elif term is None and blocked:
+            codes.append(value)
+            new = f"{ptr}/body_parts/{len(codes) - 1}"
+            if new != old:
+                changes.append(_change("moved", old, new, value, value, "notes-blocked", text=value))
         elif term is None:
             moved.append(value)
             notes.append(value)
