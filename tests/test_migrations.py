@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -193,6 +194,62 @@ def test_migration_loses_nothing(path):
         card = new
 
 
+# The places the steps read: (class, key, how the value is replaced: the whole value, or a list's entries).
+_READ = (("IntendedTask", "body_parts", "entries"), ("InputSpec", "body_parts", "entries"),
+         ("IntendedTask", "body_parts", "whole"), ("IntendedTask", "target_population", "whole"),
+         ("DataDistribution", "population", "whole"), ("MetricResult", "value", "whole"),
+         ("RequirementClaim", "status", "whole"))
+# Values that are not text; "curve" also makes the result a curve, whose value the 0.2.0 step moves.
+_NOT_TEXT = (None, 7, 2.5, True, False, ["x", 1], {"a": None})
+
+
+def _replaced(card: dict, replacement, curve: bool) -> dict:
+    from modelcard_spec.spec.migrations.base import instances
+
+    card = copy.deepcopy(card)
+    for cls, key, how in _READ:
+        for _, obj in list(instances(card, card["schema_version"], cls)):
+            if cls == "MetricResult" and curve:
+                obj["metric"] = "roc_curve"
+            if how == "entries":
+                obj[key] = [replacement, "lymph node", "Chest", copy.deepcopy(replacement)]
+            else:
+                obj[key] = copy.deepcopy(replacement)
+    return card
+
+
+def _texts(card) -> list[str]:
+    return [v for _, v in _leaves(card) if isinstance(v, str)]
+
+
+@pytest.mark.parametrize("path", OLD_CARDS, ids=ident)
+def test_no_step_turns_a_value_into_text_or_loses_it(path):
+    """Null, numbers, true/false, lists and mappings at every place a step reads (body parts, populations,
+    metric values, claim statuses) keep their type and their value through every step: nothing becomes
+    text ("null", "7", "true") but in extensions, where the change says it is kept as its JSON text, and
+    nothing is lost (SF6)."""
+    original = load(path)
+    for replacement in _NOT_TEXT:
+        for curve in (False, True):
+            card = _replaced(original, replacement, curve)
+            while card["schema_version"] != schema_version():
+                step = next(s for s in STEPS if s.SOURCE == card["schema_version"])
+                new, changes = step.apply(card)
+                assert_nothing_lost(card, new, changes)
+                for c in changes:
+                    if c.kind in ("missing", "version") or isinstance(c.old, str):
+                        continue
+                    if c.kind == "to_extensions":
+                        assert c.old is not None and "JSON text" in c.reason_en, c
+                        continue
+                    assert type(c.new) is type(c.old) and c.new == c.old, c
+                kept = [_at(new, c.new_path)["value"] for c in changes if c.kind == "to_extensions"]
+                made = [t for t in _texts(new) if t not in kept]
+                for text in {json.dumps(replacement), str(replacement), json.dumps(replacement, ensure_ascii=False)}:
+                    assert made.count(text) <= _texts(card).count(text), (replacement, text, step.SOURCE)
+                card = new
+
+
 def test_the_lossless_check_can_fail():
     old = load(DATA / "0.1.0" / "wdbc-cytology-mlp" / "card.yaml")
     new, changes = migrate(old)
@@ -223,9 +280,53 @@ def test_0_1_0_not_applied_becomes_not_adopted_and_its_reason_is_left_missing():
     assert [c["status"] for c in claims] == ["not_adopted", "not_adopted"]
     assert all("reason" not in c for c in claims)  # never invented
     assert {"/conformity/requirements/0/reason", "/conformity/requirements/1/reason"} <= _missing(changes)
-    assert new["conformity"]["catalogue_version"] == "0.2.0"
+    assert new["conformity"]["catalogue_version"] == "0.1.0"  # the provider's claim, kept
     renamed = [c for c in changes if c.kind == "renamed"]
     assert renamed[0].old == "not_applied" and renamed[0].new == "not_adopted" and "not_adopted" in renamed[0].reason_zh
+
+
+@pytest.mark.parametrize("path", VALID_OLD, ids=ident)
+def test_the_conformity_claims_catalogue_version_is_kept_and_its_review_is_the_providers_action(path):
+    """SF7: migrate moved conformity.catalogue_version to the target, so a claim made against an older
+    catalogue claimed requirements nobody reviewed. It is kept, and the report's last change (kind
+    "review") tells the provider to review the claim and update it."""
+    card = load(path)
+    new, changes = migrate(card)
+    declared = card["conformity"]["catalogue_version"]
+    assert new["conformity"]["catalogue_version"] == declared != schema_version()
+    assert not [c for c in changes if c.path == "/conformity/catalogue_version" and c.kind != "review"]
+    review = changes[-1]
+    assert (review.kind, review.path, review.new_path, review.old, review.new) == (
+        "review", "/conformity/catalogue_version", "/conformity/catalogue_version", declared, declared)
+    for text in (review.reason_en, review.reason_zh):
+        assert declared in text and schema_version() in text and "conformity.catalogue-version" in text
+    assert [c.kind for c in migrate(card, to=KNOWN_VERSIONS[KNOWN_VERSIONS.index(card["schema_version"]) + 1])[1]
+            ].count("review") == 1
+
+
+def test_a_card_claiming_the_target_catalogue_or_none_gets_no_review():
+    card = load(DATA / "0.2.0" / "wdbc-cytology-mlp" / "card.yaml")
+    card["conformity"]["catalogue_version"] = schema_version()
+    assert "review" not in {c.kind for c in migrate(card)[1]}
+    del card["conformity"]["catalogue_version"]
+    new, changes = migrate(card)
+    assert "review" not in {c.kind for c in changes} and "catalogue_version" not in new["conformity"]
+
+
+def test_validate_warns_about_the_older_catalogue_of_a_migrated_card(tmp_path):
+    """The migrated CT card (0.1.0) claims against catalogue 0.1.0: validate says so at that line, as a
+    warning, and the text report of migrate names the action."""
+    folder = tmp_path / "ct"
+    shutil.copytree(ROOT / "examples" / "ct-foundation-encoder", folder)
+    old = DATA / "0.1.0" / "ct-foundation-encoder" / "card.yaml"
+    proc = run("migrate", old, "-o", folder / "card.yaml", "--force")
+    assert proc.returncode == 0 and "review /conformity/catalogue_version" in proc.stderr
+    zh = run("migrate", old, "--lang", "zh")
+    assert "待核对 /conformity/catalogue_version" in zh.stderr
+    result = json.loads(run("validate", folder / "card.yaml", "--format", "json").stdout)["results"][0]
+    (warning,) = [i for i in result["issues"] if i["rule"] == "conformity.catalogue-version"]
+    assert warning["severity"] == "warning" and warning["path"] == "/conformity/catalogue_version"
+    assert "0.1.0" in warning["message"] and schema_version() in warning["message"]
 
 
 def test_0_2_0_case_level_false_positive_rate_and_curve_values():

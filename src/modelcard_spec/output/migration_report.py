@@ -28,8 +28,8 @@ TEXTS = {
                  "模型卡中的 YAML 注释不会保留：如有需要，请从原文件中复制"),
 }
 KIND_ZH = {"renamed": "改名", "moved": "移动", "converted": "转换", "added": "新增", "to_extensions": "移入扩展信息",
-           "version": "版本", "missing": "缺失"}
-KINDS_ORDER = ("version", "renamed", "moved", "converted", "added", "to_extensions", "missing")
+           "version": "版本", "missing": "缺失", "review": "待核对"}
+KINDS_ORDER = ("version", "renamed", "moved", "converted", "added", "to_extensions", "missing", "review")
 
 
 def _say(key: str, lang: str, **params) -> str:
@@ -61,7 +61,7 @@ def text(name: str, source: str, target: str, changes: list, lang: str = "en") -
     for c in changes:  # in the order of the steps
         kind = KIND_ZH.get(c.kind, c.kind) if zh else c.kind
         reason = c.reason_zh if zh else c.reason_en
-        if c.kind == "missing":
+        if c.kind in ("missing", "review"):  # nothing changed: what the provider is to do
             out.append("  " + _say("missing-line", lang, kind=kind, new_path=one_line(c.new_path or ""), reason=reason))
         else:
             arrow = f" -> {one_line(c.new_path)}" if c.new_path not in (None, c.path) else ""

@@ -7,6 +7,8 @@ the new card with every change, each a :class:`.base.Change` (pointer in the old
 new card, old and new value, why in English and Chinese). Nothing is dropped: what has no place in
 the target version goes to ``extensions`` (kind ``to_extensions``); a field the target version
 needs that the card cannot supply is never invented (kind ``missing``: left out, validate reports it).
+The conformity claim's ``catalogue_version`` is the provider's and is kept as written: a migrated card
+whose claim names another catalogue gets one change of kind ``review``, the provider's action.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import importlib
 from ..diagnostics import DiagnosticError
 from ..registry import Check, register
 from ..resources import known_schema_versions, schema_version
-from .base import Change
+from .base import Change, claim_review
 
 # The steps in order; a step whose module is not there (yet) is left out, so the chain ends before it.
 _STEP_MODULES = ("v0_1_0", "v0_2_0", "v0_3_0")
@@ -108,4 +110,7 @@ def migrate(card, to: str | None = None) -> tuple[dict, list[Change]]:
             raise MigrationError("no-step", declared=current["schema_version"])
         current, done = step.apply(current)
         changes += done
+    review = claim_review(current, to) if changes else None
+    if review is not None:
+        changes.append(review)
     return (current if current is not card else copy.deepcopy(card)), changes

@@ -15,8 +15,10 @@ from ..resources import card_schema_of
 
 # The kinds of change a step reports. "missing": a field the target version requires (by its JSON
 # Schema or a claimed requirement) that the old card cannot supply; it is never invented, the card is
-# left without it and validate reports it. ("missing" is an addition to the interface of issue 18.)
-KINDS = ("renamed", "moved", "converted", "added", "to_extensions", "version", "missing")
+# left without it and validate reports it. "review": a value kept as the provider wrote it that the
+# provider is to review against the new version (the conformity claim's catalogue_version: nothing
+# changes, the report says what to do). ("missing" and "review" are additions to the interface of issue 18.)
+KINDS = ("renamed", "moved", "converted", "added", "to_extensions", "version", "missing", "review")
 
 
 @dataclass(frozen=True)
@@ -97,27 +99,41 @@ def to_extensions(card: dict, source: str, pointer: str, value, reason_en: str, 
 _COMMON = register(Check("migrate.change", "info", "What every migration step changes", "每一迁移步骤均作的修改", {
     "version": ("the card is rewritten from version {source} to {target} of the specification",
                 "模型卡由本规范 {source} 版改写为 {target} 版"),
-    "catalogue-version": ("the claims are now made against the requirement catalogue {target}, which may add "
-                          "requirements: a card with claim_all claims them (fill in their fields or declare them "
-                          "not adopted)",
-                          "声明改为依据要求目录 {target} 版，该版本可能新增要求：claim_all 的模型卡将声明采用这些要求"
-                          "（请填写其字段，或声明不采用）")}, scope="fragment"))
+    "catalogue-review": ("the conformity claim was made against requirement catalogue {declared} and is kept as "
+                         "written (migrate does not claim for the provider): review it against catalogue {target}, "
+                         "which may add requirements and fields (a card with claim_all claims them: fill in their "
+                         "fields or declare them not adopted), then set catalogue_version to {target}; until then "
+                         "modelcard-spec validate warns that the claim refers to catalogue {declared} "
+                         "(conformity.catalogue-version)",
+                         "符合性声明依据的是要求目录 {declared} 版，迁移保持原样（迁移不代替提供方作出声明）：请依据要求目录 "
+                         "{target} 版核对该声明（该版本可能新增要求和字段，claim_all 的模型卡将声明采用新增要求：请填写其字段，"
+                         "或声明不采用），再将 catalogue_version 改为 {target}；在此之前，modelcard-spec validate 给出警告，"
+                         "指出该声明引用的是要求目录 {declared} 版（conformity.catalogue-version）")}, scope="fragment"))
 
 
 def set_version(card: dict, source: str, target: str) -> list[Change]:
-    """``schema_version`` (and the catalogue version the claims are made against, which follows the
-    schema's) from ``source`` to ``target``."""
+    """``schema_version`` from ``source`` to ``target``. The catalogue version the conformity claim is
+    made against is the provider's claim and is not changed (:func:`claim_review`)."""
     card["schema_version"] = target
     en, zh = _COMMON.render("version", {"source": source, "target": target})
-    changes = [Change("version", "/schema_version", "/schema_version", source, target, en, zh)]
+    return [Change("version", "/schema_version", "/schema_version", source, target, en, zh)]
+
+
+def claim_review(card: dict, target: str) -> Change | None:
+    """The action for the provider when the migrated ``card`` claims conformity against a catalogue
+    other than ``target``: a Change of kind "review" at ``/conformity/catalogue_version``, the value
+    kept as written (old and new the same); None when there is no such claim."""
     conformity = card.get("conformity")
-    if isinstance(conformity, dict) and "catalogue_version" in conformity:
-        old = conformity["catalogue_version"]
-        conformity["catalogue_version"] = target
-        en, zh = _COMMON.render("catalogue-version", {"target": target})
-        changes.append(Change("version", "/conformity/catalogue_version", "/conformity/catalogue_version",
-                              old, target, en, zh))
-    return changes
+    if not isinstance(conformity, dict) or "catalogue_version" not in conformity:
+        return None
+    declared = conformity["catalogue_version"]
+    if declared == target:
+        return None
+    shown = declared if isinstance(declared, str) else json.dumps(declared, ensure_ascii=False)
+    en, zh = _COMMON.render("catalogue-review", {"declared": shown[:80], "target": target})
+    return Change("review", "/conformity/catalogue_version", "/conformity/catalogue_version", declared, declared,
+                  en, zh)
+
 
 def reasons(source: str, target: str, messages: dict[str, tuple[str, str]]):
     """Register the wordings of the changes of the step ``source`` -> ``target`` (one registered

@@ -9,7 +9,8 @@ fields keep their places. The metrics changed meaning or shape:
   is renamed to keep its meaning.
 * a curve (a metric whose ``mcs:kind`` is ``curve``) gives its points under ``curve`` and a
   confusion matrix (kind ``table``) its counts, neither a ``value``: a 0.2.0 ``value`` of such a
-  result has no place in 0.3.0 and is kept in ``extensions``; the curve's points are not invented.
+  result has no place in 0.3.0 and is kept in ``extensions`` (a value that is not text as its JSON
+  text, which the change says; a null is left as written); the curve's points are not invented.
 * an ``auc`` names its curve (``curve_type``), which 0.2.0 did not ask: not guessed.
 """
 
@@ -31,6 +32,11 @@ _change = reasons(SOURCE, TARGET, {
     "shape-value": ("{metric} is not a single number in 0.3.0 (a curve gives its points, a confusion matrix its "
                     "counts): the value has no place there and is kept in extensions",
                     "0.3.0 版中 {metric} 不是单一数值（曲线给出各点，混淆矩阵给出计数）：该数值无对应字段，保留于扩展信息中"),
+    "shape-json": ("{metric} is not a single number in 0.3.0 (a curve gives its points, a confusion matrix its "
+                   "counts): the value has no place there and is kept in extensions, as its JSON text (an "
+                   "extensions value is text)",
+                   "0.3.0 版中 {metric} 不是单一数值（曲线给出各点，混淆矩阵给出计数）：该数值无对应字段，以其 JSON 文本"
+                   "保留于扩展信息中（扩展信息的取值为文字）"),
     "curve-points": ("{metric} gives its points under curve from 0.3.0 on; the 0.2.0 card has none: not invented",
                      "自 0.3.0 版起，{metric} 应在 curve 下给出各点；0.2.0 版模型卡未给出：迁移不自行生成"),
     "curve-type": ("an auc names the curve it is the area under from 0.3.0 on (curve_type); the 0.2.0 card does "
@@ -56,9 +62,10 @@ def apply(card: dict) -> tuple[dict, list[Change]]:
             changes.append(_change("renamed", f"{ptr}/metric", f"{ptr}/metric", metric, "case_false_positive_rate",
                                    "case-fpr"))
         elif isinstance(metric, str) and kinds.get(metric) in ("curve", "table"):
-            if "value" in result:
+            if result.get("value") is not None:  # a null says nothing: left as written, never made text
                 value = target.pop("value")
-                why = _change("to_extensions", "", None, None, None, "shape-value", metric=metric)
+                why = _change("to_extensions", "", None, None, None,
+                              "shape-value" if isinstance(value, str) else "shape-json", metric=metric)
                 changes.append(to_extensions(new, SOURCE, f"{ptr}/value", value, why.reason_en, why.reason_zh))
             if kinds[metric] == "curve":
                 changes.append(_change("missing", ptr, f"{ptr}/curve", None, None, "curve-points", metric=metric))

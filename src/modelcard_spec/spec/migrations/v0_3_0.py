@@ -11,6 +11,9 @@ description). The step:
   ``body_part_notes`` of the same object: nothing is guessed and nothing is dropped;
 * moves a population string to the ``description`` of the new ``Population`` (an age range or sexes
   are not read out of the text);
+* never turns a value that is not text into text: a body part or a population that is not a string
+  (null, a number, true/false, a list, a mapping) is left as written, where validate reports it (a
+  body part keeps its place among the codes);
 * reports each of these as a :class:`Change`.
 
 The objects are found by the schema's classes (``IntendedTask``, ``InputSpec``,
@@ -41,6 +44,15 @@ _change = reasons(SOURCE, TARGET, {
              "(code it there if a term fits; the tool does not guess)",
              "“{text}”不是 DICOM 检查部位术语或代码含义：作为文字保留于部位补充说明（body_part_notes）中"
              "（如有合适术语，请自行编码；本工具不作推测）"),
+    "not-text": ("{value} is not text, so neither a DICOM term nor a note: kept in body_parts as written (validate "
+                 "reports it there); its place in the list changed because an entry before it moved to the notes",
+                 "{value} 不是文字，既非 DICOM 术语也非补充说明：按原样保留于 body_parts 中（validate 在该处报告）；"
+                 "因其前的条目移入补充说明，其在列表中的位置改变"),
+    "notes-blocked": ("'{text}' is not a DICOM Body Part Examined term or code meaning, and body_part_notes is "
+                      "not a list it could be added to: kept in body_parts as written (validate reports both); its "
+                      "place in the list changed because an entry before it moved",
+                      "“{text}”不是 DICOM 检查部位术语或代码含义，且 body_part_notes 不是可加入的列表：按原样保留于 "
+                      "body_parts 中（validate 报告二者）；因其前的条目移动，其在列表中的位置改变"),
     "population": ("the population is structured from 0.4.0 on (age range, sexes, description): the text moves to "
                    "its description; age range and sexes are not read out of it",
                    "自 0.4.0 版起人群为结构化内容（年龄范围、性别、说明）：原文字移入其说明；不从文字中推断年龄范围和性别"),
@@ -51,32 +63,44 @@ _BODY_PART_HOLDERS = ("IntendedTask", "InputSpec")
 _POPULATIONS = (("IntendedTask", "target_population"), ("DataDistribution", "population"))
 
 
-def _text(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+def _shown(value) -> str:
+    """A value that is not text as the report shows it (its JSON text), for the message only."""
+    return json.dumps(value, ensure_ascii=False)[:80]
 
 
 def _body_parts(ptr: str, target: dict, parts: list) -> list[Change]:
     changes: list[Change] = []
-    codes: list[str] = []
-    notes = list(target["body_part_notes"]) if isinstance(target.get("body_part_notes"), list) else []
+    codes: list = []  # the DICOM terms, and the values that are not text, kept as written, in order
+    # notes already there that are not a list are never overwritten: free text then stays where it is
+    blocked = "body_part_notes" in target and not isinstance(target["body_part_notes"], list)
+    notes = [] if blocked else list(target.get("body_part_notes") or [])
     moved = []
     for i, value in enumerate(parts):
         old = f"{ptr}/body_parts/{i}"
         term = body_part_term(value)
-        if term is None:
+        if not isinstance(value, str):  # not text: neither a term nor a note, never made text
+            codes.append(value)
+            new = f"{ptr}/body_parts/{len(codes) - 1}"
+            if new != old:
+                changes.append(_change("moved", old, new, value, value, "not-text", value=_shown(value)))
+        elif term is None and blocked:
+            codes.append(value)
+            new = f"{ptr}/body_parts/{len(codes) - 1}"
+            if new != old:
+                changes.append(_change("moved", old, new, value, value, "notes-blocked", text=value))
+        elif term is None:
             moved.append(value)
-            note = _text(value)
-            notes.append(note)
-            changes.append(_change("moved", old, f"{ptr}/body_part_notes/{len(notes) - 1}", value, note, "note",
-                                   text=note))
+            notes.append(value)
+            changes.append(_change("moved", old, f"{ptr}/body_part_notes/{len(notes) - 1}", value, value, "note",
+                                   text=value))
         elif term in codes:
             changes.append(_change("converted", old, f"{ptr}/body_parts/{codes.index(term)}", value, term, "same",
-                                   text=_text(value), term=term))
+                                   text=value, term=term))
         else:
             codes.append(term)
             new = f"{ptr}/body_parts/{len(codes) - 1}"
             if value != term:
-                changes.append(_change("converted", old, new, value, term, "coded", text=_text(value), term=term))
+                changes.append(_change("converted", old, new, value, term, "coded", text=value, term=term))
             elif new != old:
                 changes.append(_change("moved", old, new, value, term, "shifted", term=term))
     if codes:
@@ -97,9 +121,9 @@ def apply(card: dict) -> tuple[dict, list[Change]]:
         if cls in _BODY_PART_HOLDERS and isinstance(obj.get("body_parts"), list):
             changes += _body_parts(ptr, obj, obj["body_parts"])
         for holder, key in _POPULATIONS:
-            if cls == holder and key in obj and not isinstance(obj[key], dict):
+            if cls == holder and isinstance(obj.get(key), str):  # anything else is left as written
                 value = obj[key]
-                obj[key] = {"description": _text(value)}
-                changes.append(_change("moved", f"{ptr}/{key}", f"{ptr}/{key}/description", value, _text(value),
+                obj[key] = {"description": value}
+                changes.append(_change("moved", f"{ptr}/{key}", f"{ptr}/{key}/description", value, value,
                                        "population"))
     return new, changes
