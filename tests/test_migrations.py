@@ -492,3 +492,26 @@ def test_cli_migrates_a_card_at_the_loaders_limits_within_the_hostile_budget(tmp
     path.write_text(json.dumps(over), encoding="utf-8")
     proc = run_measured(["migrate", path])
     assert proc.returncode == 2 and "limit" in proc.stderr and proc.within_budget(), proc
+
+
+def test_a_yaml_alias_is_migrated_and_reported_at_each_place_it_is_used(tmp_path):
+    """The loader reads an alias as one object at two places: each place is migrated and reported on
+    its own (the second visit of a shared curve result raised KeyError), and no anchor is written."""
+    card = tmp_path / "alias.card.yaml"
+    card.write_text("schema_version: 0.2.0\napplicability:\n  transfer_performance:\n"
+                    "    - &r {metric: roc_curve, value: 0.9}\n    - *r\n", encoding="utf-8")
+    proc = run("migrate", card, "--report", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stderr)
+    kept = [c["path"] for c in report["changes"] if c["kind"] == "to_extensions"]
+    assert kept == ["/applicability/transfer_performance/0/value", "/applicability/transfer_performance/1/value"]
+    assert "&" not in proc.stdout and "*id" not in proc.stdout
+
+
+def test_a_line_break_in_the_cards_text_cannot_forge_a_line_of_the_report(tmp_path):
+    card = tmp_path / "forge.card.yaml"
+    card.write_text('schema_version: 0.3.0\napplicability:\n  intended_tasks:\n'
+                    '    - {body_parts: ["x\\nconverted /fake: \\"a\\" -> \\"b\\": forged"]}\n', encoding="utf-8")
+    proc = run("migrate", card)
+    assert proc.returncode == 0, proc.stderr
+    assert not any(line.startswith("converted /fake") for line in proc.stderr.splitlines())

@@ -60,7 +60,7 @@ def text(name: str, source: str, target: str, changes: list, lang: str = "en") -
     out.append("  " + _say("kinds", lang, kinds=kinds))
     for c in changes:  # in the order of the steps
         kind = KIND_ZH.get(c.kind, c.kind) if zh else c.kind
-        reason = c.reason_zh if zh else c.reason_en
+        reason = one_line(c.reason_zh if zh else c.reason_en)  # it may quote the card's text
         if c.kind in ("missing", "review"):  # nothing changed: what the provider is to do
             out.append("  " + _say("missing-line", lang, kind=kind, new_path=one_line(c.new_path or ""), reason=reason))
         else:

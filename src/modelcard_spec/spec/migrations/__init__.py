@@ -13,13 +13,12 @@ whose claim names another catalogue gets one change of kind ``review``, the prov
 
 from __future__ import annotations
 
-import copy
 import importlib
 
 from ..diagnostics import DiagnosticError
 from ..registry import Check, register
 from ..resources import known_schema_versions, schema_version
-from .base import Change, claim_review
+from .base import Change, claim_review, copied
 
 # The steps in order; a step whose module is not there (yet) is left out, so the chain ends before it.
 _STEP_MODULES = ("v0_1_0", "v0_2_0", "v0_3_0")
@@ -113,4 +112,4 @@ def migrate(card, to: str | None = None) -> tuple[dict, list[Change]]:
     review = claim_review(current, to) if changes else None
     if review is not None:
         changes.append(review)
-    return (current if current is not card else copy.deepcopy(card)), changes
+    return (current if current is not card else copied(card)), changes

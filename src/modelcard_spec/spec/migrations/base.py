@@ -3,7 +3,6 @@ frozen JSON Schema of the card's version (never the current one: an old card has
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import deque
 from dataclasses import dataclass
@@ -36,9 +35,26 @@ class Change:
                 "reason": self.reason_en, "reason_zh": self.reason_zh}
 
 
-def copied(card: dict) -> dict:
-    """A deep copy of ``card``: a step never mutates its input."""
-    return copy.deepcopy(card)
+def copied(card):
+    """A deep copy of ``card`` in which no two places share an object: a step never mutates its
+    input, and a YAML alias (which the loader reads as one object at two places) becomes two
+    independent copies, so a step changes and reports each place on its own. Iterative: a card is
+    as deep as the loader allows."""
+    root: list = [None]
+    stack = [(card, root, 0)]
+    while stack:
+        value, parent, key = stack.pop()
+        if isinstance(value, dict):
+            new = dict.fromkeys(value)  # the keys in their order; the values filled in below
+            parent[key] = new
+            stack.extend((v, new, k) for k, v in value.items())
+        elif isinstance(value, list):
+            new = [None] * len(value)
+            parent[key] = new
+            stack.extend((v, new, i) for i, v in enumerate(value))
+        else:
+            parent[key] = value
+    return root[0]
 
 
 def _refs(prop: dict) -> tuple[str | None, bool]:
