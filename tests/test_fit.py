@@ -349,3 +349,11 @@ def test_the_python_api():
     import modelcard_spec
 
     assert modelcard_spec.fit(CT_CARD, MR_PROFILE)["verdict"] == "does_not_fit"
+
+
+@pytest.mark.parametrize("asked, status", [(16, "not_covered"), (32, "covered"), (64, "covered")])
+def test_system_memory_is_compared_as_numbers(asked, status):
+    rep = F.fit(_card(CARD), _profile({"deployment": {"system_memory_gb": asked}}))
+    (dim,) = [d for d in rep["dimensions"] if d["dimension"] == "system_memory"]
+    assert dim["status"] == status
+    assert dim["evidence"][0]["pointer"] == "/model_framework/runtime_environment/system_memory_gb"

@@ -94,6 +94,12 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
                                      "{dimension_zh}：模型卡运行环境中有 {kind}，但其内存或预期用途文件中的内存未写明（{pointer}）"),
                 "hardware-kind": ("{dimension}: the card's runtime environment has no {kind} (profile field {field})",
                                   "{dimension_zh}：模型卡运行环境中没有 {kind}（预期用途文件字段 {field}）"),
+                "memory-enough": ("{dimension}: the profile's {asked} GB are at least the {stated} GB the card's "
+                                  "runtime environment has ({pointer})",
+                                  "{dimension_zh}：预期用途文件的 {asked} GB 不少于模型卡运行环境的 {stated} GB（{pointer}）"),
+                "memory-less": ("{dimension}: the profile's {asked} GB are less than the {stated} GB the card's runtime "
+                                "environment has ({pointer}; profile field {field})",
+                                "{dimension_zh}：预期用途文件的 {asked} GB 少于模型卡运行环境的 {stated} GB（{pointer}；预期用途文件字段 {field}）"),
                 "subgroups": ("{dimension}: {count} subgroup result(s) of the card name {asked} in their subgroup",
                               "{dimension_zh}：模型卡有 {count} 项亚组结果在亚组名称中提及 {asked}")},
                scope="fragment"))
@@ -700,8 +706,15 @@ def _deployment(card: dict, profile: dict, out: list) -> None:
         dim = _Dimension("system_memory", "/deployment/system_memory_gb", asked_gb)
         gb = _num(env.get("system_memory_gb"))
         pointer = "/model_framework/runtime_environment/system_memory_gb"
-        _range_dimension(dim, Range(asked_gb, None, "GB"), [("runtime_environment", pointer, Range(gb, None, "GB"))]
-                         if gb is not None else [], [pointer])
+        if gb is None:  # compared as numbers, as the memory of a processing unit
+            dim.status = NOT_STATED
+            dim.find("not-stated", card_fields=[pointer])
+        else:
+            dim.cite("runtime_environment", pointer, gb)
+            enough = asked_gb >= gb
+            dim.status = COVERED if enough else NOT_COVERED
+            dim.find("memory-enough" if enough else "memory-less", asked=_fmt(asked_gb), stated=_fmt(gb),
+                     pointer=pointer)
         out.append(dim)
 
 
