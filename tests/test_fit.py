@@ -474,3 +474,12 @@ def test_placeholders_are_not_values():
     assert _dims(rep)["population_sex"]["status"] == "not_stated"
     assert not any(e["kind"] == "subgroup_result" for d in rep["dimensions"] for e in d["evidence"])
     assert rep["text_matches"] == [] and rep["not_compared"] == []
+
+
+def test_chinese_readers_see_ages_in_years_and_the_report_own_words():
+    rep = _fit({"population": {"age_range": {"minimum": 20, "maximum": 80, "unit": "a"}}})
+    age = _dims(rep)["population_age"]["findings"][0]
+    assert "[20, 80] 岁" in age["message_zh"] and "[20, 80] a" in age["message"]
+    out = fit_report.text(rep, "zh")
+    assert "[已覆盖] 年龄" in out or "[已覆盖]" in out
+    assert "脾脏（SPLEEN）" in fit_report.text(F.fit_files(str(CT_CARD), str(CT_PROFILE)), "zh")

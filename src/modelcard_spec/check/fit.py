@@ -64,18 +64,18 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
                 "not-stated": ("{dimension}: the card states nothing at {card_fields}",
                                "{dimension_zh}：模型卡在 {card_fields} 处未作说明"),
                 "range-within": ("{dimension}: {asked} lies within the card's {stated} ({pointer})",
-                                 "{dimension_zh}：{asked} 位于模型卡的 {stated} 之内（{pointer}）"),
+                                 "{dimension_zh}：{asked_zh} 位于模型卡的 {stated_zh} 之内（{pointer}）"),
                 "range-overlap": ("{dimension}: {asked} overlaps the card's {stated} only in part ({pointer})",
-                                  "{dimension_zh}：{asked} 与模型卡的 {stated} 仅部分重叠（{pointer}）"),
+                                  "{dimension_zh}：{asked_zh} 与模型卡的 {stated_zh} 仅部分重叠（{pointer}）"),
                 "range-disjoint": ("{dimension}: {asked} lies outside the card's {stated} ({pointer}; profile "
                                    "field {field})",
-                                   "{dimension_zh}：{asked} 位于模型卡的 {stated} 之外（{pointer}；预期用途文件字段 {field}）"),
+                                   "{dimension_zh}：{asked_zh} 位于模型卡的 {stated_zh} 之外（{pointer}；预期用途文件字段 {field}）"),
                 "range-open": ("{dimension}: {asked} needs a side the card's {stated} leaves open ({pointer}); an "
                                "open bound of a data distribution is not stated",
-                               "{dimension_zh}：{asked} 涉及模型卡的 {stated} 未封闭的一侧（{pointer}）；数据分布的开放边界视为未写明"),
+                               "{dimension_zh}：{asked_zh} 涉及模型卡的 {stated_zh} 未封闭的一侧（{pointer}）；数据分布的开放边界视为未写明"),
                 "range-unit": ("{dimension}: {asked} and the card's {stated} ({pointer}) are in units that cannot be "
                                "compared",
-                               "{dimension_zh}：{asked} 与模型卡的 {stated}（{pointer}）单位不同，无法比较"),
+                               "{dimension_zh}：{asked_zh} 与模型卡的 {stated_zh}（{pointer}）单位不同，无法比较"),
                 "range-axes": ("{dimension}: the profile gives {asked} axes, the card {stated} ({pointer})",
                                "{dimension_zh}：预期用途文件给出 {asked} 个轴，模型卡给出 {stated} 个（{pointer}）"),
                 "from-data": ("{dimension}: the card's intended task does not state it; what its datasets state (their "
@@ -162,6 +162,7 @@ CORE = ("task_type", "modality")  # not covered: does not fit; not stated: undet
 _RANK = {COVERED: 0, PARTLY: 1, NOT_COMPARABLE: 2, NOT_COVERED: 3}
 MAX_ITEMS = 1000  # items of one list of the profile or the card looked at
 # Exact conversions between units of the same quantity (UCUM codes): factor to the first unit.
+_UNITS_ZH = {"a": "岁", "mo": "月", "d": "天"}  # time units as Chinese readers write ages
 _UNITS = {("a", "mo"): 12.0, ("mm", "um"): 1000.0, ("cm", "mm"): 10.0, ("T", "mT"): 1000.0, ("d", "h"): 24.0}
 
 
@@ -316,11 +317,13 @@ class Range:
     maximum: float | None
     unit: str | None
 
-    def text(self, open_: tuple[str, str] = ("-∞", "+∞")) -> str:
+    def text(self, open_: tuple[str, str] = ("-∞", "+∞"), zh: bool = False) -> str:
+        """Interval notation with the unit (UCUM; for Chinese readers 岁, 月, 天 for a, mo, d)."""
         lo = open_[0] if self.minimum is None else _fmt(self.minimum)
         hi = open_[1] if self.maximum is None else _fmt(self.maximum)
         interval = f"{'(' if self.minimum is None else '['}{lo}, {hi}{')' if self.maximum is None else ']'}"
-        return f"{interval} {self.unit}" if self.unit else interval
+        unit = _UNITS_ZH.get(self.unit, self.unit) if zh else self.unit
+        return f"{interval} {unit}" if unit else interval
 
 
 def _fmt(x: float) -> str:
@@ -473,7 +476,8 @@ def _range_dimension(dim: _Dimension, asked: Range, places: list[tuple[str, str,
         status = compare_ranges(asked, stated)
         variant = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint",
                    NOT_COMPARABLE: "range-unit"}[status]
-        dim.find(variant, asked=asked.text(), stated=stated.text(), pointer=pointer)
+        dim.find(variant, asked=asked.text(), stated=stated.text(), pointer=pointer, asked_zh=asked.text(zh=True),
+                 stated_zh=stated.text(zh=True))
         dim.cite(kind, pointer, {"minimum": stated.minimum, "maximum": stated.maximum, "unit": stated.unit})
         if best is None or _RANK[status] < _RANK[best]:
             best = status
@@ -495,7 +499,8 @@ def _data_range_dimension(dim: _Dimension, asked: Range, places: list[tuple[str,
         status = compare_data_range(asked, stated)
         variant = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint",
                    NOT_COMPARABLE: "range-unit", NOT_STATED: "range-open"}[status]
-        dim.find(variant, asked=asked.text(), stated=stated.text(("?", "?")), pointer=pointer)
+        dim.find(variant, asked=asked.text(), stated=stated.text(("?", "?")), pointer=pointer,
+                 asked_zh=asked.text(zh=True), stated_zh=stated.text(("?", "?"), zh=True))
         dim.cite(kind, pointer, {"minimum": stated.minimum, "maximum": stated.maximum, "unit": stated.unit})
         if best is None or _DATA_RANK[status] < _DATA_RANK[best]:
             best = status
@@ -720,7 +725,8 @@ def _image_size(dim: _Dimension, smallest: list, largest: list, places_all, from
         asked_text = " × ".join(Range(_at(smallest, i), _at(largest, i), None).text() for i in range(axes))
         stated_text = " × ".join(Range(_at(cmin, i), _at(cmax, i), None).text() for i in range(axes))
         variant = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint"}[status]
-        dim.find(variant, asked=asked_text, stated=stated_text, pointer=pointer)
+        dim.find(variant, asked=asked_text, stated=stated_text, pointer=pointer, asked_zh=asked_text,
+                 stated_zh=stated_text)
         statuses.append(status)
     if not statuses:
         dim.status = NOT_STATED
@@ -868,7 +874,8 @@ def profile_terms(profile: dict) -> list[tuple[str, str]]:
     return out
 
 
-_NEGATED = re.compile(r"(?:\bnon[- ]?|非)$", re.IGNORECASE)  # "non-CT", "non CT", "非CT" name everything else
+# "non-CT", "non CT", "非CT" name everything but CT: a term so prefixed is not mentioned
+_NEGATED = re.compile(r"(?:\bnon[- ]?|" + "非" + ")$", re.IGNORECASE)
 
 
 def _mentions(text: str, kind: str, term: str) -> bool:
