@@ -13,10 +13,17 @@ comparable (a unit that cannot be converted), with the card's evidence as JSON P
 and the findings behind the status (registered diagnostics, both languages). A range is covered when
 the profile's range lies within the card's, partly covered when they overlap, not covered when they
 are disjoint; an open bound is open (a profile's range open at a side the card's range closes is not
-within it). The card's unsupported uses, cautioned uses and warnings that mention the profile's codes
-or terms are listed with the kind of match (``FitMatchKind``); they do not change the statuses.
-The overall verdict (``FitVerdict``) follows from the statuses (:func:`verdict`). Dimensions are
-listed in the order the schema gives them (``mcs:order``).
+within it). The dimensions of the task combination (task type, modality, body part, population,
+acquisition) are compared with each of the card's intended tasks as a whole and the best task is
+reported; input specifications and datasets are evidence, not coverage. A body part the task does
+not list is not stated (no hierarchy of body parts), not not covered. A range from the datasets is at
+most partly covered unless every dataset states it, and an open bound of a data distribution is not
+stated. Placeholder texts of the schema are no values. The card's unsupported uses, cautioned uses
+and warnings that mention the profile's codes or terms are listed with the kind of match
+(``FitMatchKind``); they do not change the statuses. The overall verdict (``FitVerdict``) follows from
+the statuses (:func:`verdict`), kept at fits_partly by the profile's free text (listed, not compared)
+and by an unsupported use that names a code of the profile (:func:`limit`). Dimensions are listed in
+the order the schema gives them (``mcs:order``).
 """
 
 from __future__ import annotations

@@ -124,7 +124,8 @@ def markdown(rep: dict, lang: str = "en") -> str:
         out.append(f"| {DIMENSION[d['dimension']][i]} | {STATUS[d['status']][i]} | <code>{md(d['profile_field'])}</code> "
                    f"{md(_value(d['profile_value']))} | {findings} | {evidence} |")
     out += ["", f"## {_w('free', zh)}", ""]
-    out += [f"- <code>{md(f['field'])}</code>: {md(f['text'])}" for f in rep["not_compared"]] or [_w("none", zh)]
+    out += [f"- <code>{md(f['field'])}</code>{'：' if zh else ': '}{md(f['text'])}" for f in rep["not_compared"]] \
+        or [_w("none", zh)]
     out += ["", f"## {_w('matches', zh)}", ""]
     if not rep["text_matches"]:
         out.append(_w("none", zh))
