@@ -483,3 +483,20 @@ def test_chinese_readers_see_ages_in_years_and_the_report_own_words():
     out = fit_report.text(rep, "zh")
     assert "[已覆盖] 年龄" in out or "[已覆盖]" in out
     assert "脾脏（SPLEEN）" in fit_report.text(F.fit_files(str(CT_CARD), str(CT_PROFILE)), "zh")
+
+
+def test_an_acquisition_range_from_some_datasets_is_at_most_partly_covered():
+    card = json.loads(json.dumps(CARD))
+    del card["applicability"]["intended_tasks"][0]["acquisition"]
+    card["source_task_data"] = {"datasets": [
+        {"id": "a", "acquisition_profile": {"slice_thickness": {"minimum": 0.5, "maximum": 5, "unit": "mm"}}},
+        {"id": "b"}]}
+    dim = _dims(_fit({"acquisition": {"slice_thickness": {"minimum": 1, "maximum": 2, "unit": "mm"}}}, card)) \
+        ["slice_thickness"]
+    assert dim["status"] == "partly_covered"
+    assert any("1 of its 2 dataset(s)" in f["message"] for f in dim["findings"])
+    card["source_task_data"]["datasets"][0]["acquisition_profile"]["slice_thickness"] = {"minimum": 0.5, "unit": "mm"}
+    card["source_task_data"]["datasets"].pop()
+    dim = _dims(_fit({"acquisition": {"slice_thickness": {"minimum": 1, "maximum": 2, "unit": "mm"}}}, card)) \
+        ["slice_thickness"]
+    assert dim["status"] == "not_stated"  # the data's upper end is open: not stated, not unlimited

@@ -695,10 +695,12 @@ def _acquisition_ranges(card: dict, profile: dict, out: list) -> None:
             continue
         dim = _Dimension(name, f"/acquisition/{name}", acquisition[name])
         places = [(k, f"{p}/{name}", r) for k, p, a in places_all if (r := as_range(a.get(name))) is not None]
-        if from_data and places:
-            dim.find("from-data")
-        _range_dimension(dim, asked, places, [f"/applicability/intended_tasks/*/acquisition/{name}",
-                                              f"/source_task_data/datasets/*/acquisition_profile/{name}"])
+        fields = [f"/applicability/intended_tasks/*/acquisition/{name}",
+                  f"/source_task_data/datasets/*/acquisition_profile/{name}"]
+        if from_data:  # a data distribution: open bounds not stated, the datasets that do not state it unknown
+            _data_range_dimension(dim, asked, places, len(list(_datasets(card))), fields)
+        else:
+            _range_dimension(dim, asked, places, fields)
         out.append(dim)
     smallest = [n for n in _list(acquisition.get("image_size_minimum")) if _num(n) is not None]
     largest = [n for n in _list(acquisition.get("image_size_maximum")) if _num(n) is not None]
