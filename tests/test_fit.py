@@ -122,6 +122,7 @@ def test_a_modality_the_card_does_not_cover_does_not_fit_and_names_the_field():
     assert _dims(rep)["modality"]["status"] == "not_covered"
     assert rep["verdict"] == "does_not_fit"
     assert rep["reasons"][0]["params"]["field"] == "/modalities"
+    assert rep["intended_task"] == "/applicability/intended_tasks/0"
     assert "/modalities" in rep["reasons"][0]["message"] and "/modalities" in rep["reasons"][0]["message_zh"]
     assert "Modality" in rep["reasons"][0]["message"] and "模态" in rep["reasons"][0]["message_zh"]
 
@@ -150,9 +151,14 @@ def test_not_stated_is_not_not_covered_and_never_covered():
     assert rep["verdict"] == "fits_partly"
     assert rep["reasons"][0]["message"] == ("the card does not state Body part (profile field /body_parts); "
                                             "not taken as covered")
-    rep = _fit({"body_parts": ["HEAD"]})  # stated, and not this body part
-    assert _dims(rep)["body_part"]["status"] == "not_covered"
-    assert rep["verdict"] == "does_not_fit"
+    # a body part the card does not list is not stated by it (no hierarchy: CHEST or ABDOMEN may contain
+    # it), not not covered
+    rep = _fit({"body_parts": ["HEAD"]})
+    assert _dims(rep)["body_part"]["status"] == "not_stated"
+    assert "does not list HEAD" in _dims(rep)["body_part"]["findings"][0]["message"]
+    assert rep["verdict"] == "fits_partly"
+    rep = _fit({"body_parts": ["ABDOMEN", "LIVER"]})
+    assert _dims(rep)["body_part"]["status"] == "partly_covered"
 
 
 def test_a_card_without_intended_tasks_or_inputs_is_undetermined():
@@ -188,8 +194,93 @@ def test_an_age_range_from_the_datasets_when_the_intended_tasks_give_none():
     assert dim["status"] == "covered"
     assert dim["evidence"][0] == {"kind": "source_data", "pointer": "/source_task_data/datasets/0/distribution/population/age_range",
                                   "value": {"minimum": 40.0, "maximum": 75.0, "unit": "a"}}
-    assert dim["findings"][0]["message"].startswith("Population: age: the card's intended tasks do not state it; what its "
-                                                    "datasets state")
+    assert dim["findings"][-2]["message"].startswith("Population: age: the card's intended task does not state it; what "
+                                                     "its datasets state")
+
+
+def test_an_age_range_of_some_datasets_is_partial_and_an_open_bound_is_not_stated():
+    """SF9: one of five datasets states {minimum: 50}; children are not stated, not not covered."""
+    card = json.loads(json.dumps(CARD))
+    card["applicability"]["intended_tasks"][0]["target_population"] = {"description": "Adults"}
+    card["source_task_data"] = {"datasets": [{"id": f"d{i}"} for i in range(4)] + [
+        {"id": "d4", "distribution": {"population": {"age_range": {"minimum": 50, "unit": "a"}}}}]}
+    dim = _dims(_fit({"population": {"age_range": {"minimum": 0, "maximum": 17, "unit": "a"}}}, card))["population_age"]
+    assert dim["status"] == "not_stated"
+    messages = [f["message"] for f in dim["findings"]]
+    assert any("“Adults” (/applicability/intended_tasks/0/target_population/description)" in m for m in messages)
+    assert any("1 of its 5 dataset(s)" in m for m in messages)
+    assert any("[50, ?) a" in m for m in messages)
+    # within the open side: not stated either (the data's upper end is unknown, not unlimited)
+    dim = _dims(_fit({"population": {"age_range": {"minimum": 60, "maximum": 70, "unit": "a"}}}, card))["population_age"]
+    assert dim["status"] == "not_stated"
+    # every dataset states a closed range: a covered range is covered, a disjoint one not covered
+    card["source_task_data"]["datasets"] = [{"id": "d", "distribution": {"population": {
+        "age_range": {"minimum": 50, "maximum": 80, "unit": "a"}}}}]
+    assert _dims(_fit({"population": {"age_range": {"minimum": 0, "maximum": 17, "unit": "a"}}}, card)) \
+        ["population_age"]["status"] == "not_covered"
+    card["source_task_data"]["datasets"].append({"id": "e"})
+    assert _dims(_fit({"population": {"age_range": {"minimum": 60, "maximum": 70, "unit": "a"}}}, card)) \
+        ["population_age"]["status"] == "partly_covered"
+
+
+def test_each_intended_task_is_compared_as_a_whole():
+    """B2: tasks {segmentation, ct, ABDOMEN} and {classification, mr, BRAIN} do not make
+    {segmentation, mr, BRAIN} fit."""
+    card = {"identifier": "m", "applicability": {"intended_tasks": [
+        {"task_type": "segmentation", "modalities": ["ct"], "body_parts": ["ABDOMEN"]},
+        {"task_type": "classification", "modalities": ["mr"], "body_parts": ["BRAIN"]}]},
+        "input_output": {"inputs": [{"node": "image", "modality": "mr", "body_parts": ["BRAIN"]}]}}
+    rep = _fit({"target_task": {"task_type": "segmentation"}, "modalities": ["mr"], "body_parts": ["BRAIN"]}, card)
+    assert rep["verdict"] == "does_not_fit"
+    assert rep["intended_task"] in ("/applicability/intended_tasks/0", "/applicability/intended_tasks/1")
+    assert rep["notes"][0]["params"]["pointer"] == rep["intended_task"]
+    assert all(e["pointer"].startswith((rep["intended_task"], "/input_output")) for d in rep["dimensions"]
+               for e in d["evidence"])
+    rep = _fit({"target_task": {"task_type": "classification"}, "modalities": ["mr"], "body_parts": ["BRAIN"]}, card)
+    assert rep["verdict"] == "fits" and rep["intended_task"] == "/applicability/intended_tasks/1"
+    # an input specification is evidence, not coverage of the task
+    card["applicability"]["intended_tasks"] = [{"task_type": "segmentation", "body_parts": ["BRAIN"]}]
+    rep = _fit({"target_task": {"task_type": "segmentation"}, "modalities": ["mr"], "body_parts": ["BRAIN"]}, card)
+    assert _dims(rep)["modality"]["status"] == "not_stated" and rep["verdict"] == "undetermined"
+    assert _dims(rep)["modality"]["evidence"][0]["kind"] == "input_specification"
+
+
+def test_free_text_of_the_profile_is_listed_and_keeps_the_verdict_at_fits_partly():
+    """B4 (b)."""
+    assert _fit({})["verdict"] == "fits" and _fit({})["not_compared"] == []
+    rep = _fit({"population": {"description": "Adults referred for CT"}, "description": "TBD"})
+    assert rep["not_compared"] == [{"field": "/population/description", "text": "Adults referred for CT"}]
+    assert rep["verdict"] == "fits_partly"
+    assert "does not compare free text" in rep["reasons"][-1]["message"]
+    assert "不比较自由文本" in rep["reasons"][-1]["message_zh"]
+
+
+def test_an_unsupported_use_that_names_the_profile_is_a_reason_of_the_verdict():
+    """SF10: named by code, the verdict is at most fits partly; by a term, it is a reason to read."""
+    card = json.loads(json.dumps(CARD))
+    card["applicability"]["unsupported_uses"] = ["Paediatric CT."]
+    rep = _fit({}, card)
+    assert rep["verdict"] == "fits_partly"
+    assert rep["reasons"][-1]["message"].startswith("the card's unsupported use /applicability/unsupported_uses/0 "
+                                                    "names a code of the profile (CT)")
+    assert rep["reasons"][-1]["params"]["pointer"] == "/applicability/unsupported_uses/0"
+    card["applicability"]["unsupported_uses"] = ["Segmentation without review."]
+    rep = _fit({}, card)
+    assert rep["verdict"] == "fits" and "mentions a term of the profile" in rep["reasons"][-1]["message"]
+    # "non-CT" names every modality but CT
+    card["applicability"]["unsupported_uses"] = ["Non-CT modalities (MR, PET) without re-training.", "非CT图像"]
+    rep = _fit({}, card)
+    assert rep["verdict"] == "fits" and rep["text_matches"] == []
+
+
+def test_the_ct_example_profile_codes_the_liver_and_fits_only_partly():
+    """B4 (a): the liver is coded; the card's tasks list ABDOMEN and SPLEEN, not LIVER."""
+    rep = F.fit_files(str(CT_CARD), str(CT_PROFILE))
+    assert "LIVER" in _dims(rep)["body_part"]["profile_value"]
+    assert _dims(rep)["body_part"]["status"] == "partly_covered"
+    assert rep["verdict"] == "fits_partly"
+    assert rep["intended_task"] == "/applicability/intended_tasks/1"
+    assert {f["field"] for f in rep["not_compared"]} >= {"/description", "/population/description"}
 
 
 def test_devices_hardware_and_inputs():
@@ -291,8 +382,13 @@ def test_a_hostile_profile_through_the_command_line(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- the examples, renderings, determinism
 
-def test_the_ct_example_covers_the_ct_profile():
-    rep = F.fit_files(str(CT_CARD), str(CT_PROFILE))
+def test_the_ct_example_covers_the_coded_spleen_part_of_the_ct_profile(tmp_path):
+    data = yaml.safe_load(CT_PROFILE.read_text(encoding="utf-8"))
+    for key in ("description", "body_part_notes", "population"):
+        data.pop(key)
+    data["target_task"].pop("description")
+    data["body_parts"] = ["ABDOMEN", "SPLEEN"]
+    rep = F.fit_files(str(CT_CARD), _write(tmp_path, yaml.safe_dump(data)))
     assert rep["verdict"] == "fits", rep["reasons"]
     assert _dims(rep)["modality"]["status"] == "covered"
 
@@ -306,8 +402,12 @@ def test_the_mr_profile_is_not_covered_by_any_example_and_the_field_is_named(car
 
 
 def test_the_command_line_exit_codes_and_formats(tmp_path, capsys):
-    assert cli.main(["fit", str(CT_CARD), "--use", str(CT_PROFILE)]) == 0
-    assert "Verdict: Fits (fits)" in capsys.readouterr().out
+    assert cli.main(["fit", str(CT_CARD), "--use", str(CT_PROFILE)]) == 1
+    assert "Verdict: Fits partly (fits_partly)" in capsys.readouterr().out
+    assert cli.main(["fit", str(CT_CARD), "--use", str(CT_PROFILE), "--format", "markdown"]) == 1
+    markdown = capsys.readouterr().out
+    assert cli.main(["fit", str(CT_CARD), "--use", str(CT_PROFILE), "--format", "md"]) == 1
+    assert capsys.readouterr().out == markdown and markdown.startswith("# Intended-use check")
     assert cli.main(["fit", str(CT_CARD), "--use", str(MR_PROFILE), "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["verdict"] == "does_not_fit"
     target = tmp_path / "fit.html"
@@ -340,7 +440,8 @@ def test_renderings_escape_what_the_card_says_and_are_deterministic():
 
 def test_the_json_shape_is_stable():
     rep = json.loads(fit_report.json_report(F.fit_files(str(CT_CARD), str(MR_PROFILE))))
-    assert list(rep) == ["tool", "schema_version", "profile", "card", "verdict", "reasons", "dimensions", "text_matches"]
+    assert list(rep) == ["tool", "schema_version", "profile", "card", "intended_task", "verdict", "reasons", "notes",
+                         "dimensions", "not_compared", "text_matches"]
     for d in rep["dimensions"]:
         assert list(d) == ["dimension", "status", "profile_field", "profile_value", "evidence", "findings"]
 
@@ -349,3 +450,53 @@ def test_the_python_api():
     import modelcard_spec
 
     assert modelcard_spec.fit(CT_CARD, MR_PROFILE)["verdict"] == "does_not_fit"
+
+
+@pytest.mark.parametrize("asked, status", [(16, "not_covered"), (32, "covered"), (64, "covered")])
+def test_system_memory_is_compared_as_numbers(asked, status):
+    rep = F.fit(_card(CARD), _profile({"deployment": {"system_memory_gb": asked}}))
+    (dim,) = [d for d in rep["dimensions"] if d["dimension"] == "system_memory"]
+    assert dim["status"] == status
+    assert dim["evidence"][0]["pointer"] == "/model_framework/runtime_environment/system_memory_gb"
+
+
+def test_placeholders_are_not_values():
+    """SF4: the schema's placeholder texts (PlaceholderText) say nothing, in the card and the profile."""
+    card = json.loads(json.dumps(CARD))
+    task = card["applicability"]["intended_tasks"][0]
+    task["acquisition"]["devices"] = [{"manufacturer": "unknown", "model": "TBD", "modality": "ct"}]
+    task["target_population"]["sexes"] = ["n/a"]
+    card["applicability"]["transfer_performance"][0]["subgroup"] = "TBD"
+    card["applicability"]["unsupported_uses"] = ["TBD"]
+    rep = _fit({"acquisition": {"devices": [{"manufacturer": "Unknown", "model": "tbd"}]},
+                "population": {"sexes": ["female"]}, "description": "TBD.", "search_terms": ["TBD"]}, card)
+    assert _dims(rep)["acquisition_device"]["status"] == "not_covered"
+    assert _dims(rep)["population_sex"]["status"] == "not_stated"
+    assert not any(e["kind"] == "subgroup_result" for d in rep["dimensions"] for e in d["evidence"])
+    assert rep["text_matches"] == [] and rep["not_compared"] == []
+
+
+def test_chinese_readers_see_ages_in_years_and_the_report_own_words():
+    rep = _fit({"population": {"age_range": {"minimum": 20, "maximum": 80, "unit": "a"}}})
+    age = _dims(rep)["population_age"]["findings"][0]
+    assert "[20, 80] 岁" in age["message_zh"] and "[20, 80] a" in age["message"]
+    out = fit_report.text(rep, "zh")
+    assert "[已覆盖] 年龄" in out or "[已覆盖]" in out
+    assert "脾脏（SPLEEN）" in fit_report.text(F.fit_files(str(CT_CARD), str(CT_PROFILE)), "zh")
+
+
+def test_an_acquisition_range_from_some_datasets_is_at_most_partly_covered():
+    card = json.loads(json.dumps(CARD))
+    del card["applicability"]["intended_tasks"][0]["acquisition"]
+    card["source_task_data"] = {"datasets": [
+        {"id": "a", "acquisition_profile": {"slice_thickness": {"minimum": 0.5, "maximum": 5, "unit": "mm"}}},
+        {"id": "b"}]}
+    dim = _dims(_fit({"acquisition": {"slice_thickness": {"minimum": 1, "maximum": 2, "unit": "mm"}}}, card)) \
+        ["slice_thickness"]
+    assert dim["status"] == "partly_covered"
+    assert any("1 of its 2 dataset(s)" in f["message"] for f in dim["findings"])
+    card["source_task_data"]["datasets"][0]["acquisition_profile"]["slice_thickness"] = {"minimum": 0.5, "unit": "mm"}
+    card["source_task_data"]["datasets"].pop()
+    dim = _dims(_fit({"acquisition": {"slice_thickness": {"minimum": 1, "maximum": 2, "unit": "mm"}}}, card)) \
+        ["slice_thickness"]
+    assert dim["status"] == "not_stated"  # the data's upper end is open: not stated, not unlimited

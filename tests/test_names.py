@@ -42,7 +42,7 @@ FOREIGN = {
     "check/evaluations.py": {"assessment", "verification"},  # what a report shows about the records
     "check/diff.py": {"update_rules", "pointers", "update_class", "driver", "drivers", "list_keys",  # the catalogue's update rules
                       "old", "new", "old_pointer"},  # the documented JSON shape of a diff
-    "check/fit.py": {"dimension", "profile_field"},  # the fit result's keys; FitDimension's annotation
+    "check/fit.py": {"dimension", "profile_field", "field", "list", "matches", "term"},  # the fit result's keys; FitDimension's annotation
     "graph/push.py": {"Authorization", "Location", "Content-Type", "User-Agent",  # HTTP headers
                       "algorithm", "auth", "auth-int", "nonce", "opaque", "qop", "realm", "stale"},  # RFC 7616 Digest
     "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
@@ -66,8 +66,8 @@ FOREIGN = {
                                     "catalogue_derivation_zh", "claimed_automatically", "counts", "declared_standard",
                                     "documented", "in_scope", "models", "review", "totals", "verification",
                                     "evaluated_by", "scores", "awaiting", "open", "other"},  # and its sections
-    "output/fit_report.py": {"dimension", "dimensions", "list", "matches", "profile", "profile_field", "profile_value",
-                             "reasons", "term", "text_matches"},  # the keys of the fit result
+    "output/fit_report.py": {"dimension", "dimensions", "field", "list", "matches", "not_compared", "profile",
+                             "profile_field", "profile_value", "reasons", "term", "text_matches"},  # the keys of the fit result
     "output/cyclonedx.py": {"approach", "architectureFamily", "bom-ref", "components", "confidenceInterval",
                             "considerations", "contact", "contents", "data", "ethicalConsiderations",
                             "externalReferences", "governance", "hashes", "licenses", "modelArchitecture",
@@ -92,7 +92,8 @@ FOREIGN_PATHS = {
     # pointers into an intended-use profile (schema class IntendedUseProfile), not into a card
     "check/fit.py": {"/acquisition/devices", "/acquisition/image_size_minimum", "/body_parts", "/deployment/hardware",
                      "/deployment/mode", "/deployment/system_memory_gb", "/modalities", "/population/age_range",
-                     "/population/sexes", "/target_task/task_type"},
+                     "/population/sexes", "/target_task/task_type", "/description", "/target_task/description",
+                     "/population/description", "/acquisition/description"},
     # pointers into a MONAI bundle's metadata (where a value was found), not into a card
     "importers/monai.py": {"/authors", "/description", "/intended_use", "/task"},
     "modelfiles/_onnxchild.py": {"/proc/self/status"},

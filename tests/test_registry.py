@@ -192,7 +192,8 @@ CHINESE_PARAMETERS = {
     "importers/monai.py": {"MONAI 元数据", "模型包的 "},
     "modelfiles/fragment.py": {": 严重 [", ": 警告 ["},
     "check/evidence_reader.py": {"证据摘要计算量", "样本清单读取量"},  # what_zh of the evidence budgets
-    "check/fit.py": {"岁", "儿童", "成人", "老年"},  # words of age subgroups looked for in the card's subgroup names
+    "check/fit.py": {"岁", "儿童", "成人", "老年",  # words of age subgroups looked for in the card's subgroup names
+                     "非"},  # the prefix that negates a term in the card's uses ("非CT")
     "spec/shapes.py": {"未命名"},                                  # actual_zh
     "spec/migrations/__init__.py": {"布尔值", "空值"},             # JSON types (actual_zh)
 }

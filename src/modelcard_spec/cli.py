@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="check a device maker's intended-use profile against a card")
     p.add_argument("card", metavar="CARD")
     p.add_argument("--use", required=True, metavar="PROFILE", help="the intended-use profile (YAML or JSON)")
-    p.add_argument("--format", choices=("text", "json", "md", "html"), default="text")
+    p.add_argument("--format", choices=("text", "json", "markdown", "md", "html"), default="text",
+                   help="markdown as diff writes it; md is the same")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write the result to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
@@ -679,7 +680,7 @@ def cmd_fit(args) -> int:
         text = fit_report.json_report(rep)
     elif args.format == "html":
         text = fit_report.html_page(rep, args.lang)
-    elif args.format == "md":
+    elif args.format in ("markdown", "md"):
         text = fit_report.markdown(rep, args.lang)
     else:
         text = fit_report.text(rep, args.lang)

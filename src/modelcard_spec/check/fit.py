@@ -13,10 +13,17 @@ comparable (a unit that cannot be converted), with the card's evidence as JSON P
 and the findings behind the status (registered diagnostics, both languages). A range is covered when
 the profile's range lies within the card's, partly covered when they overlap, not covered when they
 are disjoint; an open bound is open (a profile's range open at a side the card's range closes is not
-within it). The card's unsupported uses, cautioned uses and warnings that mention the profile's codes
-or terms are listed with the kind of match (``FitMatchKind``); they do not change the statuses.
-The overall verdict (``FitVerdict``) follows from the statuses (:func:`verdict`). Dimensions are
-listed in the order the schema gives them (``mcs:order``).
+within it). The dimensions of the task combination (task type, modality, body part, population,
+acquisition) are compared with each of the card's intended tasks as a whole and the best task is
+reported; input specifications and datasets are evidence, not coverage. A body part the task does
+not list is not stated (no hierarchy of body parts), not not covered. A range from the datasets is at
+most partly covered unless every dataset states it, and an open bound of a data distribution is not
+stated. Placeholder texts of the schema are no values. The card's unsupported uses, cautioned uses
+and warnings that mention the profile's codes or terms are listed with the kind of match
+(``FitMatchKind``); they do not change the statuses. The overall verdict (``FitVerdict``) follows from
+the statuses (:func:`verdict`), kept at fits_partly by the profile's free text (listed, not compared)
+and by an unsupported use that names a code of the profile (:func:`limit`). Dimensions are listed in
+the order the schema gives them (``mcs:order``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import re
 from dataclasses import dataclass
 
 from ..spec import pointers
+from ..spec.catalogue import placeholder
 from ..spec.diagnostics import CardLoadError, DiagnosticError, diagnostic
 from ..spec.registry import Check, register
 from ..spec.resources import artifact_json, schema_index
@@ -55,23 +63,40 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
                 "values-not": ("{dimension}: the card states {stated}, which does not include {missing} "
                                "(profile field {field})",
                                "{dimension_zh}：模型卡写明{stated_zh}，不包含{missing_zh}（预期用途文件字段 {field}）"),
+                "values-unstated": ("{dimension}: the card states {stated} (covered: {covered}) and does not list "
+                                    "{missing}; whether a region it states contains {missing} is not compared (body "
+                                    "parts have no hierarchy here), so this is not stated by the card, not not covered",
+                                    "{dimension_zh}：模型卡写明{stated_zh}（已覆盖：{covered_zh}），未列出{missing_zh}；"
+                                    "其写明的部位是否包含{missing_zh}不作比较（此处身体部位没有层级关系），故视为模型卡未写明，而非未覆盖"),
                 "not-stated": ("{dimension}: the card states nothing at {card_fields}",
                                "{dimension_zh}：模型卡在 {card_fields} 处未作说明"),
                 "range-within": ("{dimension}: {asked} lies within the card's {stated} ({pointer})",
-                                 "{dimension_zh}：{asked} 位于模型卡的 {stated} 之内（{pointer}）"),
+                                 "{dimension_zh}：{asked_zh} 位于模型卡的 {stated_zh} 之内（{pointer}）"),
                 "range-overlap": ("{dimension}: {asked} overlaps the card's {stated} only in part ({pointer})",
-                                  "{dimension_zh}：{asked} 与模型卡的 {stated} 仅部分重叠（{pointer}）"),
+                                  "{dimension_zh}：{asked_zh} 与模型卡的 {stated_zh} 仅部分重叠（{pointer}）"),
                 "range-disjoint": ("{dimension}: {asked} lies outside the card's {stated} ({pointer}; profile "
                                    "field {field})",
-                                   "{dimension_zh}：{asked} 位于模型卡的 {stated} 之外（{pointer}；预期用途文件字段 {field}）"),
+                                   "{dimension_zh}：{asked_zh} 位于模型卡的 {stated_zh} 之外（{pointer}；预期用途文件字段 {field}）"),
+                "range-open": ("{dimension}: {asked} needs a side the card's {stated} leaves open ({pointer}); an "
+                               "open bound of a data distribution is not stated",
+                               "{dimension_zh}：{asked_zh} 涉及模型卡的 {stated_zh} 未封闭的一侧（{pointer}）；数据分布的开放边界视为未写明"),
                 "range-unit": ("{dimension}: {asked} and the card's {stated} ({pointer}) are in units that cannot be "
                                "compared",
-                               "{dimension_zh}：{asked} 与模型卡的 {stated}（{pointer}）单位不同，无法比较"),
+                               "{dimension_zh}：{asked_zh} 与模型卡的 {stated_zh}（{pointer}）单位不同，无法比较"),
                 "range-axes": ("{dimension}: the profile gives {asked} axes, the card {stated} ({pointer})",
                                "{dimension_zh}：预期用途文件给出 {asked} 个轴，模型卡给出 {stated} 个（{pointer}）"),
-                "from-data": ("{dimension}: the card's intended tasks do not state it; what its datasets state (their "
+                "from-data": ("{dimension}: the card's intended task does not state it; what its datasets state (their "
                               "distribution or acquisition) is used instead",
                               "{dimension_zh}：模型卡的预期目标任务未写明该项，改用其数据集的相应内容（数据分布或采集情况）"),
+                "from-some-data": ("{dimension}: the card's intended task does not state it; {count} of its {total} "
+                                   "dataset(s) state it in their distribution, the others are unknown, so it is at "
+                                   "most partly covered; an open bound of a data distribution is not stated, not "
+                                   "unlimited",
+                                   "{dimension_zh}：模型卡的预期目标任务未写明该项；其 {total} 个数据集中有 {count} 个在数据分布中写明，"
+                                   "其余未知，故至多部分覆盖；数据分布的开放边界视为未写明，而非无限制"),
+                "population-text": ("{dimension}: the intended task states its population in text only, not compared: "
+                                    "“{text}” ({pointer})",
+                                    "{dimension_zh}：预期目标任务仅以文字说明目标人群，未作比较：“{text}”（{pointer}）"),
                 "no-input": ("{dimension}: the card has no input specification for node {node}",
                              "{dimension_zh}：模型卡没有节点 {node} 的输入规格"),
                 "device-covered": ("{dimension}: {asked} is listed by the card ({pointer})",
@@ -94,6 +119,12 @@ register(Check("fit.finding", "info", "What the card states about a dimension of
                                      "{dimension_zh}：模型卡运行环境中有 {kind}，但其内存或预期用途文件中的内存未写明（{pointer}）"),
                 "hardware-kind": ("{dimension}: the card's runtime environment has no {kind} (profile field {field})",
                                   "{dimension_zh}：模型卡运行环境中没有 {kind}（预期用途文件字段 {field}）"),
+                "memory-enough": ("{dimension}: the profile's {asked} GB are at least the {stated} GB the card's "
+                                  "runtime environment has ({pointer})",
+                                  "{dimension_zh}：预期用途文件的 {asked} GB 不少于模型卡运行环境的 {stated} GB（{pointer}）"),
+                "memory-less": ("{dimension}: the profile's {asked} GB are less than the {stated} GB the card's runtime "
+                                "environment has ({pointer}; profile field {field})",
+                                "{dimension_zh}：预期用途文件的 {asked} GB 少于模型卡运行环境的 {stated} GB（{pointer}；预期用途文件字段 {field}）"),
                 "subgroups": ("{dimension}: {count} subgroup result(s) of the card name {asked} in their subgroup",
                               "{dimension_zh}：模型卡有 {count} 项亚组结果在亚组名称中提及 {asked}")},
                scope="fragment"))
@@ -111,8 +142,22 @@ register(Check("fit.verdict", "info", "Why the intended use fits the card or not
                 "core-not-stated": ("the card does not state {dimension} (profile field {field}), so the fit cannot "
                                     "be judged",
                                     "模型卡未写明{dimension_zh}（预期用途文件字段 {field}），无法判定是否适用"),
-                "all-covered": ("every dimension the profile states ({count}) is covered by the card",
-                                "预期用途文件写明的全部 {count} 个维度均在模型卡的覆盖范围内"),
+                "all-covered": ("every coded dimension the profile states ({count}) is covered by the card",
+                                "预期用途文件以编码写明的全部 {count} 个维度均在模型卡的覆盖范围内"),
+                "free-text": ("the profile states {count} thing(s) in free text only ({fields}); the check does not "
+                              "compare free text, so the verdict is at most fits partly: read them against the card",
+                              "预期用途文件有 {count} 项内容仅以自由文本说明（{fields}）；本核对不比较自由文本，故结论至多为部分适用，"
+                              "请对照模型卡逐项阅读"),
+                "unsupported-code": ("the card's unsupported use {pointer} names a code of the profile ({terms}), so "
+                                     "the verdict is at most fits partly: “{text}”",
+                                     "模型卡的禁用场景 {pointer} 提及预期用途文件的编码（{terms}），故结论至多为部分适用：“{text}”"),
+                "unsupported-term": ("the card's unsupported use {pointer} mentions a term of the profile ({terms}): "
+                                     "read it: “{text}”",
+                                     "模型卡的禁用场景 {pointer} 提及预期用途文件的术语（{terms}），请阅读：“{text}”"),
+                "task": ("compared with the card's intended task {pointer} (“{description}”), the one of its {count} "
+                         "intended task(s) that fits best; each is compared as a whole",
+                         "与模型卡的预期目标任务 {pointer}（“{description}”）核对，该任务是其 {count} 个预期目标任务中最适用的一个；"
+                         "每个预期目标任务均作为整体核对"),
                 "nothing-asked": ("the profile states no dimension the check can compare",
                                   "预期用途文件未写明可供核对的维度")},
                scope="fragment"))
@@ -124,6 +169,7 @@ CORE = ("task_type", "modality")  # not covered: does not fit; not stated: undet
 _RANK = {COVERED: 0, PARTLY: 1, NOT_COMPARABLE: 2, NOT_COVERED: 3}
 MAX_ITEMS = 1000  # items of one list of the profile or the card looked at
 # Exact conversions between units of the same quantity (UCUM codes): factor to the first unit.
+_UNITS_ZH = {"a": "岁", "mo": "月", "d": "天"}  # time units as Chinese readers write ages
 _UNITS = {("a", "mo"): 12.0, ("mm", "um"): 1000.0, ("cm", "mm"): 10.0, ("T", "mT"): 1000.0, ("d", "h"): 24.0}
 
 
@@ -213,11 +259,13 @@ def _num(value) -> float | None:
 
 
 def _text(value) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
+    """``value`` if it is text that says something: not white space, not a placeholder of the schema
+    (``PlaceholderText``, e.g. "TBD" or "n/a"), which is no value."""
+    return value if isinstance(value, str) and placeholder(value) is None else None
 
 
 def _strings(value) -> list[str]:
-    return [v for v in _list(value) if isinstance(v, str)]
+    return [v for v in _list(value) if _text(v)]
 
 
 def _datasets(card: dict):
@@ -230,10 +278,24 @@ def _datasets(card: dict):
             yield f"/applicability/evaluation_datasets/{i}", ds, "evaluation_data"
 
 
+# The key of a view of the card (:func:`_one_task`) that names the one intended task it shows; not a
+# string, so no key of a card read from YAML or JSON can be it.
+_ONLY = object()
+
+
+def _one_task(card: dict, pointer: str) -> dict:
+    """The card as seen by the comparison with one of its intended tasks (the task at ``pointer``)."""
+    view = dict(card)
+    view[_ONLY] = pointer
+    return view
+
+
 def _tasks(card: dict):
+    only = card.get(_ONLY)
     for i, task in enumerate(_list(_dict(card.get("applicability")).get("intended_tasks"))):
-        if isinstance(task, dict):
-            yield f"/applicability/intended_tasks/{i}", task
+        pointer = f"/applicability/intended_tasks/{i}"
+        if isinstance(task, dict) and only in (None, pointer):
+            yield pointer, task
 
 
 def _inputs(card: dict):
@@ -262,11 +324,13 @@ class Range:
     maximum: float | None
     unit: str | None
 
-    def text(self) -> str:
-        lo = "-∞" if self.minimum is None else _fmt(self.minimum)
-        hi = "+∞" if self.maximum is None else _fmt(self.maximum)
+    def text(self, open_: tuple[str, str] = ("-∞", "+∞"), zh: bool = False) -> str:
+        """Interval notation with the unit (UCUM; for Chinese readers 岁, 月, 天 for a, mo, d)."""
+        lo = open_[0] if self.minimum is None else _fmt(self.minimum)
+        hi = open_[1] if self.maximum is None else _fmt(self.maximum)
         interval = f"{'(' if self.minimum is None else '['}{lo}, {hi}{')' if self.maximum is None else ']'}"
-        return f"{interval} {self.unit}" if self.unit else interval
+        unit = _UNITS_ZH.get(self.unit, self.unit) if zh else self.unit
+        return f"{interval} {unit}" if unit else interval
 
 
 def _fmt(x: float) -> str:
@@ -314,6 +378,16 @@ def compare_ranges(asked: Range, stated: Range) -> str:
     return COVERED if low_in and high_in else PARTLY
 
 
+def compare_data_range(asked: Range, stated: Range) -> str:
+    """``asked`` against the range of a data distribution, whose open bound is not stated (not
+    unlimited): not_covered only where a stated bound excludes ``asked``; covered only within two
+    stated bounds; not_stated where ``asked`` needs a side the data leave open."""
+    status = compare_ranges(asked, stated)
+    if status in (NOT_COMPARABLE, NOT_COVERED) or (stated.minimum is not None and stated.maximum is not None):
+        return status
+    return NOT_STATED
+
+
 # --------------------------------------------------------------------------- the check
 
 class _Dimension:
@@ -326,6 +400,7 @@ class _Dimension:
         self.status: str | None = None
         self.findings: list = []
         self.evidence: list[dict] = []
+        self.unmet = 0  # coded values asked that the card does not list (ranks the intended tasks)
 
     def find(self, variant: str, **params) -> None:
         self.findings.append(diagnostic("fit.finding", self.field, variant, dimension=self.title,
@@ -341,8 +416,12 @@ class _Dimension:
                 "evidence": self.evidence, "findings": [f.to_dict() for f in self.findings]}
 
 
-def _values(dim: _Dimension, asked: list[str], places: list[tuple[str, str, list[str]]], card_fields: list[str]) -> None:
-    """A dimension of coded values: ``places`` are (evidence kind, pointer, values) the card states."""
+def _values(dim: _Dimension, asked: list[str], places: list[tuple[str, str, list[str]]], card_fields: list[str],
+            complete: bool = True) -> None:
+    """A dimension of coded values: ``places`` are (evidence kind, pointer, values) the card states.
+    ``complete``: the card's list excludes what it does not name (task type, modality, sex), so a value
+    it does not list is not covered; otherwise (body parts, which have no hierarchy here: ABDOMEN may
+    contain LIVER) such a value is not stated by the card."""
     stated = sorted({v for _, _, values in places for v in values})
     if not stated:
         dim.status = NOT_STATED
@@ -353,10 +432,15 @@ def _values(dim: _Dimension, asked: list[str], places: list[tuple[str, str, list
             dim.cite(kind, pointer, values)
     covered = [v for v in asked if v in stated]
     missing = [v for v in asked if v not in stated]
+    dim.unmet = len(missing)
     zh = _zh_labels(dim.name)
     if not missing:
         dim.status = COVERED
         dim.find("values-covered", stated=stated, asked=asked, stated_zh=zh(stated), asked_zh=zh(asked))
+    elif not complete:
+        dim.status = PARTLY if covered else NOT_STATED
+        dim.find("values-unstated", stated=stated, missing=missing, stated_zh=zh(stated), missing_zh=zh(missing),
+                 covered=covered or "-", covered_zh=zh(covered) or "-")
     elif covered:
         dim.status = PARTLY
         dim.find("values-partly", stated=stated, covered=covered, missing=missing, stated_zh=zh(stated),
@@ -399,11 +483,51 @@ def _range_dimension(dim: _Dimension, asked: Range, places: list[tuple[str, str,
         status = compare_ranges(asked, stated)
         variant = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint",
                    NOT_COMPARABLE: "range-unit"}[status]
-        dim.find(variant, asked=asked.text(), stated=stated.text(), pointer=pointer)
+        dim.find(variant, asked=asked.text(), stated=stated.text(), pointer=pointer, asked_zh=asked.text(zh=True),
+                 stated_zh=stated.text(zh=True))
         dim.cite(kind, pointer, {"minimum": stated.minimum, "maximum": stated.maximum, "unit": stated.unit})
         if best is None or _RANK[status] < _RANK[best]:
             best = status
     dim.status = best
+
+
+_DATA_RANK = {COVERED: 0, PARTLY: 1, NOT_STATED: 2, NOT_COMPARABLE: 3, NOT_COVERED: 4}
+
+
+def _data_range_dimension(dim: _Dimension, asked: Range, places: list[tuple[str, str, Range]], total: int,
+                          card_fields: list[str]) -> None:
+    """A range stated only by some of the card's ``total`` datasets (``places``): the rest are unknown."""
+    if not places:
+        dim.status = NOT_STATED
+        dim.find("not-stated", card_fields=card_fields)
+        return
+    best = None
+    for kind, pointer, stated in places:
+        status = compare_data_range(asked, stated)
+        variant = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint",
+                   NOT_COMPARABLE: "range-unit", NOT_STATED: "range-open"}[status]
+        dim.find(variant, asked=asked.text(), stated=stated.text(("?", "?")), pointer=pointer,
+                 asked_zh=asked.text(zh=True), stated_zh=stated.text(("?", "?"), zh=True))
+        dim.cite(kind, pointer, {"minimum": stated.minimum, "maximum": stated.maximum, "unit": stated.unit})
+        if best is None or _DATA_RANK[status] < _DATA_RANK[best]:
+            best = status
+    dim.status = _partial_data(dim, best, len(places), total)
+
+
+def _partial_data(dim: _Dimension, status: str, count: int, total: int) -> str:
+    """``status`` from ``count`` of ``total`` datasets: at most partly covered, never not covered,
+    when some datasets do not state the dimension."""
+    if count >= total:
+        dim.find("from-data")
+        return status
+    dim.find("from-some-data", count=count, total=total)
+    return {COVERED: PARTLY, NOT_COVERED: NOT_STATED}.get(status, status)
+
+
+def _population_text(dim: _Dimension, task_pops: list) -> None:
+    for pointer, pop in task_pops:
+        if _text(pop.get("description")):
+            dim.find("population-text", text=pop["description"].strip()[:300], pointer=f"{pointer}/description")
 
 
 def _sex_terms() -> dict[str, list[str]]:
@@ -424,13 +548,15 @@ def _population(card: dict, profile: dict, out: list) -> None:
         dim = _Dimension("population_age", "/population/age_range", population["age_range"])
         places = [("intended_task", f"{p}/age_range", r) for p, pop in task_pops
                   if (r := as_range(pop.get("age_range"))) is not None]
-        if not places:
-            places = [(kind, f"{p}/age_range", r) for p, pop, kind in data_pops
-                      if (r := as_range(pop.get("age_range"))) is not None]
-            if places:
-                dim.find("from-data")
-        _range_dimension(dim, age, places, ["/applicability/intended_tasks/*/target_population/age_range",
-                                            "/source_task_data/datasets/*/distribution/population/age_range"])
+        fields = ["/applicability/intended_tasks/*/target_population/age_range",
+                  "/source_task_data/datasets/*/distribution/population/age_range"]
+        if places:
+            _range_dimension(dim, age, places, fields)
+        else:
+            _population_text(dim, task_pops)
+            _data_range_dimension(dim, age, [(kind, f"{p}/age_range", r) for p, pop, kind in data_pops
+                                             if (r := as_range(pop.get("age_range"))) is not None],
+                                  len(data_pops), fields)
         _subgroup_evidence(dim, subgroups, [r"\bage", "岁", r"\byears?\b", r"\bpaediatric", r"\bpediatric",
                                             r"\badult", "儿童", "成人", "老年"], ["age"])
         out.append(dim)
@@ -439,13 +565,15 @@ def _population(card: dict, profile: dict, out: list) -> None:
         dim = _Dimension("population_sex", "/population/sexes", sexes)
         places = [("intended_task", f"{p}/sexes", _strings(pop.get("sexes"))) for p, pop in task_pops
                   if _strings(pop.get("sexes"))]
-        if not places:
+        from_data = not places
+        if from_data:
+            _population_text(dim, task_pops)
             places = [(kind, f"{p}/sexes", _strings(pop.get("sexes"))) for p, pop, kind in data_pops
                       if _strings(pop.get("sexes"))]
-            if places:
-                dim.find("from-data")
         _values(dim, sexes, places, ["/applicability/intended_tasks/*/target_population/sexes",
                                      "/source_task_data/datasets/*/distribution/population/sexes"])
+        if from_data and places:
+            dim.status = _partial_data(dim, dim.status, len(places), len(data_pops))
         terms = _sex_terms()
         _subgroup_evidence(dim, subgroups, [re.escape(t) if not t.isascii() else rf"\b{re.escape(t)}"
                                             for s in sexes for t in terms.get(s, [])], sexes)
@@ -476,7 +604,7 @@ def _acquisitions(card: dict):
 
 
 def _same(a, b) -> bool:
-    return isinstance(a, str) and isinstance(b, str) and a.strip().casefold() == b.strip().casefold() != ""
+    return bool(_text(a) and _text(b)) and a.strip().casefold() == b.strip().casefold()
 
 
 def _devices(card: dict, profile: dict, out: list) -> None:
@@ -567,10 +695,12 @@ def _acquisition_ranges(card: dict, profile: dict, out: list) -> None:
             continue
         dim = _Dimension(name, f"/acquisition/{name}", acquisition[name])
         places = [(k, f"{p}/{name}", r) for k, p, a in places_all if (r := as_range(a.get(name))) is not None]
-        if from_data and places:
-            dim.find("from-data")
-        _range_dimension(dim, asked, places, [f"/applicability/intended_tasks/*/acquisition/{name}",
-                                              f"/source_task_data/datasets/*/acquisition_profile/{name}"])
+        fields = [f"/applicability/intended_tasks/*/acquisition/{name}",
+                  f"/source_task_data/datasets/*/acquisition_profile/{name}"]
+        if from_data:  # a data distribution: open bounds not stated, the datasets that do not state it unknown
+            _data_range_dimension(dim, asked, places, len(list(_datasets(card))), fields)
+        else:
+            _range_dimension(dim, asked, places, fields)
         out.append(dim)
     smallest = [n for n in _list(acquisition.get("image_size_minimum")) if _num(n) is not None]
     largest = [n for n in _list(acquisition.get("image_size_maximum")) if _num(n) is not None]
@@ -604,7 +734,8 @@ def _image_size(dim: _Dimension, smallest: list, largest: list, places_all, from
         asked_text = " × ".join(Range(_at(smallest, i), _at(largest, i), None).text() for i in range(axes))
         stated_text = " × ".join(Range(_at(cmin, i), _at(cmax, i), None).text() for i in range(axes))
         variant = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint"}[status]
-        dim.find(variant, asked=asked_text, stated=stated_text, pointer=pointer)
+        dim.find(variant, asked=asked_text, stated=stated_text, pointer=pointer, asked_zh=asked_text,
+                 stated_zh=stated_text)
         statuses.append(status)
     if not statuses:
         dim.status = NOT_STATED
@@ -700,8 +831,15 @@ def _deployment(card: dict, profile: dict, out: list) -> None:
         dim = _Dimension("system_memory", "/deployment/system_memory_gb", asked_gb)
         gb = _num(env.get("system_memory_gb"))
         pointer = "/model_framework/runtime_environment/system_memory_gb"
-        _range_dimension(dim, Range(asked_gb, None, "GB"), [("runtime_environment", pointer, Range(gb, None, "GB"))]
-                         if gb is not None else [], [pointer])
+        if gb is None:  # compared as numbers, as the memory of a processing unit
+            dim.status = NOT_STATED
+            dim.find("not-stated", card_fields=[pointer])
+        else:
+            dim.cite("runtime_environment", pointer, gb)
+            enough = asked_gb >= gb
+            dim.status = COVERED if enough else NOT_COVERED
+            dim.find("memory-enough" if enough else "memory-less", asked=_fmt(asked_gb), stated=_fmt(gb),
+                     pointer=pointer)
         out.append(dim)
 
 
@@ -745,12 +883,15 @@ def profile_terms(profile: dict) -> list[tuple[str, str]]:
     return out
 
 
+# "non-CT", "non CT", "非CT" name everything but CT: a term so prefixed is not mentioned
+_NEGATED = re.compile(r"(?:\bnon[- ]?|" + "非" + ")$", re.IGNORECASE)
+
+
 def _mentions(text: str, kind: str, term: str) -> bool:
-    if kind == "code":  # a code as written, a whole word
-        return re.search(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", text) is not None
-    if term.isascii():
-        return re.search(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
-    return term in text
+    if kind == "code" or term.isascii():  # a code as written, a term in any case; whole words
+        pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", 0 if kind == "code" else re.I)
+        return any(not _NEGATED.search(text[:m.start()]) for m in pattern.finditer(text))
+    return any(not _NEGATED.search(text[:m.start()]) for m in re.finditer(re.escape(term), text))
 
 
 def text_matches(card: dict, profile: dict) -> list[dict]:
@@ -760,7 +901,7 @@ def text_matches(card: dict, profile: dict) -> list[dict]:
     out = []
     for name in ("unsupported_uses", "cautioned_uses", "warnings"):
         for i, text in enumerate(_list(app.get(name))):
-            if not isinstance(text, str):
+            if not _text(text):
                 continue
             found = [{"kind": kind, "term": term} for kind, term in terms if _mentions(text, kind, term)]
             if found:
@@ -797,10 +938,49 @@ def verdict(dimensions: list[dict]) -> tuple[str, list]:
     return FITS, [diagnostic("fit.verdict", "", "all-covered", count=len(dimensions))]
 
 
-def fit(card: LoadedCard, profile: Profile, card_name: str | None = None) -> dict:
-    """The intended-use check of ``profile`` against ``card``: a dict of stable shape (header,
-    dimensions in the order of ``FitDimension``, text matches, verdict and its reasons)."""
-    data, asked = card.data, profile.data
+def free_text(profile: dict) -> list[dict]:
+    """(field, text) of what the profile states in free text only: the check does not compare it."""
+    out = []
+    for pointer, value in (("/description", profile.get("description")),
+                           ("/target_task/description", _dict(profile.get("target_task")).get("description")),
+                           ("/population/description", _dict(profile.get("population")).get("description")),
+                           ("/acquisition/description", _dict(profile.get("acquisition")).get("description"))):
+        if _text(value):
+            out.append({"field": pointer, "text": value.strip()})
+    for i, note in enumerate(_list(profile.get("body_part_notes"))):
+        if _text(note):
+            out.append({"field": f"/body_part_notes/{i}", "text": note.strip()})
+    return out
+
+
+def limit(result: str, reasons: list, free: list[dict], matches: list[dict]) -> tuple[str, list]:
+    """The verdict from the statuses (:func:`verdict`) with what the statuses do not show: the profile's
+    free text, not compared, and the card's unsupported uses that mention the profile. Either keeps a
+    verdict of ``fits`` at ``fits_partly`` (an unsupported use only when it names a code of the profile)."""
+    if result not in (FITS, FITS_PARTLY):
+        return result, reasons
+    reasons = list(reasons)
+    if free:
+        reasons.append(diagnostic("fit.verdict", free[0]["field"], "free-text", count=len(free),
+                                  fields=[f["field"] for f in free]))
+        result = FITS_PARTLY
+    for m in matches:
+        if m["list"] != "unsupported_uses":
+            continue
+        coded = any(x["kind"] == "code" for x in m["matches"])
+        terms = [x["term"] for x in m["matches"]]
+        reasons.append(diagnostic("fit.verdict", m["pointer"], "unsupported-code" if coded else "unsupported-term",
+                                  pointer=m["pointer"], terms=terms, text=m["text"][:300]))
+        if coded:
+            result = FITS_PARTLY
+    return result, reasons
+
+
+def _task_dimensions(data: dict, asked: dict) -> list[_Dimension]:
+    """The dimensions of the task combination (task type, modality, body part, population,
+    acquisition) against ``data``, a view of the card showing one intended task (:func:`_one_task`)
+    or none. The card's input specifications and datasets add evidence; only the intended task's own
+    statements make a value covered (population and acquisition fall back to the datasets, said so)."""
     dims: list[_Dimension] = []
     task_type = _dict(asked.get("target_task")).get("task_type")
     if isinstance(task_type, str):
@@ -812,9 +992,10 @@ def fit(card: LoadedCard, profile: Profile, card_name: str | None = None) -> dic
     if modalities:
         dim = _Dimension("modality", "/modalities", modalities)
         places = [("intended_task", f"{p}/modalities", _strings(t.get("modalities"))) for p, t in _tasks(data)]
-        places += [("input_specification", f"{p}/modality", [s["modality"]]) for p, s in _inputs(data)
-                   if isinstance(s.get("modality"), str)]
-        _values(dim, modalities, places, ["/applicability/intended_tasks/*/modalities", "/input_output/inputs/*/modality"])
+        _values(dim, modalities, places, ["/applicability/intended_tasks/*/modalities"])
+        for p, s in _inputs(data):
+            if isinstance(s.get("modality"), str) and s["modality"] in modalities:
+                dim.cite("input_specification", f"{p}/modality", [s["modality"]])
         for p, ds, kind in _datasets(data):
             if set(_strings(ds.get("modalities"))) & set(modalities):
                 dim.cite(kind, f"{p}/modalities", _strings(ds.get("modalities")))
@@ -823,8 +1004,10 @@ def fit(card: LoadedCard, profile: Profile, card_name: str | None = None) -> dic
     if body_parts:
         dim = _Dimension("body_part", "/body_parts", body_parts)
         places = [("intended_task", f"{p}/body_parts", _strings(t.get("body_parts"))) for p, t in _tasks(data)]
-        places += [("input_specification", f"{p}/body_parts", _strings(s.get("body_parts"))) for p, s in _inputs(data)]
-        _values(dim, body_parts, places, ["/applicability/intended_tasks/*/body_parts", "/input_output/inputs/*/body_parts"])
+        _values(dim, body_parts, places, ["/applicability/intended_tasks/*/body_parts"], complete=False)
+        for p, s in _inputs(data):
+            if set(_strings(s.get("body_parts"))) & set(body_parts):
+                dim.cite("input_specification", f"{p}/body_parts", _strings(s.get("body_parts")))
         for p, ds, kind in _datasets(data):
             if set(_strings(ds.get("body_parts"))) & set(body_parts):
                 dim.cite(kind, f"{p}/body_parts", _strings(ds.get("body_parts")))
@@ -832,21 +1015,61 @@ def fit(card: LoadedCard, profile: Profile, card_name: str | None = None) -> dic
     _population(data, asked, dims)
     _devices(data, asked, dims)
     _acquisition_ranges(data, asked, dims)
+    return dims
+
+
+_VERDICT_ORDER = {FITS: 0, FITS_PARTLY: 1, UNDETERMINED: 2, DOES_NOT_FIT: 3}
+
+
+def _best_task(data: dict, asked: dict):
+    """(pointer of the intended task or None, the task, its dimensions, number of tasks compared): each intended
+    task compared as a whole, the one that fits best (then: fewest dimensions not covered, most covered,
+    fewest coded values not listed, the first)."""
+    tasks = list(_tasks(data))
+    if not tasks:
+        return None, {}, _task_dimensions(data, asked), 0
+    scored = []
+    for n, (pointer, task) in enumerate(tasks):
+        dims = _task_dimensions(_one_task(data, pointer), asked)
+        statuses = [d.status for d in dims]
+        result, _ = verdict([d.to_dict() for d in dims])
+        scored.append(((_VERDICT_ORDER[result], statuses.count(NOT_COVERED), -statuses.count(COVERED),
+                        sum(d.unmet for d in dims), n),
+                       pointer, task, dims))
+    _, pointer, task, dims = min(scored, key=lambda x: x[0])
+    return pointer, task, dims, len(tasks)
+
+
+def fit(card: LoadedCard, profile: Profile, card_name: str | None = None) -> dict:
+    """The intended-use check of ``profile`` against ``card``: a dict of stable shape (header, the
+    intended task compared, dimensions in the order of ``FitDimension``, text matches, verdict and its
+    reasons)."""
+    data, asked = card.data, profile.data
+    task_pointer, task, dims, task_count = _best_task(data, asked)
     _inputs_dimensions(data, asked, dims)
     _deployment(data, asked, dims)
     order = {name: int(v["annotations"]["order"]) for name, v in _enum("FitDimension").items()}
     dimensions = [d.to_dict() for d in sorted(dims, key=lambda d: order[d.name])]
-    result, reasons = verdict(dimensions)
+    free = free_text(asked)
+    matches = text_matches(data, asked)
+    result, reasons = limit(*verdict(dimensions), free, matches)
+    notes = []
+    if task_pointer is not None:
+        notes.append(diagnostic("fit.verdict", task_pointer, "task", pointer=task_pointer, count=task_count,
+                                description=(_text(task.get("description")) or "-")[:300]))
     return {
         "profile": {"file": profile.file, "sha256": profile.sha256, "identifier": asked.get("identifier"),
                     "title": asked.get("title")},
         "card": {"file": card_name or card.path.name, "sha256": card.sha256,
                  **{k: data.get(k) if isinstance(data.get(k), str) else None
                     for k in ("identifier", "name", "version")}},
+        "intended_task": task_pointer,
         "verdict": result,
         "reasons": [r.to_dict() for r in reasons],
+        "notes": [n.to_dict() for n in notes],
         "dimensions": dimensions,
-        "text_matches": text_matches(data, asked),
+        "not_compared": free,
+        "text_matches": matches,
     }
 
 

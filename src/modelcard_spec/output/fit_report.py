@@ -35,7 +35,9 @@ WORDS = {"title": ("Intended-use check", "预期用途核对"), "profile": ("Int
          "field": ("Profile field", "预期用途文件字段"), "evidence": ("Card evidence", "模型卡证据"),
          "findings": ("Findings", "说明"), "matches": ("Uses and warnings of the card that mention the profile",
                                                        "模型卡中提及本预期用途文件的使用场景和警示提示"),
-         "none": ("None.", "无。"), "tool": ("Tool", "工具"),
+         "none": ("None.", "无。"), "tool": ("Tool", "工具"), "task": ("Intended task", "预期目标任务"),
+         "free": ("Not compared: what the profile states in free text only",
+                  "未比较：预期用途文件仅以自由文本说明的内容"),
          "scope": ("This check compares the profile with what the card declares and reports; it does not validate "
                    "the card (run validate) and is no statement about the device's own performance. Uses and "
                    "warnings are matched by their text: read them.",
@@ -76,12 +78,15 @@ def text(rep: dict, lang: str = "en") -> str:
            f"{_w('card', zh)}{colon}{one_line(rep['card']['file'])} (SHA-256 {rep['card']['sha256']})",
            f"{_w('verdict', zh)}{colon}{VERDICT[rep['verdict']][i]} ({rep['verdict']})"]
     out += [f"  - {one_line(r[msg])}" for r in rep["reasons"]]
+    out += [f"{_w('task', zh)}{colon}{one_line(n[msg])}" for n in rep["notes"]]
     out += ["", _w("dimensions", zh) + colon.strip()]
     for d in rep["dimensions"]:
         out.append(f"  [{STATUS[d['status']][i]}] {DIMENSION[d['dimension']][i]} ({d['profile_field']}): "
                    f"{one_line(_value(d['profile_value']))}")
         out += [f"      {one_line(f[msg])}" for f in d["findings"]]
         out += [f"      <- {one_line(_evidence(e, zh))}" for e in d["evidence"]]
+    out += ["", _w("free", zh) + colon.strip()]
+    out += [f"  {f['field']}{colon}{one_line(f['text'])}" for f in rep["not_compared"]] or ["  " + _w("none", zh)]
     out += ["", _w("matches", zh) + colon.strip()]
     if not rep["text_matches"]:
         out.append("  " + _w("none", zh))
@@ -109,6 +114,7 @@ def markdown(rep: dict, lang: str = "en") -> str:
            f"| {_w('verdict', zh)} | **{VERDICT[rep['verdict']][i]}** (`{rep['verdict']}`) |", "",
            f"## {_w('reasons', zh)}", ""]
     out += [f"- {md(r[msg])}" for r in rep["reasons"]]
+    out += [f"\n{_w('task', zh)}{'：' if zh else ': '}{md(n[msg])}" for n in rep["notes"]]
     out += ["", f"## {_w('dimensions', zh)}", "",
             f"| {_w('dimension', zh)} | {_w('status', zh)} | {_w('field', zh)} | {_w('findings', zh)} | "
             f"{_w('evidence', zh)} |", "|---|---|---|---|---|"]
@@ -117,6 +123,9 @@ def markdown(rep: dict, lang: str = "en") -> str:
         evidence = "<br>".join(md(_evidence(e, zh)) for e in d["evidence"]) or "–"
         out.append(f"| {DIMENSION[d['dimension']][i]} | {STATUS[d['status']][i]} | <code>{md(d['profile_field'])}</code> "
                    f"{md(_value(d['profile_value']))} | {findings} | {evidence} |")
+    out += ["", f"## {_w('free', zh)}", ""]
+    out += [f"- <code>{md(f['field'])}</code>{'：' if zh else ': '}{md(f['text'])}" for f in rep["not_compared"]] \
+        or [_w("none", zh)]
     out += ["", f"## {_w('matches', zh)}", ""]
     if not rep["text_matches"]:
         out.append(_w("none", zh))
