@@ -492,6 +492,12 @@ def test_removed_warnings_and_unsupported_uses_are_a_warning(tmp_path):
     assert any(i.path == "/applicability/unsupported_uses" for i in warned)
     text = gone if isinstance(gone, str) else json.dumps(gone, ensure_ascii=False, sort_keys=True)
     assert any(text[:60] in i.message for i in warned)
+    # a risk removed from the head of the list is one finding, not one per risk shifted up
+    again = card()
+    removed = again["applicability"]["risks"].pop(0)
+    result = d.diff(R120, write(tmp_path, again, "again.yaml"))
+    warned = [i for i in result.issues if i.rule == "diff.removed-warnings"]
+    assert [i.path for i in warned] == ["/applicability/risks"] and removed["description"][:40] in warned[0].message
 
 
 def test_a_placeholder_is_no_rollback_mechanism(tmp_path):

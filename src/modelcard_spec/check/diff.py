@@ -103,8 +103,8 @@ register(Check("diff.update-control", "warning",
                "新模型卡未降低旧模型卡更新控制所定领域的更新类别",
                {"": ("the update control makes {area} {new_class}, where the old card's made it {old_class}: a change "
                      "there is still classified by the old card's criteria (those in force for this release)",
-                     "更新控制将“{area_zh}”定为{new_class_zh}，而旧模型卡定为{old_class_zh}：本次变更仍按旧模型卡的准则"
-                     "（本次发布时有效的准则）判定")},
+                     "新模型卡的更新控制将“{area_zh}”定为{new_class_zh}，而旧模型卡的更新控制将其定为{old_class_zh}："
+                     "本次变更仍按旧模型卡的准则（本次发布时有效的准则）判定")},
                ("MCS-LC-02",)))
 register(Check("diff.below-default", "info",
                "An area the catalogue makes major is minor by the card's own update areas",
@@ -115,9 +115,9 @@ register(Check("diff.below-default", "info",
 register(Check("diff.removed-warnings", "warning",
                "Warnings, limitations, risks and cautioned or unsupported uses are not removed silently",
                "警示、局限性、风险、慎用场景和不支持的用途未被无说明地删除",
-               {"": ("{field} of the old card is removed: {value}; a reviewer should confirm that what it warned "
-                     "of no longer applies",
-                     "删除了旧模型卡的{field}：{value}；审核人员应确认其所警示的情形已不再适用")},
+               {"": ("{field} no longer says what the old card said: {value}; a reviewer should confirm that what "
+                     "it warned of no longer applies",
+                     "{field}删去了旧模型卡中的内容：{value}；审核人员应确认其所警示的情形已不再适用")},
                ("MCS-LC-02",), labels={"field": "field"}))
 register(Check("diff.weights-only", "info",
                "Weights that change come with a change of training, data or architecture",
@@ -472,7 +472,7 @@ def diff_loaded(old: LoadedCard, new: LoadedCard, old_name: str, new_name: str) 
     issues = [*_identity(old.data, new.data), *_history(old.data, new.data),
               *_declared(new.data, entry_ptr, entry, results, proposal, driver),
               *_data_flow(old.data, new.data), *_rollback(new.data), *_update_control(old.data, new.data),
-              *_below_default(results, new.data), *_removed_warnings(found, new.data), *_weights_only(results)]
+              *_below_default(results, new.data), *_removed_warnings(old.data, new.data), *_weights_only(results)]
     located = []
     for issue in issues:
         line, column = new.locate(issue.path)
@@ -795,27 +795,52 @@ def _field_path(pointer: str) -> str:
     return path[:-2] if path.endswith("[]") and pointers.is_index(pointers.tokens(pointer)[-1]) else path
 
 
-def _removed_warnings(found: list[Change], new: dict) -> list[Issue]:
-    """Warnings, limitations, risks, cautioned and unsupported uses of OLD that NEW no longer has: a
-    removed field or object, or items of a list of texts that NEW's list lacks."""
+def _warning_texts(card: dict) -> list[tuple[str, str]]:
+    """(pointer, text) of every text of ``card`` that warns: in the area limitations_and_risks or the
+    unsupported uses (placeholders left out)."""
+    out: list[tuple[str, str]] = []
+
+    def walk(value, ptr: str) -> None:
+        if isinstance(value, dict):
+            for key, v in value.items():
+                walk(v, f"{ptr}/{pointers.escape(key)}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{ptr}/{i}")
+        elif isinstance(value, str) and placeholder(value) is None and (
+                area_of(ptr) in _WARNING_AREAS or any(ptr.startswith(p + "/") or ptr == p
+                                                      for p in _WARNING_POINTERS)):
+            out.append((ptr, value))
+
+    for key in ("applicability", "explainability"):
+        if isinstance(card.get(key), dict):
+            walk(card[key], f"/{key}")
+    return out
+
+
+def _template(pointer: str) -> str:
+    return "".join(f"/{'*' if pointers.is_index(t) else pointers.escape(t)}" for t in pointers.tokens(pointer))
+
+
+def _removed_warnings(old: dict, new: dict) -> list[Issue]:
+    """Warnings, limitations, risks, cautioned and unsupported uses of OLD that NEW no longer has: each
+    text of OLD in those fields that NEW has nowhere in the same field (whatever its position, so that a
+    list item removed does not make the items after it look removed), grouped by the list item (or the
+    field) of OLD it belongs to. A text reworded counts as removed: a reviewer confirms either."""
+    kept = {(_template(ptr), " ".join(text.split())) for ptr, text in _warning_texts(new)}
+    groups: dict[str, list[str]] = {}
+    for ptr, text in _warning_texts(old):
+        if (_template(ptr), " ".join(text.split())) in kept:
+            continue
+        tokens = pointers.tokens(ptr)
+        cut = next((n + 1 for n, t in enumerate(tokens) if pointers.is_index(t)), len(tokens))
+        groups.setdefault("".join(f"/{pointers.escape(t)}" for t in tokens[:cut]), []).append(text)
     out = []
-    for change in found:
-        if not (change.area in _WARNING_AREAS or any(change.pointer == p or change.pointer.startswith(p + "/")
-                                                     for p in _WARNING_POINTERS)):
-            continue
-        if change.kind == "removed":
-            gone = change.old
-        elif change.kind == "changed" and isinstance(change.old, list) and isinstance(change.new, list):
-            gone = [x for x in change.old if not any(_same(x, y) for y in change.new)]
-            if not gone:
-                continue
-        else:
-            continue
-        if gone in (None, "", [], {}):
-            continue
-        text = _text(gone)
-        out.append(diagnostic("diff.removed-warnings", _existing(new, change.pointer),
-                              field=_field_path(change.old_pointer or change.pointer),
+    for group, texts in groups.items():
+        tokens = pointers.tokens(group)
+        where = group if not pointers.is_index(tokens[-1]) else "".join(f"/{pointers.escape(t)}" for t in tokens[:-1])
+        text = "; ".join(texts)
+        out.append(diagnostic("diff.removed-warnings", _existing(new, where), field=_field_path(group),
                               value=text if len(text) <= 200 else text[:199] + "…"))
     return out
 
