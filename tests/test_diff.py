@@ -71,9 +71,14 @@ def test_release_1_1_0_is_flagged_as_contradicting_its_own_criteria():
 
 def test_release_1_2_0_is_the_data_driven_minor_update_it_declares():
     result = d.diff(R110, R120)
-    assert (result.proposal, result.driver) == ("minor", "data_driven") and result.issues == []
+    assert (result.proposal, result.driver) == ("minor", "data_driven")
+    # only the note that the card's own minor areas make pre-training data minor (catalogue default: major)
+    assert rules_of(result) == [("diff.below-default", "info", "/lifecycle/update_control/minor_update_areas/0")]
     by_area = {a.area: a for a in result.areas}
-    assert by_area["source_data"].basis == "card-minor"
+    assert by_area["source_data"].basis == "card-minor" and by_area["source_data"].default_class == "major"
+    text = diff_report.to_text(result)
+    assert "Minor by the card's minor update areas (catalogue default: Major)" in text
+    assert "要求目录中的默认类别：重大更新" in diff_report.to_text(result, "zh")
     assert "/source_task_data/datasets/1" in {c.pointer for c in by_area["source_data"].changes}
     # weight files are matched by file name: 1.1.0's ONNX file removed, two files of 1.2.0 added
     assert sorted(c.kind for c in by_area["weights"].changes) == ["added", "added", "removed"]
@@ -191,7 +196,7 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_check_of_the_new_release_fails_its_case_and_only_it(tmp_path, name):
     mutate, rule, variant, path = CASES[name]
-    assert d.diff(R110, R120).issues == []  # the unmutated release passes every check
+    assert not [i for i in d.diff(R110, R120).issues if i.severity != "info"]  # the release passes every check
     data = card()
     mutate(data)
     result = d.diff(R110, write(tmp_path, data))
@@ -363,7 +368,7 @@ def test_outputs_are_deterministic_and_json_has_the_documented_shape(tmp_path):
     data = json.loads(runs[("json", "en")])
     assert set(data) == {"old", "new", "identifier", "proposal", "declared", "areas", "changes", "issues", "valid"}
     assert data["proposal"] == {"update_class": "major", "driver": "algorithm_driven"}
-    assert set(data["areas"][0]) == {"area", "update_class", "basis", "driver", "pointers"}
+    assert set(data["areas"][0]) == {"area", "update_class", "basis", "driver", "default_class", "pointers"}
     assert all({"pointer", "kind", "area"} <= set(c) for c in data["changes"])
     assert "预训练目标" in runs[("markdown", "zh")] and "重大更新" in runs[("text", "zh")]
     assert diff_report.to_text(d.diff(R100, R110), "en") == runs[("text", "en")]
@@ -380,3 +385,159 @@ def test_output_file_and_its_policy(tmp_path):
 def test_nan_and_number_types_compare_as_values():
     assert d.changes({"a": float("nan"), "b": 1, "c": True}, {"a": float("nan"), "b": 1.0, "c": True}) == []
     assert [c.pointer for c in d.changes({"c": True, "n": 1}, {"c": 1, "n": True})] == ["/c", "/n"]
+
+
+# --------------------------------------------------------------------------- review findings
+
+
+def test_a_release_cannot_reclassify_itself_by_editing_its_own_criteria(tmp_path):
+    """B1: moving the changed area from the major to the minor update areas in the same release does not
+    make it minor: OLD's criteria (those in force) classify it, and the downgrade is a warning."""
+    new = card(R110)
+    control = new["lifecycle"]["update_control"]
+    control["major_update_areas"].remove("pretraining_objective")
+    control["minor_update_areas"].append("pretraining_objective")
+    result = d.diff(R100, write(tmp_path, new))
+    objective = next(a for a in result.areas if a.area == "pretraining_objective")
+    assert (objective.update_class, objective.basis) == ("major", "old-card-major")
+    assert result.proposal == "major"
+    assert [i.rule for i in result.issues if i.severity == "error"] == ["diff.update-type"]
+    [warned] = [i for i in result.issues if i.rule == "diff.update-control"]
+    at = control["minor_update_areas"].index("pretraining_objective")
+    assert warned.severity == "warning" and warned.path == f"/lifecycle/update_control/minor_update_areas/{at}"
+    assert warned.params["area"] == "Pre-training objective" and "预训练目标" in warned.message_zh
+    # the edit of the update control is itself at least minor, never editorial documentation
+    control_area = next(a for a in result.areas if a.area == "update_control")
+    assert control_area.update_class == "minor"
+    assert d.area_of("/lifecycle/update_control/major_update_areas/0") == "update_control"
+    assert "old card's major update areas" in diff_report.to_text(result)
+    assert main("diff", R100, write(tmp_path, new))[0] == 1
+
+
+def test_an_edit_of_the_update_control_alone_is_a_minor_update(tmp_path):
+    new = card()
+    new["version"] = "1.2.1"
+    new["change_history"].insert(0, {"version": "1.2.1", "release_date": "2024-06-01", "update_type": "minor",
+                                     "changed_areas": ["update_control"], "description": "Criteria reworded."})
+    new["lifecycle"]["update_control"]["major_update_criteria"] += " Also a new output."
+    result = d.diff(R120, write(tmp_path, new))
+    assert result.proposal == "minor"
+    assert not [i for i in result.issues if i.rule == "diff.update-control"]  # no area lowered
+
+
+def test_a_renamed_training_dataset_is_not_test_data_in_the_next_release(tmp_path):
+    """SF1: datasets match by name and URL when the ID changes; training data that was also test data in
+    OLD is no exception."""
+    old = card()
+    new = card()
+    new["version"] = "1.3.0"
+    new["change_history"].insert(0, dict(new["change_history"][0], version="1.3.0"))
+    lidc = next(x for x in new["source_task_data"]["datasets"] if x["id"] == "ds-lidc")
+    new["applicability"]["evaluation_datasets"].append(dict(lidc, id="ds-lidc-idri"))
+    result = d.diff(write(tmp_path, old, "old.yaml"), write(tmp_path, new))
+    [hit] = [i for i in result.issues if i.rule == "diff.data-flow"]
+    assert (hit.params["dataset"], hit.params["old_dataset"], hit.params["matched_by"]) == \
+        ("ds-lidc-idri", "ds-lidc", "name")
+    assert hit.path.startswith("/applicability/evaluation_datasets/") and "G52" in hit.message
+    # matched by URL alone (without its trailing slash), the name reworded
+    luna = next(x for x in new["source_task_data"]["datasets"] if x["id"] == "ds-luna16")
+    new["applicability"]["evaluation_datasets"][-1] = dict(luna, id="ds-luna", name="Another name",
+                                                           url=luna["url"] + "/")
+    result = d.diff(write(tmp_path, old, "old.yaml"), write(tmp_path, new))
+    assert [(i.params["old_dataset"], i.params["matched_by"]) for i in result.issues
+            if i.rule == "diff.data-flow"] == [("ds-luna16", "URL")]
+    # OLD used the dataset for training and for testing: it still may not be test data now
+    both = card()
+    both["applicability"]["evaluation_datasets"].append({"id": "ds-hnscc", "name": "HNSCC"})
+    newer = copy.deepcopy(both)
+    newer["version"] = "1.3.0"
+    newer["change_history"].insert(0, dict(newer["change_history"][0], version="1.3.0"))
+    result = d.diff(write(tmp_path, both, "both.yaml"), write(tmp_path, newer, "newer.yaml"))
+    assert [i.params["dataset"] for i in result.issues if i.rule == "diff.data-flow"] == ["ds-hnscc"]
+
+
+def test_the_data_flow_message_cites_g52_and_quotes_it_in_chinese():
+    from modelcard_spec.spec.registry import lookup
+
+    en, zh = lookup("diff.data-flow").render("dataset", {
+        "dataset": "a", "old_dataset": "b", "matched_by": "name", "matched_by_zh": "名称", "old_use": "training",
+        "old_use_zh": "训练"})
+    assert "(G52)" in en
+    statement = next(s for s in yaml.safe_load((ROOT.parent / "shared" / "seeds" / "statements.yaml").read_text(
+        encoding="utf-8")) if s["id"] == "G52") if (ROOT.parent / "shared" / "seeds").is_dir() else None
+    quoted = zh[zh.index("（G52：“") + 6:zh.index("”）")]
+    assert "测试集数据可变更为训练和调优使用" in quoted
+    if statement is not None:
+        assert quoted in statement["passage_zh"]
+
+
+def test_removed_warnings_and_unsupported_uses_are_a_warning(tmp_path):
+    """SF3."""
+    old = card()
+    new = card()
+    new["version"] = "1.2.1"
+    new["change_history"].insert(0, {"version": "1.2.1", "release_date": "2024-06-01", "update_type": "major",
+                                     "changed_areas": ["limitations_and_risks", "intended_use"],
+                                     "description": "Cautions revised."})
+    applicability = new["applicability"]
+    listed = [k for k in ("limitations", "known_failure_modes", "cautioned_uses", "warnings")
+              if isinstance(applicability.get(k), list) and applicability[k]]
+    assert listed, sorted(applicability)
+    gone = applicability[listed[0]].pop(0)
+    applicability["unsupported_uses"] = applicability["unsupported_uses"][1:]
+    result = d.diff(write(tmp_path, old, "old.yaml"), write(tmp_path, new))
+    warned = [i for i in result.issues if i.rule == "diff.removed-warnings"]
+    assert {i.severity for i in warned} == {"warning"} and len(warned) == 2
+    assert any(i.path == f"/applicability/{listed[0]}" for i in warned), [i.path for i in warned]
+    assert any(i.path == "/applicability/unsupported_uses" for i in warned)
+    text = gone if isinstance(gone, str) else json.dumps(gone, ensure_ascii=False, sort_keys=True)
+    assert any(text[:60] in i.message for i in warned)
+    # a risk removed from the head of the list is one finding, not one per risk shifted up
+    again = card()
+    removed = again["applicability"]["risks"].pop(0)
+    result = d.diff(R120, write(tmp_path, again, "again.yaml"))
+    warned = [i for i in result.issues if i.rule == "diff.removed-warnings"]
+    assert [i.path for i in warned] == ["/applicability/risks"] and removed["description"][:40] in warned[0].message
+
+
+def test_a_placeholder_is_no_rollback_mechanism(tmp_path):
+    """SF4: the schema's placeholder texts are not a mechanism."""
+    for text in ("TBD", "待定", "  n/a. "):
+        new = card()
+        new["lifecycle"]["update_control"]["rollback_mechanism"] = text
+        result = d.diff(R110, write(tmp_path, new))
+        assert [(i.rule, i.path) for i in result.issues if i.rule == "diff.rollback"] == \
+            [("diff.rollback", "/lifecycle/update_control/rollback_mechanism")], text
+
+
+def test_long_values_are_cut_around_their_first_difference(tmp_path):
+    """SF5: both sides of a long value that differs late do not look the same."""
+    base = "A long description of the pre-training task that runs on and on. " * 4
+    change = d.Change("/summary", "changed", base + "old ending.", base + "new ending.")
+    old_shown = diff_report._value(change.old, change.new)
+    new_shown = diff_report._value(change.new, change.old)
+    assert old_shown != new_shown and "old ending" in old_shown and "new ending" in new_shown
+    assert old_shown.startswith("…") and len(old_shown) <= diff_report.VALUE_WIDTH
+    assert diff_report._value("short", "other") == "short"
+    new = card()
+    new["summary"] = new["summary"] + " " + base + "A changed ending."
+    old = card()
+    old["summary"] = old["summary"] + " " + base + "The old ending."
+    path, old_path = write(tmp_path, new), write(tmp_path, old, "old.yaml")
+    for fmt, lang, says in (("text", "en", "the JSON output"), ("markdown", "en", "the JSON output"),
+                            ("text", "zh", "JSON 输出"), ("markdown", "zh", "JSON 输出")):
+        out = main("diff", old_path, path, "--format", fmt, "--lang", lang)[1]
+        assert says in out and "changed ending" in out.replace("\\", "")
+
+
+def test_new_weights_without_a_training_change_are_noted(tmp_path):
+    new = card()
+    new["version"] = "1.2.1"
+    new["change_history"].insert(0, {"version": "1.2.1", "release_date": "2024-06-01", "update_type": "minor",
+                                     "changed_areas": ["weights"], "description": "Weights re-exported."})
+    new["model_parameters"]["weight_files"][0]["sha256"] = "0" * 64
+    path = tmp_path / "new.card.yaml"  # JSON is YAML, and keeps the text "1e-5" a text (safe_dump does not)
+    path.write_text(json.dumps(new, ensure_ascii=False, indent=1), encoding="utf-8")
+    result = d.diff(R120, path)
+    assert rules_of(result, "diff.weights-only") == [("diff.weights-only", "info", "/model_parameters/weight_files")]
+    assert not rules_of(d.diff(R110, R120), "diff.weights-only")  # re-trained: no note

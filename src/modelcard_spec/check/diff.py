@@ -5,8 +5,10 @@ change as a JSON Pointer with the old and the new value (``added``, ``removed``,
 of a list of objects whose class has an identifier -- datasets, evidence -- are matched by it, other
 lists of objects by position, lists of plain values compared whole), puts each change in the change
 area of the catalogue's ``update_rules`` (generated from ``schema/updates.yaml``: the longest pattern
-that matches its pointer), and classifies each area: major or minor where the NEW card's update
-control lists the area (``major_update_areas``, ``minor_update_areas``), else the area's default. The
+that matches its pointer), and classifies each area: major or minor where a card's update control
+lists the area (``major_update_areas``, ``minor_update_areas``), else the area's default -- by OLD's
+criteria (those in force) and by NEW's, the stricter of the two, so that a release cannot lower its
+own class by editing its criteria (``diff.update-control`` warns of such an edit). The
 proposal is the highest class found (``major``, ``minor``, ``editorial-only`` or ``none``) with the
 driver of the areas that made it (algorithm-driven before data-driven), each with its reasons.
 
@@ -15,8 +17,10 @@ identifier and a greater version (semantic version order); NEW's change history 
 version and keeps OLD's entries unaltered; that entry's declared update type and driver agree with the
 proposal and its coded changed areas name the areas changed; no data used for training or tuning in
 OLD is test data in NEW (G52: test data may become training data, never the reverse; datasets matched
-by identifier, split sample lists by the SHA-256 of their evidence file); and NEW states whether
-rollback is supported and, if it is, how.
+by identifier, name or URL/DOI, split sample lists only by the SHA-256 of their whole evidence file);
+NEW states whether rollback is supported and, if it is, how (a placeholder is no mechanism); removed
+warnings, limitations, risks and cautioned or unsupported uses are a warning; an area the card's own
+minor areas make minor against a major default, and new weights without a training change, are notes.
 
 :func:`area_class` is also what the lifecycle rule ``lifecycle.update-type-contradicts-criteria``
 uses to check each history entry's coded changed areas against the card's own criteria.
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..spec import pointers
+from ..spec.catalogue import placeholder
 from ..spec.diagnostics import CardLoadError, Issue, diagnostic
 from ..spec.registry import Check, register
 from ..spec.resources import catalogue_data, schema_index
@@ -75,14 +80,16 @@ register(Check("diff.changed-areas", "warning", "The entry's coded changed areas
                ("MCS-LC-02",)))
 register(Check("diff.data-flow", "error", "No training or tuning data of the old card is test data in the new one",
                "旧模型卡的训练或调优数据未在新模型卡中用作测试数据",
-               {"dataset": ("dataset {dataset} was {old_use} data in the old card and is test data here: data may "
-                            "move from testing to training, never the reverse",
-                            "数据集 {dataset} 在旧模型卡中为{old_use_zh}数据，在此用作测试数据：测试集数据可变更为训练和"
-                            "调优使用，不可将训练集、调优集的数据变更为测试使用"),
+               {"dataset": ("dataset {dataset} was {old_use} data in the old card ({old_dataset}, matched by "
+                            "{matched_by}) and is test data here: test data may become training or tuning data, "
+                            "never the reverse (G52)",
+                            "数据集 {dataset} 在旧模型卡中为{old_use_zh}数据（{old_dataset}，按{matched_by_zh}匹配），"
+                            "在此用作测试数据（G52：“测试集数据可变更为训练和调优使用,不可将训练集、调优集的数据变更为"
+                            "测试使用”）"),
                 "samples": ("the sample list of this test split is the old card's {old_use} sample list (SHA-256 "
-                            "{sha256}): data may move from testing to training, never the reverse",
-                            "该测试集的样本清单即旧模型卡的{old_use_zh}样本清单（SHA-256 {sha256}）：测试集数据可变更为"
-                            "训练和调优使用，不可将训练集、调优集的数据变更为测试使用")},
+                            "{sha256}): test data may become training or tuning data, never the reverse (G52)",
+                            "该测试集的样本清单即旧模型卡的{old_use_zh}样本清单（SHA-256 {sha256}）（G52：“测试集数据可"
+                            "变更为训练和调优使用,不可将训练集、调优集的数据变更为测试使用”）")},
                ("MCS-TR-04",)))
 register(Check("diff.rollback", "error", "The new card states whether and how it can be rolled back",
                "新模型卡说明是否支持回滚及回滚方式",
@@ -90,6 +97,34 @@ register(Check("diff.rollback", "error", "The new card states whether and how it
                              "更新控制未说明是否支持回滚"),
                 "no-mechanism": ("rollback is supported, but the update control does not say how",
                                  "声明支持回滚，但更新控制未说明回滚方式")},
+               ("MCS-LC-02",)))
+register(Check("diff.update-control", "warning",
+               "The new card does not lower the class of an area the old card's update control sets",
+               "新模型卡未降低旧模型卡更新控制所定领域的更新类别",
+               {"": ("the update control makes {area} {new_class}, where the old card's made it {old_class}: a change "
+                     "there is still classified by the old card's criteria (those in force for this release)",
+                     "新模型卡的更新控制将“{area_zh}”定为{new_class_zh}，而旧模型卡的更新控制将其定为{old_class_zh}："
+                     "本次变更仍按旧模型卡的准则（本次发布时有效的准则）判定")},
+               ("MCS-LC-02",)))
+register(Check("diff.below-default", "info",
+               "An area the catalogue makes major is minor by the card's own update areas",
+               "要求目录中的更新规则定为重大更新的领域，按模型卡自身的更新领域为轻微更新",
+               {"": ("{area} changed and is minor by the card's minor update areas (catalogue default: major)",
+                     "“{area_zh}”发生变更，按模型卡的轻微更新领域为轻微更新（要求目录中的默认类别：重大更新）")},
+               ("MCS-LC-02",)))
+register(Check("diff.removed-warnings", "warning",
+               "Warnings, limitations, risks and cautioned or unsupported uses are not removed silently",
+               "警示、局限性、风险、慎用场景和不支持的用途未被无说明地删除",
+               {"": ("{field} no longer says what the old card said: {value}; a reviewer should confirm that what "
+                     "it warned of no longer applies",
+                     "{field}删去了旧模型卡中的内容：{value}；审核人员应确认其所警示的情形已不再适用")},
+               ("MCS-LC-02",), labels={"field": "field"}))
+register(Check("diff.weights-only", "info",
+               "Weights that change come with a change of training, data or architecture",
+               "权重文件的变更伴随训练、数据或架构的变更",
+               {"": ("the weights changed, but nothing of the training, the data, the objective or the architecture "
+                     "did: say how the new weights were obtained",
+                     "权重文件发生变更，但训练、数据、预训练目标和模型架构均未变更：宜说明新权重的获得方式")},
                ("MCS-LC-02",)))
 
 UPDATE_CLASSES = ("major", "minor", "editorial")
@@ -134,18 +169,32 @@ def _declared_areas(card: dict, slot: str) -> set[str]:
     return {v for v in values if isinstance(v, str)} if isinstance(values, list) else set()
 
 
-def area_class(area: str | None, card: dict) -> tuple[str, str]:
-    """(update class, on what basis) of a change in ``area`` for ``card``: ``card-major`` /
-    ``card-minor`` where the card's update control lists the area (major first), else ``default``
-    (the catalogue's class for the area); a change outside every area is major (``unclassified``:
-    a reviewer decides)."""
-    if area is None or area not in areas():
-        return "major", "unclassified"
+_RANK = {"editorial": 0, "minor": 1, "major": 2}
+
+
+def _one_card_class(area: str, card: dict) -> tuple[str, str]:
     if area in _declared_areas(card, "major_update_areas"):
         return "major", "card-major"
     if area in _declared_areas(card, "minor_update_areas"):
         return "minor", "card-minor"
     return areas()[area]["update_class"], "default"
+
+
+def area_class(area: str | None, card: dict, old: dict | None = None) -> tuple[str, str]:
+    """(update class, on what basis) of a change in ``area`` for ``card``: ``card-major`` /
+    ``card-minor`` where the card's update control lists the area (major first), else ``default``
+    (the catalogue's class for the area); a change outside every area is major (``unclassified``:
+    a reviewer decides). With ``old`` (the card of the previous release, whose criteria are those in
+    force), the stricter of the two cards' classes: a release cannot lower its own class by editing its
+    criteria (basis ``old-card-major`` / ``old-card-minor`` where OLD's is the stricter)."""
+    if area is None or area not in areas():
+        return "major", "unclassified"
+    cls, basis = _one_card_class(area, card)
+    if old is not None:
+        old_cls, old_basis = _one_card_class(area, old)
+        if _RANK[old_cls] > _RANK[cls]:
+            return old_cls, "old-" + old_basis if old_basis != "default" else old_basis
+    return cls, basis
 
 
 def area_titles(ids) -> tuple[list[str], str]:
@@ -325,27 +374,31 @@ class AreaResult:
 
     area: str | None
     update_class: str
-    basis: str  # card-major, card-minor, default, unclassified
+    basis: str  # card-major, card-minor, old-card-major, old-card-minor, default, unclassified
     driver: str
     changes: list[Change] = field(default_factory=list)
+    default_class: str | None = None  # the catalogue's class of the area
 
     def to_dict(self) -> dict:
         return {"area": self.area, "update_class": self.update_class, "basis": self.basis, "driver": self.driver,
-                "pointers": [c.pointer for c in self.changes]}
+                "default_class": self.default_class, "pointers": [c.pointer for c in self.changes]}
 
 
-def classify(found: list[Change], card: dict) -> tuple[list[AreaResult], str, str]:
+def classify(found: list[Change], card: dict, old: dict | None = None) -> tuple[list[AreaResult], str, str]:
     """The changed areas in report order with their class (by ``card``'s update control and the
-    rules), the proposed update class and the driver."""
+    rules; with ``old``, the stricter of OLD's and ``card``'s, see :func:`area_class`), the proposed
+    update class and the driver."""
     by_area: dict = {}
     for change in found:
         by_area.setdefault(change.area, []).append(change)
     order = {a: i for i, a in enumerate(areas())}
     results = []
     for area in sorted(by_area, key=lambda a: order.get(a, len(order))):
-        cls, basis = area_class(area, card)
-        driver = areas()[area]["driver"] if area in areas() else "none"
-        results.append(AreaResult(area, cls, basis, driver, by_area[area]))
+        cls, basis = area_class(area, card, old)
+        known = area in areas()
+        driver = areas()[area]["driver"] if known else "none"
+        results.append(AreaResult(area, cls, basis, driver, by_area[area],
+                                  areas()[area]["update_class"] if known else None))
     classes = {r.update_class for r in results}
     proposal = ("major" if "major" in classes else "minor" if "minor" in classes
                 else "editorial-only" if classes else "none")
@@ -412,13 +465,14 @@ def _read(path) -> LoadedCard:
 
 def diff_loaded(old: LoadedCard, new: LoadedCard, old_name: str, new_name: str) -> DiffResult:
     found = changes(old.data, new.data)
-    results, proposal, driver = classify(found, new.data)
+    results, proposal, driver = classify(found, new.data, old.data)
     entry_ptr, entry = _history_entry(new.data, new.data.get("version"))
     declared_type = entry.get("update_type") if entry else None
     declared_driver = entry.get("update_driver") if entry else None
     issues = [*_identity(old.data, new.data), *_history(old.data, new.data),
               *_declared(new.data, entry_ptr, entry, results, proposal, driver),
-              *_data_flow(old.data, new.data), *_rollback(new.data)]
+              *_data_flow(old.data, new.data), *_rollback(new.data), *_update_control(old.data, new.data),
+              *_below_default(results, new.data), *_removed_warnings(old.data, new.data), *_weights_only(results)]
     located = []
     for issue in issues:
         line, column = new.locate(issue.path)
@@ -558,6 +612,44 @@ def _ids(value) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
+def _dataset_objects(card: dict) -> dict[str, dict]:
+    """Dataset ID -> its description (the source-task datasets, then the evaluation datasets)."""
+    out: dict[str, dict] = {}
+    source = card.get("source_task_data")
+    applicability = card.get("applicability")
+    for items in (source.get("datasets") if isinstance(source, dict) else None,
+                  applicability.get("evaluation_datasets") if isinstance(applicability, dict) else None):
+        for d in items if isinstance(items, list) else []:
+            if isinstance(d, dict) and isinstance(d.get("id"), str):
+                out.setdefault(d["id"], d)
+    return out
+
+
+_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)(10\..+)$", re.IGNORECASE)
+
+
+def _identities(ds: str, described: dict) -> set[tuple[str, str]]:
+    """What identifies a dataset across two cards: its ID, its name (case and spacing ignored), its URL
+    (a DOI however written, else the URL without a trailing slash), so that a renamed ID still matches."""
+    out = {("id", ds)}
+    item = described.get(ds)
+    if not isinstance(item, dict):
+        return out
+    name = item.get("name")
+    if isinstance(name, str) and name.strip() and placeholder(name) is None:
+        out.add(("name", " ".join(name.split()).casefold()))
+    url = item.get("url")
+    if isinstance(url, str) and url.strip() and placeholder(url) is None:
+        url = url.strip()
+        doi = _DOI.match(url)
+        out.add(("doi", doi.group(1).casefold()) if doi else ("url", url.rstrip("/").casefold()))
+    return out
+
+
+_MATCHED_BY = {"id": ("identifier", "标识符"), "name": ("name", "名称"), "url": ("URL", "URL"),
+               "doi": ("DOI", "DOI")}
+
+
 def _uses(card: dict) -> tuple[dict, dict, dict, dict]:
     """(dataset -> training use, sample-list SHA-256 -> training use, dataset -> pointer of a test use,
     sample-list SHA-256 -> pointer of a test use)."""
@@ -600,15 +692,27 @@ def _use_zh(use: str) -> str:
 
 
 def _data_flow(old: dict, new: dict) -> list[Issue]:
-    old_train, old_lists, old_test, old_test_lists = _uses(old)
+    """G52: no data used for training or tuning in OLD is test data in NEW, whatever else it also was in
+    OLD. Datasets match by ID, name or URL/DOI (an ID renamed between the cards still matches); a split's
+    sample list matches only by the SHA-256 of its evidence file (the same samples in another file, or a
+    subset, are not recognised)."""
+    old_train, old_lists, _, _ = _uses(old)
     _, _, new_test, new_test_lists = _uses(new)
+    old_described, new_described = _dataset_objects(old), _dataset_objects(new)
+    old_keys = {ds: _identities(ds, old_described) for ds in old_train}
     out = []
     for ds, ptr in new_test.items():
-        if ds in old_train and ds not in old_test:
-            use = old_train[ds]
-            out.append(diagnostic("diff.data-flow", ptr, "dataset", dataset=ds, old_use=use, old_use_zh=_use_zh(use)))
+        mine = _identities(ds, new_described)
+        for old_ds, use in old_train.items():
+            common = sorted(mine & old_keys[old_ds], key=lambda k: tuple(_MATCHED_BY).index(k[0]))
+            if common:
+                by = common[0][0]
+                out.append(diagnostic("diff.data-flow", ptr, "dataset", dataset=ds, old_dataset=old_ds,
+                                      matched_by=_MATCHED_BY[by][0], matched_by_zh=_MATCHED_BY[by][1],
+                                      old_use=use, old_use_zh=_use_zh(use)))
+                break
     for digest, ptr in new_test_lists.items():
-        if digest in old_lists and digest not in old_test_lists:
+        if digest in old_lists:
             use = old_lists[digest]
             out.append(diagnostic("diff.data-flow", ptr, "samples", sha256=digest, old_use=use,
                                   old_use_zh=_use_zh(use)))
@@ -623,6 +727,133 @@ def _rollback(new: dict) -> list[Issue]:
     if not isinstance(supported, bool):
         return [diagnostic("diff.rollback", "/lifecycle/update_control/rollback_supported", "unstated")]
     mechanism = control.get("rollback_mechanism")
-    if supported and not (isinstance(mechanism, str) and mechanism.strip()):
+    if supported and not (isinstance(mechanism, str) and
+                          placeholder(mechanism, "lifecycle.update_control.rollback_mechanism") is None):
         return [diagnostic("diff.rollback", "/lifecycle/update_control/rollback_mechanism", "no-mechanism")]
     return []
+
+
+def _existing(card: dict, pointer: str) -> str:
+    """``pointer`` or its nearest ancestor that is in ``card`` (where a finding about a removal sits)."""
+    keys = pointers.tokens(pointer)
+    while keys and pointers.resolve(card, keys) is pointers.MISSING:
+        keys = keys[:-1]
+    return "".join(f"/{pointers.escape(k)}" for k in keys)
+
+
+def _update_control(old: dict, new: dict) -> list[Issue]:
+    """An area whose class NEW's update control lowers below OLD's (OLD's criteria still classify this
+    release, :func:`area_class`)."""
+    out = []
+    for area in areas():
+        (old_cls, _), (new_cls, _) = _one_card_class(area, old), _one_card_class(area, new)
+        if _RANK[new_cls] < _RANK[old_cls]:
+            ptr = _listed_at(new, "minor_update_areas", area)
+            en, zh = area_titles([area])
+            out.append(diagnostic("diff.update-control", ptr, area=en[0], area_zh=zh,
+                                  old_class=old_cls, old_class_zh=class_title(old_cls, True), new_class=new_cls,
+                                  new_class_zh=class_title(new_cls, True)))
+    return out
+
+
+def _listed_at(card: dict, slot: str, area: str) -> str:
+    """The pointer of ``area`` in the update control's list ``slot`` (or of the list, or of what exists)."""
+    lifecycle = card.get("lifecycle")
+    control = lifecycle.get("update_control") if isinstance(lifecycle, dict) else None
+    values = control.get(slot) if isinstance(control, dict) else None
+    ptr = f"/lifecycle/update_control/{slot}"
+    if isinstance(values, list) and area in values:
+        ptr += f"/{values.index(area)}"
+    return _existing(card, ptr)
+
+
+def _below_default(results: list[AreaResult], card: dict) -> list[Issue]:
+    """An area the catalogue makes major that changed and is minor by the card's own minor update areas."""
+    out = []
+    for r in results:
+        if r.default_class == "major" and r.update_class == "minor" and r.basis in ("card-minor", "old-card-minor"):
+            en, zh = area_titles([r.area])
+            out.append(diagnostic("diff.below-default", _listed_at(card, "minor_update_areas", r.area),
+                                  area=en[0], area_zh=zh))
+    return out
+
+
+_WARNING_AREAS = ("limitations_and_risks",)
+_WARNING_POINTERS = ("/applicability/unsupported_uses",)
+
+
+def _field_path(pointer: str) -> str:
+    """The card path (``applicability.risks[].description``) of the field at ``pointer``."""
+    parts: list[str] = []
+    for token in pointers.tokens(pointer):
+        if pointers.is_index(token):
+            if parts and not parts[-1].endswith("[]"):
+                parts[-1] += "[]"
+        else:
+            parts.append(token)
+    path = ".".join(parts)
+    return path[:-2] if path.endswith("[]") and pointers.is_index(pointers.tokens(pointer)[-1]) else path
+
+
+def _warning_texts(card: dict) -> list[tuple[str, str]]:
+    """(pointer, text) of every text of ``card`` that warns: in the area limitations_and_risks or the
+    unsupported uses (placeholders left out)."""
+    out: list[tuple[str, str]] = []
+
+    def walk(value, ptr: str) -> None:
+        if isinstance(value, dict):
+            for key, v in value.items():
+                walk(v, f"{ptr}/{pointers.escape(key)}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{ptr}/{i}")
+        elif isinstance(value, str) and placeholder(value) is None and (
+                area_of(ptr) in _WARNING_AREAS or any(ptr.startswith(p + "/") or ptr == p
+                                                      for p in _WARNING_POINTERS)):
+            out.append((ptr, value))
+
+    for key in ("applicability", "explainability"):
+        if isinstance(card.get(key), dict):
+            walk(card[key], f"/{key}")
+    return out
+
+
+def _template(pointer: str) -> str:
+    return "".join(f"/{'*' if pointers.is_index(t) else pointers.escape(t)}" for t in pointers.tokens(pointer))
+
+
+def _removed_warnings(old: dict, new: dict) -> list[Issue]:
+    """Warnings, limitations, risks, cautioned and unsupported uses of OLD that NEW no longer has: each
+    text of OLD in those fields that NEW has nowhere in the same field (whatever its position, so that a
+    list item removed does not make the items after it look removed), grouped by the list item (or the
+    field) of OLD it belongs to. A text reworded counts as removed: a reviewer confirms either."""
+    kept = {(_template(ptr), " ".join(text.split())) for ptr, text in _warning_texts(new)}
+    groups: dict[str, list[str]] = {}
+    for ptr, text in _warning_texts(old):
+        if (_template(ptr), " ".join(text.split())) in kept:
+            continue
+        tokens = pointers.tokens(ptr)
+        cut = next((n + 1 for n, t in enumerate(tokens) if pointers.is_index(t)), len(tokens))
+        groups.setdefault("".join(f"/{pointers.escape(t)}" for t in tokens[:cut]), []).append(text)
+    out = []
+    for group, texts in groups.items():
+        tokens = pointers.tokens(group)
+        where = group if not pointers.is_index(tokens[-1]) else "".join(f"/{pointers.escape(t)}" for t in tokens[:-1])
+        text = "; ".join(texts)
+        out.append(diagnostic("diff.removed-warnings", _existing(new, where), field=_field_path(group),
+                              value=text if len(text) <= 200 else text[:199] + "…"))
+    return out
+
+
+_TRAINING_AREAS = ("architecture", "pretraining_objective", "source_data", "training_method", "training_run")
+
+
+def _weights_only(results: list[AreaResult]) -> list[Issue]:
+    """New weights with no change of how they were trained (information: how were they obtained?)."""
+    changed = {r.area for r in results}
+    weights = next((r for r in results if r.area == "weights"), None)
+    if weights is None or changed & set(_TRAINING_AREAS):
+        return []
+    if not any(c.pointer.startswith("/model_parameters/weight_files/") for c in weights.changes):
+        return []
+    return [diagnostic("diff.weights-only", "/model_parameters/weight_files")]

@@ -3195,11 +3195,15 @@ class ChangeArea(str, Enum):
     """
     Documentation = "documentation"
     """
-    Names, summary, evidence files, input/output examples, the prose rationale of the framework's choices, update control, conformity claims, provenance and extensions - editorial unless another area changes with them.
+    Names, summary, evidence files, input/output examples, the prose rationale of the framework's choices, conformity claims, provenance and extensions - editorial unless another area changes with them.
     """
     Release_record = "release"
     """
     The identifier, version, release date and change history, and the version labels of the deployed modules.
+    """
+    Update_control = "update_control"
+    """
+    The card's own criteria for major and minor updates, its versioning rule and its rollback - the rules a release is classified by, so a change of them is at least minor and never editorial.
     """
 
 

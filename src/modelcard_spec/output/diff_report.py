@@ -18,7 +18,11 @@ VALUE_WIDTH = 120  # characters of a value shown in text and Markdown (JSON has 
 _BASIS = {
     "card-major": ("the card's major update areas", "模型卡的重大更新领域"),
     "card-minor": ("the card's minor update areas", "模型卡的轻微更新领域"),
-    "default": ("the catalogue's update rules", "目录中的更新规则"),
+    "old-card-major": ("the old card's major update areas (the criteria in force)",
+                       "旧模型卡的重大更新领域（本次发布时有效的准则）"),
+    "old-card-minor": ("the old card's minor update areas (the criteria in force)",
+                       "旧模型卡的轻微更新领域（本次发布时有效的准则）"),
+    "default": ("the catalogue's update rules", "要求目录中的更新规则"),
     "unclassified": ("not a field of the schema: a reviewer decides", "非规范所定义的字段：由审核人员判定"),
 }
 _KIND = {"added": ("added", "新增"), "removed": ("removed", "删除"), "changed": ("changed", "修改")}
@@ -50,6 +54,10 @@ _WORDS = {
     "where": ("Where", "位置"),
     "message": ("Message", "说明"),
     "more": ("... and {n} more", "……另有 {n} 处"),
+    "below-default": (" (catalogue default: {cls})", "（要求目录中的默认类别：{cls}）"),
+    "shortened": ("Values longer than {width} characters are shortened around their first difference (…); "
+                  "the JSON output (--format json) has them whole.",
+                  "超过 {width} 个字符的值在其首个不同之处前后截短显示（…）；JSON 输出（--format json）载有完整的值。"),
 }
 
 
@@ -65,9 +73,34 @@ def _area(area, zh: bool) -> str:
     return zh_text if zh else en[0]
 
 
-def _value(value) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= VALUE_WIDTH else text[:VALUE_WIDTH - 1] + "…"
+def _full(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _value(value, other=None) -> str:
+    """``value`` as text of at most about VALUE_WIDTH characters. With ``other`` (the value on the other
+    side of a change), cut around the first character where the two differ, with context on both
+    sides, so that two long values that differ late do not both show the same beginning."""
+    text = _full(value)
+    if len(text) <= VALUE_WIDTH:
+        return text
+    start = 0
+    if other is not None:
+        that = _full(other)
+        first = next((i for i, (a, b) in enumerate(zip(text, that)) if a != b), min(len(text), len(that)))
+        if first > VALUE_WIDTH * 2 // 3:  # else the beginning shows the difference
+            start = max(0, min(first - VALUE_WIDTH // 3, len(text) - (VALUE_WIDTH - 2)))
+    end = start + VALUE_WIDTH - (2 if start else 1)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def _shortened(result, limit: int) -> bool:
+    """Whether a value the output shows is shortened."""
+    shown = [result.old_version, result.new_version, result.identifier]
+    for area in result.areas:
+        for change in area.changes[:limit]:
+            shown += [change.old, change.new]
+    return any(len(_full(v)) > VALUE_WIDTH for v in shown)
 
 
 def _declared(result, zh: bool) -> str:
@@ -95,9 +128,12 @@ def _driver(value: str, zh: bool) -> str:
 
 
 def _reason(area, zh: bool) -> str:
-    return _w("reason", zh, count=len(area.changes), changes="change" if len(area.changes) == 1 else "changes",
+    text = _w("reason", zh, count=len(area.changes), changes="change" if len(area.changes) == 1 else "changes",
               area=_area(area.area, zh),
               cls=d.class_title(area.update_class, zh), basis=_BASIS[area.basis][1 if zh else 0])
+    if area.default_class is not None and area.default_class != area.update_class and area.basis != "default":
+        text += _w("below-default", zh, cls=d.class_title(area.default_class, zh))
+    return text
 
 
 def _counts(result) -> dict:
@@ -126,7 +162,7 @@ def to_text(result, lang: str = "en", limit: int = 20) -> str:
             elif change.kind == "removed":
                 shown = _value(change.old)
             else:
-                shown = f"{_value(change.old)} -> {_value(change.new)}"
+                shown = f"{_value(change.old, change.new)} -> {_value(change.new, change.old)}"
             lines.append("  " + one_line(f"{kind} {change.pointer}: {shown}"))
         if len(area.changes) > limit:
             lines.append("  " + _w("more", zh, n=len(area.changes) - limit))
@@ -136,6 +172,8 @@ def to_text(result, lang: str = "en", limit: int = 20) -> str:
         where = result.new_path + (f":{issue.line}:{issue.column}" if issue.line is not None else "")
         message = issue.message_zh if zh else issue.message
         lines.append("  " + one_line(f"{where}: {issue.severity} [{issue.rule}] {issue.path}: {message}"))
+    if _shortened(result, limit):
+        lines.append(_w("shortened", zh, width=VALUE_WIDTH))
     lines.append(_w("result", zh, **_counts(result)))
     return "\n".join(lines) + "\n"
 
@@ -174,8 +212,8 @@ def to_markdown(result, lang: str = "en", limit: int = 200) -> str:
                     row(_w("pointer", zh), _w("kind", zh), _w("old", zh), _w("new", zh)), "|---|---|---|---|"]
             for change in area.changes[:limit]:
                 out.append(row(markdown(change.pointer), _KIND[change.kind][1 if zh else 0],
-                               "" if change.kind == "added" else markdown(_value(change.old)),
-                               "" if change.kind == "removed" else markdown(_value(change.new))))
+                               "" if change.kind == "added" else markdown(_value(change.old, change.new)),
+                               "" if change.kind == "removed" else markdown(_value(change.new, change.old))))
             if len(area.changes) > limit:
                 out.append(row(_w("more", zh, n=len(area.changes) - limit), "", "", ""))
             out.append("")
@@ -191,5 +229,7 @@ def to_markdown(result, lang: str = "en", limit: int = 200) -> str:
         out.append("")
     else:
         out += [_w("no-issues", zh), ""]
+    if _shortened(result, limit):
+        out += [markdown(_w("shortened", zh, width=VALUE_WIDTH)), ""]
     out.append(_w("result", zh, **_counts(result)))
     return "\n".join(out) + "\n"

@@ -68,7 +68,7 @@ def learning_self_learning_off(ctx: Context):
                     "areas make major", "版本 {version} 声明为轻微更新，但其变更领域“{areas_zh}”属于模型卡自身的重大更新领域"),
           "minor-default": ("version {version} is declared minor, but it changed {areas}, which the catalogue's update "
                             "rules make major (the card's update control does not classify them)",
-                            "版本 {version} 声明为轻微更新，但其变更领域“{areas_zh}”按目录中的更新规则构成重大更新（模型卡的更新控制未对其分类）"),
+                            "版本 {version} 声明为轻微更新，但其变更领域“{areas_zh}”按要求目录中的更新规则构成重大更新（模型卡的更新控制未对其分类）"),
           "major": ("version {version} is declared major, but the areas it changed ({areas}) make an update minor "
                     "or editorial only", "版本 {version} 声明为重大更新，但其变更领域（{areas_zh}）仅构成轻微更新或编辑性修改"),
       })
