@@ -541,3 +541,36 @@ def test_new_weights_without_a_training_change_are_noted(tmp_path):
     result = d.diff(R120, path)
     assert rules_of(result, "diff.weights-only") == [("diff.weights-only", "info", "/model_parameters/weight_files")]
     assert not rules_of(d.diff(R110, R120), "diff.weights-only")  # re-trained: no note
+
+
+def test_a_split_whose_datasets_is_not_a_list_is_compared_without_a_crash(tmp_path):
+    for datasets in (5, "ds-a", {"id": "ds-a"}):
+        new = card()
+        new["version"] = "2.0.0"
+        new["training_process"]["data_splits"] = {"splits": [{"role": "test", "datasets": datasets}]}
+        result = d.diff(R120, write(tmp_path, new))
+        assert not [i for i in result.issues if i.rule == "diff.data-flow"]  # no dataset read out of a string's letters
+
+
+def test_a_long_change_history_is_matched_by_version_once(tmp_path, monkeypatch):
+    """The history is indexed by version once, not searched again for each entry of OLD."""
+    calls = []
+    original = d._history_entries
+    monkeypatch.setattr(d, "_history_entries", lambda c: calls.append(1) or original(c))
+    old, new = card(), card()
+    new["version"] = "1.3.0"
+    old["change_history"] = [{"version": f"0.0.{i}"} for i in range(500)]
+    new["change_history"] = [{"version": "1.3.0"}] + [{"version": f"0.1.{i}"} for i in range(500)]
+    result = d.diff(write(tmp_path, old, "old.yaml"), write(tmp_path, new))
+    assert sum(i.rule == "diff.history" for i in result.issues) == 500
+    assert len(calls) < 10
+
+
+def test_an_unclassified_field_is_named_as_such_in_the_update_type_message(tmp_path):
+    new = card()
+    new["version"] = "1.3.0"
+    new["change_history"].insert(0, dict(new["change_history"][0], version="1.3.0", update_type="minor"))
+    new["zz_unknown"] = 1
+    result = d.diff(R120, write(tmp_path, new))
+    message = " ".join(i.message + i.message_zh for i in result.issues if i.rule == "diff.update-type")
+    assert "None" not in message and "no update rule classifies" in message and "未归入任何更新规则" in message

@@ -200,8 +200,9 @@ def area_class(area: str | None, card: dict, old: dict | None = None) -> tuple[s
 def area_titles(ids) -> tuple[list[str], str]:
     """English titles of change areas (a list) and the Chinese ones joined by "、" (an unknown ID as written)."""
     known = areas()
-    return ([known[a]["title"] if a in known else str(a) for a in ids],
-            "、".join(known[a]["title_zh"] if a in known else str(a) for a in ids))
+    unclassified = ("fields no update rule classifies (counted major)", "未归入任何更新规则的字段（按重大更新计）")
+    return ([known[a]["title"] if a in known else unclassified[0] if a is None else str(a) for a in ids],
+            "、".join(known[a]["title_zh"] if a in known else unclassified[1] if a is None else str(a) for a in ids))
 
 
 def class_title(value: str, zh: bool) -> str:
@@ -526,11 +527,19 @@ def _history_entries(card: dict) -> list[tuple[str, dict]]:
     return [(f"/change_history/{i}", h) for i, h in enumerate(history) if isinstance(h, dict)]
 
 
-def _history_entry(card: dict, version) -> tuple[str | None, dict | None]:
+def _history_index(card: dict) -> dict[str, tuple[str, dict]]:
+    """Each version of the card's change history with the first entry that names it."""
+    index: dict[str, tuple[str, dict]] = {}
     for ptr, entry in _history_entries(card):
-        if isinstance(version, str) and _same(entry.get("version"), version):
-            return ptr, entry
-    return None, None
+        version = entry.get("version")
+        if isinstance(version, str):
+            index.setdefault(version, (ptr, entry))
+    return index
+
+
+def _history_entry(card: dict, version) -> tuple[str | None, dict | None]:
+    found = _history_index(card).get(version) if isinstance(version, str) else None
+    return found if found else (None, None)
 
 
 def _history(old: dict, new: dict) -> list[Issue]:
@@ -538,11 +547,12 @@ def _history(old: dict, new: dict) -> list[Issue]:
     version = new.get("version")
     if isinstance(version, str) and _history_entry(new, version)[0] is None:
         out.append(diagnostic("diff.history", "/change_history", "missing", version=version))
+    index = _history_index(new)  # built once: a history of thousands of entries stays linear
     for _, entry in _history_entries(old):
         v = entry.get("version")
         if not isinstance(v, str):
             continue
-        ptr, now = _history_entry(new, v)
+        ptr, now = index.get(v, (None, None))
         if now is None:
             out.append(diagnostic("diff.history", "/change_history", "dropped", version=v))
             continue
@@ -673,7 +683,8 @@ def _uses(card: dict) -> tuple[dict, dict, dict, dict]:
             if digest:
                 train_lists.setdefault(digest, role)
         elif role == "test":
-            for n, ds in enumerate(split.get("datasets") or []):
+            listed = split.get("datasets")
+            for n, ds in enumerate(listed if isinstance(listed, list) else []):
                 if isinstance(ds, str):
                     test_ds.setdefault(ds, f"{ptr}/datasets/{n}")
             if digest:
