@@ -8087,7 +8087,7 @@ class CardDiff(ConfiguredBaseModel):
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '用 `modelcard-spec diff` '
                                                          '比较同一模型的两张模型卡的结果：从旧模型卡到新模型卡的各项变更（按目录中的更新规则和新模型卡的更新控制判定类别）、 '
-                                                         '建议的更新类别和驱动类型、新模型卡的声明，以及对新版本各项检查的发现。'},
+                                                         '建议的更新类别和驱动类型、新模型卡的声明，以及对新版本各项检查发现的问题。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型卡比较结果'}},
          'class_uri': 'mcs:CardDiff',
          'exact_mappings': ['prov:Activity'],
@@ -8136,11 +8136,11 @@ class CardDiff(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '变更'}},
          'domain_of': ['CardDiff']} })
     result_findings: Optional[list[ResultFinding]] = Field(default=None, title="Findings", description="""The findings of the checks of the new release (contradicting update type, missing history entry, ...).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '对新版本各项检查的发现（与更新类型矛盾、缺少变更历史条目等）。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现'}},
+                                                'value': '对新版本各项检查发现的问题（与声明的更新类型矛盾、缺少变更历史条目等）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现的问题'}},
          'domain_of': ['CardDiff', 'FitResult']} })
     result_valid: bool = Field(default=..., title="Without errors", description="""True when no finding is an error.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '没有任何发现为错误时为真。'},
+                                                'value': '发现的问题中没有错误时为真。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '无错误'}},
          'domain_of': ['CardDiff']} })
 
@@ -8197,8 +8197,8 @@ class ResultFinding(ConfiguredBaseModel):
     One finding of a check the command ran, with the check's ID, its severity and both messages.
     """
     linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '命令所运行的某项检查的一项发现，包括检查编号、严重程度和中英文消息。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现'}},
+                                                'value': '命令所运行的某项检查发现的一个问题，包括检查编号、严重程度和中英文消息。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现的问题'}},
          'class_uri': 'mcs:ResultFinding',
          'from_schema': 'https://w3id.org/modelcard-spec/schema/results',
          'title': 'Finding'})
@@ -8214,7 +8214,7 @@ class ResultFinding(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '严重程度'}},
          'domain_of': ['ResultFinding']} })
     pointer: Optional[str] = Field(default=None, title="Pointer", description="""JSON Pointer of the field the finding is about.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '该发现所涉字段的 JSON Pointer。'},
+                                                'value': '该问题所涉字段的 JSON Pointer。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
          'domain_of': ['VerifiedExample',
                        'CardChange',
@@ -8222,11 +8222,11 @@ class ResultFinding(ConfiguredBaseModel):
                        'FitEvidence',
                        'FieldProvenance']} })
     message: str = Field(default=..., title="Message", description="""The finding in English.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '该发现的英文表述。'},
+                                                'value': '该问题的英文表述。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '英文消息'}},
          'domain_of': ['ResultFinding']} })
     message_zh: Optional[str] = Field(default=None, title="Message (Chinese)", description="""The finding in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '该发现的中文表述。'},
+                                                'value': '该问题的中文表述。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '中文消息'}},
          'domain_of': ['ResultFinding']} })
 
@@ -8275,8 +8275,8 @@ class FitResult(ConfiguredBaseModel):
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '各维度'}},
          'domain_of': ['FitResult']} })
     result_findings: Optional[list[ResultFinding]] = Field(default=None, title="Findings", description="""The reasons of the verdict and the findings of each dimension.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
-                                                'value': '结论的理由以及各维度的发现。'},
-                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现'}},
+                                                'value': '结论的理由以及各维度发现的问题。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现的问题'}},
          'domain_of': ['CardDiff', 'FitResult']} })
 
 
