@@ -154,6 +154,9 @@ def test_a_reloaded_result_replaces_its_graph(tmp_path):
     assert roots == {graph.iri}
     assert held == set(kg_store._canonical(graph.lines))  # nothing of the first graph is left
     assert kg_store.load_results([graph], str(store))[0][1] == "unchanged"
+    # card-graph reads a result back by its IRI, as it reads a card
+    _, lines = sparql.query(str(store), sparql.resolve_query("card-graph"), bind=[f"card={graph.iri}"])
+    assert set(lines) == set(kg_store._canonical(graph.lines))
 
 
 def test_a_result_that_cannot_be_made_writes_nothing(tmp_path):

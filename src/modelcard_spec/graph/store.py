@@ -10,6 +10,9 @@ roots through IRIs under the card's IRI (:func:`stored_lines`; every node :mod:`
 is named so). The index also holds the store format, so that a store written in another layout is
 refused with a message (``kg.store-format``) rather than misread.
 
+The results of diff and fit (:mod:`.results`) are indexed the same way, each with itself as its root
+(``<result> kg:root <result>``), and written by :func:`load_results` in one SPARQL update.
+
 Cards new to the store are written in batches by the store's bulk loader, each batch one atomic
 write; a card already in the store is left alone if its ``graph_sha256`` is unchanged (the digest
 leaves out the tool's version, so an upgrade that changes no verdict changes no card) and otherwise
