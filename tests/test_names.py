@@ -46,6 +46,7 @@ FOREIGN = {
     "graph/push.py": {"Authorization", "Location", "Content-Type", "User-Agent",  # HTTP headers
                       "algorithm", "auth", "auth-int", "nonce", "opaque", "qop", "realm", "stale"},  # RFC 7616 Digest
     "graph/rdf.py": {"integer"},                          # a LinkML type in a slot's any_of
+    "graph/results.py": {"dimension", "dimensions", "profile", "reasons", "severity"},  # the fit result's and an issue's keys
     "graph/sparql.py": {"datatype", "error", "xml:lang"},  # SPARQL results JSON
     "importers/common.py": {"aliases"},  # the metric vocabulary's annotations
     "importers/huggingface.py": {"args", "base_model_relation", "config", "license_link", "license_name", "metrics", "tags",
@@ -61,7 +62,7 @@ FOREIGN = {
     "modelfiles/verify.py": {"", "over_limit", "problems", "saved", "card_fragment"},  # a .npy's one array; the JSON report
     "modelfiles/verifyarrays.py": {""},
     "modelfiles/verifyrun.py": {"error", "memory", "over", "started"},  # replies of the ONNX Runtime process
-    "output/conformity_report.py": {"header", "issues", "message", "message_zh", "origins", "severity",
+    "output/conformity_report.py": {"header", "issues", "origins", "severity",
                                     "unattributed_issues", "valid", "adopted", "assessment", "catalogue_derivation",
                                     "catalogue_derivation_zh", "claimed_automatically", "counts", "declared_standard",
                                     "documented", "in_scope", "models", "review", "totals", "verification",
@@ -89,6 +90,7 @@ FOREIGN_PATHS = {
     # VerificationResult), not into a card
     "check/evaluations.py": {"/card/sha256", "/model/sha256", "/model_files", "/catalogue_version", "/assessed_on"},
     "graph/rdf.py": {"/assessment"},          # the path of an assessment's IRI
+    "spec/iris.py": {"/fit", "/from"},        # the paths of a fit's and a diff's IRI
     # pointers into an intended-use profile (schema class IntendedUseProfile), not into a card
     "check/fit.py": {"/acquisition/devices", "/acquisition/image_size_minimum", "/body_parts", "/deployment/hardware",
                      "/deployment/mode", "/deployment/system_memory_gb", "/modalities", "/population/age_range",

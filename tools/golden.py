@@ -64,6 +64,9 @@ def _cases() -> dict[str, list[str]]:
                 cases[f"fit-{profile.stem}-{fmt}-{lang}"] = ["fit", cards["ct-foundation-encoder"], "--use",
                                                               profile.relative_to(ROOT).as_posix(), "--format", fmt,
                                                               "--lang", lang]
+        for fmt in ("nt", "ttl", "jsonld"):  # the result as RDF (graph/results.py)
+            cases[f"fit-{profile.stem}-{fmt}"] = ["fit", cards["ct-foundation-encoder"], "--use",
+                                                 profile.relative_to(ROOT).as_posix(), "--format", fmt]
     cases["validate-wdbc-cytology-mlp-model"] = ["validate", cards["wdbc-cytology-mlp"], "--model", MODEL, "--format", "json"]
     for fmt in ("yaml", "json"):
         cases[f"inspect-wdbc-onnx-{fmt}"] = ["inspect", MODEL, "--format", fmt]
@@ -82,6 +85,8 @@ def _cases() -> dict[str, list[str]]:
         for fmt in ("text", "json", "markdown"):
             for lang in LANGS if fmt != "json" else ("en",):
                 cases[f"diff-{name}-{fmt}-{lang}"] = ["diff", old, new, "--format", fmt, "--lang", lang]
+        for fmt in ("nt", "ttl", "jsonld"):  # the result as RDF (graph/results.py)
+            cases[f"diff-{name}-{fmt}"] = ["diff", old, new, "--format", fmt]
     # the examples as they were at each earlier schema version (tests/data/migrations): migrate, and validate
     for old in sorted((ROOT / "tests" / "data" / "migrations").glob("*/*/card.yaml")):
         version, name = old.parent.parent.name, old.parent.name

@@ -15,6 +15,9 @@ from .spec.version import __version__
 from .spec.diagnostics import EXIT_NONCONFORMING, EXIT_OK, EXIT_UNREADABLE, DiagnosticError, diagnostic
 from .spec.registry import Check, register
 
+# The RDF formats of diff and fit (graph.rdf.serialise; kg load --diff/--fit puts the same graphs in a store)
+RDF_FORMATS = ("nt", "ttl", "jsonld")
+
 FORCE_HELP = ("replace an existing output file (never an input of the command, never a symbolic link; "
               "see 'Output files' in the README)")
 # The artifact `schema` prints, per --format and --lang: only the card's JSON Schema has a Chinese edition (OWL
@@ -116,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="check a device maker's intended-use profile against a card")
     p.add_argument("card", metavar="CARD")
     p.add_argument("--use", required=True, metavar="PROFILE", help="the intended-use profile (YAML or JSON)")
-    p.add_argument("--format", choices=("text", "json", "markdown", "md", "html"), default="text",
-                   help="markdown as diff writes it; md is the same")
+    p.add_argument("--format", choices=("text", "json", "markdown", "md", "html", "nt", "ttl", "jsonld"), default="text",
+                   help="markdown as diff writes it (md is the same); nt, ttl, jsonld: the result as RDF "
+                        "(docs/guides/knowledge-graph.md)")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write the result to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
@@ -202,9 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kg", help="knowledge graph: load cards into a store, query it, push to a server")
     kg = p.add_subparsers(dest="kg_command", parser_class=_Parser, required=True)
     q = kg.add_parser("load", help="load cards into an embedded on-disk store, one named graph per card")
-    q.add_argument("cards", nargs="+", metavar="CARD", help="card files, folders or glob patterns")
+    q.add_argument("cards", nargs="*", metavar="CARD", help="card files, folders or glob patterns")
     q.add_argument("--store", required=True, metavar="DIR",
                    help="the store: an existing store, or a new or empty folder (any other folder is refused)")
+    q.add_argument("--diff", nargs=2, action="append", default=[], metavar=("OLD", "NEW"),
+                   help="load the comparison of two cards of a model, as diff OLD NEW makes it (repeatable)")
+    q.add_argument("--fit", nargs=2, action="append", default=[], metavar=("CARD", "PROFILE"),
+                   help="load the intended-use check of PROFILE against CARD, as fit CARD --use PROFILE makes it "
+                        "(repeatable)")
     q.add_argument("--jobs", type=int, default=0,
                    help="processes building the graphs (default: all cores for 16 or more cards, else 1)")
     q.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary line")
@@ -247,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("diff", help="what changed between two cards of a model, and whether it is a major update")
     p.add_argument("old", metavar="OLD", help="the card of the earlier release")
     p.add_argument("new", metavar="NEW", help="the card of the release to check")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--format", choices=("text", "json", "markdown", "nt", "ttl", "jsonld"), default="text",
+                   help="nt, ttl, jsonld: the result as RDF (docs/guides/knowledge-graph.md)")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
@@ -646,9 +656,18 @@ def cmd_diff(args) -> int:
     from .spec.diagnostics import CardLoadError
 
     try:
-        result = diff.diff(args.old, args.new)
+        if args.format in RDF_FORMATS:
+            from .graph import rdf, results
+
+            graph = results.diff_graph(args.old, args.new)
+        else:
+            result = diff.diff(args.old, args.new)
     except CardLoadError as exc:
         return _fail(exc.message, exc.message_zh, _where(exc, args.new))
+    if args.format in RDF_FORMATS:
+        refused = _emit(rdf.serialise(graph.lines, args.format), args.output,
+                        files_read([args.old, args.new]) if args.output else (), args.force)
+        return refused or (EXIT_OK if graph.ok else EXIT_NONCONFORMING)
     if args.format == "json":
         text = diff_report.to_json_text(result)
     elif args.format == "markdown":
@@ -676,7 +695,11 @@ def cmd_fit(args) -> int:
     except DiagnosticError as exc:
         return _fail(exc.message, exc.message_zh, _where(exc, args.use))
     rep = fit.fit(card, profile, args.card)
-    if args.format == "json":
+    if args.format in RDF_FORMATS:
+        from .graph import rdf, results
+
+        text = rdf.serialise(results.fit_triples(rep, card.data), args.format)
+    elif args.format == "json":
         text = fit_report.json_report(rep)
     elif args.format == "html":
         text = fit_report.html_page(rep, args.lang)
@@ -795,15 +818,23 @@ def cmd_export(args) -> int:
 def cmd_kg(args) -> int:
     import os
 
-    from .graph import push, sparql
+    from .graph import push, results, sparql
     from .graph import store as kg_store
     from .spec.diagnostics import DiagnosticError
 
     try:
         if args.kg_command == "load":
-            loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs,
-                                   records=args.assessment)
-            _write(kg_store.summary(loaded, args.store, args.lang))
+            if not (args.cards or args.diff or args.fit):
+                raise _UsageError("kg-load-nothing")
+            # the results first: a card or profile that cannot be read stops kg load before any write
+            graphs = [results.diff_graph(old, new) for old, new in args.diff]
+            graphs += [results.fit_graph(card, profile) for card, profile in args.fit]
+            if args.cards:
+                loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs,
+                                       records=args.assessment)
+                _write(kg_store.summary(loaded, args.store, args.lang))
+            if graphs:
+                _write(kg_store.results_summary(kg_store.load_results(graphs, args.store), args.store, args.lang))
         elif args.kg_command == "query":
             result = sparql.query(args.store, sparql.resolve_query(args.query), allow_service=args.allow_service,
                                   timeout=args.timeout or None, bind=args.bind)
@@ -878,6 +909,8 @@ register(Check("usage.options", "error", "The options given fit together", "所�
     "token-env": ("--token-env {variable}: the variable is not set", "--token-env {variable}：该环境变量未设置"),
     "password-file": ("--password-file {file}: cannot read it ({reason})", "--password-file {file}：无法读取（{reason}）"),
     "push-batch": ("--batch must be a positive number of cards", "--batch 应为正的模型卡张数"),
+    "kg-load-nothing": ("kg load needs a CARD, --diff OLD NEW or --fit CARD PROFILE",
+                        "kg load 需要 CARD、--diff OLD NEW 或 --fit CARD PROFILE 至少一项"),
     "verify-limits": ("--timeout must be more than 0 and less than 1,000,000 seconds, --max-memory from 1 to "
                       "16,777,216 MiB", "--timeout 应大于 0 且小于 1,000,000 秒，--max-memory 应为 1 至 16,777,216 MiB"),
     "output-dir": ("--output-dir must not be the card's own folder or its evidence folder",

@@ -103,7 +103,8 @@ linkml_meta = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:des
                  'requirement',
                  'assessment',
                  'updates',
-                 'intended_use'],
+                 'intended_use',
+                 'results'],
      'license': 'Apache-2.0',
      'name': 'modelcard_spec',
      'prefixes': {'dcat': {'prefix_prefix': 'dcat',
@@ -3392,6 +3393,42 @@ class FitMatchKind(str, Enum):
     By_Chinese_term = "term_zh"
     """
     The text holds the Chinese label of a profile's value, or one of its search terms.
+    """
+
+
+class ChangeKind(str, Enum):
+    """
+    How a value differs between two cards.
+    """
+    Added = "added"
+    """
+    The value is in the new card only.
+    """
+    Removed = "removed"
+    """
+    The value is in the old card only.
+    """
+    Changed = "changed"
+    """
+    The value differs between the cards.
+    """
+
+
+class FindingSeverity(str, Enum):
+    """
+    The severity of a finding.
+    """
+    Error = "error"
+    """
+    The check failed.
+    """
+    Warning = "warning"
+    """
+    Something to look at; the check does not fail.
+    """
+    Information = "info"
+    """
+    Information only.
     """
 
 
@@ -7851,7 +7888,11 @@ class VerifiedExample(ConfiguredBaseModel):
     pointer: str = Field(default=..., title="Pointer", description="""JSON Pointer of the example in the card.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '示例在模型卡中的 JSON Pointer。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
-         'domain_of': ['VerifiedExample', 'FieldProvenance']} })
+         'domain_of': ['VerifiedExample',
+                       'CardChange',
+                       'ResultFinding',
+                       'FitEvidence',
+                       'FieldProvenance']} })
     status: VerificationStatus = Field(default=..., title="Outcome", description="""What running the example gave.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '运行该示例的结果。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结果'}},
@@ -8041,6 +8082,268 @@ class IntendedDeployment(ConfiguredBaseModel):
                                                 'value': '主机内存大小，单位为 GB。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '系统内存（GB）'}},
          'domain_of': ['ComputeEnvironment', 'IntendedDeployment']} })
+
+
+class CardDiff(ConfiguredBaseModel):
+    """
+    The comparison of two cards of one model by `modelcard-spec diff`: the changes from the old card to the new one, classified by the catalogue's update rules and the new card's update control, the proposed update class and driver, what the new card declares, and the findings of the checks of the new release.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '用 `modelcard-spec diff` '
+                                                         '比较同一模型的两张模型卡的结果：从旧模型卡到新模型卡的各项变更（按目录中的更新规则和新模型卡的更新控制判定类别）、 '
+                                                         '建议的更新类别和驱动类型、新模型卡的声明，以及对新版本各项检查发现的问题。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型卡比较结果'}},
+         'class_uri': 'mcs:CardDiff',
+         'exact_mappings': ['prov:Activity'],
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/results',
+         'title': 'Card comparison'})
+
+    old_card: str = Field(default=..., title="Old card", description="""IRI of the card of the earlier release.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '较早版本的模型卡的 IRI。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '旧模型卡'}},
+         'domain_of': ['CardDiff']} })
+    new_card: str = Field(default=..., title="New card", description="""IRI of the card of the release checked.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所检查版本的模型卡的 IRI。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '新模型卡'}},
+         'domain_of': ['CardDiff']} })
+    model_identifier: Optional[str] = Field(default=None, title="Model identifier", description="""The identifier the new card gives the model.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '新模型卡给出的模型标识。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型标识'}},
+         'domain_of': ['CardDiff']} })
+    old_version: Optional[str] = Field(default=None, title="Old version", description="""The version the old card states.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '旧模型卡所述的版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '旧版本'}},
+         'domain_of': ['CardDiff']} })
+    new_version: Optional[str] = Field(default=None, title="New version", description="""The version the new card states.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '新模型卡所述的版本。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '新版本'}},
+         'domain_of': ['CardDiff']} })
+    proposed_update_class: Optional[UpdateClass] = Field(default=None, title="Proposed update class", description="""The update class the changes give by the update rules (editorial when only the documentation changed; absent when nothing changed).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '按更新规则由各项变更得出的更新类别（仅文档变化时为编辑性修改；无变更时不给出）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '建议的更新类别'}},
+         'domain_of': ['CardDiff']} })
+    proposed_update_driver: Optional[UpdateDriver] = Field(default=None, title="Proposed update driver", description="""What drives the update by the update rules (absent when no area that drives one changed).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '按更新规则得出的更新驱动类型（没有决定驱动类型的领域发生变化时不给出）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '建议的更新驱动类型'}},
+         'domain_of': ['CardDiff']} })
+    declared_update_type: Optional[UpdateType] = Field(default=None, title="Declared update type", description="""The update type the new card's change-history entry of its version declares.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '新模型卡变更历史中其本版本条目所声明的更新类型。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '声明的更新类型'}},
+         'domain_of': ['CardDiff']} })
+    declared_update_driver: Optional[UpdateDriver] = Field(default=None, title="Declared update driver", description="""The update driver the new card's change-history entry of its version declares.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '新模型卡变更历史中其本版本条目所声明的更新驱动类型。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '声明的更新驱动类型'}},
+         'domain_of': ['CardDiff']} })
+    card_changes: Optional[list[CardChange]] = Field(default=None, title="Changes", description="""Every change from the old card to the new one, in the order diff reports them.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '从旧模型卡到新模型卡的每一项变更，顺序与 diff '
+                                                         '的报告相同。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '变更'}},
+         'domain_of': ['CardDiff']} })
+    result_findings: Optional[list[ResultFinding]] = Field(default=None, title="Findings", description="""The findings of the checks of the new release (contradicting update type, missing history entry, ...).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '对新版本各项检查发现的问题（与声明的更新类型矛盾、缺少变更历史条目等）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现的问题'}},
+         'domain_of': ['CardDiff', 'FitResult']} })
+    result_valid: bool = Field(default=..., title="Without errors", description="""True when no finding is an error.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '发现的问题中没有错误时为真。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '无错误'}},
+         'domain_of': ['CardDiff']} })
+
+
+class CardChange(ConfiguredBaseModel):
+    """
+    One change between two cards, at a JSON Pointer, with its area and class and the old and new values as text.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '两张模型卡之间的一项变更：其 JSON '
+                                                         'Pointer、所属领域和类别，以及以文本表示的旧值和新值。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '变更'}},
+         'class_uri': 'mcs:CardChange',
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/results',
+         'title': 'Change'})
+
+    pointer: str = Field(default=..., title="Pointer", description="""JSON Pointer of the change in the new card (in the old card for a removal).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '变更在新模型卡中的 JSON '
+                                                         'Pointer（删除时为在旧模型卡中的位置）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
+         'domain_of': ['VerifiedExample',
+                       'CardChange',
+                       'ResultFinding',
+                       'FitEvidence',
+                       'FieldProvenance']} })
+    old_pointer: Optional[str] = Field(default=None, title="Pointer in the old card", description="""Where the value sits in the old card, when a keyed list item moved.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '按键匹配的列表项移动位置时，该值在旧模型卡中的位置。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '在旧模型卡中的位置'}},
+         'domain_of': ['CardChange']} })
+    change_kind: ChangeKind = Field(default=..., title="Kind of change", description="""Added, removed or changed.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '新增、删除或修改。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '变更方式'}},
+         'domain_of': ['CardChange']} })
+    change_area: Optional[ChangeArea] = Field(default=None, title="Area", description="""The area of the card the change falls in (absent when no update rule covers the field).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '变更所属的模型卡领域（没有更新规则涵盖该字段时不给出）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '变更领域'}},
+         'domain_of': ['CardChange']} })
+    update_class: UpdateClass = Field(default=..., title="Update class", description="""The class of the change, by the new card's update control and the update rules.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '按新模型卡的更新控制和更新规则得出的变更类别。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '更新类别'}},
+         'domain_of': ['CardChange']} })
+    old_value: Optional[str] = Field(default=None, title="Old value", description="""The old value as text (a string as it is, any other value as JSON).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '以文本表示的旧值（字符串照原样，其他值为 JSON）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '旧值'}},
+         'domain_of': ['CardChange']} })
+    new_value: Optional[str] = Field(default=None, title="New value", description="""The new value as text (a string as it is, any other value as JSON).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '以文本表示的新值（字符串照原样，其他值为 JSON）。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '新值'}},
+         'domain_of': ['CardChange']} })
+
+
+class ResultFinding(ConfiguredBaseModel):
+    """
+    One finding of a check the command ran, with the check's ID, its severity and both messages.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '命令所运行的某项检查发现的一个问题，包括检查编号、严重程度和中英文消息。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现的问题'}},
+         'class_uri': 'mcs:ResultFinding',
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/results',
+         'title': 'Finding'})
+
+    check_id: str = Field(default=..., title="Check", description="""ID of the check (as `modelcard-spec rules` and the JSON output give it), for example diff.update-type.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '检查项的编号（与 `modelcard-spec '
+                                                         'rules` 和 JSON 输出一致），例如 '
+                                                         'diff.update-type。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '检查项'}},
+         'domain_of': ['ResultFinding']} })
+    finding_severity: FindingSeverity = Field(default=..., title="Severity", description="""Error, warning or information.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '错误、警告或提示。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '严重程度'}},
+         'domain_of': ['ResultFinding']} })
+    pointer: Optional[str] = Field(default=None, title="Pointer", description="""JSON Pointer of the field the finding is about.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该问题所涉字段的 JSON Pointer。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
+         'domain_of': ['VerifiedExample',
+                       'CardChange',
+                       'ResultFinding',
+                       'FitEvidence',
+                       'FieldProvenance']} })
+    message: str = Field(default=..., title="Message", description="""The finding in English.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该问题的英文表述。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '英文消息'}},
+         'domain_of': ['ResultFinding']} })
+    message_zh: Optional[str] = Field(default=None, title="Message (Chinese)", description="""The finding in Chinese.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该问题的中文表述。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '中文消息'}},
+         'domain_of': ['ResultFinding']} })
+
+
+class FitResult(ConfiguredBaseModel):
+    """
+    The check of a device maker's intended-use profile against a card by `modelcard-spec fit`: the verdict and, per dimension the profile states, how far the card covers it and the card's evidence.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '用 `modelcard-spec fit` '
+                                                         '对照模型卡核对医疗器械生产企业预期用途文件的结果：总体结论，以及对预期用途文件所写明的每个维度，模型卡的覆盖程度及其证据。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途核对结果'}},
+         'class_uri': 'mcs:FitResult',
+         'exact_mappings': ['prov:Activity'],
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/results',
+         'title': 'Intended-use check'})
+
+    fitted_card: str = Field(default=..., title="Card", description="""IRI of the card checked.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所核对模型卡的 IRI。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '模型卡'}},
+         'domain_of': ['FitResult']} })
+    profile_identifier: str = Field(default=..., title="Profile identifier", description="""The identifier of the intended-use profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '预期用途文件的标识。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途文件标识'}},
+         'domain_of': ['FitResult']} })
+    profile_title: Optional[str] = Field(default=None, title="Profile title", description="""The title of the intended-use profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '预期用途文件的标题。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途文件标题'}},
+         'domain_of': ['FitResult']} })
+    profile_sha256: str = Field(default=..., title="Profile SHA-256", description="""SHA-256 of the profile file as it was read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '读取时预期用途文件的 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '预期用途文件 SHA-256'}},
+         'domain_of': ['FitResult']} })
+    fitted_card_sha256: str = Field(default=..., title="Card SHA-256", description="""SHA-256 of the card file as it was read.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '读取时模型卡文件的 SHA-256。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh',
+                                          'value': '模型卡 SHA-256'}},
+         'domain_of': ['FitResult']} })
+    fit_verdict: FitVerdict = Field(default=..., title="Verdict", description="""The overall result.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '总体结论。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '结论'}},
+         'domain_of': ['FitResult']} })
+    fit_dimensions: Optional[list[FitDimensionResult]] = Field(default=None, title="Dimensions", description="""Each dimension the profile states, with its status.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '预期用途文件所写明的每个维度及其状态。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '各维度'}},
+         'domain_of': ['FitResult']} })
+    result_findings: Optional[list[ResultFinding]] = Field(default=None, title="Findings", description="""The reasons of the verdict and the findings of each dimension.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '结论的理由以及各维度发现的问题。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '发现的问题'}},
+         'domain_of': ['CardDiff', 'FitResult']} })
+
+
+class FitDimensionResult(ConfiguredBaseModel):
+    """
+    One dimension of an intended-use check, its status, the profile's field and value and the card's evidence.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '预期用途核对的一个维度：其状态、预期用途文件的字段和取值，以及模型卡中的证据。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途核对维度'}},
+         'class_uri': 'mcs:FitDimensionResult',
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/results',
+         'title': 'Dimension of an intended-use check'})
+
+    fit_dimension: FitDimension = Field(default=..., title="Dimension", description="""The dimension.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '所核对的维度。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '维度'}},
+         'domain_of': ['FitDimensionResult']} })
+    fit_status: FitStatus = Field(default=..., title="Status", description="""How far the card covers the dimension.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型卡对该维度的覆盖程度。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '状态'}},
+         'domain_of': ['FitDimensionResult']} })
+    profile_field: str = Field(default=..., title="Profile field", description="""JSON Pointer of the field of the profile.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '预期用途文件中该字段的 JSON Pointer。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途文件字段'}},
+         'domain_of': ['FitDimensionResult']} })
+    profile_value: Optional[str] = Field(default=None, title="Profile value", description="""What the profile asks, as text (JSON).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '以文本（JSON）表示的预期用途文件的要求。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途文件取值'}},
+         'domain_of': ['FitDimensionResult']} })
+    fit_evidence: Optional[list[FitEvidence]] = Field(default=None, title="Evidence", description="""The places of the card that the status rests on.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '该状态所依据的模型卡内容的位置。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '证据'}},
+         'domain_of': ['FitDimensionResult']} })
+
+
+class FitEvidence(ConfiguredBaseModel):
+    """
+    A place of the card a dimension's status rests on, and what it states there.
+    """
+    linkml_meta: ClassVar[LinkMLMeta] = LinkMLMeta({'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '某一维度的状态所依据的模型卡内容的位置及其所述内容。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '预期用途核对证据'}},
+         'class_uri': 'mcs:FitEvidence',
+         'from_schema': 'https://w3id.org/modelcard-spec/schema/results',
+         'title': 'Evidence of an intended-use check'})
+
+    evidence_kind: FitEvidenceKind = Field(default=..., title="Kind", description="""Where in the card the evidence comes from.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '证据在模型卡中的出处。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '类别'}},
+         'domain_of': ['FitEvidence']} })
+    pointer: str = Field(default=..., title="Pointer", description="""JSON Pointer of the evidence in the card.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '证据在模型卡中的 JSON Pointer。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
+         'domain_of': ['VerifiedExample',
+                       'CardChange',
+                       'ResultFinding',
+                       'FitEvidence',
+                       'FieldProvenance']} })
+    evidence_value: Optional[str] = Field(default=None, title="Value", description="""What the card states there, as text (JSON).""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
+                                                'value': '模型卡在该处所述的内容，以文本（JSON）表示。'},
+                         'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '取值'}},
+         'domain_of': ['FitEvidence']} })
 
 
 class ModelCard(ConfiguredBaseModel):
@@ -8264,7 +8567,11 @@ class FieldProvenance(ConfiguredBaseModel):
                                                 'value': '指向该值或指向其值同源的对象的 JSON '
                                                          'Pointer（RFC 6901）。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '位置'}},
-         'domain_of': ['VerifiedExample', 'FieldProvenance']} })
+         'domain_of': ['VerifiedExample',
+                       'CardChange',
+                       'ResultFinding',
+                       'FitEvidence',
+                       'FieldProvenance']} })
     origin: ValueOrigin = Field(default=..., title="Origin", description="""How the value was obtained.""", json_schema_extra = { "linkml_meta": {'annotations': {'mcs:description_zh': {'tag': 'mcs:description_zh',
                                                 'value': '该值的获得方式。'},
                          'mcs:title_zh': {'tag': 'mcs:title_zh', 'value': '来源方式'}},
@@ -9041,6 +9348,12 @@ IntendedUseProfile.model_rebuild()
 IntendedUseTask.model_rebuild()
 IntendedInput.model_rebuild()
 IntendedDeployment.model_rebuild()
+CardDiff.model_rebuild()
+CardChange.model_rebuild()
+ResultFinding.model_rebuild()
+FitResult.model_rebuild()
+FitDimensionResult.model_rebuild()
+FitEvidence.model_rebuild()
 ModelCard.model_rebuild()
 FieldProvenance.model_rebuild()
 ChangeEntry.model_rebuild()

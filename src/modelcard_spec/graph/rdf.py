@@ -218,6 +218,14 @@ def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | 
     return lines
 
 
+
+def object_triples(cls: str, value: dict, subject: str) -> list[str]:
+    """Sorted N-Triples lines of ``value`` as an instance of the schema class ``cls`` named ``subject``
+    (its nested objects: that IRI plus their JSON Pointer), by the same mapping as a card's."""
+    w = _Writer()
+    w.node(cls, value, subject, "", subject)
+    return sorted(set(w.lines))
+
 def assessment_iri(card: str) -> str:
     """IRI of the conformity assessment of the card with IRI ``card``."""
     return card + "/assessment"

@@ -10,6 +10,9 @@ roots through IRIs under the card's IRI (:func:`stored_lines`; every node :mod:`
 is named so). The index also holds the store format, so that a store written in another layout is
 refused with a message (``kg.store-format``) rather than misread.
 
+The results of diff and fit (:mod:`.results`) are indexed the same way, each with itself as its root
+(``<result> kg:root <result>``), and written by :func:`load_results` in one SPARQL update.
+
 Cards new to the store are written in batches by the store's bulk loader, each batch one atomic
 write; a card already in the store is left alone if its ``graph_sha256`` is unchanged (the digest
 leaves out the tool's version, so an upgrade that changes no verdict changes no card) and otherwise
@@ -65,6 +68,11 @@ register(Check("kg.load-summary", "info", "Cards loaded into the store", "模型
                      "已将 {cards} 张模型卡载入存储库 {store}：新增 {added} 张，替换 {replaced} 张，未变更 {unchanged} 张；"
                      "其中 {with_errors} 张有错误，已连同其结论一并载入")}, scope="command"))
 
+register(Check("kg.load-results", "info", "Results of diff and fit loaded into the store", "diff 和 fit 的结果已载入存储库",
+               {"": ("loaded {results} result(s) of diff and fit into {store}: {added} added, {replaced} replaced, "
+                     "{unchanged} unchanged",
+                     "已将 {results} 项 diff 和 fit 的结果载入存储库 {store}：新增 {added} 项，替换 {replaced} 项，"
+                     "未变更 {unchanged} 项")}, scope="command"))
 
 # The side index: which cards the store holds, the roots of each card's graph, the store format.
 KG = "https://w3id.org/modelcard-spec/kg/"
@@ -369,6 +377,62 @@ def summary(loaded: list[CardGraph], directory: str, lang: str = "en") -> str:
     return (zh if lang == "zh" else en) + "\n"
 
 
+def _prepare(store, directory: str) -> None:
+    """Write the store format into a new store's index, and the vocabularies if they changed."""
+    if not store_format(store, directory):
+        store.update(f"INSERT DATA {{ GRAPH <{INDEX_GRAPH}> {{ {_FORMAT_LINE} }} }}")
+    vocabulary = vocabulary_lines()
+    update = graph_changes(store, VOCABULARIES, vocabulary, {line.split(" ", 1)[0][1:-1] for line in vocabulary})
+    if update:
+        store.update(update)
+
+
+def _canonical(lines: list[str]) -> list[str]:
+    """N-Triples lines as the store gives them back (:func:`stored_lines`), to compare with what it holds."""
+    import pyoxigraph as ox
+
+    text = "".join(line + "\n" for line in lines).encode("utf-8")
+    return sorted({f"{t.subject} {t.predicate} {t.object} ." for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)})
+
+
+def load_results(graphs, directory: str) -> list[tuple[str, str]]:
+    """Load results of diff and fit (:class:`.results.ResultGraph`) into the store at ``directory``,
+    all in one SPARQL update, so one transaction. A result is indexed like a card, with itself as its
+    root (``<result> kg:root <result>``), and its graph is everything reachable from it under its IRI;
+    a result whose IRI is in the store already is replaced by changing only the triples that differ,
+    and left alone when they are the same (loading twice gives the same store). Of two results with
+    the same IRI the later wins. Returns (IRI, action) per result loaded, action added, replaced or
+    unchanged."""
+    pyoxigraph("store")
+    check_store_folder(directory)
+    latest = {graph.iri: graph for graph in graphs}
+    store = open_store(directory)
+    _prepare(store, directory)
+    updates, done = [], []
+    for iri, graph in latest.items():
+        lines = _canonical(graph.lines)
+        old, roots = stored_lines(store, iri)
+        if roots and old == set(lines) and roots == {iri}:
+            done.append((iri, "unchanged"))
+            continue
+        done.append((iri, "replaced" if roots else "added"))
+        updates.append(graph_changes(store, iri, lines, {iri}))
+    if updates:
+        try:
+            store.update(" ;\n".join(u for u in updates if u))
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise KgError("kg.store-write-failed", detail=f"{type(exc).__name__}: {exc}") from None
+    store.flush()
+    return done
+
+
+def results_summary(done: list[tuple[str, str]], directory: str, lang: str = "en") -> str:
+    """The line kg load prints about the results it loaded (in ``lang``)."""
+    counts = {action: sum(1 for _, a in done if a == action) for action in ("added", "replaced", "unchanged")}
+    en, zh = lookup("kg.load-results").render("", {"results": len(done), "store": str(directory), **counts})
+    return (zh if lang == "zh" else en) + "\n"
+
+
 def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records=()) -> list[CardGraph]:
     """Load cards (files, folders or glob patterns) into the store at ``directory`` (the layout: this
     module's docstring), with the assessor's records ``records`` (files), each with the card it is about.
@@ -394,12 +458,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
     first = next(graphs, None)
     graphs = itertools.chain([first] if first else [], graphs)
     store = open_store(directory)
-    if not store_format(store, directory):
-        store.update(f"INSERT DATA {{ GRAPH <{INDEX_GRAPH}> {{ {_FORMAT_LINE} }} }}")
-    vocabulary = vocabulary_lines()
-    update = graph_changes(store, VOCABULARIES, vocabulary, {line.split(" ", 1)[0][1:-1] for line in vocabulary})
-    if update:
-        store.update(update)
+    _prepare(store, directory)
     writer = _BatchWriter(store)
     loaded: list[CardGraph] = []
     seen: set[str] = set()

@@ -30,6 +30,22 @@ def card_iri(data: dict) -> str:
     return f"{ID_BASE}card/{segment(data.get('identifier', 'unidentified'))}/{segment(data.get('version', '0'))}"
 
 
+
+def diff_iri(old: dict, new: dict) -> str:
+    """``<ID_BASE>diff/<identifier>/<old version>/<new version>``: the comparison of two cards of a
+    model (``modelcard-spec diff``), named by the new card's identifier and both versions; when the
+    old card names another model, ``.../from/<old identifier>`` follows, so that the two never meet."""
+    ident = new.get("identifier", "unidentified")
+    iri = f"{ID_BASE}diff/{segment(ident)}/{segment(old.get('version', '0'))}/{segment(new.get('version', '0'))}"
+    old_ident = old.get("identifier", "unidentified")
+    return iri if old_ident == ident else f"{iri}/from/{segment(old_ident)}"
+
+
+def fit_iri(card: str, profile_identifier, profile_sha256: str) -> str:
+    """``<card>/fit/<profile identifier>/<profile SHA-256>``: the intended-use check of the profile
+    (this version of it: its file's digest) against the card with IRI ``card``."""
+    return f"{card}/fit/{segment(profile_identifier)}/{segment(profile_sha256)}"
+
 # An absolute IRI as RFC 3987 defines it (scheme, optional authority, path, query, fragment; no spaces,
 # controls or <>"{}|^`\ ; percent signs only as %HH). The structural check accepts a "uri" value only
 # when it is one, and the RDF export relies on that: every accepted value is a valid RDF IRI.
