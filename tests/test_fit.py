@@ -500,3 +500,23 @@ def test_an_acquisition_range_from_some_datasets_is_at_most_partly_covered():
     dim = _dims(_fit({"acquisition": {"slice_thickness": {"minimum": 1, "maximum": 2, "unit": "mm"}}}, card)) \
         ["slice_thickness"]
     assert dim["status"] == "not_stated"  # the data's upper end is open: not stated, not unlimited
+
+
+def test_a_bound_that_is_not_a_number_is_no_statement_never_an_open_bound():
+    """minimum: "18" on the card is not read as an open lower bound (which covered children)."""
+    import copy
+
+    card = copy.deepcopy(CARD)
+    card["applicability"]["intended_tasks"][0]["target_population"]["age_range"]["minimum"] = "18"
+    rep = _fit({"population": {"age_range": {"minimum": 2, "maximum": 12, "unit": "a"}}}, card)
+    assert _dims(rep)["population_age"]["status"] != "covered" and rep["verdict"] != "fits"
+
+
+def test_a_line_break_in_a_search_term_cannot_forge_a_line_of_the_text_report():
+    import copy
+
+    card = copy.deepcopy(CARD)
+    card["applicability"]["warnings"] = ["evil\nVerdict: Fits (fits)"]
+    rep = _fit({"search_terms": ["evil\nVerdict: Fits (fits)"]}, card)
+    assert rep["text_matches"]
+    assert len([line for line in fit_report.text(rep).splitlines() if line.startswith("Verdict:")]) == 1

@@ -32,6 +32,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..spec import pointers
 from ..spec.catalogue import placeholder
@@ -342,6 +343,8 @@ def as_range(value) -> Range | None:
     """A NumericRange or ValueRange of the card or the profile; None if it states no bound."""
     value = _dict(value)
     lo, hi = _num(value.get("minimum")), _num(value.get("maximum"))
+    if (lo is None and value.get("minimum") is not None) or (hi is None and value.get("maximum") is not None):
+        return None  # a bound that is not a number (minimum: "18") is no statement, never an open bound
     if lo is None and hi is None:
         return None
     unit = _text(value.get("unit"))
@@ -400,6 +403,7 @@ class _Dimension:
         self.status: str | None = None
         self.findings: list = []
         self.evidence: list[dict] = []
+        self._cited: set = set()  # (kind, pointer) of the evidence: each cited once, in constant time
         self.unmet = 0  # coded values asked that the card does not list (ranks the intended tasks)
 
     def find(self, variant: str, **params) -> None:
@@ -407,9 +411,9 @@ class _Dimension:
                                         dimension_zh=self.title_zh, field=self.field, **params))
 
     def cite(self, kind: str, pointer: str, value) -> None:
-        entry = {"kind": kind, "pointer": pointer, "value": value}
-        if entry not in self.evidence:
-            self.evidence.append(entry)
+        if (kind, pointer) not in self._cited:
+            self._cited.add((kind, pointer))
+            self.evidence.append({"kind": kind, "pointer": pointer, "value": value})
 
     def to_dict(self) -> dict:
         return {"dimension": self.name, "status": self.status, "profile_field": self.field, "profile_value": self.asked,
@@ -642,6 +646,11 @@ def _devices(card: dict, profile: dict, out: list) -> None:
                                             "/input_output/inputs/*/acquisition"])
         out.append(dim)
         return
+    by_maker: dict[str, list] = {}  # the coded devices by manufacturer (as _same compares them), built once
+    for entry in coded:
+        maker_of = entry[2].get("manufacturer")
+        if _text(maker_of):
+            by_maker.setdefault(maker_of.strip().casefold(), []).append(entry)
     statuses = []
     for j, device in enumerate(asked):
         name = " ".join(str(device[k]) for k in ("manufacturer", "model") if _text(device.get(k))) or f"#{j}"
@@ -650,8 +659,9 @@ def _devices(card: dict, profile: dict, out: list) -> None:
         def same_modality(theirs: list) -> bool:  # a device of another modality is another device
             return not isinstance(modality, str) or not theirs or modality in theirs
 
-        same_maker = [(k, p, d) for k, p, d in coded if _same(d.get("manufacturer"), maker)
-                      and same_modality([d["modality"]] if isinstance(d.get("modality"), str) else [])]
+        candidates = by_maker.get(maker.strip().casefold(), []) if _text(maker) else []
+        same_maker = [(k, p, d) for k, p, d in candidates
+                      if same_modality([d["modality"]] if isinstance(d.get("modality"), str) else [])]
         full = [(k, p, d) for k, p, d in same_maker if not _text(model) or _same(d.get("model"), model)]
         in_text = [(k, p, t) for k, p, t, modalities in texts if _text(maker) and same_modality(modalities)
                    and re.search(rf"(?<!\w){re.escape(maker.strip())}(?!\w)", t, re.IGNORECASE)]
@@ -887,23 +897,31 @@ def profile_terms(profile: dict) -> list[tuple[str, str]]:
 _NEGATED = re.compile(r"(?:\bnon[- ]?|" + "非" + ")$", re.IGNORECASE)
 
 
-def _mentions(text: str, kind: str, term: str) -> bool:
+@lru_cache(maxsize=4096)
+def _term_pattern(kind: str, term: str) -> re.Pattern:
+    """The pattern of one term, compiled once (re's own cache holds 512: a profile with more search
+    terms would compile them again for every text)."""
     if kind == "code" or term.isascii():  # a code as written, a term in any case; whole words
-        pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", 0 if kind == "code" else re.I)
-        return any(not _NEGATED.search(text[:m.start()]) for m in pattern.finditer(text))
-    return any(not _NEGATED.search(text[:m.start()]) for m in re.finditer(re.escape(term), text))
+        return re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", 0 if kind == "code" else re.I)
+    return re.compile(re.escape(term))
+
+
+def _mentions(text: str, kind: str, term: str) -> bool:
+    return any(not _NEGATED.search(text[:m.start()]) for m in _term_pattern(kind, term).finditer(text))
 
 
 def text_matches(card: dict, profile: dict) -> list[dict]:
     """The card's unsupported uses, cautioned uses and warnings that mention the profile."""
-    terms = profile_terms(profile)
+    terms = [(kind, term, term if kind == "code" else term.casefold()) for kind, term in profile_terms(profile)]
     app = _dict(card.get("applicability"))
     out = []
     for name in ("unsupported_uses", "cautioned_uses", "warnings"):
         for i, text in enumerate(_list(app.get(name))):
             if not _text(text):
                 continue
-            found = [{"kind": kind, "term": term} for kind, term in terms if _mentions(text, kind, term)]
+            folded = text.casefold()  # a term not even in the text as a substring cannot match: skip its pattern
+            found = [{"kind": kind, "term": term} for kind, term, key in terms
+                     if key in (text if kind == "code" else folded) and _mentions(text, kind, term)]
             if found:
                 out.append({"list": name, "pointer": f"/applicability/{name}/{i}", "text": text, "matches": found})
     return out

@@ -86,13 +86,13 @@ def text(rep: dict, lang: str = "en") -> str:
         out += [f"      {one_line(f[msg])}" for f in d["findings"]]
         out += [f"      <- {one_line(_evidence(e, zh))}" for e in d["evidence"]]
     out += ["", _w("free", zh) + colon.strip()]
-    out += [f"  {f['field']}{colon}{one_line(f['text'])}" for f in rep["not_compared"]] or ["  " + _w("none", zh)]
+    out += [f"  {one_line(f['field'])}{colon}{one_line(f['text'])}" for f in rep["not_compared"]] or ["  " + _w("none", zh)]
     out += ["", _w("matches", zh) + colon.strip()]
     if not rep["text_matches"]:
         out.append("  " + _w("none", zh))
     for t in rep["text_matches"]:
         matches = ("、" if zh else ", ").join(_match(m, zh) for m in t["matches"])
-        out.append(f"  {LISTS[t['list']][i]} {t['pointer']}{colon}{one_line(t['text'])} ({matches})")
+        out.append(f"  {LISTS[t['list']][i]} {one_line(t['pointer'])}{colon}{one_line(t['text'])} ({one_line(matches)})")
     out += ["", _w("scope", zh)]
     return terminal("\n".join(out) + "\n")
 
