@@ -55,8 +55,8 @@ def test_the_fuzzer_sees_a_crash_an_unsafe_output_and_a_forged_heading(tmp_path,
     monkeypatch.setattr(cardview, "html_page", lambda card: 1 / 0)
     monkeypatch.setattr(cardview, "markdown", lambda card: f"# x\n\n## {card.get('name')}\n\n\x1b[2J\n")
     monkeypatch.setattr(cli, "_out", lambda stream, text: stream.write(text))  # a writer that escapes nothing
-    original = render.report_text
-    monkeypatch.setattr(render, "report_text", lambda report, lang="en": original(report, lang) + "\x9b")
+    original = render._counts_line  # the last line of validate's text report, streamed or whole
+    monkeypatch.setattr(render, "_counts_line", lambda *args: original(*args) + "\x9b")
     fuzzer.run(0, 5, progress_every=0)
     found = {(f["kind"], f["command"].split(" ")[0], f["detail"].split(":")[0]) for f in fuzzer.report()["findings"]}
     assert ("crash", "render", "ZeroDivisionError") in found

@@ -15,10 +15,11 @@ import sys
 import pytest
 
 from conftest import EXAMPLES, run_measured
+from modelcard_spec.spec.resources import schema_version
 
-MINIMAL = ("schema_version: 0.3.0\nidentifier: cn.example.hostile\nname: Hostile\nversion: 1.0.0\n"
+MINIMAL = (f"schema_version: {schema_version()}\nidentifier: cn.example.hostile\nname: Hostile\nversion: 1.0.0\n"
            "provider: {name: Example, email: a@example.cn}\nprovider_kind: manufacturer\n"
-           "conformity: {standard: YY/T 1833.5-2024, catalogue_version: 0.3.0, claim_all: false}\n")
+           f"conformity: {{standard: YY/T 1833.5-2024, catalogue_version: {schema_version()}, claim_all: false}}\n")
 
 PAYLOAD = "!!python/object/apply:os.system ['touch PWNED']"
 
@@ -150,7 +151,7 @@ def _card_cases() -> dict[str, bytes]:
         "items-300k.yaml": (MINIMAL + "change_history: [" + ",".join(["1"] * 300_000) + "]\n").encode(),
         "items-at-limit.yaml": (MINIMAL + "change_history: [" + ",".join(["1"] * (MAX_NODES - 100)) + "]\n").encode(),
         "keys-at-limit.json": json.dumps(_json_card(**{f"k{i:x}": 0 for i in range(MAX_NODES - 100)})).encode(),
-        "schema-version-unknown.yaml": MINIMAL.replace("schema_version: 0.3.0", "schema_version: 9.9.9").encode(),
+        "schema-version-unknown.yaml": MINIMAL.replace(f"schema_version: {schema_version()}", "schema_version: 9.9.9").encode(),
         "iri-plane-14.yaml": (website % "https://example.org/\U000e0001").encode(),
         "iri-scheme-only.yaml": (website % "x:").encode(),
     }

@@ -218,6 +218,8 @@ def _send(method: str, endpoint: str, url: str, body: bytes, headers: dict, time
           graph: str) -> int:
     """One request (two when a Digest challenge must be answered first); the HTTP status, or KgError."""
     deadline = time.monotonic() + timeout
+    if auth.scheme == "digest" and auth.user is not None and not auth._token and auth._challenge is None:
+        _probe(url, endpoint, deadline, auth)
     for attempt in range(3):
         sent = dict(headers)
         authorization = auth.header(method, url, body)
@@ -249,6 +251,22 @@ def _send(method: str, endpoint: str, url: str, body: bytes, headers: dict, time
                 raise KgError("kg.push-timeout", endpoint=endpoint, graph=graph, timeout=timeout) from None
             raise KgError("kg.push-unreachable", endpoint=endpoint, reason=str(reason)) from None
     raise AssertionError("unreachable")  # the third attempt returns or raises
+
+
+def _probe(url: str, endpoint: str, deadline: float, auth: Auth) -> None:
+    """Digest's challenge fetched with a HEAD request (no body) before the first request that has
+    one: a server that answers a large unauthenticated PUT with 401 and closes the connection (as
+    Virtuoso may) would otherwise break the pipe while the body is being sent. Any other reply, or
+    none, leaves the challenge to the request itself."""
+    try:
+        with _opener(deadline).open(urllib.request.Request(url, method="HEAD")):
+            return
+    except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            challenges = exc.headers.get_all("WWW-Authenticate") if hasattr(exc.headers, "get_all") else None
+            auth.answer(challenges or [], endpoint)
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        pass
 
 
 def _read_some(response, limit: int) -> bytes:
