@@ -476,46 +476,45 @@ def _zh_labels(dimension: str):
     return write
 
 
-def _range_dimension(dim: _Dimension, asked: Range, places: list[tuple[str, str, Range]], card_fields: list[str]) -> None:
-    """A dimension of one range: the best status over the card's ranges (``places``)."""
+_RANGE_VARIANTS = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint",
+                   NOT_COMPARABLE: "range-unit", NOT_STATED: "range-open"}
+_DATA_RANK = {COVERED: 0, PARTLY: 1, NOT_STATED: 2, NOT_COMPARABLE: 3, NOT_COVERED: 4}
+
+
+def _best_range(dim: _Dimension, asked: Range, places: list[tuple[str, str, Range]], card_fields: list[str],
+                data: bool) -> str | None:
+    """The best status over the card's ranges (``places``), each reported and cited; None if there
+    are none (the dimension is then not stated). ``data``: the ranges describe data (datasets), whose
+    open bound is not stated rather than unlimited."""
     if not places:
         dim.status = NOT_STATED
         dim.find("not-stated", card_fields=card_fields)
-        return
+        return None
+    compare, rank, open_as = (compare_data_range, _DATA_RANK, ("?", "?")) if data else (compare_ranges, _RANK, None)
     best = None
     for kind, pointer, stated in places:
-        status = compare_ranges(asked, stated)
-        variant = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint",
-                   NOT_COMPARABLE: "range-unit"}[status]
-        dim.find(variant, asked=asked.text(), stated=stated.text(), pointer=pointer, asked_zh=asked.text(zh=True),
-                 stated_zh=stated.text(zh=True))
+        status = compare(asked, stated)
+        dim.find(_RANGE_VARIANTS[status], asked=asked.text(), stated=stated.text(*([open_as] if data else [])),
+                 pointer=pointer, asked_zh=asked.text(zh=True), stated_zh=stated.text(*([open_as] if data else []), zh=True))
         dim.cite(kind, pointer, {"minimum": stated.minimum, "maximum": stated.maximum, "unit": stated.unit})
-        if best is None or _RANK[status] < _RANK[best]:
+        if best is None or rank[status] < rank[best]:
             best = status
-    dim.status = best
+    return best
 
 
-_DATA_RANK = {COVERED: 0, PARTLY: 1, NOT_STATED: 2, NOT_COMPARABLE: 3, NOT_COVERED: 4}
+def _range_dimension(dim: _Dimension, asked: Range, places: list[tuple[str, str, Range]], card_fields: list[str]) -> None:
+    """A dimension of one range: the best status over the card's ranges (``places``)."""
+    best = _best_range(dim, asked, places, card_fields, data=False)
+    if best is not None:
+        dim.status = best
 
 
 def _data_range_dimension(dim: _Dimension, asked: Range, places: list[tuple[str, str, Range]], total: int,
                           card_fields: list[str]) -> None:
     """A range stated only by some of the card's ``total`` datasets (``places``): the rest are unknown."""
-    if not places:
-        dim.status = NOT_STATED
-        dim.find("not-stated", card_fields=card_fields)
-        return
-    best = None
-    for kind, pointer, stated in places:
-        status = compare_data_range(asked, stated)
-        variant = {COVERED: "range-within", PARTLY: "range-overlap", NOT_COVERED: "range-disjoint",
-                   NOT_COMPARABLE: "range-unit", NOT_STATED: "range-open"}[status]
-        dim.find(variant, asked=asked.text(), stated=stated.text(("?", "?")), pointer=pointer,
-                 asked_zh=asked.text(zh=True), stated_zh=stated.text(("?", "?"), zh=True))
-        dim.cite(kind, pointer, {"minimum": stated.minimum, "maximum": stated.maximum, "unit": stated.unit})
-        if best is None or _DATA_RANK[status] < _DATA_RANK[best]:
-            best = status
-    dim.status = _partial_data(dim, best, len(places), total)
+    best = _best_range(dim, asked, places, card_fields, data=True)
+    if best is not None:
+        dim.status = _partial_data(dim, best, len(places), total)
 
 
 def _partial_data(dim: _Dimension, status: str, count: int, total: int) -> str:
