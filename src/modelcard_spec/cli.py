@@ -205,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("kg", help="knowledge graph: load cards into a store, query it, push to a server")
     kg = p.add_subparsers(dest="kg_command", parser_class=_Parser, required=True)
-    q = kg.add_parser("load", help="load cards into an embedded on-disk store, one named graph per card")
+    q = kg.add_parser("load", help="load cards into an embedded on-disk store (the cards in the default graph, "
+                                   "each card's graph found through the store's index)")
     q.add_argument("cards", nargs="*", metavar="CARD", help="card files, folders or glob patterns")
     q.add_argument("--store", required=True, metavar="DIR",
                    help="the store: an existing store, or a new or empty folder (any other folder is refused)")
