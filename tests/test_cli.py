@@ -168,3 +168,12 @@ def test_an_argparse_error_of_an_unknown_form_is_marked_as_english():
 
     issue = _argparse_issue("something new")
     assert issue.message == "something new" and issue.message_zh == "命令行用法错误（argparse 的英文原文）：something new"
+
+
+def test_a_folder_without_a_card_file_is_an_error_not_a_pass(tmp_path):
+    """A folder whose files are not named as cards (a.yaml, not a.card.yaml) checks nothing: that is
+    said, with exit 2, as for a pattern that matches no file."""
+    (tmp_path / "a.yaml").write_text("schema_version: 0.4.0\n", encoding="utf-8")
+    for lang, words in (("en", "holds no card file"), ("zh", "没有模型卡文件")):
+        proc = run("validate", str(tmp_path), "--lang", lang)
+        assert proc.returncode == 2 and "load.no-match" in proc.stdout and words in proc.stdout, proc.stdout

@@ -891,6 +891,9 @@ def _password_file(path: str) -> str:
 _PASSWORD_MAX = 4096
 
 
+register(Check("run.interrupted", "error", "The command runs to its end", "命令执行完毕",
+               {"": ("interrupted (Ctrl-C): what was written before is incomplete",
+                     "已中断（Ctrl-C）：此前已写出的内容不完整")}, scope="command"))
 register(Check("usage.options", "error", "The options given fit together", "所给选项可同时使用且取值有效", {
     "max-bytes": ("--max-bytes must be a positive number of bytes", "--max-bytes 应为正的字节数"),
     "model-one-card": ("--model compares one card with its model files; give exactly one CARD",
@@ -949,7 +952,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         return EXIT_OK
     except KeyboardInterrupt:
-        _stderr("interrupted (Ctrl-C) / 已中断")
+        stopped = diagnostic("run.interrupted")
+        _stderr(f"modelcard-spec: {stopped.message}", f"modelcard-spec：{stopped.message_zh}")
         return 130
 
 

@@ -66,6 +66,11 @@ register(Check("diff.update-type", "error", "The declared update type and driver
                {"contradicts": ("version {version} is declared {declared}, but the changes make it {proposed}: "
                                 "{areas}",
                                 "版本 {version} 声明为{declared_zh}，但其变更按规则应为{proposed_zh}：{areas_zh}"),
+                "contradicts-unclassified": (
+                    "version {version} is declared {declared}, but the changes make it {proposed}: fields no "
+                    "update rule classifies (counted major){areas}",
+                    "版本 {version} 声明为{declared_zh}，但其变更按规则应为{proposed_zh}：未归入任何更新规则的字段"
+                    "（按重大更新计）{areas_zh}"),
                 "undeclared": ("version {version} does not declare its update type; the changes make it {proposed}",
                                "版本 {version} 未声明更新类型；按其变更应为{proposed_zh}"),
                 "over-declared": ("version {version} is declared major, but the changes make it {proposed} only",
@@ -200,9 +205,8 @@ def area_class(area: str | None, card: dict, old: dict | None = None) -> tuple[s
 def area_titles(ids) -> tuple[list[str], str]:
     """English titles of change areas (a list) and the Chinese ones joined by "、" (an unknown ID as written)."""
     known = areas()
-    unclassified = ("fields no update rule classifies (counted major)", "未归入任何更新规则的字段（按重大更新计）")
-    return ([known[a]["title"] if a in known else unclassified[0] if a is None else str(a) for a in ids],
-            "、".join(known[a]["title_zh"] if a in known else unclassified[1] if a is None else str(a) for a in ids))
+    return ([known[a]["title"] if a in known else str(a) for a in ids],
+            "、".join(known[a]["title_zh"] if a in known else str(a) for a in ids))
 
 
 def class_title(value: str, zh: bool) -> str:
@@ -575,10 +579,12 @@ def _declared(new: dict, entry_ptr, entry, results: list[AreaResult], proposal: 
         out.append(diagnostic("diff.update-type", entry_ptr, "undeclared", version=version, proposed=proposal,
                               proposed_zh=class_title(proposal, True)))
     elif declared == "minor" and proposal == "major":
-        en, zh = area_titles(major)
-        out.append(diagnostic("diff.update-type", where, "contradicts", version=version, declared=declared,
-                              declared_zh=class_title(declared, True), proposed=proposal,
-                              proposed_zh=class_title(proposal, True), areas=en, areas_zh=zh))
+        en, zh = area_titles([a for a in major if a is not None])
+        if None in major:  # a key the schema does not have: named as such, never as "None"
+            en, zh = ("; " + ", ".join(en) if en else ""), ("；" + zh if zh else "")
+        out.append(diagnostic("diff.update-type", where, "contradicts-unclassified" if None in major else "contradicts",
+                              version=version, declared=declared, declared_zh=class_title(declared, True),
+                              proposed=proposal, proposed_zh=class_title(proposal, True), areas=en, areas_zh=zh))
     elif declared == "major" and proposal != "major":
         out.append(diagnostic("diff.update-type", where, "over-declared", severity="warning", version=version,
                               proposed=proposal, proposed_zh=class_title(proposal, True)))

@@ -32,8 +32,13 @@ MAX_SEARCHED = 200_000
 MAX_FILES = 20_000
 
 
-register(Check("load.no-match", "error", "A pattern given matches a file", "给出的通配模式匹配到文件",
-               {"": ("no file matches {pattern!r}", "没有与“{pattern}”匹配的文件")}))
+register(Check("load.no-match", "error", "A folder or pattern given holds a card file",
+               "给出的文件夹或通配模式中有模型卡文件",
+               {"": ("no file matches {pattern!r}", "没有与“{pattern}”匹配的文件"),
+                "folder": ("the folder {pattern!r} holds no card file (card.yaml, card.yml, card.json or a name "
+                           "ending in .card.yaml, .card.yml, .card.json): nothing was checked",
+                           "文件夹“{pattern}”中没有模型卡文件（card.yaml、card.yml、card.json 或以 .card.yaml、"
+                           ".card.yml、.card.json 结尾的文件）：未检查任何内容")}))
 register(Check("load.too-many", "error", "Finding the cards stays within the tool's bounds",
                "查找模型卡不超出本工具的上限",
                {"entries": ("the search for cards looked at more than {limit:,} folder entries (all inputs "
@@ -152,6 +157,8 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[CardResult]]:
             if os.path.isdir(item):
                 found = search.count(path for path, _, is_dir in search.tree(item, hidden=True)
                                      if not is_dir and _card_name(os.path.basename(path)))
+                if not found:  # a misnamed folder would otherwise pass with "0 card(s) checked"
+                    problems.append(_unreadable(item, diagnostic("load.no-match", "", "folder", pattern=item)))
             elif os.path.lexists(item):
                 found = search.count([item])
             elif glob.has_magic(item):
