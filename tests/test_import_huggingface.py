@@ -528,3 +528,23 @@ def test_body_part_tags_without_an_intended_task_are_only_kept(tmp_path):
     readme.write_text("---\ntags: [chest]\n---\n# Demo\n\nText.\n", encoding="utf-8")
     card = huggingface.import_huggingface(readme)
     assert "applicability" not in card and {"name": "huggingface:tags", "value": '["chest"]'} in card["extensions"]
+
+
+def test_the_section_scan_by_regular_expression_is_the_line_by_line_scan(monkeypatch):
+    """_sections reads a body without exotic line breaks through one regular expression; on random
+    Markdown it gives what the line-by-line scan (the path for any other body) gives."""
+    import random
+    import re
+
+    from modelcard_spec.importers import huggingface as hf
+
+    pieces = ["# T", "## Limitations", "   ## Uses ###", "    # not a heading", "```", "~~~~", "   ```py",
+              "text", "", "  ", "\t# tab", "#", "#no space", "- item", "[More Information Needed]", "``", "~~"]
+    rng = random.Random(1833)
+    bodies = []
+    for _ in range(600):
+        lines = [rng.choice(pieces) for _ in range(rng.randint(0, 30))]
+        bodies.append(("\r\n" if rng.random() < 0.3 else "\n").join(lines) + rng.choice(["", "\n", "\r\n"]))
+    fast = [hf._sections(b) for b in bodies]
+    monkeypatch.setattr(hf, "_OTHER_BREAKS", re.compile(""))  # every body read line by line
+    assert [hf._sections(b) for b in bodies] == fast

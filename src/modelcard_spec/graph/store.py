@@ -31,6 +31,7 @@ from . import assessment, rdf
 from .assessment import CardGraph, vocabulary_lines
 from .errors import KgError, pyoxigraph
 from ..spec.batch import chunks_in_order
+from ..spec.iris import ID_BASE
 from ..spec.registry import Check, lookup, register
 
 # The store's problems. ``reason`` and ``detail`` are what the store (pyoxigraph) or the operating
@@ -152,7 +153,11 @@ def stored_lines(store, card: str) -> tuple[set[str], set[str]]:
     # Only roots under the card's IRI are walked (every root the kit writes is): an index entry that
     # names another card's node (a store edited by hand) must not make this card's reload delete it.
     # All roots are returned, so that a reload drops a foreign one from the index.
-    todo = [card, *(root for root in roots if root.startswith(prefix))]
+    # The vocabularies' roots are their own subjects (requirements, metrics: never under the IRIs
+    # minted for cards and results, which the same rule keeps out).
+    trusted = ((lambda root: not root.startswith(ID_BASE)) if card == VOCABULARIES
+               else (lambda root: root.startswith(prefix)))
+    todo = [card, *(root for root in roots if trusted(root))]
     seen = set(todo)
     lines = set()
     while todo:

@@ -387,13 +387,35 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")  # the heading text is trimmed by _heading_text
 
 
+# Line breaks other than \n and \r\n, which str.splitlines also breaks at: a body without them is
+# scanned by a regular expression from one heading or fence line to the next (text between them is
+# taken in one piece, in C), the same result as the line-by-line scan below, which reads any other.
+_OTHER_BREAKS = re.compile("\r(?!\n)|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_MARKED_LINE = re.compile(r"^ *[#`~][^\n]*\n?", re.MULTILINE)
+
+
+def _lines(body: str):
+    """The body as lines (with their breaks), text between heading and fence lines in one piece."""
+    if _OTHER_BREAKS.search(body):
+        yield from body.splitlines(keepends=True)
+        return
+    pos = 0
+    for m in _MARKED_LINE.finditer(body):
+        if m.start() > pos:
+            yield body[pos:m.start()]
+        yield m.group()
+        pos = m.end()
+    if pos < len(body):
+        yield body[pos:]
+
+
 def _sections(body: str) -> tuple[str, list[tuple[int, str, str]]]:
     """The text before the first heading, and each ATX heading (outside code fences) with its own
     text up to the next heading, both as written (only surrounding blank lines removed)."""
     preamble: list[str] = []
     sections: list[tuple[int, str, list[str]]] = []
     fence = None
-    for line in body.splitlines(keepends=True):
+    for line in _lines(body):
         if line.lstrip(" ")[:1] not in ("#", "`", "~"):  # neither a heading nor a fence: text
             (sections[-1][2] if sections else preamble).append(line)
             continue
