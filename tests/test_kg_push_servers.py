@@ -307,6 +307,18 @@ def test_a_challenge_kg_push_cannot_answer_is_a_registered_diagnostic():
     assert push.Auth("basic", "reviewer", "secret").answer(['Digest realm="x", nonce="n"'], "http://h/s") is False
 
 
+def test_only_digest_without_a_challenge_yet_asks_for_one_first():
+    from modelcard_spec.graph import push
+
+    digest = push.Auth("digest", "reviewer", "secret")
+    assert digest.needs_challenge()
+    assert digest.answer(['Digest realm="x", nonce="n", qop="auth", algorithm=SHA-256'], "http://h/s")
+    assert not digest.needs_challenge()
+    assert not push.Auth("basic", "reviewer", "secret").needs_challenge()
+    assert not push.Auth("digest", None, None).needs_challenge()
+    assert not push.Auth("digest", "reviewer", None, token="t").needs_challenge()
+
+
 def test_kg_query_bind_refuses_a_pair_without_a_name(tmp_path):
     proc = cli("kg", "query", "card-graph", "--store", tmp_path / "none", "--bind", "=https://x")
     assert proc.returncode == 2 and "--bind '=https://x' is not NAME=VALUE" in proc.stderr

@@ -95,6 +95,11 @@ class Auth:
             return None
         return self._digest(method, url, body)
 
+    def needs_challenge(self) -> bool:
+        """True while Digest authentication has no challenge to answer yet, so one is fetched first
+        (:func:`_probe`) rather than sending a body the server will refuse unread."""
+        return self.scheme == "digest" and self.user is not None and not self._token and self._challenge is None
+
     def answer(self, challenges: list[str], endpoint: str) -> bool:
         """Take a 401's WWW-Authenticate headers; True if the request should be sent again (a Digest
         challenge not answered yet, or one whose nonce went stale)."""
@@ -218,7 +223,7 @@ def _send(method: str, endpoint: str, url: str, body: bytes, headers: dict, time
           graph: str) -> int:
     """One request (two when a Digest challenge must be answered first); the HTTP status, or KgError."""
     deadline = time.monotonic() + timeout
-    if auth.scheme == "digest" and auth.user is not None and not auth._token and auth._challenge is None:
+    if auth.needs_challenge():
         _probe(url, endpoint, deadline, auth)
     for attempt in range(3):
         sent = dict(headers)
