@@ -20,6 +20,35 @@ def run(*args, cwd=ROOT):
                           capture_output=True, text=True, encoding="utf-8")
 
 
+def _help_texts(parser) -> dict[str, str]:
+    """Each command's help text, nested commands' (kg load) too, by command path."""
+    import argparse
+
+    texts, todo = {}, [((), parser)]
+    while todo:
+        path, current = todo.pop()
+        texts[" ".join(path)] = current.format_help()
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo += [((*path, name), sub) for name, sub in action.choices.items()]
+    return texts
+
+
+def test_the_parser_built_for_one_command_is_the_whole_parser_for_that_command():
+    """main builds only the arguments of the command it runs (a cold start costs less): the usage,
+    help and arguments of that command, and the list of commands, are those of the whole parser."""
+    from modelcard_spec.cli import _SUBCOMMANDS, build_parser
+
+    whole = _help_texts(build_parser())
+    for name in _SUBCOMMANDS:
+        built = _help_texts(build_parser(name))
+        assert built[""] == whole[""]
+        mine = {path: text for path, text in whole.items() if path == name or path.startswith(name + " ")}
+        assert mine and all(built[path] == text for path, text in mine.items()), name
+        others = [path for path in built if path and path.split()[0] != name]
+        assert all(built[path] != whole[path] for path in others if whole[path].count("\n") > 6), name
+
+
 def test_version():
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == f"modelcard-spec {__version__}"

@@ -45,12 +45,21 @@ def test_a_non_ascii_iri_is_checked_by_the_full_pattern():
 
 
 _PROBE = textwrap.dedent("""
-    import contextlib, io, json, sys
+    import contextlib, io, json, re, sys
+    import re._compiler
+    patterns = []
+    compile_pattern = re._compiler.compile
+    re._compiler.compile = lambda p, flags=0: patterns.append(p) or compile_pattern(p, flags)
+    import argparse
+    add_argument = argparse._ActionsContainer.add_argument
+    arguments = []
+    argparse._ActionsContainer.add_argument = lambda self, *a, **k: arguments.append(a) or add_argument(self, *a, **k)
     from modelcard_spec import cli
     with contextlib.redirect_stdout(io.StringIO()):
         code = cli.main(["validate", sys.argv[1]])
     from modelcard_spec.spec.iris import _iri
-    print(json.dumps({"code": code, "modules": sorted(sys.modules), "compiled": _iri.cache_info().currsize}))
+    print(json.dumps({"code": code, "modules": sorted(sys.modules), "compiled": _iri.cache_info().currsize,
+                      "patterns": len(patterns), "arguments": len(arguments)}))
 """)
 
 
@@ -69,3 +78,9 @@ def test_validate_of_one_card_loads_only_what_it_needs():
                    "linkml", "linkml_runtime", "modelcard_spec.graph"):
         assert module not in loaded, module
     assert probe["compiled"] == 1  # the card's IRIs are ASCII: the ASCII pattern only
+    # Before: 397 regular expressions were compiled, 345 of them one per DICOM body part to read its
+    # code meaning; now 52 (the tool's own, and those of the libraries it imports).
+    assert probe["patterns"] < 80, probe["patterns"]
+    # Before: the arguments of every command were added (129 calls); now validate's, --version and each
+    # command's -h (25).
+    assert probe["arguments"] < 40, probe["arguments"]

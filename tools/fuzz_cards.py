@@ -392,7 +392,7 @@ class Memo:
         assessment.card_graph = self._card_graph
         structural.check = self._structural
         parser = cli.build_parser()  # argparse parsers can be reused; building one costs more than most commands
-        cli.build_parser = lambda: parser
+        cli.build_parser = lambda command=None: parser
         return self
 
     def __exit__(self, *exc):

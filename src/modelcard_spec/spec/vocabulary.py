@@ -17,8 +17,11 @@ AGE_UNITS = ("a", "mo", "d")
 LENGTH_UNITS = ("m", "cm", "mm", "um", "µm", "nm")
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    return _SPACE.sub(" ", text).strip().casefold()
 
 
 @lru_cache(maxsize=None)
@@ -30,8 +33,10 @@ def _body_part_keys() -> dict[str, str]:
         keys.setdefault(_key(term), term)
     for term, spec in values.items():
         # "Chest (THORAX)" is the schema's title for the second term whose code meaning is "Chest":
-        # the meaning is what precedes a parenthesised defined term.
-        meaning = re.sub(r"\s*\(" + re.escape(term) + r"\)$", "", spec["title"])
+        # the meaning is what precedes a parenthesised defined term (string operations: a pattern per
+        # term would compile 345 regular expressions, the largest part of a cold start).
+        title, suffix = spec["title"], f"({term})"
+        meaning = title[:-len(suffix)].rstrip() if title.endswith(suffix) else title
         keys.setdefault(_key(meaning), term)
     return keys
 
