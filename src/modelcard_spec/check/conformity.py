@@ -239,7 +239,7 @@ def field_issues(data: dict, provider_kind: str | None):
     """A claimed requirement needs its fields, none a placeholder, and its condition stated: one issue
     per missing field or statement, produced one by one."""
     decl = declaration(data)
-    empty_at: dict[str, bool] = {}  # pointer -> whether the card leaves it out or empty (data is not changed here)
+    empty_at: dict = {}  # pointer -> whether the card leaves it out or empty (data is not changed here)
     for req in catalogue.requirements():
         if not is_claimed(req, decl, provider_kind):
             continue
@@ -259,11 +259,9 @@ def field_issues(data: dict, provider_kind: str | None):
         if state.state != "applies":
             continue
         auto = claimed_automatically(req, decl, provider_kind)
-        kind_en, kind_zh = _kind_label(provider_kind)
         sections: set[str] = set()
         for path in req.fields:
             for pointer, value in _scoped(data, path, req, state):
-                params = {**common, "field": path}
                 section = _absent_section(data, pointer, empty_at)
                 if section is not None:
                     if section not in sections:  # one diagnostic per absent section, at the section
@@ -272,15 +270,16 @@ def field_issues(data: dict, provider_kind: str | None):
                                          requirement=req.id, section=catalogue.template_of(section), **common)
                     continue
                 if is_missing(value):
+                    params = {**common, "field": path}
                     if auto:
-                        params.update(provider_kind=kind_en, provider_kind_zh=kind_zh)
+                        params["provider_kind"], params["provider_kind_zh"] = _kind_label(provider_kind)
                     yield diagnostic("conformity.missing-field", pointer, "auto" if auto else "", severity=severity,
                                      requirement=req.id, **params)
                     continue
                 text = placeholder(value, path)
                 if text is not None:
                     yield diagnostic("conformity.missing-field", pointer, "placeholder", severity=severity,
-                                     requirement=req.id, value=text, **params)
+                                     requirement=req.id, value=text, **common, field=path)
 
 
 def _empty(node) -> bool:
@@ -292,19 +291,26 @@ def _empty(node) -> bool:
     return is_missing(node)
 
 
-def _absent_section(data: dict, pointer: str, empty_at: dict[str, bool] | None = None) -> str | None:
+def _absent_section(data: dict, pointer: str, empty_at: dict | None = None) -> str | None:
     """The pointer of the outermost mapping above ``pointer`` that the card leaves out or leaves
     empty (None if the field's parent says something): a missing section is reported once, where it
-    should be. ``empty_at`` caches, across the calls on one card, whether each pointer above is empty."""
+    should be. ``empty_at`` caches, across the calls on one card, whether each pointer above is empty
+    and, under ``(parent,)``, the answer for every field of that parent."""
+    parent_pointer = pointer[:pointer.rfind("/")]
+    if empty_at is not None:
+        known = empty_at.get((parent_pointer,), _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known
     node, here = data, ""
     behind = False  # node is not yet the value at the parent of here (levels known not empty were skipped)
-    parts = pointer.split("/")[1:]
-    for token in parts[:-1]:
+    answer = None
+    for token in parent_pointer.split("/")[1:]:
         parent = here
         here += "/" + token
         if empty_at is not None and here in empty_at:
             if empty_at[here]:
-                return here
+                answer = here
+                break
             behind = True
             continue
         if behind:
@@ -319,8 +325,14 @@ def _absent_section(data: dict, pointer: str, empty_at: dict[str, bool] | None =
         if empty_at is not None:
             empty_at[here] = empty
         if empty:
-            return here
-    return None
+            answer = here
+            break
+    if empty_at is not None:
+        empty_at[(parent_pointer,)] = answer
+    return answer
+
+
+_UNKNOWN = object()
 
 
 def _node_at(data, pointer: str):

@@ -492,40 +492,85 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
     values = text_bytes = 0
     aliased = False
     documents = 0
+    # The event classes and the parser's methods as locals: this loop runs once per event, and
+    # looking them up on the module costs as much as the work done with them.
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    mapping_start, mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+    sequence_start, sequence_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+    document_start = yaml.DocumentStartEvent
+    skipped = (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)
+    scalar, utf8_len, no_key = _scalar, _utf8_len, _NO_KEY
+    record = positions is not None
     try:
         parser = _Parser(text)
-        while parser.check_event():
-            event = parser.get_event()
+        check_event, get_event = parser.check_event, parser.get_event
+        while check_event():
+            event = get_event()
             etype = type(event)
-            if etype is yaml.StreamStartEvent or etype is yaml.StreamEndEvent or etype is yaml.DocumentEndEvent:
+            if etype in skipped:
                 continue
-            if etype is yaml.DocumentStartEvent:
+            if etype is document_start:
                 documents += 1
                 if documents > 1:
                     raise _error("load.multi-document", event.start_mark)
                 continue
-            if stack and stack[-1][3] and stack[-1][1] is _NO_KEY and etype is not yaml.MappingEndEvent:
-                # This event is a mapping key.
-                if etype is not yaml.ScalarEvent:
-                    raise _error("load.key", event.start_mark)
-                key = event.value
+            if stack:
                 frame = stack[-1]
-                if key in frame[0]:
-                    raise _error("load.duplicate-key", event.start_mark, key=key)
-                frame[1] = key
-                frame[4] = event.start_mark
-                text_bytes += len(key) if key.isascii() else _utf8_len(key)
-                continue
-            if etype is yaml.ScalarEvent:
+                if frame[3] and frame[1] is no_key and etype is not mapping_end:
+                    # This event is a mapping key.
+                    if etype is not scalar_event:
+                        raise _error("load.key", event.start_mark)
+                    key = event.value
+                    if key in frame[0]:
+                        raise _error("load.duplicate-key", event.start_mark, key=key)
+                    frame[1] = key
+                    frame[4] = event.start_mark
+                    text_bytes += len(key) if key.isascii() else utf8_len(key)
+                    continue
+            if etype is scalar_event:
                 scalar_text = event.value
-                value = _scalar(event)
-                size_bytes = len(scalar_text) if scalar_text.isascii() else _utf8_len(scalar_text)
+                value = scalar(event)
+                size_bytes = len(scalar_text) if scalar_text.isascii() else utf8_len(scalar_text)
                 values += 1
                 text_bytes += size_bytes
                 height = 0
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1, size_bytes, 0)
-            elif etype is yaml.AliasEvent:
+            elif etype is mapping_start or etype is sequence_start:
+                tag = event.tag
+                is_map = etype is mapping_start
+                if tag is not None and tag != "!" and tag != (_CORE + "map" if is_map else _CORE + "seq"):
+                    raise _error("load.tag", event.start_mark, "not-allowed", tag=tag)
+                if len(stack) >= MAX_DEPTH:
+                    raise _too_deep(event.start_mark)
+                values += 1
+                if values > MAX_NODES:
+                    raise _too_large(values, text_bytes, max_text, aliased, event)
+                container = {} if is_map else []
+                children = None
+                if record:
+                    children = positions[id(container)] = {} if is_map else []
+                    mark = event.start_mark
+                    if stack:
+                        frame = stack[-1]
+                        if frame[3]:  # a mapping value is where its key is (where a reader looks for "field X")
+                            key_mark = frame[4]
+                            frame[8][frame[1]] = (key_mark.line + 1) << 32 | (key_mark.column + 1)
+                        else:  # a list item where it starts
+                            frame[8].append((mark.line + 1) << 32 | (mark.column + 1))
+                    else:
+                        positions[None] = (mark.line + 1) << 32 | (mark.column + 1)
+                stack.append([container, no_key, event.anchor, is_map, None, values - 1, text_bytes, 0, children])
+                continue
+            elif etype is mapping_end or etype is sequence_end:
+                frame = stack.pop()
+                value, height = frame[0], frame[7] + 1
+                if frame[2] is not None:
+                    anchors[frame[2]] = (value, values - frame[5], text_bytes - frame[6], height)
+                if not stack:
+                    root = value
+                    continue
+            elif etype is alias_event:
                 if event.anchor not in anchors:
                     raise _error("load.alias", event.start_mark, alias=event.anchor)
                 value, size, size_bytes, height = anchors[event.anchor]
@@ -534,35 +579,6 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
                     raise _too_deep(event.start_mark, aliased=True)
                 values += size
                 text_bytes += size_bytes
-            elif etype is yaml.MappingStartEvent or etype is yaml.SequenceStartEvent:
-                tag = event.tag
-                expected = "map" if etype is yaml.MappingStartEvent else "seq"
-                if tag not in (None, "!", _CORE + expected):
-                    raise _error("load.tag", event.start_mark, "not-allowed", tag=tag)
-                if len(stack) >= MAX_DEPTH:
-                    raise _too_deep(event.start_mark)
-                values += 1
-                if values > MAX_NODES:
-                    raise _too_large(values, text_bytes, max_text, aliased, event)
-                container = {} if expected == "map" else []
-                children = None
-                if positions is not None:
-                    children = positions[id(container)] = {} if expected == "map" else []
-                    if stack:
-                        _record(stack[-1], event)
-                    else:
-                        positions[None] = _pack(event.start_mark)
-                stack.append([container, _NO_KEY, event.anchor, expected == "map", None, values - 1, text_bytes,
-                              0, children])
-                continue
-            elif etype is yaml.MappingEndEvent or etype is yaml.SequenceEndEvent:
-                frame = stack.pop()
-                value, height = frame[0], frame[7] + 1
-                if frame[2] is not None:
-                    anchors[frame[2]] = (value, values - frame[5], text_bytes - frame[6], height)
-                if not stack:
-                    root = value
-                    continue
             else:  # pragma: no cover - no other event types exist
                 continue
             if values > MAX_NODES or text_bytes > max_text:
@@ -571,14 +587,20 @@ def build(text: str, positions: dict | None = None, max_text: int = MAX_BYTES): 
                 root = value
                 continue
             frame = stack[-1]
-            if positions is not None and etype is not yaml.MappingEndEvent and etype is not yaml.SequenceEndEvent:
-                _record(frame, event)
-                if etype is yaml.ScalarEvent and value is not None and not isinstance(value, str):
-                    positions[(id(frame[0]), frame[1] if frame[3] else len(frame[0]))] = event.value
             if frame[3]:
+                if record and etype is not mapping_end and etype is not sequence_end:
+                    key_mark = frame[4]
+                    frame[8][frame[1]] = (key_mark.line + 1) << 32 | (key_mark.column + 1)
+                    if etype is scalar_event and value is not None and value.__class__ is not str:
+                        positions[(id(frame[0]), frame[1])] = event.value
                 frame[0][frame[1]] = value
-                frame[1] = _NO_KEY
+                frame[1] = no_key
             else:
+                if record and etype is not mapping_end and etype is not sequence_end:
+                    mark = event.start_mark
+                    frame[8].append((mark.line + 1) << 32 | (mark.column + 1))
+                    if etype is scalar_event and value is not None and value.__class__ is not str:
+                        positions[(id(frame[0]), len(frame[0]))] = event.value
                 frame[0].append(value)
             if height > frame[7]:
                 frame[7] = height
@@ -627,18 +649,5 @@ class _NoKey:
 _NO_KEY = _NoKey()
 
 
-def _pack(mark) -> int:
-    return (mark.line + 1) << 32 | (mark.column + 1)
-
-
 def _unpack(packed: int) -> tuple[int, int]:
     return packed >> 32, packed & 0xFFFFFFFF
-
-
-def _record(frame: list, event) -> None:
-    """Record in ``frame`` where its entry that ``event`` starts was written: a mapping value at its key
-    (that is where a reader looks for "field X"), a list item where it starts."""
-    if frame[3]:
-        frame[8][frame[1]] = _pack(frame[4])
-    else:
-        frame[8].append(_pack(event.start_mark))

@@ -142,6 +142,13 @@ def get_in(data, *keys):
     return data
 
 
+@lru_cache(maxsize=4096)
+def _steps(path: str) -> tuple[tuple[str, bool], ...]:
+    """A card path's steps, (name, whether it is a list marked ``[]``); cached: the paths are the
+    catalogue's and the schema's (and those of conditions), a bounded set."""
+    return tuple((part[:-2], True) if part.endswith("[]") else (part, False) for part in path.split("."))
+
+
 def resolve(data, path: str) -> list[tuple[str, object]]:
     """All (pointer, value) pairs a card path reaches; lists marked ``[]`` fan out.
 
@@ -149,21 +156,18 @@ def resolve(data, path: str) -> list[tuple[str, object]]:
     empty list marked ``[]`` yields its own pointer with ``_MISSING``.
     """
     results: list[tuple[str, object]] = [("", data)]
-    for part in path.split("."):
-        is_list = part.endswith("[]")
-        name = part[:-2] if is_list else part
+    for name, is_list in _steps(path):
         nxt: list[tuple[str, object]] = []
         for pointer, value in results:
             here = f"{pointer}/{name}"
-            if value is _MISSING or not isinstance(value, dict) or value.get(name) is None:
+            child = value.get(name) if isinstance(value, dict) else None
+            if child is None:  # missing, or under a missing or non-mapping value
                 nxt.append((here, _MISSING))
-                continue
-            child = value[name]
-            if is_list:
+            elif is_list:
                 if not isinstance(child, list) or not child:
                     nxt.append((here, _MISSING))
-                    continue
-                nxt.extend((f"{here}/{i}", item) for i, item in enumerate(child))
+                else:
+                    nxt.extend((f"{here}/{i}", item) for i, item in enumerate(child))
             else:
                 nxt.append((here, child))
         results = nxt
