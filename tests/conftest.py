@@ -23,6 +23,27 @@ def expected_requirements(card: Path) -> set[str]:
     return {r.strip() for r in match.group(1).split(",")}
 
 
+def leaves(value, pointer: str = ""):
+    """(JSON Pointer, value) of every leaf of a document: a scalar, or an empty mapping or list."""
+    from modelcard_spec.spec import pointers
+
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from leaves(item, f"{pointer}/{pointers.escape(key)}")
+    elif isinstance(value, list) and value:
+        for n, item in enumerate(value):
+            yield from leaves(item, f"{pointer}/{n}")
+    else:
+        yield pointer, value
+
+
+def value_at(document, pointer: str):
+    """The value at a JSON Pointer of a document."""
+    from modelcard_spec.spec import pointers
+
+    return pointers.resolve(document, pointers.tokens(pointer))
+
+
 @pytest.fixture(scope="session")
 def schema_view():
     """LinkML's SchemaView over the schema (LinkML is a test and build dependency only)."""

@@ -9,10 +9,9 @@ import shutil
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, leaves, value_at
 from modelcard_spec import validate
 from modelcard_spec.check.loading import read_card
-from modelcard_spec.spec import pointers
 from modelcard_spec.spec.migrations import v0_3_0
 from modelcard_spec.spec.resources import artifact_json, schema_index
 from modelcard_spec.spec.vocabulary import body_part_term
@@ -26,26 +25,11 @@ def catalogue_version() -> str:
     return artifact_json("catalogue")["catalogue_version"]
 
 
-def _leaves(node, ptr=""):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _leaves(value, f"{ptr}/{pointers.escape(key)}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _leaves(value, f"{ptr}/{i}")
-    else:
-        yield ptr, node
-
-
-def _at(card, ptr):
-    return pointers.resolve(card, pointers.tokens(ptr))
-
-
 def _nothing_lost(old: dict, new: dict, changes) -> None:
     """Every value of the old card is in the new one: where it was, or where a Change says it went
     (as the same value or as the DICOM term it is; a value that is not text is never made text)."""
     by_path = {c.path: c for c in changes}
-    for ptr, value in _leaves(old):
+    for ptr, value in leaves(old):
         if ptr in VERSIONS:
             assert by_path[ptr].kind == "version"
             continue
@@ -55,12 +39,12 @@ def _nothing_lost(old: dict, new: dict, changes) -> None:
             rest = f"/{tail}{rest}"
         change = by_path.get(place) if place else None
         if change is None:
-            assert _at(new, ptr) == value, ptr
+            assert value_at(new, ptr) == value, ptr
             continue
         if rest:
-            assert _at(new, change.new_path + rest) == value, ptr
+            assert value_at(new, change.new_path + rest) == value, ptr
             continue
-        assert change.old == value and _at(new, change.new_path) == change.new, ptr
+        assert change.old == value and value_at(new, change.new_path) == change.new, ptr
         # the value itself or the DICOM term it is
         assert change.new in (value, body_part_term(value)), ptr
         assert isinstance(change.new, str) == isinstance(value, str), ptr

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, leaves, value_at
 from modelcard_spec.check import structural
 from modelcard_spec.check.loading import read_card
-from modelcard_spec.spec import pointers
 from modelcard_spec.spec.migrations import KNOWN_VERSIONS, STEPS, MigrationError, migrate
 from modelcard_spec.spec.migrations.base import KINDS, kept_text
 from modelcard_spec.spec.resources import artifact_text, previous_schemas, schema_version
@@ -132,41 +131,26 @@ def test_a_migrated_example_validates_without_structural_errors_but_what_is_repo
     assert {i.path for i in issues} <= _missing(changes)
 
 
-def _leaves(value, pointer=""):
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            yield from _leaves(item, f"{pointer}/{pointers.escape(key)}")
-    elif isinstance(value, list) and value:
-        for n, item in enumerate(value):
-            yield from _leaves(item, f"{pointer}/{n}")
-    else:
-        yield pointer, value
-
-
-def _at(document, pointer):
-    return pointers.resolve(document, pointers.tokens(pointer))
-
-
 def assert_nothing_lost(old: dict, new: dict, changes) -> None:
     """Every leaf value of the old card is in the new card: at the same place, or where the report's
     change for that place (or a place above it) put it, or in the extensions entry it names."""
     moved = {c.path: c for c in changes if c.kind != "missing"}
-    for pointer, value in _leaves(old):
+    for pointer, value in leaves(old):
         place, rest = pointer, ""
         while place and place not in moved:
             place, _, tail = place.rpartition("/")
             rest = f"/{tail}{rest}"
         change = moved.get(place) if place else None
         if change is None:
-            assert _at(new, pointer) == value, pointer
+            assert value_at(new, pointer) == value, pointer
         elif change.kind == "to_extensions":
-            entry = _at(new, change.new_path)
+            entry = value_at(new, change.new_path)
             assert entry["value"] == kept_text(change.old) and entry["name"].endswith(change.path), pointer
-            assert _at(change.old, rest) == value if rest else change.old == value
+            assert value_at(change.old, rest) == value if rest else change.old == value
         elif rest:
-            assert _at(new, change.new_path + rest) == value, pointer
+            assert value_at(new, change.new_path + rest) == value, pointer
         else:  # the value itself was renamed or converted: the report has both
-            assert change.old == value and _at(new, change.new_path) == change.new, pointer
+            assert change.old == value and value_at(new, change.new_path) == change.new, pointer
 
 
 @pytest.mark.parametrize("path", VALID_OLD, ids=ident)
@@ -219,7 +203,7 @@ def _replaced(card: dict, replacement, curve: bool) -> dict:
 
 
 def _texts(card) -> list[str]:
-    return [v for _, v in _leaves(card) if isinstance(v, str)]
+    return [v for _, v in leaves(card) if isinstance(v, str)]
 
 
 @pytest.mark.parametrize("path", OLD_CARDS, ids=ident)
@@ -243,7 +227,7 @@ def test_no_step_turns_a_value_into_text_or_loses_it(path):
                         assert c.old is not None and "JSON text" in c.reason_en, c
                         continue
                     assert type(c.new) is type(c.old) and c.new == c.old, c
-                kept = [_at(new, c.new_path)["value"] for c in changes if c.kind == "to_extensions"]
+                kept = [value_at(new, c.new_path)["value"] for c in changes if c.kind == "to_extensions"]
                 made = [t for t in _texts(new) if t not in kept]
                 for text in {json.dumps(replacement), str(replacement), json.dumps(replacement, ensure_ascii=False)}:
                     assert made.count(text) <= _texts(card).count(text), (replacement, text, step.SOURCE)
@@ -341,7 +325,7 @@ def test_0_2_0_case_level_false_positive_rate_and_curve_values():
     assert "value" not in out[n - 1]
     kept = [c for c in changes if c.kind == "to_extensions"]
     assert len(kept) == 1 and kept[0].path == f"/applicability/transfer_performance/{n - 1}/value"
-    assert _at(new, kept[0].new_path) == {"name": f"schema 0.2.0 {kept[0].path}", "value": "0.91"}
+    assert value_at(new, kept[0].new_path) == {"name": f"schema 0.2.0 {kept[0].path}", "value": "0.91"}
     assert f"/applicability/transfer_performance/{n - 1}/curve" in _missing(changes)
     assert_nothing_lost(card, new, changes)
     assert _schema_errors(new, "0.3.0") <= _missing(changes)
