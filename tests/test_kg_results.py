@@ -133,6 +133,19 @@ def test_load_is_idempotent_and_the_queries_answer_from_the_store(tmp_path):
     assert not any(r["path"].startswith("/fit") or "/diff/" in (r["old_value"] or "") for r in rows)
 
 
+def test_version_changes_compares_only_versions_of_one_model(tmp_path):
+    """Without --bind, version-changes compared every loaded card with every other (30 s for 40
+    cards); it compares the versions of each model, so another model's card adds no row and no time."""
+    store = tmp_path / "store"
+    wdbc = ROOT / "examples" / "wdbc-cytology-mlp" / "card.yaml"
+    assert cli("kg", "load", OLD, NEW, wdbc, "--store", store).returncode == 0
+    rows = _rows(store, "version-changes")
+    assert {(r["old"], r["new"]) for r in rows} == {(CARD_BASE + "1.0.0", CARD_BASE + "1.1.0"),
+                                                    (CARD_BASE + "1.1.0", CARD_BASE + "1.0.0")}
+    bound = _rows(store, "version-changes", f"old={CARD_BASE}1.0.0", f"new={CARD_BASE}1.1.0")
+    assert bound and sorted(map(str, bound)) == sorted(str(r) for r in rows if r["old"] == CARD_BASE + "1.0.0")
+
+
 def test_a_reloaded_result_replaces_its_graph(tmp_path):
     store, folder = tmp_path / "store", tmp_path / "cards"
     folder.mkdir()
