@@ -412,6 +412,24 @@ def test_cli_never_overwrites_the_card(tmp_path):
     assert card.read_text(encoding="utf-8") == text
 
 
+def test_cli_writes_neither_output_when_the_report_file_may_not_be_written(tmp_path):
+    """Before: the migrated card was written, then the report refused (the same file, or one that
+    exists without --force), leaving half the command's output."""
+    card = DATA / "0.2.0" / "wdbc-cytology-mlp" / "card.yaml"
+    same = tmp_path / "out.yaml"
+    proc = run("migrate", card, "-o", same, "--report-file", same)
+    assert proc.returncode == 2 and "is also given as --output" in proc.stderr and "同时也是 --output" in proc.stderr
+    assert not same.exists()
+    (tmp_path / "sub").mkdir()
+    proc = run("migrate", card, "-o", tmp_path / "sub" / ".." / "out.yaml", "--report-file", same, "--force")
+    assert proc.returncode == 2 and "is also given as --output" in proc.stderr and not same.exists()
+    report = tmp_path / "report.txt"
+    report.write_text("kept\n", encoding="utf-8")
+    proc = run("migrate", card, "-o", tmp_path / "new.yaml", "--report-file", report)
+    assert proc.returncode == 2 and "exists" in proc.stderr
+    assert not (tmp_path / "new.yaml").exists() and report.read_text(encoding="utf-8") == "kept\n"
+
+
 @pytest.mark.parametrize("text,needle", [
     ("schema_version: 9.9.9\nname: x\n", "card.yaml:1:1: error: '9.9.9' is not a version"),
     ("name: x\nschema_version: [1, 2]\n", "card.yaml:2:1: error: [1, 2] is not a version"),

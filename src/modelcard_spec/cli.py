@@ -598,6 +598,15 @@ def cmd_migrate(args) -> int:
         return _fail(exc.message, exc.message_zh, where)
     source, target = card.data["schema_version"], args.to or schema_version()
     inputs = files_read([args.card], card.data)
+    if args.report_file:  # both outputs are checked before either is written
+        from .spec.safewrite import OutputError, check_target, same_target
+
+        try:
+            if args.output and same_target(args.output, args.report_file):
+                raise OutputError("other-output", args.report_file, option="--output")
+            check_target(args.report_file, [*inputs, *([args.output] if args.output else [])], args.force)
+        except OutputError as exc:
+            return _refused(exc)
     refused = _emit(migration_report.card_text(new, args.format), args.output, inputs, args.force)
     if refused:
         return refused

@@ -51,6 +51,8 @@ register(Check("output.refused", "error", "An output is written only where the o
                                 "在写入输出期间被创建，不会覆盖"),
                    "cannot-create": ("cannot be created ({reason})", "无法创建（{reason}）"),
                    "not-a-folder": ("exists and is not a folder", "已存在且不是文件夹"),
+                   "other-output": ("is also given as {option}; each output of the command needs a file of its own",
+                                    "同时也是 {option} 所给的文件；本命令的每项输出应使用各自的文件"),
                }, scope="command"))
 
 
@@ -103,6 +105,20 @@ def check_target(path, inputs=(), force: bool = False) -> None:
         raise OutputError("not-regular", path)
     if not force:
         raise OutputError("exists", path)
+
+
+def same_target(first, second) -> bool:
+    """Whether two output paths name one file: the same file if both exist, else the same path once
+    the links of their folders are resolved."""
+    try:
+        if os.path.samestat(os.stat(first), os.stat(second)):
+            return True
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.path.realpath(first) == os.path.realpath(second)
+    except (OSError, ValueError):
+        return False
 
 
 def write_file(path, data: bytes, inputs=(), force: bool = False) -> None:
