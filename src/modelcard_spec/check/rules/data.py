@@ -264,12 +264,19 @@ def dataset_received_sensitive(ctx: Context):
                      "public database should not be used as an evaluation database",
                      "数据集“{name}”为公开数据集且用作测评数据库；指南规定“不应使用公开数据库作为测评数据库”")})
 def dataset_public_evaluation_database(ctx: Context):
-    # the datasets the model was evaluated on (a source dataset is not an evaluation database)
+    for ptr, d in _evaluation_databases(ctx):
+        if d.get("public") is True:
+            yield found(f"{ptr}/public", name=as_text(d.get("name")))
+
+
+def _evaluation_databases(ctx: Context):
+    """(pointer, dataset) of each evaluation dataset the card marks as an evaluation database (the
+    datasets the model was evaluated on: a source dataset is not an evaluation database)."""
     for ptr, applicability in ctx.instances("Applicability"):
         datasets = applicability.get("evaluation_datasets")
         for i, d in enumerate(datasets if isinstance(datasets, list) else []):
-            if isinstance(d, dict) and d.get("evaluation_database") is True and d.get("public") is True:
-                yield found(f"{ptr}/evaluation_datasets/{i}/public", name=as_text(d.get("name")))
+            if isinstance(d, dict) and d.get("evaluation_database") is True:
+                yield f"{ptr}/evaluation_datasets/{i}", d
 
 
 @rule("dataset.evaluation-database-qualities", ("MCS-AP-11",), "error",
@@ -280,11 +287,9 @@ def dataset_public_evaluation_database(ctx: Context):
                      "数据集“{name}”为测评数据库，但未说明其如何满足数据库通用要求以及权威性、科学性、规范性、多样性、封闭性和动态性要求")})
 def dataset_evaluation_database_qualities(ctx: Context):
     """A missing statement: the requirement is incomplete, not failed (conformity.MISSING_CHECKS)."""
-    for ptr, applicability in ctx.instances("Applicability"):
-        datasets = applicability.get("evaluation_datasets")
-        for i, d in enumerate(datasets if isinstance(datasets, list) else []):
-            if isinstance(d, dict) and d.get("evaluation_database") is True and not _given(d.get("evaluation_database_qualities")):
-                yield found(f"{ptr}/evaluation_datasets/{i}/evaluation_database_qualities", name=as_text(d.get("name")))
+    for ptr, d in _evaluation_databases(ctx):
+        if not _given(d.get("evaluation_database_qualities")):
+            yield found(f"{ptr}/evaluation_database_qualities", name=as_text(d.get("name")))
 
 
 _SOFTWARE_NEEDS = ("version", "maker", "runtime_environment", "validation")
