@@ -182,6 +182,20 @@ def test_reviewed_cards_answers_who_reviewed_which_card_with_which_result(store,
                     for rid, verdict in sorted([(first, "conforms"), (second, "nonconforming")])]
 
 
+def test_reviewed_cards_looks_up_every_status_the_schema_has():
+    """The tool's status is looked up per row among the values listed in the query (an OPTIONAL
+    pattern read every verdict of the store: 21 s over 10,000 cards without a record); the list is
+    the schema's Verdict enumeration, so a status added to the schema cannot go missing here."""
+    import re
+
+    from modelcard_spec.graph import sparql
+    from modelcard_spec.spec.resources import schema_index
+
+    text = sparql.resolve_query("reviewed-cards")
+    listed = re.search(r"VALUES \?tool_status \{([^}]*)\}", text).group(1)
+    assert sorted(re.findall(r'"([a-z_]+)"', listed)) == sorted(schema_index()["enums"]["Verdict"]["values"])
+
+
 def test_loading_again_with_the_record_changes_nothing(store, wdbc_record):
     proc = cli("kg", "load", *store[1], "--store", store[0], "--assessment", wdbc_record[0])
     assert proc.returncode == 0, proc.stderr
