@@ -46,10 +46,13 @@ def test_a_non_ascii_iri_is_checked_by_the_full_pattern():
 
 _PROBE = textwrap.dedent("""
     import contextlib, io, json, re, sys
-    import re._compiler
+    try:
+        import re._compiler as compiler  # Python 3.11+
+    except ImportError:
+        import sre_compile as compiler
     patterns = []
-    compile_pattern = re._compiler.compile
-    re._compiler.compile = lambda p, flags=0: patterns.append(p) or compile_pattern(p, flags)
+    compile_pattern = compiler.compile
+    compiler.compile = lambda p, flags=0: patterns.append(p) or compile_pattern(p, flags)
     import argparse
     add_argument = argparse._ActionsContainer.add_argument
     arguments = []

@@ -272,7 +272,8 @@ def field_issues(data: dict, provider_kind: str | None):
                 if is_missing(value):
                     params = {**common, "field": path}
                     if auto:
-                        params["provider_kind"], params["provider_kind_zh"] = _kind_label(provider_kind)
+                        kind_en, kind_zh = _kind_label(provider_kind)
+                        params.update(provider_kind=kind_en, provider_kind_zh=kind_zh)
                     yield diagnostic("conformity.missing-field", pointer, "auto" if auto else "", severity=severity,
                                      requirement=req.id, **params)
                     continue
