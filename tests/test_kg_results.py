@@ -134,7 +134,7 @@ def test_load_is_idempotent_and_the_queries_answer_from_the_store(tmp_path):
 
 
 def test_version_changes_compares_only_versions_of_one_model(tmp_path):
-    """Without --bind, version-changes compared every loaded card with every other (30 s for 40
+    """Without --bind, version-changes compared every loaded card with every other (29 s for 40
     cards); it compares the versions of each model, so another model's card adds no row and no time."""
     store = tmp_path / "store"
     wdbc = ROOT / "examples" / "wdbc-cytology-mlp" / "card.yaml"
