@@ -446,10 +446,21 @@ def test_the_json_shape_is_stable():
         assert list(d) == ["dimension", "status", "profile_field", "profile_value", "evidence", "findings"]
 
 
-def test_the_python_api():
+def test_the_python_api_returns_a_typed_result_like_diff():
+    """modelcard_spec.fit returned a dict where diff returns a result object; it returns a FitCheckResult
+    whose to_dict() is the JSON output's shape (and whose fields can still be read as keys)."""
     import modelcard_spec
 
-    assert modelcard_spec.fit(CT_CARD, MR_PROFILE)["verdict"] == "does_not_fit"
+    result = modelcard_spec.fit(CT_CARD, MR_PROFILE)
+    assert isinstance(result, F.FitCheckResult)
+    assert result.verdict == "does_not_fit" and not result.fits and result["verdict"] == "does_not_fit"
+    rep = json.loads(fit_report.json_report(F.fit_files(str(CT_CARD), str(MR_PROFILE))))
+    assert result.to_dict() == {k: v for k, v in rep.items() if k not in ("tool", "schema_version")}
+    assert list(result.to_dict()) == list(rep)[2:]
+    with pytest.raises(KeyError):
+        result["tool"]
+    assert modelcard_spec.fit(CT_CARD, EXAMPLES / "intended-use" / "ct-abdominal-organ-segmentation.yaml").verdict \
+        == "fits_partly"
 
 
 @pytest.mark.parametrize("asked, status", [(16, "not_covered"), (32, "covered"), (64, "covered")])

@@ -9,7 +9,7 @@ Library entry point::
     result.proposal, result.driver, result.valid, result.to_dict()
     result = modelcard_spec.fit("examples/ct-foundation-encoder/card.yaml",
                                 "examples/intended-use/ct-abdominal-organ-segmentation.yaml")
-    result["verdict"], result["dimensions"]
+    result.verdict, result.fits, result.dimensions, result.to_dict()
 
 The package never imports LinkML at run time: it reads the artifacts generated from ``schema/``.
 """
@@ -35,13 +35,13 @@ def diff(old, new):
 
 
 def fit(card, use):
-    """Check the intended-use profile at ``use`` against the card at ``card``: the result as a dict
-    (verdict, its reasons, each dimension's status with the card's evidence, the uses and warnings
-    that mention the profile). Raises a ``DiagnosticError`` if either file cannot be read or the
-    profile is not valid."""
-    from .check.fit import fit_files
+    """Check the intended-use profile at ``use`` against the card at ``card``: the verdict, its
+    reasons, each dimension's status with the card's evidence, the uses and warnings that mention
+    the profile (:class:`.check.fit.FitCheckResult`; ``to_dict()`` is the JSON output's shape). Raises a
+    ``DiagnosticError`` if either file cannot be read or the profile is not valid."""
+    from .check.fit import fit_result
 
-    return fit_files(str(card), str(use))
+    return fit_result(str(card), str(use))
 
 
 def migrate(card, to=None):

@@ -1090,6 +1090,42 @@ def fit(card: LoadedCard, profile: Profile, card_name: str | None = None) -> dic
     }
 
 
+@dataclass(frozen=True)
+class FitCheckResult:
+    """The intended-use check of one profile against one card (:func:`fit`), as :func:`fit_files`
+    returns it to library users: the same fields as the JSON output's, typed; ``to_dict()`` gives
+    the documented shape (docs/guides/fit.md). ``result["verdict"]`` still reads a field, as the dict
+    that 0.4.0 returned was read."""
+
+    profile: dict
+    card: dict
+    intended_task: str | None
+    verdict: str
+    reasons: list
+    notes: list
+    dimensions: list
+    not_compared: list
+    text_matches: list
+
+    @property
+    def fits(self) -> bool:
+        """True only for the verdict that the intended use fits (every dimension covered)."""
+        return self.verdict == "fits"
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    def __getitem__(self, key: str):
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+def fit_result(card_path: str, profile_path: str) -> FitCheckResult:
+    """:func:`fit_files` as a :class:`FitCheckResult`."""
+    return FitCheckResult(**fit_files(card_path, profile_path))
+
+
 def fit_files(card_path: str, profile_path: str) -> dict:
     """``fit`` of the files at the paths (raises ``CardLoadError`` or ``FitProfileError``)."""
     card = read_card(card_path)
