@@ -304,7 +304,31 @@ def test_what_a_search_finds_that_is_not_a_regular_file_is_reported(tmp_path):
         for name in ("S/a/pipe.card.yaml", "S/card.yaml", "S/gone.card.yaml"):
             issue = results[name]
             assert issue["rule"] == "load.io" and issue["message"] and issue["message_zh"], (name, issue)
-        assert results["S/card.yaml"]["message"] == "not a regular file"
+        assert results["S/a/pipe.card.yaml"]["message"] == "not a regular file"
+        # links that lead out of the folder searched are not followed (the next test)
+        assert results["S/card.yaml"]["message"].startswith("a symbolic link, found by searching S, to a file outside")
+
+
+@pytest.mark.parametrize("argv", [["S"], ["S/**/*.card.yaml"], ["S/*.card.yaml"]])
+def test_a_search_does_not_read_a_link_that_leads_out_of_the_folder_searched(tmp_path, argv):
+    """A folder of cards received from someone else can hold a link to any file of the reviewer's
+    machine: validating it read that file and quoted its values in the report. A link found by a
+    search is read only if it leads to a file inside the folder searched; named, it is read."""
+    (tmp_path / "S").mkdir()
+    secret = tmp_path / "private.yaml"
+    secret.write_text("schema_version: 'TOP-SECRET-VALUE'\nname: [1]\n", encoding="utf-8")
+    (tmp_path / "S" / "evil.card.yaml").symlink_to(secret)
+    (tmp_path / "S" / "own.card.yaml").write_bytes(INVALID_CARD.read_bytes())
+    (tmp_path / "S" / "alias.card.yaml").symlink_to("own.card.yaml")  # inside: the same card, validated once
+    run = run_measured(["validate", *argv, "--format", "json", "--lang", "zh"], cwd=tmp_path, timeout=60)
+    assert run.returncode == 2 and "TOP-SECRET" not in run.stdout + run.stderr, run
+    results = {r["card"]: r for r in json.loads(run.stdout)["results"]}
+    assert sorted(results) == ["S/alias.card.yaml", "S/evil.card.yaml"], results  # own and alias: one file
+    issue = results["S/evil.card.yaml"]["issues"][0]
+    assert issue["rule"] == "load.io" and results["S/evil.card.yaml"]["sha256"] is None
+    assert "在 S 中查找到的符号链接" in issue["message_zh"]
+    named = run_measured(["validate", "S/evil.card.yaml", "--format", "json"], cwd=tmp_path, timeout=60)
+    assert named.returncode == 1 and "TOP-SECRET" in named.stdout  # named, it is read: the user chose it
 
 
 def test_a_file_found_twice_is_validated_once(tmp_path):

@@ -171,12 +171,48 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[CardResult]]:
         except _TooMany as exc:
             problems.append(_unreadable(item, exc.issue))
             return [], problems
+        if not os.path.lexists(item) or os.path.isdir(item):  # found by a search, not named
+            found, outside = _inside(found, item)
+            problems += [_unreadable(name, diagnostic("load.io", "", "link-outside", root=_root(item)))
+                         for name in sorted(outside, key=_parts)]
         for name in sorted(set(found), key=_parts):
             key = _identity(name)
             if key not in seen:
                 seen.add(key)
                 files.append(Path(name))
     return files, problems
+
+
+def _root(item: str) -> str:
+    """The folder a folder argument or a pattern searches: the folder itself, or the pattern's part
+    before its first wildcard component (the current folder if it starts with one)."""
+    if os.path.isdir(item):
+        return item
+    parts = []
+    for part in item.split(os.sep):
+        if glob.has_magic(part):
+            break
+        parts.append(part)
+    return os.sep.join(parts) or os.curdir
+
+
+def _inside(found: list[str], item: str) -> tuple[list[str], list[str]]:
+    """The files a search found, split into those whose real location is inside the folder searched
+    and the symbolic links that lead outside it: a folder of cards received from someone else can
+    hold a link to any file of the reviewer's machine, which validating would read and quote."""
+    root = os.path.realpath(_root(item))
+    inside, outside = [], []
+    for name in found:
+        if not os.path.islink(name):
+            inside.append(name)
+            continue
+        target = os.path.realpath(name)
+        try:
+            within = os.path.commonpath([root, target]) == root
+        except ValueError:  # another drive
+            within = False
+        (inside if within else outside).append(name)
+    return inside, outside
 
 
 def _absent(name: str) -> Issue:

@@ -41,7 +41,10 @@ register(Check("load.io", "error", "The file can be read", "文件可以读取",
                {"os-error": ("cannot read the file: {reason}", "无法读取文件：{reason}"),
                 "not-regular": ("not a regular file", "不是普通文件"),
                 "no-such-file": ("no such file", "文件不存在"),
-                "bad-name": ("the name holds a character file names cannot hold", "名称中含有文件名不能使用的字符")}))
+                "bad-name": ("the name holds a character file names cannot hold", "名称中含有文件名不能使用的字符"),
+                "link-outside": ("a symbolic link, found by searching {root}, to a file outside it: not read (name the "
+                                 "file itself to validate it)",
+                                 "在 {root} 中查找到的符号链接，指向该处之外的文件：未读取（如需校验，请直接给出该文件）")}))
 register(Check("load.too-large", "error", "The card stays within the tool's size limits",
                "模型卡不超出本工具的大小上限",
                {"file": ("the file is {size:,} bytes, over this tool's limit for a model card ({limit:,} bytes)",
