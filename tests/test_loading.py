@@ -320,8 +320,9 @@ REFUSALS = [
      "text", f"the document expands to more than {MAX_BYTES:,} bytes of text (aliases are limited)",
      f"文档展开后文本超过 {MAX_BYTES:,} 字节（别名展开受限）"),
 ]
-# load.io variants that check.pipeline reports for an input that names no file (not the loader)
-_REPORTED_BY_THE_PIPELINE = {("load.io", "no-such-file"), ("load.io", "bad-name")}
+# load.io variants that check.inputs reports for an input that names no file, or for a link a search
+# found that leads out of the folder searched (not the loader; reached in tests/test_hostile.py)
+_REPORTED_BY_THE_PIPELINE = {("load.io", "no-such-file"), ("load.io", "bad-name"), ("load.io", "link-outside")}
 _NUMBERS = {"size", "limit", "offset", "bits", "code_point"}
 
 
