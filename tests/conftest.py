@@ -45,6 +45,26 @@ def value_at(document, pointer: str):
 
 
 @pytest.fixture(scope="session")
+def shapes():
+    """The generated SHACL shapes, parsed once."""
+    import rdflib
+
+    from modelcard_spec.spec.resources import artifact_text
+
+    return rdflib.Graph().parse(data=artifact_text("shacl"), format="turtle")
+
+
+def shacl(lines, shapes):
+    """(conforms, the validation report graph) of N-Triples ``lines`` against ``shapes``."""
+    import pyshacl
+    import rdflib
+
+    g = rdflib.Graph().parse(data="\n".join(lines), format="nt")
+    conforms, report, _ = pyshacl.validate(g, shacl_graph=shapes)
+    return conforms, report
+
+
+@pytest.fixture(scope="session")
 def schema_view():
     """LinkML's SchemaView over the schema (LinkML is a test and build dependency only)."""
     from linkml_runtime.utils.schemaview import SchemaView

@@ -10,16 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyshacl
 import pytest
 import rdflib
 import yaml
 from rdflib.compare import isomorphic
 
+from conftest import shacl
 from modelcard_spec.graph import rdf, results, sparql
 from modelcard_spec.graph import store as kg_store
 from modelcard_spec.spec.iris import ID_BASE
-from modelcard_spec.spec.resources import artifact_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASES = ROOT / "examples" / "ct-foundation-encoder" / "releases"
@@ -35,17 +34,6 @@ HOSTILE = 'x" . <http://evil.example/s> <http://evil.example/p> "y\n> } ; DROP A
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *map(str, args)], capture_output=True,
                           text=True, encoding="utf-8", timeout=120)
-
-
-@pytest.fixture(scope="module")
-def shapes():
-    return rdflib.Graph().parse(data=artifact_text("shacl"), format="turtle")
-
-
-def shacl(lines, shapes):
-    g = rdflib.Graph().parse(data="\n".join(lines), format="nt")
-    conforms, report, _ = pyshacl.validate(g, shacl_graph=shapes)
-    return conforms, report.serialize(format="turtle")
 
 
 def test_the_diff_graph_is_deterministic_sorted_and_conforms_to_the_shapes(shapes):
@@ -77,6 +65,7 @@ def test_the_shapes_catch_a_result_without_its_required_values(shapes):
     graph = results.diff_graph(OLD, NEW)
     broken = [line for line in graph.lines if f"<{MCS}result_valid>" not in line and f"<{MCS}change_kind>" not in line]
     conforms, report = shacl(broken, shapes)
+    report = report.serialize(format="turtle")
     assert not conforms
     assert "result_valid" in report and "change_kind" in report
 

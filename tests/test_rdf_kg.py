@@ -18,13 +18,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pyshacl
 import pytest
 import rdflib
 import yaml
 from rdflib.compare import isomorphic
 
-from conftest import EXAMPLES, VALID_CARDS, renderings
+from conftest import EXAMPLES, VALID_CARDS, renderings, shacl
 from modelcard_spec.graph import assessment, export, push, rdf, sparql
 from modelcard_spec.graph import store as kg_store
 from modelcard_spec.graph.errors import KgError
@@ -39,17 +38,6 @@ SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 def cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "modelcard_spec.cli", *map(str, args)], capture_output=True,
                           text=True, encoding="utf-8", timeout=120, env=env)
-
-
-@pytest.fixture(scope="module")
-def shapes():
-    return rdflib.Graph().parse(data=artifact_text("shacl"), format="turtle")
-
-
-def shacl(lines, shapes):
-    g = rdflib.Graph().parse(data="\n".join(lines), format="nt")
-    conforms, report, _ = pyshacl.validate(g, shacl_graph=shapes)
-    return conforms, report
 
 
 @pytest.mark.parametrize("card", VALID_CARDS, ids=lambda p: p.parent.name)
