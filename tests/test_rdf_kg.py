@@ -284,6 +284,48 @@ def test_serial_parallel_and_batched_loads_give_the_same_store(store, tmp_path, 
         assert _dump(tmp_path / name) == expected, name
 
 
+def test_a_load_that_at_least_doubles_the_store_compacts_it_and_compacting_changes_no_triple(store, tmp_path,
+                                                                                            monkeypatch):
+    store_dir, inputs = store
+    calls = []
+    real = kg_store.compact
+    monkeypatch.setattr(kg_store, "compact", lambda st: (calls.append(1), real(st)))
+    target = str(tmp_path / "st")
+    kg_store.load(inputs[:1], target, jobs=1)  # the first load into an empty store
+    assert len(calls) == 1
+    kg_store.load(inputs[:1], target, jobs=1)  # nothing added
+    assert len(calls) == 1
+    # two entries (the vocabularies, one card); adding two doubles them, adding one more does not
+    kg_store.load(inputs[1:3], target, jobs=1)
+    assert len(calls) == 2
+    kg_store.load(inputs[3:4], target, jobs=1)
+    assert len(calls) == 2
+    kg_store.load(inputs[:4], target, jobs=1, compact_store="always")
+    assert len(calls) == 3
+    kg_store.load(inputs, str(tmp_path / "never"), jobs=1, compact_store="never")
+    assert len(calls) == 3
+    kg_store.load(inputs[4:], target, jobs=1, compact_store="never")
+    assert _dump(target) == _dump(tmp_path / "never") == _dump(store_dir)
+    with pytest.raises(ValueError):
+        kg_store.load(inputs, target, jobs=1, compact_store="sometimes")
+
+
+def test_kg_load_compact_option_matches_the_store_choices(store, tmp_path):
+    import argparse
+
+    from modelcard_spec.cli import build_parser
+
+    def sub(parser, name):
+        return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+
+    option = next(a for a in sub(sub(build_parser(command="kg"), "kg"), "load")._actions if a.dest == "compact")
+    assert tuple(option.choices) == kg_store.COMPACT_CHOICES and option.default == "auto"
+    _, inputs = store
+    assert cli("kg", "load", *inputs[:1], "--store", tmp_path / "st", "--compact", "never").returncode == 0
+    proc = cli("kg", "load", *inputs[:1], "--store", tmp_path / "st", "--compact", "sometimes")
+    assert proc.returncode == 2 and "--compact" in proc.stderr
+
+
 def test_two_files_of_the_same_card_in_one_load_are_one_graph(store, tmp_path):
     store_dir, inputs = store
     copies = []

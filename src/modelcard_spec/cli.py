@@ -226,6 +226,9 @@ def _kg_arguments(p) -> None:
     q.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary line")
     q.add_argument("--assessment", action="append", default=[], metavar="FILE",
                    help="an assessor's record, loaded into the graph of the card whose SHA-256 it names (repeatable)")
+    q.add_argument("--compact", choices=("auto", "always", "never"), default="auto",
+                   help="compact the store at the end, so that queries read it faster: auto (default) when the load "
+                        "at least doubled the cards in the store, always, or never")
     q = kg.add_parser("query", help="run a SPARQL query (a shipped query's name, a .rq file or the text)")
     q.add_argument("query", metavar="QUERY")
     q.add_argument("--store", required=True, metavar="DIR", help="a store made by kg load, opened read-only")
@@ -887,7 +890,7 @@ def cmd_kg(args) -> int:
             graphs += [results.fit_graph(card, profile) for card, profile in args.fit]
             if args.cards:
                 loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs,
-                                       records=args.assessment)
+                                       records=args.assessment, compact_store=args.compact)
                 _write(kg_store.summary(loaded, args.store, args.lang))
             if graphs:
                 _write(kg_store.results_summary(kg_store.load_results(graphs, args.store), args.store, args.lang))
