@@ -326,6 +326,18 @@ def test_kg_load_compact_option_matches_the_store_choices(store, tmp_path):
     assert proc.returncode == 2 and "--compact" in proc.stderr
 
 
+def test_a_failing_service_call_is_one_message_and_nothing_else(store):
+    # pyoxigraph's result of a query whose SERVICE call fails was dropped by the main thread, not
+    # the worker thread that made it, which printed a RuntimeError after the message
+    query = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"  # port 9: refused by the store
+    for timeout in ("60", "0"):
+        proc = cli("kg", "query", query, "--store", store[0], "--allow-service", "--timeout", timeout)
+        assert proc.returncode == 2 and proc.stdout == "", proc
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 2 and lines[0].startswith("kg query: error: the query failed: "), proc.stderr
+        assert lines[1].startswith("kg query: 错误：查询执行失败："), proc.stderr
+
+
 def test_two_files_of_the_same_card_in_one_load_are_one_graph(store, tmp_path):
     store_dir, inputs = store
     copies = []

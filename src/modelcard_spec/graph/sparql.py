@@ -231,17 +231,25 @@ def _evaluate(store, text: str, substitutions: dict | None = None):
     import pyoxigraph as ox
 
     try:
-        result = store.query(text, substitutions=substitutions or None, **dataset(store))
-        if isinstance(result, ox.QuerySolutions):
-            names = [v.value for v in result.variables]
-            return ("select", names, [[sol[name] for name in names] for sol in result])
-        if isinstance(result, ox.QueryBoolean):
-            return ("ask", bool(result))
-        return ("graph", sorted({f"{t} ." for t in result}))  # a graph: each triple once
+        return _materialised(store.query(text, substitutions=substitutions or None, **dataset(store)), ox)
     except SyntaxError as exc:
-        raise KgError("kg.query-syntax", detail=str(exc)) from None
+        error = KgError("kg.query-syntax", detail=str(exc))
     except (OSError, ValueError, RuntimeError) as exc:  # evaluation errors (a failing SERVICE call, ...)
-        raise KgError("kg.query-failed", detail=str(exc)) from None
+        error = KgError("kg.query-failed", detail=str(exc))
+    # Raised here, once the store's exception is gone: its traceback holds the frames that hold
+    # pyoxigraph's result, which must be dropped by the thread that made it (the query runs in a
+    # worker thread, see _with_time_limit); dropped by another thread it printed a RuntimeError.
+    raise error
+
+
+def _materialised(result, ox):
+    """The rows, the answer or the triples of a query's result, read to the end."""
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        return ("select", names, [[sol[name] for name in names] for sol in result])
+    if isinstance(result, ox.QueryBoolean):
+        return ("ask", bool(result))
+    return ("graph", sorted({f"{t} ." for t in result}))  # a graph: each triple once
 
 
 def _with_time_limit(func, timeout: float | None):
