@@ -284,28 +284,35 @@ def test_serial_parallel_and_batched_loads_give_the_same_store(store, tmp_path, 
         assert _dump(tmp_path / name) == expected, name
 
 
-def test_a_load_that_at_least_doubles_the_store_compacts_it_and_compacting_changes_no_triple(store, tmp_path,
-                                                                                            monkeypatch):
+def test_a_load_that_at_least_doubles_the_cards_in_the_store_compacts_it_and_compacting_changes_no_triple(
+        store, tmp_path, monkeypatch):
+    from modelcard_spec.graph import results
+
     store_dir, inputs = store
+    releases = EXAMPLES / "ct-foundation-encoder" / "releases"
+    diff = results.diff_graph(releases / "1.0.0.card.yaml", releases / "1.1.0.card.yaml")
     calls = []
     real = kg_store.compact
     monkeypatch.setattr(kg_store, "compact", lambda st: (calls.append(1), real(st)))
     target = str(tmp_path / "st")
-    kg_store.load(inputs[:1], target, jobs=1)  # the first load into an empty store
+    kg_store.load_results([diff], target)  # a result and the vocabularies in the index, no card
+    kg_store.load(inputs[:1], target, jobs=1)  # the first card: doubles the cards (the result is not one)
     assert len(calls) == 1
     kg_store.load(inputs[:1], target, jobs=1)  # nothing added
     assert len(calls) == 1
-    # two entries (the vocabularies, one card); adding two doubles them, adding one more does not
-    kg_store.load(inputs[1:3], target, jobs=1)
+    kg_store.load(inputs[1:2], target, jobs=1)  # one card to one
     assert len(calls) == 2
-    kg_store.load(inputs[3:4], target, jobs=1)
+    kg_store.load(inputs[2:3], target, jobs=1)  # one card to two
     assert len(calls) == 2
-    kg_store.load(inputs[:4], target, jobs=1, compact_store="always")
+    kg_store.load(inputs[3:6], target, jobs=1)  # three cards to three
     assert len(calls) == 3
-    kg_store.load(inputs, str(tmp_path / "never"), jobs=1, compact_store="never")
-    assert len(calls) == 3
-    kg_store.load(inputs[4:], target, jobs=1, compact_store="never")
-    assert _dump(target) == _dump(tmp_path / "never") == _dump(store_dir)
+    kg_store.load(inputs[:4], target, jobs=1, compact_store="always")  # nothing added
+    assert len(calls) == 4
+    never = str(tmp_path / "never")
+    kg_store.load(inputs, never, jobs=1, compact_store="never")
+    kg_store.load_results([diff], never)
+    assert len(calls) == 4 and len(inputs) == 6
+    assert _dump(target) == _dump(never)
     with pytest.raises(ValueError):
         kg_store.load(inputs, target, jobs=1, compact_store="sometimes")
 

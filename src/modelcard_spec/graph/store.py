@@ -19,13 +19,13 @@ leaves out the tool's version, so an upgrade that changes no verdict changes no 
 brought up to date by one SPARQL update (``DELETE DATA`` + ``INSERT DATA`` of the triples that differ),
 also atomic. So a card is never half-loaded, and loading twice gives the same store.
 
-The bulk loader hands the store's database (RocksDB) ready-made files that nothing merges
-afterwards, and a store left so answers queries two to three times slower (measured over 10,000
-cards: docs/benchmarks.md). So a load that has at least doubled the number of entries in the index
-(always the first load into an empty store) ends by compacting the store (:func:`compact`); so does
-any load with ``compact="always"``, and none with ``compact="never"``. Compacting rewrites the
-whole store (about 27 s for 10,000 cards), so a small load into a large store leaves it to a later
-large one. It changes no triple.
+The bulk loader hands the store's database (RocksDB) ready-made files that it does not fully
+merge, and a store left so answers the slow queries up to twice as slowly (measured over
+10,000 cards: docs/benchmarks.md). So a load that has at least doubled the number of cards in the store
+(always a first load into an empty store that completes) ends by compacting the store
+(:func:`compact`); so does any load with ``compact="always"``, and none with ``compact="never"``. A
+load stopped by an error does not compact. Compacting rewrites the whole store (19-27 s for 10,000
+cards), so a small load into a large store leaves it to a later large one. It changes no triple.
 """
 
 from __future__ import annotations
@@ -448,17 +448,20 @@ def results_summary(done: list[tuple[str, str]], directory: str, lang: str = "en
     return (zh if lang == "zh" else en) + "\n"
 
 
-def _index_entries(store) -> int:
-    """How many cards, results and vocabularies the store's index names."""
+def _cards_held(store) -> int:
+    """How many cards the store's index names (not the vocabularies, nor results of diff and fit)."""
     import pyoxigraph as ox
 
-    return len({q.subject for q in store.quads_for_pattern(None, ox.NamedNode(ROOT), None, ox.NamedNode(INDEX_GRAPH))})
+    cards = ID_BASE + "card/"  # .rdf.card_iri
+    return len({q.subject.value for q in store.quads_for_pattern(None, ox.NamedNode(ROOT), None, ox.NamedNode(INDEX_GRAPH))
+                if q.subject.value.startswith(cards)})
 
 
 def compact(store) -> None:
     """Compact the store's database (RocksDB's full compaction, pyoxigraph's ``optimize``): merges the
-    files the bulk loader wrote, so that queries read fewer of them. Changes no triple; costs little on
-    a store already compacted. Raises KgError ``kg.store-write-failed`` if the store cannot do it."""
+    files the bulk loader wrote, so that queries read fewer of them. Changes no triple; costs almost
+    nothing on a store nothing was written to since it was compacted. An error the store reports (none
+    is known: RocksDB's compaction reports none) is KgError ``kg.store-write-failed``."""
     try:
         store.optimize()
     except OSError as exc:
@@ -494,7 +497,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
     first = next(graphs, None)
     graphs = itertools.chain([first] if first else [], graphs)
     store = open_store(directory)
-    held = _index_entries(store)  # before this load (the vocabularies' entry is written by _prepare)
+    held = _cards_held(store)  # before this load
     _prepare(store, directory)
     writer = _BatchWriter(store)
     loaded: list[CardGraph] = []
