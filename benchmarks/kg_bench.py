@@ -182,6 +182,14 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def time_query(store: str, name: str, bind: list[str], repeat: int) -> tuple[float, str]:
+    """The median time of a shipped query over the store (``repeat`` runs in one fresh process), and
+    how many rows (or triples) it gave."""
+    proc = subprocess.run([sys.executable, "-c", QUERY.format(name=name, repeat=repeat, store=store, bind=bind)],
+                          capture_output=True, text=True, check=True)
+    return float(proc.stdout.split("T=")[1].split()[0]), proc.stdout.split("ROWS=")[1].split()[0]
+
+
 def _queries(store: str, one: list[str], args, when: str) -> list[str]:
     """Each shipped query over the store, median of ``args.repeat`` runs in a fresh process."""
     from modelcard_spec.graph import sparql
@@ -189,11 +197,7 @@ def _queries(store: str, one: list[str], args, when: str) -> list[str]:
     rows = []
     for name in sparql.shipped_queries():
         bind = one if name == "card-graph" else []
-        proc = subprocess.run([sys.executable, "-c", QUERY.format(name=name, repeat=args.repeat, store=store,
-                                                                  bind=bind)],
-                              capture_output=True, text=True, check=True)
-        q_t = float(proc.stdout.split("T=")[1].split()[0])
-        n = proc.stdout.split("ROWS=")[1].split()[0]
+        q_t, n = time_query(store, name, bind, args.repeat)
         _say(f"query {name} ({when}) {q_t * 1000:.0f} ms, {n} rows")
         rows.append(f"| Query `{name}`{' --bind card=…' if bind else ''} over {args.cards} cards, {when} | "
                     f"{q_t * 1000:.0f} ms ({n} rows), median of {args.repeat} | - | - | ≤ 1 s |")
