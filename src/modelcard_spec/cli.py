@@ -226,6 +226,7 @@ def _kg_arguments(p) -> None:
     q.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary line")
     q.add_argument("--assessment", action="append", default=[], metavar="FILE",
                    help="an assessor's record, loaded into the graph of the card whose SHA-256 it names (repeatable)")
+    # graph.store.COMPACT_CHOICES, not imported while the parser is built (a test keeps the two equal)
     q.add_argument("--compact", choices=("auto", "always", "never"), default="auto",
                    help="compact the store at the end, so that queries read it faster: auto (default) when the load "
                         "at least doubled the cards in the store, always, or never")

@@ -39,7 +39,7 @@ from . import assessment, rdf
 from .assessment import CardGraph, vocabulary_lines
 from .errors import KgError, pyoxigraph
 from ..spec.batch import chunks_in_order
-from ..spec.iris import ID_BASE
+from ..spec.iris import CARD_BASE, ID_BASE
 from ..spec.registry import Check, lookup, register
 
 # The store's problems. ``reason`` and ``detail`` are what the store (pyoxigraph) or the operating
@@ -452,9 +452,8 @@ def _cards_held(store) -> int:
     """How many cards the store's index names (not the vocabularies, nor results of diff and fit)."""
     import pyoxigraph as ox
 
-    cards = ID_BASE + "card/"  # .rdf.card_iri
     return len({q.subject.value for q in store.quads_for_pattern(None, ox.NamedNode(ROOT), None, ox.NamedNode(INDEX_GRAPH))
-                if q.subject.value.startswith(cards)})
+                if q.subject.value.startswith(CARD_BASE)})
 
 
 def compact(store) -> None:

@@ -14,6 +14,8 @@ from .textsafe import encodable
 # The kit mints card IRIs under ID_BASE (not a vocabulary of the schema, so not one of its
 # prefixes); requirements are named in the schema's own ``mcsr`` namespace.
 ID_BASE = "https://w3id.org/modelcard-spec/id/"
+# Every card IRI starts so (:func:`card_iri`).
+CARD_BASE = ID_BASE + "card/"
 REQ_BASE = schema_index()["prefixes"]["mcsr"]
 
 
@@ -26,8 +28,8 @@ def segment(text) -> str:
 
 
 def card_iri(data: dict) -> str:
-    """``<ID_BASE>card/<identifier>/<version>``: the card, and the model version it describes."""
-    return f"{ID_BASE}card/{segment(data.get('identifier', 'unidentified'))}/{segment(data.get('version', '0'))}"
+    """``<CARD_BASE><identifier>/<version>``: the card, and the model version it describes."""
+    return f"{CARD_BASE}{segment(data.get('identifier', 'unidentified'))}/{segment(data.get('version', '0'))}"
 
 
 
