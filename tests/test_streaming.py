@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 
-from conftest import EXAMPLES, INVALID_CARDS, ROOT, VALID_CARDS
+from conftest import EXAMPLES, INVALID_CARDS, ROOT, VALID_CARDS, on_terminal
 
 SRC = ROOT / "src"
 
@@ -173,24 +173,10 @@ def test_memory_does_not_grow_with_the_number_of_cards(tmp_path, fmt):
 def _on_terminal(stdout_is_terminal: bool) -> tuple[bytes, bytes]:
     """``validate`` of the invalid examples with standard error (and standard output, if asked) on a
     pseudo-terminal: (what the terminal showed, what went to the pipe)."""
-    pty = pytest.importorskip("pty")
-    master, slave = pty.openpty()
-    done = subprocess.run([sys.executable, "-m", "modelcard_spec.cli", "validate", str(EXAMPLES / "invalid"),
-                           "--jobs", "1", "--no-summary"], stdin=slave, stderr=slave,
-                          stdout=slave if stdout_is_terminal else subprocess.PIPE, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(SRC)})
-    os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
-    return shown, done.stdout or b""
+    shown, piped, _ = on_terminal([sys.executable, "-m", "modelcard_spec.cli", "validate", EXAMPLES / "invalid",
+                                   "--jobs", "1", "--no-summary"], stdout_is_terminal,
+                                  env={**os.environ, "PYTHONPATH": str(SRC)})
+    return shown, piped
 
 
 def test_no_progress_bar_among_the_streamed_lines():

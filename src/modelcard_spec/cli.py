@@ -426,6 +426,19 @@ def _progress_bar():
     return show
 
 
+def _compacting_notice(store: str, lang: str):
+    """What kg load calls when it starts compacting the store: a line on standard error, only when it
+    is a terminal (as the progress bar)."""
+    if not _isatty(sys.stderr):
+        return None
+
+    def show(cards: int) -> None:
+        from .graph.store import compacting_notice
+
+        _stderr(compacting_notice(store, cards, lang).rstrip("\n"))
+    return show
+
+
 def _exit_code(report) -> int:
     if not report.readable:
         return EXIT_UNREADABLE
@@ -891,7 +904,8 @@ def cmd_kg(args) -> int:
             graphs += [results.fit_graph(card, profile) for card, profile in args.fit]
             if args.cards:
                 loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs,
-                                       records=args.assessment, compact_store=args.compact)
+                                       records=args.assessment, compact_store=args.compact,
+                                       compacting=_compacting_notice(args.store, args.lang))
                 _write(kg_store.summary(loaded, args.store, args.lang))
             if graphs:
                 _write(kg_store.results_summary(kg_store.load_results(graphs, args.store), args.store, args.lang))

@@ -76,6 +76,13 @@ register(Check("kg.load-summary", "info", "Cards loaded into the store", "模型
                      "{with_errors} with errors, kept with their verdicts",
                      "已将 {cards} 张模型卡载入存储库 {store}：新增 {added} 张，替换 {replaced} 张，未变更 {unchanged} 张；"
                      "其中 {with_errors} 张有错误，已连同其结论一并载入")}, scope="command"))
+# Shown on a terminal (standard error, in the language of --lang) when kg load starts compacting the
+# store, which shows no progress (19–27 s for 10,000 cards on the project's 2-core machine).
+register(Check("kg.compacting", "info", "kg load compacts the store", "kg load 整理存储库",
+               {"": ("compacting {store} ({cards} card(s)) so that queries read it faster; this rewrites the whole "
+                     "store and shows no progress",
+                     "正在整理存储库 {store}（{cards} 张模型卡），以便查询更快读取；整理会重写整个存储库，期间不显示进度")},
+               scope="command"))
 
 register(Check("kg.load-results", "info", "Results of diff and fit loaded into the store", "diff 和 fit 的结果已载入存储库",
                {"": ("loaded {results} result(s) of diff and fit into {store}: {added} added, {replaced} replaced, "
@@ -392,6 +399,13 @@ def summary(loaded: list[CardGraph], directory: str, lang: str = "en") -> str:
     return (zh if lang == "zh" else en) + "\n"
 
 
+def compacting_notice(directory: str, cards: int, lang: str = "en") -> str:
+    """The line kg load shows on a terminal when it starts compacting the store at ``directory``,
+    which then holds ``cards`` cards (in ``lang``, "en" or "zh")."""
+    en, zh = lookup("kg.compacting").render("", {"store": str(directory), "cards": cards})
+    return (zh if lang == "zh" else en) + "\n"
+
+
 def _prepare(store, directory: str) -> None:
     """Write the store format into a new store's index, and the vocabularies if they changed."""
     if not store_format(store, directory):
@@ -468,7 +482,7 @@ def compact(store) -> None:
 
 
 def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records=(),
-         compact_store: str = "auto") -> list[CardGraph]:
+         compact_store: str = "auto", compacting=None) -> list[CardGraph]:
     """Load cards (files, folders or glob patterns) into the store at ``directory`` (the layout: this
     module's docstring), with the assessor's records ``records`` (files), each with the card it is about.
 
@@ -481,7 +495,8 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
     more cards. Raises :class:`KgError` on the first card that cannot be read; the cards before it
     are loaded. A record about none of the cards, or one that cannot be taken into account, is
     refused before anything is written (:func:`.assessment.match_records`). ``compact_store``
-    (one of ``COMPACT_CHOICES``) says whether the load ends by compacting the store (module docstring)."""
+    (one of ``COMPACT_CHOICES``) says whether the load ends by compacting the store (module docstring);
+    if it does, ``compacting`` (if given) is called first with the number of cards the store holds."""
     pyoxigraph("store")
     if compact_store not in COMPACT_CHOICES:
         raise ValueError(f"compact_store must be one of {COMPACT_CHOICES}, not {compact_store!r}")
@@ -530,5 +545,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
     store.flush()
     added = sum(1 for c in loaded if c.action == "added")
     if compact_store == "always" or (compact_store == "auto" and added and added >= held):
+        if compacting:
+            compacting(held + added)
         compact(store)
     return loaded
