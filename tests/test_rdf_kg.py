@@ -284,7 +284,7 @@ def test_serial_parallel_and_batched_loads_give_the_same_store(store, tmp_path, 
         assert _dump(tmp_path / name) == expected, name
 
 
-def test_a_load_that_at_least_doubles_the_cards_in_the_store_compacts_it_and_compacting_changes_no_triple(
+def test_a_load_compacts_the_store_once_its_cards_have_doubled_since_it_was_last_compacted_and_changes_no_triple(
         store, tmp_path, monkeypatch):
     from modelcard_spec.graph import results
 
@@ -295,26 +295,66 @@ def test_a_load_that_at_least_doubles_the_cards_in_the_store_compacts_it_and_com
     real = kg_store.compact
     monkeypatch.setattr(kg_store, "compact", lambda st: (calls.append(1), real(st)))
     target = str(tmp_path / "st")
+
+    def compacted_with():
+        import pyoxigraph as ox
+
+        return kg_store._compacted_with(ox.Store(target))
+
     kg_store.load_results([diff], target)  # a result and the vocabularies in the index, no card
-    kg_store.load(inputs[:1], target, jobs=1)  # the first card: doubles the cards (the result is not one)
-    assert len(calls) == 1
+    assert compacted_with() is None
+    kg_store.load(inputs[:1], target, jobs=1)  # the first card: never compacted (the result is not a card)
+    assert len(calls) == 1 and compacted_with() == 1
     kg_store.load(inputs[:1], target, jobs=1)  # nothing added
     assert len(calls) == 1
-    kg_store.load(inputs[1:2], target, jobs=1)  # one card to one
+    kg_store.load(inputs[1:2], target, jobs=1)  # 2 cards, 1 when compacted
+    assert len(calls) == 2 and compacted_with() == 2
+    kg_store.load(inputs[2:3], target, jobs=1)  # 3 cards, 2 when compacted
     assert len(calls) == 2
-    kg_store.load(inputs[2:3], target, jobs=1)  # one card to two
-    assert len(calls) == 2
-    kg_store.load(inputs[3:6], target, jobs=1)  # three cards to three
-    assert len(calls) == 3
+    kg_store.load(inputs[3:4], target, jobs=1)  # small loads add up: 4 cards, 2 when compacted
+    assert len(calls) == 3 and compacted_with() == 4
     kg_store.load(inputs[:4], target, jobs=1, compact_store="always")  # nothing added
-    assert len(calls) == 4
+    assert len(calls) == 4 and compacted_with() == 4
+    kg_store.load(inputs[4:6], target, jobs=1, compact_store="never")  # 6 cards, 4 when compacted: not compacted
+    assert len(calls) == 4 and compacted_with() == 4
     never = str(tmp_path / "never")
     kg_store.load(inputs, never, jobs=1, compact_store="never")
     kg_store.load_results([diff], never)
     assert len(calls) == 4 and len(inputs) == 6
-    assert _dump(target) == _dump(never)
+    marker = f"<{kg_store.INDEX_GRAPH}> <{kg_store.COMPACTED_WITH}>"
+    assert [q for q in _dump(target) if marker not in q] == _dump(never)
     with pytest.raises(ValueError):
         kg_store.load(inputs, target, jobs=1, compact_store="sometimes")
+
+
+def test_cards_a_failed_load_wrote_count_at_the_next_load_and_an_unreadable_record_means_never_compacted(
+        store, tmp_path, monkeypatch):
+    import pyoxigraph as ox
+
+    _, inputs = store
+    calls = []
+    real = kg_store.compact
+    monkeypatch.setattr(kg_store, "compact", lambda st: (calls.append(1), real(st)))
+    target = tmp_path / "st"
+    kg_store.load(inputs[:2], str(target), jobs=1)
+    assert len(calls) == 1
+    folder = tmp_path / "more"
+    folder.mkdir()
+    for n, card in enumerate(inputs[2:4]):
+        shutil.copyfile(card, folder / f"{n}.card.yaml")
+    (folder / "zz-bad.card.yaml").write_bytes(b"name: [unclosed")  # after the good cards, in file-name order
+    with pytest.raises(KgError):
+        kg_store.load([str(folder)], str(target), jobs=1)  # writes two cards, then stops: no compaction
+    assert len(calls) == 1 and kg_store._cards_held(ox.Store(str(target))) == 4
+    kg_store.load(inputs[:1], str(target), jobs=1)  # adds nothing, but the store holds 4 cards, 2 when compacted
+    assert len(calls) == 2
+    st = ox.Store(str(target))
+    index = f"<{kg_store.INDEX_GRAPH}>"
+    st.update(f"DELETE WHERE {{ GRAPH {index} {{ {index} <{kg_store.COMPACTED_WITH}> ?n }} }} ;\n"
+              f"INSERT DATA {{ GRAPH {index} {{ {index} <{kg_store.COMPACTED_WITH}> \"many\" }} }}")
+    del st
+    kg_store.load(inputs[:1], str(target), jobs=1)  # a record that is no number: as never compacted
+    assert len(calls) == 3
 
 
 def test_kg_load_says_when_it_compacts_with_the_cards_the_store_holds(store, tmp_path):

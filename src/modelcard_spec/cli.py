@@ -228,8 +228,8 @@ def _kg_arguments(p) -> None:
                    help="an assessor's record, loaded into the graph of the card whose SHA-256 it names (repeatable)")
     # graph.store.COMPACT_CHOICES, not imported while the parser is built (a test keeps the two equal)
     q.add_argument("--compact", choices=("auto", "always", "never"), default="auto",
-                   help="compact the store at the end, so that queries read it faster: auto (default) when the load "
-                        "at least doubled the cards in the store, always, or never")
+                   help="compact the store at the end, so that queries read it faster: auto (default) when it holds "
+                        "at least twice the cards it held when last compacted (or was never compacted), always, or never")
     q = kg.add_parser("query", help="run a SPARQL query (a shipped query's name, a .rq file or the text)")
     q.add_argument("query", metavar="QUERY")
     q.add_argument("--store", required=True, metavar="DIR", help="a store made by kg load, opened read-only")

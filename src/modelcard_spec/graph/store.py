@@ -21,11 +21,14 @@ also atomic. So a card is never half-loaded, and loading twice gives the same st
 
 The bulk loader hands the store's database (RocksDB) ready-made files that it does not fully
 merge, and a store left so answers the slow queries up to twice as slowly (measured over
-10,000 cards: docs/benchmarks.md). So a load that has at least doubled the number of cards in the store
-(always a first load into an empty store that completes) ends by compacting the store
-(:func:`compact`); so does any load with ``compact="always"``, and none with ``compact="never"``. A
-load stopped by an error does not compact. Compacting rewrites the whole store (19-27 s for 10,000
-cards), so a small load into a large store leaves it to a later large one. It changes no triple.
+10,000 cards: docs/benchmarks.md). So a load ends by compacting the store (:func:`compact`) when the
+store then holds at least twice as many cards as when it was last compacted, or was never compacted
+(the index records the number, ``<INDEX_GRAPH> kg:compacted_with "N"``): always after a first load
+into an empty store that completes, and after enough small loads into a large one, whose additions
+add up; so does any load with ``compact="always"``, and none with ``compact="never"``. A load stopped
+by an error does not compact; the cards it wrote count at the next load. Compacting rewrites the
+whole store (19-27 s for 10,000 cards), so waiting until the cards have doubled keeps its total cost
+within about twice that of compacting the final store once. It changes no triple.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ KG = "https://w3id.org/modelcard-spec/kg/"
 INDEX_GRAPH = KG + "index"
 ROOT = KG + "root"
 FORMAT = KG + "format"
+COMPACTED_WITH = KG + "compacted_with"  # the cards the store held when it was last compacted
 # The vocabularies (SKOS) are in the default graph too; the index names them by this IRI, their
 # roots are every subject of theirs (requirement and metric IRIs, none under this IRI).
 VOCABULARIES = "https://w3id.org/modelcard-spec/vocabularies/"
@@ -470,6 +474,27 @@ def _cards_held(store) -> int:
                 if q.subject.value.startswith(CARD_BASE)})
 
 
+def _compacted_with(store) -> int | None:
+    """The cards the store held when it was last compacted; None if the index does not say (a store
+    never compacted, or compacted by an earlier version, which did not record it) or says something
+    that is not a number."""
+    import pyoxigraph as ox
+
+    index = ox.NamedNode(INDEX_GRAPH)
+    for quad in store.quads_for_pattern(index, ox.NamedNode(COMPACTED_WITH), None, index):
+        try:
+            return int(quad.object.value)
+        except ValueError:  # the store's contents are not trusted: treated as never compacted
+            return None
+    return None
+
+
+def _record_compaction(store, cards: int) -> None:
+    index = f"<{INDEX_GRAPH}>"
+    store.update(f"DELETE WHERE {{ GRAPH {index} {{ {index} <{COMPACTED_WITH}> ?cards }} }} ;\n"
+                 f"INSERT DATA {{ GRAPH {index} {{ {index} <{COMPACTED_WITH}> \"{int(cards)}\" }} }}")
+
+
 def compact(store) -> None:
     """Compact the store's database (RocksDB's full compaction, pyoxigraph's ``optimize``): merges the
     files the bulk loader wrote, so that queries read fewer of them. Changes no triple; costs almost
@@ -512,6 +537,7 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
     graphs = itertools.chain([first] if first else [], graphs)
     store = open_store(directory)
     held = _cards_held(store)  # before this load
+    compacted_with = _compacted_with(store)
     _prepare(store, directory)
     writer = _BatchWriter(store)
     loaded: list[CardGraph] = []
@@ -544,8 +570,11 @@ def load(paths: list[str], directory: str, progress=None, jobs: int = 0, records
         raise
     store.flush()
     added = sum(1 for c in loaded if c.action == "added")
-    if compact_store == "always" or (compact_store == "auto" and added and added >= held):
+    cards = held + added
+    if compact_store == "always" or (compact_store == "auto" and cards and (compacted_with is None
+                                                                            or cards >= 2 * compacted_with)):
         if compacting:
-            compacting(held + added)
+            compacting(cards)
         compact(store)
+        _record_compaction(store, cards)
     return loaded
