@@ -2,13 +2,12 @@
 
 ``kg load`` loads ``--cards`` distinct cards (the corpus of validate_bench.py) into a store; the
 store's N-Quads dump is then repeated ``--copies`` times with every card IRI renamed (``…/id/card/
-<identifier>.copyK/<version>``, the side index included) and loaded with the store's native bulk
-loader (``oxigraph load``) into a second store of cards × copies cards in store format 2, which is
-then compacted as ``kg load`` compacts a store it has at least doubled. Each
-shipped query then runs over it in a fresh process (median of ``--repeat``; ``card-graph`` with
-``--bind card=`` one card). The store is what ``kg load`` would write for that many cards, short
-of the card identifiers and names inside the copies, which repeat (no shipped query groups by them
-but ``verdicts-by-card``, which groups by assessment).
+<identifier>.copyK/<version>``, the side index included) and each card's identifier with it, and
+loaded with the store's native bulk loader (``oxigraph load``) into a second store of cards × copies
+cards in store format 2, which is then compacted as ``kg load`` compacts a store it has at least
+doubled. Each shipped query then runs over it in a fresh process (median of ``--repeat``;
+``card-graph`` with ``--bind card=`` one card). The store is what ``kg load`` would write for that
+many cards, short of the names inside the copies, which repeat (no shipped query groups by them).
 
     python3 benchmarks/kg_query_bench.py --cards 500 --copies 20      # 10,000 cards
 """
@@ -19,6 +18,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +29,9 @@ from kg_bench import COMPACT, DUMP, _load, run, time_query  # noqa: E402
 from validate_bench import make_corpus  # noqa: E402
 
 CARD = re.compile(rb"(<https://w3id\.org/modelcard-spec/id/card/[^/>]+)")
+# a card's own identifier: the card IRI is .../id/card/<identifier>/<version>
+IDENTIFIER = re.compile(rb'^(<https://w3id\.org/modelcard-spec/id/card/[^/>]+/[^/>]+> '
+                        rb'<https://w3id\.org/modelcard-spec/vocab/identifier> "[^"]*)"')
 
 
 def main() -> int:
@@ -40,27 +43,15 @@ def main() -> int:
     exe = Path(sys.executable).parent
     start_load = _load()
     with tempfile.TemporaryDirectory() as tmp:
-        make_corpus(Path(tmp) / "cards", args.cards)
-        small = str(Path(tmp) / "small")
-        run([str(exe / "modelcard-spec"), "kg", "load", str(Path(tmp) / "cards"), "--store", small, "--jobs", "2"])
-        nq = Path(tmp) / "small.nq"
-        subprocess.run([sys.executable, "-c", DUMP.format(store=small, out=str(nq))], check=True)
-        lines = nq.read_bytes().splitlines(keepends=True)
-        card_lines = [line for line in lines if CARD.search(line)]
-        shared = [line for line in lines if not CARD.search(line)]  # vocabularies, store format
-        big_nq = Path(tmp) / "big.nq"
-        with open(big_nq, "wb") as out:
-            out.writelines(shared)
-            for k in range(args.copies):
-                out.writelines(CARD.sub(rb"\1.copy%d" % k, line) for line in card_lines)
+        big_nq, first_card_line = build_export(Path(tmp), args.cards, args.copies)
         big = str(Path(tmp) / "big")
         seconds, _, _ = run([str(exe / "oxigraph"), "load", "--location", big, "--file", str(big_nq)])
-        # as kg load leaves a store it has at least doubled (graph.store.compact)
+        # as kg load leaves a store whose cards it has at least doubled (graph.store.compact)
         subprocess.run([sys.executable, "-c", COMPACT.format(store=big)], check=True)
         quads = sum(1 for _ in open(big_nq, "rb"))
         from modelcard_spec.graph import sparql
 
-        one = [f"card={_card_of(card_lines[0])}.copy{args.copies // 2}/{_version_of(card_lines[0])}"]
+        one = [f"card={one_card(first_card_line, args.copies)}"]
         print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
               f"{args.cards * args.copies} cards ({args.cards} loaded by kg load, × {args.copies} renamed copies), "
               f"{quads} quads, native load {seconds:.0f} s; load average {start_load} at the start.\n")
@@ -72,6 +63,35 @@ def main() -> int:
             print(f"| `{name}`{' --bind card=…' if bind else ''} | {q_t * 1000:.0f} ms | {n} | ≤ 1 s |", flush=True)
         print(f"\nLoad average at the end: {_load()}.")
     return 0
+
+
+def build_export(tmp: Path, cards: int, copies: int) -> tuple[Path, bytes]:
+    """``kg load`` of ``cards`` cards of the corpus into a store in ``tmp``, dumped as N-Quads and
+    repeated ``copies`` times with every card IRI and each card's identifier renamed: the path of ``tmp/big.nq`` and the first
+    line that names a card (for :func:`one_card`)."""
+    exe = Path(sys.executable).parent
+    make_corpus(tmp / "cards", cards)
+    small = str(tmp / "small")
+    run([str(exe / "modelcard-spec"), "kg", "load", str(tmp / "cards"), "--store", small, "--jobs", "2"])
+    nq = tmp / "small.nq"
+    subprocess.run([sys.executable, "-c", DUMP.format(store=small, out=str(nq))], check=True)
+    lines = nq.read_bytes().splitlines(keepends=True)
+    card_lines = [line for line in lines if CARD.search(line)]
+    shared = [line for line in lines if not CARD.search(line)]  # vocabularies, store format
+    big_nq = tmp / "big.nq"
+    with open(big_nq, "wb") as out:
+        out.writelines(shared)
+        for k in range(copies):
+            suffix = b".copy%d" % k
+            out.writelines(IDENTIFIER.sub(rb'\1%s"' % suffix, CARD.sub(rb"\1%s" % suffix, line)) for line in card_lines)
+    shutil.rmtree(small)
+    nq.unlink()
+    return big_nq, card_lines[0]
+
+
+def one_card(line: bytes, copies: int) -> str:
+    """The IRI of one card of the export (of the middle copy), for card-graph's ``--bind card=``."""
+    return f"{_card_of(line)}.copy{copies // 2}/{_version_of(line)}"
 
 
 def _card_of(line: bytes) -> str:

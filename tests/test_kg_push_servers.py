@@ -61,16 +61,11 @@ def _stop(proc):
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def virtuoso(tmp_path_factory):
-    exe = shutil.which("virtuoso-t")
-    if exe is None:
-        if os.environ.get("MCS_REQUIRE_VIRTUOSO"):
-            pytest.fail("virtuoso-t is not installed (apt-get install virtuoso-opensource), and MCS_REQUIRE_VIRTUOSO is set")
-        pytest.skip("Virtuoso is not installed: virtuoso-t not on PATH (Debian: apt-get install virtuoso-opensource)")
-    home = tmp_path_factory.mktemp("virtuoso")
-    sql, http = _free_port(), _free_port()
-    (home / "virtuoso.ini").write_text(f"""[Database]
+def virtuoso_ini(home, sql: int, http: int, buffers: int = 10000, max_rows: int = 100000) -> str:
+    """A virtuoso.ini for a database in ``home`` serving SQL and HTTP on loopback only, with ``buffers``
+    8 KiB page buffers, no query time limit and at most ``max_rows`` rows a result (also used by
+    benchmarks/kg_server_bench.py)."""
+    return f"""[Database]
 DatabaseFile = {home}/virtuoso.db
 ErrorLogFile = {home}/virtuoso.log
 LockFile = {home}/virtuoso.lck
@@ -84,15 +79,29 @@ TransactionFile = {home}/virtuoso-temp.trx
 ServerPort = 127.0.0.1:{sql}
 DisableUnixSocket = 1
 DirsAllowed = ., {home}
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {buffers * 3 // 5}
 [HTTPServer]
 ServerPort = 127.0.0.1:{http}
 ServerRoot = {home}
 ServerThreads = 4
 [SPARQL]
-ResultSetMaxRows = 100000
-""", encoding="utf-8")
+ResultSetMaxRows = {max_rows}
+MaxQueryExecutionTime = 0
+MaxQueryCostEstimationTime = 0
+"""
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory):
+    exe = shutil.which("virtuoso-t")
+    if exe is None:
+        if os.environ.get("MCS_REQUIRE_VIRTUOSO"):
+            pytest.fail("virtuoso-t is not installed (apt-get install virtuoso-opensource), and MCS_REQUIRE_VIRTUOSO is set")
+        pytest.skip("Virtuoso is not installed: virtuoso-t not on PATH (Debian: apt-get install virtuoso-opensource)")
+    home = tmp_path_factory.mktemp("virtuoso")
+    sql, http = _free_port(), _free_port()
+    (home / "virtuoso.ini").write_text(virtuoso_ini(home, sql, http), encoding="utf-8")
     proc = subprocess.Popen([exe, "-c", str(home / "virtuoso.ini"), "+foreground"], cwd=home,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{http}"
