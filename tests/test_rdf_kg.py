@@ -621,6 +621,20 @@ def test_nonconforming_requirements_and_metric_labels(store):
     assert any(r["metric_zh"] == "曲线下面积" and r["model"] == "WDBC-Cytology-MLP" for r in metrics)
 
 
+def test_metric_results_and_models_by_dataset_bound_to_one_model_give_that_models_rows(store):
+    """``--bind model=NAME`` (what the guide advises over many cards) gives exactly the rows of the
+    whole query for that model; a result's confidence interval comes with both of its bounds."""
+    metrics = _rows(store[0], "metric-results")
+    with_ci = [r for r in metrics if "lower" in r or "upper" in r]
+    assert with_ci and all("lower" in r and "upper" in r for r in with_ci)
+    for name, rows in (("metric-results", metrics), ("models-by-dataset", _rows(store[0], "models-by-dataset"))):
+        model = with_ci[0]["model"]
+        proc = cli("kg", "query", name, "--store", store[0], "--format", "json", "--bind", f"model={model}")
+        assert proc.returncode == 0, proc.stderr
+        bound = [{k: v["value"] for k, v in b.items()} for b in json.loads(proc.stdout)["results"]["bindings"]]
+        assert bound and bound == [r for r in rows if r["model"] == model], name
+
+
 def test_standard_vocabularies_view_restates_cards_in_prov_dcat_dqv(store):
     proc = cli("kg", "query", "standard-vocabularies-view", "--store", store[0])
     assert proc.returncode == 0, proc.stderr

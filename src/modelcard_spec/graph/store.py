@@ -490,9 +490,13 @@ def _compacted_with(store) -> int | None:
 
 
 def _record_compaction(store, cards: int) -> None:
+    """Record in the index that the store was compacted holding ``cards`` cards."""
     index = f"<{INDEX_GRAPH}>"
-    store.update(f"DELETE WHERE {{ GRAPH {index} {{ {index} <{COMPACTED_WITH}> ?cards }} }} ;\n"
-                 f"INSERT DATA {{ GRAPH {index} {{ {index} <{COMPACTED_WITH}> \"{int(cards)}\" }} }}")
+    try:
+        store.update(f"DELETE WHERE {{ GRAPH {index} {{ {index} <{COMPACTED_WITH}> ?cards }} }} ;\n"
+                     f"INSERT DATA {{ GRAPH {index} {{ {index} <{COMPACTED_WITH}> \"{int(cards)}\" }} }}")
+    except OSError as exc:
+        raise KgError("kg.store-write-failed", detail=f"recording the compaction: {exc}") from None
 
 
 def compact(store) -> None:
