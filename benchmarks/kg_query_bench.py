@@ -4,8 +4,8 @@
 store's N-Quads dump is then repeated ``--copies`` times with every card IRI renamed (``…/id/card/
 <identifier>.copyK/<version>``, the side index included) and each card's identifier with it, and
 loaded with the store's native bulk loader (``oxigraph load``) into a second store of cards × copies
-cards in store format 2, which is then compacted as ``kg load`` compacts a store it has at least
-doubled. Each shipped query then runs over it in a fresh process (median of ``--repeat``;
+cards in store format 2, which is then compacted as ``kg load`` compacts a store whose cards have
+doubled since it was last compacted. Each shipped query then runs over it in a fresh process (median of ``--repeat``;
 ``card-graph`` with ``--bind card=`` one card), then the four slow ones bound to one card, model or dataset as the
 knowledge-graph guide advises (:func:`narrowed`). The store is what ``kg load`` would write for that
 many cards, short of the names inside the copies, which repeat (no shipped query groups by them).
@@ -47,7 +47,7 @@ def main() -> int:
         big_nq, first_card_line = build_export(Path(tmp), args.cards, args.copies)
         big = str(Path(tmp) / "big")
         seconds, _, _ = run([str(exe / "oxigraph"), "load", "--location", big, "--file", str(big_nq)])
-        # as kg load leaves a store whose cards it has at least doubled (graph.store.compact)
+        # as kg load leaves a store whose cards have at least doubled since it was compacted (graph.store.compact)
         subprocess.run([sys.executable, "-c", COMPACT.format(store=big)], check=True)
         quads = sum(1 for _ in open(big_nq, "rb"))
         from modelcard_spec.graph import sparql
@@ -98,12 +98,12 @@ def build_export(tmp: Path, cards: int, copies: int) -> tuple[Path, bytes]:
 NARROW = """PREFIX mcs: <https://w3id.org/modelcard-spec/vocab/>
 SELECT ?identifier ?model ?dataset WHERE {{
   <{card}> mcs:identifier ?identifier ; mcs:name ?model ; mcs:source_task_data/mcs:datasets/mcs:name ?dataset }}
-LIMIT 1"""
+ORDER BY ?dataset LIMIT 1"""
 
 
 def narrowed(store: str, card: str) -> list[tuple[str, list[str]]]:
     """The slow shipped queries bound to the card ``card``: its identifier, its model's name (which
-    the copies share), its first dataset's name, or the card itself."""
+    the copies share), the name of one of its datasets (the first in code-point order), or the card itself."""
     import pyoxigraph as ox
 
     row = next(iter(ox.Store.read_only(store).query(NARROW.format(card=card))))

@@ -348,13 +348,41 @@ def test_cards_a_failed_load_wrote_count_at_the_next_load_and_an_unreadable_reco
     assert len(calls) == 1 and kg_store._cards_held(ox.Store(str(target))) == 4
     kg_store.load(inputs[:1], str(target), jobs=1)  # adds nothing, but the store holds 4 cards, 2 when compacted
     assert len(calls) == 2
-    st = ox.Store(str(target))
     index = f"<{kg_store.INDEX_GRAPH}>"
-    st.update(f"DELETE WHERE {{ GRAPH {index} {{ {index} <{kg_store.COMPACTED_WITH}> ?n }} }} ;\n"
-              f"INSERT DATA {{ GRAPH {index} {{ {index} <{kg_store.COMPACTED_WITH}> \"many\" }} }}")
-    del st
-    kg_store.load(inputs[:1], str(target), jobs=1)  # a record that is no number: as never compacted
-    assert len(calls) == 3
+    for records in (['"many"'], ['"-1"'], ['"1_0"'], ['"٣"'], ['"5"'], ['"1"', '"2"']):
+        st = ox.Store(str(target))  # a hostile or stale record: as never compacted (5 > the 4 cards held)
+        st.update(f"DELETE WHERE {{ GRAPH {index} {{ {index} <{kg_store.COMPACTED_WITH}> ?n }} }} ;\n"
+                  + "".join(f"INSERT DATA {{ GRAPH {index} {{ {index} <{kg_store.COMPACTED_WITH}> {r} }} }} ;\n"
+                            for r in records))
+        assert kg_store._compacted_with(st) is None, records
+        del st
+        done = len(calls)
+        kg_store.load(inputs[:1], str(target), jobs=1)
+        assert len(calls) == done + 1, records
+        st = ox.Store(str(target))
+        assert [q.object.value for q in st.quads_for_pattern(None, ox.NamedNode(kg_store.COMPACTED_WITH), None)] == ["4"]
+        del st
+
+
+def test_a_store_that_cannot_record_a_compaction_is_a_store_write_error():
+    class Failing:
+        def update(self, text):
+            raise OSError("No space left on device")
+
+    with pytest.raises(KgError) as caught:
+        kg_store._record_compaction(Failing(), 3)
+    assert caught.value.issue.rule == "kg.store-write-failed" and "No space left on device" in caught.value.issue.message
+
+
+def test_a_compaction_is_recorded_before_it_runs_so_that_nothing_is_written_after_it(store, tmp_path, monkeypatch):
+    """A store written to after its last compaction is rewritten again by the next one (almost nothing
+    to do only when nothing was written since): the record goes in first."""
+    _, inputs = store
+    seen = []
+    real = kg_store.compact
+    monkeypatch.setattr(kg_store, "compact", lambda st: (seen.append(kg_store._compacted_with(st)), real(st)))
+    kg_store.load(inputs[:2], str(tmp_path / "st"), jobs=1)
+    assert seen == [2]
 
 
 def test_kg_load_says_when_it_compacts_with_the_cards_the_store_holds(store, tmp_path):
@@ -382,9 +410,9 @@ def _on_terminal(args: list) -> bytes:
 def test_kg_load_shows_on_a_terminal_that_it_is_compacting_in_the_language_of_lang(store, tmp_path):
     _, inputs = store
     en = _on_terminal(["kg", "load", *inputs[:2], "--store", tmp_path / "en"]).decode("utf-8")
-    assert f"compacting {tmp_path / 'en'} (2 card(s)) so that queries read it faster" in en
+    assert f"compacting the data files of {tmp_path / 'en'} (2 card(s)) so that queries run faster" in en
     zh = _on_terminal(["kg", "load", *inputs[:2], "--store", tmp_path / "zh", "--lang", "zh"]).decode("utf-8")
-    assert f"正在整理存储库 {tmp_path / 'zh'}（2 张模型卡）" in zh
+    assert f"正在整理存储库 {tmp_path / 'zh'} 的数据文件（共 2 张模型卡），以加快查询速度" in zh
     piped = cli("kg", "load", *inputs[:2], "--store", tmp_path / "piped")  # not a terminal: nothing shown
     assert piped.returncode == 0 and piped.stderr == ""
     check = lookup("kg.compacting")
@@ -633,6 +661,19 @@ def test_metric_results_and_models_by_dataset_bound_to_one_model_give_that_model
         assert proc.returncode == 0, proc.stderr
         bound = [{k: v["value"] for k, v in b.items()} for b in json.loads(proc.stdout)["results"]["bindings"]]
         assert bound and bound == [r for r in rows if r["model"] == model], name
+
+
+def test_metric_results_shows_the_one_bound_a_half_interval_states(tmp_path):
+    """A card with errors is loaded with its verdicts: an interval that lacks its upper bound shows
+    the lower bound it states (the query read both bounds in one pattern before, and showed neither)."""
+    data = yaml.safe_load((EXAMPLES / "ct-foundation-encoder" / "card.yaml").read_text(encoding="utf-8"))
+    result = next(r for r in data["applicability"]["transfer_performance"] if "confidence_interval" in r)
+    lower = result["confidence_interval"].pop("upper") and result["confidence_interval"]["lower"]
+    card = tmp_path / "half.card.yaml"
+    card.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert cli("kg", "load", card, "--store", tmp_path / "st").returncode == 0
+    rows = [r for r in _rows(tmp_path / "st", "metric-results") if r.get("lower") == str(lower)]
+    assert len(rows) == 1 and "upper" not in rows[0], rows
 
 
 def test_standard_vocabularies_view_restates_cards_in_prov_dcat_dqv(store):
