@@ -364,13 +364,25 @@ def test_cards_a_failed_load_wrote_count_at_the_next_load_and_an_unreadable_reco
         del st
 
 
-def test_a_store_that_cannot_record_a_compaction_is_a_store_write_error():
-    class Failing:
+def test_recording_a_compaction_writes_only_a_new_count_and_a_failure_is_a_store_write_error():
+    import pyoxigraph as ox
+
+    class Store:
+        def __init__(self, recorded):
+            self.recorded, self.updates = recorded, []
+
+        def quads_for_pattern(self, *pattern):
+            return [ox.Quad(pattern[0], pattern[1], ox.Literal(r), pattern[3]) for r in self.recorded]
+
         def update(self, text):
+            self.updates.append(text)
             raise OSError("No space left on device")
 
+    same = Store(["3"])
+    kg_store._record_compaction(same, 3)  # the count is there already: no write, so the compaction has nothing to merge
+    assert same.updates == []
     with pytest.raises(KgError) as caught:
-        kg_store._record_compaction(Failing(), 3)
+        kg_store._record_compaction(Store(["2"]), 3)
     assert caught.value.issue.rule == "kg.store-write-failed" and "No space left on device" in caught.value.issue.message
 
 
