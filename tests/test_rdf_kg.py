@@ -1070,6 +1070,15 @@ def test_an_index_entry_naming_another_cards_node_does_not_let_a_reload_delete_i
     assert all(line in after for line in victim)
 
 
+def test_a_bind_value_in_double_quotes_is_text_even_if_it_reads_as_an_iri():
+    import pyoxigraph as ox
+
+    got = sparql.bindings(['a=TCGA:BRCA', 'b="TCGA:BRCA"', 'c="a name"', 'd=<https://example.org/x>', 'e=""x""', 'f="'])
+    assert got == {ox.Variable("a"): ox.NamedNode("TCGA:BRCA"), ox.Variable("b"): ox.Literal("TCGA:BRCA"),
+                   ox.Variable("c"): ox.Literal("a name"), ox.Variable("d"): ox.NamedNode("https://example.org/x"),
+                   ox.Variable("e"): ox.Literal('"x"'), ox.Variable("f"): ox.Literal('"')}
+
+
 def test_a_bind_value_that_is_not_text_is_a_usage_error(store):
     store_dir, _ = store
     with pytest.raises(KgError):

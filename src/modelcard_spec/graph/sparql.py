@@ -186,8 +186,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def bindings(pairs) -> dict:
-    """``NAME=VALUE`` pairs (kg query --bind) as SPARQL substitutions: ``<...>`` or an absolute IRI is
-    an IRI, anything else a plain literal. KgError ``kg.query-bind`` for a pair without a name."""
+    """``NAME=VALUE`` pairs (kg query --bind) as SPARQL substitutions: a value in double quotes is the
+    plain literal between them (so that a name such as ``TCGA:BRCA`` can be given as text), else
+    ``<...>`` or an absolute IRI is an IRI, anything else a plain literal. KgError ``kg.query-bind``
+    for a pair without a name."""
     if not pairs:
         return {}
     from ..spec.iris import is_absolute_iri
@@ -200,6 +202,9 @@ def bindings(pairs) -> dict:
         name = name.strip().lstrip("?$")
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or _LONE_SURROGATE.search(value):
             raise KgError("kg.query-bind", pair=pair)  # (a value that is not text: bytes not UTF-8 on the command line)
+        if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+            out[ox.Variable(name)] = ox.Literal(value[1:-1])
+            continue
         iri = value[1:-1] if value.startswith("<") and value.endswith(">") else value
         out[ox.Variable(name)] = ox.NamedNode(iri) if is_absolute_iri(iri) else ox.Literal(value)
     return out
