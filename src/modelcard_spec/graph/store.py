@@ -500,10 +500,7 @@ def _compacted_with(store, held: int | None = None) -> int | None:
 def _record_compaction(store, cards: int) -> None:
     """Record in the index that the store was compacted holding ``cards`` cards; nothing is written
     if the index says so already (a compaction after no write at all has almost nothing to do)."""
-    import pyoxigraph as ox
-
-    index = ox.NamedNode(INDEX_GRAPH)
-    if [q.object.value for q in store.quads_for_pattern(index, ox.NamedNode(COMPACTED_WITH), None, index)] == [str(cards)]:
+    if _compacted_with(store, held=cards) == cards:
         return
     index = f"<{INDEX_GRAPH}>"
     try:
