@@ -16,6 +16,7 @@ from conftest import EXAMPLES, ROOT
 from modelcard_spec import cli
 from modelcard_spec import diff as api_diff
 from modelcard_spec.check import diff as d
+from modelcard_spec.check import updates
 from modelcard_spec.check.loading import read_card
 from modelcard_spec.output import diff_report
 from modelcard_spec.spec.resources import catalogue_data, schema_index
@@ -241,7 +242,7 @@ def test_every_field_of_the_card_is_in_exactly_one_change_area():
     paths = generate.schema_paths(index)
     assert "/source_task_data/datasets/*/id" in paths and len(paths) > 300
     for path in paths:
-        assert d.area_of(path.replace("*", "0")) is not None, path
+        assert updates.area_of(path.replace("*", "0")) is not None, path
     # a field left out of every area, or put in two, is refused
     lost = [dict(a, pointers=[p for p in a["pointers"] if p != "/lineage"]) for a in areas]
     assert any(p.startswith("/lineage/") and "in no change area" in p for p in generate.update_rule_problems(index, lost))
@@ -253,25 +254,25 @@ def test_every_field_of_the_card_is_in_exactly_one_change_area():
 
 def test_the_card_own_areas_come_before_the_defaults():
     data = card()
-    assert d.area_class("source_data", data) == ("minor", "card-minor")
-    assert d.area_class("pretraining_objective", data) == ("major", "card-major")
-    assert d.area_class("intended_use", data) == ("major", "default")
+    assert updates.area_class("source_data", data) == ("minor", "card-minor")
+    assert updates.area_class("pretraining_objective", data) == ("major", "card-major")
+    assert updates.area_class("intended_use", data) == ("major", "default")
     del data["lifecycle"]["update_control"]["minor_update_areas"]
-    assert d.area_class("source_data", data) == ("major", "default")
+    assert updates.area_class("source_data", data) == ("major", "default")
     data["lifecycle"]["update_control"]["major_update_areas"] = ["weights"]
     data["lifecycle"]["update_control"]["minor_update_areas"] = ["weights"]
-    assert d.area_class("weights", data) == ("major", "card-major")  # listed both ways: major
-    assert d.area_class(None, data) == ("major", "unclassified")
+    assert updates.area_class("weights", data) == ("major", "card-major")  # listed both ways: major
+    assert updates.area_class(None, data) == ("major", "unclassified")
 
 
 def test_longest_pattern_wins():
-    assert d.area_of("/input_output/inputs/0/preprocessing/1/step") == "preprocessing"
-    assert d.area_of("/input_output/inputs/0/modality") == "input_output"
-    assert d.area_of("/training_process/objective") == "pretraining_objective"
-    assert d.area_of("/training_process/optimizer/learning_rate") == "training_method"
-    assert d.area_of("/lifecycle/deployment/modules/0/version") == "release"
-    assert d.area_of("/not_a_field") is None
-    assert d.area_of("/input_output/inputs/x/preprocessing") == "input_output"  # "*" stands for an index only
+    assert updates.area_of("/input_output/inputs/0/preprocessing/1/step") == "preprocessing"
+    assert updates.area_of("/input_output/inputs/0/modality") == "input_output"
+    assert updates.area_of("/training_process/objective") == "pretraining_objective"
+    assert updates.area_of("/training_process/optimizer/learning_rate") == "training_method"
+    assert updates.area_of("/lifecycle/deployment/modules/0/version") == "release"
+    assert updates.area_of("/not_a_field") is None
+    assert updates.area_of("/input_output/inputs/x/preprocessing") == "input_output"  # "*" stands for an index only
 
 
 def test_semantic_version_order():
@@ -409,7 +410,7 @@ def test_a_release_cannot_reclassify_itself_by_editing_its_own_criteria(tmp_path
     # the edit of the update control is itself at least minor, never editorial documentation
     control_area = next(a for a in result.areas if a.area == "update_control")
     assert control_area.update_class == "minor"
-    assert d.area_of("/lifecycle/update_control/major_update_areas/0") == "update_control"
+    assert updates.area_of("/lifecycle/update_control/major_update_areas/0") == "update_control"
     assert "old card's major update areas" in diff_report.to_text(result)
     assert main("diff", R100, write(tmp_path, new))[0] == 1
 

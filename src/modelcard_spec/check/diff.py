@@ -22,8 +22,8 @@ NEW states whether rollback is supported and, if it is, how (a placeholder is no
 warnings, limitations, risks and cautioned or unsupported uses are a warning; an area the card's own
 minor areas make minor against a major default, and new weights without a training change, are notes.
 
-:func:`area_class` is also what the lifecycle rule ``lifecycle.update-type-contradicts-criteria``
-uses to check each history entry's coded changed areas against the card's own criteria.
+The update rules themselves (the areas, their patterns, classes and titles, :func:`.updates.area_class`)
+are :mod:`.updates`, which the lifecycle rule ``lifecycle.update-type-contradicts-criteria`` also uses.
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ from ..spec import pointers
 from ..spec.catalogue import placeholder
 from ..spec.diagnostics import CardLoadError, Issue, diagnostic
 from ..spec.registry import Check, register
-from ..spec.resources import catalogue_data, schema_index
+from ..spec.resources import schema_index
 from .loading import LoadedCard, read_card
+from .updates import (RANK, area_class, area_of, area_titles, areas, class_title, driver_title, one_card_class,
+                      update_rules)
 
 register(Check("diff.identifier", "error", "Both cards describe the same model (same identifier)",
                "两张模型卡描述同一模型（标识符相同）",
@@ -134,91 +136,6 @@ register(Check("diff.weights-only", "info",
 
 UPDATE_CLASSES = ("major", "minor", "editorial")
 PROPOSALS = ("major", "minor", "editorial-only", "none")
-
-
-# --------------------------------------------------------------------------- the rules
-
-
-@lru_cache(maxsize=1)
-def update_rules() -> dict:
-    """The catalogue's ``update_rules`` (areas in report order with their patterns, class and driver)."""
-    return catalogue_data()["update_rules"]
-
-
-@lru_cache(maxsize=1)
-def _patterns() -> tuple:
-    return tuple((tuple(p.split("/")[1:]), a["id"]) for a in update_rules()["areas"] for p in a["pointers"])
-
-
-def areas() -> dict[str, dict]:
-    """Change area ID -> its rule (title, title_zh, update_class, driver, pointers)."""
-    return {a["id"]: a for a in update_rules()["areas"]}
-
-
-def area_of(pointer: str) -> str | None:
-    """The change area of the field at ``pointer`` (its longest matching pattern), None if none matches
-    (a key the schema does not have)."""
-    tokens = pointers.tokens(pointer)
-    best, found = -1, None
-    for pattern, area in _patterns():
-        if len(pattern) <= len(tokens) and len(pattern) > best and all(
-                p == t or (p == "*" and pointers.is_index(t)) for p, t in zip(pattern, tokens)):
-            best, found = len(pattern), area
-    return found
-
-
-def _declared_areas(card: dict, slot: str) -> set[str]:
-    lifecycle = card.get("lifecycle")
-    control = lifecycle.get("update_control") if isinstance(lifecycle, dict) else None
-    values = control.get(slot) if isinstance(control, dict) else None
-    return {v for v in values if isinstance(v, str)} if isinstance(values, list) else set()
-
-
-_RANK = {"editorial": 0, "minor": 1, "major": 2}
-
-
-def _one_card_class(area: str, card: dict) -> tuple[str, str]:
-    if area in _declared_areas(card, "major_update_areas"):
-        return "major", "card-major"
-    if area in _declared_areas(card, "minor_update_areas"):
-        return "minor", "card-minor"
-    return areas()[area]["update_class"], "default"
-
-
-def area_class(area: str | None, card: dict, old: dict | None = None) -> tuple[str, str]:
-    """(update class, on what basis) of a change in ``area`` for ``card``: ``card-major`` /
-    ``card-minor`` where the card's update control lists the area (major first), else ``default``
-    (the catalogue's class for the area); a change outside every area is major (``unclassified``:
-    a reviewer decides). With ``old`` (the card of the previous release, whose criteria are those in
-    force), the stricter of the two cards' classes: a release cannot lower its own class by editing its
-    criteria (basis ``old-card-major`` / ``old-card-minor`` where OLD's is the stricter)."""
-    if area is None or area not in areas():
-        return "major", "unclassified"
-    cls, basis = _one_card_class(area, card)
-    if old is not None:
-        old_cls, old_basis = _one_card_class(area, old)
-        if _RANK[old_cls] > _RANK[cls]:
-            return old_cls, "old-" + old_basis if old_basis != "default" else old_basis
-    return cls, basis
-
-
-def area_titles(ids) -> tuple[list[str], str]:
-    """English titles of change areas (a list) and the Chinese ones joined by "、" (an unknown ID as written)."""
-    known = areas()
-    return ([known[a]["title"] if a in known else str(a) for a in ids],
-            "、".join(known[a]["title_zh"] if a in known else str(a) for a in ids))
-
-
-def class_title(value: str, zh: bool) -> str:
-    """The title of an update class in one language (any other value as written)."""
-    classes = update_rules()["classes"]
-    return classes[value]["title_zh" if zh else "title"] if value in classes else value
-
-
-def driver_title(value: str, zh: bool) -> str:
-    """The title of an update driver in one language (any other value as written)."""
-    drivers = update_rules()["drivers"]
-    return drivers[value]["title_zh" if zh else "title"] if value in drivers else value
 
 
 # --------------------------------------------------------------------------- the changes
@@ -763,8 +680,8 @@ def _update_control(old: dict, new: dict) -> list[Issue]:
     release, :func:`area_class`)."""
     out = []
     for area in areas():
-        (old_cls, _), (new_cls, _) = _one_card_class(area, old), _one_card_class(area, new)
-        if _RANK[new_cls] < _RANK[old_cls]:
+        (old_cls, _), (new_cls, _) = one_card_class(area, old), one_card_class(area, new)
+        if RANK[new_cls] < RANK[old_cls]:
             ptr = _listed_at(new, "minor_update_areas", area)
             en, zh = area_titles([area])
             out.append(diagnostic("diff.update-control", ptr, area=en[0], area_zh=zh,

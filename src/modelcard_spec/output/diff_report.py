@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from ..check import diff as d
+from ..check import updates
 from ..spec.textsafe import markdown, one_line
 from .validation import to_json
 
@@ -69,7 +69,7 @@ def _w(key: str, zh: bool, **params) -> str:
 def _area(area, zh: bool) -> str:
     if area is None:
         return _w("unclassified", zh)
-    en, zh_text = d.area_titles([area])
+    en, zh_text = updates.area_titles([area])
     return zh_text if zh else en[0]
 
 
@@ -106,9 +106,9 @@ def _shortened(result, limit: int) -> bool:
 def _declared(result, zh: bool) -> str:
     parts = []
     if isinstance(result.declared_type, str):
-        parts.append(d.class_title(result.declared_type, zh))
+        parts.append(updates.class_title(result.declared_type, zh))
     if isinstance(result.declared_driver, str):
-        parts.append(d.driver_title(result.declared_driver, zh))
+        parts.append(updates.driver_title(result.declared_driver, zh))
     return ("，" if zh else ", ").join(parts) if parts else _w("none", zh)
 
 
@@ -117,22 +117,22 @@ _PROPOSALS = {"editorial-only": ("editorial only", "仅编辑性修改"), "none"
 
 def _proposal(result, zh: bool) -> str:
     text = _PROPOSALS[result.proposal][1 if zh else 0] if result.proposal in _PROPOSALS \
-        else d.class_title(result.proposal, zh)
+        else updates.class_title(result.proposal, zh)
     if result.driver != "none":
-        text += ("，" if zh else ", ") + d.driver_title(result.driver, zh)
+        text += ("，" if zh else ", ") + updates.driver_title(result.driver, zh)
     return text
 
 
 def _driver(value: str, zh: bool) -> str:
-    return ("无" if zh else "-") if value == "none" else d.driver_title(value, zh)
+    return ("无" if zh else "-") if value == "none" else updates.driver_title(value, zh)
 
 
 def _reason(area, zh: bool) -> str:
     text = _w("reason", zh, count=len(area.changes), changes="change" if len(area.changes) == 1 else "changes",
               area=_area(area.area, zh),
-              cls=d.class_title(area.update_class, zh), basis=_BASIS[area.basis][1 if zh else 0])
+              cls=updates.class_title(area.update_class, zh), basis=_BASIS[area.basis][1 if zh else 0])
     if area.default_class is not None and area.default_class != area.update_class and area.basis != "default":
-        text += _w("below-default", zh, cls=d.class_title(area.default_class, zh))
+        text += _w("below-default", zh, cls=updates.class_title(area.default_class, zh))
     return text
 
 
@@ -203,7 +203,7 @@ def to_markdown(result, lang: str = "en", limit: int = 200) -> str:
                 row(_w("area", zh), _w("class", zh), _w("basis", zh), _w("driver", zh), _w("count", zh)),
                 "|---|---|---|---|---:|"]
         for area in result.areas:
-            out.append(row(markdown(_area(area.area, zh)), d.class_title(area.update_class, zh),
+            out.append(row(markdown(_area(area.area, zh)), updates.class_title(area.update_class, zh),
                            _BASIS[area.basis][1 if zh else 0], _driver(area.driver, zh),
                            str(len(area.changes))))
         out.append("")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import diff
+from .. import updates
 from .base import Context, found, rule
 
 
@@ -81,17 +81,17 @@ def update_type_contradicts_criteria(ctx: Context):
     for i, entry in enumerate(history if isinstance(history, list) else []):
         if not isinstance(entry, dict) or not isinstance(entry.get("changed_areas"), list):
             continue
-        listed = [a for a in entry["changed_areas"] if isinstance(a, str) and a in diff.areas()]
+        listed = [a for a in entry["changed_areas"] if isinstance(a, str) and a in updates.areas()]
         version = entry.get("version") if isinstance(entry.get("version"), str) else f"#{i + 1}"
-        classes = {a: diff.area_class(a, ctx.data) for a in listed}
+        classes = {a: updates.area_class(a, ctx.data) for a in listed}
         major = [a for a in listed if classes[a][0] == "major"]
         if entry.get("update_type") == "minor" and major:
             for variant, basis in (("minor", "card-major"), ("minor-default", "default")):
                 hit = [a for a in major if classes[a][1] == basis]
                 if hit:
-                    en, zh = diff.area_titles(hit)
+                    en, zh = updates.area_titles(hit)
                     yield found(f"/change_history/{i}/update_type", variant, version=version, areas=en, areas_zh=zh)
         elif entry.get("update_type") == "major" and listed and not major:
-            en, zh = diff.area_titles(listed)
+            en, zh = updates.area_titles(listed)
             yield found(f"/change_history/{i}/update_type", "major", severity="info", version=version, areas=en,
                         areas_zh=zh)
