@@ -317,18 +317,23 @@ _SUBCOMMANDS = {
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The command line's parser. With ``command``, only that command's arguments are added (every
-    command is still listed, with its help line): :func:`main` builds so, as adding the arguments of
-    all the commands costs a one-card ``validate`` more than a tenth of its time."""
+    """The command line's parser. With ``command``, only that command's parser is built: :func:`main`
+    builds so when the first argument is a command, as building every command's parser (and adding
+    its arguments) costs a one-card ``validate`` more than a tenth of its time. The usage line, which
+    argparse prints above an error such as an unrecognized argument, still lists every command (it is
+    the same text with or without ``command``); the list of commands with their help lines is shown
+    only by the whole parser (``modelcard-spec -h``, or no command)."""
     parser = _Parser(prog="modelcard-spec",
                      description="Model cards for pre-trained models in AI medical devices (YY/T 1833.5).")
     parser.add_argument("--version", action="version", version=f"modelcard-spec {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    # only one command's parser: argparse would list only it in the usage line, so the list is given
+    # as the whole parser writes it (not to the whole parser, whose errors name the argument by it)
+    listed = {} if command is None else {"metavar": "{" + ",".join(_SUBCOMMANDS) + "}"}
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, **listed)
 
     for name, (help_text, add_arguments) in _SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
         if command is None or command == name:
-            add_arguments(p)
+            add_arguments(sub.add_parser(name, help=help_text))
     return parser
 
 
