@@ -412,57 +412,6 @@ def test_kg_load_says_when_it_compacts_with_the_cards_the_store_holds(store, tmp
     assert notes == [2, 3]
 
 
-_FREED = """
-import os, sys
-from modelcard_spec.spec.batch import return_large_blocks
-if sys.argv[1] == "fixed":
-    assert return_large_blocks()
-def resident_mib():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
-def kept_after_freeing():
-    big = bytearray(8 << 20)  # a large block freed: glibc raises its threshold to its size, unless fixed
-    del big
-    blocks = [bytearray(256 << 10) for _ in range(200)]  # 50 MiB of blocks of the size kg load passes around
-    last = bytearray(256 << 10)  # so that the heap cannot simply be cut back at its end
-    before = resident_mib()
-    del blocks
-    return before - resident_mib()
-freed = kept_after_freeing()
-pid = os.fork()
-if pid == 0:  # a worker process forked afterwards, as kg load's are
-    os._exit(0 if kept_after_freeing() >= 40 else 1)
-print(freed, os.waitpid(pid, 0)[1])
-"""
-
-
-@pytest.mark.skipif(sys.platform != "linux" or __import__("platform").libc_ver()[0] != "glibc", reason="glibc only")
-def test_large_blocks_are_returned_to_the_system_once_freed_in_the_process_and_its_workers():
-    """Before (glibc's own threshold, raised by the first large block freed): 50 MiB of 256-KiB blocks
-    stayed with the process after they were freed."""
-    def run(mode):
-        done = subprocess.run([sys.executable, "-c", _FREED, mode], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        return [int(x) for x in done.stdout.split()]
-
-    freed, worker = run("fixed")
-    assert freed >= 40 and worker == 0  # returned, in the forked worker too
-    assert run("default")[0] <= 5  # kept: what the setting is for
-
-
-def test_kg_load_returns_large_blocks_before_it_starts_the_store_and_its_workers(store, tmp_path, monkeypatch):
-    from modelcard_spec import cli as cli_module
-    from modelcard_spec.spec import batch
-
-    calls = []
-    monkeypatch.setattr(batch, "return_large_blocks", lambda: calls.append("blocks"))
-    load = kg_store.load
-    monkeypatch.setattr(kg_store, "load", lambda *a, **k: calls.append("load") or load(*a, **k))
-    _, inputs = store
-    assert cli_module.main(["kg", "load", inputs[0], "--store", str(tmp_path / "st")]) == 0
-    assert calls == ["blocks", "load"]
-
-
 def _on_terminal(args: list) -> bytes:
     """What ``modelcard-spec ARGS`` shows on a terminal (standard error on a pseudo-terminal)."""
     shown, _, code = on_terminal([sys.executable, "-m", "modelcard_spec.cli", *args])

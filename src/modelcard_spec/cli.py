@@ -908,9 +908,6 @@ def cmd_kg(args) -> int:
             graphs = [results.diff_graph(old, new) for old, new in args.diff]
             graphs += [results.fit_graph(card, profile) for card, profile in args.fit]
             if args.cards:
-                from .spec.batch import return_large_blocks
-
-                return_large_blocks()  # before the store and the worker processes start
                 loaded = kg_store.load(args.cards, args.store, progress=_progress_bar(), jobs=args.jobs,
                                        records=args.assessment, compact_store=args.compact,
                                        compacting=_compacting_notice(args.store, args.lang))

@@ -1,6 +1,5 @@
 """The one process pool: a function applied to consecutive chunks of a list of inputs in worker
-processes, with results in input order and a bounded number of chunks in flight; and how a command
-whose processes pass large results keeps the memory they free from staying with them."""
+processes, with results in input order and a bounded number of chunks in flight."""
 
 from __future__ import annotations
 
@@ -51,31 +50,3 @@ def _ignore_interrupt() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-# glibc's mallopt parameter: the size from which a block is its own mapping of memory (malloc.h)
-_M_MMAP_THRESHOLD = -3
-LARGE_BLOCK = 128 * 1024
-
-
-def return_large_blocks() -> bool:
-    """Make each block of memory of ``LARGE_BLOCK`` bytes or more its own mapping, returned to the system
-    as soon as it is freed, in this process and in the worker processes it starts afterwards (forked
-    processes inherit it). Only with glibc (Linux); True if it was applied, False elsewhere, where the
-    allocator is left as it is. A command calls it for itself (kg load); a library function never does,
-    since it changes the calling process.
-
-    glibc starts at this threshold but raises it to the size of the largest mapped block freed (up to
-    32 MiB). After that, blocks of the size kg load passes between its processes (a card's triples,
-    100-300 KiB) come from the heap, whose free space is scattered between blocks still in use and
-    is kept by the process: reloading 2,000 cards, the processes kept 36-48 MiB more in all than with the
-    threshold fixed (docs/benchmarks.md)."""
-    import ctypes
-    import platform
-
-    if platform.libc_ver()[0] != "glibc":
-        return False
-    try:
-        return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK))
-    except (OSError, AttributeError):  # pragma: no cover - glibc always has mallopt
-        return False
