@@ -123,3 +123,17 @@ def test_the_installed_command_and_python_m_go_through_run():
     assert script.value == "modelcard_spec.cli:run"
     source = (ROOT / "src" / "modelcard_spec" / "cli.py").read_text(encoding="utf-8")
     assert source.rstrip().endswith('if __name__ == "__main__":  # pragma: no cover\n    run()')
+
+
+def test_the_card_schema_is_compiled_once_for_an_import_and_a_validation():
+    """Before: ``error_places`` (the importers) and the validation asked for the compiled validator
+    under two cache keys, ``()`` and ``(None,)``, and it was compiled twice (about 11 ms)."""
+    import yaml
+
+    from modelcard_spec.check import structural
+
+    data = yaml.safe_load((ROOT / "examples" / "wdbc-cytology-mlp" / "card.yaml").read_text(encoding="utf-8"))
+    structural._fast_validator.cache_clear()
+    assert structural.error_places(data) == []
+    assert structural.check(data) == []
+    assert structural._fast_validator.cache_info().currsize == 1

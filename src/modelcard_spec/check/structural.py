@@ -534,7 +534,7 @@ def error_places(data: dict) -> list[tuple[tuple[str, ...], bool]] | None:
     explanations :func:`check` writes): per error, the keys of the value it is about and whether that is
     an object lacking a required field (a key the schema does not know is named by its own place). None
     if the compiled validator cannot judge the data (it holds a lone surrogate) or is not installed."""
-    fast = _fast_validator()
+    fast = _fast_validator(None)  # the key iter_issues uses for the current version: compiled once
     if fast is None or next(_surrogate_issues(data, None), None) is not None:
         return None
     places: list = []
