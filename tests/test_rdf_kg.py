@@ -23,7 +23,7 @@ import rdflib
 import yaml
 from rdflib.compare import isomorphic
 
-from conftest import EXAMPLES, VALID_CARDS, on_terminal, renderings, shacl
+from conftest import EXAMPLES, ROOT, VALID_CARDS, on_terminal, renderings, shacl
 from modelcard_spec.graph import assessment, export, push, rdf, sparql
 from modelcard_spec.graph import store as kg_store
 from modelcard_spec.graph.errors import KgError
@@ -1083,3 +1083,11 @@ def test_a_bind_value_that_is_not_text_is_a_usage_error(store):
     store_dir, _ = store
     with pytest.raises(KgError):
         sparql.bindings(["card=\udcff\udcfe"])
+
+
+def test_the_readme_lists_every_shipped_query():
+    """Before: its table listed 9 of the 12 (not fit-verdicts, update-classes, version-changes)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| Query | Answers |", 1)[1].split("\n\n", 1)[0]
+    listed = re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.M)
+    assert sorted(listed) == sorted(sparql.shipped_queries())
