@@ -222,3 +222,30 @@ def test_no_module_but_the_output_layer_writes_chinese_of_its_own():
                 continue
             stray.append((module, node.lineno, text[:40]))
     assert stray == []
+
+
+_LISTED = """
+import json, pkgutil, importlib, sys
+from modelcard_spec.check.checks import all_checks
+listed = {c.id for c in all_checks()}
+import modelcard_spec.check
+for module in pkgutil.walk_packages(modelcard_spec.check.__path__, "modelcard_spec.check."):
+    importlib.import_module(module.name)
+from modelcard_spec.spec.registry import CHECKS
+print(json.dumps(sorted(c.id for c in CHECKS.values() if c.scope == "card" and c.id not in listed)))
+"""
+
+
+def test_all_checks_lists_every_card_check_in_a_fresh_process():
+    """Before: the diff.* checks were listed by ``rules`` only because the lifecycle rule imported
+    check.diff; once it no longer did, a fresh ``rules`` left all eleven out (the test suite's own
+    imports had hidden it)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LISTED], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
