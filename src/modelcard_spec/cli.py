@@ -1043,9 +1043,10 @@ def run() -> None:
     Before exiting, every object left is moved out of the garbage collector's reach
     (:func:`gc.freeze`). The collections the interpreter makes as it exits walk every object still
     alive, the generated artifacts a command has read among them (the schema index, the card's JSON
-    Schema, the catalogue): about a fifth of the CPU of validating one card (docs/benchmarks.md). Nothing else changes: output is flushed, files closed and exit handlers run
-    as usual, and the memory is returned when the process ends. Only here, not in :func:`main`, which a
-    program may call many times in one process."""
+    Schema, the catalogue): about a fifth of the CPU of validating one card (docs/benchmarks.md).
+    Output is still flushed and exit handlers still run, and the memory is returned when the process
+    ends; only objects in reference cycles are no longer finalized (main leaves no open file in one).
+    Only here, not in :func:`main`, which a program may call many times in one process."""
     code = main()
     import gc
 

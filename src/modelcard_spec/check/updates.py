@@ -49,11 +49,13 @@ def _declared_areas(card: dict, slot: str) -> set[str]:
     return {v for v in values if isinstance(v, str)} if isinstance(values, list) else set()
 
 
-# the update classes from the least to the most: a change takes the highest class of its areas
+# the update classes from the least to the most (of two classes, the higher is the stricter)
 RANK = {"editorial": 0, "minor": 1, "major": 2}
 
 
 def one_card_class(area: str, card: dict) -> tuple[str, str]:
+    """(update class, basis) of a change in the known ``area`` by ``card``'s own criteria alone: its
+    update control's major areas first, then its minor areas, else the catalogue's default."""
     if area in _declared_areas(card, "major_update_areas"):
         return "major", "card-major"
     if area in _declared_areas(card, "minor_update_areas"):
