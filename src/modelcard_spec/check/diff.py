@@ -134,9 +134,6 @@ register(Check("diff.weights-only", "info",
                      "权重文件发生变更，但训练、数据、预训练目标和模型架构均未变更：宜说明新权重的获得方式")},
                ("MCS-LC-02",)))
 
-UPDATE_CLASSES = ("major", "minor", "editorial")
-PROPOSALS = ("major", "minor", "editorial-only", "none")
-
 
 # --------------------------------------------------------------------------- the changes
 
