@@ -679,8 +679,10 @@ def test_metric_results_shows_the_one_bound_a_half_interval_states(tmp_path):
     """A card with errors is loaded with its verdicts: an interval that lacks its upper bound shows
     the lower bound it states (the query read both bounds in one pattern before, and showed neither)."""
     data = yaml.safe_load((EXAMPLES / "ct-foundation-encoder" / "card.yaml").read_text(encoding="utf-8"))
-    result = next(r for r in data["applicability"]["transfer_performance"] if "confidence_interval" in r)
-    lower = result["confidence_interval"].pop("upper") and result["confidence_interval"]["lower"]
+    interval = next(r for r in data["applicability"]["transfer_performance"] if "confidence_interval" in r)[
+        "confidence_interval"]
+    del interval["upper"]
+    lower = interval["lower"]
     card = tmp_path / "half.card.yaml"
     card.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert cli("kg", "load", card, "--store", tmp_path / "st").returncode == 0
