@@ -31,12 +31,12 @@ compared (``--model``), per requirement the comparison covered; a verification r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from ..spec import catalogue
 from ..spec.catalogue import Requirement, condition_state, is_missing, placeholder, resolve
 from ..spec.resources import schema_index
 from ..spec.diagnostics import Issue, diagnostic
+from ..spec.records import Frozen
 from ..spec.registry import Check, lookup, register
 
 _HINT = ("; if the information does not exist, declare {requirement_id} not adopted "
@@ -128,30 +128,29 @@ CLAIM_SCOPED = MISSING_CHECKS - {"conformity.missing-field", "conformity.conditi
                                  "weights.pickle-safe-loading"}
 
 
-@dataclass(frozen=True)
-class NotAdopted:
+class NotAdopted(Frozen):
     reason: str | None
     justification: str
     justification_zh: str
+    __slots__ = tuple(__annotations__)
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(Frozen):
     claim_all: bool
     claimed: frozenset[str]
     not_adopted: dict[str, NotAdopted]
+    __slots__ = tuple(__annotations__)
 
 
-@dataclass(frozen=True)
-class Review:
+class Review(Frozen):
     """An assessor's review of one requirement (from an assessor's record)."""
 
     methods: tuple[str, ...]
     verdict: str | None
+    __slots__ = tuple(__annotations__)
 
 
-@dataclass(frozen=True)
-class Evaluations:
+class Evaluations(Frozen):
     """The evaluations performed besides the automated checks.
 
     ``model_verified``: the requirements the comparison with the model files given (``--model``)
@@ -159,9 +158,12 @@ class Evaluations:
     passed, from a verification result (None: no result given); ``reviews``: requirement ->
     :class:`Review`, from an assessor's record."""
 
-    model_verified: frozenset[str] = frozenset()
-    reproduction: dict[str, bool] | None = None
-    reviews: dict[str, Review] = field(default_factory=dict)
+    model_verified: frozenset[str]
+    reproduction: dict[str, bool] | None
+    reviews: dict[str, Review]
+    __slots__ = tuple(__annotations__)
+    _defaults = {"model_verified": frozenset(), "reproduction": None}
+    _factories = {"reviews": dict}
 
 
 NO_EVALUATIONS = Evaluations()

@@ -25,13 +25,13 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from ..spec import pointers
 from ..spec.diagnostics import CardLoadError
+from ..spec.records import Record
 from ..spec.registry import Check, register
 
 # The checks of reading a card, in the order a file meets them. ``reason`` (load.io) and ``detail``
@@ -134,8 +134,7 @@ _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
 _NONFINITE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 
 
-@dataclass
-class LoadedCard:
+class LoadedCard(Record):
     """A card's data with what is needed to locate problems in its text."""
 
     path: Path
@@ -143,7 +142,9 @@ class LoadedCard:
     text: str
     sha256: str
     # (the data as built from the text, where each value was written): see build()
-    _index: tuple | None = field(default=None, repr=False)
+    _index: tuple | None
+    __slots__ = tuple(__annotations__)
+    _defaults = {"_index": None}
 
     def _walk(self, pointer: str) -> tuple[object, object, object, object]:
         """(the packed position of the value at ``pointer`` or of its nearest ancestor, whether the walk

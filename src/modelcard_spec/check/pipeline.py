@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -17,6 +15,7 @@ from .rules import Context, RULES
 from ..spec.resources import schema_version
 from ..spec.batch import chunks_in_order
 from ..spec.diagnostics import CardLoadError, CardResult, Issue, diagnostic
+from ..spec.records import Record
 from ..spec.registry import Check, register
 from .inputs import expand_inputs
 from .loading import MAX_BYTES, LoadedCard, read_card
@@ -30,13 +29,15 @@ def _debug(message: str, *args) -> None:
     logging.getLogger(__name__).debug(message, *args, exc_info=True)
 
 
-@dataclass
-class Report:
+class Report(Record):
     """The result of validating one or more cards."""
 
-    results: list[CardResult] = field(default_factory=list)
-    tool_version: str = __version__
-    schema_version: str = field(default_factory=schema_version)
+    results: list[CardResult]
+    tool_version: str
+    schema_version: str
+    __slots__ = tuple(__annotations__)
+    _defaults = {"tool_version": __version__}
+    _factories = {"results": list, "schema_version": schema_version}
 
     @property
     def valid(self) -> bool:
@@ -172,7 +173,7 @@ def check_loaded(card: LoadedCard, models: tuple = (),
                 digests.append(info.sha256 if info is not None else None)
             if None not in digests:  # a file that cannot be read has no digest to compare with
                 issues += provenance_issues(card.data, digests)
-        evaluations = dataclasses.replace(evaluations, model_verified=frozenset(verified) | evaluations.model_verified)
+        evaluations = evaluations.replace(model_verified=frozenset(verified) | evaluations.model_verified)
         earlier = structural.earlier_version(card.data) is not None
         statuses = conformity.statuses(card.data, issues, _provider_kind(card.data), complete and not earlier,
                                        evaluations, "earlier-version" if earlier else "stopped")

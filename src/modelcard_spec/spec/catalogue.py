@@ -11,17 +11,16 @@ Card paths are dotted field names from the card root with ``[]`` after a list, f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from . import pointers
+from .records import Frozen
 from .resources import catalogue_data, schema_index
 
 _INDEX = re.compile(r"^\d+$")
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(Frozen):
     id: str
     area: str
     title: str
@@ -38,6 +37,7 @@ class Requirement:
     condition: str | None
     condition_zh: str | None
     raw: dict
+    __slots__ = tuple(__annotations__)
 
     @property
     def all_fields(self) -> tuple[str, ...]:
@@ -251,8 +251,7 @@ def _resolve_templated(data, path: str, base: str = ""):
     return [(template, v) for _, v in resolve(data, path)]
 
 
-@dataclass(frozen=True)
-class ConditionState:
+class ConditionState(Frozen):
     """What a card states about a requirement's condition.
 
     ``state``: ``applies`` (stated to hold, or no condition), ``not_applicable`` (stated not to
@@ -261,8 +260,10 @@ class ConditionState:
     the requirement apply). ``prefix``: for a condition about list items, the list's card path."""
 
     state: str
-    unstated: tuple[str, ...] = ()
-    prefix: str | None = None
+    unstated: tuple[str, ...]
+    prefix: str | None
+    __slots__ = tuple(__annotations__)
+    _defaults = {"unstated": (), "prefix": None}
 
 
 def _list_prefix(expression: str) -> str | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Mapping
 
+from .records import Frozen, Record
 from .registry import SEVERITIES, lookup
 
 # Exit codes of the command line, documented in the README.
@@ -13,8 +13,7 @@ EXIT_NONCONFORMING = 1
 EXIT_UNREADABLE = 2
 
 
-@dataclass(frozen=True)
-class Issue:
+class Issue(Frozen):
     """One problem found in a card.
 
     ``path`` is a JSON Pointer into the card; ``requirement`` the catalogue ID the field serves
@@ -28,10 +27,13 @@ class Issue:
     path: str
     message: str
     message_zh: str
-    requirement: str | None = None
-    line: int | None = None
-    column: int | None = None
-    params: Mapping | None = field(default=None, hash=False)  # a dict: left out of the hash, not of ==
+    requirement: str | None
+    line: int | None
+    column: int | None
+    params: Mapping | None  # a dict: left out of the hash, not of ==
+    __slots__ = tuple(__annotations__)
+    _defaults = {"requirement": None, "line": None, "column": None, "params": None}
+    _unhashed = frozenset({"params"})
 
     def to_dict(self) -> dict:
         data = {
@@ -57,15 +59,17 @@ class Issue:
         return (self.line or 0, self.column or 0, self.path, self.rule, self.message)
 
 
-@dataclass
-class CardResult:
+class CardResult(Record):
     """The outcome of validating one card file."""
 
     card: str
-    issues: list[Issue] = field(default_factory=list)
-    readable: bool = True
-    sha256: str | None = None
-    requirements: list[dict] | None = None
+    issues: list[Issue]
+    readable: bool
+    sha256: str | None
+    requirements: list[dict] | None
+    __slots__ = tuple(__annotations__)
+    _defaults = {"readable": True, "sha256": None, "requirements": None}
+    _factories = {"issues": list}
 
     @property
     def valid(self) -> bool:

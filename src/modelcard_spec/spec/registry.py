@@ -25,17 +25,16 @@ from __future__ import annotations
 
 import string
 import sys
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping
 
+from .records import Frozen
 from .resources import schema_index
 
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Frozen):
     """One check. ``requirements``: the catalogue IDs it reports against (the first is the default
     of its diagnostics); when they depend on the diagnostic (the requirement the field at its path
     serves, say), ``reports_against`` says so in English and Chinese instead. ``messages``:
@@ -45,16 +44,19 @@ class Check:
     severity: str
     title: str
     title_zh: str
-    messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    requirements: tuple[str, ...] = ()
-    reports_against: tuple[str, str] | None = None
-    family: bool = False  # the ID is a prefix: "schema" stands for schema.<JSON Schema keyword>
-    scope: str = "card"   # "card": a check of a card; "command": an input a command cannot go on with;
-    #                       "fragment": a wording other checks' messages quote (a shape that does not fit)
+    messages: Mapping[str, tuple[str, str]]
+    requirements: tuple[str, ...]
+    reports_against: tuple[str, str] | None
+    family: bool  # the ID is a prefix: "schema" stands for schema.<JSON Schema keyword>
+    scope: str  # "card": a check of a card; "command": an input a command cannot go on with;
+    #             "fragment": a wording other checks' messages quote (a shape that does not fit)
     # parameter -> what it names: "field" (a card path such as ``provider.name`` or
     # ``change_history[].version``), "value:<parameter>" (a coded value, or a list of them, of the field
     # whose card path is in <parameter>); such parameters are rendered with their labels (module doc)
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str]
+    __slots__ = tuple(__annotations__)
+    _defaults = {"requirements": (), "reports_against": None, "family": False, "scope": "card"}
+    _factories = {"messages": dict, "labels": dict}
 
     def render(self, variant: str = "", params: Mapping | None = None) -> tuple[str, str]:
         """The (English, Chinese) message of ``variant`` with ``params`` (``str.format`` with named

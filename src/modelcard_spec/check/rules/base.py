@@ -12,27 +12,28 @@ generated schema index, so they do not depend on where in the card an object sit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from ...spec.resources import schema_index
 from ...spec.schema import walk
+from ...spec.records import Frozen, Record
 from ...spec.registry import Check, register as register_check
 from ..evidence_reader import EvidenceReader
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Frozen):
     """What a rule found at ``path``: the variant of its message and the message's parameters
     (rendered by the rule's templates in :mod:`..spec.registry`). Make one with :func:`found`."""
 
     path: str
-    variant: str = ""
-    params: Mapping | None = None
-    severity: str | None = None  # overrides the rule's default
-    requirement: str | None = None  # overrides the rule's first requirement
+    variant: str
+    params: Mapping | None
+    severity: str | None  # overrides the rule's default
+    requirement: str | None  # overrides the rule's first requirement
+    __slots__ = tuple(__annotations__)
+    _defaults = {"variant": "", "params": None, "severity": None, "requirement": None}
 
 
 def found(path: str, variant: str = "", *, severity: str | None = None, requirement: str | None = None,
@@ -41,13 +42,13 @@ def found(path: str, variant: str = "", *, severity: str | None = None, requirem
     return Finding(path, severity=severity, requirement=requirement, variant=variant, params=params)
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Frozen):
     """A rule function and the check it reports as (its ID, requirements, severity, titles and
     message templates live in the registry)."""
 
     check: Check
     run: Callable[["Context"], Iterator[Finding]]
+    __slots__ = tuple(__annotations__)
 
     @property
     def id(self) -> str:
@@ -85,16 +86,17 @@ def rule(rule_id: str, requirements: tuple[str, ...], severity: str, title: str,
     return register
 
 
-@dataclass
-class Context:
+class Context(Record):
     """One validation of one card. The evidence read during it is remembered only here (see
     :class:`EvidenceReader`), never across validations."""
 
     data: dict
-    folder: Path | None = None
-    _instances: dict | None = field(default=None, repr=False)
-    _walked: list | None = field(default=None, repr=False)
-    _evidence: "EvidenceReader | None" = field(default=None, repr=False)
+    folder: Path | None
+    _instances: dict | None
+    _walked: list | None
+    _evidence: "EvidenceReader | None"
+    __slots__ = tuple(__annotations__)
+    _defaults = {"folder": None, "_instances": None, "_walked": None, "_evidence": None}
 
     @property
     def evidence(self) -> "EvidenceReader":
