@@ -37,6 +37,16 @@ def test_the_ascii_iri_pattern_is_the_full_one_on_ascii(text):
         assert full.group("host") == ascii_only.group("host")
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab*?[]!/.\\名-"), max_size=8))
+def test_inputs_tells_a_pattern_as_glob_does(text):
+    import glob
+
+    from modelcard_spec.check.inputs import _has_magic
+
+    assert _has_magic(text) == glob.has_magic(text)
+
+
 def test_a_non_ascii_iri_is_checked_by_the_full_pattern():
     from modelcard_spec.spec.iris import is_absolute_iri
 
@@ -62,7 +72,9 @@ _PROBE = textwrap.dedent("""
     with contextlib.redirect_stdout(io.StringIO()):
         code = cli.main(["validate", sys.argv[1]])
     from modelcard_spec.spec.iris import _iri
+    from modelcard_spec.spec.textsafe import _full
     print(json.dumps({"code": code, "modules": sorted(sys.modules), "compiled": _iri.cache_info().currsize,
+                      "full_text_patterns": _full.cache_info().currsize,
                       "patterns": len(patterns), "arguments": len(arguments)}))
 """)
 
@@ -83,9 +95,14 @@ def test_validate_of_one_card_loads_only_what_it_needs():
                    "linkml", "linkml_runtime", "modelcard_spec.graph", "modelcard_spec.check.diff",
                    # the records of the validation path are spec.records, not dataclasses (which loads
                    # inspect, ast, dis and tokenize, and compiles each class's methods as it is defined)
-                   "dataclasses", "inspect"):
+                   "dataclasses", "inspect",
+                   # inputs tells a pattern from a path itself (glob.has_magic, 1 ms of import)
+                   "glob"):
         assert module not in loaded, module
     assert probe["compiled"] == 1  # the card's IRIs are ASCII: the ASCII pattern only
+    # what the command prints is ASCII: the escaping patterns over all of Unicode (about 1 ms each to
+    # compile) are not compiled (before: all three, at import)
+    assert probe["full_text_patterns"] == 0
     # Before: 397 regular expressions were compiled, 345 of them one per DICOM body part to read its
     # code meaning; now 52 (the tool's own, and those of the libraries it imports).
     assert probe["patterns"] < 80, probe["patterns"]

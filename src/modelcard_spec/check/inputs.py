@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import fnmatch
-import glob
 import itertools
 import os
 from pathlib import Path
@@ -15,6 +14,12 @@ from ..spec.diagnostics import CardResult, Issue, diagnostic
 from ..spec.registry import Check, register
 
 CARD_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _has_magic(text: str) -> bool:
+    """Whether ``text`` is a pattern, as ``glob.has_magic`` tells (it holds ``*``, ``?`` or ``[``;
+    the walk below is this module's own, and importing glob would cost each command 1 ms)."""
+    return "*" in text or "?" in text or "[" in text
 
 
 def _card_name(name: str) -> bool:
@@ -95,17 +100,17 @@ class _Search:
         folders, so no symbolic link to a folder is entered and a link back up the tree cannot make
         the search loop. A component written out is resolved as the system resolves it."""
         head, tail = os.path.split(pattern)
-        if not glob.has_magic(pattern):
+        if not _has_magic(pattern):
             yield from self._written(pattern, tail, dironly)
             return
-        folders = (f for f, _ in self.glob(head, dironly=True)) if head != pattern and glob.has_magic(head) else [head]
+        folders = (f for f, _ in self.glob(head, dironly=True)) if head != pattern and _has_magic(head) else [head]
         for folder in folders:
             if tail == "**":
                 if not folder or os.path.isdir(folder):
                     yield os.path.join(folder, ""), True
                 yield from ((path, is_dir) for path, real, is_dir in self.tree(folder, hidden=False)
                             if real or not dironly)
-            elif glob.has_magic(tail):
+            elif _has_magic(tail):
                 kinds = {name: is_dir for name, real, is_dir in self.entries(folder)
                          if (real or not dironly) and (name[0] != "." or tail[0] == ".")}
                 yield from ((os.path.join(folder, name), kinds[name]) for name in fnmatch.filter(kinds, tail))
@@ -161,7 +166,7 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[CardResult]]:
                     problems.append(_unreadable(item, diagnostic("load.no-match", "", "folder", pattern=item)))
             elif os.path.lexists(item):
                 found = search.count([item])
-            elif glob.has_magic(item):
+            elif _has_magic(item):
                 found = search.count(path for path, is_dir in search.glob(item) if path and not is_dir)
                 if not found:
                     problems.append(_unreadable(item, diagnostic("load.no-match", pattern=item)))
@@ -190,7 +195,7 @@ def _root(item: str) -> str:
         return item
     parts = []
     for part in item.split(os.sep):
-        if glob.has_magic(part):
+        if _has_magic(part):
             break
         parts.append(part)
     return os.sep.join(parts) or os.curdir

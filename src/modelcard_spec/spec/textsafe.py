@@ -40,23 +40,29 @@ from functools import lru_cache
 _HIDDEN = ("\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e"
            "\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
            "\U000e0000-\U000e00ff\U000e01f0-\U000e0fff\ud800-\udfff")
-# terminal() keeps newline, tab and the CR of a CRLF line end (CSV); a lone CR could overwrite a line.
-_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]|\r(?!\n)")
-_UNSAFE_LINE = re.compile(f"[\x00-\x1f{_HIDDEN}]")
-# The same for text without a CR, and for ASCII text (str.isascii() takes no time): a search for
-# the CR alternative or for the ranges beyond the BMP is three to four times slower, and a 10 MiB
-# value is searched several times on its way out.
-_UNSAFE_NO_CR = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]")
+# terminal() keeps newline, tab and the CR of a CRLF line end (CSV); a lone CR could overwrite a line;
+# one_line() escapes every control character. The same for text without a CR, and for ASCII text
+# (str.isascii() takes no time): a search for the CR alternative or for the ranges beyond the BMP is
+# three to four times slower, and a 10 MiB value is searched several times on its way out.
+_FULL = {"any": f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]|\r(?!\n)", "line": f"[\x00-\x1f{_HIDDEN}]",
+         "no-cr": f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]"}
 _ASCII = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
 _ASCII_NO_CR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ASCII_LINE = re.compile("[\x00-\x1f\x7f]")
+
+
+@lru_cache(maxsize=None)
+def _full(kind: str) -> re.Pattern:
+    """A pattern of ``_FULL``, compiled when first needed: the ranges beyond the BMP make each cost about
+    1 ms to compile, and ASCII text never needs them."""
+    return re.compile(_FULL[kind])
 
 
 def _unsafe(text: str) -> re.Pattern:
     """The pattern of the characters :func:`terminal` escapes, the fastest one for ``text``."""
     if text.isascii():
         return _ASCII if "\r" in text else _ASCII_NO_CR
-    return _UNSAFE if "\r" in text else _UNSAFE_NO_CR
+    return _full("any" if "\r" in text else "no-cr")
 
 
 def _escape(match: re.Match) -> str:
@@ -79,7 +85,7 @@ def terminal(text: str) -> str:
 
 def one_line(text: str) -> str:
     """``text`` with newlines and tabs escaped too: for a value shown inside one line."""
-    return (_ASCII_LINE if text.isascii() else _UNSAFE_LINE).sub(_escape, text)
+    return (_ASCII_LINE if text.isascii() else _full("line")).sub(_escape, text)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
