@@ -36,6 +36,28 @@ def test_regenerating_gives_byte_identical_artifacts(tmp_path):
         assert (out / name).read_bytes() == (GENERATED / name).read_bytes(), f"{name} drifted from schema/"
 
 
+def test_the_descriptions_ship_apart_from_the_index_and_describe_every_element():
+    """schema_index.json holds no description (a validation reads it: they were most of the time it
+    took to parse); schema_descriptions.json holds both languages' for every class, slot, enum and
+    value, and nothing else; described_schema_index puts them back in place."""
+    from modelcard_spec.spec.resources import artifact_json, described_schema_index, schema_index
+
+    index, texts, described = schema_index(), artifact_json("descriptions"), described_schema_index()
+    for kind, children in (("classes", "slots"), ("enums", "values")):
+        assert texts[kind].keys() == index[kind].keys() == described[kind].keys()
+        for name, entry in index[kind].items():
+            own, text_keys = texts[kind][name], {"description", "description_zh"}
+            assert not text_keys & set(entry) and not any(text_keys & set(v) for v in entry[children].values())
+            assert set(own) == {"description", "description_zh", children}
+            assert own[children].keys() == entry[children].keys()
+            for child, value in entry[children].items():
+                assert set(own[children][child]) == {"description", "description_zh"}
+                assert described[kind][name][children][child] == {**value, **own[children][child]}
+            assert described[kind][name]["description_zh"] == own["description_zh"]
+    card = described["classes"][index["root_class"]]
+    assert card["description"] and card["description_zh"]
+
+
 def test_json_schema_id_carries_the_schema_version():
     schema = json.loads(artifact_text("json-schema"))
     version = json.loads(artifact_text("index"))["schema_version"]

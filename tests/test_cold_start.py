@@ -73,8 +73,10 @@ _PROBE = textwrap.dedent("""
         code = cli.main(["validate", sys.argv[1]])
     from modelcard_spec.spec.iris import _iri
     from modelcard_spec.spec.textsafe import _full
+    from modelcard_spec.spec.resources import described_schema_index
     print(json.dumps({"code": code, "modules": sorted(sys.modules), "compiled": _iri.cache_info().currsize,
                       "full_text_patterns": _full.cache_info().currsize,
+                      "descriptions": described_schema_index.cache_info().currsize,
                       "patterns": len(patterns), "arguments": len(arguments)}))
 """)
 
@@ -103,6 +105,9 @@ def test_validate_of_one_card_loads_only_what_it_needs():
     # what the command prints is ASCII: the escaping patterns over all of Unicode (about 1 ms each to
     # compile) are not compiled (before: all three, at import)
     assert probe["full_text_patterns"] == 0
+    # the schema's descriptions (schema_descriptions.json, most of the time it took to parse the index
+    # when they were in it) are not read
+    assert probe["descriptions"] == 0
     # Before: 397 regular expressions were compiled, 345 of them one per DICOM body part to read its
     # code meaning; now 52 (the tool's own, and those of the libraries it imports).
     assert probe["patterns"] < 80, probe["patterns"]

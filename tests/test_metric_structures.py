@@ -13,11 +13,11 @@ import pytest
 from conftest import EXAMPLES, ROOT
 from modelcard_spec.check.loading import read_card
 from modelcard_spec.check.pipeline import check_data
-from modelcard_spec.spec.resources import schema_index
+from modelcard_spec.spec.resources import described_schema_index
 
 CXR = EXAMPLES / "cxr-classification-backbone"
 DATASET = "ds-cxr-cn-3h-test"
-METRICS = schema_index()["enums"]["Metric"]["values"]
+METRICS = described_schema_index()["enums"]["Metric"]["values"]
 
 
 def cxr():

@@ -1081,3 +1081,20 @@ def test_a_missing_information_rule_says_nothing_of_a_requirement_not_adopted_an
     issues, statuses = check_data(data, CXR)
     assert [i.rule for i in issues if i.requirement == "MCS-SD-13" and i.rule == "annotation.software"]
     assert next(s for s in statuses if s["id"] == "MCS-SD-13")["status"] == "incomplete"
+
+
+def test_a_value_in_none_of_a_fields_forms_is_explained_with_its_description():
+    """The ``described`` message of ``schema.anyOf`` quotes the field's description in each language
+    (read from schema_descriptions.json, which ships apart from the schema index)."""
+    from types import SimpleNamespace
+
+    from modelcard_spec.check import structural
+    from modelcard_spec.spec.resources import described_schema_index
+
+    slot = described_schema_index()["classes"]["AlgorithmType"]["slots"]["learning_method"]
+    error = SimpleNamespace(validator="anyOf", instance=42, validator_value=[], message="42 is not valid")
+    pointer = "/model_framework/algorithm_type/learning_method"
+    at, check_id, variant, params = structural._message(error, pointer, {}, None)
+    assert (at, check_id, variant) == (pointer, "schema.anyOf", "described")
+    assert (params["description"], params["description_zh"]) == (slot["description"], slot["description_zh"])
+    assert slot["description"] and slot["description_zh"]

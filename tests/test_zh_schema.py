@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from conftest import INVALID_CARDS, ROOT, VALID_CARDS
-from modelcard_spec.spec.resources import artifact_json, artifact_text, schema_index
+from modelcard_spec.spec.resources import artifact_json, artifact_text, described_schema_index, schema_index
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TEXT_KEYWORDS = ("title", "description", "enumDescriptions", "markdownEnumDescriptions")
@@ -86,7 +86,7 @@ def _walk(schema, pointer):
 
 def _labelled_elements():
     """(location in the JSON Schema, the schema element's labels) for every class, property, enum."""
-    index = schema_index()
+    index = described_schema_index()
     root = index["classes"][index["root_class"]]
     yield "", root
     for name, slot in root["slots"].items():
@@ -114,7 +114,7 @@ def test_every_text_of_the_zh_schema_is_the_schemas_chinese_label():
         if not CJK.search(zh_texts[f"{where}/title"]):
             assert element["title_zh"] == element["title"] or element["title_zh"].isascii(), where
         seen |= {f"{where}/title", f"{where}/description"}
-    for name, enum in schema_index()["enums"].items():
+    for name, enum in described_schema_index()["enums"].items():
         values = [enum["values"][v] for v in ZH["$defs"][name]["enum"]]
         for key in ("enumDescriptions", "markdownEnumDescriptions"):
             where = f"/$defs/{name}/{key}"

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from modelcard_spec.output import card_view as cardview  # noqa: E402
-from modelcard_spec.spec.resources import ARTIFACTS, artifact_text, catalogue_data, schema_index  # noqa: E402
+from modelcard_spec.spec.resources import ARTIFACTS, artifact_text, catalogue_data  # noqa: E402
+from modelcard_spec.spec.resources import described_schema_index as schema_index  # noqa: E402  (with descriptions)
 from modelcard_spec.check.loading import read_card  # noqa: E402
 from modelcard_spec.spec.textsafe import markdown  # noqa: E402
 

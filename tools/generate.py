@@ -16,7 +16,10 @@ Artifacts (all deterministic, byte-identical for the same schema):
 * ``modelcard.context.jsonld``  JSON-LD context
 * ``catalogue.json``            the requirement catalogue (validated against the schema)
 * ``vocabularies.skos.ttl``     SKOS concept schemes: the metric vocabulary and the requirements (zh/en)
-* ``schema_index.json``         classes, slots, enums, labels and prefixes the runtime reads instead of LinkML
+* ``schema_index.json``         classes, slots, enums, titles and prefixes the runtime reads instead of LinkML
+* ``schema_descriptions.json``  the English and Chinese descriptions of the index's classes, slots, enums and
+                                values, in the index's nesting (kept apart: they are most of the time it takes
+                                to read the index, which every validation reads, and only text for people uses them)
 * ``modelcard.schema.<v>.json`` the JSON Schema of each earlier published version, frozen: copied from the
                                 commit ``schema/previous_versions.yaml`` records (``git show``; without
                                 git, the copy already shipped) and refused unless its SHA-256 is the one recorded
@@ -346,6 +349,29 @@ def build_index(sv, version: str) -> dict:
         "enums": enums,
         "types": types,
     }
+
+
+DESCRIPTION_KEYS = ("description", "description_zh")
+
+
+def split_descriptions(index: dict) -> tuple[dict, dict]:
+    """``index`` without the descriptions of its classes, slots, enums and enum values, and those
+    descriptions alone in the same nesting (``spec.resources.described_schema_index`` puts them back)."""
+    def split(entry: dict, children: str) -> tuple[dict, dict]:
+        kept = {k: v for k, v in entry.items() if k not in DESCRIPTION_KEYS}
+        texts = {k: entry[k] for k in DESCRIPTION_KEYS}
+        kept[children], texts[children] = {}, {}
+        for name, child in entry[children].items():
+            kept[children][name] = {k: v for k, v in child.items() if k not in DESCRIPTION_KEYS}
+            texts[children][name] = {k: child[k] for k in DESCRIPTION_KEYS}
+        return kept, texts
+
+    lean, descriptions = dict(index), {"$comment": HEADER}
+    for kind, children in (("classes", "slots"), ("enums", "values")):
+        lean[kind], descriptions[kind] = {}, {}
+        for name, entry in index[kind].items():
+            lean[kind][name], descriptions[kind][name] = split(entry, children)
+    return lean, descriptions
 
 
 def _has_identifier(sv, class_name: str) -> bool:
@@ -713,7 +739,9 @@ def generate(out: Path) -> None:
     _dump_json(out / "assessment.schema.json", assessment_schema)
     _dump_json(out / "verification.schema.json", verification_schema)
     _dump_json(out / "intended_use.schema.json", intended_use_schema)
-    _dump_json(out / "schema_index.json", index)
+    lean_index, descriptions = split_descriptions(index)
+    _dump_json(out / "schema_index.json", lean_index)
+    _dump_json(out / "schema_descriptions.json", descriptions)
     _dump_json(out / "catalogue.json", build_catalogue(catalogue_schema, index))
     _dump_json(out / "modelcard.context.jsonld", generate_context())
     (out / "modelcard.owl.ttl").write_text(generate_owl(version, sv), encoding="utf-8")

@@ -465,8 +465,7 @@ def _message(error, pointer: str, data, source) -> tuple[str, str, str, dict]:
         return pointer, f"schema.{v}", "", params
     if v in ("anyOf", "oneOf"):
         # Explain with the field's own description from the schema (e.g. what a shape may hold).
-        slot = catalogue.field_slot(catalogue.template_of(pointer)) or {}
-        desc, desc_zh = slot.get("description") or "", slot.get("description_zh") or ""
+        desc, desc_zh = catalogue.field_description(catalogue.template_of(pointer))
         params = {**labels, "value": _short(value)}
         if desc:
             return pointer, f"schema.{v}", "described", {**params, "description": desc, "description_zh": desc_zh}

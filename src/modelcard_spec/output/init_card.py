@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..spec import catalogue
-from ..spec.resources import catalogue_data, schema_index
+from ..spec.resources import catalogue_data, described_schema_index as schema_index  # titles and descriptions
 
 
 def _comment(slot: dict, lang: str) -> str:

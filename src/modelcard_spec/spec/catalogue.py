@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from . import pointers
 from .records import Frozen
-from .resources import catalogue_data, schema_index
+from .resources import catalogue_data, described_schema_index, schema_index
 
 _INDEX = re.compile(r"^\d+$")
 
@@ -322,10 +322,21 @@ def condition_state(data, req: Requirement) -> ConditionState:
 def field_slot(template: str) -> dict | None:
     """The schema index entry of the field at a card path (None if the path is not a field). Cached:
     the paths are the catalogue's and the schema's, a bounded set; the entry is not to be changed."""
-    cls = schema_index()["root_class"]
+    return _slot_at(schema_index(), template)
+
+
+def field_description(template: str) -> tuple[str, str]:
+    """The (English, Chinese) description of the field at a card path (empty if it is not a field or
+    has none)."""
+    slot = _slot_at(described_schema_index(), template) or {}
+    return slot.get("description") or "", slot.get("description_zh") or ""
+
+
+def _slot_at(index: dict, template: str) -> dict | None:
+    cls = index["root_class"]
     slot = None
     for part in template.split("."):
-        slot = schema_index()["classes"].get(cls, {}).get("slots", {}).get(part.removesuffix("[]"))
+        slot = index["classes"].get(cls, {}).get("slots", {}).get(part.removesuffix("[]"))
         if slot is None or slot["kind"] != "class":
             return slot
         cls = slot["range"]

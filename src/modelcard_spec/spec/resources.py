@@ -18,6 +18,7 @@ ARTIFACTS = {
     "jsonld-context": "modelcard.context.jsonld",
     "catalogue": "catalogue.json",
     "index": "schema_index.json",
+    "descriptions": "schema_descriptions.json",
     "skos": "vocabularies.skos.ttl",
 }
 
@@ -49,7 +50,31 @@ def card_schema() -> dict:
 
 
 def schema_index() -> dict:
+    """The schema index: classes with their slots, enums with their values, titles, prefixes. Without
+    the descriptions, which :func:`described_schema_index` adds."""
     return artifact_json("index")
+
+
+@lru_cache(maxsize=None)
+def described_schema_index() -> dict:
+    """The schema index with the English and Chinese descriptions of its classes, slots, enums and
+    values (``description``, ``description_zh``), for what writes text for people (the site, ``init``,
+    a message that quotes a field's description). They ship apart (``schema_descriptions.json``):
+    they are most of the time it takes to read the index, which every validation reads."""
+    index, texts = schema_index(), artifact_json("descriptions")
+
+    def described(entry: dict, own: dict) -> dict:
+        return dict(sorted({**entry, "description": own["description"], "description_zh": own["description_zh"]}.items()))
+
+    out = dict(index)
+    for kind, children in (("classes", "slots"), ("enums", "values")):
+        out[kind] = {}
+        for name, entry in index[kind].items():
+            own = texts[kind][name]
+            out[kind][name] = {**described(entry, own),
+                               children: {child: described(value, own[children][child])
+                                          for child, value in entry[children].items()}}
+    return out
 
 
 def catalogue_data() -> dict:
