@@ -289,9 +289,12 @@ def item_applies(item, req: Requirement, prefix: str) -> bool:
     return expression_holds(item, rest_applies, prefix) or _stated_otherwise(item, rest_na, prefix)
 
 
+_APPLIES, _NOT_APPLICABLE = ConditionState("applies"), ConditionState("not_applicable")  # the common states
+
+
 def condition_state(data, req: Requirement) -> ConditionState:
     if not req.applies_if:
-        return ConditionState("applies")
+        return _APPLIES
     prefix = _list_prefix(req.applies_if)
     if prefix and req.not_applicable_if and _list_prefix(req.not_applicable_if) == prefix:
         rest_na = req.not_applicable_if[len(prefix) + 1:]
@@ -311,9 +314,9 @@ def condition_state(data, req: Requirement) -> ConditionState:
             return ConditionState("not_applicable", (), prefix)
         return ConditionState("unstated", tuple(unstated), prefix)
     if expression_holds(data, req.applies_if) or _stated_otherwise(data, req.not_applicable_if):
-        return ConditionState("applies")
+        return _APPLIES
     if req.not_applicable_if and expression_holds(data, req.not_applicable_if):
-        return ConditionState("not_applicable")
+        return _NOT_APPLICABLE
     path = req.applies_if.split(" ")[0]
     return ConditionState("unstated", (resolve(data, path)[0][0],))
 

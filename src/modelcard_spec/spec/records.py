@@ -17,6 +17,7 @@ start"). Modules off that path keep using ``dataclasses``.
 from __future__ import annotations
 
 _set = object.__setattr__
+_MISSING = object()
 
 
 class Record:
@@ -25,27 +26,31 @@ class Record:
     __slots__ = ()
     _defaults: dict = {}
     _factories: dict = {}
+    _fields: tuple = ()  # (name, default, factory) of each field, in order (made per class below)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._fields = tuple((name, cls._defaults.get(name, _MISSING), cls._factories.get(name)) for name in cls.__slots__)
 
     def __init__(self, *args, **kwargs):
-        names = self.__slots__
-        if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__}() takes {len(names)} arguments, {len(args)} given")
-        values = dict(zip(names, args))
-        for name, value in kwargs.items():
-            if name in values:
-                raise TypeError(f"{type(self).__name__}() got multiple values for argument {name!r}")
-            if name not in names:
-                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
-            values[name] = value
-        for name in names:
-            if name in values:
-                _set(self, name, values[name])
-            elif name in self._factories:
-                _set(self, name, self._factories[name]())
-            elif name in self._defaults:
-                _set(self, name, self._defaults[name])
+        fields = self._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, {len(args)} given")
+        for (name, _, _), value in zip(fields, args):
+            _set(self, name, value)
+        for name, default, factory in fields[len(args):]:
+            if name in kwargs:
+                _set(self, name, kwargs.pop(name))  # kwargs is this call's own dict
+            elif factory is not None:
+                _set(self, name, factory())
+            elif default is not _MISSING:
+                _set(self, name, default)
             else:
                 raise TypeError(f"{type(self).__name__}() missing required argument {name!r}")
+        for name in kwargs:
+            if name in self.__slots__:
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument {name!r}")
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
 
     def _values(self) -> tuple:
         return tuple(getattr(self, name) for name in self.__slots__)
