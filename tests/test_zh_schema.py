@@ -63,6 +63,29 @@ def _split(schema, where=""):
 EN, ZH = artifact_json("json-schema"), artifact_json("json-schema-zh")
 
 
+def test_the_constraints_the_validator_compiles_are_the_schemas_without_its_text():
+    """modelcard.constraints.json, which the compiled validator reads, is the card's JSON Schema with
+    its text keywords removed (at schema positions only: a field may be called ``description``), and
+    the validators compiled from it and from the whole schema judge every shipped card alike."""
+    import jsonschema_rs
+
+    from modelcard_spec.check.structural import _filled
+
+    constraints = artifact_json("card-constraints")
+    assert constraints == _split(EN)[0]
+    assert "description" in constraints["$defs"]["ChangeEntry"]["properties"]  # a field, kept
+    lean, whole = jsonschema_rs.validator_for(constraints), jsonschema_rs.validator_for(EN)
+    judged = set()
+    for card in VALID_CARDS + INVALID_CARDS:
+        data = yaml.safe_load(card.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            data = _filled(data, schema_index()["root_class"])
+        assert lean.is_valid(data) == whole.is_valid(data), card
+        assert sorted(e.message for e in lean.iter_errors(data)) == sorted(e.message for e in whole.iter_errors(data))
+        judged.add(whole.is_valid(data))
+    assert judged == {True, False}
+
+
 def test_zh_schema_differs_from_the_english_one_in_text_only():
     en_rest, en_texts = _split(EN)
     zh_rest, zh_texts = _split(ZH)

@@ -9,6 +9,7 @@ from functools import lru_cache
 ARTIFACTS = {
     "json-schema": "modelcard.schema.json",
     "json-schema-zh": "modelcard.schema.zh.json",
+    "card-constraints": "modelcard.constraints.json",
     "catalogue-schema": "catalogue.schema.json",
     "assessment-schema": "assessment.schema.json",
     "verification-schema": "verification.schema.json",
