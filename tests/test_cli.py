@@ -52,6 +52,33 @@ def test_the_parser_built_for_one_command_is_the_whole_parser_for_that_command()
         assert mine and {path: text for path, text in built.items() if path} == mine, name
 
 
+@pytest.mark.parametrize("columns", [None, "", "wide", "0", "-4", "52", "131"])
+def test_the_help_is_written_in_the_width_argparse_itself_would_use(monkeypatch, columns):
+    """The parsers' formatter finds the width without importing shutil; every help text and usage
+    line reads as argparse's own formatter writes it, whatever $COLUMNS says (standard output is not
+    a terminal here: the fallback, 80, unless $COLUMNS is a positive number)."""
+    import argparse
+    import shutil
+
+    from modelcard_spec import cli
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli._columns() == shutil.get_terminal_size().columns
+    ours = _help_texts(cli.build_parser())
+    parser = cli.build_parser()
+    todo = [parser]
+    while todo:  # every parser and subparser with argparse's own formatter
+        current = todo.pop()
+        current.formatter_class = argparse.HelpFormatter
+        todo += [sub for action in current._actions if isinstance(action, argparse._SubParsersAction)
+                 for sub in action.choices.values()]
+    assert _help_texts(parser) == ours
+    assert parser.format_usage() == cli.build_parser().format_usage()
+
+
 def test_usage_errors_read_the_same_whatever_the_parser_built():
     """An argument the command does not know is reported by the top parser, under its usage line."""
     for args in (["validate", "card.yaml", "--bogus"], ["requirements", "--bogus"], ["bogus"], []):
