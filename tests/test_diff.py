@@ -575,14 +575,3 @@ def test_an_unclassified_field_is_named_as_such_in_the_update_type_message(tmp_p
     result = d.diff(R120, write(tmp_path, new))
     message = " ".join(i.message + i.message_zh for i in result.issues if i.rule == "diff.update-type")
     assert "None" not in message and "no update rule classifies" in message and "未归入任何更新规则" in message
-
-
-def test_the_update_classes_are_ranked_by_the_schema():
-    """The rank of the update classes (which of two is the stricter) is the schema's UpdateClass
-    order (mcs:order), not a table in the code: editorial < minor < major, each its own rank."""
-    from modelcard_spec.spec.resources import schema_index
-
-    values = schema_index()["enums"]["UpdateClass"]["values"]
-    assert set(updates.RANK) == set(values)
-    assert sorted(updates.RANK, key=updates.RANK.get) == ["editorial", "minor", "major"]
-    assert len(set(updates.RANK.values())) == len(updates.RANK)

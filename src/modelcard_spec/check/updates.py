@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..spec import pointers
-from ..spec.resources import catalogue_data, schema_index
+from ..spec.resources import catalogue_data
 
 
 @lru_cache(maxsize=1)
@@ -49,8 +49,8 @@ def _declared_areas(card: dict, slot: str) -> set[str]:
     return {v for v in values if isinstance(v, str)} if isinstance(values, list) else set()
 
 
-# the update classes ranked from the least to the most strict (the schema's UpdateClass, mcs:order)
-RANK = {name: int(value["annotations"]["order"]) for name, value in schema_index()["enums"]["UpdateClass"]["values"].items()}
+# the update classes from the least to the most (of two classes, the higher is the stricter)
+RANK = {"editorial": 0, "minor": 1, "major": 2}
 
 
 def one_card_class(area: str, card: dict) -> tuple[str, str]:

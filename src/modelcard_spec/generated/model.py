@@ -3210,7 +3210,7 @@ class ChangeArea(str, Enum):
 
 class UpdateClass(str, Enum):
     """
-    The class of a change as the update rules give it; major and minor are the update types of a release. Ranked by mcs:order, from the least to the most strict.
+    The class of a change as the update rules give it; major and minor are the update types of a release.
     """
     Major = "major"
     """
