@@ -382,7 +382,6 @@ def test_symlink_leaving_the_folder_is_an_error(tmp_path):
 # --- evidence files: one containment rule, every entry on its own, a check that cannot finish fails
 
 def test_a_rule_that_cannot_finish_makes_its_requirements_nonconforming(monkeypatch):
-
     from modelcard_spec.check.rules import Rule
 
     def broken(ctx):

@@ -31,7 +31,6 @@ compared (``--model``), per requirement the comparison covered; a verification r
 
 from __future__ import annotations
 
-
 from ..spec import catalogue
 from ..spec.catalogue import Requirement, condition_state, is_missing, placeholder, resolve
 from ..spec.resources import schema_index
