@@ -86,6 +86,30 @@ def test_the_constraints_the_validator_compiles_are_the_schemas_without_its_text
     assert judged == {True, False}
 
 
+def test_the_constraints_judge_mutated_cards_as_the_whole_schema_does(tmp_path):
+    """300 cards of the card fuzzer (tools/fuzz_cards.py: shipped cards with fields removed, retyped,
+    filled with hostile text or pool values) get the same verdict and the same errors from the
+    validator compiled from modelcard.constraints.json as from the one compiled from the whole schema."""
+    import jsonschema_rs
+
+    from modelcard_spec.check.structural import _filled
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import fuzz_cards
+
+    lean = jsonschema_rs.validator_for(artifact_json("card-constraints"))
+    whole = jsonschema_rs.validator_for(EN)
+    fuzzer = fuzz_cards.Fuzzer(seed=7, workdir=tmp_path, slow=5.0, check_every=3, batch=25, data_level=0.0)
+    verdicts = []
+    for index in range(300):
+        data = fuzzer.make_case(index)["data"]
+        data = _filled(data, schema_index()["root_class"]) if isinstance(data, dict) else data
+        verdicts.append(whole.is_valid(data))
+        assert lean.is_valid(data) == verdicts[-1], index
+        assert sorted(e.message for e in lean.iter_errors(data)) == sorted(e.message for e in whole.iter_errors(data)), index
+    assert 30 < sum(verdicts) < 270  # both kinds, many of each
+
+
 def test_zh_schema_differs_from_the_english_one_in_text_only():
     en_rest, en_texts = _split(EN)
     zh_rest, zh_texts = _split(ZH)
