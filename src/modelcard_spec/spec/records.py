@@ -9,7 +9,7 @@ fields (those in ``_unhashed`` left out).
 
 Why not ``dataclasses``: importing it loads ``inspect`` (with ``ast``, ``dis`` and ``tokenize``),
 and each class it makes compiles its methods when the module defining it runs. On the 14 classes
-of the validation path that was 15-20 ms of the CPU of validating one card, a sixth of what the
+of the validation path that was 15-20 ms of the CPU of validating one card, about a sixth of what the
 command costs above starting Python and importing its two libraries (docs/benchmarks.md, "The cold
 start after the changes of the evening of 2026-12-02"). Modules off that path keep using ``dataclasses``.
 """
