@@ -260,3 +260,30 @@ def test_json_strings_load_as_text_or_are_refused(pieces):
         return
     for value in (data["k"], *data.keys(), *[v for v in data.values() if isinstance(v, list)][0]):
         value.encode("utf-8")
+
+
+# Text the RDF writer's shortcuts must treat as the general path does: ASCII with every kind of
+# character it escapes, and beyond it (controls, a lone surrogate, reordering and invisible ones).
+RDF_TEXT = st.one_of(st.text(max_size=12), st.text(alphabet="aZ09-._~ %/:\\\"\n\r\t\x00\x1b\x7f\x85\u202e\ud800é", max_size=12),
+                     st.integers(), st.floats(allow_nan=False))
+
+
+@explore()
+@given(RDF_TEXT)
+@example("plain text")
+@example('a "quoted" \\ value')
+@example("a\x7f")
+@example("line\r\nbreak")
+def test_the_rdf_writers_shortcuts_give_what_the_general_path_gives(value):
+    """A literal and an IRI segment are written the same whether or not they take the shortcut for
+    plain ASCII text (graph.rdf._literal, spec.iris.segment)."""
+    from urllib.parse import quote
+
+    from modelcard_spec.graph import rdf
+    from modelcard_spec.spec.iris import segment
+    from modelcard_spec.spec.textsafe import encodable, terminal
+
+    text = encodable(str(value))
+    escaped = terminal(text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r"))
+    assert rdf._literal(value) == f'"{escaped}"'
+    assert segment(value) == quote(text, safe="-._~")

@@ -62,8 +62,12 @@ def _iri(value: str) -> str:
 def _literal(value, datatype: str | None = None) -> str:
     """An N-Triples literal. A lone surrogate (no RDF string can hold one) becomes the text ``\\udXXX``;
     control, reordering and invisible characters are written as ``\\uXXXX`` escapes (the same string)."""
-    text = encodable(str(value))
-    escaped = terminal(text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r"))
+    text = str(value)
+    if text.isascii() and text.isprintable():  # most literals: no surrogate, control or newline to escape
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    else:
+        text = encodable(text)
+        escaped = terminal(text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r"))
     if datatype and datatype != XSD + "string":
         return f'"{escaped}"^^<{datatype}>'
     return f'"{escaped}"'
@@ -109,7 +113,7 @@ class _Class:
     def __init__(self, meta: dict, index: dict):
         # typed with the class IRI and the schema's exact mappings of the class (prov:Activity, ...)
         self.type_triples = tuple(f" <{RDF_TYPE}> <{uri}> ." for uri in (meta["uri"], *meta["exact_mappings"]))
-        self.slots = [_Slot(name, slot, index) for name, slot in meta["slots"].items()]
+        self.slots = {name: _Slot(name, slot, index) for name, slot in meta["slots"].items()}
         self.identifier = next((name for name, slot in meta["slots"].items() if slot["identifier"]), None)
 
 
@@ -137,9 +141,10 @@ class _Writer:
         s = _iri(subject)
         out = self.lines
         out.extend(s + t for t in plan.type_triples)
-        for slot in plan.slots:
-            item = value.get(slot.name)
-            if item is None:
+        slots = plan.slots
+        for key, item in value.items():  # the card's few fields, not the class's many slots (lines are sorted after)
+            slot = slots.get(key)
+            if slot is None or item is None:
                 continue
             if slot.multivalued:
                 items = item if isinstance(item, list) else [item]
@@ -212,8 +217,8 @@ def card_triples(data: dict, verdicts: list[dict] | None = None, issues: list | 
     # the tool's name and version stay outside the digest: an upgrade that changes no verdict and
     # nothing else in the graph leaves the card alone in a store (kg load)
     tool = f"{_iri(assessment_iri(card))} <{_tool_predicate()}> "
-    digest = hashlib.sha256("".join(line + "\n" for line in lines if not line.startswith(tool))
-                            .encode("utf-8")).hexdigest()
+    kept = [line for line in lines if not line.startswith(tool)]
+    digest = hashlib.sha256((("\n".join(kept) + "\n") if kept else "").encode("utf-8")).hexdigest()
     bisect.insort(lines, f"{_iri(assessment_iri(card))} {_digest_predicate()} {_literal(digest)} .")
     return lines
 

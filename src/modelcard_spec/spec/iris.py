@@ -19,12 +19,18 @@ CARD_BASE = ID_BASE + "card/"
 REQ_BASE = schema_index()["prefixes"]["mcsr"]
 
 
+_UNRESERVED = re.compile("[A-Za-z0-9._~-]*")
+
+
 def segment(text) -> str:
     """A value as one IRI path segment: percent-encoded but for unreserved characters (a lone
     surrogate written as the text ``\\udXXX`` first, since it cannot be encoded)."""
+    text = str(text)
+    if _UNRESERVED.fullmatch(text):  # most identifiers: nothing to encode (quote() costs ten times as much)
+        return text
     from urllib.parse import quote
 
-    return quote(encodable(str(text)), safe="-._~")
+    return quote(encodable(text), safe="-._~")
 
 
 def card_iri(data: dict) -> str:
