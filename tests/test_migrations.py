@@ -423,6 +423,13 @@ def test_cli_writes_neither_output_when_the_report_file_may_not_be_written(tmp_p
     (tmp_path / "sub").mkdir()
     proc = run("migrate", card, "-o", tmp_path / "sub" / ".." / "out.yaml", "--report-file", same, "--force")
     assert proc.returncode == 2 and "is also given as --output" in proc.stderr and not same.exists()
+    # names that differ only in case are one file on macOS and Windows: refused everywhere, before writing
+    proc = run("migrate", card, "-o", tmp_path / "Out.yaml", "--report-file", same)
+    assert proc.returncode == 2 and "only in letter case" in proc.stderr and "仅字母大小写不同" in proc.stderr
+    assert not (tmp_path / "Out.yaml").exists() and not same.exists()
+    proc = run("migrate", card, "-o", tmp_path / "sub" / "out.yaml", "--report-file", same)  # another folder
+    assert proc.returncode == 0 and same.exists() and (tmp_path / "sub" / "out.yaml").exists()
+    same.unlink()
     report = tmp_path / "report.txt"
     report.write_text("kept\n", encoding="utf-8")
     proc = run("migrate", card, "-o", tmp_path / "new.yaml", "--report-file", report)

@@ -650,11 +650,13 @@ def cmd_migrate(args) -> int:
     source, target = card.data["schema_version"], args.to or schema_version()
     inputs = files_read([args.card], card.data)
     if args.report_file:  # both outputs are checked before either is written
-        from .spec.safewrite import OutputError, check_target, same_target
+        from .spec.safewrite import OutputError, check_target, same_but_case, same_target
 
         try:
             if args.output and same_target(args.output, args.report_file):
                 raise OutputError("other-output", args.report_file, option="--output")
+            if args.output and same_but_case(args.output, args.report_file):
+                raise OutputError("case-only", args.report_file, option="--output")
             check_target(args.report_file, [*inputs, *([args.output] if args.output else [])], args.force)
         except OutputError as exc:
             return _refused(exc)
