@@ -7,13 +7,14 @@ queries over them. Compared in the same run with three floors on the same cards:
   (``graph.store.BATCH_QUADS``), i.e. the writer thread of ``kg load`` with nothing else to do: the
   write-only floor of the store's layout (format 2: cards in the default graph, a side index). The
   quads are the TriG that kg load's own code builds for each card (``graph.store._built``, run
-  beforehand, untimed, into a file);
+  beforehand into a file, timed on its own: see below);
 * loading that TriG file with the store's own native bulk loader (``oxigraph load``), i.e. what the
   store costs with no Python at all.
 
 Building that TriG (kg load's workers, with the same ``--jobs``, and no store) is timed too: a load
 must build, write and (a first load) compact, so the CPU of the three divided by the machine's cores
-is the least wall time any overlap of them can reach, which the table prints beside the load.
+is a lower bound on its wall time, which the table prints beside the load (no load reaches it: the
+writer is one thread, the compaction follows the writes, and the bound counts three interpreter starts).
 
 The shipped queries run over the store the first load leaves (which that load has compacted), then
 again after the reloads. Reloads: unchanged; after a tool upgrade that changes no verdict (the same cards loaded by the
@@ -265,7 +266,7 @@ def main() -> int:
                         f"quads | {l_t / n_t:.2f}× | - |")
         rows.append(f"| Building the same quads alone (kg load's workers: validate each card, build its triples; no store) "
                     f"| - | {b_t:.1f} s ({b_cpu:.1f} CPU-s), {b_rss} MiB, --jobs {args.jobs} | - | - |")
-        rows.append(f"| Least wall time the writing, the building and the compaction need together on {os.cpu_count()} cores "
+        rows.append(f"| Lower bound on the wall time of building, writing and compacting on {os.cpu_count()} cores "
                     f"(the CPU-seconds of the write-only floor, the building and the compaction, divided by the cores) | {l_t:.1f} s | {bound:.1f} s | {l_t / bound:.2f}× | - |")
         trig.unlink()
         from modelcard_spec.graph import assessment

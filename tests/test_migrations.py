@@ -425,8 +425,16 @@ def test_cli_writes_neither_output_when_the_report_file_may_not_be_written(tmp_p
     assert proc.returncode == 2 and "is also given as --output" in proc.stderr and not same.exists()
     # names that differ only in case are one file on macOS and Windows: refused everywhere, before writing
     proc = run("migrate", card, "-o", tmp_path / "Out.yaml", "--report-file", same)
-    assert proc.returncode == 2 and "only in letter case" in proc.stderr and "仅字母大小写不同" in proc.stderr
+    assert proc.returncode == 2 and "only in letter case" in proc.stderr and "仅字母大小写" in proc.stderr
     assert not (tmp_path / "Out.yaml").exists() and not same.exists()
+    # folders that differ only in case, and names that differ only in Unicode normalisation (é as one
+    # character or as e and a combining accent: one file on macOS)
+    (tmp_path / "Sub").mkdir()
+    for output, report_file in ((tmp_path / "Sub" / "out.yaml", tmp_path / "sub" / "OUT.yaml"),
+                                (tmp_path / "caf\u00e9.yaml", tmp_path / "cafe\u0301.yaml")):
+        proc = run("migrate", card, "-o", output, "--report-file", report_file)
+        assert proc.returncode == 2 and "only in letter case" in proc.stderr
+        assert not output.exists() and not report_file.exists()
     proc = run("migrate", card, "-o", tmp_path / "sub" / "out.yaml", "--report-file", same)  # another folder
     assert proc.returncode == 0 and same.exists() and (tmp_path / "sub" / "out.yaml").exists()
     same.unlink()

@@ -53,11 +53,11 @@ register(Check("output.refused", "error", "An output is written only where the o
                    "not-a-folder": ("exists and is not a folder", "已存在且不是文件夹"),
                    "other-output": ("is also given as {option}; each output of the command needs a file of its own",
                                     "同时也是 {option} 所给的文件；本命令的每项输出应使用各自的文件"),
-                   "case-only": ("differs from the file given as {option} only in letter case, and is the same file on "
-                                 "a file system that ignores case (macOS, Windows); each output of the command needs a "
-                                 "name of its own",
-                                 "与 {option} 所给的文件仅字母大小写不同，在不区分大小写的文件系统（macOS、Windows）上"
-                                 "是同一个文件；本命令的每项输出应使用各自的文件名"),
+                   "case-only": ("differs from the file given as {option} only in letter case or in how its letters "
+                                 "are encoded (Unicode normalisation), which can be one file on macOS and Windows; each "
+                                 "output of the command needs a name of its own",
+                                 "与 {option} 所给的文件仅字母大小写或字母的 Unicode 编码形式（规范化形式）不同，在 macOS 和 "
+                                 "Windows 上可能是同一个文件；本命令的每项输出应使用各自的文件名"),
                }, scope="command"))
 
 
@@ -127,19 +127,18 @@ def same_target(first, second) -> bool:
 
 
 def same_but_case(first, second) -> bool:
-    """Whether two output paths name files of one folder whose names differ only in letter case (or in
-    Unicode normalisation): one file where the file system ignores case (macOS, Windows), two on Linux.
-    Checked before writing either, since neither need exist yet (:func:`same_target` compares paths)."""
+    """Whether two output paths differ only in letter case or in how their letters are encoded
+    (Unicode normalisation), folders included, once the links of their folders are resolved: they
+    can be one file where the file system ignores case (macOS, Windows) or normalisation (macOS),
+    and are two on Linux. Checked before writing either, since neither need exist yet
+    (:func:`same_target` compares the paths themselves)."""
     import unicodedata
 
-    def folded(name: str) -> str:
-        return unicodedata.normalize("NFC", name).casefold()
-
     try:
-        (folder1, name1), (folder2, name2) = (os.path.split(os.path.realpath(p)) for p in (first, second))
+        one, other = os.path.realpath(first), os.path.realpath(second)
     except (OSError, ValueError):
         return False
-    return folder1 == folder2 and name1 != name2 and folded(name1) == folded(name2)
+    return one != other and unicodedata.normalize("NFC", one).lower() == unicodedata.normalize("NFC", other).lower()
 
 
 def write_file(path, data: bytes, inputs=(), force: bool = False) -> None:
