@@ -86,7 +86,7 @@ def test_the_constraints_the_validator_compiles_are_the_schemas_without_its_text
     assert judged == {True, False}
 
 
-def test_the_constraints_judge_mutated_cards_as_the_whole_schema_does(tmp_path):
+def test_the_constraints_judge_mutated_cards_as_the_whole_schema_does(tmp_path, monkeypatch):
     """300 cards of the card fuzzer (tools/fuzz_cards.py: shipped cards with fields removed, retyped,
     filled with hostile text or pool values) get the same verdict and the same errors from the
     validator compiled from modelcard.constraints.json as from the one compiled from the whole schema."""
@@ -94,7 +94,7 @@ def test_the_constraints_judge_mutated_cards_as_the_whole_schema_does(tmp_path):
 
     from modelcard_spec.check.structural import _filled
 
-    sys.path.insert(0, str(ROOT / "tools"))
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))  # for this test only
     import fuzz_cards
 
     lean = jsonschema_rs.validator_for(artifact_json("card-constraints"))
